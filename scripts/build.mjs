@@ -1,0 +1,28 @@
+// Bundles the CLI, the server and the extension with esbuild; `tsc -b` does the type checking.
+import * as esbuild from 'esbuild';
+import { chmod } from 'fs/promises';
+
+const watch = process.argv.includes('--watch');
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+
+const builds = [
+  { ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
+];
+if (await exists('server/src/server.ts')) builds.push({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' });
+if (await exists('client/src/extension.ts')) builds.push({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
+
+async function exists(p) {
+  try {
+    await import('fs').then((fs) => fs.promises.access(p));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+if (watch) {
+  for (const b of builds) await (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+  await chmod('dist/cli.js', 0o755);
+}

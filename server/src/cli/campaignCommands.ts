@@ -1,0 +1,113 @@
+import { Campaign, CampaignStep, listCampaigns, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign';
+import { campaignDiff, repoLabel } from '../engine/campaignDiff';
+import { runInCampaign } from '../engine/campaignRun';
+import { Command, UsageError, stringList } from './command';
+import { countsLine, table, when } from './format';
+
+function stepLine(campaign: Campaign, s: CampaignStep): string {
+  const what = s.command ? `$ ${s.command.join(' ')}` : s.message ?? '';
+  const failed = s.results?.filter((r) => r.exitCode !== 0).length ?? 0;
+  const lines = [`step ${s.n}  ${when(s.at)}  ${s.snapshot}  ${what}`, `    ${s.reposChanged} repos changed: ${countsLine(s.counts)}`];
+  if (failed) lines.push(`    ${failed} repos failed: ${s.results!.filter((r) => r.exitCode !== 0).map((r) => `${repoLabel(campaign, r.repo)} (exit ${r.exitCode})`).join(', ')}`);
+  for (const rc of s.refChanges) {
+    lines.push(`    ${repoLabel(campaign, rc.repo)}: HEAD ${rc.headBefore?.slice(0, 10) ?? '(unborn)'} → ${rc.headAfter?.slice(0, 10) ?? '(unborn)'}${rc.refBefore !== rc.refAfter ? ` (${rc.refBefore ?? 'detached'} → ${rc.refAfter ?? 'detached'})` : ''}`);
+  }
+  return lines.join('\n');
+}
+
+function parseStep(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--step takes a step number (1, 2, …), not ${String(v)}`);
+  return n;
+}
+
+export const campaignCommands: Command[] = [
+  {
+    name: 'campaign start',
+    summary: 'start a campaign: find the repos and take the baseline snapshot',
+    usage: 'codecontext campaign start <name> [--root DIR]...',
+    examples: ['codecontext campaign start "rename-logger" --root ~/src/services'],
+    details: ['--root DIR   repos at or below DIR belong to the campaign (repeatable; default: the current folder)'],
+    options: { root: { type: 'string', multiple: true } },
+    positionals: [1, 1],
+    async run({ positionals, values }, ctx) {
+      const roots = stringList(values.root);
+      const c = await startCampaign(ctx, positionals[0], roots.length ? roots : [process.cwd()]);
+      return { text: c.id, json: c };
+    },
+  },
+  {
+    name: 'campaign checkpoint',
+    summary: 'snapshot the campaign repos and record what changed since the last checkpoint as a step',
+    usage: 'codecontext campaign checkpoint <camp> [-m MSG]',
+    examples: ['codecontext campaign checkpoint camp_abc123 -m "after manual fixes"'],
+    options: { message: { type: 'string', short: 'm' } },
+    positionals: [1, 1],
+    async run({ positionals, values }, ctx) {
+      const { campaign, step, changes } = await checkpointCampaign(ctx, positionals[0], { message: values.message as string | undefined });
+      return { text: stepLine(campaign, step), json: { campaign: campaign.id, step, changes } };
+    },
+  },
+  {
+    name: 'campaign run',
+    summary: 'run a command in every repo of the campaign, then checkpoint',
+    usage: 'codecontext campaign run <camp> [-m MSG] -- <command> [args...]',
+    examples: ["codecontext campaign run camp_abc123 -- sed -i 's/oldLogger/newLogger/g' src/log.ts", 'codecontext campaign run rename-logger -- npm pkg set version=2.0.0'],
+    details: ['The command runs without a shell, in each repo folder, a few repos at a time; $CODECONTEXT_REPO names the repo.', 'Exit status 1 when the command failed in any repo (the step is still recorded).'],
+    options: { message: { type: 'string', short: 'm' } },
+    positionals: [1, 1],
+    async run({ positionals, values, rest }, ctx) {
+      if (rest.length === 0) throw new UsageError('campaign run needs a command after --');
+      const { campaign, step, changes, failed } = await runInCampaign(ctx, positionals[0], rest, { message: values.message as string | undefined });
+      const lines = [stepLine(campaign, step)];
+      for (const f of failed) {
+        lines.push(`FAILED ${repoLabel(campaign, f.repo)}: exit ${f.exitCode}${f.outputTail.trim() ? ': ' + f.outputTail.trim().split('\n').slice(-1)[0] : ''}`);
+      }
+      return { text: lines.join('\n'), json: { campaign: campaign.id, step, changes, failed }, exitCode: failed.length ? 1 : 0 };
+    },
+  },
+  {
+    name: 'campaign list',
+    summary: 'list campaigns, newest first',
+    usage: 'codecontext campaign list',
+    examples: ['codecontext campaign list'],
+    options: {},
+    positionals: [0, 0],
+    async run(_args, ctx) {
+      const all = await listCampaigns(ctx.store);
+      if (all.length === 0) return { text: 'No campaigns yet. Start one with: codecontext campaign start <name> --root DIR', json: [] };
+      const rows = [['ID', 'NAME', 'STARTED', 'REPOS', 'STEPS', 'STATUS']].concat(
+        all.map((c) => [c.id, c.name, when(c.createdAt), String(c.repos.length), String(c.steps.length), c.status]),
+      );
+      return { text: table(rows), json: all.map(({ repos, ...c }) => ({ ...c, repoCount: repos.length })) };
+    },
+  },
+  {
+    name: 'campaign log',
+    summary: "a campaign's steps with per-step counts of changed files and lines",
+    usage: 'codecontext campaign log <camp>',
+    examples: ['codecontext campaign log camp_abc123'],
+    options: {},
+    positionals: [1, 1],
+    async run({ positionals }, ctx) {
+      const c = await loadCampaign(ctx.store, positionals[0]);
+      const head = `${c.id}  ${c.name}  ${c.repos.length} repos  baseline ${c.baseline}  ${c.status}`;
+      const steps = c.steps.length ? c.steps.map((s) => stepLine(c, s)).join('\n') : '(no steps yet: run `codecontext campaign run` or `campaign checkpoint`)';
+      return { text: `${head}\n${steps}`, json: c };
+    },
+  },
+  {
+    name: 'campaign diff',
+    summary: 'unified diff of one step, or of the whole campaign so far',
+    usage: 'codecontext campaign diff <camp> [--step N]',
+    examples: ['codecontext campaign diff camp_abc123 --step 1', 'codecontext campaign diff rename-logger > campaign.patch'],
+    options: { step: { type: 'string' } },
+    positionals: [1, 1],
+    async run({ positionals, values }, ctx) {
+      const c = await loadCampaign(ctx.store, positionals[0]);
+      const diff = await campaignDiff(ctx.store, c, parseStep(values.step), ctx.parallelism);
+      return { text: diff.replace(/\n$/, ''), json: { campaign: c.id, step: values.step === undefined ? null : Number(values.step), diff } };
+    },
+  },
+];

@@ -1,0 +1,36 @@
+import * as os from 'os';
+
+/**
+ * Default number of repos worked on at once. Node starts child processes one at a time on its
+ * main thread, so more than a handful in flight buys nothing (PERFORMANCE.md).
+ */
+export const defaultParallelism = Math.max(2, Math.min(8, os.cpus().length * 2));
+
+/**
+ * Maps `items` through `fn` with at most `limit` calls in flight; results keep the input order.
+ * The first rejection is rethrown after every started call has settled, so no work is left
+ * running behind the caller's back.
+ */
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  let failure: { error: unknown } | undefined;
+  const worker = async (): Promise<void> => {
+    while (failure === undefined && next < items.length) {
+      const i = next++;
+      try {
+        results[i] = await fn(items[i], i);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
+  await Promise.all(workers);
+  if (failure) throw failure.error;
+  return results;
+}

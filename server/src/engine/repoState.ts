@@ -1,0 +1,51 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { EngineError } from './errors';
+import { GitError, git } from './git';
+import { assertQuiet, readHead, repoLayout } from './repoLayout';
+
+/** What a snapshot records of one repo. Trees and commits are object ids in the repo's own store. */
+export interface RepoState {
+  /** Commit HEAD resolves to; null when the branch is unborn. */
+  head: string | null;
+  /** Branch HEAD points to (`refs/heads/…`); null when detached. */
+  ref: string | null;
+  /** Tree of the staged state. */
+  index: string;
+  /** Tree of tracked + untracked-not-ignored files as they are on disk (modes and symlinks kept). */
+  worktree: string;
+}
+
+/**
+ * Captures a repo's state without touching its worktree, index or HEAD: the real index is copied
+ * to a temporary one (keeping its stat cache, so unchanged files are not re-hashed) and only that
+ * copy is written. Ignored files never enter the worktree tree because `add -A` skips them.
+ */
+export async function captureRepoState(root: string): Promise<RepoState> {
+  const layout = await repoLayout(root);
+  await assertQuiet(layout);
+  const { head, ref } = await readHead(layout);
+  const tempIndex = path.join(layout.gitDir, `codecontext-${process.pid}-${crypto.randomBytes(4).toString('hex')}.index`);
+  try {
+    try {
+      await fs.promises.copyFile(path.join(layout.gitDir, 'index'), tempIndex);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    const env = { GIT_INDEX_FILE: tempIndex };
+    const index = await git(root, ['write-tree'], { env });
+    // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
+    // repo's business and are captured as a repo of their own.
+    await git(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '-A', '--', '.'], { env });
+    const worktree = await git(root, ['write-tree'], { env });
+    return { head, ref, index, worktree };
+  } catch (e) {
+    if (e instanceof GitError) throw e.toEngineError();
+    if (e instanceof EngineError) throw e;
+    throw new EngineError('GitFailed', String((e as Error).message ?? e), root);
+  } finally {
+    await fs.promises.rm(tempIndex, { force: true });
+    await fs.promises.rm(tempIndex + '.lock', { force: true });
+  }
+}

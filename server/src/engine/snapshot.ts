@@ -1,0 +1,203 @@
+import { canonicalJson, sha256 } from './canonical';
+import { EngineError } from './errors';
+import { GitError, git } from './git';
+import { resolveId } from './ids';
+import { missingObjects } from './objects';
+import { defaultParallelism, mapLimit } from './pool';
+import { ProgressSink, phaseCounter } from './progress';
+import { RepoState, captureRepoState } from './repoState';
+import { repoLayout } from './repoLayout';
+import { Store } from './store';
+import { toolVersion } from './version';
+
+export interface RepoSnapshot extends RepoState {
+  /** Absolute path of the working copy. */
+  path: string;
+}
+
+/**
+ * A snapshot as stored. `id` is the hash of the repos' states alone, so the same content always
+ * gives the same id; `seal` is the hash of everything else too, so an edit anywhere is caught.
+ */
+export interface SnapshotManifest {
+  format: 1;
+  id: string;
+  repos: RepoSnapshot[];
+  createdAt: string;
+  message?: string;
+  campaign?: string;
+  toolVersion: string;
+  seal: string;
+}
+
+export interface SnapshotSummary {
+  id: string;
+  createdAt: string;
+  message?: string;
+  campaign?: string;
+  repoCount: number;
+  /** False when the manifest no longer matches its id or seal. */
+  valid: boolean;
+}
+
+const folder = 'snapshots';
+
+export function snapshotRef(id: string): string {
+  return `refs/codecontext/snapshots/${id}`;
+}
+
+function contentId(repos: readonly RepoSnapshot[]): string {
+  return 'snap_' + sha256(canonicalJson({ format: 1, repos })).slice(0, 16);
+}
+
+function sealOf(manifest: Omit<SnapshotManifest, 'seal'>): string {
+  return sha256(canonicalJson(manifest));
+}
+
+export interface CreateSnapshotOptions {
+  message?: string;
+  campaign?: string;
+  parallelism?: number;
+  progress?: ProgressSink;
+}
+
+/**
+ * Captures every repo, then pins the objects of each under `refs/codecontext/snapshots/<id>` and
+ * writes the manifest. Capture of every repo happens before any pin, so a refused repo (mid-merge,
+ * locked…) leaves no ref and no manifest anywhere.
+ */
+export async function createSnapshot(store: Store, repoPaths: readonly string[], options: CreateSnapshotOptions = {}): Promise<SnapshotManifest> {
+  if (repoPaths.length === 0) throw new EngineError('NoRepositories', 'no git repositories to snapshot');
+  const paths = [...new Set(repoPaths)].sort();
+  const parallelism = options.parallelism ?? defaultParallelism;
+  const captured = phaseCounter(options.progress, 'capture', paths.length);
+  const repos = await mapLimit(paths, parallelism, async (p) => {
+    const state = await captureRepoState(p);
+    captured(p);
+    return { path: p, ...state };
+  });
+  const id = contentId(repos);
+  const existing = await readManifest(store, id).catch(() => undefined);
+  const pinned = phaseCounter(options.progress, 'pin', repos.length);
+  await mapLimit(repos, parallelism, async (r) => {
+    await pinState(r, id);
+    pinned(r.path);
+  });
+  if (existing && checkManifest(existing) === undefined) return existing;
+  const body: Omit<SnapshotManifest, 'seal'> = {
+    format: 1,
+    id,
+    repos,
+    createdAt: new Date().toISOString(),
+    message: options.message,
+    campaign: options.campaign,
+    toolVersion,
+  };
+  const manifest: SnapshotManifest = { ...body, seal: sealOf(body) };
+  await store.writeJson(`${folder}/${id}.json`, manifest);
+  return manifest;
+}
+
+/** Fixed identity and dates make pin commits a pure function of the state: same state, same commit. */
+const pinEnv = {
+  GIT_AUTHOR_NAME: 'codecontext',
+  GIT_AUTHOR_EMAIL: 'codecontext@localhost',
+  GIT_AUTHOR_DATE: '@0 +0000',
+  GIT_COMMITTER_NAME: 'codecontext',
+  GIT_COMMITTER_EMAIL: 'codecontext@localhost',
+  GIT_COMMITTER_DATE: '@0 +0000',
+};
+
+/**
+ * Pins a state so gc never drops it and `git log refs/codecontext/snapshots/<id>` shows it: a
+ * commit (parent: HEAD) whose tree holds `index/` and `worktree/`.
+ */
+async function pinState(repo: RepoSnapshot, id: string): Promise<void> {
+  try {
+    const tree = await git(repo.path, ['mktree'], {
+      input: `040000 tree ${repo.index}\tindex\n040000 tree ${repo.worktree}\tworktree\n`,
+    });
+    const parents = repo.head ? ['-p', repo.head] : [];
+    const commit = await git(repo.path, ['commit-tree', tree, ...parents, '-m', `codecontext snapshot ${id}`], { env: pinEnv });
+    await git(repo.path, ['update-ref', snapshotRef(id), commit]);
+  } catch (e) {
+    throw e instanceof GitError ? e.toEngineError() : e;
+  }
+}
+
+async function readManifest(store: Store, id: string): Promise<SnapshotManifest> {
+  const manifest = await store.readJson<SnapshotManifest>(`${folder}/${id}.json`);
+  if (!manifest) throw new EngineError('UnknownId', `no such snapshot: ${id}`);
+  return manifest;
+}
+
+/** Why a manifest cannot be trusted, or undefined when its id and seal match its content. */
+function checkManifest(m: SnapshotManifest): string | undefined {
+  if (!m || m.format !== 1 || !Array.isArray(m.repos)) return 'not a snapshot manifest';
+  const { seal, ...body } = m;
+  if (contentId(m.repos) !== m.id) return `its content no longer matches its id ${m.id}`;
+  if (sealOf(body) !== seal) return 'its content no longer matches its seal';
+  return undefined;
+}
+
+/**
+ * Loads a snapshot by id or unique prefix. Every use of a snapshot goes through here, so an edited
+ * manifest is rejected everywhere with the same error.
+ */
+export async function loadSnapshot(store: Store, given: string): Promise<SnapshotManifest> {
+  const id = await resolveId(store, folder, 'snap', given);
+  const manifest = await readManifest(store, id);
+  const problem = checkManifest(manifest);
+  if (problem || manifest.id !== id) {
+    throw new EngineError('TamperedManifest', `snapshot manifest was modified: ${problem ?? 'its file name does not match its id'}`, undefined, store.path(folder, `${id}.json`));
+  }
+  return manifest;
+}
+
+export async function listSnapshots(store: Store): Promise<SnapshotSummary[]> {
+  const names = await store.list(folder, '.json');
+  const out: SnapshotSummary[] = [];
+  for (const name of names) {
+    const m = await store.readJson<SnapshotManifest>(`${folder}/${name}`).catch(() => undefined);
+    const id = name.slice(0, -'.json'.length);
+    const valid = !!m && checkManifest(m) === undefined && m.id === id;
+    out.push({
+      id,
+      createdAt: m?.createdAt ?? '',
+      message: m?.message,
+      campaign: m?.campaign,
+      repoCount: Array.isArray(m?.repos) ? m.repos.length : 0,
+      valid,
+    });
+  }
+  return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+}
+
+export interface RepoVerification {
+  path: string;
+  ok: boolean;
+  problems: string[];
+}
+
+export interface SnapshotVerification {
+  id: string;
+  ok: boolean;
+  repos: RepoVerification[];
+}
+
+/** Checks the manifest (id and seal) and that every repo still holds every object and the pin ref. */
+export async function verifySnapshot(store: Store, given: string, parallelism = defaultParallelism): Promise<SnapshotVerification> {
+  const manifest = await loadSnapshot(store, given);
+  const repos = await mapLimit(manifest.repos, parallelism, async (r): Promise<RepoVerification> => {
+    try {
+      await repoLayout(r.path);
+    } catch (e) {
+      return { path: r.path, ok: false, problems: [(e as Error).message] };
+    }
+    const wanted = [r.index, r.worktree, ...(r.head ? [r.head] : []), snapshotRef(manifest.id)];
+    const missing = await missingObjects(r.path, wanted);
+    const problems = missing.map((m) => (m.startsWith('refs/') ? `pin ref ${m} is missing` : `object ${m} is missing`));
+    return { path: r.path, ok: problems.length === 0, problems };
+  });
+  return { id: manifest.id, ok: repos.every((r) => r.ok), repos };
+}
