@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { EngineError } from './errors';
 import { GitError, git } from './git';
-import { assertQuiet, readHead, repoLayout } from './repoLayout';
+import { RepoLayout, assertQuiet, readHead, repoLayout } from './repoLayout';
 
 /** What a snapshot records of one repo. Trees and commits are object ids in the repo's own store. */
 export interface RepoState {
@@ -23,10 +23,30 @@ export interface RepoState {
  * copy is written. Ignored files never enter the worktree tree because `add -A` skips them.
  */
 export async function captureRepoState(root: string): Promise<RepoState> {
+  const captured = await captureWithIndex(root);
+  await captured.release();
+  return captured.state;
+}
+
+/** A capture whose temporary index (matching the worktree, stat cache intact) is kept for reuse. */
+export interface Capture {
+  state: RepoState;
+  layout: RepoLayout;
+  /** Index file that lists the worktree as captured; removed by `release()`. */
+  tempIndex: string;
+  release(): Promise<void>;
+}
+
+/** Like captureRepoState, but hands over the temporary index, which a restore reuses as its base. */
+export async function captureWithIndex(root: string): Promise<Capture> {
   const layout = await repoLayout(root);
   await assertQuiet(layout);
   const { head, ref } = await readHead(layout);
   const tempIndex = path.join(layout.gitDir, `codecontext-${process.pid}-${crypto.randomBytes(4).toString('hex')}.index`);
+  const release = async () => {
+    await fs.promises.rm(tempIndex, { force: true });
+    await fs.promises.rm(tempIndex + '.lock', { force: true });
+  };
   try {
     try {
       await fs.promises.copyFile(path.join(layout.gitDir, 'index'), tempIndex);
@@ -39,13 +59,11 @@ export async function captureRepoState(root: string): Promise<RepoState> {
     // repo's business and are captured as a repo of their own.
     await git(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '-A', '--', '.'], { env });
     const worktree = await git(root, ['write-tree'], { env });
-    return { head, ref, index, worktree };
+    return { state: { head, ref, index, worktree }, layout, tempIndex, release };
   } catch (e) {
+    await release();
     if (e instanceof GitError) throw e.toEngineError();
     if (e instanceof EngineError) throw e;
     throw new EngineError('GitFailed', String((e as Error).message ?? e), root);
-  } finally {
-    await fs.promises.rm(tempIndex, { force: true });
-    await fs.promises.rm(tempIndex + '.lock', { force: true });
   }
 }

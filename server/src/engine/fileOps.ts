@@ -1,0 +1,182 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { randomHex } from './canonical';
+import { EngineError } from './errors';
+import { GitError, gitRaw, splitZ } from './git';
+import { Mode, zeroId } from './gitObjects';
+
+/**
+ * The file operations that turn one worktree tree into another, and their application to disk.
+ * Every write goes beside the file and is renamed over it, so a watcher never sees half a file;
+ * every path is checked to stay inside the repo and not to pass through a symlink.
+ */
+export interface FileOp {
+  path: string;
+  /** `write` a blob (file, executable or symlink), `delete` it, `chmod` only, or make a `gitlink` folder. */
+  action: 'write' | 'delete' | 'chmod' | 'gitlink';
+  /** What is there now (null: nothing tracked or untracked-visible). */
+  fromBlob: string | null;
+  fromMode: string | null;
+  /** What must be there after. */
+  blob: string | null;
+  mode: string | null;
+}
+
+/** Ops from `from` to `to` (two worktree trees of the same repo), one process, sorted by path. */
+export async function treeOps(repo: string, from: string, to: string): Promise<FileOp[]> {
+  if (from === to) return [];
+  let out: Buffer;
+  try {
+    ({ stdout: out } = await gitRaw(repo, ['diff-tree', '-r', '-z', '--raw', '--no-renames', '--no-commit-id', from, to], { readOnly: true }));
+  } catch (e) {
+    throw e instanceof GitError ? e.toEngineError() : e;
+  }
+  const fields = splitZ(out);
+  const ops: FileOp[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [oldMode, newMode, oldBlob, newBlob, status] = fields[i].slice(1).split(' ');
+    const p = fields[i + 1];
+    const fromBlob = oldBlob === zeroId ? null : oldBlob;
+    const fromMode = oldMode === '000000' ? null : oldMode;
+    if (status === 'D') {
+      ops.push({ path: p, action: 'delete', fromBlob, fromMode, blob: null, mode: null });
+    } else if (newMode === Mode.gitlink) {
+      ops.push({ path: p, action: 'gitlink', fromBlob, fromMode, blob: newBlob, mode: newMode });
+    } else if (oldBlob === newBlob && isFileMode(oldMode) && isFileMode(newMode)) {
+      ops.push({ path: p, action: 'chmod', fromBlob, fromMode, blob: newBlob, mode: newMode });
+    } else {
+      ops.push({ path: p, action: 'write', fromBlob, fromMode, blob: newBlob, mode: newMode });
+    }
+  }
+  // A type change (file ↔ folder) shows as a delete and an add of different paths; deleting first
+  // frees the name, which apply relies on.
+  return ops.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+function isFileMode(m: string): boolean {
+  return m === Mode.file || m === Mode.exec;
+}
+
+/** Refuses a path that could leave the repo: absolute, `..`, `.git`, or empty segments. */
+export function assertRepoPath(repo: string, rel: string): void {
+  const segments = rel.split('/');
+  if (path.isAbsolute(rel) || rel.includes('\\') || segments.some((s) => s === '' || s === '.' || s === '..' || s.toLowerCase() === '.git')) {
+    throw new EngineError('PathEscapesRepo', 'path would leave the repository', repo, rel);
+  }
+}
+
+/**
+ * Checks, before anything is written, that every op stays inside the repo: no folder on the way is
+ * a symlink (writing through it could land anywhere), and no write lands on a file git does not
+ * see (an ignored file would be lost). `deleted` paths are the ops' own deletions, which free their names.
+ */
+export async function checkOps(repo: string, ops: readonly FileOp[]): Promise<void> {
+  const deleted = new Set(ops.filter((o) => o.action === 'delete').map((o) => o.path));
+  const checkedDirs = new Map<string, Promise<void>>();
+  const checkDir = (rel: string, forPath: string): Promise<void> => {
+    let p = checkedDirs.get(rel);
+    if (!p) {
+      p = (async () => {
+        if (rel === '') return;
+        await checkDir(parentOf(rel), forPath);
+        const st = await fs.promises.lstat(path.join(repo, rel)).catch(() => undefined);
+        if (st?.isSymbolicLink() && !deleted.has(rel)) {
+          throw new EngineError('PathEscapesRepo', `folder ${rel} is a symlink; writing through it could leave the repository`, repo, forPath);
+        }
+      })();
+      checkedDirs.set(rel, p);
+    }
+    return p;
+  };
+  for (const op of ops) {
+    assertRepoPath(repo, op.path);
+    await checkDir(parentOf(op.path), op.path);
+    if (op.action !== 'delete' && op.fromBlob === null) {
+      const st = await fs.promises.lstat(path.join(repo, op.path)).catch(() => undefined);
+      if (st?.isDirectory() && op.action !== 'gitlink') {
+        // a folder becoming a file: fine only when the ops delete everything in it
+        const left = (await filesBelow(repo, op.path)).find((f) => !deleted.has(f));
+        if (left) throw new EngineError('PathEscapesRepo', 'an ignored file is in the way and would be lost; move it first', repo, left);
+      } else if (st && !st.isDirectory()) {
+        throw new EngineError('PathEscapesRepo', 'an ignored file is in the way and would be lost; move it first', repo, op.path);
+      }
+    }
+  }
+}
+
+async function filesBelow(repo: string, rel: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await fs.promises.readdir(path.join(repo, rel), { withFileTypes: true })) {
+    const child = `${rel}/${e.name}`;
+    if (e.isDirectory()) out.push(...(await filesBelow(repo, child)));
+    else out.push(child);
+  }
+  return out;
+}
+
+function parentOf(rel: string): string {
+  const i = rel.lastIndexOf('/');
+  return i < 0 ? '' : rel.slice(0, i);
+}
+
+/**
+ * Applies ops to the worktree: deletions first (then folders they emptied), then writes, each
+ * written beside its target and renamed over it. `blobs` holds every needed blob's content.
+ */
+export async function applyOps(repo: string, ops: readonly FileOp[], blobs: ReadonlyMap<string, Buffer>, onFile?: (op: FileOp) => void): Promise<void> {
+  const emptied = new Set<string>();
+  for (const op of ops) {
+    if (op.action !== 'delete') continue;
+    const abs = path.join(repo, op.path);
+    const st = await fs.promises.lstat(abs).catch(() => undefined);
+    if (st?.isDirectory()) {
+      // a gitlink (nested repo) is not ours to delete; git would leave it as well
+      if (op.fromMode !== Mode.gitlink) throw new EngineError('GitFailed', 'expected a file but found a folder', repo, op.path);
+    } else if (st) {
+      await fs.promises.unlink(abs);
+    }
+    emptied.add(parentOf(op.path));
+    onFile?.(op);
+  }
+  for (const dir of [...emptied].sort((a, b) => b.length - a.length)) await pruneEmpty(repo, dir);
+  for (const op of ops) {
+    if (op.action === 'delete') continue;
+    const abs = path.join(repo, op.path);
+    if (op.action === 'gitlink') {
+      await fs.promises.mkdir(abs, { recursive: true });
+    } else if (op.action === 'chmod') {
+      await fs.promises.chmod(abs, op.mode === Mode.exec ? 0o755 : 0o644);
+    } else {
+      const content = blobs.get(op.blob!);
+      if (!content) throw new EngineError('MissingObject', `object ${op.blob} is missing`, repo, op.path);
+      await fs.promises.mkdir(path.dirname(abs), { recursive: true });
+      await replaceAtomically(abs, content, op.mode!);
+    }
+    onFile?.(op);
+  }
+}
+
+async function pruneEmpty(repo: string, rel: string): Promise<void> {
+  for (let d = rel; d !== ''; d = parentOf(d)) {
+    try {
+      await fs.promises.rmdir(path.join(repo, d));
+    } catch {
+      return; // not empty (an ignored file lives there, or a sibling) or already gone
+    }
+  }
+}
+
+async function replaceAtomically(abs: string, content: Buffer, mode: string): Promise<void> {
+  const temp = path.join(path.dirname(abs), `.${path.basename(abs)}.cc-${randomHex(4)}`);
+  try {
+    if (mode === Mode.symlink) {
+      await fs.promises.symlink(content.toString('utf8'), temp);
+    } else {
+      await fs.promises.writeFile(temp, content, { mode: mode === Mode.exec ? 0o777 : 0o666 });
+    }
+    await fs.promises.rename(temp, abs);
+  } catch (e) {
+    await fs.promises.rm(temp, { force: true });
+    throw e;
+  }
+}
