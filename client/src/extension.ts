@@ -1,6 +1,14 @@
 import * as vscode from 'vscode';
+import { CampaignsTree } from './views/campaignsView';
 
-/** Placeholder until the client issue: activates and does nothing, so the manifest and build are real. */
-export function activate(_context: vscode.ExtensionContext): void {}
+/** Registers the views and commands; everything goes into the extension's disposal scope. */
+export function activate(context: vscode.ExtensionContext): void {
+  const campaigns = new CampaignsTree();
+  context.subscriptions.push(
+    campaigns,
+    vscode.window.createTreeView('codecontext.campaigns', { treeDataProvider: campaigns }),
+    vscode.commands.registerCommand('codecontext.refresh', () => campaigns.refresh()),
+  );
+}
 
 export function deactivate(): void {}

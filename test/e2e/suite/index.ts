@@ -1,0 +1,26 @@
+// The extension-host entry named by runTests' extensionTestsPath: runs every *.test.js beside it with mocha
+// and prints one line CI can read: `N passed, N failed, N skipped`. CODECONTEXT_E2E_GREP narrows the run.
+import { readdirSync } from 'fs';
+import * as path from 'path';
+import { screenshot } from './screenshot';
+
+export async function run(): Promise<void> {
+  // mocha 12 is an ES module: import() loads it on any extension host (require of ESM needs Node >= 20.19).
+  const { default: Mocha } = await import('mocha');
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, grep: process.env.CODECONTEXT_E2E_GREP });
+  for (const f of readdirSync(__dirname).sort()) if (f.endsWith('.test.js')) mocha.addFile(path.join(__dirname, f));
+  // A failed test leaves a picture of the workbench as it was.
+  mocha.suite.afterEach(async function () {
+    const t = this.currentTest;
+    if (t?.state === 'failed') {
+      const file = await screenshot(`failed-${t.fullTitle()}`.replace(/[^\w.-]+/g, '_').slice(0, 100)).catch(() => undefined);
+      if (file) console.log(`screenshot of the failure: ${file}`);
+    }
+  });
+  await mocha.loadFilesAsync();
+  const stats = await new Promise<Mocha.Stats>((resolve) => {
+    const runner = mocha.run(() => resolve(runner.stats!));
+  });
+  console.log(`${stats.passes} passed, ${stats.failures} failed, ${stats.pending} skipped`);
+  if (stats.failures > 0) throw new Error(`${stats.failures} e2e test(s) failed`);
+}

@@ -1,0 +1,16 @@
+/**
+ * Saves a PNG of the whole workbench as `<artefacts>/<name>.png` (`.vscode-test/artifacts` by default) and
+ * returns its path. `waitForText` first waits until that text is visible in the workbench (or fails after
+ * `timeoutMs`), so a test can assert what a user sees without sleeping.
+ *
+ * The picture is taken by scripts/e2e/codeWrapper.js, which drives the browser the workbench runs in and
+ * serves CODECONTEXT_E2E_SCREENSHOT_URL. Under desktop VS Code there is no such URL: returns undefined.
+ */
+export async function screenshot(name: string, opts: { waitForText?: string; timeoutMs?: number } = {}): Promise<string | undefined> {
+  const url = process.env.CODECONTEXT_E2E_SCREENSHOT_URL;
+  if (!url) return undefined;
+  const res = await fetch(url, { method: 'POST', body: JSON.stringify({ name, ...opts }) });
+  const body = (await res.json()) as { path?: string; error?: string };
+  if (!res.ok || !body.path) throw new Error(`screenshot "${name}" failed: ${body.error ?? res.status}`);
+  return body.path;
+}
