@@ -49,7 +49,13 @@ export async function captureWithIndex(root: string): Promise<Capture> {
   };
   try {
     try {
-      await fs.promises.copyFile(path.join(layout.gitDir, 'index'), tempIndex);
+      const realIndex = path.join(layout.gitDir, 'index');
+      const stat = await fs.promises.stat(realIndex);
+      await fs.promises.copyFile(realIndex, tempIndex);
+      // Git trusts an entry's stat data only when the file is older than the index file; the copy
+      // must keep the original's timestamp, or a same-size edit made in the second the index was
+      // written (a "racily clean" entry) would be taken as unchanged and lost from the worktree tree.
+      await fs.promises.utimes(tempIndex, stat.atime, stat.mtime);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }

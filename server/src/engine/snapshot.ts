@@ -126,7 +126,13 @@ async function pinState(repo: RepoSnapshot, id: string): Promise<void> {
 }
 
 async function readManifest(store: Store, id: string): Promise<SnapshotManifest> {
-  const manifest = await store.readJson<SnapshotManifest>(`${folder}/${id}.json`);
+  const manifest = await store.readJson<SnapshotManifest>(`${folder}/${id}.json`).catch((e) => {
+    // A manifest edited into invalid JSON was tampered with like any other edit.
+    if (e instanceof EngineError && e.code === 'StoreCorrupt') {
+      throw new EngineError('TamperedManifest', 'snapshot manifest was modified: it is no longer valid JSON', undefined, store.path(folder, `${id}.json`));
+    }
+    throw e;
+  });
   if (!manifest) throw new EngineError('UnknownId', `no such snapshot: ${id}`);
   return manifest;
 }
