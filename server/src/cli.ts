@@ -3,6 +3,7 @@ import { campaignCommands } from './cli/campaignCommands';
 import { CliContext, Command, CommandOutput, ParsedArgs, UsageError } from './cli/command';
 import { terminalProgress } from './cli/progressLine';
 import { reposCommand } from './cli/reposCommand';
+import { rollbackCommands } from './cli/rollbackCommands';
 import { snapshotCommands } from './cli/snapshotCommands';
 import { EngineError } from './engine/errors';
 import { setGitLogger } from './engine/git';
@@ -14,7 +15,7 @@ import { toolVersion } from './engine/version';
  * refused or failed (one line on stderr naming the repo and path), 2 for a usage mistake.
  */
 
-const commands: Command[] = [...snapshotCommands, ...campaignCommands, reposCommand];
+const commands: Command[] = [...snapshotCommands, ...campaignCommands, ...rollbackCommands, reposCommand];
 
 const globalOptions = {
   store: { type: 'string' },
@@ -71,7 +72,8 @@ function commandHelp(c: Command): string {
 
 /** Finds the command named by the leading words of argv (`snapshot create …`). */
 function findCommand(words: string[]): { command?: Command; group: Command[]; consumed: number } {
-  for (const c of commands) {
+  // longest name first, so `rollback undo` wins over `rollback`
+  for (const c of [...commands].sort((a, b) => b.name.split(' ').length - a.name.split(' ').length)) {
     const parts = c.name.split(' ');
     if (parts.every((p, i) => words[i] === p)) return { command: c, group: [], consumed: parts.length };
   }

@@ -5,7 +5,7 @@ import { EngineError } from './errors';
 import { resolveId } from './ids';
 import { withFileLock } from './lock';
 import { defaultParallelism, mapLimit } from './pool';
-import { ProgressSink } from './progress';
+import { CancelToken, ProgressSink } from './progress';
 import { discoverRepos } from './repos';
 import { SnapshotManifest, createSnapshot, loadSnapshot } from './snapshot';
 import { Store } from './store';
@@ -53,6 +53,8 @@ export interface Campaign {
   baseline: string;
   steps: CampaignStep[];
   status: 'active' | 'rolled-back';
+  /** The rollback that took the campaign back to its baseline (status `rolled-back`). */
+  rolledBackBy?: string;
   toolVersion: string;
 }
 
@@ -72,6 +74,8 @@ export interface EngineContext {
   store: Store;
   parallelism?: number;
   progress?: ProgressSink;
+  /** Honoured until the first pin ref is written; after that the step or campaign is completed. */
+  cancel?: CancelToken;
 }
 
 export async function startCampaign(ctx: EngineContext, name: string, roots: readonly string[], maxDepth?: number): Promise<Campaign> {
@@ -80,7 +84,7 @@ export async function startCampaign(ctx: EngineContext, name: string, roots: rea
   const repos = (await discoverRepos(absRoots, { maxDepth })).map((r) => r.path);
   if (repos.length === 0) throw new EngineError('NoRepositories', `no git repositories under ${absRoots.join(', ')}`);
   const id = `camp_${randomHex(6)}`;
-  const baseline = await createSnapshot(ctx.store, repos, { campaign: id, message: `baseline of ${name}`, parallelism: ctx.parallelism, progress: ctx.progress });
+  const baseline = await createSnapshot(ctx.store, repos, { campaign: id, message: `baseline of ${name}`, parallelism: ctx.parallelism, progress: ctx.progress, cancel: ctx.cancel });
   const campaign: Campaign = {
     format: 1,
     id,
@@ -145,6 +149,7 @@ export async function checkpointCampaign(ctx: EngineContext, given: string, opti
       message: options.message ?? `step ${campaign.steps.length + 1} of ${campaign.name}`,
       parallelism: ctx.parallelism,
       progress: ctx.progress,
+      cancel: ctx.cancel,
     });
     const n = campaign.steps.length + 1;
     const at = new Date().toISOString();
@@ -201,4 +206,18 @@ export function stepBounds(campaign: Campaign, n?: number): { from: string; to: 
   }
   const step = campaign.steps[n - 1];
   return { from: step.parent, to: step.snapshot };
+}
+
+/**
+ * Records that a rollback took the campaign back to its baseline (checkpoint 0), or that an undo
+ * reversed that (`rb` undefined: active again).
+ */
+export async function markCampaignRolledBack(store: Store, id: string, rb: string | undefined, checkpoint: number): Promise<void> {
+  if (checkpoint !== 0) return;
+  await withFileLock(store.path(folder, `${id}.lock`), async () => {
+    const campaign = await readCampaign(store, id);
+    campaign.status = rb ? 'rolled-back' : 'active';
+    campaign.rolledBackBy = rb;
+    await store.writeJson(campaignFile(id), campaign);
+  });
 }

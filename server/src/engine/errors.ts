@@ -20,6 +20,11 @@ export type ErrorCode =
   | 'CommandFailed'
   | 'GitFailed'
   | 'Cancelled'
+  | 'Conflict'
+  | 'Drift'
+  | 'PlanStale'
+  | 'VerifyFailed'
+  | 'Busy'
   | 'Usage';
 
 export class EngineError extends Error {

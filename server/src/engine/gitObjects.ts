@@ -14,3 +14,15 @@ export const Mode = {
   symlink: '120000',
   gitlink: '160000',
 } as const;
+
+/** Parses `ls-tree -r -z --full-tree` output into path → {mode, id}. */
+export function parseLsTree(output: string): Map<string, { mode: string; id: string }> {
+  const entries = new Map<string, { mode: string; id: string }>();
+  for (const rec of output.split('\0')) {
+    if (!rec) continue;
+    const tab = rec.indexOf('\t');
+    const [mode, , id] = rec.slice(0, tab).split(' ');
+    entries.set(rec.slice(tab + 1), { mode, id });
+  }
+  return entries;
+}

@@ -4,7 +4,7 @@ import { GitError, git } from './git';
 import { resolveId } from './ids';
 import { missingObjects } from './objects';
 import { defaultParallelism, mapLimit } from './pool';
-import { ProgressSink, phaseCounter } from './progress';
+import { CancelToken, ProgressSink, phaseCounter } from './progress';
 import { RepoState, captureRepoState } from './repoState';
 import { repoLayout } from './repoLayout';
 import { Store } from './store';
@@ -59,6 +59,8 @@ export interface CreateSnapshotOptions {
   campaign?: string;
   parallelism?: number;
   progress?: ProgressSink;
+  /** Checked before each repo's capture and once before the first pin: cancelled → nothing written. */
+  cancel?: CancelToken;
 }
 
 /**
@@ -72,14 +74,26 @@ export async function createSnapshot(store: Store, repoPaths: readonly string[],
   const parallelism = options.parallelism ?? defaultParallelism;
   const captured = phaseCounter(options.progress, 'capture', paths.length);
   const repos = await mapLimit(paths, parallelism, async (p) => {
+    throwIfCancelled(options.cancel);
     const state = await captureRepoState(p);
     captured(p);
     return { path: p, ...state };
   });
+  return saveSnapshot(store, repos, options);
+}
+
+/**
+ * Pins already-captured states and writes their manifest (content-addressed: the same states give
+ * the same id, and an intact manifest of that id is reused). Used by createSnapshot and by a
+ * rollback's prepare phase, which captures under its own locks.
+ */
+export async function saveSnapshot(store: Store, captured: readonly RepoSnapshot[], options: CreateSnapshotOptions = {}): Promise<SnapshotManifest> {
+  const repos = [...captured].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  throwIfCancelled(options.cancel);
   const id = contentId(repos);
   const existing = await readManifest(store, id).catch(() => undefined);
   const pinned = phaseCounter(options.progress, 'pin', repos.length);
-  await mapLimit(repos, parallelism, async (r) => {
+  await mapLimit(repos, options.parallelism ?? defaultParallelism, async (r) => {
     await pinState(r, id);
     pinned(r.path);
   });
@@ -96,6 +110,10 @@ export async function createSnapshot(store: Store, repoPaths: readonly string[],
   const manifest: SnapshotManifest = { ...body, seal: sealOf(body) };
   await store.writeJson(`${folder}/${id}.json`, manifest);
   return manifest;
+}
+
+function throwIfCancelled(cancel: CancelToken | undefined): void {
+  if (cancel?.cancelled) throw new EngineError('Cancelled', 'cancelled before anything was written');
 }
 
 /** Fixed identity and dates make pin commits a pure function of the state: same state, same commit. */

@@ -1,0 +1,251 @@
+import * as path from 'path';
+import { EngineError } from '../engine/errors';
+import { locateEvidence, readEvidence, verifyEvidence } from '../engine/evidence';
+import { RollbackPlan, RollbackRequest, planRollback } from '../engine/plan';
+import { recoverAll } from '../engine/recover';
+import { listRollbacks, loadRollback } from '../engine/rollbackStore';
+import { executeRollback } from '../engine/transaction';
+import { undoRollback } from '../engine/undo';
+import { CliContext, Command, UsageError, stringList } from './command';
+import { branchName, displayPath, shortId, table, when } from './format';
+
+/** Ctrl-C cancels until the commit phase begins; after that the transaction finishes or compensates. */
+function interruptToken(): { cancel: { cancelled: boolean }; dispose: () => void } {
+  const cancel = { cancelled: false };
+  const onSigint = () => {
+    if (cancel.cancelled) return;
+    cancel.cancelled = true;
+    process.stderr.write('\ncodecontext: cancelling (a commit already under way finishes or compensates first)…\n');
+  };
+  process.on('SIGINT', onSigint);
+  return { cancel, dispose: () => process.off('SIGINT', onSigint) };
+}
+
+function planText(plan: RollbackPlan): string {
+  const t = plan.totals;
+  const lines = [
+    `Rollback plan ${plan.hash.slice(0, 12)} (${plan.mode}) → ${plan.target.label} (${plan.target.snapshot})`,
+    `${t.repos} repos (${t.reposChanged} to change) in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}; ${t.files} files, +${t.added} -${t.removed}; drift: ${t.drift}; conflicts: ${t.conflicts}`,
+  ];
+  if (plan.cycles.length) lines.push(`dependency cycles (each rolled back as one wave): ${plan.cycles.map((c) => c.map(displayPath).join(' ↔ ')).join('; ')}`);
+  plan.waves.forEach((wave, i) => {
+    lines.push('', `wave ${i + 1}`);
+    for (const repoPath of wave) {
+      const r = plan.repos.find((x) => x.path === repoPath)!;
+      const head = r.headChanged ? `  HEAD ${branchName(r.current.ref)} ${shortId(r.current.head, 7)} → ${branchName(r.goal.ref)} ${shortId(r.goal.head, 7)}` : '';
+      const idx = r.indexChanged ? '  index restored' : '';
+      const nothing = !r.files.length && !head && !idx ? '  (already at target)' : '';
+      lines.push(`  ${displayPath(r.path)}${head}${idx}${nothing}`);
+      const rows = r.files.map((f) => [`    ${f.change}`, f.path, f.binary ? 'binary' : `+${f.added} -${f.removed}`]);
+      if (rows.length) lines.push(table(rows));
+      for (const d of r.drift) lines.push(`    DRIFT ${d}`);
+      for (const c of r.conflicts) lines.push(`    CONFLICT ${c.path ?? ''}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
+      for (const n of r.notes) lines.push(`    note: ${n}`);
+    }
+  });
+  return lines.join('\n');
+}
+
+function requestFrom(values: Record<string, unknown>): RollbackRequest {
+  const step = values.step === undefined ? undefined : Number(values.step);
+  if (step !== undefined && (!Number.isInteger(step) || step < 1)) throw new UsageError(`--step takes a step number (1, 2, …), not ${String(values.step)}`);
+  const mode = (values.mode as string | undefined) ?? 'restore';
+  if (mode !== 'restore' && mode !== 'replay') throw new UsageError(`--mode is restore or replay, not ${mode}`);
+  if (!values.snapshot && !values.campaign) throw new UsageError('give a target: --snapshot <snap> or --campaign <camp> [--step N]');
+  if (values.snapshot && values.campaign) throw new UsageError('give one target: --snapshot or --campaign, not both');
+  return {
+    snapshot: values.snapshot as string | undefined,
+    campaign: values.campaign as string | undefined,
+    step,
+    mode,
+    repos: stringList(values.repo),
+    paths: stringList(values.path),
+  };
+}
+
+/** --root DIR limits the plan to the target's repos at or below DIR. */
+function limitToRoots(plan: RollbackRequest, roots: string[], all: string[]): RollbackRequest {
+  if (roots.length === 0) return plan;
+  const abs = roots.map((r) => path.resolve(r));
+  const inside = all.filter((p) => abs.some((r) => p === r || p.startsWith(r + path.sep)));
+  return { ...plan, repos: plan.repos?.length ? plan.repos.filter((p) => inside.includes(path.resolve(p))) : inside };
+}
+
+async function runPlan(ctx: CliContext, values: Record<string, unknown>): Promise<RollbackPlan> {
+  let request = requestFrom(values);
+  const roots = stringList(values.root);
+  if (roots.length) {
+    const wide = await planRollback({ ...ctx }, { ...request, paths: [] });
+    request = limitToRoots(request, roots, wide.repos.map((r) => r.path));
+    if (!request.repos?.length) throw new EngineError('NoRepositories', `no repo of the target is under ${roots.join(', ')}`);
+  }
+  return planRollback(ctx, request);
+}
+
+export const rollbackCommands: Command[] = [
+  {
+    name: 'rollback',
+    summary: 'roll repos back to a snapshot, a campaign baseline, or the state before a step — all or nothing',
+    usage: 'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run] [--repo DIR]... [--path GLOB]... [--root DIR]... [--force]',
+    examples: [
+      'codecontext rollback --campaign rename-logger --dry-run',
+      'codecontext rollback --campaign camp_abc123',
+      'codecontext rollback --snapshot snap_def456 --repo ./billing --path "src/**"',
+      'codecontext rollback --campaign camp_abc123 --step 2 --mode replay',
+    ],
+    details: [
+      '--snapshot S        roll back to snapshot S',
+      '--campaign C        roll back to campaign C\'s baseline; with --step N, to the state before step N',
+      '--mode restore      (default) every repo ends exactly in the target state',
+      '--mode replay       undo only the campaign\'s recorded changes, newest first; later edits are kept',
+      '--dry-run           print the plan (waves, files, +/- counts, drift, conflicts) and change nothing;',
+      '                    with --json, the whole plan including every inverse diff',
+      '--repo DIR, --path GLOB, --root DIR   limit the rollback to some repos or files',
+      '--force             roll back even over drift (files changed since the campaign); the safety',
+      '                    snapshot keeps them, and `rollback undo` brings them back',
+      'Ctrl-C cancels until the commit phase; after that the rollback finishes or puts everything back.',
+    ],
+    options: {
+      snapshot: { type: 'string' },
+      campaign: { type: 'string' },
+      step: { type: 'string' },
+      mode: { type: 'string' },
+      'dry-run': { type: 'boolean' },
+      repo: { type: 'string', multiple: true },
+      path: { type: 'string', multiple: true },
+      root: { type: 'string', multiple: true },
+      force: { type: 'boolean' },
+    },
+    positionals: [0, 0],
+    async run({ values }, ctx) {
+      const plan = await runPlan(ctx, values);
+      if (values['dry-run']) return { text: planText(plan), json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
+      const interrupt = interruptToken();
+      try {
+        const record = await executeRollback(ctx, plan, { force: !!values.force, cancel: interrupt.cancel, argv: process.argv.slice(2) });
+        const text = [
+          `${record.id}: committed — ${plan.totals.reposChanged} of ${plan.totals.repos} repos back to ${plan.target.label}, ${plan.totals.files} files, in ${(record.durationMs / 1000).toFixed(2)} s`,
+          `safety snapshot: ${record.safetySnapshot} (undo with: codecontext rollback undo ${record.id})`,
+          `evidence: ${record.evidence}`,
+        ].join('\n');
+        return { text, json: record };
+      } finally {
+        interrupt.dispose();
+      }
+    },
+  },
+  {
+    name: 'rollback undo',
+    summary: 'return every repo of a finished rollback to its safety snapshot (its own transaction and evidence)',
+    usage: 'codecontext rollback undo <rb_id> [--force]',
+    examples: ['codecontext rollback undo rb_1a2b3c'],
+    details: ['--force   undo even over changes made after the rollback (kept in the undo\'s own safety snapshot)'],
+    options: { force: { type: 'boolean' } },
+    positionals: [1, 1],
+    async run({ positionals, values }, ctx) {
+      const interrupt = interruptToken();
+      try {
+        const record = await undoRollback(ctx, positionals[0], { force: !!values.force, cancel: interrupt.cancel, argv: process.argv.slice(2) });
+        return { text: `${record.id}: committed — undid ${record.undoOf} (${record.repos.length} repos) in ${(record.durationMs / 1000).toFixed(2)} s\nevidence: ${record.evidence}`, json: record };
+      } finally {
+        interrupt.dispose();
+      }
+    },
+  },
+  {
+    name: 'rollback list',
+    summary: 'list rollbacks and undos, newest first',
+    usage: 'codecontext rollback list',
+    examples: ['codecontext rollback list'],
+    options: {},
+    positionals: [0, 0],
+    async run(_args, ctx) {
+      const all = await listRollbacks(ctx.store);
+      if (all.length === 0) return { text: 'No rollbacks yet. Preview one with: codecontext rollback --campaign <camp> --dry-run', json: [] };
+      const rows = [['ID', 'STARTED', 'KIND', 'OUTCOME', 'REPOS', 'TARGET']].concat(
+        all.map((r) => [r.id, when(r.startedAt), r.kind === 'undo' ? `undo ${r.undoOf}` : r.mode, r.outcome + (r.undoneBy ? ` (undone by ${r.undoneBy})` : ''), String(r.repos.length), r.target.label]),
+      );
+      return { text: table(rows), json: all };
+    },
+  },
+  {
+    name: 'rollback show',
+    summary: 'show one rollback: outcome, phases, repos',
+    usage: 'codecontext rollback show <rb_id>',
+    examples: ['codecontext rollback show rb_1a2b3c'],
+    options: {},
+    positionals: [1, 1],
+    async run({ positionals }, ctx) {
+      const r = await loadRollback(ctx.store, positionals[0]);
+      const lines = [
+        `${r.id}  ${r.kind}${r.undoOf ? ' of ' + r.undoOf : ''}  ${r.outcome}${r.undoneBy ? ` (undone by ${r.undoneBy})` : ''}`,
+        `target: ${r.target.label} (${r.target.snapshot})  mode: ${r.mode}  plan ${r.planHash.slice(0, 12)}`,
+        `started ${when(r.startedAt)}, took ${(r.durationMs / 1000).toFixed(2)} s; safety snapshot ${r.safetySnapshot ?? '-'}`,
+        ...(r.error ? [`error: ${[r.error.repo, r.error.path, r.error.message].filter(Boolean).join(': ')}`] : []),
+        `phases: ${r.phases.map((p) => `${p.name} ${p.ms ?? '?'} ms${p.retries ? ` (${p.retries} retries)` : ''}`).join(', ')}`,
+        '',
+        table([['REPO', 'WAVE', 'FILES', 'BEFORE', 'AFTER']].concat(r.repos.map((x) => [displayPath(x.path), String(x.wave + 1), String(x.files), shortId(x.before.head, 7), x.after ? shortId(x.after.head, 7) : '-']))),
+        '',
+        `evidence: ${r.evidence}`,
+      ];
+      return { text: lines.join('\n'), json: r };
+    },
+  },
+  {
+    name: 'recover',
+    summary: 'finish or undo rollbacks interrupted by a crash, so every repo is on one side',
+    usage: 'codecontext recover',
+    examples: ['codecontext recover'],
+    options: { root: { type: 'string', multiple: true } },
+    positionals: [0, 0],
+    async run(_args, ctx) {
+      const reports = await recoverAll(ctx);
+      const text = reports.length ? reports.map((r) => r.message).join('\n') : 'Nothing to recover: every rollback in the journal has ended.';
+      return { text, json: reports, exitCode: reports.some((r) => r.action === 'failed') ? 1 : 0 };
+    },
+  },
+  {
+    name: 'evidence show',
+    summary: "print a rollback's evidence pack readably",
+    usage: 'codecontext evidence show <rb_id|path>',
+    examples: ['codecontext evidence show rb_1a2b3c'],
+    options: {},
+    positionals: [1, 1],
+    async run({ positionals }, ctx) {
+      const file = await locateEvidence(ctx.store, positionals[0]);
+      const e = await readEvidence(file);
+      const lines = [
+        `Evidence ${e.id} (${e.kind}${e.undoOf ? ' of ' + e.undoOf : ''}) — ${e.outcome}`,
+        `who: ${e.who.gitName ?? e.who.user}${e.who.gitEmail ? ` <${e.who.gitEmail}>` : ''} on ${e.host}; codecontext ${e.toolVersion}`,
+        `command: codecontext ${e.command.join(' ')}`,
+        `target: ${e.target.label} (${e.target.snapshot}); mode ${e.mode}; plan ${e.planHash}`,
+        `time: ${when(e.startedAt)} → ${when(e.endedAt)}; safety snapshot ${e.safetySnapshot ?? '-'}`,
+        ...(e.error ? [`error: ${[e.error.repo, e.error.path, e.error.message].filter(Boolean).join(': ')}`] : []),
+        ...e.phases.map((p) => `phase ${p.name}: ${p.ms ?? '?'} ms, ${p.retries} retries`),
+      ];
+      for (const r of e.repos) {
+        lines.push('', `${displayPath(r.path)} (wave ${r.wave + 1})${r.compensated ? ' — returned to safety' : ''}`);
+        lines.push(`  before ${shortId(r.before.head, 7)} ${branchName(r.before.ref)}  target ${shortId(r.target.head, 7)} ${branchName(r.target.ref)}  after ${r.after ? shortId(r.after.head, 7) + ' ' + branchName(r.after.ref) : '-'}`);
+        for (const f of r.files) lines.push(`  ${f.change.padEnd(8)} ${f.path}  ${shortId(f.fromBlob, 7)} → ${shortId(f.blob, 7)}  diff ${f.diffHash.slice(0, 12)}`);
+      }
+      lines.push('', `digest: ${e.digest}`, `file: ${file}`);
+      return { text: lines.join('\n'), json: e };
+    },
+  },
+  {
+    name: 'evidence verify',
+    summary: "recompute an evidence pack's digest; with --repos, check the repos are still in the recorded end state",
+    usage: 'codecontext evidence verify <rb_id|path> [--repos]',
+    examples: ['codecontext evidence verify rb_1a2b3c --repos'],
+    options: { repos: { type: 'boolean' } },
+    positionals: [1, 1],
+    async run({ positionals, values }, ctx) {
+      const file = await locateEvidence(ctx.store, positionals[0]);
+      const check = await verifyEvidence(file, !!values.repos);
+      const lines = [check.ok ? `OK: ${file} is intact${values.repos ? ' and every repo is in its recorded end state' : ''}` : `FAILED: ${file}`];
+      lines.push(...check.problems.map((p) => `  ${p}`));
+      for (const r of check.repos ?? []) if (!r.ok) lines.push(`  ${displayPath(r.path)}: ${r.problem}`);
+      return { text: lines.join('\n'), json: check, exitCode: check.ok ? 0 : 1 };
+    },
+  },
+];

@@ -1,0 +1,116 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { EngineError } from './errors';
+import { lockFlake } from './faults';
+import { RepoLayout } from './repoLayout';
+
+/**
+ * A rollback's hold on one repo: our own `codecontext.lock` (naming the transaction, so recovery
+ * can tell our leftovers from someone else's) and git's `index.lock`, so no git command changes
+ * the index while we work. A held `index.lock` is retried with bounded backoff, then refused;
+ * it is never deleted, because only its owner knows whether it is still at work.
+ */
+export interface LockOwner {
+  rb: string;
+  pid: number;
+  host: string;
+  indexLock: boolean;
+}
+
+export interface RepoLock {
+  layout: RepoLayout;
+  /** Retries the index lock needed before it was taken. */
+  retries: number;
+  release(): Promise<void>;
+}
+
+/** Backoff for a held lock: about 2.5 s in all before giving up. */
+export const lockBackoffMs = [25, 50, 100, 150, 250, 400, 600, 900];
+
+const ownLock = (layout: RepoLayout) => path.join(layout.gitDir, 'codecontext.lock');
+const indexLock = (layout: RepoLayout) => path.join(layout.gitDir, 'index.lock');
+
+async function createExclusive(file: string, content: string): Promise<boolean> {
+  if (lockFlake()) return false;
+  try {
+    await fs.promises.writeFile(file, content, { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
+}
+
+export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: readonly number[] = lockBackoffMs): Promise<RepoLock> {
+  const owner: LockOwner = { rb, pid: process.pid, host: os.hostname(), indexLock: false };
+  let retries = 0;
+  const attempt = async (file: string, content: string, what: string): Promise<void> => {
+    for (let i = 0; ; i++) {
+      if (await createExclusive(file, content)) return;
+      if (i >= backoff.length) {
+        const holder = file === ownLock(layout) ? await readOwner(layout) : undefined;
+        throw new EngineError(
+          'RepositoryIsLocked',
+          holder ? `busy: rollback ${holder.rb} (pid ${holder.pid}) holds ${what}` : `${what} is held by another process (${file}); retried ${backoff.length} times`,
+          layout.root,
+        );
+      }
+      retries++;
+      await new Promise((r) => setTimeout(r, backoff[i]));
+    }
+  };
+  await attempt(ownLock(layout), JSON.stringify(owner), 'the repository lock');
+  try {
+    await attempt(indexLock(layout), '', "git's index.lock");
+  } catch (e) {
+    await fs.promises.rm(ownLock(layout), { force: true });
+    throw e;
+  }
+  owner.indexLock = true;
+  await fs.promises.writeFile(ownLock(layout), JSON.stringify(owner));
+  return { layout, retries, release: () => releaseRepoLock(layout, owner) };
+}
+
+async function releaseRepoLock(layout: RepoLayout, owner: LockOwner): Promise<void> {
+  if (owner.indexLock) await fs.promises.rm(indexLock(layout), { force: true });
+  await fs.promises.rm(ownLock(layout), { force: true });
+}
+
+export async function readOwner(layout: RepoLayout): Promise<LockOwner | undefined> {
+  try {
+    return JSON.parse(await fs.promises.readFile(ownLock(layout), 'utf8')) as LockOwner;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Takes over the locks a crashed transaction `rb` left in a repo (recovery). Refuses when they
+ * belong to another transaction or a process that is still alive on this host.
+ */
+export async function adoptRepoLock(layout: RepoLayout, rb: string): Promise<RepoLock> {
+  const owner = await readOwner(layout);
+  if (!owner) return acquireRepoLock(layout, rb);
+  if (owner.rb !== rb) throw new EngineError('RepositoryIsLocked', `busy: rollback ${owner.rb} holds the repository lock`, layout.root);
+  if (owner.host === os.hostname() && isAlive(owner.pid) && owner.pid !== process.pid) {
+    throw new EngineError('RepositoryIsLocked', `rollback ${rb} is still running (pid ${owner.pid})`, layout.root);
+  }
+  const adopted: LockOwner = { ...owner, pid: process.pid };
+  if (!owner.indexLock) {
+    // it crashed before taking git's lock; take it now like any rollback would
+    await fs.promises.rm(ownLock(layout), { force: true });
+    return acquireRepoLock(layout, rb);
+  }
+  await fs.promises.writeFile(ownLock(layout), JSON.stringify(adopted));
+  return { layout, retries: 0, release: () => releaseRepoLock(layout, adopted) };
+}
+
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
