@@ -21,6 +21,9 @@ export async function runInCampaign(
   const campaign = await loadCampaign(ctx.store, given);
   const ran = phaseCounter(ctx.progress, 'run', campaign.repos.length);
   const results = await mapLimit(campaign.repos, ctx.parallelism ?? defaultParallelism, async (repo) => {
+    if (ctx.cancel?.cancelled) {
+      throw new EngineError('Cancelled', 'cancelled: the command was not started in the remaining repos and no step was recorded (the next checkpoint records what already ran)');
+    }
     const result = await runOne(repo, command);
     ran(repo);
     return result;

@@ -1,0 +1,94 @@
+import { Campaign, StoredChangeRecord, checkpointCampaign, listCampaigns, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign';
+import { runInCampaign } from '../engine/campaignRun';
+import { EngineError } from '../engine/errors';
+import { Store } from '../engine/store';
+import {
+  CampaignChangesRequest,
+  CampaignCheckpointRequest,
+  CampaignDetailRequest,
+  CampaignListRequest,
+  CampaignRunRequest,
+  CampaignStartRequest,
+  CampaignSummary,
+} from '../protocol';
+import { Lru } from './lru';
+import { pageOf } from './params';
+import { Services, handle, mutate } from './services';
+
+/** A step's records never change once written; keyed by store, campaign and step. */
+const stepRecords = new Lru<StoredChangeRecord[]>(32);
+
+export function registerCampaignHandlers(s: Services): void {
+  const ctx = () => ({ store: s.workspace.store(), parallelism: s.workspace.settings.parallelism });
+
+  handle(s, CampaignListRequest, async () => ({ campaigns: (await listCampaigns(s.workspace.store())).map(summary) }));
+
+  handle(s, CampaignDetailRequest, async (p) => loadCampaign(s.workspace.store(), p.string('id')));
+
+  handle(s, CampaignStartRequest, async (p, token) => {
+    const name = p.string('name');
+    const roots = p.optAbsPaths('roots') ?? [...s.workspace.roots];
+    if (roots.length === 0) throw new EngineError('NoRepositories', 'the workspace has no folders: open a folder or pass roots');
+    const job = { what: `campaign start ${name}`, paths: roots, title: `Starting campaign ${name}`, phases: ['capture', 'pin'] };
+    return mutate(s, p, token, job, (work) =>
+      startCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, name, roots, s.workspace.settings.discoveryDepth),
+    );
+  });
+
+  handle(s, CampaignCheckpointRequest, async (p, token) => {
+    const campaign = await loadCampaign(s.workspace.store(), p.string('campaign'));
+    const message = p.optString('message');
+    const job = { what: `campaign checkpoint ${campaign.id}`, paths: campaign.repos, title: `Checkpoint of ${campaign.name}`, phases: ['capture', 'pin'] };
+    const { step, changes } = await mutate(s, p, token, job, (work) =>
+      checkpointCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, { message }),
+    );
+    return { campaign: campaign.id, step, changeCount: changes.length };
+  });
+
+  handle(s, CampaignRunRequest, async (p, token) => {
+    const campaign = await loadCampaign(s.workspace.store(), p.string('campaign'));
+    const command = p.stringList('command');
+    const message = p.optString('message');
+    const job = { what: `campaign run ${campaign.id}`, paths: campaign.repos, title: `${campaign.name}: ${command.join(' ')}`, phases: ['run', 'capture', 'pin'] };
+    const { step, changes, failed } = await mutate(s, p, token, job, (work) =>
+      runInCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, command, { message }),
+    );
+    return { campaign: campaign.id, step, changeCount: changes.length, failed };
+  });
+
+  handle(s, CampaignChangesRequest, async (p) => {
+    const store = s.workspace.store();
+    const campaign = await loadCampaign(store, p.string('campaign'));
+    const step = p.optInt('step', 1);
+    const only = p.optAbsPath('repo');
+    const page = p.page();
+    const steps = step === undefined ? campaign.steps.map((x) => x.n) : [step];
+    const all = (await Promise.all(steps.map((n) => recordsOf(store, campaign, n)))).flat();
+    const counts = new Map<string, number>();
+    for (const r of all) counts.set(r.repo, (counts.get(r.repo) ?? 0) + 1);
+    const items = only ? all.filter((r) => r.repo === only) : all;
+    return { ...pageOf(items, page), repos: [...counts].map(([r, count]) => ({ repo: r, count })).sort((a, b) => a.repo.localeCompare(b.repo)) };
+  });
+}
+
+function recordsOf(store: Store, campaign: Campaign, n: number): Promise<StoredChangeRecord[]> {
+  // stepChangeRecords checks that the step exists; the cache key holds the store so two stores never mix
+  return stepRecords.get(`${store.dir}\0${campaign.id}\0${n}`, async () => {
+    const records = await stepChangeRecords(store, campaign, n);
+    return [...records].sort((a, b) => (a.repo === b.repo ? (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) : a.repo < b.repo ? -1 : 1));
+  });
+}
+
+function summary(c: Campaign): CampaignSummary {
+  return {
+    id: c.id,
+    name: c.name,
+    roots: c.roots,
+    createdAt: c.createdAt,
+    baseline: c.baseline,
+    status: c.status,
+    repoCount: c.repos.length,
+    stepCount: c.steps.length,
+    ...(c.steps.length ? { lastStepAt: c.steps[c.steps.length - 1].at } : {}),
+  };
+}

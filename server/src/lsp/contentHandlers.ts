@@ -1,0 +1,23 @@
+import * as fs from 'fs';
+import { EngineError } from '../engine/errors';
+import { GitError } from '../engine/git';
+import { isBinary, readObjects } from '../engine/objects';
+import { BlobRequest } from '../protocol';
+import { Services, handle } from './services';
+
+export function registerContentHandlers(s: Services): void {
+  handle(s, BlobRequest, async (p) => {
+    const repo = p.absPath('repo');
+    const blob = p.objectId('blob');
+    if (!(await fs.promises.stat(repo).catch(() => undefined))?.isDirectory()) throw new EngineError('RepoMissing', 'repository folder not found', repo);
+    let found;
+    try {
+      found = (await readObjects(repo, [blob])).get(blob);
+    } catch (e) {
+      throw e instanceof GitError ? e.toEngineError() : e;
+    }
+    if (!found) throw new EngineError('MissingObject', `blob ${blob} is not in this repository`, repo);
+    if (found.type !== 'blob') throw new EngineError('MissingObject', `${blob} is a ${found.type}, not a blob`, repo);
+    return { repo, blob, size: found.content.length, binary: isBinary(found.content), base64: found.content.toString('base64') };
+  });
+}

@@ -1,0 +1,32 @@
+import { ResponseError } from 'vscode-languageserver/node';
+import { EngineError } from '../engine/errors';
+import { GitError } from '../engine/git';
+import { ErrorCodes, ErrorData, responseCodeOf } from '../protocol';
+
+/** Another mutating request of this server holds a repo the new one needs. */
+export class BusyError extends Error {
+  constructor(
+    readonly running: string,
+    readonly repo: string,
+  ) {
+    super(`busy: ${running} is working on ${repo}; try again when it finishes`);
+    this.name = 'BusyError';
+  }
+}
+
+/**
+ * The one mapping from what a handler threw to what the client receives: engine refusals keep
+ * their code, repo and path; anything else is an `Internal` error whose message says what failed.
+ */
+export function toResponseError(e: unknown): ResponseError<ErrorData> {
+  if (e instanceof ResponseError) return e;
+  if (e instanceof GitError) e = e.toEngineError();
+  if (e instanceof EngineError) {
+    return new ResponseError(responseCodeOf(e.code), e.oneLine(), { code: e.code, repo: e.repo, path: e.path });
+  }
+  if (e instanceof BusyError) {
+    return new ResponseError(ErrorCodes.Busy, e.message, { code: 'Busy', repo: e.repo, running: e.running });
+  }
+  const message = e instanceof Error ? e.message : String(e);
+  return new ResponseError(ErrorCodes.Internal, `internal error: ${message}`, { code: 'Internal' });
+}

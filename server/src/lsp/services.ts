@@ -1,0 +1,69 @@
+import { CancellationToken, Connection, RequestHandler, RequestType } from 'vscode-languageserver/node';
+import { ErrorCodes, ErrorData } from '../protocol';
+import { RepoLocks } from './busy';
+import { toResponseError } from './errors';
+import { Params } from './params';
+import { ProgressReporter, Work } from './progress';
+import { Workspace } from './workspace';
+
+/** What every handler module gets from the server. */
+export interface Services {
+  connection: Connection;
+  workspace: Workspace;
+  locks: RepoLocks;
+  progress: ProgressReporter;
+  /** Settles once `initialized` has been handled (settings read, store watched); requests wait for it. */
+  ready: Promise<void>;
+  log(line: string): void;
+}
+
+/**
+ * Registers a request handler that reads its params through `Params` and turns whatever it throws
+ * into the protocol's error shape. A handler can fail; the server goes on serving.
+ */
+export function handle<P, R>(
+  s: Services,
+  type: RequestType<P, R, ErrorData>,
+  fn: (p: Params, token: CancellationToken) => Promise<R>,
+): void {
+  const handler = async (params: unknown, token: CancellationToken): Promise<R> => {
+    const started = Date.now();
+    try {
+      await s.ready;
+      const result = await fn(Params.of(type.method, params), token);
+      s.log(`${type.method} ${Date.now() - started} ms`);
+      return result;
+    } catch (e) {
+      const error = toResponseError(e);
+      s.log(`${type.method} failed after ${Date.now() - started} ms: ${error.message}`);
+      if (error.code === ErrorCodes.Internal && e instanceof Error && e.stack) s.log(e.stack);
+      throw error;
+    }
+  };
+  // the library's conditional result type does not resolve for a generic R; the cast is only that
+  s.connection.onRequest(type, handler as unknown as RequestHandler<P, R, ErrorData>);
+}
+
+/**
+ * Runs a mutating request: holds its repos (refusing at once if another request holds one), then
+ * reports work-done progress under `title` for the engine's `phases` until `fn` settles.
+ */
+export async function mutate<R>(
+  s: Services,
+  p: Params,
+  token: CancellationToken,
+  job: { what: string; paths: readonly string[]; title: string; phases: readonly string[] },
+  fn: (work: Work) => Promise<R>,
+): Promise<R> {
+  return s.locks.run(job.what, job.paths, async () => {
+    const work = await s.progress.begin(job.title, job.phases, p.progressToken(), token);
+    try {
+      const result = await fn(work);
+      work.done();
+      return result;
+    } catch (e) {
+      work.done(work.cancel.cancelled ? 'cancelled' : 'failed');
+      throw e;
+    }
+  });
+}

@@ -1,0 +1,79 @@
+import { loadCampaign } from '../engine/campaign';
+import { EngineError } from '../engine/errors';
+import { GitError, gitRaw, splitZ } from '../engine/git';
+import { discoverRepos } from '../engine/repos';
+import { createSnapshot, listSnapshots, loadSnapshot, verifySnapshot } from '../engine/snapshot';
+import {
+  SnapshotCreateRequest,
+  SnapshotDetailRequest,
+  SnapshotFilesRequest,
+  SnapshotListRequest,
+  SnapshotVerifyRequest,
+  TreeFile,
+} from '../protocol';
+import { Lru } from './lru';
+import { pageOf } from './params';
+import { Services, handle, mutate } from './services';
+
+/** Trees are immutable, so a tree listed once serves every later page of it. */
+const trees = new Lru<TreeFile[]>(16);
+
+export function registerSnapshotHandlers(s: Services): void {
+  handle(s, SnapshotListRequest, async (p) => {
+    const campaign = p.optString('campaign');
+    const all = await listSnapshots(s.workspace.store());
+    return { snapshots: campaign ? all.filter((x) => x.campaign === campaign) : all };
+  });
+
+  handle(s, SnapshotDetailRequest, async (p) => loadSnapshot(s.workspace.store(), p.string('id')));
+
+  handle(s, SnapshotVerifyRequest, async (p) => verifySnapshot(s.workspace.store(), p.string('id'), s.workspace.settings.parallelism));
+
+  handle(s, SnapshotCreateRequest, async (p, token) => {
+    const store = s.workspace.store();
+    const explicit = p.optAbsPaths('repos');
+    const roots = p.optAbsPaths('roots');
+    const given = p.optString('campaign');
+    const message = p.optString('message');
+    const campaign = given ? await loadCampaign(store, given) : undefined;
+    let repos: string[];
+    if (explicit || roots) {
+      const found = roots ? await discoverRepos(roots, { maxDepth: s.workspace.settings.discoveryDepth }) : [];
+      repos = [...new Set([...(explicit ?? []), ...found.map((r) => r.path)])];
+    } else {
+      repos = campaign ? campaign.repos : (await s.workspace.repos()).map((r) => r.path);
+    }
+    const job = { what: 'snapshot create', paths: repos, title: 'Creating snapshot', phases: ['capture', 'pin'] };
+    return mutate(s, p, token, job, (work) =>
+      createSnapshot(store, repos, { campaign: campaign?.id, message, parallelism: s.workspace.settings.parallelism, progress: work.progress, cancel: work.cancel }),
+    );
+  });
+
+  handle(s, SnapshotFilesRequest, async (p) => {
+    const id = p.string('id');
+    const repo = p.absPath('repo');
+    const which = p.oneOf('tree', ['worktree', 'index'] as const, 'worktree');
+    const page = p.page();
+    const snapshot = await loadSnapshot(s.workspace.store(), id);
+    const state = snapshot.repos.find((r) => r.path === repo);
+    if (!state) throw new EngineError('UnknownId', `snapshot ${snapshot.id} has no repo ${repo}`, repo);
+    const tree = state[which];
+    return pageOf(await trees.get(`${repo}\0${tree}`, () => listTree(repo, tree)), page);
+  });
+}
+
+/** Every file of a tree, recursively, in one git process; in git's path order. */
+async function listTree(repo: string, tree: string): Promise<TreeFile[]> {
+  let out: Buffer;
+  try {
+    ({ stdout: out } = await gitRaw(repo, ['ls-tree', '-r', '-z', '-l', tree], { readOnly: true }));
+  } catch (e) {
+    if (e instanceof GitError && e.gitCode === 'BadObject') throw new EngineError('MissingObject', `tree ${tree} is missing`, repo);
+    throw e instanceof GitError ? e.toEngineError() : e;
+  }
+  return splitZ(out).map((entry) => {
+    const tab = entry.indexOf('\t');
+    const [mode, type, id, size] = entry.slice(0, tab).split(/ +/);
+    return { path: entry.slice(tab + 1), mode, type: type === 'commit' ? 'commit' : 'blob', id, size: size === '-' ? null : Number(size) };
+  });
+}

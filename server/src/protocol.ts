@@ -1,0 +1,316 @@
+/**
+ * The one definition of every custom request and notification between the CodeContext client
+ * (VS Code) and the language-server process. The client imports this file, so it holds only
+ * message constants, plain types and the error-code table: engine types come in through
+ * `import type` (erased at build time) and nothing here pulls a Node-only module into the client.
+ *
+ * Conventions for every request below:
+ * - params are objects; a missing or mistyped field is answered with `InvalidParams` (-32602);
+ * - ids accept a unique prefix (`snap_1a2b`) and campaigns also their name, as in the CLI;
+ * - engine refusals are `ResponseError`s whose `code` comes from `ErrorCodes` and whose `data` is
+ *   an `ErrorData` naming the engine code, the repo and the path;
+ * - lists that can grow with the size of a campaign are paged (`PageParams` → `Page<T>`);
+ * - "mutating" requests write the store or the repos; only one runs at a time per repo, a second
+ *   is refused with `ErrorCodes.Busy` naming what runs.
+ */
+import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import type { WorkDoneProgressParams, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
+import type { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord } from './engine/campaign';
+import type { DiscoveredRepo } from './engine/repos';
+import type { SnapshotManifest, SnapshotSummary, SnapshotVerification } from './engine/snapshot';
+
+export type { Campaign, CampaignStep, DiscoveredRepo, RepoRunResult, SnapshotManifest, SnapshotSummary, SnapshotVerification, StoredChangeRecord };
+
+// ---------------------------------------------------------------------------------------------
+// Shared shapes
+
+/** A window into a long list. `offset` defaults to 0, `limit` to `defaultPageSize` (at most `maxPageSize`). */
+export interface PageParams {
+  offset?: number;
+  limit?: number;
+}
+
+/** One page: `items` starts at `offset` of `total` items in a stable order. */
+export interface Page<T> {
+  items: T[];
+  offset: number;
+  total: number;
+}
+
+export const defaultPageSize = 200;
+export const maxPageSize = 5000;
+
+/** Settings read through `workspace/configuration`, section `codecontext`. */
+export interface CodeContextSettings {
+  /** The store folder; empty: `initializationOptions.storePath`, then $CODECONTEXT_HOME, then the per-user data folder. */
+  storePath?: string;
+  /** Folder levels below a workspace folder searched for repos. */
+  discoveryDepth?: number;
+  /** Repos worked on at once. */
+  parallelism?: number;
+  /** Rollback mode used when a request names none. */
+  defaultMode?: 'restore' | 'replay';
+}
+
+/** `initializationOptions` of `initialize`: a fallback for settings the client cannot serve yet. */
+export interface InitializationOptions {
+  storePath?: string;
+}
+
+/** What the server puts into the `$/progress` reports of its long requests, beside `message` and `percentage`. */
+export interface ProgressDetail {
+  /** The engine's phase: `discover`, `capture`, `pin`, `run`… */
+  phase: string;
+  done: number;
+  total: number;
+  /** The repo that just finished, when the event is about one. */
+  repo?: string;
+}
+
+/**
+ * A work-done `report` as this server sends it: the standard fields (message "capture 3/10 repo-03",
+ * a rising percentage) plus `detail` for clients that draw their own progress.
+ */
+export interface CodeContextProgressReport extends WorkDoneProgressReport {
+  detail?: ProgressDetail;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+/**
+ * Numeric `ResponseError` codes, one per engine `ErrorCode` and a few of the server's own. They sit
+ * outside JSON-RPC's and LSP's reserved ranges, except `Cancelled` (LSP's RequestCancelled, so
+ * clients treat it as a cancel) and `Usage` (InvalidParams: the engine found the input malformed).
+ */
+export const ErrorCodes = {
+  NotARepository: 1001,
+  RepositoryIsLocked: 1002,
+  MergeInProgress: 1003,
+  RebaseInProgress: 1004,
+  OperationInProgress: 1005,
+  UnmergedEntries: 1006,
+  RepoMissing: 1007,
+  UnknownId: 1008,
+  AmbiguousId: 1009,
+  TamperedManifest: 1010,
+  MissingObject: 1011,
+  PathEscapesRepo: 1012,
+  StoreCorrupt: 1013,
+  NoRepositories: 1014,
+  CommandFailed: 1015,
+  GitFailed: 1016,
+  Cancelled: -32800,
+  Usage: -32602,
+  /** An engine code this table does not know yet; `data.code` still names it. */
+  EngineFailure: 1099,
+  /** Another mutating request of this server works on one of the same repos. */
+  Busy: 1100,
+  /** A bug: not an engine refusal. The message says what failed. */
+  Internal: 1101,
+} as const;
+
+/** The `code` of a `ResponseError` for an engine or server error code (`ErrorData.code`). */
+export function responseCodeOf(code: string): number {
+  return (ErrorCodes as Record<string, number>)[code] ?? ErrorCodes.EngineFailure;
+}
+
+/** `data` of every `ResponseError` this server sends for a refusal. */
+export interface ErrorData {
+  /** The engine's `ErrorCode`, or `Busy` / `Internal` / `InvalidParams`. */
+  code: string;
+  repo?: string;
+  path?: string;
+  /** For `Busy`: what runs, e.g. "campaign run camp_1a2b3c". */
+  running?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workspace
+
+export interface ReposListParams {
+  /** Search the workspace folders again instead of answering from the last search. */
+  refresh?: boolean;
+}
+export interface ReposListResult {
+  /** The workspace folders, as absolute paths. */
+  roots: string[];
+  repos: DiscoveredRepo[];
+}
+/** client → server: every repo at or below the workspace folders (nested repos and submodules marked), sorted by path. */
+export const ReposListRequest = new RequestType<ReposListParams, ReposListResult, ErrorData>('codecontext/repos/list');
+
+// ---------------------------------------------------------------------------------------------
+// Snapshots
+
+export interface SnapshotListParams {
+  /** Only the snapshots filed under this campaign id. */
+  campaign?: string;
+}
+export interface SnapshotListResult {
+  snapshots: SnapshotSummary[];
+}
+/** client → server: every snapshot of the store, newest first; a modified manifest is listed with `valid: false`. */
+export const SnapshotListRequest = new RequestType<SnapshotListParams, SnapshotListResult, ErrorData>('codecontext/snapshot/list');
+
+export interface SnapshotDetailParams {
+  id: string;
+}
+/** client → server: one snapshot's manifest with every repo's state; a modified manifest is refused (`TamperedManifest`). */
+export const SnapshotDetailRequest = new RequestType<SnapshotDetailParams, SnapshotManifest, ErrorData>('codecontext/snapshot/detail');
+
+export interface SnapshotCreateParams extends WorkDoneProgressParams {
+  /** Absolute repo paths to capture. */
+  repos?: string[];
+  /** Capture every repo at or below these folders. Without `repos` and `roots`: the campaign's repos, else the workspace's. */
+  roots?: string[];
+  /** File the snapshot under this campaign (id or name). */
+  campaign?: string;
+  message?: string;
+}
+/**
+ * client → server (mutating, with progress, cancellable): captures the repos and writes the
+ * snapshot. Cancelled before the pin phase ends → no ref and no manifest written. The same states
+ * give the same id, so creating it twice returns the first one.
+ */
+export const SnapshotCreateRequest = new RequestType<SnapshotCreateParams, SnapshotManifest, ErrorData>('codecontext/snapshot/create');
+
+export interface SnapshotVerifyParams {
+  id: string;
+}
+/** client → server: checks the manifest's id and seal and that every repo still holds every object and the pin ref. */
+export const SnapshotVerifyRequest = new RequestType<SnapshotVerifyParams, SnapshotVerification, ErrorData>('codecontext/snapshot/verify');
+
+export interface SnapshotFilesParams extends PageParams {
+  id: string;
+  /** The repo's absolute path, as in the manifest. */
+  repo: string;
+  /** Which captured tree: the worktree (default) or the index. */
+  tree?: 'worktree' | 'index';
+}
+/** A file of a captured tree. `type` is `commit` for a gitlink (an embedded repo or a submodule). */
+export interface TreeFile {
+  path: string;
+  mode: string;
+  type: 'blob' | 'commit';
+  id: string;
+  /** Bytes; null for gitlinks. */
+  size: number | null;
+}
+/** client → server: the files of one repo of a snapshot, paged, in git's path order. */
+export const SnapshotFilesRequest = new RequestType<SnapshotFilesParams, Page<TreeFile>, ErrorData>('codecontext/snapshot/files');
+
+// ---------------------------------------------------------------------------------------------
+// Campaigns
+
+/** A campaign without its repo list and steps, for lists. */
+export interface CampaignSummary {
+  id: string;
+  name: string;
+  roots: string[];
+  createdAt: string;
+  baseline: string;
+  status: Campaign['status'];
+  repoCount: number;
+  stepCount: number;
+  /** When the last checkpoint was taken; absent before the first. */
+  lastStepAt?: string;
+}
+export interface CampaignListResult {
+  campaigns: CampaignSummary[];
+}
+/** client → server: every campaign, newest first. */
+export const CampaignListRequest = new RequestType<Record<string, never>, CampaignListResult, ErrorData>('codecontext/campaign/list');
+
+export interface CampaignDetailParams {
+  /** Id, unique id prefix, or name (the newest campaign of that name). */
+  id: string;
+}
+/** client → server: one campaign with its repos and every step (counts, ref moves, command results). */
+export const CampaignDetailRequest = new RequestType<CampaignDetailParams, Campaign, ErrorData>('codecontext/campaign/detail');
+
+export interface CampaignStartParams extends WorkDoneProgressParams {
+  name: string;
+  /** Folders whose repos belong to the campaign; default: the workspace folders. */
+  roots?: string[];
+}
+/** client → server (mutating, with progress, cancellable): finds the repos and takes the baseline; cancelled → no campaign and no snapshot written. */
+export const CampaignStartRequest = new RequestType<CampaignStartParams, Campaign, ErrorData>('codecontext/campaign/start');
+
+export interface CampaignCheckpointParams extends WorkDoneProgressParams {
+  campaign: string;
+  message?: string;
+}
+/** A new step; its change records are fetched page by page with `CampaignChangesRequest`. */
+export interface CampaignStepResult {
+  campaign: string;
+  step: CampaignStep;
+  changeCount: number;
+}
+/** client → server (mutating, with progress, cancellable): snapshots the campaign's repos and records what changed as a new step; cancelled → no step written. */
+export const CampaignCheckpointRequest = new RequestType<CampaignCheckpointParams, CampaignStepResult, ErrorData>('codecontext/campaign/checkpoint');
+
+export interface CampaignRunParams extends WorkDoneProgressParams {
+  campaign: string;
+  /** The program and its arguments, run without a shell in every repo of the campaign. */
+  command: string[];
+  message?: string;
+}
+export interface CampaignRunResult extends CampaignStepResult {
+  /** Repos where the command exited non-zero; the step is recorded all the same. */
+  failed: RepoRunResult[];
+}
+/**
+ * client → server (mutating, with progress, cancellable): runs the command in every repo, then
+ * checkpoints. Cancelled → no new command is started and no step is written; what the commands
+ * already did stays on disk (the next checkpoint records it).
+ */
+export const CampaignRunRequest = new RequestType<CampaignRunParams, CampaignRunResult, ErrorData>('codecontext/campaign/run');
+
+export interface CampaignChangesParams extends PageParams {
+  campaign: string;
+  /** 1-based step; without it, every step in order. */
+  step?: number;
+  /** Only the records of this repo (absolute path). */
+  repo?: string;
+}
+export interface CampaignChangesResult extends Page<StoredChangeRecord> {
+  /** How many records each repo has in the step(s), before the `repo` filter: the repo level of a tree. */
+  repos: { repo: string; count: number }[];
+}
+/** client → server: a step's change records (its file list), paged, sorted by step, repo, path. */
+export const CampaignChangesRequest = new RequestType<CampaignChangesParams, CampaignChangesResult, ErrorData>('codecontext/campaign/changes');
+
+// ---------------------------------------------------------------------------------------------
+// Content
+
+export interface BlobParams {
+  /** Absolute path of the repo whose object store holds the blob. */
+  repo: string;
+  /** Full object id (40 or 64 hex digits). */
+  blob: string;
+}
+export interface BlobResult {
+  repo: string;
+  blob: string;
+  size: number;
+  /** Git's own test: a NUL in the first 8000 bytes. */
+  binary: boolean;
+  /** The exact bytes, base64-encoded. */
+  base64: string;
+}
+/** client → server: a blob's exact bytes (for diff documents); `MissingObject` when the repo lacks it. */
+export const BlobRequest = new RequestType<BlobParams, BlobResult, ErrorData>('codecontext/blob');
+
+// ---------------------------------------------------------------------------------------------
+// Notifications
+
+export type StoreKind = 'campaigns' | 'snapshots' | 'rollbacks';
+export interface DidChangeParams {
+  kinds: StoreKind[];
+}
+/**
+ * server → client: something in the store changed (this server, the CLI, another window); the
+ * client re-reads those lists. Sent at most ~100 ms after the change settles, within 2 s.
+ */
+export const DidChangeNotification = new NotificationType<DidChangeParams>('codecontext/didChange');

@@ -1,0 +1,130 @@
+/**
+ * The language-server process: the engine over JSON-RPC for every repo of the workspace. It wires
+ * the requests of protocol.ts to the engine, reports progress, honours cancellation, and tells the
+ * client when the store changes, whoever changed it. Transport from argv: --stdio or --node-ipc.
+ */
+import {
+  DidChangeConfigurationNotification,
+  DidChangeWorkspaceFoldersNotification,
+  InitializeResult,
+  ProposedFeatures,
+  TextDocumentSyncKind,
+  createConnection,
+} from 'vscode-languageserver/node';
+import { setGitLogger } from './engine/git';
+import { toolVersion } from './engine/version';
+import { RepoLocks } from './lsp/busy';
+import { registerCampaignHandlers } from './lsp/campaignHandlers';
+import { registerContentHandlers } from './lsp/contentHandlers';
+import { ProgressReporter } from './lsp/progress';
+import { Services, handle } from './lsp/services';
+import { registerSnapshotHandlers } from './lsp/snapshotHandlers';
+import { StoreWatcher } from './lsp/storeWatcher';
+import { Workspace } from './lsp/workspace';
+import { DidChangeNotification, InitializationOptions, ReposListRequest } from './protocol';
+
+const connection = createConnection(ProposedFeatures.all);
+const verbose = process.argv.includes('--verbose') || process.env.CODECONTEXT_VERBOSE === '1';
+
+let workspace = new Workspace();
+let watcher: StoreWatcher | undefined;
+let clientHasConfiguration = false;
+let markReady: () => void = () => undefined;
+
+const services: Services = {
+  connection,
+  get workspace() {
+    return workspace;
+  },
+  locks: new RepoLocks(),
+  ready: new Promise<void>((resolve) => (markReady = resolve)),
+  progress: new ProgressReporter(connection),
+  log: (line) => {
+    if (verbose) connection.console.log(line);
+  },
+};
+if (verbose) setGitLogger((line) => connection.console.log(line));
+
+connection.onInitialize((params): InitializeResult => {
+  const options = (params.initializationOptions ?? {}) as InitializationOptions;
+  workspace = new Workspace(typeof options.storePath === 'string' && options.storePath ? options.storePath : undefined);
+  const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : params.rootPath ? [params.rootPath] : []);
+  workspace.setFolders(folders);
+  clientHasConfiguration = params.capabilities.workspace?.configuration === true;
+  services.progress.install(params.capabilities.window?.workDoneProgress === true);
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.None,
+      workspace: { workspaceFolders: { supported: true, changeNotifications: true } },
+    },
+    serverInfo: { name: 'codecontext', version: toolVersion },
+  };
+});
+
+connection.onInitialized(async () => {
+  // Registered here, after the library's own handler of the same notification: ours replaces it.
+  connection.onNotification(DidChangeWorkspaceFoldersNotification.type, ({ event }) => {
+    workspace.changeFolders(
+      event.added.map((f) => f.uri),
+      event.removed.map((f) => f.uri),
+    );
+    void workspace.repos().catch(() => undefined);
+  });
+  try {
+    if (clientHasConfiguration) {
+      await connection.client.register(DidChangeConfigurationNotification.type, { section: 'codecontext' }).catch(() => undefined);
+    }
+    await readSettings();
+    await watchStore();
+  } finally {
+    markReady();
+  }
+  // discovery starts now, so the first listing answers from memory
+  void workspace.repos().catch((e) => connection.console.warn(`repo discovery failed: ${(e as Error).message}`));
+});
+
+connection.onDidChangeConfiguration(async () => {
+  if (await readSettings()) await watchStore();
+});
+
+/** Reads the `codecontext` settings; says whether the store moved. */
+async function readSettings(): Promise<boolean> {
+  if (!clientHasConfiguration) return false;
+  try {
+    const settings = await connection.workspace.getConfiguration('codecontext');
+    return workspace.applySettings(settings).storeChanged;
+  } catch (e) {
+    connection.console.warn(`cannot read settings: ${(e as Error).message}`);
+    return false;
+  }
+}
+
+async function watchStore(): Promise<void> {
+  watcher?.dispose();
+  const dir = workspace.store().dir;
+  watcher = new StoreWatcher(
+    dir,
+    (kinds) => void connection.sendNotification(DidChangeNotification, { kinds }),
+    (message) => connection.console.warn(message),
+  );
+  try {
+    await watcher.start();
+  } catch (e) {
+    connection.console.warn(`cannot watch the store ${dir}: ${(e as Error).message}; lists refresh only on request`);
+  }
+}
+
+handle(services, ReposListRequest, async (p) => {
+  const refresh = p.optBool('refresh') ?? false;
+  return { roots: [...workspace.roots], repos: await workspace.repos(refresh) };
+});
+registerSnapshotHandlers(services);
+registerCampaignHandlers(services);
+registerContentHandlers(services);
+
+connection.onShutdown(() => {
+  watcher?.dispose();
+  watcher = undefined;
+});
+
+connection.listen();
