@@ -36,7 +36,7 @@ function planText(plan: RollbackPlan): string {
       const idx = r.indexChanged ? '  index restored' : '';
       const nothing = !r.files.length && !head && !idx ? '  (already at target)' : '';
       lines.push(`  ${displayPath(r.path)}${head}${idx}${nothing}`);
-      const rows = r.files.map((f) => [`    ${f.change}`, f.path, f.binary ? 'binary' : `+${f.added} -${f.removed}`]);
+      const rows = r.files.map((f) => [`    ${f.change}`, f.path, f.change === 'mode' ? `${f.fromMode} → ${f.mode}` : f.binary ? 'binary' : `+${f.added} -${f.removed}`]);
       if (rows.length) lines.push(table(rows));
       for (const d of r.drift) lines.push(`    DRIFT ${d}`);
       for (const c of r.conflicts) lines.push(`    CONFLICT ${c.path ?? ''}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
