@@ -83,9 +83,9 @@ export class TestRepo {
    * writes one pack instead of a loose object per file, then `reset` refreshes the index from them.
    * Same result as `add` + `commit`, much faster for thousands of files.
    */
-  commitFiles(files: Record<string, string>, message: string): string {
-    const parent = gitTry(this.dir, 'rev-parse', '-q', '--verify', 'HEAD').stdout.trim();
-    const ref = gitTry(this.dir, 'symbolic-ref', '-q', 'HEAD').stdout.trim() || 'HEAD';
+  commitFiles(files: Record<string, string>, message: string, onUnbornMain = false): void {
+    const parent = onUnbornMain ? '' : gitTry(this.dir, 'rev-parse', '-q', '--verify', 'HEAD').stdout.trim();
+    const ref = onUnbornMain ? 'refs/heads/main' : gitTry(this.dir, 'symbolic-ref', '-q', 'HEAD').stdout.trim() || 'HEAD';
     const data = (b: Buffer) => [Buffer.from(`data ${b.length}\n`), b, Buffer.from('\n')];
     const quote = (p: string) => (/^"|[\n"\\]/.test(p) ? JSON.stringify(p) : p);
     const stamp = `Test Author <author@example.com> ${Date.parse(gitEnv.GIT_COMMITTER_DATE!) / 1000} +0000`;
@@ -96,7 +96,6 @@ export class TestRepo {
     }
     execFileSync('git', ['fast-import', '--quiet'], { cwd: this.dir, env: gitEnv, input: Buffer.concat(parts) });
     this.git('reset', '-q');
-    return this.head();
   }
 
   head(): string {
@@ -249,7 +248,7 @@ export class RepoKit {
     const r = new TestRepo(dir);
     if (files) {
       for (const [rel, content] of Object.entries(files)) r.write(rel, content);
-      r.commitFiles(files, 'initial');
+      r.commitFiles(files, 'initial', true);
     }
     return r;
   }

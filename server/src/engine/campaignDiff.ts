@@ -20,7 +20,7 @@ export async function campaignDiff(store: Store, campaign: Campaign, step?: numb
     const rel = repoLabel(campaign, r.path);
     try {
       const { stdout } = await gitRaw(r.path, ['diff-tree', '-p', '-M', '--no-commit-id', '--full-index', `--src-prefix=a/${rel}/`, `--dst-prefix=b/${rel}/`, old.worktree, r.worktree], { readOnly: true });
-      return stdout.toString('utf8');
+      return prefixRenameLines(stdout.toString('utf8'), rel);
     } catch (e) {
       throw e instanceof GitError ? e.toEngineError() : e;
     }
@@ -34,4 +34,14 @@ export function repoLabel(campaign: Campaign, repo: string): string {
   const rel = root ? path.relative(root, repo) : '';
   if (rel === '') return path.basename(repo);
   return rel.startsWith('..') ? path.basename(repo) : rel.split(path.sep).join('/');
+}
+
+/**
+ * `--src-prefix`/`--dst-prefix` do not reach the `rename from`/`copy to`… header lines, which git
+ * writes relative to the repo; without the repo's folder there, the diff would not apply from the
+ * root (a rename would be looked for beside it). Only header lines can start this way: every hunk
+ * line starts with a space, '+', '-' or a backslash.
+ */
+function prefixRenameLines(diff: string, rel: string): string {
+  return diff.replace(/^((?:rename|copy) (?:from|to) )("?)(.*)$/gm, (_, head: string, quote: string, p: string) => `${head}${quote}${rel}/${p}`);
 }
