@@ -100,8 +100,13 @@ async function startCodeServer(opts, env) {
     '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override'];
   const server = cp.spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
-  server.stdout.on('data', (d) => (output += d));
-  server.stderr.on('data', (d) => (output += d));
+  const logFile = fs.createWriteStream(path.join(opts.userDataDir, 'code-server.log'));
+  for (const stream of [server.stdout, server.stderr]) {
+    stream.on('data', (d) => {
+      output += d;
+      logFile.write(d);
+    });
+  }
   const exited = new Promise((resolve) => server.once('exit', resolve));
   cleanups.push(async () => {
     const signal = (s) => { try { process.kill(-server.pid, s); } catch { /* already gone */ } };
@@ -169,6 +174,8 @@ async function main() {
   const env = {
     ...process.env,
     TMPDIR: tmp,
+    // code-server keeps a heartbeat file and its own logs in the XDG data folder (~/.local/share): keep them here
+    XDG_DATA_HOME: path.join(opts.userDataDir, 'xdg-data'),
     CODECONTEXT_E2E_SCREENSHOT_URL: screenshotUrl,
     CODECONTEXT_E2E_ARTIFACTS: ARTIFACTS,
     // no outside extension gallery lookups

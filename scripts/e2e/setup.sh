@@ -17,6 +17,11 @@ APT_PACKAGES=(libkrb5-dev ripgrep chromium)
 
 log() { printf '[e2e setup] %s\n' "$*" >&2; }
 
+# Desktop VS Code chosen (see test/e2e/runTests.ts): @vscode/test-electron brings it; nothing to install here.
+if [ -n "${CODECONTEXT_E2E_VSCODE:-}" ]; then
+  exit 0
+fi
+
 # --- apt -------------------------------------------------------------------------------------------
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
@@ -32,8 +37,10 @@ if ((${#missing[@]})); then
     SUDO=(sudo)
   fi
   log "apt-get install ${missing[*]}"
+  start=$SECONDS
   "${SUDO[@]}" apt-get update -qq
   DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  log "apt packages installed in $((SECONDS - start)) s"
 fi
 
 # --- code-server -----------------------------------------------------------------------------------
@@ -43,6 +50,7 @@ if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ]; then
 fi
 
 log "installing code-server into $DEST (a few minutes, once)"
+start=$SECONDS
 mkdir -p "$CACHE"
 TMP="$CACHE/code-server.partial"
 rm -rf "$TMP"
@@ -74,4 +82,4 @@ cd "$ROOT"
 rm -rf "$DEST"
 mv "$TMP" "$DEST"
 echo "$want" >"$STAMP"
-log "code-server $(node -p "require('$DEST/node_modules/code-server/package.json').version") ready"
+log "code-server $(node -p "require('$DEST/node_modules/code-server/package.json').version") ready in $((SECONDS - start)) s"
