@@ -1,4 +1,7 @@
 import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import * as zlib from 'zlib';
 
 /** Git's object id of a blob with this content, computed without a process. */
 export function blobId(content: Buffer): string {
@@ -25,4 +28,34 @@ export function parseLsTree(output: string): Map<string, { mode: string; id: str
     entries.set(rec.slice(tab + 1), { mode, id });
   }
   return entries;
+}
+
+/**
+ * Writes a loose object straight into the object store (`objects/xx/yyyy…`, zlib-deflated, written
+ * beside and renamed, as git itself does) and returns its id. For the few small objects a snapshot
+ * pin needs, this saves a process each; an object that already exists is left alone.
+ */
+export async function writeLooseObject(objectsDir: string, type: 'tree' | 'commit' | 'blob', content: Buffer): Promise<string> {
+  const header = Buffer.from(`${type} ${content.length}\0`);
+  const id = crypto.createHash('sha1').update(header).update(content).digest('hex');
+  const dir = path.join(objectsDir, id.slice(0, 2));
+  const file = path.join(dir, id.slice(2));
+  if (await fs.promises.access(file).then(() => true, () => false)) return id;
+  await fs.promises.mkdir(dir, { recursive: true });
+  const temp = path.join(dir, `tmp_obj_cc_${crypto.randomBytes(4).toString('hex')}`);
+  await fs.promises.writeFile(temp, zlib.deflateSync(Buffer.concat([header, content])), { mode: 0o444 });
+  try {
+    await fs.promises.rename(temp, file);
+  } catch (e) {
+    await fs.promises.rm(temp, { force: true });
+    throw e;
+  }
+  return id;
+}
+
+/** A tree object's bytes for entries given as [mode, name, id] (sorted the way git sorts them). */
+export function treeContent(entries: readonly [string, string, string][]): Buffer {
+  const key = ([mode, name]: [string, string, string]) => (mode === '40000' ? name + '/' : name);
+  const sorted = [...entries].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  return Buffer.concat(sorted.flatMap(([mode, name, id]) => [Buffer.from(`${mode} ${name}\0`), Buffer.from(id, 'hex')]));
 }

@@ -44,10 +44,34 @@ export class Journal {
     return new Journal(file, handle);
   }
 
-  /** Appends one entry and returns only once it is on disk. */
-  async append(entry: JournalEntry): Promise<void> {
-    await this.handle.write(JSON.stringify(entry) + '\n');
-    await this.handle.datasync();
+  private queue: { line: string; done: (e?: unknown) => void }[] = [];
+  private draining = false;
+
+  /**
+   * Appends one entry and resolves only once it is on disk. Entries appended while a sync is in
+   * flight are written and synced together (group commit): repos committing in parallel share
+   * one fsync instead of queueing one each.
+   */
+  append(entry: JournalEntry): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ line: JSON.stringify(entry) + '\n', done: (e) => (e ? reject(e) : resolve()) });
+      if (!this.draining) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    while (this.queue.length) {
+      const batch = this.queue.splice(0);
+      try {
+        await this.handle.write(batch.map((b) => b.line).join(''));
+        await this.handle.datasync();
+        batch.forEach((b) => b.done());
+      } catch (e) {
+        batch.forEach((b) => b.done(e));
+      }
+    }
+    this.draining = false;
   }
 
   async close(): Promise<void> {

@@ -1,0 +1,146 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign';
+import { gitProcessCount } from '../../server/src/engine/git';
+import { planRollback } from '../../server/src/engine/plan';
+import { defaultParallelism } from '../../server/src/engine/pool';
+import { createSnapshot, loadSnapshot } from '../../server/src/engine/snapshot';
+import { Store } from '../../server/src/engine/store';
+import { executeRollback } from '../../server/src/engine/transaction';
+import { undoRollback } from '../../server/src/engine/undo';
+import { prepareRestore, commitRestore } from '../../server/src/engine/restore';
+import { naiveLoop, plumbingFloor } from './baselines';
+import { applyCampaign, generateWorkspace } from './workspace';
+
+/**
+ * `npm run bench`: our snapshot and rollback on a generated workspace, against the plumbing floor
+ * and the naive loop measured in the same run. Reports medians of K runs with min and max, and
+ * ratios; never asserts a time.
+ */
+const { values } = parseArgs({
+  options: {
+    repos: { type: 'string', default: '500' },
+    files: { type: 'string', default: '60' },
+    runs: { type: 'string', default: '3' },
+    out: { type: 'string' },
+    parallel: { type: 'string' },
+    keep: { type: 'boolean' },
+  },
+});
+const runs = Number(values.runs);
+const files = Number(values.files);
+const parallelism = values.parallel ? Number(values.parallel) : defaultParallelism;
+const seedSeconds = 47;
+
+interface Stat {
+  median: number;
+  min: number;
+  max: number;
+}
+const stat = (xs: number[]): Stat => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+};
+async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
+  const t = performance.now();
+  const r = await fn();
+  return [(performance.now() - t) / 1000, r];
+}
+
+let peakRss = 0;
+const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
+
+async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-${repoCount}-`));
+  const store = new Store(path.join(base, 'store'));
+  const ctx = { store, parallelism };
+  const log = (s: string) => process.stderr.write(`[${repoCount} repos] ${s}\n`);
+  log(`generating ${repoCount} repos × ${files} files in ${base}`);
+  const [genS, ws] = await timed(() => generateWorkspace(path.join(base, 'ws'), repoCount, files, parallelism));
+  log(`generated in ${genS.toFixed(1)} s`);
+  const campaign = await startCampaign(ctx, 'bench', [ws.root]);
+  const baseline = await loadSnapshot(store, campaign.baseline);
+  await applyCampaign(ws, parallelism);
+  const { step } = await checkpointCampaign(ctx, campaign.id, { message: 'bench campaign' });
+  const campaignState = await loadSnapshot(store, step.snapshot);
+  // put every repo back in the campaign's end state (untimed), between baseline runs
+  const toCampaignState = async () => {
+    for (const r of campaignState.repos) {
+      const p = await prepareRestore(r.path, r);
+      try {
+        await commitRestore(p);
+      } finally {
+        await p.capture.release();
+      }
+    }
+  };
+
+  const t: Record<string, number[]> = { snapshot: [], plan: [], prepare: [], commit: [], verify: [], evidence: [], rollback: [], undo: [], naive: [], floor: [] };
+  const procs: Record<string, number> = {};
+  for (let k = 0; k < runs; k++) {
+    log(`run ${k + 1}/${runs}`);
+    let before = gitProcessCount();
+    t.snapshot.push((await timed(() => createSnapshot(store, ws.repos, { parallelism })))[0]);
+    procs.snapshot = (gitProcessCount() - before) / repoCount;
+    before = gitProcessCount();
+    const [planS, plan] = await timed(() => planRollback(ctx, { campaign: campaign.id }));
+    t.plan.push(planS);
+    procs.plan = (gitProcessCount() - before) / repoCount;
+    before = gitProcessCount();
+    const [rbS, record] = await timed(() => executeRollback(ctx, plan));
+    procs.rollback = (gitProcessCount() - before) / repoCount;
+    t.rollback.push(rbS);
+    const phase = (n: string) => (record.phases.find((p) => p.name === n)?.ms ?? 0) / 1000;
+    t.prepare.push(phase('prepare'));
+    t.commit.push(phase('commit'));
+    t.verify.push(phase('verify'));
+    t.evidence.push(rbS - phase('prepare') - phase('commit') - phase('verify'));
+    t.undo.push((await timed(() => undoRollback(ctx, record.id)))[0]);
+  }
+  for (let k = 0; k < runs; k++) {
+    t.floor.push((await timed(() => plumbingFloor(baseline, parallelism)))[0]);
+    await toCampaignState();
+    t.naive.push((await timed(() => naiveLoop(baseline)))[0]);
+    await toCampaignState();
+  }
+  if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
+  const stats = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, stat(v)]));
+  return { repos: repoCount, files, runs, parallelism, seconds: stats, gitProcessesPerRepo: procs };
+}
+
+function table(result: Record<string, unknown>): string {
+  const s = result.seconds as Record<string, Stat>;
+  const f = (x: number) => x.toFixed(2).padStart(7);
+  const rows = ['snapshot', 'plan', 'prepare', 'commit', 'verify', 'evidence', 'rollback', 'undo', 'floor', 'naive'].map(
+    (k) => `  ${k.padEnd(10)} ${f(s[k].median)} ${f(s[k].min)} ${f(s[k].max)}`,
+  );
+  const ours = s.rollback.median;
+  return [
+    `${result.repos} repos × ${result.files} files, ${result.runs} runs, parallelism ${result.parallelism}`,
+    `  phase      median     min     max   (seconds)`,
+    ...rows,
+    `  rollback / floor: ${(ours / s.floor.median).toFixed(2)}×   naive / rollback: ${(s.naive.median / ours).toFixed(2)}×   seed's ${seedSeconds} s / rollback: ${(seedSeconds / ours).toFixed(1)}×`,
+    `  git processes per repo: ${JSON.stringify(result.gitProcessesPerRepo)}`,
+  ].join('\n');
+}
+
+async function main(): Promise<void> {
+  const counts = String(values.repos).split(',').map(Number);
+  const results = [];
+  for (const n of counts) {
+    const r = await benchOne(n);
+    results.push(r);
+    console.log(table(r));
+  }
+  clearInterval(rssTimer);
+  const summary = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, peakRssMiB: Math.round(peakRss / 2 ** 20), results };
+  console.log(`engine peak RSS: ${summary.peakRssMiB} MiB`);
+  if (values.out) fs.writeFileSync(values.out, JSON.stringify(summary, null, 2) + '\n');
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
