@@ -134,8 +134,8 @@ export async function main(argv: string[], io: Io = { out: (t) => process.stdout
         io.out(`Commands of "${words[0]}":\n${text}\n`);
         return 0;
       }
-      io.err(`codecontext: ${words[1] ? `unknown command "${words[0]} ${words[1]}"` : `"${words[0]}" needs a subcommand`}\n${text}\n`);
-      return 2;
+      const message = words[1] ? `unknown command "${words[0]} ${words[1]}"` : `"${words[0]}" needs a subcommand`;
+      return fail(2, { code: 'Usage', message }, `${message}\n${text}`);
     }
     return fail(2, { code: 'Usage', message: `unknown command "${words[0]}"` }, `unknown command "${words[0]}" (see codecontext --help)`);
   }

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'child_process';
+import { execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -272,6 +272,12 @@ export class RepoKit {
   }
 }
 
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+}
+
 /** Runs the built CLI (`dist/cli.js`) as a user would, with a store of the test's own. */
 export function runCli(args: string[], options: { cwd?: string; store: string; env?: NodeJS.ProcessEnv }): { status: number; stdout: string; stderr: string } {
   const cli = path.resolve(__dirname, '../../../dist/cli.js');
@@ -281,4 +287,25 @@ export function runCli(args: string[], options: { cwd?: string; store: string; e
     encoding: 'utf8',
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+/**
+ * `runCli` without blocking, so independent invocations (every command's --help…) can run side
+ * by side: Node's start-up is most of each one's time.
+ */
+export function runCliAsync(args: string[], options: { cwd?: string; store: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+  const cli = path.resolve(__dirname, '../../../dist/cli.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], {
+      cwd: options.cwd,
+      env: { ...gitEnv, CODECONTEXT_HOME: options.store, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+  });
 }

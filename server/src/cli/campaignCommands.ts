@@ -105,8 +105,9 @@ export const campaignCommands: Command[] = [
     options: { step: { type: 'string' } },
     positionals: [1, 1],
     async run({ positionals, values }, ctx) {
+      const step = parseStep(values.step); // a usage mistake is reported before any lookup
       const c = await loadCampaign(ctx.store, positionals[0]);
-      const diff = await campaignDiff(ctx.store, c, parseStep(values.step), ctx.parallelism);
+      const diff = await campaignDiff(ctx.store, c, step, ctx.parallelism);
       return { text: diff.replace(/\n$/, ''), json: { campaign: c.id, step: values.step === undefined ? null : Number(values.step), diff } };
     },
   },

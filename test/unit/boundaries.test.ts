@@ -1,0 +1,80 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { toolVersion } from '../../server/src/engine/version';
+
+/**
+ * The house rules that keep the layers apart, checked on the source tree: the engine never
+ * imports VS Code or the language-server packages (the CLI and the server share it as it is), and
+ * the client never runs git (data flows client → protocol → server → engine → git).
+ */
+
+const repoRoot = path.resolve(__dirname, '../../..');
+
+interface SourceFile {
+  rel: string;
+  text: string;
+  /** Every module specifier: `import … from 'x'`, `import 'x'`, `export … from 'x'`, `require('x')`, `import('x')`. */
+  imports: string[];
+}
+
+function sources(dir: string): SourceFile[] {
+  const out: SourceFile[] = [];
+  const walk = (d: string) => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.(ts|tsx|js|mjs|cjs)$/.test(e.name) && !e.name.endsWith('.d.ts')) {
+        const text = fs.readFileSync(p, 'utf8');
+        const imports = [...text.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g)].map((m) => m[1]);
+        out.push({ rel: path.relative(repoRoot, p), text, imports });
+      }
+    }
+  };
+  walk(path.join(repoRoot, dir));
+  return out;
+}
+
+/** Where a relative specifier of `file` points, as a path from the repo root. */
+function target(file: SourceFile, spec: string): string {
+  return path.relative(repoRoot, path.resolve(repoRoot, path.dirname(file.rel), spec));
+}
+
+describe('boundaries', function () {
+  it('nothing under server/src/engine imports vscode or a language-server package, or leaves the engine', function () {
+    const engine = sources('server/src/engine');
+    assert.ok(engine.length >= 10 && engine.some((f) => f.imports.includes('./git')), 'the import scan found nothing: the check would be vacuous');
+    const bad: string[] = [];
+    for (const f of engine) {
+      for (const spec of f.imports) {
+        if (/^vscode($|\/|-languageserver|-languageclient|-jsonrpc)/.test(spec)) bad.push(`${f.rel} imports ${spec}`);
+        // The engine is entered from outside, never the other way: protocol.ts and server.ts speak LSP.
+        if (spec.startsWith('.') && !target(f, spec).startsWith(path.join('server', 'src', 'engine'))) bad.push(`${f.rel} imports ${spec} (outside the engine)`);
+      }
+    }
+    assert.deepStrictEqual(bad, []);
+  });
+
+  it('nothing under client/src imports child_process or simple-git, runs git, or reaches into the engine', function () {
+    const client = sources('client/src');
+    assert.ok(client.some((f) => f.imports.includes('vscode')), 'the import scan found nothing: the check would be vacuous');
+    const bad: string[] = [];
+    for (const f of client) {
+      for (const spec of f.imports) {
+        if (/^(node:)?child_process$|^simple-git$|^execa$|^cross-spawn$/.test(spec)) bad.push(`${f.rel} imports ${spec}`);
+        // Only the protocol is shared with the server; engine modules would run git in the extension host.
+        if (spec.startsWith('.') && target(f, spec).startsWith('server') && !/^server[\\/]src[\\/]protocol$/.test(target(f, spec).replace(/\.ts$/, ''))) {
+          bad.push(`${f.rel} imports ${spec} (only server/src/protocol may be shared)`);
+        }
+      }
+      if (/\b(?:spawn|spawnSync|exec|execSync|execFile|execFileSync|fork)\s*\(\s*['"`]git\b/.test(f.text)) bad.push(`${f.rel} runs git`);
+      if (/['"]vscode\.git['"]/.test(f.text)) bad.push(`${f.rel} uses the git extension (which runs git for it)`);
+    }
+    assert.deepStrictEqual(bad, []);
+  });
+
+  it('engine/version.ts toolVersion equals package.json version', function () {
+    const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    assert.strictEqual(toolVersion, pkg.version);
+  });
+});
