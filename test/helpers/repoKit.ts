@@ -179,6 +179,19 @@ export class TestRepo {
     }
   }
 
+  /** `git write-tree` of the real index, run on a copy so the index file itself is not rewritten. */
+  indexTree(): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-index-'));
+    try {
+      const copy = path.join(dir, 'index');
+      const real = path.join(this.dir, '.git', 'index');
+      if (fs.existsSync(real)) fs.copyFileSync(real, copy);
+      return execFileSync('git', ['write-tree'], { cwd: this.dir, env: { ...gitEnv, GIT_INDEX_FILE: copy }, encoding: 'utf8' }).trim();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
   /** Leaves the repo mid-merge with a conflict in `file` (MERGE_HEAD set, unmerged entries). */
   conflictedMerge(file = 'README.md'): this {
     const base = this.git('symbolic-ref', '--short', 'HEAD');

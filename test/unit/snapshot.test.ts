@@ -74,19 +74,21 @@ describe('snapshot (engine)', function () {
       ['commit on the branch', () => repo.git('commit', '-q', '-m', 'staged work')],
       ['branch switch', () => repo.git('checkout', '-q', '-b', 'feature')],
     ];
-    const taken: { label: string; fingerprint: RepoFingerprint; id: string }[] = [];
+    const taken: { label: string; fingerprint: RepoFingerprint; indexTree: string; id: string }[] = [];
     for (const [label, change] of changes) {
       change();
       const fingerprint = repo.fingerprint();
+      const indexTree = repo.indexTree();
       const snap = await createSnapshot(store, [repo.dir], { message: label });
       assert.ok(!taken.some((t) => t.id === snap.id), `"${label}" was not seen: same snapshot id as before`);
-      taken.push({ label, fingerprint, id: snap.id });
+      taken.push({ label, fingerprint, indexTree, id: snap.id });
     }
     // Every snapshot, loaded back from the store, gives back its moment exactly, long after it.
     for (const t of taken) {
       const loaded = await loadSnapshot(store, t.id);
       assert.strictEqual(loaded.repos[0].path, repo.dir);
       assertReproduces(repo, loaded.repos[0], t.fingerprint, t.label);
+      assert.strictEqual(loaded.repos[0].index, t.indexTree, `${t.label}: index tree is not git write-tree of the index`);
     }
     const last = taken[taken.length - 1].fingerprint;
     assert.strictEqual(last.branch, 'refs/heads/feature');
