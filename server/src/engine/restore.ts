@@ -24,10 +24,14 @@ export interface PreparedRestore {
   blobs: Map<string, Buffer>;
 }
 
-export async function prepareRestore(root: string, goal: RepoState, capture?: Capture): Promise<PreparedRestore> {
+/**
+ * `knownOps`: the ops a plan worked out from this very state (the caller has checked the capture
+ * matches the plan's starting state), which saves diffing the trees again.
+ */
+export async function prepareRestore(root: string, goal: RepoState, capture?: Capture, knownOps?: FileOp[]): Promise<PreparedRestore> {
   const cap = capture ?? (await captureWithIndex(root));
   try {
-    const ops = await treeOps(root, cap.state.worktree, goal.worktree);
+    const ops = knownOps ?? (await treeOps(root, cap.state.worktree, goal.worktree));
     await checkOps(root, ops);
     const wanted = ops.filter((o) => o.action === 'write').map((o) => o.blob!);
     const anchors = [goal.index, goal.worktree, ...(goal.head ? [goal.head] : [])];
@@ -52,14 +56,9 @@ export async function commitRestore(p: PreparedRestore, onRetry: () => void = ()
   const env = { GIT_INDEX_FILE: capture.tempIndex };
   try {
     await withRetry(() => applyOps(root, ops, p.blobs, onFile), onRetry);
-    if (ops.length) {
-      // The temp index lists the old worktree with a valid stat cache; updating just the
-      // changed entries keeps that cache for every untouched file.
-      const info = ops.map((o) => (o.action === 'delete' ? `0 ${zeroId}\t${o.path}` : `${o.mode} ${o.blob}\t${o.path}`)).join('\0') + '\0';
-      await withRetry(() => git(root, ['update-index', '-z', '--index-info'], { env, input: info }), onRetry);
-    }
-    // One-tree reset: the index becomes goal.index, keeping stat data where the blob matches
-    // (entries just written by --index-info carry no stat data and are re-hashed once by git).
+    // The temp index lists the old worktree with a valid stat cache. A one-tree reset makes it
+    // goal.index while keeping the stat data of every entry whose blob and mode did not change;
+    // the files just written get none and are hashed once by git's next look, as they must be.
     await withRetry(() => git(root, ['read-tree', '--reset', goal.index], { env }), onRetry);
     await withRetry(() => fs.promises.rename(capture.tempIndex, path.join(capture.layout.gitDir, 'index')), onRetry);
     await withRetry(() => setRefs(root, capture.layout, goal), onRetry);

@@ -98,7 +98,7 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
         const diff = await describeDifference(r.path, capture.state, r.current);
         throw new EngineError('PlanStale', `changed since the plan was made (${diff.message}); preview again`, r.path, diff.path);
       }
-      prepared.set(r.path, await prepareRestore(r.path, r.goal, capture));
+      prepared.set(r.path, await prepareRestore(r.path, r.goal, capture, r.files));
       preparedCount(r.path);
     });
     const safety = await saveSnapshot(
