@@ -16,10 +16,29 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { WorkDoneProgressParams, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord } from './engine/campaign';
+import type { EvidenceCheck, EvidencePack } from './engine/evidence';
+import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/plan';
+import type { RecoveryReport } from './engine/recover';
+import type { RollbackRecord } from './engine/rollbackStore';
 import type { DiscoveredRepo } from './engine/repos';
 import type { SnapshotManifest, SnapshotSummary, SnapshotVerification } from './engine/snapshot';
 
-export type { Campaign, CampaignStep, DiscoveredRepo, RepoRunResult, SnapshotManifest, SnapshotSummary, SnapshotVerification, StoredChangeRecord };
+export type {
+  Campaign,
+  CampaignStep,
+  DiscoveredRepo,
+  EvidenceCheck,
+  EvidencePack,
+  PlannedFile,
+  RecoveryReport,
+  RepoRunResult,
+  RollbackMode,
+  RollbackRecord,
+  SnapshotManifest,
+  SnapshotSummary,
+  SnapshotVerification,
+  StoredChangeRecord,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Shared shapes
@@ -100,11 +119,15 @@ export const ErrorCodes = {
   NoRepositories: 1014,
   CommandFailed: 1015,
   GitFailed: 1016,
+  Conflict: 1017,
+  Drift: 1018,
+  PlanStale: 1019,
+  VerifyFailed: 1020,
   Cancelled: -32800,
   Usage: -32602,
   /** An engine code this table does not know yet; `data.code` still names it. */
   EngineFailure: 1099,
-  /** Another mutating request of this server works on one of the same repos. */
+  /** Another mutating request (of this server, or a rollback of another process) works on one of the same repos. */
   Busy: 1100,
   /** A bug: not an engine refusal. The message says what failed. */
   Internal: 1101,
@@ -123,6 +146,9 @@ export interface ErrorData {
   path?: string;
   /** For `Busy`: what runs, e.g. "campaign run camp_1a2b3c". */
   running?: string;
+  /** For a failed rollback or undo: its id (its record and evidence pack exist) and how it ended. */
+  rollback?: string;
+  outcome?: RollbackRecord['outcome'];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -303,6 +329,126 @@ export interface BlobResult {
 export const BlobRequest = new RequestType<BlobParams, BlobResult, ErrorData>('codecontext/blob');
 
 // ---------------------------------------------------------------------------------------------
+// Rollbacks
+
+/** What to roll back to, and how: a snapshot, or a campaign's baseline / the state before step N. */
+export interface RollbackTargetParams {
+  snapshot?: string;
+  campaign?: string;
+  step?: number;
+  /** Default: the `defaultMode` setting, else `restore`. */
+  mode?: RollbackMode;
+  /** Limit to these repos (absolute paths). */
+  repos?: string[];
+  /** Limit to files matching these globs. */
+  paths?: string[];
+}
+export interface RollbackPreviewParams extends RollbackTargetParams, WorkDoneProgressParams {}
+/** A repo of a previewed plan without its file list (paged with `RollbackPlanFilesRequest`). */
+export interface RepoPlanSummary extends Omit<RepoPlan, 'files'> {
+  fileCount: number;
+}
+/** A plan as previewed: everything but the files and their inverse diffs. `hash` names it in later requests. */
+export interface RollbackPreview extends Omit<RollbackPlan, 'repos'> {
+  repos: RepoPlanSummary[];
+}
+/**
+ * client → server (with progress, cancellable, changes nothing): plans a rollback — per repo the
+ * goal, drift, conflicts, waves. The server keeps the plan under its `hash` for files, diffs and
+ * execution; execution refuses it if a repo changed since.
+ */
+export const RollbackPreviewRequest = new RequestType<RollbackPreviewParams, RollbackPreview, ErrorData>('codecontext/rollback/preview');
+
+export interface RollbackPlanFilesParams extends PageParams {
+  /** The plan's hash from the preview. */
+  plan: string;
+  repo?: string;
+}
+/** A file of a plan, without its inverse diff. */
+export type PlannedFileSummary = Omit<PlannedFile, 'patch'> & { repo: string };
+/** client → server: a previewed plan's files, paged, in wave then repo order. */
+export const RollbackPlanFilesRequest = new RequestType<RollbackPlanFilesParams, Page<PlannedFileSummary>, ErrorData>('codecontext/rollback/planFiles');
+
+export interface RollbackFileDiffParams {
+  plan: string;
+  repo: string;
+  path: string;
+}
+export interface RollbackFileDiffResult {
+  repo: string;
+  path: string;
+  /** The unified diff that takes the current content back to the target; deterministic. */
+  patch: string;
+  added: number;
+  removed: number;
+  binary: boolean;
+  diffHash: string;
+}
+/** client → server: one file's inverse diff from a previewed plan, on demand. */
+export const RollbackFileDiffRequest = new RequestType<RollbackFileDiffParams, RollbackFileDiffResult, ErrorData>('codecontext/rollback/fileDiff');
+
+export interface RollbackExecuteParams extends WorkDoneProgressParams {
+  plan: string;
+  /** Roll back over drift (restore mode); the safety snapshot keeps the drifted files. */
+  force?: boolean;
+}
+export interface RollbackExecuteResult {
+  record: RollbackRecord;
+  /** A cancel arrived after the commit phase had begun: the transaction finished instead (it never stops half-way). */
+  cancelArrivedLate: boolean;
+}
+/**
+ * client → server (mutating, with progress, cancellable until commit): runs a previewed plan as
+ * one transaction. Cancelled before commit → `Cancelled`, nothing changed. A failure after commit
+ * began → every changed repo is back at its safety snapshot; the error names the rollback
+ * (`data.rollback`, `data.outcome: 'aborted'`). Never leaves some repos rolled back and others not.
+ */
+export const RollbackExecuteRequest = new RequestType<RollbackExecuteParams, RollbackExecuteResult, ErrorData>('codecontext/rollback/execute');
+
+export interface RollbackUndoParams extends WorkDoneProgressParams {
+  rollback: string;
+  force?: boolean;
+}
+/** client → server (mutating, with progress, cancellable until commit): returns every repo of a committed rollback to its safety snapshot, as a transaction of its own. */
+export const RollbackUndoRequest = new RequestType<RollbackUndoParams, RollbackExecuteResult, ErrorData>('codecontext/rollback/undo');
+
+export interface RollbackRecoverResult {
+  reports: RecoveryReport[];
+}
+/** client → server (mutating): finishes or undoes transactions a crash left unfinished, as `codecontext recover`; refused while this server runs a mutation. */
+export const RollbackRecoverRequest = new RequestType<Record<string, never>, RollbackRecoverResult, ErrorData>('codecontext/rollback/recover');
+
+export interface RollbackListResult {
+  rollbacks: RollbackRecord[];
+}
+/** client → server: every rollback and undo, newest first. */
+export const RollbackListRequest = new RequestType<Record<string, never>, RollbackListResult, ErrorData>('codecontext/rollback/list');
+
+export interface RollbackDetailParams {
+  id: string;
+}
+/** client → server: one rollback's record: outcome, phases, repos, evidence path. */
+export const RollbackDetailRequest = new RequestType<RollbackDetailParams, RollbackRecord, ErrorData>('codecontext/rollback/detail');
+
+export interface EvidenceParams {
+  /** Rollback id (or prefix). */
+  rollback: string;
+}
+export interface EvidenceResult {
+  file: string;
+  pack: EvidencePack;
+}
+/** client → server: a rollback's evidence pack as written (its digest is not checked here: use verify). */
+export const EvidenceRequest = new RequestType<EvidenceParams, EvidenceResult, ErrorData>('codecontext/evidence/get');
+
+export interface EvidenceVerifyParams extends EvidenceParams {
+  /** Also check every repo is still in the recorded end state. */
+  repos?: boolean;
+}
+/** client → server: recomputes the evidence digest and the patch hash; with `repos`, compares the repos too. */
+export const EvidenceVerifyRequest = new RequestType<EvidenceVerifyParams, EvidenceCheck, ErrorData>('codecontext/evidence/verify');
+
+// ---------------------------------------------------------------------------------------------
 // Notifications
 
 export type StoreKind = 'campaigns' | 'snapshots' | 'rollbacks';
@@ -314,3 +460,9 @@ export interface DidChangeParams {
  * client re-reads those lists. Sent at most ~100 ms after the change settles, within 2 s.
  */
 export const DidChangeNotification = new NotificationType<DidChangeParams>('codecontext/didChange');
+
+export interface RecoveredParams {
+  reports: RecoveryReport[];
+}
+/** server → client: at start the server found unfinished transactions and recovered them; one report each, for the user to see. */
+export const RecoveredNotification = new NotificationType<RecoveredParams>('codecontext/recovered');

@@ -12,16 +12,18 @@ import {
   createConnection,
 } from 'vscode-languageserver/node';
 import { setGitLogger } from './engine/git';
+import { recoverAll } from './engine/recover';
 import { toolVersion } from './engine/version';
 import { RepoLocks } from './lsp/busy';
 import { registerCampaignHandlers } from './lsp/campaignHandlers';
 import { registerContentHandlers } from './lsp/contentHandlers';
+import { registerRollbackHandlers } from './lsp/rollbackHandlers';
 import { ProgressReporter } from './lsp/progress';
 import { Services, handle } from './lsp/services';
 import { registerSnapshotHandlers } from './lsp/snapshotHandlers';
 import { StoreWatcher } from './lsp/storeWatcher';
 import { Workspace } from './lsp/workspace';
-import { DidChangeNotification, InitializationOptions, ReposListRequest } from './protocol';
+import { DidChangeNotification, InitializationOptions, RecoveredNotification, ReposListRequest } from './protocol';
 
 const connection = createConnection(ProposedFeatures.all);
 const verbose = process.argv.includes('--verbose') || process.env.CODECONTEXT_VERBOSE === '1';
@@ -76,6 +78,7 @@ connection.onInitialized(async () => {
     }
     await readSettings();
     await watchStore();
+    await recoverAtStart();
   } finally {
     markReady();
   }
@@ -96,6 +99,22 @@ async function readSettings(): Promise<boolean> {
   } catch (e) {
     connection.console.warn(`cannot read settings: ${(e as Error).message}`);
     return false;
+  }
+}
+
+/**
+ * Brings back to one side every transaction a crash left unfinished (as `codecontext recover`),
+ * before any request runs, and tells the client what was done.
+ */
+async function recoverAtStart(): Promise<void> {
+  try {
+    const reports = await recoverAll({ store: workspace.store(), parallelism: workspace.settings.parallelism });
+    if (reports.length) {
+      for (const r of reports) connection.console.info(r.message);
+      await connection.sendNotification(RecoveredNotification, { reports });
+    }
+  } catch (e) {
+    connection.console.error(`recovery at start failed: ${(e as Error).message}; run \`codecontext recover\``);
   }
 }
 
@@ -121,6 +140,7 @@ handle(services, ReposListRequest, async (p) => {
 registerSnapshotHandlers(services);
 registerCampaignHandlers(services);
 registerContentHandlers(services);
+registerRollbackHandlers(services);
 
 connection.onShutdown(() => {
   watcher?.dispose();

@@ -13,7 +13,7 @@ import {
   StreamMessageWriter,
   createMessageConnection,
 } from 'vscode-jsonrpc/node';
-import { CodeContextSettings, DidChangeNotification, DidChangeParams, ErrorData, StoreKind } from '../../server/src/protocol';
+import { CodeContextSettings, DidChangeNotification, DidChangeParams, ErrorData, RecoveredNotification, RecoveredParams, StoreKind } from '../../server/src/protocol';
 import { RepoKit, TestRepo, gitEnv } from '../helpers/repoKit';
 
 /**
@@ -27,6 +27,8 @@ const serverJs = path.resolve(__dirname, '../../../dist/server.js');
 export interface StartOptions {
   folders: string[];
   store: string;
+  /** Extra environment for the server process. */
+  env?: NodeJS.ProcessEnv;
   transport?: 'stdio' | 'ipc';
   /** Answered to `workspace/configuration`; without it the client does not offer settings. */
   settings?: CodeContextSettings;
@@ -49,6 +51,8 @@ export class TestServer {
   /** Tokens the server created with `window/workDoneProgress/create`. */
   readonly createdTokens: ProgressToken[] = [];
   readonly changes: DidChangeParams[] = [];
+  /** `codecontext/recovered` notifications; the server sends them before it answers any request. */
+  readonly recovered: RecoveredParams[] = [];
   readonly log: string[] = [];
   private progressListeners: ((token: ProgressToken, value: ProgressValue) => void)[] = [];
   private changeListeners: ((p: DidChangeParams) => void)[] = [];
@@ -70,6 +74,9 @@ export class TestServer {
       this.changes.push(p);
       for (const l of this.changeListeners) l(p);
     });
+    rpc.onNotification(RecoveredNotification.method, (p: RecoveredParams) => {
+      this.recovered.push(p);
+    });
     rpc.onNotification('window/logMessage', (p: { message: string }) => {
       this.log.push(p.message);
     });
@@ -82,7 +89,7 @@ export class TestServer {
   }
 
   static async start(options: StartOptions): Promise<TestServer> {
-    const env = { ...gitEnv, CODECONTEXT_HOME: options.store };
+    const env = { ...gitEnv, CODECONTEXT_HOME: options.store, ...options.env };
     let child: ChildProcess;
     let rpc: MessageConnection;
     if (options.transport === 'ipc') {
@@ -199,13 +206,16 @@ export interface Fixture {
  * Registers mocha hooks that give every test of the suite fresh repos (made by `make`), a private
  * store and a started server, and stop and remove them all afterwards. Read the fields inside tests.
  */
-export function serverFixture(make: (kit: RepoKit) => { root: string; repos: TestRepo[] }, options: Partial<StartOptions> = {}): Fixture {
+export function serverFixture(
+  make: (kit: RepoKit) => { root: string; repos: TestRepo[] },
+  options: Partial<StartOptions> | ((f: Fixture) => Partial<StartOptions>) = {},
+): Fixture {
   const f = {} as Fixture;
   beforeEach(async () => {
     f.kit = new RepoKit();
     f.store = f.kit.tempDir('cc-store-');
     Object.assign(f, make(f.kit));
-    f.server = await TestServer.start({ folders: [f.root], store: f.store, ...options });
+    f.server = await TestServer.start({ folders: [f.root], store: f.store, ...(typeof options === 'function' ? options(f) : options) });
   });
   afterEach(async () => {
     await f.server?.stop();

@@ -4,6 +4,8 @@ import { BusyError } from './errors';
 interface Hold {
   what: string;
   paths: string[];
+  /** Holds every repo (recovery, which cannot know beforehand which repos it touches). */
+  all?: boolean;
 }
 
 /**
@@ -15,15 +17,17 @@ interface Hold {
 export class RepoLocks {
   private readonly holds = new Set<Hold>();
 
-  async run<T>(what: string, paths: readonly string[], fn: () => Promise<T>): Promise<T> {
-    const wanted = paths.map((p) => path.resolve(p));
+  async run<T>(what: string, paths: readonly string[] | 'all', fn: () => Promise<T>): Promise<T> {
+    const all = paths === 'all';
+    const wanted = all ? [] : paths.map((p) => path.resolve(p));
     for (const hold of this.holds) {
+      if (hold.all || all) throw new BusyError(hold.what, hold.paths[0] ?? 'every repo');
       for (const held of hold.paths) {
         const clash = wanted.find((w) => overlaps(w, held));
         if (clash) throw new BusyError(hold.what, clash);
       }
     }
-    const hold: Hold = { what, paths: wanted };
+    const hold: Hold = { what, paths: wanted, all };
     this.holds.add(hold);
     try {
       return await fn();

@@ -36,8 +36,9 @@ export function registerCampaignHandlers(s: Services): void {
   });
 
   handle(s, CampaignCheckpointRequest, async (p, token) => {
-    const campaign = await loadCampaign(s.workspace.store(), p.string('campaign'));
+    const given = p.string('campaign');
     const message = p.optString('message');
+    const campaign = await loadCampaign(s.workspace.store(), given);
     const job = { what: `campaign checkpoint ${campaign.id}`, paths: campaign.repos, title: `Checkpoint of ${campaign.name}`, phases: ['capture', 'pin'] };
     const { step, changes } = await mutate(s, p, token, job, (work) =>
       checkpointCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, { message }),
@@ -46,9 +47,10 @@ export function registerCampaignHandlers(s: Services): void {
   });
 
   handle(s, CampaignRunRequest, async (p, token) => {
-    const campaign = await loadCampaign(s.workspace.store(), p.string('campaign'));
+    const given = p.string('campaign');
     const command = p.stringList('command');
     const message = p.optString('message');
+    const campaign = await loadCampaign(s.workspace.store(), given);
     const job = { what: `campaign run ${campaign.id}`, paths: campaign.repos, title: `${campaign.name}: ${command.join(' ')}`, phases: ['run', 'capture', 'pin'] };
     const { step, changes, failed } = await mutate(s, p, token, job, (work) =>
       runInCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, command, { message }),
@@ -57,11 +59,12 @@ export function registerCampaignHandlers(s: Services): void {
   });
 
   handle(s, CampaignChangesRequest, async (p) => {
-    const store = s.workspace.store();
-    const campaign = await loadCampaign(store, p.string('campaign'));
+    const given = p.string('campaign');
     const step = p.optInt('step', 1);
     const only = p.optAbsPath('repo');
     const page = p.page();
+    const store = s.workspace.store();
+    const campaign = await loadCampaign(store, given);
     const steps = step === undefined ? campaign.steps.map((x) => x.n) : [step];
     const all = (await Promise.all(steps.map((n) => recordsOf(store, campaign, n)))).flat();
     const counts = new Map<string, number>();

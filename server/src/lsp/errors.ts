@@ -1,6 +1,7 @@
 import { ResponseError } from 'vscode-languageserver/node';
 import { EngineError } from '../engine/errors';
 import { GitError } from '../engine/git';
+import { RollbackRecord } from '../engine/rollbackStore';
 import { ErrorCodes, ErrorData, responseCodeOf } from '../protocol';
 
 /** Another mutating request of this server holds a repo the new one needs. */
@@ -22,7 +23,10 @@ export function toResponseError(e: unknown): ResponseError<ErrorData> {
   if (e instanceof ResponseError) return e;
   if (e instanceof GitError) e = e.toEngineError();
   if (e instanceof EngineError) {
-    return new ResponseError(responseCodeOf(e.code), e.oneLine(), { code: e.code, repo: e.repo, path: e.path });
+    // a rollback that failed still has a record and an evidence pack: say which
+    const record = (e as EngineError & { record?: RollbackRecord }).record;
+    const data: ErrorData = { code: e.code, repo: e.repo, path: e.path, ...(record ? { rollback: record.id, outcome: record.outcome } : {}) };
+    return new ResponseError(responseCodeOf(e.code), e.oneLine(), data);
   }
   if (e instanceof BusyError) {
     return new ResponseError(ErrorCodes.Busy, e.message, { code: 'Busy', repo: e.repo, running: e.running });

@@ -18,6 +18,10 @@ export class Params {
     return new Params(method, params as Record<string, unknown>);
   }
 
+  has(name: string): boolean {
+    return this.value[name] !== undefined;
+  }
+
   string(name: string): string {
     const v = this.value[name];
     if (typeof v !== 'string' || v === '') throw invalid(this.method, `"${name}" must be a non-empty string`);

@@ -30,7 +30,9 @@ export function handle<P, R>(
     const started = Date.now();
     try {
       await s.ready;
-      const result = await fn(Params.of(type.method, params), token);
+      const p = Params.of(type.method, params);
+      p.progressToken(); // checked up front, so a bad token is InvalidParams before any work
+      const result = await fn(p, token);
       s.log(`${type.method} ${Date.now() - started} ms`);
       return result;
     } catch (e) {
@@ -52,7 +54,7 @@ export async function mutate<R>(
   s: Services,
   p: Params,
   token: CancellationToken,
-  job: { what: string; paths: readonly string[]; title: string; phases: readonly string[] },
+  job: { what: string; paths: readonly string[] | 'all'; title: string; phases: readonly string[] },
   fn: (work: Work) => Promise<R>,
 ): Promise<R> {
   return s.locks.run(job.what, job.paths, async () => {

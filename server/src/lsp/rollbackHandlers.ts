@@ -1,0 +1,144 @@
+import { EngineError } from '../engine/errors';
+import { locateEvidence, readEvidence, verifyEvidence } from '../engine/evidence';
+import { RollbackPlan, planRollback } from '../engine/plan';
+import { recoverAll } from '../engine/recover';
+import { listRollbacks, loadRollback } from '../engine/rollbackStore';
+import { executeRollback } from '../engine/transaction';
+import { undoRollback } from '../engine/undo';
+import {
+  EvidenceRequest,
+  EvidenceVerifyRequest,
+  PlannedFileSummary,
+  RollbackDetailRequest,
+  RollbackExecuteRequest,
+  RollbackFileDiffRequest,
+  RollbackListRequest,
+  RollbackPlanFilesRequest,
+  RollbackPreview,
+  RollbackPreviewRequest,
+  RollbackRecoverRequest,
+  RollbackUndoRequest,
+} from '../protocol';
+import { Params, pageOf } from './params';
+import { Services, handle, mutate } from './services';
+
+/**
+ * Previewed plans by hash, so files and diffs can be fetched on demand and the very plan the user
+ * looked at is the one executed. A few are kept; an evicted one is previewed again.
+ */
+const plans = new Map<string, RollbackPlan>();
+const keptPlans = 16;
+
+function keep(plan: RollbackPlan): void {
+  plans.delete(plan.hash);
+  plans.set(plan.hash, plan);
+  while (plans.size > keptPlans) plans.delete(plans.keys().next().value as string);
+}
+
+function previewed(hash: string): RollbackPlan {
+  const plan = plans.get(hash);
+  if (!plan) throw new EngineError('UnknownId', `no previewed plan ${hash.slice(0, 12)} (the server restarted or forgot it): preview again`);
+  return plan;
+}
+
+export function registerRollbackHandlers(s: Services): void {
+  const ctx = () => ({ store: s.workspace.store(), parallelism: s.workspace.settings.parallelism });
+
+  handle(s, RollbackPreviewRequest, async (p, token) => {
+    const request = {
+      snapshot: p.optString('snapshot'),
+      campaign: p.optString('campaign'),
+      step: p.optInt('step', 1),
+      mode: p.oneOf('mode', ['restore', 'replay'] as const, s.workspace.settings.defaultMode),
+      repos: p.optAbsPaths('repos'),
+      paths: optStrings(p, 'paths'),
+    };
+    const work = await s.progress.begin('Planning rollback', ['plan'], p.progressToken(), token);
+    try {
+      const plan = await planRollback({ ...ctx(), progress: work.progress }, request);
+      keep(plan);
+      return summarise(plan);
+    } finally {
+      work.done();
+    }
+  });
+
+  handle(s, RollbackPlanFilesRequest, async (p) => {
+    const hash = p.string('plan');
+    const repo = p.optAbsPath('repo');
+    const page = p.page();
+    const plan = previewed(hash);
+    const files: PlannedFileSummary[] = [...plan.repos]
+      .sort((a, b) => a.wave - b.wave || a.path.localeCompare(b.path))
+      .filter((r) => !repo || r.path === repo)
+      .flatMap((r) => r.files.map(({ patch: _patch, ...f }) => ({ ...f, repo: r.path })));
+    return pageOf(files, page);
+  });
+
+  handle(s, RollbackFileDiffRequest, async (p) => {
+    const hash = p.string('plan');
+    const repo = p.absPath('repo');
+    const file = p.string('path');
+    const plan = previewed(hash);
+    const f = plan.repos.find((r) => r.path === repo)?.files.find((x) => x.path === file);
+    if (!f) throw new EngineError('UnknownId', `plan ${hash.slice(0, 12)} changes no file ${file} in this repo`, repo, file);
+    return { repo, path: f.path, patch: f.patch, added: f.added, removed: f.removed, binary: f.binary, diffHash: f.diffHash };
+  });
+
+  handle(s, RollbackExecuteRequest, async (p, token) => {
+    const plan = previewed(p.string('plan'));
+    const force = p.optBool('force') ?? false;
+    const job = { what: `rollback to ${plan.target.label} (plan ${plan.hash.slice(0, 12)})`, paths: plan.repos.map((r) => r.path), title: `Rolling back to ${plan.target.label}`, phases: ['prepare', 'commit', 'verify'] };
+    return mutate(s, p, token, job, async (work) => {
+      const record = await executeRollback({ ...ctx(), progress: work.progress }, plan, { force, cancel: work.cancel, argv: ['(vscode)', 'rollback', '--plan', plan.hash] });
+      plans.delete(plan.hash); // the repos moved on: this plan can never run again
+      return { record, cancelArrivedLate: work.cancel.cancelled };
+    });
+  });
+
+  handle(s, RollbackUndoRequest, async (p, token) => {
+    const given = p.string('rollback');
+    const force = p.optBool('force') ?? false;
+    const rb = await loadRollback(s.workspace.store(), given);
+    const job = { what: `undo of ${rb.id}`, paths: rb.repos.map((r) => r.path), title: `Undoing ${rb.id}`, phases: ['plan', 'prepare', 'commit', 'verify'] };
+    return mutate(s, p, token, job, async (work) => {
+      const record = await undoRollback({ ...ctx(), progress: work.progress }, rb.id, { force, cancel: work.cancel, argv: ['(vscode)', 'rollback', 'undo', rb.id] });
+      return { record, cancelArrivedLate: work.cancel.cancelled };
+    });
+  });
+
+  handle(s, RollbackRecoverRequest, async (p, token) => {
+    const job = { what: 'recover', paths: 'all' as const, title: 'Recovering unfinished rollbacks', phases: [] };
+    return mutate(s, p, token, job, async () => ({ reports: await recoverAll(ctx()) }));
+  });
+
+  handle(s, RollbackListRequest, async () => ({ rollbacks: await listRollbacks(s.workspace.store()) }));
+
+  handle(s, RollbackDetailRequest, async (p) => loadRollback(s.workspace.store(), p.string('id')));
+
+  handle(s, EvidenceRequest, async (p) => {
+    const file = await locateEvidence(s.workspace.store(), rollbackId(p));
+    return { file, pack: await readEvidence(file) };
+  });
+
+  handle(s, EvidenceVerifyRequest, async (p) => {
+    const given = rollbackId(p);
+    const repos = p.optBool('repos') ?? false;
+    return verifyEvidence(await locateEvidence(s.workspace.store(), given), repos);
+  });
+}
+
+/** An id, never a path: the client names rollbacks, it does not point the server at files. */
+function rollbackId(p: Params): string {
+  const given = p.string('rollback');
+  if (!/^(rb_)?[0-9a-f]+$/.test(given)) throw new EngineError('UnknownId', `not a rollback id: ${given}`);
+  return given;
+}
+
+function optStrings(p: Params, name: string): string[] | undefined {
+  return p.has(name) ? p.stringList(name) : undefined;
+}
+
+function summarise(plan: RollbackPlan): RollbackPreview {
+  return { ...plan, repos: plan.repos.map(({ files, ...r }) => ({ ...r, fileCount: files.length })) };
+}

@@ -1,0 +1,103 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { ErrorCodes as RpcErrorCodes } from 'vscode-jsonrpc/node';
+import {
+  BlobRequest,
+  CampaignChangesRequest,
+  CampaignDetailRequest,
+  CampaignRunRequest,
+  CampaignStartRequest,
+  ErrorCodes,
+  ReposListRequest,
+  SnapshotCreateRequest,
+  SnapshotDetailRequest,
+  SnapshotFilesRequest,
+  SnapshotVerifyRequest,
+} from '../../server/src/protocol';
+import { serverFixture } from './serverKit';
+
+describe('server: bad requests get errors and the server keeps serving', () => {
+  // registered before the fixture's own afterEach, which stops the server
+  afterEach(async () => {
+    assert.ok(f.server.alive, 'the server process is still running');
+    assert.strictEqual((await f.server.request(ReposListRequest, {})).repos.length, 2, 'and still answers');
+  });
+  const f = serverFixture((kit) => kit.workspace(2));
+
+  it('unknown method → MethodNotFound', async () => {
+    const e = await f.server.error('codecontext/nope', {});
+    assert.strictEqual(e.code, RpcErrorCodes.MethodNotFound);
+  });
+
+  it('wrong params → InvalidParams naming the field', async () => {
+    const cases: [string, unknown, RegExp][] = [
+      [SnapshotDetailRequest.method, { id: 5 }, /"id" must be a non-empty string/],
+      [SnapshotDetailRequest.method, {}, /"id"/],
+      [SnapshotDetailRequest.method, 'snap_1', /params must be an object/],
+      [SnapshotCreateRequest.method, { repos: ['relative/path'] }, /"repos" must be a list of absolute paths/],
+      [CampaignRunRequest.method, { campaign: 'x', command: 'ls -l' }, /"command" must be a non-empty list of strings/],
+      [CampaignChangesRequest.method, { campaign: 'x', offset: -1 }, /"offset"/],
+      [CampaignChangesRequest.method, { campaign: 'x', limit: 0 }, /"limit"/],
+      [CampaignChangesRequest.method, { campaign: 'x', step: 1.5 }, /"step"/],
+      [BlobRequest.method, { repo: f.root ?? '/', blob: 'HEAD:README.md' }, /"blob" must be a full object id/],
+      [SnapshotFilesRequest.method, { id: 'snap_1', repo: '/x', tree: 'head' }, /"tree" must be one of worktree, index/],
+      [SnapshotCreateRequest.method, { workDoneToken: { a: 1 } }, /"workDoneToken"/],
+    ];
+    for (const [method, params, message] of cases) {
+      const e = await f.server.error(method, params);
+      assert.strictEqual(e.code, RpcErrorCodes.InvalidParams, `${method} ${JSON.stringify(params)}: ${e.message}`);
+      assert.match(e.message, message);
+      assert.strictEqual(e.data?.code, 'InvalidParams');
+    }
+  });
+
+  it('unknown ids → the engine code, numeric and in data', async () => {
+    const snap = await f.server.error(SnapshotDetailRequest, { id: 'snap_ffff' });
+    assert.strictEqual(snap.code, ErrorCodes.UnknownId);
+    assert.deepStrictEqual(snap.data, { code: 'UnknownId' });
+    assert.match(snap.message, /no such snapshot: snap_ffff/);
+
+    assert.strictEqual((await f.server.error(CampaignDetailRequest, { id: 'no-such-campaign' })).data?.code, 'UnknownId');
+    assert.strictEqual((await f.server.error(SnapshotVerifyRequest, { id: 'not-an-id!' })).data?.code, 'UnknownId');
+
+    const camp = await f.server.request(CampaignStartRequest, { name: 'c' });
+    const step = await f.server.error(CampaignChangesRequest, { campaign: camp.id, step: 3 });
+    assert.strictEqual(step.code, ErrorCodes.UnknownId);
+    assert.match(step.message, /has no step 3/);
+
+    const repo = f.repos[0].dir;
+    const missing = await f.server.error(BlobRequest, { repo, blob: 'f'.repeat(40) });
+    assert.strictEqual(missing.code, ErrorCodes.MissingObject);
+    assert.deepStrictEqual(missing.data, { code: 'MissingObject', repo });
+
+    const notRepo = await f.server.error(BlobRequest, { repo: path.join(f.root, 'nowhere'), blob: 'f'.repeat(40) });
+    assert.strictEqual(notRepo.data?.code, 'RepoMissing');
+
+    const files = await f.server.error(SnapshotFilesRequest, { id: camp.baseline, repo: '/not/in/it' });
+    assert.strictEqual(files.data?.code, 'UnknownId');
+  });
+
+  it('a modified manifest → TamperedManifest with its path', async () => {
+    const snap = await f.server.request(SnapshotCreateRequest, {});
+    const file = path.join(f.store, 'snapshots', `${snap.id}.json`);
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('"format": 1', '"format": 1, "x": 1'));
+    const e = await f.server.error(SnapshotDetailRequest, { id: snap.id });
+    assert.strictEqual(e.code, ErrorCodes.TamperedManifest);
+    assert.strictEqual(e.data?.path, file);
+  });
+
+  it('an engine refusal in a mutation (no repos) is an error, not a crash', async () => {
+    const e = await f.server.error(SnapshotCreateRequest, { roots: [f.kit.tempDir('cc-empty-')] });
+    assert.strictEqual(e.code, ErrorCodes.NoRepositories);
+  });
+});
+
+describe('server: node IPC transport', () => {
+  const f = serverFixture((kit) => kit.workspace(1), { transport: 'ipc' });
+
+  it('answers over --node-ipc', async () => {
+    const { repos } = await f.server.request(ReposListRequest, {});
+    assert.deepStrictEqual(repos.map((r) => r.path), [f.repos[0].dir]);
+  });
+});
