@@ -1,8 +1,16 @@
 import * as vscode from 'vscode';
+import { registerBlobDocuments } from './diff/blobDocuments';
+import { serverClientEmitters, startServerClient, stopServerClient } from './serverClient';
 import { CampaignsTree } from './views/campaignsView';
 
-/** Registers the views and commands; everything goes into the extension's disposal scope. */
+/**
+ * Activation: the output channel, the server client, the `codecontext:` documents, the views and
+ * the commands. Everything goes into the extension's disposal scope (`context.subscriptions`); the
+ * server client keeps its own scope and releases it when it stops.
+ */
 export function activate(context: vscode.ExtensionContext): void {
+  const output = vscode.window.createOutputChannel('CodeContext', { log: true });
+  context.subscriptions.push(output, ...serverClientEmitters(), startServerClient(context, output), registerBlobDocuments());
   const campaigns = new CampaignsTree();
   context.subscriptions.push(
     campaigns,
@@ -11,4 +19,7 @@ export function activate(context: vscode.ExtensionContext): void {
   );
 }
 
-export function deactivate(): void {}
+/** Stops the server and waits for it; the subscriptions are disposed by VS Code after this. */
+export function deactivate(): Promise<void> {
+  return stopServerClient();
+}

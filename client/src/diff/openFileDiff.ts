@@ -1,0 +1,65 @@
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { blobUri } from './blobDocuments';
+
+/**
+ * Opens VS Code's own diff editor on one file of one repo. Each side is the file on disk now, or a
+ * blob from a snapshot / change record (null: the file does not exist on that side, shown empty).
+ * Title: "f.ts (now ↔ snap_1a2b)", with "· added", "· deleted" or "· binary" when that is so.
+ */
+
+export type DiffSide =
+  /** The file as it is on disk now (empty if it is gone). */
+  | { kind: 'disk' }
+  /** A blob by id; null: absent on this side. `mode` 160000 marks a gitlink (its id is a commit). */
+  | { kind: 'blob'; blob: string | null; mode?: string | null };
+
+export interface FileDiff {
+  /** Absolute repo path. */
+  repo: string;
+  /** Repo-relative path (the right side's, for a rename). */
+  path: string;
+  /** The left side's path, for a rename. */
+  oldPath?: string;
+  left: DiffSide;
+  right: DiffSide;
+  /** Short names of the two sides: "now", "snap_1a2b", "before", "step 2"… */
+  leftLabel: string;
+  rightLabel: string;
+  binary?: boolean;
+}
+
+export interface OpenedDiff {
+  left: vscode.Uri;
+  right: vscode.Uri;
+  title: string;
+}
+
+export async function openFileDiff(diff: FileDiff, options: vscode.TextDocumentShowOptions = { preview: true }): Promise<OpenedDiff> {
+  const leftPath = diff.oldPath ?? diff.path;
+  const left = await sideUri(diff.repo, leftPath, diff.left, diff.leftLabel);
+  const right = await sideUri(diff.repo, diff.path, diff.right, diff.rightLabel);
+  const title = diffTitle(diff, left.absent, right.absent);
+  await vscode.commands.executeCommand('vscode.diff', left.uri, right.uri, title, options);
+  return { left: left.uri, right: right.uri, title };
+}
+
+/** The editor title; exported for tests and for callers that label a tab the same way. */
+export function diffTitle(diff: FileDiff, leftAbsent: boolean, rightAbsent: boolean): string {
+  const name = diff.oldPath && diff.oldPath !== diff.path ? `${path.posix.basename(diff.oldPath)} → ${path.posix.basename(diff.path)}` : path.posix.basename(diff.path);
+  const notes = [leftAbsent && !rightAbsent ? `added in ${diff.rightLabel}` : '', rightAbsent && !leftAbsent ? `deleted in ${diff.rightLabel}` : '', diff.binary ? 'binary' : ''].filter(Boolean);
+  return `${name} (${diff.leftLabel} ↔ ${diff.rightLabel})${notes.length ? ' · ' + notes.join(' · ') : ''}`;
+}
+
+async function sideUri(repo: string, file: string, side: DiffSide, label: string): Promise<{ uri: vscode.Uri; absent: boolean }> {
+  if (side.kind === 'disk') {
+    const uri = vscode.Uri.file(path.join(repo, ...file.split('/')));
+    try {
+      await vscode.workspace.fs.stat(uri);
+      return { uri, absent: false };
+    } catch {
+      return { uri: blobUri({ repo, path: file, blob: null, label }), absent: true };
+    }
+  }
+  return { uri: blobUri({ repo, path: file, blob: side.blob, mode: side.mode, label }), absent: side.blob === null };
+}

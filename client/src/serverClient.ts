@@ -1,0 +1,188 @@
+import * as path from 'path';
+import * as vscode from 'vscode';
+import {
+  CloseAction,
+  ErrorAction,
+  LanguageClient,
+  LanguageClientOptions,
+  ServerOptions,
+  State,
+  TransportKind,
+} from 'vscode-languageclient/node';
+import { DidChangeNotification, DidChangeParams, InitializationOptions, RecoveredNotification, RecoveredParams } from '../../server/src/protocol';
+import { showOutputAction } from './output';
+
+/**
+ * The one connection to the CodeContext server process, and the accessors the rest of the client
+ * (trees, commands, webviews) use. The server is the bundled dist/server.js over Node IPC; it is
+ * restarted when it dies (a few times, then the user is told). Two disposal scopes: what lives as
+ * long as the extension (the emitters, the output channel: the caller's scope) and what lives as long
+ * as one client (its handlers: `clientScope`, disposed with the client).
+ */
+
+const storeChanged = new vscode.EventEmitter<DidChangeParams>();
+const runningChanged = new vscode.EventEmitter<boolean>();
+
+/**
+ * Fired on the server's `codecontext/didChange` (the store changed: this server, the CLI, another
+ * window) and once with every kind when the server (re)starts, so lists re-read what they show.
+ */
+export const onDidChangeStore: vscode.Event<DidChangeParams> = storeChanged.event;
+
+/** Fired when the server starts running (true) or stops (false). */
+export const onDidChangeRunning: vscode.Event<boolean> = runningChanged.event;
+
+let current: ServerClient | undefined;
+
+/** The language client while the server is running; undefined while it starts, restarts or is stopped. */
+export function getClient(): LanguageClient | undefined {
+  return current?.running ? current.client : undefined;
+}
+
+/** Thrown by `requireClient` so callers show one "server not running" message instead of failing silently. */
+export class ServerNotRunningError extends Error {
+  constructor() {
+    super('The CodeContext server is not running.');
+  }
+}
+
+/** The running client, or a `ServerNotRunningError`. */
+export function requireClient(): LanguageClient {
+  const client = getClient();
+  if (!client) throw new ServerNotRunningError();
+  return client;
+}
+
+/** Restarts the server (the "CodeContext: Restart Server" command). */
+export async function restartServer(): Promise<void> {
+  if (!current) throw new ServerNotRunningError();
+  await current.restart();
+}
+
+/** Starts the server; the returned disposable stops it and releases every client-scope resource. */
+export function startServerClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): vscode.Disposable {
+  const server = new ServerClient(context, output);
+  current = server;
+  void server.start();
+  return new vscode.Disposable(() => {
+    if (current === server) current = undefined;
+    void server.dispose();
+  });
+}
+
+/** Stops the server and waits for it (deactivate returns this so VS Code waits too). */
+export async function stopServerClient(): Promise<void> {
+  const server = current;
+  current = undefined;
+  await server?.dispose();
+}
+
+/** The emitters belong to the extension scope: the extension disposes them on deactivate. */
+export function serverClientEmitters(): vscode.Disposable[] {
+  return [storeChanged, runningChanged];
+}
+
+const allKinds: DidChangeParams['kinds'] = ['campaigns', 'snapshots', 'rollbacks'];
+/** More restarts than this within `restartWindowMs` and the server stays down (it is crashing at start). */
+const maxRestarts = 4;
+const restartWindowMs = 3 * 60_000;
+
+class ServerClient {
+  readonly client: LanguageClient;
+  running = false;
+  private readonly clientScope: vscode.Disposable[] = [];
+  private disposed?: Promise<void>;
+  private readonly restarts: number[] = [];
+
+  constructor(
+    context: vscode.ExtensionContext,
+    private readonly output: vscode.LogOutputChannel,
+  ) {
+    const module = context.asAbsolutePath(path.join('dist', 'server.js'));
+    const serverOptions: ServerOptions = {
+      run: { module, transport: TransportKind.ipc },
+      debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6019'] } },
+    };
+    const storePath = vscode.workspace.getConfiguration('codecontext').get<string>('storePath') || undefined;
+    const initializationOptions: InitializationOptions = { storePath };
+    const clientOptions: LanguageClientOptions = {
+      documentSelector: [],
+      outputChannel: output,
+      initializationOptions,
+      synchronize: { configurationSection: 'codecontext' },
+      errorHandler: {
+        error: () => ({ action: ErrorAction.Continue }),
+        closed: () => this.closed(),
+      },
+    };
+    this.client = new LanguageClient('codecontext', 'CodeContext', serverOptions, clientOptions);
+    this.clientScope.push(
+      this.client.onDidChangeState(({ newState }) => this.setRunning(newState === State.Running)),
+      this.client.onNotification(DidChangeNotification, (p) => storeChanged.fire(p)),
+      this.client.onNotification(RecoveredNotification, (p) => void this.showRecovered(p)),
+    );
+  }
+
+  async start(): Promise<void> {
+    try {
+      await this.client.start();
+    } catch (e) {
+      this.output.appendLine(`the CodeContext server did not start: ${(e as Error).message}`);
+      void showOutputAction(`The CodeContext server did not start: ${(e as Error).message}`, this.output, 'error');
+    }
+  }
+
+  async restart(): Promise<void> {
+    this.restarts.length = 0;
+    await this.client.restart();
+  }
+
+  dispose(): Promise<void> {
+    this.disposed ??= this.stop();
+    return this.disposed;
+  }
+
+  private async stop(): Promise<void> {
+    for (const d of this.clientScope.splice(0)) d.dispose();
+    this.setRunning(false);
+    try {
+      await this.client.stop(2000);
+    } catch {
+      // already stopped or never started: nothing is left to release
+    }
+    await this.client.dispose().catch(() => undefined);
+  }
+
+  private setRunning(running: boolean): void {
+    if (running === this.running) return;
+    this.running = running;
+    runningChanged.fire(running);
+    // a (re)started server may have missed changes while it was down: every list re-reads
+    if (running) storeChanged.fire({ kinds: [...allKinds] });
+  }
+
+  private closed(): { action: CloseAction; message?: string; handled?: boolean } {
+    const now = Date.now();
+    this.restarts.push(now);
+    while (this.restarts.length && this.restarts[0] < now - restartWindowMs) this.restarts.shift();
+    if (this.restarts.length <= maxRestarts) {
+      this.output.appendLine(`the CodeContext server stopped; restarting (${this.restarts.length} of ${maxRestarts} within 3 minutes)`);
+      return { action: CloseAction.Restart, handled: true };
+    }
+    void showOutputAction(
+      `The CodeContext server stopped ${this.restarts.length} times in 3 minutes and will not be restarted. Use "CodeContext: Restart Server" after fixing the cause.`,
+      this.output,
+      'error',
+    );
+    return { action: CloseAction.DoNotRestart, handled: true };
+  }
+
+  private async showRecovered(p: RecoveredParams): Promise<void> {
+    for (const r of p.reports) this.output.appendLine(`recovered: ${r.message}`);
+    const text =
+      p.reports.length === 1
+        ? `CodeContext finished an interrupted rollback: ${p.reports[0].message}`
+        : `CodeContext finished ${p.reports.length} interrupted rollbacks. See the output for what was done.`;
+    await showOutputAction(text, this.output, 'info');
+  }
+}
