@@ -1,4 +1,4 @@
-// Bundles the CLI, the server and the extension with esbuild; `tsc -b` does the type checking.
+// Bundles the CLI, the server, the extension and the webview scripts with esbuild; `tsc -b` does the type checking.
 import * as esbuild from 'esbuild';
 import { chmod } from 'fs/promises';
 
@@ -10,6 +10,10 @@ const builds = [
 ];
 if (await exists('server/src/server.ts')) builds.push({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' });
 if (await exists('client/src/extension.ts')) builds.push({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
+// webview pages: browser code, one script each beside its stylesheet in media/ (the panels' only resource root)
+for (const page of ['preview', 'history']) {
+  if (await exists(`media/src/${page}.ts`)) builds.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', logLevel: 'warning', entryPoints: [`media/src/${page}.ts`], outfile: `media/${page}.js` });
+}
 
 async function exists(p) {
   try {
