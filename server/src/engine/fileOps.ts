@@ -120,10 +120,12 @@ function parentOf(rel: string): string {
 }
 
 /**
- * Applies ops to the worktree: deletions first (then folders they emptied), then writes, each
- * written beside its target and renamed over it. `blobs` holds every needed blob's content.
+ * Applies ops to the worktree: deletions first (then folders they emptied), then writes. Every
+ * file to write was checked out beforehand into `stageDir` by git itself (so smudge filters and
+ * line-ending conversion apply, exactly as a checkout would), and is now renamed over its target:
+ * a watcher sees the old file or the new one, never half of one.
  */
-export async function applyOps(repo: string, ops: readonly FileOp[], blobs: ReadonlyMap<string, Buffer>, onFile?: (op: FileOp) => void): Promise<void> {
+export async function applyOps(repo: string, ops: readonly FileOp[], stageDir: string, onFile?: (op: FileOp) => void): Promise<void> {
   const emptied = new Set<string>();
   for (const op of ops) {
     if (op.action !== 'delete') continue;
@@ -147,12 +149,29 @@ export async function applyOps(repo: string, ops: readonly FileOp[], blobs: Read
     } else if (op.action === 'chmod') {
       await fs.promises.chmod(abs, op.mode === Mode.exec ? 0o755 : 0o644);
     } else {
-      const content = blobs.get(op.blob!);
-      if (!content) throw new EngineError('MissingObject', `object ${op.blob} is missing`, repo, op.path);
       await fs.promises.mkdir(path.dirname(abs), { recursive: true });
-      await replaceAtomically(abs, content, op.mode!);
+      await moveInto(path.join(stageDir, op.path), abs);
     }
     onFile?.(op);
+  }
+}
+
+/** Renames a staged file over its target; across filesystems, copies it beside the target first. */
+async function moveInto(staged: string, abs: string): Promise<void> {
+  try {
+    await fs.promises.rename(staged, abs);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    const beside = path.join(path.dirname(abs), `.${path.basename(abs)}.cc-${randomHex(4)}`);
+    try {
+      const st = await fs.promises.lstat(staged);
+      if (st.isSymbolicLink()) await fs.promises.symlink(await fs.promises.readlink(staged), beside);
+      else await fs.promises.copyFile(staged, beside);
+      await fs.promises.rename(beside, abs);
+    } catch (err) {
+      await fs.promises.rm(beside, { force: true });
+      throw err;
+    }
   }
 }
 
@@ -163,20 +182,5 @@ async function pruneEmpty(repo: string, rel: string): Promise<void> {
     } catch {
       return; // not empty (an ignored file lives there, or a sibling) or already gone
     }
-  }
-}
-
-async function replaceAtomically(abs: string, content: Buffer, mode: string): Promise<void> {
-  const temp = path.join(path.dirname(abs), `.${path.basename(abs)}.cc-${randomHex(4)}`);
-  try {
-    if (mode === Mode.symlink) {
-      await fs.promises.symlink(content.toString('utf8'), temp);
-    } else {
-      await fs.promises.writeFile(temp, content, { mode: mode === Mode.exec ? 0o777 : 0o666 });
-    }
-    await fs.promises.rename(temp, abs);
-  } catch (e) {
-    await fs.promises.rm(temp, { force: true });
-    throw e;
   }
 }

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { EngineError } from './errors';
 import { GitError, git } from './git';
 import { RepoLayout, assertQuiet, readHead, repoLayout } from './repoLayout';
+import { isAlive } from './repoLock';
 
 /** What a snapshot records of one repo. Trees and commits are object ids in the repo's own store. */
 export interface RepoState {
@@ -41,11 +42,13 @@ export interface Capture {
 export async function captureWithIndex(root: string): Promise<Capture> {
   const layout = await repoLayout(root);
   await assertQuiet(layout);
+  await removeDeadLeftovers(layout.gitDir);
   const { head, ref } = await readHead(layout);
   const tempIndex = path.join(layout.gitDir, `codecontext-${process.pid}-${crypto.randomBytes(4).toString('hex')}.index`);
+  // Everything a capture or a restore built on it leaves beside the temp index shares its name:
+  // the index, its lock, the next index and the staging folder of a restore.
   const release = async () => {
-    await fs.promises.rm(tempIndex, { force: true });
-    await fs.promises.rm(tempIndex + '.lock', { force: true });
+    await Promise.all(['', '.lock', '.next', '.next.lock', '.stage'].map((x) => fs.promises.rm(tempIndex + x, { force: true, recursive: true })));
   };
   try {
     try {
@@ -72,4 +75,19 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     if (e instanceof EngineError) throw e;
     throw new EngineError('GitFailed', String((e as Error).message ?? e), root);
   }
+}
+
+/**
+ * Temporary indexes and staging folders that a killed codecontext process left in a git dir
+ * (named `codecontext-<pid>-…`); anything of a live process is left alone.
+ */
+async function removeDeadLeftovers(gitDir: string): Promise<void> {
+  const names = await fs.promises.readdir(gitDir).catch(() => [] as string[]);
+  await Promise.all(
+    names.map((n) => {
+      const pid = Number(/^codecontext-(\d+)-/.exec(n)?.[1]);
+      if (!pid || pid === process.pid || isAlive(pid)) return undefined;
+      return fs.promises.rm(path.join(gitDir, n), { force: true, recursive: true });
+    }),
+  );
 }

@@ -4,24 +4,28 @@ import { EngineError } from './errors';
 import { FileOp, applyOps, checkOps, treeOps } from './fileOps';
 import { GitError, git } from './git';
 import { zeroId } from './gitObjects';
-import { readObjects } from './objects';
+import { missingObjects } from './objects';
 import { RepoLayout, readHead, resolveRef } from './repoLayout';
 import { withRetry } from './retry';
 import { Capture, RepoState, captureWithIndex } from './repoState';
 
 /**
  * Bringing one repo to a goal state, split so a transaction can check everything first:
- * `prepareRestore` captures the current state, works out the file operations, checks their paths
- * and reads every needed object (so a missing one is found before anything changes);
- * `commitRestore` writes files, then the index, then HEAD and its branch (compare-and-swap).
- * The caller holds the repo's lock (repoLock.ts) across both.
+ * `prepareRestore` captures the current state, works out the file operations and checks their
+ * paths, builds the next index, and has git check out every file to write into a staging folder
+ * (so every needed object is proven present, and filters apply, before anything changes);
+ * `commitRestore` then only renames: files, then the index, then moves HEAD and its branch
+ * (compare-and-swap). The caller holds the repo's lock (repoLock.ts) across both.
  */
 export interface PreparedRestore {
   root: string;
   capture: Capture;
   goal: RepoState;
   ops: FileOp[];
-  blobs: Map<string, Buffer>;
+  /** The index to install: goal.index, with the stat data of unchanged entries kept. */
+  nextIndex?: string;
+  /** Where git checked out the files to write (released with the capture). */
+  stageDir: string;
 }
 
 /**
@@ -30,37 +34,48 @@ export interface PreparedRestore {
  */
 export async function prepareRestore(root: string, goal: RepoState, capture?: Capture, knownOps?: FileOp[]): Promise<PreparedRestore> {
   const cap = capture ?? (await captureWithIndex(root));
+  const stageDir = `${cap.tempIndex}.stage`;
   try {
     const ops = knownOps ?? (await treeOps(root, cap.state.worktree, goal.worktree));
     await checkOps(root, ops);
-    const wanted = ops.filter((o) => o.action === 'write').map((o) => o.blob!);
-    const anchors = [goal.index, goal.worktree, ...(goal.head ? [goal.head] : [])];
-    const objects = await readObjects(root, [...anchors, ...wanted]);
-    const missing = [...objects].filter(([, o]) => o === undefined).map(([name]) => name);
-    if (missing.length) throw new EngineError('MissingObject', `object ${missing[0]} is missing (${missing.length} in all); was the repo re-cloned or gc'd?`, root);
-    const blobs = new Map(wanted.map((id) => [id, objects.get(id)!.content]));
-    return { root, capture: cap, goal, ops, blobs };
+    if (sameState(cap.state, goal)) return { root, capture: cap, goal, ops: [], stageDir };
+    const nextIndex = `${cap.tempIndex}.next`;
+    // One-tree reset of a copy of the worktree-matching index: it becomes goal.index while
+    // keeping the stat data of entries whose blob and mode do not change.
+    await fs.promises.copyFile(cap.tempIndex, nextIndex);
+    await git(root, ['read-tree', '--reset', goal.index], { env: { GIT_INDEX_FILE: nextIndex } });
+    const writes = ops.filter((o) => o.action === 'write');
+    if (writes.length) {
+      const env = { GIT_INDEX_FILE: cap.tempIndex };
+      await git(root, ['read-tree', '--reset', goal.worktree], { env });
+      await git(root, ['checkout-index', '-z', '--stdin', '-f', `--prefix=${stageDir}${path.sep}`], { env, input: writes.map((o) => o.path).join('\0') + '\0' });
+    }
+    if (goal.head && goal.head !== cap.state.head) {
+      const missing = await missingObjects(root, [`${goal.head}^{commit}`]);
+      if (missing.length) throw new EngineError('MissingObject', `commit ${goal.head} is missing; was the repo re-cloned or gc'd?`, root);
+    }
+    return { root, capture: cap, goal, ops, nextIndex, stageDir };
   } catch (e) {
     if (!capture) await cap.release();
+    if (e instanceof GitError) {
+      const err = e.toEngineError();
+      throw err.code === 'GitFailed' ? new EngineError('MissingObject', `cannot prepare the files to write: ${e.message}`, root) : err;
+    }
     throw e;
   }
 }
 
 /**
- * Applies a prepared restore. Files first, then the index, then refs, each step complete before
- * the next; each step is idempotent, so a transient failure (EBUSY, a ref lock held for a moment)
- * is retried with bounded backoff. `onRetry` counts retries for the evidence pack.
+ * Applies a prepared restore: renames only, then the refs. Each step is idempotent, so a transient
+ * failure (EBUSY, a ref lock held for a moment) is retried with bounded backoff; `onRetry` counts
+ * retries for the evidence pack.
  */
 export async function commitRestore(p: PreparedRestore, onRetry: () => void = () => undefined, onFile?: (op: FileOp) => void): Promise<void> {
-  const { root, capture, goal, ops } = p;
-  const env = { GIT_INDEX_FILE: capture.tempIndex };
+  const { root, capture, goal, ops, nextIndex } = p;
+  if (!nextIndex) return;
   try {
-    await withRetry(() => applyOps(root, ops, p.blobs, onFile), onRetry);
-    // The temp index lists the old worktree with a valid stat cache. A one-tree reset makes it
-    // goal.index while keeping the stat data of every entry whose blob and mode did not change;
-    // the files just written get none and are hashed once by git's next look, as they must be.
-    await withRetry(() => git(root, ['read-tree', '--reset', goal.index], { env }), onRetry);
-    await withRetry(() => fs.promises.rename(capture.tempIndex, path.join(capture.layout.gitDir, 'index')), onRetry);
+    await withRetry(() => applyOps(root, ops, p.stageDir, onFile), onRetry);
+    await withRetry(() => fs.promises.rename(nextIndex, path.join(capture.layout.gitDir, 'index')), onRetry);
     await withRetry(() => setRefs(root, capture.layout, goal), onRetry);
   } catch (e) {
     throw e instanceof GitError ? e.toEngineError() : e;
