@@ -83,6 +83,7 @@ export function snapshotOf(root: ParentNode, step?: number): RenderedSnapshot {
       .filter((c) => c.checked && visible(c))
       .map((c) => c.closest<HTMLElement>('[data-probe="file"]')?.dataset.label ?? ''),
     status: root.querySelector('[role="status"]')?.textContent ?? '',
+    diffs: root.querySelectorAll('table.diff').length,
     actions: [...root.querySelectorAll<HTMLElement>('[data-action]')].filter((b) => visible(b) && !(b as HTMLButtonElement).disabled).map((b) => b.dataset.action ?? ''),
     ...(step !== undefined ? { step } : {}),
   };
@@ -94,6 +95,10 @@ function visible(e: HTMLElement): boolean {
 
 /** Clicks the element a test named: `[data-action=…]`, narrowed to `[data-key=…]` for row controls. */
 export function pressAction(root: ParentNode, action: string, key?: string): void {
+  if (action.startsWith('key:')) {
+    (document.activeElement ?? document.body).dispatchEvent(new KeyboardEvent('keydown', { key: action.slice(4), bubbles: true }));
+    return;
+  }
   const candidates = [...root.querySelectorAll<HTMLElement>(`[data-action="${CSS.escape(action)}"]`)];
   const el = candidates.find((c) => key === undefined || c.dataset.key === key);
   if (!el) throw new Error(`no control "${action}"${key !== undefined ? ` for ${key}` : ''}`);

@@ -9,6 +9,7 @@ import type { DiffView, HistoryFromWebview, HistoryState, HistoryToWebview } fro
 import { PanelHost } from './panelHost';
 import { repoNamer } from './repoNames';
 import { ReviewedSteps } from './reviewed';
+import { whenServerRunning } from './serverWork';
 
 /** Records sent per step at most (a step touching more files says how many it leaves out). */
 const maxRecordsShown = 20_000;
@@ -89,6 +90,7 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
 
   /** (Re)reads the campaign; stays on `step` if it still exists, else shows the newest step. */
   private async load(step: number): Promise<void> {
+    await whenServerRunning();
     const campaign = await requireClient().sendRequest(CampaignDetailRequest, { id: this.campaign?.id ?? this.campaignId });
     this.campaign = campaign;
     this.panel.title = `Campaign History: ${campaign.name}`;

@@ -35,6 +35,8 @@ export interface RenderedSnapshot {
   status: string;
   /** `data-action` of every enabled button. */
   actions: string[];
+  /** Diffs drawn inline (tables, not "Loading…"). */
+  diffs: number;
   /** The campaign step shown (history only). */
   step?: number;
 }
@@ -44,7 +46,7 @@ export interface ProbeMessage {
   type: 'probe';
   id: number;
 }
-/** Test hook: the webview clicks its own button (`data-action`), as a user would. */
+/** Test hook: the webview clicks its own button (`data-action`), as a user would; `key:ArrowLeft` presses a key instead. */
 export interface PressMessage {
   type: 'press';
   action: string;

@@ -16,6 +16,8 @@ export interface PanelHandle {
   press(action: string, key?: string): Promise<void>;
   /** Resolves when the page's status line contains `text`; rejects after `timeoutMs`. */
   waitForStatus(text: string | RegExp, timeoutMs?: number): Promise<RenderedSnapshot>;
+  /** Resolves when what the page draws passes `test`; rejects after `timeoutMs`. */
+  waitFor(test: (s: RenderedSnapshot) => boolean, what?: string, timeoutMs?: number): Promise<RenderedSnapshot>;
 }
 
 type Outgoing = { type: string };
@@ -78,23 +80,30 @@ export abstract class PanelHost<ToWebview extends Outgoing, FromWebview extends 
     await this.rendered(); // the page handles messages in order: the click has run once it answers
   }
 
-  /** Re-probes each time the extension posts something, until the status matches: no polling, no sleep. */
-  async waitForStatus(text: string | RegExp, timeoutMs = 60_000): Promise<RenderedSnapshot> {
+  waitForStatus(text: string | RegExp, timeoutMs = 60_000): Promise<RenderedSnapshot> {
     const matches = (s: RenderedSnapshot) => (typeof text === 'string' ? s.status.includes(text) : text.test(s.status));
+    return this.waitFor(matches, `status matching ${String(text)}`, timeoutMs);
+  }
+
+  /** Re-probes each time the extension posts something, until `test` holds: no polling, no sleep. */
+  async waitFor(test: (s: RenderedSnapshot) => boolean, what = 'the page', timeoutMs = 60_000): Promise<RenderedSnapshot> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const changed = new Promise<void>((resolve) => {
-        const wake = () => {
-          this.statusWaiters.delete(wake);
-          resolve();
-        };
-        this.statusWaiters.add(wake);
-        setTimeout(wake, Math.max(0, deadline - Date.now())).unref?.();
-      });
+      // listen before probing, so a post that lands between the probe and the wait is not missed
+      let wake!: () => void;
+      const changed = new Promise<void>((resolve) => (wake = resolve));
+      const timer = setTimeout(wake, Math.max(0, deadline - Date.now()));
+      this.statusWaiters.add(wake);
       const snapshot = await this.rendered();
-      if (matches(snapshot)) return snapshot;
-      if (Date.now() >= deadline) throw new Error(`status "${snapshot.status}" never matched ${String(text)}`);
+      if (test(snapshot)) {
+        this.statusWaiters.delete(wake);
+        clearTimeout(timer);
+        return snapshot;
+      }
+      if (Date.now() >= deadline) throw new Error(`timed out waiting for ${what}; the page shows: ${JSON.stringify(snapshot)}`);
       await changed;
+      this.statusWaiters.delete(wake);
+      clearTimeout(timer);
     }
   }
 

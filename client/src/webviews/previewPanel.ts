@@ -20,7 +20,7 @@ import { webviewHtml, webviewOptions } from './html';
 import type { PreviewFromWebview, PreviewState, PreviewToWebview, RunResultView, Selection } from './messages';
 import { PanelHost } from './panelHost';
 import { repoNamer } from './repoNames';
-import { sendWithProgress } from './serverWork';
+import { sendWithProgress, whenServerRunning } from './serverWork';
 import { PreviewTarget } from './target';
 
 /** Files sent to the page at most; a bigger plan is still run whole, the page says how many it hides. */
@@ -102,6 +102,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   /** Plans again from the repos as they are now (the first load, Refresh, or a mode switch). */
   private async replan(): Promise<void> {
     this.post({ type: 'loading', message: `Planning the rollback to ${shortTarget(this.target)}…` });
+    await whenServerRunning();
     const { preview, files } = await this.plan({});
     this.preview = preview;
     this.files = files;

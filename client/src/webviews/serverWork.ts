@@ -2,7 +2,7 @@ import { randomUUID } from 'crypto';
 import * as vscode from 'vscode';
 import { CancellationTokenSource, RequestType, WorkDoneProgress, WorkDoneProgressParams } from 'vscode-languageclient/node';
 import type { CodeContextProgressReport, ProgressDetail } from '../../../server/src/protocol';
-import { requireClient } from '../serverClient';
+import { getClient, onDidChangeRunning, requireClient } from '../serverClient';
 
 /**
  * Sends a long request with a work-done token of our own, so its progress is drawn in the webview that
@@ -27,4 +27,22 @@ export async function sendWithProgress<P extends WorkDoneProgressParams, R, E>(
   } finally {
     listening.dispose();
   }
+}
+
+/**
+ * Resolves once the server runs (at once if it does), so a panel opened while the extension is still
+ * starting loads instead of failing; after `timeoutMs` it resolves anyway and the caller's request
+ * reports "the server is not running".
+ */
+export function whenServerRunning(timeoutMs = 30_000): Promise<void> {
+  if (getClient()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      listening.dispose();
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    const listening = onDidChangeRunning((running) => running && done());
+  });
 }
