@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync } from 'child_process';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -273,6 +273,20 @@ export class RepoKit {
     return { root, repos };
   }
 
+  /**
+   * `count` copies of `template` (files, modes, symlinks and `.git` alike) named repo-00… under a
+   * new workspace folder: many identical repos for the price of one made with git.
+   */
+  copies(template: TestRepo, count: number): { root: string; repos: TestRepo[] } {
+    const root = this.tempDir('cc-ws-');
+    const repos = Array.from({ length: count }, (_, i) => {
+      const dir = path.join(root, `repo-${String(i).padStart(2, '0')}`);
+      fs.cpSync(template.dir, dir, { recursive: true, verbatimSymlinks: true, filter: (src) => !src.endsWith('.sample') });
+      return new TestRepo(dir);
+    });
+    return { root, repos };
+  }
+
   /** Registers `child` (a repo with a commit) as a submodule of `parent` at `at`, and commits that. */
   submodule(parent: TestRepo, child: TestRepo, at: string): TestRepo {
     parent.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', child.dir, at);
@@ -303,10 +317,55 @@ export function runCli(args: string[], options: { cwd?: string; store: string; e
 }
 
 /**
+ * A repo state with every kind of file a rollback must get back exactly: text, an executable, a
+ * symlink, binary bytes, a file in a folder, a staged change (index ≠ HEAD ≠ worktree), an
+ * untracked file, and an ignored one. `changeEveryKind` then changes it in every way a campaign can.
+ */
+export function seedEveryKind(repo: TestRepo): TestRepo {
+  repo
+    .write('a.txt', Array.from({ length: 30 }, (_, i) => `line ${i + 1}\n`).join(''))
+    .write('notes.txt', 'notes\n')
+    .write('tool.sh', '#!/bin/sh\necho tool\n', 0o644)
+    .write('run.sh', '#!/bin/sh\necho run\n', 0o755)
+    .write('img.bin', Buffer.from([0, 1, 2, 3, 0xff, 0, 0x89, 0x50]))
+    .write('dir/old.txt', 'a file that moves\n'.repeat(4))
+    .write('gone.txt', 'deleted by the campaign\n')
+    .write('staged.txt', 'v1\n')
+    .write('.gitignore', '*.log\n')
+    .symlink('link', 'a.txt')
+    .commitAll('seed');
+  repo.write('staged.txt', 'v2\n').git('add', 'staged.txt');
+  return repo.write('staged.txt', 'v3\n').write('scratch.txt', 'untracked\n').write('app.log', 'ignored v1\n');
+}
+
+/** Modify, add, delete, rename, chmod, symlink retarget and binary change; an ignored file changes too. */
+export function changeEveryKind(repo: TestRepo, commit: boolean): TestRepo {
+  const a = repo.read('a.txt').toString('utf8').replace('line 2\n', 'line 2 changed by the campaign\n');
+  repo
+    .write('a.txt', a)
+    .write('new.txt', 'added by the campaign\n')
+    .write('newdir/made.txt', 'added in a new folder\n')
+    .remove('gone.txt')
+    .write('dir/new.txt', repo.read('dir/old.txt'))
+    .remove('dir/old.txt')
+    .symlink('link', 'run.sh')
+    .write('img.bin', Buffer.from([0, 9, 8, 7, 0xfe, 0, 0x89, 0x51, 0]))
+    .write('app.log', 'ignored v2\n');
+  fs.chmodSync(repo.file('tool.sh'), 0o755);
+  if (commit) repo.commitAll('campaign');
+  return repo;
+}
+
+/** `fingerprint()` of each repo, by folder. */
+export function fingerprints(repos: readonly TestRepo[]): Record<string, RepoFingerprint> {
+  return Object.fromEntries(repos.map((r) => [r.dir, r.fingerprint()]));
+}
+
+/**
  * `runCli` without blocking, so independent invocations (every command's --help…) can run side
  * by side: Node's start-up is most of each one's time.
  */
-export function runCliAsync(args: string[], options: { cwd?: string; store: string; env?: NodeJS.ProcessEnv }): Promise<CliResult> {
+export function runCliAsync(args: string[], options: { cwd?: string; store: string; env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void }): Promise<CliResult> {
   const cli = path.resolve(__dirname, '../../../dist/cli.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], {
@@ -320,5 +379,6 @@ export function runCliAsync(args: string[], options: { cwd?: string; store: stri
     child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
     child.on('error', reject);
     child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr }));
+    options.onStart?.(child); // e.g. a crash test that kills it
   });
 }
