@@ -30,7 +30,11 @@ export async function planReplayGoal(
   const mine = records
     .filter((r) => r.repo === repo && (matches(r.path) || (r.oldPath !== undefined && matches(r.oldPath))))
     .sort((a, b) => b.step - a.step);
-  if (mine.length === 0) return { goal: current, conflicts, notes };
+  // The campaign's own staging and commits show in the index and HEAD, not in change records.
+  const last = target.lastCheckpoint?.repos.find((r) => r.path === repo);
+  const recorded = target.snapshot.repos.find((r) => r.path === repo)!;
+  const movedIndexOrHead = !!last && (last.index !== recorded.index || last.head !== recorded.head || last.ref !== recorded.ref);
+  if (mine.length === 0 && !movedIndexOrHead) return { goal: current, conflicts, notes };
 
   const worktree = await listTree(repo, current.worktree);
   const virtual = new Map(worktree);
@@ -109,11 +113,12 @@ export async function planReplayGoal(
 
   // Index: a touched path goes back to the target's staged entry, unless someone staged
   // something else for it after the campaign's last checkpoint.
-  const last = target.lastCheckpoint?.repos.find((r) => r.path === repo);
-  const recorded = target.snapshot.repos.find((r) => r.path === repo)!;
   const [curIdx, lastIdx, tgtIdx] = await Promise.all([listTree(repo, current.index), listTree(repo, last?.index ?? current.index), listTree(repo, recorded.index)]);
   const indexInfo: string[] = [];
-  for (const p of touched) {
+  // Paths the campaign staged (or committed) without changing their worktree content go back too.
+  const staged = new Set(touched);
+  if (last) for (const p of new Set([...lastIdx.keys(), ...tgtIdx.keys()])) if (matches(p) && !sameEntry(lastIdx.get(p), tgtIdx.get(p))) staged.add(p);
+  for (const p of staged) {
     if (!sameEntry(curIdx.get(p), lastIdx.get(p))) {
       notes.push(`${p}: staged after the campaign; the staged version is kept`);
       continue;

@@ -1,0 +1,324 @@
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign';
+import { canonicalJson, sha256 } from '../../server/src/engine/canonical';
+import { EngineError } from '../../server/src/engine/errors';
+import { locateEvidence, verifyEvidence } from '../../server/src/engine/evidence';
+import { FileOp, assertRepoPath, checkOps } from '../../server/src/engine/fileOps';
+import { planRollback } from '../../server/src/engine/plan';
+import { SnapshotManifest, createSnapshot } from '../../server/src/engine/snapshot';
+import { Store } from '../../server/src/engine/store';
+import { executeRollback } from '../../server/src/engine/transaction';
+import { undoRollback } from '../../server/src/engine/undo';
+import { RepoFingerprint, RepoKit, TestRepo, changeEveryKind, fingerprints, listFiles, seedEveryKind } from '../helpers/repoKit';
+
+/** Awaits `promise`, expecting an EngineError with `code`; returns it for further checks. */
+async function refused(promise: Promise<unknown>, code: string): Promise<EngineError> {
+  try {
+    await promise;
+  } catch (e) {
+    assert.ok(e instanceof EngineError, `expected an EngineError, got ${String(e)}`);
+    assert.strictEqual(e.code, code, e.message);
+    return e;
+  }
+  assert.fail(`expected ${code}, but it succeeded`);
+}
+
+/** A fingerprint with some files replaced and some status lines added (what the rollback must keep). */
+function keeping(fp: RepoFingerprint, files: Record<string, string>, status: string[] = []): RepoFingerprint {
+  return { ...fp, files: { ...fp.files, ...files }, status: [...fp.status.split('\n'), ...status].sort().join('\n') };
+}
+
+/** The fingerprint with its status lines sorted, to compare with `keeping(...)`. */
+function sortedStatus(fp: RepoFingerprint): RepoFingerprint {
+  return { ...fp, status: fp.status.split('\n').sort().join('\n') };
+}
+
+const text = (s: string) => `-:${Buffer.from(s).toString('base64')}`;
+const ignoredV2 = { 'app.log': text('ignored v2\n') };
+
+describe('rollback (engine)', function () {
+  const kit = new RepoKit();
+  let store: Store;
+  const ctx = () => ({ store });
+
+  beforeEach(() => {
+    store = new Store(kit.tempDir('cc-store-'));
+  });
+  afterEach(() => kit.cleanup());
+
+  /** `count` identical seeded repos (see seedEveryKind). */
+  function seeded(count: number): { root: string; repos: TestRepo[] } {
+    return kit.copies(seedEveryKind(kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'))), count);
+  }
+
+  /**
+   * `count` seeded repos, their fingerprints as the target, then a campaign that makes every kind
+   * of change in each (committing in every other repo) and checkpoints it.
+   */
+  async function everyKindCampaign(count: number): Promise<{ root: string; repos: TestRepo[]; target: Record<string, RepoFingerprint>; campaign: string }> {
+    const { root, repos } = seeded(count);
+    const target = fingerprints(repos);
+    const campaign = await startCampaign(ctx(), 'every kind', [root]);
+    repos.forEach((r, i) => changeEveryKind(r, i % 2 === 0));
+    await checkpointCampaign(ctx(), campaign.id);
+    return { root, repos, target, campaign: campaign.id };
+  }
+
+  it('restore: 20 repos with every kind of change end exactly at the target; ignored files untouched', async function () {
+    const { repos, target, campaign } = await everyKindCampaign(20);
+    // an ignored file made after the campaign, in a folder the rollback removes
+    repos[3].write('newdir/cache.log', 'ignored, made after the campaign\n');
+    const plan = await planRollback(ctx(), { campaign, mode: 'restore' });
+    assert.deepStrictEqual([plan.totals.conflicts, plan.totals.drift, plan.totals.reposChanged], [0, 0, 20]);
+    const changes = new Set(plan.repos[0].files.map((f) => `${f.change} ${f.path}`));
+    for (const c of ['restore a.txt', 'recreate gone.txt', 'remove new.txt', 'recreate dir/old.txt', 'remove dir/new.txt', 'mode tool.sh', 'restore link', 'restore img.bin']) {
+      assert.ok(changes.has(c), `plan has ${c}: ${[...changes].join(', ')}`);
+    }
+    assert.ok(plan.repos[0].files.find((f) => f.path === 'img.bin')!.binary);
+    assert.match(plan.repos[0].files.find((f) => f.path === 'a.txt')!.patch, /^-line 2 changed by the campaign\n\+line 2$/m);
+
+    const record = await executeRollback(ctx(), plan);
+    assert.strictEqual(record.outcome, 'committed');
+    for (const r of repos) {
+      const late: { files: Record<string, string>; status: string[] } =
+        r === repos[3] ? { files: { 'newdir/cache.log': text('ignored, made after the campaign\n') }, status: ['!! newdir/cache.log'] } : { files: {}, status: [] };
+      assert.deepStrictEqual(sortedStatus(r.fingerprint()), keeping(target[r.dir], { ...ignoredV2, ...late.files }, late.status), r.dir);
+    }
+  });
+
+  it('replay: 20 repos end at the target, keeping an unrelated edit in the same file and in another', async function () {
+    const { repos, target, campaign } = await everyKindCampaign(20);
+    const edited = repos[0].read('a.txt').toString('utf8').replace('line 25\n', 'line 25 edited after the campaign\n');
+    for (const r of repos) r.write('a.txt', edited).write('notes.txt', 'notes edited after the campaign\n');
+    const plan = await planRollback(ctx(), { campaign, mode: 'replay' });
+    assert.strictEqual(plan.totals.conflicts, 0, JSON.stringify(plan.repos.flatMap((r) => r.conflicts)));
+    const record = await executeRollback(ctx(), plan);
+    assert.strictEqual(record.outcome, 'committed');
+    const a = target[repos[0].dir].files['a.txt'];
+    const expectedA = `-:${Buffer.from(Buffer.from(a.slice(2), 'base64').toString('utf8').replace('line 25\n', 'line 25 edited after the campaign\n')).toString('base64')}`;
+    for (const r of repos) {
+      const kept = { ...ignoredV2, 'a.txt': expectedA, 'notes.txt': text('notes edited after the campaign\n') };
+      assert.deepStrictEqual(sortedStatus(r.fingerprint()), keeping(target[r.dir], kept, [' M a.txt', ' M notes.txt']), r.dir);
+    }
+  });
+
+  it('replay: a conflicting edit is reported at plan time with repo, path and hunk, and nothing changes', async function () {
+    const { repos, campaign } = await everyKindCampaign(3);
+    const a = repos[1].read('a.txt').toString('utf8').replace('line 2 changed by the campaign\n', 'line 2 changed by someone else\n');
+    repos[1].write('a.txt', a);
+    const before = fingerprints(repos);
+    const plan = await planRollback(ctx(), { campaign, mode: 'replay' });
+    assert.strictEqual(plan.totals.conflicts, 1);
+    const conflicted = plan.repos.find((r) => r.conflicts.length)!;
+    assert.strictEqual(conflicted.path, repos[1].dir);
+    assert.strictEqual(conflicted.conflicts[0].path, 'a.txt');
+    assert.match(conflicted.conflicts[0].hunk ?? '', /^@@ .* @@\n(.*\n)*-line 2 changed by the campaign\n\+line 2\n/m);
+    const e = await refused(executeRollback(ctx(), plan), 'Conflict');
+    assert.strictEqual(e.repo, repos[1].dir);
+    assert.strictEqual(e.path, 'a.txt');
+    assert.match(e.message, /nothing was changed/);
+    assert.deepStrictEqual(fingerprints(repos), before);
+  });
+
+  it("all or nothing: an index.lock that stays refuses the whole rollback, naming the lock; nothing changes", async function () {
+    const { repos, campaign } = await everyKindCampaign(4);
+    const lock = path.join(repos[2].dir, '.git', 'index.lock');
+    fs.writeFileSync(lock, '');
+    const before = fingerprints(repos);
+    const plan = await planRollback(ctx(), { campaign });
+    const e = await refused(executeRollback(ctx(), plan), 'RepositoryIsLocked');
+    assert.strictEqual(e.repo, repos[2].dir);
+    assert.match(e.message, /index\.lock/);
+    assert.match(e.message, /nothing was changed/);
+    assert.deepStrictEqual(fingerprints(repos), before);
+    assert.ok(fs.existsSync(lock), "someone else's lock is never deleted");
+    for (const r of repos) assert.ok(!fs.existsSync(path.join(r.dir, '.git', 'codecontext.lock')), `${r.dir}: our lock released`);
+  });
+
+  it('all or nothing: an index.lock released after 200 ms is retried, and the rollback succeeds', async function () {
+    const { repos, target, campaign } = await everyKindCampaign(4);
+    const lock = path.join(repos[2].dir, '.git', 'index.lock');
+    fs.writeFileSync(lock, '');
+    const plan = await planRollback(ctx(), { campaign });
+    const release = setTimeout(() => fs.rmSync(lock), 200);
+    try {
+      const record = await executeRollback(ctx(), plan);
+      assert.strictEqual(record.outcome, 'committed');
+      assert.ok(record.phases.find((p) => p.name === 'prepare')!.retries > 0, 'retries counted');
+    } finally {
+      clearTimeout(release);
+    }
+    for (const r of repos) assert.deepStrictEqual(sortedStatus(r.fingerprint()), keeping(target[r.dir], ignoredV2), r.dir);
+  });
+
+  it('undo returns every repo exactly to its state before the rollback, untracked and drifted files too', async function () {
+    const { repos, target, campaign } = await everyKindCampaign(3);
+    repos[0].write('mine.txt', "the user's own untracked file\n").write('notes.txt', 'drift\n');
+    const before = fingerprints(repos);
+    const plan = await planRollback(ctx(), { campaign });
+    assert.deepStrictEqual(plan.repos[0].drift, ['mine.txt', 'notes.txt']);
+    const drift = await refused(executeRollback(ctx(), plan), 'Drift');
+    assert.match(drift.message, /mine\.txt, notes\.txt/);
+    assert.deepStrictEqual(fingerprints(repos), before);
+
+    const record = await executeRollback(ctx(), plan, { force: true });
+    for (const r of repos) assert.deepStrictEqual(sortedStatus(r.fingerprint()), keeping(target[r.dir], ignoredV2), r.dir);
+    const undo = await undoRollback(ctx(), record.id);
+    assert.strictEqual(undo.undoOf, record.id);
+    assert.deepStrictEqual(fingerprints(repos), before);
+    assert.ok((await verifyEvidence(undo.evidence, true)).ok);
+    await refused(undoRollback(ctx(), record.id), 'Usage');
+  });
+
+  it('evidence verify passes, and fails on one edited byte in the JSON or in the patch file', async function () {
+    const { campaign } = await everyKindCampaign(2);
+    const record = await executeRollback(ctx(), await planRollback(ctx(), { campaign }));
+    assert.strictEqual(await locateEvidence(store, record.id), record.evidence);
+    assert.match(path.basename(record.evidence), new RegExp(record.id));
+    assert.deepStrictEqual(await verifyEvidence(record.evidence, true), {
+      file: record.evidence,
+      ok: true,
+      problems: [],
+      repos: record.repos.map((r) => ({ path: r.path, ok: true })),
+    });
+    const patchFile = path.join(path.dirname(record.evidence), 'inverse.patch');
+    assert.match(fs.readFileSync(patchFile, 'utf8'), /-line 2 changed by the campaign/);
+    for (const [file, problem] of [
+      [record.evidence, /digest mismatch/],
+      [patchFile, /patch file was modified/],
+    ] as const) {
+      const original = fs.readFileSync(file);
+      const edited = Buffer.from(original);
+      const at = original.indexOf('line 2') >= 0 ? original.indexOf('line 2') : original.indexOf('"restore"') + 1;
+      edited[at] ^= 1;
+      fs.writeFileSync(file, edited);
+      const check = await verifyEvidence(record.evidence);
+      assert.strictEqual(check.ok, false, file);
+      assert.match(check.problems.join('\n'), problem);
+      fs.writeFileSync(file, original);
+    }
+    assert.ok((await verifyEvidence(record.evidence)).ok);
+  });
+
+  describe('bad input is refused with a clear error and changes nothing', function () {
+    it('unknown ids', async function () {
+      const { campaign } = await everyKindCampaign(1);
+      assert.match((await refused(planRollback(ctx(), { snapshot: 'snap_0123456789abcdef' }), 'UnknownId')).message, /no such snapshot/);
+      assert.match((await refused(planRollback(ctx(), { campaign: 'camp_0123456789ab' }), 'UnknownId')).message, /no such campaign/);
+      assert.match((await refused(planRollback(ctx(), { campaign, step: 2 }), 'UnknownId')).message, /has no step 2 \(it has 1\)/);
+      assert.match((await refused(undoRollback(ctx(), 'rb_0123456789ab'), 'UnknownId')).message, /no such rollback/);
+      await refused(locateEvidence(store, 'rb_0123456789ab'), 'UnknownId');
+    });
+
+    it('a repo deleted or moved since the snapshot', async function () {
+      const { repos } = seeded(3);
+      const snap = await createSnapshot(store, repos.map((r) => r.dir));
+      changeEveryKind(repos[0], true);
+      const before = repos[0].fingerprint();
+      fs.rmSync(repos[1].dir, { recursive: true });
+      fs.renameSync(repos[2].dir, repos[2].dir + '-moved');
+      const e = await refused(planRollback(ctx(), { snapshot: snap.id }), 'RepoMissing');
+      assert.strictEqual(e.repo, repos[1].dir);
+      assert.match(e.message, /deleted or moved/);
+      fs.rmSync(repos[2].dir + '-moved', { recursive: true });
+      assert.strictEqual((await refused(planRollback(ctx(), { snapshot: snap.id, repos: [repos[2].dir] }), 'RepoMissing')).repo, repos[2].dir);
+      assert.deepStrictEqual(repos[0].fingerprint(), before);
+    });
+
+    it('a manifest naming a path outside its root: an edit is tampering, a forged tree entry is refused by the path check', async function () {
+      const { repos } = seeded(1);
+      const repo = repos[0];
+      const snap = await createSnapshot(store, [repo.dir]);
+      const file = store.path('snapshots', `${snap.id}.json`);
+      const original = fs.readFileSync(file, 'utf8');
+      fs.writeFileSync(file, original.replace(JSON.stringify(repo.dir), JSON.stringify(path.join(repo.dir, '..', 'elsewhere'))));
+      await refused(planRollback(ctx(), { snapshot: snap.id }), 'TamperedManifest');
+      fs.writeFileSync(file, original);
+
+      // The path checks themselves, as every write and delete passes them.
+      for (const bad of ['../outside.txt', 'a/../../outside.txt', '/etc/passwd', '.git/config', 'a//b']) {
+        assert.throws(() => assertRepoPath(repo.dir, bad), (e: EngineError) => e.code === 'PathEscapesRepo' && e.path === bad, bad);
+      }
+      const op: FileOp = { path: '../outside.txt', action: 'write', fromBlob: null, fromMode: null, blob: snap.repos[0].worktree, mode: '100644' };
+      await refused(checkOps(repo.dir, [op]), 'PathEscapesRepo');
+
+      // A manifest sealed correctly whose worktree tree has an entry `../escape.txt`: refused at plan time.
+      const escapeTree = gitMktree(repo, `100644 blob ${repo.git('rev-parse', `${snap.repos[0].worktree}:a.txt`)}\tescape.txt\n`);
+      const worktree = gitMktree(repo, `040000 tree ${escapeTree}\t..\n` + repo.git('ls-tree', snap.repos[0].worktree) + '\n');
+      const forged = forgeManifest(store, { ...snap, repos: [{ ...snap.repos[0], worktree }] });
+      const before = repo.fingerprint();
+      const plan = await planRollback(ctx(), { snapshot: forged });
+      const conflict = plan.repos[0].conflicts[0];
+      assert.strictEqual(conflict?.path, '../escape.txt', JSON.stringify(plan.repos[0].conflicts));
+      assert.match(conflict.reason, /would leave the repository/);
+      const e = await refused(executeRollback(ctx(), plan), 'Conflict');
+      assert.match(e.message, /would leave the repository/);
+      assert.ok(!fs.existsSync(path.join(path.dirname(repo.dir), 'escape.txt')));
+      assert.deepStrictEqual(repo.fingerprint(), before);
+    });
+
+    it('a folder replaced by a symlink pointing outside the repo, and a file the rollback would write through a symlink', async function () {
+      const { root, repos, campaign } = await everyKindCampaign(2);
+      const outside = kit.tempDir('cc-outside-');
+      fs.writeFileSync(path.join(outside, 'victim.txt'), 'outside the repo\n');
+      const outsideBefore = listFiles(outside);
+      // repo 0 (the campaign committed its deletion): gone.txt, which the rollback recreates, is now an
+      // ignored symlink to a file outside
+      fs.symlinkSync(path.join(outside, 'victim.txt'), repos[0].file('gone.txt'));
+      // repo 1: dir/, where the rollback writes dir/old.txt, is now an ignored symlink to the outside folder
+      fs.rmSync(repos[1].file('dir'), { recursive: true });
+      fs.symlinkSync(outside, repos[1].file('dir'));
+      for (const r of repos) fs.appendFileSync(path.join(r.dir, '.git', 'info', 'exclude'), r === repos[0] ? 'gone.txt\n' : 'dir\n');
+      const before = fingerprints(repos);
+
+      for (const mode of ['restore', 'replay'] as const) {
+        const plan = await planRollback(ctx(), { campaign, mode });
+        const reasons = plan.repos.flatMap((r) => r.conflicts.map((c) => `${path.relative(root, r.path)}: ${c.path}: ${c.reason}`)).join('\n');
+        if (mode === 'restore') {
+          assert.match(reasons, /repo-00: gone\.txt: an ignored file is in the way/);
+          assert.match(reasons, /repo-01: dir\/old\.txt: folder dir is a symlink/);
+        } else {
+          assert.ok(plan.totals.conflicts > 0, 'replay refuses too');
+        }
+        await refused(executeRollback(ctx(), plan, { force: true }), 'Conflict');
+        assert.deepStrictEqual(fingerprints(repos), before, mode);
+        assert.deepStrictEqual(listFiles(outside), outsideBefore, `${mode}: the outside folder is untouched`);
+      }
+    });
+
+    it('a visible folder replaced by a symlink is drift; forced, the link is replaced (never written through) and undo brings it back', async function () {
+      const { repos, target, campaign } = await everyKindCampaign(1);
+      const repo = repos[0];
+      const outside = kit.tempDir('cc-outside-');
+      fs.writeFileSync(path.join(outside, 'victim.txt'), 'outside the repo\n');
+      fs.rmSync(repo.file('dir'), { recursive: true });
+      fs.symlinkSync(outside, repo.file('dir'));
+      const before = repo.fingerprint();
+      const plan = await planRollback(ctx(), { campaign });
+      assert.ok(plan.repos[0].drift.includes('dir'), JSON.stringify(plan.repos[0].drift));
+      await refused(executeRollback(ctx(), plan), 'Drift');
+      assert.deepStrictEqual(repo.fingerprint(), before);
+      const record = await executeRollback(ctx(), plan, { force: true });
+      assert.deepStrictEqual(listFiles(outside), { 'victim.txt': text('outside the repo\n') });
+      assert.deepStrictEqual(sortedStatus(repo.fingerprint()), keeping(target[repo.dir], ignoredV2));
+      await undoRollback(ctx(), record.id);
+      assert.deepStrictEqual(repo.fingerprint(), before);
+    });
+  });
+});
+
+function gitMktree(repo: TestRepo, entries: string): string {
+  return execFileSync('git', ['mktree'], { cwd: repo.dir, input: entries, encoding: 'utf8' }).trim();
+}
+
+/** Writes a manifest with a correct id and seal for whatever it holds, as someone able to write the store could. */
+function forgeManifest(store: Store, m: SnapshotManifest): string {
+  const id = 'snap_' + sha256(canonicalJson({ format: 1, repos: m.repos })).slice(0, 16);
+  const { seal: _seal, ...body } = { ...m, id };
+  const manifest = { ...body, seal: sha256(canonicalJson(body)) };
+  fs.writeFileSync(store.path('snapshots', `${id}.json`), JSON.stringify(manifest));
+  return id;
+}
