@@ -87,10 +87,10 @@ async function recoverOne(ctx: EngineContext, rb: string): Promise<RecoveryRepor
   return report;
 }
 
-/** Temporary index files a dead process left in a git dir. */
+/** Temporary index files (and a restore's staging folders) a dead process left in a git dir. */
 async function removeLeftovers(gitDir: string, pid: number): Promise<void> {
   const names = await fs.promises.readdir(gitDir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith(`codecontext-${pid}-`)).map((n) => fs.promises.rm(path.join(gitDir, n), { force: true })));
+  await Promise.all(names.filter((n) => n.startsWith(`codecontext-${pid}-`)).map((n) => fs.promises.rm(path.join(gitDir, n), { force: true, recursive: true })));
 }
 
 async function recordRecovery(

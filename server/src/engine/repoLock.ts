@@ -30,6 +30,8 @@ export const lockBackoffMs = [25, 50, 100, 150, 250, 400, 600, 900];
 
 const ownLock = (layout: RepoLayout) => path.join(layout.gitDir, 'codecontext.lock');
 const indexLock = (layout: RepoLayout) => path.join(layout.gitDir, 'index.lock');
+/** What our index.lock holds (git never reads it): recovery can tell it from git's own after a kill. */
+const indexLockMark = (rb: string) => `codecontext ${rb}\n`;
 
 async function createExclusive(file: string, content: string): Promise<boolean> {
   if (lockFlake()) return false;
@@ -62,7 +64,7 @@ export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: r
   };
   await attempt(ownLock(layout), JSON.stringify(owner), 'the repository lock');
   try {
-    await attempt(indexLock(layout), '', "git's index.lock");
+    await attempt(indexLock(layout), indexLockMark(rb), "git's index.lock");
   } catch (e) {
     await fs.promises.rm(ownLock(layout), { force: true });
     throw e;
@@ -97,11 +99,13 @@ export async function adoptRepoLock(layout: RepoLayout, rb: string): Promise<Rep
     throw new EngineError('RepositoryIsLocked', `rollback ${rb} is still running (pid ${owner.pid})`, layout.root);
   }
   const adopted: LockOwner = { ...owner, pid: process.pid };
-  if (!owner.indexLock) {
+  const markedOurs = await fs.promises.readFile(indexLock(layout), 'utf8').then((t) => t === indexLockMark(rb), () => false);
+  if (!owner.indexLock && !markedOurs) {
     // it crashed before taking git's lock; take it now like any rollback would
     await fs.promises.rm(ownLock(layout), { force: true });
     return acquireRepoLock(layout, rb);
   }
+  adopted.indexLock = true;
   await fs.promises.writeFile(ownLock(layout), JSON.stringify(adopted));
   return { layout, retries: 0, release: () => releaseRepoLock(layout, adopted) };
 }

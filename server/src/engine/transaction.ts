@@ -125,9 +125,11 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
           await commitRestore(p, () => com.retries++);
         }
         committed.add(r.path);
+        // counted before the await: repos committing in parallel must each see their own number
+        const nth = committed.size;
         await journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path });
         committing(r.path);
-        crashPoint('crash-after-commit', committed.size);
+        crashPoint('crash-after-commit', nth);
       });
     }
     end(com);
