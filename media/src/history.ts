@@ -266,6 +266,7 @@ function recordRow(r: HistoryRecordView, repoName: string): HTMLElement {
         {
           type: 'button',
           class: 'secondary small',
+          title: open ? 'Hide the diff' : 'Show the diff here',
           'aria-expanded': String(open),
           'aria-controls': diffId,
           'data-action': 'toggleDiff',

@@ -328,7 +328,7 @@ function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean):
       lineCounts(f.added, f.removed, f.binary),
       f.drift ? h('span', { class: 'badge warning', title: 'Changed by someone other than the campaign since its last checkpoint' }, 'drift') : null,
       f.conflict ? h('span', { class: 'badge error', title: f.conflict }, 'conflict') : null,
-      button('Open in Diff Editor', 'openDiff', () => post({ type: 'openDiff', repo: r.path, path: f.path }), { icon: '⧉', title: `Open ${f.path} in the diff editor (now ↔ after rollback)`, key, secondary: true }),
+      button('Open Diff', 'openDiff', () => post({ type: 'openDiff', repo: r.path, path: f.path }), { title: `Open ${f.path} in the diff editor (now ↔ after the rollback)`, key, secondary: true, small: true }),
     ),
     f.conflict ? h('p', { class: 'error conflict-reason' }, f.conflict) : null,
     h('div', { id: diffId, class: 'diff-host', hidden: !open }),

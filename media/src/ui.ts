@@ -34,12 +34,12 @@ export function append(el: Element, children: Child[]): void {
 }
 
 /** A button that announces what it does; `action` names it for the tests' `press`. */
-export function button(label: string, action: string, onclick: () => void, opts: { title?: string; secondary?: boolean; icon?: string; key?: string; disabled?: boolean } = {}): HTMLButtonElement {
+export function button(label: string, action: string, onclick: () => void, opts: { title?: string; secondary?: boolean; small?: boolean; icon?: string; key?: string; disabled?: boolean } = {}): HTMLButtonElement {
   return h(
     'button',
     {
       type: 'button',
-      class: `${opts.secondary ? 'secondary' : ''}${opts.icon ? ' icon' : ''}`.trim() || undefined,
+      class: [opts.secondary && 'secondary', opts.small && 'small', opts.icon && 'icon'].filter(Boolean).join(' ') || undefined,
       'data-action': action,
       'data-key': opts.key,
       title: opts.title,
