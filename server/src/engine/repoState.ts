@@ -51,6 +51,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     await Promise.all(['', '.lock', '.next', '.next.lock', '.stage'].map((x) => fs.promises.rm(tempIndex + x, { force: true, recursive: true })));
   };
   try {
+    let checksum: string | undefined;
     try {
       const realIndex = path.join(layout.gitDir, 'index');
       const stat = await fs.promises.stat(realIndex);
@@ -59,11 +60,14 @@ export async function captureWithIndex(root: string): Promise<Capture> {
       // must keep the original's timestamp, or a same-size edit made in the second the index was
       // written (a "racily clean" entry) would be taken as unchanged and lost from the worktree tree.
       await fs.promises.utimes(tempIndex, stat.atime, stat.mtime);
+      checksum = await indexChecksum(tempIndex, stat.size);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     const env = { GIT_INDEX_FILE: tempIndex };
-    const index = await git(root, ['write-tree'], { env });
+    const cacheKey = checksum && `${layout.commonDir}\0${checksum}`;
+    const index = (cacheKey && recalledIndexTree(cacheKey)) || (await git(root, ['write-tree'], { env }));
+    if (cacheKey) rememberIndexTree(cacheKey, index);
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
     // repo's business and are captured as a repo of their own.
     await git(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '-A', '--', '.'], { env });
@@ -90,4 +94,40 @@ async function removeDeadLeftovers(gitDir: string): Promise<void> {
       return fs.promises.rm(path.join(gitDir, n), { force: true, recursive: true });
     }),
   );
+}
+
+/**
+ * An index file ends with the SHA-1 of everything before it, so two index files with the same
+ * trailer list the same entries and give the same tree. Remembering trailer → tree saves a
+ * `write-tree` whenever a repo's index has not changed since this process last looked (a
+ * rollback's prepare right after its plan; the server answering again). Only trees git itself
+ * wrote are remembered, so an index that fails to write (unmerged entries) is never cached.
+ */
+const indexTrees = new Map<string, { tree: string; at: number }>();
+const indexTreeLimit = 20_000;
+/** Past this age a tree might have been pruned (`gc --prune=now`), so git is asked again. */
+const indexTreeMaxAgeMs = 10 * 60_000;
+
+function rememberIndexTree(key: string, tree: string): void {
+  indexTrees.delete(key);
+  if (indexTrees.size >= indexTreeLimit) indexTrees.delete(indexTrees.keys().next().value as string);
+  indexTrees.set(key, { tree, at: Date.now() });
+}
+
+function recalledIndexTree(key: string): string | undefined {
+  const hit = indexTrees.get(key);
+  return hit && Date.now() - hit.at < indexTreeMaxAgeMs ? hit.tree : undefined;
+}
+
+async function indexChecksum(file: string, size: number): Promise<string | undefined> {
+  if (size < 32) return undefined;
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    const trailer = Buffer.alloc(20);
+    await handle.read(trailer, 0, 20, size - 20);
+    // index.skipHash writes a zero trailer: no identity to go by
+    return trailer.every((b) => b === 0) ? undefined : trailer.toString('hex');
+  } finally {
+    await handle.close();
+  }
 }
