@@ -66,8 +66,11 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     }
     const env = { GIT_INDEX_FILE: tempIndex };
     const cacheKey = checksum && `${layout.commonDir}\0${checksum}`;
-    const index = (cacheKey && recalledIndexTree(cacheKey)) || (await git(root, ['write-tree'], { env }));
-    if (cacheKey) rememberIndexTree(cacheKey, index);
+    let index = cacheKey ? recalledIndexTree(cacheKey) : undefined;
+    if (!index) {
+      index = await git(root, ['write-tree'], { env });
+      if (cacheKey) rememberIndexTree(cacheKey, index);
+    }
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
     // repo's business and are captured as a repo of their own.
     await git(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '-A', '--', '.'], { env });
