@@ -1,6 +1,7 @@
 import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { CleanOptions, simpleGit } from 'simple-git';
 import { promisify } from 'util';
 import { mapLimit } from '../../server/src/engine/pool';
 import { SnapshotManifest } from '../../server/src/engine/snapshot';
@@ -9,14 +10,15 @@ import { gitEnv } from '../helpers/repoKit';
 const run = promisify(execFile);
 
 /**
- * What a user would script, repo after repo: reset the branch hard to the snapshot's commit and
- * clean untracked files. (It does not bring back staged-only changes or untracked files the
- * snapshot had: it is the speed reference, not a correct rollback.)
+ * What a user would script with simple-git, repo after repo: reset the branch hard to the
+ * snapshot's commit and clean untracked files. (It does not bring back staged-only changes or
+ * untracked files the snapshot had: it is the speed reference, not a correct rollback.)
  */
 export async function naiveLoop(target: SnapshotManifest): Promise<void> {
   for (const r of target.repos) {
-    await run('git', ['reset', '-q', '--hard', r.head!], { cwd: r.path, env: gitEnv });
-    await run('git', ['clean', '-fdq'], { cwd: r.path, env: gitEnv });
+    const repo = simpleGit({ baseDir: r.path });
+    await repo.reset(['--hard', r.head!]);
+    await repo.clean(CleanOptions.FORCE + CleanOptions.RECURSIVE);
   }
 }
 
