@@ -13,6 +13,8 @@ import { undoRollback } from '../../server/src/engine/undo';
 import { prepareRestore, commitRestore } from '../../server/src/engine/restore';
 import { naiveLoop, plumbingFloor } from './baselines';
 import { applyCampaign, generateWorkspace } from './workspace';
+import { RollbackExecuteRequest, RollbackPreviewRequest, RollbackUndoRequest, SnapshotListRequest } from '../../server/src/protocol';
+import { TestServer } from '../server/serverKit';
 
 /**
  * `npm run bench`: our snapshot and rollback on a generated workspace, against the plumbing floor
@@ -77,7 +79,7 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
     }
   };
 
-  const t: Record<string, number[]> = { snapshot: [], plan: [], prepare: [], commit: [], verify: [], evidence: [], rollback: [], undo: [], naive: [], floor: [] };
+  const t: Record<string, number[]> = { snapshot: [], plan: [], prepare: [], commit: [], verify: [], evidence: [], rollback: [], undo: [], server: [], list: [], naive: [], floor: [] };
   const procs: Record<string, number> = {};
   for (let k = 0; k < runs; k++) {
     log(`run ${k + 1}/${runs}`);
@@ -99,6 +101,23 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
     t.evidence.push(rbS - phase('prepare') - phase('commit') - phase('verify'));
     t.undo.push((await timed(() => undoRollback(ctx, record.id)))[0]);
   }
+  // the same rollback through the server process (JSON-RPC), and listing snapshots there
+  const server = await TestServer.start({ folders: [ws.root], store: store.dir });
+  let serverPeakKiB = 0;
+  try {
+    for (let k = 0; k < runs; k++) {
+      t.list.push((await timed(() => server.request(SnapshotListRequest, {})))[0]);
+      const [s, result] = await timed(async () => {
+        const preview = await server.request(RollbackPreviewRequest, { campaign: campaign.id });
+        return server.request(RollbackExecuteRequest, { plan: preview.hash });
+      });
+      t.server.push(s);
+      await server.request(RollbackUndoRequest, { rollback: result.record.id });
+    }
+    serverPeakKiB = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))?.[1] ?? 0);
+  } finally {
+    await server.stop();
+  }
   for (let k = 0; k < runs; k++) {
     t.floor.push((await timed(() => plumbingFloor(baseline, parallelism)))[0]);
     await toCampaignState();
@@ -107,13 +126,13 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
   }
   if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
   const stats = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, stat(v)]));
-  return { repos: repoCount, files, runs, parallelism, seconds: stats, gitProcessesPerRepo: procs };
+  return { repos: repoCount, files, runs, parallelism, seconds: stats, gitProcessesPerRepo: procs, serverPeakRssMiB: Math.round(serverPeakKiB / 1024) };
 }
 
 function table(result: Record<string, unknown>): string {
   const s = result.seconds as Record<string, Stat>;
   const f = (x: number) => x.toFixed(2).padStart(7);
-  const rows = ['snapshot', 'plan', 'prepare', 'commit', 'verify', 'evidence', 'rollback', 'undo', 'floor', 'naive'].map(
+  const rows = ['snapshot', 'plan', 'prepare', 'commit', 'verify', 'evidence', 'rollback', 'undo', 'server', 'list', 'floor', 'naive'].map(
     (k) => `  ${k.padEnd(10)} ${f(s[k].median)} ${f(s[k].min)} ${f(s[k].max)}`,
   );
   const ours = s.rollback.median;
@@ -122,7 +141,8 @@ function table(result: Record<string, unknown>): string {
     `  phase      median     min     max   (seconds)`,
     ...rows,
     `  rollback / floor: ${(ours / s.floor.median).toFixed(2)}×   naive / rollback: ${(s.naive.median / ours).toFixed(2)}×   seed's ${seedSeconds} s / rollback: ${(seedSeconds / ours).toFixed(1)}×`,
-    `  git processes per repo: ${JSON.stringify(result.gitProcessesPerRepo)}`,
+    `  (plan = dry run; rollback = prepare + commit + verify + evidence; server = preview + execute over JSON-RPC; list = snapshot list over JSON-RPC)`,
+    `  git processes per repo: ${JSON.stringify(result.gitProcessesPerRepo)}; server peak RSS ${result.serverPeakRssMiB} MiB`,
   ].join('\n');
 }
 
