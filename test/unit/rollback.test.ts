@@ -105,6 +105,17 @@ describe('rollback (engine)', function () {
     }
   });
 
+  it('replay: a step that only committed (no file changed on disk) is undone too: index, HEAD and branch', async function () {
+    const { root, repos } = seeded(1);
+    const target = repos[0].fingerprint();
+    const campaign = await startCampaign(ctx(), 'commit only', [root]);
+    repos[0].commitAll('commits the staged and untracked files as they are');
+    await checkpointCampaign(ctx(), campaign.id);
+    assert.notStrictEqual(repos[0].head(), target.head);
+    await executeRollback(ctx(), await planRollback(ctx(), { campaign: campaign.id, mode: 'replay' }));
+    assert.deepStrictEqual(repos[0].fingerprint(), target);
+  });
+
   it('replay: a conflicting edit is reported at plan time with repo, path and hunk, and nothing changes', async function () {
     const { repos, campaign } = await everyKindCampaign(3);
     const a = repos[1].read('a.txt').toString('utf8').replace('line 2 changed by the campaign\n', 'line 2 changed by someone else\n');
@@ -186,14 +197,13 @@ describe('rollback (engine)', function () {
     });
     const patchFile = path.join(path.dirname(record.evidence), 'inverse.patch');
     assert.match(fs.readFileSync(patchFile, 'utf8'), /-line 2 changed by the campaign/);
-    for (const [file, problem] of [
-      [record.evidence, /digest mismatch/],
-      [patchFile, /patch file was modified/],
+    for (const [file, byteOf, problem] of [
+      [record.evidence, '"restore"', /digest mismatch/],
+      [patchFile, 'line 2', /patch file was modified/],
     ] as const) {
       const original = fs.readFileSync(file);
       const edited = Buffer.from(original);
-      const at = original.indexOf('line 2') >= 0 ? original.indexOf('line 2') : original.indexOf('"restore"') + 1;
-      edited[at] ^= 1;
+      edited[original.indexOf(byteOf) + 1] ^= 1;
       fs.writeFileSync(file, edited);
       const check = await verifyEvidence(record.evidence);
       assert.strictEqual(check.ok, false, file);
