@@ -99,13 +99,16 @@ function setStatus(text: string): void {
 }
 
 function setPlan(state: PreviewState): void {
+  const samePlan = plan?.planHash === state.planHash;
   plan = state;
   filesByRepo = new Map(state.repos.map((r) => [r.path, []]));
   for (const f of state.files) filesByRepo.get(f.repo)?.push(f);
   names = new Map(state.repos.map((r) => [r.path, r.name]));
-  for (const set of [excludedRepos, excludedFiles, expandedRepos]) set.clear();
-  openDiffs.clear();
-  if (state.totals.files <= 300) for (const r of state.repos) expandedRepos.add(r.path);
+  if (!samePlan) {
+    for (const set of [excludedRepos, excludedFiles, expandedRepos]) set.clear();
+    openDiffs.clear();
+    if (state.totals.files <= 300) for (const r of state.repos) expandedRepos.add(r.path);
+  }
   const t = state.totals;
   setStatus(
     t.files === 0 && t.reposChanged === 0
@@ -201,13 +204,32 @@ function tickShown(on: boolean): void {
 
 function drawPlan(): void {
   if (!plan) return;
+  const focus = focusedControl();
+  renderPlan(plan);
+  restoreFocus(focus);
+}
+
+/** The focused control as (action, key), so a redraw can put the focus back on its new twin. */
+function focusedControl(): { action: string; key?: string } | undefined {
+  const el = document.activeElement as HTMLElement | null;
+  return el?.dataset.action ? { action: el.dataset.action, key: el.dataset.key } : undefined;
+}
+
+function restoreFocus(f: { action: string; key?: string } | undefined): void {
+  const active = document.activeElement;
+  if (!f || (active && active !== document.body && active.isConnected)) return;
+  const sel = `[data-action="${CSS.escape(f.action)}"]${f.key !== undefined ? `[data-key="${CSS.escape(f.key)}"]` : ''}`;
+  app.querySelector<HTMLElement>(sel)?.focus();
+}
+
+function renderPlan(plan: PreviewState): void {
   const byPath = new Map(plan.repos.map((r) => [r.path, r]));
   const parts: HTMLElement[] = [];
   if (plan.cycles.length) parts.push(h('p', { class: 'warning' }, `Dependency cycles (rolled back together): ${plan.cycles.map((c) => c.map((r) => names.get(r) ?? r).join(' ↔ ')).join('; ')}`));
   plan.waves.forEach((wave, i) => {
     const repos = wave.map((p) => byPath.get(p)).filter((r): r is PreviewRepoView => !!r && repoVisible(r));
     if (!repos.length) return;
-    const waveLabel = plan!.waves.length > 1 ? `Wave ${i + 1} of ${plan!.waves.length}${i === 0 ? ' (dependants first)' : ''}` : 'Repos';
+    const waveLabel = plan.waves.length > 1 ? `Wave ${i + 1} of ${plan.waves.length}${i === 0 ? ' (dependants first)' : ''}` : 'Repos';
     parts.push(h('section', { class: 'wave', 'aria-label': waveLabel }, h('h2', {}, waveLabel), ...repos.map(repoBlock)));
   });
   if (!parts.length) parts.push(h('p', { class: 'muted' }, plan.files.length ? 'No file matches the filter.' : 'No file changes.'));
@@ -307,7 +329,6 @@ function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean):
           else excludedFiles.add(key);
           drawPlan();
           drawFooter();
-          (document.querySelector(`[data-action="toggleFile"][data-key="${CSS.escape(key)}"]`) as HTMLElement | null)?.focus();
         },
       }),
       h(
@@ -379,6 +400,12 @@ function chosen(): { repos: string[]; files: Record<string, string[]>; fileCount
 
 function drawFooter(): void {
   if (!plan) return;
+  const focus = focusedControl();
+  renderFooter(plan);
+  restoreFocus(focus);
+}
+
+function renderFooter(plan: PreviewState): void {
   const parts: (HTMLElement | null)[] = [];
   const c = chosen();
   const everything = c.repos.length === plan.repos.length && Object.keys(c.files).length === 0;

@@ -38,6 +38,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private preview?: RollbackPreview;
   private files: PlannedFileSummary[] = [];
   private running?: CancellationTokenSource;
+  private planning?: CancellationTokenSource;
   private last?: { id: string; kind: 'rollback' | 'undo'; committed: boolean };
 
   static create(extensionUri: vscode.Uri, target: PreviewTarget): PreviewPanel {
@@ -95,7 +96,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   }
 
   protected onDisposed(): void {
-    // closing the panel gives up work that has not reached its commit phase (after that it finishes)
+    // closing the panel gives up planning, and a run that has not reached its commit phase (after that it finishes)
+    this.planning?.cancel();
     this.running?.cancel();
   }
 
@@ -110,8 +112,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   }
 
   private async plan(limits: { repos?: string[]; paths?: string[] }): Promise<{ preview: RollbackPreview; files: PlannedFileSummary[] }> {
-    const cancel = new CancellationTokenSource();
-    this.scope.push(cancel);
+    const cancel = (this.planning = new CancellationTokenSource());
     try {
       const preview = await sendWithProgress(RollbackPreviewRequest, { ...this.target, ...limits }, () => undefined, cancel);
       const client = requireClient();
@@ -124,6 +125,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       }
       return { preview, files };
     } finally {
+      if (this.planning === cancel) this.planning = undefined;
       cancel.dispose();
     }
   }
@@ -255,7 +257,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         canUndo: kind === 'rollback' && committed,
         hasEvidence: !!record.evidence,
         message: committed
-          ? `${what} committed: ${record.repos.length} repo(s) ${kind === 'undo' ? 'are back where they were' : `are at ${record.target.label}`}.`
+          ? `${what} committed: ${record.repos.length} repo(s) ${kind === 'undo' ? 'are back where they were' : `rolled back to ${record.target.label}`}.`
           : `${what} ended ${record.outcome}${record.error ? `: ${record.error.message}` : ''}.`,
       };
     } catch (e) {
