@@ -166,7 +166,7 @@ async function planRepo(
     const conflicts: Conflict[] = [];
     let goal: RepoState;
     if (mode === 'replay') {
-      const replay = await planReplayGoal(repo, target, current, capture.tempIndex, matches, records);
+      const replay = await planReplayGoal(repo, target, current, capture.tempIndex, matches, records, narrowed);
       goal = replay.goal;
       conflicts.push(...replay.conflicts);
       notes.push(...replay.notes);

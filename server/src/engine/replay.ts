@@ -24,6 +24,7 @@ export async function planReplayGoal(
   worktreeIndex: string,
   matches: (p: string) => boolean,
   records: readonly StoredChangeRecord[],
+  narrowed = false,
 ): Promise<{ goal: RepoState; conflicts: Conflict[]; notes: string[] }> {
   const notes: string[] = [];
   const conflicts: Conflict[] = [];
@@ -129,7 +130,9 @@ export async function planReplayGoal(
 
   let head = current.head;
   let ref = current.ref;
-  if (last && last.head === current.head && last.ref === current.ref) {
+  if (narrowed) {
+    if (last && (recorded.head !== last.head || recorded.ref !== last.ref)) notes.push('limited to the given paths: HEAD and branch are left as they are');
+  } else if (last && last.head === current.head && last.ref === current.ref) {
     head = recorded.head;
     ref = recorded.ref;
   } else if (last && (recorded.head !== last.head || recorded.ref !== last.ref)) {
