@@ -1,22 +1,78 @@
 import * as vscode from 'vscode';
+import { activityEmitter } from './activity';
+import { registerCommands } from './commands/commandTable';
+import { CommandContext } from './commands/context';
 import { registerBlobDocuments } from './diff/blobDocuments';
-import { serverClientEmitters, startServerClient, stopServerClient } from './serverClient';
-import { CampaignsTree } from './views/campaignsView';
+import { onDidChangeRunning, onDidChangeStore, serverClientEmitters, startServerClient, stopServerClient, whenRunning } from './serverClient';
+import { createCampaignStatus } from './statusBar';
+import { CampaignsView } from './views/campaignsView';
+import { RollbacksView } from './views/rollbacksView';
+import { SnapshotsView } from './views/snapshotsView';
+import { Node, NodeTree } from './views/tree';
+import { registerWebviews } from './webviews';
 
 /**
- * Activation: the output channel, the server client, the `codecontext:` documents, the views and
- * the commands. Everything goes into the extension's disposal scope (`context.subscriptions`); the
- * server client keeps its own scope and releases it when it stops.
+ * Activation: the output channel, the server client, the `codecontext:` documents, the three trees,
+ * the commands, the status bar and the webviews. Everything goes into the extension's disposal scope
+ * (`context.subscriptions`); the server client keeps its own scope and releases it when it stops.
  */
-export function activate(context: vscode.ExtensionContext): void {
+/**
+ * What `activate` returns (the extension's `exports`): the trees' data as VS Code reads it and a way to
+ * wait for the server. The e2e tests walk the trees through it; nothing else depends on it.
+ */
+export interface CodeContextApi {
+  trees: { campaigns: NodeTree; snapshots: NodeTree; rollbacks: NodeTree };
+  views: { campaigns: vscode.TreeView<Node>; snapshots: vscode.TreeView<Node>; rollbacks: vscode.TreeView<Node> };
+  whenRunning(): Promise<void>;
+}
+
+export function activate(context: vscode.ExtensionContext): CodeContextApi {
   const output = vscode.window.createOutputChannel('CodeContext', { log: true });
-  context.subscriptions.push(output, ...serverClientEmitters(), startServerClient(context, output), registerBlobDocuments());
-  const campaigns = new CampaignsTree();
+  const campaigns = new CampaignsView('codecontext.campaigns');
+  const snapshots = new SnapshotsView('codecontext.snapshots');
+  const rollbacks = new RollbacksView();
+  const ctx: CommandContext = {
+    output,
+    refresh: () => {
+      campaigns.refresh();
+      snapshots.refresh();
+      rollbacks.refresh();
+    },
+  };
+  const views = {
+    campaigns: vscode.window.createTreeView('codecontext.campaigns', { treeDataProvider: campaigns.tree, showCollapseAll: true }),
+    snapshots: vscode.window.createTreeView('codecontext.snapshots', { treeDataProvider: snapshots.tree, showCollapseAll: true }),
+    rollbacks: vscode.window.createTreeView('codecontext.rollbacks', { treeDataProvider: rollbacks.tree, showCollapseAll: true }),
+  };
+  const setState = (state: 'starting' | 'running' | 'stopped') => void vscode.commands.executeCommand('setContext', 'codecontext.server', state);
+  setState('starting');
   context.subscriptions.push(
+    output,
+    ...serverClientEmitters(),
+    activityEmitter(),
     campaigns,
-    vscode.window.createTreeView('codecontext.campaigns', { treeDataProvider: campaigns }),
-    vscode.commands.registerCommand('codecontext.refresh', () => campaigns.refresh()),
+    snapshots,
+    rollbacks,
+    views.campaigns,
+    views.snapshots,
+    views.rollbacks,
+    // the lists follow the store: whoever changed it (this window, the CLI, another window)
+    onDidChangeStore(({ kinds }) => {
+      if (kinds.includes('campaigns') || kinds.includes('rollbacks')) campaigns.refresh();
+      if (kinds.includes('snapshots') || kinds.includes('rollbacks')) snapshots.refresh();
+      if (kinds.includes('rollbacks')) rollbacks.refresh();
+    }),
+    onDidChangeRunning((running) => {
+      setState(running ? 'running' : 'stopped');
+      if (!running) ctx.refresh();
+    }),
+    ...registerCommands(ctx),
+    registerBlobDocuments(),
+    createCampaignStatus(),
+    ...registerWebviews(context),
+    startServerClient(context, output),
   );
+  return { trees: { campaigns: campaigns.tree, snapshots: snapshots.tree, rollbacks: rollbacks.tree }, views, whenRunning };
 }
 
 /** Stops the server and waits for it; the subscriptions are disposed by VS Code after this. */

@@ -39,6 +39,19 @@ export function getClient(): LanguageClient | undefined {
   return current?.running ? current.client : undefined;
 }
 
+/** Resolves when the server is running (at once if it is). */
+export function whenRunning(): Promise<void> {
+  if (getClient()) return Promise.resolve();
+  return new Promise((resolve) => {
+    const listener = onDidChangeRunning((running) => {
+      if (running) {
+        listener.dispose();
+        resolve();
+      }
+    });
+  });
+}
+
 /** Thrown by `requireClient` so callers show one "server not running" message instead of failing silently. */
 export class ServerNotRunningError extends Error {
   constructor() {

@@ -137,13 +137,17 @@ async function startScreenshotServer(getPage) {
         res.end(JSON.stringify(obj));
       };
       try {
-        const { name, waitForText, timeoutMs = 20_000 } = JSON.parse(body || '{}');
+        const { name, waitForText, timeoutMs = 20_000, pressAfter, count } = JSON.parse(body || '{}');
         if (typeof name !== 'string' || !/^[\w.-]{1,100}$/.test(name)) return reply(400, { error: 'name must match [\\w.-]{1,100}' });
         const page = getPage();
         if (waitForText) await page.getByText(waitForText).first().waitFor({ state: 'visible', timeout: timeoutMs });
         const file = path.join(ARTIFACTS, `${name}.png`);
         await page.screenshot({ path: file });
-        reply(200, { path: file });
+        // how many elements match a CSS selector when the picture was taken (e.g. error notifications)
+        const matched = typeof count === 'string' ? await page.locator(count).count() : undefined;
+        // a key the user would press next (Escape closes a modal dialog the extension host cannot close)
+        if (typeof pressAfter === 'string') await page.keyboard.press(pressAfter);
+        reply(200, { path: file, count: matched });
       } catch (e) {
         reply(500, { error: String(e && e.message ? e.message : e) });
       }

@@ -5,7 +5,8 @@ import { blobUri } from './blobDocuments';
 /**
  * Opens VS Code's own diff editor on one file of one repo. Each side is the file on disk now, or a
  * blob from a snapshot / change record (null: the file does not exist on that side, shown empty).
- * Title: "f.ts (now ↔ snap_1a2b)", with "· added", "· deleted" or "· binary" when that is so.
+ * Title: "f.ts (now ↔ snap_1a2b)", with "· added" (absent on the left), "· deleted" (absent on the
+ * right) or "· binary" when that is so.
  */
 
 export type DiffSide =
@@ -47,7 +48,7 @@ export async function openFileDiff(diff: FileDiff, options: vscode.TextDocumentS
 /** The editor title; exported for tests and for callers that label a tab the same way. */
 export function diffTitle(diff: FileDiff, leftAbsent: boolean, rightAbsent: boolean): string {
   const name = diff.oldPath && diff.oldPath !== diff.path ? `${path.posix.basename(diff.oldPath)} → ${path.posix.basename(diff.path)}` : path.posix.basename(diff.path);
-  const notes = [leftAbsent && !rightAbsent ? `added in ${diff.rightLabel}` : '', rightAbsent && !leftAbsent ? `deleted in ${diff.rightLabel}` : '', diff.binary ? 'binary' : ''].filter(Boolean);
+  const notes = [leftAbsent && !rightAbsent ? 'added' : '', rightAbsent && !leftAbsent ? 'deleted' : '', diff.binary ? 'binary' : ''].filter(Boolean);
   return `${name} (${diff.leftLabel} ↔ ${diff.rightLabel})${notes.length ? ' · ' + notes.join(' · ') : ''}`;
 }
 

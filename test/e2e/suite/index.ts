@@ -2,7 +2,7 @@
 // and prints one line CI can read: `N passed, N failed, N skipped`. CODECONTEXT_E2E_GREP narrows the run.
 import { readdirSync } from 'fs';
 import * as path from 'path';
-import { screenshot } from './screenshot';
+import { screenshot, screenshotCounting } from './screenshot';
 
 export async function run(): Promise<void> {
   // mocha 12 is an ES module: import() loads it on any extension host (require of ESM needs Node >= 20.19).
@@ -16,6 +16,14 @@ export async function run(): Promise<void> {
       const file = await screenshot(`failed-${t.fullTitle()}`.replace(/[^\w.-]+/g, '_').slice(0, 100)).catch(() => undefined);
       if (file) console.log(`screenshot of the failure: ${file}`);
     }
+  });
+  // The whole suite must leave no error notification behind (the notification centre keeps them all).
+  mocha.suite.afterAll(async function () {
+    const vscode = await import('vscode');
+    await vscode.commands.executeCommand('notifications.showList');
+    const shot = await screenshotCounting('notifications-at-end', '.notifications-center .notification-list-item .codicon-error');
+    await vscode.commands.executeCommand('notifications.hideList');
+    if (shot && shot.count > 0) throw new Error(`${shot.count} error notification(s) were shown during the suite: see ${shot.path}`);
   });
   await mocha.loadFilesAsync();
   const stats = await new Promise<Mocha.Stats>((resolve) => {

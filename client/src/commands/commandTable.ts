@@ -1,0 +1,79 @@
+import * as vscode from 'vscode';
+import { FileDiff, openFileDiff } from '../diff/openFileDiff';
+import { showError, showOutputAction } from '../output';
+import { getClient, restartServer, ServerNotRunningError } from '../serverClient';
+import { LoadMoreNode } from '../views/tree';
+import { CommandContext } from './context';
+import { openEvidence, rollbackToSnapshot, undoRollback, verifyEvidence } from './rollbackCommands';
+import { checkpointCampaign, createSnapshot, runInCampaign, startCampaign, verifySnapshot } from './storeCommands';
+
+/**
+ * Every command of package.json's `contributes.commands` that this file owns, in one table. A command
+ * that needs the server has two forms: the enabled one, and — while the server is not running — one
+ * message saying so with "Show Output" and "Restart Server", so nothing fails silently. Failures show
+ * one message with "Show Output"; a cancel shows nothing. Each command resolves to its result (tests
+ * read it).
+ */
+interface CommandSpec {
+  id: string;
+  /** For messages: "Create Snapshot". */
+  title: string;
+  needsServer: boolean;
+  run: (ctx: CommandContext, ...args: unknown[]) => unknown;
+}
+
+const table: CommandSpec[] = [
+  { id: 'codecontext.createSnapshot', title: 'Create Snapshot', needsServer: true, run: createSnapshot },
+  { id: 'codecontext.startCampaign', title: 'Start Campaign', needsServer: true, run: startCampaign },
+  { id: 'codecontext.checkpointCampaign', title: 'Checkpoint Campaign', needsServer: true, run: checkpointCampaign },
+  { id: 'codecontext.runInCampaign', title: 'Run Command in Campaign', needsServer: true, run: runInCampaign },
+  { id: 'codecontext.rollbackToSnapshot', title: 'Rollback', needsServer: true, run: rollbackToSnapshot },
+  { id: 'codecontext.rollback', title: 'Rollback', needsServer: true, run: rollbackToSnapshot },
+  { id: 'codecontext.undoLastRollback', title: 'Undo Last Rollback', needsServer: true, run: undoRollback },
+  { id: 'codecontext.undoRollback', title: 'Undo Rollback', needsServer: true, run: undoRollback },
+  { id: 'codecontext.verifySnapshot', title: 'Verify Snapshot', needsServer: true, run: verifySnapshot },
+  { id: 'codecontext.openEvidence', title: 'Open Evidence Pack', needsServer: true, run: openEvidence },
+  { id: 'codecontext.verifyEvidence', title: 'Verify Evidence Pack', needsServer: true, run: verifyEvidence },
+  { id: 'codecontext.openFileDiff', title: 'Open Diff', needsServer: true, run: (_ctx, diff) => openFileDiff(diff as FileDiff) },
+  { id: 'codecontext.loadMore', title: 'Load More', needsServer: true, run: (_ctx, node) => (node instanceof LoadMoreNode ? node.load() : undefined) },
+  { id: 'codecontext.refresh', title: 'Refresh', needsServer: false, run: (ctx) => ctx.refresh() },
+  { id: 'codecontext.copyId', title: 'Copy Id', needsServer: false, run: copyId },
+  { id: 'codecontext.restartServer', title: 'Restart Server', needsServer: false, run: () => restartServer() },
+  { id: 'codecontext.showOutput', title: 'Show Output', needsServer: false, run: (ctx) => ctx.output.show(true) },
+];
+
+export function registerCommands(ctx: CommandContext): vscode.Disposable[] {
+  return table.map((spec) =>
+    vscode.commands.registerCommand(spec.id, async (...args: unknown[]) => {
+      if (spec.needsServer && !getClient()) return notRunning(ctx, spec.title);
+      try {
+        return await spec.run(ctx, ...args);
+      } catch (e) {
+        if (e instanceof ServerNotRunningError) return notRunning(ctx, spec.title);
+        await showError(`${spec.title} failed`, e, ctx.output);
+        return undefined;
+      }
+    }),
+  );
+}
+
+async function notRunning(ctx: CommandContext, title: string): Promise<undefined> {
+  const restart = 'Restart Server';
+  const show = 'Show Output';
+  const answer = await vscode.window.showWarningMessage(`CodeContext: "${title}" needs the CodeContext server, which is not running.`, show, restart);
+  if (answer === show) ctx.output.show(true);
+  if (answer === restart) await restartServer().catch((e: unknown) => showOutputAction(`The server did not restart: ${(e as Error).message}`, ctx.output, 'error'));
+  return undefined;
+}
+
+/** Copies the id a tree node carries (rollback, snapshot, campaign; a step as `camp_…#N`). */
+async function copyId(_ctx: CommandContext, node: unknown): Promise<string | undefined> {
+  if (!node || typeof node !== 'object') return undefined;
+  const o = node as Record<string, unknown>;
+  const base = [o.rollback, o.snapshot, o.campaign].find((v): v is string => typeof v === 'string');
+  if (!base) return undefined;
+  const id = o.kind === 'step' && typeof o.step === 'number' ? `${base}#${o.step}` : base;
+  await vscode.env.clipboard.writeText(id);
+  vscode.window.setStatusBarMessage(`$(copy) Copied ${id}`, 4000);
+  return id;
+}

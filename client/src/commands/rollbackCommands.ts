@@ -1,0 +1,231 @@
+import * as vscode from 'vscode';
+import { ResponseError } from 'vscode-languageclient/node';
+import {
+  ErrorData,
+  EvidenceRequest,
+  EvidenceVerifyRequest,
+  RollbackExecuteRequest,
+  RollbackExecuteResult,
+  RollbackListRequest,
+  RollbackMode,
+  RollbackPreview,
+  RollbackPreviewRequest,
+  RollbackRecord,
+  RollbackUndoRequest,
+} from '../../../server/src/protocol';
+import { describeError, isCancel } from '../output';
+import { sendWithProgress, withServerProgress } from '../request';
+import { requireClient } from '../serverClient';
+import { duration, lines, plural, repoName, shortHash, shortId } from '../views/format';
+import { rollbackTitle } from '../views/rollbacksView';
+import { idArg, optionsArg, stepArg } from './args';
+import { CommandContext } from './context';
+import { pickRollback, pickSnapshot } from './pickers';
+import { runTransaction } from './transaction';
+
+/** Options a caller (a test, another command) may pass after the target; the interactive path is the default. */
+export interface TransactionOptions {
+  /** false: no modal confirmation (tests). */
+  confirm?: boolean;
+  mode?: RollbackMode;
+  /** Roll back over drift without asking. */
+  force?: boolean;
+  /** Plan only: resolve to the confirmation the user would read (`Confirmation`), change nothing. */
+  dryRun?: boolean;
+}
+
+/** The modal confirmation's words: what will change, said before anything does. */
+export interface Confirmation {
+  message: string;
+  detail: string;
+  buttons: string[];
+}
+
+/** How many repos the confirmation names one by one before "…and N more". */
+const namedRepos = 6;
+
+/**
+ * "Rollback to Snapshot…": quick pick of snapshots (newest first) → a preview → a modal stating what
+ * will change → a transaction with progress (Cancel until commit) → the outcome with "Open Evidence"
+ * and "Undo". Also takes its target from a tree node (a snapshot, a campaign's baseline, the state
+ * before a step) or an id. Resolves to the result, or undefined when the user stopped.
+ */
+export async function rollbackToSnapshot(ctx: CommandContext, ...args: unknown[]): Promise<RollbackExecuteResult | Confirmation | undefined> {
+  const options = optionsArg<TransactionOptions>(args);
+  const arg = args[0];
+  let snapshot = idArg(arg, 'snapshot');
+  const campaign = snapshot ? undefined : typeof arg === 'object' ? idArg(arg, 'campaign') : undefined;
+  const step = campaign ? stepArg(arg) : undefined;
+  if (!snapshot && !campaign) {
+    snapshot = (await pickSnapshot('Rollback to Snapshot', 'Roll every repo of a snapshot back to it (newest first)'))?.id;
+    if (!snapshot) return undefined;
+  }
+  const preview = await withServerProgress(vscode.ProgressLocation.Notification, 'Planning the rollback…', (token, report) =>
+    sendWithProgress(RollbackPreviewRequest, { snapshot, campaign, step, mode: options.mode }, token, report),
+  );
+  const label = preview.target.label;
+  if (preview.totals.reposChanged === 0) {
+    void vscode.window.showInformationMessage(`Nothing to roll back: every repo already matches ${label}.`);
+    return undefined;
+  }
+  if (preview.totals.conflicts > 0) {
+    const open = 'Open Preview';
+    const answer = await vscode.window.showErrorMessage(
+      `The rollback to ${label} has ${plural(preview.totals.conflicts, 'conflict')} and cannot run as planned.`,
+      { modal: true, detail: conflictLines(preview).join('\n') },
+      open,
+    );
+    if (answer === open) await vscode.commands.executeCommand('codecontext.previewRollback', { snapshot, campaign, step, mode: options.mode });
+    return undefined;
+  }
+  let force = options.force ?? false;
+  if (options.dryRun) return confirmationOf(preview);
+  if (options.confirm !== false) {
+    const answer = await confirmRollback(preview);
+    if (!answer) return undefined;
+    if (answer === 'preview') {
+      await vscode.commands.executeCommand('codecontext.previewRollback', { snapshot, campaign, step, mode: preview.mode });
+      return undefined;
+    }
+    force ||= preview.totals.drift > 0;
+  }
+  try {
+    const result = await runTransaction(`Rolling back ${plural(preview.totals.reposChanged, 'repo')} to ${label}`, (token, report) =>
+      sendWithProgress(RollbackExecuteRequest, { plan: preview.hash, force }, token, report),
+    );
+    ctx.refresh();
+    const r = result.record;
+    const late = result.cancelArrivedLate ? ' The cancel arrived after the commit began, so the rollback finished.' : '';
+    void outcomeMessage(ctx, `Rolled back ${plural(r.repos.length, 'repo')} to ${label} in ${duration(r.durationMs)}.${late}`, r.id, true);
+    return result;
+  } catch (e) {
+    await failedTransaction(ctx, 'Rollback', e);
+    return undefined;
+  }
+}
+
+async function confirmRollback(preview: RollbackPreview): Promise<'run' | 'preview' | undefined> {
+  const { message, detail, buttons } = confirmationOf(preview);
+  const answer = await vscode.window.showWarningMessage(message, { modal: true, detail }, ...buttons);
+  return answer === buttons[0] ? 'run' : answer === buttons[1] ? 'preview' : undefined;
+}
+
+export function confirmationOf(preview: RollbackPreview): Confirmation {
+  const t = preview.totals;
+  const changed = preview.repos.filter((r) => r.fileCount || r.headChanged || r.indexChanged);
+  const heads = changed.filter((r) => r.headChanged).length;
+  const detail = [
+    `${plural(t.files, 'file')} will change in ${plural(t.reposChanged, 'repo')} (${lines(t.added, t.removed)} lines)${heads ? `; HEAD moves in ${plural(heads, 'repo')}` : ''}.`,
+    '',
+    ...changed.slice(0, namedRepos).map((r) => `• ${repoName(r.path)}: ${plural(r.fileCount, 'file')}${r.headChanged ? `, HEAD → ${shortHash(r.goal.head)}` : ''}${r.drift.length ? ` (⚠ ${r.drift.length} drifted)` : ''}`),
+    changed.length > namedRepos ? `• …and ${plural(changed.length - namedRepos, 'more repo')}` : '',
+    '',
+    t.drift ? `⚠ ${plural(t.drift, 'file')} changed by something else since the campaign's last checkpoint will be overwritten; the safety snapshot keeps them.` : '',
+    `A safety snapshot of every repo is taken first; "Undo" returns them. Mode: ${preview.mode}.`,
+  ].filter((line, i, all) => line !== '' || (all[i - 1] ?? '') !== '');
+  return {
+    message: `Roll back ${plural(t.reposChanged, 'repo')} to ${preview.target.label}?`,
+    detail: detail.join('\n'),
+    buttons: [t.drift ? 'Roll Back Over Drift' : 'Roll Back', 'Preview…'],
+  };
+}
+
+function conflictLines(preview: RollbackPreview): string[] {
+  return preview.repos.flatMap((r) => r.conflicts.map((c) => `• ${repoName(r.path)}${c.path ? `/${c.path}` : ''}: ${c.reason}`)).slice(0, 12);
+}
+
+/** "Undo Last Rollback", or undo the rollback a tree node names. */
+export async function undoRollback(ctx: CommandContext, ...args: unknown[]): Promise<RollbackExecuteResult | undefined> {
+  const options = optionsArg<TransactionOptions>(args);
+  const undoable = (r: RollbackRecord) => r.kind === 'rollback' && r.outcome === 'committed' && !r.undoneBy;
+  let id = idArg(args[0], 'rollback');
+  let record: RollbackRecord | undefined;
+  const { rollbacks } = await requireClient().sendRequest(RollbackListRequest, {});
+  if (id) record = rollbacks.find((r) => r.id === id || r.id.startsWith(id!));
+  else record = rollbacks.find(undoable);
+  if (!record) {
+    void vscode.window.showInformationMessage(id ? `CodeContext: no rollback ${id}.` : 'CodeContext: there is no rollback to undo.');
+    return undefined;
+  }
+  id = record.id;
+  if (!undoable(record)) {
+    void vscode.window.showInformationMessage(`${rollbackTitle(record)} (${shortId(id)}) cannot be undone: it ${record.undoneBy ? `was undone by ${record.undoneBy}` : `ended ${record.outcome}`}.`);
+    return undefined;
+  }
+  if (options.confirm !== false) {
+    const undo = 'Undo Rollback';
+    const answer = await vscode.window.showWarningMessage(
+      `Undo "${rollbackTitle(record)}"?`,
+      { modal: true, detail: `${plural(record.repos.length, 'repo')} go back to how they were just before it (safety snapshot ${record.safetySnapshot ?? 'none'}), as a transaction of its own with its own evidence.` },
+      undo,
+    );
+    if (answer !== undo) return undefined;
+  }
+  try {
+    const result = await runTransaction(`Undoing ${rollbackTitle(record)}`, (token, report) => sendWithProgress(RollbackUndoRequest, { rollback: id!, force: options.force }, token, report));
+    ctx.refresh();
+    void outcomeMessage(ctx, `Undid ${rollbackTitle(record)}: ${plural(result.record.repos.length, 'repo')} are back as they were before it.`, result.record.id, false);
+    return result;
+  } catch (e) {
+    await failedTransaction(ctx, 'Undo', e);
+    return undefined;
+  }
+}
+
+async function outcomeMessage(ctx: CommandContext, text: string, rollback: string, offerUndo: boolean): Promise<void> {
+  const evidence = 'Open Evidence';
+  const undo = 'Undo';
+  const answer = await vscode.window.showInformationMessage(text, evidence, ...(offerUndo ? [undo] : []));
+  if (answer === evidence) await vscode.commands.executeCommand('codecontext.openEvidence', rollback);
+  if (answer === undo) await vscode.commands.executeCommand('codecontext.undoLastRollback', rollback);
+  void ctx;
+}
+
+/** A cancel before commit changed nothing; an abort names its rollback (evidence exists). */
+async function failedTransaction(ctx: CommandContext, what: string, e: unknown): Promise<void> {
+  if (isCancel(e)) {
+    void vscode.window.setStatusBarMessage(`$(circle-slash) ${what} cancelled: nothing was changed.`, 5000);
+    return;
+  }
+  const data = e instanceof ResponseError ? (e.data as ErrorData | undefined) : undefined;
+  ctx.output.error(`${what} failed: ${describeError(e)}${data ? ` ${JSON.stringify(data)}` : ''}`);
+  if (data?.rollback) {
+    ctx.refresh();
+    const evidence = 'Open Evidence';
+    const show = 'Show Output';
+    const answer = await vscode.window.showErrorMessage(
+      `${what} ${data.outcome ?? 'aborted'}: ${describeError(e)}. Every repo is back as it was before it; the evidence pack ${shortId(data.rollback)} says what happened.`,
+      evidence,
+      show,
+    );
+    if (answer === evidence) await vscode.commands.executeCommand('codecontext.openEvidence', data.rollback);
+    if (answer === show) ctx.output.show(true);
+    return;
+  }
+  throw e;
+}
+
+/** Opens a rollback's evidence pack (JSON) in an editor; resolves to its file. */
+export async function openEvidence(_ctx: CommandContext, ...args: unknown[]): Promise<string | undefined> {
+  const id = idArg(args[0], 'rollback') ?? (await pickRollback('Open Evidence Pack'))?.id;
+  if (!id) return undefined;
+  const { file } = await requireClient().sendRequest(EvidenceRequest, { rollback: id });
+  await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
+  return file;
+}
+
+/** Recomputes an evidence pack's digest and checks the repos are still in its end state. */
+export async function verifyEvidence(ctx: CommandContext, ...args: unknown[]): Promise<boolean | undefined> {
+  const id = idArg(args[0], 'rollback') ?? (await pickRollback('Verify Evidence Pack'))?.id;
+  if (!id) return undefined;
+  const check = await withServerProgress({ viewId: 'codecontext.rollbacks' }, 'Verifying', () => requireClient().sendRequest(EvidenceVerifyRequest, { rollback: id, repos: true }));
+  if (check.ok) {
+    void vscode.window.showInformationMessage(`Evidence ${shortId(id)} is intact and every repo is still in its recorded end state.`);
+  } else {
+    const problems = [...check.problems, ...(check.repos ?? []).filter((r) => !r.ok).map((r) => `${repoName(r.path)}: ${r.problem ?? 'differs'}`)];
+    for (const p of problems) ctx.output.warn(`evidence ${id}: ${p}`);
+    const show = 'Show Output';
+    if ((await vscode.window.showWarningMessage(`Evidence ${shortId(id)}: ${problems[0] ?? 'check failed'}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`, show)) === show) ctx.output.show(true);
+  }
+  return check.ok;
+}

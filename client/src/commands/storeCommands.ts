@@ -1,0 +1,161 @@
+import * as vscode from 'vscode';
+import {
+  Campaign,
+  CampaignCheckpointRequest,
+  CampaignRunRequest,
+  CampaignRunResult,
+  CampaignStartRequest,
+  CampaignStepResult,
+  SnapshotCreateRequest,
+  SnapshotManifest,
+  SnapshotVerifyRequest,
+} from '../../../server/src/protocol';
+import { markRunning } from '../activity';
+import { sendWithProgress, withServerProgress } from '../request';
+import { requireClient } from '../serverClient';
+import { lines, plural, repoName, shortId } from '../views/format';
+import { idArg, optionsArg } from './args';
+import { CommandContext } from './context';
+import { pickCampaign, pickSnapshot } from './pickers';
+
+/** Snapshots and campaigns: create, start, checkpoint, run, verify. Outcomes go to the status bar unless the user must act. */
+
+/** "Create Snapshot": every repo of the workspace; `{ message }` skips the prompt. */
+export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): Promise<SnapshotManifest | undefined> {
+  const options = optionsArg<{ message: string }>(args);
+  const message =
+    options.message ??
+    (await vscode.window.showInputBox({ title: 'Create Snapshot', prompt: 'A note to find it by later (optional)', placeHolder: 'e.g. before the lint codemod' }));
+  if (message === undefined) return undefined;
+  const manifest = await withServerProgress({ viewId: 'codecontext.snapshots' }, 'Creating snapshot', (token, report) =>
+    sendWithProgress(SnapshotCreateRequest, { message: message || undefined }, token, report),
+  );
+  ctx.refresh();
+  vscode.window.setStatusBarMessage(`$(device-camera) Snapshot ${shortId(manifest.id)} of ${plural(manifest.repos.length, 'repo')} created`, 8000);
+  return manifest;
+}
+
+/** "Verify Snapshot": the manifest matches its id and every repo still holds every object and the pin ref. */
+export async function verifySnapshot(ctx: CommandContext, ...args: unknown[]): Promise<boolean | undefined> {
+  const id = idArg(args[0], 'snapshot') ?? (await pickSnapshot('Verify Snapshot', 'Snapshot to check'))?.id;
+  if (!id) return undefined;
+  const result = await withServerProgress({ viewId: 'codecontext.snapshots' }, 'Verifying', () => requireClient().sendRequest(SnapshotVerifyRequest, { id }));
+  if (result.ok) {
+    void vscode.window.showInformationMessage(`Snapshot ${shortId(id)} is intact: ${plural(result.repos.length, 'repo')} hold every object and the pin ref.`);
+  } else {
+    const bad = result.repos.filter((r) => !r.ok);
+    for (const r of bad) for (const p of r.problems) ctx.output.warn(`snapshot ${id}: ${r.path}: ${p}`);
+    const show = 'Show Output';
+    const first = bad[0] ? `${repoName(bad[0].path)}: ${bad[0].problems[0]}` : 'the manifest does not match';
+    if ((await vscode.window.showWarningMessage(`Snapshot ${shortId(id)} is damaged in ${plural(bad.length, 'repo')}: ${first}`, show)) === show) ctx.output.show(true);
+  }
+  return result.ok;
+}
+
+/** "Start Campaign": a name, then the baseline of every repo of the workspace folders. */
+export async function startCampaign(ctx: CommandContext, ...args: unknown[]): Promise<Campaign | undefined> {
+  const options = optionsArg<{ name: string; roots: string[] }>(args);
+  const name =
+    (typeof args[0] === 'string' ? args[0] : options.name) ??
+    (await vscode.window.showInputBox({
+      title: 'Start Campaign',
+      prompt: 'Name the automated change; its baseline snapshot is taken now',
+      placeHolder: 'e.g. rename-logger',
+      validateInput: (v) => (v.trim() ? undefined : 'A campaign needs a name'),
+    }));
+  if (!name) return undefined;
+  const campaign = await withServerProgress({ viewId: 'codecontext.campaigns' }, `Starting ${name}`, (token, report) =>
+    sendWithProgress(CampaignStartRequest, { name, roots: options.roots }, token, report),
+  );
+  ctx.refresh();
+  vscode.window.setStatusBarMessage(`$(history) Campaign ${name} started: baseline of ${plural(campaign.repos.length, 'repo')}`, 8000);
+  return campaign;
+}
+
+/** "Checkpoint Campaign": records what changed since the last checkpoint as a step. */
+export async function checkpointCampaign(ctx: CommandContext, ...args: unknown[]): Promise<CampaignStepResult | undefined> {
+  const options = optionsArg<{ message: string }>(args);
+  const campaign = idArg(args[0], 'campaign') ?? (await pickCampaign('Checkpoint Campaign'))?.id;
+  if (!campaign) return undefined;
+  const result = await markRunning(campaign, 'checkpoint', () =>
+    withServerProgress({ viewId: 'codecontext.campaigns' }, 'Checkpoint', (token, report) =>
+      sendWithProgress(CampaignCheckpointRequest, { campaign, message: options.message }, token, report),
+    ),
+  );
+  ctx.refresh();
+  vscode.window.setStatusBarMessage(`$(git-commit) Step ${result.step.n}: ${stepSummary(result)}`, 8000);
+  return result;
+}
+
+/** "Run Command in Campaign…": a command line (no shell) run in every repo, then a checkpoint. */
+export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Promise<CampaignRunResult | undefined> {
+  const options = optionsArg<{ command: string[]; message: string }>(args);
+  const campaign = idArg(args[0], 'campaign') ?? (await pickCampaign('Run Command in Campaign'))?.id;
+  if (!campaign) return undefined;
+  let command = options.command;
+  if (!command) {
+    const line = await vscode.window.showInputBox({
+      title: 'Run Command in Campaign',
+      prompt: 'Run in every repo of the campaign, without a shell; then a checkpoint records what it changed',
+      placeHolder: 'e.g. npx jscodeshift -t codemod.js src',
+      validateInput: (v) => (splitCommandLine(v).length ? undefined : 'Type a command'),
+    });
+    if (!line) return undefined;
+    command = splitCommandLine(line);
+  }
+  const result = await markRunning(campaign, command.join(' '), () =>
+    withServerProgress(vscode.ProgressLocation.Notification, `Running ${command.join(' ')}`, (token, report) =>
+      sendWithProgress(CampaignRunRequest, { campaign, command, message: options.message }, token, report),
+    ),
+  );
+  ctx.refresh();
+  if (result.failed.length) {
+    for (const f of result.failed) ctx.output.warn(`${f.repo}: exit ${f.exitCode}\n${f.outputTail}`);
+    const show = 'Show Output';
+    const names = result.failed.slice(0, 3).map((f) => repoName(f.repo)).join(', ');
+    const answer = await vscode.window.showWarningMessage(
+      `${command[0]} failed in ${plural(result.failed.length, 'repo')} (${names}${result.failed.length > 3 ? ', …' : ''}); step ${result.step.n} recorded what changed.`,
+      show,
+    );
+    if (answer === show) ctx.output.show(true);
+  } else {
+    vscode.window.setStatusBarMessage(`$(terminal) Step ${result.step.n}: ${stepSummary(result)}`, 8000);
+  }
+  return result;
+}
+
+function stepSummary(result: CampaignStepResult): string {
+  const c = result.step.counts;
+  return `${plural(result.changeCount, 'file')} in ${plural(result.step.reposChanged, 'repo')} (${lines(c.linesAdded, c.linesRemoved)})`;
+}
+
+/** Splits a command line into arguments: whitespace separates, single and double quotes group, `\` escapes. */
+export function splitCommandLine(line: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quote: '"' | "'" | undefined;
+  let started = false;
+  for (let i = 0; i < line.length; i++) {
+    const ch = line[i];
+    if (quote) {
+      if (ch === quote) quote = undefined;
+      else if (ch === '\\' && quote === '"' && i + 1 < line.length) current += line[++i];
+      else current += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      started = true;
+    } else if (ch === '\\' && i + 1 < line.length) {
+      current += line[++i];
+      started = true;
+    } else if (/\s/.test(ch)) {
+      if (started) out.push(current);
+      current = '';
+      started = false;
+    } else {
+      current += ch;
+      started = true;
+    }
+  }
+  if (started) out.push(current);
+  return out;
+}

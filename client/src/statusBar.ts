@@ -1,0 +1,45 @@
+import * as vscode from 'vscode';
+import { CampaignListRequest, CampaignSummary } from '../../server/src/protocol';
+import { onDidChangeActivity, runningIn } from './activity';
+import { getClient, onDidChangeRunning, onDidChangeStore } from './serverClient';
+import { plural } from './views/format';
+
+/**
+ * The active campaign in the status bar (the newest one not rolled back), spinning while this
+ * window runs something in it; a click opens its history. Hidden when there is none.
+ */
+export function createCampaignStatus(): vscode.Disposable {
+  const item = vscode.window.createStatusBarItem('codecontext.campaign', vscode.StatusBarAlignment.Left, 10);
+  item.name = 'CodeContext Campaign';
+  let campaign: CampaignSummary | undefined;
+
+  const draw = () => {
+    if (!campaign) return item.hide();
+    const running = runningIn(campaign.id);
+    item.text = `${running ? '$(sync~spin)' : '$(history)'} ${campaign.name}`;
+    item.tooltip = `Campaign ${campaign.name} (${campaign.id})\n${running ? `Running ${running}` : 'Active'} · ${plural(campaign.stepCount, 'step')} · ${plural(campaign.repoCount, 'repo')}\nClick to open its history.`;
+    item.command = { command: 'codecontext.showCampaignHistory', title: 'Show Campaign History', arguments: [campaign.id] };
+    item.accessibilityInformation = { label: `CodeContext campaign ${campaign.name}, ${plural(campaign.stepCount, 'step')}` };
+    item.show();
+  };
+  const update = async () => {
+    const client = getClient();
+    try {
+      campaign = client ? (await client.sendRequest(CampaignListRequest, {})).campaigns.find((c) => c.status === 'active') : undefined;
+    } catch {
+      campaign = undefined;
+    }
+    draw();
+  };
+
+  const subscriptions = [
+    item,
+    onDidChangeStore((p) => {
+      if (p.kinds.includes('campaigns')) void update();
+    }),
+    onDidChangeRunning(() => void update()),
+    onDidChangeActivity(draw),
+  ];
+  void update();
+  return vscode.Disposable.from(...subscriptions);
+}

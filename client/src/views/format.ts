@@ -1,0 +1,41 @@
+import * as path from 'path';
+
+/** Short forms shared by the trees, quick picks and messages. */
+
+/** "snap_1a2b3c4d": enough of an id to tell it apart in a title or a description. */
+export function shortId(id: string): string {
+  const cut = id.indexOf('_') + 1;
+  return id.slice(0, cut + 8);
+}
+
+export function shortHash(hash: string | null | undefined): string {
+  return hash ? hash.slice(0, 8) : 'none';
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago", then the date. */
+export function ago(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(iso)) / 1000));
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.max(1, Math.round(s / 60))} min ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
+  if (s < 7 * 86_400) return `${Math.round(s / 86_400)} days ago`;
+  return new Date(iso).toLocaleDateString();
+}
+
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "+12 −3": lines added and removed (U+2212 minus, as VS Code's own diff counts read). */
+export function lines(added: number, removed: number): string {
+  return `+${added} −${removed}`;
+}
+
+export function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** A repo's display name: its folder name. */
+export function repoName(repo: string): string {
+  return path.basename(repo);
+}

@@ -1,0 +1,132 @@
+import * as vscode from 'vscode';
+import { RollbackListRequest, RollbackRecord } from '../../../server/src/protocol';
+import { requireClient } from '../serverClient';
+import { ago, duration, plural, repoName, shortHash, shortId } from './format';
+import { MessageNode, Node, NodeTree } from './tree';
+
+/** Rollbacks: rollback → outcome, time, repos, evidence. Every rollback and undo, newest first. */
+export class RollbacksView implements vscode.Disposable {
+  readonly tree = new NodeTree(async () => {
+    const { rollbacks } = await requireClient().sendRequest(RollbackListRequest, {});
+    return rollbacks.map((r) => new RollbackNode(r));
+  });
+
+  refresh(): void {
+    this.tree.refresh();
+  }
+
+  dispose(): void {
+    this.tree.dispose();
+  }
+}
+
+export function rollbackTitle(r: RollbackRecord): string {
+  return r.kind === 'undo' ? `Undo of ${r.undoOf ? shortId(r.undoOf) : 'a rollback'}` : `Rollback to ${r.target.label}`;
+}
+
+export class RollbackNode implements Node {
+  readonly kind = 'rollback';
+  readonly rollback: string;
+
+  constructor(readonly record: RollbackRecord) {
+    this.rollback = record.id;
+  }
+
+  item(): vscode.TreeItem {
+    const r = this.record;
+    const item = new vscode.TreeItem(rollbackTitle(r), vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `rollback:${r.id}`;
+    const outcome = r.undoneBy ? `${r.outcome}, undone` : r.outcome;
+    item.description = [shortId(r.id), outcome, plural(r.repos.length, 'repo'), ago(r.startedAt)].join(' · ');
+    item.iconPath =
+      r.outcome === 'aborted'
+        ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))
+        : r.undoneBy
+          ? new vscode.ThemeIcon('discard')
+          : r.outcome === 'recovered'
+            ? new vscode.ThemeIcon('debug-restart', new vscode.ThemeColor('list.warningForeground'))
+            : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
+    item.tooltip = [
+      `${r.id} — ${rollbackTitle(r)}`,
+      `${outcome} · ${r.mode} mode · ${duration(r.durationMs)} · ${new Date(r.startedAt).toLocaleString()}`,
+      r.error ? `Error: ${r.error.message}` : '',
+      r.safetySnapshot ? `Safety snapshot ${r.safetySnapshot}` : '',
+      r.undoneBy ? `Undone by ${r.undoneBy}` : '',
+    ]
+      .filter(Boolean)
+      .join('\n');
+    // undo is offered only where it can run: a committed rollback not undone yet
+    item.contextValue = r.outcome === 'committed' && !r.undoneBy ? 'rollback.undoable' : 'rollback';
+    return item;
+  }
+
+  async children(): Promise<Node[]> {
+    const r = this.record;
+    const outcomeIcon = r.outcome === 'aborted' ? 'error' : r.outcome === 'recovered' ? 'debug-restart' : 'pass';
+    return [
+      new MessageNode(`Outcome: ${r.outcome}${r.undoneBy ? `, undone by ${shortId(r.undoneBy)}` : ''}`, outcomeIcon, r.error?.message, r.error ? `${r.error.code}: ${r.error.message}` : undefined),
+      new MessageNode(`Time: ${new Date(r.startedAt).toLocaleString()}`, 'clock', duration(r.durationMs), r.phases.map((p) => JSON.stringify(p)).join('\n')),
+      new RollbackReposNode(r),
+      new EvidenceNode(r),
+    ];
+  }
+}
+
+class RollbackReposNode implements Node {
+  readonly kind = 'rollbackRepos';
+  constructor(private readonly record: RollbackRecord) {}
+
+  item(): vscode.TreeItem {
+    const item = new vscode.TreeItem('Repositories', vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `rollback:${this.record.id}:repos`;
+    item.description = `${this.record.repos.length}`;
+    item.iconPath = new vscode.ThemeIcon('repo');
+    return item;
+  }
+
+  async children(): Promise<Node[]> {
+    return this.record.repos.map((repo) => new RollbackRepoNode(this.record, repo));
+  }
+}
+
+class RollbackRepoNode implements Node {
+  readonly kind = 'rollbackRepo';
+  readonly rollback: string;
+  constructor(
+    private readonly record: RollbackRecord,
+    private readonly repo: RollbackRecord['repos'][number],
+  ) {
+    this.rollback = record.id;
+  }
+
+  item(): vscode.TreeItem {
+    const r = this.repo;
+    const item = new vscode.TreeItem(repoName(r.path), vscode.TreeItemCollapsibleState.None);
+    item.id = `rollback:${this.record.id}:repo:${r.path}`;
+    item.description = `${plural(r.files, 'file')} · wave ${r.wave} · ${shortHash(r.before.head)} → ${r.after ? shortHash(r.after.head) : 'unchanged'}`;
+    item.iconPath = new vscode.ThemeIcon('repo');
+    item.tooltip = `${r.path}\nbefore: HEAD ${r.before.head ?? 'none'}, worktree ${r.before.worktree}\nafter: ${r.after ? `HEAD ${r.after.head ?? 'none'}, worktree ${r.after.worktree}` : 'not changed'}\nClick to open the evidence pack.`;
+    item.command = { command: 'codecontext.openEvidence', title: 'Open Evidence', arguments: [this] };
+    item.contextValue = 'rollbackRepo';
+    return item;
+  }
+}
+
+class EvidenceNode implements Node {
+  readonly kind = 'evidence';
+  readonly rollback: string;
+  constructor(private readonly record: RollbackRecord) {
+    this.rollback = record.id;
+  }
+
+  item(): vscode.TreeItem {
+    const item = new vscode.TreeItem('Evidence pack', vscode.TreeItemCollapsibleState.None);
+    item.id = `rollback:${this.record.id}:evidence`;
+    item.description = this.record.evidence.split(/[\\/]/).pop();
+    item.iconPath = new vscode.ThemeIcon('verified');
+    item.tooltip = `${this.record.evidence}\nWho, where, when, the plan, each phase, per repo the states and per file the inverse diff, with a digest.`;
+    item.command = { command: 'codecontext.openEvidence', title: 'Open Evidence', arguments: [this] };
+    item.contextValue = 'evidence';
+    return item;
+  }
+}

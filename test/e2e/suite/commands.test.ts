@@ -1,0 +1,104 @@
+import * as assert from 'assert';
+import { existsSync, readFileSync } from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Api, description, fixture, git, label, ready, walk, waitForTree } from './fixture';
+import { screenshot } from './screenshot';
+
+const f = fixture();
+
+/** What a user checks after a rollback: the bytes of a few files, and that git sees a clean tree. */
+function atSnapshot(): void {
+  assert.match(readFileSync(path.join(f.repos.alpha, 'src', 'index.ts'), 'utf8'), /import \{ logger \}/);
+  assert.deepStrictEqual([...readFileSync(path.join(f.repos.alpha, 'assets', 'logo.bin'))], [0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02, 0x03]);
+  assert.strictEqual(readFileSync(path.join(f.repos.beta, 'old.txt'), 'utf8'), 'to be deleted by the campaign\n');
+  assert.ok(!existsSync(path.join(f.repos.gamma, 'NOTES.md')), 'gamma/NOTES.md is still there');
+  for (const repo of Object.values(f.repos)) assert.strictEqual(git(repo, 'status', '--porcelain'), '', `${repo} is not clean`);
+}
+
+/** The campaign's end state, where every test starts and ends. */
+function atCampaignEnd(): void {
+  assert.match(readFileSync(path.join(f.repos.alpha, 'src', 'index.ts'), 'utf8'), /import \{ log \}/);
+  assert.ok(!existsSync(path.join(f.repos.beta, 'old.txt')), 'beta/old.txt is back');
+  assert.strictEqual(readFileSync(path.join(f.repos.gamma, 'NOTES.md'), 'utf8'), 'work in progress\n');
+  assert.match(readFileSync(path.join(f.repos.gamma, 'README.md'), 'utf8'), /Maintained by the platform team/);
+}
+
+interface ExecuteResult {
+  record: { id: string; outcome: string; repos: unknown[]; kind: string };
+}
+
+describe('Commands', function () {
+  this.timeout(90_000);
+  let api: Api;
+
+  before(async () => {
+    api = await ready();
+    await vscode.commands.executeCommand('workbench.view.extension.codecontext');
+  });
+
+  it('registers every palette command', async () => {
+    const all = new Set(await vscode.commands.getCommands(true));
+    const ours = [
+      'createSnapshot', 'startCampaign', 'checkpointCampaign', 'runInCampaign', 'rollbackToSnapshot', 'undoLastRollback',
+      'verifySnapshot', 'openEvidence', 'verifyEvidence', 'refresh', 'copyId', 'restartServer', 'showOutput',
+    ].map((c) => `codecontext.${c}`);
+    assert.deepStrictEqual(ours.filter((c) => !all.has(c)), []);
+  });
+
+  it('Rollback to Snapshot… offers the snapshots newest first in a quick pick', async () => {
+    atCampaignEnd();
+    const run = vscode.commands.executeCommand('codecontext.rollbackToSnapshot');
+    await screenshot('rollback-quick-pick', { waitForText: 'before the codemod', pressAfter: 'Escape' });
+    assert.strictEqual(await run, undefined);
+    atCampaignEnd();
+  });
+
+  // VS Code refuses modal dialogs while extension tests run ("DialogService: refused to show dialog in
+  // tests"), so the dialog cannot be pictured here: the test reads the words it would show instead.
+  it('states in its confirmation what will change, before anything does', async () => {
+    const shown = (await vscode.commands.executeCommand('codecontext.rollbackToSnapshot', f.snapshot, { dryRun: true })) as { message: string; detail: string; buttons: string[] };
+    assert.strictEqual(shown.message, `Roll back 3 repos to ${f.snapshot}?`);
+    const lines = shown.detail.split('\n');
+    assert.match(lines[0], /^10 files will change in 3 repos \(\+\d+ −\d+ lines\)\.$/);
+    assert.deepStrictEqual(lines.filter((l) => l.startsWith('• ')), ['• alpha: 3 files', '• beta: 3 files', '• gamma: 4 files']);
+    assert.match(shown.detail, /A safety snapshot of every repo is taken first; "Undo" returns them\. Mode: restore\./);
+    assert.deepStrictEqual(shown.buttons, ['Roll Back', 'Preview…']);
+    atCampaignEnd();
+  });
+
+  it('one click restores every repo to the snapshot (checked on disk), and Undo returns them', async () => {
+    const result = (await vscode.commands.executeCommand('codecontext.rollbackToSnapshot', f.snapshot, { confirm: false })) as ExecuteResult;
+    assert.ok(result, 'the rollback returned nothing');
+    assert.strictEqual(result.record.outcome, 'committed');
+    assert.strictEqual(result.record.repos.length, 3);
+    atSnapshot();
+
+    // the Rollbacks tree shows it without a refresh: outcome, time, repos, evidence
+    const t = api.trees.rollbacks;
+    const node = await waitForTree(t, async () => (await t.getChildren()).find((n) => n.rollback === result.record.id));
+    assert.match(label(t, node), /^Rollback to /);
+    assert.match(description(t, node), /committed · 3 repos/);
+    const facts = await t.getChildren(node);
+    assert.deepStrictEqual(facts.map((n) => label(t, n).split(':')[0]), ['Outcome', 'Time', 'Repositories', 'Evidence pack']);
+    const evidence = (await vscode.commands.executeCommand('codecontext.openEvidence', node)) as string;
+    assert.ok(existsSync(evidence), `${evidence} does not exist`);
+    assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, evidence);
+    await api.views.rollbacks.reveal(facts[2], { expand: true, select: false });
+    await api.views.rollbacks.reveal(node, { expand: true, select: true });
+    await screenshot('tree-rollbacks', { waitForText: 'Evidence pack' });
+
+    const undone = (await vscode.commands.executeCommand('codecontext.undoLastRollback', undefined, { confirm: false })) as ExecuteResult;
+    assert.strictEqual(undone.record.kind, 'undo');
+    assert.strictEqual(undone.record.outcome, 'committed');
+    atCampaignEnd();
+    await waitForTree(t, async () => (await t.getChildren()).find((n) => /^Undo of /.test(label(t, n))));
+  });
+
+  it('restarts the server and the trees read again', async () => {
+    await vscode.commands.executeCommand('codecontext.restartServer');
+    await api.whenRunning();
+    const campaign = await walk(api.trees.campaigns, f.campaign.name);
+    assert.strictEqual(campaign.campaign, f.campaign.id);
+  });
+});
