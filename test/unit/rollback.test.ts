@@ -299,7 +299,7 @@ describe('rollback (engine)', function () {
       }
     });
 
-    it('a visible folder replaced by a symlink is drift; forced, the link is replaced (never written through) and undo brings it back', async function () {
+    it('a visible folder replaced by a symlink pointing outside is refused even when forced; one pointing inside is replaced, never written through', async function () {
       const { repos, target, campaign } = await everyKindCampaign(1);
       const repo = repos[0];
       const outside = kit.tempDir('cc-outside-');
@@ -308,14 +308,30 @@ describe('rollback (engine)', function () {
       fs.symlinkSync(outside, repo.file('dir'));
       const before = repo.fingerprint();
       const plan = await planRollback(ctx(), { campaign });
-      assert.ok(plan.repos[0].drift.includes('dir'), JSON.stringify(plan.repos[0].drift));
-      await refused(executeRollback(ctx(), plan), 'Drift');
+      assert.ok(plan.repos[0].conflicts.some((c) => /symlink pointing outside/.test(c.reason)), JSON.stringify(plan.repos[0].conflicts));
+      await refused(executeRollback(ctx(), plan, { force: true }), 'Conflict');
       assert.deepStrictEqual(repo.fingerprint(), before);
-      const record = await executeRollback(ctx(), plan, { force: true });
       assert.deepStrictEqual(listFiles(outside), { 'victim.txt': text('outside the repo\n') });
-      assert.deepStrictEqual(sortedStatus(repo.fingerprint()), keeping(target[repo.dir], ignoredV2));
+
+      // a link to a folder inside the repo: drift, and forced, the link itself is replaced
+      fs.rmSync(repo.file('dir'));
+      fs.mkdirSync(repo.file('elsewhere'), { recursive: true });
+      fs.writeFileSync(repo.file('elsewhere/kept.txt'), 'kept\n');
+      fs.symlinkSync('elsewhere', repo.file('dir'));
+      const inside = repo.fingerprint();
+      const plan2 = await planRollback(ctx(), { campaign });
+      assert.ok(plan2.repos[0].drift.includes('dir'), JSON.stringify(plan2.repos[0].drift));
+      await refused(executeRollback(ctx(), plan2), 'Drift');
+      const record = await executeRollback(ctx(), plan2, { force: true });
+      // restore removes what drifted in (the undo below brings it back)
+      assert.ok(!fs.existsSync(repo.file('elsewhere')));
+      assert.ok(!fs.lstatSync(repo.file('dir')).isSymbolicLink());
+      const now = repo.fingerprint().files;
+      const expectedDir = Object.entries(target[repo.dir].files).filter(([f]) => f.startsWith('dir/'));
+      assert.ok(expectedDir.length > 0);
+      for (const [f, v] of expectedDir) assert.strictEqual(now[f], v, f);
       await undoRollback(ctx(), record.id);
-      assert.deepStrictEqual(repo.fingerprint(), before);
+      assert.deepStrictEqual(repo.fingerprint(), inside);
     });
   });
 });

@@ -80,8 +80,17 @@ export async function checkOps(repo: string, ops: readonly FileOp[]): Promise<vo
         if (rel === '') return;
         await checkDir(parentOf(rel), forPath);
         const st = await fs.promises.lstat(path.join(repo, rel)).catch(() => undefined);
-        if (st?.isSymbolicLink() && !deleted.has(rel)) {
-          throw new EngineError('PathEscapesRepo', `folder ${rel} is a symlink; writing through it could leave the repository`, repo, forPath);
+        if (st?.isSymbolicLink()) {
+          if (!deleted.has(rel)) {
+            throw new EngineError('PathEscapesRepo', `folder ${rel} is a symlink; writing through it could leave the repository`, repo, forPath);
+          }
+          // The plan would replace the link with the folder it was. A link that points outside
+          // the repo is refused all the same: that is how an escape is staged, and a person
+          // should look at it before anything is written there.
+          const target = path.resolve(path.dirname(path.join(repo, rel)), await fs.promises.readlink(path.join(repo, rel)));
+          if (target !== repo && !target.startsWith(repo + path.sep)) {
+            throw new EngineError('PathEscapesRepo', `folder ${rel} was replaced by a symlink pointing outside the repository (${target}); remove it first`, repo, forPath);
+          }
         }
       })();
       checkedDirs.set(rel, p);

@@ -57,7 +57,10 @@ export async function discoverRepos(roots: readonly string[], options: DiscoverO
     const abs = path.resolve(root);
     const stat = await fs.promises.stat(abs).catch(() => undefined);
     if (!stat?.isDirectory()) throw new EngineError('RepoMissing', 'root folder not found', abs);
-    const top = (await enclosingRepo(abs)) ?? abs;
+    const enclosing = await enclosingRepo(abs);
+    // A folder inside a repo means that repo — unless the repo ignores the folder (a build or
+    // test folder holding repos of its own), which is then searched by itself.
+    const top = enclosing && enclosing !== abs && !(await isIgnored(enclosing, abs)) ? enclosing : abs;
     await walk(top, 0, undefined);
   }
   return [...found.values()].sort((a, b) => a.path.localeCompare(b.path));
@@ -67,6 +70,16 @@ async function enclosingRepo(dir: string): Promise<string | undefined> {
   for (let d = dir; ; d = path.dirname(d)) {
     if (await fs.promises.stat(path.join(d, '.git')).then(() => true, () => false)) return d;
     if (path.dirname(d) === d) return undefined;
+  }
+}
+
+async function isIgnored(repo: string, dir: string): Promise<boolean> {
+  const rel = path.relative(repo, dir).split(path.sep).join('/');
+  try {
+    await git(repo, ['check-ignore', '-q', '--no-index', '--', rel + '/'], { readOnly: true });
+    return true;
+  } catch {
+    return false; // exit 1: not ignored
   }
 }
 
