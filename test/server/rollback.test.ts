@@ -115,6 +115,24 @@ describe('server: a 50-repo rollback', () => {
   });
 });
 
+describe('server: cancel once commit has begun', () => {
+  const f = serverFixture((kit) => kit.workspace(20));
+
+  it('the rollback completes (never half), says the cancel came late, and every repo is at the target', async () => {
+    const camp = await campaignWithOneStep(f);
+    const preview = await f.server.request(RollbackPreviewRequest, { campaign: camp });
+    const cancel = new CancellationTokenSource();
+    const committing = f.server.nextProgress((token, v) => token === 'rb-late' && v.detail?.phase === 'commit' && v.detail.done >= 1);
+    const running = f.server.request(RollbackExecuteRequest, { plan: preview.hash, workDoneToken: 'rb-late' }, cancel);
+    await committing;
+    cancel.cancel();
+    const { record, cancelArrivedLate } = await running;
+    assert.strictEqual(record.outcome, 'committed');
+    assert.strictEqual(cancelArrivedLate, true);
+    for (const r of f.repos) assert.strictEqual(r.read('README.md').toString(), '# repo\n', r.dir);
+  });
+});
+
 describe('server: recovery at start', () => {
   const f = serverFixture((kit) => kit.workspace(4));
 
