@@ -3,7 +3,9 @@ import * as esbuild from 'esbuild';
 import { chmod } from 'fs/promises';
 
 const watch = process.argv.includes('--watch');
-const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning' };
+// --minify: the .vsix (npm run package) ships minified bundles; tests and debugging keep them readable.
+const minify = process.argv.includes('--minify');
+const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, minify, logLevel: 'warning' };
 
 const builds = [
   { ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
