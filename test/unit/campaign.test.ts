@@ -5,23 +5,12 @@ import { checkpointCampaign, loadCampaign, startCampaign, stepBounds, stepChange
 import { campaignDiff } from '../../server/src/engine/campaignDiff';
 import { runInCampaign } from '../../server/src/engine/campaignRun';
 import { ChangeRecord, diffTrees } from '../../server/src/engine/changes';
-import { EngineError } from '../../server/src/engine/errors';
 import { discoverRepos } from '../../server/src/engine/repos';
 import { loadSnapshot } from '../../server/src/engine/snapshot';
 import { Store } from '../../server/src/engine/store';
 import { toolVersion } from '../../server/src/engine/version';
 import { RepoKit, git, listFiles } from '../helpers/repoKit';
-
-async function refused(promise: Promise<unknown>, code: string): Promise<EngineError> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof EngineError, `expected an EngineError, got ${String(e)}`);
-    assert.strictEqual(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}, but it succeeded`);
-}
+import { refused } from '../helpers/refused';
 
 const logLines = Array.from({ length: 10 }, (_, i) => `log line ${i}\n`).join('');
 const baseFiles = {

@@ -13,18 +13,7 @@ import { Store } from '../../server/src/engine/store';
 import { executeRollback } from '../../server/src/engine/transaction';
 import { undoRollback } from '../../server/src/engine/undo';
 import { RepoFingerprint, RepoKit, TestRepo, changeEveryKind, fingerprints, listFiles, seedEveryKind } from '../helpers/repoKit';
-
-/** Awaits `promise`, expecting an EngineError with `code`; returns it for further checks. */
-async function refused(promise: Promise<unknown>, code: string): Promise<EngineError> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof EngineError, `expected an EngineError, got ${String(e)}`);
-    assert.strictEqual(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}, but it succeeded`);
-}
+import { refused } from '../helpers/refused';
 
 /** A fingerprint with some files replaced and some status lines added (what the rollback must keep). */
 function keeping(fp: RepoFingerprint, files: Record<string, string>, status: string[] = []): RepoFingerprint {

@@ -2,24 +2,12 @@ import * as assert from 'assert';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { EngineError } from '../../server/src/engine/errors';
 import { emptyTree } from '../../server/src/engine/git';
 import { RepoState, captureRepoState } from '../../server/src/engine/repoState';
 import { createSnapshot, listSnapshots, loadSnapshot, snapshotRef, verifySnapshot } from '../../server/src/engine/snapshot';
 import { Store } from '../../server/src/engine/store';
 import { RepoFingerprint, RepoKit, TestRepo } from '../helpers/repoKit';
-
-/** Awaits `promise`, expecting an EngineError with `code`; returns it for further checks. */
-async function refused(promise: Promise<unknown>, code: string): Promise<EngineError> {
-  try {
-    await promise;
-  } catch (e) {
-    assert.ok(e instanceof EngineError, `expected an EngineError, got ${String(e)}`);
-    assert.strictEqual(e.code, code, e.message);
-    return e;
-  }
-  assert.fail(`expected ${code}, but it succeeded`);
-}
+import { refused } from '../helpers/refused';
 
 describe('snapshot (engine)', function () {
   const kit = new RepoKit();
