@@ -67,7 +67,7 @@ function run(args, { quiet = false, maxLines } = {}) {
 
 console.log(`Demo workspace: ${root} (${names.length} repos); store: ${store}`);
 const camp = run(['campaign', 'start', 'rename-logger', '--root', root]);
-run(['campaign', 'run', camp, '--', process.execPath, codemod], { maxLines: 4 });
+run(['campaign', 'run', camp, '-m', 'codemod: rename oldLogger to newLogger', '--', process.execPath, codemod], { maxLines: 4 });
 run(['campaign', 'log', camp]);
 run(['campaign', 'diff', camp, '--step', '1'], { maxLines: 40 });
 run(['rollback', '--campaign', camp, '--dry-run'], { maxLines: 30 });
