@@ -30,7 +30,7 @@ const globalHelp = [
   'Global options:',
   '  --store DIR    the store (default: $CODECONTEXT_HOME, else the per-user data folder)',
   '  --json         machine-readable output on stdout; errors too, as {"error": {code, message, repo, path}}',
-  '  --parallel N   repos worked on at once (default: 2 × CPUs, at most 8)',
+  '  --parallel N   repos worked on at once (default: 4 × CPUs, from 4 to 8)',
   '  --verbose      log every git command and its time on stderr',
   '  -h, --help     help for any command',
 ];

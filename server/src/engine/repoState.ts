@@ -111,6 +111,17 @@ const indexTreeLimit = 20_000;
 /** Past this age a tree might have been pruned (`gc --prune=now`), so git is asked again. */
 const indexTreeMaxAgeMs = 10 * 60_000;
 
+/**
+ * Records that `indexFile` (of the repo whose shared git dir is `commonDir`) lists exactly `tree`,
+ * because git just built it from that tree (`read-tree --reset <tree>`). A later capture of an
+ * index still byte-identical then needs no `write-tree` — a rollback's verify, for one.
+ */
+export async function noteIndexTree(commonDir: string, indexFile: string, tree: string): Promise<void> {
+  const stat = await fs.promises.stat(indexFile);
+  const checksum = await indexChecksum(indexFile, stat.size);
+  if (checksum) rememberIndexTree(`${commonDir}\0${checksum}`, tree);
+}
+
 function rememberIndexTree(key: string, tree: string): void {
   indexTrees.delete(key);
   if (indexTrees.size >= indexTreeLimit) indexTrees.delete(indexTrees.keys().next().value as string);

@@ -7,7 +7,7 @@ import { zeroId } from './gitObjects';
 import { missingObjects } from './objects';
 import { RepoLayout, readHead, resolveRef } from './repoLayout';
 import { withRetry } from './retry';
-import { Capture, RepoState, captureWithIndex } from './repoState';
+import { Capture, RepoState, captureWithIndex, noteIndexTree } from './repoState';
 
 /**
  * Bringing one repo to a goal state, split so a transaction can check everything first:
@@ -44,6 +44,7 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     // keeping the stat data of entries whose blob and mode do not change.
     await fs.promises.copyFile(cap.tempIndex, nextIndex);
     await git(root, ['read-tree', '--reset', goal.index], { env: { GIT_INDEX_FILE: nextIndex } });
+    await noteIndexTree(cap.layout.commonDir, nextIndex, goal.index);
     const writes = ops.filter((o) => o.action === 'write');
     if (writes.length) {
       const env = { GIT_INDEX_FILE: cap.tempIndex };
