@@ -19,6 +19,7 @@ import type { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord } from '
 import type { EvidenceCheck, EvidencePack } from './engine/evidence';
 import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/plan';
 import type { RecoveryReport } from './engine/recover';
+import type { TreeEntry } from './engine/objects';
 import type { RollbackRecord } from './engine/rollbackStore';
 import type { DiscoveredRepo } from './engine/repos';
 import type { SnapshotManifest, SnapshotSummary, SnapshotVerification } from './engine/snapshot';
@@ -215,14 +216,8 @@ export interface SnapshotFilesParams extends PageParams {
   tree?: 'worktree' | 'index';
 }
 /** A file of a captured tree. `type` is `commit` for a gitlink (an embedded repo or a submodule). */
-export interface TreeFile {
-  path: string;
-  mode: string;
-  type: 'blob' | 'commit';
-  id: string;
-  /** Bytes; null for gitlinks. */
-  size: number | null;
-}
+/** A file of a snapshot's tree (`size` null for gitlinks). */
+export type TreeFile = TreeEntry;
 /** client → server: the files of one repo of a snapshot, paged, in git's path order. */
 export const SnapshotFilesRequest = new RequestType<SnapshotFilesParams, Page<TreeFile>, ErrorData>('codecontext/snapshot/files');
 

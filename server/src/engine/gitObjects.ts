@@ -18,18 +18,6 @@ export const Mode = {
   gitlink: '160000',
 } as const;
 
-/** Parses `ls-tree -r -z --full-tree` output into path → {mode, id}. */
-export function parseLsTree(output: string): Map<string, { mode: string; id: string }> {
-  const entries = new Map<string, { mode: string; id: string }>();
-  for (const rec of output.split('\0')) {
-    if (!rec) continue;
-    const tab = rec.indexOf('\t');
-    const [mode, , id] = rec.slice(0, tab).split(' ');
-    entries.set(rec.slice(tab + 1), { mode, id });
-  }
-  return entries;
-}
-
 /**
  * Writes a loose object straight into the object store (`objects/xx/yyyy…`, zlib-deflated, written
  * beside and renamed, as git itself does) and returns its id. For the few small objects a snapshot

@@ -6,7 +6,7 @@ import { canonicalJson, sha256 } from './canonical';
 import { EngineError } from './errors';
 import { FileOp, checkOps, treeOps } from './fileOps';
 import { git } from './git';
-import { parseLsTree, zeroId } from './gitObjects';
+import { zeroId } from './gitObjects';
 import { globMatcher } from './glob';
 import { InverseDiff, inverseDiff } from './inverse';
 import { readObjects } from './objects';
@@ -252,10 +252,4 @@ async function narrowGoal(repo: string, current: RepoState, target: RepoState, m
   };
   const [worktree, index] = await Promise.all([build(current.worktree, info(wtOps), worktreeIndex), build(current.index, info(idxOps))]);
   return { head: current.head, ref: current.ref, worktree, index };
-}
-
-/** Lists a tree's entries (recursive); used by replay to read paths of three states at once. */
-export async function listTree(repo: string, tree: string): Promise<Map<string, { mode: string; id: string }>> {
-  if (tree === zeroId) return new Map();
-  return parseLsTree(await git(repo, ['ls-tree', '-r', '-z', '--full-tree', tree], { readOnly: true }));
 }

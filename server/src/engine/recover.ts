@@ -1,13 +1,11 @@
-import * as fs from 'fs';
 import * as os from 'os';
-import * as path from 'path';
 import { EngineContext } from './campaign';
 import { EngineError } from './errors';
 import { PhaseRecord, gitIdentity, whoami, writeEvidence } from './evidence';
 import { Journal, JournalEntry, readJournal, unfinishedTransactions } from './journal';
 import { RepoLock, adoptRepoLock, isAlive } from './repoLock';
 import { repoLayout } from './repoLayout';
-import { RepoState, captureRepoState } from './repoState';
+import { RepoState, captureRepoState, removeDeadLeftovers } from './repoState';
 import { commitRestore, prepareRestore, sameState } from './restore';
 import { writeRollbackRecord } from './rollbackStore';
 import { toolVersion } from './version';
@@ -51,7 +49,7 @@ async function recoverOne(ctx: EngineContext, rb: string): Promise<RecoveryRepor
     for (const r of repos) {
       const layout = await repoLayout(r);
       locks.push(await adoptRepoLock(layout, rb));
-      await removeLeftovers(layout.gitDir, begin!.pid);
+      await removeDeadLeftovers(layout.gitDir);
     }
     if (!prepared) {
       report = { rb, action: 'nothing-had-changed', repos, message: `${rb} stopped during prepare; nothing had changed; locks released` };
@@ -85,12 +83,6 @@ async function recoverOne(ctx: EngineContext, rb: string): Promise<RecoveryRepor
   await journal.close();
   if (report.action !== 'failed' && begin) await recordRecovery(ctx, rb, begin, prepared, report, phase, after, startedAt);
   return report;
-}
-
-/** Temporary index files (and a restore's staging folders) a dead process left in a git dir. */
-async function removeLeftovers(gitDir: string, pid: number): Promise<void> {
-  const names = await fs.promises.readdir(gitDir).catch(() => [] as string[]);
-  await Promise.all(names.filter((n) => n.startsWith(`codecontext-${pid}-`)).map((n) => fs.promises.rm(path.join(gitDir, n), { force: true, recursive: true })));
 }
 
 async function recordRecovery(

@@ -2,10 +2,10 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import { applyPatch, structuredPatch } from 'diff';
 import { StoredChangeRecord } from './campaign';
-import { Conflict, listTree } from './plan';
+import type { Conflict } from './plan';
 import { git } from './git';
 import { blobId, zeroId } from './gitObjects';
-import { isBinary, readObjects } from './objects';
+import { isBinary, listTree, readObjects } from './objects';
 import { RepoState } from './repoState';
 import { ResolvedTarget } from './target';
 
@@ -37,7 +37,7 @@ export async function planReplayGoal(
   const movedIndexOrHead = !!last && (last.index !== recorded.index || last.head !== recorded.head || last.ref !== recorded.ref);
   if (mine.length === 0 && !movedIndexOrHead) return { goal: current, conflicts, notes };
 
-  const worktree = await listTree(repo, current.worktree);
+  const worktree = await entriesByPath(repo, current.worktree);
   const virtual = new Map(worktree);
   const ids = mine.flatMap((r) => [r.oldBlob, r.newBlob, worktree.get(r.path)?.id, r.oldPath ? worktree.get(r.oldPath)?.id : undefined]);
   const objects = await readObjects(repo, ids.filter((x): x is string => !!x));
@@ -114,7 +114,7 @@ export async function planReplayGoal(
 
   // Index: a touched path goes back to the target's staged entry, unless someone staged
   // something else for it after the campaign's last checkpoint.
-  const [curIdx, lastIdx, tgtIdx] = await Promise.all([listTree(repo, current.index), listTree(repo, last?.index ?? current.index), listTree(repo, recorded.index)]);
+  const [curIdx, lastIdx, tgtIdx] = await Promise.all([entriesByPath(repo, current.index), entriesByPath(repo, last?.index ?? current.index), entriesByPath(repo, recorded.index)]);
   const indexInfo: string[] = [];
   // Paths the campaign staged (or committed) without changing their worktree content go back too.
   const staged = new Set(touched);
@@ -139,6 +139,10 @@ export async function planReplayGoal(
     notes.push('HEAD moved since the campaign; HEAD and branch are left as they are');
   }
   return { goal: { head, ref, index: goalIndex, worktree: goalWorktree }, conflicts, notes };
+}
+
+async function entriesByPath(repo: string, tree: string): Promise<Map<string, Entry>> {
+  return new Map((await listTree(repo, tree)).map((e) => [e.path, { mode: e.mode, id: e.id }]));
 }
 
 function sameEntry(a: Entry | undefined, b: Entry | undefined): boolean {

@@ -86,9 +86,10 @@ export async function captureWithIndex(root: string): Promise<Capture> {
 
 /**
  * Temporary indexes and staging folders that a killed codecontext process left in a git dir
- * (named `codecontext-<pid>-…`); anything of a live process is left alone.
+ * (named `codecontext-<pid>-…`); anything of a live process is left alone. Every capture runs it,
+ * and so does recovery, which may end without capturing a repo.
  */
-async function removeDeadLeftovers(gitDir: string): Promise<void> {
+export async function removeDeadLeftovers(gitDir: string): Promise<void> {
   const names = await fs.promises.readdir(gitDir).catch(() => [] as string[]);
   await Promise.all(
     names.map((n) => {

@@ -1,6 +1,6 @@
 import { loadCampaign } from '../engine/campaign';
 import { EngineError } from '../engine/errors';
-import { GitError, gitRaw, splitZ } from '../engine/git';
+import { listTree } from '../engine/objects';
 import { discoverRepos } from '../engine/repos';
 import { createSnapshot, listSnapshots, loadSnapshot, verifySnapshot } from '../engine/snapshot';
 import {
@@ -58,22 +58,6 @@ export function registerSnapshotHandlers(s: Services): void {
     const state = snapshot.repos.find((r) => r.path === repo);
     if (!state) throw new EngineError('UnknownId', `snapshot ${snapshot.id} has no repo ${repo}`, repo);
     const tree = state[which];
-    return pageOf(await trees.get(`${repo}\0${tree}`, () => listTree(repo, tree)), page);
-  });
-}
-
-/** Every file of a tree, recursively, in one git process; in git's path order. */
-async function listTree(repo: string, tree: string): Promise<TreeFile[]> {
-  let out: Buffer;
-  try {
-    ({ stdout: out } = await gitRaw(repo, ['ls-tree', '-r', '-z', '-l', tree], { readOnly: true }));
-  } catch (e) {
-    if (e instanceof GitError && e.gitCode === 'BadObject') throw new EngineError('MissingObject', `tree ${tree} is missing`, repo);
-    throw e instanceof GitError ? e.toEngineError() : e;
-  }
-  return splitZ(out).map((entry) => {
-    const tab = entry.indexOf('\t');
-    const [mode, type, id, size] = entry.slice(0, tab).split(/ +/);
-    return { path: entry.slice(tab + 1), mode, type: type === 'commit' ? 'commit' : 'blob', id, size: size === '-' ? null : Number(size) };
+    return pageOf(await trees.get(`${repo}\0${tree}`, () => listTree(repo, tree, true)), page);
   });
 }
