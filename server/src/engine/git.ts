@@ -1,4 +1,7 @@
 import { spawn } from 'child_process';
+import * as fs from 'fs';
+import { ShellPool, ShellResult, maxShellInput } from './gitShell';
+import { defaultParallelism } from './pool';
 import { EngineError } from './errors';
 
 /**
@@ -117,31 +120,49 @@ export function gitProcessCount(): number {
   return spawned;
 }
 
+/**
+ * Where git processes come from: long-lived shells (see gitShell.ts) unless the platform has no
+ * POSIX shell or `CODECONTEXT_GIT_SHELL=0` asks for one spawn per command (the bench compares).
+ */
+let shells: ShellPool | undefined | null;
+function shellPool(): ShellPool | undefined {
+  if (shells === undefined) {
+    const off = process.platform === 'win32' || process.env.CODECONTEXT_GIT_SHELL === '0' || !fs.existsSync('/bin/sh');
+    shells = off ? null : new ShellPool(environment(), defaultParallelism);
+  }
+  return shells ?? undefined;
+}
+
 /** Runs git in `repo` and resolves with raw stdout; rejects with a GitError. */
-export function gitRaw(repo: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
+export async function gitRaw(repo: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
   const started = Date.now();
-  const env = { ...environment(), ...(options.readOnly ? { GIT_OPTIONAL_LOCKS: '0' } : {}), ...options.env };
-  return new Promise((resolve, reject) => {
-    spawned++;
-    const child = spawn('git', args as string[], { cwd: repo, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  const extraEnv = { ...(options.readOnly ? { GIT_OPTIONAL_LOCKS: '0' } : {}), ...options.env };
+  const input = typeof options.input === 'string' ? Buffer.from(options.input) : options.input;
+  spawned++;
+  const pool = shellPool();
+  const result = pool && (input?.length ?? 0) <= maxShellInput
+    ? await pool.run({ cwd: repo, args, env: extraEnv, input })
+    : await spawnGit(repo, args, extraEnv, input);
+  logger?.(`git ${args.join(' ')} (${repo}) ${Date.now() - started} ms → ${result.exitCode}`);
+  if (result.exitCode === 0 || (result.exitCode !== null && options.okCodes?.includes(result.exitCode))) {
+    return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+  }
+  throw new GitError(args, repo, result.exitCode, result.stderr, classify(result.stderr));
+}
+
+function spawnGit(repo: string, args: readonly string[], extraEnv: Record<string, string>, input: Buffer | undefined): Promise<ShellResult> {
+  return new Promise((resolve) => {
+    const child = spawn('git', args as string[], { cwd: repo, env: { ...environment(), ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
+    let spawnError = '';
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.on('error', (e) => reject(new GitError(args, repo, null, String(e), 'Unknown')));
-    child.on('close', (code) => {
-      const stderr = Buffer.concat(err).toString('utf8');
-      logger?.(`git ${args.join(' ')} (${repo}) ${Date.now() - started} ms → ${code}`);
-      const exitCode = code ?? -1;
-      if (exitCode === 0 || options.okCodes?.includes(exitCode)) {
-        resolve({ stdout: Buffer.concat(out), stderr, exitCode });
-      } else {
-        reject(new GitError(args, repo, code, stderr, classify(stderr)));
-      }
-    });
+    child.on('error', (e) => (spawnError = String(e)));
+    child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: spawnError || Buffer.concat(err).toString('utf8'), exitCode: spawnError ? null : code }));
     // A child that exits before reading stdin gives EPIPE; its exit code tells the real story.
     child.stdin.on('error', () => undefined);
-    child.stdin.end(options.input ?? '');
+    child.stdin.end(input ?? '');
   });
 }
 
