@@ -20,22 +20,23 @@ export const Mode = {
 
 /**
  * Writes a loose object straight into the object store (`objects/xx/yyyy…`, zlib-deflated, written
- * beside and renamed, as git itself does) and returns its id. For the few small objects a snapshot
- * pin needs, this saves a process each; an object that already exists is left alone.
+ * beside and renamed, as git itself does) and returns its id; an object already stored loose is
+ * left alone. Synchronous on purpose: a capture writes a handful of small trees per repo, and the
+ * thread-pool round trips of the async calls cost more than the writes (npm run bench).
  */
-export async function writeLooseObject(objectsDir: string, type: 'tree' | 'commit' | 'blob', content: Buffer): Promise<string> {
+export function writeLooseObject(objectsDir: string, type: 'tree' | 'commit' | 'blob', content: Buffer): string {
   const header = Buffer.from(`${type} ${content.length}\0`);
   const id = crypto.createHash('sha1').update(header).update(content).digest('hex');
   const dir = path.join(objectsDir, id.slice(0, 2));
   const file = path.join(dir, id.slice(2));
-  if (await fs.promises.access(file).then(() => true, () => false)) return id;
-  await fs.promises.mkdir(dir, { recursive: true });
+  if (fs.existsSync(file)) return id;
+  fs.mkdirSync(dir, { recursive: true });
   const temp = path.join(dir, `tmp_obj_cc_${crypto.randomBytes(4).toString('hex')}`);
-  await fs.promises.writeFile(temp, zlib.deflateSync(Buffer.concat([header, content])), { mode: 0o444 });
+  fs.writeFileSync(temp, zlib.deflateSync(Buffer.concat([header, content])), { mode: 0o444 });
   try {
-    await fs.promises.rename(temp, file);
+    fs.renameSync(temp, file);
   } catch (e) {
-    await fs.promises.rm(temp, { force: true });
+    fs.rmSync(temp, { force: true });
     throw e;
   }
   return id;

@@ -49,7 +49,7 @@ async function recoverOne(ctx: EngineContext, rb: string): Promise<RecoveryRepor
     for (const r of repos) {
       const layout = await repoLayout(r);
       locks.push(await adoptRepoLock(layout, rb));
-      await removeDeadLeftovers(layout.gitDir);
+      removeDeadLeftovers(layout.gitDir);
     }
     if (!prepared) {
       report = { rb, action: 'nothing-had-changed', repos, message: `${rb} stopped during prepare; nothing had changed; locks released` };

@@ -85,11 +85,10 @@ export async function readHead(layout: RepoLayout): Promise<HeadState> {
  * Refuses a repo in the middle of a merge, rebase, cherry-pick or revert: its state is not one a
  * snapshot could restore, and touching it would lose the user's resolution work.
  */
-export async function assertQuiet(layout: RepoLayout): Promise<void> {
-  const exists = (name: string) => fs.promises.stat(path.join(layout.gitDir, name)).then(() => true, () => false);
-  const [merge, rebaseMerge, rebaseApply, pick, revert] = await Promise.all(
-    ['MERGE_HEAD', 'rebase-merge', 'rebase-apply', 'CHERRY_PICK_HEAD', 'REVERT_HEAD'].map(exists),
-  );
+export function assertQuiet(layout: RepoLayout): void {
+  // synchronous: five stats of names that are almost never there, on every capture
+  const exists = (name: string) => fs.existsSync(path.join(layout.gitDir, name));
+  const [merge, rebaseMerge, rebaseApply, pick, revert] = ['MERGE_HEAD', 'rebase-merge', 'rebase-apply', 'CHERRY_PICK_HEAD', 'REVERT_HEAD'].map(exists);
   if (merge) throw new EngineError('MergeInProgress', 'a merge is in progress (finish or abort it first)', layout.root);
   if (rebaseMerge || rebaseApply) {
     throw new EngineError('RebaseInProgress', 'a rebase is in progress (finish or abort it first)', layout.root);

@@ -7,7 +7,7 @@ import { zeroId } from './gitObjects';
 import { missingObjects } from './objects';
 import { RepoLayout, readHead, resolveRef } from './repoLayout';
 import { withRetry } from './retry';
-import { Capture, RepoState, captureWithIndex, noteIndexTree } from './repoState';
+import { Capture, RepoState, captureWithIndex } from './repoState';
 
 /**
  * Bringing one repo to a goal state, split so a transaction can check everything first:
@@ -34,24 +34,25 @@ export interface PreparedRestore {
  */
 export async function prepareRestore(root: string, goal: RepoState, capture?: Capture, knownOps?: FileOp[]): Promise<PreparedRestore> {
   const cap = capture ?? (await captureWithIndex(root));
-  const stageDir = `${cap.tempIndex}.stage`;
+  const stageDir = `${cap.scratch}.stage`;
   try {
     const ops = knownOps ?? (await treeOps(root, cap.state.worktree, goal.worktree));
     await checkOps(root, ops);
     if (sameState(cap.state, goal)) return { root, capture: cap, goal, ops: [], stageDir };
-    const nextIndex = `${cap.tempIndex}.next`;
+    const nextIndex = `${cap.scratch}.next`;
     // One-tree reset of a copy of the worktree-matching index: it becomes goal.index while
     // keeping the stat data of entries whose blob and mode do not change.
     await fs.promises.copyFile(cap.tempIndex, nextIndex);
     await git(root, ['read-tree', '--reset', goal.index], { env: { GIT_INDEX_FILE: nextIndex } });
-    await noteIndexTree(cap.layout.commonDir, nextIndex, goal.index);
     const writes = ops.filter((o) => o.action === 'write');
     if (writes.length) {
-      const env = { GIT_INDEX_FILE: cap.tempIndex };
-      await git(root, ['read-tree', '--reset', goal.worktree], { env });
+      // git checks the files out from an index that lists the goal's worktree; when nothing is
+      // staged apart from it, the next index already is one (a process saved)
+      const env = { GIT_INDEX_FILE: goal.index === goal.worktree ? nextIndex : cap.tempIndex };
+      if (goal.index !== goal.worktree) await git(root, ['read-tree', '--reset', goal.worktree], { env });
       await git(root, ['checkout-index', '-z', '--stdin', '-f', `--prefix=${stageDir}${path.sep}`], { env, input: writes.map((o) => o.path).join('\0') + '\0' });
     }
-    if (goal.head && goal.head !== cap.state.head) {
+    if (goal.head && goal.head !== cap.state.head && !hasLooseObject(cap.layout, goal.head)) {
       const missing = await missingObjects(root, [`${goal.head}^{commit}`]);
       if (missing.length) throw new EngineError('MissingObject', `commit ${goal.head} is missing; was the repo re-cloned or gc'd?`, root);
     }
@@ -64,6 +65,15 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     }
     throw e;
   }
+}
+
+/**
+ * A loose commit is there (the usual case for a snapshot's HEAD, made recently): checked with one
+ * stat instead of a process. A packed one is asked of git. The object is not parsed here; one
+ * that is not a commit fails `update-ref` under our lock and the transaction compensates.
+ */
+function hasLooseObject(layout: RepoLayout, id: string): boolean {
+  return fs.existsSync(path.join(layout.commonDir, 'objects', id.slice(0, 2), id.slice(2)));
 }
 
 /**

@@ -127,10 +127,10 @@ function throwIfCancelled(cancel: CancelToken | undefined): void {
 async function pinState(repo: RepoSnapshot, id: string): Promise<void> {
   const layout = await repoLayout(repo.path);
   const objects = path.join(layout.commonDir, 'objects');
-  const tree = await writeLooseObject(objects, 'tree', treeContent([['40000', 'index', repo.index], ['40000', 'worktree', repo.worktree]]));
+  const tree = writeLooseObject(objects, 'tree', treeContent([['40000', 'index', repo.index], ['40000', 'worktree', repo.worktree]]));
   const who = 'codecontext <codecontext@localhost> 0 +0000';
   const commitText = `tree ${tree}\n${repo.head ? `parent ${repo.head}\n` : ''}author ${who}\ncommitter ${who}\n\ncodecontext snapshot ${id}\n`;
-  const commit = await writeLooseObject(objects, 'commit', Buffer.from(commitText));
+  const commit = writeLooseObject(objects, 'commit', Buffer.from(commitText));
   const refFile = path.join(layout.commonDir, ...snapshotRef(id).split('/'));
   await fs.promises.mkdir(path.dirname(refFile), { recursive: true });
   const temp = `${refFile}.${randomHex(4)}.tmp`;

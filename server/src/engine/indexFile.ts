@@ -1,0 +1,145 @@
+import { writeLooseObject } from './gitObjects';
+
+/**
+ * Git's index file read in Node, and the tree it stands for built without a `git write-tree`.
+ * A capture needs two trees per repo; building them here saves two processes each time.
+ *
+ * Only the plain case is read: stage-0 entries of regular files, symlinks and gitlinks, index
+ * versions 2–4. A split or sparse index, an unmerged or intent-to-add entry, or anything else
+ * unexpected gives `undefined`, and the caller asks git, which knows every case.
+ */
+
+export interface IndexEntry {
+  /** Path bytes as a latin1 string, so names that are not UTF-8 survive unchanged. */
+  path: string;
+  /** Octal mode as a tree writes it: 100644, 100755, 120000 or 160000. */
+  mode: string;
+  id: Buffer;
+}
+
+export interface ParsedIndex {
+  entries: IndexEntry[];
+  /** Trees the index's cache-tree extension still vouches for, by folder ('' is the root). */
+  validTrees: Map<string, Buffer>;
+}
+
+const modes = new Map([
+  [0o100644, '100644'],
+  [0o100755, '100755'],
+  [0o120000, '120000'],
+  [0o160000, '160000'],
+]);
+
+export function parseIndex(buf: Buffer): ParsedIndex | undefined {
+  if (buf.length < 32 || buf.toString('latin1', 0, 4) !== 'DIRC') return undefined;
+  const version = buf.readUInt32BE(4);
+  if (version < 2 || version > 4) return undefined;
+  const count = buf.readUInt32BE(8);
+  const end = buf.length - 20;
+  const entries: IndexEntry[] = [];
+  let pos = 12;
+  let previous = '';
+  for (let i = 0; i < count; i++) {
+    if (pos + 62 > end) return undefined;
+    const mode = modes.get(buf.readUInt32BE(pos + 24));
+    const id = buf.subarray(pos + 40, pos + 60);
+    const flags = buf.readUInt16BE(pos + 60);
+    if (mode === undefined || (flags & 0x3000) !== 0) return undefined; // stage > 0: unmerged
+    let p = pos + 62;
+    if (flags & 0x4000) {
+      if (version < 3) return undefined;
+      // intent-to-add entries are left out of trees by git; skip-worktree ones are not
+      if (buf.readUInt16BE(p) & 0x2000) return undefined;
+      p += 2;
+    }
+    let name: string;
+    if (version === 4) {
+      let strip = 0;
+      let byte: number;
+      // git's offset varint: 7 bits a byte, each continuation adds one
+      do {
+        byte = buf[p++];
+        strip = (strip << 7) | (byte & 0x7f);
+        if (byte & 0x80) strip++;
+      } while (byte & 0x80);
+      const nul = buf.indexOf(0, p);
+      if (nul < 0 || strip > previous.length) return undefined;
+      name = previous.slice(0, previous.length - strip) + buf.toString('latin1', p, nul);
+      pos = nul + 1;
+    } else {
+      const nul = buf.indexOf(0, p);
+      if (nul < 0) return undefined;
+      name = buf.toString('latin1', p, nul);
+      // entries are padded with NULs to a multiple of 8 bytes, at least one
+      pos += ((nul - pos + 8) & ~7);
+    }
+    entries.push({ path: name, mode, id });
+    previous = name;
+  }
+  const validTrees = new Map<string, Buffer>();
+  while (pos + 8 <= end) {
+    const signature = buf.toString('latin1', pos, pos + 4);
+    const size = buf.readUInt32BE(pos + 4);
+    const body = buf.subarray(pos + 8, pos + 8 + size);
+    // a split index keeps entries elsewhere; a sparse one folds folders into entries
+    if (signature === 'link' || signature === 'sdir') return undefined;
+    if (signature === 'TREE') readCacheTree(body, validTrees);
+    pos += 8 + size;
+  }
+  return { entries, validTrees };
+}
+
+/** The cache-tree extension: folders in preorder, each "name\0entries subtrees\n" and its id when valid. */
+function readCacheTree(body: Buffer, into: Map<string, Buffer>): void {
+  let pos = 0;
+  const walk = (prefix: string): void => {
+    const nul = body.indexOf(0, pos);
+    const nl = body.indexOf(0x0a, nul);
+    if (nul < 0 || nl < 0) throw new Error('bad cache-tree');
+    const name = body.toString('latin1', pos, nul);
+    const [entryCount, subtrees] = body.toString('latin1', nul + 1, nl).split(' ').map(Number);
+    pos = nl + 1;
+    const folder = prefix === '' && name === '' ? '' : prefix + name;
+    if (entryCount >= 0) {
+      into.set(folder, body.subarray(pos, pos + 20));
+      pos += 20;
+    }
+    for (let i = 0; i < subtrees; i++) walk(folder === '' ? '' : folder + '/');
+  };
+  try {
+    if (body.length) walk('');
+  } catch {
+    into.clear(); // unreadable: build every tree instead
+  }
+}
+
+/**
+ * The id of the tree an index stands for, writing each tree object the store may lack as a loose
+ * object (so the id can be pinned and read back like one `write-tree` made).
+ */
+export function writeIndexTree(objectsDir: string, index: ParsedIndex): string {
+  const { entries, validTrees } = index;
+  const build = (start: number, end: number, folder: string): Buffer => {
+    const known = validTrees.get(folder);
+    if (known) return known;
+    const prefixLength = folder === '' ? 0 : folder.length + 1;
+    const parts: Buffer[] = [];
+    for (let i = start; i < end; ) {
+      const rest = entries[i].path.slice(prefixLength);
+      const slash = rest.indexOf('/');
+      if (slash < 0) {
+        parts.push(Buffer.from(`${entries[i].mode} ${rest}\0`, 'latin1'), entries[i].id);
+        i++;
+        continue;
+      }
+      const name = rest.slice(0, slash);
+      const sub = entries[i].path.slice(0, prefixLength + slash + 1);
+      let j = i + 1;
+      while (j < end && entries[j].path.startsWith(sub)) j++;
+      parts.push(Buffer.from(`40000 ${name}\0`, 'latin1'), build(i, j, sub.slice(0, -1)));
+      i = j;
+    }
+    return Buffer.from(writeLooseObject(objectsDir, 'tree', Buffer.concat(parts)), 'hex');
+  };
+  return build(0, entries.length, '').toString('hex');
+}

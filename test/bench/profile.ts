@@ -1,0 +1,98 @@
+import * as fs from 'fs';
+import * as inspector from 'inspector';
+import * as os from 'os';
+import * as path from 'path';
+import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign';
+import { setGitLogger } from '../../server/src/engine/git';
+import { planRollback } from '../../server/src/engine/plan';
+import { defaultParallelism } from '../../server/src/engine/pool';
+import { createSnapshot } from '../../server/src/engine/snapshot';
+import { Store } from '../../server/src/engine/store';
+import { executeRollback } from '../../server/src/engine/transaction';
+import { undoRollback } from '../../server/src/engine/undo';
+import { applyCampaign, generateWorkspace } from './workspace';
+
+const n = Number(process.argv[2] ?? 100);
+const what = process.argv[3] ?? 'rollback';
+async function main() {
+  const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-prof-`));
+  const store = new Store(path.join(base, 'store'));
+  const ctx = { store, parallelism: defaultParallelism };
+  const ws = await generateWorkspace(path.join(base, 'ws'), n, 60, 8);
+  const campaign = await startCampaign(ctx, 'bench', [ws.root]);
+  await applyCampaign(ws, 8);
+  await checkpointCampaign(ctx, campaign.id, { message: 'bench campaign' });
+  const gitTimes = new Map<string, [number, number]>();
+  setGitLogger((line) => {
+    const m = /^git (?:-c \S+ )?(\S+).* (\d+) ms/.exec(line);
+    if (!m) return;
+    const v = gitTimes.get(m[1]) ?? [0, 0];
+    gitTimes.set(m[1], [v[0] + 1, v[1] + Number(m[2])]);
+  });
+  const session = new inspector.Session();
+  session.connect();
+  const post = (m: string, p?: object) => new Promise<any>((res, rej) => session.post(m, p, (e, r) => (e ? rej(e) : res(r))));
+  if (process.env.CPUPROF) {
+    await post('Profiler.enable');
+    await post('Profiler.start');
+  }
+  const childCpu = () => {
+    let ticks = 0;
+    for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+      try {
+        const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        if (Number(st[1]) === process.pid) ticks += Number(st[11]) + Number(st[12]) + Number(st[13]) + Number(st[14]);
+      } catch {}
+    }
+    return ticks * 10;
+  };
+  if (process.env.PAUSE) {
+    fs.writeFileSync('/tmp/prof/ready', String(process.pid));
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+  const fsCalls = new Map<string, number>();
+  const count = (obj: any, prefix: string) => {
+    for (const k of Object.keys(obj)) {
+      const f = obj[k];
+      if (typeof f !== 'function' || /^[A-Z]/.test(k) || k === 'constants') continue;
+      const wrapped = function (this: unknown, ...a: unknown[]) {
+        const caller = (new Error().stack ?? '').split('\n').slice(2).find((l) => l.includes('/engine/')) ?? '?';
+        const key = `${prefix}${k} ${caller.replace(/.*\/engine\//, '').replace(/[()]/g, '').replace(/:\d+$/, '')}`;
+        fsCalls.set(key, (fsCalls.get(key) ?? 0) + 1);
+        return f.apply(this, a);
+      };
+      try {
+        Object.defineProperty(obj, k, { value: wrapped, configurable: true, writable: true });
+      } catch {}
+    }
+  };
+  if (process.env.COUNT_FS) {
+    count(fs.promises, 'p.');
+    count(fs, '');
+  }
+  const c0 = process.cpuUsage();
+  const k0 = childCpu();
+  const t0 = performance.now();
+  if (what === 'snapshot') await createSnapshot(store, ws.repos, { parallelism: 8 });
+  else {
+    const plan = await planRollback(ctx, { campaign: campaign.id });
+    const t1 = performance.now();
+    const cp = process.cpuUsage(c0);
+    console.log('plan', ((t1 - t0) / 1000).toFixed(2), `node cpu ${((cp.user + cp.system) / 1000).toFixed(0)} ms (user ${(cp.user / 1000).toFixed(0)}), shells ${childCpu() - k0} ms`);
+    gitTimes.clear();
+    const rec = await executeRollback(ctx, plan);
+    console.log(rec.phases.map((p) => `${p.name} ${p.ms}`).join(', '));
+    if (what === 'undo') await undoRollback(ctx, rec.id);
+  }
+  console.log('total', ((performance.now() - t0) / 1000).toFixed(2));
+  const c1 = process.cpuUsage(c0);
+  console.log(`node cpu ${((c1.user + c1.system) / 1000).toFixed(0)} ms (user ${(c1.user / 1000).toFixed(0)}, sys ${(c1.system / 1000).toFixed(0)}); shells+children ${childCpu() - k0} ms`);
+  if (process.env.CPUPROF) {
+    const { profile } = await post('Profiler.stop');
+    fs.writeFileSync('/tmp/prof/run.cpuprofile', JSON.stringify(profile));
+  }
+  for (const [k, [c, ms]] of [...gitTimes].sort((a, b) => b[1][1] - a[1][1])) console.log(`git ${k}: ${c} × ${(ms / c).toFixed(1)} ms = ${ms} ms`);
+  console.log([...fsCalls].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([k, v]) => `${v} ${k}`).join('\n'));
+  fs.rmSync(base, { recursive: true, force: true });
+}
+main();
