@@ -4,6 +4,7 @@ import { randomHex } from './canonical';
 import { EngineError } from './errors';
 import { GitError, gitRaw, splitZ } from './git';
 import { Mode, zeroId } from './gitObjects';
+import { lstatOrNone } from './quickFs';
 
 /**
  * The file operations that turn one worktree tree into another, and their application to disk.
@@ -79,7 +80,7 @@ export async function checkOps(repo: string, ops: readonly FileOp[]): Promise<vo
       p = (async () => {
         if (rel === '') return;
         await checkDir(parentOf(rel), forPath);
-        const st = await fs.promises.lstat(path.join(repo, rel)).catch(() => undefined);
+        const st = lstatOrNone(path.join(repo, rel));
         if (st?.isSymbolicLink()) {
           if (!deleted.has(rel)) {
             throw new EngineError('PathEscapesRepo', `folder ${rel} is a symlink; writing through it could leave the repository`, repo, forPath);
@@ -101,7 +102,7 @@ export async function checkOps(repo: string, ops: readonly FileOp[]): Promise<vo
     assertRepoPath(repo, op.path);
     await checkDir(parentOf(op.path), op.path);
     if (op.action !== 'delete' && op.fromBlob === null) {
-      const st = await fs.promises.lstat(path.join(repo, op.path)).catch(() => undefined);
+      const st = lstatOrNone(path.join(repo, op.path));
       if (st?.isDirectory() && op.action !== 'gitlink') {
         // a folder becoming a file: fine only when the ops delete everything in it
         const left = (await filesBelow(repo, op.path)).find((f) => !deleted.has(f));
@@ -136,15 +137,16 @@ function parentOf(rel: string): string {
  */
 export async function applyOps(repo: string, ops: readonly FileOp[], stageDir: string, onFile?: (op: FileOp) => void): Promise<void> {
   const emptied = new Set<string>();
+  const made = new Set<string>();
   for (const op of ops) {
     if (op.action !== 'delete') continue;
     const abs = path.join(repo, op.path);
-    const st = await fs.promises.lstat(abs).catch(() => undefined);
+    const st = lstatOrNone(abs);
     if (st?.isDirectory()) {
       // a gitlink (nested repo) is not ours to delete; git would leave it as well
       if (op.fromMode !== Mode.gitlink) throw new EngineError('GitFailed', 'expected a file but found a folder', repo, op.path);
     } else if (st) {
-      await fs.promises.unlink(abs);
+      fs.unlinkSync(abs);
     }
     emptied.add(parentOf(op.path));
     onFile?.(op);
@@ -158,7 +160,11 @@ export async function applyOps(repo: string, ops: readonly FileOp[], stageDir: s
     } else if (op.action === 'chmod') {
       await fs.promises.chmod(abs, op.mode === Mode.exec ? 0o755 : 0o644);
     } else {
-      await fs.promises.mkdir(path.dirname(abs), { recursive: true });
+      const dir = path.dirname(abs);
+      if (!made.has(dir)) {
+        fs.mkdirSync(dir, { recursive: true });
+        made.add(dir);
+      }
       await moveInto(path.join(stageDir, op.path), abs);
     }
     onFile?.(op);
@@ -168,7 +174,7 @@ export async function applyOps(repo: string, ops: readonly FileOp[], stageDir: s
 /** Renames a staged file over its target; across filesystems, copies it beside the target first. */
 async function moveInto(staged: string, abs: string): Promise<void> {
   try {
-    await fs.promises.rename(staged, abs);
+    fs.renameSync(staged, abs);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
     const beside = path.join(path.dirname(abs), `.${path.basename(abs)}.cc-${randomHex(4)}`);
@@ -187,7 +193,7 @@ async function moveInto(staged: string, abs: string): Promise<void> {
 async function pruneEmpty(repo: string, rel: string): Promise<void> {
   for (let d = rel; d !== ''; d = parentOf(d)) {
     try {
-      await fs.promises.rmdir(path.join(repo, d));
+      fs.rmdirSync(path.join(repo, d));
     } catch {
       return; // not empty (an ignored file lives there, or a sibling) or already gone
     }

@@ -1,3 +1,5 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
 import { writeLooseObject } from './gitObjects';
 
 /**
@@ -142,4 +144,30 @@ export function writeIndexTree(objectsDir: string, index: ParsedIndex): string {
     return Buffer.from(writeLooseObject(objectsDir, 'tree', Buffer.concat(parts)), 'hex');
   };
   return build(0, entries.length, '').toString('hex');
+}
+
+/**
+ * Writes a version-2 index listing just `entries` (stat data zeroed). A restore has git check out
+ * the files to write from such an index: one file written here instead of a `read-tree` of the
+ * whole goal worktree.
+ */
+export function writeIndex(file: string, entries: readonly { path: string; mode: string; id: string }[]): void {
+  const named = entries.map((e) => ({ ...e, name: Buffer.from(e.path, 'utf8') })).sort((a, b) => Buffer.compare(a.name, b.name));
+  const parts: Buffer[] = [];
+  const header = Buffer.alloc(12);
+  header.write('DIRC', 0, 'latin1');
+  header.writeUInt32BE(2, 4);
+  header.writeUInt32BE(named.length, 8);
+  parts.push(header);
+  for (const e of named) {
+    // 62 fixed bytes, the name, then 1–8 NULs to a multiple of 8
+    const entry = Buffer.alloc((62 + e.name.length + 8) & ~7);
+    entry.writeUInt32BE(parseInt(e.mode, 8), 24);
+    Buffer.from(e.id, 'hex').copy(entry, 40);
+    entry.writeUInt16BE(Math.min(e.name.length, 0xfff), 60);
+    e.name.copy(entry, 62);
+    parts.push(entry);
+  }
+  const body = Buffer.concat(parts);
+  fs.writeFileSync(file, Buffer.concat([body, crypto.createHash('sha1').update(body).digest()]));
 }

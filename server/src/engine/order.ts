@@ -1,5 +1,5 @@
-import * as fs from 'fs';
 import * as path from 'path';
+import { readText } from './quickFs';
 
 /**
  * Dependency order among repos, from what they declare: package.json dependencies /
@@ -24,17 +24,9 @@ interface Declared {
   explicit: string[];
 }
 
-async function readText(file: string): Promise<string | undefined> {
-  try {
-    return await fs.promises.readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 async function declared(repo: string): Promise<Declared> {
   const d: Declared = { packageDeps: [], goRequires: [], explicit: [] };
-  const pkgText = await readText(path.join(repo, 'package.json'));
+  const pkgText = readText(path.join(repo, 'package.json'));
   if (pkgText) {
     try {
       const pkg = JSON.parse(pkgText) as Record<string, unknown>;
@@ -47,14 +39,14 @@ async function declared(repo: string): Promise<Declared> {
       // an unparsable package.json declares nothing we can use
     }
   }
-  const goMod = await readText(path.join(repo, 'go.mod'));
+  const goMod = readText(path.join(repo, 'go.mod'));
   if (goMod) {
     d.goModule = /^module\s+(\S+)/m.exec(goMod)?.[1];
     const requireBlock = /^require\s*\(([\s\S]*?)\)/gm;
     for (const m of goMod.matchAll(requireBlock)) d.goRequires.push(...m[1].split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((x) => x && !x.startsWith('//')));
     for (const m of goMod.matchAll(/^require\s+([^\s(]+)/gm)) d.goRequires.push(m[1]);
   }
-  const cfg = await readText(path.join(repo, '.codecontext.json'));
+  const cfg = readText(path.join(repo, '.codecontext.json'));
   if (cfg) {
     try {
       const deps = (JSON.parse(cfg) as { dependsOn?: unknown }).dependsOn;

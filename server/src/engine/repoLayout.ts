@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { EngineError } from './errors';
+import { readText } from './quickFs';
 
 /** Where a working copy keeps its git data; read from the filesystem, no process. */
 export interface RepoLayout {
@@ -12,31 +13,24 @@ export interface RepoLayout {
   commonDir: string;
 }
 
+/** Synchronous inside (quickFs.ts says why); async for the callers' sake. */
 export async function repoLayout(root: string): Promise<RepoLayout> {
   const dotGit = path.join(root, '.git');
-  let stat: fs.Stats;
-  try {
-    stat = await fs.promises.stat(dotGit);
-  } catch {
-    const exists = await fs.promises.stat(root).then(() => true, () => false);
-    throw exists
+  const stat = fs.statSync(dotGit, { throwIfNoEntry: false });
+  if (!stat) {
+    throw fs.existsSync(root)
       ? new EngineError('NotARepository', 'not a git repository (no .git)', root)
       : new EngineError('RepoMissing', 'repository not found (deleted or moved?)', root);
   }
   let gitDir = dotGit;
   if (stat.isFile()) {
-    const text = await fs.promises.readFile(dotGit, 'utf8');
-    const m = /^gitdir: (.+)$/m.exec(text);
+    const m = /^gitdir: (.+)$/m.exec(fs.readFileSync(dotGit, 'utf8'));
     if (!m) throw new EngineError('NotARepository', '.git file does not name a git dir', root);
     gitDir = path.resolve(root, m[1].trim());
   }
-  let commonDir = gitDir;
-  try {
-    commonDir = path.resolve(gitDir, (await fs.promises.readFile(path.join(gitDir, 'commondir'), 'utf8')).trim());
-  } catch {
-    // not a linked worktree
-  }
-  return { root, gitDir, commonDir };
+  // a linked worktree names the shared git dir in `commondir`
+  const common = readText(path.join(gitDir, 'commondir'));
+  return { root, gitDir, commonDir: common === undefined ? gitDir : path.resolve(gitDir, common.trim()) };
 }
 
 /** What HEAD says: the branch it points to (or null when detached) and its commit (null when unborn). */
@@ -45,16 +39,8 @@ export interface HeadState {
   head: string | null;
 }
 
-async function readText(file: string): Promise<string | undefined> {
-  try {
-    return await fs.promises.readFile(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-}
-
 async function packedRef(layout: RepoLayout, ref: string): Promise<string | undefined> {
-  const text = await readText(path.join(layout.commonDir, 'packed-refs'));
+  const text = readText(path.join(layout.commonDir, 'packed-refs'));
   if (!text) return undefined;
   for (const line of text.split('\n')) {
     if (line.length > 41 && line[40] === ' ' && line.slice(41) === ref) return line.slice(0, 40);
@@ -65,14 +51,14 @@ async function packedRef(layout: RepoLayout, ref: string): Promise<string | unde
 /** Resolves a ref by the files backend's rules: loose file first, then packed-refs. */
 export async function resolveRef(layout: RepoLayout, ref: string, depth = 0): Promise<string | null> {
   if (depth > 5) throw new EngineError('GitFailed', `symbolic ref loop at ${ref}`, layout.root);
-  const loose = (await readText(path.join(layout.commonDir, ref)))?.trim();
+  const loose = readText(path.join(layout.commonDir, ref))?.trim();
   if (loose?.startsWith('ref: ')) return resolveRef(layout, loose.slice(5), depth + 1);
   if (loose && /^[0-9a-f]{40}$/.test(loose)) return loose;
   return (await packedRef(layout, ref)) ?? null;
 }
 
 export async function readHead(layout: RepoLayout): Promise<HeadState> {
-  const text = (await readText(path.join(layout.gitDir, 'HEAD')))?.trim();
+  const text = readText(path.join(layout.gitDir, 'HEAD'))?.trim();
   if (!text) throw new EngineError('NotARepository', 'HEAD is missing', layout.root);
   if (text.startsWith('ref: ')) {
     const ref = text.slice(5);

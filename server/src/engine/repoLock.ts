@@ -33,10 +33,11 @@ const indexLock = (layout: RepoLayout) => path.join(layout.gitDir, 'index.lock')
 /** What our index.lock holds (git never reads it): recovery can tell it from git's own after a kill. */
 const indexLockMark = (rb: string) => `codecontext ${rb}\n`;
 
-async function createExclusive(file: string, content: string): Promise<boolean> {
+/** Lock files are made and removed synchronously: tiny writes, two per repo per transaction. */
+function createExclusive(file: string, content: string): boolean {
   if (lockFlake()) return false;
   try {
-    await fs.promises.writeFile(file, content, { flag: 'wx' });
+    fs.writeFileSync(file, content, { flag: 'wx' });
     return true;
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
@@ -49,7 +50,7 @@ export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: r
   let retries = 0;
   const attempt = async (file: string, content: string, what: string): Promise<void> => {
     for (let i = 0; ; i++) {
-      if (await createExclusive(file, content)) return;
+      if (createExclusive(file, content)) return;
       if (i >= backoff.length) {
         const holder = file === ownLock(layout) ? await readOwner(layout) : undefined;
         throw new EngineError(
@@ -66,17 +67,17 @@ export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: r
   try {
     await attempt(indexLock(layout), indexLockMark(rb), "git's index.lock");
   } catch (e) {
-    await fs.promises.rm(ownLock(layout), { force: true });
+    fs.rmSync(ownLock(layout), { force: true });
     throw e;
   }
   owner.indexLock = true;
-  await fs.promises.writeFile(ownLock(layout), JSON.stringify(owner));
+  fs.writeFileSync(ownLock(layout), JSON.stringify(owner));
   return { layout, retries, release: () => releaseRepoLock(layout, owner) };
 }
 
 async function releaseRepoLock(layout: RepoLayout, owner: LockOwner): Promise<void> {
-  if (owner.indexLock) await fs.promises.rm(indexLock(layout), { force: true });
-  await fs.promises.rm(ownLock(layout), { force: true });
+  if (owner.indexLock) fs.rmSync(indexLock(layout), { force: true });
+  fs.rmSync(ownLock(layout), { force: true });
 }
 
 export async function readOwner(layout: RepoLayout): Promise<LockOwner | undefined> {

@@ -77,7 +77,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
   const tempIndex = path.join(tempIndexFolder(layout.gitDir), `${name}.index`);
   const scratch = path.join(layout.gitDir, name);
   const release = async () => {
-    for (const f of [tempIndex, `${tempIndex}.lock`, `${scratch}.next`, `${scratch}.next.lock`, `${scratch}.stage`]) {
+    for (const f of [tempIndex, `${tempIndex}.lock`, `${tempIndex}.checkout`, `${scratch}.next`, `${scratch}.next.lock`, `${scratch}.stage`]) {
       if (fs.existsSync(f)) fs.rmSync(f, { force: true, recursive: true });
     }
   };

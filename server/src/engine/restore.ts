@@ -4,6 +4,7 @@ import { EngineError } from './errors';
 import { FileOp, applyOps, checkOps, treeOps } from './fileOps';
 import { GitError, git } from './git';
 import { zeroId } from './gitObjects';
+import { writeIndex } from './indexFile';
 import { missingObjects } from './objects';
 import { RepoLayout, readHead, resolveRef } from './repoLayout';
 import { withRetry } from './retry';
@@ -42,15 +43,14 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     const nextIndex = `${cap.scratch}.next`;
     // One-tree reset of a copy of the worktree-matching index: it becomes goal.index while
     // keeping the stat data of entries whose blob and mode do not change.
-    await fs.promises.copyFile(cap.tempIndex, nextIndex);
+    fs.copyFileSync(cap.tempIndex, nextIndex);
     await git(root, ['read-tree', '--reset', goal.index], { env: { GIT_INDEX_FILE: nextIndex } });
     const writes = ops.filter((o) => o.action === 'write');
     if (writes.length) {
-      // git checks the files out from an index that lists the goal's worktree; when nothing is
-      // staged apart from it, the next index already is one (a process saved)
-      const env = { GIT_INDEX_FILE: goal.index === goal.worktree ? nextIndex : cap.tempIndex };
-      if (goal.index !== goal.worktree) await git(root, ['read-tree', '--reset', goal.worktree], { env });
-      await git(root, ['checkout-index', '-z', '--stdin', '-f', `--prefix=${stageDir}${path.sep}`], { env, input: writes.map((o) => o.path).join('\0') + '\0' });
+      // git checks out exactly the files to write, from an index listing only them
+      const checkoutIndex = `${cap.tempIndex}.checkout`;
+      writeIndex(checkoutIndex, writes.map((o) => ({ path: o.path, mode: o.mode!, id: o.blob! })));
+      await git(root, ['checkout-index', '-a', '-f', `--prefix=${stageDir}${path.sep}`], { env: { GIT_INDEX_FILE: checkoutIndex } });
     }
     if (goal.head && goal.head !== cap.state.head && !hasLooseObject(cap.layout, goal.head)) {
       const missing = await missingObjects(root, [`${goal.head}^{commit}`]);

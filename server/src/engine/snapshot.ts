@@ -132,10 +132,10 @@ async function pinState(repo: RepoSnapshot, id: string): Promise<void> {
   const commitText = `tree ${tree}\n${repo.head ? `parent ${repo.head}\n` : ''}author ${who}\ncommitter ${who}\n\ncodecontext snapshot ${id}\n`;
   const commit = writeLooseObject(objects, 'commit', Buffer.from(commitText));
   const refFile = path.join(layout.commonDir, ...snapshotRef(id).split('/'));
-  await fs.promises.mkdir(path.dirname(refFile), { recursive: true });
+  fs.mkdirSync(path.dirname(refFile), { recursive: true });
   const temp = `${refFile}.${randomHex(4)}.tmp`;
-  await fs.promises.writeFile(temp, `${commit}\n`);
-  await fs.promises.rename(temp, refFile);
+  fs.writeFileSync(temp, `${commit}\n`);
+  fs.renameSync(temp, refFile);
 }
 
 async function readManifest(store: Store, id: string): Promise<SnapshotManifest> {
