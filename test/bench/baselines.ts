@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CleanOptions, simpleGit } from 'simple-git';
 import { promisify } from 'util';
+import { gitRaw } from '../../server/src/engine/git';
 import { mapLimit } from '../../server/src/engine/pool';
 import { SnapshotManifest } from '../../server/src/engine/snapshot';
 import { gitEnv } from '../helpers/repoKit';
@@ -25,17 +26,23 @@ export async function naiveLoop(target: SnapshotManifest): Promise<void> {
 /**
  * The plumbing floor: the fewest git commands that restore the same exact state (worktree,
  * index, branch), with the same parallelism — and no locks, checks, journal, snapshot or evidence.
+ * `runner: 'engine'` starts them the way the engine does (its long-lived shells), so the ratio
+ * measures our work, not how processes are started; `'execFile'` is one spawn per command.
  */
-export async function plumbingFloor(target: SnapshotManifest, parallelism: number): Promise<void> {
+export async function plumbingFloor(target: SnapshotManifest, parallelism: number, runner: 'engine' | 'execFile' = 'engine'): Promise<void> {
+  const exec = async (cwd: string, args: string[], env: Record<string, string> = {}) => {
+    if (runner === 'engine') await gitRaw(cwd, args, { env });
+    else await run('git', args, { cwd, env: { ...gitEnv, ...env } });
+  };
   await mapLimit(target.repos, parallelism, async (r) => {
     const gitDir = path.join(r.path, '.git');
     const temp = path.join(gitDir, 'floor.index');
     fs.copyFileSync(path.join(gitDir, 'index'), temp);
-    const env = { ...gitEnv, GIT_INDEX_FILE: temp };
-    await run('git', ['add', '-A'], { cwd: r.path, env });
-    await run('git', ['read-tree', '-u', '--reset', r.worktree], { cwd: r.path, env });
-    await run('git', ['read-tree', '--reset', r.index], { cwd: r.path, env });
+    const env = { GIT_INDEX_FILE: temp };
+    await exec(r.path, ['add', '-A'], env);
+    await exec(r.path, ['read-tree', '-u', '--reset', r.worktree], env);
+    await exec(r.path, ['read-tree', '--reset', r.index], env);
     fs.renameSync(temp, path.join(gitDir, 'index'));
-    await run('git', ['update-ref', r.ref!, r.head!], { cwd: r.path, env: gitEnv });
+    await exec(r.path, ['update-ref', r.ref!, r.head!]);
   });
 }

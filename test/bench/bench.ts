@@ -79,7 +79,7 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
     }
   };
 
-  const t: Record<string, number[]> = { snapshot: [], plan: [], prepare: [], commit: [], verify: [], evidence: [], rollback: [], undo: [], server: [], list: [], naive: [], floor: [] };
+  const t: Record<string, number[]> = { snapshot: [], plan: [], prepare: [], commit: [], verify: [], evidence: [], rollback: [], undo: [], server: [], list: [], naive: [], floor: [], floorSpawn: [] };
   const procs: Record<string, number> = {};
   for (let k = 0; k < runs; k++) {
     log(`run ${k + 1}/${runs}`);
@@ -121,6 +121,8 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
   for (let k = 0; k < runs; k++) {
     t.floor.push((await timed(() => plumbingFloor(baseline, parallelism)))[0]);
     await toCampaignState();
+    t.floorSpawn.push((await timed(() => plumbingFloor(baseline, parallelism, 'execFile')))[0]);
+    await toCampaignState();
     t.naive.push((await timed(() => naiveLoop(baseline)))[0]);
     await toCampaignState();
   }
@@ -132,7 +134,7 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
 function table(result: Record<string, unknown>): string {
   const s = result.seconds as Record<string, Stat>;
   const f = (x: number) => x.toFixed(2).padStart(7);
-  const rows = ['snapshot', 'plan', 'prepare', 'commit', 'verify', 'evidence', 'rollback', 'undo', 'server', 'list', 'floor', 'naive'].map(
+  const rows = ['snapshot', 'plan', 'prepare', 'commit', 'verify', 'evidence', 'rollback', 'undo', 'server', 'list', 'floor', 'floorSpawn', 'naive'].map(
     (k) => `  ${k.padEnd(10)} ${f(s[k].median)} ${f(s[k].min)} ${f(s[k].max)}`,
   );
   const ours = s.rollback.median;
@@ -141,7 +143,8 @@ function table(result: Record<string, unknown>): string {
     `  phase      median     min     max   (seconds)`,
     ...rows,
     `  rollback / floor: ${(ours / s.floor.median).toFixed(2)}×   naive / rollback: ${(s.naive.median / ours).toFixed(2)}×   seed's ${seedSeconds} s / rollback: ${(seedSeconds / ours).toFixed(1)}×`,
-    `  (plan = dry run; rollback = prepare + commit + verify + evidence; server = preview + execute over JSON-RPC; list = snapshot list over JSON-RPC)`,
+    `  (plan = dry run; rollback = prepare + commit + verify + evidence; server = preview + execute over JSON-RPC; list = snapshot list over JSON-RPC;`,
+    `   floor = the fewest git commands, started like ours; floorSpawn = the same, one execFile per command)`,
     `  git processes per repo: ${JSON.stringify(result.gitProcessesPerRepo)}; server peak RSS ${result.serverPeakRssMiB} MiB`,
   ].join('\n');
 }

@@ -1,8 +1,9 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseIndex, writeIndexTree } from '../../server/src/engine/indexFile';
-import { RepoKit, TestRepo, seedEveryKind } from '../helpers/repoKit';
+import { execFileSync } from 'child_process';
+import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeIndex, writeIndexTree } from '../../server/src/engine/indexFile';
+import { RepoKit, TestRepo, gitEnv, seedEveryKind } from '../helpers/repoKit';
 
 /**
  * Trees built in Node from the index must be exactly the trees `git write-tree` makes, in every
@@ -81,3 +82,56 @@ describe('index file (trees without write-tree)', () => {
     assert.strictEqual(parseIndex(Buffer.from('not an index at all, but long enough')), undefined);
   });
 });
+
+describe('next index without read-tree', () => {
+  const kit = new RepoKit();
+  afterEach(() => kit.cleanup());
+
+  it('equals git read-tree --reset: same entries, and the same files look changed to git', () => {
+    const r = seedEveryKind(kit.repo(kit.tempDir()));
+    r.git('add', '-A');
+    r.git('commit', '-q', '-m', 'all');
+    const goal = r.git('rev-parse', 'HEAD^{tree}');
+    // the worktree moves away from the goal: edits, a new file, a deletion, a mode change
+    r.write('a.txt', 'changed\n').write('fresh.txt', 'new\n').remove('notes.txt');
+    fs.chmodSync(r.file('run.sh'), 0o644);
+    r.git('add', '-A');
+    const indexFile = r.file('.git/index');
+    const base = readIndexFile(indexFile)!;
+    const ours = resetIndexEntries(parseIndex(base.bytes)!, base.mtimeNs, looseTreeFiles(path.join(r.dir, '.git', 'objects'), goal)!)!;
+    const oursFile = r.file('.git/ours.index');
+    writeIndex(oursFile, ours);
+    const gitsFile = r.file('.git/gits.index');
+    fs.copyFileSync(indexFile, gitsFile);
+    fs.utimesSync(gitsFile, base.atime, base.mtime);
+    const withIndex = (file: string, ...args: string[]) => git(r.dir, ...args, `GIT_INDEX_FILE=${file}`);
+    withIndex(gitsFile, 'read-tree', '--reset', goal);
+    assert.strictEqual(withIndex(oursFile, 'ls-files', '-s'), withIndex(gitsFile, 'ls-files', '-s'));
+    assert.strictEqual(withIndex(oursFile, 'diff-files', '--name-only'), withIndex(gitsFile, 'diff-files', '--name-only'));
+    assert.ok(withIndex(oursFile, 'diff-files', '--name-only').includes('a.txt'));
+    assert.strictEqual(withIndex(oursFile, 'write-tree'), goal);
+  });
+
+  it('leaves packed trees and flagged entries to git', () => {
+    const r = seedEveryKind(kit.repo(kit.tempDir()));
+    r.git('add', '-A');
+    r.git('commit', '-q', '-m', 'all');
+    const tree = r.git('rev-parse', 'HEAD^{tree}');
+    const objects = path.join(r.dir, '.git', 'objects');
+    assert.ok(looseTreeFiles(objects, tree));
+    r.git('update-index', '--assume-unchanged', 'a.txt');
+    assert.strictEqual(parseIndex(fs.readFileSync(r.file('.git/index')))!.flagged, true);
+    r.git('gc', '-q', '--prune=now');
+    assert.strictEqual(looseTreeFiles(objects, tree), undefined);
+  });
+});
+
+function git(cwd: string, ...argsAndEnv: string[]): string {
+  const env = { ...gitEnv };
+  const args = argsAndEnv.filter((a) => {
+    const m = /^(GIT_INDEX_FILE)=(.*)$/.exec(a);
+    if (m) env[m[1]] = m[2];
+    return !m;
+  });
+  return execFileSync('git', args, { cwd, env, encoding: 'utf8' }).replace(/\n$/, '');
+}

@@ -73,11 +73,11 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
 export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches'>, patchText: string): Promise<string> {
   const dir = evidenceDir(store, pack.id);
   const patchFile = path.join(dir, 'inverse.patch');
-  await writeFileAtomic(patchFile, patchText);
   const body = { ...pack, patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
   const full: EvidencePack = { ...body, digest: sha256(canonicalJson(body)) };
   const file = path.join(dir, `evidence-${pack.id}.json`);
-  await writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n');
+  // the digest covers the patch's hash, not its file: both files can be synced at once
+  await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
   return file;
 }
 

@@ -1,5 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import * as path from 'path';
+import * as zlib from 'zlib';
 import { writeLooseObject } from './gitObjects';
 
 /**
@@ -17,10 +19,15 @@ export interface IndexEntry {
   /** Octal mode as a tree writes it: 100644, 100755, 120000 or 160000. */
   mode: string;
   id: Buffer;
+  /** ctime, mtime, dev, ino, mode, uid, gid, size: the 40 bytes git checks a file against. */
+  stat: Buffer;
 }
 
 export interface ParsedIndex {
+  version: number;
   entries: IndexEntry[];
+  /** Some entry carries assume-unchanged or skip-worktree: a rewrite must leave it to git. */
+  flagged: boolean;
   /** Trees the index's cache-tree extension still vouches for, by folder ('' is the root). */
   validTrees: Map<string, Buffer>;
 }
@@ -32,6 +39,10 @@ const modes = new Map([
   [0o160000, '160000'],
 ]);
 
+const canonicalModes = new Set(modes.values());
+
+export const emptyIndex: ParsedIndex = { version: 2, entries: [], flagged: false, validTrees: new Map() };
+
 export function parseIndex(buf: Buffer): ParsedIndex | undefined {
   if (buf.length < 32 || buf.toString('latin1', 0, 4) !== 'DIRC') return undefined;
   const version = buf.readUInt32BE(4);
@@ -41,12 +52,15 @@ export function parseIndex(buf: Buffer): ParsedIndex | undefined {
   const entries: IndexEntry[] = [];
   let pos = 12;
   let previous = '';
+  let flagged = false;
   for (let i = 0; i < count; i++) {
     if (pos + 62 > end) return undefined;
     const mode = modes.get(buf.readUInt32BE(pos + 24));
     const id = buf.subarray(pos + 40, pos + 60);
     const flags = buf.readUInt16BE(pos + 60);
     if (mode === undefined || (flags & 0x3000) !== 0) return undefined; // stage > 0: unmerged
+    const stat = buf.subarray(pos, pos + 40);
+    if (flags & 0xc000) flagged = true;
     let p = pos + 62;
     if (flags & 0x4000) {
       if (version < 3) return undefined;
@@ -75,7 +89,7 @@ export function parseIndex(buf: Buffer): ParsedIndex | undefined {
       // entries are padded with NULs to a multiple of 8 bytes, at least one
       pos += ((nul - pos + 8) & ~7);
     }
-    entries.push({ path: name, mode, id });
+    entries.push({ path: name, mode, id, stat });
     previous = name;
   }
   const validTrees = new Map<string, Buffer>();
@@ -88,7 +102,7 @@ export function parseIndex(buf: Buffer): ParsedIndex | undefined {
     if (signature === 'TREE') readCacheTree(body, validTrees);
     pos += 8 + size;
   }
-  return { entries, validTrees };
+  return { version, entries, flagged, validTrees };
 }
 
 /** The cache-tree extension: folders in preorder, each "name\0entries subtrees\n" and its id when valid. */
@@ -112,6 +126,31 @@ function readCacheTree(body: Buffer, into: Map<string, Buffer>): void {
     if (body.length) walk('');
   } catch {
     into.clear(); // unreadable: build every tree instead
+  }
+}
+
+/** The index's bytes and times, read through one descriptor so they belong together; undefined when there is none. */
+export interface IndexFile {
+  bytes: Buffer;
+  atime: Date;
+  mtime: Date;
+  /** mtime to the nanosecond, as git compares it for racily clean entries. */
+  mtimeNs: bigint;
+}
+
+export function readIndexFile(file: string): IndexFile | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const stat = fs.fstatSync(fd, { bigint: true });
+    return { bytes: fs.readFileSync(fd), atime: new Date(Number(stat.atimeMs)), mtime: new Date(Number(stat.mtimeMs)), mtimeNs: stat.mtimeNs };
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -146,13 +185,21 @@ export function writeIndexTree(objectsDir: string, index: ParsedIndex): string {
   return build(0, entries.length, '').toString('hex');
 }
 
+/** An entry to write; without `stat`, git will look at the file afresh (zeroed stat data). */
+export interface NewIndexEntry {
+  /** Path bytes as a latin1 string, like IndexEntry's. */
+  path: string;
+  mode: string;
+  id: string;
+  stat?: Buffer;
+}
+
 /**
- * Writes a version-2 index listing just `entries` (stat data zeroed). A restore has git check out
- * the files to write from such an index: one file written here instead of a `read-tree` of the
- * whole goal worktree.
+ * Writes a version-2 index of `entries`, without extensions. A restore writes two this way: the
+ * few files git must check out into the staging folder, and the next index (one process each saved).
  */
-export function writeIndex(file: string, entries: readonly { path: string; mode: string; id: string }[]): void {
-  const named = entries.map((e) => ({ ...e, name: Buffer.from(e.path, 'utf8') })).sort((a, b) => Buffer.compare(a.name, b.name));
+export function writeIndex(file: string, entries: readonly NewIndexEntry[]): void {
+  const named = entries.map((e) => ({ ...e, name: Buffer.from(e.path, 'latin1') })).sort((a, b) => Buffer.compare(a.name, b.name));
   const parts: Buffer[] = [];
   const header = Buffer.alloc(12);
   header.write('DIRC', 0, 'latin1');
@@ -162,6 +209,7 @@ export function writeIndex(file: string, entries: readonly { path: string; mode:
   for (const e of named) {
     // 62 fixed bytes, the name, then 1–8 NULs to a multiple of 8
     const entry = Buffer.alloc((62 + e.name.length + 8) & ~7);
+    e.stat?.copy(entry, 0, 0, 40);
     entry.writeUInt32BE(parseInt(e.mode, 8), 24);
     Buffer.from(e.id, 'hex').copy(entry, 40);
     entry.writeUInt16BE(Math.min(e.name.length, 0xfff), 60);
@@ -169,5 +217,65 @@ export function writeIndex(file: string, entries: readonly { path: string; mode:
     parts.push(entry);
   }
   const body = Buffer.concat(parts);
-  fs.writeFileSync(file, Buffer.concat([body, crypto.createHash('sha1').update(body).digest()]));
+  const temp = `${file}.${process.pid}.tmp`;
+  fs.writeFileSync(temp, Buffer.concat([body, crypto.createHash('sha1').update(body).digest()]));
+  fs.renameSync(temp, file);
+}
+
+/**
+ * Every file of a tree, read straight from loose objects, in index order; undefined when some
+ * tree is not loose (packed by gc) or not readable, and the caller asks git instead.
+ */
+export function looseTreeFiles(objectsDir: string, tree: string): NewIndexEntry[] | undefined {
+  const out: NewIndexEntry[] = [];
+  const walk = (id: string, prefix: string): boolean => {
+    let raw: Buffer;
+    try {
+      raw = zlib.inflateSync(fs.readFileSync(path.join(objectsDir, id.slice(0, 2), id.slice(2))));
+    } catch {
+      return false;
+    }
+    const nul = raw.indexOf(0);
+    if (raw.toString('latin1', 0, 5) !== 'tree ') return false;
+    for (let pos = nul + 1; pos < raw.length; ) {
+      const space = raw.indexOf(0x20, pos);
+      const end = raw.indexOf(0, space);
+      const mode = raw.toString('latin1', pos, space);
+      const name = prefix + raw.toString('latin1', space + 1, end);
+      const child = raw.toString('hex', end + 1, end + 21);
+      pos = end + 21;
+      if (mode === '40000') {
+        if (!walk(child, name + '/')) return false;
+      } else {
+        out.push({ path: name, mode, id: child });
+      }
+    }
+    return true;
+  };
+  return walk(tree, '') ? out : undefined;
+}
+
+/**
+ * The index git's `read-tree --reset <tree>` would make from `base` (the index of the worktree as
+ * it is): the tree's entries, each keeping base's stat data when its path, blob and mode are the
+ * same, the others zeroed so git looks at those files afresh. Like git, an entry whose file
+ * changed in the same clock tick as base was written (racily clean) has its size zeroed, so it
+ * is never trusted on stat data alone. Undefined when a case is git's to handle.
+ */
+export function resetIndexEntries(base: ParsedIndex, baseMtimeNs: bigint, tree: readonly NewIndexEntry[]): NewIndexEntry[] | undefined {
+  if (base.version !== 2 || base.flagged) return undefined;
+  // an old tree's odd modes (100664…) are git's to normalise
+  if (tree.some((t) => !canonicalModes.has(t.mode))) return undefined;
+  const byPath = new Map(base.entries.map((e) => [e.path, e]));
+  return tree.map((t) => {
+    const old = byPath.get(t.path);
+    if (!old || old.mode !== t.mode || old.id.toString('hex') !== t.id) return t;
+    // git's rule (built with nanosecond stat support): racy when not older than the index file
+    const mtimeNs = BigInt(old.stat.readUInt32BE(8)) * 1_000_000_000n + BigInt(old.stat.readUInt32BE(12));
+    const racy = mtimeNs >= baseMtimeNs;
+    if (!racy) return { ...t, stat: old.stat };
+    const smudged = Buffer.from(old.stat);
+    smudged.writeUInt32BE(0, 36);
+    return { ...t, stat: smudged };
+  });
 }

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { EngineError } from './errors';
 import { GitError, git } from './git';
-import { parseIndex, writeIndexTree } from './indexFile';
+import { emptyIndex, parseIndex, readIndexFile, writeIndexTree } from './indexFile';
 import { RepoLayout, assertQuiet, readHead, repoLayout } from './repoLayout';
 import { isAlive } from './repoLock';
 
@@ -93,7 +93,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     }
     const env = { GIT_INDEX_FILE: tempIndex };
     const treeOf = async (bytes: Buffer | undefined): Promise<string> => {
-      const parsed = bytes ? parseIndex(bytes) : { entries: [], validTrees: new Map() };
+      const parsed = bytes ? parseIndex(bytes) : emptyIndex;
       return parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
     };
     const index = await treeOf(realIndex?.bytes);
@@ -108,23 +108,6 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     if (e instanceof GitError) throw e.toEngineError();
     if (e instanceof EngineError) throw e;
     throw new EngineError('GitFailed', String((e as Error).message ?? e), root);
-  }
-}
-
-/** The index's bytes and times, read through one descriptor so they belong together; undefined when there is none. */
-function readIndexFile(file: string): { bytes: Buffer; atime: Date; mtime: Date } | undefined {
-  let fd: number;
-  try {
-    fd = fs.openSync(file, 'r');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
-  try {
-    const stat = fs.fstatSync(fd);
-    return { bytes: fs.readFileSync(fd), atime: stat.atime, mtime: stat.mtime };
-  } finally {
-    fs.closeSync(fd);
   }
 }
 

@@ -4,7 +4,7 @@ import { EngineError } from './errors';
 import { FileOp, applyOps, checkOps, treeOps } from './fileOps';
 import { GitError, git } from './git';
 import { zeroId } from './gitObjects';
-import { writeIndex } from './indexFile';
+import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeIndex } from './indexFile';
 import { missingObjects } from './objects';
 import { RepoLayout, readHead, resolveRef } from './repoLayout';
 import { withRetry } from './retry';
@@ -41,15 +41,23 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     await checkOps(root, ops);
     if (sameState(cap.state, goal)) return { root, capture: cap, goal, ops: [], stageDir };
     const nextIndex = `${cap.scratch}.next`;
-    // One-tree reset of a copy of the worktree-matching index: it becomes goal.index while
-    // keeping the stat data of entries whose blob and mode do not change.
-    fs.copyFileSync(cap.tempIndex, nextIndex);
-    await git(root, ['read-tree', '--reset', goal.index], { env: { GIT_INDEX_FILE: nextIndex } });
+    // The next index is goal.index keeping the stat data of entries whose blob and mode do not
+    // change: written here from loose trees when it can be, else by git's one-tree reset.
+    const base = readIndexFile(cap.tempIndex);
+    const parsed = base && parseIndex(base.bytes);
+    const goalFiles = parsed && looseTreeFiles(path.join(cap.layout.commonDir, 'objects'), goal.index);
+    const entries = goalFiles && resetIndexEntries(parsed, base.mtimeNs, goalFiles);
+    if (entries) {
+      writeIndex(nextIndex, entries);
+    } else {
+      fs.copyFileSync(cap.tempIndex, nextIndex);
+      await git(root, ['read-tree', '--reset', goal.index], { env: { GIT_INDEX_FILE: nextIndex } });
+    }
     const writes = ops.filter((o) => o.action === 'write');
     if (writes.length) {
       // git checks out exactly the files to write, from an index listing only them
       const checkoutIndex = `${cap.tempIndex}.checkout`;
-      writeIndex(checkoutIndex, writes.map((o) => ({ path: o.path, mode: o.mode!, id: o.blob! })));
+      writeIndex(checkoutIndex, writes.map((o) => ({ path: Buffer.from(o.path).toString('latin1'), mode: o.mode!, id: o.blob! })));
       await git(root, ['checkout-index', '-a', '-f', `--prefix=${stageDir}${path.sep}`], { env: { GIT_INDEX_FILE: checkoutIndex } });
     }
     if (goal.head && goal.head !== cap.state.head && !hasLooseObject(cap.layout, goal.head)) {

@@ -39,6 +39,8 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
   const startedAt = new Date().toISOString();
   const parallelism = ctx.parallelism ?? defaultParallelism;
   const journal = await Journal.create(ctx.store, id);
+  // two git processes the evidence needs at the end; asked now, they overlap the work
+  const identity = gitIdentity(plan.repos[0]?.path);
   await journal.append({
     t: 'begin',
     rb: id,
@@ -117,6 +119,10 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
     const com = phase('commit');
     const committing = phaseCounter(ctx.progress, 'commit', plan.repos.length);
     const waves = [...new Set(plan.repos.map((r) => r.wave))].sort((a, b) => a - b);
+    // Recovery puts every prepared repo back whatever the journal says was committed, so these
+    // entries are a record, not a promise: a worker goes on to its next repo while they sync,
+    // and each wave waits for its own before the next wave starts.
+    const logged: Promise<void>[] = [];
     for (const w of waves) {
       await mapLimit(plan.repos.filter((r) => r.wave === w), parallelism, async (r) => {
         const p = prepared.get(r.path)!;
@@ -127,10 +133,11 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
         committed.add(r.path);
         // counted before the await: repos committing in parallel must each see their own number
         const nth = committed.size;
-        await journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path });
+        logged.push(journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path }));
         committing(r.path);
         crashPoint('crash-after-commit', nth);
       });
+      await Promise.all(logged.splice(0));
     }
     end(com);
     crashPoint('crash-before-verify');
@@ -193,7 +200,7 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
       id,
       kind: options.kind ?? 'rollback',
       undoOf: options.undoOf,
-      who: { user: whoami(), ...(await gitIdentity(plan.repos[0]?.path)) },
+      who: { user: whoami(), ...(await identity) },
       host: os.hostname(),
       toolVersion,
       command: options.argv ?? [],
