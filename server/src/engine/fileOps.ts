@@ -133,7 +133,9 @@ function parentOf(rel: string): string {
  * Applies ops to the worktree: deletions first (then folders they emptied), then writes. Every
  * file to write was checked out beforehand into `stageDir` by git itself (so smudge filters and
  * line-ending conversion apply, exactly as a checkout would), and is now renamed over its target:
- * a watcher sees the old file or the new one, never half of one.
+ * a watcher sees the old file or the new one, never half of one. Renames and unlinks stay
+ * asynchronous: freeing a replaced file's blocks can wait on the disk (a discard), and that wait
+ * belongs on the thread pool, not on the thread every repo's work goes through.
  */
 export async function applyOps(repo: string, ops: readonly FileOp[], stageDir: string, onFile?: (op: FileOp) => void): Promise<void> {
   const emptied = new Set<string>();
@@ -146,7 +148,7 @@ export async function applyOps(repo: string, ops: readonly FileOp[], stageDir: s
       // a gitlink (nested repo) is not ours to delete; git would leave it as well
       if (op.fromMode !== Mode.gitlink) throw new EngineError('GitFailed', 'expected a file but found a folder', repo, op.path);
     } else if (st) {
-      fs.unlinkSync(abs);
+      await fs.promises.unlink(abs);
     }
     emptied.add(parentOf(op.path));
     onFile?.(op);
@@ -174,7 +176,7 @@ export async function applyOps(repo: string, ops: readonly FileOp[], stageDir: s
 /** Renames a staged file over its target; across filesystems, copies it beside the target first. */
 async function moveInto(staged: string, abs: string): Promise<void> {
   try {
-    fs.renameSync(staged, abs);
+    await fs.promises.rename(staged, abs);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
     const beside = path.join(path.dirname(abs), `.${path.basename(abs)}.cc-${randomHex(4)}`);

@@ -217,9 +217,8 @@ export function writeIndex(file: string, entries: readonly NewIndexEntry[]): voi
     parts.push(entry);
   }
   const body = Buffer.concat(parts);
-  const temp = `${file}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, Buffer.concat([body, crypto.createHash('sha1').update(body).digest()]));
-  fs.renameSync(temp, file);
+  // written in place: these are private scratch files, read only once complete
+  fs.writeFileSync(file, Buffer.concat([body, crypto.createHash('sha1').update(body).digest()]));
 }
 
 /**

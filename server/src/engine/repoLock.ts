@@ -76,8 +76,8 @@ export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: r
 }
 
 async function releaseRepoLock(layout: RepoLayout, owner: LockOwner): Promise<void> {
-  if (owner.indexLock) fs.rmSync(indexLock(layout), { force: true });
-  fs.rmSync(ownLock(layout), { force: true });
+  // asynchronous: freeing a file's blocks can wait on the disk (applyOps says more)
+  await Promise.all([owner.indexLock ? fs.promises.rm(indexLock(layout), { force: true }) : undefined, fs.promises.rm(ownLock(layout), { force: true })]);
 }
 
 export async function readOwner(layout: RepoLayout): Promise<LockOwner | undefined> {

@@ -77,9 +77,8 @@ export async function captureWithIndex(root: string): Promise<Capture> {
   const tempIndex = path.join(tempIndexFolder(layout.gitDir), `${name}.index`);
   const scratch = path.join(layout.gitDir, name);
   const release = async () => {
-    for (const f of [tempIndex, `${tempIndex}.lock`, `${tempIndex}.checkout`, `${scratch}.next`, `${scratch}.next.lock`, `${scratch}.stage`]) {
-      if (fs.existsSync(f)) fs.rmSync(f, { force: true, recursive: true });
-    }
+    const left = [tempIndex, `${tempIndex}.lock`, `${tempIndex}.checkout`, `${scratch}.next`, `${scratch}.stage`].filter((f) => fs.existsSync(f));
+    await Promise.all(left.map((f) => fs.promises.rm(f, { force: true, recursive: true })));
   };
   try {
     const objects = path.join(layout.commonDir, 'objects');

@@ -120,8 +120,8 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
     const committing = phaseCounter(ctx.progress, 'commit', plan.repos.length);
     const waves = [...new Set(plan.repos.map((r) => r.wave))].sort((a, b) => a - b);
     // Recovery puts every prepared repo back whatever the journal says was committed, so these
-    // entries are a record, not a promise: a worker goes on to its next repo while they sync,
-    // and each wave waits for its own before the next wave starts.
+    // entries are a record, not a promise: nobody waits for their sync but the phase's end. A
+    // long dependency chain is a wave per repo, and a sync per wave was most of the commit time.
     const logged: Promise<void>[] = [];
     for (const w of waves) {
       await mapLimit(plan.repos.filter((r) => r.wave === w), parallelism, async (r) => {
@@ -133,12 +133,14 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
         committed.add(r.path);
         // counted before the await: repos committing in parallel must each see their own number
         const nth = committed.size;
-        logged.push(journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path }));
+        const entry = journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path });
+        entry.catch(() => undefined); // handled here so a failed sync is not an unhandled rejection; awaited below
+        logged.push(entry);
         committing(r.path);
         crashPoint('crash-after-commit', nth);
       });
-      await Promise.all(logged.splice(0));
     }
+    await Promise.all(logged);
     end(com);
     crashPoint('crash-before-verify');
 
@@ -173,8 +175,8 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
       end(comp);
     }
   } finally {
-    for (const p of prepared.values()) await p.capture.release();
-    for (const lock of locks.values()) await lock.release();
+    await Promise.all([...prepared.values()].map((p) => p.capture.release()));
+    await Promise.all([...locks.values()].map((lock) => lock.release()));
   }
 
   const outcome = failure ? 'aborted' : 'committed';
