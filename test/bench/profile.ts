@@ -87,7 +87,17 @@ async function main() {
     const plan = await planRollback(ctx, { campaign: campaign.id });
     keep('plan', performance.now() - tp);
     const tr = performance.now();
-    const rec = await executeRollback(ctx, plan);
+    let last = { phase: 'start', cpu: process.cpuUsage(), kids: childCpu(), t: performance.now() };
+    const cpuLog: string[] = [];
+    const mark = (phase: string) => {
+      const now = { phase, cpu: process.cpuUsage(), kids: childCpu(), t: performance.now() };
+      const d = process.cpuUsage(last.cpu);
+      cpuLog.push(`${last.phase}: wall ${(now.t - last.t).toFixed(0)} node ${((d.user + d.system) / 1000).toFixed(0)} git ${now.kids - last.kids}`);
+      last = now;
+    };
+    const rec = await executeRollback({ ...ctx, progress: (e) => e.done === 0 && mark(e.phase) }, plan);
+    mark('end');
+    if (k === runs - 1) console.log(cpuLog.join('\n'));
     keep('rollback', performance.now() - tr);
     for (const p of rec.phases) keep(p.name, p.ms ?? 0);
     await undoRollback(ctx, rec.id);

@@ -39,8 +39,27 @@ function assertOneSide(repos: readonly TestRepo[], before: Record<string, RepoFi
  */
 function assertNoLeftovers(repos: readonly TestRepo[], planning = false): void {
   for (const r of repos) {
-    const left = fs.readdirSync(path.join(r.dir, '.git')).filter((n) => n.endsWith('.lock') || (!planning && n.startsWith('codecontext-')));
+    const gitDir = path.join(r.dir, '.git');
+    // the stage folder stays between restores, but never with a file in it
+    const left = fs.readdirSync(gitDir).filter((n) => n.endsWith('.lock') || (!planning && n.startsWith('codecontext-') && n !== 'codecontext-stage'));
     assert.deepStrictEqual(left, [], r.dir);
+    const stage = path.join(gitDir, 'codecontext-stage');
+    const staged = fs.existsSync(stage) ? (fs.readdirSync(stage, { recursive: true }) as string[]).filter((n) => !fs.statSync(path.join(stage, n)).isDirectory()) : [];
+    assert.deepStrictEqual(staged, [], `${r.dir}: files left in the stage folder`);
+  }
+  // temporary indexes on tmpfs: none of a dead process once recovery ran
+  if (!planning && fs.existsSync('/dev/shm')) {
+    const dead = fs.readdirSync('/dev/shm').filter((n) => {
+      const pid = Number(/^codecontext-(\d+)-/.exec(n)?.[1]);
+      if (!pid) return false;
+      try {
+        process.kill(pid, 0);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+    assert.deepStrictEqual(dead, [], 'temporary indexes of killed processes in /dev/shm');
   }
 }
 

@@ -5,7 +5,7 @@ import { PhaseRecord, gitIdentity, whoami, writeEvidence } from './evidence';
 import { Journal, JournalEntry, readJournal, unfinishedTransactions } from './journal';
 import { RepoLock, adoptRepoLock, isAlive } from './repoLock';
 import { repoLayout } from './repoLayout';
-import { RepoState, captureRepoState, removeDeadLeftovers } from './repoState';
+import { RepoState, captureRepoState, emptyStage, removeDeadLeftovers } from './repoState';
 import { commitRestore, prepareRestore, sameState } from './restore';
 import { writeRollbackRecord } from './rollbackStore';
 import { toolVersion } from './version';
@@ -50,6 +50,8 @@ async function recoverOne(ctx: EngineContext, rb: string): Promise<RecoveryRepor
       const layout = await repoLayout(r);
       locks.push(await adoptRepoLock(layout, rb));
       removeDeadLeftovers(layout.gitDir);
+      emptyStage(layout); // the lock is ours now, and so is the stage folder: files a killed prepare checked out go
+
     }
     if (!prepared) {
       report = { rb, action: 'nothing-had-changed', repos, message: `${rb} stopped during prepare; nothing had changed; locks released` };

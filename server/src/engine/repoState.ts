@@ -41,6 +41,8 @@ export interface Capture {
    * next index and staging folder, which are renamed into place.
    */
   scratch: string;
+  /** Set once a restore checked files out into the repo's stage folder: release empties it. */
+  staged?: boolean;
   /** Removes the temporary index and everything named after `scratch`. */
   release(): Promise<void>;
 }
@@ -58,7 +60,7 @@ function tempIndexFolder(gitDir: string): string {
       if (process.platform === 'linux' && fs.statSync('/dev/shm').isDirectory()) {
         fs.accessSync('/dev/shm', fs.constants.W_OK);
         tempFolder = '/dev/shm';
-        removeDeadLeftovers(tempFolder);
+        sweep(tempFolder);
       }
     } catch {
       // no tmpfs: the git dir it is
@@ -77,9 +79,11 @@ export async function captureWithIndex(root: string): Promise<Capture> {
   const tempIndex = path.join(tempIndexFolder(layout.gitDir), `${name}.index`);
   const scratch = path.join(layout.gitDir, name);
   const release = async () => {
-    const left = [tempIndex, `${tempIndex}.lock`, `${tempIndex}.checkout`, `${scratch}.next`, `${scratch}.stage`].filter((f) => fs.existsSync(f));
+    const left = [tempIndex, `${tempIndex}.lock`, `${tempIndex}.checkout`, `${scratch}.next`].filter((f) => fs.existsSync(f));
     await Promise.all(left.map((f) => fs.promises.rm(f, { force: true, recursive: true })));
+    if (capture.staged) emptyStage(layout);
   };
+  const capture: Capture = { state: { head, ref, index: '', worktree: '' }, layout, tempIndex, scratch, release };
   try {
     const objects = path.join(layout.commonDir, 'objects');
     const realIndex = readIndexFile(path.join(layout.gitDir, 'index'));
@@ -101,7 +105,8 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     await git(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '-A', '--', '.'], { env });
     // no index written when there was none and nothing to add: the empty tree
     const worktree = await treeOf(readIndexFile(tempIndex)?.bytes);
-    return { state: { head, ref, index, worktree }, layout, tempIndex, scratch, release };
+    capture.state = { head, ref, index, worktree };
+    return capture;
   } catch (e) {
     await release();
     if (e instanceof GitError) throw e.toEngineError();
@@ -115,7 +120,12 @@ export async function captureWithIndex(root: string): Promise<Capture> {
  * the tmpfs folder), named `codecontext-<pid>-…`; anything of a live process is left alone. Every
  * capture runs it, and so does recovery, which may end without capturing a repo.
  */
-export function removeDeadLeftovers(folder: string): void {
+export function removeDeadLeftovers(gitDir: string): void {
+  tempIndexFolder(gitDir); // sweeps the tmpfs folder, once per process
+  sweep(gitDir);
+}
+
+function sweep(folder: string): void {
   let names: string[];
   try {
     names = fs.readdirSync(folder);
@@ -127,4 +137,32 @@ export function removeDeadLeftovers(folder: string): void {
     if (!pid || pid === process.pid || isAlive(pid)) continue;
     fs.rmSync(path.join(folder, n), { force: true, recursive: true });
   }
+}
+
+/**
+ * Where a restore has git check out the files it will write: a folder of the git dir that stays
+ * between restores. Its subfolders mirror the paths written, and making folders is the costly
+ * part of a checkout on a disk filesystem (npm run bench); only the files come and go. The repo
+ * lock makes one restore at a time its owner.
+ */
+export function stageFolder(layout: RepoLayout): string {
+  return path.join(layout.gitDir, 'codecontext-stage');
+}
+
+/** Removes every file under the stage folder (a killed restore's, or an aborted one's), keeping its folders. */
+export function emptyStage(layout: RepoLayout): void {
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else fs.rmSync(p, { force: true });
+    }
+  };
+  walk(stageFolder(layout));
 }

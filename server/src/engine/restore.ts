@@ -8,7 +8,7 @@ import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeInde
 import { missingObjects } from './objects';
 import { RepoLayout, readHead, resolveRef } from './repoLayout';
 import { withRetry } from './retry';
-import { Capture, RepoState, captureWithIndex } from './repoState';
+import { Capture, RepoState, captureWithIndex, emptyStage, stageFolder } from './repoState';
 
 /**
  * Bringing one repo to a goal state, split so a transaction can check everything first:
@@ -25,7 +25,7 @@ export interface PreparedRestore {
   ops: FileOp[];
   /** The index to install: goal.index, with the stat data of unchanged entries kept. */
   nextIndex?: string;
-  /** Where git checked out the files to write (released with the capture). */
+  /** Where git checked out the files to write (emptied when the capture is released). */
   stageDir: string;
 }
 
@@ -35,7 +35,7 @@ export interface PreparedRestore {
  */
 export async function prepareRestore(root: string, goal: RepoState, capture?: Capture, knownOps?: FileOp[]): Promise<PreparedRestore> {
   const cap = capture ?? (await captureWithIndex(root));
-  const stageDir = `${cap.scratch}.stage`;
+  const stageDir = stageFolder(cap.layout);
   try {
     const ops = knownOps ?? (await treeOps(root, cap.state.worktree, goal.worktree));
     await checkOps(root, ops);
@@ -57,6 +57,8 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     if (writes.length) {
       // git checks out exactly the files to write, from an index listing only them
       const checkoutIndex = `${cap.tempIndex}.checkout`;
+      cap.staged = true;
+      emptyStage(cap.layout);
       writeIndex(checkoutIndex, writes.map((o) => ({ path: Buffer.from(o.path).toString('latin1'), mode: o.mode!, id: o.blob! })));
       await git(root, ['checkout-index', '-a', '-f', `--prefix=${stageDir}${path.sep}`], { env: { GIT_INDEX_FILE: checkoutIndex } });
     }
