@@ -2,9 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { randomHex } from './canonical';
 import { EngineError } from './errors';
-import { GitError, gitRaw, splitZ } from './git';
+import { GitError, emptyTree, gitRaw, splitZ } from './git';
 import { Mode, zeroId } from './gitObjects';
+import { looseTreeFiles } from './indexFile';
 import { lstatOrNone } from './quickFs';
+import { repoLayout } from './repoLayout';
 
 /**
  * The file operations that turn one worktree tree into another, and their application to disk.
@@ -23,23 +25,29 @@ export interface FileOp {
   mode: string | null;
 }
 
-/** Ops from `from` to `to` (two worktree trees of the same repo), one process, sorted by path. */
+/** One path that differs between two trees, as `git diff-tree -r --raw` reports it. */
+interface TreeChange {
+  path: string;
+  oldMode: string;
+  newMode: string;
+  oldBlob: string;
+  newBlob: string;
+  deleted: boolean;
+}
+
+/**
+ * Ops from `from` to `to` (two worktree trees of the same repo), sorted by path. Trees stored
+ * loose (what captures write) are compared here; otherwise one `git diff-tree` does it.
+ */
 export async function treeOps(repo: string, from: string, to: string): Promise<FileOp[]> {
   if (from === to) return [];
-  let out: Buffer;
-  try {
-    ({ stdout: out } = await gitRaw(repo, ['diff-tree', '-r', '-z', '--raw', '--no-renames', '--no-commit-id', from, to], { readOnly: true }));
-  } catch (e) {
-    throw e instanceof GitError ? e.toEngineError() : e;
-  }
-  const fields = splitZ(out);
+  const objects = path.join((await repoLayout(repo)).commonDir, 'objects');
+  const changes = looseTreeChanges(objects, from, to) ?? (await diffTree(repo, from, to));
   const ops: FileOp[] = [];
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const [oldMode, newMode, oldBlob, newBlob, status] = fields[i].slice(1).split(' ');
-    const p = fields[i + 1];
+  for (const { path: p, oldMode, newMode, oldBlob, newBlob, deleted } of changes) {
     const fromBlob = oldBlob === zeroId ? null : oldBlob;
     const fromMode = oldMode === '000000' ? null : oldMode;
-    if (status === 'D') {
+    if (deleted) {
       ops.push({ path: p, action: 'delete', fromBlob, fromMode, blob: null, mode: null });
     } else if (newMode === Mode.gitlink) {
       ops.push({ path: p, action: 'gitlink', fromBlob, fromMode, blob: newBlob, mode: newMode });
@@ -52,6 +60,44 @@ export async function treeOps(repo: string, from: string, to: string): Promise<F
   // A type change (file ↔ folder) shows as a delete and an add of different paths; deleting first
   // frees the name, which apply relies on.
   return ops.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+async function diffTree(repo: string, from: string, to: string): Promise<TreeChange[]> {
+  let out: Buffer;
+  try {
+    ({ stdout: out } = await gitRaw(repo, ['diff-tree', '-r', '-z', '--raw', '--no-renames', '--no-commit-id', from, to], { readOnly: true }));
+  } catch (e) {
+    throw e instanceof GitError ? e.toEngineError() : e;
+  }
+  const fields = splitZ(out);
+  const changes: TreeChange[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [oldMode, newMode, oldBlob, newBlob, status] = fields[i].slice(1).split(' ');
+    changes.push({ path: fields[i + 1], oldMode, newMode, oldBlob, newBlob, deleted: status === 'D' });
+  }
+  return changes;
+}
+
+/** The same changes from two loose trees read here, or undefined when either is not loose. */
+function looseTreeChanges(objects: string, from: string, to: string): TreeChange[] | undefined {
+  const list = (tree: string) => (tree === emptyTree ? [] : looseTreeFiles(objects, tree));
+  const a = list(from);
+  const b = a && list(to);
+  if (!a || !b) return undefined;
+  const before = new Map(a.map((e) => [e.path, e]));
+  const changes: TreeChange[] = [];
+  // tree paths are latin1 strings of the bytes; ops carry text, as diff-tree's output gave it
+  const text = (p: string) => Buffer.from(p, 'latin1').toString('utf8');
+  for (const e of b) {
+    const old = before.get(e.path);
+    before.delete(e.path);
+    if (old && old.mode === e.mode && old.id === e.id) continue;
+    changes.push({ path: text(e.path), oldMode: old?.mode ?? '000000', newMode: e.mode, oldBlob: old?.id ?? zeroId, newBlob: e.id, deleted: false });
+  }
+  for (const old of before.values()) {
+    changes.push({ path: text(old.path), oldMode: old.mode, newMode: '000000', oldBlob: old.id, newBlob: zeroId, deleted: true });
+  }
+  return changes;
 }
 
 function isFileMode(m: string): boolean {

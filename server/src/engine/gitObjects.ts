@@ -48,3 +48,22 @@ export function treeContent(entries: readonly [string, string, string][]): Buffe
   const sorted = [...entries].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
   return Buffer.concat(sorted.flatMap(([mode, name, id]) => [Buffer.from(`${mode} ${name}\0`), Buffer.from(id, 'hex')]));
 }
+
+/**
+ * A loose object's type and content, read and inflated here; undefined when the object is not
+ * stored loose (packed by gc, or absent) or cannot be read, and the caller asks git. Objects a
+ * recent capture or commit wrote are loose, so the hot path rarely needs a process for them.
+ */
+export function readLooseObject(objectsDir: string, id: string): { type: string; content: Buffer } | undefined {
+  if (!/^[0-9a-f]{40}$/.test(id)) return undefined;
+  let raw: Buffer;
+  try {
+    raw = zlib.inflateSync(fs.readFileSync(path.join(objectsDir, id.slice(0, 2), id.slice(2))));
+  } catch {
+    return undefined;
+  }
+  const nul = raw.indexOf(0);
+  const [type, size] = raw.toString('latin1', 0, nul).split(' ');
+  const content = raw.subarray(nul + 1);
+  return content.length === Number(size) ? { type, content } : undefined;
+}

@@ -1,8 +1,6 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import * as path from 'path';
-import * as zlib from 'zlib';
-import { writeLooseObject } from './gitObjects';
+import { readLooseObject, writeLooseObject } from './gitObjects';
 
 /**
  * Git's index file read in Node, and the tree it stands for built without a `git write-tree`.
@@ -228,15 +226,10 @@ export function writeIndex(file: string, entries: readonly NewIndexEntry[]): voi
 export function looseTreeFiles(objectsDir: string, tree: string): NewIndexEntry[] | undefined {
   const out: NewIndexEntry[] = [];
   const walk = (id: string, prefix: string): boolean => {
-    let raw: Buffer;
-    try {
-      raw = zlib.inflateSync(fs.readFileSync(path.join(objectsDir, id.slice(0, 2), id.slice(2))));
-    } catch {
-      return false;
-    }
-    const nul = raw.indexOf(0);
-    if (raw.toString('latin1', 0, 5) !== 'tree ') return false;
-    for (let pos = nul + 1; pos < raw.length; ) {
+    const tree = readLooseObject(objectsDir, id);
+    if (tree?.type !== 'tree') return false;
+    const raw = tree.content;
+    for (let pos = 0; pos < raw.length; ) {
       const space = raw.indexOf(0x20, pos);
       const end = raw.indexOf(0, space);
       const mode = raw.toString('latin1', pos, space);

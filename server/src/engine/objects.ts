@@ -1,8 +1,10 @@
+import * as path from 'path';
 import { EngineError } from './errors';
 import { GitError, gitRaw, splitZ } from './git';
-import { zeroId } from './gitObjects';
+import { readLooseObject, zeroId } from './gitObjects';
+import { repoLayout } from './repoLayout';
 
-/** One process for many objects: `git cat-file --batch`, parsed from its byte stream. */
+/** Objects read loose in Node, and the rest in one process: `git cat-file --batch`, parsed from its byte stream. */
 
 export interface GitObject {
   id: string;
@@ -16,7 +18,13 @@ export interface GitObject {
  */
 export async function readObjects(repo: string, names: readonly string[]): Promise<Map<string, GitObject | undefined>> {
   const result = new Map<string, GitObject | undefined>();
-  const unique = [...new Set(names)];
+  // loose objects are read here; only the rest (packed, or named by expression) cost a process
+  const objectsDir = names.length ? path.join((await repoLayout(repo)).commonDir, 'objects') : '';
+  const unique = [...new Set(names)].filter((name) => {
+    const loose = readLooseObject(objectsDir, name);
+    if (loose) result.set(name, { id: name, ...loose });
+    return !loose;
+  });
   if (unique.length === 0) return result;
   const { stdout } = await gitRaw(repo, ['cat-file', '--batch'], { input: unique.join('\n') + '\n', readOnly: true });
   let pos = 0;
