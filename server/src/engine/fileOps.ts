@@ -184,39 +184,44 @@ function parentOf(rel: string): string {
  * belongs on the thread pool, not on the thread every repo's work goes through.
  */
 export async function applyOps(repo: string, ops: readonly FileOp[], stageDir: string, onFile?: (op: FileOp) => void): Promise<void> {
+  // Within each step the files are independent, so their renames and unlinks are in flight
+  // together: one after another, a repo on a long dependency chain waited for each in turn.
   const emptied = new Set<string>();
-  const made = new Set<string>();
-  for (const op of ops) {
-    if (op.action !== 'delete') continue;
-    const abs = path.join(repo, op.path);
-    const st = lstatOrNone(abs);
-    if (st?.isDirectory()) {
-      // a gitlink (nested repo) is not ours to delete; git would leave it as well
-      if (op.fromMode !== Mode.gitlink) throw new EngineError('GitFailed', 'expected a file but found a folder', repo, op.path);
-    } else if (st) {
-      await fs.promises.unlink(abs);
-    }
-    emptied.add(parentOf(op.path));
-    onFile?.(op);
-  }
-  for (const dir of [...emptied].sort((a, b) => b.length - a.length)) await pruneEmpty(repo, dir);
-  for (const op of ops) {
-    if (op.action === 'delete') continue;
-    const abs = path.join(repo, op.path);
-    if (op.action === 'gitlink') {
-      await fs.promises.mkdir(abs, { recursive: true });
-    } else if (op.action === 'chmod') {
-      await fs.promises.chmod(abs, op.mode === Mode.exec ? 0o755 : 0o644);
-    } else {
-      const dir = path.dirname(abs);
-      if (!made.has(dir)) {
-        fs.mkdirSync(dir, { recursive: true });
-        made.add(dir);
+  const deletions = ops.filter((op) => op.action === 'delete');
+  await Promise.all(
+    deletions.map(async (op) => {
+      const abs = path.join(repo, op.path);
+      const st = lstatOrNone(abs);
+      if (st?.isDirectory()) {
+        // a gitlink (nested repo) is not ours to delete; git would leave it as well
+        if (op.fromMode !== Mode.gitlink) throw new EngineError('GitFailed', 'expected a file but found a folder', repo, op.path);
+      } else if (st) {
+        await fs.promises.unlink(abs);
       }
-      await moveInto(path.join(stageDir, op.path), abs);
+      emptied.add(parentOf(op.path));
+      onFile?.(op);
+    }),
+  );
+  for (const dir of [...emptied].sort((a, b) => b.length - a.length)) await pruneEmpty(repo, dir);
+  const made = new Set<string>();
+  const writes = ops.filter((op) => op.action !== 'delete');
+  for (const op of writes) {
+    // folders first, synchronously and once each, so the renames below find them
+    const dir = path.dirname(path.join(repo, op.path));
+    if (op.action === 'write' && !made.has(dir)) {
+      fs.mkdirSync(dir, { recursive: true });
+      made.add(dir);
     }
-    onFile?.(op);
   }
+  await Promise.all(
+    writes.map(async (op) => {
+      const abs = path.join(repo, op.path);
+      if (op.action === 'gitlink') await fs.promises.mkdir(abs, { recursive: true });
+      else if (op.action === 'chmod') await fs.promises.chmod(abs, op.mode === Mode.exec ? 0o755 : 0o644);
+      else await moveInto(path.join(stageDir, op.path), abs);
+      onFile?.(op);
+    }),
+  );
 }
 
 /** Renames a staged file over its target; across filesystems, copies it beside the target first. */
