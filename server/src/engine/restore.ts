@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { stageWithoutGit } from './checkout';
 import { EngineError } from './errors';
 import { FileOp, applyOps, checkOps, treeOps } from './fileOps';
 import { GitError, git } from './git';
@@ -13,8 +14,9 @@ import { Capture, RepoState, captureWithIndex, emptyStage, stageFolder } from '.
 /**
  * Bringing one repo to a goal state, split so a transaction can check everything first:
  * `prepareRestore` captures the current state, works out the file operations and checks their
- * paths, builds the next index, and has git check out every file to write into a staging folder
- * (so every needed object is proven present, and filters apply, before anything changes);
+ * paths, builds the next index, and checks out every file to write into a staging folder (git
+ * does, or checkout.ts when nothing could convert the bytes; either way every needed object is
+ * proven present, and filters apply, before anything changes);
  * `commitRestore` then only renames: files, then the index, then moves HEAD and its branch
  * (compare-and-swap). The caller holds the repo's lock (repoLock.ts) across both.
  */
@@ -55,12 +57,18 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     }
     const writes = ops.filter((o) => o.action === 'write');
     if (writes.length) {
-      // git checks out exactly the files to write, from an index listing only them
-      const checkoutIndex = `${cap.tempIndex}.checkout`;
       cap.staged = true;
       emptyStage(cap.layout);
-      writeIndex(checkoutIndex, writes.map((o) => ({ path: Buffer.from(o.path).toString('latin1'), mode: o.mode!, id: o.blob! })));
-      await git(root, ['checkout-index', '-a', '-f', `--prefix=${stageDir}${path.sep}`], { env: { GIT_INDEX_FILE: checkoutIndex } });
+      const files = writes.map((o) => ({ path: o.path, mode: o.mode!, blob: o.blob! }));
+      // every path before and after, for the attributes files among them
+      const paths = parsed ? [...parsed.entries.map((e) => e.path), ...ops.map((o) => o.path)] : undefined;
+      if (!paths || !stageWithoutGit(cap.layout, stageDir, files, paths)) {
+        // git checks out exactly the files to write, from an index listing only them
+        emptyStage(cap.layout);
+        const checkoutIndex = `${cap.tempIndex}.checkout`;
+        writeIndex(checkoutIndex, files.map((f) => ({ path: Buffer.from(f.path).toString('latin1'), mode: f.mode, id: f.blob })));
+        await git(root, ['checkout-index', '-a', '-f', `--prefix=${stageDir}${path.sep}`], { env: { GIT_INDEX_FILE: checkoutIndex } });
+      }
     }
     if (goal.head && goal.head !== cap.state.head && !hasLooseObject(cap.layout, goal.head)) {
       const missing = await missingObjects(root, [`${goal.head}^{commit}`]);

@@ -1,0 +1,78 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { configIsPlain, stageWithoutGit } from '../../server/src/engine/checkout';
+import { repoLayout } from '../../server/src/engine/repoLayout';
+import { RepoKit, TestRepo, listFiles, seedEveryKind } from '../helpers/repoKit';
+
+/**
+ * Files staged in Node must be exactly what `git checkout-index` writes (bytes, exec bit,
+ * symlinks), and anything that could make git convert bytes must send the work to git.
+ */
+describe('staging files without git (checkout.ts)', () => {
+  const kit = new RepoKit();
+  afterEach(() => kit.cleanup());
+
+  const headFiles = (r: TestRepo) =>
+    r
+      .git('ls-tree', '-r', '--format=%(objectmode) %(objectname)\t%(path)', 'HEAD')
+      .split('\n')
+      .map((l) => {
+        const [meta, p] = l.split('\t');
+        const [mode, blob] = meta.split(' ');
+        return { path: p, mode, blob };
+      });
+  const modes = (dir: string) =>
+    Object.fromEntries(
+      (fs.readdirSync(dir, { recursive: true }) as string[]).sort().map((n) => {
+        const st = fs.lstatSync(path.join(dir, n));
+        return [n, st.isSymbolicLink() ? `link → ${fs.readlinkSync(path.join(dir, n))}` : (st.mode & 0o777).toString(8)];
+      }),
+    );
+
+  it('writes what git checkout-index writes: text, executable, binary, symlink, nested', async () => {
+    const r = seedEveryKind(kit.repo(kit.tempDir()));
+    r.write('deep/er/still.txt', 'x\r\ny\n');
+    r.git('add', '-A');
+    r.git('commit', '-q', '-m', 'all');
+    const files = headFiles(r);
+    const ours = kit.tempDir();
+    assert.strictEqual(stageWithoutGit(await repoLayout(r.dir), ours, files, files.map((f) => f.path)), true);
+    const gits = kit.tempDir();
+    r.git('checkout-index', '-a', '-f', `--prefix=${gits}/`);
+    assert.deepStrictEqual(listFiles(ours), listFiles(gits));
+    assert.deepStrictEqual(modes(ours), modes(gits));
+  });
+
+  it('leaves the work to git when an attributes file, a line-ending setting or a packed blob is involved', async () => {
+    const r = seedEveryKind(kit.repo(kit.tempDir()));
+    r.git('add', '-A');
+    r.git('commit', '-q', '-m', 'all');
+    const layout = await repoLayout(r.dir);
+    const files = headFiles(r);
+    const stage = kit.tempDir();
+    assert.strictEqual(stageWithoutGit(layout, stage, files, [...files.map((f) => f.path), 'sub/.gitattributes']), false);
+    r.git('config', 'core.autocrlf', 'true');
+    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), false);
+    r.git('config', 'core.autocrlf', 'false');
+    fs.mkdirSync(r.file('.git/info'), { recursive: true });
+    fs.writeFileSync(r.file('.git/info/attributes'), '*.txt text eol=crlf\n');
+    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), false);
+    fs.rmSync(r.file('.git/info/attributes'));
+    r.git('gc', '-q', '--prune=now');
+    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), false);
+  });
+
+  it('reads config conservatively', () => {
+    assert.strictEqual(configIsPlain('[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tautocrlf = false\n[user]\n\tname = A\n[credential "https://x"]\n\thelper = y\n'), true);
+    assert.strictEqual(configIsPlain('[core]\n\tautocrlf = input\n'), false);
+    assert.strictEqual(configIsPlain('[core]\n\tAutoCRLF\n'), false, 'a bare key is true');
+    assert.strictEqual(configIsPlain('[core]\n\teol = lf\n'), false);
+    assert.strictEqual(configIsPlain('[core]\n\tsymlinks = false\n'), false);
+    assert.strictEqual(configIsPlain('[filter "lfs"]\n\tsmudge = git-lfs smudge %f\n'), false);
+    assert.strictEqual(configIsPlain('[include]\n\tpath = other\n'), false);
+    assert.strictEqual(configIsPlain('[includeIf "gitdir:~/w/"]\n\tpath = other\n'), false);
+    assert.strictEqual(configIsPlain('[core] autocrlf = true\n'), false, 'a key on the header line');
+    assert.strictEqual(configIsPlain('[core]\n\tattributesFile = ~/.attrs\n'), false);
+  });
+});
