@@ -12,6 +12,14 @@ import { executeRollback } from '../../server/src/engine/transaction';
 import { undoRollback } from '../../server/src/engine/undo';
 import { applyCampaign, generateWorkspace } from './workspace';
 
+/**
+ * Where a rollback's time goes, for whoever works on speed (npm run bench gives the headline):
+ * `tsc -b && node out/test/bench/profile.js [repos=100] [rollback|snapshot]` generates the bench
+ * workspace, then plans, rolls back and undoes RUNS times (default 3), printing per phase the wall
+ * time, this process's CPU and its children's (git's) CPU, the best time of each phase, and git time
+ * by subcommand. CPUPROF=1 writes profile.cpuprofile; COUNT_FS=1 counts fs calls by engine caller;
+ * PAUSE=1 writes profile.pid and waits 2 s before measuring, for `perf record -p`.
+ */
 const n = Number(process.argv[2] ?? 100);
 const what = process.argv[3] ?? 'rollback';
 async function main() {
@@ -47,7 +55,7 @@ async function main() {
     return ticks * 10;
   };
   if (process.env.PAUSE) {
-    fs.writeFileSync('/tmp/prof/ready', String(process.pid));
+    fs.writeFileSync('profile.pid', String(process.pid));
     await new Promise((r) => setTimeout(r, 2000));
   }
   const fsCalls = new Map<string, number>();
@@ -108,7 +116,7 @@ async function main() {
   console.log(`node cpu ${((c1.user + c1.system) / 1000).toFixed(0)} ms (user ${(c1.user / 1000).toFixed(0)}, sys ${(c1.system / 1000).toFixed(0)}); shells+children ${childCpu() - k0} ms`);
   if (process.env.CPUPROF) {
     const { profile } = await post('Profiler.stop');
-    fs.writeFileSync('/tmp/prof/run.cpuprofile', JSON.stringify(profile));
+    fs.writeFileSync('profile.cpuprofile', JSON.stringify(profile));
   }
   for (const [k, [c, ms]] of [...gitTimes].sort((a, b) => b[1][1] - a[1][1])) console.log(`git ${k}: ${c} × ${(ms / c).toFixed(1)} ms = ${ms} ms`);
   console.log([...fsCalls].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([k, v]) => `${v} ${k}`).join('\n'));
