@@ -135,7 +135,11 @@ function sweep(folder: string): void {
   for (const n of names) {
     const pid = Number(/^codecontext-(\d+)-/.exec(n)?.[1]);
     if (!pid || pid === process.pid || isAlive(pid)) continue;
-    fs.rmSync(path.join(folder, n), { force: true, recursive: true });
+    try {
+      fs.rmSync(path.join(folder, n), { force: true, recursive: true });
+    } catch {
+      // another user's, in a shared tmpfs: not ours to remove, and no reason to stop
+    }
   }
 }
 
