@@ -27,8 +27,8 @@ export const Mode = {
 export function writeLooseObject(objectsDir: string, type: 'tree' | 'commit' | 'blob', content: Buffer): string {
   const header = Buffer.from(`${type} ${content.length}\0`);
   const id = crypto.createHash('sha1').update(header).update(content).digest('hex');
-  const dir = path.join(objectsDir, id.slice(0, 2));
-  const file = path.join(dir, id.slice(2));
+  const file = looseObjectPath(objectsDir, id);
+  const dir = path.dirname(file);
   if (fs.existsSync(file)) return id;
   fs.mkdirSync(dir, { recursive: true });
   const temp = path.join(dir, `tmp_obj_cc_${crypto.randomBytes(4).toString('hex')}`);
@@ -58,7 +58,7 @@ export function readLooseObject(objectsDir: string, id: string): { type: string;
   if (!/^[0-9a-f]{40}$/.test(id)) return undefined;
   let raw: Buffer;
   try {
-    raw = zlib.inflateSync(fs.readFileSync(path.join(objectsDir, id.slice(0, 2), id.slice(2))));
+    raw = zlib.inflateSync(fs.readFileSync(looseObjectPath(objectsDir, id)));
   } catch {
     return undefined;
   }
@@ -66,4 +66,9 @@ export function readLooseObject(objectsDir: string, id: string): { type: string;
   const [type, size] = raw.toString('latin1', 0, nul).split(' ');
   const content = raw.subarray(nul + 1);
   return content.length === Number(size) ? { type, content } : undefined;
+}
+
+/** Where git keeps an object stored loose: `objects/xx/yyyy…`. */
+export function looseObjectPath(objectsDir: string, id: string): string {
+  return path.join(objectsDir, id.slice(0, 2), id.slice(2));
 }

@@ -119,10 +119,6 @@ class Shell {
       else handle.unref();
     }
   }
-
-  kill(): void {
-    this.child.kill();
-  }
 }
 
 /** Bytes of one stream, with a cheap check of how they end. */
@@ -173,11 +169,6 @@ export class ShellPool {
       }
       shell.run(this.queue.shift()!);
     }
-  }
-
-  close(): void {
-    for (const s of this.shells) s.kill();
-    this.shells.length = 0;
   }
 }
 

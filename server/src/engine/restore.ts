@@ -4,7 +4,7 @@ import { stageWithoutGit } from './checkout';
 import { EngineError } from './errors';
 import { FileOp, applyOps, checkOps, treeOps } from './fileOps';
 import { GitError, git } from './git';
-import { zeroId } from './gitObjects';
+import { looseObjectPath, zeroId } from './gitObjects';
 import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeIndex } from './indexFile';
 import { missingObjects } from './objects';
 import { RepoLayout, readHead, resolveRef } from './repoLayout';
@@ -91,7 +91,7 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
  * that is not a commit fails `update-ref` under our lock and the transaction compensates.
  */
 function hasLooseObject(layout: RepoLayout, id: string): boolean {
-  return fs.existsSync(path.join(layout.commonDir, 'objects', id.slice(0, 2), id.slice(2)));
+  return fs.existsSync(looseObjectPath(path.join(layout.commonDir, 'objects'), id));
 }
 
 /**
