@@ -143,12 +143,20 @@ describe('rollback (engine)', function () {
     const lock = path.join(repos[2].dir, '.git', 'index.lock');
     fs.writeFileSync(lock, '');
     const plan = await planRollback(ctx(), { campaign });
-    const release = setTimeout(() => fs.rmSync(lock), 200);
+    // released 200 ms after the rollback takes its own lock on that repo, so its next step (index.lock)
+    // is sure to meet the held one however slow the machine is before that
+    const ours = path.join(repos[2].dir, '.git', 'codecontext.lock');
+    let release: NodeJS.Timeout | undefined;
+    const watch = setInterval(() => {
+      if (release || !fs.existsSync(ours)) return;
+      release = setTimeout(() => fs.rmSync(lock), 200);
+    }, 2);
     try {
       const record = await executeRollback(ctx(), plan);
       assert.strictEqual(record.outcome, 'committed');
       assert.ok(record.phases.find((p) => p.name === 'prepare')!.retries > 0, 'retries counted');
     } finally {
+      clearInterval(watch);
       clearTimeout(release);
     }
     for (const r of repos) assert.deepStrictEqual(sortedStatus(r.fingerprint()), keeping(target[r.dir], ignoredV2), r.dir);

@@ -109,9 +109,9 @@ describe('rollback crash and recovery (CLI killed)', function () {
     }
   });
 
-  it('a crash between taking index.lock and recording it: recover knows the lock for its own and releases it', async function () {
-    // The state a kill leaves between acquireRepoLock's two writes: our lock file says "no index
-    // lock yet", but the index.lock is already ours. Made by hand, since no fault point is there.
+  it('a kill that left our lock but not our index.lock: recover takes index.lock anew, and never removes one of git\'s', async function () {
+    // What a kill leaves before index.lock was taken, or between the two removals of a release.
+    // Made by hand from a crash after prepare, since no fault point is there.
     const { repos } = kit.copies(seedEveryKind(kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'))), 1);
     const repo = repos[0];
     const storeDir = kit.tempDir('cc-store-');
@@ -122,13 +122,21 @@ describe('rollback crash and recovery (CLI killed)', function () {
     const run = runCli(['rollback', '--snapshot', snap.id], { store: storeDir, env: { CODECONTEXT_FAULTS: 'crash-after-prepare' } });
     assert.strictEqual(run.status, -1);
     const gitDir = path.join(repo.dir, '.git');
-    const owner = JSON.parse(fs.readFileSync(path.join(gitDir, 'codecontext.lock'), 'utf8')) as { indexLock: boolean };
-    assert.ok(owner.indexLock && fs.existsSync(path.join(gitDir, 'index.lock')));
-    fs.writeFileSync(path.join(gitDir, 'codecontext.lock'), JSON.stringify({ ...owner, indexLock: false }));
+    const indexLock = path.join(gitDir, 'index.lock');
+    assert.match(fs.readFileSync(indexLock, 'utf8'), /^codecontext rb_/);
+    assert.match(fs.readFileSync(path.join(gitDir, 'codecontext.lock'), 'utf8'), /"rb":"rb_/);
     // and cut the journal back to its begin entry, as if the kill came during prepare
     const journal = path.join(store.path('journal'), fs.readdirSync(store.path('journal'))[0]);
     fs.writeFileSync(journal, fs.readFileSync(journal, 'utf8').split('\n')[0] + '\n');
 
+    // git took index.lock since: it is git's, so recovery waits, then refuses and leaves it
+    fs.writeFileSync(indexLock, '');
+    const refused = runCli(['recover'], { store: storeDir });
+    assert.notStrictEqual(refused.status, 0, refused.stdout + refused.stderr);
+    assert.match(refused.stdout + refused.stderr, /index\.lock is held by another process/);
+    assert.ok(fs.existsSync(indexLock), "git's index.lock is never removed");
+
+    fs.rmSync(indexLock);
     const recovered = runCli(['recover'], { store: storeDir });
     assert.strictEqual(recovered.status, 0, recovered.stdout + recovered.stderr);
     assert.match(recovered.stdout, /stopped during prepare; nothing had changed; locks released/);

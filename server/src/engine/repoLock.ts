@@ -1,3 +1,4 @@
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -15,7 +16,6 @@ export interface LockOwner {
   rb: string;
   pid: number;
   host: string;
-  indexLock: boolean;
 }
 
 export interface RepoLock {
@@ -33,9 +33,34 @@ const indexLock = (layout: RepoLayout) => path.join(layout.gitDir, 'index.lock')
 /** What our index.lock holds (git never reads it): recovery can tell it from git's own after a kill. */
 const indexLockMark = (rb: string) => `codecontext ${rb}\n`;
 
-/** Lock files are made and removed synchronously: tiny writes, two per repo per transaction. */
+/**
+ * Lock files are made synchronously (tiny writes, two per repo per transaction) and appear whole:
+ * the content goes to a private file that is then hard-linked to the lock's name, which fails if
+ * the name exists. A kill between creating a lock and writing it would otherwise leave an empty
+ * lock that recovery cannot tell for ours. Where links are not supported, an exclusive create.
+ */
 function createExclusive(file: string, content: string): boolean {
   if (lockFlake()) return false;
+  const own = path.join(path.dirname(file), `codecontext-${process.pid}-lock-${randomBytes(4).toString('hex')}`);
+  try {
+    fs.writeFileSync(own, content);
+  } catch {
+    return createDirect(file, content);
+  }
+  try {
+    fs.linkSync(own, file);
+    return true;
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createDirect(file, content);
+    throw e;
+  } finally {
+    fs.rmSync(own, { force: true });
+  }
+}
+
+function createDirect(file: string, content: string): boolean {
   try {
     fs.writeFileSync(file, content, { flag: 'wx' });
     return true;
@@ -46,7 +71,7 @@ function createExclusive(file: string, content: string): boolean {
 }
 
 export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: readonly number[] = lockBackoffMs): Promise<RepoLock> {
-  const owner: LockOwner = { rb, pid: process.pid, host: os.hostname(), indexLock: false };
+  const owner: LockOwner = { rb, pid: process.pid, host: os.hostname() };
   let retries = 0;
   const attempt = async (file: string, content: string, what: string): Promise<void> => {
     for (let i = 0; ; i++) {
@@ -70,14 +95,16 @@ export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: r
     fs.rmSync(ownLock(layout), { force: true });
     throw e;
   }
-  owner.indexLock = true;
-  fs.writeFileSync(ownLock(layout), JSON.stringify(owner));
-  return { layout, retries, release: () => releaseRepoLock(layout, owner) };
+  return { layout, retries, release: () => releaseRepoLock(layout) };
 }
 
-async function releaseRepoLock(layout: RepoLayout, owner: LockOwner): Promise<void> {
+/**
+ * Both locks go together. A kill in between leaves our lock without an index.lock of ours, which
+ * recovery handles like a kill before index.lock was taken.
+ */
+async function releaseRepoLock(layout: RepoLayout): Promise<void> {
   // asynchronous: freeing a file's blocks can wait on the disk (applyOps says more)
-  await Promise.all([owner.indexLock ? fs.promises.rm(indexLock(layout), { force: true }) : undefined, fs.promises.rm(ownLock(layout), { force: true })]);
+  await Promise.all([fs.promises.rm(indexLock(layout), { force: true }), fs.promises.rm(ownLock(layout), { force: true })]);
 }
 
 export async function readOwner(layout: RepoLayout): Promise<LockOwner | undefined> {
@@ -99,16 +126,19 @@ export async function adoptRepoLock(layout: RepoLayout, rb: string): Promise<Rep
   if (owner.host === os.hostname() && isAlive(owner.pid) && owner.pid !== process.pid) {
     throw new EngineError('RepositoryIsLocked', `rollback ${rb} is still running (pid ${owner.pid})`, layout.root);
   }
-  const adopted: LockOwner = { ...owner, pid: process.pid };
+  // The mark, not our lock file, says whose index.lock it is: one without it is git's, never removed.
   const markedOurs = await fs.promises.readFile(indexLock(layout), 'utf8').then((t) => t === indexLockMark(rb), () => false);
-  if (!owner.indexLock && !markedOurs) {
-    // it crashed before taking git's lock; take it now like any rollback would
+  if (!markedOurs) {
+    // it was killed before taking git's lock, or after releasing it: take it now like any rollback would
     await fs.promises.rm(ownLock(layout), { force: true });
     return acquireRepoLock(layout, rb);
   }
-  adopted.indexLock = true;
-  await fs.promises.writeFile(ownLock(layout), JSON.stringify(adopted));
-  return { layout, retries: 0, release: () => releaseRepoLock(layout, adopted) };
+  // our pid now, so a second recovery sees the transaction's locks held by a live process; replaced whole
+  const adopted: LockOwner = { ...owner, pid: process.pid };
+  const next = path.join(layout.gitDir, `codecontext-${process.pid}-lock-${randomBytes(4).toString('hex')}`);
+  await fs.promises.writeFile(next, JSON.stringify(adopted));
+  await fs.promises.rename(next, ownLock(layout));
+  return { layout, retries: 0, release: () => releaseRepoLock(layout) };
 }
 
 export function isAlive(pid: number): boolean {
