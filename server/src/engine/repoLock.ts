@@ -30,52 +30,47 @@ export const lockBackoffMs = [25, 50, 100, 150, 250, 400, 600, 900];
 
 const ownLock = (layout: RepoLayout) => path.join(layout.gitDir, 'codecontext.lock');
 const indexLock = (layout: RepoLayout) => path.join(layout.gitDir, 'index.lock');
-/** What our index.lock holds (git never reads it): recovery can tell it from git's own after a kill. */
-const indexLockMark = (rb: string) => `codecontext ${rb}\n`;
+/**
+ * Whether an index.lock is ours: it holds our owner record (git never reads it), or the mark
+ * earlier versions wrote. Recovery tells ours from git's by it after a kill.
+ */
+function lockIsOurs(text: string, rb: string): boolean {
+  if (text === `codecontext ${rb}\n`) return true;
+  try {
+    return (JSON.parse(text) as LockOwner).rb === rb;
+  } catch {
+    return false;
+  }
+}
 
 /**
- * Lock files are made synchronously (tiny writes, two per repo per transaction) and appear whole:
- * the content goes to a private file that is then hard-linked to the lock's name, which fails if
- * the name exists. A kill between creating a lock and writing it would otherwise leave an empty
- * lock that recovery cannot tell for ours. Where links are not supported, an exclusive create.
+ * Takes both locks, made synchronously (tiny writes, one per repo per transaction). They appear
+ * whole: the owner record is written to a private file first, which is then hard-linked to each
+ * lock's name, and a link fails if the name exists. An exclusive create followed by a write
+ * would leave an empty lock after a kill in between, one recovery could not tell for ours. Where
+ * links are not supported, that exclusive create it is.
  */
-function createExclusive(file: string, content: string): boolean {
-  if (lockFlake()) return false;
-  const own = path.join(path.dirname(file), `codecontext-${process.pid}-lock-${randomBytes(4).toString('hex')}`);
-  try {
-    fs.writeFileSync(own, content);
-  } catch {
-    return createDirect(file, content);
-  }
-  try {
-    fs.linkSync(own, file);
-    return true;
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') return false;
-    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createDirect(file, content);
-    throw e;
-  } finally {
-    fs.rmSync(own, { force: true });
-  }
-}
-
-function createDirect(file: string, content: string): boolean {
-  try {
-    fs.writeFileSync(file, content, { flag: 'wx' });
-    return true;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
-}
-
 export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: readonly number[] = lockBackoffMs): Promise<RepoLock> {
   const owner: LockOwner = { rb, pid: process.pid, host: os.hostname() };
+  const content = JSON.stringify(owner);
+  const draft = path.join(layout.gitDir, `codecontext-${process.pid}-lock-${randomBytes(4).toString('hex')}`);
+  fs.writeFileSync(draft, content);
+  const create = (file: string): boolean => {
+    if (lockFlake()) return false;
+    try {
+      fs.linkSync(draft, file);
+      return true;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return false;
+      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createDirect(file, content);
+      throw e;
+    }
+  };
   let retries = 0;
-  const attempt = async (file: string, content: string, what: string): Promise<void> => {
+  const attempt = async (file: string, what: string): Promise<void> => {
     for (let i = 0; ; i++) {
-      if (createExclusive(file, content)) return;
+      if (create(file)) return;
       if (i >= backoff.length) {
         const holder = file === ownLock(layout) ? await readOwner(layout) : undefined;
         throw new EngineError(
@@ -88,14 +83,28 @@ export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: r
       await new Promise((r) => setTimeout(r, backoff[i]));
     }
   };
-  await attempt(ownLock(layout), JSON.stringify(owner), 'the repository lock');
   try {
-    await attempt(indexLock(layout), indexLockMark(rb), "git's index.lock");
-  } catch (e) {
-    fs.rmSync(ownLock(layout), { force: true });
-    throw e;
+    await attempt(ownLock(layout), 'the repository lock');
+    try {
+      await attempt(indexLock(layout), "git's index.lock");
+    } catch (e) {
+      fs.rmSync(ownLock(layout), { force: true });
+      throw e;
+    }
+  } finally {
+    fs.rmSync(draft, { force: true });
   }
   return { layout, retries, release: () => releaseRepoLock(layout) };
+}
+
+function createDirect(file: string, content: string): boolean {
+  try {
+    fs.writeFileSync(file, content, { flag: 'wx' });
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw e;
+  }
 }
 
 /**
@@ -126,8 +135,8 @@ export async function adoptRepoLock(layout: RepoLayout, rb: string): Promise<Rep
   if (owner.host === os.hostname() && isAlive(owner.pid) && owner.pid !== process.pid) {
     throw new EngineError('RepositoryIsLocked', `rollback ${rb} is still running (pid ${owner.pid})`, layout.root);
   }
-  // The mark, not our lock file, says whose index.lock it is: one without it is git's, never removed.
-  const markedOurs = await fs.promises.readFile(indexLock(layout), 'utf8').then((t) => t === indexLockMark(rb), () => false);
+  // What index.lock holds, not our lock file, says whose it is: one that is not ours is git's, never removed.
+  const markedOurs = await fs.promises.readFile(indexLock(layout), 'utf8').then((t) => lockIsOurs(t, rb), () => false);
   if (!markedOurs) {
     // it was killed before taking git's lock, or after releasing it: take it now like any rollback would
     await fs.promises.rm(ownLock(layout), { force: true });
