@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -52,6 +53,17 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
 }
 
 let peakRss = 0;
+/**
+ * Every timed step starts after \`sync\`, so the writeback a step leaves is not charged to the
+ * next. What no wait removes on this machine: its ext4 has no journal, and there a new inode
+ * skips, one by one, each inode freed in the last minute or more, so creating files gets dearer
+ * with churn (perf: find_inode_bit, recently_deleted). Each round runs ours and the baselines back
+ * to back, so all see the same churn.
+ */
+function settle(): void {
+  if (process.platform !== 'win32') spawnSync('sync');
+}
+
 const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
 
 async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
@@ -83,13 +95,16 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
   const procs: Record<string, number> = {};
   for (let k = 0; k < runs; k++) {
     log(`run ${k + 1}/${runs}`);
+    settle();
     let before = gitProcessCount();
     t.snapshot.push((await timed(() => createSnapshot(store, ws.repos, { parallelism })))[0]);
     procs.snapshot = (gitProcessCount() - before) / repoCount;
+    settle();
     before = gitProcessCount();
     const [planS, plan] = await timed(() => planRollback(ctx, { campaign: campaign.id }));
     t.plan.push(planS);
     procs.plan = (gitProcessCount() - before) / repoCount;
+    settle();
     before = gitProcessCount();
     const [rbS, record] = await timed(() => executeRollback(ctx, plan));
     procs.rollback = (gitProcessCount() - before) / repoCount;
@@ -99,13 +114,25 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
     t.commit.push(phase('commit'));
     t.verify.push(phase('verify'));
     t.evidence.push(rbS - phase('prepare') - phase('commit') - phase('verify'));
+    settle();
     t.undo.push((await timed(() => undoRollback(ctx, record.id)))[0]);
+    // the baselines in the same round, from the same campaign state the undo returned to
+    settle();
+    t.floor.push((await timed(() => plumbingFloor(baseline, parallelism)))[0]);
+    await toCampaignState();
+    settle();
+    t.floorSpawn.push((await timed(() => plumbingFloor(baseline, parallelism, 'execFile')))[0]);
+    await toCampaignState();
+    settle();
+    t.naive.push((await timed(() => naiveLoop(baseline)))[0]);
+    await toCampaignState();
   }
   // the same rollback through the server process (JSON-RPC), and listing snapshots there
   const server = await TestServer.start({ folders: [ws.root], store: store.dir });
   let serverPeakKiB = 0;
   try {
     for (let k = 0; k < runs; k++) {
+      settle();
       t.list.push((await timed(() => server.request(SnapshotListRequest, {})))[0]);
       const [s, result] = await timed(async () => {
         const preview = await server.request(RollbackPreviewRequest, { campaign: campaign.id });
@@ -117,14 +144,6 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
     serverPeakKiB = Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${server.child.pid}/status`, 'utf8'))?.[1] ?? 0);
   } finally {
     await server.stop();
-  }
-  for (let k = 0; k < runs; k++) {
-    t.floor.push((await timed(() => plumbingFloor(baseline, parallelism)))[0]);
-    await toCampaignState();
-    t.floorSpawn.push((await timed(() => plumbingFloor(baseline, parallelism, 'execFile')))[0]);
-    await toCampaignState();
-    t.naive.push((await timed(() => naiveLoop(baseline)))[0]);
-    await toCampaignState();
   }
   if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
   const stats = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, stat(v)]));

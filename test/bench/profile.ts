@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as inspector from 'inspector';
 import * as os from 'os';
@@ -18,7 +19,8 @@ import { applyCampaign, generateWorkspace } from './workspace';
  * workspace, then plans, rolls back and undoes RUNS times (default 3), printing per phase the wall
  * time, this process's CPU and its children's (git's) CPU, the best time of each phase, and git time
  * by subcommand. CPUPROF=1 writes profile.cpuprofile; COUNT_FS=1 counts fs calls by engine caller;
- * PAUSE=1 writes profile.pid and waits 2 s before measuring, for `perf record -p`.
+ * PAUSE=1 writes profile.pid and waits 2 s before measuring, for `perf record -p`, and prints when
+ * each phase starts (ms since the epoch). COOL=S runs `sync` and waits S seconds before each rollback.
  */
 const n = Number(process.argv[2] ?? 100);
 const what = process.argv[3] ?? 'rollback';
@@ -94,11 +96,17 @@ async function main() {
     const tp = performance.now();
     const plan = await planRollback(ctx, { campaign: campaign.id });
     keep('plan', performance.now() - tp);
+    if (process.env.COOL) {
+      // a quiet start: written back, and the inodes freed by the runs before are older than COOL seconds
+      spawnSync('sync');
+      await new Promise((r) => setTimeout(r, Number(process.env.COOL) * 1000));
+    }
     const tr = performance.now();
     let last = { phase: 'start', cpu: process.cpuUsage(), kids: childCpu(), t: performance.now() };
     const cpuLog: string[] = [];
     const mark = (phase: string) => {
       const now = { phase, cpu: process.cpuUsage(), kids: childCpu(), t: performance.now() };
+      if (process.env.PAUSE) console.log(`at ${Date.now()} ${phase}`); // to line up with samples taken outside
       const d = process.cpuUsage(last.cpu);
       cpuLog.push(`${last.phase}: wall ${(now.t - last.t).toFixed(0)} node ${((d.user + d.system) / 1000).toFixed(0)} git ${now.kids - last.kids}`);
       last = now;

@@ -5,6 +5,7 @@ import { treeContent, writeLooseObject } from './gitObjects';
 import { EngineError } from './errors';
 import { resolveId } from './ids';
 import { missingObjects } from './objects';
+import { readText } from './quickFs';
 import { defaultParallelism, mapLimit } from './pool';
 import { CancelToken, ProgressSink, phaseCounter } from './progress';
 import { RepoState, captureRepoState } from './repoState';
@@ -132,6 +133,8 @@ async function pinState(repo: RepoSnapshot, id: string): Promise<void> {
   const commitText = `tree ${tree}\n${repo.head ? `parent ${repo.head}\n` : ''}author ${who}\ncommitter ${who}\n\ncodecontext snapshot ${id}\n`;
   const commit = writeLooseObject(objects, 'commit', Buffer.from(commitText));
   const refFile = path.join(layout.commonDir, ...snapshotRef(id).split('/'));
+  // the same states pinned again (a rollback's safety snapshot, repeated): the ref already says it
+  if (readText(refFile) === `${commit}\n`) return;
   fs.mkdirSync(path.dirname(refFile), { recursive: true });
   const temp = `${refFile}.${randomHex(4)}.tmp`;
   fs.writeFileSync(temp, `${commit}\n`);

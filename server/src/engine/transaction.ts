@@ -167,7 +167,11 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
       // Every repo whose commit started goes back to its safety state; the others were never touched.
       await mapLimit(plan.repos.filter((r) => touched.has(r.path)), parallelism, async (r) => {
         const back = await prepareRestore(r.path, r.current);
-        await commitRestore(back, () => comp.retries++);
+        try {
+          await commitRestore(back, () => comp.retries++);
+        } finally {
+          await back.capture.release();
+        }
         compensated.add(r.path);
         after.set(r.path, await captureRepoState(r.path));
         await journal.append({ t: 'compensated', at: new Date().toISOString(), repo: r.path });
