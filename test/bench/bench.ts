@@ -54,7 +54,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
 
 let peakRss = 0;
 /**
- * Every timed step starts after \`sync\`, so the writeback a step leaves is not charged to the
+ * Every timed step starts after `sync`, so the writeback a step leaves is not charged to the
  * next. What no wait removes on this machine: its ext4 has no journal, and there a new inode
  * skips, one by one, each inode freed in the last minute or more, so creating files gets dearer
  * with churn (perf: find_inode_bit, recently_deleted). Each round runs ours and the baselines back
