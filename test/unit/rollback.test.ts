@@ -162,6 +162,29 @@ describe('rollback (engine)', function () {
     for (const r of repos) assert.deepStrictEqual(sortedStatus(r.fingerprint()), keeping(target[r.dir], ignoredV2), r.dir);
   });
 
+  it('all or nothing: a branch lock held through the commit phase puts every repo back, and leaves no temporary file', async function () {
+    const { repos, campaign } = await everyKindCampaign(4);
+    const before = fingerprints(repos);
+    // repo 2 committed in the campaign, so its branch must move: git's lock on that ref stays held
+    const branch = repos[2].git('symbolic-ref', 'HEAD').trim();
+    const refLock = path.join(repos[2].dir, '.git', ...branch.split('/')) + '.lock';
+    fs.writeFileSync(refLock, '');
+    try {
+      const plan = await planRollback(ctx(), { campaign });
+      const e = await refused(executeRollback(ctx(), plan), 'RepositoryIsLocked');
+      assert.match(e.message, /returned to the safety snapshot/);
+    } finally {
+      fs.rmSync(refLock);
+    }
+    assert.deepStrictEqual(fingerprints(repos), before);
+    for (const r of repos) {
+      const left = fs.readdirSync(path.join(r.dir, '.git')).filter((n) => n.endsWith('.lock') || (n.startsWith('codecontext-') && n !== 'codecontext-stage'));
+      assert.deepStrictEqual(left, [], r.dir);
+    }
+    const ours = fs.existsSync('/dev/shm') ? fs.readdirSync('/dev/shm').filter((n) => n.startsWith(`codecontext-${process.pid}-`)) : [];
+    assert.deepStrictEqual(ours, [], 'temporary indexes left in /dev/shm');
+  });
+
   it('undo returns every repo exactly to its state before the rollback, untracked and drifted files too', async function () {
     const { repos, target, campaign } = await everyKindCampaign(3);
     repos[0].write('mine.txt', "the user's own untracked file\n").write('notes.txt', 'drift\n');
