@@ -7,7 +7,7 @@ import { checkpointCampaign, startCampaign } from '../../server/src/engine/campa
 import { gitProcessCount } from '../../server/src/engine/git';
 import { planRollback } from '../../server/src/engine/plan';
 import { defaultParallelism } from '../../server/src/engine/pool';
-import { createSnapshot, loadSnapshot } from '../../server/src/engine/snapshot';
+import { SnapshotManifest, createSnapshot, loadSnapshot } from '../../server/src/engine/snapshot';
 import { Store } from '../../server/src/engine/store';
 import { executeRollback } from '../../server/src/engine/transaction';
 import { undoRollback } from '../../server/src/engine/undo';
@@ -19,7 +19,8 @@ import { TestServer } from '../server/serverKit';
 
 /**
  * `npm run bench`: our snapshot and rollback on a generated workspace, against the plumbing floor
- * and the naive loop measured in the same run. Reports medians of K runs with min and max, and
+ * and the naive loop measured in the same run. Each of the K rounds times ours and each baseline on
+ * a workspace freshly generated for it, the campaign applied. Reports medians with min and max, and
  * ratios; never asserts a time.
  */
 const { values } = parseArgs({
@@ -71,16 +72,29 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
   const store = new Store(path.join(base, 'store'));
   const ctx = { store, parallelism };
   const log = (s: string) => process.stderr.write(`[${repoCount} repos] ${s}\n`);
-  log(`generating ${repoCount} repos × ${files} files in ${base}`);
-  const [genS, ws] = await timed(() => generateWorkspace(path.join(base, 'ws'), repoCount, files, parallelism));
-  log(`generated in ${genS.toFixed(1)} s`);
-  const campaign = await startCampaign(ctx, 'bench', [ws.root]);
-  const baseline = await loadSnapshot(store, campaign.baseline);
-  await applyCampaign(ws, parallelism);
-  const { step } = await checkpointCampaign(ctx, campaign.id, { message: 'bench campaign' });
-  const campaignState = await loadSnapshot(store, step.snapshot);
-  // put every repo back in the campaign's end state (untimed), between baseline runs
-  const toCampaignState = async () => {
+  /**
+   * A freshly generated workspace with the campaign applied and checkpointed: the situation a real
+   * rollback meets, given alike to ours and to each baseline. Workspaces are kept until the end,
+   * because removing one frees thousands of inodes, and on this machine's ext4 (no journal) every
+   * file created afterwards skips past each recently freed inode (perf: recently_deleted): the next
+   * step would pay for the last one's churn.
+   */
+  let made = 0;
+  // the baselines' campaigns go to a store of their own: the server lists only ours
+  const baselineStore = new Store(path.join(base, 'baseline-store'));
+  const fresh = async (label: string, into = store) => {
+    const ctx = { store: into, parallelism };
+    const [genS, ws] = await timed(() => generateWorkspace(path.join(base, `ws-${made++}`), repoCount, files, parallelism));
+    log(`${label}: generated ${repoCount} repos × ${files} files in ${genS.toFixed(1)} s`);
+    const campaign = await startCampaign(ctx, `bench ${made}`, [ws.root]);
+    const baseline = await loadSnapshot(into, campaign.baseline);
+    await applyCampaign(ws, parallelism);
+    const { step } = await checkpointCampaign(ctx, campaign.id, { message: 'bench campaign' });
+    settle();
+    return { ws, campaign, baseline, campaignState: await loadSnapshot(into, step.snapshot) };
+  };
+  // put every repo back in the campaign's end state (untimed)
+  const toCampaignState = async (campaignState: SnapshotManifest) => {
     for (const r of campaignState.repos) {
       const p = await prepareRestore(r.path, r);
       try {
@@ -93,9 +107,11 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
 
   const t: Record<string, number[]> = { snapshot: [], plan: [], prepare: [], commit: [], verify: [], evidence: [], rollback: [], undo: [], server: [], list: [], naive: [], floor: [], floorSpawn: [] };
   const procs: Record<string, number> = {};
+  let last: Awaited<ReturnType<typeof fresh>> | undefined;
   for (let k = 0; k < runs; k++) {
     log(`run ${k + 1}/${runs}`);
-    settle();
+    const ours = (last = await fresh('ours'));
+    const { ws, campaign } = ours;
     let before = gitProcessCount();
     t.snapshot.push((await timed(() => createSnapshot(store, ws.repos, { parallelism })))[0]);
     procs.snapshot = (gitProcessCount() - before) / repoCount;
@@ -116,17 +132,17 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
     t.evidence.push(rbS - phase('prepare') - phase('commit') - phase('verify'));
     settle();
     t.undo.push((await timed(() => undoRollback(ctx, record.id)))[0]);
-    // the baselines in the same round, from the same campaign state the undo returned to
+
+    // the baselines in the same round, each on a workspace of its own
+    const floor = await fresh('floor', baselineStore);
+    t.floor.push((await timed(() => plumbingFloor(floor.baseline, parallelism)))[0]);
+    await toCampaignState(floor.campaignState);
     settle();
-    t.floor.push((await timed(() => plumbingFloor(baseline, parallelism)))[0]);
-    await toCampaignState();
-    settle();
-    t.floorSpawn.push((await timed(() => plumbingFloor(baseline, parallelism, 'execFile')))[0]);
-    await toCampaignState();
-    settle();
-    t.naive.push((await timed(() => naiveLoop(baseline)))[0]);
-    await toCampaignState();
+    t.floorSpawn.push((await timed(() => plumbingFloor(floor.baseline, parallelism, 'execFile')))[0]);
+    const naive = await fresh('naive', baselineStore);
+    t.naive.push((await timed(() => naiveLoop(naive.baseline)))[0]);
   }
+  const { ws, campaign } = last!;
   // the same rollback through the server process (JSON-RPC), and listing snapshots there
   const server = await TestServer.start({ folders: [ws.root], store: store.dir });
   let serverPeakKiB = 0;
