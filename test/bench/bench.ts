@@ -161,9 +161,8 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
   } finally {
     await server.stop();
   }
-  if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
   const stats = Object.fromEntries(Object.entries(t).map(([k, v]) => [k, stat(v)]));
-  return { repos: repoCount, files, runs, parallelism, seconds: stats, gitProcessesPerRepo: procs, serverPeakRssMiB: Math.round(serverPeakKiB / 1024) };
+  return { repos: repoCount, files, runs, parallelism, seconds: stats, gitProcessesPerRepo: procs, serverPeakRssMiB: Math.round(serverPeakKiB / 1024), base };
 }
 
 function table(result: Record<string, unknown>): string {
@@ -188,9 +187,11 @@ async function main(): Promise<void> {
   const counts = String(values.repos).split(',').map(Number);
   const results = [];
   for (const n of counts) {
-    const r = await benchOne(n);
+    const { base, ...r } = await benchOne(n);
     results.push(r);
     console.log(table(r));
+    // removed after the table is out: thousands of files, each freed block discarded (minutes here)
+    if (!values.keep) fs.rmSync(base as string, { recursive: true, force: true });
   }
   clearInterval(rssTimer);
   const summary = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, peakRssMiB: Math.round(peakRss / 2 ** 20), results };
