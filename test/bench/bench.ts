@@ -56,10 +56,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
 let peakRss = 0;
 /**
  * Every timed step starts after `sync`, so the writeback a step leaves is not charged to the
- * next. What no wait removes on this machine: its ext4 has no journal, and there a new inode
- * skips, one by one, each inode freed in the last minute or more, so creating files gets dearer
- * with churn (perf: find_inode_bit, recently_deleted). Each round runs ours and the baselines back
- * to back, so all see the same churn.
+ * next. What no wait removes, the churn of earlier steps, fresh workspaces do (see `fresh`).
  */
 function settle(): void {
   if (process.platform !== 'win32') spawnSync('sync');
@@ -136,6 +133,7 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
     // the baselines in the same round, each on a workspace of its own
     const floor = await fresh('floor', baselineStore);
     t.floor.push((await timed(() => plumbingFloor(floor.baseline, parallelism)))[0]);
+    // informational only: on the floor's workspace again, so it pays for the floor's and the reset's churn
     await toCampaignState(floor.campaignState);
     settle();
     t.floorSpawn.push((await timed(() => plumbingFloor(floor.baseline, parallelism, 'execFile')))[0]);

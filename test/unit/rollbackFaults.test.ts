@@ -5,6 +5,7 @@ import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign';
 import { listRollbacks } from '../../server/src/engine/rollbackStore';
+import { isAlive } from '../../server/src/engine/repoLock';
 import { createSnapshot } from '../../server/src/engine/snapshot';
 import { Store } from '../../server/src/engine/store';
 import { undoRollback } from '../../server/src/engine/undo';
@@ -51,13 +52,7 @@ function assertNoLeftovers(repos: readonly TestRepo[], planning = false): void {
   if (!planning && fs.existsSync('/dev/shm')) {
     const dead = fs.readdirSync('/dev/shm').filter((n) => {
       const pid = Number(/^codecontext-(\d+)-/.exec(n)?.[1]);
-      if (!pid) return false;
-      try {
-        process.kill(pid, 0);
-        return false;
-      } catch {
-        return true;
-      }
+      return pid > 0 && !isAlive(pid);
     });
     assert.deepStrictEqual(dead, [], 'temporary indexes of killed processes in /dev/shm');
   }

@@ -51,7 +51,6 @@ async function recoverOne(ctx: EngineContext, rb: string): Promise<RecoveryRepor
       locks.push(await adoptRepoLock(layout, rb));
       removeDeadLeftovers(layout.gitDir);
       emptyStage(layout); // the lock is ours now, and so is the stage folder: files a killed prepare checked out go
-
     }
     if (!prepared) {
       report = { rb, action: 'nothing-had-changed', repos, message: `${rb} stopped during prepare; nothing had changed; locks released` };

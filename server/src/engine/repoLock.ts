@@ -30,6 +30,8 @@ export const lockBackoffMs = [25, 50, 100, 150, 250, 400, 600, 900];
 
 const ownLock = (layout: RepoLayout) => path.join(layout.gitDir, 'codecontext.lock');
 const indexLock = (layout: RepoLayout) => path.join(layout.gitDir, 'index.lock');
+/** A private file a lock's content is written to before it takes the lock's name (swept if we are killed). */
+const lockDraft = (layout: RepoLayout) => path.join(layout.gitDir, `codecontext-${process.pid}-lock-${randomBytes(4).toString('hex')}`);
 /**
  * Whether an index.lock is ours: it holds our owner record (git never reads it), or the mark
  * earlier versions wrote. Recovery tells ours from git's by it after a kill.
@@ -53,7 +55,7 @@ function lockIsOurs(text: string, rb: string): boolean {
 export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: readonly number[] = lockBackoffMs): Promise<RepoLock> {
   const owner: LockOwner = { rb, pid: process.pid, host: os.hostname() };
   const content = JSON.stringify(owner);
-  const draft = path.join(layout.gitDir, `codecontext-${process.pid}-lock-${randomBytes(4).toString('hex')}`);
+  const draft = lockDraft(layout);
   fs.writeFileSync(draft, content);
   const create = (file: string): boolean => {
     if (lockFlake()) return false;
@@ -144,7 +146,7 @@ export async function adoptRepoLock(layout: RepoLayout, rb: string): Promise<Rep
   }
   // our pid now, so a second recovery sees the transaction's locks held by a live process; replaced whole
   const adopted: LockOwner = { ...owner, pid: process.pid };
-  const next = path.join(layout.gitDir, `codecontext-${process.pid}-lock-${randomBytes(4).toString('hex')}`);
+  const next = lockDraft(layout);
   await fs.promises.writeFile(next, JSON.stringify(adopted));
   await fs.promises.rename(next, ownLock(layout));
   return { layout, retries: 0, release: () => releaseRepoLock(layout) };
