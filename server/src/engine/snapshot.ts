@@ -11,6 +11,7 @@ import { CancelToken, ProgressSink, phaseCounter } from './progress';
 import { RepoState, captureRepoState } from './repoState';
 import { repoLayout } from './repoLayout';
 import { Store } from './store';
+import { summariesOf } from './summaryCache';
 import { toolVersion } from './version';
 
 export interface RepoSnapshot extends RepoState {
@@ -176,23 +177,21 @@ export async function loadSnapshot(store: Store, given: string): Promise<Snapsho
   return manifest;
 }
 
+/** Every snapshot of the store, newest first; a manifest read again only when its file changed. */
 export async function listSnapshots(store: Store): Promise<SnapshotSummary[]> {
-  const names = await store.list(folder, '.json');
-  const out: SnapshotSummary[] = [];
-  for (const name of names) {
+  const listed = await summariesOf(store, folder, '.json', async (name): Promise<SnapshotSummary> => {
     const m = await store.readJson<SnapshotManifest>(`${folder}/${name}`).catch(() => undefined);
     const id = name.slice(0, -'.json'.length);
-    const valid = !!m && checkManifest(m) === undefined && m.id === id;
-    out.push({
+    return {
       id,
       createdAt: m?.createdAt ?? '',
       message: m?.message,
       campaign: m?.campaign,
       repoCount: Array.isArray(m?.repos) ? m.repos.length : 0,
-      valid,
-    });
-  }
-  return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+      valid: !!m && checkManifest(m) === undefined && m.id === id,
+    };
+  });
+  return listed.map((x) => x.summary).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
 }
 
 export interface RepoVerification {
