@@ -36,3 +36,24 @@ export async function mapLimit<T, R>(
   if (failure) throw failure.error;
   return results;
 }
+
+/**
+ * A gate that lets at most `limit` calls run at once, for recursive work that cannot be laid out
+ * as a list beforehand. Only leaf work goes through it: a call that waits for its children while
+ * holding a place could leave none for them.
+ */
+export function gate(limit: number): <T>(fn: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async (fn) => {
+    if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { EngineError } from './errors';
 import { git, splitZ } from './git';
+import { gate } from './pool';
 import { repoLayout } from './repoLayout';
 
 /** A working copy found under the workspace roots. */
@@ -17,6 +18,8 @@ export interface DiscoverOptions {
   maxDepth?: number;
 }
 
+const discoveryWidth = 4;
+
 /** Folders never searched: git's own data, and dependency trees that are ignored everywhere. */
 const neverSearched = new Set(['.git', 'node_modules']);
 
@@ -29,19 +32,22 @@ const neverSearched = new Set(['.git', 'node_modules']);
 export async function discoverRepos(roots: readonly string[], options: DiscoverOptions = {}): Promise<DiscoveredRepo[]> {
   const maxDepth = options.maxDepth ?? 6;
   const found = new Map<string, DiscoveredRepo>();
+  // A few folders at a time: an unbounded walk fills Node's file threads and the event loop, and
+  // the server answers nothing else until the search ends.
+  const limited = gate(discoveryWidth);
 
   const walk = async (dir: string, depth: number, enclosing: { path: string; ignored: Set<string> } | undefined): Promise<void> => {
     let entries: fs.Dirent[];
     try {
-      entries = await fs.promises.readdir(dir, { withFileTypes: true });
+      entries = await limited(() => fs.promises.readdir(dir, { withFileTypes: true }));
     } catch {
       return; // unreadable folders are not ours to report
     }
     let context = enclosing;
     if (entries.some((e) => e.name === '.git') && !found.has(dir)) {
-      const repo = await classify(dir, enclosing?.path);
+      const [repo, ignored] = await limited(() => Promise.all([classify(dir, enclosing?.path), ignoredFolders(dir)]));
       found.set(dir, repo);
-      context = { path: dir, ignored: await ignoredFolders(dir) };
+      context = { path: dir, ignored };
     }
     if (depth >= maxDepth) return;
     await Promise.all(
