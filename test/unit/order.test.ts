@@ -76,6 +76,11 @@ describe('rollback dependency order', function () {
     const plan = await planRollback(ctx, { campaign: campaign.id });
     assert.deepStrictEqual(plan.cycles, [[at('x'), at('y')]]);
     assert.strictEqual(plan.waves.length, 5);
+    const after = (name: string) => plan.repos.find((r) => r.path === at(name))!.after.map((p) => path.basename(p));
+    assert.deepStrictEqual(after('c1'), ['c0']);
+    assert.deepStrictEqual(after('dbottom'), ['dleft', 'dright']);
+    assert.deepStrictEqual(after('y'), ['xuser'], 'a circle waits as one for what depends on any of it');
+    assert.deepStrictEqual(after('c0'), []);
     const record = await executeRollback(ctx, plan);
 
     const committed = (await readJournal(store, record.id))

@@ -50,6 +50,11 @@ export interface Conflict {
 export interface RepoPlan {
   path: string;
   wave: number;
+  /**
+   * Repos of this plan that are rolled back before this one: those that depend on it, from the
+   * waves before. It waits for them alone, not for the rest of their waves.
+   */
+  after: string[];
   /** The state the plan was made from; execution refuses if the repo is no longer in it. */
   current: RepoState;
   /** The state the rollback leaves the repo in. */
@@ -93,12 +98,17 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
   }
   const order = await orderRepos(repoPaths);
   const waveOf = new Map(order.waves.flatMap((w, i) => w.map((r) => [r, i] as const)));
+  const dependents = new Map<string, string[]>();
+  for (const [d, deps] of Object.entries(order.dependsOn)) for (const r of deps) dependents.set(r, [...(dependents.get(r) ?? []), d]);
   const counted = phaseCounter(ctx.progress, 'plan', repoPaths.length);
   const matches = globMatcher(request.paths ?? []);
   const records = mode === 'replay' ? await replayRecords(ctx, target) : [];
   const repos = await mapLimit(repoPaths, ctx.parallelism ?? defaultParallelism, async (repo) => {
     const plan = await planRepo(repo, target, mode, matches, (request.paths ?? []).length > 0, records, request.driftBase);
     plan.wave = waveOf.get(repo) ?? 0;
+    // a circle goes as one: each of its repos waits for whatever depends on any of them
+    const circle = order.cycles.find((c) => c.includes(repo)) ?? [repo];
+    plan.after = [...new Set(circle.flatMap((m) => dependents.get(m) ?? []))].filter((d) => (waveOf.get(d) ?? 0) < plan.wave).sort();
     counted(repo);
     return plan;
   });
@@ -192,6 +202,7 @@ async function planRepo(
     return {
       path: repo,
       wave: 0,
+      after: [],
       current,
       goal,
       files,

@@ -6,7 +6,7 @@ import { EvidenceRepo, PhaseRecord, gitIdentity, whoami, writeEvidence } from '.
 import { crashPoint } from './faults';
 import { Journal } from './journal';
 import { RollbackPlan, planHash } from './plan';
-import { defaultParallelism, mapLimit } from './pool';
+import { defaultParallelism, mapLimit, runInOrder } from './pool';
 import { CancelToken, phaseCounter } from './progress';
 import { RepoLock, acquireRepoLock } from './repoLock';
 import { repoLayout } from './repoLayout';
@@ -30,7 +30,7 @@ export interface ExecuteOptions {
 /**
  * Runs a plan as one transaction `rb_<id>`: prepare (lock every repo, capture and pin a safety
  * snapshot, check the repos are still what the plan started from, read every needed object),
- * commit (wave by wave), verify (every repo recomputed and compared with its goal). A failure
+ * commit (in dependency order), verify (every repo recomputed and compared with its goal). A failure
  * after commit began puts every repo it touched back to its safety snapshot. Each step is in the
  * journal before it is relied on, and an evidence pack is written whatever the outcome.
  */
@@ -118,28 +118,27 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
     commitBegan = true;
     const com = phase('commit');
     const committing = phaseCounter(ctx.progress, 'commit', plan.repos.length);
-    const waves = [...new Set(plan.repos.map((r) => r.wave))].sort((a, b) => a - b);
     // Recovery puts every prepared repo back whatever the journal says was committed, so these
     // entries are a record, not a promise: nobody waits for their sync but the phase's end. A
     // long dependency chain is a wave per repo, and a sync per wave was most of the commit time.
     const logged: Promise<void>[] = [];
-    for (const w of waves) {
-      await mapLimit(plan.repos.filter((r) => r.wave === w), parallelism, async (r) => {
-        const p = prepared.get(r.path)!;
-        if (!sameState(r.current, r.goal)) {
-          touched.add(r.path);
-          await commitRestore(p, () => com.retries++);
-        }
-        committed.add(r.path);
-        // counted before the await: repos committing in parallel must each see their own number
-        const nth = committed.size;
-        const entry = journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path });
-        entry.catch(() => undefined); // handled here so a failed sync is not an unhandled rejection; awaited below
-        logged.push(entry);
-        committing(r.path);
-        crashPoint('crash-after-commit', nth);
-      });
-    }
+    // Each repo waits for the repos it must follow (plan `after`), not for whole waves: a chain of
+    // 100 waves of one repo each then runs beside the independent repos instead of after them.
+    await runInOrder(plan.repos, (r) => r.path, (r) => r.after, parallelism, async (r) => {
+      const p = prepared.get(r.path)!;
+      if (!sameState(r.current, r.goal)) {
+        touched.add(r.path);
+        await commitRestore(p, () => com.retries++);
+      }
+      committed.add(r.path);
+      // counted before the await: repos committing in parallel must each see their own number
+      const nth = committed.size;
+      const entry = journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path });
+      entry.catch(() => undefined); // handled here so a failed sync is not an unhandled rejection; awaited below
+      logged.push(entry);
+      committing(r.path);
+      crashPoint('crash-after-commit', nth);
+    });
     await Promise.all(logged);
     end(com);
     crashPoint('crash-before-verify');
