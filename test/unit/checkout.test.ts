@@ -22,13 +22,11 @@ describe('staging files without git (checkout.ts)', () => {
         const [mode, blob] = meta.split(' ');
         return { path: p, mode, blob };
       });
-  const modes = (dir: string) =>
-    Object.fromEntries(
-      (fs.readdirSync(dir, { recursive: true }) as string[]).sort().map((n) => {
-        const st = fs.lstatSync(path.join(dir, n));
-        return [n, st.isSymbolicLink() ? `link → ${fs.readlinkSync(path.join(dir, n))}` : (st.mode & 0o777).toString(8)];
-      }),
-    );
+  /** A file as a checkout leaves it: a symlink's target, or the permission bits and the bytes. */
+  const written = (file: string) => {
+    const st = fs.lstatSync(file);
+    return st.isSymbolicLink() ? `link → ${fs.readlinkSync(file)}` : `${(st.mode & 0o777).toString(8)} ${fs.readFileSync(file).toString('base64')}`;
+  };
 
   it('writes what git checkout-index writes: text, executable, binary, symlink, nested', async () => {
     const r = seedEveryKind(kit.repo(kit.tempDir()));
@@ -37,11 +35,17 @@ describe('staging files without git (checkout.ts)', () => {
     r.git('commit', '-q', '-m', 'all');
     const files = headFiles(r);
     const ours = kit.tempDir();
-    assert.strictEqual(stageWithoutGit(await repoLayout(r.dir), ours, files, files.map((f) => f.path)), true);
+    // what a killed restore left under the names about to be used: replaced, its mode not kept
+    fs.writeFileSync(path.join(ours, '0'), 'left behind', { mode: 0o755 });
+    fs.mkdirSync(path.join(ours, '1'));
+    const staged = stageWithoutGit(await repoLayout(r.dir), ours, files, files.map((f) => f.path));
+    assert.ok(staged);
+    assert.deepStrictEqual([...staged.keys()].sort(), files.map((f) => f.path).sort());
+    assert.strictEqual(fs.readdirSync(ours).length, files.length, 'one flat folder, a file per path');
     const gits = kit.tempDir();
     r.git('checkout-index', '-a', '-f', `--prefix=${gits}/`);
-    assert.deepStrictEqual(listFiles(ours), listFiles(gits));
-    assert.deepStrictEqual(modes(ours), modes(gits));
+    assert.deepStrictEqual(Object.keys(listFiles(gits)).sort(), files.map((f) => f.path).sort());
+    for (const f of files) assert.strictEqual(written(staged.get(f.path)!), written(path.join(gits, f.path)), f.path);
   });
 
   it('leaves the work to git when an attributes file, a line-ending setting or a packed blob is involved', async () => {
@@ -51,16 +55,16 @@ describe('staging files without git (checkout.ts)', () => {
     const layout = await repoLayout(r.dir);
     const files = headFiles(r);
     const stage = kit.tempDir();
-    assert.strictEqual(stageWithoutGit(layout, stage, files, [...files.map((f) => f.path), 'sub/.gitattributes']), false);
+    assert.strictEqual(stageWithoutGit(layout, stage, files, [...files.map((f) => f.path), 'sub/.gitattributes']), undefined);
     r.git('config', 'core.autocrlf', 'true');
-    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), false);
+    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), undefined);
     r.git('config', 'core.autocrlf', 'false');
     fs.mkdirSync(r.file('.git/info'), { recursive: true });
     fs.writeFileSync(r.file('.git/info/attributes'), '*.txt text eol=crlf\n');
-    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), false);
+    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), undefined);
     fs.rmSync(r.file('.git/info/attributes'));
     r.git('gc', '-q', '--prune=now');
-    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), false);
+    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), undefined);
   });
 
   it('reads config conservatively', () => {

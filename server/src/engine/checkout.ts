@@ -19,26 +19,38 @@ export interface StageFile {
 }
 
 /**
- * Writes each file under `stageDir` and returns true; returns false, having written nothing
- * that matters, when git must do it. `paths` are every path of the worktree before and after
- * (an attributes file among them sends the work to git).
+ * Writes each file into `stageDir` under a name of its own (its number: one flat folder, so no
+ * folders to make here or to walk when the stage is emptied) and returns where each path went;
+ * returns undefined, having written nothing that matters, when git must do it. `paths` are every
+ * path of the worktree before and after (an attributes file among them sends the work to git).
  */
-export function stageWithoutGit(layout: RepoLayout, stageDir: string, files: readonly StageFile[], paths: Iterable<string>): boolean {
-  if (!bytesPassUnchanged(layout, paths)) return false;
+export function stageWithoutGit(layout: RepoLayout, stageDir: string, files: readonly StageFile[], paths: Iterable<string>): Map<string, string> | undefined {
+  if (!bytesPassUnchanged(layout, paths)) return undefined;
   const objects = path.join(layout.commonDir, 'objects');
   const contents = files.map((f) => readLooseObject(objects, f.blob));
-  if (contents.some((c) => c?.type !== 'blob')) return false;
+  if (contents.some((c) => c?.type !== 'blob')) return undefined;
+  fs.mkdirSync(stageDir, { recursive: true });
+  const staged = new Map<string, string>();
   files.forEach((f, i) => {
-    const target = path.join(stageDir, f.path);
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    // the stage keeps the folders of earlier restores, empty: one may stand where a file goes now
-    if (fs.existsSync(target)) fs.rmSync(target, { recursive: true, force: true });
+    const target = path.join(stageDir, String(i));
     const content = contents[i]!.content;
-    if (f.mode === '120000') fs.symlinkSync(content.toString('utf8'), target);
-    // the modes git creates files with, the umask applied the same way
-    else fs.writeFileSync(target, content, { mode: f.mode === '100755' ? 0o777 : 0o666 });
+    // created exclusively, so the mode below is the one it gets; a killed restore's file of the
+    // same name is removed first
+    const write = () =>
+      f.mode === '120000'
+        ? fs.symlinkSync(content.toString('utf8'), target)
+        : // the modes git creates files with, the umask applied the same way
+          fs.writeFileSync(target, content, { mode: f.mode === '100755' ? 0o777 : 0o666, flag: 'wx' });
+    try {
+      write();
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      fs.rmSync(target, { recursive: true, force: true });
+      write();
+    }
+    staged.set(f.path, target);
   });
-  return true;
+  return staged;
 }
 
 /** Nothing in config, attributes or the environment that could make a checkout alter bytes. */

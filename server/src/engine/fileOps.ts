@@ -177,14 +177,14 @@ function parentOf(rel: string): string {
 
 /**
  * Applies ops to the worktree: deletions first (then folders they emptied), then writes. Every
- * file to write was checked out beforehand into `stageDir` (by git, so smudge filters and
+ * file to write was checked out beforehand into the stage folder (`staged`: by git, so smudge filters and
  * line-ending conversion apply exactly as a checkout would, or by checkout.ts when nothing could
  * convert the bytes), and is now renamed over its target:
  * a watcher sees the old file or the new one, never half of one. Renames and unlinks stay
  * asynchronous: freeing a replaced file's blocks can wait on the disk (a discard), and that wait
  * belongs on the thread pool, not on the thread every repo's work goes through.
  */
-export async function applyOps(repo: string, ops: readonly FileOp[], stageDir: string, onFile?: (op: FileOp) => void): Promise<void> {
+export async function applyOps(repo: string, ops: readonly FileOp[], staged: ReadonlyMap<string, string>, onFile?: (op: FileOp) => void): Promise<void> {
   // Within each step the files are independent, so their renames and unlinks are in flight
   // together: one after another, a repo on a long dependency chain waited for each in turn.
   const emptied = new Set<string>();
@@ -219,7 +219,11 @@ export async function applyOps(repo: string, ops: readonly FileOp[], stageDir: s
       const abs = path.join(repo, op.path);
       if (op.action === 'gitlink') await fs.promises.mkdir(abs, { recursive: true });
       else if (op.action === 'chmod') await fs.promises.chmod(abs, op.mode === Mode.exec ? 0o755 : 0o644);
-      else await moveInto(path.join(stageDir, op.path), abs);
+      else {
+        const from = staged.get(op.path);
+        if (!from) throw new EngineError('GitFailed', 'no checked-out file to write', repo, op.path);
+        await moveInto(from, abs);
+      }
       onFile?.(op);
     }),
   );

@@ -144,16 +144,20 @@ function sweep(folder: string): void {
 }
 
 /**
- * Where a restore has git check out the files it will write: a folder of the git dir that stays
- * between restores. Its subfolders mirror the paths written, and making folders is the costly
- * part of a checkout on a disk filesystem (npm run bench); only the files come and go. The repo
- * lock makes one restore at a time its owner.
+ * Where a restore checks out the files it will write: a folder of the git dir that stays between
+ * restores. Node-staged files lie in it flat, by number; git's checkout, when needed, goes to
+ * `tree/`, whose subfolders mirror the paths written and are kept, since making folders is the
+ * costly part of a checkout on a disk filesystem (npm run bench). The repo lock makes one restore
+ * at a time its owner.
  */
 export function stageFolder(layout: RepoLayout): string {
   return path.join(layout.gitDir, 'codecontext-stage');
 }
 
-/** Removes every file under the stage folder (a killed restore's, or an aborted one's), keeping its folders. */
+/**
+ * Removes every file under the stage folder (a killed restore's, or an aborted one's), keeping the
+ * folders of `tree/`; any other folder (the layout of earlier versions) goes whole.
+ */
 export function emptyStage(layout: RepoLayout): void {
   const walk = (dir: string): void => {
     let entries: fs.Dirent[];
@@ -168,5 +172,16 @@ export function emptyStage(layout: RepoLayout): void {
       else fs.rmSync(p, { force: true });
     }
   };
-  walk(stageFolder(layout));
+  const stage = stageFolder(layout);
+  let top: fs.Dirent[];
+  try {
+    top = fs.readdirSync(stage, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of top) {
+    const p = path.join(stage, e.name);
+    if (e.name === 'tree' && e.isDirectory()) walk(p);
+    else fs.rmSync(p, { force: true, recursive: true });
+  }
 }

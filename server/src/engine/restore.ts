@@ -14,7 +14,7 @@ import { Capture, RepoState, captureWithIndex, emptyStage, stageFolder } from '.
 /**
  * Bringing one repo to a goal state, split so a transaction can check everything first:
  * `prepareRestore` captures the current state, works out the file operations and checks their
- * paths, builds the next index, and checks out every file to write into a staging folder (git
+ * paths, builds the next index, and checks out every file to write into the stage folder (git
  * does, or checkout.ts when nothing could convert the bytes; either way every needed object is
  * proven present, and filters apply, before anything changes);
  * `commitRestore` then only renames: files, then the index, then moves HEAD and its branch
@@ -27,8 +27,8 @@ export interface PreparedRestore {
   ops: FileOp[];
   /** The index to install: goal.index, with the stat data of unchanged entries kept. */
   nextIndex?: string;
-  /** Where git checked out the files to write (emptied when the capture is released). */
-  stageDir: string;
+  /** Where each file to write was checked out, by its path in the repo (the stage is emptied when the capture is released). */
+  staged: ReadonlyMap<string, string>;
 }
 
 /**
@@ -38,10 +38,11 @@ export interface PreparedRestore {
 export async function prepareRestore(root: string, goal: RepoState, capture?: Capture, knownOps?: FileOp[]): Promise<PreparedRestore> {
   const cap = capture ?? (await captureWithIndex(root));
   const stageDir = stageFolder(cap.layout);
+  let staged = new Map<string, string>();
   try {
     const ops = knownOps ?? (await treeOps(root, cap.state.worktree, goal.worktree));
     await checkOps(root, ops);
-    if (sameState(cap.state, goal)) return { root, capture: cap, goal, ops: [], stageDir };
+    if (sameState(cap.state, goal)) return { root, capture: cap, goal, ops: [], staged };
     const nextIndex = `${cap.scratch}.next`;
     // The next index is goal.index keeping the stat data of entries whose blob and mode do not
     // change: written here from loose trees when it can be, else by git's one-tree reset.
@@ -58,23 +59,28 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     const writes = ops.filter((o) => o.action === 'write');
     if (writes.length) {
       cap.staged = true;
-      emptyStage(cap.layout);
       const files = writes.map((o) => ({ path: o.path, mode: o.mode!, blob: o.blob! }));
       // every path before and after, for the attributes files among them
       const paths = parsed ? [...parsed.entries.map((e) => e.path), ...ops.map((o) => o.path)] : undefined;
-      if (!paths || !stageWithoutGit(cap.layout, stageDir, files, paths)) {
-        // git checks out exactly the files to write, from an index listing only them
+      const byNode = paths && stageWithoutGit(cap.layout, stageDir, files, paths);
+      if (byNode) {
+        staged = byNode;
+      } else {
+        // git checks out exactly the files to write, from an index listing only them, into a
+        // folder of the stage that mirrors their paths
         emptyStage(cap.layout);
+        const tree = path.join(stageDir, 'tree');
         const checkoutIndex = `${cap.tempIndex}.checkout`;
         writeIndex(checkoutIndex, files.map((f) => ({ path: Buffer.from(f.path).toString('latin1'), mode: f.mode, id: f.blob })));
-        await git(root, ['checkout-index', '-a', '-f', `--prefix=${stageDir}${path.sep}`], { env: { GIT_INDEX_FILE: checkoutIndex } });
+        await git(root, ['checkout-index', '-a', '-f', `--prefix=${tree}${path.sep}`], { env: { GIT_INDEX_FILE: checkoutIndex } });
+        staged = new Map(files.map((f) => [f.path, path.join(tree, f.path)]));
       }
     }
     if (goal.head && goal.head !== cap.state.head && !hasLooseObject(cap.layout, goal.head)) {
       const missing = await missingObjects(root, [`${goal.head}^{commit}`]);
       if (missing.length) throw new EngineError('MissingObject', `commit ${goal.head} is missing; was the repo re-cloned or gc'd?`, root);
     }
-    return { root, capture: cap, goal, ops, nextIndex, stageDir };
+    return { root, capture: cap, goal, ops, nextIndex, staged };
   } catch (e) {
     if (!capture) await cap.release();
     if (e instanceof GitError) {
@@ -103,7 +109,7 @@ export async function commitRestore(p: PreparedRestore, onRetry: () => void = ()
   const { root, capture, goal, ops, nextIndex } = p;
   if (!nextIndex) return;
   try {
-    await withRetry(() => applyOps(root, ops, p.stageDir, onFile), onRetry);
+    await withRetry(() => applyOps(root, ops, p.staged, onFile), onRetry);
     await withRetry(() => fs.promises.rename(nextIndex, path.join(capture.layout.gitDir, 'index')), onRetry);
     await withRetry(() => setRefs(root, capture.layout, goal), onRetry);
   } catch (e) {
