@@ -69,8 +69,16 @@ describe('rollback (engine)', function () {
     assert.ok(plan.repos[0].files.find((f) => f.path === 'img.bin')!.binary);
     assert.match(plan.repos[0].files.find((f) => f.path === 'a.txt')!.patch, /^-line 2 changed by the campaign\n\+line 2$/m);
 
+    // what a killed restore left in one repo's stage: a file under a name about to be used, and
+    // the mirrored folders of earlier versions
+    const stage = path.join(repos[5].dir, '.git', 'codecontext-stage');
+    fs.mkdirSync(path.join(stage, 'dir'), { recursive: true });
+    fs.writeFileSync(path.join(stage, '0'), 'left behind\n', { mode: 0o755 });
+    fs.writeFileSync(path.join(stage, 'dir', 'old.txt'), 'left behind\n');
+
     const record = await executeRollback(ctx(), plan);
     assert.strictEqual(record.outcome, 'committed');
+    assert.deepStrictEqual(fs.readdirSync(stage), [], 'the stage is left empty');
     for (const r of repos) {
       const late: { files: Record<string, string>; status: string[] } =
         r === repos[3] ? { files: { 'newdir/cache.log': text('ignored, made after the campaign\n') }, status: ['!! newdir/cache.log'] } : { files: {}, status: [] };

@@ -27,7 +27,7 @@ export interface PreparedRestore {
   ops: FileOp[];
   /** The index to install: goal.index, with the stat data of unchanged entries kept. */
   nextIndex?: string;
-  /** Where each file to write was checked out, by its path in the repo (the stage is emptied when the capture is released). */
+  /** Where each file to write was checked out, by its path in the repo (emptied when the capture is released). */
   staged: ReadonlyMap<string, string>;
 }
 
