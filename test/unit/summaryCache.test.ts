@@ -6,6 +6,8 @@ import { RepoKit } from '../helpers/repoKit';
 
 describe('summary cache (store listings)', function () {
   const kit = new RepoKit();
+  /** A racy window that has every file settled, however new (its ctime may equal the clock's now). */
+  const settled = -60_000;
   afterEach(() => kit.cleanup());
 
   /** Lists `things/` with a summary that is the file's text, counting the files read. */
@@ -26,7 +28,7 @@ describe('summary cache (store listings)', function () {
     fs.mkdirSync(store.path('things'));
     fs.writeFileSync(store.path('things', 'a.json'), 'A');
     fs.writeFileSync(store.path('things', 'b.json'), 'B');
-    const { read, list } = lister(store, 0);
+    const { read, list } = lister(store, settled);
     assert.deepStrictEqual(await list(), ['a.json=A', 'b.json=B']);
     assert.deepStrictEqual(read.splice(0).sort(), ['a.json', 'b.json']);
     assert.deepStrictEqual(await list(), ['a.json=A', 'b.json=B']);
@@ -45,7 +47,7 @@ describe('summary cache (store listings)', function () {
     const store = new Store(kit.tempDir('cc-store-'));
     fs.mkdirSync(store.path('things'));
     fs.writeFileSync(store.path('things', 'a.json'), 'A');
-    const { read, list } = lister(store, 0);
+    const { read, list } = lister(store, settled);
     await list();
     fs.writeFileSync(store.path('things', '.summaries.json'), '{"format":1,"entr');
     assert.deepStrictEqual(await list(), ['a.json=A']);
