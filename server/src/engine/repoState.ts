@@ -159,7 +159,8 @@ export function stageFolder(layout: RepoLayout): string {
  * folders of `tree/`; any other folder (the layout of earlier versions) goes whole.
  */
 export function emptyStage(layout: RepoLayout): void {
-  const walk = (dir: string): void => {
+  const stage = stageFolder(layout);
+  const empty = (dir: string, keepFolders: boolean): void => {
     let entries: fs.Dirent[];
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
@@ -168,20 +169,10 @@ export function emptyStage(layout: RepoLayout): void {
     }
     for (const e of entries) {
       const p = path.join(dir, e.name);
-      if (e.isDirectory()) walk(p);
-      else fs.rmSync(p, { force: true });
+      if (!e.isDirectory()) fs.rmSync(p, { force: true });
+      else if (keepFolders || (dir === stage && e.name === 'tree')) empty(p, true);
+      else fs.rmSync(p, { force: true, recursive: true });
     }
   };
-  const stage = stageFolder(layout);
-  let top: fs.Dirent[];
-  try {
-    top = fs.readdirSync(stage, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of top) {
-    const p = path.join(stage, e.name);
-    if (e.name === 'tree' && e.isDirectory()) walk(p);
-    else fs.rmSync(p, { force: true, recursive: true });
-  }
+  empty(stage, false);
 }
