@@ -11,10 +11,10 @@ import { isDeepStrictEqual, parseArgs } from 'util';
 const require = createRequire(import.meta.url);
 const out = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../out');
 const { RepoKit, changeEveryKind, fingerprints, seedEveryKind } = require(`${out}/test/helpers/repoKit.js`);
-const { startCampaign, checkpointCampaign } = require(`${out}/server/src/engine/campaign.js`);
-const { planRollback } = require(`${out}/server/src/engine/plan.js`);
-const { executeRollback } = require(`${out}/server/src/engine/transaction.js`);
-const { Store } = require(`${out}/server/src/engine/store.js`);
+const { startCampaign, checkpointCampaign } = require(`${out}/server/src/engine/campaign/campaign.js`);
+const { planRollback } = require(`${out}/server/src/engine/rollback/plan.js`);
+const { executeRollback } = require(`${out}/server/src/engine/rollback/transaction.js`);
+const { Store } = require(`${out}/server/src/engine/store/store.js`);
 
 const { values } = parseArgs({ options: { count: { type: 'string', default: '200' }, repos: { type: 'string', default: '5' }, flaky: { type: 'string', default: '0.05' } } });
 const count = Number(values.count);

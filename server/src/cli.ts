@@ -5,10 +5,10 @@ import { terminalProgress } from './cli/progressLine';
 import { reposCommand } from './cli/reposCommand';
 import { rollbackCommands } from './cli/rollbackCommands';
 import { snapshotCommands } from './cli/snapshotCommands';
-import { EngineError } from './engine/errors';
-import { setGitLogger } from './engine/git';
-import { Store } from './engine/store';
-import { toolVersion } from './engine/version';
+import { EngineError } from './engine/util/errors';
+import { setGitLogger } from './engine/git/gitRunner';
+import { Store } from './engine/store/store';
+import { toolVersion } from './engine/util/version';
 
 /**
  * The `codecontext` CLI: the engine, entered directly. Exit status 0 on success, 1 when the engine

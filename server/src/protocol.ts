@@ -15,14 +15,14 @@
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { WorkDoneProgressParams, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
-import type { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord } from './engine/campaign';
-import type { EvidenceCheck, EvidencePack } from './engine/evidence';
-import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/plan';
-import type { RecoveryReport } from './engine/recover';
-import type { TreeEntry } from './engine/objects';
-import type { RollbackRecord } from './engine/rollbackStore';
-import type { DiscoveredRepo } from './engine/repos';
-import type { SnapshotManifest, SnapshotSummary, SnapshotVerification } from './engine/snapshot';
+import type { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
+import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence';
+import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan';
+import type { RecoveryReport } from './engine/rollback/recover';
+import type { TreeEntry } from './engine/git/objectReader';
+import type { RollbackRecord } from './engine/rollback/rollbackRecords';
+import type { DiscoveredRepo } from './engine/repo/discovery';
+import type { SnapshotManifest, SnapshotSummary, SnapshotVerification } from './engine/snapshot/snapshot';
 
 export type {
   Campaign,

@@ -11,9 +11,9 @@ import {
   TextDocumentSyncKind,
   createConnection,
 } from 'vscode-languageserver/node';
-import { setGitLogger } from './engine/git';
-import { recoverAll } from './engine/recover';
-import { toolVersion } from './engine/version';
+import { setGitLogger } from './engine/git/gitRunner';
+import { recoverAll } from './engine/rollback/recover';
+import { toolVersion } from './engine/util/version';
 import { RepoLocks } from './lsp/busy';
 import { registerCampaignHandlers } from './lsp/campaignHandlers';
 import { registerContentHandlers } from './lsp/contentHandlers';

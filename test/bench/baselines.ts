@@ -3,9 +3,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CleanOptions, simpleGit } from 'simple-git';
 import { promisify } from 'util';
-import { gitRaw } from '../../server/src/engine/git';
-import { mapLimit } from '../../server/src/engine/pool';
-import { SnapshotManifest } from '../../server/src/engine/snapshot';
+import { gitRaw } from '../../server/src/engine/git/gitRunner';
+import { mapLimit } from '../../server/src/engine/util/pool';
+import { SnapshotManifest } from '../../server/src/engine/snapshot/snapshot';
 import { gitEnv } from '../helpers/repoKit';
 
 const run = promisify(execFile);

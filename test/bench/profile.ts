@@ -3,14 +3,14 @@ import * as fs from 'fs';
 import * as inspector from 'inspector';
 import * as os from 'os';
 import * as path from 'path';
-import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign';
-import { setGitLogger } from '../../server/src/engine/git';
-import { planRollback } from '../../server/src/engine/plan';
-import { defaultParallelism } from '../../server/src/engine/pool';
-import { createSnapshot } from '../../server/src/engine/snapshot';
-import { Store } from '../../server/src/engine/store';
-import { executeRollback } from '../../server/src/engine/transaction';
-import { undoRollback } from '../../server/src/engine/undo';
+import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
+import { setGitLogger } from '../../server/src/engine/git/gitRunner';
+import { planRollback } from '../../server/src/engine/rollback/plan';
+import { defaultParallelism } from '../../server/src/engine/util/pool';
+import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
+import { Store } from '../../server/src/engine/store/store';
+import { executeRollback } from '../../server/src/engine/rollback/transaction';
+import { undoRollback } from '../../server/src/engine/rollback/undo';
 import { applyCampaign, generateWorkspace } from './workspace';
 
 /**

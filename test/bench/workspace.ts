@@ -2,7 +2,7 @@ import { execFile } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
-import { mapLimit } from '../../server/src/engine/pool';
+import { mapLimit } from '../../server/src/engine/util/pool';
 import { gitEnv } from '../helpers/repoKit';
 
 const run = promisify(execFile);

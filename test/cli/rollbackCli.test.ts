@@ -1,8 +1,8 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign';
-import { Store } from '../../server/src/engine/store';
+import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
+import { Store } from '../../server/src/engine/store/store';
 import { RepoFingerprint, RepoKit, TestRepo, changeEveryKind, fingerprints, listFiles, runCli, seedEveryKind } from '../helpers/repoKit';
 
 /**

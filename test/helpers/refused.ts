@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { EngineError } from '../../server/src/engine/errors';
+import { EngineError } from '../../server/src/engine/util/errors';
 
 /** Awaits an engine call that must be refused with `code`, and returns the error for more checks. */
 export async function refused(promise: Promise<unknown>, code: string): Promise<EngineError> {

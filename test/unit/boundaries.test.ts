@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { toolVersion } from '../../server/src/engine/version';
+import { toolVersion } from '../../server/src/engine/util/version';
 
 /**
  * The house rules that keep the layers apart, checked on the source tree: the engine never
@@ -43,7 +43,7 @@ function target(file: SourceFile, spec: string): string {
 describe('boundaries', function () {
   it('nothing under server/src/engine imports vscode or a language-server package, or leaves the engine', function () {
     const engine = sources('server/src/engine');
-    assert.ok(engine.length >= 10 && engine.some((f) => f.imports.includes('./git')), 'the import scan found nothing: the check would be vacuous');
+    assert.ok(engine.length >= 10 && engine.some((f) => f.imports.includes('./gitRunner')), 'the import scan found nothing: the check would be vacuous');
     const bad: string[] = [];
     for (const f of engine) {
       for (const spec of f.imports) {
@@ -52,6 +52,40 @@ describe('boundaries', function () {
         if (spec.startsWith('.') && !target(f, spec).startsWith(path.join('server', 'src', 'engine'))) bad.push(`${f.rel} imports ${spec} (outside the engine)`);
       }
     }
+    assert.deepStrictEqual(bad, []);
+  });
+
+  it('the engine rooms are layers: a room imports only itself and the rooms below it', function () {
+    // Lowest first. repo/ and store/ are siblings: repo state knows nothing of the store, and the store nothing of repos.
+    const below: Record<string, string[]> = {
+      util: [],
+      git: ['util'],
+      repo: ['util', 'git'],
+      store: ['util'],
+      snapshot: ['util', 'git', 'repo', 'store'],
+      campaign: ['util', 'git', 'repo', 'store', 'snapshot'],
+      rollback: ['util', 'git', 'repo', 'store', 'snapshot', 'campaign'],
+    };
+    const engineDir = path.join('server', 'src', 'engine');
+    const roomOf = (rel: string) => path.relative(engineDir, rel).split(path.sep)[0];
+    const engine = sources(engineDir);
+    const bad: string[] = [];
+    let crossings = 0;
+    for (const f of engine) {
+      const room = roomOf(f.rel);
+      if (!(room in below)) {
+        bad.push(`${f.rel} is in no room (${Object.keys(below).join(', ')})`);
+        continue;
+      }
+      for (const spec of f.imports) {
+        if (!spec.startsWith('.')) continue;
+        const to = roomOf(target(f, spec));
+        if (to === room) continue;
+        crossings++;
+        if (!below[room].includes(to)) bad.push(`${f.rel} (${room}) imports ${spec} (${to}), a room that is not below it`);
+      }
+    }
+    assert.ok(crossings > 20, 'the import scan found no imports between rooms: the check would be vacuous');
     assert.deepStrictEqual(bad, []);
   });
 
@@ -73,7 +107,7 @@ describe('boundaries', function () {
     assert.deepStrictEqual(bad, []);
   });
 
-  it('engine/version.ts toolVersion equals package.json version', function () {
+  it('engine/util/version.ts toolVersion equals package.json version', function () {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
     assert.strictEqual(toolVersion, pkg.version);
   });

@@ -1,14 +1,14 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { checkpointCampaign, loadCampaign, startCampaign, stepBounds, stepChangeRecords } from '../../server/src/engine/campaign';
-import { campaignDiff } from '../../server/src/engine/campaignDiff';
-import { runInCampaign } from '../../server/src/engine/campaignRun';
-import { ChangeRecord, diffTrees } from '../../server/src/engine/changes';
-import { discoverRepos } from '../../server/src/engine/repos';
-import { loadSnapshot } from '../../server/src/engine/snapshot';
-import { Store } from '../../server/src/engine/store';
-import { toolVersion } from '../../server/src/engine/version';
+import { checkpointCampaign, loadCampaign, startCampaign, stepBounds, stepChangeRecords } from '../../server/src/engine/campaign/campaign';
+import { campaignDiff } from '../../server/src/engine/campaign/campaignDiff';
+import { runInCampaign } from '../../server/src/engine/campaign/campaignRun';
+import { ChangeRecord, diffTrees } from '../../server/src/engine/git/treeChanges';
+import { discoverRepos } from '../../server/src/engine/repo/discovery';
+import { loadSnapshot } from '../../server/src/engine/snapshot/snapshot';
+import { Store } from '../../server/src/engine/store/store';
+import { toolVersion } from '../../server/src/engine/util/version';
 import { RepoKit, git, listFiles } from '../helpers/repoKit';
 import { refused } from '../helpers/refused';
 

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeIndex, writeIndexTree } from '../../server/src/engine/indexFile';
+import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeIndex, writeIndexTree } from '../../server/src/engine/git/indexFile';
 import { RepoKit, TestRepo, gitEnv, seedEveryKind } from '../helpers/repoKit';
 
 /**

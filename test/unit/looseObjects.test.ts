@@ -1,6 +1,6 @@
 import * as assert from 'assert';
-import { treeOps } from '../../server/src/engine/fileOps';
-import { readObjects } from '../../server/src/engine/objects';
+import { treeOps } from '../../server/src/engine/rollback/worktreeOps';
+import { readObjects } from '../../server/src/engine/git/objectReader';
 import { RepoKit, changeEveryKind, seedEveryKind } from '../helpers/repoKit';
 
 /**

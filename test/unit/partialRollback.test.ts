@@ -1,9 +1,9 @@
 import * as assert from 'assert';
 import * as path from 'path';
-import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign';
-import { planRollback } from '../../server/src/engine/plan';
-import { Store } from '../../server/src/engine/store';
-import { executeRollback } from '../../server/src/engine/transaction';
+import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
+import { planRollback } from '../../server/src/engine/rollback/plan';
+import { Store } from '../../server/src/engine/store/store';
+import { executeRollback } from '../../server/src/engine/rollback/transaction';
 import { RepoKit } from '../helpers/repoKit';
 
 /** `--path` and `--repo` limit a rollback: only matching files move, and HEAD stays where it is. */

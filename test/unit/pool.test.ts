@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { gate, runInOrder } from '../../server/src/engine/pool';
+import { gate, runInOrder } from '../../server/src/engine/util/pool';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -1,9 +1,9 @@
 import * as assert from 'assert';
 import * as path from 'path';
-import { planRollback } from '../../server/src/engine/plan';
-import { createSnapshot } from '../../server/src/engine/snapshot';
-import { Store } from '../../server/src/engine/store';
-import { executeRollback } from '../../server/src/engine/transaction';
+import { planRollback } from '../../server/src/engine/rollback/plan';
+import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
+import { Store } from '../../server/src/engine/store/store';
+import { executeRollback } from '../../server/src/engine/rollback/transaction';
 import { RepoKit } from '../helpers/repoKit';
 
 /**

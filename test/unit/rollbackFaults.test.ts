@@ -3,12 +3,12 @@ import { ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
-import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign';
-import { listRollbacks } from '../../server/src/engine/rollbackStore';
-import { isAlive } from '../../server/src/engine/repoLock';
-import { createSnapshot } from '../../server/src/engine/snapshot';
-import { Store } from '../../server/src/engine/store';
-import { undoRollback } from '../../server/src/engine/undo';
+import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
+import { listRollbacks } from '../../server/src/engine/rollback/rollbackRecords';
+import { isAlive } from '../../server/src/engine/repo/repoLock';
+import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
+import { Store } from '../../server/src/engine/store/store';
+import { undoRollback } from '../../server/src/engine/rollback/undo';
 import { RepoFingerprint, RepoKit, TestRepo, changeEveryKind, fingerprints, runCli, runCliAsync, seedEveryKind } from '../helpers/repoKit';
 
 /**

@@ -2,10 +2,10 @@ import * as assert from 'assert';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { emptyTree } from '../../server/src/engine/git';
-import { RepoState, captureRepoState } from '../../server/src/engine/repoState';
-import { createSnapshot, listSnapshots, loadSnapshot, snapshotRef, verifySnapshot } from '../../server/src/engine/snapshot';
-import { Store } from '../../server/src/engine/store';
+import { emptyTree } from '../../server/src/engine/git/gitRunner';
+import { RepoState, captureRepoState } from '../../server/src/engine/repo/repoState';
+import { createSnapshot, listSnapshots, loadSnapshot, snapshotRef, verifySnapshot } from '../../server/src/engine/snapshot/snapshot';
+import { Store } from '../../server/src/engine/store/store';
 import { RepoFingerprint, RepoKit, TestRepo } from '../helpers/repoKit';
 import { refused } from '../helpers/refused';
 

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
-import { Store } from '../../server/src/engine/store';
-import { summariesOf } from '../../server/src/engine/summaryCache';
+import { Store } from '../../server/src/engine/store/store';
+import { summariesOf } from '../../server/src/engine/store/summaryCache';
 import { RepoKit } from '../helpers/repoKit';
 
 describe('summary cache (store listings)', function () {

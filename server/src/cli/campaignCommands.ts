@@ -1,6 +1,6 @@
-import { Campaign, CampaignStep, listCampaigns, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign';
-import { campaignDiff, repoLabel } from '../engine/campaignDiff';
-import { runInCampaign } from '../engine/campaignRun';
+import { Campaign, CampaignStep, listCampaigns, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign/campaign';
+import { campaignDiff, repoLabel } from '../engine/campaign/campaignDiff';
+import { runInCampaign } from '../engine/campaign/campaignRun';
 import { Command, UsageError, stringList } from './command';
 import { countsLine, table, when } from './format';
 

@@ -1,6 +1,6 @@
 import { ParseArgsConfig } from 'util';
-import { ProgressSink } from '../engine/progress';
-import { Store } from '../engine/store';
+import { ProgressSink } from '../engine/util/progress';
+import { Store } from '../engine/store/store';
 
 /** What every command gets: the store, the global flags, and where to report progress. */
 export interface CliContext {

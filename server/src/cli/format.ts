@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ChangeCounts } from '../engine/changes';
+import { ChangeCounts } from '../engine/git/treeChanges';
 
 /** Text helpers for the CLI's human output; --json output never goes through here. */
 

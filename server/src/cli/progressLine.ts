@@ -1,4 +1,4 @@
-import { ProgressEvent } from '../engine/progress';
+import { ProgressEvent } from '../engine/util/progress';
 
 /**
  * Draws progress on one stderr line when stderr is a terminal, and stays silent otherwise, so

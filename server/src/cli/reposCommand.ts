@@ -1,4 +1,4 @@
-import { discoverRepos } from '../engine/repos';
+import { discoverRepos } from '../engine/repo/discovery';
 import { Command, stringList } from './command';
 import { displayPath, table } from './format';
 

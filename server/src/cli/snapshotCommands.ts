@@ -1,7 +1,7 @@
 import * as path from 'path';
-import { loadCampaign } from '../engine/campaign';
-import { discoverRepos } from '../engine/repos';
-import { createSnapshot, listSnapshots, loadSnapshot, verifySnapshot } from '../engine/snapshot';
+import { loadCampaign } from '../engine/campaign/campaign';
+import { discoverRepos } from '../engine/repo/discovery';
+import { createSnapshot, listSnapshots, loadSnapshot, verifySnapshot } from '../engine/snapshot/snapshot';
 import { Command, stringList } from './command';
 import { branchName, displayPath, shortId, table, when } from './format';
 

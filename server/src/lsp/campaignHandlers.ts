@@ -1,7 +1,7 @@
-import { Campaign, StoredChangeRecord, checkpointCampaign, listCampaigns, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign';
-import { runInCampaign } from '../engine/campaignRun';
-import { EngineError } from '../engine/errors';
-import { Store } from '../engine/store';
+import { Campaign, StoredChangeRecord, checkpointCampaign, listCampaigns, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
+import { runInCampaign } from '../engine/campaign/campaignRun';
+import { EngineError } from '../engine/util/errors';
+import { Store } from '../engine/store/store';
 import {
   CampaignChangesRequest,
   CampaignCheckpointRequest,

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
-import { EngineError } from '../engine/errors';
-import { GitError } from '../engine/git';
-import { isBinary, readObjects } from '../engine/objects';
+import { EngineError } from '../engine/util/errors';
+import { GitError } from '../engine/git/gitRunner';
+import { isBinary, readObjects } from '../engine/git/objectReader';
 import { BlobRequest } from '../protocol';
 import { Services, handle } from './services';
 

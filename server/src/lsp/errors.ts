@@ -1,7 +1,7 @@
 import { ResponseError } from 'vscode-languageserver/node';
-import { EngineError } from '../engine/errors';
-import { GitError } from '../engine/git';
-import { RollbackRecord } from '../engine/rollbackStore';
+import { EngineError } from '../engine/util/errors';
+import { GitError } from '../engine/git/gitRunner';
+import { RollbackRecord } from '../engine/rollback/rollbackRecords';
 import { ErrorCodes, ErrorData, responseCodeOf } from '../protocol';
 
 /** Another mutating request of this server holds a repo the new one needs. */

@@ -8,7 +8,7 @@ import {
   WorkDoneProgressCancelNotification,
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageserver/node';
-import { CancelToken, ProgressEvent, ProgressSink } from '../engine/progress';
+import { CancelToken, ProgressEvent, ProgressSink } from '../engine/util/progress';
 import { CodeContextProgressReport } from '../protocol';
 
 /** What a long request hands to the engine: where to report, and whether the client gave up. */

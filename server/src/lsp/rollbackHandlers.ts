@@ -1,10 +1,10 @@
-import { EngineError } from '../engine/errors';
-import { locateEvidence, readEvidence, verifyEvidence } from '../engine/evidence';
-import { RollbackPlan, planRollback } from '../engine/plan';
-import { recoverAll } from '../engine/recover';
-import { listRollbacks, loadRollback } from '../engine/rollbackStore';
-import { executeRollback } from '../engine/transaction';
-import { undoRollback } from '../engine/undo';
+import { EngineError } from '../engine/util/errors';
+import { locateEvidence, readEvidence, verifyEvidence } from '../engine/rollback/evidence';
+import { RollbackPlan, planRollback } from '../engine/rollback/plan';
+import { recoverAll } from '../engine/rollback/recover';
+import { listRollbacks, loadRollback } from '../engine/rollback/rollbackRecords';
+import { executeRollback } from '../engine/rollback/transaction';
+import { undoRollback } from '../engine/rollback/undo';
 import {
   EvidenceRequest,
   EvidenceVerifyRequest,

@@ -1,8 +1,8 @@
-import { loadCampaign } from '../engine/campaign';
-import { EngineError } from '../engine/errors';
-import { listTree } from '../engine/objects';
-import { discoverRepos } from '../engine/repos';
-import { createSnapshot, listSnapshots, loadSnapshot, verifySnapshot } from '../engine/snapshot';
+import { loadCampaign } from '../engine/campaign/campaign';
+import { EngineError } from '../engine/util/errors';
+import { listTree } from '../engine/git/objectReader';
+import { discoverRepos } from '../engine/repo/discovery';
+import { createSnapshot, listSnapshots, loadSnapshot, verifySnapshot } from '../engine/snapshot/snapshot';
 import {
   SnapshotCreateRequest,
   SnapshotDetailRequest,

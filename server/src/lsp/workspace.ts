@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { fileURLToPath } from 'url';
-import { DiscoveredRepo, discoverRepos } from '../engine/repos';
-import { Store } from '../engine/store';
+import { DiscoveredRepo, discoverRepos } from '../engine/repo/discovery';
+import { Store } from '../engine/store/store';
 import { CodeContextSettings } from '../protocol';
 
 /** Settings after checking: what the client sent when it made sense, else the default. */

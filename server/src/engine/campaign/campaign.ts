@@ -1,0 +1,215 @@
+import * as path from 'path';
+import { ChangeCounts, ChangeRecord, countChanges, diffTrees } from '../git/treeChanges';
+import { randomHex } from '../util/canonical';
+import { EngineError } from '../util/errors';
+import { resolveId } from '../store/ids';
+import { withFileLock } from '../store/fileLock';
+import { defaultParallelism, mapLimit } from '../util/pool';
+import { discoverRepos } from '../repo/discovery';
+import { SnapshotManifest, createSnapshot, loadSnapshot } from '../snapshot/snapshot';
+import { EngineContext } from '../store/engineContext';
+import { Store } from '../store/store';
+import { toolVersion } from '../util/version';
+
+/** A campaign's outcome of one repo in `campaign run`. */
+export interface RepoRunResult {
+  repo: string;
+  exitCode: number;
+  /** The last lines of stdout and stderr together. */
+  outputTail: string;
+  durationMs: number;
+}
+
+/** How HEAD moved in one repo during a step (a commit, a branch switch). */
+export interface RefChange {
+  repo: string;
+  headBefore: string | null;
+  headAfter: string | null;
+  refBefore: string | null;
+  refAfter: string | null;
+}
+
+export interface CampaignStep {
+  /** 1-based; step N is what changed between checkpoint N-1 (0 = baseline) and checkpoint N. */
+  n: number;
+  snapshot: string;
+  parent: string;
+  at: string;
+  message?: string;
+  command?: string[];
+  results?: RepoRunResult[];
+  counts: ChangeCounts;
+  reposChanged: number;
+  refChanges: RefChange[];
+}
+
+export interface Campaign {
+  format: 1;
+  id: string;
+  name: string;
+  roots: string[];
+  repos: string[];
+  createdAt: string;
+  baseline: string;
+  steps: CampaignStep[];
+  status: 'active' | 'rolled-back';
+  /** The rollback that took the campaign back to its baseline (status `rolled-back`). */
+  rolledBackBy?: string;
+  toolVersion: string;
+}
+
+/** A change record as stored: the record plus when, by which step and command, with which tool. */
+export interface StoredChangeRecord extends ChangeRecord {
+  step: number;
+  at: string;
+  command?: string[];
+  toolVersion: string;
+}
+
+const folder = 'campaigns';
+const campaignFile = (id: string) => `${folder}/${id}.json`;
+const stepFile = (id: string, n: number) => `${folder}/${id}/step-${String(n).padStart(4, '0')}.json`;
+
+export async function startCampaign(ctx: EngineContext, name: string, roots: readonly string[], maxDepth?: number): Promise<Campaign> {
+  if (!name.trim()) throw new EngineError('Usage', 'a campaign needs a name');
+  const absRoots = roots.map((r) => path.resolve(r));
+  const repos = (await discoverRepos(absRoots, { maxDepth })).map((r) => r.path);
+  if (repos.length === 0) throw new EngineError('NoRepositories', `no git repositories under ${absRoots.join(', ')}`);
+  const id = `camp_${randomHex(6)}`;
+  const baseline = await createSnapshot(ctx.store, repos, { campaign: id, message: `baseline of ${name}`, parallelism: ctx.parallelism, progress: ctx.progress, cancel: ctx.cancel });
+  const campaign: Campaign = {
+    format: 1,
+    id,
+    name,
+    roots: absRoots,
+    repos,
+    createdAt: new Date().toISOString(),
+    baseline: baseline.id,
+    steps: [],
+    status: 'active',
+    toolVersion,
+  };
+  await ctx.store.writeJson(campaignFile(id), campaign);
+  return campaign;
+}
+
+/** Finds a campaign by id, unique id prefix, or name (the newest campaign of that name). */
+export async function loadCampaign(store: Store, given: string): Promise<Campaign> {
+  if (/^camp_[0-9a-f]+$/.test(given)) {
+    const id = await resolveId(store, folder, 'camp', given);
+    return readCampaign(store, id);
+  }
+  const named = (await listCampaigns(store)).filter((c) => c.name === given);
+  if (named.length === 0) throw new EngineError('UnknownId', `no such campaign: ${given}`);
+  return named[0];
+}
+
+async function readCampaign(store: Store, id: string): Promise<Campaign> {
+  const c = await store.readJson<Campaign>(campaignFile(id));
+  if (!c) throw new EngineError('UnknownId', `no such campaign: ${id}`);
+  if (c.format !== 1 || c.id !== id || !Array.isArray(c.steps)) {
+    throw new EngineError('StoreCorrupt', `campaign file does not describe ${id}`, undefined, store.path(campaignFile(id)));
+  }
+  return c;
+}
+
+/** Every campaign, newest first. */
+export async function listCampaigns(store: Store): Promise<Campaign[]> {
+  const names = await store.list(folder, '.json');
+  const all = await Promise.all(names.map((n) => readCampaign(store, n.slice(0, -'.json'.length)).catch(() => undefined)));
+  return all.filter((c): c is Campaign => !!c).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+}
+
+export interface CheckpointOptions {
+  message?: string;
+  command?: string[];
+  results?: RepoRunResult[];
+}
+
+/**
+ * Snapshots the campaign's repos and records what changed since the previous checkpoint as a new
+ * step. Serialised per campaign by a lock file, so two terminals cannot interleave steps.
+ */
+export async function checkpointCampaign(ctx: EngineContext, given: string, options: CheckpointOptions = {}): Promise<{ campaign: Campaign; step: CampaignStep; changes: StoredChangeRecord[] }> {
+  const found = await loadCampaign(ctx.store, given);
+  return withFileLock(ctx.store.path(folder, `${found.id}.lock`), async () => {
+    const campaign = await readCampaign(ctx.store, found.id);
+    const parentId = campaign.steps.at(-1)?.snapshot ?? campaign.baseline;
+    const parent = await loadSnapshot(ctx.store, parentId);
+    const snapshot = await createSnapshot(ctx.store, campaign.repos, {
+      campaign: campaign.id,
+      message: options.message ?? `step ${campaign.steps.length + 1} of ${campaign.name}`,
+      parallelism: ctx.parallelism,
+      progress: ctx.progress,
+      cancel: ctx.cancel,
+    });
+    const n = campaign.steps.length + 1;
+    const at = new Date().toISOString();
+    const { records, refChanges } = await stepChanges(parent, snapshot, ctx.parallelism);
+    const changes: StoredChangeRecord[] = records.map((r) => ({ ...r, step: n, at, command: options.command, toolVersion }));
+    const step: CampaignStep = {
+      n,
+      snapshot: snapshot.id,
+      parent: parentId,
+      at,
+      message: options.message,
+      command: options.command,
+      results: options.results,
+      counts: countChanges(records),
+      reposChanged: new Set(records.map((r) => r.repo)).size,
+      refChanges,
+    };
+    await ctx.store.writeJson(stepFile(campaign.id, n), changes);
+    campaign.steps.push(step);
+    await ctx.store.writeJson(campaignFile(campaign.id), campaign);
+    return { campaign, step, changes };
+  });
+}
+
+async function stepChanges(from: SnapshotManifest, to: SnapshotManifest, parallelism = defaultParallelism): Promise<{ records: ChangeRecord[]; refChanges: RefChange[] }> {
+  const before = new Map(from.repos.map((r) => [r.path, r]));
+  const perRepo = await mapLimit(to.repos, parallelism, async (r) => {
+    const b = before.get(r.path);
+    return b ? diffTrees(r.path, b.worktree, r.worktree) : [];
+  });
+  const refChanges: RefChange[] = [];
+  for (const r of to.repos) {
+    const b = before.get(r.path);
+    if (b && (b.head !== r.head || b.ref !== r.ref)) {
+      refChanges.push({ repo: r.path, headBefore: b.head, headAfter: r.head, refBefore: b.ref, refAfter: r.ref });
+    }
+  }
+  return { records: perRepo.flat(), refChanges };
+}
+
+/** The change records of one step (1-based), as stored. */
+export async function stepChangeRecords(store: Store, campaign: Campaign, n: number): Promise<StoredChangeRecord[]> {
+  if (!Number.isInteger(n) || n < 1 || n > campaign.steps.length) {
+    throw new EngineError('UnknownId', `${campaign.id} has no step ${n} (it has ${campaign.steps.length})`);
+  }
+  return (await store.readJson<StoredChangeRecord[]>(stepFile(campaign.id, n))) ?? [];
+}
+
+/** The two snapshots a step (or, without one, the whole campaign so far) lies between. */
+export function stepBounds(campaign: Campaign, n?: number): { from: string; to: string } {
+  if (n === undefined) return { from: campaign.baseline, to: campaign.steps.at(-1)?.snapshot ?? campaign.baseline };
+  if (!Number.isInteger(n) || n < 1 || n > campaign.steps.length) {
+    throw new EngineError('UnknownId', `${campaign.id} has no step ${n} (it has ${campaign.steps.length})`);
+  }
+  const step = campaign.steps[n - 1];
+  return { from: step.parent, to: step.snapshot };
+}
+
+/**
+ * Records that a rollback took the campaign back to its baseline (checkpoint 0), or that an undo
+ * reversed that (`rb` undefined: active again).
+ */
+export async function markCampaignRolledBack(store: Store, id: string, rb: string | undefined, checkpoint: number): Promise<void> {
+  if (checkpoint !== 0) return;
+  await withFileLock(store.path(folder, `${id}.lock`), async () => {
+    const campaign = await readCampaign(store, id);
+    campaign.status = rb ? 'rolled-back' : 'active';
+    campaign.rolledBackBy = rb;
+    await store.writeJson(campaignFile(id), campaign);
+  });
+}

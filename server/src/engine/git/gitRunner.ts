@@ -1,0 +1,184 @@
+import { spawn } from 'child_process';
+import * as fs from 'fs';
+import { ShellPool, ShellResult, maxShellInput } from './shellPool';
+import { defaultParallelism } from '../util/pool';
+import { EngineError } from '../util/errors';
+
+/**
+ * The one runner for every git call: fixed environment, arguments as an array, a typed error.
+ * simple-git is not on this path: it waits ~50 ms after silent commands and cannot feed stdin
+ * (PERFORMANCE.md), and rollback's hot path is made of exactly such commands.
+ */
+
+export type GitErrorCode =
+  | 'RepositoryIsLocked'
+  | 'NotAGitRepository'
+  | 'UnmergedEntries'
+  | 'BadObject'
+  | 'RefMismatch'
+  | 'Unknown';
+
+export class GitError extends Error {
+  constructor(
+    readonly args: readonly string[],
+    readonly repo: string,
+    readonly exitCode: number | null,
+    readonly stderr: string,
+    readonly gitCode: GitErrorCode,
+  ) {
+    super(`git ${args[0] ?? ''} failed (${exitCode ?? 'signal'}): ${firstLine(stderr)}`);
+    this.name = 'GitError';
+  }
+
+  /** The engine-level error for this failure, naming the repo. */
+  toEngineError(): EngineError {
+    if (this.gitCode === 'RepositoryIsLocked') {
+      return new EngineError('RepositoryIsLocked', `repository is locked: ${firstLine(this.stderr)}`, this.repo);
+    }
+    if (this.gitCode === 'NotAGitRepository') {
+      return new EngineError('NotARepository', 'not a git repository', this.repo);
+    }
+    if (this.gitCode === 'UnmergedEntries') {
+      return new EngineError('UnmergedEntries', 'the index has unmerged entries (resolve the conflicts first)', this.repo);
+    }
+    return new EngineError('GitFailed', this.message, this.repo);
+  }
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n').find((l) => l.trim() !== '');
+  return (line ?? '').trim();
+}
+
+function classify(stderr: string): GitErrorCode {
+  if (/\.lock': File exists|Unable to create '.*\.lock'|cannot lock ref/.test(stderr)) {
+    if (/but expected|is at .* but expected/.test(stderr)) return 'RefMismatch';
+    return 'RepositoryIsLocked';
+  }
+  if (/not a git repository/i.test(stderr)) return 'NotAGitRepository';
+  if (/unmerged|needs merge/i.test(stderr)) return 'UnmergedEntries';
+  if (/bad object|not a valid object|Not a valid object name|invalid object/i.test(stderr)) return 'BadObject';
+  return 'Unknown';
+}
+
+/**
+ * Variables that would point git at another repository, index or object store than the one we
+ * name. We inherit the rest of the environment (proxies, CA files, GIT_CONFIG_NOSYSTEM…) on
+ * purpose, but these would make a command run inside a git hook act on the wrong repo.
+ */
+const repoLocationVariables = new Set([
+  'GIT_DIR',
+  'GIT_WORK_TREE',
+  'GIT_INDEX_FILE',
+  'GIT_OBJECT_DIRECTORY',
+  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+  'GIT_COMMON_DIR',
+  'GIT_NAMESPACE',
+  'GIT_PREFIX',
+  'GIT_QUARANTINE_PATH',
+]);
+
+let baseEnv: NodeJS.ProcessEnv | undefined;
+function environment(): NodeJS.ProcessEnv {
+  if (!baseEnv) {
+    baseEnv = {};
+    for (const [k, v] of Object.entries(process.env)) {
+      if (!repoLocationVariables.has(k)) baseEnv[k] = v;
+    }
+    Object.assign(baseEnv, { LC_ALL: 'C', GIT_PAGER: 'cat', PAGER: 'cat', GIT_TERMINAL_PROMPT: '0', GIT_EDITOR: 'true' });
+  }
+  return baseEnv;
+}
+
+export interface GitOptions {
+  /** Extra variables, e.g. GIT_INDEX_FILE for a temporary index. */
+  env?: Record<string, string>;
+  /** Bytes for stdin. */
+  input?: string | Buffer;
+  /** A read that must not take optional locks (`GIT_OPTIONAL_LOCKS=0`), e.g. status. */
+  readOnly?: boolean;
+  /** Exit codes that are answers, not failures (e.g. 1 for `rev-parse --verify -q`). */
+  okCodes?: readonly number[];
+}
+
+export interface GitResult {
+  stdout: Buffer;
+  stderr: string;
+  exitCode: number;
+}
+
+export type GitLogger = (line: string) => void;
+let logger: GitLogger | undefined;
+/** Every git command and its time goes to this logger (the server's output channel, `--verbose`). */
+export function setGitLogger(fn: GitLogger | undefined): void {
+  logger = fn;
+}
+
+let spawned = 0;
+/** How many git processes this process has started; benchmarks and tests read it. */
+export function gitProcessCount(): number {
+  return spawned;
+}
+
+/**
+ * Where git processes come from: long-lived shells (see gitShell.ts) unless the platform has no
+ * POSIX shell or `CODECONTEXT_GIT_SHELL=0` asks for one spawn per command (the bench compares).
+ */
+let shells: ShellPool | undefined | null;
+function shellPool(): ShellPool | undefined {
+  if (shells === undefined) {
+    const off = process.platform === 'win32' || process.env.CODECONTEXT_GIT_SHELL === '0' || !fs.existsSync('/bin/sh');
+    shells = off ? null : new ShellPool(environment(), defaultParallelism);
+  }
+  return shells ?? undefined;
+}
+
+/** Runs git in `repo` and resolves with raw stdout; rejects with a GitError. */
+export async function gitRaw(repo: string, args: readonly string[], options: GitOptions = {}): Promise<GitResult> {
+  const started = Date.now();
+  const extraEnv = { ...(options.readOnly ? { GIT_OPTIONAL_LOCKS: '0' } : {}), ...options.env };
+  const input = typeof options.input === 'string' ? Buffer.from(options.input) : options.input;
+  spawned++;
+  const pool = shellPool();
+  const result = pool && (input?.length ?? 0) <= maxShellInput
+    ? await pool.run({ cwd: repo, args, env: extraEnv, input })
+    : await spawnGit(repo, args, extraEnv, input);
+  logger?.(`git ${args.join(' ')} (${repo}) ${Date.now() - started} ms → ${result.exitCode}`);
+  if (result.exitCode === 0 || (result.exitCode !== null && options.okCodes?.includes(result.exitCode))) {
+    return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
+  }
+  throw new GitError(args, repo, result.exitCode, result.stderr, classify(result.stderr));
+}
+
+function spawnGit(repo: string, args: readonly string[], extraEnv: Record<string, string>, input: Buffer | undefined): Promise<ShellResult> {
+  return new Promise((resolve) => {
+    const child = spawn('git', args as string[], { cwd: repo, env: { ...environment(), ...extraEnv }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let spawnError = '';
+    child.stdout.on('data', (b: Buffer) => out.push(b));
+    child.stderr.on('data', (b: Buffer) => err.push(b));
+    child.on('error', (e) => (spawnError = String(e)));
+    child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: spawnError || Buffer.concat(err).toString('utf8'), exitCode: spawnError ? null : code }));
+    // A child that exits before reading stdin gives EPIPE; its exit code tells the real story.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+  });
+}
+
+/** Runs git and returns stdout as UTF-8 text without the final newline. */
+export async function git(repo: string, args: readonly string[], options: GitOptions = {}): Promise<string> {
+  const { stdout } = await gitRaw(repo, args, options);
+  return stdout.toString('utf8').replace(/\n$/, '');
+}
+
+/** Splits `-z` output into fields (the last, empty field is dropped). */
+export function splitZ(output: Buffer | string): string[] {
+  const text = typeof output === 'string' ? output : output.toString('utf8');
+  const fields = text.split('\0');
+  if (fields[fields.length - 1] === '') fields.pop();
+  return fields;
+}
+
+/** Object ids of the empty tree, which every repo knows without storing it. */
+export const emptyTree = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';

@@ -1,0 +1,273 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import { readLooseObject, writeLooseObject } from './looseObjects';
+
+/**
+ * Git's index file read in Node, and the tree it stands for built without a `git write-tree`.
+ * A capture needs two trees per repo; building them here saves two processes each time.
+ *
+ * Only the plain case is read: stage-0 entries of regular files, symlinks and gitlinks, index
+ * versions 2–4. A split or sparse index, an unmerged or intent-to-add entry, or anything else
+ * unexpected gives `undefined`, and the caller asks git, which knows every case.
+ */
+
+export interface IndexEntry {
+  /** Path bytes as a latin1 string, so names that are not UTF-8 survive unchanged. */
+  path: string;
+  /** Octal mode as a tree writes it: 100644, 100755, 120000 or 160000. */
+  mode: string;
+  id: Buffer;
+  /** ctime, mtime, dev, ino, mode, uid, gid, size: the 40 bytes git checks a file against. */
+  stat: Buffer;
+}
+
+export interface ParsedIndex {
+  version: number;
+  entries: IndexEntry[];
+  /** Some entry carries assume-unchanged or skip-worktree: a rewrite must leave it to git. */
+  flagged: boolean;
+  /** Trees the index's cache-tree extension still vouches for, by folder ('' is the root). */
+  validTrees: Map<string, Buffer>;
+}
+
+const modes = new Map([
+  [0o100644, '100644'],
+  [0o100755, '100755'],
+  [0o120000, '120000'],
+  [0o160000, '160000'],
+]);
+
+const canonicalModes = new Set(modes.values());
+
+export const emptyIndex: ParsedIndex = { version: 2, entries: [], flagged: false, validTrees: new Map() };
+
+export function parseIndex(buf: Buffer): ParsedIndex | undefined {
+  if (buf.length < 32 || buf.toString('latin1', 0, 4) !== 'DIRC') return undefined;
+  const version = buf.readUInt32BE(4);
+  if (version < 2 || version > 4) return undefined;
+  const count = buf.readUInt32BE(8);
+  const end = buf.length - 20;
+  const entries: IndexEntry[] = [];
+  let pos = 12;
+  let previous = '';
+  let flagged = false;
+  for (let i = 0; i < count; i++) {
+    if (pos + 62 > end) return undefined;
+    const mode = modes.get(buf.readUInt32BE(pos + 24));
+    const id = buf.subarray(pos + 40, pos + 60);
+    const flags = buf.readUInt16BE(pos + 60);
+    if (mode === undefined || (flags & 0x3000) !== 0) return undefined; // stage > 0: unmerged
+    const stat = buf.subarray(pos, pos + 40);
+    if (flags & 0xc000) flagged = true;
+    let p = pos + 62;
+    if (flags & 0x4000) {
+      if (version < 3) return undefined;
+      // intent-to-add entries are left out of trees by git; skip-worktree ones are not
+      if (buf.readUInt16BE(p) & 0x2000) return undefined;
+      p += 2;
+    }
+    let name: string;
+    if (version === 4) {
+      let strip = 0;
+      let byte: number;
+      // git's offset varint: 7 bits a byte, each continuation adds one
+      do {
+        byte = buf[p++];
+        strip = (strip << 7) | (byte & 0x7f);
+        if (byte & 0x80) strip++;
+      } while (byte & 0x80);
+      const nul = buf.indexOf(0, p);
+      if (nul < 0 || strip > previous.length) return undefined;
+      name = previous.slice(0, previous.length - strip) + buf.toString('latin1', p, nul);
+      pos = nul + 1;
+    } else {
+      const nul = buf.indexOf(0, p);
+      if (nul < 0) return undefined;
+      name = buf.toString('latin1', p, nul);
+      // entries are padded with NULs to a multiple of 8 bytes, at least one
+      pos += ((nul - pos + 8) & ~7);
+    }
+    entries.push({ path: name, mode, id, stat });
+    previous = name;
+  }
+  const validTrees = new Map<string, Buffer>();
+  while (pos + 8 <= end) {
+    const signature = buf.toString('latin1', pos, pos + 4);
+    const size = buf.readUInt32BE(pos + 4);
+    const body = buf.subarray(pos + 8, pos + 8 + size);
+    // a split index keeps entries elsewhere; a sparse one folds folders into entries
+    if (signature === 'link' || signature === 'sdir') return undefined;
+    if (signature === 'TREE') readCacheTree(body, validTrees);
+    pos += 8 + size;
+  }
+  return { version, entries, flagged, validTrees };
+}
+
+/** The cache-tree extension: folders in preorder, each "name\0entries subtrees\n" and its id when valid. */
+function readCacheTree(body: Buffer, into: Map<string, Buffer>): void {
+  let pos = 0;
+  const walk = (prefix: string): void => {
+    const nul = body.indexOf(0, pos);
+    const nl = body.indexOf(0x0a, nul);
+    if (nul < 0 || nl < 0) throw new Error('bad cache-tree');
+    const name = body.toString('latin1', pos, nul);
+    const [entryCount, subtrees] = body.toString('latin1', nul + 1, nl).split(' ').map(Number);
+    pos = nl + 1;
+    const folder = prefix === '' && name === '' ? '' : prefix + name;
+    if (entryCount >= 0) {
+      into.set(folder, body.subarray(pos, pos + 20));
+      pos += 20;
+    }
+    for (let i = 0; i < subtrees; i++) walk(folder === '' ? '' : folder + '/');
+  };
+  try {
+    if (body.length) walk('');
+  } catch {
+    into.clear(); // unreadable: build every tree instead
+  }
+}
+
+/** The index's bytes and times, read through one descriptor so they belong together; undefined when there is none. */
+export interface IndexFile {
+  bytes: Buffer;
+  atime: Date;
+  mtime: Date;
+  /** mtime to the nanosecond, as git compares it for racily clean entries. */
+  mtimeNs: bigint;
+}
+
+export function readIndexFile(file: string): IndexFile | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+  try {
+    const stat = fs.fstatSync(fd, { bigint: true });
+    return { bytes: fs.readFileSync(fd), atime: new Date(Number(stat.atimeMs)), mtime: new Date(Number(stat.mtimeMs)), mtimeNs: stat.mtimeNs };
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * The id of the tree an index stands for, writing each tree object the store may lack as a loose
+ * object (so the id can be pinned and read back like one `write-tree` made).
+ */
+export function writeIndexTree(objectsDir: string, index: ParsedIndex): string {
+  const { entries, validTrees } = index;
+  const build = (start: number, end: number, folder: string): Buffer => {
+    const known = validTrees.get(folder);
+    if (known) return known;
+    const prefixLength = folder === '' ? 0 : folder.length + 1;
+    const parts: Buffer[] = [];
+    for (let i = start; i < end; ) {
+      const rest = entries[i].path.slice(prefixLength);
+      const slash = rest.indexOf('/');
+      if (slash < 0) {
+        parts.push(Buffer.from(`${entries[i].mode} ${rest}\0`, 'latin1'), entries[i].id);
+        i++;
+        continue;
+      }
+      const name = rest.slice(0, slash);
+      const sub = entries[i].path.slice(0, prefixLength + slash + 1);
+      let j = i + 1;
+      while (j < end && entries[j].path.startsWith(sub)) j++;
+      parts.push(Buffer.from(`40000 ${name}\0`, 'latin1'), build(i, j, sub.slice(0, -1)));
+      i = j;
+    }
+    return Buffer.from(writeLooseObject(objectsDir, 'tree', Buffer.concat(parts)), 'hex');
+  };
+  return build(0, entries.length, '').toString('hex');
+}
+
+/** An entry to write; without `stat`, git will look at the file afresh (zeroed stat data). */
+export interface NewIndexEntry {
+  /** Path bytes as a latin1 string, like IndexEntry's. */
+  path: string;
+  mode: string;
+  id: string;
+  stat?: Buffer;
+}
+
+/**
+ * Writes a version-2 index of `entries`, without extensions. A restore writes two this way: the
+ * few files git must check out into the staging folder, and the next index (one process each saved).
+ */
+export function writeIndex(file: string, entries: readonly NewIndexEntry[]): void {
+  const named = entries.map((e) => ({ ...e, name: Buffer.from(e.path, 'latin1') })).sort((a, b) => Buffer.compare(a.name, b.name));
+  const parts: Buffer[] = [];
+  const header = Buffer.alloc(12);
+  header.write('DIRC', 0, 'latin1');
+  header.writeUInt32BE(2, 4);
+  header.writeUInt32BE(named.length, 8);
+  parts.push(header);
+  for (const e of named) {
+    // 62 fixed bytes, the name, then 1–8 NULs to a multiple of 8
+    const entry = Buffer.alloc((62 + e.name.length + 8) & ~7);
+    e.stat?.copy(entry, 0, 0, 40);
+    entry.writeUInt32BE(parseInt(e.mode, 8), 24);
+    Buffer.from(e.id, 'hex').copy(entry, 40);
+    entry.writeUInt16BE(Math.min(e.name.length, 0xfff), 60);
+    e.name.copy(entry, 62);
+    parts.push(entry);
+  }
+  const body = Buffer.concat(parts);
+  // written in place: these are private scratch files, read only once complete
+  fs.writeFileSync(file, Buffer.concat([body, crypto.createHash('sha1').update(body).digest()]));
+}
+
+/**
+ * Every file of a tree, read straight from loose objects, in index order; undefined when some
+ * tree is not loose (packed by gc) or not readable, and the caller asks git instead.
+ */
+export function looseTreeFiles(objectsDir: string, tree: string): NewIndexEntry[] | undefined {
+  const out: NewIndexEntry[] = [];
+  const walk = (id: string, prefix: string): boolean => {
+    const tree = readLooseObject(objectsDir, id);
+    if (tree?.type !== 'tree') return false;
+    const raw = tree.content;
+    for (let pos = 0; pos < raw.length; ) {
+      const space = raw.indexOf(0x20, pos);
+      const end = raw.indexOf(0, space);
+      const mode = raw.toString('latin1', pos, space);
+      const name = prefix + raw.toString('latin1', space + 1, end);
+      const child = raw.toString('hex', end + 1, end + 21);
+      pos = end + 21;
+      if (mode === '40000') {
+        if (!walk(child, name + '/')) return false;
+      } else {
+        out.push({ path: name, mode, id: child });
+      }
+    }
+    return true;
+  };
+  return walk(tree, '') ? out : undefined;
+}
+
+/**
+ * The index git's `read-tree --reset <tree>` would make from `base` (the index of the worktree as
+ * it is): the tree's entries, each keeping base's stat data when its path, blob and mode are the
+ * same, the others zeroed so git looks at those files afresh. Like git, an entry whose file
+ * changed in the same clock tick as base was written (racily clean) has its size zeroed, so it
+ * is never trusted on stat data alone. Undefined when a case is git's to handle.
+ */
+export function resetIndexEntries(base: ParsedIndex, baseMtimeNs: bigint, tree: readonly NewIndexEntry[]): NewIndexEntry[] | undefined {
+  if (base.version !== 2 || base.flagged) return undefined;
+  // an old tree's odd modes (100664…) are git's to normalise
+  if (tree.some((t) => !canonicalModes.has(t.mode))) return undefined;
+  const byPath = new Map(base.entries.map((e) => [e.path, e]));
+  return tree.map((t) => {
+    const old = byPath.get(t.path);
+    if (!old || old.mode !== t.mode || old.id.toString('hex') !== t.id) return t;
+    // git's rule (built with nanosecond stat support): racy when not older than the index file
+    const mtimeNs = BigInt(old.stat.readUInt32BE(8)) * 1_000_000_000n + BigInt(old.stat.readUInt32BE(12));
+    const racy = mtimeNs >= baseMtimeNs;
+    if (!racy) return { ...t, stat: old.stat };
+    const smudged = Buffer.from(old.stat);
+    smudged.writeUInt32BE(0, 36);
+    return { ...t, stat: smudged };
+  });
+}

@@ -1,0 +1,178 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { EngineError } from '../util/errors';
+import { GitError, git } from '../git/gitRunner';
+import { emptyIndex, parseIndex, readIndexFile, writeIndexTree } from '../git/indexFile';
+import { RepoLayout, assertQuiet, readHead, repoLayout } from '../git/repoLayout';
+import { isAlive } from './repoLock';
+
+/** What a snapshot records of one repo. Trees and commits are object ids in the repo's own store. */
+export interface RepoState {
+  /** Commit HEAD resolves to; null when the branch is unborn. */
+  head: string | null;
+  /** Branch HEAD points to (`refs/heads/…`); null when detached. */
+  ref: string | null;
+  /** Tree of the staged state. */
+  index: string;
+  /** Tree of tracked + untracked-not-ignored files as they are on disk (modes and symlinks kept). */
+  worktree: string;
+}
+
+/**
+ * Captures a repo's state without touching its worktree, index or HEAD: the real index is copied
+ * to a temporary one (keeping its stat cache, so unchanged files are not re-hashed) and only that
+ * copy is written. Ignored files never enter the worktree tree because `add -A` skips them.
+ */
+export async function captureRepoState(root: string): Promise<RepoState> {
+  const captured = await captureWithIndex(root);
+  await captured.release();
+  return captured.state;
+}
+
+/** A capture whose temporary index (matching the worktree, stat cache intact) is kept for reuse. */
+export interface Capture {
+  state: RepoState;
+  layout: RepoLayout;
+  /** Index file that lists the worktree as captured (on tmpfs when the machine has one). */
+  tempIndex: string;
+  /**
+   * A name prefix inside the git dir for what must sit on the repo's own filesystem: a restore's
+   * next index and staging folder, which are renamed into place.
+   */
+  scratch: string;
+  /** Set once a restore checked files out into the repo's stage folder: release empties it. */
+  staged?: boolean;
+  /** Removes the temporary index and everything named after `scratch`. */
+  release(): Promise<void>;
+}
+
+/**
+ * Where temporary indexes go: tmpfs when there is one. Git rewrites such an index on every
+ * `add`, and on a disk filesystem each rewrite allocates a new inode and frees the old one's
+ * blocks, which showed up as kernel time in every capture (npm run bench).
+ */
+let tempFolder: string | undefined;
+function tempIndexFolder(gitDir: string): string {
+  if (tempFolder === undefined) {
+    tempFolder = '';
+    try {
+      if (process.platform === 'linux' && fs.statSync('/dev/shm').isDirectory()) {
+        fs.accessSync('/dev/shm', fs.constants.W_OK);
+        tempFolder = '/dev/shm';
+        sweep(tempFolder);
+      }
+    } catch {
+      // no tmpfs: the git dir it is
+    }
+  }
+  return tempFolder || gitDir;
+}
+
+/** Like captureRepoState, but hands over the temporary index, which a restore reuses as its base. */
+export async function captureWithIndex(root: string): Promise<Capture> {
+  const layout = await repoLayout(root);
+  assertQuiet(layout);
+  removeDeadLeftovers(layout.gitDir);
+  const { head, ref } = await readHead(layout);
+  const name = `codecontext-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  const tempIndex = path.join(tempIndexFolder(layout.gitDir), `${name}.index`);
+  const scratch = path.join(layout.gitDir, name);
+  const release = async () => {
+    const left = [tempIndex, `${tempIndex}.lock`, `${tempIndex}.checkout`, `${scratch}.next`].filter((f) => fs.existsSync(f));
+    await Promise.all(left.map((f) => fs.promises.rm(f, { force: true, recursive: true })));
+    if (capture.staged) emptyStage(layout);
+  };
+  const capture: Capture = { state: { head, ref, index: '', worktree: '' }, layout, tempIndex, scratch, release };
+  try {
+    const objects = path.join(layout.commonDir, 'objects');
+    const realIndex = readIndexFile(path.join(layout.gitDir, 'index'));
+    if (realIndex) {
+      fs.writeFileSync(tempIndex, realIndex.bytes);
+      // Git trusts an entry's stat data only when the file is older than the index file; the copy
+      // must keep the original's timestamp, or a same-size edit made in the second the index was
+      // written (a "racily clean" entry) would be taken as unchanged and lost from the worktree tree.
+      fs.utimesSync(tempIndex, realIndex.atime, realIndex.mtime);
+    }
+    const env = { GIT_INDEX_FILE: tempIndex };
+    const treeOf = async (bytes: Buffer | undefined): Promise<string> => {
+      const parsed = bytes ? parseIndex(bytes) : emptyIndex;
+      return parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
+    };
+    const index = await treeOf(realIndex?.bytes);
+    // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
+    // repo's business and are captured as a repo of their own.
+    await git(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '-A', '--', '.'], { env });
+    // no index written when there was none and nothing to add: the empty tree
+    const worktree = await treeOf(readIndexFile(tempIndex)?.bytes);
+    capture.state = { head, ref, index, worktree };
+    return capture;
+  } catch (e) {
+    await release();
+    if (e instanceof GitError) throw e.toEngineError();
+    if (e instanceof EngineError) throw e;
+    throw new EngineError('GitFailed', String((e as Error).message ?? e), root);
+  }
+}
+
+/**
+ * Temporary indexes and staging folders that a killed codecontext process left in a git dir (or
+ * the tmpfs folder), named `codecontext-<pid>-…`; anything of a live process is left alone. Every
+ * capture runs it, and so does recovery, which may end without capturing a repo.
+ */
+export function removeDeadLeftovers(gitDir: string): void {
+  tempIndexFolder(gitDir); // sweeps the tmpfs folder, once per process
+  sweep(gitDir);
+}
+
+function sweep(folder: string): void {
+  let names: string[];
+  try {
+    names = fs.readdirSync(folder);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const pid = Number(/^codecontext-(\d+)-/.exec(n)?.[1]);
+    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    try {
+      fs.rmSync(path.join(folder, n), { force: true, recursive: true });
+    } catch {
+      // another user's, in a shared tmpfs: not ours to remove, and no reason to stop
+    }
+  }
+}
+
+/**
+ * Where a restore checks out the files it will write: a folder of the git dir that stays between
+ * restores. Node-staged files lie in it flat, by number; git's checkout, when needed, goes to
+ * `tree/`, whose subfolders mirror the paths written and are kept, since making folders is the
+ * costly part of a checkout on a disk filesystem (npm run bench). The repo lock makes one restore
+ * at a time its owner.
+ */
+export function stageFolder(layout: RepoLayout): string {
+  return path.join(layout.gitDir, 'codecontext-stage');
+}
+
+/**
+ * Removes every file under the stage folder (a killed restore's, or an aborted one's), keeping the
+ * folders of `tree/`; any other folder (the layout of earlier versions) goes whole.
+ */
+export function emptyStage(layout: RepoLayout): void {
+  const stage = stageFolder(layout);
+  const empty = (dir: string, keepFolders: boolean): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (!e.isDirectory()) fs.rmSync(p, { force: true });
+      else if (keepFolders || (dir === stage && e.name === 'tree')) empty(p, true);
+      else fs.rmSync(p, { force: true, recursive: true });
+    }
+  };
+  empty(stage, false);
+}

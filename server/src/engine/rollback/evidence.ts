@@ -1,0 +1,143 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { canonicalJson, sha256 } from '../util/canonical';
+import { EngineError } from '../util/errors';
+import { git } from '../git/gitRunner';
+import { resolveId } from '../store/ids';
+import { RepoState, captureRepoState } from '../repo/repoState';
+import { sameState } from './restore';
+import { Store, writeFileAtomic } from '../store/store';
+import type { PlannedFile, RollbackPlan } from './plan';
+
+/**
+ * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
+ * each phase with timings and retries, per repo the before / target / after states, per file the
+ * operation and the inverse diff's hash. `digest` covers all of it and the patch file, so an
+ * edited byte anywhere is caught by `evidence verify`.
+ */
+export interface PhaseRecord {
+  name: 'prepare' | 'commit' | 'verify' | 'compensate';
+  startedAt: string;
+  endedAt?: string;
+  ms?: number;
+  retries: number;
+}
+
+export interface EvidenceRepo {
+  path: string;
+  wave: number;
+  before: RepoState;
+  target: RepoState;
+  after: RepoState | null;
+  committed: boolean;
+  compensated: boolean;
+  files: Omit<PlannedFile, 'patch'>[];
+}
+
+export interface EvidencePack {
+  format: 1;
+  id: string;
+  kind: 'rollback' | 'undo';
+  undoOf?: string;
+  who: { user: string; gitName?: string; gitEmail?: string };
+  host: string;
+  toolVersion: string;
+  command: string[];
+  cwd: string;
+  startedAt: string;
+  endedAt: string;
+  target: RollbackPlan['target'];
+  mode: RollbackPlan['mode'];
+  planHash: string;
+  safetySnapshot?: string;
+  outcome: 'committed' | 'aborted';
+  error?: { code: string; message: string; repo?: string; path?: string };
+  phases: PhaseRecord[];
+  repos: EvidenceRepo[];
+  patches: { file: string; sha256: string };
+  digest: string;
+}
+
+const folder = 'rollbacks';
+export const evidenceDir = (store: Store, id: string) => store.path(folder, id);
+
+export async function gitIdentity(repo: string | undefined): Promise<{ gitName?: string; gitEmail?: string }> {
+  if (!repo) return {};
+  const read = (key: string) => git(repo, ['config', '--get', key], { readOnly: true, okCodes: [1] }).then((v) => v || undefined, () => undefined);
+  const [gitName, gitEmail] = await Promise.all([read('user.name'), read('user.email')]);
+  return { gitName, gitEmail };
+}
+
+/** Writes `evidence.json` and `inverse.patch` under the rollback's folder and returns the pack's path. */
+export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches'>, patchText: string): Promise<string> {
+  const dir = evidenceDir(store, pack.id);
+  const patchFile = path.join(dir, 'inverse.patch');
+  const body = { ...pack, patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
+  const full: EvidencePack = { ...body, digest: sha256(canonicalJson(body)) };
+  const file = path.join(dir, `evidence-${pack.id}.json`);
+  // the digest covers the patch's hash, not its file: both files can be synced at once
+  await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
+  return file;
+}
+
+/** Finds an evidence file by rollback id (or prefix) or by path. */
+export async function locateEvidence(store: Store, given: string): Promise<string> {
+  if (given.endsWith('.json') || given.includes(path.sep)) {
+    const abs = path.resolve(given);
+    if (!fs.existsSync(abs)) throw new EngineError('UnknownId', 'no such evidence file', undefined, abs);
+    return abs;
+  }
+  const id = await resolveId(store, folder, 'rb', given);
+  return path.join(evidenceDir(store, id), `evidence-${id}.json`);
+}
+
+export async function readEvidence(file: string): Promise<EvidencePack> {
+  try {
+    return JSON.parse(await fs.promises.readFile(file, 'utf8')) as EvidencePack;
+  } catch (e) {
+    throw new EngineError('TamperedManifest', `evidence is unreadable: ${(e as Error).message}`, undefined, file);
+  }
+}
+
+export interface EvidenceCheck {
+  file: string;
+  ok: boolean;
+  problems: string[];
+  repos?: { path: string; ok: boolean; problem?: string }[];
+}
+
+/** Recomputes the digest (and the patch file's hash); with `checkRepos`, also that each repo is still in its recorded end state. */
+export async function verifyEvidence(file: string, checkRepos = false): Promise<EvidenceCheck> {
+  const pack = await readEvidence(file);
+  const problems: string[] = [];
+  const { digest, ...body } = pack;
+  if (sha256(canonicalJson(body)) !== digest) problems.push('digest mismatch: the evidence was modified after it was written');
+  const patchFile = path.join(path.dirname(file), pack.patches?.file ?? 'inverse.patch');
+  const patchText = await fs.promises.readFile(patchFile).catch(() => undefined);
+  if (!patchText) problems.push(`patch file is missing: ${patchFile}`);
+  else if (sha256(patchText) !== pack.patches.sha256) problems.push('patch file was modified after it was written');
+  let repos: EvidenceCheck['repos'];
+  if (checkRepos) {
+    repos = await Promise.all(
+      (pack.repos ?? []).map(async (r) => {
+        const expected = r.after ?? r.before;
+        try {
+          const now = await captureRepoState(r.path);
+          return sameState(now, expected) ? { path: r.path, ok: true } : { path: r.path, ok: false, problem: 'changed since the rollback ended' };
+        } catch (e) {
+          return { path: r.path, ok: false, problem: (e as Error).message };
+        }
+      }),
+    );
+  }
+  return { file, ok: problems.length === 0 && (repos ?? []).every((r) => r.ok), problems, repos };
+}
+
+export function whoami(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return process.env.USER ?? 'unknown';
+  }
+}

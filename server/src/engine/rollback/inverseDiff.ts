@@ -1,0 +1,56 @@
+import { structuredPatch } from 'diff';
+import { sha256 } from '../util/canonical';
+import { FileOp } from './worktreeOps';
+import { isBinary } from '../git/objectReader';
+
+/**
+ * The inverse diff of one file: the git-style unified diff that takes its current content to what
+ * the rollback will write. Deterministic: the same two contents always give the same bytes.
+ */
+export interface InverseDiff {
+  path: string;
+  patch: string;
+  added: number;
+  removed: number;
+  binary: boolean;
+  /** sha256 of `patch`, kept in evidence packs. */
+  hash: string;
+}
+
+export function inverseDiff(op: FileOp, current: Buffer | undefined, target: Buffer | undefined): InverseDiff {
+  const p = op.path;
+  const header = [`diff --git a/${p} b/${p}`];
+  if (op.fromMode === null && op.mode) header.push(`new file mode ${op.mode}`);
+  else if (op.mode === null && op.fromMode) header.push(`deleted file mode ${op.fromMode}`);
+  else if (op.fromMode !== op.mode) header.push(`old mode ${op.fromMode}`, `new mode ${op.mode}`);
+  const oldName = op.fromBlob ? `a/${p}` : '/dev/null';
+  const newName = op.blob && op.action !== 'delete' ? `b/${p}` : '/dev/null';
+  let body = '';
+  let added = 0;
+  let removed = 0;
+  const binary = (current !== undefined && isBinary(current)) || (target !== undefined && isBinary(target));
+  if (op.action === 'gitlink') {
+    body = `-Subproject commit ${op.fromBlob ?? ''}\n+Subproject commit ${op.blob}\n`;
+  } else if (binary) {
+    body = `Binary files ${oldName} and ${newName} differ\n`;
+  } else if (op.action !== 'chmod') {
+    const patch = structuredPatch(oldName, newName, current?.toString('utf8') ?? '', target?.toString('utf8') ?? '', undefined, undefined, { context: 3 });
+    const lines: string[] = [];
+    if (patch.hunks.length) lines.push(`--- ${oldName}`, `+++ ${newName}`);
+    for (const h of patch.hunks) {
+      lines.push(`@@ -${range(h.oldStart, h.oldLines)} +${range(h.newStart, h.newLines)} @@`);
+      for (const l of h.lines) {
+        if (l.startsWith('+')) added++;
+        else if (l.startsWith('-')) removed++;
+        lines.push(l);
+      }
+    }
+    body = lines.length ? lines.join('\n') + '\n' : '';
+  }
+  const text = header.join('\n') + '\n' + body;
+  return { path: p, patch: text, added, removed, binary, hash: sha256(text) };
+}
+
+function range(start: number, count: number): string {
+  return count === 1 ? String(start) : `${count === 0 ? Math.max(0, start) : start},${count}`;
+}

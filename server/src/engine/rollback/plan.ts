@@ -1,0 +1,267 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { StoredChangeRecord, stepChangeRecords } from '../campaign/campaign';
+import { EngineContext } from '../store/engineContext';
+import { canonicalJson, sha256 } from '../util/canonical';
+import { EngineError } from '../util/errors';
+import { FileOp, checkOps, treeOps } from './worktreeOps';
+import { git } from '../git/gitRunner';
+import { zeroId } from '../git/looseObjects';
+import { globMatcher } from '../util/glob';
+import { InverseDiff, inverseDiff } from './inverseDiff';
+import { readObjects } from '../git/objectReader';
+import { orderRepos } from '../repo/dependencyOrder';
+import { defaultParallelism, mapLimit } from '../util/pool';
+import { phaseCounter } from '../util/progress';
+import { planReplayGoal } from './replay';
+import { RepoState, captureWithIndex } from '../repo/repoState';
+import { ResolvedTarget, TargetSpec, chooseTargetRepos, resolveTarget } from './target';
+
+export type RollbackMode = 'restore' | 'replay';
+
+export interface RollbackRequest extends TargetSpec {
+  mode?: RollbackMode;
+  /** Limit to these repos (folders). */
+  repos?: string[];
+  /** Limit to files matching these globs. */
+  paths?: string[];
+  /** Per repo, the state drift is measured from when the target has no campaign checkpoint after it (undo: the rollback's end state). */
+  driftBase?: Record<string, RepoState>;
+}
+
+/** One file the rollback will change, with its inverse diff. */
+export interface PlannedFile extends FileOp {
+  /** What the rollback does to the file, as a person would say it. */
+  change: 'restore' | 'recreate' | 'remove' | 'mode' | 'gitlink';
+  added: number;
+  removed: number;
+  binary: boolean;
+  diffHash: string;
+  patch: string;
+}
+
+export interface Conflict {
+  path?: string;
+  reason: string;
+  /** The hunk that did not apply (replay mode). */
+  hunk?: string;
+}
+
+export interface RepoPlan {
+  path: string;
+  wave: number;
+  /**
+   * Repos of this plan that are rolled back before this one: those that depend on it, from the
+   * waves before. It waits for them alone, not for the rest of their waves.
+   */
+  after: string[];
+  /** The state the plan was made from; execution refuses if the repo is no longer in it. */
+  current: RepoState;
+  /** The state the rollback leaves the repo in. */
+  goal: RepoState;
+  files: PlannedFile[];
+  indexChanged: boolean;
+  headChanged: boolean;
+  /** Files (and index/HEAD) changed since the campaign's last checkpoint by something other than the campaign. */
+  drift: string[];
+  conflicts: Conflict[];
+  notes: string[];
+}
+
+export interface RollbackPlan {
+  format: 1;
+  /** Hash of what the plan does and the states it starts from. */
+  hash: string;
+  createdAt: string;
+  mode: RollbackMode;
+  target: { snapshot: string; campaign?: string; checkpoint?: number; label: string };
+  repos: RepoPlan[];
+  waves: string[][];
+  cycles: string[][];
+  request: RollbackRequest;
+  totals: { repos: number; reposChanged: number; files: number; added: number; removed: number; drift: number; conflicts: number };
+}
+
+/**
+ * Works out a rollback without changing anything: per repo the goal state, the file operations
+ * with inverse diffs, drift and conflicts, and the waves of dependency order.
+ */
+export async function planRollback(ctx: EngineContext, request: RollbackRequest): Promise<RollbackPlan> {
+  const mode = request.mode ?? 'restore';
+  if (mode !== 'restore' && mode !== 'replay') throw new EngineError('Usage', `--mode is restore or replay, not ${String(mode)}`);
+  const target = await resolveTarget(ctx.store, request);
+  const repoPaths = chooseTargetRepos(target.snapshot, request.repos);
+  for (const r of repoPaths) {
+    if (!(await fs.promises.stat(path.join(r, '.git')).then(() => true, () => false))) {
+      throw new EngineError('RepoMissing', 'repository not found (deleted or moved since the snapshot?)', r);
+    }
+  }
+  const order = await orderRepos(repoPaths);
+  const waveOf = new Map(order.waves.flatMap((w, i) => w.map((r) => [r, i] as const)));
+  const dependents = new Map<string, string[]>();
+  for (const [d, deps] of Object.entries(order.dependsOn)) for (const r of deps) dependents.set(r, [...(dependents.get(r) ?? []), d]);
+  const counted = phaseCounter(ctx.progress, 'plan', repoPaths.length);
+  const matches = globMatcher(request.paths ?? []);
+  const records = mode === 'replay' ? await replayRecords(ctx, target) : [];
+  const repos = await mapLimit(repoPaths, ctx.parallelism ?? defaultParallelism, async (repo) => {
+    const plan = await planRepo(repo, target, mode, matches, (request.paths ?? []).length > 0, records, request.driftBase);
+    plan.wave = waveOf.get(repo) ?? 0;
+    // a circle goes as one: each of its repos waits for whatever depends on any of them
+    const circle = order.cycles.find((c) => c.includes(repo)) ?? [repo];
+    plan.after = [...new Set(circle.flatMap((m) => dependents.get(m) ?? []))].filter((d) => (waveOf.get(d) ?? 0) < plan.wave).sort();
+    counted(repo);
+    return plan;
+  });
+  const body = {
+    mode,
+    target: { snapshot: target.snapshot.id, campaign: target.campaign?.id, checkpoint: target.checkpoint, label: target.label },
+    repos,
+  };
+  return {
+    format: 1,
+    hash: planHash(body.mode, body.target.snapshot, repos),
+    createdAt: new Date().toISOString(),
+    ...body,
+    waves: order.waves,
+    cycles: order.cycles,
+    request,
+    totals: {
+      repos: repos.length,
+      reposChanged: repos.filter((r) => r.files.length || r.indexChanged || r.headChanged).length,
+      files: repos.reduce((n, r) => n + r.files.length, 0),
+      added: repos.reduce((n, r) => n + r.files.reduce((m, f) => m + f.added, 0), 0),
+      removed: repos.reduce((n, r) => n + r.files.reduce((m, f) => m + f.removed, 0), 0),
+      drift: repos.reduce((n, r) => n + r.drift.length, 0),
+      conflicts: repos.reduce((n, r) => n + r.conflicts.length, 0),
+    },
+  };
+}
+
+/** The plan's identity: the starting states, the goals and the operations. Recomputed at prepare. */
+export function planHash(mode: string, target: string, repos: readonly Pick<RepoPlan, 'path' | 'current' | 'goal' | 'files'>[]): string {
+  return sha256(
+    canonicalJson({
+      mode,
+      target,
+      repos: repos.map((r) => ({ path: r.path, current: r.current, goal: r.goal, files: r.files.map((f) => [f.path, f.action, f.blob, f.mode]) })),
+    }),
+  );
+}
+
+/** The change records replay undoes: every step after the target checkpoint. */
+async function replayRecords(ctx: EngineContext, target: ResolvedTarget): Promise<StoredChangeRecord[]> {
+  const { campaign, checkpoint } = target;
+  if (!campaign || checkpoint === undefined) {
+    throw new EngineError('Usage', 'replay mode needs a campaign target (--campaign, or a snapshot that is one of its checkpoints)');
+  }
+  const steps = campaign.steps.slice(checkpoint).map((s) => s.n);
+  return (await Promise.all(steps.map((n) => stepChangeRecords(ctx.store, campaign, n)))).flat();
+}
+
+async function planRepo(
+  repo: string,
+  target: ResolvedTarget,
+  mode: RollbackMode,
+  matches: (p: string) => boolean,
+  narrowed: boolean,
+  records: readonly StoredChangeRecord[],
+  driftBase: Record<string, RepoState> | undefined,
+): Promise<RepoPlan> {
+  const capture = await captureWithIndex(repo);
+  try {
+    const current = capture.state;
+    const recorded = target.snapshot.repos.find((r) => r.path === repo)!;
+    const targetState: RepoState = { head: recorded.head, ref: recorded.ref, index: recorded.index, worktree: recorded.worktree };
+    const notes: string[] = [];
+    const conflicts: Conflict[] = [];
+    let goal: RepoState;
+    if (mode === 'replay') {
+      const replay = await planReplayGoal(repo, target, current, capture.tempIndex, matches, records, narrowed);
+      goal = replay.goal;
+      conflicts.push(...replay.conflicts);
+      notes.push(...replay.notes);
+    } else if (narrowed) {
+      goal = await narrowGoal(repo, current, targetState, matches, capture.tempIndex);
+      notes.push('limited to the given paths: HEAD and branch are left as they are');
+    } else {
+      goal = targetState;
+    }
+    const ops = await treeOps(repo, current.worktree, goal.worktree);
+    try {
+      await checkOps(repo, ops);
+    } catch (e) {
+      if (!(e instanceof EngineError)) throw e;
+      conflicts.push({ path: e.path, reason: e.message });
+    }
+    const files = await withInverseDiffs(repo, ops);
+    const base = driftBase?.[repo] ?? target.lastCheckpoint?.repos.find((r) => r.path === repo);
+    const drift = base ? await driftSince(repo, base, current, matches) : [];
+    if (!base && target.campaign && target.checkpoint !== undefined) {
+      notes.push('no checkpoint after the target: drift cannot be told from campaign changes');
+    }
+    return {
+      path: repo,
+      wave: 0,
+      after: [],
+      current,
+      goal,
+      files,
+      indexChanged: current.index !== goal.index,
+      headChanged: current.head !== goal.head || current.ref !== goal.ref,
+      drift,
+      conflicts,
+      notes,
+    };
+  } finally {
+    await capture.release();
+  }
+}
+
+async function withInverseDiffs(repo: string, ops: readonly FileOp[]): Promise<PlannedFile[]> {
+  const ids = ops.flatMap((o) => [o.fromMode === '160000' ? null : o.fromBlob, o.action === 'gitlink' ? null : o.blob]).filter((x): x is string => !!x);
+  const objects = await readObjects(repo, ids);
+  return ops.map((op) => {
+    const from = op.fromBlob && op.fromMode !== '160000' ? objects.get(op.fromBlob)?.content : undefined;
+    const to = op.blob && op.action !== 'gitlink' && op.action !== 'delete' ? objects.get(op.blob)?.content : undefined;
+    const d: InverseDiff = inverseDiff(op, from, to);
+    const change: PlannedFile['change'] =
+      op.action === 'delete' ? 'remove' : op.action === 'chmod' ? 'mode' : op.action === 'gitlink' ? 'gitlink' : op.fromBlob === null ? 'recreate' : 'restore';
+    return { ...op, change, added: d.added, removed: d.removed, binary: d.binary, diffHash: d.hash, patch: d.patch };
+  });
+}
+
+/** Files that changed since the campaign's last checkpoint: someone else's work, which restore would overwrite. */
+async function driftSince(repo: string, last: RepoState, current: RepoState, matches: (p: string) => boolean): Promise<string[]> {  const drift = (await treeOps(repo, last.worktree, current.worktree)).map((o) => o.path).filter(matches);
+  if (last.index !== current.index && drift.length === 0) drift.push('(index: staged changes made after the campaign)');
+  if (last.head !== current.head || last.ref !== current.ref) drift.push(`(HEAD moved since the campaign: ${current.ref ?? 'detached'} at ${current.head?.slice(0, 10) ?? 'unborn'})`);
+  return drift;
+}
+
+/**
+ * A goal that restores only the paths matching the globs (worktree and index), keeping every other
+ * path, HEAD and the branch as they are now.
+ */
+async function narrowGoal(repo: string, current: RepoState, target: RepoState, matches: (p: string) => boolean, worktreeIndex: string): Promise<RepoState> {
+  const [wtOps, idxOps] = await Promise.all([treeOps(repo, current.worktree, target.worktree), treeOps(repo, current.index, target.index)]);
+  const info = (ops: FileOp[]) =>
+    ops
+      .filter((o) => matches(o.path))
+      .map((o) => (o.action === 'delete' ? `0 ${zeroId}\t${o.path}` : `${o.mode} ${o.blob}\t${o.path}`))
+      .join('\0');
+  const build = async (base: string, text: string, fromIndex?: string): Promise<string> => {
+    if (!text) return base;
+    const temp = `${worktreeIndex}.${crypto.randomBytes(3).toString('hex')}`;
+    const env = { GIT_INDEX_FILE: temp };
+    try {
+      if (fromIndex) await fs.promises.copyFile(fromIndex, temp);
+      else await git(repo, ['read-tree', base], { env });
+      await git(repo, ['update-index', '-z', '--index-info'], { env, input: text + '\0' });
+      return await git(repo, ['write-tree'], { env });
+    } finally {
+      await fs.promises.rm(temp, { force: true });
+    }
+  };
+  const [worktree, index] = await Promise.all([build(current.worktree, info(wtOps), worktreeIndex), build(current.index, info(idxOps))]);
+  return { head: current.head, ref: current.ref, worktree, index };
+}

@@ -1,0 +1,169 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import { applyPatch, structuredPatch } from 'diff';
+import { StoredChangeRecord } from '../campaign/campaign';
+import type { Conflict } from './plan';
+import { git } from '../git/gitRunner';
+import { blobId, zeroId } from '../git/looseObjects';
+import { isBinary, listTree, readObjects } from '../git/objectReader';
+import { RepoState } from '../repo/repoState';
+import { ResolvedTarget } from './target';
+
+type Entry = { mode: string; id: string };
+
+/**
+ * Replay mode: the goal is the current state with the inverse of each recorded change applied,
+ * newest step first. A file that is exactly what the change left gets exactly what was there
+ * before; a file edited since is patched with the change's inverse, keeping the other edits; an
+ * inverse that does not apply is a conflict (and then the goal is the current state: nothing moves).
+ */
+export async function planReplayGoal(
+  repo: string,
+  target: ResolvedTarget,
+  current: RepoState,
+  worktreeIndex: string,
+  matches: (p: string) => boolean,
+  records: readonly StoredChangeRecord[],
+  narrowed = false,
+): Promise<{ goal: RepoState; conflicts: Conflict[]; notes: string[] }> {
+  const notes: string[] = [];
+  const conflicts: Conflict[] = [];
+  const mine = records
+    .filter((r) => r.repo === repo && (matches(r.path) || (r.oldPath !== undefined && matches(r.oldPath))))
+    .sort((a, b) => b.step - a.step);
+  // The campaign's own staging and commits show in the index and HEAD, not in change records.
+  const last = target.lastCheckpoint?.repos.find((r) => r.path === repo);
+  const recorded = target.snapshot.repos.find((r) => r.path === repo)!;
+  const movedIndexOrHead = !!last && (last.index !== recorded.index || last.head !== recorded.head || last.ref !== recorded.ref);
+  if (mine.length === 0 && !movedIndexOrHead) return { goal: current, conflicts, notes };
+
+  const worktree = await entriesByPath(repo, current.worktree);
+  const virtual = new Map(worktree);
+  const ids = mine.flatMap((r) => [r.oldBlob, r.newBlob, worktree.get(r.path)?.id, r.oldPath ? worktree.get(r.oldPath)?.id : undefined]);
+  const objects = await readObjects(repo, ids.filter((x): x is string => !!x));
+  const made = new Map<string, Buffer>();
+  const content = (id: string) => made.get(id) ?? objects.get(id)?.content;
+
+  /** Inverse of (new → old) applied to `cur`: the id of the result, or a conflict. */
+  const invert = (r: StoredChangeRecord, cur: Entry, at: string): string | undefined => {
+    if (cur.id === r.newBlob) return r.oldBlob ?? undefined;
+    if (r.oldBlob === r.newBlob) return cur.id; // a mode-only change: content is not ours to touch
+    const [mine, before, after] = [content(cur.id), r.oldBlob ? content(r.oldBlob) : Buffer.alloc(0), r.newBlob ? content(r.newBlob) : Buffer.alloc(0)];
+    if (!mine || !before || !after || isBinary(mine) || isBinary(before) || isBinary(after)) {
+      conflicts.push({ path: at, reason: `step ${r.step}: changed since the campaign and binary; its inverse cannot be merged` });
+      return undefined;
+    }
+    const inverse = structuredPatch(at, at, after.toString('utf8'), before.toString('utf8'), undefined, undefined, { context: 3 });
+    const result = applyPatch(mine.toString('utf8'), inverse);
+    if (result === false) {
+      const hunk = inverse.hunks[0];
+      conflicts.push({
+        path: at,
+        reason: `step ${r.step}: changed since the campaign; the inverse does not apply cleanly`,
+        hunk: hunk ? [`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`, ...hunk.lines].join('\n') : undefined,
+      });
+      return undefined;
+    }
+    const bytes = Buffer.from(result, 'utf8');
+    const id = blobId(bytes);
+    made.set(id, bytes);
+    notes.push(`${at}: edits made after the campaign are kept`);
+    return id;
+  };
+
+  for (const r of mine) {
+    const cur = virtual.get(r.path);
+    const oldMode = (c: Entry) => (c.mode === r.newMode ? r.oldMode! : c.mode);
+    if (r.kind === 'added') {
+      if (!cur) notes.push(`${r.path}: already removed`);
+      else if (cur.id === r.newBlob) virtual.delete(r.path);
+      else conflicts.push({ path: r.path, reason: `step ${r.step} added this file and it was edited since; removing it would lose those edits` });
+    } else if (r.kind === 'deleted') {
+      if (!cur) virtual.set(r.path, { mode: r.oldMode!, id: r.oldBlob! });
+      else if (cur.id !== r.oldBlob) conflicts.push({ path: r.path, reason: `step ${r.step} deleted this file and another was created here since` });
+    } else if (r.kind === 'renamed') {
+      const from = r.oldPath!;
+      if (!cur) conflicts.push({ path: r.path, reason: `step ${r.step} renamed ${from} to this file, which is gone since` });
+      else if (virtual.has(from)) conflicts.push({ path: from, reason: `step ${r.step} renamed this file away and a new one was created here since` });
+      else {
+        const id = invert(r, cur, r.path);
+        if (id) {
+          virtual.delete(r.path);
+          virtual.set(from, { mode: oldMode(cur), id });
+        }
+      }
+    } else {
+      if (!cur) conflicts.push({ path: r.path, reason: `step ${r.step} changed this file and it was deleted since` });
+      else {
+        const id = invert(r, cur, r.path);
+        if (id) virtual.set(r.path, { mode: oldMode(cur), id });
+      }
+    }
+  }
+  if (conflicts.length) return { goal: current, conflicts, notes };
+
+  for (const [id, bytes] of made) {
+    const written = await git(repo, ['hash-object', '-w', '--stdin'], { input: bytes });
+    if (written !== id) throw new Error(`blob id mismatch for merged content in ${repo}`);
+  }
+  const touched = new Set(mine.flatMap((r) => (r.oldPath ? [r.path, r.oldPath] : [r.path])));
+  const worktreeInfo = [...touched]
+    .filter((p) => !sameEntry(worktree.get(p), virtual.get(p)))
+    .map((p) => entryLine(p, virtual.get(p)));
+  const goalWorktree = await buildTree(repo, worktreeIndex, worktreeIndex, null, worktreeInfo);
+
+  // Index: a touched path goes back to the target's staged entry, unless someone staged
+  // something else for it after the campaign's last checkpoint.
+  const [curIdx, lastIdx, tgtIdx] = await Promise.all([entriesByPath(repo, current.index), entriesByPath(repo, last?.index ?? current.index), entriesByPath(repo, recorded.index)]);
+  const indexInfo: string[] = [];
+  // Paths the campaign staged (or committed) without changing their worktree content go back too.
+  const staged = new Set(touched);
+  if (last) for (const p of new Set([...lastIdx.keys(), ...tgtIdx.keys()])) if (matches(p) && !sameEntry(lastIdx.get(p), tgtIdx.get(p))) staged.add(p);
+  for (const p of staged) {
+    if (!sameEntry(curIdx.get(p), lastIdx.get(p))) {
+      notes.push(`${p}: staged after the campaign; the staged version is kept`);
+      continue;
+    }
+    if (!sameEntry(curIdx.get(p), tgtIdx.get(p))) indexInfo.push(entryLine(p, tgtIdx.get(p)));
+  }
+  const goalIndex = await buildTree(repo, worktreeIndex, null, current.index, indexInfo);
+
+  let head = current.head;
+  let ref = current.ref;
+  if (narrowed) {
+    if (last && (recorded.head !== last.head || recorded.ref !== last.ref)) notes.push('limited to the given paths: HEAD and branch are left as they are');
+  } else if (last && last.head === current.head && last.ref === current.ref) {
+    head = recorded.head;
+    ref = recorded.ref;
+  } else if (last && (recorded.head !== last.head || recorded.ref !== last.ref)) {
+    notes.push('HEAD moved since the campaign; HEAD and branch are left as they are');
+  }
+  return { goal: { head, ref, index: goalIndex, worktree: goalWorktree }, conflicts, notes };
+}
+
+async function entriesByPath(repo: string, tree: string): Promise<Map<string, Entry>> {
+  return new Map((await listTree(repo, tree)).map((e) => [e.path, { mode: e.mode, id: e.id }]));
+}
+
+function sameEntry(a: Entry | undefined, b: Entry | undefined): boolean {
+  return a?.id === b?.id && a?.mode === b?.mode;
+}
+
+function entryLine(p: string, e: Entry | undefined): string {
+  return e ? `${e.mode} ${e.id}\t${p}` : `0 ${zeroId}\t${p}`;
+}
+
+/** A tree made from an index (copied) or a tree (read), with some entries replaced. */
+async function buildTree(repo: string, beside: string, baseIndex: string | null, baseTree: string | null, info: string[]): Promise<string> {
+  if (info.length === 0 && baseTree) return baseTree;
+  const temp = `${beside}.replay-${crypto.randomBytes(3).toString('hex')}`;
+  const env = { GIT_INDEX_FILE: temp };
+  try {
+    if (baseIndex) await fs.promises.copyFile(baseIndex, temp);
+    else await git(repo, ['read-tree', baseTree!], { env });
+    if (info.length) await git(repo, ['update-index', '-z', '--index-info'], { env, input: info.join('\0') + '\0' });
+    return await git(repo, ['write-tree'], { env });
+  } finally {
+    await fs.promises.rm(temp, { force: true });
+  }
+}

@@ -1,0 +1,159 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { stageWithoutGit } from '../git/staging';
+import { EngineError } from '../util/errors';
+import { FileOp, applyOps, checkOps, treeOps } from './worktreeOps';
+import { GitError, git } from '../git/gitRunner';
+import { looseObjectPath, zeroId } from '../git/looseObjects';
+import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeIndex } from '../git/indexFile';
+import { missingObjects } from '../git/objectReader';
+import { RepoLayout, readHead, resolveRef } from '../git/repoLayout';
+import { withRetry } from '../git/retry';
+import { Capture, RepoState, captureWithIndex, emptyStage, stageFolder } from '../repo/repoState';
+
+/**
+ * Bringing one repo to a goal state, split so a transaction can check everything first:
+ * `prepareRestore` captures the current state, works out the file operations and checks their
+ * paths, builds the next index, and checks out every file to write into the stage folder (git
+ * does, or git/staging.ts when nothing could convert the bytes; either way every needed object is
+ * proven present, and filters apply, before anything changes);
+ * `commitRestore` then only renames: files, then the index, then moves HEAD and its branch
+ * (compare-and-swap). The caller holds the repo's lock (repoLock.ts) across both.
+ */
+export interface PreparedRestore {
+  root: string;
+  capture: Capture;
+  goal: RepoState;
+  ops: FileOp[];
+  /** The index to install: goal.index, with the stat data of unchanged entries kept. */
+  nextIndex?: string;
+  /** Where each file to write was checked out, by its path in the repo (emptied when the capture is released). */
+  staged: ReadonlyMap<string, string>;
+}
+
+/**
+ * `knownOps`: the ops a plan worked out from this very state (the caller has checked the capture
+ * matches the plan's starting state), which saves diffing the trees again.
+ */
+export async function prepareRestore(root: string, goal: RepoState, capture?: Capture, knownOps?: FileOp[]): Promise<PreparedRestore> {
+  const cap = capture ?? (await captureWithIndex(root));
+  const stageDir = stageFolder(cap.layout);
+  let staged = new Map<string, string>();
+  try {
+    const ops = knownOps ?? (await treeOps(root, cap.state.worktree, goal.worktree));
+    await checkOps(root, ops);
+    if (sameState(cap.state, goal)) return { root, capture: cap, goal, ops: [], staged };
+    const nextIndex = `${cap.scratch}.next`;
+    // The next index is goal.index keeping the stat data of entries whose blob and mode do not
+    // change: written here from loose trees when it can be, else by git's one-tree reset.
+    const base = readIndexFile(cap.tempIndex);
+    const parsed = base && parseIndex(base.bytes);
+    const goalFiles = parsed && looseTreeFiles(path.join(cap.layout.commonDir, 'objects'), goal.index);
+    const entries = goalFiles && resetIndexEntries(parsed, base.mtimeNs, goalFiles);
+    if (entries) {
+      writeIndex(nextIndex, entries);
+    } else {
+      fs.copyFileSync(cap.tempIndex, nextIndex);
+      await git(root, ['read-tree', '--reset', goal.index], { env: { GIT_INDEX_FILE: nextIndex } });
+    }
+    const writes = ops.filter((o) => o.action === 'write');
+    if (writes.length) {
+      cap.staged = true;
+      const files = writes.map((o) => ({ path: o.path, mode: o.mode!, blob: o.blob! }));
+      // every path before and after, for the attributes files among them
+      const paths = parsed ? [...parsed.entries.map((e) => e.path), ...ops.map((o) => o.path)] : undefined;
+      const byNode = paths && stageWithoutGit(cap.layout, stageDir, files, paths);
+      if (byNode) {
+        staged = byNode;
+      } else {
+        // git checks out exactly the files to write, from an index listing only them, into a
+        // folder of the stage that mirrors their paths
+        emptyStage(cap.layout);
+        const tree = path.join(stageDir, 'tree');
+        const checkoutIndex = `${cap.tempIndex}.checkout`;
+        writeIndex(checkoutIndex, files.map((f) => ({ path: Buffer.from(f.path).toString('latin1'), mode: f.mode, id: f.blob })));
+        await git(root, ['checkout-index', '-a', '-f', `--prefix=${tree}${path.sep}`], { env: { GIT_INDEX_FILE: checkoutIndex } });
+        staged = new Map(files.map((f) => [f.path, path.join(tree, f.path)]));
+      }
+    }
+    if (goal.head && goal.head !== cap.state.head && !hasLooseObject(cap.layout, goal.head)) {
+      const missing = await missingObjects(root, [`${goal.head}^{commit}`]);
+      if (missing.length) throw new EngineError('MissingObject', `commit ${goal.head} is missing; was the repo re-cloned or gc'd?`, root);
+    }
+    return { root, capture: cap, goal, ops, nextIndex, staged };
+  } catch (e) {
+    if (!capture) await cap.release();
+    if (e instanceof GitError) {
+      const err = e.toEngineError();
+      throw err.code === 'GitFailed' ? new EngineError('MissingObject', `cannot prepare the files to write: ${e.message}`, root) : err;
+    }
+    throw e;
+  }
+}
+
+/**
+ * A loose commit is there (the usual case for a snapshot's HEAD, made recently): checked with one
+ * stat instead of a process. A packed one is asked of git. The object is not parsed here; one
+ * that is not a commit fails `update-ref` under our lock and the transaction compensates.
+ */
+function hasLooseObject(layout: RepoLayout, id: string): boolean {
+  return fs.existsSync(looseObjectPath(path.join(layout.commonDir, 'objects'), id));
+}
+
+/**
+ * Applies a prepared restore: renames only, then the refs. Each step is idempotent, so a transient
+ * failure (EBUSY, a ref lock held for a moment) is retried with bounded backoff; `onRetry` counts
+ * retries for the evidence pack.
+ */
+export async function commitRestore(p: PreparedRestore, onRetry: () => void = () => undefined, onFile?: (op: FileOp) => void): Promise<void> {
+  const { root, capture, goal, ops, nextIndex } = p;
+  if (!nextIndex) return;
+  try {
+    await withRetry(() => applyOps(root, ops, p.staged, onFile), onRetry);
+    await withRetry(() => fs.promises.rename(nextIndex, path.join(capture.layout.gitDir, 'index')), onRetry);
+    await withRetry(() => setRefs(root, capture.layout, goal), onRetry);
+  } catch (e) {
+    throw e instanceof GitError ? e.toEngineError() : e;
+  }
+}
+
+/**
+ * Moves the branch (compare-and-swap against the value read just before, under our lock) and
+ * points HEAD at the goal's branch, or detaches it. Branches the goal does not name are left alone.
+ * Reads the refs afresh, so running it again after a partial success finishes the job.
+ */
+async function setRefs(root: string, layout: RepoLayout, goal: RepoState): Promise<void> {
+  const now = await readHead(layout);
+  const msg = ['-m', 'codecontext: restore'];
+  try {
+    if (goal.ref) {
+      const current = goal.ref === now.ref ? now.head : await resolveRef(layout, goal.ref);
+      if (current !== goal.head) {
+        if (goal.head) await git(root, ['update-ref', ...msg, goal.ref, goal.head, current ?? zeroId]);
+        else if (current) await git(root, ['update-ref', ...msg, '-d', goal.ref, current]);
+      }
+      if (now.ref !== goal.ref) await git(root, ['symbolic-ref', ...msg, 'HEAD', goal.ref]);
+    } else if (now.ref !== null || now.head !== goal.head) {
+      if (!goal.head) throw new EngineError('GitFailed', 'a detached HEAD without a commit cannot be restored', root);
+      await git(root, ['update-ref', ...msg, '--no-deref', 'HEAD', goal.head]);
+    }
+  } catch (e) {
+    throw e instanceof GitError ? e.toEngineError() : e;
+  }
+}
+
+/** Same head, branch, index and worktree. */
+export function sameState(a: RepoState, b: RepoState): boolean {
+  return a.head === b.head && a.ref === b.ref && a.index === b.index && a.worktree === b.worktree;
+}
+
+/** A one-line account of how two states differ, naming a path where one is known. */
+export async function describeDifference(root: string, actual: RepoState, expected: RepoState): Promise<{ message: string; path?: string }> {
+  if (actual.worktree !== expected.worktree) {
+    const ops = await treeOps(root, expected.worktree, actual.worktree);
+    return { message: `worktree differs from the expected state (${ops.length} files)`, path: ops[0]?.path };
+  }
+  if (actual.index !== expected.index) return { message: 'index differs from the expected state' };
+  if (actual.ref !== expected.ref) return { message: `HEAD points to ${actual.ref ?? 'a detached commit'}, expected ${expected.ref ?? 'detached'}` };
+  return { message: `HEAD is ${actual.head ?? 'unborn'}, expected ${expected.head ?? 'unborn'}` };
+}

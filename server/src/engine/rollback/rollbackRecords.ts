@@ -1,0 +1,48 @@
+import { EngineError } from '../util/errors';
+import { resolveId } from '../store/ids';
+import { PhaseRecord } from './evidence';
+import { RepoState } from '../repo/repoState';
+import { Store } from '../store/store';
+import type { RollbackPlan } from './plan';
+
+/** A rollback's summary as listed (`rollback list`, the Rollbacks view); the evidence pack has the detail. */
+export interface RollbackRecord {
+  format: 1;
+  id: string;
+  kind: 'rollback' | 'undo';
+  undoOf?: string;
+  /** Set on a rollback once an undo of it has committed. */
+  undoneBy?: string;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  outcome: 'committed' | 'aborted' | 'recovered';
+  error?: { code: string; message: string; repo?: string; path?: string };
+  target: RollbackPlan['target'];
+  mode: RollbackPlan['mode'];
+  planHash: string;
+  safetySnapshot?: string;
+  repos: { path: string; wave: number; files: number; before: RepoState; after: RepoState | null }[];
+  phases: PhaseRecord[];
+  evidence: string;
+}
+
+const folder = 'rollbacks';
+
+export async function writeRollbackRecord(store: Store, record: RollbackRecord): Promise<void> {
+  await store.writeJson(`${folder}/${record.id}.json`, record);
+}
+
+export async function loadRollback(store: Store, given: string): Promise<RollbackRecord> {
+  const id = await resolveId(store, folder, 'rb', given);
+  const r = await store.readJson<RollbackRecord>(`${folder}/${id}.json`);
+  if (!r || r.id !== id) throw new EngineError('StoreCorrupt', `rollback record does not describe ${id}`, undefined, store.path(folder, `${id}.json`));
+  return r;
+}
+
+/** Every rollback and undo, newest first. */
+export async function listRollbacks(store: Store): Promise<RollbackRecord[]> {
+  const names = await store.list(folder, '.json');
+  const all = await Promise.all(names.map((n) => loadRollback(store, n.slice(0, -'.json'.length)).catch(() => undefined)));
+  return all.filter((r): r is RollbackRecord => !!r).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+}

@@ -1,0 +1,73 @@
+import * as path from 'path';
+import { Campaign, loadCampaign } from '../campaign/campaign';
+import { EngineError } from '../util/errors';
+import { SnapshotManifest, loadSnapshot } from '../snapshot/snapshot';
+import { Store } from '../store/store';
+
+/** What a rollback goes back to: a snapshot, a campaign's baseline, or the state before step N. */
+export interface TargetSpec {
+  snapshot?: string;
+  campaign?: string;
+  step?: number;
+}
+
+export interface ResolvedTarget {
+  snapshot: SnapshotManifest;
+  campaign?: Campaign;
+  /** Which checkpoint of the campaign the target is: 0 = baseline, k = after step k. */
+  checkpoint?: number;
+  /** The campaign's newest checkpoint, when it is later than the target: what drift is measured from. */
+  lastCheckpoint?: SnapshotManifest;
+  label: string;
+}
+
+export async function resolveTarget(store: Store, spec: TargetSpec): Promise<ResolvedTarget> {
+  if (!!spec.snapshot === !!spec.campaign) throw new EngineError('Usage', 'give a target: --snapshot <snap> or --campaign <camp> [--step N]');
+  if (spec.step !== undefined && !spec.campaign) throw new EngineError('Usage', '--step goes with --campaign');
+  let campaign: Campaign | undefined;
+  let snapshot: SnapshotManifest;
+  let checkpoint: number | undefined;
+  let label: string;
+  if (spec.campaign) {
+    campaign = await loadCampaign(store, spec.campaign);
+    if (spec.step !== undefined) {
+      const n = spec.step;
+      if (!Number.isInteger(n) || n < 1 || n > campaign.steps.length) {
+        throw new EngineError('UnknownId', `${campaign.id} has no step ${n} (it has ${campaign.steps.length})`);
+      }
+      checkpoint = n - 1;
+      label = `${campaign.name} before step ${n}`;
+    } else {
+      checkpoint = 0;
+      label = `${campaign.name} baseline`;
+    }
+    snapshot = await loadSnapshot(store, checkpoint === 0 ? campaign.baseline : campaign.steps[checkpoint - 1].snapshot);
+  } else {
+    snapshot = await loadSnapshot(store, spec.snapshot!);
+    label = snapshot.id;
+    if (snapshot.campaign) {
+      campaign = await loadCampaign(store, snapshot.campaign).catch(() => undefined);
+      if (campaign) {
+        const ids = [campaign.baseline, ...campaign.steps.map((s) => s.snapshot)];
+        const at = ids.lastIndexOf(snapshot.id);
+        checkpoint = at >= 0 ? at : undefined;
+      }
+    }
+  }
+  let lastCheckpoint: SnapshotManifest | undefined;
+  if (campaign && checkpoint !== undefined && checkpoint < campaign.steps.length) {
+    lastCheckpoint = await loadSnapshot(store, campaign.steps[campaign.steps.length - 1].snapshot);
+  }
+  return { snapshot, campaign, checkpoint, lastCheckpoint, label };
+}
+
+/** The target's repos limited to those named (by folder); a name not in the target is an error. */
+export function chooseTargetRepos(target: SnapshotManifest, only: readonly string[] = []): string[] {
+  const all = target.repos.map((r) => r.path);
+  if (only.length === 0) return all;
+  return only.map((o) => {
+    const abs = path.resolve(o);
+    if (!all.includes(abs)) throw new EngineError('UnknownId', `repo is not part of ${target.id}`, abs);
+    return abs;
+  });
+}

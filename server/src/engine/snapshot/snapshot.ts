@@ -1,0 +1,224 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { canonicalJson, randomHex, sha256 } from '../util/canonical';
+import { treeContent, writeLooseObject } from '../git/looseObjects';
+import { EngineError } from '../util/errors';
+import { resolveId } from '../store/ids';
+import { missingObjects } from '../git/objectReader';
+import { readText } from '../util/quickFs';
+import { defaultParallelism, mapLimit } from '../util/pool';
+import { CancelToken, ProgressSink, phaseCounter } from '../util/progress';
+import { RepoState, captureRepoState } from '../repo/repoState';
+import { repoLayout } from '../git/repoLayout';
+import { Store } from '../store/store';
+import { summariesOf } from '../store/summaryCache';
+import { toolVersion } from '../util/version';
+
+export interface RepoSnapshot extends RepoState {
+  /** Absolute path of the working copy. */
+  path: string;
+}
+
+/**
+ * A snapshot as stored. `id` is the hash of the repos' states alone, so the same content always
+ * gives the same id; `seal` is the hash of everything else too, so an edit anywhere is caught.
+ */
+export interface SnapshotManifest {
+  format: 1;
+  id: string;
+  repos: RepoSnapshot[];
+  createdAt: string;
+  message?: string;
+  campaign?: string;
+  toolVersion: string;
+  seal: string;
+}
+
+export interface SnapshotSummary {
+  id: string;
+  createdAt: string;
+  message?: string;
+  campaign?: string;
+  repoCount: number;
+  /** False when the manifest no longer matches its id or seal. */
+  valid: boolean;
+}
+
+const folder = 'snapshots';
+
+export function snapshotRef(id: string): string {
+  return `refs/codecontext/snapshots/${id}`;
+}
+
+function contentId(repos: readonly RepoSnapshot[]): string {
+  return 'snap_' + sha256(canonicalJson({ format: 1, repos })).slice(0, 16);
+}
+
+function sealOf(manifest: Omit<SnapshotManifest, 'seal'>): string {
+  return sha256(canonicalJson(manifest));
+}
+
+export interface CreateSnapshotOptions {
+  message?: string;
+  campaign?: string;
+  parallelism?: number;
+  progress?: ProgressSink;
+  /** Checked before each repo's capture and once before the first pin: cancelled → nothing written. */
+  cancel?: CancelToken;
+}
+
+/**
+ * Captures every repo, then pins the objects of each under `refs/codecontext/snapshots/<id>` and
+ * writes the manifest. Capture of every repo happens before any pin, so a refused repo (mid-merge,
+ * locked…) leaves no ref and no manifest anywhere.
+ */
+export async function createSnapshot(store: Store, repoPaths: readonly string[], options: CreateSnapshotOptions = {}): Promise<SnapshotManifest> {
+  if (repoPaths.length === 0) throw new EngineError('NoRepositories', 'no git repositories to snapshot');
+  const paths = [...new Set(repoPaths)].sort();
+  const parallelism = options.parallelism ?? defaultParallelism;
+  const captured = phaseCounter(options.progress, 'capture', paths.length);
+  const repos = await mapLimit(paths, parallelism, async (p) => {
+    throwIfCancelled(options.cancel);
+    const state = await captureRepoState(p);
+    captured(p);
+    return { path: p, ...state };
+  });
+  return saveSnapshot(store, repos, options);
+}
+
+/**
+ * Pins already-captured states and writes their manifest (content-addressed: the same states give
+ * the same id, and an intact manifest of that id is reused). Used by createSnapshot and by a
+ * rollback's prepare phase, which captures under its own locks.
+ */
+export async function saveSnapshot(store: Store, captured: readonly RepoSnapshot[], options: CreateSnapshotOptions = {}): Promise<SnapshotManifest> {
+  const repos = [...captured].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  throwIfCancelled(options.cancel);
+  const id = contentId(repos);
+  const existing = await readManifest(store, id).catch(() => undefined);
+  const pinned = phaseCounter(options.progress, 'pin', repos.length);
+  await mapLimit(repos, options.parallelism ?? defaultParallelism, async (r) => {
+    await pinState(r, id);
+    pinned(r.path);
+  });
+  if (existing && checkManifest(existing) === undefined) return existing;
+  const body: Omit<SnapshotManifest, 'seal'> = {
+    format: 1,
+    id,
+    repos,
+    createdAt: new Date().toISOString(),
+    message: options.message,
+    campaign: options.campaign,
+    toolVersion,
+  };
+  const manifest: SnapshotManifest = { ...body, seal: sealOf(body) };
+  await store.writeJson(`${folder}/${id}.json`, manifest);
+  return manifest;
+}
+
+function throwIfCancelled(cancel: CancelToken | undefined): void {
+  if (cancel?.cancelled) throw new EngineError('Cancelled', 'cancelled before anything was written');
+}
+
+/**
+ * Pins a state so gc never drops it and `git log refs/codecontext/snapshots/<id>` shows it: a
+ * commit (parent: HEAD; fixed identity and date, so the same state gives the same commit) whose
+ * tree holds `index/` and `worktree/`. The two objects and the loose ref are written directly in
+ * git's own formats — three process starts saved per repo, the largest share of a snapshot's time.
+ */
+async function pinState(repo: RepoSnapshot, id: string): Promise<void> {
+  const layout = await repoLayout(repo.path);
+  const objects = path.join(layout.commonDir, 'objects');
+  const tree = writeLooseObject(objects, 'tree', treeContent([['40000', 'index', repo.index], ['40000', 'worktree', repo.worktree]]));
+  const who = 'codecontext <codecontext@localhost> 0 +0000';
+  const commitText = `tree ${tree}\n${repo.head ? `parent ${repo.head}\n` : ''}author ${who}\ncommitter ${who}\n\ncodecontext snapshot ${id}\n`;
+  const commit = writeLooseObject(objects, 'commit', Buffer.from(commitText));
+  const refFile = path.join(layout.commonDir, ...snapshotRef(id).split('/'));
+  // the same states pinned again (a rollback's safety snapshot, repeated): the ref already says it
+  if (readText(refFile) === `${commit}\n`) return;
+  fs.mkdirSync(path.dirname(refFile), { recursive: true });
+  const temp = `${refFile}.${randomHex(4)}.tmp`;
+  fs.writeFileSync(temp, `${commit}\n`);
+  fs.renameSync(temp, refFile);
+}
+
+async function readManifest(store: Store, id: string): Promise<SnapshotManifest> {
+  const manifest = await store.readJson<SnapshotManifest>(`${folder}/${id}.json`).catch((e) => {
+    // A manifest edited into invalid JSON was tampered with like any other edit.
+    if (e instanceof EngineError && e.code === 'StoreCorrupt') {
+      throw new EngineError('TamperedManifest', 'snapshot manifest was modified: it is no longer valid JSON', undefined, store.path(folder, `${id}.json`));
+    }
+    throw e;
+  });
+  if (!manifest) throw new EngineError('UnknownId', `no such snapshot: ${id}`);
+  return manifest;
+}
+
+/** Why a manifest cannot be trusted, or undefined when its id and seal match its content. */
+function checkManifest(m: SnapshotManifest): string | undefined {
+  if (!m || m.format !== 1 || !Array.isArray(m.repos)) return 'not a snapshot manifest';
+  const { seal, ...body } = m;
+  if (contentId(m.repos) !== m.id) return `its content no longer matches its id ${m.id}`;
+  if (sealOf(body) !== seal) return 'its content no longer matches its seal';
+  return undefined;
+}
+
+/**
+ * Loads a snapshot by id or unique prefix. Every use of a snapshot goes through here, so an edited
+ * manifest is rejected everywhere with the same error.
+ */
+export async function loadSnapshot(store: Store, given: string): Promise<SnapshotManifest> {
+  const id = await resolveId(store, folder, 'snap', given);
+  const manifest = await readManifest(store, id);
+  const problem = checkManifest(manifest);
+  if (problem || manifest.id !== id) {
+    throw new EngineError('TamperedManifest', `snapshot manifest was modified: ${problem ?? 'its file name does not match its id'}`, undefined, store.path(folder, `${id}.json`));
+  }
+  return manifest;
+}
+
+/** Every snapshot of the store, newest first; a manifest read again only when its file changed. */
+export async function listSnapshots(store: Store): Promise<SnapshotSummary[]> {
+  const listed = await summariesOf(store, folder, '.json', async (name): Promise<SnapshotSummary> => {
+    const m = await store.readJson<SnapshotManifest>(`${folder}/${name}`).catch(() => undefined);
+    const id = name.slice(0, -'.json'.length);
+    return {
+      id,
+      createdAt: m?.createdAt ?? '',
+      message: m?.message,
+      campaign: m?.campaign,
+      repoCount: Array.isArray(m?.repos) ? m.repos.length : 0,
+      valid: !!m && checkManifest(m) === undefined && m.id === id,
+    };
+  });
+  return listed.map((x) => x.summary).sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+}
+
+export interface RepoVerification {
+  path: string;
+  ok: boolean;
+  problems: string[];
+}
+
+export interface SnapshotVerification {
+  id: string;
+  ok: boolean;
+  repos: RepoVerification[];
+}
+
+/** Checks the manifest (id and seal) and that every repo still holds every object and the pin ref. */
+export async function verifySnapshot(store: Store, given: string, parallelism = defaultParallelism): Promise<SnapshotVerification> {
+  const manifest = await loadSnapshot(store, given);
+  const repos = await mapLimit(manifest.repos, parallelism, async (r): Promise<RepoVerification> => {
+    try {
+      await repoLayout(r.path);
+    } catch (e) {
+      return { path: r.path, ok: false, problems: [(e as Error).message] };
+    }
+    const wanted = [r.index, r.worktree, ...(r.head ? [r.head] : []), snapshotRef(manifest.id)];
+    const missing = await missingObjects(r.path, wanted);
+    const problems = missing.map((m) => (m.startsWith('refs/') ? `pin ref ${m} is missing` : `object ${m} is missing`));
+    return { path: r.path, ok: problems.length === 0, problems };
+  });
+  return { id: manifest.id, ok: repos.every((r) => r.ok), repos };
+}

@@ -1,0 +1,51 @@
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as path from 'path';
+import { GitError, git, gitRaw } from '../../server/src/engine/git/gitRunner';
+import { RepoKit } from '../helpers/repoKit';
+
+/**
+ * Git runs from long-lived shells (gitShell.ts): whatever git prints must come back byte for byte,
+ * stdin must reach git unchanged whatever it holds, and an idle pool must not keep a process alive.
+ */
+describe('git from long-lived shells', () => {
+  const kit = new RepoKit();
+  afterEach(() => kit.cleanup());
+
+  it('stdin of any bytes reaches git unchanged, and binary stdout comes back exactly', async () => {
+    const r = kit.repo(kit.tempDir());
+    const tricky = Buffer.concat([Buffer.from("-n 'quote' \\back %s %% $HOME `x` \n"), Buffer.from([0, 1, 2, 0xff, 0xfe, 0x0a, 0x27, 0x25])]);
+    const id = await git(r.dir, ['hash-object', '-w', '--stdin'], { input: tricky });
+    assert.strictEqual(id, execFileSync('git', ['hash-object', '--stdin'], { input: tricky }).toString().trim());
+    const { stdout } = await gitRaw(r.dir, ['cat-file', 'blob', id]);
+    assert.ok(stdout.equals(tricky));
+  });
+
+  it('output that does not end in a newline, large output, exit codes, stderr and per-command variables', async () => {
+    const r = kit.repo(kit.tempDir());
+    const big = Buffer.alloc(300_000, 'x');
+    const id = await git(r.dir, ['hash-object', '-w', '--stdin'], { input: big });
+    assert.ok((await gitRaw(r.dir, ['cat-file', 'blob', id])).stdout.equals(big));
+    assert.strictEqual((await gitRaw(r.dir, ['rev-parse', '--verify', '-q', 'nope'], { okCodes: [1] })).exitCode, 1);
+    await assert.rejects(git(r.dir, ['cat-file', '-t', '0123456789012345678901234567890123456789']), (e: unknown) => e instanceof GitError && e.exitCode === 128 && /Not a valid object name|could not get object info/.test(e.stderr));
+    const index = path.join(r.dir, '.git', 'other.index');
+    await git(r.dir, ['read-tree', 'HEAD'], { env: { GIT_INDEX_FILE: index } });
+    assert.strictEqual(await git(r.dir, ['ls-files'], { env: { GIT_INDEX_FILE: index } }), 'README.md');
+    await assert.rejects(git(path.join(r.dir, 'missing'), ['status']), GitError);
+  });
+
+  it('many commands at once, more than there are shells, each get their own answer', async () => {
+    const repos = Array.from({ length: 5 }, (_, i) => kit.repo(kit.tempDir(), { [`f${i}.txt`]: `${i}\n` }));
+    const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => git(repos[i % 5].dir, ['ls-files'])));
+    answers.forEach((a, i) => assert.strictEqual(a, `f${i % 5}.txt`));
+  });
+
+  it('an idle pool does not keep a process alive', () => {
+    const r = kit.repo(kit.tempDir());
+    const gitModule = path.resolve(__dirname, '../../server/src/engine/git/gitRunner.js');
+    const script = `require(${JSON.stringify(gitModule)}).git(${JSON.stringify(r.dir)}, ['rev-parse', 'HEAD']).then((h) => console.log(h))`;
+    // exits on its own (a pool that held the loop would hit the timeout and throw)
+    const out = execFileSync(process.execPath, ['-e', script], { timeout: 10_000 }).toString().trim();
+    assert.strictEqual(out, r.head());
+  });
+});
