@@ -192,6 +192,20 @@ class ServerClient {
 
   private async showRecovered(p: RecoveredParams): Promise<void> {
     for (const r of p.reports) this.output.appendLine(`recovered: ${r.message}`);
+    const waiting = p.reports.filter((r) => r.action === 'needs-confirmation');
+    if (waiting.length) {
+      // the server left these alone: repos were edited since the crash, and a person decides
+      const files = waiting.flatMap((r) => (r.kept ?? []).flatMap((k) => k.paths.map((f) => `${k.repo.split(/[\\/]/).pop()}/${f}`)));
+      const choice = await vscode.window.showWarningMessage(
+        `An interrupted rollback needs recovering, and files were changed since: ${files.slice(0, 5).join(', ') || 'HEAD moved'}${files.length > 5 ? ` and ${files.length - 5} more` : ''}. Recovering keeps those changes and puts the rest back.`,
+        { modal: false },
+        'Recover',
+        'Show Output',
+      );
+      if (choice === 'Recover') await vscode.commands.executeCommand('codecontext.recover');
+      else if (choice === 'Show Output') this.output.show();
+      if (waiting.length === p.reports.length) return;
+    }
     const text =
       p.reports.length === 1
         ? `CodeContext finished an interrupted rollback: ${p.reports[0].message}`

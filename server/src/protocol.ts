@@ -124,6 +124,9 @@ export const ErrorCodes = {
   Drift: 1018,
   PlanStale: 1019,
   VerifyFailed: 1020,
+  ConcurrentWrite: 1021,
+  IoFailed: 1022,
+  RecoveryNeeded: 1023,
   Cancelled: -32800,
   Usage: -32602,
   /** An engine code this table does not know yet; `data.code` still names it. */

@@ -104,11 +104,13 @@ async function readSettings(): Promise<boolean> {
 
 /**
  * Brings back to one side every transaction a crash left unfinished (as `codecontext recover`),
- * before any request runs, and tells the client what was done.
+ * before any request runs, and tells the client what was done. Only where every repo holds
+ * nothing but what the journal knows: a transaction whose repos were edited since is left for the
+ * user to confirm (`needs-confirmation`), since recovering it changes what a person is working on.
  */
 async function recoverAtStart(): Promise<void> {
   try {
-    const reports = await recoverAll({ store: workspace.store(), parallelism: workspace.settings.parallelism });
+    const reports = await recoverAll({ store: workspace.store(), parallelism: workspace.settings.parallelism }, { onlyIfKnown: true });
     if (reports.length) {
       for (const r of reports) connection.console.info(r.message);
       await connection.sendNotification(RecoveredNotification, { reports });

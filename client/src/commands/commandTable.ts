@@ -4,7 +4,7 @@ import { showError, showOutputAction } from '../output';
 import { getClient, restartServer, ServerNotRunningError } from '../serverClient';
 import { LoadMoreNode } from '../views/tree';
 import { CommandContext } from './context';
-import { openEvidence, rollbackToSnapshot, undoRollback, verifyEvidence } from './rollbackCommands';
+import { openEvidence, recoverRollbacks, rollbackToSnapshot, undoRollback, verifyEvidence } from './rollbackCommands';
 import { checkpointCampaign, createSnapshot, runInCampaign, startCampaign, verifySnapshot } from './storeCommands';
 
 /**
@@ -31,6 +31,7 @@ const table: CommandSpec[] = [
   { id: 'codecontext.rollback', title: 'Rollback', needsServer: true, run: rollbackToSnapshot },
   { id: 'codecontext.undoLastRollback', title: 'Undo Last Rollback', needsServer: true, run: undoRollback },
   { id: 'codecontext.undoRollback', title: 'Undo Rollback', needsServer: true, run: undoRollback },
+  { id: 'codecontext.recover', title: 'Recover Interrupted Rollbacks', needsServer: true, run: recoverRollbacks },
   { id: 'codecontext.verifySnapshot', title: 'Verify Snapshot', needsServer: true, run: verifySnapshot },
   { id: 'codecontext.openEvidence', title: 'Open Evidence Pack', needsServer: true, run: openEvidence },
   { id: 'codecontext.verifyEvidence', title: 'Verify Evidence Pack', needsServer: true, run: verifyEvidence },

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
 import {
+  RollbackRecoverRequest,
   ErrorData,
   EvidenceRequest,
   EvidenceVerifyRequest,
@@ -228,4 +229,16 @@ export async function verifyEvidence(ctx: CommandContext, ...args: unknown[]): P
     if ((await vscode.window.showWarningMessage(`Evidence ${shortId(id)}: ${problems[0] ?? 'check failed'}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`, show)) === show) ctx.output.show(true);
   }
   return check.ok;
+}
+
+/** Recovers interrupted rollbacks (as `codecontext recover`): edits made since are kept and pinned. */
+export async function recoverRollbacks(ctx: CommandContext): Promise<unknown> {
+  const { reports } = await withServerProgress(vscode.ProgressLocation.Notification, 'Recovering interrupted rollbacks', (token) => requireClient().sendRequest(RollbackRecoverRequest, {}, token), false);
+  ctx.refresh();
+  for (const r of reports) ctx.output.appendLine(`recover: ${r.message}`);
+  const failed = reports.filter((r) => r.action === 'failed');
+  const text = reports.length === 0 ? 'CodeContext: nothing to recover.' : reports.map((r) => r.message).join(' ');
+  if (failed.length) void vscode.window.showErrorMessage(`CodeContext: ${text}`);
+  else void vscode.window.showInformationMessage(`CodeContext: ${text}`);
+  return reports;
 }

@@ -1,7 +1,7 @@
 import { ResponseError } from 'vscode-languageserver/node';
 import { EngineError } from '../engine/util/errors';
 import { GitError } from '../engine/git/gitRunner';
-import { RollbackRecord } from '../engine/rollback/rollbackRecords';
+import { RollbackFailed } from '../engine/rollback/transaction';
 import { ErrorCodes, ErrorData, responseCodeOf } from '../protocol';
 
 /** Another mutating request of this server holds a repo the new one needs. */
@@ -24,7 +24,7 @@ export function toResponseError(e: unknown): ResponseError<ErrorData> {
   if (e instanceof GitError) e = e.toEngineError();
   if (e instanceof EngineError) {
     // a rollback that failed still has a record and an evidence pack: say which
-    const record = (e as EngineError & { record?: RollbackRecord }).record;
+    const record = e instanceof RollbackFailed ? e.record : undefined;
     const data: ErrorData = { code: e.code, repo: e.repo, path: e.path, ...(record ? { rollback: record.id, outcome: record.outcome } : {}) };
     return new ResponseError(responseCodeOf(e.code), e.oneLine(), data);
   }

@@ -32,6 +32,10 @@ export interface EvidenceRepo {
   after: RepoState | null;
   committed: boolean;
   compensated: boolean;
+  /** Files another process changed during the transaction (or before recovery), which compensation left as they were. */
+  kept?: string[];
+  /** The ref the repo's state was pinned under before compensation changed it. */
+  pinnedBeforeCompensation?: string;
   files: Omit<PlannedFile, 'patch'>[];
 }
 

@@ -1,12 +1,13 @@
 import * as fs from 'fs';
-import * as path from 'path';
-import { Store, fsyncDir } from '../store/store';
+import { AppendLog, readLog } from '../store/appendLog';
+import { Store } from '../store/store';
 import { RepoState } from '../repo/repoState';
 import type { RollbackPlan } from './plan';
 
 /**
- * The durable record of a rollback transaction: one JSON line per step, appended and fsync'd
- * before the step's effects are relied on. After a crash it says what was in flight.
+ * The durable record of a rollback transaction: one checksummed entry per step, appended and
+ * fsync'd before the step's effects are relied on (store/appendLog.ts). After a crash it says
+ * what was in flight; nothing is changed in a repo before `prepared` is on disk.
  */
 export type JournalEntry =
   | {
@@ -24,88 +25,49 @@ export type JournalEntry =
   | { t: 'committed'; at: string; repo: string }
   | { t: 'verified'; at: string }
   | { t: 'compensating'; at: string; reason: string }
-  | { t: 'compensated'; at: string; repo: string }
+  /** Before compensation changes a repo, its present state is captured and pinned in this snapshot. */
+  | { t: 'captured'; at: string; snapshot: string; repos: { path: string; state: RepoState }[] }
+  /** `kept`: files another process wrote during the transaction (or after the crash), left as they are. */
+  | { t: 'compensated'; at: string; repo: string; kept?: string[] }
+  | { t: 'abandoned'; at: string; repo: string; reason: string }
   | { t: 'end'; at: string; outcome: 'committed' | 'aborted' | 'compensated' | 'recovered'; detail?: string };
 
 const folder = 'journal';
 
-export class Journal {
-  private constructor(
-    private readonly file: string,
-    private readonly handle: fs.promises.FileHandle,
-  ) {}
+export type Journal = AppendLog<JournalEntry>;
 
-  static async create(store: Store, rb: string): Promise<Journal> {
-    const dir = store.path(folder);
-    await fs.promises.mkdir(dir, { recursive: true });
-    const file = path.join(dir, `${rb}.jsonl`);
-    const handle = await fs.promises.open(file, 'a');
-    await fsyncDir(dir);
-    return new Journal(file, handle);
-  }
-
-  private queue: { line: string; done: (e?: unknown) => void }[] = [];
-  private draining = false;
-
-  /**
-   * Appends one entry and resolves only once it is on disk. Entries appended while a sync is in
-   * flight are written and synced together (group commit): repos committing in parallel share
-   * one fsync instead of queueing one each.
-   */
-  append(entry: JournalEntry): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ line: JSON.stringify(entry) + '\n', done: (e) => (e ? reject(e) : resolve()) });
-      if (!this.draining) void this.drain();
-    });
-  }
-
-  private async drain(): Promise<void> {
-    this.draining = true;
-    while (this.queue.length) {
-      const batch = this.queue.splice(0);
-      try {
-        await this.handle.write(batch.map((b) => b.line).join(''));
-        await this.handle.datasync();
-        batch.forEach((b) => b.done());
-      } catch (e) {
-        batch.forEach((b) => b.done(e));
-      }
-    }
-    this.draining = false;
-  }
-
-  async close(): Promise<void> {
-    await this.handle.close();
-  }
-
-  get path(): string {
-    return this.file;
-  }
+export function journalFile(store: Store, rb: string): string {
+  return store.path(folder, `${rb}.jsonl`);
 }
 
-/** All entries of a transaction's journal; a torn last line (crash mid-write) is ignored. */
+/** Opens a transaction's journal for appending, creating it, and cutting a torn tail back first. */
+export function openJournal(store: Store, rb: string): Promise<Journal> {
+  return AppendLog.open<JournalEntry>(journalFile(store, rb));
+}
+
+/** All whole entries of a transaction's journal; a torn last entry (a crash mid-write) is left out. */
 export async function readJournal(store: Store, rb: string): Promise<JournalEntry[]> {
-  const text = await fs.promises.readFile(store.path(folder, `${rb}.jsonl`), 'utf8');
-  const entries: JournalEntry[] = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      entries.push(JSON.parse(line) as JournalEntry);
-    } catch {
-      break;
-    }
-  }
-  return entries;
+  return (await readLog<JournalEntry>(journalFile(store, rb))).entries;
 }
 
-/** Transactions whose journal has no `end` entry. */
-export async function unfinishedTransactions(store: Store): Promise<string[]> {
+/** Transactions whose journal has no `end` entry, and the journals that could not be read. */
+export async function unfinishedTransactions(store: Store): Promise<{ open: string[]; unreadable: { rb: string; error: unknown }[] }> {
   const names = await store.list(folder, '.jsonl');
   const open: string[] = [];
+  const unreadable: { rb: string; error: unknown }[] = [];
   for (const n of names) {
     const rb = n.slice(0, -'.jsonl'.length);
-    const entries = await readJournal(store, rb);
-    if (!entries.some((e) => e.t === 'end')) open.push(rb);
+    try {
+      const entries = await readJournal(store, rb);
+      if (!entries.some((e) => e.t === 'end')) open.push(rb);
+    } catch (error) {
+      unreadable.push({ rb, error });
+    }
   }
-  return open;
+  return { open, unreadable };
+}
+
+/** True when a journal exists for `rb` (whatever its state). */
+export function hasJournal(store: Store, rb: string): boolean {
+  return fs.existsSync(journalFile(store, rb));
 }

@@ -1,155 +1,158 @@
-import * as os from 'os';
+import * as path from 'path';
 import { EngineContext } from '../store/engineContext';
-import { EngineError } from '../util/errors';
-import { PhaseRecord, gitIdentity, whoami, writeEvidence } from './evidence';
-import { Journal, JournalEntry, readJournal, unfinishedTransactions } from './journal';
-import { RepoLock, adoptRepoLock, isAlive } from '../repo/repoLock';
-import { repoLayout } from '../git/repoLayout';
-import { RepoState, captureRepoState, emptyStage, removeDeadLeftovers } from '../repo/repoState';
-import { commitRestore, prepareRestore, sameState } from './restore';
-import { writeRollbackRecord } from './rollbackRecords';
-import { toolVersion } from '../util/version';
+import { asEngineError } from '../util/errors';
+import { isAlive } from '../repo/repoLock';
+import { captureRepoState } from '../repo/repoState';
+import { loadSnapshot } from '../snapshot/snapshot';
+import { compensationOps } from './compensation';
+import { JournalEntry, readJournal, unfinishedTransactions } from './journal';
+import { sameState } from './restore';
+import { RollbackTransaction } from './transaction';
 
 export interface RecoveryReport {
   rb: string;
-  /** What recovery did: nothing had changed; the rollback had fully verified; or every repo went back to its safety state. */
-  action: 'nothing-had-changed' | 'already-complete' | 'returned-to-safety' | 'still-running' | 'failed';
+  /**
+   * What recovery did: nothing had changed; the rollback had fully verified; every repo went back
+   * to its safety state; it is still running; it failed; or (`onlyIfKnown`) it was left for a
+   * person because some repo holds changes the journal does not know.
+   */
+  action: 'nothing-had-changed' | 'already-complete' | 'returned-to-safety' | 'still-running' | 'failed' | 'needs-confirmation';
   repos: string[];
   message: string;
+  /** Files changed by someone else since the transaction, kept as they are (and pinned before anything changed). */
+  kept?: { repo: string; paths: string[] }[];
+}
+
+export interface RecoverOptions {
+  /**
+   * Act only where every repo holds nothing but what the transaction knows (its safety state or
+   * its goal, path by path). The server starts with this, so it never changes a repo on its own
+   * when a person's edits are in it; the CLI's `recover` captures and keeps such edits instead.
+   */
+  onlyIfKnown?: boolean;
 }
 
 /**
- * Finds transactions whose journal has no end (a crash, a kill) and brings every repo of each to
- * one side: if the rollback had verified, all are at the target already; otherwise every repo goes
- * back to its safety state, whichever repos had committed. Never leaves some repos rolled back
- * and others not.
+ * Finds transactions whose journal has no end (a crash, a kill, a full disk) and brings every repo
+ * of each to one side: if the rollback had verified, all are at the target already; otherwise
+ * every repo goes back to its safety state, capture first (compensation.ts), keeping what other
+ * processes wrote. Idempotent: its own end is journaled, so a second run finds nothing to do.
  */
-export async function recoverAll(ctx: EngineContext): Promise<RecoveryReport[]> {
-  const reports: RecoveryReport[] = [];
-  for (const rb of await unfinishedTransactions(ctx.store)) reports.push(await recoverOne(ctx, rb));
+export async function recoverAll(ctx: EngineContext, options: RecoverOptions = {}): Promise<RecoveryReport[]> {
+  const { open, unreadable } = await unfinishedTransactions(ctx.store);
+  const reports: RecoveryReport[] = unreadable.map(({ rb, error }) => ({ rb, action: 'failed', repos: [], message: `${rb}: recovery failed: ${asEngineError(error).oneLine()}` }));
+  for (const rb of open) reports.push(await recoverOne(ctx, rb, options));
   return reports;
 }
 
-async function recoverOne(ctx: EngineContext, rb: string): Promise<RecoveryReport> {
-  const entries = await readJournal(ctx.store, rb);
-  const begin = entries.find((e): e is Extract<JournalEntry, { t: 'begin' }> => e.t === 'begin');
+type Begin = Extract<JournalEntry, { t: 'begin' }>;
+type Prepared = Extract<JournalEntry, { t: 'prepared' }>;
+
+async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOptions): Promise<RecoveryReport> {
+  let entries: JournalEntry[];
+  try {
+    entries = await readJournal(ctx.store, rb);
+  } catch (e) {
+    return { rb, action: 'failed', repos: [], message: `${rb}: recovery failed: ${asEngineError(e).oneLine()}` };
+  }
+  const begin = entries.find((e): e is Begin => e.t === 'begin');
+  const prepared = entries.find((e): e is Prepared => e.t === 'prepared');
+  const verified = entries.some((e) => e.t === 'verified');
   const repos = begin?.repos.map((r) => r.path) ?? [];
   if (begin && begin.pid !== process.pid && isAlive(begin.pid)) {
     return { rb, action: 'still-running', repos, message: `${rb} is still running (pid ${begin.pid}); left alone` };
   }
-  const prepared = entries.find((e): e is Extract<JournalEntry, { t: 'prepared' }> => e.t === 'prepared');
-  const verified = entries.some((e) => e.t === 'verified');
-  const journal = await Journal.create(ctx.store, rb);
-  const locks: RepoLock[] = [];
-  const startedAt = new Date().toISOString();
-  const phase: PhaseRecord = { name: 'compensate', startedAt, retries: 0 };
-  const after = new Map<string, RepoState>();
+  if (!begin) {
+    // killed between creating the journal and syncing its first entry: nothing was locked or changed
+    return { rb, action: 'failed', repos, message: `${rb}: recovery failed: the journal has no begin entry; it was not written by a rollback that changed anything. Move it aside: ${ctx.store.path('journal', `${rb}.jsonl`)}` };
+  }
+  const problem = await checkJournal(ctx, begin, prepared);
+  if (problem) return { rb, action: 'failed', repos, message: `${rb}: recovery refused: ${problem}; nothing was changed` };
+
+  const tx = await RollbackTransaction.resume(ctx, rb, begin, prepared);
   let report: RecoveryReport;
   try {
-    for (const r of repos) {
-      const layout = await repoLayout(r);
-      locks.push(await adoptRepoLock(layout, rb));
-      removeDeadLeftovers(layout.gitDir);
-      emptyStage(layout); // the lock is ours now, and so is the stage folder: files a killed prepare checked out go
-    }
+    await tx.adoptLocks();
     if (!prepared) {
       report = { rb, action: 'nothing-had-changed', repos, message: `${rb} stopped during prepare; nothing had changed; locks released` };
     } else if (verified) {
       report = { rb, action: 'already-complete', repos, message: `${rb} had committed and verified every repo; marked complete` };
     } else {
-      await journal.append({ t: 'compensating', at: new Date().toISOString(), reason: 'recovery after an interrupted transaction' });
-      for (const { path: repo, state } of prepared.repos) {
-        const p = await prepareRestore(repo, state);
-        try {
-          await commitRestore(p, () => phase.retries++);
-        } finally {
-          await p.capture.release();
+      if (options.onlyIfKnown) {
+        const unknown = await unknownChanges(begin, prepared);
+        if (unknown.length) {
+          await tx.release();
+          await tx.closeJournal();
+          return {
+            rb,
+            action: 'needs-confirmation',
+            repos,
+            message: `${rb} was interrupted, and ${unknown.map((u) => `${u.repo}: ${u.paths.slice(0, 3).join(', ') || 'HEAD'}`).join('; ')} changed since; left alone. Run \`codecontext recover\`: it keeps those changes and puts the rest back`,
+            kept: unknown,
+          };
         }
-        const now = await captureRepoState(repo);
-        if (!sameState(now, state)) throw new EngineError('VerifyFailed', 'could not return to the safety state', repo);
-        after.set(repo, now);
-        await journal.append({ t: 'compensated', at: new Date().toISOString(), repo });
       }
-      report = { rb, action: 'returned-to-safety', repos, message: `${rb} was interrupted before it verified; all ${repos.length} repos returned to safety snapshot ${prepared.safety}` };
+      await tx.compensate('recovery after an interrupted transaction');
+      const kept = tx.keptFiles();
+      const keptText = kept.length ? `; kept what changed since: ${kept.map((k) => `${k.repo}: ${k.paths.join(', ')}`).join('; ')} (the state before recovery is pinned under refs/codecontext/captures/${rb}/)` : '';
+      report = {
+        rb,
+        action: 'returned-to-safety',
+        repos,
+        message: `${rb} was interrupted before it verified; all ${repos.length} repos returned to safety snapshot ${prepared.safety}${keptText}`,
+        ...(kept.length ? { kept } : {}),
+      };
     }
   } catch (e) {
-    const err = e instanceof EngineError ? e : new EngineError('GitFailed', String((e as Error).message ?? e));
-    report = { rb, action: 'failed', repos, message: `${rb}: recovery failed: ${err.oneLine()}` };
-  } finally {
-    for (const l of locks) await l.release();
+    await tx.release();
+    await tx.closeJournal();
+    return { rb, action: 'failed', repos, message: `${rb}: recovery failed: ${asEngineError(e).oneLine()}` };
   }
-  if (report.action !== 'failed') {
-    await journal.append({ t: 'end', at: new Date().toISOString(), outcome: report.action === 'already-complete' ? 'committed' : 'recovered', detail: report.message });
+  await tx.release();
+  try {
+    await tx.finish(report.action === 'already-complete' ? { complete: true } : { recovered: report.message });
+  } catch (e) {
+    return { ...report, action: 'failed', message: `${report.message}; but: ${asEngineError(e).oneLine()}` };
   }
-  await journal.close();
-  if (report.action !== 'failed' && begin) await recordRecovery(ctx, rb, begin, prepared, report, phase, after, startedAt);
   return report;
 }
 
-async function recordRecovery(
-  ctx: EngineContext,
-  rb: string,
-  begin: Extract<JournalEntry, { t: 'begin' }>,
-  prepared: Extract<JournalEntry, { t: 'prepared' }> | undefined,
-  report: RecoveryReport,
-  phase: PhaseRecord,
-  after: Map<string, RepoState>,
-  startedAt: string,
-): Promise<void> {
-  phase.endedAt = new Date().toISOString();
-  phase.ms = Date.parse(phase.endedAt) - Date.parse(startedAt);
-  const before = new Map(prepared?.repos.map((r) => [r.path, r.state]));
-  const target = begin.target;
-  const repos = begin.repos.map((r) => ({
-    path: r.path,
-    wave: r.wave,
-    before: before.get(r.path) ?? r.goal,
-    target: report.action === 'already-complete' ? r.goal : before.get(r.path) ?? r.goal,
-    after: after.get(r.path) ?? null,
-    committed: report.action === 'already-complete',
-    compensated: after.has(r.path),
-    files: [],
-  }));
-  const outcome = report.action === 'already-complete' ? 'committed' : 'aborted';
-  const evidence = await writeEvidence(
-    ctx.store,
-    {
-      format: 1,
-      id: rb,
-      kind: begin.kind,
-      who: { user: whoami(), ...(await gitIdentity(repos[0]?.path)) },
-      host: os.hostname(),
-      toolVersion,
-      command: ['recover'],
-      cwd: process.cwd(),
-      startedAt: begin.at,
-      endedAt: phase.endedAt,
-      target,
-      mode: begin.mode,
-      planHash: begin.planHash,
-      safetySnapshot: prepared?.safety,
-      outcome,
-      error: { code: 'Recovered', message: report.message },
-      phases: [phase],
-      repos,
-    },
-    '',
-  );
-  await writeRollbackRecord(ctx.store, {
-    format: 1,
-    id: rb,
-    kind: begin.kind,
-    startedAt: begin.at,
-    endedAt: phase.endedAt,
-    durationMs: Date.parse(phase.endedAt) - Date.parse(begin.at),
-    outcome: report.action === 'already-complete' ? 'committed' : 'recovered',
-    error: report.action === 'already-complete' ? undefined : { code: 'Recovered', message: report.message },
-    target,
-    mode: begin.mode,
-    planHash: begin.planHash,
-    safetySnapshot: prepared?.safety,
-    repos: repos.map((r) => ({ path: r.path, wave: r.wave, files: 0, before: r.before, after: r.after })),
-    phases: [phase],
-    evidence,
-  });
+/**
+ * Whatever the journal says is checked before recovery acts on it: a journal can be written by
+ * anyone who can write the store. Every repo is an absolute, normalised path; the safety snapshot
+ * exists, is sealed, and holds exactly the states `prepared` names, for exactly the repos of `begin`.
+ */
+async function checkJournal(ctx: EngineContext, begin: Begin, prepared: Prepared | undefined): Promise<string | undefined> {
+  for (const r of begin.repos) {
+    if (typeof r.path !== 'string' || !path.isAbsolute(r.path) || path.normalize(r.path) !== r.path) return `the journal names a repo that is not an absolute path: ${JSON.stringify(r.path)}`;
+  }
+  if (!prepared) return undefined;
+  let snap;
+  try {
+    snap = await loadSnapshot(ctx.store, prepared.safety);
+  } catch (e) {
+    return `its safety snapshot ${prepared.safety} cannot be used (${asEngineError(e).oneLine()})`;
+  }
+  const bySnap = new Map(snap.repos.map((r) => [r.path, r]));
+  const names = new Set(begin.repos.map((r) => r.path));
+  for (const r of prepared.repos) {
+    const s = bySnap.get(r.path);
+    if (!names.has(r.path) || !s || !sameState(s, r.state)) return `the journal's prepared state of ${r.path} is not the one its safety snapshot ${prepared.safety} holds`;
+  }
+  if (prepared.repos.length !== begin.repos.length) return 'the journal prepared other repos than it began with';
+  return undefined;
+}
+
+/** Per repo, what changed since the transaction that is neither its safety state nor its goal. */
+async function unknownChanges(begin: Begin, prepared: Prepared): Promise<{ repo: string; paths: string[] }[]> {
+  const goals = new Map(begin.repos.map((r) => [r.path, r.goal]));
+  const out: { repo: string; paths: string[] }[] = [];
+  for (const r of prepared.repos) {
+    const now = await captureRepoState(r.path);
+    const goal = goals.get(r.path)!;
+    const { kept, headMoved } = await compensationOps({ path: r.path, safety: r.state, goal }, now);
+    const indexKnown = now.index === r.state.index || now.index === goal.index;
+    if (kept.length || headMoved || !indexKnown) out.push({ repo: r.path, paths: kept });
+  }
+  return out;
 }

@@ -105,11 +105,15 @@ function hasLooseObject(layout: RepoLayout, id: string): boolean {
  * failure (EBUSY, a ref lock held for a moment) is retried with bounded backoff; `onRetry` counts
  * retries for the evidence pack.
  */
-export async function commitRestore(p: PreparedRestore, onRetry: () => void = () => undefined, onFile?: (op: FileOp) => void): Promise<void> {
+export async function commitRestore(
+  p: PreparedRestore,
+  onRetry: () => void = () => undefined,
+  options: { onFile?: (op: FileOp) => void; guard?: (op: FileOp) => Promise<void> } = {},
+): Promise<void> {
   const { root, capture, goal, ops, nextIndex } = p;
   if (!nextIndex) return;
   try {
-    await withRetry(() => applyOps(root, ops, p.staged, onFile), onRetry);
+    await withRetry(() => applyOps(root, ops, p.staged, options.onFile, options.guard), onRetry);
     await withRetry(() => fs.promises.rename(nextIndex, path.join(capture.layout.gitDir, 'index')), onRetry);
     await withRetry(() => setRefs(root, capture.layout, goal), onRetry);
   } catch (e) {

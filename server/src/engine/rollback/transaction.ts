@@ -2,20 +2,22 @@ import * as os from 'os';
 import { markCampaignRolledBack } from '../campaign/campaign';
 import { EngineContext } from '../store/engineContext';
 import { randomHex } from '../util/canonical';
-import { EngineError } from '../util/errors';
-import { EvidenceRepo, PhaseRecord, gitIdentity, whoami, writeEvidence } from './evidence';
+import { EngineError, asEngineError } from '../util/errors';
 import { crashPoint } from '../util/faults';
-import { Journal } from './journal';
-import { RollbackPlan, planHash } from './plan';
 import { defaultParallelism, mapLimit, runInOrder } from '../util/pool';
 import { CancelToken, phaseCounter } from '../util/progress';
-import { RepoLock, acquireRepoLock } from '../repo/repoLock';
+import { RepoLock, acquireRepoLock, adoptRepoLock } from '../repo/repoLock';
 import { repoLayout } from '../git/repoLayout';
-import { RepoState, captureRepoState, captureWithIndex } from '../repo/repoState';
-import { PreparedRestore, commitRestore, describeDifference, prepareRestore, sameState } from './restore';
-import { RollbackRecord, writeRollbackRecord } from './rollbackRecords';
+import { RepoState, captureRepoState, captureWithIndex, emptyStage, removeDeadLeftovers } from '../repo/repoState';
 import { saveSnapshot } from '../snapshot/snapshot';
 import { toolVersion } from '../util/version';
+import { CompensationOutcome, compensateRepo } from './compensation';
+import { EvidenceRepo, PhaseRecord, gitIdentity, whoami, writeEvidence } from './evidence';
+import { FileGuard, guardCheck, takeGuards } from './fileGuard';
+import { Journal, JournalEntry, openJournal } from './journal';
+import { PlannedFile, RollbackPlan, planHash } from './plan';
+import { PreparedRestore, commitRestore, describeDifference, prepareRestore, sameState } from './restore';
+import { RollbackRecord, writeRollbackRecord } from './rollbackRecords';
 
 export interface ExecuteOptions {
   /** Run even when files drifted since the campaign (restore mode). The safety snapshot keeps them. */
@@ -28,52 +30,143 @@ export interface ExecuteOptions {
   undoOf?: string;
 }
 
+/** A rollback that did not commit: the engine error that stopped it, and the record and evidence it left. */
+export class RollbackFailed extends EngineError {
+  constructor(
+    readonly failure: EngineError,
+    message: string,
+    readonly record: RollbackRecord | undefined,
+  ) {
+    super(failure.code, message, failure.repo, failure.path, { cause: failure });
+  }
+}
+
+/** One repo of a transaction: where it starts (its safety state), where it goes, and what must commit first. */
+interface TxRepo {
+  path: string;
+  wave: number;
+  before: RepoState;
+  goal: RepoState;
+  after: string[];
+  files: PlannedFile[];
+}
+
+type Begin = Extract<JournalEntry, { t: 'begin' }>;
+type Prepared = Extract<JournalEntry, { t: 'prepared' }>;
+
 /**
- * Runs a plan as one transaction `rb_<id>`: prepare (lock every repo, capture and pin a safety
- * snapshot, check the repos are still what the plan started from, read every needed object),
- * commit (in dependency order), verify (every repo recomputed and compared with its goal). A failure
- * after commit began puts every repo it touched back to its safety snapshot. Each step is in the
- * journal before it is relied on, and an evidence pack is written whatever the outcome.
+ * A rollback transaction `rb_<id>` as one object whose parts are its phases:
+ * `prepare` (lock every repo, capture, check the plan still holds, stage every file to write,
+ * pin a safety snapshot, journal `prepared`), `commit` (in dependency order, each file checked
+ * just before it is replaced), `verify` (every repo recomputed against its goal), `compensate`
+ * (capture first, then every touched repo back to its safety state, keeping other processes'
+ * writes) and `finish` (record, evidence pack, then the journal's `end`).
+ *
+ * Recovery builds the same object from a journal (`resume`) and calls the same `compensate` and
+ * `finish`, so a crash is ended exactly as a failure would have been.
  */
-export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, options: ExecuteOptions = {}): Promise<RollbackRecord> {
-  const id = `rb_${randomHex(6)}`;
-  const startedAt = new Date().toISOString();
-  const parallelism = ctx.parallelism ?? defaultParallelism;
-  const journal = await Journal.create(ctx.store, id);
-  // two git processes the evidence needs at the end; asked now, they overlap the work
-  const identity = gitIdentity(plan.repos[0]?.path);
-  await journal.append({
-    t: 'begin',
-    rb: id,
-    at: startedAt,
-    pid: process.pid,
-    planHash: plan.hash,
-    kind: options.kind ?? 'rollback',
-    target: plan.target,
-    mode: plan.mode,
-    repos: plan.repos.map((r) => ({ path: r.path, wave: r.wave, goal: r.goal })),
-  });
-  const phases: PhaseRecord[] = [];
-  const phase = (name: PhaseRecord['name']) => {
+export class RollbackTransaction {
+  readonly phases: PhaseRecord[] = [];
+  private readonly locks = new Map<string, RepoLock>();
+  private readonly prepared = new Map<string, PreparedRestore>();
+  private readonly guards = new Map<string, Map<string, FileGuard | null>>();
+  /** Repos whose commit started: compensation's work. */
+  private readonly touched = new Set<string>();
+  private readonly committed = new Set<string>();
+  private readonly compensations = new Map<string, CompensationOutcome>();
+  private readonly after = new Map<string, RepoState>();
+  /** Journal entries that could not be written after `prepared`; the work went on (recovery is idempotent). */
+  private readonly journalProblems: string[] = [];
+  private safetyId?: string;
+  private commitBegan = false;
+  private verified = false;
+  private failure?: EngineError;
+
+  private constructor(
+    private readonly ctx: EngineContext,
+    readonly id: string,
+    private readonly journal: Journal,
+    private readonly info: {
+      kind: 'rollback' | 'undo';
+      undoOf?: string;
+      argv: string[];
+      startedAt: string;
+      target: RollbackPlan['target'];
+      mode: RollbackPlan['mode'];
+      planHash: string;
+      /** A whole-target rollback (not limited to repos or paths): it marks the campaign rolled back. */
+      full: boolean;
+      recovery: boolean;
+    },
+    private readonly repos: TxRepo[],
+  ) {}
+
+  private get parallelism(): number {
+    return this.ctx.parallelism ?? defaultParallelism;
+  }
+
+  /** Opens the journal of a new transaction for `plan` and writes its `begin`. */
+  static async begin(ctx: EngineContext, plan: RollbackPlan, options: ExecuteOptions): Promise<RollbackTransaction> {
+    const id = `rb_${randomHex(6)}`;
+    const startedAt = new Date().toISOString();
+    const journal = await openJournal(ctx.store, id);
+    const kind = options.kind ?? 'rollback';
+    const repos = plan.repos.map((r) => ({ path: r.path, wave: r.wave, before: r.current, goal: r.goal, after: r.after, files: r.files }));
+    const full = !plan.request.repos?.length && !plan.request.paths?.length;
+    const tx = new RollbackTransaction(
+      ctx,
+      id,
+      journal,
+      { kind, undoOf: options.undoOf, argv: options.argv ?? [], startedAt, target: plan.target, mode: plan.mode, planHash: plan.hash, full, recovery: false },
+      repos,
+    );
+    try {
+      await journal.append({ t: 'begin', rb: id, at: startedAt, pid: process.pid, planHash: plan.hash, kind, target: plan.target, mode: plan.mode, repos: repos.map((r) => ({ path: r.path, wave: r.wave, goal: r.goal })) });
+    } catch (e) {
+      await journal.close();
+      throw asEngineError(e);
+    }
+    return tx;
+  }
+
+  /** The transaction a journal describes, for recovery: its repos start at their prepared (safety) states. */
+  static async resume(ctx: EngineContext, rb: string, begin: Begin, prepared: Prepared | undefined): Promise<RollbackTransaction> {
+    const journal = await openJournal(ctx.store, rb);
+    const before = new Map(prepared?.repos.map((r) => [r.path, r.state]));
+    const repos = begin.repos.map((r) => ({ path: r.path, wave: r.wave, before: before.get(r.path) ?? r.goal, goal: r.goal, after: [], files: [] }));
+    const tx = new RollbackTransaction(
+      ctx,
+      rb,
+      journal,
+      { kind: begin.kind, argv: ['recover'], startedAt: begin.at, target: begin.target, mode: begin.mode, planHash: begin.planHash, full: false, recovery: true },
+      repos,
+    );
+    tx.safetyId = prepared?.safety;
+    return tx;
+  }
+
+  private phase(name: PhaseRecord['name']): PhaseRecord {
     const p: PhaseRecord = { name, startedAt: new Date().toISOString(), retries: 0 };
-    phases.push(p);
+    this.phases.push(p);
     return p;
-  };
-  const end = (p: PhaseRecord) => {
+  }
+
+  private static end(p: PhaseRecord): void {
     p.endedAt = new Date().toISOString();
     p.ms = Date.parse(p.endedAt) - Date.parse(p.startedAt);
-  };
-  const locks = new Map<string, RepoLock>();
-  const prepared = new Map<string, PreparedRestore>();
-  const touched = new Set<string>();
-  const committed = new Set<string>();
-  const compensated = new Set<string>();
-  const after = new Map<string, RepoState>();
-  let safetyId: string | undefined;
-  let commitBegan = false;
-  let failure: EngineError | undefined;
+  }
 
-  try {
+  /** Appends an entry after `prepared`: a failure is noted, not thrown, since recovery can redo what follows. */
+  private async record(entry: JournalEntry): Promise<void> {
+    try {
+      await this.journal.append(entry);
+    } catch (e) {
+      this.journalProblems.push(`${entry.t}: ${asEngineError(e).message}`);
+    }
+  }
+
+  /** Refusals that need no lock: conflicts, drift without force, a plan edited after it was made. */
+  checkPlan(plan: RollbackPlan, options: ExecuteOptions): void {
     if (plan.totals.conflicts > 0) {
       const c = plan.repos.find((r) => r.conflicts.length)!;
       throw new EngineError('Conflict', `${plan.totals.conflicts} conflicts; first: ${c.conflicts[0].reason}`, c.path, c.conflicts[0].path);
@@ -85,172 +178,291 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
     if (planHash(plan.mode, plan.target.snapshot, plan.repos) !== plan.hash) {
       throw new EngineError('PlanStale', 'the plan was modified after it was made');
     }
+  }
 
-    // prepare
-    const prep = phase('prepare');
-    const preparedCount = phaseCounter(ctx.progress, 'prepare', plan.repos.length);
-    await mapLimit(plan.repos, parallelism, async (r) => {
-      if (options.cancel?.cancelled) throw new EngineError('Cancelled', 'cancelled before the commit phase; nothing was changed');
+  /**
+   * Locks and captures every repo, checks it is still what the plan started from, stages every
+   * file to write and pins the safety snapshot. Nothing in a repo has changed when this throws.
+   * Ends with `prepared` durable in the journal: a failure to write it is a failure of prepare.
+   */
+  async prepare(cancel?: CancelToken): Promise<void> {
+    const prep = this.phase('prepare');
+    const preparedCount = phaseCounter(this.ctx.progress, 'prepare', this.repos.length);
+    await mapLimit(this.repos, this.parallelism, async (r) => {
+      if (cancel?.cancelled) throw new EngineError('Cancelled', 'cancelled before the commit phase; nothing was changed');
       const layout = await repoLayout(r.path);
-      const lock = await acquireRepoLock(layout, id);
-      locks.set(r.path, lock);
+      const lock = await acquireRepoLock(layout, this.id);
+      this.locks.set(r.path, lock);
       prep.retries += lock.retries;
+      // taken before the capture reads the files: a write from now on shows in their stat
+      this.guards.set(r.path, takeGuards(r.path, r.files.map((f) => f.path)));
       const capture = await captureWithIndex(r.path);
-      if (!sameState(capture.state, r.current)) {
+      if (!sameState(capture.state, r.before)) {
         await capture.release();
-        const diff = await describeDifference(r.path, capture.state, r.current);
+        const diff = await describeDifference(r.path, capture.state, r.before);
         throw new EngineError('PlanStale', `changed since the plan was made (${diff.message}); preview again`, r.path, diff.path);
       }
-      prepared.set(r.path, await prepareRestore(r.path, r.goal, capture, r.files));
+      this.prepared.set(r.path, await prepareRestore(r.path, r.goal, capture, r.files));
       preparedCount(r.path);
     });
     const safety = await saveSnapshot(
-      ctx.store,
-      plan.repos.map((r) => ({ path: r.path, ...r.current })),
-      { message: `safety snapshot before ${id}`, parallelism },
+      this.ctx.store,
+      this.repos.map((r) => ({ path: r.path, ...r.before })),
+      { message: `safety snapshot before ${this.id}`, parallelism: this.parallelism },
     );
-    safetyId = safety.id;
-    await journal.append({ t: 'prepared', at: new Date().toISOString(), safety: safety.id, repos: plan.repos.map((r) => ({ path: r.path, state: r.current })) });
-    end(prep);
-    crashPoint('crash-after-prepare');
-    if (options.cancel?.cancelled) throw new EngineError('Cancelled', 'cancelled before the commit phase; nothing was changed');
+    this.safetyId = safety.id;
+    await this.journal.append({ t: 'prepared', at: new Date().toISOString(), safety: safety.id, repos: this.repos.map((r) => ({ path: r.path, state: r.before })) });
+    RollbackTransaction.end(prep);
+  }
 
-    // commit
-    commitBegan = true;
-    const com = phase('commit');
-    const committing = phaseCounter(ctx.progress, 'commit', plan.repos.length);
+  /** Commits each repo once the repos it must follow have committed; files are checked just before they are replaced. */
+  async commit(): Promise<void> {
+    this.commitBegan = true;
+    const com = this.phase('commit');
+    const committing = phaseCounter(this.ctx.progress, 'commit', this.repos.length);
     // Recovery puts every prepared repo back whatever the journal says was committed, so these
     // entries are a record, not a promise: nobody waits for their sync but the phase's end. A
     // long dependency chain is a wave per repo, and a sync per wave was most of the commit time.
     const logged: Promise<void>[] = [];
-    // Each repo waits for the repos it must follow (plan `after`), not for whole waves: a chain of
-    // 100 waves of one repo each then runs beside the independent repos instead of after them.
-    await runInOrder(plan.repos, (r) => r.path, (r) => r.after, parallelism, async (r) => {
-      const p = prepared.get(r.path)!;
-      if (!sameState(r.current, r.goal)) {
-        touched.add(r.path);
-        await commitRestore(p, () => com.retries++);
+    await runInOrder(this.repos, (r) => r.path, (r) => r.after, this.parallelism, async (r) => {
+      const p = this.prepared.get(r.path)!;
+      if (!sameState(r.before, r.goal)) {
+        this.touched.add(r.path);
+        await commitRestore(p, () => com.retries++, { guard: guardCheck(r.path, this.guards.get(r.path)!) });
       }
-      committed.add(r.path);
+      this.committed.add(r.path);
       // counted before the await: repos committing in parallel must each see their own number
-      const nth = committed.size;
-      const entry = journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path });
+      const nth = this.committed.size;
+      const entry = this.journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path });
       entry.catch(() => undefined); // handled here so a failed sync is not an unhandled rejection; awaited below
       logged.push(entry);
       committing(r.path);
       crashPoint('crash-after-commit', nth);
     });
     await Promise.all(logged);
-    end(com);
-    crashPoint('crash-before-verify');
+    RollbackTransaction.end(com);
+  }
 
-    // verify
-    const ver = phase('verify');
-    const verified = phaseCounter(ctx.progress, 'verify', plan.repos.length);
-    await mapLimit(plan.repos, parallelism, async (r) => {
+  /** Every repo recomputed and compared with its goal; `verified` journaled. */
+  async verify(): Promise<void> {
+    const ver = this.phase('verify');
+    const verified = phaseCounter(this.ctx.progress, 'verify', this.repos.length);
+    await mapLimit(this.repos, this.parallelism, async (r) => {
       const state = await captureRepoState(r.path);
-      after.set(r.path, state);
+      this.after.set(r.path, state);
       if (!sameState(state, r.goal)) {
         const diff = await describeDifference(r.path, state, r.goal);
         throw new EngineError('VerifyFailed', `after commit the repo is not in the target state: ${diff.message}`, r.path, diff.path);
       }
       verified(r.path);
     });
-    await journal.append({ t: 'verified', at: new Date().toISOString() });
-    end(ver);
+    await this.journal.append({ t: 'verified', at: new Date().toISOString() });
+    this.verified = true;
+    RollbackTransaction.end(ver);
+  }
+
+  /** Notes why the transaction failed (the first reason wins) and closes any open phase. */
+  fail(e: unknown): void {
+    this.failure ??= asEngineError(e);
+    for (const p of this.phases) if (!p.endedAt) RollbackTransaction.end(p);
+  }
+
+  get hasFailed(): boolean {
+    return this.failure !== undefined;
+  }
+
+  get commitStarted(): boolean {
+    return this.commitBegan;
+  }
+
+  /**
+   * Every repo whose commit started (recovery: every prepared repo) back to its safety state,
+   * capture first; other processes' writes are kept (compensation.ts). A repo that cannot be put
+   * back is reported in the failure; the others are still put back.
+   */
+  async compensate(reason: string): Promise<void> {
+    await this.record({ t: 'compensating', at: new Date().toISOString(), reason });
+    const comp = this.phase('compensate');
+    const repos = this.info.recovery ? this.repos : this.repos.filter((r) => this.touched.has(r.path));
+    const failures: EngineError[] = [];
+    await mapLimit(repos, this.parallelism, async (r) => {
+      try {
+        const pinRef = `refs/codecontext/captures/${this.id}/${Date.now().toString(36)}${randomHex(2)}`;
+        const outcome = await compensateRepo({ path: r.path, safety: r.before, goal: r.goal }, pinRef, () => comp.retries++);
+        this.compensations.set(r.path, outcome);
+        this.after.set(r.path, outcome.after);
+        if (outcome.pinned) await this.record({ t: 'captured', at: new Date().toISOString(), snapshot: outcome.pinned.ref, repos: [{ path: r.path, state: outcome.pinned.state }] });
+        await this.record({ t: 'compensated', at: new Date().toISOString(), repo: r.path, ...(outcome.kept.length ? { kept: outcome.kept } : {}) });
+      } catch (e) {
+        failures.push(asEngineError(e, r.path));
+      }
+    });
+    RollbackTransaction.end(comp);
+    if (failures.length) {
+      const first = failures[0];
+      throw new EngineError(first.code, `could not put ${failures.length} repo(s) back to the safety snapshot ${this.safetyId}: ${first.oneLine()}; run \`codecontext recover\` once that is fixed`, first.repo, first.path);
+    }
+  }
+
+  /** Releases every lock and staged file; safe to call more than once. */
+  async release(): Promise<void> {
+    await Promise.all([...this.prepared.values()].map((p) => p.capture.release()));
+    this.prepared.clear();
+    await Promise.all([...this.locks.values()].map((lock) => lock.release()));
+    this.locks.clear();
+  }
+
+  /** Recovery: takes over the locks a killed process left (or takes them anew), and empties its stage. */
+  async adoptLocks(): Promise<void> {
+    for (const r of this.repos) {
+      const layout = await repoLayout(r.path);
+      this.locks.set(r.path, await adoptRepoLock(layout, this.id));
+      removeDeadLeftovers(layout.gitDir);
+      emptyStage(layout); // the lock is ours now, and so is the stage folder: files a killed prepare checked out go
+    }
+  }
+
+  /** Closes the journal without an end: the transaction is left for `recover`. */
+  async closeJournal(): Promise<void> {
+    await this.journal.close().catch(() => undefined);
+  }
+
+  /** Files another process changed that compensation kept, by repo. */
+  keptFiles(): { repo: string; paths: string[] }[] {
+    return [...this.compensations.values()].filter((c) => c.kept.length).map((c) => ({ repo: c.repo, paths: c.kept }));
+  }
+
+  /**
+   * Writes the record and the evidence pack, then the journal's `end`. The end comes last: when
+   * the store cannot take the record (a full disk), the journal stays open and `recover` finishes
+   * the job later, so a rollback never ends without a record that `undo` can find.
+   * Throws RollbackFailed when the transaction failed, RecoveryNeeded when it could not be recorded.
+   */
+  async finish(outcome: { recovered?: string; complete?: boolean } = {}): Promise<RollbackRecord> {
+    const failure = this.failure;
+    const committedOk = !failure && (this.verified || outcome.complete === true);
+    const endedAt = new Date().toISOString();
+    const evidenceRepos: EvidenceRepo[] = this.repos.map((r) => {
+      const c = this.compensations.get(r.path);
+      return {
+        path: r.path,
+        wave: r.wave,
+        before: r.before,
+        target: r.goal,
+        after: this.after.get(r.path) ?? (committedOk ? r.goal : failure || outcome.recovered ? r.before : null),
+        committed: committedOk,
+        compensated: c !== undefined,
+        ...(c?.kept.length ? { kept: c.kept } : {}),
+        ...(c?.pinned ? { pinnedBeforeCompensation: c.pinned.ref } : {}),
+        files: r.files.map(({ patch: _patch, ...f }) => f),
+      };
+    });
+    const patchText = this.repos.flatMap((r) => r.files.map((f) => `# repo: ${r.path}\n${f.patch}`)).join('');
+    const error = failure?.toJSON() ?? (outcome.recovered ? { code: 'Recovered', message: outcome.recovered } : undefined);
+    const recordOutcome: RollbackRecord['outcome'] = committedOk ? 'committed' : outcome.recovered ? 'recovered' : 'aborted';
+    let record: RollbackRecord | undefined;
+    let unrecorded: EngineError | undefined;
+    try {
+      const evidence = await writeEvidence(
+        this.ctx.store,
+        {
+          format: 1,
+          id: this.id,
+          kind: this.info.kind,
+          undoOf: this.info.undoOf,
+          who: { user: whoami(), ...(await gitIdentity(this.repos[0]?.path)) },
+          host: os.hostname(),
+          toolVersion,
+          command: this.info.argv,
+          cwd: process.cwd(),
+          startedAt: this.info.startedAt,
+          endedAt,
+          target: this.info.target,
+          mode: this.info.mode,
+          planHash: this.info.planHash,
+          safetySnapshot: this.safetyId,
+          outcome: committedOk ? 'committed' : 'aborted',
+          error,
+          phases: this.phases,
+          repos: evidenceRepos,
+        },
+        patchText,
+      );
+      record = {
+        format: 1,
+        id: this.id,
+        kind: this.info.kind,
+        undoOf: this.info.undoOf,
+        startedAt: this.info.startedAt,
+        endedAt,
+        durationMs: Date.parse(endedAt) - Date.parse(this.info.startedAt),
+        outcome: recordOutcome,
+        error,
+        target: this.info.target,
+        mode: this.info.mode,
+        planHash: this.info.planHash,
+        safetySnapshot: this.safetyId,
+        repos: evidenceRepos.map((r) => ({ path: r.path, wave: r.wave, files: r.files.length, before: r.before, after: r.after })),
+        phases: this.phases,
+        evidence,
+      };
+      await writeRollbackRecord(this.ctx.store, record);
+      const detail = failure?.oneLine() ?? outcome.recovered;
+      await this.journal.append({ t: 'end', at: endedAt, outcome: committedOk ? 'committed' : outcome.recovered ? 'recovered' : 'aborted', ...(detail ? { detail } : {}) });
+    } catch (e) {
+      unrecorded = asEngineError(e);
+    } finally {
+      await this.journal.close().catch(() => undefined);
+    }
+    if (unrecorded) {
+      const state = committedOk
+        ? 'every repo was rolled back and verified'
+        : this.commitBegan
+          ? `the rollback failed (${failure?.oneLine() ?? 'interrupted'}) and the changed repos were put back`
+          : `the rollback was refused (${failure?.oneLine()}) and nothing was changed`;
+      throw new EngineError('RecoveryNeeded', `${state}, but ${this.id} could not be recorded in the store: ${unrecorded.message}. Run \`codecontext recover\` once the store can be written: it finishes the record, so undo can find it`, undefined, unrecorded.path);
+    }
+    if (committedOk && this.info.target.campaign && this.info.full && this.info.kind !== 'undo') {
+      await markCampaignRolledBack(this.ctx.store, this.info.target.campaign, this.id, this.info.target.checkpoint ?? 0);
+    }
+    if (failure) {
+      const kept = this.keptFiles().map((k) => ` kept as another process left them: ${k.repo}: ${k.paths.join(', ')};`).join('');
+      const where = this.commitBegan ? ` — every changed repo was returned to the safety snapshot ${this.safetyId};${kept}` : ' — nothing was changed';
+      throw new RollbackFailed(failure, `${failure.message}${where} (rollback ${this.id}, evidence ${record!.evidence})`, record);
+    }
+    return record!;
+  }
+}
+
+/**
+ * Runs a plan as one transaction: prepare, commit, verify; a failure after commit began puts every
+ * repo it touched back to its safety snapshot. Each step is in the journal before it is relied on,
+ * and an evidence pack is written whatever the outcome.
+ */
+export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, options: ExecuteOptions = {}): Promise<RollbackRecord> {
+  const tx = await RollbackTransaction.begin(ctx, plan, options);
+  try {
+    tx.checkPlan(plan, options);
+    await tx.prepare(options.cancel);
+    crashPoint('crash-after-prepare');
+    if (options.cancel?.cancelled) throw new EngineError('Cancelled', 'cancelled before the commit phase; nothing was changed');
+    await tx.commit();
+    crashPoint('crash-before-verify');
+    await tx.verify();
   } catch (e) {
-    failure = e instanceof EngineError ? e : new EngineError('GitFailed', (e as Error).message ?? String(e));
-    for (const p of phases) if (!p.endedAt) end(p);
-    if (commitBegan) {
-      await journal.append({ t: 'compensating', at: new Date().toISOString(), reason: failure.oneLine() });
-      const comp = phase('compensate');
-      // Every repo whose commit started goes back to its safety state; the others were never touched.
-      await mapLimit(plan.repos.filter((r) => touched.has(r.path)), parallelism, async (r) => {
-        const back = await prepareRestore(r.path, r.current);
-        try {
-          await commitRestore(back, () => comp.retries++);
-        } finally {
-          await back.capture.release();
-        }
-        compensated.add(r.path);
-        after.set(r.path, await captureRepoState(r.path));
-        await journal.append({ t: 'compensated', at: new Date().toISOString(), repo: r.path });
-      });
-      end(comp);
+    tx.fail(e);
+    if (tx.commitStarted) {
+      try {
+        await tx.compensate(asEngineError(e).oneLine());
+      } catch (c) {
+        // some repo could not be put back: the journal stays open for recover, and the error says so
+        await tx.release();
+        await tx.closeJournal();
+        throw asEngineError(c);
+      }
     }
   } finally {
-    await Promise.all([...prepared.values()].map((p) => p.capture.release()));
-    await Promise.all([...locks.values()].map((lock) => lock.release()));
+    await tx.release();
   }
-
-  const outcome = failure ? 'aborted' : 'committed';
-  await journal.append({ t: 'end', at: new Date().toISOString(), outcome, detail: failure?.oneLine() });
-  await journal.close();
-
-  const evidenceRepos: EvidenceRepo[] = plan.repos.map((r) => ({
-    path: r.path,
-    wave: r.wave,
-    before: r.current,
-    target: r.goal,
-    after: after.get(r.path) ?? (failure ? r.current : null),
-    committed: committed.has(r.path) && !failure,
-    compensated: compensated.has(r.path),
-    files: r.files.map(({ patch: _patch, ...f }) => f),
-  }));
-  const patchText = plan.repos.flatMap((r) => r.files.map((f) => `# repo: ${r.path}\n${f.patch}`)).join('');
-  const endedAt = new Date().toISOString();
-  const evidence = await writeEvidence(
-    ctx.store,
-    {
-      format: 1,
-      id,
-      kind: options.kind ?? 'rollback',
-      undoOf: options.undoOf,
-      who: { user: whoami(), ...(await identity) },
-      host: os.hostname(),
-      toolVersion,
-      command: options.argv ?? [],
-      cwd: process.cwd(),
-      startedAt,
-      endedAt,
-      target: plan.target,
-      mode: plan.mode,
-      planHash: plan.hash,
-      safetySnapshot: safetyId,
-      outcome,
-      error: failure?.toJSON(),
-      phases,
-      repos: evidenceRepos,
-    },
-    patchText,
-  );
-  const record: RollbackRecord = {
-    format: 1,
-    id,
-    kind: options.kind ?? 'rollback',
-    undoOf: options.undoOf,
-    startedAt,
-    endedAt,
-    durationMs: Date.parse(endedAt) - Date.parse(startedAt),
-    outcome,
-    error: failure?.toJSON(),
-    target: plan.target,
-    mode: plan.mode,
-    planHash: plan.hash,
-    safetySnapshot: safetyId,
-    repos: evidenceRepos.map((r) => ({ path: r.path, wave: r.wave, files: r.files.length, before: r.before, after: r.after })),
-    phases,
-    evidence,
-  };
-  await writeRollbackRecord(ctx.store, record);
-  const fullRollback = !plan.request.repos?.length && !plan.request.paths?.length;
-  if (!failure && plan.target.campaign && fullRollback && options.kind !== 'undo') {
-    await markCampaignRolledBack(ctx.store, plan.target.campaign, id, plan.target.checkpoint ?? 0);
-  }
-  if (failure) {
-    const err = new EngineError(failure.code, `${failure.message}${commitBegan ? ` — every changed repo was returned to the safety snapshot ${safetyId}` : ' — nothing was changed'} (rollback ${id}, evidence ${evidence})`, failure.repo, failure.path);
-    (err as EngineError & { record?: RollbackRecord }).record = record;
-    throw err;
-  }
-  return record;
+  return tx.finish();
 }

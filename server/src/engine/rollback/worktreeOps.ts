@@ -184,7 +184,13 @@ function parentOf(rel: string): string {
  * asynchronous: freeing a replaced file's blocks can wait on the disk (a discard), and that wait
  * belongs on the thread pool, not on the thread every repo's work goes through.
  */
-export async function applyOps(repo: string, ops: readonly FileOp[], staged: ReadonlyMap<string, string>, onFile?: (op: FileOp) => void): Promise<void> {
+export async function applyOps(
+  repo: string,
+  ops: readonly FileOp[],
+  staged: ReadonlyMap<string, string>,
+  onFile?: (op: FileOp) => void,
+  guard?: (op: FileOp) => Promise<void>,
+): Promise<void> {
   // Within each step the files are independent, so their renames and unlinks are in flight
   // together: one after another, a repo on a long dependency chain waited for each in turn.
   const emptied = new Set<string>();
@@ -192,6 +198,7 @@ export async function applyOps(repo: string, ops: readonly FileOp[], staged: Rea
   await Promise.all(
     deletions.map(async (op) => {
       const abs = path.join(repo, op.path);
+      await guard?.(op);
       const st = lstatOrNone(abs);
       if (st?.isDirectory()) {
         // a gitlink (nested repo) is not ours to delete; git would leave it as well
@@ -217,6 +224,7 @@ export async function applyOps(repo: string, ops: readonly FileOp[], staged: Rea
   await Promise.all(
     writes.map(async (op) => {
       const abs = path.join(repo, op.path);
+      await guard?.(op);
       if (op.action === 'gitlink') await fs.promises.mkdir(abs, { recursive: true });
       else if (op.action === 'chmod') await fs.promises.chmod(abs, op.mode === Mode.exec ? 0o755 : 0o644);
       else {

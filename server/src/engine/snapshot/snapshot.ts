@@ -127,13 +127,22 @@ function throwIfCancelled(cancel: CancelToken | undefined): void {
  * git's own formats — three process starts saved per repo, the largest share of a snapshot's time.
  */
 async function pinState(repo: RepoSnapshot, id: string): Promise<void> {
+  await pinStateAt(repo, snapshotRef(id), `codecontext snapshot ${id}`);
+}
+
+/**
+ * Makes a repo state unreachable by gc no more: a commit whose tree holds the index and worktree
+ * trees (its parent the head), under `ref`. What compensation and recovery capture before they
+ * change a repo is pinned this way, in the repo itself, so it needs no room in the store.
+ */
+export async function pinStateAt(repo: RepoSnapshot, ref: string, message: string): Promise<void> {
   const layout = await repoLayout(repo.path);
   const objects = path.join(layout.commonDir, 'objects');
   const tree = writeLooseObject(objects, 'tree', treeContent([['40000', 'index', repo.index], ['40000', 'worktree', repo.worktree]]));
   const who = 'codecontext <codecontext@localhost> 0 +0000';
-  const commitText = `tree ${tree}\n${repo.head ? `parent ${repo.head}\n` : ''}author ${who}\ncommitter ${who}\n\ncodecontext snapshot ${id}\n`;
+  const commitText = `tree ${tree}\n${repo.head ? `parent ${repo.head}\n` : ''}author ${who}\ncommitter ${who}\n\n${message}\n`;
   const commit = writeLooseObject(objects, 'commit', Buffer.from(commitText));
-  const refFile = path.join(layout.commonDir, ...snapshotRef(id).split('/'));
+  const refFile = path.join(layout.commonDir, ...ref.split('/'));
   // the same states pinned again (a rollback's safety snapshot, repeated): the ref already says it
   if (readText(refFile) === `${commit}\n`) return;
   fs.mkdirSync(path.dirname(refFile), { recursive: true });

@@ -25,7 +25,15 @@ export type ErrorCode =
   | 'PlanStale'
   | 'VerifyFailed'
   | 'Busy'
-  | 'Usage';
+  | 'Usage'
+  /** Another process changed a file while a rollback was about to replace it; that file is kept. */
+  | 'ConcurrentWrite'
+  /** A file system call failed (a full disk, a read-only store, permissions); the message names the call. */
+  | 'IoFailed'
+  /** A transaction ended but could not write its record or journal end; `recover` finishes it. */
+  | 'RecoveryNeeded'
+  /** Not a refusal but a bug; the message says what failed. */
+  | 'Internal';
 
 export class EngineError extends Error {
   constructor(
@@ -33,8 +41,9 @@ export class EngineError extends Error {
     message: string,
     readonly repo?: string,
     readonly path?: string,
+    options?: { cause?: unknown },
   ) {
-    super(message);
+    super(message, options);
     this.name = 'EngineError';
   }
 
@@ -47,4 +56,20 @@ export class EngineError extends Error {
   toJSON(): { code: ErrorCode; message: string; repo?: string; path?: string } {
     return { code: this.code, message: this.message, repo: this.repo, path: this.path };
   }
+}
+
+/**
+ * Any thrown value as an EngineError, keeping what it was: an EngineError as it is; an error that
+ * converts itself (GitError) converted; a failed system call as IoFailed naming the call and its
+ * errno (ENOSPC stays ENOSPC); anything else as Internal. The original is kept as `cause`.
+ */
+export function asEngineError(e: unknown, repo?: string, path?: string): EngineError {
+  if (e instanceof EngineError) return e;
+  const convertible = e as { toEngineError?: () => EngineError };
+  if (typeof convertible?.toEngineError === 'function') return convertible.toEngineError();
+  const errno = e as NodeJS.ErrnoException;
+  if (errno instanceof Error && typeof errno.code === 'string' && /^E[A-Z]+$/.test(errno.code)) {
+    return new EngineError('IoFailed', errno.message, repo, path ?? errno.path, { cause: e });
+  }
+  return new EngineError('Internal', e instanceof Error ? e.message : String(e), repo, path, { cause: e });
 }

@@ -1,0 +1,72 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { EngineError } from '../util/errors';
+import { git } from '../git/gitRunner';
+import { Mode, blobId } from '../git/looseObjects';
+import { FileOp } from './worktreeOps';
+
+/**
+ * The check made just before a file is replaced or removed: is it still what the capture saw?
+ * A guard is the file's lstat taken *before* the capture hashed it, so any write after that
+ * moment (while git hashed, during prepare, during commit) changes size, mtime, ctime or inode.
+ * A file whose stat moved is hashed again; only when its bytes are neither what the capture saw
+ * nor what the operation leaves (a retry of an op already done) is it another process's write,
+ * and the rollback stops for that repo, leaving the file as it is.
+ */
+export interface FileGuard {
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+  ino: bigint;
+  mode: bigint;
+}
+
+/** Stat of each path now (null: nothing there). Cheap: one lstat each. */
+export function takeGuards(repo: string, paths: readonly string[]): Map<string, FileGuard | null> {
+  const guards = new Map<string, FileGuard | null>();
+  for (const p of paths) guards.set(p, statOf(path.join(repo, p)));
+  return guards;
+}
+
+function statOf(abs: string): FileGuard | null {
+  let st: fs.BigIntStats | undefined;
+  try {
+    st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return null;
+    throw e;
+  }
+  if (!st || st.isDirectory()) return null;
+  return { size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs, ino: st.ino, mode: st.mode };
+}
+
+function same(a: FileGuard | null, b: FileGuard | null): boolean {
+  if (!a || !b) return a === b;
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino && a.mode === b.mode;
+}
+
+/**
+ * A check for `applyOps` that throws ConcurrentWrite when `op`'s file is no longer what it was
+ * when `guards` were taken. Ops without a guard are not checked.
+ */
+export function guardCheck(repo: string, guards: ReadonlyMap<string, FileGuard | null>): (op: FileOp) => Promise<void> {
+  return async (op) => {
+    if (!guards.has(op.path)) return;
+    const abs = path.join(repo, op.path);
+    const now = statOf(abs);
+    if (same(now, guards.get(op.path)!)) return;
+    const blob = now ? await currentBlob(repo, op.path, abs) : null;
+    const exec = now ? (now.mode & 0o111n) !== 0n : false;
+    const was = blob === op.fromBlob && (op.fromMode === null || op.fromMode === Mode.symlink || exec === (op.fromMode === Mode.exec));
+    const done = blob === (op.action === 'delete' ? null : op.blob) && (op.mode === null || op.mode === Mode.symlink || exec === (op.mode === Mode.exec));
+    if (was || done) return;
+    throw new EngineError('ConcurrentWrite', 'changed by another process during the rollback; left as it is (this repo is put back and the rollback stops)', repo, op.path);
+  };
+}
+
+/** The blob git would store for the file now: a symlink's target, else `hash-object` with the path's filters. */
+async function currentBlob(repo: string, rel: string, abs: string): Promise<string> {
+  const st = fs.lstatSync(abs);
+  if (st.isSymbolicLink()) return blobId(Buffer.from(fs.readlinkSync(abs, { encoding: 'buffer' })));
+  return (await git(repo, ['hash-object', `--path=${rel}`, '--', abs], { readOnly: true })).trim();
+}
