@@ -5,58 +5,17 @@ import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { listRollbacks } from '../../server/src/engine/rollback/rollbackRecords';
-import { isAlive } from '../../server/src/engine/repo/repoLock';
 import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
 import { undoRollback } from '../../server/src/engine/rollback/undo';
 import { RepoFingerprint, RepoKit, TestRepo, changeEveryKind, fingerprints, runCli, runCliAsync, seedEveryKind } from '../helpers/repoKit';
+import { assertNoLeftovers, assertOneSide } from '../helpers/sides';
 
 /**
  * Crashes are real: the CLI runs as a child process and dies by SIGKILL, from a fault point
  * (CODECONTEXT_FAULTS) or from the test at a random moment. `codecontext recover` must then bring
  * every repo wholly to one side — all at the target or all as before — and lose nothing.
  */
-
-/** Which side every repo is on; fails unless all are wholly on the same one. */
-function assertOneSide(repos: readonly TestRepo[], before: Record<string, RepoFingerprint>, target: Record<string, RepoFingerprint>, label: string): 'before' | 'target' {
-  const sides = repos.map((r) => {
-    const now = r.fingerprint();
-    try {
-      assert.deepStrictEqual(now, before[r.dir]);
-      return 'before';
-    } catch {
-      assert.deepStrictEqual(now, target[r.dir], `${label}: ${r.dir} is neither wholly as before nor wholly at the target`);
-      return 'target';
-    }
-  });
-  assert.deepStrictEqual(new Set(sides).size, 1, `${label}: repos on different sides: ${sides.join(' ')}`);
-  return sides[0];
-}
-
-/**
- * No lock and no temporary index of ours in any repo's git dir. A process killed while it was still
- * planning (before its journal began) leaves temporary indexes that no journal knows of until the
- * next recovery there: `planning` allows those, never a lock.
- */
-function assertNoLeftovers(repos: readonly TestRepo[], planning = false): void {
-  for (const r of repos) {
-    const gitDir = path.join(r.dir, '.git');
-    // the stage folder stays between restores, but never with a file in it
-    const left = fs.readdirSync(gitDir).filter((n) => n.endsWith('.lock') || (!planning && n.startsWith('codecontext-') && n !== 'codecontext-stage'));
-    assert.deepStrictEqual(left, [], r.dir);
-    const stage = path.join(gitDir, 'codecontext-stage');
-    const staged = fs.existsSync(stage) ? (fs.readdirSync(stage, { recursive: true }) as string[]).filter((n) => !fs.statSync(path.join(stage, n)).isDirectory()) : [];
-    assert.deepStrictEqual(staged, [], `${r.dir}: files left in the stage folder`);
-  }
-  // temporary indexes on tmpfs: none of a dead process once recovery ran
-  if (!planning && fs.existsSync('/dev/shm')) {
-    const dead = fs.readdirSync('/dev/shm').filter((n) => {
-      const pid = Number(/^codecontext-(\d+)-/.exec(n)?.[1]);
-      return pid > 0 && !isAlive(pid);
-    });
-    assert.deepStrictEqual(dead, [], 'temporary indexes of killed processes in /dev/shm');
-  }
-}
 
 describe('rollback crash and recovery (CLI killed)', function () {
   const kit = new RepoKit();

@@ -5,7 +5,7 @@ import { isAlive } from '../repo/repoLock';
 import { captureRepoState } from '../repo/repoState';
 import { loadSnapshot } from '../snapshot/snapshot';
 import { compensationOps } from './compensation';
-import { JournalEntry, readJournal, unfinishedTransactions } from './journal';
+import { JournalEntry, openJournal, readJournal, unfinishedTransactions } from './journal';
 import { sameState } from './restore';
 import { RollbackTransaction } from './transaction';
 
@@ -63,8 +63,15 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
     return { rb, action: 'still-running', repos, message: `${rb} is still running (pid ${begin.pid}); left alone` };
   }
   if (!begin) {
-    // killed between creating the journal and syncing its first entry: nothing was locked or changed
-    return { rb, action: 'failed', repos, message: `${rb}: recovery failed: the journal has no begin entry; it was not written by a rollback that changed anything. Move it aside: ${ctx.store.path('journal', `${rb}.jsonl`)}` };
+    // killed (or out of room) between creating the journal and syncing its first entry: nothing
+    // is locked before `begin` is on disk, so nothing was changed; the journal is ended as it is
+    const journal = await openJournal(ctx.store, rb);
+    try {
+      await journal.append({ t: 'end', at: new Date().toISOString(), outcome: 'aborted', detail: 'stopped before it began' });
+    } finally {
+      await journal.close();
+    }
+    return { rb, action: 'nothing-had-changed', repos, message: `${rb} stopped before it began; nothing had changed` };
   }
   const problem = await checkJournal(ctx, begin, prepared);
   if (problem) return { rb, action: 'failed', repos, message: `${rb}: recovery refused: ${problem}; nothing was changed` };

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as os from 'os';
 import { markCampaignRolledBack } from '../campaign/campaign';
 import { EngineContext } from '../store/engineContext';
@@ -123,7 +124,9 @@ export class RollbackTransaction {
     try {
       await journal.append({ t: 'begin', rb: id, at: startedAt, pid: process.pid, planHash: plan.hash, kind, target: plan.target, mode: plan.mode, repos: repos.map((r) => ({ path: r.path, wave: r.wave, goal: r.goal })) });
     } catch (e) {
+      // nothing was locked or changed: no journal is left for recovery to find
       await journal.close();
+      await fs.promises.rm(journal.file, { force: true });
       throw asEngineError(e);
     }
     return tx;

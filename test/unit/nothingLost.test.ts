@@ -1,0 +1,210 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { isDeepStrictEqual } from 'util';
+import { recoverAll } from '../../server/src/engine/rollback/recover';
+import { planRollback } from '../../server/src/engine/rollback/plan';
+import { listRollbacks } from '../../server/src/engine/rollback/rollbackRecords';
+import { executeRollback } from '../../server/src/engine/rollback/transaction';
+import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
+import { Store } from '../../server/src/engine/store/store';
+import { ProgressEvent } from '../../server/src/engine/util/progress';
+import { RepoFingerprint, RepoKit, TestRepo, fingerprints, git, runCli } from '../helpers/repoKit';
+import { assertNoLeftovers, assertOneSide } from '../helpers/sides';
+
+/**
+ * "Nothing is ever lost", defect by defect (issue 13): each test is a way the product lost a
+ * user's bytes, made again against real repos and the real CLI.
+ */
+
+const text = (s: string) => `-:${Buffer.from(s).toString('base64')}`;
+
+describe('nothing is ever lost', function () {
+  const kit = new RepoKit();
+  afterEach(() => kit.cleanup());
+
+  /** `count` repos with a snapshot (the target), then changed: a.txt edited, b.txt removed, new.txt added. */
+  async function changedSinceSnapshot(count: number): Promise<{ store: Store; storeDir: string; repos: TestRepo[]; snap: string; target: Record<string, RepoFingerprint>; before: Record<string, RepoFingerprint> }> {
+    const template = kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'), { 'a.txt': 'a\n', 'b.txt': 'b\n', 'c.txt': 'c\n' });
+    const { repos } = kit.copies(template, count);
+    const storeDir = kit.tempDir('cc-store-');
+    const store = new Store(storeDir);
+    const snap = (await createSnapshot(store, repos.map((r) => r.dir))).id;
+    const target = fingerprints(repos);
+    for (const r of repos) r.write('a.txt', 'changed after the snapshot\n').remove('b.txt').write('new.txt', 'new\n');
+    return { store, storeDir, repos, snap, target, before: fingerprints(repos) };
+  }
+
+  function journalOf(store: Store): string {
+    const dir = store.path('journal');
+    return path.join(dir, fs.readdirSync(dir).filter((n) => n.endsWith('.jsonl'))[0]);
+  }
+
+  it('1. a torn last journal line: recover acts once; a second recover finds nothing and an edit made between them stays', async function () {
+    const { store, storeDir, repos, snap, before } = await changedSinceSnapshot(3);
+    const crashed = runCli(['rollback', '--snapshot', snap], { store: storeDir, env: { CODECONTEXT_FAULTS: 'crash-after-commit=2' } });
+    assert.strictEqual(crashed.status, -1, crashed.stderr);
+    // the kill came in the middle of writing an entry: half a line, no newline
+    fs.appendFileSync(journalOf(store), '3f2a9c01d4e5b6a7 {"t":"committed","at":"2026-12-01T0');
+
+    const first = runCli(['recover'], { store: storeDir });
+    assert.strictEqual(first.status, 0, first.stdout + first.stderr);
+    assert.match(first.stdout, /all 3 repos returned to safety snapshot/);
+    assert.deepStrictEqual(fingerprints(repos), before);
+
+    repos[0].write('c.txt', 'work done after the recovery\n');
+    const second = runCli(['recover'], { store: storeDir });
+    assert.strictEqual(second.status, 0, second.stderr);
+    assert.match(second.stdout, /Nothing to recover/);
+    assert.strictEqual(repos[0].read('c.txt').toString(), 'work done after the recovery\n');
+  });
+
+  it('1. a damaged journal line that is not the last stops recovery with a clear message and changes nothing', async function () {
+    const { store, storeDir, repos, snap } = await changedSinceSnapshot(2);
+    assert.strictEqual(runCli(['rollback', '--snapshot', snap], { store: storeDir, env: { CODECONTEXT_FAULTS: 'crash-after-commit=1' } }).status, -1);
+    const file = journalOf(store);
+    const lines = fs.readFileSync(file, 'utf8').split('\n');
+    lines[1] = lines[1].replace('"t":"prepared"', '"t":"prepareX"');
+    fs.writeFileSync(file, lines.join('\n'));
+    const now = fingerprints(repos);
+    const r = runCli(['recover'], { store: storeDir });
+    assert.strictEqual(r.status, 1);
+    assert.match(r.stdout + r.stderr, /journal line 2 is damaged .* not the last line/);
+    assert.deepStrictEqual(fingerprints(repos), now);
+  });
+
+  it('2. recover keeps (and pins) edits made between the crash and the recovery; the server at start leaves them for the user', async function () {
+    const { store, storeDir, repos, snap, before } = await changedSinceSnapshot(3);
+    assert.strictEqual(runCli(['rollback', '--snapshot', snap], { store: storeDir, env: { CODECONTEXT_FAULTS: 'crash-after-commit=3' } }).status, -1);
+    // the user goes on working before anyone recovers: an edit of a file the rollback wrote, and a new file
+    repos[1].write('a.txt', 'typed after the crash\n').write('notes.txt', 'a new file after the crash\n');
+    const edited = repos[1].fingerprint();
+
+    // the server's start-up recovery acts only on what the journal knows
+    const asked = await recoverAll({ store }, { onlyIfKnown: true });
+    assert.deepStrictEqual(asked.map((r) => r.action), ['needs-confirmation']);
+    assert.match(asked[0].message, /a\.txt.*left alone/);
+    assert.deepStrictEqual(repos[1].fingerprint(), edited, 'the server changed nothing');
+
+    const r = runCli(['recover'], { store: storeDir });
+    assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /kept what changed since: .*a\.txt/);
+    assert.strictEqual(repos[1].read('a.txt').toString(), 'typed after the crash\n');
+    assert.strictEqual(repos[1].read('notes.txt').toString(), 'a new file after the crash\n');
+    for (const i of [0, 2]) assert.deepStrictEqual(repos[i].fingerprint(), before[repos[i].dir]);
+    // the state recovery found is pinned, so the user's bytes are in an object a ref reaches
+    const pins = repos[1].codecontextRefs().filter((ref) => ref.startsWith('refs/codecontext/captures/'));
+    assert.strictEqual(pins.length, 1);
+    assert.strictEqual(git(repos[1].dir, 'cat-file', 'blob', `${pins[0]}:worktree/a.txt`), 'typed after the crash');
+    assert.match(runCli(['recover'], { store: storeDir }).stdout, /Nothing to recover/);
+  });
+
+  describe('3. a write that lands during a rollback', function () {
+    it('after prepare captured the file: the rollback stops for that repo, every repo goes back, the write is kept', async function () {
+      const { store, repos, snap, before } = await changedSinceSnapshot(3);
+      const plan = await planRollback({ store }, { snapshot: snap });
+      let wrote = false;
+      const progress = (e: ProgressEvent) => {
+        // every repo is captured and staged: the next step is commit
+        if (e.phase === 'prepare' && e.done === e.total && !wrote) {
+          fs.appendFileSync(repos[1].file('a.txt'), 'appended by another process\n');
+          wrote = true;
+        }
+      };
+      await assert.rejects(executeRollback({ store, progress }, plan), (e: Error & { code?: string }) => {
+        assert.strictEqual(e.code, 'ConcurrentWrite');
+        assert.match(e.message, /changed by another process/);
+        return true;
+      });
+      assert.ok(wrote);
+      assert.strictEqual(repos[1].read('a.txt').toString(), 'changed after the snapshot\nappended by another process\n');
+      for (const r of repos) {
+        if (r !== repos[1]) assert.deepStrictEqual(r.fingerprint(), before[r.dir], r.dir);
+      }
+      const expected = { ...before[repos[1].dir].files, 'a.txt': text('changed after the snapshot\nappended by another process\n') };
+      assert.deepStrictEqual(repos[1].fingerprint().files, expected);
+      assert.strictEqual((await listRollbacks(store))[0].outcome, 'aborted');
+    });
+
+    it('after the file was replaced: verify fails, compensation puts the rest back and keeps the write', async function () {
+      const { store, repos, snap, before } = await changedSinceSnapshot(2);
+      const plan = await planRollback({ store }, { snapshot: snap });
+      let wrote = false;
+      const progress = (e: ProgressEvent) => {
+        if (e.phase === 'commit' && e.repo === repos[0].dir && !wrote) {
+          fs.appendFileSync(repos[0].file('a.txt'), 'appended after the rollback wrote it\n');
+          wrote = true;
+        }
+      };
+      await assert.rejects(executeRollback({ store, progress }, plan), /VerifyFailed|not in the target state/);
+      assert.strictEqual(repos[0].read('a.txt').toString(), 'a\nappended after the rollback wrote it\n');
+      const rest = { ...before[repos[0].dir].files, 'a.txt': text('a\nappended after the rollback wrote it\n') };
+      assert.deepStrictEqual(repos[0].fingerprint().files, rest);
+      assert.deepStrictEqual(repos[1].fingerprint(), before[repos[1].dir]);
+      const [rb] = await listRollbacks(store);
+      const pack = JSON.parse(fs.readFileSync(rb.evidence, 'utf8'));
+      assert.deepStrictEqual(pack.repos.find((r: { path: string }) => r.path === repos[0].dir).kept, ['a.txt']);
+    });
+  });
+
+  describe('4. a store disk that fills up', function () {
+    let mount: string | undefined;
+    before(function () {
+      if (process.platform !== 'linux' || process.getuid?.() !== 0) {
+        console.log('      (skipped: needs root to mount a small tmpfs for the store)');
+        this.skip();
+      }
+    });
+    // before the kit removes its folders (the outer afterEach runs after this one)
+    afterEach(() => {
+      if (mount) require('child_process').execFileSync('umount', [mount]);
+      mount = undefined;
+    });
+
+    it('at every amount of free room: each repo ends on one side, and once there is room, recover and undo work', async function () {
+      this.timeout(240_000);
+      mount = kit.tempDir('cc-full-');
+      require('child_process').execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount]);
+      const storeDir = path.join(mount, 'store');
+      const template = kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'), Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}.txt`, `${i}\n`.repeat(50)])));
+      const { repos } = kit.copies(template, 4);
+      const snap = runCli(['snapshot', 'create', '--json', ...repos.flatMap((r) => ['--repo', r.dir])], { store: storeDir });
+      assert.strictEqual(snap.status, 0, snap.stderr);
+      const snapId = JSON.parse(snap.stdout).id as string;
+      const target = fingerprints(repos);
+      const outcomes: string[] = [];
+      const messages = new Set<string>();
+      const fill = path.join(mount, 'fill');
+      // free room from none to plenty, in pages: each run fails at a later write, or not at all
+      for (let free = 0; free <= 26; free += free < 8 ? 1 : 6) {
+        for (const r of repos) r.write('f1.txt', `changed, run ${free}\n`).remove('f2.txt').write('mine.txt', `user file ${free}\n`);
+        const before = fingerprints(repos);
+        fs.rmSync(fill, { force: true });
+        const avail = Number(require('child_process').execFileSync('df', ['--output=avail', '-B1', mount], { encoding: 'utf8' }).split('\n')[1]);
+        fs.writeFileSync(fill, Buffer.alloc(Math.max(0, avail - free * 4096)));
+        const run = runCli(['rollback', '--snapshot', snapId, '--force'], { store: storeDir });
+        fs.rmSync(fill, { force: true });
+        const rec = runCli(['recover'], { store: storeDir });
+        assert.strictEqual(rec.status, 0, `free ${free} pages: recover: ${rec.stdout}${rec.stderr} (rollback: ${run.stderr})`);
+        const side = assertOneSide(repos, before, target, `free ${free} pages (${run.stderr.trim()})`);
+        assertNoLeftovers(repos);
+        outcomes.push(`${free}:${run.status === 0 ? 'ok' : run.stderr.includes('ENOSPC') || run.stderr.includes('no space') ? 'ENOSPC' : 'error'}→${side}`);
+        if (run.status !== 0) messages.add(run.stderr.trim());
+        if (run.status !== 0) assert.doesNotMatch(run.stderr, /internal error/, run.stderr);
+        if (side === 'target') {
+          const list = JSON.parse(runCli(['rollback', 'list', '--json'], { store: storeDir }).stdout) as { id: string; kind: string; outcome: string; undoneBy?: string }[];
+          const last = list.find((r) => r.kind === 'rollback' && r.outcome === 'committed' && !r.undoneBy);
+          assert.ok(last, `free ${free}: the committed rollback is listed`);
+          const undo = runCli(['rollback', 'undo', last.id, '--force'], { store: storeDir });
+          assert.strictEqual(undo.status, 0, `free ${free}: undo: ${undo.stderr}`);
+          assert.ok(isDeepStrictEqual(fingerprints(repos), before), `free ${free}: undo brings back the state before`);
+        }
+        runCli(['rollback', '--snapshot', snapId, '--force'], { store: storeDir }); // back to the target for the next round
+      }
+      console.log(`      free pages:outcome→side  ${outcomes.join('  ')}`);
+      for (const m of messages) console.log(`      ${m}`);
+      assert.ok(outcomes.some((o) => o.includes('ENOSPC')), `some run must hit a full store: ${outcomes.join(' ')}`);
+      assert.ok(outcomes.some((o) => o.startsWith('26:ok')), `with room the rollback succeeds: ${outcomes.join(' ')}`);
+    });
+  });
+});
