@@ -147,6 +147,32 @@ describe('nothing is ever lost', function () {
     });
   });
 
+  it('6. a campaign that rewrote .gitignore: the rollback puts it back and leaves the file it ignored (.env) as it is', async function () {
+    const repo = kit.repo(path.join(kit.tempDir('cc-ws-'), 'app'), { '.gitignore': '.env\nnode_modules/\n', 'index.js': 'x\n' });
+    repo.write('.env', 'SECRET=1\n').write('node_modules/dep/index.js', 'dep\n');
+    const store = new Store(kit.tempDir('cc-store-'));
+    const snap = await createSnapshot(store, [repo.dir]);
+    const target = repo.fingerprint();
+    repo.write('.gitignore', 'node_modules/\n').write('index.js', 'y\n').commitAll('campaign: simpler ignore');
+    const plan = await planRollback({ store }, { snapshot: snap.id });
+    assert.ok(!plan.repos[0].files.some((f) => f.path === '.env'), 'the plan does not remove .env');
+    assert.match(plan.repos[0].notes.join('\n'), /ignored by the target's \.gitignore: \.env/);
+    await executeRollback({ store }, plan);
+    assert.strictEqual(repo.read('.env').toString(), 'SECRET=1\n');
+    assert.deepStrictEqual(repo.fingerprint(), target);
+  });
+
+  it('10. a bisect or a `git am` in progress is refused, naming it', async function () {
+    const repo = kit.repo(path.join(kit.tempDir('cc-ws-'), 'app'));
+    const store = new Store(kit.tempDir('cc-store-'));
+    fs.writeFileSync(path.join(repo.dir, '.git', 'BISECT_LOG'), '# bisect\n');
+    await assert.rejects(createSnapshot(store, [repo.dir]), /a bisect is in progress/);
+    fs.rmSync(path.join(repo.dir, '.git', 'BISECT_LOG'));
+    fs.mkdirSync(path.join(repo.dir, '.git', 'rebase-apply'));
+    fs.writeFileSync(path.join(repo.dir, '.git', 'rebase-apply', 'applying'), '');
+    await assert.rejects(createSnapshot(store, [repo.dir]), /a `git am` is in progress/);
+  });
+
   describe('4. a store disk that fills up', function () {
     let mount: string | undefined;
     before(function () {

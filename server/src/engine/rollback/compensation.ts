@@ -1,7 +1,7 @@
 import { EngineError, asEngineError } from '../util/errors';
 import { Capture, RepoState, captureRepoState, captureWithIndex } from '../repo/repoState';
 import { pinStateAt } from '../snapshot/snapshot';
-import { FileGuard, guardCheck, takeGuards } from './fileGuard';
+import { FileGuard, diskBlob, guardCheck, takeGuards } from './fileGuard';
 import { FileOp, treeOps } from './worktreeOps';
 import { commitRestore, prepareRestore } from './restore';
 
@@ -47,7 +47,15 @@ export async function compensationOps(input: CompensationInput, now: RepoState):
   const notOurs = new Set((await treeOps(input.path, input.goal.worktree, now.worktree)).map((o) => o.path));
   const kept = back.filter((o) => notOurs.has(o.path)).map((o) => o.path);
   const keptSet = new Set(kept);
-  return { ops: back.filter((o) => !keptSet.has(o.path)), kept, headMoved };
+  const ops: FileOp[] = [];
+  for (const o of back) {
+    if (keptSet.has(o.path)) continue;
+    // a file the capture does not see (ignored under the rules on disk now) that already holds
+    // the safety bytes was never touched: there is nothing to write, and it is not in the way
+    if (o.action === 'write' && o.fromBlob === null && (await diskBlob(input.path, o.path)) === o.blob) continue;
+    ops.push(o);
+  }
+  return { ops, kept, headMoved };
 }
 
 /**

@@ -64,6 +64,12 @@ export function guardCheck(repo: string, guards: ReadonlyMap<string, FileGuard |
   };
 }
 
+/** The blob git would store for the file at `rel` now, or null when there is none (or a folder). */
+export async function diskBlob(repo: string, rel: string): Promise<string | null> {
+  const abs = path.join(repo, rel);
+  return statOf(abs) ? currentBlob(repo, rel, abs) : null;
+}
+
 /** The blob git would store for the file now: a symlink's target, else `hash-object` with the path's filters. */
 async function currentBlob(repo: string, rel: string, abs: string): Promise<string> {
   const st = fs.lstatSync(abs);

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { StoredChangeRecord, stepChangeRecords } from '../campaign/campaign';
 import { EngineContext } from '../store/engineContext';
+import { ignoredUnder } from './ignoreRules';
 import { canonicalJson, sha256 } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { FileOp, checkOps, treeOps } from './worktreeOps';
@@ -187,7 +188,15 @@ async function planRepo(
     } else {
       goal = targetState;
     }
-    const ops = await treeOps(repo, current.worktree, goal.worktree);
+    let ops = await treeOps(repo, current.worktree, goal.worktree);
+    // a .gitignore going back to an older one: what it ignores stays, as any ignored file does
+    if (ops.some((o) => path.posix.basename(o.path) === '.gitignore') && ops.some((o) => o.action === 'delete')) {
+      const ignored = await ignoredUnder(repo, goal.worktree, ops.filter((o) => o.action === 'delete').map((o) => o.path));
+      if (ignored.size) {
+        ops = ops.filter((o) => !(o.action === 'delete' && ignored.has(o.path)));
+        notes.push(`left as they are, ignored by the target's .gitignore: ${[...ignored].slice(0, 5).join(', ')}${ignored.size > 5 ? ` and ${ignored.size - 5} more` : ''}`);
+      }
+    }
     try {
       await checkOps(repo, ops);
     } catch (e) {
