@@ -11,6 +11,8 @@ import { Store } from '../../server/src/engine/store/store';
 import { ProgressEvent } from '../../server/src/engine/util/progress';
 import { RepoFingerprint, RepoKit, TestRepo, fingerprints, git, runCli } from '../helpers/repoKit';
 import { assertNoLeftovers, assertOneSide } from '../helpers/sides';
+import { forgeManifest } from '../helpers/forge';
+import { refused } from '../helpers/refused';
 
 /**
  * "Nothing is ever lost", defect by defect (issue 13): each test is a way the product lost a
@@ -171,6 +173,37 @@ describe('nothing is ever lost', function () {
     fs.mkdirSync(path.join(repo.dir, '.git', 'rebase-apply'));
     fs.writeFileSync(path.join(repo.dir, '.git', 'rebase-apply', 'applying'), '');
     await assert.rejects(createSnapshot(store, [repo.dir]), /a `git am` is in progress/);
+  });
+
+  it('11. a resealed manifest whose HEAD names a ref of ours (refs/codecontext/…) is refused, and nothing changes', async function () {
+    const repo = kit.repo(path.join(kit.tempDir('cc-ws-'), 'app'));
+    const store = new Store(kit.tempDir('cc-store-'));
+    const snap = await createSnapshot(store, [repo.dir]);
+    repo.write('README.md', 'changed\n').commitAll('change');
+    const before = repo.fingerprint();
+    for (const ref of [`refs/codecontext/snapshots/${snap.id}`, 'refs/remotes/origin/main', 'refs/heads/../x', 'HEAD']) {
+      const forged = forgeManifest(store, { ...snap, repos: [{ ...snap.repos[0], ref }] });
+      const e = await refused(planRollback({ store }, { snapshot: forged }), 'TamperedManifest');
+      assert.match(e.message, /not a branch or tag/);
+    }
+    assert.deepStrictEqual(repo.fingerprint(), before);
+    assert.deepStrictEqual(repo.codecontextRefs(), [`refs/codecontext/snapshots/${snap.id}`]);
+  });
+
+  it('14. a stage folder replaced by a symlink: the rollback removes the link, never the files where it points', async function () {
+    const { store, repos, snap, target } = await changedSinceSnapshot(1);
+    const elsewhere = kit.tempDir('cc-elsewhere-');
+    fs.writeFileSync(path.join(elsewhere, 'precious.txt'), 'not ours\n');
+    fs.mkdirSync(path.join(elsewhere, 'tree'));
+    fs.writeFileSync(path.join(elsewhere, 'tree', 'also.txt'), 'not ours either\n');
+    const stage = path.join(repos[0].dir, '.git', 'codecontext-stage');
+    fs.rmSync(stage, { recursive: true, force: true });
+    fs.symlinkSync(elsewhere, stage);
+    await executeRollback({ store }, await planRollback({ store }, { snapshot: snap }));
+    assert.deepStrictEqual(repos[0].fingerprint(), target[repos[0].dir]);
+    assert.strictEqual(fs.readFileSync(path.join(elsewhere, 'precious.txt'), 'utf8'), 'not ours\n');
+    assert.strictEqual(fs.readFileSync(path.join(elsewhere, 'tree', 'also.txt'), 'utf8'), 'not ours either\n');
+    assert.ok(!fs.lstatSync(stage, { throwIfNoEntry: false })?.isSymbolicLink(), 'the link is gone');
   });
 
   describe('4. a store disk that fills up', function () {

@@ -3,17 +3,17 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
-import { canonicalJson, sha256 } from '../../server/src/engine/util/canonical';
 import { EngineError } from '../../server/src/engine/util/errors';
 import { locateEvidence, verifyEvidence } from '../../server/src/engine/rollback/evidence';
 import { FileOp, assertRepoPath, checkOps } from '../../server/src/engine/rollback/worktreeOps';
 import { planRollback } from '../../server/src/engine/rollback/plan';
-import { SnapshotManifest, createSnapshot } from '../../server/src/engine/snapshot/snapshot';
+import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
 import { executeRollback } from '../../server/src/engine/rollback/transaction';
 import { undoRollback } from '../../server/src/engine/rollback/undo';
 import { RepoFingerprint, RepoKit, TestRepo, changeEveryKind, fingerprints, listFiles, seedEveryKind } from '../helpers/repoKit';
 import { refused } from '../helpers/refused';
+import { forgeManifest } from '../helpers/forge';
 
 /** A fingerprint with some files replaced and some status lines added (what the rollback must keep). */
 function keeping(fp: RepoFingerprint, files: Record<string, string>, status: string[] = []): RepoFingerprint {
@@ -368,11 +368,3 @@ function gitMktree(repo: TestRepo, entries: string): string {
   return execFileSync('git', ['mktree'], { cwd: repo.dir, input: entries, encoding: 'utf8' }).trim();
 }
 
-/** Writes a manifest with a correct id and seal for whatever it holds, as someone able to write the store could. */
-function forgeManifest(store: Store, m: SnapshotManifest): string {
-  const id = 'snap_' + sha256(canonicalJson({ format: 1, repos: m.repos })).slice(0, 16);
-  const { seal: _seal, ...body } = { ...m, id };
-  const manifest = { ...body, seal: sha256(canonicalJson(body)) };
-  fs.writeFileSync(store.path('snapshots', `${id}.json`), JSON.stringify(manifest));
-  return id;
-}

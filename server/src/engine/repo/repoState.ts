@@ -155,11 +155,37 @@ export function stageFolder(layout: RepoLayout): string {
 }
 
 /**
+ * The stage folder, made a real folder of ours before anything is written into it: anything else
+ * at its name (a symlink, a file) is removed, the link itself and never what it points to, and
+ * the folder is created with `mkdir`, which never follows a link at the last component.
+ */
+export function ensureStageFolder(layout: RepoLayout): string {
+  const stage = stageFolder(layout);
+  const st = fs.lstatSync(stage, { throwIfNoEntry: false });
+  if (st && !st.isDirectory()) fs.rmSync(stage, { force: true });
+  if (!st || !st.isDirectory()) fs.mkdirSync(stage, { mode: 0o700 });
+  for (const sub of ['tree']) {
+    const p = path.join(stage, sub);
+    const s = fs.lstatSync(p, { throwIfNoEntry: false });
+    if (s && !s.isDirectory()) fs.rmSync(p, { force: true });
+  }
+  return stage;
+}
+
+/**
  * Removes every file under the stage folder (a killed restore's, or an aborted one's), keeping the
  * folders of `tree/`; any other folder (the layout of earlier versions) goes whole.
  */
 export function emptyStage(layout: RepoLayout): void {
   const stage = stageFolder(layout);
+  // never followed: a stage folder replaced by a symlink (a campaign command can do it) would
+  // have us delete the files of wherever it points; the link itself goes, its target stays
+  const st = fs.lstatSync(stage, { throwIfNoEntry: false });
+  if (!st) return;
+  if (!st.isDirectory()) {
+    fs.rmSync(stage, { force: true });
+    return;
+  }
   const empty = (dir: string, keepFolders: boolean): void => {
     let entries: fs.Dirent[];
     try {

@@ -16,6 +16,7 @@ import { orderRepos } from '../repo/dependencyOrder';
 import { defaultParallelism, mapLimit } from '../util/pool';
 import { phaseCounter } from '../util/progress';
 import { planReplayGoal } from './replay';
+import { assertRestorable } from './restore';
 import { RepoState, captureWithIndex } from '../repo/repoState';
 import { ResolvedTarget, TargetSpec, chooseTargetRepos, resolveTarget } from './target';
 
@@ -188,6 +189,7 @@ async function planRepo(
     } else {
       goal = targetState;
     }
+    assertRestorable(repo, goal);
     let ops = await treeOps(repo, current.worktree, goal.worktree);
     // a .gitignore going back to an older one: what it ignores stays, as any ignored file does
     if (ops.some((o) => path.posix.basename(o.path) === '.gitignore') && ops.some((o) => o.action === 'delete')) {

@@ -9,7 +9,7 @@ import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeInde
 import { missingObjects } from '../git/objectReader';
 import { RepoLayout, readHead, resolveRef } from '../git/repoLayout';
 import { withRetry } from '../git/retry';
-import { Capture, RepoState, captureWithIndex, emptyStage, stageFolder } from '../repo/repoState';
+import { Capture, RepoState, captureWithIndex, emptyStage, ensureStageFolder } from '../repo/repoState';
 
 /**
  * Bringing one repo to a goal state, split so a transaction can check everything first:
@@ -37,9 +37,10 @@ export interface PreparedRestore {
  */
 export async function prepareRestore(root: string, goal: RepoState, capture?: Capture, knownOps?: FileOp[]): Promise<PreparedRestore> {
   const cap = capture ?? (await captureWithIndex(root));
-  const stageDir = stageFolder(cap.layout);
   let staged = new Map<string, string>();
   try {
+    assertRestorable(root, goal);
+    const stageDir = ensureStageFolder(cap.layout);
     const ops = knownOps ?? (await treeOps(root, cap.state.worktree, goal.worktree));
     await checkOps(root, ops);
     if (sameState(cap.state, goal)) return { root, capture: cap, goal, ops: [], staged };
@@ -144,6 +145,33 @@ async function setRefs(root: string, layout: RepoLayout, goal: RepoState): Promi
   } catch (e) {
     throw e instanceof GitError ? e.toEngineError() : e;
   }
+}
+
+const objectId = /^[0-9a-f]{40}$/;
+
+/**
+ * A goal is only ever taken from a store file, which anyone who can write the store can edit:
+ * before it is acted on, its ids must be object ids and its branch a branch or tag. Never a ref
+ * of ours under refs/codecontext/ (a rollback would move its own safety pin and point HEAD into
+ * it), never anything git would not accept as a branch name.
+ */
+export function assertRestorable(root: string, goal: RepoState): void {
+  const ids = [goal.index, goal.worktree, ...(goal.head === null ? [] : [goal.head])];
+  if (ids.some((id) => typeof id !== 'string' || !objectId.test(id))) {
+    throw new EngineError('TamperedManifest', 'the target state names something that is not an object id', root);
+  }
+  const ref = goal.ref;
+  if (ref === null) return;
+  const ok =
+    typeof ref === 'string' &&
+    /^refs\/(heads|tags)\/[^\0\s~^:?*[\\]+$/.test(ref) &&
+    !ref.includes('..') &&
+    !ref.includes('//') &&
+    !ref.includes('@{') &&
+    !ref.endsWith('/') &&
+    !ref.endsWith('.lock') &&
+    !ref.split('/').some((c) => c.startsWith('.'));
+  if (!ok) throw new EngineError('TamperedManifest', `the target state's HEAD names ${JSON.stringify(ref)}, which is not a branch or tag; refused`, root);
 }
 
 /** Same head, branch, index and worktree. */
