@@ -149,6 +149,64 @@ describe('nothing is ever lost', function () {
     });
   });
 
+  describe('5. never half rolled back', function () {
+    it('a ref lock appearing during compensation: that repo stays wholly where it was, the error says recover, and recover finishes', async function () {
+      const { store, storeDir, repos, snap, before } = await changedSinceSnapshot(3);
+      const branchLock = (r: TestRepo) => path.join(r.dir, '.git', 'refs', 'heads', 'main.lock');
+      fs.writeFileSync(branchLock(repos[2]), ''); // repo-02 cannot commit: compensation begins
+      const plan = await planRollback({ store }, { snapshot: snap });
+      let target0: RepoFingerprint | undefined;
+      const progress = (e: ProgressEvent) => {
+        if (e.phase === 'commit' && e.repo === repos[0].dir && !target0) {
+          target0 = repos[0].fingerprint();
+          fs.writeFileSync(path.join(repos[0].dir, '.git', 'HEAD.lock'), ''); // and repo-00 cannot go back
+        }
+      };
+      const e = await refused(executeRollback({ store, progress, parallelism: 1 }, plan), 'RepositoryIsLocked');
+      assert.match(e.message, /codecontext recover/);
+      assert.ok(target0);
+      assert.deepStrictEqual(repos[0].fingerprint(), target0, 'repo-00 is wholly at the target, not half back');
+      assert.deepStrictEqual(repos[1].fingerprint(), before[repos[1].dir]);
+      assert.strictEqual((await listRollbacks(store))[0].outcome, 'aborted', 'the rollback is recorded');
+
+      fs.rmSync(path.join(repos[0].dir, '.git', 'HEAD.lock'));
+      fs.rmSync(branchLock(repos[2]));
+      const r = runCli(['recover'], { store: storeDir });
+      assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+      assert.match(r.stdout, /all 3 repos returned to safety snapshot/);
+      assert.deepStrictEqual(fingerprints(repos), before);
+      assertNoLeftovers(repos);
+    });
+
+    it('a repo moved away mid-rollback: recover names it and --abandon; nothing is made at the old path; --root frees the moved copy', async function () {
+      const { store, storeDir, repos, snap, before } = await changedSinceSnapshot(3);
+      assert.strictEqual(runCli(['rollback', '--snapshot', snap], { store: storeDir, env: { CODECONTEXT_FAULTS: 'crash-after-commit=3' } }).status, -1);
+      const away = path.join(kit.tempDir('cc-away-'), 'moved');
+      fs.renameSync(repos[1].dir, away);
+
+      const stuck = runCli(['recover'], { store: storeDir });
+      assert.strictEqual(stuck.status, 1);
+      assert.match(stuck.stdout, new RegExp(`recover --abandon ${repos[1].dir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.ok(!fs.existsSync(repos[1].dir), 'no folder is made where the repo was');
+
+      const given = runCli(['recover', '--abandon', repos[1].dir], { store: storeDir });
+      assert.strictEqual(given.status, 0, given.stdout + given.stderr);
+      assert.match(given.stdout, /2 of 3 repos returned to safety snapshot .*given up, left as they are/);
+      assert.ok(!fs.existsSync(repos[1].dir));
+      for (const i of [0, 2]) assert.deepStrictEqual(repos[i].fingerprint(), before[repos[i].dir]);
+      const [rb] = await listRollbacks(store);
+      const pack = JSON.parse(fs.readFileSync(rb.evidence, 'utf8'));
+      assert.match(pack.repos.find((x: { path: string }) => x.path === repos[1].dir).abandoned, /recover --abandon/);
+
+      assert.ok(fs.existsSync(path.join(away, '.git', 'index.lock')), 'the moved repo still holds the locks');
+      const freed = runCli(['recover', '--root', path.dirname(away)], { store: storeDir });
+      assert.strictEqual(freed.status, 0, freed.stderr);
+      assert.match(freed.stdout, /released the locks left by rb_/);
+      assert.ok(!fs.existsSync(path.join(away, '.git', 'index.lock')) && !fs.existsSync(path.join(away, '.git', 'codecontext.lock')));
+      assert.match(runCli(['recover'], { store: storeDir }).stdout, /Nothing to recover/);
+    });
+  });
+
   it('6. a campaign that rewrote .gitignore: the rollback puts it back and leaves the file it ignored (.env) as it is', async function () {
     const repo = kit.repo(path.join(kit.tempDir('cc-ws-'), 'app'), { '.gitignore': '.env\nnode_modules/\n', 'index.js': 'x\n' });
     repo.write('.env', 'SECRET=1\n').write('node_modules/dep/index.js', 'dep\n');

@@ -2,7 +2,7 @@ import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
 import { locateEvidence, readEvidence, verifyEvidence } from '../engine/rollback/evidence';
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan';
-import { recoverAll } from '../engine/rollback/recover';
+import { recoverAll, releaseStrandedLocks } from '../engine/rollback/recover';
 import { listRollbacks, loadRollback } from '../engine/rollback/rollbackRecords';
 import { executeRollback } from '../engine/rollback/transaction';
 import { undoRollback } from '../engine/rollback/undo';
@@ -194,14 +194,25 @@ export const rollbackCommands: Command[] = [
   {
     name: 'recover',
     summary: 'finish or undo rollbacks interrupted by a crash, so every repo is on one side',
-    usage: 'codecontext recover',
-    examples: ['codecontext recover'],
-    options: { root: { type: 'string', multiple: true } },
+    usage: 'codecontext recover [--abandon REPO]... [--root DIR]...',
+    examples: ['codecontext recover', 'codecontext recover --abandon ~/src/moved-repo', 'codecontext recover --root ~/src'],
+    details: [
+      'Edits made in a repo since the crash are kept as they are; the state recovery found is pinned',
+      'under refs/codecontext/captures/ before anything changes.',
+      '--abandon REPO   give up a repo that was moved or deleted, or whose lock never goes; the',
+      '                 others are recovered, and the evidence says it was given up',
+      '--root DIR       also release the locks an interrupted rollback left in repos under DIR that',
+      '                 it does not list there (a repo moved while it ran)',
+    ],
+    options: { root: { type: 'string', multiple: true }, abandon: { type: 'string', multiple: true } },
     positionals: [0, 0],
-    async run(_args, ctx) {
-      const reports = await recoverAll(ctx);
-      const text = reports.length ? reports.map((r) => r.message).join('\n') : 'Nothing to recover: every rollback in the journal has ended.';
-      return { text, json: reports, exitCode: reports.some((r) => r.action === 'failed') ? 1 : 0 };
+    async run({ values }, ctx) {
+      const abandon = stringList(values.abandon).map((r) => path.resolve(r));
+      const reports = await recoverAll(ctx, { abandon });
+      const released = stringList(values.root).length ? await releaseStrandedLocks(ctx, stringList(values.root)) : [];
+      const lines = [...reports.map((r) => r.message), ...released];
+      const text = lines.length ? lines.join('\n') : 'Nothing to recover: every rollback in the journal has ended.';
+      return { text, json: stringList(values.root).length ? { reports, released } : reports, exitCode: reports.some((r) => r.action === 'failed') ? 1 : 0 };
     },
   },
   {

@@ -160,3 +160,18 @@ export function isAlive(pid: number): boolean {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/**
+ * Removes the locks a transaction `rb` that is no longer running left in a repo (a repo moved
+ * while it ran: recovery could not reach it there). index.lock goes only when it holds our record;
+ * one of git's is never removed. True when something was removed.
+ */
+export async function releaseDeadLock(layout: RepoLayout, rb: string): Promise<boolean> {
+  const owner = await readOwner(layout);
+  if (!owner || owner.rb !== rb) return false;
+  if (owner.host === os.hostname() && isAlive(owner.pid) && owner.pid !== process.pid) return false;
+  const ours = await fs.promises.readFile(indexLock(layout), 'utf8').then((t) => lockIsOurs(t, rb), () => false);
+  if (ours) await fs.promises.rm(indexLock(layout), { force: true });
+  await fs.promises.rm(ownLock(layout), { force: true });
+  return true;
+}

@@ -32,6 +32,8 @@ export interface EvidenceRepo {
   after: RepoState | null;
   committed: boolean;
   compensated: boolean;
+  /** Why the repo was given up (`recover --abandon`): recovery left it as it was. */
+  abandoned?: string;
   /** Files another process changed during the transaction (or before recovery), which compensation left as they were. */
   kept?: string[];
   /** The ref the repo's state was pinned under before compensation changed it. */

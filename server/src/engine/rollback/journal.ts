@@ -30,6 +30,8 @@ export type JournalEntry =
   /** `kept`: files another process wrote during the transaction (or after the crash), left as they are. */
   | { t: 'compensated'; at: string; repo: string; kept?: string[] }
   | { t: 'abandoned'; at: string; repo: string; reason: string }
+  /** The process that ran the transaction gave it up unfinished (it could not put a repo back): recover may take over though that process lives on. */
+  | { t: 'handedOver'; at: string; reason: string }
   | { t: 'end'; at: string; outcome: 'committed' | 'aborted' | 'compensated' | 'recovered'; detail?: string };
 
 const folder = 'journal';

@@ -1,7 +1,9 @@
 import * as path from 'path';
 import { EngineContext } from '../store/engineContext';
 import { asEngineError } from '../util/errors';
-import { isAlive } from '../repo/repoLock';
+import { isAlive, readOwner, releaseDeadLock } from '../repo/repoLock';
+import { discoverRepos } from '../repo/discovery';
+import { repoLayout } from '../git/repoLayout';
 import { captureRepoState } from '../repo/repoState';
 import { loadSnapshot } from '../snapshot/snapshot';
 import { compensationOps } from './compensation';
@@ -30,6 +32,11 @@ export interface RecoverOptions {
    * when a person's edits are in it; the CLI's `recover` captures and keeps such edits instead.
    */
   onlyIfKnown?: boolean;
+  /**
+   * Repos to give up (absolute paths): moved, deleted, or held by a lock that never goes. Each is
+   * journaled as abandoned and recorded in the evidence; recovery finishes the others.
+   */
+  abandon?: string[];
 }
 
 /**
@@ -59,7 +66,8 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
   const prepared = entries.find((e): e is Prepared => e.t === 'prepared');
   const verified = entries.some((e) => e.t === 'verified');
   const repos = begin?.repos.map((r) => r.path) ?? [];
-  if (begin && begin.pid !== process.pid && isAlive(begin.pid)) {
+  const handedOver = entries.some((e) => e.t === 'handedOver');
+  if (begin && begin.pid !== process.pid && isAlive(begin.pid) && !handedOver) {
     return { rb, action: 'still-running', repos, message: `${rb} is still running (pid ${begin.pid}); left alone` };
   }
   if (!begin) {
@@ -76,7 +84,13 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
   const problem = await checkJournal(ctx, begin, prepared);
   if (problem) return { rb, action: 'failed', repos, message: `${rb}: recovery refused: ${problem}; nothing was changed` };
 
-  const tx = await RollbackTransaction.resume(ctx, rb, begin, prepared);
+  const abandoned = new Map(entries.filter((e): e is Extract<JournalEntry, { t: 'abandoned' }> => e.t === 'abandoned').map((e) => [e.repo, e.reason]));
+  const tx = await RollbackTransaction.resume(ctx, rb, begin, prepared, abandoned);
+  for (const repo of options.abandon ?? []) {
+    if (repos.includes(repo)) await tx.abandon(repo, 'given up by `codecontext recover --abandon`');
+  }
+  const given = [...abandoned.keys(), ...(options.abandon ?? []).filter((r) => repos.includes(r) && !abandoned.has(r))];
+  const abandonText = given.length ? `; given up, left as they are: ${given.join(', ')}` : '';
   let report: RecoveryReport;
   try {
     await tx.adoptLocks();
@@ -106,14 +120,18 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
         rb,
         action: 'returned-to-safety',
         repos,
-        message: `${rb} was interrupted before it verified; all ${repos.length} repos returned to safety snapshot ${prepared.safety}${keptText}`,
+        message: `${rb} was interrupted before it verified; ${given.length ? `${repos.length - given.length} of ${repos.length}` : `all ${repos.length}`} repos returned to safety snapshot ${prepared.safety}${keptText}${abandonText}`,
         ...(kept.length ? { kept } : {}),
       };
     }
   } catch (e) {
     await tx.release();
     await tx.closeJournal();
-    return { rb, action: 'failed', repos, message: `${rb}: recovery failed: ${asEngineError(e).oneLine()}` };
+    const err = asEngineError(e);
+    const hint = err.repo && (err.code === 'RepoMissing' || err.code === 'RepositoryIsLocked' || err.code === 'NotARepository')
+      ? `; once it is back (or its lock is gone) run \`codecontext recover\` again, or give it up with \`codecontext recover --abandon ${err.repo}\` (recorded in the evidence)`
+      : '';
+    return { rb, action: 'failed', repos, message: `${rb}: recovery failed: ${err.oneLine()}${hint}` };
   }
   await tx.release();
   try {
@@ -162,4 +180,29 @@ async function unknownChanges(begin: Begin, prepared: Prepared): Promise<{ repo:
     if (kept.length || headMoved || !indexKnown) out.push({ repo: r.path, paths: kept });
   }
   return out;
+}
+
+/**
+ * Repos under `roots` that hold locks of a transaction that is not running and does not list
+ * them where they are now (a repo moved, or copied, while a rollback ran): their locks go, so git
+ * works there again. Returns one line per repo released.
+ */
+export async function releaseStrandedLocks(ctx: EngineContext, roots: readonly string[]): Promise<string[]> {
+  const released: string[] = [];
+  for (const { path: repo } of await discoverRepos(roots.map((r) => path.resolve(r)))) {
+    const layout = await repoLayout(repo);
+    const owner = await readOwner(layout);
+    if (!owner) continue;
+    let listed = false;
+    try {
+      const entries = await readJournal(ctx.store, owner.rb);
+      const open = !entries.some((e) => e.t === 'end');
+      listed = open && entries.some((e) => e.t === 'begin' && e.repos.some((r) => r.path === repo));
+    } catch {
+      // no journal (another store's, or removed): nothing here will recover it
+    }
+    if (listed) continue; // recovery proper handles it
+    if (await releaseDeadLock(layout, owner.rb)) released.push(`${repo}: released the locks left by ${owner.rb}, which does not list this repo here`);
+  }
+  return released;
 }

@@ -114,12 +114,21 @@ export async function commitRestore(
   const { root, capture, goal, ops, nextIndex } = p;
   if (!nextIndex) return;
   try {
+    // a ref lock seen now would stop the refs after the files moved: wait for it (or give up) first
+    await withRetry(async () => assertRefsFree(capture.layout, goal), onRetry);
     await withRetry(() => applyOps(root, ops, p.staged, options.onFile, options.guard), onRetry);
     await withRetry(() => fs.promises.rename(nextIndex, path.join(capture.layout.gitDir, 'index')), onRetry);
     await withRetry(() => setRefs(root, capture.layout, goal), onRetry);
   } catch (e) {
     throw e instanceof GitError ? e.toEngineError() : e;
   }
+}
+
+/** Refuses (as a transient lock) while HEAD or the goal's branch is locked by git. */
+function assertRefsFree(layout: RepoLayout, goal: RepoState): void {
+  const locks = [path.join(layout.gitDir, 'HEAD.lock'), ...(goal.ref ? [path.join(layout.commonDir, ...goal.ref.split('/')) + '.lock'] : [])];
+  const held = locks.find((l) => fs.existsSync(l));
+  if (held) throw new EngineError('RepositoryIsLocked', `${path.relative(layout.gitDir, held)} is held by another git process`, layout.root);
 }
 
 /**

@@ -50,6 +50,8 @@ interface TxRepo {
   goal: RepoState;
   after: string[];
   files: PlannedFile[];
+  /** Given up by `recover --abandon`: left as it is, and said so in the evidence. */
+  abandoned?: string;
 }
 
 type Begin = Extract<JournalEntry, { t: 'begin' }>;
@@ -82,6 +84,8 @@ export class RollbackTransaction {
   private commitBegan = false;
   private verified = false;
   private failure?: EngineError;
+  /** Compensation could not put some repo back: the record is written, the journal left open for recover. */
+  private stuckError?: EngineError;
 
   private constructor(
     private readonly ctx: EngineContext,
@@ -132,11 +136,14 @@ export class RollbackTransaction {
     return tx;
   }
 
-  /** The transaction a journal describes, for recovery: its repos start at their prepared (safety) states. */
-  static async resume(ctx: EngineContext, rb: string, begin: Begin, prepared: Prepared | undefined): Promise<RollbackTransaction> {
+  /**
+   * The transaction a journal describes, for recovery: its repos start at their prepared (safety)
+   * states; `abandoned` repos (by path, with why) are left out of everything recovery does.
+   */
+  static async resume(ctx: EngineContext, rb: string, begin: Begin, prepared: Prepared | undefined, abandoned: ReadonlyMap<string, string>): Promise<RollbackTransaction> {
     const journal = await openJournal(ctx.store, rb);
     const before = new Map(prepared?.repos.map((r) => [r.path, r.state]));
-    const repos = begin.repos.map((r) => ({ path: r.path, wave: r.wave, before: before.get(r.path) ?? r.goal, goal: r.goal, after: [], files: [] }));
+    const repos = begin.repos.map((r) => ({ path: r.path, wave: r.wave, before: before.get(r.path) ?? r.goal, goal: r.goal, after: [], files: [], abandoned: abandoned.get(r.path) }));
     const tx = new RollbackTransaction(
       ctx,
       rb,
@@ -286,7 +293,7 @@ export class RollbackTransaction {
   async compensate(reason: string): Promise<void> {
     await this.record({ t: 'compensating', at: new Date().toISOString(), reason });
     const comp = this.phase('compensate');
-    const repos = this.info.recovery ? this.repos : this.repos.filter((r) => this.touched.has(r.path));
+    const repos = (this.info.recovery ? this.repos : this.repos.filter((r) => this.touched.has(r.path))).filter((r) => !r.abandoned);
     const failures: EngineError[] = [];
     await mapLimit(repos, this.parallelism, async (r) => {
       try {
@@ -317,12 +324,25 @@ export class RollbackTransaction {
 
   /** Recovery: takes over the locks a killed process left (or takes them anew), and empties its stage. */
   async adoptLocks(): Promise<void> {
-    for (const r of this.repos) {
+    for (const r of this.repos.filter((x) => !x.abandoned)) {
       const layout = await repoLayout(r.path);
       this.locks.set(r.path, await adoptRepoLock(layout, this.id));
       removeDeadLeftovers(layout.gitDir);
       emptyStage(layout); // the lock is ours now, and so is the stage folder: files a killed prepare checked out go
     }
+  }
+
+  /** Journals that a repo is given up, by `recover --abandon`; recovery leaves it alone from now on. */
+  async abandon(repo: string, reason: string): Promise<void> {
+    const r = this.repos.find((x) => x.path === repo);
+    if (!r || r.abandoned) return;
+    await this.journal.append({ t: 'abandoned', at: new Date().toISOString(), repo, reason });
+    r.abandoned = reason;
+  }
+
+  /** Compensation failed for some repo: `finish` writes the record but leaves the journal open for recover. */
+  stuck(e: EngineError): void {
+    this.stuckError = e;
   }
 
   /** Closes the journal without an end: the transaction is left for `recover`. */
@@ -355,6 +375,7 @@ export class RollbackTransaction {
         after: this.after.get(r.path) ?? (committedOk ? r.goal : failure || outcome.recovered ? r.before : null),
         committed: committedOk,
         compensated: c !== undefined,
+        ...(r.abandoned ? { abandoned: r.abandoned } : {}),
         ...(c?.kept.length ? { kept: c.kept } : {}),
         ...(c?.pinned ? { pinnedBeforeCompensation: c.pinned.ref } : {}),
         files: r.files.map(({ patch: _patch, ...f }) => f),
@@ -411,7 +432,8 @@ export class RollbackTransaction {
       };
       await writeRollbackRecord(this.ctx.store, record);
       const detail = failure?.oneLine() ?? outcome.recovered;
-      await this.journal.append({ t: 'end', at: endedAt, outcome: committedOk ? 'committed' : outcome.recovered ? 'recovered' : 'aborted', ...(detail ? { detail } : {}) });
+      if (this.stuckError) await this.record({ t: 'handedOver', at: endedAt, reason: this.stuckError.oneLine() });
+      else await this.journal.append({ t: 'end', at: endedAt, outcome: committedOk ? 'committed' : outcome.recovered ? 'recovered' : 'aborted', ...(detail ? { detail } : {}) });
     } catch (e) {
       unrecorded = asEngineError(e);
     } finally {
@@ -427,6 +449,9 @@ export class RollbackTransaction {
     }
     if (committedOk && this.info.target.campaign && this.info.full && this.info.kind !== 'undo') {
       await markCampaignRolledBack(this.ctx.store, this.info.target.campaign, this.id, this.info.target.checkpoint ?? 0);
+    }
+    if (failure && this.stuckError) {
+      throw new RollbackFailed(failure, `${failure.message} — and then ${this.stuckError.message} (rollback ${this.id}, evidence ${record!.evidence})`, record);
     }
     if (failure) {
       const kept = this.keptFiles().map((k) => ` kept as another process left them: ${k.repo}: ${k.paths.join(', ')};`).join('');
@@ -458,10 +483,8 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
       try {
         await tx.compensate(asEngineError(e).oneLine());
       } catch (c) {
-        // some repo could not be put back: the journal stays open for recover, and the error says so
-        await tx.release();
-        await tx.closeJournal();
-        throw asEngineError(c);
+        // some repo could not be put back: recorded, the journal stays open for recover, and the error says so
+        tx.stuck(asEngineError(c));
       }
     }
   } finally {

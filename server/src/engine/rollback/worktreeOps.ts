@@ -191,6 +191,9 @@ export async function applyOps(
   onFile?: (op: FileOp) => void,
   guard?: (op: FileOp) => Promise<void>,
 ): Promise<void> {
+  // A repo moved or deleted under us: its folders must not be made again at the old path
+  // (mkdir -p would), and nothing is written there.
+  if (!lstatOrNone(path.join(repo, '.git'))) throw new EngineError('RepoMissing', 'repository not found (deleted or moved?)', repo);
   // Within each step the files are independent, so their renames and unlinks are in flight
   // together: one after another, a repo on a long dependency chain waited for each in turn.
   const emptied = new Set<string>();
