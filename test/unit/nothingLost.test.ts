@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
+import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { recoverAll } from '../../server/src/engine/rollback/recover';
 import { planRollback } from '../../server/src/engine/rollback/plan';
 import { listRollbacks } from '../../server/src/engine/rollback/rollbackRecords';
@@ -220,6 +221,41 @@ describe('nothing is ever lost', function () {
     await executeRollback({ store }, plan);
     assert.strictEqual(repo.read('.env').toString(), 'SECRET=1\n');
     assert.deepStrictEqual(repo.fingerprint(), target);
+  });
+
+  it('8. replay: an inverse hunk that moved and matches two identical blocks is a conflict, not a guess; one that did not move still applies', async function () {
+    // two identical 7-line blocks: a change to the middle line of one has the same context in both
+    const block = ['function helper() {', '  const a = 1;', '  const b = 2;', '  return a + b;', '}', '', '// end'].join('\n') + '\n';
+    const original = `header\n${block}middle 1\nmiddle 2\nmiddle 3\nmiddle 4\n${block}footer\n`;
+    const root = kit.tempDir('cc-ws-');
+    const repo = kit.repo(path.join(root, 'app'), { 'code.js': original });
+    const store = new Store(kit.tempDir('cc-store-'));
+    const campaign = await startCampaign({ store }, 'rename var', [root]);
+    // the campaign changes the second block only
+    const lines = original.split('\n');
+    lines[15] = '  return a - b;';
+    repo.write('code.js', lines.join('\n'));
+    await checkpointCampaign({ store }, campaign.id);
+    // the user: two lines at the top, and the same edit made by hand in the first block
+    const mine = lines.slice();
+    mine[4] = '  return a - b;';
+    repo.write('code.js', ['// added', '// by the user', ...mine].join('\n'));
+    const before = repo.fingerprint();
+    const plan = await planRollback({ store }, { campaign: campaign.id, mode: 'replay' });
+    const conflict = plan.repos[0].conflicts[0];
+    assert.strictEqual(conflict?.path, 'code.js', JSON.stringify(plan.repos[0]));
+    assert.match(conflict.reason, /at 2 places \(lines 4, 15\)/);
+    await refused(executeRollback({ store }, plan), 'Conflict');
+    assert.deepStrictEqual(repo.fingerprint(), before);
+
+    // without the lines at the top the hunk is where the campaign left it: replay applies it and keeps the user's edit
+    repo.write('code.js', mine.join('\n'));
+    const clean = await planRollback({ store }, { campaign: campaign.id, mode: 'replay' });
+    assert.deepStrictEqual(clean.repos[0].conflicts, []);
+    await executeRollback({ store }, clean);
+    const expected = original.split('\n');
+    expected[4] = '  return a - b;';
+    assert.strictEqual(repo.read('code.js').toString(), expected.join('\n'));
   });
 
   it('10. a bisect or a `git am` in progress is refused, naming it', async function () {

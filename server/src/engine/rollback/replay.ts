@@ -54,6 +54,15 @@ export async function planReplayGoal(
       return undefined;
     }
     const inverse = structuredPatch(at, at, after.toString('utf8'), before.toString('utf8'), undefined, undefined, { context: 3 });
+    const ambiguous = ambiguousHunk(mine.toString('utf8'), inverse.hunks);
+    if (ambiguous) {
+      conflicts.push({
+        path: at,
+        reason: `step ${r.step}: changed since the campaign, and the lines the change left are no longer where it left them but at ${ambiguous.places} places (lines ${ambiguous.lines.join(', ')}); which one is the campaign's cannot be told`,
+        hunk: ambiguous.hunk,
+      });
+      return undefined;
+    }
     const result = applyPatch(mine.toString('utf8'), inverse);
     if (result === false) {
       const hunk = inverse.hunks[0];
@@ -139,6 +148,40 @@ export async function planReplayGoal(
     notes.push('HEAD moved since the campaign; HEAD and branch are left as they are');
   }
   return { goal: { head, ref, index: goalIndex, worktree: goalWorktree }, conflicts, notes };
+}
+
+type Hunk = ReturnType<typeof structuredPatch>['hunks'][number];
+
+/**
+ * The first hunk that would be applied by a guess: it no longer matches where the change left it
+ * (after the shift of the hunks before it) and matches at more than one other place. Applying a
+ * patch looks for a moved hunk at the nearest place that matches, which, with two identical
+ * blocks, can be the user's block instead of the campaign's.
+ */
+export function ambiguousHunk(text: string, hunks: readonly Hunk[]): { places: number; lines: number[]; hunk: string } | undefined {
+  const lines = text.split('\n');
+  let shift = 0;
+  let from = 0;
+  for (const h of hunks) {
+    const old = h.lines.filter((l) => l[0] === ' ' || l[0] === '-').map((l) => l.slice(1));
+    if (old.length === 0) continue; // a pure insertion at a line: nothing to find
+    const at = (pos: number) => pos >= 0 && pos + old.length <= lines.length && old.every((l, i) => lines[pos + i] === l);
+    const expected = h.oldStart - 1 + shift;
+    let pos = -1;
+    if (at(expected)) pos = expected;
+    else {
+      const found: number[] = [];
+      for (let p = from; p + old.length <= lines.length; p++) if (at(p)) found.push(p);
+      if (found.length > 1) {
+        return { places: found.length, lines: found.map((p) => p + 1), hunk: [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join('\n') };
+      }
+      if (found.length === 0) return undefined; // does not apply at all: the patch says so itself
+      pos = found[0];
+    }
+    shift = pos - (h.oldStart - 1);
+    from = pos + old.length;
+  }
+  return undefined;
 }
 
 async function entriesByPath(repo: string, tree: string): Promise<Map<string, Entry>> {
