@@ -1,15 +1,18 @@
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { configIsPlain, stageWithoutGit } from '../../server/src/engine/git/staging';
+import { bytesMayConvert, configIsPlain } from '../../server/src/engine/git/conversion';
+import { stageBlobs } from '../../server/src/engine/git/staging';
 import { repoLayout } from '../../server/src/engine/git/repoLayout';
 import { RepoKit, TestRepo, listFiles, seedEveryKind } from '../helpers/repoKit';
 
 /**
- * Files staged in Node must be exactly what `git checkout-index` writes (bytes, exec bit,
- * symlinks), and anything that could make git convert bytes must send the work to git.
+ * Files staged in Node must be exactly the blobs' bytes with git's exec bit and symlinks (what
+ * `git checkout-index` writes when nothing converts), loose or packed, whatever the settings; and
+ * anything that could make git convert bytes must be noticed, so a capture stores disk bytes.
  */
-describe('staging files without git (git/staging.ts)', () => {
+describe('staging files (git/staging.ts) and telling when git converts bytes (git/conversion.ts)', () => {
   const kit = new RepoKit();
   afterEach(() => kit.cleanup());
 
@@ -38,8 +41,7 @@ describe('staging files without git (git/staging.ts)', () => {
     // what a killed restore left under the names about to be used: replaced, its mode not kept
     fs.writeFileSync(path.join(ours, '0'), 'left behind', { mode: 0o755 });
     fs.mkdirSync(path.join(ours, '1'));
-    const staged = stageWithoutGit(await repoLayout(r.dir), ours, files, files.map((f) => f.path));
-    assert.ok(staged);
+    const staged = await stageBlobs(r.dir, await repoLayout(r.dir), ours, files);
     assert.deepStrictEqual([...staged.keys()].sort(), files.map((f) => f.path).sort());
     assert.strictEqual(fs.readdirSync(ours).length, files.length, 'one flat folder, a file per path');
     const gits = kit.tempDir();
@@ -48,23 +50,28 @@ describe('staging files without git (git/staging.ts)', () => {
     for (const f of files) assert.strictEqual(written(staged.get(f.path)!), written(path.join(gits, f.path)), f.path);
   });
 
-  it('leaves the work to git when an attributes file, a line-ending setting or a packed blob is involved', async () => {
+  it('writes the blob bytes whatever the settings say, packed blobs too; and notices every setting that converts', async () => {
     const r = seedEveryKind(kit.repo(kit.tempDir()));
+    r.write('crlf.txt', 'a\r\nb\n');
     r.git('add', '-A');
     r.git('commit', '-q', '-m', 'all');
     const layout = await repoLayout(r.dir);
     const files = headFiles(r);
-    const stage = kit.tempDir();
-    assert.strictEqual(stageWithoutGit(layout, stage, files, [...files.map((f) => f.path), 'sub/.gitattributes']), undefined);
+    const paths = files.map((f) => f.path);
+    assert.strictEqual(bytesMayConvert(layout, paths), false);
+    assert.strictEqual(bytesMayConvert(layout, [...paths, 'sub/.gitattributes']), true);
     r.git('config', 'core.autocrlf', 'true');
-    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), undefined);
+    assert.strictEqual(bytesMayConvert(layout, paths), true);
+    r.git('gc', '-q', '--prune=now');
+    const stage = kit.tempDir();
+    const staged = await stageBlobs(r.dir, layout, stage, files);
+    const blob = (id: string) => execFileSync('git', ['cat-file', 'blob', id], { cwd: r.dir });
+    for (const f of files.filter((x) => x.mode !== '120000')) assert.ok(fs.readFileSync(staged.get(f.path)!).equals(blob(f.blob)), f.path);
+    assert.ok(fs.readFileSync(staged.get('crlf.txt')!).equals(Buffer.from('a\r\nb\n')), 'no eol conversion on the way out');
     r.git('config', 'core.autocrlf', 'false');
     fs.mkdirSync(r.file('.git/info'), { recursive: true });
     fs.writeFileSync(r.file('.git/info/attributes'), '*.txt text eol=crlf\n');
-    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), undefined);
-    fs.rmSync(r.file('.git/info/attributes'));
-    r.git('gc', '-q', '--prune=now');
-    assert.strictEqual(stageWithoutGit(layout, stage, files, files.map((f) => f.path)), undefined);
+    assert.strictEqual(bytesMayConvert(layout, paths), true);
   });
 
   it('reads config conservatively', () => {

@@ -2,7 +2,9 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { EngineError } from '../util/errors';
-import { GitError, git } from '../git/gitRunner';
+import { GitError, git, gitRaw } from '../git/gitRunner';
+import { bytesMayConvert } from '../git/conversion';
+import { blobId, writeLooseObject } from '../git/looseObjects';
 import { emptyIndex, parseIndex, readIndexFile, writeIndexTree } from '../git/indexFile';
 import { RepoLayout, assertQuiet, readHead, repoLayout } from '../git/repoLayout';
 import { isAlive } from './repoLock';
@@ -104,7 +106,8 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     // repo's business and are captured as a repo of their own.
     await git(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '-A', '--', '.'], { env });
     // no index written when there was none and nothing to add: the empty tree
-    const worktree = await treeOf(readIndexFile(tempIndex)?.bytes);
+    const added = readIndexFile(tempIndex)?.bytes;
+    const worktree = await diskBytesTree(root, layout, objects, tempIndex, added) ?? (await treeOf(added));
     capture.state = { head, ref, index, worktree };
     return capture;
   } catch (e) {
@@ -113,6 +116,62 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     if (e instanceof EngineError) throw e;
     throw new EngineError('GitFailed', String((e as Error).message ?? e), root);
   }
+}
+
+/**
+ * The worktree tree with each file's bytes as they are on disk, when git could have stored other
+ * bytes (a clean filter, autocrlf, eol attributes: `git add` stores what they make of the file,
+ * and a filter that drops lines would lose them). Each regular file is read and, where its bytes
+ * differ from what `add` stored, stored as a blob of its own (written loose, no filters), so a
+ * rollback writes back exactly what was there. Undefined when nothing could convert (the usual
+ * case: `add`'s blobs are the disk bytes) and the caller builds the tree as it is.
+ * The temporary index itself keeps git's blobs: it is the index a restore starts from.
+ */
+async function diskBytesTree(root: string, layout: RepoLayout, objects: string, tempIndex: string, added: Buffer | undefined): Promise<string | undefined> {
+  if (!added) return undefined;
+  const parsed = parseIndex(added);
+  const entries = parsed?.entries ?? (await listIndexEntries(root, tempIndex));
+  if (!bytesMayConvert(layout, entries.map((e) => e.path))) return undefined;
+  const rootBytes = Buffer.from(root + path.sep);
+  const files = entries.filter((e) => e.mode === '100644' || e.mode === '100755');
+  const raw = new Map<string, string>();
+  for (let i = 0; i < files.length; i += 32) {
+    await Promise.all(
+      files.slice(i, i + 32).map(async (e) => {
+        // paths are bytes (latin1 strings of them): read by a Buffer path, so any name works
+        const content = await fs.promises.readFile(Buffer.concat([rootBytes, Buffer.from(e.path, 'latin1')]));
+        const id = blobId(content);
+        if (id !== e.id.toString('hex')) {
+          writeLooseObject(objects, 'blob', content);
+          raw.set(e.path, id);
+        }
+      }),
+    );
+  }
+  if (raw.size === 0) return undefined;
+  const disk = entries.map((e) => (raw.has(e.path) ? { ...e, id: Buffer.from(raw.get(e.path)!, 'hex') } : e));
+  if (parsed) return writeIndexTree(objects, { ...parsed, entries: parsed.entries.map((e) => (raw.has(e.path) ? { ...e, id: Buffer.from(raw.get(e.path)!, 'hex') } : e)) });
+  // an index git must read: the changed entries go into a copy of it, and git writes the tree
+  const copy = `${tempIndex}.disk`;
+  try {
+    fs.copyFileSync(tempIndex, copy);
+    const info = disk.filter((e) => raw.has(e.path)).map((e) => Buffer.concat([Buffer.from(`${e.mode} ${e.id.toString('hex')}\t`), Buffer.from(e.path, 'latin1'), Buffer.from([0])]));
+    await git(root, ['update-index', '-z', '--index-info'], { env: { GIT_INDEX_FILE: copy }, input: Buffer.concat(info) });
+    return await git(root, ['write-tree'], { env: { GIT_INDEX_FILE: copy } });
+  } finally {
+    fs.rmSync(copy, { force: true });
+  }
+}
+
+/** Stage-0 entries of an index git must read itself (split, sparse…): path (latin1), mode and id. */
+async function listIndexEntries(root: string, index: string): Promise<{ path: string; mode: string; id: Buffer }[]> {
+  const { stdout } = await gitRaw(root, ['ls-files', '-s', '-z'], { env: { GIT_INDEX_FILE: index }, readOnly: true });
+  const out: { path: string; mode: string; id: Buffer }[] = [];
+  for (const rec of stdout.toString('latin1').split('\0')) {
+    const m = /^(\d{6}) ([0-9a-f]{40}) (\d)\t([\s\S]*)$/.exec(rec);
+    if (m && m[3] === '0') out.push({ mode: m[1], id: Buffer.from(m[2], 'hex'), path: m[4] });
+  }
+  return out;
 }
 
 /**

@@ -1,7 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { EngineError } from '../util/errors';
-import { git } from '../git/gitRunner';
 import { Mode, blobId } from '../git/looseObjects';
 import { FileOp } from './worktreeOps';
 
@@ -70,9 +69,9 @@ export async function diskBlob(repo: string, rel: string): Promise<string | null
   return statOf(abs) ? currentBlob(repo, rel, abs) : null;
 }
 
-/** The blob git would store for the file now: a symlink's target, else `hash-object` with the path's filters. */
-async function currentBlob(repo: string, rel: string, abs: string): Promise<string> {
+/** The blob of the file's bytes as they are (a capture stores disk bytes, unfiltered): a symlink's target, else its content. */
+async function currentBlob(_repo: string, _rel: string, abs: string): Promise<string> {
   const st = fs.lstatSync(abs);
-  if (st.isSymbolicLink()) return blobId(Buffer.from(fs.readlinkSync(abs, { encoding: 'buffer' })));
-  return (await git(repo, ['hash-object', `--path=${rel}`, '--', abs], { readOnly: true })).trim();
+  if (st.isSymbolicLink()) return blobId(fs.readlinkSync(abs, { encoding: 'buffer' }));
+  return blobId(await fs.promises.readFile(abs));
 }

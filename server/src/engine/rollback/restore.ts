@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { stageWithoutGit } from '../git/staging';
+import { stageBlobs } from '../git/staging';
 import { EngineError } from '../util/errors';
 import { FileOp, applyOps, checkOps, treeOps } from './worktreeOps';
 import { GitError, git } from '../git/gitRunner';
@@ -9,14 +9,14 @@ import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeInde
 import { missingObjects } from '../git/objectReader';
 import { RepoLayout, readHead, resolveRef } from '../git/repoLayout';
 import { withRetry } from '../git/retry';
-import { Capture, RepoState, captureWithIndex, emptyStage, ensureStageFolder } from '../repo/repoState';
+import { Capture, RepoState, captureWithIndex, ensureStageFolder } from '../repo/repoState';
 
 /**
  * Bringing one repo to a goal state, split so a transaction can check everything first:
  * `prepareRestore` captures the current state, works out the file operations and checks their
- * paths, builds the next index, and checks out every file to write into the stage folder (git
- * does, or git/staging.ts when nothing could convert the bytes; either way every needed object is
- * proven present, and filters apply, before anything changes);
+ * paths, builds the next index, and writes every file to write into the stage folder, byte for
+ * byte as the capture stored it (git/staging.ts: every needed object is proven present before
+ * anything changes, and no filter or line-ending setting alters the bytes);
  * `commitRestore` then only renames: files, then the index, then moves HEAD and its branch
  * (compare-and-swap). The caller holds the repo's lock (repoLock.ts) across both.
  */
@@ -60,22 +60,7 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     const writes = ops.filter((o) => o.action === 'write');
     if (writes.length) {
       cap.staged = true;
-      const files = writes.map((o) => ({ path: o.path, mode: o.mode!, blob: o.blob! }));
-      // every path before and after, for the attributes files among them
-      const paths = parsed ? [...parsed.entries.map((e) => e.path), ...ops.map((o) => o.path)] : undefined;
-      const byNode = paths && stageWithoutGit(cap.layout, stageDir, files, paths);
-      if (byNode) {
-        staged = byNode;
-      } else {
-        // git checks out exactly the files to write, from an index listing only them, into a
-        // folder of the stage that mirrors their paths
-        emptyStage(cap.layout);
-        const tree = path.join(stageDir, 'tree');
-        const checkoutIndex = `${cap.tempIndex}.checkout`;
-        writeIndex(checkoutIndex, files.map((f) => ({ path: Buffer.from(f.path).toString('latin1'), mode: f.mode, id: f.blob })));
-        await git(root, ['checkout-index', '-a', '-f', `--prefix=${tree}${path.sep}`], { env: { GIT_INDEX_FILE: checkoutIndex } });
-        staged = new Map(files.map((f) => [f.path, path.join(tree, f.path)]));
-      }
+      staged = await stageBlobs(root, cap.layout, stageDir, writes.map((o) => ({ path: o.path, mode: o.mode!, blob: o.blob! })));
     }
     if (goal.head && goal.head !== cap.state.head && !hasLooseObject(cap.layout, goal.head)) {
       const missing = await missingObjects(root, [`${goal.head}^{commit}`]);

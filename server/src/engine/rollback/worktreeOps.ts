@@ -177,9 +177,8 @@ function parentOf(rel: string): string {
 
 /**
  * Applies ops to the worktree: deletions first (then folders they emptied), then writes. Every
- * file to write was checked out beforehand into the stage folder (`staged` says where: by git, so
- * smudge filters and line-ending conversion apply exactly as a checkout would, or by git/staging.ts
- * when nothing could convert the bytes), and is now renamed over its target:
+ * file to write was written beforehand into the stage folder, the captured bytes exactly
+ * (`staged` says where; git/staging.ts), and is now renamed over its target:
  * a watcher sees the old file or the new one, never half of one. Renames and unlinks stay
  * asynchronous: freeing a replaced file's blocks can wait on the disk (a discard), and that wait
  * belongs on the thread pool, not on the thread every repo's work goes through.
