@@ -258,6 +258,66 @@ describe('nothing is ever lost', function () {
     assert.strictEqual(repo.read('code.js').toString(), expected.join('\n'));
   });
 
+  describe('9. nested repos and odd names', function () {
+    const named = (dir: string, name: Buffer) => Buffer.concat([Buffer.from(dir + '/'), name]);
+    const bytesOf = (dir: string) => fs.readdirSync(dir, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort();
+
+    it('a name that is not UTF-8 is removed and restored by its bytes; a real "\ufffd" file beside it is left alone', async function () {
+      const repo = kit.repo(path.join(kit.tempDir('cc-ws-'), 'app'), { 'README.md': 'x\n' });
+      const odd = Buffer.from([0x66, 0xff, 0x2e, 0x74, 0x78, 0x74]); // f\xff.txt
+      const lookalike = Buffer.from('f\ufffd.txt'); // what a lossy decoding of it reads as
+      const latin = Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2e, 0x6d, 0x64]); // caf\xe9.md, Latin-1
+      fs.writeFileSync(named(repo.dir, lookalike), 'a real file with U+FFFD in its name\n');
+      fs.writeFileSync(named(repo.dir, latin), 'latin-1 v1\n');
+      repo.commitAll('names');
+      const store = new Store(kit.tempDir('cc-store-'));
+      const snap = await createSnapshot(store, [repo.dir]);
+      const names = bytesOf(repo.dir);
+      // the campaign adds the odd file and changes the Latin-1 one
+      fs.writeFileSync(named(repo.dir, odd), 'added by the campaign\n');
+      fs.writeFileSync(named(repo.dir, latin), 'latin-1 v2\n');
+      repo.commitAll('campaign');
+      const plan = await planRollback({ store }, { snapshot: snap.id });
+      const dry = runCli(['rollback', '--snapshot', snap.id, '--dry-run'], { store: store.dir, cwd: repo.dir });
+      assert.match(dry.stdout, /remove\s+f\\xff\.txt/, dry.stdout);
+      assert.match(dry.stdout, /restore\s+caf\\xe9\.md/, dry.stdout);
+      assert.match(plan.repos[0].files.find((f) => f.change === 'remove')!.patch, /^diff --git "a\/f\\377\.txt" "b\/f\\377\.txt"$/m);
+      await executeRollback({ store }, plan);
+      assert.deepStrictEqual(bytesOf(repo.dir), names);
+      assert.strictEqual(fs.readFileSync(named(repo.dir, lookalike), 'utf8'), 'a real file with U+FFFD in its name\n');
+      assert.strictEqual(fs.readFileSync(named(repo.dir, latin), 'utf8'), 'latin-1 v1\n');
+    });
+
+    it('a nested repo the campaign created (with a commit) is left where it is, and the rollback verifies', async function () {
+      const root = kit.tempDir('cc-ws-');
+      const repo = kit.repo(path.join(root, 'app'), { 'README.md': 'x\n' });
+      const store = new Store(kit.tempDir('cc-store-'));
+      const snap = await createSnapshot(store, [repo.dir]);
+      repo.write('README.md', 'changed by the campaign\n');
+      const nested = kit.repo(path.join(repo.dir, 'vendor', 'lib'), { 'lib.js': 'lib\n' });
+      const plan = await planRollback({ store }, { snapshot: snap.id });
+      assert.ok(!plan.repos[0].files.some((f) => f.path.startsWith('vendor')), JSON.stringify(plan.repos[0].files.map((f) => f.path)));
+      assert.match(plan.repos[0].notes.join('\n'), /nested repos .* left as they are: vendor\/lib/);
+      await executeRollback({ store }, plan);
+      assert.strictEqual(repo.read('README.md').toString(), 'x\n');
+      assert.strictEqual(nested.read('lib.js').toString(), 'lib\n');
+    });
+
+    it('a nested `git init` with no commit does not stop snapshots or rollbacks; its files are its own', async function () {
+      const root = kit.tempDir('cc-ws-');
+      const repo = kit.repo(path.join(root, 'app'), { 'README.md': 'x\n' });
+      kit.repo(path.join(repo.dir, 'scratch'), null).write('notes.txt', 'not committed anywhere\n');
+      const store = new Store(kit.tempDir('cc-store-'));
+      const snap = await createSnapshot(store, [repo.dir]);
+      repo.write('README.md', 'changed\n');
+      await executeRollback({ store }, await planRollback({ store }, { snapshot: snap.id }));
+      assert.strictEqual(repo.read('README.md').toString(), 'x\n');
+      assert.strictEqual(repo.read('scratch/notes.txt').toString(), 'not committed anywhere\n');
+      const cli = runCli(['snapshot', 'create', '--root', root], { store: store.dir });
+      assert.strictEqual(cli.status, 0, cli.stderr);
+    });
+  });
+
   it('10. a bisect or a `git am` in progress is refused, naming it', async function () {
     const repo = kit.repo(path.join(kit.tempDir('cc-ws-'), 'app'));
     const store = new Store(kit.tempDir('cc-store-'));

@@ -3,6 +3,7 @@ import { EngineError } from '../engine/util/errors';
 import { locateEvidence, readEvidence, verifyEvidence } from '../engine/rollback/evidence';
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan';
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/recover';
+import { showPath } from '../engine/util/pathBytes';
 import { listRollbacks, loadRollback } from '../engine/rollback/rollbackRecords';
 import { executeRollback } from '../engine/rollback/transaction';
 import { undoRollback } from '../engine/rollback/undo';
@@ -36,10 +37,10 @@ function planText(plan: RollbackPlan): string {
       const idx = r.indexChanged ? '  index restored' : '';
       const nothing = !r.files.length && !head && !idx ? '  (already at target)' : '';
       lines.push(`  ${displayPath(r.path)}${head}${idx}${nothing}`);
-      const rows = r.files.map((f) => [`    ${f.change}`, f.path, f.change === 'mode' ? `${f.fromMode} → ${f.mode}` : f.binary ? 'binary' : `+${f.added} -${f.removed}`]);
+      const rows = r.files.map((f) => [`    ${f.change}`, showPath(f.path), f.change === 'mode' ? `${f.fromMode} → ${f.mode}` : f.binary ? 'binary' : `+${f.added} -${f.removed}`]);
       if (rows.length) lines.push(table(rows));
       for (const d of r.drift) lines.push(`    DRIFT ${d}`);
-      for (const c of r.conflicts) lines.push(`    CONFLICT ${c.path ?? ''}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
+      for (const c of r.conflicts) lines.push(`    CONFLICT ${c.path === undefined ? '' : showPath(c.path)}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
       for (const n of r.notes) lines.push(`    note: ${n}`);
     }
   });
@@ -237,7 +238,7 @@ export const rollbackCommands: Command[] = [
       for (const r of e.repos) {
         lines.push('', `${displayPath(r.path)} (wave ${r.wave + 1})${r.compensated ? ' — returned to safety' : ''}`);
         lines.push(`  before ${shortId(r.before.head, 7)} ${branchName(r.before.ref)}  target ${shortId(r.target.head, 7)} ${branchName(r.target.ref)}  after ${r.after ? shortId(r.after.head, 7) + ' ' + branchName(r.after.ref) : '-'}`);
-        for (const f of r.files) lines.push(`  ${f.change.padEnd(8)} ${f.path}  ${shortId(f.fromBlob, 7)} → ${shortId(f.blob, 7)}  diff ${f.diffHash.slice(0, 12)}`);
+        for (const f of r.files) lines.push(`  ${f.change.padEnd(8)} ${showPath(f.path)}  ${shortId(f.fromBlob, 7)} → ${shortId(f.blob, 7)}  diff ${f.diffHash.slice(0, 12)}`);
       }
       lines.push('', `digest: ${e.digest}`, `file: ${file}`);
       return { text: lines.join('\n'), json: e };

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import { ShellPool, ShellResult, maxShellInput } from './shellPool';
 import { defaultParallelism } from '../util/pool';
 import { EngineError } from '../util/errors';
+import { decodePath } from '../util/pathBytes';
 
 /**
  * The one runner for every git call: fixed environment, arguments as an array, a typed error.
@@ -172,11 +173,23 @@ export async function git(repo: string, args: readonly string[], options: GitOpt
   return stdout.toString('utf8').replace(/\n$/, '');
 }
 
-/** Splits `-z` output into fields (the last, empty field is dropped). */
+/**
+ * Splits `-z` output into fields (the last, empty field is dropped). Fields of a Buffer are
+ * decoded as names (util/pathBytes.ts), so a path that is not UTF-8 keeps its bytes.
+ */
 export function splitZ(output: Buffer | string): string[] {
-  const text = typeof output === 'string' ? output : output.toString('utf8');
-  const fields = text.split('\0');
-  if (fields[fields.length - 1] === '') fields.pop();
+  if (typeof output === 'string') {
+    const fields = output.split('\0');
+    if (fields[fields.length - 1] === '') fields.pop();
+    return fields;
+  }
+  const fields: string[] = [];
+  let start = 0;
+  for (let i = output.indexOf(0); i >= 0; i = output.indexOf(0, start)) {
+    fields.push(decodePath(output.subarray(start, i)));
+    start = i + 1;
+  }
+  if (start < output.length) fields.push(decodePath(output.subarray(start)));
   return fields;
 }
 

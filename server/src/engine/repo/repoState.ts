@@ -104,7 +104,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const index = await treeOf(realIndex?.bytes);
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
     // repo's business and are captured as a repo of their own.
-    await git(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '-A', '--', '.'], { env });
+    await addAll(root, env);
     // no index written when there was none and nothing to add: the empty tree
     const added = readIndexFile(tempIndex)?.bytes;
     const worktree = await diskBytesTree(root, layout, objects, tempIndex, added) ?? (await treeOf(added));
@@ -115,6 +115,26 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     if (e instanceof GitError) throw e.toEngineError();
     if (e instanceof EngineError) throw e;
     throw new EngineError('GitFailed', String((e as Error).message ?? e), root);
+  }
+}
+
+/**
+ * `git add -A` into the temporary index. A nested repo with no commit yet cannot be recorded as a
+ * gitlink and makes git refuse the whole add; such a repo's files are its own (discovery reports
+ * it), so it is left out and the add runs again.
+ */
+async function addAll(root: string, env: Record<string, string>): Promise<void> {
+  const excluded: string[] = [];
+  for (;;) {
+    try {
+      await git(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '-A', '--', '.', ...excluded.map((p) => `:(exclude,literal)${p}`)], { env });
+      return;
+    } catch (e) {
+      const unborn = e instanceof GitError ? [...e.stderr.matchAll(/error: '(.+)\/' does not have a commit checked out/g)].map((m) => m[1]) : [];
+      const fresh = unborn.filter((p) => !excluded.includes(p));
+      if (fresh.length === 0 || excluded.length > 1000) throw e;
+      excluded.push(...fresh);
+    }
   }
 }
 

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
-import * as path from 'path';
 import { EngineError } from '../util/errors';
+import { fsPath } from '../util/pathBytes';
 import { Mode, blobId } from '../git/looseObjects';
 import { FileOp } from './worktreeOps';
 
@@ -23,11 +23,11 @@ export interface FileGuard {
 /** Stat of each path now (null: nothing there). Cheap: one lstat each. */
 export function takeGuards(repo: string, paths: readonly string[]): Map<string, FileGuard | null> {
   const guards = new Map<string, FileGuard | null>();
-  for (const p of paths) guards.set(p, statOf(path.join(repo, p)));
+  for (const p of paths) guards.set(p, statOf(fsPath(repo, p)));
   return guards;
 }
 
-function statOf(abs: string): FileGuard | null {
+function statOf(abs: string | Buffer): FileGuard | null {
   let st: fs.BigIntStats | undefined;
   try {
     st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
@@ -51,7 +51,7 @@ function same(a: FileGuard | null, b: FileGuard | null): boolean {
 export function guardCheck(repo: string, guards: ReadonlyMap<string, FileGuard | null>): (op: FileOp) => Promise<void> {
   return async (op) => {
     if (!guards.has(op.path)) return;
-    const abs = path.join(repo, op.path);
+    const abs = fsPath(repo, op.path);
     const now = statOf(abs);
     if (same(now, guards.get(op.path)!)) return;
     const blob = now ? await currentBlob(repo, op.path, abs) : null;
@@ -65,12 +65,12 @@ export function guardCheck(repo: string, guards: ReadonlyMap<string, FileGuard |
 
 /** The blob git would store for the file at `rel` now, or null when there is none (or a folder). */
 export async function diskBlob(repo: string, rel: string): Promise<string | null> {
-  const abs = path.join(repo, rel);
+  const abs = fsPath(repo, rel);
   return statOf(abs) ? currentBlob(repo, rel, abs) : null;
 }
 
 /** The blob of the file's bytes as they are (a capture stores disk bytes, unfiltered): a symlink's target, else its content. */
-async function currentBlob(_repo: string, _rel: string, abs: string): Promise<string> {
+async function currentBlob(_repo: string, _rel: string, abs: string | Buffer): Promise<string> {
   const st = fs.lstatSync(abs);
   if (st.isSymbolicLink()) return blobId(fs.readlinkSync(abs, { encoding: 'buffer' }));
   return blobId(await fs.promises.readFile(abs));

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { asEngineError } from '../util/errors';
+import { encodePath, fsPath } from '../util/pathBytes';
 import { gitRaw, splitZ } from '../git/gitRunner';
 import { listTree, readObjects } from '../git/objectReader';
 import { repoLayout } from '../git/repoLayout';
@@ -22,14 +23,15 @@ export async function ignoredUnder(repo: string, tree: string, paths: readonly s
   try {
     const blobs = await readObjects(repo, rules.map((r) => r.id));
     for (const r of rules) {
-      const file = path.join(scratch, ...r.path.split('/'));
-      await fs.promises.mkdir(path.dirname(file), { recursive: true });
+      const file = fsPath(scratch, r.path);
+      const dir = r.path.includes('/') ? fsPath(scratch, r.path.slice(0, r.path.lastIndexOf('/'))) : scratch;
+      await fs.promises.mkdir(dir, { recursive: true });
       await fs.promises.writeFile(file, blobs.get(r.id)?.content ?? Buffer.alloc(0));
     }
     const layout = await repoLayout(repo);
     // run from the scratch work tree, so the paths are read relative to it
     const { stdout } = await gitRaw(scratch, [`--git-dir=${layout.gitDir}`, `--work-tree=${scratch}`, 'check-ignore', '--no-index', '-z', '--stdin'], {
-      input: paths.join('\0') + '\0',
+      input: Buffer.concat(paths.map((p) => Buffer.concat([encodePath(p), Buffer.from([0])]))),
       okCodes: [1],
       readOnly: true,
     });

@@ -1,3 +1,4 @@
+import { quotePatchName } from '../util/pathBytes';
 import { structuredPatch } from 'diff';
 import { sha256 } from '../util/canonical';
 import { FileOp } from './worktreeOps';
@@ -18,13 +19,14 @@ export interface InverseDiff {
 }
 
 export function inverseDiff(op: FileOp, current: Buffer | undefined, target: Buffer | undefined): InverseDiff {
-  const p = op.path;
-  const header = [`diff --git a/${p} b/${p}`];
+  // names as git writes them in a patch: quoted, odd bytes as octal escapes
+  const q = (prefix: string) => quotePatchName(prefix + op.path);
+  const header = [`diff --git ${q('a/')} ${q('b/')}`];
   if (op.fromMode === null && op.mode) header.push(`new file mode ${op.mode}`);
   else if (op.mode === null && op.fromMode) header.push(`deleted file mode ${op.fromMode}`);
   else if (op.fromMode !== op.mode) header.push(`old mode ${op.fromMode}`, `new mode ${op.mode}`);
-  const oldName = op.fromBlob ? `a/${p}` : '/dev/null';
-  const newName = op.blob && op.action !== 'delete' ? `b/${p}` : '/dev/null';
+  const oldName = op.fromBlob ? q('a/') : '/dev/null';
+  const newName = op.blob && op.action !== 'delete' ? q('b/') : '/dev/null';
   let body = '';
   let added = 0;
   let removed = 0;
@@ -48,7 +50,7 @@ export function inverseDiff(op: FileOp, current: Buffer | undefined, target: Buf
     body = lines.length ? lines.join('\n') + '\n' : '';
   }
   const text = header.join('\n') + '\n' + body;
-  return { path: p, patch: text, added, removed, binary, hash: sha256(text) };
+  return { path: op.path, patch: text, added, removed, binary, hash: sha256(text) };
 }
 
 function range(start: number, count: number): string {

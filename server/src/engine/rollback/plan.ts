@@ -17,6 +17,8 @@ import { defaultParallelism, mapLimit } from '../util/pool';
 import { phaseCounter } from '../util/progress';
 import { planReplayGoal } from './replay';
 import { assertRestorable } from './restore';
+import { encodePath } from '../util/pathBytes';
+import { editTree } from '../git/treeEdit';
 import { RepoState, captureWithIndex } from '../repo/repoState';
 import { ResolvedTarget, TargetSpec, chooseTargetRepos, resolveTarget } from './target';
 
@@ -191,6 +193,17 @@ async function planRepo(
     }
     assertRestorable(repo, goal);
     let ops = await treeOps(repo, current.worktree, goal.worktree);
+    // A nested repo (a gitlink in the worktree) is a repo of its own: the rollback neither removes
+    // it nor moves its HEAD (its own rollback does, if it is a target repo), so the goal keeps it.
+    const nested = ops.filter((o) => o.fromMode === '160000' && (o.action === 'delete' || o.action === 'gitlink'));
+    if (nested.length) {
+      goal = { ...goal, worktree: await editTree(repo, capture.tempIndex, goal.worktree, nested.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } }))) };
+      ops = ops.filter((o) => !nested.includes(o));
+      notes.push(`nested repos are repos of their own and are left as they are: ${nested.map((o) => o.path).join(', ')}`);
+    }
+    for (const o of ops.filter((x) => x.fromMode === '160000' && x.action === 'write')) {
+      conflicts.push({ path: o.path, reason: 'a nested repo is here now, and the target has a file at its place; move the nested repo first' });
+    }
     // a .gitignore going back to an older one: what it ignores stays, as any ignored file does
     if (ops.some((o) => path.posix.basename(o.path) === '.gitignore') && ops.some((o) => o.action === 'delete')) {
       const ignored = await ignoredUnder(repo, goal.worktree, ops.filter((o) => o.action === 'delete').map((o) => o.path));
@@ -267,7 +280,7 @@ async function narrowGoal(repo: string, current: RepoState, target: RepoState, m
     try {
       if (fromIndex) await fs.promises.copyFile(fromIndex, temp);
       else await git(repo, ['read-tree', base], { env });
-      await git(repo, ['update-index', '-z', '--index-info'], { env, input: text + '\0' });
+      await git(repo, ['update-index', '-z', '--index-info'], { env, input: Buffer.concat([encodePath(text), Buffer.from([0])]) });
       return await git(repo, ['write-tree'], { env });
     } finally {
       await fs.promises.rm(temp, { force: true });

@@ -8,6 +8,7 @@ import { blobId, zeroId } from '../git/looseObjects';
 import { isBinary, listTree, readObjects } from '../git/objectReader';
 import { RepoState } from '../repo/repoState';
 import { ResolvedTarget } from './target';
+import { encodePath } from '../util/pathBytes';
 
 type Entry = { mode: string; id: string };
 
@@ -204,7 +205,7 @@ async function buildTree(repo: string, beside: string, baseIndex: string | null,
   try {
     if (baseIndex) await fs.promises.copyFile(baseIndex, temp);
     else await git(repo, ['read-tree', baseTree!], { env });
-    if (info.length) await git(repo, ['update-index', '-z', '--index-info'], { env, input: info.join('\0') + '\0' });
+    if (info.length) await git(repo, ['update-index', '-z', '--index-info'], { env, input: Buffer.concat(info.map((l) => Buffer.concat([encodePath(l), Buffer.from([0])]))) });
     return await git(repo, ['write-tree'], { env });
   } finally {
     await fs.promises.rm(temp, { force: true });

@@ -6,6 +6,7 @@ import { GitError, emptyTree, gitRaw, splitZ } from '../git/gitRunner';
 import { Mode, zeroId } from '../git/looseObjects';
 import { looseTreeFiles } from '../git/indexFile';
 import { lstatOrNone } from '../util/quickFs';
+import { decodePath, fsPath } from '../util/pathBytes';
 import { repoLayout } from '../git/repoLayout';
 
 /**
@@ -86,8 +87,8 @@ function looseTreeChanges(objects: string, from: string, to: string): TreeChange
   if (!a || !b) return undefined;
   const before = new Map(a.map((e) => [e.path, e]));
   const changes: TreeChange[] = [];
-  // tree paths are latin1 strings of the bytes; ops carry text, as diff-tree's output gave it
-  const text = (p: string) => Buffer.from(p, 'latin1').toString('utf8');
+  // tree paths are latin1 strings of the bytes; ops carry names that keep them (util/pathBytes.ts)
+  const text = (p: string) => decodePath(Buffer.from(p, 'latin1'));
   for (const e of b) {
     const old = before.get(e.path);
     before.delete(e.path);
@@ -126,7 +127,7 @@ export async function checkOps(repo: string, ops: readonly FileOp[]): Promise<vo
       p = (async () => {
         if (rel === '') return;
         await checkDir(parentOf(rel), forPath);
-        const st = lstatOrNone(path.join(repo, rel));
+        const st = lstatOrNone(fsPath(repo, rel));
         if (st?.isSymbolicLink()) {
           if (!deleted.has(rel)) {
             throw new EngineError('PathEscapesRepo', `folder ${rel} is a symlink; writing through it could leave the repository`, repo, forPath);
@@ -134,7 +135,7 @@ export async function checkOps(repo: string, ops: readonly FileOp[]): Promise<vo
           // The plan would replace the link with the folder it was. A link that points outside
           // the repo is refused all the same: that is how an escape is staged, and a person
           // should look at it before anything is written there.
-          const target = path.resolve(path.dirname(path.join(repo, rel)), await fs.promises.readlink(path.join(repo, rel)));
+          const target = path.resolve(path.dirname(path.join(repo, rel)), decodePath(await fs.promises.readlink(fsPath(repo, rel), { encoding: 'buffer' })));
           if (target !== repo && !target.startsWith(repo + path.sep)) {
             throw new EngineError('PathEscapesRepo', `folder ${rel} was replaced by a symlink pointing outside the repository (${target}); remove it first`, repo, forPath);
           }
@@ -148,7 +149,7 @@ export async function checkOps(repo: string, ops: readonly FileOp[]): Promise<vo
     assertRepoPath(repo, op.path);
     await checkDir(parentOf(op.path), op.path);
     if (op.action !== 'delete' && op.fromBlob === null) {
-      const st = lstatOrNone(path.join(repo, op.path));
+      const st = lstatOrNone(fsPath(repo, op.path));
       if (st?.isDirectory() && op.action !== 'gitlink') {
         // a folder becoming a file: fine only when the ops delete everything in it
         const left = (await filesBelow(repo, op.path)).find((f) => !deleted.has(f));
@@ -162,8 +163,8 @@ export async function checkOps(repo: string, ops: readonly FileOp[]): Promise<vo
 
 async function filesBelow(repo: string, rel: string): Promise<string[]> {
   const out: string[] = [];
-  for (const e of await fs.promises.readdir(path.join(repo, rel), { withFileTypes: true })) {
-    const child = `${rel}/${e.name}`;
+  for (const e of await fs.promises.readdir(fsPath(repo, rel), { withFileTypes: true, encoding: 'buffer' })) {
+    const child = `${rel}/${decodePath(e.name)}`;
     if (e.isDirectory()) out.push(...(await filesBelow(repo, child)));
     else out.push(child);
   }
@@ -199,7 +200,7 @@ export async function applyOps(
   const deletions = ops.filter((op) => op.action === 'delete');
   await Promise.all(
     deletions.map(async (op) => {
-      const abs = path.join(repo, op.path);
+      const abs = fsPath(repo, op.path);
       await guard?.(op);
       const st = lstatOrNone(abs);
       if (st?.isDirectory()) {
@@ -217,15 +218,15 @@ export async function applyOps(
   const writes = ops.filter((op) => op.action !== 'delete');
   for (const op of writes) {
     // folders first, synchronously and once each, so the renames below find them
-    const dir = path.dirname(path.join(repo, op.path));
+    const dir = parentOf(op.path);
     if (op.action === 'write' && !made.has(dir)) {
-      fs.mkdirSync(dir, { recursive: true });
+      fs.mkdirSync(fsPath(repo, dir), { recursive: true });
       made.add(dir);
     }
   }
   await Promise.all(
     writes.map(async (op) => {
-      const abs = path.join(repo, op.path);
+      const abs = fsPath(repo, op.path);
       await guard?.(op);
       if (op.action === 'gitlink') await fs.promises.mkdir(abs, { recursive: true });
       else if (op.action === 'chmod') await fs.promises.chmod(abs, op.mode === Mode.exec ? 0o755 : 0o644);
@@ -240,12 +241,12 @@ export async function applyOps(
 }
 
 /** Renames a staged file over its target; across filesystems, copies it beside the target first. */
-async function moveInto(staged: string, abs: string): Promise<void> {
+async function moveInto(staged: string, abs: string | Buffer): Promise<void> {
   try {
     await fs.promises.rename(staged, abs);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
-    const beside = path.join(path.dirname(abs), `.${path.basename(abs)}.cc-${randomHex(4)}`);
+    const beside = Buffer.concat([typeof abs === 'string' ? Buffer.from(abs) : abs, Buffer.from(`.cc-${randomHex(4)}`)]);
     try {
       const st = await fs.promises.lstat(staged);
       if (st.isSymbolicLink()) await fs.promises.symlink(await fs.promises.readlink(staged), beside);
@@ -261,7 +262,7 @@ async function moveInto(staged: string, abs: string): Promise<void> {
 async function pruneEmpty(repo: string, rel: string): Promise<void> {
   for (let d = rel; d !== ''; d = parentOf(d)) {
     try {
-      fs.rmdirSync(path.join(repo, d));
+      fs.rmdirSync(fsPath(repo, d));
     } catch {
       return; // not empty (an ignored file lives there, or a sibling) or already gone
     }

@@ -1,3 +1,5 @@
+import { showPath } from './pathBytes';
+
 /**
  * The one error type the engine throws. The server maps it to a JSON-RPC ResponseError with the
  * same code; the CLI maps it to exit status 1 and one line naming the repo and path.
@@ -49,7 +51,7 @@ export class EngineError extends Error {
 
   /** One line for a terminal: `repo: path: message`, leaving out what is not known. */
   oneLine(): string {
-    const where = [this.repo, this.path].filter(Boolean).join(': ');
+    const where = [this.repo, this.path === undefined ? undefined : showPath(this.path)].filter(Boolean).join(': ');
     return where ? `${where}: ${this.message}` : this.message;
   }
 

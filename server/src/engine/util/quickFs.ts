@@ -18,7 +18,7 @@ export function readText(file: string): string | undefined {
 }
 
 /** lstat, or undefined when nothing is there (a parent that is a file counts as nothing). */
-export function lstatOrNone(p: string): fs.Stats | undefined {
+export function lstatOrNone(p: string | Buffer): fs.Stats | undefined {
   try {
     return fs.lstatSync(p, { throwIfNoEntry: false });
   } catch (e) {
