@@ -10,7 +10,8 @@ import { executeRollback } from '../../server/src/engine/rollback/transaction';
 import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
 import { ProgressEvent } from '../../server/src/engine/util/progress';
-import { RepoFingerprint, RepoKit, TestRepo, fingerprints, git, runCli } from '../helpers/repoKit';
+import { RepoFingerprint, RepoKit, TestRepo, fingerprints, git, runCli, runCliAsync } from '../helpers/repoKit';
+import { isAlive } from '../../server/src/engine/repo/repoLock';
 import { assertNoLeftovers, assertOneSide } from '../helpers/sides';
 import { forgeManifest } from '../helpers/forge';
 import { refused } from '../helpers/refused';
@@ -315,6 +316,48 @@ describe('nothing is ever lost', function () {
       assert.strictEqual(repo.read('scratch/notes.txt').toString(), 'not committed anywhere\n');
       const cli = runCli(['snapshot', 'create', '--root', root], { store: store.dir });
       assert.strictEqual(cli.status, 0, cli.stderr);
+    });
+  });
+
+  describe('10. a campaign run that is killed, or that deletes a repo', function () {
+    it('kill -9 mid-run: the commands die with it, and recover records the step with what each repo did', async function () {
+      this.timeout(30_000);
+      const { root, repos } = kit.workspace(3);
+      const storeDir = kit.tempDir('cc-store-');
+      const started = JSON.parse(runCli(['campaign', 'start', 'slow edit', '--root', root, '--json'], { store: storeDir }).stdout).id as string;
+      // each command edits, says it started, then would edit again much later
+      const script = 'echo edited > a.txt; echo $$ > ../$(basename $PWD).pid; sleep 20; echo late > late.txt';
+      let child: import('child_process').ChildProcess | undefined;
+      const run = runCliAsync(['campaign', 'run', started, '--', 'sh', '-c', script], { store: storeDir, onStart: (c) => (child = c) });
+      const pidFiles = repos.map((r) => `${r.dir}.pid`);
+      while (!pidFiles.every((f) => fs.existsSync(f) && fs.readFileSync(f, 'utf8').trim())) await new Promise((r) => setTimeout(r, 20));
+      child!.kill('SIGKILL');
+      await run;
+      const pids = pidFiles.map((f) => Number(fs.readFileSync(f, 'utf8')));
+      const deadline = Date.now() + 5000;
+      while (pids.some((p) => isAlive(p)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      assert.deepStrictEqual(pids.filter((p) => isAlive(p)), [], 'no command outlives the run');
+
+      const rec = runCli(['recover'], { store: storeDir });
+      assert.strictEqual(rec.status, 0, rec.stdout + rec.stderr);
+      assert.match(rec.stdout, /interrupted campaign run was recorded as step 1/);
+      const log = runCli(['campaign', 'log', started], { store: storeDir });
+      assert.match(log.stdout, /step 1 .*sh -c/);
+      assert.match(log.stdout, /3 repos changed/);
+      assert.match(log.stdout, /3 repos failed/);
+      for (const r of repos) assert.ok(!r.exists('late.txt'), 'nothing edited after the kill');
+    });
+
+    it("a step that deletes a repo's .git is still recorded, naming that repo", async function () {
+      const { root, repos } = kit.workspace(2);
+      const storeDir = kit.tempDir('cc-store-');
+      const id = JSON.parse(runCli(['campaign', 'start', 'cleanup', '--root', root, '--json'], { store: storeDir }).stdout).id as string;
+      fs.rmSync(path.join(repos[1].dir, '.git'), { recursive: true, force: true });
+      repos[0].write('README.md', 'edited\n');
+      const r = runCli(['campaign', 'checkpoint', id], { store: storeDir });
+      assert.strictEqual(r.status, 0, r.stderr);
+      assert.match(r.stdout, /step 1/);
+      assert.match(r.stdout, /repo-01: not recorded: not a git repository/);
     });
   });
 

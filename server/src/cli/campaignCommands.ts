@@ -1,6 +1,6 @@
 import { Campaign, CampaignStep, listCampaigns, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign/campaign';
 import { campaignDiff, repoLabel } from '../engine/campaign/campaignDiff';
-import { runInCampaign } from '../engine/campaign/campaignRun';
+import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
 import { Command, UsageError, stringList } from './command';
 import { countsLine, table, when } from './format';
 
@@ -9,6 +9,7 @@ function stepLine(campaign: Campaign, s: CampaignStep): string {
   const failed = s.results?.filter((r) => r.exitCode !== 0).length ?? 0;
   const lines = [`step ${s.n}  ${when(s.at)}  ${s.snapshot}  ${what}`, `    ${s.reposChanged} repos changed: ${countsLine(s.counts)}`];
   if (failed) lines.push(`    ${failed} repos failed: ${s.results!.filter((r) => r.exitCode !== 0).map((r) => `${repoLabel(campaign, r.repo)} (exit ${r.exitCode})`).join(', ')}`);
+  for (const u of s.unreachable ?? []) lines.push(`    ${repoLabel(campaign, u.repo)}: not recorded: ${u.reason}`);
   for (const rc of s.refChanges) {
     lines.push(`    ${repoLabel(campaign, rc.repo)}: HEAD ${rc.headBefore?.slice(0, 10) ?? '(unborn)'} → ${rc.headAfter?.slice(0, 10) ?? '(unborn)'}${rc.refBefore !== rc.refAfter ? ` (${rc.refBefore ?? 'detached'} → ${rc.refAfter ?? 'detached'})` : ''}`);
   }
@@ -45,8 +46,11 @@ export const campaignCommands: Command[] = [
     options: { message: { type: 'string', short: 'm' } },
     positionals: [1, 1],
     async run({ positionals, values }, ctx) {
+      // a run killed before it could record its step is recorded first, as the step it was
+      const interrupted = await finishInterruptedRun(ctx, positionals[0]);
       const { campaign, step, changes } = await checkpointCampaign(ctx, positionals[0], { message: values.message as string | undefined });
-      return { text: stepLine(campaign, step), json: { campaign: campaign.id, step, changes } };
+      const lines = [...(interrupted ? [`recorded an interrupted campaign run as step ${interrupted.n}`] : []), stepLine(campaign, step)];
+      return { text: lines.join('\n'), json: { campaign: campaign.id, step, changes, interrupted } };
     },
   },
   {

@@ -4,6 +4,7 @@ import { locateEvidence, readEvidence, verifyEvidence } from '../engine/rollback
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan';
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/recover';
 import { showPath } from '../engine/util/pathBytes';
+import { finishInterruptedRuns } from '../engine/campaign/campaignRun';
 import { listRollbacks, loadRollback } from '../engine/rollback/rollbackRecords';
 import { executeRollback } from '../engine/rollback/transaction';
 import { undoRollback } from '../engine/rollback/undo';
@@ -211,7 +212,8 @@ export const rollbackCommands: Command[] = [
       const abandon = stringList(values.abandon).map((r) => path.resolve(r));
       const reports = await recoverAll(ctx, { abandon });
       const released = stringList(values.root).length ? await releaseStrandedLocks(ctx, stringList(values.root)) : [];
-      const lines = [...reports.map((r) => r.message), ...released];
+      const runs = await finishInterruptedRuns(ctx);
+      const lines = [...reports.map((r) => r.message), ...released, ...runs];
       const text = lines.length ? lines.join('\n') : 'Nothing to recover: every rollback in the journal has ended.';
       return { text, json: stringList(values.root).length ? { reports, released } : reports, exitCode: reports.some((r) => r.action === 'failed') ? 1 : 0 };
     },

@@ -1,5 +1,5 @@
 import { Campaign, StoredChangeRecord, checkpointCampaign, listCampaigns, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
-import { runInCampaign } from '../engine/campaign/campaignRun';
+import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
 import { EngineError } from '../engine/util/errors';
 import { Store } from '../engine/store/store';
 import {
@@ -40,9 +40,10 @@ export function registerCampaignHandlers(s: Services): void {
     const message = p.optString('message');
     const campaign = await loadCampaign(s.workspace.store(), given);
     const job = { what: `campaign checkpoint ${campaign.id}`, paths: campaign.repos, title: `Checkpoint of ${campaign.name}`, phases: ['capture', 'pin'] };
-    const { step, changes } = await mutate(s, p, token, job, (work) =>
-      checkpointCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, { message }),
-    );
+    const { step, changes } = await mutate(s, p, token, job, async (work) => {
+      await finishInterruptedRun(ctx(), campaign.id); // a killed run's step first, as it was
+      return checkpointCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, { message });
+    });
     return { campaign: campaign.id, step, changeCount: changes.length };
   });
 

@@ -6,6 +6,7 @@ import { resolveId } from '../store/ids';
 import { withFileLock } from '../store/fileLock';
 import { defaultParallelism, mapLimit } from '../util/pool';
 import { discoverRepos } from '../repo/discovery';
+import { repoLayout } from '../git/repoLayout';
 import { SnapshotManifest, createSnapshot, loadSnapshot } from '../snapshot/snapshot';
 import { EngineContext } from '../store/engineContext';
 import { Store } from '../store/store';
@@ -41,6 +42,8 @@ export interface CampaignStep {
   counts: ChangeCounts;
   reposChanged: number;
   refChanges: RefChange[];
+  /** Repos that could not be captured at this checkpoint (deleted, or no longer a repo): the step has nothing of them. */
+  unreachable?: { repo: string; reason: string }[];
 }
 
 export interface Campaign {
@@ -136,7 +139,21 @@ export async function checkpointCampaign(ctx: EngineContext, given: string, opti
     const campaign = await readCampaign(ctx.store, found.id);
     const parentId = campaign.steps.at(-1)?.snapshot ?? campaign.baseline;
     const parent = await loadSnapshot(ctx.store, parentId);
-    const snapshot = await createSnapshot(ctx.store, campaign.repos, {
+    // A repo deleted (or its .git removed) by the step is no reason to lose the step: it is
+    // recorded without that repo, which the step names. Anything else that stops a capture does stop it.
+    const unreachable: { repo: string; reason: string }[] = [];
+    const reachable: string[] = [];
+    for (const repo of campaign.repos) {
+      try {
+        await repoLayout(repo);
+        reachable.push(repo);
+      } catch (e) {
+        if (!(e instanceof EngineError) || (e.code !== 'RepoMissing' && e.code !== 'NotARepository')) throw e;
+        unreachable.push({ repo, reason: e.message });
+      }
+    }
+    if (reachable.length === 0) throw new EngineError('NoRepositories', `none of the ${campaign.repos.length} repos of ${campaign.id} is there any more`);
+    const snapshot = await createSnapshot(ctx.store, reachable, {
       campaign: campaign.id,
       message: options.message ?? `step ${campaign.steps.length + 1} of ${campaign.name}`,
       parallelism: ctx.parallelism,
@@ -158,6 +175,7 @@ export async function checkpointCampaign(ctx: EngineContext, given: string, opti
       counts: countChanges(records),
       reposChanged: new Set(records.map((r) => r.repo)).size,
       refChanges,
+      ...(unreachable.length ? { unreachable } : {}),
     };
     await ctx.store.writeJson(stepFile(campaign.id, n), changes);
     campaign.steps.push(step);

@@ -1,5 +1,9 @@
 import { spawn } from 'child_process';
-import { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord, checkpointCampaign, loadCampaign } from './campaign';
+import * as fs from 'fs';
+import { AppendLog, readLog } from '../store/appendLog';
+import { isAlive } from '../repo/repoLock';
+import { OrphanGuard, killGroups } from '../util/orphanGuard';
+import { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord, checkpointCampaign, listCampaigns, loadCampaign } from './campaign';
 import { EngineContext } from '../store/engineContext';
 import { EngineError } from '../util/errors';
 import { defaultParallelism, mapLimit } from '../util/pool';
@@ -7,10 +11,21 @@ import { phaseCounter } from '../util/progress';
 
 const tailBytes = 4000;
 
+type RunEntry =
+  | { t: 'start'; pid: number; at: string; command: string[]; message?: string }
+  | { t: 'spawned'; repo: string; pid: number }
+  | ({ t: 'result' } & RepoRunResult);
+
+const runLogFile = (ctx: EngineContext, id: string) => ctx.store.path('campaigns', id, 'run.jsonl');
+
 /**
  * Runs one command (no shell: the arguments are passed as they are) in every repo of a campaign,
  * a few at a time, then checkpoints. Every repo's exit code and output tail are recorded in the
  * step; a failing repo does not stop the others and is never hidden.
+ *
+ * A kill of codecontext mid-run loses nothing: the commands die with it (util/orphanGuard.ts),
+ * and the run log (`campaigns/<id>/run.jsonl`: the command, each process, each result, synced as
+ * they happen) lets the next run, checkpoint or `recover` record the step with what it did.
  */
 export async function runInCampaign(
   ctx: EngineContext,
@@ -19,25 +34,80 @@ export async function runInCampaign(
   options: { message?: string } = {},
 ): Promise<{ campaign: Campaign; step: CampaignStep; changes: StoredChangeRecord[]; failed: RepoRunResult[] }> {
   if (command.length === 0) throw new EngineError('Usage', 'campaign run needs a command after --');
+  await finishInterruptedRun(ctx, given);
   const campaign = await loadCampaign(ctx.store, given);
-  const ran = phaseCounter(ctx.progress, 'run', campaign.repos.length);
-  const results = await mapLimit(campaign.repos, ctx.parallelism ?? defaultParallelism, async (repo) => {
-    if (ctx.cancel?.cancelled) {
-      throw new EngineError('Cancelled', 'cancelled: the command was not started in the remaining repos and no step was recorded (the next checkpoint records what already ran)');
-    }
-    const result = await runOne(repo, command);
-    ran(repo);
-    return result;
-  });
-  const { step, changes, campaign: updated } = await checkpointCampaign(ctx, campaign.id, {
+  const file = runLogFile(ctx, campaign.id);
+  if (fs.existsSync(file)) throw new EngineError('Busy', `a campaign run of ${campaign.id} is still running`, undefined, file);
+  const log = await AppendLog.open<RunEntry>(file);
+  const guard = new OrphanGuard();
+  let results: RepoRunResult[];
+  try {
+    await log.append({ t: 'start', pid: process.pid, at: new Date().toISOString(), command: [...command], message: options.message });
+    const ran = phaseCounter(ctx.progress, 'run', campaign.repos.length);
+    results = await mapLimit(campaign.repos, ctx.parallelism ?? defaultParallelism, async (repo) => {
+      if (ctx.cancel?.cancelled) {
+        throw new EngineError('Cancelled', 'cancelled: the command was not started in the remaining repos and no step was recorded (the next checkpoint records what already ran)');
+      }
+      const result = await runOne(repo, command, guard, (pid) => log.append({ t: 'spawned', repo, pid }));
+      await log.append({ t: 'result', ...result });
+      ran(repo);
+      return result;
+    });
+  } catch (e) {
+    guard.close();
+    await log.close();
+    await fs.promises.rm(file, { force: true });
+    throw e;
+  }
+  guard.close();
+  const recorded = await checkpointCampaign(ctx, campaign.id, {
     message: options.message ?? command.join(' '),
     command: [...command],
     results,
   });
-  return { campaign: updated, step, changes, failed: results.filter((r) => r.exitCode !== 0) };
+  await log.close();
+  await fs.promises.rm(file, { force: true });
+  return { ...recorded, failed: results.filter((r) => r.exitCode !== 0) };
 }
 
-function runOne(repo: string, command: readonly string[]): Promise<RepoRunResult> {
+/**
+ * A campaign run whose process died (kill -9, a crash) is recorded as the step it was: its
+ * commands still running are stopped, then the repos are checkpointed with the results it logged;
+ * a repo without one is marked as interrupted. Returns the step, or undefined when there was none.
+ */
+export async function finishInterruptedRun(ctx: EngineContext, given: string): Promise<CampaignStep | undefined> {
+  const campaign = await loadCampaign(ctx.store, given);
+  const file = runLogFile(ctx, campaign.id);
+  if (!fs.existsSync(file)) return undefined;
+  const { entries } = await readLog<RunEntry>(file);
+  const start = entries.find((e): e is Extract<RunEntry, { t: 'start' }> => e.t === 'start');
+  if (start && start.pid !== process.pid && isAlive(start.pid)) return undefined; // still running
+  const done = new Map(entries.filter((e): e is Extract<RunEntry, { t: 'result' }> => e.t === 'result').map(({ t: _t, ...r }) => [r.repo, r]));
+  killGroups(entries.filter((e): e is Extract<RunEntry, { t: 'spawned' }> => e.t === 'spawned' && !done.has(e.repo)).map((e) => e.pid));
+  if (!start) {
+    await fs.promises.rm(file, { force: true });
+    return undefined;
+  }
+  const started = new Set(entries.filter((e) => e.t === 'spawned').map((e) => (e as { repo: string }).repo));
+  const results = campaign.repos.map(
+    (repo) =>
+      done.get(repo) ?? {
+        repo,
+        exitCode: -1,
+        outputTail: started.has(repo) ? 'interrupted: codecontext was stopped while the command ran here; it was stopped too' : 'interrupted: codecontext was stopped before the command started here',
+        durationMs: 0,
+      },
+  );
+  const { step } = await checkpointCampaign(ctx, campaign.id, {
+    message: `interrupted: ${start.message ?? start.command.join(' ')}`,
+    command: start.command,
+    results,
+  });
+  await fs.promises.rm(file, { force: true });
+  return step;
+}
+
+function runOne(repo: string, command: readonly string[], guard: OrphanGuard, onSpawn: (pid: number) => Promise<void>): Promise<RepoRunResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     let tail = Buffer.alloc(0);
@@ -45,7 +115,9 @@ function runOne(repo: string, command: readonly string[]): Promise<RepoRunResult
       tail = Buffer.concat([tail, b]);
       if (tail.length > tailBytes * 2) tail = tail.subarray(tail.length - tailBytes);
     };
-    const child = spawn(command[0], command.slice(1), { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CODECONTEXT_REPO: repo } });
+    const child = spawn(command[0], command.slice(1), { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CODECONTEXT_REPO: repo }, ...OrphanGuard.spawnOptions });
+    guard.watch(child);
+    if (child.pid !== undefined) void onSpawn(child.pid).catch(() => undefined);
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     let spawnError: string | undefined;
@@ -62,4 +134,15 @@ function runOne(repo: string, command: readonly string[]): Promise<RepoRunResult
       });
     });
   });
+}
+
+/** `finishInterruptedRun` for every campaign with a run log: one line per step it recorded. */
+export async function finishInterruptedRuns(ctx: EngineContext): Promise<string[]> {
+  const lines: string[] = [];
+  for (const c of await listCampaigns(ctx.store)) {
+    if (!fs.existsSync(runLogFile(ctx, c.id))) continue;
+    const step = await finishInterruptedRun(ctx, c.id);
+    if (step) lines.push(`${c.id} (${c.name}): an interrupted campaign run was recorded as step ${step.n}; its commands were stopped`);
+  }
+  return lines;
 }
