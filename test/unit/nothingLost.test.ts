@@ -15,6 +15,7 @@ import { isAlive } from '../../server/src/engine/repo/repoLock';
 import { assertNoLeftovers, assertOneSide } from '../helpers/sides';
 import { forgeManifest } from '../helpers/forge';
 import { refused } from '../helpers/refused';
+import { encodeLine } from '../../server/src/engine/store/appendLog';
 
 /**
  * "Nothing is ever lost", defect by defect (issue 13): each test is a way the product lost a
@@ -401,6 +402,49 @@ describe('nothing is ever lost', function () {
     assert.strictEqual(fs.readFileSync(path.join(elsewhere, 'precious.txt'), 'utf8'), 'not ours\n');
     assert.strictEqual(fs.readFileSync(path.join(elsewhere, 'tree', 'also.txt'), 'utf8'), 'not ours either\n');
     assert.ok(!fs.lstatSync(stage, { throwIfNoEntry: false })?.isSymbolicLink(), 'the link is gone');
+  });
+
+  describe('when the store can be written by someone else', function () {
+    it('12. a forged journal naming a repo outside any rollback: recover changes nothing there and says why', async function () {
+      const { store, storeDir, repos } = await changedSinceSnapshot(1);
+      const repo = repos[0];
+      const now = repo.fingerprint();
+      const stateNow = (await createSnapshot(store, [repo.dir])).repos[0];
+      const emptyish = { ...stateNow, worktree: git(repo.dir, 'mktree', '--missing') };
+      const { path: _p, ...goal } = stateNow;
+      const forged = forgeManifest(store, { format: 1, id: '', repos: [{ ...emptyish, path: repo.dir }], createdAt: new Date().toISOString(), toolVersion: '0.1.0', seal: '' } as never);
+      const rb = 'rb_00000000f0f0';
+      const entries = [
+        { t: 'begin', rb, at: new Date().toISOString(), pid: 999999, planHash: 'x', kind: 'rollback', target: { snapshot: forged, label: 'forged' }, mode: 'restore', repos: [{ path: repo.dir, wave: 0, goal }] },
+        { t: 'prepared', at: new Date().toISOString(), safety: forged, repos: [{ path: repo.dir, state: { head: emptyish.head, ref: emptyish.ref, index: emptyish.index, worktree: emptyish.worktree } }] },
+      ];
+      fs.mkdirSync(store.path('journal'), { recursive: true });
+      fs.writeFileSync(store.path('journal', `${rb}.jsonl`), entries.map((e) => encodeLine(e)).join(''));
+      const r = runCli(['recover'], { store: storeDir });
+      assert.strictEqual(r.status, 1, r.stdout);
+      assert.match(r.stdout, /does not hold this rollback's lock, yet is not at its safety state/);
+      assert.deepStrictEqual(repo.fingerprint(), now);
+      const empty = JSON.stringify({ ...entries[0], repos: [] });
+      fs.writeFileSync(store.path('journal', `${rb}.jsonl`), encodeLine(JSON.parse(empty)));
+      assert.match(runCli(['recover'], { store: storeDir }).stdout, /the journal names no repo; nothing was changed/);
+      assert.deepStrictEqual(repo.fingerprint(), now);
+    });
+
+    it('13. a campaign file naming a folder outside its roots, or a ../ path, is refused before any command runs', async function () {
+      const { root } = kit.workspace(1);
+      const outside = kit.tempDir('cc-outside-');
+      const storeDir = kit.tempDir('cc-store-');
+      const id = JSON.parse(runCli(['campaign', 'start', 'x', '--root', root, '--json'], { store: storeDir }).stdout).id as string;
+      const file = path.join(storeDir, 'campaigns', `${id}.json`);
+      const original = JSON.parse(fs.readFileSync(file, 'utf8'));
+      for (const bad of [outside, `${root}/../../tmp`]) {
+        fs.writeFileSync(file, JSON.stringify({ ...original, repos: [...original.repos, bad] }));
+        const r = runCli(['campaign', 'run', id, '--', 'touch', 'ran-here'], { store: storeDir });
+        assert.strictEqual(r.status, 1, r.stdout);
+        assert.match(r.stderr, /not a folder under the campaign's roots; refused/);
+        assert.ok(!fs.existsSync(path.join(outside, 'ran-here')) && !fs.existsSync(path.join(root, 'repo-00', 'ran-here')));
+      }
+    });
   });
 
   describe('4. a store disk that fills up', function () {

@@ -110,8 +110,15 @@ export async function loadCampaign(store: Store, given: string): Promise<Campaig
 async function readCampaign(store: Store, id: string): Promise<Campaign> {
   const c = await store.readJson<Campaign>(campaignFile(id));
   if (!c) throw new EngineError('UnknownId', `no such campaign: ${id}`);
-  if (c.format !== 1 || c.id !== id || !Array.isArray(c.steps)) {
+  if (c.format !== 1 || c.id !== id || !Array.isArray(c.steps) || !Array.isArray(c.repos) || !Array.isArray(c.roots)) {
     throw new EngineError('StoreCorrupt', `campaign file does not describe ${id}`, undefined, store.path(campaignFile(id)));
+  }
+  // The store can be written by others: a campaign acts only on repos under its own roots, named
+  // by absolute, normalised paths (a command run in "../../" or in /etc would run outside them).
+  const under = (repo: string) => c.roots.some((root) => typeof root === 'string' && path.isAbsolute(root) && (repo === root || repo.startsWith(root.endsWith(path.sep) ? root : root + path.sep)));
+  const bad = c.repos.find((r) => typeof r !== 'string' || !path.isAbsolute(r) || path.normalize(r) !== r || !under(r));
+  if (bad !== undefined) {
+    throw new EngineError('StoreCorrupt', `campaign file names ${JSON.stringify(bad)}, which is not a folder under the campaign's roots; refused`, undefined, store.path(campaignFile(id)));
   }
   return c;
 }

@@ -2,6 +2,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import { AppendLog, readLog } from '../store/appendLog';
 import { isAlive } from '../repo/repoLock';
+import { repoLayout } from '../git/repoLayout';
 import { OrphanGuard, killGroups } from '../util/orphanGuard';
 import { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord, checkpointCampaign, listCampaigns, loadCampaign } from './campaign';
 import { EngineContext } from '../store/engineContext';
@@ -48,7 +49,11 @@ export async function runInCampaign(
       if (ctx.cancel?.cancelled) {
         throw new EngineError('Cancelled', 'cancelled: the command was not started in the remaining repos and no step was recorded (the next checkpoint records what already ran)');
       }
-      const result = await runOne(repo, command, guard, (pid) => log.append({ t: 'spawned', repo, pid }));
+      // only in a repo: a folder that is not one (its .git deleted, or named by an edited campaign file) is not run in
+      const notRepo = await repoLayout(repo).then(() => undefined, (e: Error) => e.message);
+      const result = notRepo
+        ? { repo, exitCode: -1, outputTail: `not run: ${notRepo}`, durationMs: 0 }
+        : await runOne(repo, command, guard, (pid) => log.append({ t: 'spawned', repo, pid }));
       await log.append({ t: 'result', ...result });
       ran(repo);
       return result;

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { EngineContext } from '../store/engineContext';
 import { asEngineError } from '../util/errors';
@@ -148,8 +149,20 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
  * exists, is sealed, and holds exactly the states `prepared` names, for exactly the repos of `begin`.
  */
 async function checkJournal(ctx: EngineContext, begin: Begin, prepared: Prepared | undefined): Promise<string | undefined> {
+  if (!Array.isArray(begin.repos) || begin.repos.length === 0) return 'the journal names no repo';
+  const seen = new Set<string>();
   for (const r of begin.repos) {
     if (typeof r.path !== 'string' || !path.isAbsolute(r.path) || path.normalize(r.path) !== r.path) return `the journal names a repo that is not an absolute path: ${JSON.stringify(r.path)}`;
+    if (seen.has(r.path)) return `the journal names ${r.path} twice`;
+    seen.add(r.path);
+    // canonical: a symlinked path would have us act on whatever it points to now
+    let real: string | undefined;
+    try {
+      real = fs.realpathSync(r.path);
+    } catch {
+      real = undefined; // gone: recovery says so when it gets there
+    }
+    if (real !== undefined && real !== r.path) return `the journal names ${r.path}, which is not the repo's real path (${real})`;
   }
   if (!prepared) return undefined;
   let snap;

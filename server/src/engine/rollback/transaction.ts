@@ -7,12 +7,12 @@ import { EngineError, asEngineError } from '../util/errors';
 import { crashPoint } from '../util/faults';
 import { defaultParallelism, mapLimit, runInOrder } from '../util/pool';
 import { CancelToken, phaseCounter } from '../util/progress';
-import { RepoLock, acquireRepoLock, adoptRepoLock } from '../repo/repoLock';
+import { RepoLock, acquireRepoLock, adoptRepoLock, readOwner } from '../repo/repoLock';
 import { repoLayout } from '../git/repoLayout';
 import { RepoState, captureRepoState, captureWithIndex, emptyStage, removeDeadLeftovers } from '../repo/repoState';
 import { saveSnapshot } from '../snapshot/snapshot';
 import { toolVersion } from '../util/version';
-import { CompensationOutcome, compensateRepo } from './compensation';
+import { CompensationOutcome, compensateRepo, compensationOps } from './compensation';
 import { EvidenceRepo, PhaseRecord, gitIdentity, whoami, writeEvidence } from './evidence';
 import { FileGuard, guardCheck, takeGuards } from './fileGuard';
 import { Journal, JournalEntry, openJournal } from './journal';
@@ -86,6 +86,10 @@ export class RollbackTransaction {
   private failure?: EngineError;
   /** Compensation could not put some repo back: the record is written, the journal left open for recover. */
   private stuckError?: EngineError;
+  /** Repos compensation could not put back: they keep this transaction's lock, for recover to take over. */
+  private readonly keepLocked = new Set<string>();
+  /** Recovery: repos that do not hold this transaction's lock (it released them, or the journal is not ours). */
+  private readonly unlockedAtRecovery = new Set<string>();
 
   private constructor(
     private readonly ctx: EngineContext,
@@ -297,6 +301,19 @@ export class RollbackTransaction {
     const failures: EngineError[] = [];
     await mapLimit(repos, this.parallelism, async (r) => {
       try {
+        if (this.unlockedAtRecovery.has(r.path)) {
+          // Every repo a transaction changed keeps its lock until it is back (or the transaction
+          // ended). One without it was released after compensation, so it must need nothing; if
+          // it does, the journal is not telling the truth, and the repo is left alone.
+          const now = await captureRepoState(r.path);
+          const { ops } = await compensationOps({ path: r.path, safety: r.before, goal: r.goal }, now);
+          if (ops.length || now.index !== r.before.index || now.head !== r.before.head || now.ref !== r.before.ref) {
+            throw new EngineError('StoreCorrupt', `does not hold this rollback's lock, yet is not at its safety state: the journal does not describe what happened here, so nothing was changed (give it up with \`codecontext recover --abandon ${r.path}\`)`, r.path);
+          }
+          this.compensations.set(r.path, { repo: r.path, kept: [], headMoved: false, after: now });
+          this.after.set(r.path, now);
+          return;
+        }
         const pinRef = `refs/codecontext/captures/${this.id}/${Date.now().toString(36)}${randomHex(2)}`;
         const outcome = await compensateRepo({ path: r.path, safety: r.before, goal: r.goal }, pinRef, () => comp.retries++);
         this.compensations.set(r.path, outcome);
@@ -305,6 +322,7 @@ export class RollbackTransaction {
         await this.record({ t: 'compensated', at: new Date().toISOString(), repo: r.path, ...(outcome.kept.length ? { kept: outcome.kept } : {}) });
       } catch (e) {
         failures.push(asEngineError(e, r.path));
+        this.keepLocked.add(r.path);
       }
     });
     RollbackTransaction.end(comp);
@@ -318,7 +336,8 @@ export class RollbackTransaction {
   async release(): Promise<void> {
     await Promise.all([...this.prepared.values()].map((p) => p.capture.release()));
     this.prepared.clear();
-    await Promise.all([...this.locks.values()].map((lock) => lock.release()));
+    const locks = [...this.locks].filter(([repo]) => !this.keepLocked.has(repo));
+    await Promise.all(locks.map(([, lock]) => lock.release()));
     this.locks.clear();
   }
 
@@ -326,6 +345,7 @@ export class RollbackTransaction {
   async adoptLocks(): Promise<void> {
     for (const r of this.repos.filter((x) => !x.abandoned)) {
       const layout = await repoLayout(r.path);
+      if ((await readOwner(layout))?.rb !== this.id) this.unlockedAtRecovery.add(r.path);
       this.locks.set(r.path, await adoptRepoLock(layout, this.id));
       removeDeadLeftovers(layout.gitDir);
       emptyStage(layout); // the lock is ours now, and so is the stage folder: files a killed prepare checked out go
