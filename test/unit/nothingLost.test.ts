@@ -69,13 +69,25 @@ describe('nothing is ever lost', function () {
     assert.strictEqual(runCli(['rollback', '--snapshot', snap], { store: storeDir, env: { CODECONTEXT_FAULTS: 'crash-after-commit=1' } }).status, -1);
     const file = journalOf(store);
     const lines = fs.readFileSync(file, 'utf8').split('\n');
-    lines[1] = lines[1].replace('"t":"prepared"', '"t":"prepareX"');
+    lines[0] = lines[0].replace('"t":"begin"', '"t":"beginX"');
     fs.writeFileSync(file, lines.join('\n'));
     const now = fingerprints(repos);
     const r = runCli(['recover'], { store: storeDir });
     assert.strictEqual(r.status, 1);
-    assert.match(r.stdout + r.stderr, /journal line 2 is damaged .* not the last line/);
+    assert.match(r.stdout + r.stderr, /journal line 1 is damaged .* not the last line/);
     assert.deepStrictEqual(fingerprints(repos), now);
+  });
+
+  it('1. a damaged last line that held `prepared`: recovery still finds the safety snapshot and brings every repo back', async function () {
+    const { store, storeDir, repos, snap, before } = await changedSinceSnapshot(3);
+    assert.strictEqual(runCli(['rollback', '--snapshot', snap], { store: storeDir, env: { CODECONTEXT_FAULTS: 'crash-after-commit=2' } }).status, -1);
+    const file = journalOf(store);
+    // only begin and prepared survive, and prepared is damaged: read as a torn tail
+    const lines = fs.readFileSync(file, 'utf8').split('\n').slice(0, 2);
+    fs.writeFileSync(file, lines[0] + '\n' + lines[1].slice(0, -3) + 'xx}\n');
+    const r = runCli(['recover'], { store: storeDir });
+    assert.strictEqual(r.status, 0, r.stdout + r.stderr);
+    assert.deepStrictEqual(fingerprints(repos), before);
   });
 
   it('2. recover keeps (and pins) edits made between the crash and the recovery; the server at start leaves them for the user', async function () {

@@ -128,13 +128,14 @@ export async function readOwner(layout: RepoLayout): Promise<LockOwner | undefin
 
 /**
  * Takes over the locks a crashed transaction `rb` left in a repo (recovery). Refuses when they
- * belong to another transaction or a process that is still alive on this host.
+ * belong to another transaction or a process that is still alive on this host (unless that
+ * process handed the transaction over: `handedOver`).
  */
-export async function adoptRepoLock(layout: RepoLayout, rb: string): Promise<RepoLock> {
+export async function adoptRepoLock(layout: RepoLayout, rb: string, handedOver = false): Promise<RepoLock> {
   const owner = await readOwner(layout);
   if (!owner) return acquireRepoLock(layout, rb);
   if (owner.rb !== rb) throw new EngineError('RepositoryIsLocked', `busy: rollback ${owner.rb} holds the repository lock`, layout.root);
-  if (owner.host === os.hostname() && isAlive(owner.pid) && owner.pid !== process.pid) {
+  if (!handedOver && owner.host === os.hostname() && isAlive(owner.pid) && owner.pid !== process.pid) {
     throw new EngineError('RepositoryIsLocked', `rollback ${rb} is still running (pid ${owner.pid})`, layout.root);
   }
   // What index.lock holds, not our lock file, says whose it is: one that is not ours is git's, never removed.

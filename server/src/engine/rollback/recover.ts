@@ -6,7 +6,7 @@ import { isAlive, readOwner, releaseDeadLock } from '../repo/repoLock';
 import { discoverRepos } from '../repo/discovery';
 import { repoLayout } from '../git/repoLayout';
 import { captureRepoState } from '../repo/repoState';
-import { loadSnapshot } from '../snapshot/snapshot';
+import { listSnapshots, loadSnapshot } from '../snapshot/snapshot';
 import { compensationOps } from './compensation';
 import { JournalEntry, openJournal, readJournal, unfinishedTransactions } from './journal';
 import { sameState } from './restore';
@@ -64,7 +64,7 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
     return { rb, action: 'failed', repos: [], message: `${rb}: recovery failed: ${asEngineError(e).oneLine()}` };
   }
   const begin = entries.find((e): e is Begin => e.t === 'begin');
-  const prepared = entries.find((e): e is Prepared => e.t === 'prepared');
+  const prepared = entries.find((e): e is Prepared => e.t === 'prepared') ?? (await preparedFromSafety(ctx, rb));
   const verified = entries.some((e) => e.t === 'verified');
   const repos = begin?.repos.map((r) => r.path) ?? [];
   const handedOver = entries.some((e) => e.t === 'handedOver');
@@ -94,26 +94,26 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
   const abandonText = given.length ? `; given up, left as they are: ${given.join(', ')}` : '';
   let report: RecoveryReport;
   try {
-    await tx.adoptLocks();
+    // the server's own recovery looks before it takes anything, locks included
+    if (options.onlyIfKnown && prepared && !verified) {
+      const unknown = await unknownChanges(begin, prepared, new Set(given));
+      if (unknown.length) {
+        await tx.closeJournal();
+        return {
+          rb,
+          action: 'needs-confirmation',
+          repos,
+          message: `${rb} was interrupted, and ${unknown.map((u) => `${u.repo}: ${u.paths.slice(0, 3).join(', ') || 'HEAD'}`).join('; ')} changed since; left alone. Run \`codecontext recover\`: it keeps those changes and puts the rest back`,
+          kept: unknown,
+        };
+      }
+    }
+    await tx.adoptLocks(handedOver);
     if (!prepared) {
       report = { rb, action: 'nothing-had-changed', repos, message: `${rb} stopped during prepare; nothing had changed; locks released` };
     } else if (verified) {
       report = { rb, action: 'already-complete', repos, message: `${rb} had committed and verified every repo; marked complete` };
     } else {
-      if (options.onlyIfKnown) {
-        const unknown = await unknownChanges(begin, prepared);
-        if (unknown.length) {
-          await tx.release();
-          await tx.closeJournal();
-          return {
-            rb,
-            action: 'needs-confirmation',
-            repos,
-            message: `${rb} was interrupted, and ${unknown.map((u) => `${u.repo}: ${u.paths.slice(0, 3).join(', ') || 'HEAD'}`).join('; ')} changed since; left alone. Run \`codecontext recover\`: it keeps those changes and puts the rest back`,
-            kept: unknown,
-          };
-        }
-      }
       await tx.compensate('recovery after an interrupted transaction');
       const kept = tx.keptFiles();
       const keptText = kept.length ? `; kept what changed since: ${kept.map((k) => `${k.repo}: ${k.paths.join(', ')}`).join('; ')} (the state before recovery is pinned under refs/codecontext/captures/${rb}/)` : '';
@@ -126,7 +126,8 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
       };
     }
   } catch (e) {
-    await tx.release();
+    // half done: every repo keeps the transaction's lock (git stays out) until a recovery finishes
+    await tx.release({ keepLocks: !!prepared && !verified });
     await tx.closeJournal();
     const err = asEngineError(e);
     const hint = err.repo && (err.code === 'RepoMissing' || err.code === 'RepositoryIsLocked' || err.code === 'NotARepository')
@@ -141,6 +142,18 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
     return { ...report, action: 'failed', message: `${report.message}; but: ${asEngineError(e).oneLine()}` };
   }
   return report;
+}
+
+/**
+ * A journal without `prepared` whose safety snapshot was saved all the same: the entry was lost
+ * (a damaged last line is read as torn). Compensating from that snapshot is safe either way:
+ * capture first, and a repo the commit never reached is already at it, so nothing moves there.
+ */
+async function preparedFromSafety(ctx: EngineContext, rb: string): Promise<Prepared | undefined> {
+  const summary = (await listSnapshots(ctx.store)).find((s) => s.valid && s.message === `safety snapshot before ${rb}`);
+  if (!summary) return undefined;
+  const snap = await loadSnapshot(ctx.store, summary.id);
+  return { t: 'prepared', at: snap.createdAt, safety: snap.id, repos: snap.repos.map(({ path: p, head, ref, index, worktree }) => ({ path: p, state: { head, ref, index, worktree } })) };
 }
 
 /**
@@ -182,10 +195,10 @@ async function checkJournal(ctx: EngineContext, begin: Begin, prepared: Prepared
 }
 
 /** Per repo, what changed since the transaction that is neither its safety state nor its goal. */
-async function unknownChanges(begin: Begin, prepared: Prepared): Promise<{ repo: string; paths: string[] }[]> {
+async function unknownChanges(begin: Begin, prepared: Prepared, abandoned: ReadonlySet<string>): Promise<{ repo: string; paths: string[] }[]> {
   const goals = new Map(begin.repos.map((r) => [r.path, r.goal]));
   const out: { repo: string; paths: string[] }[] = [];
-  for (const r of prepared.repos) {
+  for (const r of prepared.repos.filter((x) => !abandoned.has(x.path))) {
     const now = await captureRepoState(r.path);
     const goal = goals.get(r.path)!;
     const { kept, headMoved } = await compensationOps({ path: r.path, safety: r.state, goal }, now);

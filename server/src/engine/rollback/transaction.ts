@@ -333,20 +333,23 @@ export class RollbackTransaction {
   }
 
   /** Releases every lock and staged file; safe to call more than once. */
-  async release(): Promise<void> {
+  async release(options: { keepLocks?: boolean } = {}): Promise<void> {
     await Promise.all([...this.prepared.values()].map((p) => p.capture.release()));
     this.prepared.clear();
-    const locks = [...this.locks].filter(([repo]) => !this.keepLocked.has(repo));
+    const locks = options.keepLocks ? [] : [...this.locks].filter(([repo]) => !this.keepLocked.has(repo));
     await Promise.all(locks.map(([, lock]) => lock.release()));
     this.locks.clear();
   }
 
-  /** Recovery: takes over the locks a killed process left (or takes them anew), and empties its stage. */
-  async adoptLocks(): Promise<void> {
+  /**
+   * Recovery: takes over the locks a killed process left (or takes them anew), and empties its
+   * stage. `handedOver`: the process that held them gave the transaction up, and lives on.
+   */
+  async adoptLocks(handedOver = false): Promise<void> {
     for (const r of this.repos.filter((x) => !x.abandoned)) {
       const layout = await repoLayout(r.path);
       if ((await readOwner(layout))?.rb !== this.id) this.unlockedAtRecovery.add(r.path);
-      this.locks.set(r.path, await adoptRepoLock(layout, this.id));
+      this.locks.set(r.path, await adoptRepoLock(layout, this.id, handedOver));
       removeDeadLeftovers(layout.gitDir);
       emptyStage(layout); // the lock is ours now, and so is the stage folder: files a killed prepare checked out go
     }
