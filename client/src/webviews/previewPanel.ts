@@ -285,7 +285,8 @@ export function limitsOf(selection: Selection, planRepos: readonly string[], fil
   if (!partial) return { repos };
   // a leading slash anchors the glob at the repo root, so "a.ts" does not also match "src/a.ts"
   const paths = new Set<string>();
-  for (const r of repos) for (const f of files) if (f.repo === r && (selection.files?.[r]?.includes(f.path) ?? true)) paths.add(`/${f.path}`);
+  // and every glob character escaped, so a file named "a*b.ts" selects only itself
+  for (const r of repos) for (const f of files) if (f.repo === r && (selection.files?.[r]?.includes(f.path) ?? true)) paths.add(`/${f.path.replace(/[*?[\]\\]/g, '\\$&')}`);
   return { repos, paths: [...paths] };
 }
 

@@ -1,0 +1,267 @@
+/**
+ * Every message between the extension and its two webviews, one discriminated union per direction
+ * and panel. The webview scripts (media/src) import these types too, so nothing here may import
+ * `vscode` or a Node module: plain data only, already shaped for drawing (view models), so the
+ * webview never has to know the protocol.
+ */
+/** A file's inverse diff (or a campaign step's diff) as the webview renders it. */
+export interface DiffView {
+    repo: string;
+    path: string;
+    /** Unified diff text (`@@` hunks); empty for binary files or mode-only changes. */
+    patch: string;
+    added: number;
+    removed: number;
+    binary: boolean;
+    /** Set when the diff could not be fetched; the webview shows it in place of the diff. */
+    error?: string;
+}
+/** One line a webview reports about itself, for the tests: what is drawn, not what was sent. */
+export interface RenderedSnapshot {
+    /** Visible heading text. */
+    title: string;
+    /** Repo rows drawn, by display name, in order. */
+    repos: string[];
+    /** File rows drawn, as `repo-name/path`, in order. */
+    files: string[];
+    /** File rows whose checkbox is ticked (preview only). */
+    checked: string[];
+    /** The status line (`role=status`). */
+    status: string;
+    /** `data-action` of every enabled button. */
+    actions: string[];
+    /** Diffs drawn inline (tables, not "Loading…"). */
+    diffs: number;
+    /** The campaign step shown (history only). */
+    step?: number;
+}
+/** Test hook: the extension asks, the webview answers with `rendered` carrying the same `id`. */
+export interface ProbeMessage {
+    type: 'probe';
+    id: number;
+}
+/** Test hook: the webview clicks its own button (`data-action`), as a user would; `key:ArrowLeft` presses a key instead. */
+export interface PressMessage {
+    type: 'press';
+    action: string;
+    /** For per-row buttons and checkboxes: the row key (`repo`, or `repo` + "\n" + `path` for a file). */
+    key?: string;
+}
+export interface PreviewFileView {
+    repo: string;
+    path: string;
+    /** What the rollback does to it: restore, recreate, remove, mode, gitlink. */
+    change: string;
+    added: number;
+    removed: number;
+    binary: boolean;
+    /** Someone other than the campaign changed it since the last checkpoint. */
+    drift: boolean;
+    conflict?: string;
+}
+export interface PreviewRepoView {
+    path: string;
+    /** Folder name, or the path relative to the workspace when names repeat. */
+    name: string;
+    wave: number;
+    fileCount: number;
+    headChanged: boolean;
+    indexChanged: boolean;
+    drift: string[];
+    conflicts: {
+        path?: string;
+        reason: string;
+    }[];
+    notes: string[];
+}
+export interface PreviewState {
+    /** What the plan rolls back to, e.g. "baseline of rename-logger (snap_1a2b3c)". */
+    targetLabel: string;
+    mode: 'restore' | 'replay';
+    planHash: string;
+    createdAt: string;
+    totals: {
+        repos: number;
+        reposChanged: number;
+        files: number;
+        added: number;
+        removed: number;
+        drift: number;
+        conflicts: number;
+    };
+    /** Repo paths per wave, in run order. */
+    waves: string[][];
+    cycles: string[][];
+    repos: PreviewRepoView[];
+    files: PreviewFileView[];
+    /** More files exist than were sent (very large plans). */
+    filesTruncated: boolean;
+}
+export type RepoPhase = 'waiting' | 'prepare' | 'commit' | 'verify' | 'done' | 'failed';
+export interface RunResultView {
+    kind: 'rollback' | 'undo';
+    id: string;
+    outcome: 'committed' | 'aborted' | 'recovered' | 'failed' | 'cancelled';
+    message: string;
+    durationMs?: number;
+    /** Can this result be undone from here (a committed rollback not undone yet). */
+    canUndo: boolean;
+    hasEvidence: boolean;
+}
+export type PreviewToWebview = {
+    type: 'loading';
+    message: string;
+} | {
+    type: 'plan';
+    state: PreviewState;
+} | {
+    type: 'diff';
+    diff: DiffView;
+} | {
+    type: 'runStarted';
+    kind: 'rollback' | 'undo';
+    repos: string[];
+}
+/** One work-done progress report of the running transaction. */
+ | {
+    type: 'progress';
+    phase: string;
+    done: number;
+    total: number;
+    repo?: string;
+    message?: string;
+} | {
+    type: 'result';
+    result: RunResultView;
+} | {
+    type: 'error';
+    message: string;
+} | ProbeMessage | PressMessage;
+/** The user's choice of what to roll back: absent fields mean "everything in the plan". */
+export interface Selection {
+    repos?: string[];
+    /** Per repo path, the chosen files; a repo missing here keeps all its files. */
+    files?: Record<string, string[]>;
+}
+export type PreviewFromWebview = {
+    type: 'ready';
+} | {
+    type: 'loadDiff';
+    repo: string;
+    path: string;
+} | {
+    type: 'openDiff';
+    repo: string;
+    path: string;
+} | {
+    type: 'run';
+    selection: Selection;
+    force: boolean;
+} | {
+    type: 'cancel';
+} | {
+    type: 'undo';
+} | {
+    type: 'openEvidence';
+} | {
+    type: 'replan';
+    mode?: 'restore' | 'replay';
+} | {
+    type: 'rendered';
+    id: number;
+    snapshot: RenderedSnapshot;
+};
+export interface HistoryStepView {
+    /** 0 is the baseline; 1… are steps. */
+    n: number;
+    at: string;
+    snapshot: string;
+    message?: string;
+    command?: string[];
+    files: number;
+    added: number;
+    removed: number;
+    reposChanged: number;
+    /** Repos whose command exited non-zero, with the tail of its output. */
+    failed: {
+        repo: string;
+        exitCode: number;
+        outputTail: string;
+    }[];
+    refChanges: {
+        repo: string;
+        from: string | null;
+        to: string | null;
+    }[];
+    reviewed: boolean;
+}
+export interface HistoryRecordView {
+    repo: string;
+    path: string;
+    oldPath?: string;
+    kind: string;
+    added: number;
+    removed: number;
+    binary: boolean;
+}
+export interface HistoryState {
+    campaign: {
+        id: string;
+        name: string;
+        status: string;
+        createdAt: string;
+        repoCount: number;
+        baseline: string;
+    };
+    steps: HistoryStepView[];
+    /** Repo path → display name. */
+    repoNames: Record<string, string>;
+}
+export type HistoryToWebview = {
+    type: 'campaign';
+    state: HistoryState;
+    step: number;
+} | {
+    type: 'step';
+    step: number;
+    records: HistoryRecordView[];
+    total: number;
+} | {
+    type: 'diff';
+    step: number;
+    diff: DiffView;
+} | {
+    type: 'reviewed';
+    step: number;
+    reviewed: boolean;
+} | {
+    type: 'error';
+    message: string;
+} | ProbeMessage | PressMessage;
+export type HistoryFromWebview = {
+    type: 'ready';
+} | {
+    type: 'showStep';
+    step: number;
+} | {
+    type: 'loadDiff';
+    step: number;
+    repo: string;
+    path: string;
+} | {
+    type: 'openDiff';
+    step: number;
+    repo: string;
+    path: string;
+} | {
+    type: 'setReviewed';
+    step: number;
+    reviewed: boolean;
+} | {
+    type: 'previewRollback';
+    step: number;
+} | {
+    type: 'rendered';
+    id: number;
+    snapshot: RenderedSnapshot;
+};
