@@ -6,8 +6,14 @@
 import {
   DidChangeConfigurationNotification,
   DidChangeWorkspaceFoldersNotification,
+  IPCMessageReader,
+  IPCMessageWriter,
   InitializeResult,
+  MessageReader,
+  MessageWriter,
   ProposedFeatures,
+  StreamMessageReader,
+  StreamMessageWriter,
   TextDocumentSyncKind,
   createConnection,
 } from 'vscode-languageserver/node';
@@ -25,7 +31,22 @@ import { StoreWatcher } from './lsp/storeWatcher';
 import { Workspace } from './lsp/workspace';
 import { DidChangeNotification, InitializationOptions, RecoveredNotification, ReposListRequest } from './protocol';
 
-const connection = createConnection(ProposedFeatures.all);
+/**
+ * The transport, made here rather than by createConnection so its reader's errors are ours: after
+ * one malformed header (a bad Content-Length) the stream cannot be resynchronised, and a server
+ * that stays up reading garbage answers nothing, for good. It exits instead; the client restarts it.
+ */
+function transport(): [MessageReader, MessageWriter] | undefined {
+  if (process.argv.includes('--stdio')) return [new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout)];
+  if (process.argv.includes('--node-ipc')) return [new IPCMessageReader(process), new IPCMessageWriter(process)];
+  return undefined;
+}
+const channel = transport();
+channel?.[0].onError((e) => {
+  process.stderr.write(`codecontext server: an unreadable message arrived (${e.message.split('\n')[0]}); exiting so the client can restart it\n`);
+  process.exit(3);
+});
+const connection = channel ? createConnection(ProposedFeatures.all, channel[0], channel[1]) : createConnection(ProposedFeatures.all);
 const verbose = process.argv.includes('--verbose') || process.env.CODECONTEXT_VERBOSE === '1';
 
 let workspace = new Workspace();

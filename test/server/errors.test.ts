@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { ErrorCodes as RpcErrorCodes } from 'vscode-jsonrpc/node';
@@ -99,5 +100,19 @@ describe('server: node IPC transport', () => {
   it('answers over --node-ipc', async () => {
     const { repos } = await f.server.request(ReposListRequest, {});
     assert.deepStrictEqual(repos.map((r) => r.path), [f.repos[0].dir]);
+  });
+});
+
+describe('server: a malformed message', () => {
+  it('a bad Content-Length makes the server exit with a reason (the client restarts it), never hang silent', async () => {
+    const serverJs = path.resolve(__dirname, '../../../dist/server.js');
+    const child = spawn(process.execPath, [serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdin.write('Content-Length: twelve\r\n\r\n{"jsonrpc":"2.0"}');
+    const code = await exited;
+    assert.strictEqual(code, 3);
+    assert.match(stderr, /an unreadable message arrived \(Content-Length value must be a number/);
   });
 });
