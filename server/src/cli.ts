@@ -5,7 +5,7 @@ import { terminalProgress } from './cli/progressLine';
 import { reposCommand } from './cli/reposCommand';
 import { rollbackCommands } from './cli/rollbackCommands';
 import { snapshotCommands } from './cli/snapshotCommands';
-import { EngineError } from './engine/util/errors';
+import { asEngineError } from './engine/util/errors';
 import { setGitLogger } from './engine/git/gitRunner';
 import { Store } from './engine/store/store';
 import { toolVersion } from './engine/util/version';
@@ -165,9 +165,10 @@ export async function main(argv: string[], io: Io = { out: (t) => process.stdout
   const values = parsed.values;
   let parallelism: number | undefined;
   if (values.parallel !== undefined) {
-    parallelism = Number(values.parallel);
-    if (!Number.isInteger(parallelism) || parallelism < 1) {
-      return fail(2, { code: 'Usage', message: '--parallel takes a whole number ≥ 1' }, '--parallel takes a whole number ≥ 1');
+    // digits only: Number() would take 1e3, 0x10 and " 8 "
+    parallelism = /^[0-9]{1,3}$/.test(String(values.parallel)) ? Number(values.parallel) : NaN;
+    if (!Number.isInteger(parallelism) || parallelism < 1 || parallelism > 64) {
+      return fail(2, { code: 'Usage', message: '--parallel takes a whole number from 1 to 64' }, '--parallel takes a whole number from 1 to 64');
     }
   }
   if (values.verbose) setGitLogger((line) => io.err(line + '\n'));
@@ -179,9 +180,10 @@ export async function main(argv: string[], io: Io = { out: (t) => process.stdout
   } catch (e) {
     progress.done();
     if (e instanceof UsageError) return fail(2, { code: 'Usage', message: e.message }, e.message);
-    if (e instanceof EngineError) return fail(1, e.toJSON(), e.oneLine());
-    const message = e instanceof Error ? e.message : String(e);
-    return fail(1, { code: 'Internal', message }, `internal error: ${message}`);
+    // a failed system call (a full disk, a read-only store) is one line naming the call, not a bug
+    const err = asEngineError(e);
+    if (err.code !== 'Internal') return fail(1, err.toJSON(), err.oneLine());
+    return fail(1, { code: 'Internal', message: err.message }, `internal error: ${err.message}`);
   }
   progress.done();
   if (wantsJson) io.out(JSON.stringify(output.json, null, 2) + '\n');

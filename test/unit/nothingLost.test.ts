@@ -459,6 +459,68 @@ describe('nothing is ever lost', function () {
     });
   });
 
+  describe('unclear errors: one clear line, exit 1 (or 2 for usage), nothing changed', function () {
+    it('a relative or duplicated repo path in a resealed manifest, an oversized store file, odd --parallel values, a non-pack evidence path', async function () {
+      const { store, storeDir, repos, snap } = await changedSinceSnapshot(1);
+      const manifest = JSON.parse(fs.readFileSync(store.path('snapshots', `${snap}.json`), 'utf8'));
+      const now = fingerprints(repos);
+      for (const [label, repoList] of [
+        ['relative', [{ ...manifest.repos[0], path: 'r1' }]],
+        ['twice', [manifest.repos[0], manifest.repos[0]]],
+      ] as const) {
+        const forged = forgeManifest(store, { ...manifest, repos: repoList });
+        const r = runCli(['rollback', '--snapshot', forged], { store: storeDir });
+        assert.strictEqual(r.status, 1, label);
+        assert.match(r.stderr, label === 'relative' ? /not an absolute path: "r1"/ : /names .* twice/, label);
+        assert.doesNotMatch(r.stderr, /internal error|can't cd|busy/, label);
+      }
+      const big = store.path('snapshots', 'snap_00000000000000ff.json');
+      fs.writeFileSync(big, '');
+      fs.truncateSync(big, 80 * 1024 * 1024);
+      const r = runCli(['rollback', '--snapshot', 'snap_00000000000000ff'], { store: storeDir });
+      assert.strictEqual(r.status, 1);
+      assert.match(r.stderr, /store file is 80 MB, far larger than any the store writes; refused/);
+      fs.rmSync(big);
+      for (const bad of ['1e3', '0x10', '0', '65', ' 8']) {
+        const p = runCli(['--parallel', bad, 'snapshot', 'list'], { store: storeDir });
+        assert.strictEqual(p.status, 2, bad);
+        assert.match(p.stderr, /--parallel takes a whole number from 1 to 64/, bad);
+      }
+      const secret = path.join(kit.tempDir('cc-secret-'), 'passwords.json');
+      fs.writeFileSync(secret, '{"password":"hunter2"}');
+      const e = runCli(['evidence', 'show', secret], { store: storeDir });
+      assert.strictEqual(e.status, 1);
+      assert.match(e.stderr, /not an evidence pack/);
+      assert.doesNotMatch(e.stdout + e.stderr, /hunter2/);
+      assert.deepStrictEqual(fingerprints(repos), now);
+    });
+
+    it('a read-only store: a snapshot or rollback says the store cannot be written, and leaves no pin behind', async function () {
+      if (process.getuid?.() === 0) {
+        // root writes through permission bits: a read-only bind of the store is what stops it
+        const ro = kit.tempDir('cc-ro-');
+        const { storeDir, repos, snap } = await changedSinceSnapshot(1);
+        require('child_process').execFileSync('mount', ['--bind', storeDir, ro]);
+        try {
+          require('child_process').execFileSync('mount', ['-o', 'remount,bind,ro', ro]);
+          const refsBefore = repos[0].codecontextRefs();
+          const s = runCli(['snapshot', 'create', '--repo', repos[0].dir, '-m', 'new'], { store: ro });
+          assert.strictEqual(s.status, 1, s.stdout);
+          assert.match(s.stderr, /the store cannot be written \((EROFS|ENOENT|EACCES)/);
+          const r = runCli(['rollback', '--snapshot', snap], { store: ro });
+          assert.strictEqual(r.status, 1);
+          assert.match(r.stderr, /the store cannot be written \((EROFS|ENOENT|EACCES).*nothing was changed/);
+          assert.deepStrictEqual(repos[0].codecontextRefs(), refsBefore, 'no pin left behind');
+        } finally {
+          require('child_process').execFileSync('umount', [ro]);
+        }
+      } else {
+        console.log('      (skipped: needs root to bind-mount the store read-only)');
+        this.skip();
+      }
+    });
+  });
+
   describe('4. a store disk that fills up', function () {
     let mount: string | undefined;
     before(function () {

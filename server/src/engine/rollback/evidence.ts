@@ -92,6 +92,10 @@ export async function locateEvidence(store: Store, given: string): Promise<strin
   if (given.endsWith('.json') || given.includes(path.sep)) {
     const abs = path.resolve(given);
     if (!fs.existsSync(abs)) throw new EngineError('UnknownId', 'no such evidence file', undefined, abs);
+    // only a pack is read by path: a file of another name is refused without being opened
+    if (!/^evidence-rb_[0-9a-f]+\.json$/.test(path.basename(abs)) || !fs.statSync(abs).isFile()) {
+      throw new EngineError('Usage', 'not an evidence pack (packs are named evidence-rb_<id>.json); give a rollback id or a pack file', undefined, abs);
+    }
     return abs;
   }
   const id = await resolveId(store, folder, 'rb', given);
@@ -100,9 +104,15 @@ export async function locateEvidence(store: Store, given: string): Promise<strin
 
 export async function readEvidence(file: string): Promise<EvidencePack> {
   try {
-    return JSON.parse(await fs.promises.readFile(file, 'utf8')) as EvidencePack;
+    if ((await fs.promises.stat(file)).size > 256 * 1024 * 1024) throw new Error('larger than any pack the tool writes');
+    const pack = JSON.parse(await fs.promises.readFile(file, 'utf8')) as EvidencePack;
+    // never echo what a file holds that is not a pack
+    if (pack?.format !== 1 || typeof pack.id !== 'string' || typeof pack.digest !== 'string' || !Array.isArray(pack.repos)) throw new Error('not an evidence pack');
+    return pack;
   } catch (e) {
-    throw new EngineError('TamperedManifest', `evidence is unreadable: ${(e as Error).message}`, undefined, file);
+    // a parse error quotes the text it failed on: said plainly instead
+    const why = e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message;
+    throw new EngineError('TamperedManifest', `evidence is unreadable: ${why}`, undefined, file);
   }
 }
 

@@ -118,7 +118,10 @@ export class RollbackTransaction {
   static async begin(ctx: EngineContext, plan: RollbackPlan, options: ExecuteOptions): Promise<RollbackTransaction> {
     const id = `rb_${randomHex(6)}`;
     const startedAt = new Date().toISOString();
-    const journal = await openJournal(ctx.store, id);
+    const journal = await openJournal(ctx.store, id).catch((e: unknown) => {
+      const err = asEngineError(e);
+      throw new EngineError(err.code, `the store cannot be written (${err.message}); nothing was changed`, undefined, err.path, { cause: e });
+    });
     const kind = options.kind ?? 'rollback';
     const repos = plan.repos.map((r) => ({ path: r.path, wave: r.wave, before: r.current, goal: r.goal, after: r.after, files: r.files }));
     const full = !plan.request.repos?.length && !plan.request.paths?.length;

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { canonicalJson, randomHex, sha256 } from '../util/canonical';
 import { treeContent, writeLooseObject } from '../git/looseObjects';
-import { EngineError } from '../util/errors';
+import { EngineError, asEngineError } from '../util/errors';
 import { resolveId } from '../store/ids';
 import { missingObjects } from '../git/objectReader';
 import { readText } from '../util/quickFs';
@@ -97,8 +97,10 @@ export async function saveSnapshot(store: Store, captured: readonly RepoSnapshot
   const id = contentId(repos);
   const existing = await readManifest(store, id).catch(() => undefined);
   const pinned = phaseCounter(options.progress, 'pin', repos.length);
+  const made: string[] = [];
   await mapLimit(repos, options.parallelism ?? defaultParallelism, async (r) => {
-    await pinState(r, id);
+    const ref = await pinState(r, id);
+    if (ref) made.push(ref);
     pinned(r.path);
   });
   if (existing && checkManifest(existing) === undefined) return existing;
@@ -112,7 +114,14 @@ export async function saveSnapshot(store: Store, captured: readonly RepoSnapshot
     toolVersion,
   };
   const manifest: SnapshotManifest = { ...body, seal: sealOf(body) };
-  await store.writeJson(`${folder}/${id}.json`, manifest);
+  try {
+    await store.writeJson(`${folder}/${id}.json`, manifest);
+  } catch (e) {
+    // no manifest, no snapshot: the pins made for it go too, rather than stay behind unexplained
+    for (const ref of made) fs.rmSync(ref, { force: true });
+    const err = asEngineError(e);
+    throw new EngineError(err.code, `the store cannot be written (${err.message}); no snapshot was made`, undefined, err.path ?? store.dir, { cause: e });
+  }
   return manifest;
 }
 
@@ -126,8 +135,9 @@ function throwIfCancelled(cancel: CancelToken | undefined): void {
  * tree holds `index/` and `worktree/`. The two objects and the loose ref are written directly in
  * git's own formats — three process starts saved per repo, the largest share of a snapshot's time.
  */
-async function pinState(repo: RepoSnapshot, id: string): Promise<void> {
-  await pinStateAt(repo, snapshotRef(id), `codecontext snapshot ${id}`);
+/** Pins a snapshot's state; returns the ref file when it made a new one. */
+async function pinState(repo: RepoSnapshot, id: string): Promise<string | undefined> {
+  return pinStateAt(repo, snapshotRef(id), `codecontext snapshot ${id}`);
 }
 
 /**
@@ -135,7 +145,7 @@ async function pinState(repo: RepoSnapshot, id: string): Promise<void> {
  * trees (its parent the head), under `ref`. What compensation and recovery capture before they
  * change a repo is pinned this way, in the repo itself, so it needs no room in the store.
  */
-export async function pinStateAt(repo: RepoSnapshot, ref: string, message: string): Promise<void> {
+export async function pinStateAt(repo: RepoSnapshot, ref: string, message: string): Promise<string | undefined> {
   const layout = await repoLayout(repo.path);
   const objects = path.join(layout.commonDir, 'objects');
   const tree = writeLooseObject(objects, 'tree', treeContent([['40000', 'index', repo.index], ['40000', 'worktree', repo.worktree]]));
@@ -144,17 +154,19 @@ export async function pinStateAt(repo: RepoSnapshot, ref: string, message: strin
   const commit = writeLooseObject(objects, 'commit', Buffer.from(commitText));
   const refFile = path.join(layout.commonDir, ...ref.split('/'));
   // the same states pinned again (a rollback's safety snapshot, repeated): the ref already says it
-  if (readText(refFile) === `${commit}\n`) return;
+  const before = readText(refFile);
+  if (before === `${commit}\n`) return undefined;
   fs.mkdirSync(path.dirname(refFile), { recursive: true });
   const temp = `${refFile}.${randomHex(4)}.tmp`;
   fs.writeFileSync(temp, `${commit}\n`);
   fs.renameSync(temp, refFile);
+  return before === undefined ? refFile : undefined;
 }
 
 async function readManifest(store: Store, id: string): Promise<SnapshotManifest> {
   const manifest = await store.readJson<SnapshotManifest>(`${folder}/${id}.json`).catch((e) => {
     // A manifest edited into invalid JSON was tampered with like any other edit.
-    if (e instanceof EngineError && e.code === 'StoreCorrupt') {
+    if (e instanceof EngineError && e.code === 'StoreCorrupt' && /not valid JSON/.test(e.message)) {
       throw new EngineError('TamperedManifest', 'snapshot manifest was modified: it is no longer valid JSON', undefined, store.path(folder, `${id}.json`));
     }
     throw e;
@@ -166,6 +178,13 @@ async function readManifest(store: Store, id: string): Promise<SnapshotManifest>
 /** Why a manifest cannot be trusted, or undefined when its id and seal match its content. */
 function checkManifest(m: SnapshotManifest): string | undefined {
   if (!m || m.format !== 1 || !Array.isArray(m.repos)) return 'not a snapshot manifest';
+  // whatever the seal says (anyone who can write the store can reseal): each repo once, by an absolute, normalised path
+  const seen = new Set<string>();
+  for (const r of m.repos) {
+    if (typeof r?.path !== 'string' || !path.isAbsolute(r.path) || path.normalize(r.path) !== r.path) return `it names a repo that is not an absolute path: ${JSON.stringify(r?.path)}`;
+    if (seen.has(r.path)) return `it names ${r.path} twice`;
+    seen.add(r.path);
+  }
   const { seal, ...body } = m;
   if (contentId(m.repos) !== m.id) return `its content no longer matches its id ${m.id}`;
   if (sealOf(body) !== seal) return 'its content no longer matches its seal';

@@ -9,6 +9,8 @@ import { EngineError } from '../util/errors';
  * atomically (temp + fsync + rename + fsync of the folder), so a reader never sees half a file
  * and a crash leaves either the old or the new version.
  */
+const maxStoreFile = 64 * 1024 * 1024;
+
 export class Store {
   constructor(readonly dir: string) {}
 
@@ -31,6 +33,9 @@ export class Store {
   async readJson<T>(rel: string): Promise<T | undefined> {
     let text: string;
     try {
+      // no file of ours comes near this (a 500-repo manifest is ~200 KB); a bigger one is not ours
+      const size = (await fs.promises.stat(this.path(rel))).size;
+      if (size > maxStoreFile) throw new EngineError('StoreCorrupt', `store file is ${Math.round(size / 1048576)} MB, far larger than any the store writes; refused`, undefined, this.path(rel));
       text = await fs.promises.readFile(this.path(rel), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
