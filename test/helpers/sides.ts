@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { isAlive } from '../../server/src/engine/repo/repoLock';
+import { isAlive } from '../../server/src/engine/util/processes';
 import { RepoFingerprint, TestRepo } from './repoKit';
 
 /**

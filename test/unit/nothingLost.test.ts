@@ -11,7 +11,7 @@ import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
 import { ProgressEvent } from '../../server/src/engine/util/progress';
 import { RepoFingerprint, RepoKit, TestRepo, fingerprints, git, runCli, runCliAsync } from '../helpers/repoKit';
-import { isAlive } from '../../server/src/engine/repo/repoLock';
+import { isAlive } from '../../server/src/engine/util/processes';
 import { assertNoLeftovers, assertOneSide } from '../helpers/sides';
 import { forgeManifest } from '../helpers/forge';
 import { refused } from '../helpers/refused';

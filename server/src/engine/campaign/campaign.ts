@@ -11,6 +11,7 @@ import { SnapshotManifest, createSnapshot, loadSnapshot } from '../snapshot/snap
 import { EngineContext } from '../store/engineContext';
 import { Store } from '../store/store';
 import { toolVersion } from '../util/version';
+import { faultPoint } from '../util/faults';
 
 /** A campaign's outcome of one repo in `campaign run`. */
 export interface RepoRunResult {
@@ -185,8 +186,10 @@ export async function checkpointCampaign(ctx: EngineContext, given: string, opti
       ...(unreachable.length ? { unreachable } : {}),
     };
     await ctx.store.writeJson(stepFile(campaign.id, n), changes);
+    faultPoint('checkpoint:step-file');
     campaign.steps.push(step);
     await ctx.store.writeJson(campaignFile(campaign.id), campaign);
+    faultPoint('checkpoint:campaign-file');
     return { campaign, step, changes };
   });
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import { AppendLog, readLog } from '../store/appendLog';
-import { isAlive } from '../repo/repoLock';
+import { isAlive } from '../util/processes';
 import { repoLayout } from '../git/repoLayout';
 import { OrphanGuard, killGroups } from '../util/orphanGuard';
 import { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord, checkpointCampaign, listCampaigns, loadCampaign } from './campaign';
@@ -90,6 +90,12 @@ export async function finishInterruptedRun(ctx: EngineContext, given: string): P
   const done = new Map(entries.filter((e): e is Extract<RunEntry, { t: 'result' }> => e.t === 'result').map(({ t: _t, ...r }) => [r.repo, r]));
   killGroups(entries.filter((e): e is Extract<RunEntry, { t: 'spawned' }> => e.t === 'spawned' && !done.has(e.repo)).map((e) => e.pid));
   if (!start) {
+    await fs.promises.rm(file, { force: true });
+    return undefined;
+  }
+  // killed after its step was written: the step is there already, only the log is left
+  const last = campaign.steps.at(-1);
+  if (last && last.at >= start.at && JSON.stringify(last.command) === JSON.stringify(start.command)) {
     await fs.promises.rm(file, { force: true });
     return undefined;
   }

@@ -27,12 +27,15 @@ export class GitError extends Error {
     readonly stderr: string,
     readonly gitCode: GitErrorCode,
   ) {
-    super(`git ${args[0] ?? ''} failed (${exitCode ?? 'signal'}): ${firstLine(stderr)}`);
+    super(`git ${subcommand(args)} failed (${exitCode ?? 'signal'}): ${firstLine(stderr)}`);
     this.name = 'GitError';
   }
 
   /** The engine-level error for this failure, naming the repo. */
   toEngineError(): EngineError {
+    if (/No space left on device|disk quota exceeded/i.test(this.stderr)) {
+      return new EngineError('IoFailed', `no space left on device (git ${subcommand(this.args)}: ${firstLine(this.stderr)})`, this.repo);
+    }
     if (this.gitCode === 'RepositoryIsLocked') {
       return new EngineError('RepositoryIsLocked', `repository is locked: ${firstLine(this.stderr)}`, this.repo);
     }
@@ -44,6 +47,15 @@ export class GitError extends Error {
     }
     return new EngineError('GitFailed', this.message, this.repo);
   }
+}
+
+/** The git command a call ran, past `-c key=value` and other global options. */
+function subcommand(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '-c' || args[i] === '-C') i++;
+    else if (!args[i].startsWith('-')) return args[i];
+  }
+  return args[0] ?? '';
 }
 
 function firstLine(text: string): string {

@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { EngineError } from '../util/errors';
 import { lockFlake } from '../util/faults';
+import { isAlive } from '../util/processes';
 import { RepoLayout } from '../git/repoLayout';
 
 /**
@@ -56,7 +57,12 @@ export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: r
   const owner: LockOwner = { rb, pid: process.pid, host: os.hostname() };
   const content = JSON.stringify(owner);
   const draft = lockDraft(layout);
-  fs.writeFileSync(draft, content);
+  try {
+    fs.writeFileSync(draft, content);
+  } catch (e) {
+    fs.rmSync(draft, { force: true }); // a full disk can leave it made but empty
+    throw e;
+  }
   const create = (file: string): boolean => {
     if (lockFlake()) return false;
     try {
@@ -153,14 +159,6 @@ export async function adoptRepoLock(layout: RepoLayout, rb: string, handedOver =
   return { layout, retries: 0, release: () => releaseRepoLock(layout) };
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * Removes the locks a transaction `rb` that is no longer running left in a repo (a repo moved

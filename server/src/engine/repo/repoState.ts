@@ -7,7 +7,7 @@ import { bytesMayConvert } from '../git/conversion';
 import { blobId, writeLooseObject } from '../git/looseObjects';
 import { emptyIndex, parseIndex, readIndexFile, writeIndexTree } from '../git/indexFile';
 import { RepoLayout, assertQuiet, readHead, repoLayout } from '../git/repoLayout';
-import { isAlive } from './repoLock';
+import { isAlive } from '../util/processes';
 
 /** What a snapshot records of one repo. Trees and commits are object ids in the repo's own store. */
 export interface RepoState {

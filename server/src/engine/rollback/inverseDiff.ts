@@ -36,7 +36,10 @@ export function inverseDiff(op: FileOp, current: Buffer | undefined, target: Buf
   } else if (binary) {
     body = `Binary files ${oldName} and ${newName} differ\n`;
   } else if (op.action !== 'chmod') {
-    const patch = structuredPatch(oldName, newName, current?.toString('utf8') ?? '', target?.toString('utf8') ?? '', undefined, undefined, { context: 3 });
+    const [from, to] = [current?.toString('utf8') ?? '', target?.toString('utf8') ?? ''];
+    // a file rewritten through and through is one hunk: Myers' diff costs (N + M) × edits, and
+    // on a few thousand changed lines that was seconds per file for a diff that says "all of it"
+    const patch = structuredPatch(oldName, newName, from, to, undefined, undefined, { context: 3, maxEditLength: maxEdits }) ?? { hunks: [wholeFile(from, to)] };
     const lines: string[] = [];
     if (patch.hunks.length) lines.push(`--- ${oldName}`, `+++ ${newName}`);
     for (const h of patch.hunks) {
@@ -51,6 +54,25 @@ export function inverseDiff(op: FileOp, current: Buffer | undefined, target: Buf
   }
   const text = header.join('\n') + '\n' + body;
   return { path: op.path, patch: text, added, removed, binary, hash: sha256(text) };
+}
+
+/** Past this many changed lines a diff is shown as the whole file replaced. */
+export const maxEdits = 1000;
+
+/** The hunk that replaces all of `from` with all of `to`, marking a last line without a newline as git does. */
+export function wholeFile(from: string, to: string): { oldStart: number; oldLines: number; newStart: number; newLines: number; lines: string[] } {
+  const side = (text: string, sign: string): string[] => {
+    if (!text) return [];
+    const rows = text.split('\n');
+    const complete = text.endsWith('\n');
+    if (complete) rows.pop();
+    const out = rows.map((r) => sign + r);
+    if (!complete) out.push('\\ No newline at end of file');
+    return out;
+  };
+  const [minus, plus] = [side(from, '-'), side(to, '+')];
+  const count = (l: string[]) => l.filter((x) => x[0] !== '\\').length;
+  return { oldStart: count(minus) ? 1 : 0, oldLines: count(minus), newStart: count(plus) ? 1 : 0, newLines: count(plus), lines: [...minus, ...plus] };
 }
 
 function range(start: number, count: number): string {

@@ -9,6 +9,7 @@ import { isBinary, listTree, readObjects } from '../git/objectReader';
 import { RepoState } from '../repo/repoState';
 import { ResolvedTarget } from './target';
 import { encodePath } from '../util/pathBytes';
+import { maxEdits } from './inverseDiff';
 
 type Entry = { mode: string; id: string };
 
@@ -54,7 +55,11 @@ export async function planReplayGoal(
       conflicts.push({ path: at, reason: `step ${r.step}: changed since the campaign and binary; its inverse cannot be merged` });
       return undefined;
     }
-    const inverse = structuredPatch(at, at, after.toString('utf8'), before.toString('utf8'), undefined, undefined, { context: 3 });
+    const inverse = structuredPatch(at, at, after.toString('utf8'), before.toString('utf8'), undefined, undefined, { context: 3, maxEditLength: maxEdits });
+    if (!inverse) {
+      conflicts.push({ path: at, reason: `step ${r.step}: rewrote the file (over ${maxEdits} lines) and it was edited since; that rewrite cannot be undone around the later edits` });
+      return undefined;
+    }
     const ambiguous = ambiguousHunk(mine.toString('utf8'), inverse.hunks);
     if (ambiguous) {
       conflicts.push({

@@ -219,7 +219,12 @@ export class RollbackTransaction {
         const diff = await describeDifference(r.path, capture.state, r.before);
         throw new EngineError('PlanStale', `changed since the plan was made (${diff.message}); preview again`, r.path, diff.path);
       }
-      this.prepared.set(r.path, await prepareRestore(r.path, r.goal, capture, r.files));
+      try {
+        this.prepared.set(r.path, await prepareRestore(r.path, r.goal, capture, r.files));
+      } catch (e) {
+        await capture.release(); // its temporary index, next index and staged files go with it
+        throw e;
+      }
       preparedCount(r.path);
     });
     const safety = await saveSnapshot(

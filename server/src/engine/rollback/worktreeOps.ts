@@ -7,6 +7,7 @@ import { Mode, zeroId } from '../git/looseObjects';
 import { looseTreeFiles } from '../git/indexFile';
 import { lstatOrNone } from '../util/quickFs';
 import { decodePath, fsPath } from '../util/pathBytes';
+import { faultPoint } from '../util/faults';
 import { repoLayout } from '../git/repoLayout';
 
 /**
@@ -210,6 +211,7 @@ export async function applyOps(
         await fs.promises.unlink(abs);
       }
       emptied.add(parentOf(op.path));
+      faultPoint('fileop');
       onFile?.(op);
     }),
   );
@@ -235,6 +237,7 @@ export async function applyOps(
         if (!from) throw new EngineError('GitFailed', 'no checked-out file to write', repo, op.path);
         await moveInto(from, abs);
       }
+      faultPoint('fileop');
       onFile?.(op);
     }),
   );

@@ -13,6 +13,7 @@ import { repoLayout } from '../git/repoLayout';
 import { Store } from '../store/store';
 import { summariesOf } from '../store/summaryCache';
 import { toolVersion } from '../util/version';
+import { faultPoint } from '../util/faults';
 
 export interface RepoSnapshot extends RepoState {
   /** Absolute path of the working copy. */
@@ -101,6 +102,7 @@ export async function saveSnapshot(store: Store, captured: readonly RepoSnapshot
   await mapLimit(repos, options.parallelism ?? defaultParallelism, async (r) => {
     const ref = await pinState(r, id);
     if (ref) made.push(ref);
+    faultPoint('pin');
     pinned(r.path);
   });
   if (existing && checkManifest(existing) === undefined) return existing;
@@ -114,6 +116,7 @@ export async function saveSnapshot(store: Store, captured: readonly RepoSnapshot
     toolVersion,
   };
   const manifest: SnapshotManifest = { ...body, seal: sealOf(body) };
+  faultPoint('manifest');
   try {
     await store.writeJson(`${folder}/${id}.json`, manifest);
   } catch (e) {

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { sha256 } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { fsyncDir } from './store';
+import { faultPoint } from '../util/faults';
 
 /**
  * An append-only file of JSON entries that cannot lie about what it holds. Each line is
@@ -116,13 +117,13 @@ export class AppendLog<T> {
     }
   }
 
-  private queue: { bytes: Buffer; done: (e?: unknown) => void }[] = [];
+  private queue: { bytes: Buffer; kind: string; done: (e?: unknown) => void }[] = [];
   private draining = false;
 
   /** Appends one entry; resolves once it is on disk, rejects (the file cut back) when it could not be. */
   append(entry: T): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ bytes: Buffer.from(encodeLine(entry)), done: (e) => (e ? reject(e) : resolve()) });
+      this.queue.push({ bytes: Buffer.from(encodeLine(entry)), kind: String((entry as { t?: unknown }).t ?? 'entry'), done: (e) => (e ? reject(e) : resolve()) });
       if (!this.draining) void this.drain();
     });
   }
@@ -133,6 +134,7 @@ export class AppendLog<T> {
       const batch = this.queue.splice(0);
       try {
         await this.writeAll(Buffer.concat(batch.map((b) => b.bytes)));
+        for (const b of batch) faultPoint(`append:${b.kind}`);
         batch.forEach((b) => b.done());
       } catch (e) {
         batch.forEach((b) => b.done(e));

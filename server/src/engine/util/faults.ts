@@ -1,8 +1,14 @@
+import * as fs from 'fs';
+
 /**
- * Fault injection for the crash and retry tests, read only from `CODECONTEXT_FAULTS`
- * (comma-separated): `crash-after-prepare`, `crash-after-commit=N` (after the Nth repo's commit),
- * `crash-before-verify`, `lock-flaky=P` (each lock attempt fails as if held with probability P).
- * Unset in normal use, where every check below is a no-op.
+ * Fault injection for the crash and retry tests, read only from the environment; unset in normal
+ * use, where every check below is a no-op.
+ *
+ * `CODECONTEXT_FAULTS` (comma-separated): `crash-after-prepare`, `crash-after-commit=N` (after
+ * the Nth repo's commit), `crash-before-verify`, `lock-flaky=P` (each lock attempt fails as if
+ * held with probability P), `kill-at=POINT#N` (SIGKILL at the Nth time POINT is reached).
+ * `CODECONTEXT_FAULT_TRACE=FILE` appends every point reached, as `POINT#N`, one per line: the
+ * crash matrix runs a scenario once with it to learn its points, then kills at each.
  */
 function faults(): Map<string, string> {
   const spec = process.env.CODECONTEXT_FAULTS ?? '';
@@ -29,4 +35,22 @@ export function crashPoint(name: 'crash-after-prepare' | 'crash-before-verify' |
 export function lockFlake(): boolean {
   const p = Number(faults().get('lock-flaky') ?? 0);
   return p > 0 && Math.random() < p;
+}
+
+const reached = new Map<string, number>();
+let killAt: string | undefined | null = null;
+
+/**
+ * A named moment of work where a crash must leave everything recoverable: after each journal or
+ * run-log entry is durable (`append:<entry>`), between file operations (`fileop`), between the
+ * pins and the manifest of a snapshot (`pin`, `manifest`), between the writes of a checkpoint.
+ */
+export function faultPoint(point: string): void {
+  if (killAt === null) killAt = faults().get('kill-at');
+  const trace = process.env.CODECONTEXT_FAULT_TRACE;
+  if (killAt === undefined && !trace) return;
+  const n = (reached.get(point) ?? 0) + 1;
+  reached.set(point, n);
+  if (trace) fs.appendFileSync(trace, `${point}#${n}\n`);
+  if (killAt === `${point}#${n}`) process.kill(process.pid, 'SIGKILL');
 }
