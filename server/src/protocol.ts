@@ -15,7 +15,7 @@
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { WorkDoneProgressParams, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
-import type { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
+import type { Campaign, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
 import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence';
 import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan';
 import type { RecoveryReport } from './engine/rollback/recover';
@@ -127,6 +127,8 @@ export const ErrorCodes = {
   ConcurrentWrite: 1021,
   IoFailed: 1022,
   RecoveryNeeded: 1023,
+  IgnoredFileInTheWay: 1024,
+  NotUndoable: 1025,
   Cancelled: -32800,
   Usage: -32602,
   /** An engine code this table does not know yet; `data.code` still names it. */
@@ -242,6 +244,8 @@ export interface CampaignSummary {
 }
 export interface CampaignListResult {
   campaigns: CampaignSummary[];
+  /** Campaign files that cannot be read (edited, truncated): listed as invalid, never left out. */
+  invalid?: InvalidRecord[];
 }
 /** client → server: every campaign, newest first. */
 export const CampaignListRequest = new RequestType<Record<string, never>, CampaignListResult, ErrorData>('codecontext/campaign/list');
@@ -418,6 +422,8 @@ export const RollbackRecoverRequest = new RequestType<Record<string, never>, Rol
 
 export interface RollbackListResult {
   rollbacks: RollbackRecord[];
+  /** Rollback records that cannot be read: listed as invalid, never left out. */
+  invalid?: InvalidRecord[];
 }
 /** client → server: every rollback and undo, newest first. */
 export const RollbackListRequest = new RequestType<Record<string, never>, RollbackListResult, ErrorData>('codecontext/rollback/list');

@@ -209,7 +209,7 @@ describe('rollback (engine)', function () {
     assert.strictEqual(undo.undoOf, record.id);
     assert.deepStrictEqual(fingerprints(repos), before);
     assert.ok((await verifyEvidence(undo.evidence, true)).ok);
-    await refused(undoRollback(ctx(), record.id), 'Usage');
+    await refused(undoRollback(ctx(), record.id), 'NotUndoable');
   });
 
   it('evidence verify passes, and fails on one edited byte in the JSON or in the patch file', async function () {

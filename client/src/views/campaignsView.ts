@@ -36,9 +36,11 @@ export class CampaignsView implements vscode.Disposable {
   }
 
   private async roots(): Promise<Node[]> {
-    const { campaigns } = await requireClient().sendRequest(CampaignListRequest, {});
+    const { campaigns, invalid } = await requireClient().sendRequest(CampaignListRequest, {});
     this.nodes = new Map(campaigns.map((c) => [c.id, new CampaignNode(this, c)]));
-    return [...this.nodes.values()];
+    // a campaign file that cannot be read is shown as such, never hidden
+    const unreadable = (invalid ?? []).map((i) => new MessageNode(`${i.id} (unreadable)`, 'warning', 'invalid', `${i.reason}\n${i.file}`));
+    return [...this.nodes.values(), ...unreadable];
   }
 
   /** Redraws one campaign (its running mark changed), or all of them. */

@@ -7,8 +7,10 @@ import { MessageNode, Node, NodeTree } from './tree';
 /** Rollbacks: rollback → outcome, time, repos, evidence. Every rollback and undo, newest first. */
 export class RollbacksView implements vscode.Disposable {
   readonly tree = new NodeTree(async () => {
-    const { rollbacks } = await requireClient().sendRequest(RollbackListRequest, {});
-    return rollbacks.map((r) => new RollbackNode(r));
+    const { rollbacks, invalid } = await requireClient().sendRequest(RollbackListRequest, {});
+    // a record that cannot be read is shown as such, never hidden
+    const unreadable = (invalid ?? []).map((i) => new MessageNode(`${i.id} (unreadable)`, 'warning', 'invalid record', `${i.reason}\n${i.file}`));
+    return [...rollbacks.map((r) => new RollbackNode(r)), ...unreadable];
   });
 
   refresh(): void {

@@ -1,4 +1,4 @@
-import { Campaign, CampaignStep, listCampaigns, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign/campaign';
+import { Campaign, CampaignStep, listCampaignFiles, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign/campaign';
 import { campaignDiff, repoLabel } from '../engine/campaign/campaignDiff';
 import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
 import { Command, UsageError, stringList } from './command';
@@ -79,12 +79,18 @@ export const campaignCommands: Command[] = [
     options: {},
     positionals: [0, 0],
     async run(_args, ctx) {
-      const all = await listCampaigns(ctx.store);
-      if (all.length === 0) return { text: 'No campaigns yet. Start one with: codecontext campaign start <name> --root DIR', json: [] };
+      const { campaigns: all, invalid } = await listCampaignFiles(ctx.store);
+      if (all.length === 0 && invalid.length === 0) return { text: 'No campaigns yet. Start one with: codecontext campaign start <name> --root DIR', json: [] };
+      // a campaign file that cannot be read is listed as invalid, never left out
       const rows = [['ID', 'NAME', 'STARTED', 'REPOS', 'STEPS', 'STATUS']].concat(
         all.map((c) => [c.id, c.name, when(c.createdAt), String(c.repos.length), String(c.steps.length), c.status]),
+        invalid.map((i) => [i.id, '?', '?', '?', '?', 'INVALID']),
       );
-      return { text: table(rows), json: all.map(({ repos, ...c }) => ({ ...c, repoCount: repos.length })) };
+      const why = invalid.map((i) => `${i.id}: invalid: ${i.reason} (${i.file})`);
+      return {
+        text: [table(rows), ...why].join('\n'),
+        json: [...all.map(({ repos, ...c }) => ({ ...c, repoCount: repos.length })), ...invalid.map((i) => ({ id: i.id, invalid: i.reason, file: i.file }))],
+      };
     },
   },
   {

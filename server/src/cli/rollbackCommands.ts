@@ -5,7 +5,7 @@ import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/recover';
 import { showPath } from '../engine/util/pathBytes';
 import { finishInterruptedRuns } from '../engine/campaign/campaignRun';
-import { listRollbacks, loadRollback } from '../engine/rollback/rollbackRecords';
+import { listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
 import { executeRollback } from '../engine/rollback/transaction';
 import { undoRollback } from '../engine/rollback/undo';
 import { CliContext, Command, UsageError, stringList } from './command';
@@ -162,12 +162,15 @@ export const rollbackCommands: Command[] = [
     options: {},
     positionals: [0, 0],
     async run(_args, ctx) {
-      const all = await listRollbacks(ctx.store);
-      if (all.length === 0) return { text: 'No rollbacks yet. Preview one with: codecontext rollback --campaign <camp> --dry-run', json: [] };
+      const { rollbacks: all, invalid } = await listRollbackFiles(ctx.store);
+      if (all.length === 0 && invalid.length === 0) return { text: 'No rollbacks yet. Preview one with: codecontext rollback --campaign <camp> --dry-run', json: [] };
+      // a record that cannot be read is listed as invalid, never left out
       const rows = [['ID', 'STARTED', 'KIND', 'OUTCOME', 'REPOS', 'TARGET']].concat(
         all.map((r) => [r.id, when(r.startedAt), r.kind === 'undo' ? `undo ${r.undoOf}` : r.mode, r.outcome + (r.undoneBy ? ` (undone by ${r.undoneBy})` : ''), String(r.repos.length), r.target.label]),
+        invalid.map((i) => [i.id, '?', '?', 'INVALID', '?', '?']),
       );
-      return { text: table(rows), json: all };
+      const why = invalid.map((i) => `${i.id}: invalid: ${i.reason} (${i.file})`);
+      return { text: [table(rows), ...why].join('\n'), json: [...all, ...invalid.map((i) => ({ id: i.id, invalid: i.reason, file: i.file }))] };
     },
   },
   {

@@ -1,4 +1,4 @@
-import { Campaign, StoredChangeRecord, checkpointCampaign, listCampaigns, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
+import { Campaign, StoredChangeRecord, checkpointCampaign, listCampaignFiles, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
 import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
 import { EngineError } from '../engine/util/errors';
 import { Store } from '../engine/store/store';
@@ -21,7 +21,10 @@ const stepRecords = new Lru<StoredChangeRecord[]>(32);
 export function registerCampaignHandlers(s: Services): void {
   const ctx = () => ({ store: s.workspace.store(), parallelism: s.workspace.settings.parallelism });
 
-  handle(s, CampaignListRequest, async () => ({ campaigns: (await listCampaigns(s.workspace.store())).map(summary) }));
+  handle(s, CampaignListRequest, async () => {
+    const { campaigns, invalid } = await listCampaignFiles(s.workspace.store());
+    return { campaigns: campaigns.map(summary), invalid };
+  });
 
   handle(s, CampaignDetailRequest, async (p) => loadCampaign(s.workspace.store(), p.string('id')));
 

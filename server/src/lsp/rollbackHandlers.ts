@@ -2,7 +2,7 @@ import { EngineError } from '../engine/util/errors';
 import { locateEvidence, readEvidence, verifyEvidence } from '../engine/rollback/evidence';
 import { RollbackPlan, planRollback } from '../engine/rollback/plan';
 import { recoverAll } from '../engine/rollback/recover';
-import { listRollbacks, loadRollback } from '../engine/rollback/rollbackRecords';
+import { listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
 import { executeRollback } from '../engine/rollback/transaction';
 import { undoRollback } from '../engine/rollback/undo';
 import {
@@ -112,7 +112,7 @@ export function registerRollbackHandlers(s: Services): void {
     return mutate(s, p, token, job, async () => ({ reports: await recoverAll(ctx()) }));
   });
 
-  handle(s, RollbackListRequest, async () => ({ rollbacks: await listRollbacks(s.workspace.store()) }));
+  handle(s, RollbackListRequest, async () => listRollbackFiles(s.workspace.store()));
 
   handle(s, RollbackDetailRequest, async (p) => loadRollback(s.workspace.store(), p.string('id')));
 

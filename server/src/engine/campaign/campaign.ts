@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { ChangeCounts, ChangeRecord, countChanges, diffTrees } from '../git/treeChanges';
 import { randomHex } from '../util/canonical';
-import { EngineError } from '../util/errors';
+import { EngineError, asEngineError } from '../util/errors';
 import { resolveId } from '../store/ids';
 import { withFileLock } from '../store/fileLock';
 import { defaultParallelism, mapLimit } from '../util/pool';
@@ -124,11 +124,31 @@ async function readCampaign(store: Store, id: string): Promise<Campaign> {
   return c;
 }
 
-/** Every campaign, newest first. */
+/** Every readable campaign, newest first. */
 export async function listCampaigns(store: Store): Promise<Campaign[]> {
+  return (await listCampaignFiles(store)).campaigns;
+}
+
+/** A store file that should hold a campaign (or a rollback record) and does not: listed, never hidden. */
+export interface InvalidRecord {
+  id: string;
+  file: string;
+  reason: string;
+}
+
+/** Every campaign, newest first, and the campaign files that cannot be read, with why. */
+export async function listCampaignFiles(store: Store): Promise<{ campaigns: Campaign[]; invalid: InvalidRecord[] }> {
   const names = await store.list(folder, '.json');
-  const all = await Promise.all(names.map((n) => readCampaign(store, n.slice(0, -'.json'.length)).catch(() => undefined)));
-  return all.filter((c): c is Campaign => !!c).sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const invalid: InvalidRecord[] = [];
+  const all = await Promise.all(
+    names.map((n) =>
+      readCampaign(store, n.slice(0, -'.json'.length)).catch((e: unknown) => {
+        invalid.push({ id: n.slice(0, -'.json'.length), file: store.path(folder, n), reason: asEngineError(e).message });
+        return undefined;
+      }),
+    ),
+  );
+  return { campaigns: all.filter((c): c is Campaign => !!c).sort((a, b) => b.createdAt.localeCompare(a.createdAt)), invalid: invalid.sort((a, b) => a.id.localeCompare(b.id)) };
 }
 
 export interface CheckpointOptions {

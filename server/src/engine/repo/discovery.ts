@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { EngineError } from '../util/errors';
-import { git, splitZ } from '../git/gitRunner';
+import { git, gitRaw, splitZ } from '../git/gitRunner';
 import { gate } from '../util/pool';
 import { repoLayout } from '../git/repoLayout';
 
@@ -81,12 +81,9 @@ async function enclosingRepo(dir: string): Promise<string | undefined> {
 
 async function isIgnored(repo: string, dir: string): Promise<boolean> {
   const rel = path.relative(repo, dir).split(path.sep).join('/');
-  try {
-    await git(repo, ['check-ignore', '-q', '--no-index', '--', rel + '/'], { readOnly: true });
-    return true;
-  } catch {
-    return false; // exit 1: not ignored
-  }
+  // exit 1 is git's "not ignored"; any other failure is a failure, not an answer
+  const { exitCode } = await gitRaw(repo, ['check-ignore', '-q', '--no-index', '--', rel + '/'], { readOnly: true, okCodes: [1] });
+  return exitCode === 0;
 }
 
 async function classify(dir: string, parent: string | undefined): Promise<DiscoveredRepo> {
@@ -98,10 +95,7 @@ async function classify(dir: string, parent: string | undefined): Promise<Discov
 
 /** Ignored folders of a repo, as absolute paths; one git process. */
 async function ignoredFolders(repo: string): Promise<Set<string>> {
-  try {
-    const out = await git(repo, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], { readOnly: true });
-    return new Set(splitZ(out).filter((p) => p.endsWith('/')).map((p) => path.join(repo, p.slice(0, -1))));
-  } catch {
-    return new Set();
-  }
+  // a failure here is not "nothing is ignored": walking into node_modules would then find its repos
+  const out = await git(repo, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], { readOnly: true });
+  return new Set(splitZ(out).filter((p) => p.endsWith('/')).map((p) => path.join(repo, p.slice(0, -1))));
 }

@@ -4,6 +4,7 @@ import { applyPatch, structuredPatch } from 'diff';
 import { StoredChangeRecord } from '../campaign/campaign';
 import type { Conflict } from './plan';
 import { git } from '../git/gitRunner';
+import { EngineError } from '../util/errors';
 import { blobId, zeroId } from '../git/looseObjects';
 import { isBinary, listTree, readObjects } from '../git/objectReader';
 import { RepoState } from '../repo/repoState';
@@ -119,7 +120,7 @@ export async function planReplayGoal(
 
   for (const [id, bytes] of made) {
     const written = await git(repo, ['hash-object', '-w', '--stdin'], { input: bytes });
-    if (written !== id) throw new Error(`blob id mismatch for merged content in ${repo}`);
+    if (written !== id) throw new EngineError('Internal', `git stored the merged content as ${written}, not ${id}`, repo);
   }
   const touched = new Set(mine.flatMap((r) => (r.oldPath ? [r.path, r.oldPath] : [r.path])));
   const worktreeInfo = [...touched]

@@ -1,4 +1,5 @@
-import { EngineError } from '../util/errors';
+import { EngineError, asEngineError } from '../util/errors';
+import type { InvalidRecord } from '../campaign/campaign';
 import { resolveId } from '../store/ids';
 import { PhaseRecord } from './evidence';
 import { RepoState } from '../repo/repoState';
@@ -40,9 +41,22 @@ export async function loadRollback(store: Store, given: string): Promise<Rollbac
   return r;
 }
 
-/** Every rollback and undo, newest first. */
+/** Every readable rollback and undo, newest first. */
 export async function listRollbacks(store: Store): Promise<RollbackRecord[]> {
+  return (await listRollbackFiles(store)).rollbacks;
+}
+
+/** Every rollback and undo, newest first, and the record files that cannot be read, with why. */
+export async function listRollbackFiles(store: Store): Promise<{ rollbacks: RollbackRecord[]; invalid: InvalidRecord[] }> {
   const names = await store.list(folder, '.json');
-  const all = await Promise.all(names.map((n) => loadRollback(store, n.slice(0, -'.json'.length)).catch(() => undefined)));
-  return all.filter((r): r is RollbackRecord => !!r).sort((a, b) => b.startedAt.localeCompare(a.startedAt));
+  const invalid: InvalidRecord[] = [];
+  const all = await Promise.all(
+    names.map((n) =>
+      loadRollback(store, n.slice(0, -'.json'.length)).catch((e: unknown) => {
+        invalid.push({ id: n.slice(0, -'.json'.length), file: store.path(folder, n), reason: asEngineError(e).message });
+        return undefined;
+      }),
+    ),
+  );
+  return { rollbacks: all.filter((r): r is RollbackRecord => !!r).sort((a, b) => b.startedAt.localeCompare(a.startedAt)), invalid: invalid.sort((a, b) => a.id.localeCompare(b.id)) };
 }

@@ -13,8 +13,8 @@ import { executeRollback } from './transaction';
  */
 export async function undoRollback(ctx: EngineContext, given: string, options: { force?: boolean; cancel?: CancelToken; argv?: string[] } = {}): Promise<RollbackRecord> {
   const rb = await loadRollback(ctx.store, given);
-  if (rb.outcome !== 'committed') throw new EngineError('Usage', `${rb.id} did not commit (${rb.outcome}); there is nothing to undo`);
-  if (rb.undoneBy) throw new EngineError('Usage', `${rb.id} was already undone by ${rb.undoneBy}`);
+  if (rb.outcome !== 'committed') throw new EngineError('NotUndoable', `${rb.id} did not commit (${rb.outcome}); there is nothing to undo`);
+  if (rb.undoneBy) throw new EngineError('NotUndoable', `${rb.id} was already undone by ${rb.undoneBy}`);
   if (!rb.safetySnapshot) throw new EngineError('UnknownId', `${rb.id} has no safety snapshot`);
   const driftBase = Object.fromEntries(rb.repos.filter((r) => r.after).map((r) => [r.path, r.after!]));
   const plan = await planRollback(ctx, { snapshot: rb.safetySnapshot, repos: rb.repos.map((r) => r.path), driftBase });

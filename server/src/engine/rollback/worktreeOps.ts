@@ -154,9 +154,9 @@ export async function checkOps(repo: string, ops: readonly FileOp[]): Promise<vo
       if (st?.isDirectory() && op.action !== 'gitlink') {
         // a folder becoming a file: fine only when the ops delete everything in it
         const left = (await filesBelow(repo, op.path)).find((f) => !deleted.has(f));
-        if (left) throw new EngineError('PathEscapesRepo', 'an ignored file is in the way and would be lost; move it first', repo, left);
+        if (left) throw new EngineError('IgnoredFileInTheWay', 'an ignored file is in the way and would be lost; move it first', repo, left);
       } else if (st && !st.isDirectory()) {
-        throw new EngineError('PathEscapesRepo', 'an ignored file is in the way and would be lost; move it first', repo, op.path);
+        throw new EngineError('IgnoredFileInTheWay', 'an ignored file is in the way and would be lost; move it first', repo, op.path);
       }
     }
   }

@@ -34,6 +34,10 @@ export type ErrorCode =
   | 'IoFailed'
   /** A transaction ended but could not write its record or journal end; `recover` finishes it. */
   | 'RecoveryNeeded'
+  /** A file git does not see (ignored) is where the rollback would write, and would be lost. */
+  | 'IgnoredFileInTheWay'
+  /** The rollback cannot be undone: it did not commit, or was undone already. */
+  | 'NotUndoable'
   /** Not a refusal but a bug; the message says what failed. */
   | 'Internal';
 

@@ -1,3 +1,4 @@
+import { EngineError } from './errors';
 import * as os from 'os';
 
 /**
@@ -119,5 +120,5 @@ export async function runInOrder<T>(
     pump();
   });
   if (failure) throw failure.error;
-  if (finished < items.length) throw new Error(`items that wait for each other in a circle never ran (${items.length - finished} of ${items.length})`);
+  if (finished < items.length) throw new EngineError('Internal', `items that wait for each other in a circle never ran (${items.length - finished} of ${items.length})`);
 }
