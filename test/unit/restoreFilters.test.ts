@@ -17,6 +17,15 @@ describe('restore through git filters and line-ending settings', () => {
   const kit = new RepoKit();
   afterEach(() => kit.cleanup());
 
+  /** A repo with `config` set, then `files` written and committed through it. */
+  function filteredRepo(config: Record<string, string>, files: Record<string, string>): TestRepo {
+    const repo = kit.repo(path.join(kit.tempDir(), 'r'), null);
+    for (const [k, v] of Object.entries(config)) repo.git('config', k, v);
+    for (const [f, text] of Object.entries(files)) repo.write(f, text);
+    repo.commitAll('initial');
+    return repo;
+  }
+
   async function roundTrip(repo: TestRepo, change: () => void): Promise<void> {
     const before = repo.fingerprint();
     const store = new Store(kit.tempDir('cc-store-'));
@@ -32,11 +41,7 @@ describe('restore through git filters and line-ending settings', () => {
   }
 
   it('autocrlf=true: LF, CRLF and mixed-ending files come back exactly as they were on disk', async () => {
-    const repo = kit.repo(path.join(kit.tempDir(), 'r'), null);
-    repo.git('config', 'core.autocrlf', 'true');
-    repo.write('lf.txt', 'one\ntwo\n').write('crlf.txt', 'one\r\ntwo\r\n').write('mixed.txt', 'one\r\ntwo\nthree\r\n');
-    repo.git('add', '-A');
-    repo.git('commit', '-q', '-m', 'initial');
+    const repo = filteredRepo({ 'core.autocrlf': 'true' }, { 'lf.txt': 'one\ntwo\n', 'crlf.txt': 'one\r\ntwo\r\n', 'mixed.txt': 'one\r\ntwo\nthree\r\n' });
     await roundTrip(repo, () => {
       repo.write('lf.txt', 'changed\n').write('crlf.txt', 'changed\r\n').write('mixed.txt', 'changed\n');
       repo.commitAll('campaign');
@@ -44,13 +49,10 @@ describe('restore through git filters and line-ending settings', () => {
   });
 
   it('a clean filter that drops lines: the dropped lines come back, since the disk bytes were captured', async () => {
-    const repo = kit.repo(path.join(kit.tempDir(), 'r'), null);
-    repo.git('config', 'filter.strip.clean', "sed -e '/^OUTPUT/d'");
-    repo.git('config', 'filter.strip.smudge', 'cat');
-    repo.write('.gitattributes', '*.ipynb filter=strip\n');
-    repo.write('nb.ipynb', 'cell 1\nOUTPUT: 42\ncell 2\nOUTPUT: done\n');
-    repo.git('add', '-A');
-    repo.git('commit', '-q', '-m', 'initial');
+    const repo = filteredRepo(
+      { 'filter.strip.clean': "sed -e '/^OUTPUT/d'", 'filter.strip.smudge': 'cat' },
+      { '.gitattributes': '*.ipynb filter=strip\n', 'nb.ipynb': 'cell 1\nOUTPUT: 42\ncell 2\nOUTPUT: done\n' },
+    );
     await roundTrip(repo, () => {
       repo.write('nb.ipynb', 'cell 1 rewritten\n');
       repo.commitAll('campaign');
@@ -58,12 +60,10 @@ describe('restore through git filters and line-ending settings', () => {
   });
 
   it('eol attributes and a reversible filter (ROT13 in the object store) come back byte for byte', async () => {
-    const repo = kit.repo(path.join(kit.tempDir(), 'r'), null);
-    repo.git('config', 'filter.rot13.clean', 'tr A-Za-z N-ZA-Mn-za-m');
-    repo.git('config', 'filter.rot13.smudge', 'tr A-Za-z N-ZA-Mn-za-m');
-    repo.write('.gitattributes', '*.bat eol=crlf\n*.secret filter=rot13\n');
-    repo.write('run.bat', 'echo a\r\necho b\r\n').write('plain.secret', 'Hello World\n');
-    repo.commitAll('initial');
+    const repo = filteredRepo(
+      { 'filter.rot13.clean': 'tr A-Za-z N-ZA-Mn-za-m', 'filter.rot13.smudge': 'tr A-Za-z N-ZA-Mn-za-m' },
+      { '.gitattributes': '*.bat eol=crlf\n*.secret filter=rot13\n', 'run.bat': 'echo a\r\necho b\r\n', 'plain.secret': 'Hello World\n' },
+    );
     await roundTrip(repo, () => {
       repo.write('run.bat', 'echo c\r\n').write('plain.secret', 'Goodbye\n').remove('.gitattributes');
       repo.commitAll('campaign');

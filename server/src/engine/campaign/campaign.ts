@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { ChangeCounts, ChangeRecord, countChanges, diffTrees } from '../git/treeChanges';
 import { randomHex } from '../util/canonical';
-import { EngineError, asEngineError } from '../util/errors';
+import { EngineError } from '../util/errors';
 import { resolveId } from '../store/ids';
 import { withFileLock } from '../store/fileLock';
 import { defaultParallelism, mapLimit } from '../util/pool';
@@ -9,7 +9,7 @@ import { discoverRepos } from '../repo/discovery';
 import { repoLayout } from '../git/repoLayout';
 import { SnapshotManifest, createSnapshot, loadSnapshot } from '../snapshot/snapshot';
 import { EngineContext } from '../store/engineContext';
-import { Store } from '../store/store';
+import { InvalidRecord, Store, readRecords } from '../store/store';
 import { toolVersion } from '../util/version';
 import { faultPoint } from '../util/faults';
 
@@ -129,26 +129,12 @@ export async function listCampaigns(store: Store): Promise<Campaign[]> {
   return (await listCampaignFiles(store)).campaigns;
 }
 
-/** A store file that should hold a campaign (or a rollback record) and does not: listed, never hidden. */
-export interface InvalidRecord {
-  id: string;
-  file: string;
-  reason: string;
-}
+export type { InvalidRecord };
 
 /** Every campaign, newest first, and the campaign files that cannot be read, with why. */
 export async function listCampaignFiles(store: Store): Promise<{ campaigns: Campaign[]; invalid: InvalidRecord[] }> {
-  const names = await store.list(folder, '.json');
-  const invalid: InvalidRecord[] = [];
-  const all = await Promise.all(
-    names.map((n) =>
-      readCampaign(store, n.slice(0, -'.json'.length)).catch((e: unknown) => {
-        invalid.push({ id: n.slice(0, -'.json'.length), file: store.path(folder, n), reason: asEngineError(e).message });
-        return undefined;
-      }),
-    ),
-  );
-  return { campaigns: all.filter((c): c is Campaign => !!c).sort((a, b) => b.createdAt.localeCompare(a.createdAt)), invalid: invalid.sort((a, b) => a.id.localeCompare(b.id)) };
+  const { records, invalid } = await readRecords(store, folder, (id) => readCampaign(store, id));
+  return { campaigns: records.sort((a, b) => b.createdAt.localeCompare(a.createdAt)), invalid };
 }
 
 export interface CheckpointOptions {

@@ -1,9 +1,8 @@
-import { EngineError, asEngineError } from '../util/errors';
-import type { InvalidRecord } from '../campaign/campaign';
+import { EngineError } from '../util/errors';
 import { resolveId } from '../store/ids';
 import { PhaseRecord } from './evidence';
 import { RepoState } from '../repo/repoState';
-import { Store } from '../store/store';
+import { InvalidRecord, Store, readRecords } from '../store/store';
 import type { RollbackPlan } from './plan';
 
 /** A rollback's summary as listed (`rollback list`, the Rollbacks view); the evidence pack has the detail. */
@@ -48,15 +47,6 @@ export async function listRollbacks(store: Store): Promise<RollbackRecord[]> {
 
 /** Every rollback and undo, newest first, and the record files that cannot be read, with why. */
 export async function listRollbackFiles(store: Store): Promise<{ rollbacks: RollbackRecord[]; invalid: InvalidRecord[] }> {
-  const names = await store.list(folder, '.json');
-  const invalid: InvalidRecord[] = [];
-  const all = await Promise.all(
-    names.map((n) =>
-      loadRollback(store, n.slice(0, -'.json'.length)).catch((e: unknown) => {
-        invalid.push({ id: n.slice(0, -'.json'.length), file: store.path(folder, n), reason: asEngineError(e).message });
-        return undefined;
-      }),
-    ),
-  );
-  return { rollbacks: all.filter((r): r is RollbackRecord => !!r).sort((a, b) => b.startedAt.localeCompare(a.startedAt)), invalid: invalid.sort((a, b) => a.id.localeCompare(b.id)) };
+  const { records, invalid } = await readRecords(store, folder, (id) => loadRollback(store, id));
+  return { rollbacks: records.sort((a, b) => b.startedAt.localeCompare(a.startedAt)), invalid };
 }

@@ -60,6 +60,31 @@ export class Store {
   }
 }
 
+/** A store file that should hold a record (a campaign, a rollback) and does not: listed, never hidden. */
+export interface InvalidRecord {
+  id: string;
+  file: string;
+  reason: string;
+}
+
+/**
+ * Every record of a store folder read with `load` (by id: the file name without `.json`), and the
+ * files that could not be read, with why.
+ */
+export async function readRecords<T>(store: Store, folder: string, load: (id: string) => Promise<T>): Promise<{ records: T[]; invalid: InvalidRecord[] }> {
+  const ids = (await store.list(folder, '.json')).map((n) => n.slice(0, -'.json'.length));
+  const invalid: InvalidRecord[] = [];
+  const read = await Promise.all(
+    ids.map((id) =>
+      load(id).catch((e: unknown) => {
+        invalid.push({ id, file: store.path(folder, `${id}.json`), reason: e instanceof Error ? e.message : String(e) });
+        return undefined;
+      }),
+    ),
+  );
+  return { records: read.filter((r): r is Awaited<T> => r !== undefined), invalid: invalid.sort((a, b) => a.id.localeCompare(b.id)) };
+}
+
 export function defaultStoreDir(): string {
   const home = os.homedir();
   if (process.platform === 'win32') {
