@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm run demo [-- DIR]`: builds a workspace of 20 small repos (in a temp folder, or DIR), starts
-// a campaign, runs a codemod across it, shows the log and a diff, previews the rollback, runs it,
+// `npm run demo [-- DIR]`: builds a workspace of 20 small repos (in a temp folder, or DIR), runs
+// `snapshot create --campaign camp_abc123` there (which starts the campaign), runs a codemod across it, shows the log and a diff, previews the rollback, runs it,
 // and verifies its evidence — the whole job, with the real CLI, as a user would type it.
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -66,12 +66,14 @@ function run(args, { quiet = false, maxLines } = {}) {
 }
 
 console.log(`Demo workspace: ${root} (${names.length} repos); store: ${store}`);
-const camp = run(['campaign', 'start', 'rename-logger', '--root', root]);
+// the README's first two commands, as typed: a snapshot that starts the campaign, then the rollback to it
+const camp = 'camp_abc123';
+const snap = run(['snapshot', 'create', '--campaign', camp]).split('\n')[0];
 run(['campaign', 'run', camp, '-m', 'codemod: rename oldLogger to newLogger', '--', process.execPath, codemod], { maxLines: 4 });
 run(['campaign', 'log', camp]);
 run(['campaign', 'diff', camp, '--step', '1'], { maxLines: 40 });
-run(['rollback', '--campaign', camp, '--dry-run'], { maxLines: 30 });
-const result = run(['rollback', '--campaign', camp]);
+run(['rollback', '--snapshot', snap, '--dry-run'], { maxLines: 30 });
+const result = run(['rollback', '--snapshot', snap]);
 const rb = /^(rb_[0-9a-f]+)/.exec(result)?.[1];
 run(['evidence', 'verify', rb, '--repos']);
 const sample = path.join(root, '02-auth');

@@ -1,5 +1,6 @@
 import * as path from 'path';
-import { loadCampaign } from '../engine/campaign/campaign';
+import { campaignIdFor, loadCampaign, startCampaignFromSnapshot } from '../engine/campaign/campaign';
+import { EngineError } from '../engine/util/errors';
 import { discoverRepos } from '../engine/repo/discovery';
 import { createSnapshot, listSnapshots, loadSnapshot, verifySnapshot } from '../engine/snapshot/snapshot';
 import { Command, stringList } from './command';
@@ -21,7 +22,10 @@ export const snapshotCommands: Command[] = [
     usage: 'codecontext snapshot create [--campaign <camp_id|name>] [--root DIR]... [--repo DIR]... [-m MSG]',
     examples: ['codecontext snapshot create --campaign camp_abc123 -m "before the codemod"', 'codecontext snapshot create --root ~/src/services'],
     details: [
-      '--campaign C   file the snapshot under campaign C; its repos are the default',
+      '--campaign C   file the snapshot under campaign C; its repos are the default. A C the store does',
+      '               not know (an id from your own campaign system) starts campaign C with this',
+      '               snapshot as its baseline; then `campaign run C`, `campaign log C` and',
+      '               `rollback --campaign C` all take the same C',
       '--root DIR     snapshot every repo at or below DIR (repeatable; default: the current folder)',
       '--repo DIR     snapshot this repo (repeatable)',
       '-m MSG         a note kept with the snapshot',
@@ -29,14 +33,25 @@ export const snapshotCommands: Command[] = [
     options: { campaign: { type: 'string' }, root: { type: 'string', multiple: true }, repo: { type: 'string', multiple: true }, message: { type: 'string', short: 'm' } },
     positionals: [0, 0],
     async run({ values }, ctx) {
-      const campaign = typeof values.campaign === 'string' ? await loadCampaign(ctx.store, values.campaign) : undefined;
+      const given = typeof values.campaign === 'string' ? values.campaign : undefined;
+      const campaign = given === undefined ? undefined : await loadCampaign(ctx.store, given).catch((e: unknown) => {
+        if (e instanceof EngineError && e.code === 'UnknownId') return undefined; // a campaign of the user's own system: started below
+        throw e;
+      });
+      const newId = given !== undefined && !campaign ? campaignIdFor(given) : undefined;
       const repos = await chooseRepos(values, campaign?.repos);
+      if (repos.length === 0) throw new EngineError('NoRepositories', `no git repositories under ${stringList(values.root).join(', ') || process.cwd()}`);
       const snap = await createSnapshot(ctx.store, repos, {
-        campaign: campaign?.id,
-        message: values.message as string | undefined,
+        campaign: campaign?.id ?? newId,
+        message: (values.message as string | undefined) ?? (newId ? `baseline of ${given}` : undefined),
         parallelism: ctx.parallelism,
         progress: ctx.progress,
       });
+      if (newId && given !== undefined) {
+        const roots = stringList(values.root).length ? stringList(values.root) : [process.cwd()];
+        const started = await startCampaignFromSnapshot(ctx.store, newId, given, snap, roots);
+        return { text: `${snap.id}\nstarted campaign ${started.id === given ? given : `${started.id} (${given})`} with this snapshot as its baseline`, json: { ...snap, startedCampaign: started.id } };
+      }
       return { text: snap.id, json: snap };
     },
   },

@@ -81,19 +81,32 @@ export async function startCampaign(ctx: EngineContext, name: string, roots: rea
   if (repos.length === 0) throw new EngineError('NoRepositories', `no git repositories under ${absRoots.join(', ')}`);
   const id = `camp_${randomHex(6)}`;
   const baseline = await createSnapshot(ctx.store, repos, { campaign: id, message: `baseline of ${name}`, parallelism: ctx.parallelism, progress: ctx.progress, cancel: ctx.cancel });
-  const campaign: Campaign = {
-    format: 1,
-    id,
-    name,
-    roots: absRoots,
-    repos,
-    createdAt: new Date().toISOString(),
-    baseline: baseline.id,
-    steps: [],
-    status: 'active',
-    toolVersion,
-  };
-  await ctx.store.writeJson(campaignFile(id), campaign);
+  return recordCampaign(ctx.store, { id, name, roots: absRoots, repos, baseline: baseline.id });
+}
+
+/**
+ * A campaign named by the user's own campaign system (a batch-change name, a ticket, a bot's run
+ * id) that the store does not know yet: `snapshot create --campaign X` takes the snapshot, and
+ * this starts the campaign that answers to X with it as its baseline. X is its name; when X has
+ * the form of one of our ids (`camp_` and hex), it is its id too, so the same X works everywhere.
+ * Throws UnknownId when X is not free (the caller asks `loadCampaign` first).
+ */
+export function campaignIdFor(given: string): string {
+  return /^camp_[0-9a-f]{4,32}$/.test(given) ? given : `camp_${randomHex(6)}`;
+}
+
+export async function startCampaignFromSnapshot(store: Store, id: string, name: string, baseline: SnapshotManifest, roots: readonly string[]): Promise<Campaign> {
+  if (!name.trim()) throw new EngineError('Usage', 'a campaign needs a name');
+  if (await store.readJson(campaignFile(id))) throw new EngineError('Usage', `campaign ${id} exists already`);
+  const repos = baseline.repos.map((r) => r.path);
+  // every repo under a root: the campaign file's own rule (readCampaign checks it)
+  const absRoots = [...new Set([...roots.map((r) => path.resolve(r)), ...repos.filter((r) => !roots.some((root) => r === path.resolve(root) || r.startsWith(path.resolve(root) + path.sep)))])];
+  return recordCampaign(store, { id, name, roots: absRoots, repos, baseline: baseline.id });
+}
+
+async function recordCampaign(store: Store, c: Pick<Campaign, 'id' | 'name' | 'roots' | 'repos' | 'baseline'>): Promise<Campaign> {
+  const campaign: Campaign = { format: 1, ...c, createdAt: new Date().toISOString(), steps: [], status: 'active', toolVersion };
+  await store.writeJson(campaignFile(c.id), campaign);
   return campaign;
 }
 
