@@ -1,6 +1,7 @@
+import * as fs from 'fs';
 import { Campaign, CampaignStep, listCampaignFiles, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign/campaign';
 import { campaignDiff, repoLabel } from '../engine/campaign/campaignDiff';
-import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
+import { finishInterruptedRun, lastFailedRepos, runInCampaign } from '../engine/campaign/campaignRun';
 import { Command, UsageError, stringList } from './command';
 import { countsLine, table, when } from './format';
 
@@ -56,19 +57,47 @@ export const campaignCommands: Command[] = [
   {
     name: 'campaign run',
     summary: 'run a command in every repo of the campaign, then checkpoint',
-    usage: 'codecontext campaign run <camp> [-m MSG] -- <command> [args...]',
-    examples: ["codecontext campaign run camp_abc123 -- sed -i 's/oldLogger/newLogger/g' src/log.ts", 'codecontext campaign run rename-logger -- npm pkg set version=2.0.0'],
-    details: ['The command runs without a shell, in each repo folder, a few repos at a time; $CODECONTEXT_REPO names the repo.', 'Exit status 1 when the command failed in any repo (the step is still recorded).'],
-    options: { message: { type: 'string', short: 'm' } },
+    usage: 'codecontext campaign run <camp> [-m MSG] [--only-failed | --repos-from FILE|-] -- <command> [args...]',
+    examples: [
+      "codecontext campaign run camp_abc123 -- sed -i 's/oldLogger/newLogger/g' src/log.ts",
+      'codecontext campaign run rename-logger --json -- npm pkg set version=2.0.0 > run.json',
+      'codecontext campaign run rename-logger --only-failed -- npm pkg set version=2.0.0',
+      'codecontext campaign run rename-logger --repos-from run.json -- npm pkg set version=2.0.0',
+    ],
+    details: [
+      'The command runs without a shell, in each repo folder, a few repos at a time; $CODECONTEXT_REPO names the repo.',
+      'Exit status 1 when the command failed in any repo (the step is still recorded).',
+      '--json          per repo: exit code, duration, the last lines of its output, the files it changed',
+      "--only-failed   run again only in the repos whose command failed in the campaign's last run step",
+      '--repos-from F  run only in the repos F names: one path per line, or the JSON `campaign run --json`',
+      '                printed (its failed repos); - reads standard input. Either way a new step is recorded',
+    ],
+    options: { message: { type: 'string', short: 'm' }, 'only-failed': { type: 'boolean' }, 'repos-from': { type: 'string' } },
     positionals: [1, 1],
     async run({ positionals, values, rest }, ctx) {
       if (rest.length === 0) throw new UsageError('campaign run needs a command after --');
-      const { campaign, step, changes, failed } = await runInCampaign(ctx, positionals[0], rest, { message: values.message as string | undefined });
+      if (values['only-failed'] && values['repos-from'] !== undefined) throw new UsageError('--only-failed and --repos-from choose the repos two ways; give one');
+      let repos: string[] | undefined;
+      if (values['only-failed']) {
+        repos = lastFailedRepos(await loadCampaign(ctx.store, positionals[0]));
+        if (repos.length === 0) return { text: 'Nothing to run again: the command succeeded in every repo of the last run step.', json: { campaign: positionals[0], repos: [] } };
+      } else if (typeof values['repos-from'] === 'string') {
+        repos = reposFrom(values['repos-from'] === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(values['repos-from'], 'utf8'));
+      }
+      const { campaign, step, changes, failed, results } = await runInCampaign(ctx, positionals[0], rest, { message: values.message as string | undefined, repos });
       const lines = [stepLine(campaign, step)];
       for (const f of failed) {
         lines.push(`FAILED ${repoLabel(campaign, f.repo)}: exit ${f.exitCode}${f.outputTail.trim() ? ': ' + f.outputTail.trim().split('\n').slice(-1)[0] : ''}`);
       }
-      return { text: lines.join('\n'), json: { campaign: campaign.id, step, changes, failed }, exitCode: failed.length ? 1 : 0 };
+      if (failed.length) lines.push(`run again where it failed: codecontext campaign run ${campaign.id} --only-failed -- ${rest.join(' ')}`);
+      const perRepo = results.map((r) => ({
+        repo: r.repo,
+        exitCode: r.exitCode,
+        durationMs: r.durationMs,
+        outputTail: r.outputTail.split('\n').slice(-20).join('\n'),
+        files: changes.filter((c) => c.repo === r.repo).map((c) => c.path),
+      }));
+      return { text: lines.join('\n'), json: { campaign: campaign.id, step, repos: perRepo, failed, changes }, exitCode: failed.length ? 1 : 0 };
     },
   },
   {
@@ -122,3 +151,22 @@ export const campaignCommands: Command[] = [
     },
   },
 ];
+
+/**
+ * The repos a `--repos-from` file names: the JSON `campaign run --json` printed (its repos whose
+ * command failed), or one path per line (blank lines and # comments skipped).
+ */
+export function reposFrom(text: string): string[] {
+  const trimmed = text.trim();
+  if (trimmed.startsWith('{')) {
+    let run: { repos?: { repo?: unknown; exitCode?: unknown }[]; failed?: { repo?: unknown }[] };
+    try {
+      run = JSON.parse(trimmed) as typeof run;
+    } catch {
+      throw new UsageError('--repos-from: the file starts like JSON but is not valid JSON');
+    }
+    const failed = run.repos ? run.repos.filter((r) => r.exitCode !== 0) : (run.failed ?? []);
+    return failed.map((r) => r.repo).filter((r): r is string => typeof r === 'string');
+  }
+  return trimmed.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+}

@@ -1,5 +1,6 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as path from 'path';
 import { AppendLog, readLog } from '../store/appendLog';
 import { isAlive } from '../util/processes';
 import { repoLayout } from '../git/repoLayout';
@@ -32,11 +33,17 @@ export async function runInCampaign(
   ctx: EngineContext,
   given: string,
   command: readonly string[],
-  options: { message?: string } = {},
-): Promise<{ campaign: Campaign; step: CampaignStep; changes: StoredChangeRecord[]; failed: RepoRunResult[] }> {
+  options: { message?: string; repos?: readonly string[] } = {},
+): Promise<{ campaign: Campaign; step: CampaignStep; changes: StoredChangeRecord[]; failed: RepoRunResult[]; results: RepoRunResult[] }> {
   if (command.length === 0) throw new EngineError('Usage', 'campaign run needs a command after --');
   await finishInterruptedRun(ctx, given);
   const campaign = await loadCampaign(ctx.store, given);
+  // a run limited to some repos (--only-failed, --repos-from): each must be one of the campaign's
+  const only = options.repos?.map((r) => path.resolve(r));
+  const stranger = only?.find((r) => !campaign.repos.includes(r));
+  if (stranger) throw new EngineError('UnknownId', `not a repo of ${campaign.id}`, stranger);
+  if (only && only.length === 0) throw new EngineError('Usage', 'no repos to run in');
+  const targets = only ? campaign.repos.filter((r) => only.includes(r)) : campaign.repos;
   const file = runLogFile(ctx, campaign.id);
   if (fs.existsSync(file)) throw new EngineError('Busy', `a campaign run of ${campaign.id} is still running`, undefined, file);
   const log = await AppendLog.open<RunEntry>(file);
@@ -44,8 +51,8 @@ export async function runInCampaign(
   let results: RepoRunResult[];
   try {
     await log.append({ t: 'start', pid: process.pid, at: new Date().toISOString(), command: [...command], message: options.message });
-    const ran = phaseCounter(ctx.progress, 'run', campaign.repos.length);
-    results = await mapLimit(campaign.repos, ctx.parallelism ?? defaultParallelism, async (repo) => {
+    const ran = phaseCounter(ctx.progress, 'run', targets.length);
+    results = await mapLimit(targets, ctx.parallelism ?? defaultParallelism, async (repo) => {
       if (ctx.cancel?.cancelled) {
         throw new EngineError('Cancelled', 'cancelled: the command was not started in the remaining repos and no step was recorded (the next checkpoint records what already ran)');
       }
@@ -72,7 +79,14 @@ export async function runInCampaign(
   });
   await log.close();
   await fs.promises.rm(file, { force: true });
-  return { ...recorded, failed: results.filter((r) => r.exitCode !== 0) };
+  return { ...recorded, results, failed: results.filter((r) => r.exitCode !== 0) };
+}
+
+/** The repos whose command failed in the campaign's last step that ran one: what `--only-failed` runs again. */
+export function lastFailedRepos(campaign: Campaign): string[] {
+  const last = [...campaign.steps].reverse().find((s) => s.results?.length);
+  if (!last) throw new EngineError('Usage', `${campaign.id} has no step that ran a command yet`);
+  return last.results!.filter((r) => r.exitCode !== 0).map((r) => r.repo);
 }
 
 /**
