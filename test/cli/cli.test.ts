@@ -98,7 +98,6 @@ describe('codecontext CLI', function () {
       [['campaign', 'diff', 'no-such-campaign'], 'no-such-campaign'],
       [['campaign', 'checkpoint', 'no-such-campaign'], 'no-such-campaign'],
       [['campaign', 'run', 'no-such-campaign', '--', 'true'], 'no-such-campaign'],
-      [['snapshot', 'create', '--campaign', 'no-such-campaign'], 'no-such-campaign'],
     ];
     const plain = await cliAll(cases.map(([args]) => args));
     const asJson = await cliAll(cases.map(([args]) => ['--json', ...args]));
