@@ -9,6 +9,7 @@ import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeInde
 import { missingObjects } from '../git/objectReader';
 import { RepoLayout, readHead, resolveRef } from '../git/repoLayout';
 import { withRetry } from '../git/retry';
+import { renameFault } from '../util/faults';
 import { Capture, RepoState, captureWithIndex, ensureStageFolder } from '../repo/repoState';
 
 /**
@@ -101,8 +102,13 @@ export async function commitRestore(
   try {
     // a ref lock seen now would stop the refs after the files moved: wait for it (or give up) first
     await withRetry(async () => assertRefsFree(capture.layout, goal), onRetry);
-    await withRetry(() => applyOps(root, ops, p.staged, options.onFile, options.guard), onRetry);
-    await withRetry(() => fs.promises.rename(nextIndex, path.join(capture.layout.gitDir, 'index')), onRetry);
+    // the ops one attempt finished are not done again by the next (their staged files are gone)
+    const done = new Set<string>();
+    await withRetry(() => applyOps(root, ops, p.staged, options.onFile, options.guard, done), onRetry);
+    await withRetry(async () => {
+      renameFault();
+      await fs.promises.rename(nextIndex, path.join(capture.layout.gitDir, 'index'));
+    }, onRetry);
     await withRetry(() => setRefs(root, capture.layout, goal), onRetry);
   } catch (e) {
     throw e instanceof GitError ? e.toEngineError() : e;

@@ -7,7 +7,7 @@ import { Mode, zeroId } from '../git/looseObjects';
 import { looseTreeFiles } from '../git/indexFile';
 import { lstatOrNone } from '../util/quickFs';
 import { decodePath, fsPath } from '../util/pathBytes';
-import { faultPoint } from '../util/faults';
+import { faultPoint, renameFault } from '../util/faults';
 import { repoLayout } from '../git/repoLayout';
 
 /**
@@ -191,6 +191,8 @@ export async function applyOps(
   staged: ReadonlyMap<string, string>,
   onFile?: (op: FileOp) => void,
   guard?: (op: FileOp) => Promise<void>,
+  /** Ops finished by an earlier attempt (a retry after EBUSY): skipped, and each one finished now is added. */
+  done: Set<string> = new Set(),
 ): Promise<void> {
   // A repo moved or deleted under us: its folders must not be made again at the old path
   // (mkdir -p would), and nothing is written there.
@@ -201,6 +203,7 @@ export async function applyOps(
   const deletions = ops.filter((op) => op.action === 'delete');
   await Promise.all(
     deletions.map(async (op) => {
+      if (done.has(op.path)) return;
       const abs = fsPath(repo, op.path);
       await guard?.(op);
       const st = lstatOrNone(abs);
@@ -211,6 +214,7 @@ export async function applyOps(
         await fs.promises.unlink(abs);
       }
       emptied.add(parentOf(op.path));
+      done.add(op.path);
       faultPoint('fileop');
       onFile?.(op);
     }),
@@ -228,6 +232,7 @@ export async function applyOps(
   }
   await Promise.all(
     writes.map(async (op) => {
+      if (done.has(op.path)) return;
       const abs = fsPath(repo, op.path);
       await guard?.(op);
       if (op.action === 'gitlink') await fs.promises.mkdir(abs, { recursive: true });
@@ -237,6 +242,7 @@ export async function applyOps(
         if (!from) throw new EngineError('GitFailed', 'no checked-out file to write', repo, op.path);
         await moveInto(from, abs);
       }
+      done.add(op.path);
       faultPoint('fileop');
       onFile?.(op);
     }),
@@ -246,6 +252,7 @@ export async function applyOps(
 /** Renames a staged file over its target; across filesystems, copies it beside the target first. */
 async function moveInto(staged: string, abs: string | Buffer): Promise<void> {
   try {
+    renameFault();
     await fs.promises.rename(staged, abs);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { sha256 } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { fsyncDir } from './store';
-import { faultPoint } from '../util/faults';
+import { faultPoint, syncFault } from '../util/faults';
 
 /**
  * An append-only file of JSON entries that cannot lie about what it holds. Each line is
@@ -153,6 +153,7 @@ export class AppendLog<T> {
         done += bytesWritten;
       }
       await this.handle.datasync();
+      await syncFault();
       this.length += bytes.length;
     } catch (e) {
       await this.handle.truncate(this.length).catch(() => undefined);

@@ -6,7 +6,9 @@ import * as fs from 'fs';
  *
  * `CODECONTEXT_FAULTS` (comma-separated): `crash-after-prepare`, `crash-after-commit=N` (after
  * the Nth repo's commit), `crash-before-verify`, `lock-flaky=P` (each lock attempt fails as if
- * held with probability P), `kill-at=POINT#N` (SIGKILL at the Nth time POINT is reached).
+ * held with probability P), `kill-at=POINT#N` (SIGKILL at the Nth time POINT is reached),
+ * `rename-ebusy=P` (a file rename fails with EBUSY with probability P, as on a busy Windows
+ * share), `fsync-slow=MS` (every journal sync takes MS longer).
  * `CODECONTEXT_FAULT_TRACE=FILE` appends every point reached, as `POINT#N`, one per line: the
  * crash matrix runs a scenario once with it to learn its points, then kills at each.
  */
@@ -53,4 +55,16 @@ export function faultPoint(point: string): void {
   reached.set(point, n);
   if (trace) fs.appendFileSync(trace, `${point}#${n}\n`);
   if (killAt === `${point}#${n}`) process.kill(process.pid, 'SIGKILL');
+}
+
+/** Throws EBUSY now and then when `rename-ebusy` is set: the stress run's transient rename failure. */
+export function renameFault(): void {
+  const p = Number(faults().get('rename-ebusy') ?? 0);
+  if (p > 0 && Math.random() < p) throw Object.assign(new Error('EBUSY: resource busy or locked, rename (injected)'), { code: 'EBUSY' });
+}
+
+/** Waits when `fsync-slow` is set: a disk whose syncs are slow. */
+export async function syncFault(): Promise<void> {
+  const ms = Number(faults().get('fsync-slow') ?? 0);
+  if (ms > 0) await new Promise((r) => setTimeout(r, ms));
 }
