@@ -129,6 +129,7 @@ export const ErrorCodes = {
   RecoveryNeeded: 1023,
   IgnoredFileInTheWay: 1024,
   NotUndoable: 1025,
+  CheckFailed: 1026,
   Cancelled: -32800,
   Usage: -32602,
   /** An engine code this table does not know yet; `data.code` still names it. */

@@ -4,6 +4,7 @@ import { locateEvidence, readEvidence, verifyEvidence } from '../engine/rollback
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan';
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/recover';
 import { showPath } from '../engine/util/pathBytes';
+import { checkFor, checkWords } from '../engine/rollback/checks';
 import { finishInterruptedRuns } from '../engine/campaign/campaignRun';
 import { listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
 import { executeRollback } from '../engine/rollback/transaction';
@@ -23,7 +24,7 @@ function interruptToken(): { cancel: { cancelled: boolean }; dispose: () => void
   return { cancel, dispose: () => process.off('SIGINT', onSigint) };
 }
 
-function planText(plan: RollbackPlan): string {
+function planText(plan: RollbackPlan, check?: string): string {
   const t = plan.totals;
   const lines = [
     `Rollback plan ${plan.hash.slice(0, 12)} (${plan.mode}) → ${plan.target.label} (${plan.target.snapshot})`,
@@ -38,6 +39,8 @@ function planText(plan: RollbackPlan): string {
       const idx = r.indexChanged ? '  index restored' : '';
       const nothing = !r.files.length && !head && !idx ? '  (already at target)' : '';
       lines.push(`  ${displayPath(r.path)}${head}${idx}${nothing}`);
+      const command = checkFor(r.path, check);
+      if (command && !nothing) lines.push(`    check after it commits: ${command}`);
       const rows = r.files.map((f) => [`    ${f.change}`, showPath(f.path), f.change === 'mode' ? `${f.fromMode} → ${f.mode}` : f.binary ? 'binary' : `+${f.added} -${f.removed}`]);
       if (rows.length) lines.push(table(rows));
       for (const d of r.drift) lines.push(`    DRIFT ${d}`);
@@ -88,12 +91,13 @@ export const rollbackCommands: Command[] = [
   {
     name: 'rollback',
     summary: 'roll repos back to a snapshot, a campaign baseline, or the state before a step — all or nothing',
-    usage: 'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run] [--repo DIR]... [--path GLOB]... [--root DIR]... [--force]',
+    usage: 'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run] [--repo DIR]... [--path GLOB]... [--root DIR]... [--check CMD [--check-timeout S]] [--force]',
     examples: [
       'codecontext rollback --campaign rename-logger --dry-run',
       'codecontext rollback --campaign camp_abc123',
       'codecontext rollback --snapshot snap_def456 --repo ./billing --path "src/**"',
       'codecontext rollback --campaign camp_abc123 --step 2 --mode replay',
+      "codecontext rollback --campaign camp_abc123 --check 'npm test --silent' --check-timeout 300",
     ],
     details: [
       '--snapshot S        roll back to snapshot S',
@@ -103,6 +107,10 @@ export const rollbackCommands: Command[] = [
       '--dry-run           print the plan (waves, files, +/- counts, drift, conflicts) and change nothing;',
       '                    with --json, the whole plan including every inverse diff',
       '--repo DIR, --path GLOB, --root DIR   limit the rollback to some repos or files',
+      '--check CMD         after each repo commits, run CMD there (no shell; quotes as a shell reads them)',
+      '                    before any repo that must follow it starts; a failure or timeout puts every',
+      '                    repo back. Without it, a repo\'s .codecontext.json {"check": "CMD"} is run',
+      '--check-timeout S   how long a check may run (default 120)',
       '--force             roll back even over drift (files changed since the campaign); the safety',
       '                    snapshot keeps them, and `rollback undo` brings them back',
       'Ctrl-C cancels until the commit phase; after that the rollback finishes or puts everything back.',
@@ -117,14 +125,26 @@ export const rollbackCommands: Command[] = [
       path: { type: 'string', multiple: true },
       root: { type: 'string', multiple: true },
       force: { type: 'boolean' },
+      check: { type: 'string' },
+      'check-timeout': { type: 'string' },
     },
     positionals: [0, 0],
     async run({ values }, ctx) {
+      const check = typeof values.check === 'string' ? values.check : undefined;
+      if (check !== undefined) checkWords(check); // shell syntax is a usage error before anything is planned
+      const timeout = values['check-timeout'] === undefined ? undefined : Number(values['check-timeout']);
+      if (timeout !== undefined && (!/^[0-9]{1,6}$/.test(String(values['check-timeout'])) || timeout < 1)) throw new UsageError('--check-timeout takes whole seconds, 1 or more');
       const plan = await runPlan(ctx, values);
-      if (values['dry-run']) return { text: planText(plan), json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
+      if (values['dry-run']) return { text: planText(plan, check), json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
       const interrupt = interruptToken();
       try {
-        const record = await executeRollback(ctx, plan, { force: !!values.force, cancel: interrupt.cancel, argv: process.argv.slice(2) });
+        const record = await executeRollback(ctx, plan, {
+          force: !!values.force,
+          cancel: interrupt.cancel,
+          argv: process.argv.slice(2),
+          check,
+          checkTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
+        });
         const text = [
           `${record.id}: committed — ${plan.totals.reposChanged} of ${plan.totals.repos} repos back to ${plan.target.label}, ${plan.totals.files} files, in ${(record.durationMs / 1000).toFixed(2)} s`,
           `safety snapshot: ${record.safetySnapshot} (undo with: codecontext rollback undo ${record.id})`,

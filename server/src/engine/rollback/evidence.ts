@@ -9,6 +9,7 @@ import { RepoState, captureRepoState } from '../repo/repoState';
 import { sameState } from './restore';
 import { Store, writeFileAtomic } from '../store/store';
 import type { PlannedFile, RollbackPlan } from './plan';
+import type { CheckResult } from './checks';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -61,6 +62,8 @@ export interface EvidencePack {
   error?: { code: string; message: string; repo?: string; path?: string };
   phases: PhaseRecord[];
   repos: EvidenceRepo[];
+  /** Each rolling check run: repo, command, exit code, duration, the tail of its output. */
+  checks?: CheckResult[];
   patches: { file: string; sha256: string };
   digest: string;
 }

@@ -13,6 +13,7 @@ import { RepoState, captureRepoState, captureWithIndex, emptyStage, removeDeadLe
 import { saveSnapshot } from '../snapshot/snapshot';
 import { toolVersion } from '../util/version';
 import { CompensationOutcome, compensateRepo, compensationOps } from './compensation';
+import { CheckResult, checkFor, defaultCheckTimeoutMs, runCheck } from './checks';
 import { EvidenceRepo, PhaseRecord, gitIdentity, whoami, writeEvidence } from './evidence';
 import { FileGuard, guardCheck, takeGuards } from './fileGuard';
 import { Journal, JournalEntry, openJournal } from './journal';
@@ -29,6 +30,10 @@ export interface ExecuteOptions {
   argv?: string[];
   kind?: 'rollback' | 'undo';
   undoOf?: string;
+  /** A rolling check run in each repo right after it commits (else the repo's own `.codecontext.json` "check"). */
+  check?: string;
+  /** How long a check may run; default 120 s. */
+  checkTimeoutMs?: number;
 }
 
 /** A rollback that did not commit: the engine error that stopped it, and the record and evidence it left. */
@@ -80,6 +85,7 @@ export class RollbackTransaction {
   private readonly after = new Map<string, RepoState>();
   /** Journal entries that could not be written after `prepared`; the work went on (recovery is idempotent). */
   private readonly journalProblems: string[] = [];
+  private readonly checks: CheckResult[] = [];
   private safetyId?: string;
   private commitBegan = false;
   private verified = false;
@@ -106,6 +112,8 @@ export class RollbackTransaction {
       /** A whole-target rollback (not limited to repos or paths): it marks the campaign rolled back. */
       full: boolean;
       recovery: boolean;
+      check?: string;
+      checkTimeoutMs?: number;
     },
     private readonly repos: TxRepo[],
   ) {}
@@ -129,7 +137,7 @@ export class RollbackTransaction {
       ctx,
       id,
       journal,
-      { kind, undoOf: options.undoOf, argv: options.argv ?? [], startedAt, target: plan.target, mode: plan.mode, planHash: plan.hash, full, recovery: false },
+      { kind, undoOf: options.undoOf, argv: options.argv ?? [], startedAt, target: plan.target, mode: plan.mode, planHash: plan.hash, full, recovery: false, check: options.check, checkTimeoutMs: options.checkTimeoutMs },
       repos,
     );
     try {
@@ -258,11 +266,26 @@ export class RollbackTransaction {
       const entry = this.journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path });
       entry.catch(() => undefined); // handled here so a failed sync is not an unhandled rejection; awaited below
       logged.push(entry);
+      // the repos that must follow this one start only once its check has passed
+      if (this.touched.has(r.path)) await this.runCheck(r.path);
       committing(r.path);
       crashPoint('crash-after-commit', nth);
     });
     await Promise.all(logged);
     RollbackTransaction.end(com);
+  }
+
+  /** The repo's rolling check, if it has one; a failure or a timeout stops the rollback (CheckFailed). */
+  private async runCheck(repo: string): Promise<void> {
+    const command = checkFor(repo, this.info.check);
+    if (!command) return;
+    const timeout = this.info.checkTimeoutMs ?? defaultCheckTimeoutMs;
+    const result = await runCheck(repo, command, timeout);
+    this.checks.push(result);
+    if (result.exitCode === 0) return;
+    const last = result.outputTail.trim().split('\n').slice(-1)[0];
+    const how = result.timedOut ? `did not finish within ${Math.round(timeout / 1000)} s` : `failed (exit ${result.exitCode})`;
+    throw new EngineError('CheckFailed', `the check \`${command}\` ${how}${last ? `: ${last}` : ''}`, repo);
   }
 
   /** Every repo recomputed and compared with its goal; `verified` journaled. */
@@ -440,6 +463,7 @@ export class RollbackTransaction {
           error,
           phases: this.phases,
           repos: evidenceRepos,
+          ...(this.checks.length ? { checks: this.checks } : {}),
         },
         patchText,
       );

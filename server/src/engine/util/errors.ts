@@ -38,6 +38,8 @@ export type ErrorCode =
   | 'IgnoredFileInTheWay'
   /** The rollback cannot be undone: it did not commit, or was undone already. */
   | 'NotUndoable'
+  /** A rolling check (`--check`, or a repo's `.codecontext.json` "check") failed or timed out after its repo committed. */
+  | 'CheckFailed'
   /** Not a refusal but a bug; the message says what failed. */
   | 'Internal';
 

@@ -1,0 +1,101 @@
+import { spawn } from 'child_process';
+import * as path from 'path';
+import { parse } from 'shell-quote';
+import { EngineError } from '../util/errors';
+import { OrphanGuard } from '../util/orphanGuard';
+import { readText } from '../util/quickFs';
+
+/**
+ * Rolling verification: a team's own check (a build, a smoke test, a health probe) run in each
+ * repo right after it commits, before any repo that must follow it starts. A check that fails or
+ * hangs stops the rollback, and every committed repo goes back to its safety snapshot.
+ *
+ * The command is `--check CMD` for every repo, or a repo's own `"check"` in `.codecontext.json`
+ * (as the rollback left it). It runs without a shell: CMD is split into words by shell-quote's
+ * rules (quotes and backslashes as a shell reads them), and a pipe, redirection or `&&` is
+ * refused rather than passed on as a word.
+ */
+export interface CheckResult {
+  repo: string;
+  command: string;
+  exitCode: number;
+  durationMs: number;
+  timedOut: boolean;
+  /** The last lines of stdout and stderr together. */
+  outputTail: string;
+}
+
+export const defaultCheckTimeoutMs = 120_000;
+
+/** The words of a check command; Usage when it holds shell syntax or nothing. */
+export function checkWords(command: string): string[] {
+  const words = parse(command);
+  const bad = words.find((w) => typeof w !== 'string');
+  if (bad !== undefined) {
+    throw new EngineError('Usage', `the check runs without a shell, so ${JSON.stringify(command)} cannot use ${describe(bad)}; put it in a script, or give sh -c '…' yourself`);
+  }
+  if (words.length === 0) throw new EngineError('Usage', 'the check command is empty');
+  return words as string[];
+}
+
+function describe(entry: unknown): string {
+  const e = entry as { op?: string; comment?: string; pattern?: string };
+  if (e.op === 'glob') return `the glob ${e.pattern}`;
+  if (e.op) return `"${e.op}"`;
+  if (e.comment !== undefined) return 'a # comment';
+  return 'shell syntax';
+}
+
+/** The check for one repo: `cli` when given, else the repo's `.codecontext.json` "check", else none. */
+export function checkFor(repo: string, cli: string | undefined): string | undefined {
+  if (cli) return cli;
+  const text = readText(path.join(repo, '.codecontext.json'));
+  if (!text) return undefined;
+  try {
+    const check = (JSON.parse(text) as { check?: unknown }).check;
+    return typeof check === 'string' && check.trim() ? check : undefined;
+  } catch {
+    return undefined; // an unreadable config declares no check (dependency order reads it the same way)
+  }
+}
+
+const tailBytes = 4000;
+
+/** Runs the check in `repo`, in a process group of its own, killed (group and all) at `timeoutMs`. */
+export function runCheck(repo: string, command: string, timeoutMs: number): Promise<CheckResult> {
+  const words = checkWords(command);
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let tail = Buffer.alloc(0);
+    const keep = (b: Buffer) => {
+      tail = Buffer.concat([tail, b]);
+      if (tail.length > tailBytes * 2) tail = tail.subarray(tail.length - tailBytes);
+    };
+    const child = spawn(words[0], words.slice(1), { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CODECONTEXT_REPO: repo }, ...OrphanGuard.spawnOptions });
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    }, timeoutMs);
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    let spawnError: string | undefined;
+    child.on('error', (e) => (spawnError = e.message));
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const text = tail.subarray(Math.max(0, tail.length - tailBytes)).toString('utf8');
+      resolve({
+        repo,
+        command,
+        exitCode: spawnError ? 127 : code ?? (signal ? 128 : 1),
+        durationMs: Date.now() - started,
+        timedOut,
+        outputTail: spawnError ? `cannot run ${words[0]}: ${spawnError}` : text,
+      });
+    });
+  });
+}
