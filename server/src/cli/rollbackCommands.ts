@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
-import { locateEvidence, readEvidence, verifyEvidence } from '../engine/rollback/evidence';
+import { locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence';
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan';
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/recover';
 import { showPath } from '../engine/util/pathBytes';
@@ -272,11 +272,23 @@ export const rollbackCommands: Command[] = [
   {
     name: 'evidence verify',
     summary: "recompute an evidence pack's digest; with --repos, check the repos are still in the recorded end state",
-    usage: 'codecontext evidence verify <rb_id|path> [--repos]',
-    examples: ['codecontext evidence verify rb_1a2b3c --repos'],
-    options: { repos: { type: 'boolean' } },
-    positionals: [1, 1],
+    usage: 'codecontext evidence verify (<rb_id|path> [--repos] | --chain)',
+    examples: ['codecontext evidence verify rb_1a2b3c --repos', 'codecontext evidence verify --chain'],
+    details: [
+      '--repos   also check that every repo is still in the state the pack recorded',
+      "--chain   walk every pack of the store, each linked to the one before it by its digest, and",
+      '          name any pack deleted, replaced, edited or reordered',
+    ],
+    options: { repos: { type: 'boolean' }, chain: { type: 'boolean' } },
+    positionals: [0, 1],
     async run({ positionals, values }, ctx) {
+      if (values.chain) {
+        const chain = await verifyEvidenceChain(ctx.store);
+        const lines = [chain.ok ? `OK: the chain of ${chain.walked.length} evidence packs is whole` : `FAILED: the evidence chain is broken (${chain.walked.length} packs walked)`];
+        lines.push(...chain.problems.map((p) => `  ${p}`));
+        return { text: lines.join('\n'), json: chain, exitCode: chain.ok ? 0 : 1 };
+      }
+      if (positionals.length === 0) throw new UsageError('evidence verify needs a rollback id or a pack file, or --chain');
       const file = await locateEvidence(ctx.store, positionals[0]);
       const check = await verifyEvidence(file, !!values.repos);
       const lines = [check.ok ? `OK: ${file} is intact${values.repos ? ' and every repo is in its recorded end state' : ''}` : `FAILED: ${file}`];

@@ -10,6 +10,7 @@ import { sameState } from './restore';
 import { Store, writeFileAtomic } from '../store/store';
 import type { PlannedFile, RollbackPlan } from './plan';
 import type { CheckResult } from './checks';
+import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './evidenceChain';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -64,6 +65,8 @@ export interface EvidencePack {
   repos: EvidenceRepo[];
   /** Each rolling check run: repo, command, exit code, duration, the tail of its output. */
   checks?: CheckResult[];
+  /** The pack written before this one in the store (evidenceChain.ts); absent for the first. */
+  previous?: ChainLink;
   patches: { file: string; sha256: string };
   digest: string;
 }
@@ -78,16 +81,36 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
   return { gitName, gitEmail };
 }
 
-/** Writes `evidence.json` and `inverse.patch` under the rollback's folder and returns the pack's path. */
-export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches'>, patchText: string): Promise<string> {
+/**
+ * Writes `evidence.json` and `inverse.patch` under the rollback's folder, chained to the store's
+ * previous pack, and returns the pack's path. A pack written again for the same rollback (recovery
+ * finishing one) takes the place of the first in the chain.
+ */
+export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous'>, patchText: string): Promise<string> {
   const dir = evidenceDir(store, pack.id);
   const patchFile = path.join(dir, 'inverse.patch');
-  const body = { ...pack, patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
-  const full: EvidencePack = { ...body, digest: sha256(canonicalJson(body)) };
   const file = path.join(dir, `evidence-${pack.id}.json`);
-  // the digest covers the patch's hash, not its file: both files can be synced at once
-  await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
+  await appendToChain(store, async (head) => {
+    const previous = head?.id === pack.id ? (await readEvidence(file).catch(() => undefined))?.previous : head;
+    const body = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
+    const full: EvidencePack = { ...body, digest: sha256(canonicalJson(body)) };
+    // the digest covers the patch's hash, not its file: both files can be synced at once
+    await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
+    return { id: pack.id, digest: full.digest };
+  });
   return file;
+}
+
+/** Every pack of the store checked as a chain (evidenceChain.ts). */
+export async function verifyEvidenceChain(store: Store): Promise<ChainCheck> {
+  const packs: ChainPack[] = [];
+  for (const file of await evidenceFiles(store)) {
+    const pack = await readEvidence(file).catch(() => undefined);
+    if (!pack) continue;
+    const { digest, ...body } = pack;
+    packs.push({ id: pack.id, digest, startedAt: pack.startedAt, previous: pack.previous, intact: sha256(canonicalJson(body)) === digest });
+  }
+  return verifyChain(store, packs);
 }
 
 /** Finds an evidence file by rollback id (or prefix) or by path. */
