@@ -221,6 +221,7 @@ describe('rollback (engine)', function () {
       file: record.evidence,
       ok: true,
       problems: [],
+      signature: { state: 'unsigned' },
       repos: record.repos.map((r) => ({ path: r.path, ok: true })),
     });
     const patchFile = path.join(path.dirname(record.evidence), 'inverse.patch');

@@ -272,14 +272,16 @@ export const rollbackCommands: Command[] = [
   {
     name: 'evidence verify',
     summary: "recompute an evidence pack's digest; with --repos, check the repos are still in the recorded end state",
-    usage: 'codecontext evidence verify (<rb_id|path> [--repos] | --chain)',
-    examples: ['codecontext evidence verify rb_1a2b3c --repos', 'codecontext evidence verify --chain'],
+    usage: 'codecontext evidence verify (<rb_id|path> [--repos] [--allowed-signers FILE] | --chain)',
+    examples: ['codecontext evidence verify rb_1a2b3c --repos', 'codecontext evidence verify rb_1a2b3c --allowed-signers ~/.ssh/allowed_signers', 'codecontext evidence verify --chain'],
     details: [
       '--repos   also check that every repo is still in the state the pack recorded',
+      'A pack is signed when git has a signing key (user.signingkey, gpg.format ssh or openpgp); its',
+      'signature is checked against --allowed-signers FILE (else gpg.ssh.allowedSignersFile) or the gpg keyring.',
       "--chain   walk every pack of the store, each linked to the one before it by its digest, and",
       '          name any pack deleted, replaced, edited or reordered',
     ],
-    options: { repos: { type: 'boolean' }, chain: { type: 'boolean' } },
+    options: { repos: { type: 'boolean' }, chain: { type: 'boolean' }, 'allowed-signers': { type: 'string' } },
     positionals: [0, 1],
     async run({ positionals, values }, ctx) {
       if (values.chain) {
@@ -290,8 +292,10 @@ export const rollbackCommands: Command[] = [
       }
       if (positionals.length === 0) throw new UsageError('evidence verify needs a rollback id or a pack file, or --chain');
       const file = await locateEvidence(ctx.store, positionals[0]);
-      const check = await verifyEvidence(file, !!values.repos);
+      const check = await verifyEvidence(file, !!values.repos, typeof values['allowed-signers'] === 'string' ? path.resolve(values['allowed-signers']) : undefined);
       const lines = [check.ok ? `OK: ${file} is intact${values.repos ? ' and every repo is in its recorded end state' : ''}` : `FAILED: ${file}`];
+      const s = check.signature;
+      lines.push(s.state === 'good' ? `  signed by ${s.signer}` : s.state === 'unsigned' ? '  unsigned: no signing key was configured when it was written (its digest was checked)' : `  signature BAD${s.signer ? ` (claims ${s.signer})` : ''}`);
       lines.push(...check.problems.map((p) => `  ${p}`));
       for (const r of check.repos ?? []) if (!r.ok) lines.push(`  ${displayPath(r.path)}: ${r.problem}`);
       return { text: lines.join('\n'), json: check, exitCode: check.ok ? 0 : 1 };

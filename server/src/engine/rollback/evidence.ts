@@ -11,6 +11,7 @@ import { Store, writeFileAtomic } from '../store/store';
 import type { PlannedFile, RollbackPlan } from './plan';
 import type { CheckResult } from './checks';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './evidenceChain';
+import { SignatureCheck, signPack, verifyPackSignature } from './evidenceSignature';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -96,6 +97,9 @@ export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'dige
     const full: EvidencePack = { ...body, digest: sha256(canonicalJson(body)) };
     // the digest covers the patch's hash, not its file: both files can be synced at once
     await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
+    // a pack written again (recovery) is signed again, or not at all: never left with an old signature
+    await Promise.all([`${file}.sig`, `${file}.asc`].map((f) => fs.promises.rm(f, { force: true })));
+    await signPack(file, pack.repos[0]?.path);
     return { id: pack.id, digest: full.digest };
   });
   return file;
@@ -146,13 +150,16 @@ export interface EvidenceCheck {
   file: string;
   ok: boolean;
   problems: string[];
+  signature: SignatureCheck;
   repos?: { path: string; ok: boolean; problem?: string }[];
 }
 
 /** Recomputes the digest (and the patch file's hash); with `checkRepos`, also that each repo is still in its recorded end state. */
-export async function verifyEvidence(file: string, checkRepos = false): Promise<EvidenceCheck> {
+export async function verifyEvidence(file: string, checkRepos = false, allowedSigners?: string): Promise<EvidenceCheck> {
   const pack = await readEvidence(file);
   const problems: string[] = [];
+  const signature = await verifyPackSignature(file, pack.repos?.[0]?.path, allowedSigners);
+  if (signature.state === 'bad') problems.push(`signature: ${signature.problem}`);
   const { digest, ...body } = pack;
   if (sha256(canonicalJson(body)) !== digest) problems.push('digest mismatch: the evidence was modified after it was written');
   const patchFile = path.join(path.dirname(file), pack.patches?.file ?? 'inverse.patch');
@@ -173,7 +180,7 @@ export async function verifyEvidence(file: string, checkRepos = false): Promise<
       }),
     );
   }
-  return { file, ok: problems.length === 0 && (repos ?? []).every((r) => r.ok), problems, repos };
+  return { file, ok: problems.length === 0 && (repos ?? []).every((r) => r.ok), problems, signature, repos };
 }
 
 export function whoami(): string {
