@@ -31,9 +31,12 @@ async function signingKey(repo: string | undefined): Promise<SigningKey | undefi
   return undefined; // x509 and others: not ours to drive
 }
 
+/** Runs a signing tool; one that waits (a passphrase prompt nobody answers) is stopped after 20 s. */
 function run(cmd: string, args: string[], input?: Buffer): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', () => clearTimeout(timer));
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => (out += t));
     child.stderr.setEncoding('utf8').on('data', (t: string) => (out += t));
@@ -52,7 +55,8 @@ export async function signPack(file: string, repo: string | undefined): Promise<
     const r = await run('ssh-keygen', ['-Y', 'sign', '-f', key.key, '-n', namespace, file]);
     return r.code === 0 ? { signed: true, by: key.key } : { signed: false, problem: `ssh-keygen could not sign: ${r.out.trim().split('\n')[0]}` };
   }
-  const r = await run('gpg', ['--batch', '--yes', '--armor', '--detach-sign', '--local-user', key.key, '--output', `${file}.asc`, file]);
+  // never a prompt: a key that needs a passphrase the agent does not have fails, and the pack is unsigned
+  const r = await run('gpg', ['--batch', '--yes', '--pinentry-mode', 'error', '--armor', '--detach-sign', '--local-user', key.key, '--output', `${file}.asc`, file]);
   return r.code === 0 ? { signed: true, by: key.key } : { signed: false, problem: `gpg could not sign: ${r.out.trim().split('\n')[0]}` };
 }
 
