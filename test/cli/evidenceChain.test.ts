@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { canonicalJson, sha256 } from '../../server/src/engine/util/canonical';
@@ -81,5 +81,24 @@ describe('the evidence chain', function () {
     assert.strictEqual(bad.status, 1, bad.stdout);
     assert.match(bad.stdout, /signature: the signature does not match the pack: it was changed after it was signed/);
     assert.match(bad.stdout, /signature BAD \(claims release-bot@example\.com\)/);
+  });
+
+  it("keeps each pack with the repos (refs/codecontext/evidence/<rb>, one blob hard-linked across repos); verify --repos checks every copy", function () {
+    const { root, repos } = kit.workspace(3);
+    const store = kit.tempDir('cc-store-');
+    const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
+    for (const r of repos) r.write('README.md', 'changed\n');
+    const rb = JSON.parse(runCli(['rollback', '--snapshot', snap, '--json'], { store }).stdout);
+    const pack = fs.readFileSync(rb.evidence);
+    for (const r of repos) assert.ok(execFileSync('git', ['cat-file', 'blob', `refs/codecontext/evidence/${rb.id}`], { cwd: r.dir }).equals(pack), r.dir);
+    const blob = repos[0].git('rev-parse', `refs/codecontext/evidence/${rb.id}`);
+    const inode = (r: { dir: string }) => fs.statSync(path.join(r.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2))).ino;
+    assert.strictEqual(inode(repos[1]), inode(repos[0]), 'one blob file, linked');
+    assert.strictEqual(runCli(['evidence', 'verify', rb.id, '--repos'], { store }).status, 0);
+    // a repo whose copy was replaced by another blob
+    repos[2].git('update-ref', `refs/codecontext/evidence/${rb.id}`, repos[2].git('hash-object', '-w', 'README.md'));
+    const bad = runCli(['evidence', 'verify', rb.id, '--repos'], { store });
+    assert.strictEqual(bad.status, 1);
+    assert.match(bad.stdout, /repo-02: the repo's copy of the pack \(refs\/codecontext\/evidence\/rb_\w+\) is not the store's/);
   });
 });

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { canonicalJson, sha256 } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { git } from '../git/gitRunner';
+import { repoLayout, resolveRef } from '../git/repoLayout';
 import { resolveId } from '../store/ids';
 import { RepoState, captureRepoState } from '../repo/repoState';
 import { sameState } from './restore';
@@ -12,6 +13,7 @@ import type { PlannedFile, RollbackPlan } from './plan';
 import type { CheckResult } from './checks';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './evidenceChain';
 import { SignatureCheck, signPack, verifyPackSignature } from './evidenceSignature';
+import { checkRepoCopy, evidenceRef } from './evidenceCopies';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -168,10 +170,15 @@ export async function verifyEvidence(file: string, checkRepos = false, allowedSi
   else if (sha256(patchText) !== pack.patches.sha256) problems.push('patch file was modified after it was written');
   let repos: EvidenceCheck['repos'];
   if (checkRepos) {
+    const packBytes = await fs.promises.readFile(file);
+    // a pack from before repos kept copies has none anywhere, and is not faulted for it
+    const copies = await hasAnyCopy(pack.repos ?? [], pack.id);
     repos = await Promise.all(
       (pack.repos ?? []).map(async (r) => {
         const expected = r.after ?? r.before;
         try {
+          const copy = copies && !r.abandoned ? await checkRepoCopy(r.path, pack.id, packBytes) : undefined;
+          if (copy) return { path: r.path, ok: false, problem: copy };
           const now = await captureRepoState(r.path);
           return sameState(now, expected) ? { path: r.path, ok: true } : { path: r.path, ok: false, problem: 'changed since the rollback ended' };
         } catch (e) {
@@ -189,4 +196,16 @@ export function whoami(): string {
   } catch {
     return process.env.USER ?? 'unknown';
   }
+}
+
+/** Whether any repo of the pack keeps a copy: a pack older than copies has none anywhere, and is not faulted for it. */
+async function hasAnyCopy(repos: readonly EvidenceRepo[], rb: string): Promise<boolean> {
+  for (const r of repos) {
+    try {
+      if (await resolveRef(await repoLayout(r.path), evidenceRef(rb))) return true;
+    } catch {
+      // a repo that is gone keeps nothing
+    }
+  }
+  return false;
 }

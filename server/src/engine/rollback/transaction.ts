@@ -14,6 +14,7 @@ import { saveSnapshot } from '../snapshot/snapshot';
 import { toolVersion } from '../util/version';
 import { CompensationOutcome, compensateRepo, compensationOps } from './compensation';
 import { CheckResult, checkFor, defaultCheckTimeoutMs, runCheck } from './checks';
+import { keepWithRepos } from './evidenceCopies';
 import { EvidenceRepo, PhaseRecord, gitIdentity, whoami, writeEvidence } from './evidence';
 import { FileGuard, guardCheck, takeGuards } from './fileGuard';
 import { Journal, JournalEntry, openJournal } from './journal';
@@ -467,6 +468,8 @@ export class RollbackTransaction {
         },
         patchText,
       );
+      // the proof travels with each repo (evidenceCopies.ts); a repo that cannot take it keeps the store's
+      await keepWithRepos(evidence, this.id, this.repos.filter((r) => !r.abandoned).map((r) => r.path)).catch(() => undefined);
       record = {
         format: 1,
         id: this.id,
