@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
 import * as path from 'path';
 import { planRollback } from '../../server/src/engine/rollback/plan';
 import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
@@ -69,5 +70,18 @@ describe('restore through git filters and line-ending settings', () => {
       repo.commitAll('campaign');
       repo.write('.gitattributes', '*.bat eol=crlf\n*.secret filter=rot13\n');
     });
+  });
+
+  it("disk bytes even when the index's cache-tree vouches for git's tree (every entry stat-clean)", async () => {
+    const repo = filteredRepo({ 'core.autocrlf': 'true' }, { 'crlf.txt': 'one\r\ntwo\r\n', 'sub/deep.txt': 'a\r\n' });
+    // old mtimes and a refreshed index with a cache-tree: the capture's add then changes nothing,
+    // and the cached root tree is git's (LF) one: a capture must not take it
+    const past = new Date('2020-01-01T00:00:00Z');
+    for (const f of ['crlf.txt', 'sub/deep.txt']) fs.utimesSync(repo.file(f), past, past);
+    repo.git('update-index', '--refresh');
+    repo.git('write-tree');
+    const snap = await createSnapshot(new Store(kit.tempDir('cc-store-')), [repo.dir]);
+    assert.strictEqual(repo.git('cat-file', 'blob', `${snap.repos[0].worktree}:crlf.txt`), 'one\r\ntwo\r');
+    assert.strictEqual(repo.git('cat-file', 'blob', `${snap.repos[0].worktree}:sub/deep.txt`), 'a\r');
   });
 });

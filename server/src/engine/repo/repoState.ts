@@ -170,7 +170,9 @@ async function diskBytesTree(root: string, layout: RepoLayout, objects: string, 
   }
   if (raw.size === 0) return undefined;
   const disk = entries.map((e) => (raw.has(e.path) ? { ...e, id: Buffer.from(raw.get(e.path)!, 'hex') } : e));
-  if (parsed) return writeIndexTree(objects, { ...parsed, entries: parsed.entries.map((e) => (raw.has(e.path) ? { ...e, id: Buffer.from(raw.get(e.path)!, 'hex') } : e)) });
+  // no cached trees: the index's cache-tree vouches for git's blobs, not these (it made the
+  // capture flaky: when `add` had nothing to refresh, the cached root tree came back unchanged)
+  if (parsed) return writeIndexTree(objects, { ...parsed, validTrees: new Map(), entries: parsed.entries.map((e) => (raw.has(e.path) ? { ...e, id: Buffer.from(raw.get(e.path)!, 'hex') } : e)) });
   // an index git must read: the changed entries go into a copy of it, and git writes the tree
   const copy = `${tempIndex}.disk`;
   try {
