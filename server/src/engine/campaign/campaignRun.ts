@@ -1,17 +1,15 @@
-import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AppendLog, readLog } from '../store/appendLog';
 import { isAlive } from '../util/processes';
 import { repoLayout } from '../git/repoLayout';
 import { OrphanGuard, killGroups } from '../util/orphanGuard';
+import { runCommand } from '../util/runCommand';
 import { Campaign, CampaignStep, RepoRunResult, StoredChangeRecord, checkpointCampaign, listCampaigns, loadCampaign } from './campaign';
 import { EngineContext } from '../store/engineContext';
 import { EngineError } from '../util/errors';
 import { defaultParallelism, mapLimit } from '../util/pool';
 import { phaseCounter } from '../util/progress';
-
-const tailBytes = 4000;
 
 type RunEntry =
   | { t: 'start'; pid: number; at: string; command: string[]; message?: string }
@@ -132,33 +130,9 @@ export async function finishInterruptedRun(ctx: EngineContext, given: string): P
   return step;
 }
 
-function runOne(repo: string, command: readonly string[], guard: OrphanGuard, onSpawn: (pid: number) => Promise<void>): Promise<RepoRunResult> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    let tail = Buffer.alloc(0);
-    const keep = (b: Buffer) => {
-      tail = Buffer.concat([tail, b]);
-      if (tail.length > tailBytes * 2) tail = tail.subarray(tail.length - tailBytes);
-    };
-    const child = spawn(command[0], command.slice(1), { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CODECONTEXT_REPO: repo }, ...OrphanGuard.spawnOptions });
-    guard.watch(child);
-    if (child.pid !== undefined) void onSpawn(child.pid).catch(() => undefined);
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    let spawnError: string | undefined;
-    child.on('error', (e) => {
-      spawnError = e.message;
-    });
-    child.on('close', (code, signal) => {
-      const text = tail.subarray(Math.max(0, tail.length - tailBytes)).toString('utf8');
-      resolve({
-        repo,
-        exitCode: spawnError ? 127 : code ?? (signal ? 128 : 1),
-        outputTail: spawnError ? `cannot run ${command[0]}: ${spawnError}` : text,
-        durationMs: Date.now() - started,
-      });
-    });
-  });
+async function runOne(repo: string, command: readonly string[], guard: OrphanGuard, onSpawn: (pid: number) => Promise<void>): Promise<RepoRunResult> {
+  const { exitCode, outputTail, durationMs } = await runCommand(repo, command, { guard, onSpawn: (pid) => void onSpawn(pid).catch(() => undefined) });
+  return { repo, exitCode, outputTail, durationMs };
 }
 
 /** `finishInterruptedRun` for every campaign with a run log: one line per step it recorded. */

@@ -1,8 +1,7 @@
-import { spawn } from 'child_process';
 import * as path from 'path';
 import { parse } from 'shell-quote';
 import { EngineError } from '../util/errors';
-import { OrphanGuard } from '../util/orphanGuard';
+import { runCommand } from '../util/runCommand';
 import { readText } from '../util/quickFs';
 
 /**
@@ -59,43 +58,8 @@ export function checkFor(repo: string, cli: string | undefined): string | undefi
   }
 }
 
-const tailBytes = 4000;
-
 /** Runs the check in `repo`, in a process group of its own, killed (group and all) at `timeoutMs`. */
-export function runCheck(repo: string, command: string, timeoutMs: number): Promise<CheckResult> {
-  const words = checkWords(command);
-  const started = Date.now();
-  return new Promise((resolve) => {
-    let tail = Buffer.alloc(0);
-    const keep = (b: Buffer) => {
-      tail = Buffer.concat([tail, b]);
-      if (tail.length > tailBytes * 2) tail = tail.subarray(tail.length - tailBytes);
-    };
-    const child = spawn(words[0], words.slice(1), { cwd: repo, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CODECONTEXT_REPO: repo }, ...OrphanGuard.spawnOptions });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
-      } catch {
-        child.kill('SIGKILL');
-      }
-    }, timeoutMs);
-    child.stdout.on('data', keep);
-    child.stderr.on('data', keep);
-    let spawnError: string | undefined;
-    child.on('error', (e) => (spawnError = e.message));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const text = tail.subarray(Math.max(0, tail.length - tailBytes)).toString('utf8');
-      resolve({
-        repo,
-        command,
-        exitCode: spawnError ? 127 : code ?? (signal ? 128 : 1),
-        durationMs: Date.now() - started,
-        timedOut,
-        outputTail: spawnError ? `cannot run ${words[0]}: ${spawnError}` : text,
-      });
-    });
-  });
+export async function runCheck(repo: string, command: string, timeoutMs: number): Promise<CheckResult> {
+  const result = await runCommand(repo, checkWords(command), { timeoutMs });
+  return { repo, command, ...result };
 }
