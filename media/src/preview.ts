@@ -25,6 +25,8 @@ let filter = '';
 let show: Show = 'all';
 let layout: Layout = 'inline';
 let force = false;
+/** The rolling check the user typed: run in each repo right after it commits (empty: each repo's own, if any). */
+let checkCommand = '';
 
 let status = '';
 let busy = true;
@@ -421,8 +423,23 @@ function renderFooter(plan: PreviewState): void {
         ),
       );
     }
+    parts.push(
+      h(
+        'label',
+        { class: 'check-command' },
+        'Check after each repo commits (optional, no shell): ',
+        h('input', {
+          type: 'text',
+          value: checkCommand,
+          placeholder: 'npm test --silent',
+          'data-action': 'checkCommand',
+          'aria-label': 'Check command run in each repo right after it commits; a failure puts every repo back',
+          oninput: (e) => (checkCommand = (e.target as HTMLInputElement).value),
+        }),
+      ),
+    );
     const label = everything ? `Roll Back ${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}` : `Roll Back the Chosen ${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}`;
-    const runButton = button(label, 'run', () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force }), {
+    const runButton = button(label, 'run', () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force, ...(checkCommand.trim() ? { check: checkCommand.trim() } : {}) }), {
       disabled: busy || c.repos.length === 0 || nothingToDo || (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo'),
       title: 'Run this plan as one transaction: all repos roll back, or none do',
     });

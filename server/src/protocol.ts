@@ -394,6 +394,8 @@ export interface RollbackExecuteParams extends WorkDoneProgressParams {
   plan: string;
   /** Roll back over drift (restore mode); the safety snapshot keeps the drifted files. */
   force?: boolean;
+  /** A rolling check run in each repo right after it commits (no shell); a failure puts every repo back. */
+  check?: string;
 }
 export interface RollbackExecuteResult {
   record: RollbackRecord;

@@ -93,6 +93,19 @@ describe('server: rollback over JSON-RPC', () => {
     assert.strictEqual(e.data?.outcome, 'aborted');
     assert.match(e.data?.rollback ?? '', /^rb_/);
   });
+
+  it("a rolling check from the preview: one that fails is CheckFailed, naming the repo, and nothing changed; shell syntax is refused first", async () => {
+    const camp = await campaignWithOneStep(f);
+    const before = f.repos.map((r) => r.read('README.md').toString());
+    const preview = await f.server.request(RollbackPreviewRequest, { campaign: camp });
+    const refusedSyntax = await f.server.error(RollbackExecuteRequest, { plan: preview.hash, check: 'make test && echo ok' });
+    assert.match(refusedSyntax.message, /without a shell/);
+    const e = await f.server.error(RollbackExecuteRequest, { plan: preview.hash, check: 'sh -c "exit 7"' });
+    assert.strictEqual(e.code, ErrorCodes.CheckFailed);
+    assert.match(e.message, /the check `sh -c "exit 7"` failed \(exit 7\)/);
+    assert.ok(f.repos.some((r) => r.dir === e.data?.repo));
+    assert.deepStrictEqual(f.repos.map((r) => r.read('README.md').toString()), before);
+  });
 });
 
 describe('server: a 50-repo rollback', () => {

@@ -135,7 +135,7 @@ export type PreviewFromWebview =
   | { type: 'ready' }
   | { type: 'loadDiff'; repo: string; path: string }
   | { type: 'openDiff'; repo: string; path: string }
-  | { type: 'run'; selection: Selection; force: boolean }
+  | { type: 'run'; selection: Selection; force: boolean; /** A rolling check for every repo (`rollback --check`). */ check?: string }
   | { type: 'cancel' }
   | { type: 'undo' }
   | { type: 'openEvidence' }

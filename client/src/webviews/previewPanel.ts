@@ -73,7 +73,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       case 'openDiff':
         return this.openDiff(m.repo, m.path);
       case 'run':
-        return this.run(m.selection, m.force);
+        return this.run(m.selection, m.force, m.check);
       case 'cancel':
         this.running?.cancel();
         return;
@@ -192,7 +192,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     });
   }
 
-  private async run(selection: Selection, force: boolean): Promise<void> {
+  private async run(selection: Selection, force: boolean, check?: string): Promise<void> {
     if (!this.preview || this.running) return;
     let plan = this.preview;
     const limits = limitsOf(selection, plan.repos.map((r) => r.path), this.files);
@@ -206,7 +206,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       plan = narrowed.preview;
     }
     const order = plan.waves.flat();
-    await this.transact('rollback', order, (cancel, onReport) => sendWithProgress(RollbackExecuteRequest, { plan: plan.hash, force }, onReport, cancel));
+    await this.transact('rollback', order, (cancel, onReport) => sendWithProgress(RollbackExecuteRequest, { plan: plan.hash, force, ...(check ? { check } : {}) }, onReport, cancel));
   }
 
   /**

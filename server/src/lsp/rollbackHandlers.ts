@@ -20,6 +20,7 @@ import {
   RollbackUndoRequest,
 } from '../protocol';
 import { Params, pageOf } from './params';
+import { checkWords } from '../engine/rollback/checks';
 import { Services, handle, mutate } from './services';
 
 /**
@@ -88,9 +89,11 @@ export function registerRollbackHandlers(s: Services): void {
   handle(s, RollbackExecuteRequest, async (p, token) => {
     const plan = previewed(p.string('plan'));
     const force = p.optBool('force') ?? false;
+    const check = p.optString('check');
+    if (check !== undefined) checkWords(check); // shell syntax refused before anything is locked
     const job = { what: `rollback to ${plan.target.label} (plan ${plan.hash.slice(0, 12)})`, paths: plan.repos.map((r) => r.path), title: `Rolling back to ${plan.target.label}`, phases: ['prepare', 'commit', 'verify'] };
     return mutate(s, p, token, job, async (work) => {
-      const record = await executeRollback({ ...ctx(), progress: work.progress }, plan, { force, cancel: work.cancel, argv: ['(vscode)', 'rollback', '--plan', plan.hash] });
+      const record = await executeRollback({ ...ctx(), progress: work.progress }, plan, { force, check, cancel: work.cancel, argv: ['(vscode)', 'rollback', '--plan', plan.hash, ...(check ? ['--check', check] : [])] });
       plans.delete(plan.hash); // the repos moved on: this plan can never run again
       return { record, cancelArrivedLate: work.cancel.cancelled };
     });
