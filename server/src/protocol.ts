@@ -362,6 +362,16 @@ export interface RollbackPreview extends Omit<RollbackPlan, 'repos'> {
  */
 export const RollbackPreviewRequest = new RequestType<RollbackPreviewParams, RollbackPreview, ErrorData>('codecontext/rollback/preview');
 
+export interface RollbackDriftResult {
+  /** Per repo of the campaign's last checkpoint, the paths changed since by something other than the campaign. */
+  repos: { repo: string; drift: string[] }[];
+}
+/**
+ * client → server (changes nothing, keeps nothing): drift since a campaign's last checkpoint, for
+ * the trees' status marks; cheaper than a preview (no plan, no inverse diffs) and never evicts one.
+ */
+export const RollbackDriftRequest = new RequestType<RollbackTargetParams, RollbackDriftResult, ErrorData>('codecontext/rollback/drift');
+
 export interface RollbackPlanFilesParams extends PageParams {
   /** The plan's hash from the preview. */
   plan: string;

@@ -13,6 +13,7 @@ import {
   RollbackFileDiffRequest,
   RollbackListRequest,
   RollbackPlanFilesRequest,
+  RollbackDriftRequest,
   RollbackPreviewRequest,
   RollbackUndoRequest,
 } from '../../server/src/protocol';
@@ -92,6 +93,13 @@ describe('server: rollback over JSON-RPC', () => {
     assert.strictEqual(e.data?.repo, f.repos[0].dir);
     assert.strictEqual(e.data?.outcome, 'aborted');
     assert.match(e.data?.rollback ?? '', /^rb_/);
+  });
+
+  it('drift for a status mark: the cheap request names the drifted file and keeps no plan', async () => {
+    const camp = await campaignWithOneStep(f);
+    f.repos[1].write('README.md', 'edited by someone else\n');
+    const { repos } = await f.server.request(RollbackDriftRequest, { campaign: camp });
+    assert.deepStrictEqual(repos.filter((r) => r.drift.length).map((r) => [r.repo, r.drift]), [[f.repos[1].dir, ['README.md']]]);
   });
 
   it("a rolling check from the preview: one that fails is CheckFailed, naming the repo, and nothing changed; shell syntax is refused first", async () => {

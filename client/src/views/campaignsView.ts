@@ -6,12 +6,11 @@ import {
   CampaignListRequest,
   CampaignStep,
   CampaignSummary,
-  RollbackPreviewRequest,
+  RollbackDriftRequest,
   StoredChangeRecord,
 } from '../../../server/src/protocol';
 import { runningIn } from '../activity';
 import { FileDiff } from '../diff/openFileDiff';
-import { sendWithProgress } from '../request';
 import { requireClient } from '../serverClient';
 import { ago, lines, plural, repoName, shortId } from './format';
 import { MessageNode, Node, NodeTree, PagedChildren } from './tree';
@@ -68,10 +67,9 @@ export class CampaignsView implements vscode.Disposable {
   private async measureDrift(campaign: CampaignSummary): Promise<Map<string, string[]> | undefined> {
     if (campaign.status !== 'active' || campaign.stepCount === 0) return undefined;
     try {
-      const preview = await vscode.window.withProgress({ location: { viewId: this.viewId } }, () =>
-        sendWithProgress(RollbackPreviewRequest, { campaign: campaign.id, mode: 'restore' }),
-      );
-      const byRepo = new Map(preview.repos.filter((r) => r.drift.length).map((r) => [r.path, r.drift]));
+      // the cheap request: no plan is made or kept for a status mark
+      const { repos } = await vscode.window.withProgress({ location: { viewId: this.viewId } }, () => requireClient().sendRequest(RollbackDriftRequest, { campaign: campaign.id }));
+      const byRepo = new Map(repos.filter((r) => r.drift.length).map((r) => [r.repo, r.drift]));
       const before = this.settled.get(campaign.id);
       this.settled.set(campaign.id, byRepo);
       if (!before || before.size !== byRepo.size) this.redraw(campaign.id);

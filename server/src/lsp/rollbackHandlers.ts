@@ -13,6 +13,7 @@ import {
   RollbackExecuteRequest,
   RollbackFileDiffRequest,
   RollbackListRequest,
+  RollbackDriftRequest,
   RollbackPlanFilesRequest,
   RollbackPreview,
   RollbackPreviewRequest,
@@ -21,6 +22,7 @@ import {
 } from '../protocol';
 import { Params, pageOf } from './params';
 import { checkWords } from '../engine/rollback/checks';
+import { measureDrift } from '../engine/rollback/drift';
 import { Services, handle, mutate } from './services';
 
 /**
@@ -63,6 +65,10 @@ export function registerRollbackHandlers(s: Services): void {
       work.done();
     }
   });
+
+  handle(s, RollbackDriftRequest, async (p) => ({
+    repos: await measureDrift(ctx(), { snapshot: p.optString('snapshot'), campaign: p.optString('campaign'), step: p.optInt('step', 1) }),
+  }));
 
   handle(s, RollbackPlanFilesRequest, async (p) => {
     const hash = p.string('plan');

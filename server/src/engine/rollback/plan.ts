@@ -256,7 +256,8 @@ async function withInverseDiffs(repo: string, ops: readonly FileOp[]): Promise<P
 }
 
 /** Files that changed since the campaign's last checkpoint: someone else's work, which restore would overwrite. */
-async function driftSince(repo: string, last: RepoState, current: RepoState, matches: (p: string) => boolean): Promise<string[]> {  const drift = (await treeOps(repo, last.worktree, current.worktree)).map((o) => o.path).filter(matches);
+export async function driftSince(repo: string, last: RepoState, current: RepoState, matches: (p: string) => boolean = () => true): Promise<string[]> {
+  const drift = (await treeOps(repo, last.worktree, current.worktree)).map((o) => o.path).filter(matches);
   if (last.index !== current.index && drift.length === 0) drift.push('(index: staged changes made after the campaign)');
   if (last.head !== current.head || last.ref !== current.ref) drift.push(`(HEAD moved since the campaign: ${current.ref ?? 'detached'} at ${current.head?.slice(0, 10) ?? 'unborn'})`);
   return drift;
