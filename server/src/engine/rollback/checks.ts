@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { parse } from 'shell-quote';
 import { EngineError } from '../util/errors';
+import { OrphanGuard } from '../util/orphanGuard';
 import { runCommand } from '../util/runCommand';
 import { readText } from '../util/quickFs';
 
@@ -59,7 +60,7 @@ export function checkFor(repo: string, cli: string | undefined): string | undefi
 }
 
 /** Runs the check in `repo`, in a process group of its own, killed (group and all) at `timeoutMs`. */
-export async function runCheck(repo: string, command: string, timeoutMs: number): Promise<CheckResult> {
-  const result = await runCommand(repo, checkWords(command), { timeoutMs });
+export async function runCheck(repo: string, command: string, timeoutMs: number, guard?: OrphanGuard): Promise<CheckResult> {
+  const result = await runCommand(repo, checkWords(command), { timeoutMs, guard });
   return { repo, command, ...result };
 }

@@ -68,6 +68,8 @@ export interface EvidencePack {
   repos: EvidenceRepo[];
   /** Each rolling check run: repo, command, exit code, duration, the tail of its output. */
   checks?: CheckResult[];
+  /** Journal entries after `prepared` that could not be written (a full store): the transaction went on without them. */
+  journalProblems?: string[];
   /** The pack written before this one in the store (evidenceChain.ts); absent for the first. */
   previous?: ChainLink;
   patches: { file: string; sha256: string };

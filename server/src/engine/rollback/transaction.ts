@@ -15,6 +15,7 @@ import { toolVersion } from '../util/version';
 import { CompensationOutcome, compensateRepo, compensationOps } from './compensation';
 import { CheckResult, checkFor, defaultCheckTimeoutMs, runCheck } from './checks';
 import { keepWithRepos } from './evidenceCopies';
+import { OrphanGuard } from '../util/orphanGuard';
 import { EvidenceRepo, PhaseRecord, gitIdentity, whoami, writeEvidence } from './evidence';
 import { FileGuard, guardCheck, takeGuards } from './fileGuard';
 import { Journal, JournalEntry, openJournal } from './journal';
@@ -87,6 +88,8 @@ export class RollbackTransaction {
   /** Journal entries that could not be written after `prepared`; the work went on (recovery is idempotent). */
   private readonly journalProblems: string[] = [];
   private readonly checks: CheckResult[] = [];
+  /** Made at the first rolling check: a check must not outlive a killed rollback any more than a campaign command. */
+  private checkGuard?: OrphanGuard;
   private safetyId?: string;
   private commitBegan = false;
   private verified = false;
@@ -281,7 +284,8 @@ export class RollbackTransaction {
     const command = checkFor(repo, this.info.check);
     if (!command) return;
     const timeout = this.info.checkTimeoutMs ?? defaultCheckTimeoutMs;
-    const result = await runCheck(repo, command, timeout);
+    this.checkGuard ??= new OrphanGuard();
+    const result = await runCheck(repo, command, timeout, this.checkGuard);
     this.checks.push(result);
     if (result.exitCode === 0) return;
     const last = result.outputTail.trim().split('\n').slice(-1)[0];
@@ -366,6 +370,8 @@ export class RollbackTransaction {
 
   /** Releases every lock and staged file; safe to call more than once. */
   async release(options: { keepLocks?: boolean } = {}): Promise<void> {
+    this.checkGuard?.close();
+    this.checkGuard = undefined;
     await Promise.all([...this.prepared.values()].map((p) => p.capture.release()));
     this.prepared.clear();
     const locks = options.keepLocks ? [] : [...this.locks].filter(([repo]) => !this.keepLocked.has(repo));
@@ -465,6 +471,8 @@ export class RollbackTransaction {
           phases: this.phases,
           repos: evidenceRepos,
           ...(this.checks.length ? { checks: this.checks } : {}),
+          // entries after `prepared` that could not be written (the work went on; recovery redoes it)
+          ...(this.journalProblems.length ? { journalProblems: this.journalProblems } : {}),
         },
         patchText,
       );
