@@ -72,7 +72,8 @@ export class CampaignsView implements vscode.Disposable {
       const byRepo = new Map(repos.filter((r) => r.drift.length).map((r) => [r.repo, r.drift]));
       const before = this.settled.get(campaign.id);
       this.settled.set(campaign.id, byRepo);
-      if (!before || before.size !== byRepo.size) this.redraw(campaign.id);
+      // redrawn only when the mark changes: a redraw while the tree is being expanded re-registers its children
+      if ((before?.size ?? 0) !== byRepo.size) this.redraw(campaign.id);
       return byRepo;
     } catch {
       return undefined; // drift is a hint: a repo that cannot be read shows up when a rollback is previewed
