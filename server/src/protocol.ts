@@ -15,27 +15,33 @@
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { WorkDoneProgressParams, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
-import type { Campaign, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
+import type { Campaign, CampaignOverlap, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
 import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence';
 import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan';
 import type { RecoveryReport } from './engine/rollback/recover';
+import type { RepoDifference, SnapshotDifference } from './engine/rollback/drift';
 import type { TreeEntry } from './engine/git/objectReader';
 import type { RollbackRecord } from './engine/rollback/rollbackRecords';
 import type { DiscoveredRepo } from './engine/repo/discovery';
-import type { SnapshotManifest, SnapshotSummary, SnapshotVerification } from './engine/snapshot/snapshot';
+import type { SavedSnapshot, SnapshotManifest, SnapshotNote, SnapshotSummary, SnapshotVerification } from './engine/snapshot/snapshot';
 
 export type {
   Campaign,
+  CampaignOverlap,
   CampaignStep,
   DiscoveredRepo,
   EvidenceCheck,
   EvidencePack,
   PlannedFile,
   RecoveryReport,
+  RepoDifference,
   RepoRunResult,
   RollbackMode,
   RollbackRecord,
+  SavedSnapshot,
   SnapshotManifest,
+  SnapshotDifference,
+  SnapshotNote,
   SnapshotSummary,
   SnapshotVerification,
   StoredChangeRecord,
@@ -204,9 +210,10 @@ export interface SnapshotCreateParams extends WorkDoneProgressParams {
 /**
  * client → server (mutating, with progress, cancellable): captures the repos and writes the
  * snapshot. Cancelled before the pin phase ends → no ref and no manifest written. The same states
- * give the same id, so creating it twice returns the first one.
+ * give the same id, so creating it twice returns the first one (`reused: true`) with the new
+ * message kept as a note (`notes`): the user's words are never dropped.
  */
-export const SnapshotCreateRequest = new RequestType<SnapshotCreateParams, SnapshotManifest, ErrorData>('codecontext/snapshot/create');
+export const SnapshotCreateRequest = new RequestType<SnapshotCreateParams, SavedSnapshot, ErrorData>('codecontext/snapshot/create');
 
 export interface SnapshotVerifyParams {
   id: string;
@@ -265,6 +272,22 @@ export interface CampaignStartParams extends WorkDoneProgressParams {
 }
 /** client → server (mutating, with progress, cancellable): finds the repos and takes the baseline; cancelled → no campaign and no snapshot written. */
 export const CampaignStartRequest = new RequestType<CampaignStartParams, Campaign, ErrorData>('codecontext/campaign/start');
+
+export interface CampaignOverlapParams {
+  /** The folders a campaign would start on; default: the workspace folders. */
+  roots?: string[];
+}
+export interface CampaignOverlapResult {
+  /** The repos a campaign started on those roots would take. */
+  repos: string[];
+  /** Active campaigns already working on some of them. */
+  campaigns: CampaignOverlap[];
+}
+/**
+ * client → server (changes nothing): the active campaigns a new campaign on `roots` would share
+ * repos with, so starting a second one is never silent. Asked before `CampaignStartRequest`.
+ */
+export const CampaignOverlapRequest = new RequestType<CampaignOverlapParams, CampaignOverlapResult, ErrorData>('codecontext/campaign/overlap');
 
 export interface CampaignCheckpointParams extends WorkDoneProgressParams {
   campaign: string;
@@ -371,6 +394,21 @@ export interface RollbackDriftResult {
  * the trees' status marks; cheaper than a preview (no plan, no inverse diffs) and never evicts one.
  */
 export const RollbackDriftRequest = new RequestType<RollbackTargetParams, RollbackDriftResult, ErrorData>('codecontext/rollback/drift');
+
+export interface RollbackCompareParams {
+  /** Snapshot ids (or unique prefixes); at most `maxPageSize`. */
+  snapshots: string[];
+}
+export interface RollbackCompareResult {
+  /** In the order asked; a snapshot that cannot be compared carries its `problem`. */
+  snapshots: SnapshotDifference[];
+}
+/**
+ * client → server (changes nothing, keeps nothing): per snapshot, what a rollback to it would
+ * change compared with now (per repo: files, HEAD, index, drift), each repo captured once for all
+ * of them. For the quick pick's rows and the Snapshots tree's marks: no plan is made, so none is evicted.
+ */
+export const RollbackCompareRequest = new RequestType<RollbackCompareParams, RollbackCompareResult, ErrorData>('codecontext/rollback/compare');
 
 export interface RollbackPlanFilesParams extends PageParams {
   /** The plan's hash from the preview. */

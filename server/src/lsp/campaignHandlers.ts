@@ -1,12 +1,14 @@
-import { Campaign, StoredChangeRecord, checkpointCampaign, listCampaignFiles, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
+import { Campaign, StoredChangeRecord, activeCampaignsOn, checkpointCampaign, listCampaignFiles, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
 import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
 import { EngineError } from '../engine/util/errors';
+import { discoverRepos } from '../engine/repo/discovery';
 import { Store } from '../engine/store/store';
 import {
   CampaignChangesRequest,
   CampaignCheckpointRequest,
   CampaignDetailRequest,
   CampaignListRequest,
+  CampaignOverlapRequest,
   CampaignRunRequest,
   CampaignStartRequest,
   CampaignSummary,
@@ -36,6 +38,13 @@ export function registerCampaignHandlers(s: Services): void {
     return mutate(s, p, token, job, (work) =>
       startCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, name, roots, s.workspace.settings.discoveryDepth),
     );
+  });
+
+  handle(s, CampaignOverlapRequest, async (p) => {
+    const roots = p.optAbsPaths('roots');
+    const found = roots ? await discoverRepos(roots, { maxDepth: s.workspace.settings.discoveryDepth }) : await s.workspace.repos();
+    const repos = found.map((r) => r.path);
+    return { repos, campaigns: await activeCampaignsOn(s.workspace.store(), repos) };
   });
 
   handle(s, CampaignCheckpointRequest, async (p, token) => {

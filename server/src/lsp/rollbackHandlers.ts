@@ -13,16 +13,18 @@ import {
   RollbackExecuteRequest,
   RollbackFileDiffRequest,
   RollbackListRequest,
+  RollbackCompareRequest,
   RollbackDriftRequest,
   RollbackPlanFilesRequest,
   RollbackPreview,
   RollbackPreviewRequest,
   RollbackRecoverRequest,
   RollbackUndoRequest,
+  maxPageSize,
 } from '../protocol';
 import { Params, pageOf } from './params';
 import { checkWords } from '../engine/rollback/checks';
-import { measureDrift } from '../engine/rollback/drift';
+import { compareWithNow, measureDrift } from '../engine/rollback/drift';
 import { Services, handle, mutate } from './services';
 
 /**
@@ -69,6 +71,12 @@ export function registerRollbackHandlers(s: Services): void {
   handle(s, RollbackDriftRequest, async (p) => ({
     repos: await measureDrift(ctx(), { snapshot: p.optString('snapshot'), campaign: p.optString('campaign'), step: p.optInt('step', 1) }),
   }));
+
+  handle(s, RollbackCompareRequest, async (p) => {
+    const ids = p.stringList('snapshots');
+    if (ids.length > maxPageSize) throw new EngineError('Usage', `compare at most ${maxPageSize} snapshots at once, not ${ids.length}`);
+    return { snapshots: await compareWithNow(ctx(), ids) };
+  });
 
   handle(s, RollbackPlanFilesRequest, async (p) => {
     const hash = p.string('plan');
