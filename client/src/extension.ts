@@ -5,6 +5,9 @@ import { CommandContext } from './commands/context';
 import { registerBlobDocuments } from './diff/blobDocuments';
 import { onDidChangeRunning, onDidChangeStore, serverClientEmitters, startServerClient, stopServerClient, whenRunning } from './serverClient';
 import { createCampaignStatus } from './statusBar';
+import { trackWorkspaceRepos } from './workspaceRepos';
+import { CampaignSummary } from '../../server/src/protocol';
+import { Confirmation, answerConfirmations } from './commands/confirm';
 import { CampaignsView } from './views/campaignsView';
 import { RollbacksView } from './views/rollbacksView';
 import { SnapshotsView } from './views/snapshotsView';
@@ -24,6 +27,12 @@ export interface CodeContextApi {
   trees: { campaigns: NodeTree; snapshots: NodeTree; rollbacks: NodeTree };
   views: { campaigns: vscode.TreeView<Node>; snapshots: vscode.TreeView<Node>; rollbacks: vscode.TreeView<Node> };
   whenRunning(): Promise<void>;
+  /** The campaign the status bar shows once its latest update settled. */
+  statusBarCampaign(): Promise<CampaignSummary | undefined>;
+  /** Answers the modal confirmations (VS Code refuses them in tests) and returns the list of those shown; undefined: show them again. */
+  answerConfirmations(answer: ((c: Confirmation) => string | undefined) | undefined): Confirmation[];
+  /** Whether the server found no git repository under the workspace folders (the `codecontext.noRepos` context key). */
+  noRepos(): Promise<boolean | undefined>;
 }
 
 export function activate(context: vscode.ExtensionContext): CodeContextApi {
@@ -31,12 +40,15 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
   const campaigns = new CampaignsView('codecontext.campaigns');
   const snapshots = new SnapshotsView('codecontext.snapshots');
   const rollbacks = new RollbacksView();
+  const campaignStatus = createCampaignStatus();
+  const workspaceRepos = trackWorkspaceRepos();
   const ctx: CommandContext = {
     output,
     refresh: () => {
       campaigns.refresh();
       snapshots.refresh();
       rollbacks.refresh();
+      void campaignStatus.update();
     },
   };
   const views = {
@@ -68,11 +80,19 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     }),
     ...registerCommands(ctx),
     registerBlobDocuments(),
-    createCampaignStatus(),
+    campaignStatus,
+    workspaceRepos,
     ...registerWebviews(context),
     startServerClient(context, output),
   );
-  return { trees: { campaigns: campaigns.tree, snapshots: snapshots.tree, rollbacks: rollbacks.tree }, views, whenRunning };
+  return {
+    trees: { campaigns: campaigns.tree, snapshots: snapshots.tree, rollbacks: rollbacks.tree },
+    views,
+    whenRunning,
+    statusBarCampaign: () => campaignStatus.shown(),
+    answerConfirmations,
+    noRepos: () => workspaceRepos.noRepos(),
+  };
 }
 
 /** Stops the server and waits for it; the subscriptions are disposed by VS Code after this. */

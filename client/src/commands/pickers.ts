@@ -3,14 +3,14 @@ import {
   CampaignListRequest,
   CampaignSummary,
   RollbackListRequest,
+  RollbackCompareRequest,
   RollbackRecord,
-  SnapshotDetailRequest,
-  SnapshotFilesRequest,
   SnapshotListRequest,
   SnapshotSummary,
 } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
-import { ago, plural, shortId } from '../views/format';
+import { ago, plural, shortId, wouldChange } from '../views/format';
+import { groupSnapshots } from '../views/snapshotGroups';
 import { rollbackTitle } from '../views/rollbacksView';
 
 /** Quick picks for the commands run from the palette without a target. Undefined: dismissed. */
@@ -19,54 +19,78 @@ interface Picked<T> extends vscode.QuickPickItem {
   value: T;
 }
 
-/** File counts are filled in for the newest few snapshots of modest size: the rest show repos only. */
-const countedSnapshots = 10;
-const countedRepos = 100;
+/** Rows are compared with now a few at a time, first rows first, so the top of the list fills in at once. */
+const comparedPerRequest = 8;
 
-/** Valid snapshots, newest first, with repo counts and (filled in as they come) file counts. */
-export async function pickSnapshot(title: string, placeHolder: string): Promise<SnapshotSummary | undefined> {
+/**
+ * Valid snapshots grouped as the Snapshots tree groups them: yours first (newest first, by day),
+ * each campaign's (baseline first), safety snapshots last under their own separator, so the row
+ * Enter picks is the user's newest own snapshot, never one a rollback made. Each row says what a
+ * rollback to it would change compared with now (files, repos, HEAD, drift), filled in as the
+ * cheap compare request answers: no plan is made for a row.
+ */
+export async function pickSnapshot(title: string, placeHolder: string, compare = true): Promise<SnapshotSummary | undefined> {
   const client = requireClient();
-  const { snapshots } = await client.sendRequest(SnapshotListRequest, {});
+  const [{ snapshots }, { campaigns }] = await Promise.all([client.sendRequest(SnapshotListRequest, {}), client.sendRequest(CampaignListRequest, {})]);
   const valid = snapshots.filter((s) => s.valid);
   if (!valid.length) {
     void vscode.window.showInformationMessage('CodeContext: there is no snapshot yet. Create one first ("CodeContext: Create Snapshot").');
     return undefined;
   }
-  const describe = (s: SnapshotSummary, files?: number): string =>
-    [plural(s.repoCount, 'repo'), files !== undefined ? plural(files, 'file') : '', s.campaign ? `campaign ${shortId(s.campaign)}` : '', ago(s.createdAt)].filter(Boolean).join(' · ');
-  const items: Picked<SnapshotSummary>[] = valid.map((s) => ({
-    label: `$(device-camera) ${s.message || s.id}`,
-    description: s.message ? s.id : undefined,
-    detail: describe(s),
-    value: s,
-  }));
-  const pick = vscode.window.createQuickPick<Picked<SnapshotSummary>>();
+  const rows: Picked<SnapshotSummary>[] = [];
+  const items: (Picked<SnapshotSummary> | vscode.QuickPickItem)[] = [];
+  for (const g of groupSnapshots(valid, campaigns)) {
+    for (const d of g.days) {
+      const title = g.kind === 'campaign' ? `campaign ${g.title}${g.campaign?.status === 'rolled-back' ? ' (rolled back)' : ''}` : g.kind === 'safety' ? 'safety snapshots (made by rollbacks)' : g.title.toLowerCase();
+      items.push({ label: d.day ? `${title} · ${d.day}` : title, kind: vscode.QuickPickItemKind.Separator });
+      for (const e of d.entries) {
+        const s = e.summary;
+        const others = [s.message, ...(s.notes ?? []).map((n) => n.message)].filter((m): m is string => !!m && m !== e.name);
+        const row: Picked<SnapshotSummary> = {
+          label: `$(${e.role === 'baseline' ? 'debug-step-back' : g.kind === 'safety' ? 'shield' : e.role === 'checkpoint' ? 'git-commit' : 'device-camera'}) ${e.name}`,
+          description: [shortId(s.id), ago(s.createdAt), others.length ? `also "${others[0]}"${others.length > 1 ? ` +${others.length - 1}` : ''}` : ''].filter(Boolean).join(' · '),
+          detail: compare ? `${plural(s.repoCount, 'repo')} · comparing with now…` : plural(s.repoCount, 'repo'),
+          value: s,
+        };
+        rows.push(row);
+        items.push(row);
+      }
+    }
+  }
+  const pick = vscode.window.createQuickPick<Picked<SnapshotSummary> | vscode.QuickPickItem>();
   pick.title = title;
   pick.placeholder = placeHolder;
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;
   pick.items = items;
-  pick.busy = true;
+  pick.activeItems = rows.slice(0, 1);
   const cancel = new vscode.CancellationTokenSource();
-  void (async () => {
-    for (const item of items.slice(0, countedSnapshots)) {
-      if (cancel.token.isCancellationRequested || item.value.repoCount > countedRepos) continue;
-      try {
-        const manifest = await client.sendRequest(SnapshotDetailRequest, { id: item.value.id }, cancel.token);
-        const totals = await Promise.all(manifest.repos.map((r) => client.sendRequest(SnapshotFilesRequest, { id: item.value.id, repo: r.path, limit: 1 }, cancel.token).then((p) => p.total)));
-        item.detail = describe(item.value, totals.reduce((a, b) => a + b, 0));
-        const active = pick.activeItems;
-        pick.items = items;
-        pick.activeItems = active;
-      } catch {
-        // the count is a nicety: the item stays as it is
+  if (compare) {
+    pick.busy = true;
+    void (async () => {
+      // one row per snapshot however many groups show it
+      const ids = [...new Set(rows.map((r) => r.value.id))];
+      for (let i = 0; i < ids.length && !cancel.token.isCancellationRequested; i += comparedPerRequest) {
+        try {
+          const { snapshots: found } = await client.sendRequest(RollbackCompareRequest, { snapshots: ids.slice(i, i + comparedPerRequest) }, cancel.token);
+          const byId = new Map(found.map((d) => [d.snapshot, d]));
+          for (const row of rows) {
+            const d = byId.get(row.value.id);
+            if (d) row.detail = wouldChange(d);
+          }
+          const active = pick.activeItems;
+          pick.items = items;
+          pick.activeItems = active;
+        } catch {
+          // the comparison is a hint: a row keeps its repo count, the preview says the rest
+        }
       }
-    }
-    pick.busy = false;
-  })();
+      pick.busy = false;
+    })();
+  }
   try {
     const chosen = await new Promise<Picked<SnapshotSummary> | undefined>((resolve) => {
-      pick.onDidAccept(() => resolve(pick.selectedItems[0]));
+      pick.onDidAccept(() => resolve(pick.selectedItems[0] as Picked<SnapshotSummary> | undefined));
       pick.onDidHide(() => resolve(undefined));
       pick.show();
     });

@@ -2,18 +2,21 @@ import * as vscode from 'vscode';
 import {
   Campaign,
   CampaignCheckpointRequest,
+  CampaignOverlap,
   CampaignRunRequest,
   CampaignRunResult,
   CampaignStartRequest,
   CampaignStepResult,
+  CampaignOverlapRequest,
+  SavedSnapshot,
   SnapshotCreateRequest,
-  SnapshotManifest,
   SnapshotVerifyRequest,
 } from '../../../server/src/protocol';
 import { markRunning } from '../activity';
 import { sendWithProgress, withServerProgress } from '../request';
 import { requireClient } from '../serverClient';
-import { lines, plural, repoName, shortId } from '../views/format';
+import { ago, lines, plural, repoName, shortId, snapshotName } from '../views/format';
+import { Confirmation, ask, confirmation } from './confirm';
 import { idArg, optionsArg } from './args';
 import { CommandContext } from './context';
 import { pickCampaign, pickSnapshot } from './pickers';
@@ -21,7 +24,7 @@ import { pickCampaign, pickSnapshot } from './pickers';
 /** Snapshots and campaigns: create, start, checkpoint, run, verify. Outcomes go to the status bar unless the user must act. */
 
 /** "Create Snapshot": every repo of the workspace; `{ message }` skips the prompt. */
-export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): Promise<SnapshotManifest | undefined> {
+export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): Promise<SavedSnapshot | undefined> {
   const options = optionsArg<{ message: string }>(args);
   const message =
     options.message ??
@@ -31,7 +34,13 @@ export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): P
     sendWithProgress(SnapshotCreateRequest, { message: message || undefined }, token, report),
   );
   ctx.refresh();
-  vscode.window.setStatusBarMessage(`$(device-camera) Snapshot ${shortId(manifest.id)} of ${plural(manifest.repos.length, 'repo')} created`, 8000);
+  if (manifest.reused) {
+    // the same states are the same snapshot: say which, and that the words were kept on it, never "created"
+    const kept = message.trim() ? ` The note "${message.trim()}" is kept on it: the Snapshots view and the quick pick find it by that name too.` : '';
+    void vscode.window.showInformationMessage(`Nothing changed since snapshot "${snapshotName(manifest)}" (${shortId(manifest.id)}, ${ago(manifest.createdAt)}), so no new snapshot was needed.${kept}`);
+  } else {
+    vscode.window.setStatusBarMessage(`$(device-camera) Snapshot ${shortId(manifest.id)} of ${plural(manifest.repos.length, 'repo')} created`, 8000);
+  }
   return manifest;
 }
 
@@ -52,9 +61,29 @@ export async function verifySnapshot(ctx: CommandContext, ...args: unknown[]): P
   return result.ok;
 }
 
-/** "Start Campaign": a name, then the baseline of every repo of the workspace folders. */
-export async function startCampaign(ctx: CommandContext, ...args: unknown[]): Promise<Campaign | undefined> {
-  const options = optionsArg<{ name: string; roots: string[] }>(args);
+/**
+ * "Start Campaign": first what it would start on (no repositories: said before a name is asked; an
+ * active campaign on the same repos: a warning that says how the two interact), then a name, then
+ * the baseline of every repo of the workspace folders. `{ dryRun: true }` resolves to the warning
+ * it would show (or the no-repositories message) and starts nothing; `{ confirm: false }` starts
+ * over an overlap without asking.
+ */
+export async function startCampaign(ctx: CommandContext, ...args: unknown[]): Promise<Campaign | Confirmation | string | undefined> {
+  const options = optionsArg<{ name: string; roots: string[]; dryRun: boolean; confirm: boolean }>(args);
+  const { repos, campaigns: others } = await requireClient().sendRequest(CampaignOverlapRequest, { roots: options.roots });
+  if (repos.length === 0) {
+    const where = (options.roots ?? vscode.workspace.workspaceFolders?.map((f) => f.uri.fsPath) ?? []).join(', ') || 'the workspace (it has no folder)';
+    const text = `No git repositories under ${where}: a campaign needs at least one. Open a folder that holds git repositories.`;
+    if (!options.dryRun) void vscode.window.showWarningMessage(text);
+    return text;
+  }
+  if (others.length) {
+    const c = overlapConfirmation(others, repos.length);
+    if (options.dryRun) return c;
+    if (options.confirm !== false && (await ask(c)) !== c.buttons[0]) return undefined;
+  } else if (options.dryRun) {
+    return undefined;
+  }
   const name =
     (typeof args[0] === 'string' ? args[0] : options.name) ??
     (await vscode.window.showInputBox({
@@ -122,6 +151,22 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
     vscode.window.setStatusBarMessage(`$(terminal) Step ${result.step.n}: ${stepSummary(result)}`, 8000);
   }
   return result;
+}
+
+/** The warning before a second active campaign on the same repos: which, on how many, and how the two interact. */
+export function overlapConfirmation(others: readonly CampaignOverlap[], repoCount: number): Confirmation {
+  const names = others.map((o) => `"${o.name}"`).join(', ');
+  const shared = Math.max(...others.map((o) => o.shared.length));
+  return confirmation(
+    `${others.length === 1 ? 'Campaign' : 'Campaigns'} ${names} ${others.length === 1 ? 'is' : 'are'} already active on ${shared === repoCount ? `all ${plural(repoCount, 'repo')}` : `${shared} of these ${plural(repoCount, 'repo')}`}. Start another one?`,
+    [
+      ...others.map((o) => `• ${o.name}: ${o.shared.slice(0, 4).map(repoName).join(', ')}${o.shared.length > 4 ? ` and ${o.shared.length - 4} more` : ''}`),
+      '',
+      "Both campaigns will record every change in the shared repos: a checkpoint of either records the other's edits as its own step, each shows the other's edits as drift, and rolling one back to its baseline also undoes the other's work there (its safety snapshot keeps that work).",
+      'To keep them apart, finish or roll back the other campaign first.',
+    ].join('\n'),
+    ['Start Anyway'],
+  );
 }
 
 function stepSummary(result: CampaignStepResult): string {

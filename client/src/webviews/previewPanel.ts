@@ -4,6 +4,7 @@ import {
   ErrorData,
   EvidenceRequest,
   PlannedFileSummary,
+  RollbackDetailRequest,
   RollbackExecuteRequest,
   RollbackExecuteResult,
   RollbackFileDiffRequest,
@@ -13,6 +14,7 @@ import {
   RollbackUndoRequest,
   maxPageSize,
 } from '../../../server/src/protocol';
+import { confirmUndo } from '../commands/confirm';
 import { openFileDiff } from '../diff/openFileDiff';
 import { describeError, isCancel } from '../output';
 import { requireClient } from '../serverClient';
@@ -229,6 +231,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private async undo(): Promise<void> {
     if (!this.last || this.last.kind !== 'rollback' || !this.last.committed || this.running) return;
     const id = this.last.id;
+    // the same confirmation as Undo from the palette, a tree or the toast (commands/confirm.ts)
+    if (!(await confirmUndo(await requireClient().sendRequest(RollbackDetailRequest, { id })))) return;
     const order = this.preview?.waves.flat() ?? [];
     await this.transact('undo', order, (cancel, onReport) => sendWithProgress(RollbackUndoRequest, { rollback: id }, onReport, cancel));
   }

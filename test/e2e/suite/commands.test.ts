@@ -58,7 +58,7 @@ describe('Commands', function () {
   // tests"), so the dialog cannot be pictured here: the test reads the words it would show instead.
   it('states in its confirmation what will change, before anything does', async () => {
     const shown = (await vscode.commands.executeCommand('codecontext.rollbackToSnapshot', f.snapshot, { dryRun: true })) as { message: string; detail: string; buttons: string[] };
-    assert.strictEqual(shown.message, `Roll back 3 repos to ${f.snapshot}?`);
+    assert.strictEqual(shown.message, `Roll back 3 repos to "before the codemod" (${f.snapshot.slice(0, 'snap_'.length + 8)})?`);
     const lines = shown.detail.split('\n');
     assert.match(lines[0], /^10 files will change in 3 repos \(\+\d+ −\d+ lines\)\.$/);
     assert.deepStrictEqual(lines.filter((l) => l.startsWith('• ')), ['• alpha: 3 files', '• beta: 3 files', '• gamma: 4 files']);
