@@ -48,7 +48,8 @@ export async function pickSnapshot(title: string, placeHolder: string, compare =
         const others = [s.message, ...(s.notes ?? []).map((n) => n.message)].filter((m): m is string => !!m && m !== e.name);
         const row: Picked<SnapshotSummary> = {
           label: `$(${e.role === 'baseline' ? 'debug-step-back' : g.kind === 'safety' ? 'shield' : e.role === 'checkpoint' ? 'git-commit' : 'device-camera'}) ${e.name}`,
-          description: [shortId(s.id), ago(s.createdAt), others.length ? `also "${others[0]}"${others.length > 1 ? ` +${others.length - 1}` : ''}` : ''].filter(Boolean).join(' · '),
+          // every other name is there to be typed: "nightly 17" finds the snapshot that note went to
+          description: [shortId(s.id), ago(s.createdAt), others.length ? `also ${others.map((o) => `"${o}"`).join(', ')}` : ''].filter(Boolean).join(' · '),
           detail: compare ? `${plural(s.repoCount, 'repo')} · comparing with now…` : plural(s.repoCount, 'repo'),
           value: s,
         };

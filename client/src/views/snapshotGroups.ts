@@ -34,10 +34,11 @@ export function safetyOf(s: SnapshotSummary): string | undefined {
 
 export function groupSnapshots(snapshots: readonly SnapshotSummary[], campaigns: readonly CampaignSummary[], now = new Date()): SnapshotGroup[] {
   const groups: SnapshotGroup[] = [];
-  // a safety snapshot the user also named (the same states, saved again with their words) is theirs too
-  const named = (s: SnapshotSummary) => !!s.notes?.some((n) => !n.campaign && !safetyNote.test(n.message));
-  const yours = snapshots.filter((s) => !s.campaign && (!safetyOf(s) || named(s)) && !campaigns.some((c) => c.baseline === s.id && s.message === `baseline of ${c.name}`));
-  const ownName = (s: SnapshotSummary) => (safetyOf(s) ? s.notes!.find((n) => !n.campaign && !safetyNote.test(n.message))!.message : snapshotName(s));
+  // a checkpoint or safety snapshot the user also named (the same states, saved again with their words) is theirs too
+  const userNotes = (s: SnapshotSummary) => (s.notes ?? []).filter((n) => !n.campaign && !safetyNote.test(n.message));
+  const system = (s: SnapshotSummary) => !!s.campaign || !!safetyOf(s) || campaigns.some((c) => c.baseline === s.id && s.message === `baseline of ${c.name}`);
+  const yours = snapshots.filter((s) => !system(s) || userNotes(s).length > 0);
+  const ownName = (s: SnapshotSummary) => (system(s) ? userNotes(s).at(-1)!.message : snapshotName(s));
   if (yours.length) groups.push({ key: 'yours', kind: 'yours', title: 'Your snapshots', days: byDay(yours.map((s) => ({ summary: s, name: ownName(s) })), now) });
   const known = new Set(campaigns.map((c) => c.id));
   for (const c of campaigns) {
@@ -51,8 +52,10 @@ export function groupSnapshots(snapshots: readonly SnapshotSummary[], campaigns:
   const orphans = new Map<string, SnapshotSummary[]>();
   for (const s of snapshots) if (s.campaign && !known.has(s.campaign)) orphans.set(s.campaign, [...(orphans.get(s.campaign) ?? []), s]);
   for (const [id, list] of orphans) groups.push({ key: `campaign:${id}`, kind: 'campaign', title: id, days: [{ day: undefined, entries: list.map((s) => ({ summary: s, name: snapshotName(s) })) }] });
-  const safety = snapshots.filter((s) => !s.campaign && safetyOf(s));
-  if (safety.length) groups.push({ key: 'safety', kind: 'safety', title: 'Safety snapshots', days: byDay(safety.map((s) => ({ summary: s, name: `before ${safetyOf(s)}` })), now) });
+  // every state a rollback saved first, also one that was a snapshot already (its note says so)
+  const safetyName = (s: SnapshotSummary) => safetyOf(s) ?? [...(s.notes ?? [])].reverse().find((n) => safetyNote.test(n.message))?.message.match(safetyNote)?.[1];
+  const safety = snapshots.filter((s) => safetyName(s));
+  if (safety.length) groups.push({ key: 'safety', kind: 'safety', title: 'Safety snapshots', days: byDay(safety.map((s) => ({ summary: s, name: `before ${safetyName(s)}` })), now) });
   return groups;
 }
 
