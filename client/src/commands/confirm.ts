@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { RollbackRecord } from '../../../server/src/protocol';
-import { plural, shortId } from '../views/format';
+import { shortId } from '../views/format';
 import { rollbackTitle } from '../views/rollbacksView';
 
 /**
@@ -47,7 +47,7 @@ export function undoConfirmation(record: RollbackRecord): Confirmation {
   const changed = record.repos.filter((r) => r.files > 0 || !r.after || r.after.head !== r.before.head || r.after.index !== r.before.index).length;
   return confirmation(
     `Undo "${rollbackTitle(record)}"?`,
-    `${plural(changed, 'repo')} go back to how they were just before it (safety snapshot ${record.safetySnapshot ? shortId(record.safetySnapshot) : 'none'}), as a transaction of its own, with its own safety snapshot and evidence.`,
+    `${changed === 1 ? '1 repo goes back to how it was' : `${changed} repos go back to how they were`} just before it (safety snapshot ${record.safetySnapshot ? shortId(record.safetySnapshot) : 'none'}), as a transaction of its own, with its own safety snapshot and evidence.`,
     ['Undo Rollback'],
   );
 }

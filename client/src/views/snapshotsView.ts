@@ -158,8 +158,10 @@ export class SnapshotNode implements Node {
     const s = this.summary;
     const item = new vscode.TreeItem(this.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `snapshot:${this.groupKey}:${s.id}`;
-    const more = (s.notes?.length ?? 0) + (s.message ? 1 : 0) - 1;
-    item.description = [shortId(s.id), plural(s.repoCount, 'repo'), more > 0 ? `+${plural(more, 'other name')}` : '', s.valid ? '' : '⚠ modified', ago(s.createdAt)].filter(Boolean).join(' · ');
+    // the newest other words first: "before lunch", said of these same states after they were taken
+    const others = [s.message, ...(s.notes ?? []).map((n) => n.message)].filter((m): m is string => !!m && m !== this.name).reverse();
+    const also = others.length ? `also "${others[0]}"${others.length > 1 ? ` +${others.length - 1}` : ''}` : '';
+    item.description = [shortId(s.id), plural(s.repoCount, 'repo'), also, s.valid ? '' : '⚠ modified', ago(s.createdAt)].filter(Boolean).join(' · ');
     item.iconPath = !s.valid
       ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.errorForeground'))
       : new vscode.ThemeIcon(this.role === 'baseline' ? 'debug-step-back' : safetyOf(s) ? 'shield' : this.role === 'checkpoint' ? 'git-commit' : 'device-camera');

@@ -145,7 +145,7 @@ describe('palette and trees (issue 15)', function () {
     assert.strictEqual(await run('undoLastRollback'), undefined);
     assert.strictEqual(asked.length, 1);
     assert.match(asked[0].message, /^Undo "Rollback to palette: only alpha differs"\?$/);
-    assert.match(asked[0].detail, /^1 repo goes? back to how they were just before it/);
+    assert.match(asked[0].detail, /^1 repo goes back to how it was just before it \(safety snapshot snap_[0-9a-f]{8}\)/);
     assert.ok(existsSync(extra), 'a cancelled undo changed the repo');
     // and the same words from the Rollbacks tree's node
     asked = api.answerConfirmations((c) => c.buttons[0]);
@@ -194,9 +194,12 @@ describe('palette and trees (issue 15)', function () {
     assert.ok(made.notes?.some((n) => n.message === 'before lunch'), 'the note was dropped');
     await screenshot('palette-snapshot-unchanged', { waitForText: 'no new snapshot was needed' });
     const t = api.trees.snapshots;
-    const node = await waitForTree(t, async () => (await t.getChildren(await walk(t, 'Your snapshots'))).find((n) => label(t, n) === 'before lunch'));
-    assert.strictEqual(node.snapshot, made.id);
-    assert.match(description(t, node), /other names?/);
+    // in your own snapshots, by your words: its own label when it was a checkpoint, "also …" beside the name it had
+    const node = await waitForTree(t, async () =>
+      (await t.getChildren(await walk(t, 'Your snapshots'))).find((n) => n.snapshot === made.id && (label(t, n) === 'before lunch' || description(t, n).includes('also "before lunch"'))),
+    );
+    await api.views.snapshots.reveal(node, { select: true });
+    await screenshot('palette-snapshot-note-in-tree', { waitForText: 'before lunch' });
   });
 
   it('20: starting a second campaign on the same repos warns first and says how the two interact', async () => {
