@@ -43,8 +43,13 @@ export async function ask(c: Confirmation): Promise<string | undefined> {
   return vscode.window.showWarningMessage(c.message, { modal: true, detail: c.detail }, ...c.buttons);
 }
 
+/** The repos a finished rollback or undo changed: those the toast and the undo's words count. */
+export function changedRepos(record: RollbackRecord): number {
+  return record.repos.filter((r) => r.files > 0 || !r.after || r.after.head !== r.before.head || r.after.ref !== r.before.ref || r.after.index !== r.before.index).length;
+}
+
 export function undoConfirmation(record: RollbackRecord): Confirmation {
-  const changed = record.repos.filter((r) => r.files > 0 || !r.after || r.after.head !== r.before.head || r.after.index !== r.before.index).length;
+  const changed = changedRepos(record);
   return confirmation(
     `Undo "${rollbackTitle(record)}"?`,
     `${changed === 1 ? '1 repo goes back to how it was' : `${changed} repos go back to how they were`} just before it (safety snapshot ${record.safetySnapshot ? shortId(record.safetySnapshot) : 'none'}), as a transaction of its own, with its own safety snapshot and evidence.`,

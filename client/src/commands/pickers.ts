@@ -10,7 +10,7 @@ import {
 } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
 import { ago, plural, shortId, wouldChange } from '../views/format';
-import { groupSnapshots } from '../views/snapshotGroups';
+import { groupSnapshots, otherNames } from '../views/snapshotGroups';
 import { rollbackTitle } from '../views/rollbacksView';
 
 /** Quick picks for the commands run from the palette without a target. Undefined: dismissed. */
@@ -31,7 +31,11 @@ const comparedPerRequest = 8;
  */
 export async function pickSnapshot(title: string, placeHolder: string, compare = true): Promise<SnapshotSummary | undefined> {
   const client = requireClient();
-  const [{ snapshots }, { campaigns }] = await Promise.all([client.sendRequest(SnapshotListRequest, {}), client.sendRequest(CampaignListRequest, {})]);
+  const [{ snapshots }, { campaigns }, { rollbacks }] = await Promise.all([
+    client.sendRequest(SnapshotListRequest, {}),
+    client.sendRequest(CampaignListRequest, {}),
+    client.sendRequest(RollbackListRequest, {}),
+  ]);
   const valid = snapshots.filter((s) => s.valid);
   if (!valid.length) {
     void vscode.window.showInformationMessage('CodeContext: there is no snapshot yet. Create one first ("CodeContext: Create Snapshot").');
@@ -39,13 +43,13 @@ export async function pickSnapshot(title: string, placeHolder: string, compare =
   }
   const rows: Picked<SnapshotSummary>[] = [];
   const items: (Picked<SnapshotSummary> | vscode.QuickPickItem)[] = [];
-  for (const g of groupSnapshots(valid, campaigns)) {
+  for (const g of groupSnapshots(valid, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r)])))) {
     for (const d of g.days) {
       const title = g.kind === 'campaign' ? `campaign ${g.title}${g.campaign?.status === 'rolled-back' ? ' (rolled back)' : ''}` : g.kind === 'safety' ? 'safety snapshots (made by rollbacks)' : g.title.toLowerCase();
       items.push({ label: d.day ? `${title} · ${d.day}` : title, kind: vscode.QuickPickItemKind.Separator });
       for (const e of d.entries) {
         const s = e.summary;
-        const others = [s.message, ...(s.notes ?? []).map((n) => n.message)].filter((m): m is string => !!m && m !== e.name);
+        const others = otherNames(s, e.name, g.kind);
         const row: Picked<SnapshotSummary> = {
           label: `$(${e.role === 'baseline' ? 'debug-step-back' : g.kind === 'safety' ? 'shield' : e.role === 'checkpoint' ? 'git-commit' : 'device-camera'}) ${e.name}`,
           // every other name is there to be typed: "nightly 17" finds the snapshot that note went to

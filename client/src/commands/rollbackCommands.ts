@@ -21,7 +21,7 @@ import { duration, lines, plural, repoName, shortHash, shortId } from '../views/
 import { rollbackTitle } from '../views/rollbacksView';
 import { idArg, optionsArg, stepArg } from './args';
 import { CommandContext } from './context';
-import { Confirmation, ask, confirmUndo, confirmation } from './confirm';
+import { Confirmation, ask, changedRepos, confirmUndo, confirmation } from './confirm';
 import { pickRollback, pickSnapshot } from './pickers';
 import { runTransaction } from './transaction';
 
@@ -176,7 +176,8 @@ export async function undoRollback(ctx: CommandContext, ...args: unknown[]): Pro
   try {
     const result = await runTransaction(`Undoing ${rollbackTitle(record)}`, (token, report) => sendWithProgress(RollbackUndoRequest, { rollback: id!, force: options.force }, token, report));
     ctx.refresh();
-    void outcomeMessage(ctx, `Undid ${rollbackTitle(record)}: ${plural(result.record.repos.length, 'repo')} are back as they were before it.`, result.record.id, false);
+    const back = changedRepos(result.record);
+    void outcomeMessage(ctx, `Undid ${rollbackTitle(record)}: ${back === 1 ? '1 repo is' : `${back} repos are`} back as ${back === 1 ? 'it was' : 'they were'} before it.`, result.record.id, false);
     return result;
   } catch (e) {
     await failedTransaction(ctx, 'Undo', e);

@@ -32,7 +32,13 @@ export function safetyOf(s: SnapshotSummary): string | undefined {
   return s.message?.match(safetyNote)?.[1];
 }
 
-export function groupSnapshots(snapshots: readonly SnapshotSummary[], campaigns: readonly CampaignSummary[], now = new Date()): SnapshotGroup[] {
+/** The names a row shows beside its own: every other note, but a safety note only in the safety group (it is noise elsewhere). */
+export function otherNames(s: SnapshotSummary, shown: string, kind: SnapshotGroup['kind']): string[] {
+  return [s.message, ...(s.notes ?? []).map((n) => n.message)].filter((m): m is string => !!m && m !== shown && (kind === 'safety' || !safetyNote.test(m)));
+}
+
+/** `titles`: rollback id → its title ("Rollback to before the codemod"), to say which rollback a safety snapshot came before. */
+export function groupSnapshots(snapshots: readonly SnapshotSummary[], campaigns: readonly CampaignSummary[], now = new Date(), titles = new Map<string, string>()): SnapshotGroup[] {
   const groups: SnapshotGroup[] = [];
   // a checkpoint or safety snapshot the user also named (the same states, saved again with their words) is theirs too
   const userNotes = (s: SnapshotSummary) => (s.notes ?? []).filter((n) => !n.campaign && !safetyNote.test(n.message));
@@ -55,7 +61,11 @@ export function groupSnapshots(snapshots: readonly SnapshotSummary[], campaigns:
   // every state a rollback saved first, also one that was a snapshot already (its note says so)
   const safetyName = (s: SnapshotSummary) => safetyOf(s) ?? [...(s.notes ?? [])].reverse().find((n) => safetyNote.test(n.message))?.message.match(safetyNote)?.[1];
   const safety = snapshots.filter((s) => safetyName(s));
-  if (safety.length) groups.push({ key: 'safety', kind: 'safety', title: 'Safety snapshots', days: byDay(safety.map((s) => ({ summary: s, name: `before ${safetyName(s)}` })), now) });
+  const before = (rb: string) => {
+    const title = titles.get(rb);
+    return title ? `before ${title.replace(/^Rollback/, 'the rollback').replace(/^Undo/, 'the undo')} (${rb.slice(0, 11)})` : `before ${rb}`;
+  };
+  if (safety.length) groups.push({ key: 'safety', kind: 'safety', title: 'Safety snapshots', days: byDay(safety.map((s) => ({ summary: s, name: before(safetyName(s)!) })), now) });
   return groups;
 }
 

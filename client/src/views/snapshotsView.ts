@@ -5,6 +5,7 @@ import {
   PlannedFileSummary,
   RepoDifference,
   RollbackCompareRequest,
+  RollbackListRequest,
   RollbackPlanFilesRequest,
   RollbackPreview,
   RollbackPreviewRequest,
@@ -17,7 +18,8 @@ import { FileDiff } from '../diff/openFileDiff';
 import { sendWithProgress } from '../request';
 import { requireClient } from '../serverClient';
 import { ago, lines, plural, repoName, shortHash, shortId, snapshotName } from './format';
-import { GroupEntry, SnapshotGroup, entriesOf, groupSnapshots, safetyOf } from './snapshotGroups';
+import { rollbackTitle } from './rollbacksView';
+import { GroupEntry, SnapshotGroup, entriesOf, groupSnapshots, otherNames, safetyOf } from './snapshotGroups';
 import { MessageNode, Node, NodeTree, PagedChildren } from './tree';
 
 /**
@@ -43,8 +45,12 @@ export class SnapshotsView implements vscode.Disposable {
 
   private async roots(): Promise<Node[]> {
     const client = requireClient();
-    const [{ snapshots }, { campaigns }] = await Promise.all([client.sendRequest(SnapshotListRequest, {}), client.sendRequest(CampaignListRequest, {})]);
-    return groupSnapshots(snapshots, campaigns).map((g) => new SnapshotGroupNode(this, g));
+    const [{ snapshots }, { campaigns }, { rollbacks }] = await Promise.all([
+      client.sendRequest(SnapshotListRequest, {}),
+      client.sendRequest(CampaignListRequest, {}),
+      client.sendRequest(RollbackListRequest, {}),
+    ]);
+    return groupSnapshots(snapshots, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r)]))).map((g) => new SnapshotGroupNode(this, g));
   }
 
   /** What a rollback to `snapshot` would change, per repo, measured without a plan. */
@@ -159,7 +165,7 @@ export class SnapshotNode implements Node {
     const item = new vscode.TreeItem(this.name, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `snapshot:${this.groupKey}:${s.id}`;
     // the newest other words first: "before lunch", said of these same states after they were taken
-    const others = [s.message, ...(s.notes ?? []).map((n) => n.message)].filter((m): m is string => !!m && m !== this.name).reverse();
+    const others = otherNames(s, this.name, this.groupKey === 'safety' ? 'safety' : 'yours').reverse();
     const also = others.length ? `also "${others[0]}"${others.length > 1 ? ` +${others.length - 1}` : ''}` : '';
     item.description = [shortId(s.id), plural(s.repoCount, 'repo'), also, s.valid ? '' : '⚠ modified', ago(s.createdAt)].filter(Boolean).join(' · ');
     item.iconPath = !s.valid

@@ -90,16 +90,19 @@ describe('palette and trees (issue 15)', function () {
     assert.deepStrictEqual(checkpoints.slice(0, 3).map((n) => label(t, n)), [`baseline of ${f.campaign.name}`, 'rename logger to log', 'new logo']);
     assert.strictEqual(checkpoints[0].snapshot, f.campaign.baseline);
     const safety = await t.getChildren(roots.at(-1)!);
-    assert.ok(safety.some((n) => /^before rb_[0-9a-f]+$/.test(label(t, n))), `safety: ${safety.map((n) => label(t, n)).join(', ')}`);
+    // named by the rollback it was taken before
+    assert.ok(safety.some((n) => /^before the rollback to before the codemod \(rb_[0-9a-f]{8}\)$/.test(label(t, n))), `safety: ${safety.map((n) => label(t, n)).join(', ')}`);
 
     const baselineRepos = await t.getChildren(checkpoints[0]);
     const gamma = baselineRepos.find((n) => label(t, n) === 'gamma')!;
     const desc = await waitForTree(t, async () => (/files? differ/.test(description(t, gamma)) ? description(t, gamma) : undefined));
     assert.match(desc, /· 3 files differ$/);
-    await api.views.snapshots.reveal(gamma, { select: false, focus: false });
-    await api.views.snapshots.reveal(roots.at(-1)!, { expand: true, select: false });
-    await api.views.snapshots.reveal(checkpoints[0], { expand: true, select: true });
+    await api.views.snapshots.reveal(gamma, { select: false, focus: true });
+    await api.views.snapshots.reveal(safety[0], { select: false });
+    await api.views.snapshots.reveal(checkpoints[0], { expand: true, select: true, focus: true });
     await screenshot('palette-snapshots-tree-grouped', { waitForText: '3 files differ' });
+    await api.views.snapshots.reveal(safety[0], { select: true, focus: true });
+    await screenshot('palette-snapshots-tree-safety', { waitForText: 'before the rollback to before the codemod' });
   });
 
   it('8: with drift, the confirmation puts Preview first (Enter), and Enter opens the preview instead of overwriting', async () => {
