@@ -22,11 +22,12 @@ export interface Confirmation {
  * API instead (`answerConfirmations`), and see every confirmation that would have been shown.
  */
 let answerer: ((c: Confirmation) => string | undefined) | undefined;
-const shown: Confirmation[] = [];
+let shown: Confirmation[] = [];
 
+/** Each call starts a new list of what was shown; the list an earlier call returned stays as it was. */
 export function answerConfirmations(answer: ((c: Confirmation) => string | undefined) | undefined): Confirmation[] {
   answerer = answer;
-  shown.length = 0;
+  shown = [];
   return shown;
 }
 
