@@ -19,8 +19,11 @@ interface Picked<T> extends vscode.QuickPickItem {
   value: T;
 }
 
-/** Rows are compared with now a few at a time, first rows first, so the top of the list fills in at once. */
-const comparedPerRequest = 8;
+/**
+ * The first rows are compared with now on their own, so the top of the list fills in at once; the
+ * rest in one more request (each request captures every repo once, whatever number of snapshots).
+ */
+const comparedFirst = 8;
 
 /**
  * Valid snapshots grouped as the Snapshots tree groups them: yours first (newest first, by day),
@@ -75,9 +78,10 @@ export async function pickSnapshot(title: string, placeHolder: string, compare =
     void (async () => {
       // one row per snapshot however many groups show it
       const ids = [...new Set(rows.map((r) => r.value.id))];
-      for (let i = 0; i < ids.length && !cancel.token.isCancellationRequested; i += comparedPerRequest) {
+      for (const batch of [ids.slice(0, comparedFirst), ids.slice(comparedFirst)].filter((b) => b.length)) {
+        if (cancel.token.isCancellationRequested) break;
         try {
-          const { snapshots: found } = await client.sendRequest(RollbackCompareRequest, { snapshots: ids.slice(i, i + comparedPerRequest) }, cancel.token);
+          const { snapshots: found } = await client.sendRequest(RollbackCompareRequest, { snapshots: batch }, cancel.token);
           const byId = new Map(found.map((d) => [d.snapshot, d]));
           for (const row of rows) {
             const d = byId.get(row.value.id);
