@@ -46,7 +46,7 @@ export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): P
 
 /** "Verify Snapshot": the manifest matches its id and every repo still holds every object and the pin ref. */
 export async function verifySnapshot(ctx: CommandContext, ...args: unknown[]): Promise<boolean | undefined> {
-  const id = idArg(args[0], 'snapshot') ?? (await pickSnapshot('Verify Snapshot', 'Snapshot to check'))?.id;
+  const id = idArg(args[0], 'snapshot') ?? (await pickSnapshot('Verify Snapshot', 'Snapshot to check', false))?.id;
   if (!id) return undefined;
   const result = await withServerProgress({ viewId: 'codecontext.snapshots' }, 'Verifying', () => requireClient().sendRequest(SnapshotVerifyRequest, { id }));
   if (result.ok) {

@@ -141,7 +141,8 @@ export class SnapshotDayNode implements Node {
   }
 
   async children(): Promise<Node[]> {
-    return this.entries.map((e) => new SnapshotNode(this.view, e.summary, this.groupKey, e.name, e.role));
+    // ids of their own below a day: a snapshot that moves under a day (the list spans two days now) is a new row, never a clash with its old one
+    return this.entries.map((e) => new SnapshotNode(this.view, e.summary, `${this.groupKey}:${this.day}`, e.name, e.role));
   }
 }
 

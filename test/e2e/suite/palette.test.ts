@@ -4,6 +4,7 @@
 // a second campaign on the same repos, an empty folder, grouped long lists. Every test leaves the
 // fixture's repos at the campaign's end state, where it found them.
 import * as assert from 'assert';
+import { createHash } from 'crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -103,6 +104,46 @@ describe('palette and trees (issue 15)', function () {
     await screenshot('palette-snapshots-tree-grouped', { waitForText: '3 files differ' });
     await api.views.snapshots.reveal(safety[0], { select: true, focus: true });
     await screenshot('palette-snapshots-tree-safety', { waitForText: 'before the rollback to before the codemod' });
+  });
+
+  it('24: snapshots of more than one day are grouped by day, in the tree and in the pick', async () => {
+    // a sealed manifest as the store would hold one taken three days ago (alpha alone, so an id of its own)
+    const canonical = (v: unknown): string =>
+      v === null || typeof v !== 'object'
+        ? JSON.stringify(v)
+        : Array.isArray(v)
+          ? `[${v.map((x) => canonical(x ?? null)).join(',')}]`
+          : `{${Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+    const original = JSON.parse(readFileSync(path.join(f.store, 'snapshots', `${f.snapshot}.json`), 'utf8')) as { repos: { path: string }[]; toolVersion: string };
+    const repos = original.repos.filter((r) => r.path === f.repos.alpha);
+    const id = `snap_${sha(canonical({ format: 1, repos })).slice(0, 16)}`;
+    const body = { format: 1, id, repos, createdAt: new Date(Date.now() - 3 * 86_400_000).toISOString(), message: 'palette: three days ago', toolVersion: original.toolVersion };
+    const file = path.join(f.store, 'snapshots', `${id}.json`);
+    writeFileSync(file, JSON.stringify({ ...body, seal: sha(canonical(body)) }));
+    const t = api.trees.snapshots;
+    try {
+      const days = await waitForTree(t, async () => {
+        const children = await t.getChildren(await walk(t, 'Your snapshots'));
+        return children.length > 1 && children.every((n) => n.kind === 'snapshotDay') ? children : undefined;
+      });
+      assert.strictEqual(label(t, days[0]), 'today');
+      const older = await t.getChildren(days[1]);
+      assert.deepStrictEqual(older.map((n) => label(t, n)), ['palette: three days ago']);
+      // the view reads the day rows when it redraws (after the change event this test heard): wait until it shows them
+      // (scrolled to the top first: an earlier picture left the view scrolled down, under sticky group headers)
+      await api.views.snapshots.reveal(await walk(t, 'Your snapshots'), { select: true, focus: true });
+      await screenshot('palette-snapshots-tree-days', { waitForText: 'today' });
+      await api.views.snapshots.reveal(days[1], { expand: true, select: false });
+      await api.views.snapshots.reveal(older[0], { select: true, focus: true });
+      await screenshot('palette-snapshots-tree-by-day', { waitForText: 'palette: three days ago' });
+      const picked = run<Confirmation | undefined>('rollbackToSnapshot', undefined, { dryRun: true });
+      await screenshot('palette-snapshot-picker-by-day', { waitForText: 'your snapshots · today', pressAfter: 'Escape' });
+      assert.strictEqual(await picked, undefined);
+    } finally {
+      rmSync(file);
+    }
+    await waitForTree(t, async () => ((await t.getChildren(await walk(t, 'Your snapshots'))).some((n) => n.kind === 'snapshotDay') ? undefined : true));
   });
 
   it('8: with drift, the confirmation puts Preview first (Enter), and Enter opens the preview instead of overwriting', async () => {
