@@ -171,7 +171,7 @@ export class SnapshotNode implements Node {
     item.description = [shortId(s.id), plural(s.repoCount, 'repo'), also, s.valid ? '' : '⚠ modified', ago(s.createdAt)].filter(Boolean).join(' · ');
     item.iconPath = !s.valid
       ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.errorForeground'))
-      : new vscode.ThemeIcon(this.role === 'baseline' ? 'debug-step-back' : safetyOf(s) ? 'shield' : this.role === 'checkpoint' ? 'git-commit' : 'device-camera');
+      : new vscode.ThemeIcon(this.role === 'baseline' ? 'debug-step-back' : safetyOf(s) || this.groupKey.startsWith('safety') ? 'shield' : this.role === 'checkpoint' ? 'git-commit' : 'device-camera');
     item.tooltip = [
       `${s.id}${s.message ? ` — ${s.message}` : ''}`,
       ...(s.notes ?? []).map((n) => `also "${n.message}" (${new Date(n.at).toLocaleString()}): the repos had not changed since`),
