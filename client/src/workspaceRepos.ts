@@ -5,7 +5,8 @@ import { getClient, onDidChangeRunning } from './serverClient';
 /**
  * The `codecontext.noRepos` context key: true when the server's discovery found no git repository
  * under the workspace folders. The welcome views read it, so an empty folder is said before the
- * user types a campaign name, not after. Asked again when the server starts and when folders change.
+ * user types a campaign name, not after. Asked again when the server starts, when folders change, and
+ * when a repo appears or goes in them.
  */
 export function trackWorkspaceRepos(): vscode.Disposable & { noRepos(): Promise<boolean | undefined> } {
   let none: boolean | undefined;
@@ -29,6 +30,9 @@ export function trackWorkspaceRepos(): vscode.Disposable & { noRepos(): Promise<
     }),
     vscode.workspace.onDidChangeWorkspaceFolders(() => void ask(true)),
   ];
+  // a repo made (git init, a clone) or removed in an open folder changes the answer too
+  const heads = vscode.workspace.createFileSystemWatcher('**/.git/HEAD', false, true, false);
+  subscriptions.push(heads, heads.onDidCreate(() => void ask(true)), heads.onDidDelete(() => void ask(true)));
   if (getClient()) void ask(false);
   return Object.assign(vscode.Disposable.from(...subscriptions), { noRepos: () => latest.then(() => none) });
 }

@@ -8,6 +8,7 @@ import {
   CampaignStartRequest,
   CampaignStepResult,
   CampaignOverlapRequest,
+  ReposListRequest,
   SavedSnapshot,
   SnapshotCreateRequest,
   SnapshotVerifyRequest,
@@ -26,6 +27,11 @@ import { pickCampaign, pickSnapshot } from './pickers';
 /** "Create Snapshot": every repo of the workspace; `{ message }` skips the prompt. */
 export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): Promise<SavedSnapshot | undefined> {
   const options = optionsArg<{ message: string }>(args);
+  // an empty folder is said before a note is asked for, not after
+  if ((await requireClient().sendRequest(ReposListRequest, {})).repos.length === 0) {
+    void vscode.window.showWarningMessage(`No git repositories under ${workspaceFolders()}: there is nothing to snapshot.`);
+    return undefined;
+  }
   const message =
     options.message ??
     (await vscode.window.showInputBox({ title: 'Create Snapshot', prompt: 'A note to find it by later (optional)', placeHolder: 'e.g. before the lint codemod' }));
@@ -72,7 +78,7 @@ export async function startCampaign(ctx: CommandContext, ...args: unknown[]): Pr
   const options = optionsArg<{ name: string; roots: string[]; dryRun: boolean; confirm: boolean }>(args);
   const { repos, campaigns: others } = await requireClient().sendRequest(CampaignOverlapRequest, { roots: options.roots });
   if (repos.length === 0) {
-    const where = (options.roots ?? vscode.workspace.workspaceFolders?.map((f) => f.uri.fsPath) ?? []).join(', ') || 'the workspace (it has no folder)';
+    const where = options.roots?.join(', ') || workspaceFolders();
     const text = `No git repositories under ${where}: a campaign needs at least one. Open a folder that holds git repositories.`;
     if (!options.dryRun) void vscode.window.showWarningMessage(text);
     return text;
@@ -151,6 +157,10 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
     vscode.window.setStatusBarMessage(`$(terminal) Step ${result.step.n}: ${stepSummary(result)}`, 8000);
   }
   return result;
+}
+
+function workspaceFolders(): string {
+  return vscode.workspace.workspaceFolders?.map((f) => f.uri.fsPath).join(', ') || 'the workspace (it has no folder)';
 }
 
 /** The warning before a second active campaign on the same repos: which, on how many, and how the two interact. */
