@@ -39,12 +39,9 @@ esac
 `];
 
 describe('campaign (engine)', function () {
-  const kit = new RepoKit();
+  const kit = RepoKit.forSuite();
   let store: Store;
-  beforeEach(() => {
-    store = new Store(kit.tempDir('cc-store-'));
-  });
-  afterEach(() => kit.cleanup());
+  beforeEach(() => (store = new Store(kit.tempDir('cc-store-'))));
 
   it('campaign run across 20 repos records each change with its kind, line counts and binary flag; a failing repo is reported', async function () {
     const { root, repos } = kit.workspace(20, baseFiles);
@@ -170,8 +167,7 @@ describe('campaign (engine)', function () {
 });
 
 describe('diffTrees', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('gives one sorted record per changed path, with kinds, modes, blobs and line counts', async function () {
     const repo = kit.repo(path.join(kit.tempDir(), 'd'), {
@@ -210,8 +206,7 @@ describe('diffTrees', function () {
 });
 
 describe('repo discovery', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('finds repos, labels nested repos and submodules, skips node_modules and ignored folders', async function () {
     const root = kit.tempDir('cc-ws-');

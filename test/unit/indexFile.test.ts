@@ -10,8 +10,7 @@ import { RepoKit, TestRepo, gitEnv, seedEveryKind } from '../helpers/repoKit';
  * index shape git writes; the shapes we do not read must say so (undefined) rather than guess.
  */
 describe('index file (trees without write-tree)', () => {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   const objects = (r: TestRepo) => path.join(r.dir, '.git', 'objects');
   const nodeTree = (r: TestRepo): string | undefined => {
@@ -84,8 +83,7 @@ describe('index file (trees without write-tree)', () => {
 });
 
 describe('next index without read-tree', () => {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('equals git read-tree --reset: same entries, and the same files look changed to git', () => {
     const r = seedEveryKind(kit.repo(kit.tempDir()));

@@ -25,8 +25,7 @@ import { encodeLine } from '../../server/src/engine/store/appendLog';
 const text = (s: string) => `-:${Buffer.from(s).toString('base64')}`;
 
 describe('nothing is ever lost', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   /** `count` repos with a snapshot (the target), then changed: a.txt edited, b.txt removed, new.txt added. */
   async function changedSinceSnapshot(count: number): Promise<{ store: Store; storeDir: string; repos: TestRepo[]; snap: string; target: Record<string, RepoFingerprint>; before: Record<string, RepoFingerprint> }> {
