@@ -19,7 +19,7 @@ import type { Campaign, CampaignStep, InvalidRecord, RepoRunResult, StoredChange
 import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence';
 import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan';
 import type { RecoveryReport } from './engine/rollback/recover';
-import type { TreeEntry } from './engine/git/objectReader';
+import type { TreeEntry } from './engine/git/trees';
 import type { RollbackRecord } from './engine/rollback/rollbackRecords';
 import type { DiscoveredRepo } from './engine/repo/discovery';
 import type { SnapshotManifest, SnapshotSummary, SnapshotVerification } from './engine/snapshot/snapshot';

@@ -2,7 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeIndex, writeIndexTree } from '../../server/src/engine/git/indexFile';
+import { parseIndex, readIndexFile, resetIndexEntries, writeIndex, writeIndexTree } from '../../server/src/engine/git/indexFile';
+import { looseTreeEntries } from '../../server/src/engine/git/trees';
 import { RepoKit, TestRepo, gitEnv, seedEveryKind } from '../helpers/repoKit';
 
 /**
@@ -96,7 +97,7 @@ describe('next index without read-tree', () => {
     r.git('add', '-A');
     const indexFile = r.file('.git/index');
     const base = readIndexFile(indexFile)!;
-    const ours = resetIndexEntries(parseIndex(base.bytes)!, base.mtimeNs, looseTreeFiles(path.join(r.dir, '.git', 'objects'), goal)!)!;
+    const ours = resetIndexEntries(parseIndex(base.bytes)!, base.mtimeNs, looseTreeEntries(path.join(r.dir, '.git', 'objects'), goal)!)!;
     const oursFile = r.file('.git/ours.index');
     writeIndex(oursFile, ours);
     const gitsFile = r.file('.git/gits.index');
@@ -116,11 +117,11 @@ describe('next index without read-tree', () => {
     r.git('commit', '-q', '-m', 'all');
     const tree = r.git('rev-parse', 'HEAD^{tree}');
     const objects = path.join(r.dir, '.git', 'objects');
-    assert.ok(looseTreeFiles(objects, tree));
+    assert.ok(looseTreeEntries(objects, tree));
     r.git('update-index', '--assume-unchanged', 'a.txt');
     assert.strictEqual(parseIndex(fs.readFileSync(r.file('.git/index')))!.flagged, true);
     r.git('gc', '-q', '--prune=now');
-    assert.strictEqual(looseTreeFiles(objects, tree), undefined);
+    assert.strictEqual(looseTreeEntries(objects, tree), undefined);
   });
 });
 

@@ -1,6 +1,6 @@
 import { loadCampaign } from '../engine/campaign/campaign';
 import { EngineError } from '../engine/util/errors';
-import { listTree } from '../engine/git/objectReader';
+import { listTree } from '../engine/git/trees';
 import { discoverRepos } from '../engine/repo/discovery';
 import { createSnapshot, listSnapshots, loadSnapshot, verifySnapshot } from '../engine/snapshot/snapshot';
 import {

@@ -1,4 +1,3 @@
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { StoredChangeRecord, stepChangeRecords } from '../campaign/campaign';
@@ -7,8 +6,6 @@ import { ignoredUnder } from './ignoreRules';
 import { canonicalJson, sha256 } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { FileOp, checkOps, treeOps } from './worktreeOps';
-import { git } from '../git/gitRunner';
-import { zeroId } from '../git/looseObjects';
 import { globMatcher } from '../util/glob';
 import { InverseDiff, inverseDiff } from './inverseDiff';
 import { readObjects } from '../git/objectReader';
@@ -17,8 +14,7 @@ import { defaultParallelism, mapLimit } from '../util/pool';
 import { phaseCounter } from '../util/progress';
 import { planReplayGoal } from './replay';
 import { assertRestorable } from './restore';
-import { encodePath } from '../util/pathBytes';
-import { editTree } from '../git/treeEdit';
+import { TreeEdit, buildTree } from '../git/trees';
 import { RepoState, captureWithIndex } from '../repo/repoState';
 import { ResolvedTarget, TargetSpec, chooseTargetRepos, resolveTarget } from './target';
 
@@ -197,7 +193,7 @@ async function planRepo(
     // it nor moves its HEAD (its own rollback does, if it is a target repo), so the goal keeps it.
     const nested = ops.filter((o) => o.fromMode === '160000' && (o.action === 'delete' || o.action === 'gitlink'));
     if (nested.length) {
-      goal = { ...goal, worktree: await editTree(repo, capture.tempIndex, goal.worktree, nested.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } }))) };
+      goal = { ...goal, worktree: await buildTree(repo, capture.tempIndex, { tree: goal.worktree }, nested.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } }))) };
       ops = ops.filter((o) => !nested.includes(o));
       notes.push(`nested repos are repos of their own and are left as they are: ${nested.map((o) => o.path).join(', ')}`);
     }
@@ -269,24 +265,13 @@ export async function driftSince(repo: string, last: RepoState, current: RepoSta
  */
 async function narrowGoal(repo: string, current: RepoState, target: RepoState, matches: (p: string) => boolean, worktreeIndex: string): Promise<RepoState> {
   const [wtOps, idxOps] = await Promise.all([treeOps(repo, current.worktree, target.worktree), treeOps(repo, current.index, target.index)]);
-  const info = (ops: FileOp[]) =>
-    ops
-      .filter((o) => matches(o.path))
-      .map((o) => (o.action === 'delete' ? `0 ${zeroId}\t${o.path}` : `${o.mode} ${o.blob}\t${o.path}`))
-      .join('\0');
-  const build = async (base: string, text: string, fromIndex?: string): Promise<string> => {
-    if (!text) return base;
-    const temp = `${worktreeIndex}.${crypto.randomBytes(3).toString('hex')}`;
-    const env = { GIT_INDEX_FILE: temp };
-    try {
-      if (fromIndex) await fs.promises.copyFile(fromIndex, temp);
-      else await git(repo, ['read-tree', base], { env });
-      await git(repo, ['update-index', '-z', '--index-info'], { env, input: Buffer.concat([encodePath(text), Buffer.from([0])]) });
-      return await git(repo, ['write-tree'], { env });
-    } finally {
-      await fs.promises.rm(temp, { force: true });
-    }
-  };
-  const [worktree, index] = await Promise.all([build(current.worktree, info(wtOps), worktreeIndex), build(current.index, info(idxOps))]);
+  const edits = (ops: FileOp[]): TreeEdit[] =>
+    ops.filter((o) => matches(o.path)).map((o) => ({ path: o.path, entry: o.action === 'delete' ? null : { mode: o.mode!, id: o.blob! } }));
+  const [wtEdits, idxEdits] = [edits(wtOps), edits(idxOps)];
+  // the worktree's from the capture's index of it (it stands for current.worktree): a copy costs less than a read-tree
+  const [worktree, index] = await Promise.all([
+    wtEdits.length ? buildTree(repo, worktreeIndex, { indexFile: worktreeIndex }, wtEdits) : current.worktree,
+    buildTree(repo, worktreeIndex, { tree: current.index }, idxEdits),
+  ]);
   return { head: current.head, ref: current.ref, worktree, index };
 }
