@@ -29,7 +29,7 @@ import { Services, handle } from './lsp/services';
 import { registerSnapshotHandlers } from './lsp/snapshotHandlers';
 import { StoreWatcher } from './lsp/storeWatcher';
 import { Workspace } from './lsp/workspace';
-import { DidChangeNotification, InitializationOptions, RecoveredNotification, ReposListRequest } from './protocol';
+import { DidChangeNotification, InitializationOptions, RecoveredNotification, ReposListParams, ReposListRequest } from './protocol';
 
 /**
  * The transport, made here rather than by createConnection so its reader's errors are ours: after
@@ -156,8 +156,8 @@ async function watchStore(): Promise<void> {
   }
 }
 
-handle(services, ReposListRequest, async (p) => {
-  const refresh = p.optBool('refresh') ?? false;
+handle(services, ReposListRequest, ReposListParams, async (p) => {
+  const refresh = p.refresh ?? false;
   return { roots: [...workspace.roots], repos: await workspace.repos(refresh) };
 });
 registerSnapshotHandlers(services);
