@@ -16,8 +16,8 @@ describe("the seed's two commands, verbatim", function () {
 
     assert.strictEqual(runCli(['campaign', 'run', 'camp_abc123', '--', 'sh', '-c', 'echo changed > README.md'], { store }).status, 0);
     const log = runCli(['campaign', 'log', 'camp_abc123'], { store });
-    assert.match(log.stdout, new RegExp(`camp_abc123 .*3 repos  baseline ${snap}`));
-    assert.match(log.stdout, /step 1 .*\n    3 repos changed/);
+    assert.match(log.stdout, new RegExp(`camp_abc123 .*3 repos {2}baseline ${snap}`));
+    assert.match(log.stdout, /step 1 .*\n {4}3 repos changed/);
 
     const rolled = runCli(['rollback', '--snapshot', snap], { store });
     assert.strictEqual(rolled.status, 0, rolled.stderr);

@@ -171,7 +171,7 @@ export function ambiguousHunk(text: string, hunks: readonly Hunk[]): { places: n
     if (old.length === 0) continue; // a pure insertion at a line: nothing to find
     const at = (pos: number) => pos >= 0 && pos + old.length <= lines.length && old.every((l, i) => lines[pos + i] === l);
     const expected = h.oldStart - 1 + shift;
-    let pos = -1;
+    let pos: number;
     if (at(expected)) pos = expected;
     else {
       const found: number[] = [];
