@@ -28,8 +28,9 @@ import { ProgressReporter } from './lsp/progress';
 import { Services, handle } from './lsp/services';
 import { registerSnapshotHandlers } from './lsp/snapshotHandlers';
 import { StoreWatcher } from './lsp/storeWatcher';
+import { RepoWatcher } from './lsp/repoWatcher';
 import { Workspace } from './lsp/workspace';
-import { DidChangeNotification, InitializationOptions, RecoveredNotification, ReposListRequest } from './protocol';
+import { DidChangeNotification, InitializationOptions, RecoveredNotification, ReposChangedNotification, ReposListRequest, ReposWatchRequest } from './protocol';
 
 /**
  * The transport, made here rather than by createConnection so its reader's errors are ours: after
@@ -160,6 +161,14 @@ handle(services, ReposListRequest, async (p) => {
   const refresh = p.optBool('refresh') ?? false;
   return { roots: [...workspace.roots], repos: await workspace.repos(refresh) };
 });
+const repoWatcher = new RepoWatcher(
+  (repos) => void connection.sendNotification(ReposChangedNotification, { repos }),
+  (message) => connection.console.warn(message),
+);
+handle(services, ReposWatchRequest, async (p) => {
+  repoWatcher.watch(p.optAbsPaths('repos') ?? []);
+  return { watching: repoWatcher.size };
+});
 registerSnapshotHandlers(services);
 registerCampaignHandlers(services);
 registerContentHandlers(services);
@@ -168,6 +177,7 @@ registerRollbackHandlers(services);
 connection.onShutdown(() => {
   watcher?.dispose();
   watcher = undefined;
+  repoWatcher.dispose();
 });
 
 connection.listen();

@@ -52,6 +52,20 @@ export class Params {
     return v.map((p: string) => path.resolve(p));
   }
 
+  /** `{ [absolute path]: non-empty strings[] }`, keys normalised (a repo's exact files). */
+  optPathLists(name: string): Record<string, string[]> | undefined {
+    const v = this.value[name];
+    if (v === undefined) return undefined;
+    const bad = () => invalid(this.method, `"${name}" must map absolute repo paths to lists of paths`);
+    if (!v || typeof v !== 'object' || Array.isArray(v)) throw bad();
+    const out: Record<string, string[]> = {};
+    for (const [k, list] of Object.entries(v as Record<string, unknown>)) {
+      if (!path.isAbsolute(k) || !Array.isArray(list) || list.some((x) => typeof x !== 'string' || x === '')) throw bad();
+      out[path.resolve(k)] = list as string[];
+    }
+    return out;
+  }
+
   stringList(name: string): string[] {
     const v = this.value[name];
     if (!Array.isArray(v) || v.length === 0 || v.some((s) => typeof s !== 'string')) {

@@ -55,6 +55,8 @@ export function registerRollbackHandlers(s: Services): void {
       mode: p.oneOf('mode', ['restore', 'replay'] as const, s.workspace.settings.defaultMode),
       repos: p.optAbsPaths('repos'),
       paths: optStrings(p, 'paths'),
+      files: p.optPathLists('files'),
+      exclude: p.optAbsPaths('exclude'),
     };
     const work = await s.progress.begin('Planning rollback', ['plan'], p.progressToken(), token);
     try {
@@ -78,7 +80,7 @@ export function registerRollbackHandlers(s: Services): void {
     const files: PlannedFileSummary[] = [...plan.repos]
       .sort((a, b) => a.wave - b.wave || a.path.localeCompare(b.path))
       .filter((r) => !repo || r.path === repo)
-      .flatMap((r) => r.files.map(({ patch: _patch, ...f }) => ({ ...f, repo: r.path })));
+      .flatMap((r) => r.files.map(({ patch: _patch, driftLines: _lines, ...f }) => ({ ...f, repo: r.path })));
     return pageOf(files, page);
   });
 
@@ -89,7 +91,7 @@ export function registerRollbackHandlers(s: Services): void {
     const plan = previewed(hash);
     const f = plan.repos.find((r) => r.path === repo)?.files.find((x) => x.path === file);
     if (!f) throw new EngineError('UnknownId', `plan ${hash.slice(0, 12)} changes no file ${file} in this repo`, repo, file);
-    return { repo, path: f.path, patch: f.patch, added: f.added, removed: f.removed, binary: f.binary, diffHash: f.diffHash };
+    return { repo, path: f.path, patch: f.patch, added: f.added, removed: f.removed, binary: f.binary, diffHash: f.diffHash, ...(f.driftLines ? { driftLines: f.driftLines } : {}) };
   });
 
   handle(s, RollbackExecuteRequest, async (p, token) => {
