@@ -1,7 +1,7 @@
 // The "Rollback preview" page: the plan by wave and repo, each file's inverse diff, the user's choice of
 // repos and files, then the run with per-repo progress and its result. All data comes from the
 // extension (PreviewToWebview); every user action goes back as a PreviewFromWebview.
-import type { DiffView, PreviewFileView, PreviewFromWebview, PreviewRepoView, PreviewState, PreviewToWebview, RunResultView } from '../../client/src/webviews/messages';
+import type { DiffView, PreviewFileView, PreviewFromWebview, PreviewRepoView, PreviewState, PreviewToWebview, RenderedSnapshot, RunResultView } from '../../client/src/webviews/messages';
 import { button, channel, cssId, h, lineCounts, plural, pressAction, renderDiff, snapshotOf } from './ui';
 
 const post = channel<PreviewFromWebview>();
@@ -30,6 +30,10 @@ let checkCommand = '';
 
 let status = '';
 let busy = true;
+/** Set when the repos changed since the plan shown: the server would refuse it; a new plan is coming. */
+let stale: string | undefined;
+/** The control of the plan that Tab reaches (roving tabindex): its row key and its place in the row. */
+let roving: { row: string; col: number } | undefined;
 let run: { kind: 'rollback' | 'undo'; repos: string[]; cells: Map<string, Record<string, Cell>>; committing: boolean } | undefined;
 let result: RunResultView | undefined;
 
@@ -54,7 +58,30 @@ function receive(m: PreviewToWebview): void {
       busy = false;
       run = undefined;
       result = undefined;
+      stale = undefined;
       setPlan(m.state);
+      return;
+    case 'stale':
+      stale = m.message;
+      setStatus(m.message);
+      drawFooter();
+      return;
+    case 'blocked':
+      busy = false;
+      plan = undefined;
+      stale = undefined;
+      setStatus(`Nothing planned: ${m.name} blocks the plan.`);
+      app.replaceChildren(
+        h('h1', {}, 'Rollback preview'),
+        h(
+          'div',
+          { class: 'alert error', role: 'alert', 'data-probe': 'alert' },
+          h('p', {}, `${m.name} cannot be rolled back as it is now: ${m.message}.`),
+          h('p', {}, `Leave ${m.name} out to plan the other repos, or finish or abort what is in progress there: this page plans again by itself when ${m.name} changes.`),
+        ),
+        h('div', { class: 'buttons' }, button(`Leave ${m.name} Out`, 'leaveOut', () => post({ type: 'leaveOut', repo: m.repo }), { key: m.repo }), button('Try Again', 'refresh', () => replan(), { secondary: true })),
+        statusLine,
+      );
       return;
     case 'diff': {
       const key = keyOf(m.diff.repo, m.diff.path);
@@ -87,10 +114,11 @@ function receive(m: PreviewToWebview): void {
       drawFooter();
       return;
     case 'probe':
-      post({ type: 'rendered', id: m.id, snapshot: snapshotOf(app) });
+      post({ type: 'rendered', id: m.id, snapshot: { ...snapshotOf(app), ...probeExtras() } });
       return;
     case 'press':
-      pressAction(app, m.action, m.key);
+      if (m.action === 'focusRow') focusRow(m.key);
+      else pressAction(app, m.action, m.key);
       return;
   }
 }
@@ -115,7 +143,7 @@ function setPlan(state: PreviewState): void {
   setStatus(
     t.files === 0 && t.reposChanged === 0
       ? `Nothing to roll back: every repo is already at ${state.targetLabel}.`
-      : `Plan ready: ${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} change. Nothing has changed yet.`,
+      : `Plan ready: ${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} ${t.files === 1 ? 'changes' : 'change'}. Nothing has changed yet.`,
   );
   drawHeader();
   drawPlan();
@@ -137,9 +165,11 @@ function drawHeader(): void {
   const summary = h(
     'p',
     { class: 'summary' },
-    `${plan.mode} mode · ${plural(t.repos, 'repo')} (${t.reposChanged} change) · ${plural(t.files, 'file')} `,
+    `${plan.mode} mode · ${plural(t.reposChanged, 'repo')} ${t.reposChanged === 1 ? 'changes' : 'change'}${t.repos > t.reposChanged ? ` (${t.repos - t.reposChanged} already at the target)` : ''} · ${plural(t.files, 'file')} `,
     lineCounts(t.added, t.removed),
-    t.drift ? h('span', { class: 'badge warning', title: 'Changed by someone other than the campaign since its last checkpoint' }, `${t.drift} drift`) : null,
+    t.drift
+      ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its last checkpoint' }, plan.mode === 'replay' ? `${plural(t.drift, 'edit')} of yours, kept` : `${plural(t.drift, 'edit')} of yours, will be lost`)
+      : null,
     t.conflicts ? h('span', { class: 'badge error' }, plural(t.conflicts, 'conflict')) : null,
     h('span', { class: 'muted' }, ` · plan ${plan.planHash.slice(0, 12)}`),
   );
@@ -163,11 +193,21 @@ function drawHeader(): void {
   header.replaceChildren(
     h('h1', {}, `Roll back to ${plan.targetLabel}`),
     summary,
+    ...(plan.excluded.length
+      ? [
+          h(
+            'p',
+            { class: 'warning excluded-note' },
+            `Left out because ${plan.excluded.length === 1 ? 'it blocks' : 'they block'} the plan: ${plan.excluded.join(', ')}. `,
+            button('Include Again', 'includeAgain', () => post({ type: 'includeAgain' }), { secondary: true, small: true }),
+          ),
+        ]
+      : []),
     h(
       'div',
       { class: 'toolbar', role: 'toolbar', 'aria-label': 'Plan filters' },
       filterBox,
-      select('Show', show, [['all', 'All files'], ['drift', 'Drifted files'], ['conflicts', 'Conflicts']], (v) => {
+      select('Show', show, [['all', 'All files'], ['drift', 'Your edits (drift)'], ['conflicts', 'Conflicts']], (v) => {
         show = v;
         drawPlan();
       }),
@@ -224,24 +264,69 @@ function restoreFocus(f: { action: string; key?: string } | undefined): void {
   app.querySelector<HTMLElement>(sel)?.focus();
 }
 
+/** A repo with nothing to do: its files, index and HEAD are already the target's. */
+function unchanged(r: PreviewRepoView): boolean {
+  return r.fileCount === 0 && !r.headChanged && !r.indexChanged && r.conflicts.length === 0;
+}
+
 function renderPlan(plan: PreviewState): void {
   const byPath = new Map(plan.repos.map((r) => [r.path, r]));
   const parts: HTMLElement[] = [];
   if (plan.cycles.length) parts.push(h('p', { class: 'warning' }, `Dependency cycles (rolled back together): ${plan.cycles.map((c) => c.map((r) => names.get(r) ?? r).join(' ↔ ')).join('; ')}`));
-  plan.waves.forEach((wave, i) => {
-    const repos = wave.map((p) => byPath.get(p)).filter((r): r is PreviewRepoView => !!r && repoVisible(r));
+  // waves are numbered over the repos that change, from 1, as the CLI and the Rollbacks tree number them
+  const waves = plan.waves.map((w) => w.map((p) => byPath.get(p)).filter((r): r is PreviewRepoView => !!r && !unchanged(r))).filter((w) => w.length > 0);
+  waves.forEach((wave, i) => {
+    const repos = wave.filter(repoVisible);
     if (!repos.length) return;
-    const waveLabel = plan.waves.length > 1 ? `Wave ${i + 1} of ${plan.waves.length}${i === 0 ? ' (dependants first)' : ''}` : 'Repos';
-    parts.push(h('section', { class: 'wave', 'aria-label': waveLabel }, h('h2', {}, waveLabel), ...repos.map(repoBlock)));
+    const waveLabel = waves.length > 1 ? `Wave ${i + 1} of ${waves.length}` : 'Repos';
+    const why =
+      waves.length > 1
+        ? i === 0
+          ? 'Repos that depend on others go first, before what they depend on.'
+          : `After the repos of wave ${i} that depend on these.`
+        : undefined;
+    parts.push(
+      h(
+        'section',
+        { class: 'wave', 'aria-label': waveLabel },
+        h('h2', { 'data-probe': 'wave' }, waveLabel, why ? h('span', { class: 'wave-why' }, ` — ${why}`) : null),
+        ...repos.map(repoBlock),
+      ),
+    );
   });
+  const idle = plan.repos.filter(unchanged);
+  if (idle.length && !filter && show === 'all') {
+    parts.push(
+      h(
+        'details',
+        { class: 'idle' },
+        h('summary', {}, `${plural(idle.length, 'repo')} already at the target: nothing to change`),
+        h('p', { class: 'muted' }, idle.map((r) => r.name).join(', ')),
+      ),
+    );
+  }
   if (!parts.length) parts.push(h('p', { class: 'muted' }, plan.files.length ? 'No file matches the filter.' : 'No file changes.'));
   if (plan.filesTruncated) parts.push(h('p', { class: 'muted' }, `Only the first ${plan.files.length} of ${plan.totals.files} files are listed; the rollback covers all of them.`));
   planSection.replaceChildren(...parts);
+  applyRoving();
 }
 
 function repoVisible(r: PreviewRepoView): boolean {
   if (!filter && show === 'all') return true;
   return (filesByRepo.get(r.path) ?? []).some(matches) || (show === 'all' && !!filter && r.name.toLowerCase().includes(filter));
+}
+
+/** Why a repo is in its wave, in words: "express depends on accepts, router" / "router waits for express". */
+function whyInWave(r: PreviewRepoView): string | undefined {
+  const parts: string[] = [];
+  if (r.dependsOn.length) parts.push(`${r.name} depends on ${r.dependsOn.join(', ')}, so it is rolled back first`);
+  if (r.after.length) parts.push(`${r.name} waits for ${r.after.join(', ')}, which ${r.after.length === 1 ? 'depends' : 'depend'} on it`);
+  return parts.length ? `${parts.join('; ')}.` : undefined;
+}
+
+/** A drifted file's mark: what happens to the user's edit in this mode. */
+function driftWords(): string {
+  return plan?.mode === 'replay' ? 'your edit, kept' : 'your edit, will be lost';
 }
 
 function repoBlock(r: PreviewRepoView): HTMLElement {
@@ -269,9 +354,10 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
   box.indeterminate = included && ticked > 0 && ticked < files.length;
   const added = files.reduce((n, f) => n + f.added, 0);
   const removed = files.reduce((n, f) => n + f.removed, 0);
+  const why = whyInWave(r);
   const row = h(
     'div',
-    { class: 'repo-row', 'data-probe': 'repo', 'data-label': r.name },
+    { class: 'repo-row', 'data-probe': 'repo', 'data-label': r.name, 'data-row': r.path },
     box,
     h(
       'button',
@@ -280,6 +366,7 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
         class: 'twisty',
         'aria-expanded': String(expanded),
         'aria-controls': listId,
+        'aria-label': `${r.name}: ${expanded ? 'hide' : 'show'} its ${plural(r.fileCount, 'file')}`,
         'data-action': 'expandRepo',
         'data-key': r.path,
         title: r.path,
@@ -296,34 +383,44 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
     lineCounts(added, removed),
     r.headChanged ? h('span', { class: 'badge', title: 'HEAD or the branch moves back too' }, 'HEAD') : null,
     r.indexChanged ? h('span', { class: 'badge', title: 'The staged state is restored too' }, 'index') : null,
-    r.drift.length ? h('span', { class: 'badge warning', title: `Changed since the last checkpoint: ${r.drift.join(', ')}` }, `${r.drift.length} drift`) : null,
+    r.drift.length
+      ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: `Edited since the campaign's last checkpoint: ${r.drift.join(', ')}` }, `${plural(r.drift.length, 'edit')} of yours`)
+      : null,
     r.conflicts.length ? h('span', { class: 'badge error' }, plural(r.conflicts.length, 'conflict')) : null,
   );
   const notes = [
     ...r.conflicts.filter((c) => !c.path).map((c) => h('li', { class: 'error' }, c.reason)),
-    ...r.drift.filter((d) => !files.some((f) => f.path === d)).map((d) => h('li', { class: 'warning' }, `drift: ${d}`)),
+    ...r.drift.filter((d) => !files.some((f) => f.path === d)).map((d) => h('li', { class: 'warning', 'data-probe': 'drift' }, `${d}: ${driftWords()}`)),
     ...r.notes.map((n) => h('li', { class: 'muted' }, n)),
   ];
   const list = h('ul', { id: listId, class: 'files', 'aria-label': `Files of ${r.name}`, hidden: !expanded });
   if (expanded) for (const f of files.filter(matches)) list.append(fileRow(r, f, included));
-  return h('div', { class: `repo${included ? '' : ' excluded'}`, role: 'group', 'aria-label': r.name }, row, notes.length ? h('ul', { class: 'notes' }, ...notes) : null, list);
+  return h(
+    'div',
+    { class: `repo${included ? '' : ' excluded'}`, role: 'group', 'aria-label': r.name },
+    row,
+    why ? h('p', { class: 'why muted', 'data-probe': 'why' }, why) : null,
+    notes.length ? h('ul', { class: 'notes' }, ...notes) : null,
+    list,
+  );
 }
 
 function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean): HTMLElement {
   const key = keyOf(r.path, f.path);
   const open = openDiffs.has(key);
   const diffId = `diff-${cssId(key)}`;
+  const full = `${r.name}/${f.path}`;
   const li = h(
     'li',
-    { class: 'file', 'data-probe': 'file', 'data-label': `${r.name}/${f.path}` },
+    { class: `file${f.drift ? ' drifted' : ''}`, 'data-probe': 'file', 'data-label': full },
     h(
       'div',
-      { class: 'file-row' },
+      { class: 'file-row', 'data-row': key },
       h('input', {
         type: 'checkbox',
         checked: !excludedFiles.has(key),
         disabled: !repoIncluded,
-        'aria-label': `Include ${f.path}`,
+        'aria-label': `Include ${f.path} of ${r.name}`,
         'data-action': 'toggleFile',
         'data-key': key,
         onchange: (e) => {
@@ -340,6 +437,7 @@ function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean):
           class: 'path',
           'aria-expanded': String(open),
           'aria-controls': diffId,
+          'aria-label': `${f.path} of ${r.name}: ${open ? 'hide' : 'show'} the inverse diff${f.drift ? ` (${driftWords()})` : ''}`,
           'data-action': 'toggleDiff',
           'data-key': key,
           title: open ? 'Hide the inverse diff' : 'Show the inverse diff',
@@ -349,15 +447,95 @@ function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean):
       ),
       h('span', { class: `op op-${f.change}` }, f.change),
       lineCounts(f.added, f.removed, f.binary),
-      f.drift ? h('span', { class: 'badge warning', title: 'Changed by someone other than the campaign since its last checkpoint' }, 'drift') : null,
+      f.drift ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its last checkpoint' }, driftWords()) : null,
       f.conflict ? h('span', { class: 'badge error', title: f.conflict }, 'conflict') : null,
-      button('Open Diff', 'openDiff', () => post({ type: 'openDiff', repo: r.path, path: f.path }), { title: `Open ${f.path} in the diff editor (now ↔ after the rollback)`, key, secondary: true, small: true }),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary small',
+          'data-action': 'openDiff',
+          'data-key': key,
+          'aria-label': `Open ${f.path} of ${r.name} in the diff editor`,
+          title: `Open ${f.path} in the diff editor (now ↔ after the rollback)`,
+          onclick: () => post({ type: 'openDiff', repo: r.path, path: f.path }),
+        },
+        'Open Diff',
+      ),
     ),
     f.conflict ? h('p', { class: 'error conflict-reason' }, f.conflict) : null,
     h('div', { id: diffId, class: 'diff-host', hidden: !open }),
   );
   if (open) queueMicrotask(() => drawDiff(key));
   return li;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keyboard: the plan is one tab stop; arrows move between rows (Up / Down) and within a row (Left / Right)
+
+function rows(): HTMLElement[] {
+  return [...planSection.querySelectorAll<HTMLElement>('[data-row]')].filter((r) => !r.closest('[hidden]'));
+}
+
+function controlsOf(row: HTMLElement): HTMLElement[] {
+  return [...row.querySelectorAll<HTMLElement>('input, button')].filter((c) => !(c as HTMLInputElement).disabled);
+}
+
+/** Gives Tab exactly one control of the plan: the roving one (or the first row's first control). */
+function applyRoving(): void {
+  const all = rows();
+  for (const row of all) for (const c of row.querySelectorAll<HTMLElement>('input, button')) c.tabIndex = -1;
+  const row = all.find((r) => r.dataset.row === roving?.row) ?? all[0];
+  if (!row) return;
+  const controls = controlsOf(row);
+  const target = controls[Math.min(roving && roving.row === row.dataset.row ? roving.col : 0, controls.length - 1)];
+  if (target) target.tabIndex = 0;
+}
+
+function moveTo(row: HTMLElement, col: number): void {
+  const controls = controlsOf(row);
+  if (!controls.length) return;
+  const c = Math.max(0, Math.min(col, controls.length - 1));
+  roving = { row: row.dataset.row!, col: c };
+  applyRoving();
+  controls[c].focus();
+}
+
+planSection.addEventListener('focusin', (e) => {
+  const el = e.target as HTMLElement;
+  const row = el.closest<HTMLElement>('[data-row]');
+  if (!row) return;
+  const col = controlsOf(row).indexOf(el);
+  if (col < 0 || (roving && roving.row === row.dataset.row && roving.col === col)) return;
+  roving = { row: row.dataset.row!, col };
+  applyRoving();
+});
+
+planSection.addEventListener('keydown', (e) => {
+  const el = e.target as HTMLElement;
+  const row = el.closest<HTMLElement>('[data-row]');
+  if (!row) return;
+  const all = rows();
+  const at = all.indexOf(row);
+  const col = Math.max(0, controlsOf(row).indexOf(el));
+  const go: Record<string, () => void> = {
+    ArrowDown: () => at + 1 < all.length && moveTo(all[at + 1], col),
+    ArrowUp: () => at > 0 && moveTo(all[at - 1], col),
+    ArrowRight: () => moveTo(row, col + 1),
+    ArrowLeft: () => moveTo(row, col - 1),
+    Home: () => moveTo(all[0], col),
+    End: () => moveTo(all[all.length - 1], col),
+  };
+  const f = go[e.key];
+  if (!f) return;
+  e.preventDefault();
+  f();
+});
+
+/** Test hook: focus a row's first control (or the roving one), as Tab into the plan does. */
+function focusRow(key: string | undefined): void {
+  const row = rows().find((r) => key === undefined || r.dataset.row === key);
+  if (row) moveTo(row, roving && roving.row === row.dataset.row ? roving.col : 0);
 }
 
 function toggleDiff(key: string, repo: string, path: string): void {
@@ -378,7 +556,50 @@ function drawDiff(key: string): void {
   host.hidden = !d;
   if (!d) host.replaceChildren();
   else if (d === 'loading') host.replaceChildren(h('p', { class: 'muted' }, 'Loading the diff…'));
-  else host.replaceChildren(renderDiff(d, layout, `Inverse diff of ${d.path}: removed lines are what is there now, added lines what the rollback writes`));
+  else {
+    const drawn = renderDiff(d, layout, `Inverse diff of ${d.path}: removed lines are what is there now, added lines what the rollback writes`);
+    if (d.driftLines?.length) markDrift(drawn, new Set(d.driftLines));
+    host.replaceChildren(drawn);
+  }
+}
+
+/**
+ * Marks the lines of a drawn diff that the user wrote after the campaign (by their number in the
+ * file as it is now: the diff's old side), and the hunks holding them. Restore removes them
+ * ("will be lost"); replay keeps them (they show as unchanged lines, "kept").
+ */
+function markDrift(drawn: HTMLElement, lines: ReadonlySet<number>): void {
+  const words = driftWords();
+  let hunk: HTMLTableRowElement | undefined;
+  let hunkMarked = false;
+  let previousMarked = false;
+  for (const tr of drawn.querySelectorAll<HTMLTableRowElement>('tbody tr')) {
+    if (tr.classList.contains('hunk')) {
+      hunk = tr;
+      hunkMarked = false;
+      previousMarked = false;
+      continue;
+    }
+    // inline: the first cell is the old line number; side by side: the left half is the old side
+    const oldCell = tr.querySelector<HTMLTableCellElement>('td.ln');
+    const kind = layout === 'inline' ? tr.className : (oldCell?.classList.contains('del') ? 'del' : oldCell?.classList.contains('context') ? 'context' : '');
+    const n = Number(oldCell?.textContent);
+    const mine = (kind === 'del' || kind === 'context') && Number.isInteger(n) && n > 0 && lines.has(n);
+    if (!mine) {
+      previousMarked = false;
+      continue;
+    }
+    tr.classList.add('drift');
+    const code = layout === 'inline' ? tr.querySelector('td.code') : tr.querySelectorAll('td.code')[0];
+    code?.setAttribute('aria-label', `${words}: ${code.textContent ?? ''}`);
+    if (!previousMarked) code?.prepend(h('span', { class: 'drift-tag', 'data-probe': 'drift', 'aria-hidden': 'true' }, words));
+    previousMarked = true;
+    if (hunk && !hunkMarked) {
+      hunk.classList.add('drift');
+      hunk.querySelector('td')?.append(h('span', { class: 'drift-tag', 'data-probe': 'drift' }, kind === 'del' ? 'holds your edits: they will be lost' : 'holds your edits: kept'));
+      hunkMarked = true;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,11 +614,28 @@ function chosen(): { repos: string[]; files: Record<string, string[]>; fileCount
     const all = filesByRepo.get(r.path) ?? [];
     const ticked = all.filter((f) => !excludedFiles.has(keyOf(r.path, f.path)));
     if (all.length > 0 && ticked.length === 0) continue;
+    if (unchanged(r)) continue; // nothing to do there: not counted, not run
     repos.push(r.path);
     fileCount += ticked.length === all.length ? r.fileCount : ticked.length;
     if (ticked.length < all.length) files[r.path] = ticked.map((f) => f.path);
   }
   return { repos, files, fileCount };
+}
+
+/** The drift the chosen repos and files would overwrite (restore mode): every one, as `repo/path`. */
+function chosenDrift(): { label: string; repo: string; path: string; file: boolean }[] {
+  if (!plan || plan.mode !== 'restore') return [];
+  const c = chosen();
+  const out: { label: string; repo: string; path: string; file: boolean }[] = [];
+  for (const r of plan.repos) {
+    if (!c.repos.includes(r.path)) continue;
+    const files = new Set((filesByRepo.get(r.path) ?? []).map((f) => f.path));
+    for (const d of r.drift) {
+      if (files.has(d) && excludedFiles.has(keyOf(r.path, d))) continue;
+      out.push({ label: `${r.name}/${d}`, repo: r.path, path: d, file: files.has(d) });
+    }
+  }
+  return out;
 }
 
 function drawFooter(): void {
@@ -410,16 +648,37 @@ function drawFooter(): void {
 function renderFooter(plan: PreviewState): void {
   const parts: (HTMLElement | null)[] = [];
   const c = chosen();
-  const everything = c.repos.length === plan.repos.length && Object.keys(c.files).length === 0;
+  const changing = plan.repos.filter((r) => !unchanged(r));
+  const everything = c.repos.length === changing.length && Object.keys(c.files).length === 0 && !plan.repos.some((r) => unchanged(r) && excludedRepos.has(r.path));
   const nothingToDo = plan.totals.files === 0 && plan.totals.reposChanged === 0;
+  const drift = chosenDrift();
+  if (drift.length === 0) force = false;
+  const unresolved = drift.length > 0 && !force;
   if (!run || result) {
-    if (plan.totals.drift > 0 && plan.mode === 'restore') {
+    if (stale) parts.push(h('p', { class: 'alert warning', role: 'alert', 'data-probe': 'alert' }, `${stale} This plan would be refused as stale: Run waits for the new one.`));
+    if (drift.length) {
+      const files = drift.filter((d) => d.file);
       parts.push(
         h(
-          'label',
-          { class: 'check' },
-          h('input', { type: 'checkbox', checked: force, 'data-action': 'force', onchange: (e) => (force = (e.target as HTMLInputElement).checked) }),
-          ' Overwrite drifted files (the safety snapshot keeps them)',
+          'div',
+          { class: `alert drift-choice${unresolved ? ' warning' : ''}`, role: unresolved ? 'alert' : 'group', 'aria-label': 'Your edits since the campaign', 'data-probe': 'alert' },
+          h('p', {}, `${plural(drift.length, 'edit')} made after the campaign would be lost: ${drift.map((d) => d.label).join(', ')}. Choose what happens to ${drift.length === 1 ? 'it' : 'them'} before you run:`),
+          h(
+            'div',
+            { class: 'buttons' },
+            h(
+              'label',
+              { class: 'check' },
+              h('input', { type: 'checkbox', checked: force, 'data-action': 'force', 'aria-label': 'Overwrite my edits (the safety snapshot keeps a copy)', onchange: (e) => ((force = (e.target as HTMLInputElement).checked), drawFooter()) }),
+              ' Overwrite my edits (the safety snapshot keeps a copy)',
+            ),
+            files.length
+              ? button(`Leave ${files.length === 1 ? 'That File' : 'Those Files'} Out`, 'leaveOutDrift', () => leaveOutDrift(), { secondary: true, title: `Untick ${files.map((d) => d.label).join(', ')}` })
+              : null,
+            plan.mode === 'restore' && plan.totals.conflicts === 0
+              ? button('Switch to Replay (Keeps My Edits)', 'replay', () => replan('replay'), { secondary: true, title: 'Undo only what the campaign did, keeping every edit made after it' })
+              : null,
+          ),
         ),
       );
     }
@@ -438,10 +697,11 @@ function renderFooter(plan: PreviewState): void {
         }),
       ),
     );
-    const label = everything ? `Roll Back ${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}` : `Roll Back the Chosen ${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}`;
+    const over = force && drift.length ? ` (Overwriting ${plural(drift.length, 'Edit')})` : '';
+    const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}${over}`;
     const runButton = button(label, 'run', () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force, ...(checkCommand.trim() ? { check: checkCommand.trim() } : {}) }), {
-      disabled: busy || c.repos.length === 0 || nothingToDo || (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo'),
-      title: 'Run this plan as one transaction: all repos roll back, or none do',
+      disabled: busy || !!stale || unresolved || c.repos.length === 0 || nothingToDo || (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo'),
+      title: unresolved ? 'Choose first what happens to your edits (above)' : stale ? 'The repos changed: wait for the new plan' : 'Run this plan as one transaction: all repos roll back, or none do',
     });
     parts.push(h('div', { class: 'buttons' }, runButton));
   }
@@ -470,6 +730,30 @@ function renderFooter(plan: PreviewState): void {
     );
   }
   footer.replaceChildren(...parts.filter((p): p is HTMLElement => !!p));
+}
+
+function leaveOutDrift(): void {
+  for (const d of chosenDrift()) if (d.file) excludedFiles.add(keyOf(d.repo, d.path));
+  drawPlan();
+  drawFooter();
+}
+
+/** What the tests read beyond the shared snapshot: drift marks, wave notes, the run label, tab stops. */
+function probeExtras(): Partial<RenderedSnapshot> {
+  const shown = (sel: string) => [...app.querySelectorAll<HTMLElement>(sel)].filter((e) => !e.closest('[hidden]'));
+  const name = (e: Element | null) => (e ? (e.getAttribute('aria-label') ?? e.textContent ?? '').trim() : '');
+  const focusable = shown('input, button, select, summary, [tabindex]').filter((e) => e.tabIndex >= 0 && !(e as HTMLInputElement).disabled);
+  return {
+    driftLines: app.querySelectorAll('table.diff tr.drift').length,
+    driftMarks: shown('[data-probe="drift"]').map((e) => e.textContent ?? ''),
+    waveNotes: shown('[data-probe="why"]').map((e) => e.textContent ?? ''),
+    waves: shown('[data-probe="wave"]').map((e) => e.textContent ?? ''),
+    runLabel: app.querySelector('[data-action="run"]')?.textContent ?? undefined,
+    tabStops: focusable.filter((e) => planSection.contains(e)).map(name),
+    rowControls: shown('.file-row input, .file-row button').map(name),
+    focused: document.activeElement && document.activeElement !== document.body ? name(document.activeElement) : '',
+    alert: shown('[data-probe="alert"]').map((e) => e.textContent ?? '').join(' '),
+  };
 }
 
 function onProgress(phase: string, done: number, repo: string | undefined, message: string | undefined): void {
