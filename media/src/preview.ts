@@ -117,7 +117,10 @@ function receive(m: PreviewToWebview): void {
       post({ type: 'rendered', id: m.id, snapshot: { ...snapshotOf(app), ...probeExtras() } });
       return;
     case 'press':
+      // the toolbar's selects, as a user changes them (a click cannot pick an option)
       if (m.action === 'focusRow') focusRow(m.key);
+      else if (m.action.startsWith('layout:')) setLayout(m.action.slice(7) as Layout);
+      else if (m.action.startsWith('mode:')) replan(m.action.slice(5) as 'restore' | 'replay');
       else pressAction(app, m.action, m.key);
       return;
   }
@@ -211,16 +214,20 @@ function drawHeader(): void {
         show = v;
         drawPlan();
       }),
-      select('Diff', layout, [['inline', 'Inline'], ['split', 'Side by side']], (v) => {
-        layout = v;
-        for (const k of openDiffs.keys()) drawDiff(k);
-      }),
+      select('Diff', layout, [['inline', 'Inline'], ['split', 'Side by side']], setLayout),
       select('Mode', plan.mode, [['restore', 'Restore'], ['replay', 'Replay']], (v) => replan(v)),
       button('Tick Shown', 'tickShown', () => tickShown(true), { secondary: true, title: 'Include every file the filter shows' }),
       button('Untick Shown', 'untickShown', () => tickShown(false), { secondary: true, title: 'Leave out every file the filter shows' }),
       button('Refresh', 'refresh', () => replan(), { secondary: true, title: 'Plan again from the repos as they are now' }),
     ),
   );
+}
+
+function setLayout(v: Layout): void {
+  layout = v;
+  for (const k of openDiffs.keys()) drawDiff(k);
+  const box = header.querySelector<HTMLSelectElement>('select[aria-label="Diff"]');
+  if (box) box.value = v;
 }
 
 function matches(f: PreviewFileView): boolean {
@@ -390,7 +397,13 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
   );
   const notes = [
     ...r.conflicts.filter((c) => !c.path).map((c) => h('li', { class: 'error' }, c.reason)),
-    ...r.drift.filter((d) => !files.some((f) => f.path === d)).map((d) => h('li', { class: 'warning', 'data-probe': 'drift' }, `${d}: ${driftWords()}`)),
+    ...r.drift
+      .filter((d) => !files.some((f) => f.path === d))
+      .map((d) =>
+        d.startsWith('(')
+          ? h('li', { class: 'warning', 'data-probe': 'drift' }, `${d}: ${driftWords()}`)
+          : h('li', { class: 'muted' }, `${d}: edited after the campaign, already as the target has it: left as it is`),
+      ),
     ...r.notes.map((n) => h('li', { class: 'muted' }, n)),
   ];
   const list = h('ul', { id: listId, class: 'files', 'aria-label': `Files of ${r.name}`, hidden: !expanded });
@@ -622,7 +635,11 @@ function chosen(): { repos: string[]; files: Record<string, string[]>; fileCount
   return { repos, files, fileCount };
 }
 
-/** The drift the chosen repos and files would overwrite (restore mode): every one, as `repo/path`. */
+/**
+ * The drift the chosen repos and files would overwrite (restore mode): every one, as `repo/path`.
+ * A file edited since the campaign that the plan does not touch (it is at the target already) is
+ * not lost, so not listed; a moved HEAD or a changed index (entries in parentheses) always is.
+ */
 function chosenDrift(): { label: string; repo: string; path: string; file: boolean }[] {
   if (!plan || plan.mode !== 'restore') return [];
   const c = chosen();
@@ -631,11 +648,17 @@ function chosenDrift(): { label: string; repo: string; path: string; file: boole
     if (!c.repos.includes(r.path)) continue;
     const files = new Set((filesByRepo.get(r.path) ?? []).map((f) => f.path));
     for (const d of r.drift) {
-      if (files.has(d) && excludedFiles.has(keyOf(r.path, d))) continue;
-      out.push({ label: `${r.name}/${d}`, repo: r.path, path: d, file: files.has(d) });
+      const whole = d.startsWith('(');
+      if (!whole && (!files.has(d) || excludedFiles.has(keyOf(r.path, d)))) continue;
+      out.push({ label: whole ? `${r.name} ${d}` : `${r.name}/${d}`, repo: r.path, path: d, file: !whole });
     }
   }
   return out;
+}
+
+/** The server refuses any drift without force; drift the plan does not touch is overwritten by nothing. */
+function untouchedDriftOnly(): boolean {
+  return plan?.mode === 'restore' && chosenDrift().length === 0 && chosen().repos.some((r) => (plan!.repos.find((x) => x.path === r)?.drift.length ?? 0) > 0);
 }
 
 function drawFooter(): void {
@@ -699,7 +722,8 @@ function renderFooter(plan: PreviewState): void {
     );
     const over = force && drift.length ? ` (Overwriting ${plural(drift.length, 'Edit')})` : '';
     const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}${over}`;
-    const runButton = button(label, 'run', () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force, ...(checkCommand.trim() ? { check: checkCommand.trim() } : {}) }), {
+    const start = () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force: force || untouchedDriftOnly(), ...(checkCommand.trim() ? { check: checkCommand.trim() } : {}) });
+    const runButton = button(label, 'run', start, {
       disabled: busy || !!stale || unresolved || c.repos.length === 0 || nothingToDo || (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo'),
       title: unresolved ? 'Choose first what happens to your edits (above)' : stale ? 'The repos changed: wait for the new plan' : 'Run this plan as one transaction: all repos roll back, or none do',
     });
