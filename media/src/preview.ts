@@ -126,8 +126,13 @@ function receive(m: PreviewToWebview): void {
   }
 }
 
+/** The last statuses shown, for the tests: a passing one (a stale plan's) is read after it is gone. */
+const statusLog: string[] = [];
+
 function setStatus(text: string): void {
   status = text;
+  statusLog.push(text);
+  if (statusLog.length > 40) statusLog.shift();
   statusLine.textContent = status;
 }
 
@@ -165,13 +170,14 @@ function replan(mode?: 'restore' | 'replay'): void {
 function drawHeader(): void {
   if (!plan) return;
   const t = plan.totals;
+  const edits = plan.repos.reduce((n, r) => n + editsActedOn(r).length, 0);
   const summary = h(
     'p',
     { class: 'summary' },
     `${plan.mode} mode · ${plural(t.reposChanged, 'repo')} ${t.reposChanged === 1 ? 'changes' : 'change'}${t.repos > t.reposChanged ? ` (${t.repos - t.reposChanged} already at the target)` : ''} · ${plural(t.files, 'file')} `,
     lineCounts(t.added, t.removed),
-    t.drift
-      ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its last checkpoint' }, plan.mode === 'replay' ? `${plural(t.drift, 'edit')} of yours, kept` : `${plural(t.drift, 'edit')} of yours, will be lost`)
+    edits
+      ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its last checkpoint' }, plan.mode === 'replay' ? `${plural(edits, 'edit')} of yours, kept` : `${plural(edits, 'edit')} of yours, will be lost`)
       : null,
     t.conflicts ? h('span', { class: 'badge error' }, plural(t.conflicts, 'conflict')) : null,
     h('span', { class: 'muted' }, ` · plan ${plan.planHash.slice(0, 12)}`),
@@ -331,6 +337,12 @@ function whyInWave(r: PreviewRepoView): string | undefined {
   return parts.length ? `${parts.join('; ')}.` : undefined;
 }
 
+/** The user's edits the plan acts on: drifted files it changes, and a moved HEAD or changed index. */
+function editsActedOn(r: PreviewRepoView): string[] {
+  const files = new Set((filesByRepo.get(r.path) ?? []).map((f) => f.path));
+  return r.drift.filter((d) => d.startsWith('(') || files.has(d));
+}
+
 /** A drifted file's mark: what happens to the user's edit in this mode. */
 function driftWords(): string {
   return plan?.mode === 'replay' ? 'your edit, kept' : 'your edit, will be lost';
@@ -390,8 +402,8 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
     lineCounts(added, removed),
     r.headChanged ? h('span', { class: 'badge', title: 'HEAD or the branch moves back too' }, 'HEAD') : null,
     r.indexChanged ? h('span', { class: 'badge', title: 'The staged state is restored too' }, 'index') : null,
-    r.drift.length
-      ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: `Edited since the campaign's last checkpoint: ${r.drift.join(', ')}` }, `${plural(r.drift.length, 'edit')} of yours`)
+    editsActedOn(r).length
+      ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: `Edited since the campaign's last checkpoint: ${editsActedOn(r).join(', ')}` }, `${plural(editsActedOn(r).length, 'edit')} of yours`)
       : null,
     r.conflicts.length ? h('span', { class: 'badge error' }, plural(r.conflicts.length, 'conflict')) : null,
   );
@@ -768,7 +780,7 @@ function probeExtras(): Partial<RenderedSnapshot> {
   const name = (e: Element | null) => (e ? (e.getAttribute('aria-label') ?? e.textContent ?? '').trim() : '');
   const focusable = shown('input, button, select, summary, [tabindex]').filter((e) => e.tabIndex >= 0 && !(e as HTMLInputElement).disabled);
   return {
-    driftLines: app.querySelectorAll('table.diff tr.drift').length,
+    driftLines: app.querySelectorAll('table.diff tr.drift:not(.hunk)').length,
     driftMarks: shown('[data-probe="drift"]').map((e) => e.textContent ?? ''),
     waveNotes: shown('[data-probe="why"]').map((e) => e.textContent ?? ''),
     waves: shown('[data-probe="wave"]').map((e) => e.textContent ?? ''),
@@ -777,6 +789,7 @@ function probeExtras(): Partial<RenderedSnapshot> {
     rowControls: shown('.file-row input, .file-row button').map(name),
     focused: document.activeElement && document.activeElement !== document.body ? name(document.activeElement) : '',
     alert: shown('[data-probe="alert"]').map((e) => e.textContent ?? '').join(' '),
+    statusLog: [...statusLog],
   };
 }
 

@@ -59,6 +59,8 @@ export interface RenderedSnapshot {
   focused?: string;
   /** Preview only: the text of the alert shown (a blocking repo, a stale plan, drift to resolve). */
   alert?: string;
+  /** Preview only: the last statuses shown, oldest first (one that passed quickly is still there). */
+  statusLog?: string[];
 }
 
 /** Test hook: the extension asks, the webview answers with `rendered` carrying the same `id`. */

@@ -144,7 +144,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       if (!blocker) throw e;
       // watch the repo that blocks, so aborting its merge brings the plan back by itself
       this.watch([blocker]);
-      this.post({ type: 'blocked', repo: blocker, name: repoNamer([blocker])(blocker), message: describeError(e) });
+      const message = describeError(e);
+      this.post({ type: 'blocked', repo: blocker, name: repoNamer([blocker])(blocker), message: message.startsWith(`${blocker}: `) ? message.slice(blocker.length + 2) : message });
       return;
     } finally {
       if (this.changedWhilePlanning) {
