@@ -286,18 +286,13 @@ function renderPlan(plan: PreviewState): void {
   const byPath = new Map(plan.repos.map((r) => [r.path, r]));
   const parts: HTMLElement[] = [];
   if (plan.cycles.length) parts.push(h('p', { class: 'warning' }, `Dependency cycles (rolled back together): ${plan.cycles.map((c) => c.map((r) => names.get(r) ?? r).join(' ↔ ')).join('; ')}`));
-  // waves are numbered over the repos that change, from 1, as the CLI and the Rollbacks tree number them
-  const waves = plan.waves.map((w) => w.map((p) => byPath.get(p)).filter((r): r is PreviewRepoView => !!r && !unchanged(r))).filter((w) => w.length > 0);
-  waves.forEach((wave, i) => {
-    const repos = wave.filter(repoVisible);
+  // waves keep the engine's numbers (from 1), as the CLI and the Rollbacks tree show them; a wave of
+  // repos with nothing to change is folded away with them, not renumbered
+  plan.waves.forEach((wave, i) => {
+    const repos = wave.map((p) => byPath.get(p)).filter((r): r is PreviewRepoView => !!r && !unchanged(r) && repoVisible(r));
     if (!repos.length) return;
-    const waveLabel = waves.length > 1 ? `Wave ${i + 1} of ${waves.length}` : 'Repos';
-    const why =
-      waves.length > 1
-        ? i === 0
-          ? 'Repos that depend on others go first, before what they depend on.'
-          : `After the repos of wave ${i} that depend on these.`
-        : undefined;
+    const waveLabel = plan.waves.length > 1 ? `Wave ${i + 1} of ${plan.waves.length}` : 'Repos';
+    const why = plan.waves.length > 1 ? (i === 0 ? 'Repos that depend on others go first, before what they depend on.' : 'After the repos that depend on these.') : undefined;
     parts.push(
       h(
         'section',

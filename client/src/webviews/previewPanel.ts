@@ -23,7 +23,7 @@ import { webviewHtml, webviewOptions } from './html';
 import type { PreviewFromWebview, PreviewState, PreviewToWebview, RunResultView, Selection } from './messages';
 import { PanelHost } from './panelHost';
 import { repoNamer } from './repoNames';
-import { watchRepos } from './repoWatch';
+import { RepoWatch } from './repoWatch';
 import { sendWithProgress, whenServerRunning } from './serverWork';
 import { PreviewTarget } from './target';
 
@@ -48,7 +48,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private exclude: string[] = [];
   /** The campaign's name, for the tab and the messages (the target names it by id). */
   private campaignName?: string;
-  private watching?: vscode.Disposable;
+  private readonly watching = new RepoWatch((changed) => this.reposChanged(changed));
+  private watched: string[] = [];
   /** A change arrived while a plan was being made: plan once more when it is done. */
   private changedWhilePlanning = false;
   /** A run's result is on the page: changes (our own rollback's among them) wait for "Preview Again". */
@@ -123,7 +124,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     // closing the panel gives up planning, and a run that has not reached its commit phase (after that it finishes)
     this.planning?.cancel();
     this.running?.cancel();
-    this.watching?.dispose();
+    this.watching.dispose();
   }
 
   /** Plans again from the repos as they are now (the first load, Refresh, a mode switch, a change on disk). */
@@ -145,7 +146,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       // watch the repo that blocks, so aborting its merge brings the plan back by itself
       this.watch([blocker]);
       const message = describeError(e);
-      this.post({ type: 'blocked', repo: blocker, name: repoNamer([blocker])(blocker), message: message.startsWith(`${blocker}: `) ? message.slice(blocker.length + 2) : message });
+      const reason = message.startsWith(`${blocker}: `) ? message.slice(blocker.length + 2) : message;
+      this.post({ type: 'blocked', repo: blocker, name: repoNamer([blocker])(blocker), message: reason });
       return;
     } finally {
       if (this.changedWhilePlanning) {
@@ -161,15 +163,18 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     this.post({ type: 'plan', state: this.stateOf(preview, files) });
   }
 
-  /** Follows the repos on disk: a change makes the plan shown stale, said at once, then planned again. */
+  /** Follows these repos on disk (the plan's, or the one that blocks it). */
   private watch(repos: string[]): void {
-    this.watching?.dispose();
-    this.watching = watchRepos(this, repos, (changed) => {
-      if (this.running || this.showingResult) return;
-      const names = repoNamer(repos);
-      this.post({ type: 'stale', message: `${changed.map(names).join(', ')} changed since this plan was made: planning again…` });
-      void this.refresh();
-    });
+    this.watched = repos;
+    this.watching.set(repos);
+  }
+
+  /** A change on disk makes the plan shown stale: said at once, then planned again. */
+  private reposChanged(changed: string[]): void {
+    if (this.running || this.showingResult) return;
+    const names = repoNamer(this.watched);
+    this.post({ type: 'stale', message: `${changed.map(names).join(', ')} changed since this plan was made: planning again…` });
+    void this.refresh();
   }
 
   private async nameTarget(): Promise<void> {
@@ -250,7 +255,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     if (!this.preview) return;
     try {
       const d = await requireClient().sendRequest(RollbackFileDiffRequest, { plan: this.preview.hash, repo, path });
-      this.post({ type: 'diff', diff: { repo, path, patch: d.patch, added: d.added, removed: d.removed, binary: d.binary, ...(d.driftLines ? { driftLines: d.driftLines } : {}) } });
+      const drift = d.driftLines ? { driftLines: d.driftLines } : {};
+      this.post({ type: 'diff', diff: { repo, path, patch: d.patch, added: d.added, removed: d.removed, binary: d.binary, ...drift } });
     } catch (e) {
       this.post({ type: 'diff', diff: { repo, path, patch: '', added: 0, removed: 0, binary: false, error: describeError(e) } });
     }
@@ -280,8 +286,10 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       plan = (await this.plan(limits)).preview;
     }
     const order = plan.waves.flat();
-    const drift = plan.repos.flatMap((r) => r.drift.map((d) => `${repoNamer(this.preview!.repos.map((x) => x.path))(r.path)}/${d}`));
-    await this.transact('rollback', order, (cancel, onReport) => sendWithProgress(RollbackExecuteRequest, { plan: plan.hash, force, ...(check ? { check } : {}) }, onReport, cancel), drift);
+    const name = repoNamer(this.preview.repos.map((x) => x.path));
+    const drift = plan.repos.flatMap((r) => r.drift.map((d) => `${name(r.path)}/${d}`));
+    const params = { plan: plan.hash, force, ...(check ? { check } : {}) };
+    await this.transact('rollback', order, (cancel, onReport) => sendWithProgress(RollbackExecuteRequest, params, onReport, cancel), drift);
   }
 
   private async undo(): Promise<void> {
@@ -316,7 +324,9 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         canUndo: kind === 'rollback' && committed,
         hasEvidence: !!record.evidence,
         message: committed
-          ? `${what} committed: ${plural(record.repos.length, 'repo')} ${kind === 'undo' ? (record.repos.length === 1 ? 'is back where it was' : 'are back where they were') : `rolled back to ${record.target.label}`}.`
+          ? `${what} committed: ${plural(record.repos.length, 'repo')} ${
+              kind === 'undo' ? (record.repos.length === 1 ? 'is back where it was' : 'are back where they were') : `rolled back to ${record.target.label}`
+            }.`
           : `${what} ended ${record.outcome}${record.error ? `: ${record.error.message}` : ''}.`,
       };
     } catch (e) {
@@ -375,7 +385,9 @@ function failureOf(kind: 'rollback' | 'undo', e: unknown, drift: readonly string
   if (data?.code === 'Drift') {
     // the engine's words are the CLI's ("use --force"); here the choice is the page's
     const list = drift.length ? drift.join(', ') : 'files edited since the campaign';
-    message = `${what} stopped before changing anything: ${plural(drift.length || 1, 'file was', 'files were')} edited after the campaign (${list}). Choose "Overwrite my edits", leave those files out, or switch to Replay, then run again.`;
+    message =
+      `${what} stopped before changing anything: ${plural(drift.length || 1, 'file was', 'files were')} edited after the campaign (${list}). ` +
+      'Choose "Overwrite my edits", leave those files out, or switch to Replay, then run again.';
   }
   return {
     kind,

@@ -3,36 +3,46 @@ import { ReposWatchRequest } from '../../../server/src/protocol';
 import { getClient, onDidChangeRepos, onDidChangeRunning } from '../serverClient';
 
 /**
- * The repos every open preview wants watched, sent to the server as one list (the union): the
- * server watches files, index, HEAD and refs and tells which repos changed. Sent again when the
- * server (re)starts, since a new server process watches nothing.
+ * The repos every open preview wants watched, sent to the server as one list (the union), and only
+ * when the union changes: a watcher the server closes and opens again misses what happens between.
+ * Sent again when the server (re)starts, since a new server process watches nothing.
  */
-const wanted = new Map<object, readonly string[]>();
+const wanted = new Map<RepoWatch, readonly string[]>();
+let sent: string | undefined;
 let sending = Promise.resolve();
+let restarts: vscode.Disposable | undefined;
 
-function send(): void {
+function sync(force = false): void {
   const repos = [...new Set([...wanted.values()].flat())].sort();
+  const key = JSON.stringify(repos);
+  if (key === sent && !force) return;
+  sent = key;
   sending = sending.then(async () => {
     const client = getClient();
     if (client) await client.sendRequest(ReposWatchRequest, { repos }).then(undefined, () => undefined);
   });
 }
 
-let started: vscode.Disposable | undefined;
+/** One panel's watch: `set` the repos it shows; `onChange` hears about those repos only. */
+export class RepoWatch implements vscode.Disposable {
+  private readonly listening: vscode.Disposable;
 
-/** Watches `repos` for `owner` (replacing what it watched); `onChange` hears about those repos only. The result stops it. */
-export function watchRepos(owner: object, repos: readonly string[], onChange: (repos: string[]) => void): vscode.Disposable {
-  started ??= onDidChangeRunning((running) => running && send());
-  wanted.set(owner, repos);
-  send();
-  const listening = onDidChangeRepos((p) => {
-    const mine = p.repos.filter((r) => (wanted.get(owner) ?? []).includes(r));
-    if (mine.length) onChange(mine);
-  });
-  return new vscode.Disposable(() => {
-    listening.dispose();
-    if (wanted.get(owner) !== repos) return; // replaced by a newer watch of the same owner
-    wanted.delete(owner);
-    send();
-  });
+  constructor(onChange: (repos: string[]) => void) {
+    restarts ??= onDidChangeRunning((running) => running && sync(true));
+    this.listening = onDidChangeRepos((p) => {
+      const mine = p.repos.filter((r) => (wanted.get(this) ?? []).includes(r));
+      if (mine.length) onChange(mine);
+    });
+  }
+
+  set(repos: readonly string[]): void {
+    wanted.set(this, [...repos]);
+    sync();
+  }
+
+  dispose(): void {
+    this.listening.dispose();
+    wanted.delete(this);
+    sync();
+  }
 }

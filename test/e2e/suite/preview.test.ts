@@ -107,7 +107,7 @@ describe('preview panel (issue 15)', function () {
     const shown = await preview.waitForStatus('Plan ready');
     assert.strictEqual(preview.panel.title, 'Rollback Preview: preview-e2e baseline');
     assert.deepStrictEqual(shown.repos, ['app', 'lib'], 'idle has nothing to change: not listed among the waves');
-    assert.deepStrictEqual(shown.waves, ['Wave 1 of 2 — Repos that depend on others go first, before what they depend on.', 'Wave 2 of 2 — After the repos of wave 1 that depend on these.']);
+    assert.deepStrictEqual(shown.waves, ['Wave 1 of 2 — Repos that depend on others go first, before what they depend on.', 'Wave 2 of 2 — After the repos that depend on these.']);
     assert.deepStrictEqual(shown.waveNotes, ['app depends on lib, so it is rolled back first.', 'lib waits for app, which depends on it.']);
     assert.strictEqual(shown.runLabel, 'Roll Back 4 Files in 2 Repos');
     assert.match(shown.status, /Plan ready: 4 files in 2 repos change/);
