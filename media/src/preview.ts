@@ -611,6 +611,7 @@ function markDrift(drawn: HTMLElement, lines: ReadonlySet<number>): void {
     }
     tr.classList.add('drift');
     const code = layout === 'inline' ? tr.querySelector('td.code') : tr.querySelectorAll('td.code')[0];
+    code?.classList.add('drift-cell');
     code?.setAttribute('aria-label', `${words}: ${code.textContent ?? ''}`);
     if (!previousMarked) code?.prepend(h('span', { class: 'drift-tag', 'data-probe': 'drift', 'aria-hidden': 'true' }, words));
     previousMarked = true;

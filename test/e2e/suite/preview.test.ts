@@ -174,6 +174,10 @@ describe('preview panel (issue 15)', function () {
     shown = await preview.waitFor((s) => (s.driftMarks ?? []).filter((m) => m === 'your edit, kept').length === 2, 'replay marks the edits kept');
     assert.ok(shown.actions.includes('run'), 'nothing to choose in replay: the edits are kept');
     assert.strictEqual(shown.alert, '');
+    await preview.press('toggleDiff', `${app}\nindex.js`);
+    shown = await preview.waitFor((s) => s.diffs === 1 && (s.driftLines ?? 0) === 1, 'the replay diff with the kept line');
+    assert.ok(shown.driftMarks?.includes('holds your edits: kept'), `marks: ${shown.driftMarks?.join(' | ')}`);
+    await screenshot('preview-drift-replay', { waitForText: 'Rollback Preview: preview-e2e' });
   });
 
   it('the edits undone by hand: the page plans again by itself and the drift is gone', async () => {
