@@ -1,7 +1,16 @@
 // The "Rollback preview" page: the plan by wave and repo, each file's inverse diff, the user's choice of
 // repos and files, then the run with per-repo progress and its result. All data comes from the
 // extension (PreviewToWebview); every user action goes back as a PreviewFromWebview.
-import type { DiffView, PreviewFileView, PreviewFromWebview, PreviewRepoView, PreviewState, PreviewToWebview, RenderedSnapshot, RunResultView } from '../../client/src/webviews/messages';
+import type {
+  DiffView,
+  PreviewFileView,
+  PreviewFromWebview,
+  PreviewRepoView,
+  PreviewState,
+  PreviewToWebview,
+  RenderedSnapshot,
+  RunResultView,
+} from '../../client/src/webviews/messages';
 import { button, channel, cssId, h, lineCounts, plural, pressAction, renderDiff, snapshotOf } from './ui';
 
 const post = channel<PreviewFromWebview>();
@@ -77,9 +86,14 @@ function receive(m: PreviewToWebview): void {
           'div',
           { class: 'alert error', role: 'alert', 'data-probe': 'alert' },
           h('p', {}, `${m.name} cannot be rolled back as it is now: ${m.message}.`),
-          h('p', {}, `Leave ${m.name} out to plan the other repos, or finish or abort what is in progress there: this page plans again by itself when ${m.name} changes.`),
+          h('p', {}, `Leave ${m.name} out to plan the other repos, or finish or abort what is in progress there: ` + `this page plans again by itself when ${m.name} changes.`),
         ),
-        h('div', { class: 'buttons' }, button(`Leave ${m.name} Out`, 'leaveOut', () => post({ type: 'leaveOut', repo: m.repo }), { key: m.repo }), button('Try Again', 'refresh', () => replan(), { secondary: true })),
+        h(
+          'div',
+          { class: 'buttons' },
+          button(`Leave ${m.name} Out`, 'leaveOut', () => post({ type: 'leaveOut', repo: m.repo }), { key: m.repo }),
+          button('Try Again', 'refresh', () => replan(), { secondary: true }),
+        ),
         statusLine,
       );
       return;
@@ -174,10 +188,15 @@ function drawHeader(): void {
   const summary = h(
     'p',
     { class: 'summary' },
-    `${plan.mode} mode · ${plural(t.reposChanged, 'repo')} ${t.reposChanged === 1 ? 'changes' : 'change'}${t.repos > t.reposChanged ? ` (${t.repos - t.reposChanged} already at the target)` : ''} · ${plural(t.files, 'file')} `,
+    `${plan.mode} mode · ${plural(t.reposChanged, 'repo')} ${t.reposChanged === 1 ? 'changes' : 'change'}` +
+      `${t.repos > t.reposChanged ? ` (${t.repos - t.reposChanged} already at the target)` : ''} · ${plural(t.files, 'file')} `,
     lineCounts(t.added, t.removed),
     edits
-      ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its last checkpoint' }, plan.mode === 'replay' ? `${plural(edits, 'edit')} of yours, kept` : `${plural(edits, 'edit')} of yours, will be lost`)
+      ? h(
+          'span',
+          { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its last checkpoint' },
+          `${plural(edits, 'edit')} of yours, ${plan.mode === 'replay' ? 'kept' : 'will be lost'}`,
+        )
       : null,
     t.conflicts ? h('span', { class: 'badge error' }, plural(t.conflicts, 'conflict')) : null,
     h('span', { class: 'muted' }, ` · plan ${plan.planHash.slice(0, 12)}`),
@@ -292,7 +311,8 @@ function renderPlan(plan: PreviewState): void {
     const repos = wave.map((p) => byPath.get(p)).filter((r): r is PreviewRepoView => !!r && !unchanged(r) && repoVisible(r));
     if (!repos.length) return;
     const waveLabel = plan.waves.length > 1 ? `Wave ${i + 1} of ${plan.waves.length}` : 'Repos';
-    const why = plan.waves.length > 1 ? (i === 0 ? 'Repos that depend on others go first, before what they depend on.' : 'After the repos that depend on these.') : undefined;
+    const first = 'Repos that depend on others go first, before what they depend on.';
+    const why = plan.waves.length > 1 ? (i === 0 ? first : 'After the repos that depend on these.') : undefined;
     parts.push(
       h(
         'section',
@@ -398,7 +418,11 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
     r.headChanged ? h('span', { class: 'badge', title: 'HEAD or the branch moves back too' }, 'HEAD') : null,
     r.indexChanged ? h('span', { class: 'badge', title: 'The staged state is restored too' }, 'index') : null,
     editsActedOn(r).length
-      ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: `Edited since the campaign's last checkpoint: ${editsActedOn(r).join(', ')}` }, `${plural(editsActedOn(r).length, 'edit')} of yours`)
+      ? h(
+          'span',
+          { class: 'badge warning', 'data-probe': 'drift', title: `Edited since the campaign's last checkpoint: ${editsActedOn(r).join(', ')}` },
+          `${plural(editsActedOn(r).length, 'edit')} of yours`,
+        )
       : null,
     r.conflicts.length ? h('span', { class: 'badge error' }, plural(r.conflicts.length, 'conflict')) : null,
   );
@@ -467,7 +491,7 @@ function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean):
       ),
       h('span', { class: `op op-${f.change}` }, f.change),
       lineCounts(f.added, f.removed, f.binary),
-      f.drift ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its last checkpoint' }, driftWords()) : null,
+      f.drift ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its checkpoint' }, driftWords()) : null,
       f.conflict ? h('span', { class: 'badge error', title: f.conflict }, 'conflict') : null,
       h(
         'button',
@@ -617,7 +641,8 @@ function markDrift(drawn: HTMLElement, lines: ReadonlySet<number>): void {
     previousMarked = true;
     if (hunk && !hunkMarked) {
       hunk.classList.add('drift');
-      hunk.querySelector('td')?.append(h('span', { class: 'drift-tag', 'data-probe': 'drift' }, kind === 'del' ? 'holds your edits: they will be lost' : 'holds your edits: kept'));
+      const note = kind === 'del' ? 'holds your edits: they will be lost' : 'holds your edits: kept';
+      hunk.querySelector('td')?.append(h('span', { class: 'drift-tag', 'data-probe': 'drift' }, note));
       hunkMarked = true;
     }
   }
@@ -680,34 +705,53 @@ function renderFooter(plan: PreviewState): void {
   const parts: (HTMLElement | null)[] = [];
   const c = chosen();
   const changing = plan.repos.filter((r) => !unchanged(r));
-  const everything = c.repos.length === changing.length && Object.keys(c.files).length === 0 && !plan.repos.some((r) => unchanged(r) && excludedRepos.has(r.path));
+  const idleLeftOut = plan.repos.some((r) => unchanged(r) && excludedRepos.has(r.path));
+  const everything = c.repos.length === changing.length && Object.keys(c.files).length === 0 && !idleLeftOut;
   const nothingToDo = plan.totals.files === 0 && plan.totals.reposChanged === 0;
   const drift = chosenDrift();
   if (drift.length === 0) force = false;
   const unresolved = drift.length > 0 && !force;
   if (!run || result) {
-    if (stale) parts.push(h('p', { class: 'alert warning', role: 'alert', 'data-probe': 'alert' }, `${stale} This plan would be refused as stale: Run waits for the new one.`));
+    const staleWords = `${stale} This plan would be refused as stale: Run waits for the new one.`;
+    if (stale) parts.push(h('p', { class: 'alert warning', role: 'alert', 'data-probe': 'alert' }, staleWords));
     if (drift.length) {
       const files = drift.filter((d) => d.file);
       parts.push(
         h(
           'div',
-          { class: `alert drift-choice${unresolved ? ' warning' : ''}`, role: unresolved ? 'alert' : 'group', 'aria-label': 'Your edits since the campaign', 'data-probe': 'alert' },
-          h('p', {}, `${plural(drift.length, 'edit')} made after the campaign would be lost: ${drift.map((d) => d.label).join(', ')}. Choose what happens to ${drift.length === 1 ? 'it' : 'them'} before you run:`),
+          { class: `alert drift-choice${unresolved ? ' warning' : ''}`, role: unresolved ? 'alert' : 'group', 'aria-label': 'Your edits since the campaign' },
+          h(
+            'p',
+            { 'data-probe': 'alert' },
+            `${plural(drift.length, 'edit')} made after the campaign would be lost: ${drift.map((d) => d.label).join(', ')}. ` +
+              `Choose what happens to ${drift.length === 1 ? 'it' : 'them'} before you run:`,
+          ),
           h(
             'div',
             { class: 'buttons' },
             h(
               'label',
               { class: 'check' },
-              h('input', { type: 'checkbox', checked: force, 'data-action': 'force', 'aria-label': 'Overwrite my edits (the safety snapshot keeps a copy)', onchange: (e) => ((force = (e.target as HTMLInputElement).checked), drawFooter()) }),
+              h('input', {
+                type: 'checkbox',
+                checked: force,
+                'data-action': 'force',
+                'aria-label': 'Overwrite my edits (the safety snapshot keeps a copy)',
+                onchange: (e) => ((force = (e.target as HTMLInputElement).checked), drawFooter()),
+              }),
               ' Overwrite my edits (the safety snapshot keeps a copy)',
             ),
             files.length
-              ? button(`Leave ${files.length === 1 ? 'That File' : 'Those Files'} Out`, 'leaveOutDrift', () => leaveOutDrift(), { secondary: true, title: `Untick ${files.map((d) => d.label).join(', ')}` })
+              ? button(`Leave ${files.length === 1 ? 'That File' : 'Those Files'} Out`, 'leaveOutDrift', () => leaveOutDrift(), {
+                  secondary: true,
+                  title: `Untick ${files.map((d) => d.label).join(', ')}`,
+                })
               : null,
             plan.mode === 'restore' && plan.totals.conflicts === 0
-              ? button('Switch to Replay (Keeps My Edits)', 'replay', () => replan('replay'), { secondary: true, title: 'Undo only what the campaign did, keeping every edit made after it' })
+              ? button('Switch to Replay (Keeps My Edits)', 'replay', () => replan('replay'), {
+                  secondary: true,
+                  title: 'Undo only what the campaign did, keeping every edit made after it',
+                })
               : null,
           ),
         ),
@@ -730,10 +774,16 @@ function renderFooter(plan: PreviewState): void {
     );
     const over = force && drift.length ? ` (Overwriting ${plural(drift.length, 'Edit')})` : '';
     const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}${over}`;
-    const start = () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force: force || untouchedDriftOnly(), ...(checkCommand.trim() ? { check: checkCommand.trim() } : {}) });
+    const check = checkCommand.trim() ? { check: checkCommand.trim() } : {};
+    const done = (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo');
+    const start = () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force: force || untouchedDriftOnly(), ...check });
     const runButton = button(label, 'run', start, {
-      disabled: busy || !!stale || unresolved || c.repos.length === 0 || nothingToDo || (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo'),
-      title: unresolved ? 'Choose first what happens to your edits (above)' : stale ? 'The repos changed: wait for the new plan' : 'Run this plan as one transaction: all repos roll back, or none do',
+      disabled: busy || !!stale || unresolved || c.repos.length === 0 || nothingToDo || done,
+      title: unresolved
+        ? 'Choose first what happens to your edits (above)'
+        : stale
+          ? 'The repos changed: wait for the new plan'
+          : 'Run this plan as one transaction: all repos roll back, or none do',
     });
     parts.push(h('div', { class: 'buttons' }, runButton));
   }

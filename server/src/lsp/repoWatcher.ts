@@ -87,7 +87,9 @@ export class RepoWatcher {
 }
 
 /** The git-dir entries a plan depends on; anything else there is git's or our own bookkeeping. */
-const gitDirEntries = /^\.git\/(index|HEAD|MERGE_HEAD|REBASE_HEAD|CHERRY_PICK_HEAD|REVERT_HEAD|BISECT_LOG|packed-refs|(rebase-merge|rebase-apply|refs\/heads)(\/.*)?)$/;
+const gitDirEntries = new RegExp(
+  '^\\.git/(index|HEAD|MERGE_HEAD|REBASE_HEAD|CHERRY_PICK_HEAD|REVERT_HEAD|BISECT_LOG|packed-refs|(rebase-merge|rebase-apply|refs/heads)(/.*)?)$',
+);
 
 /** Does a change at this repo-relative path (posix) change what a plan would be? */
 export function counts(rel: string): boolean {

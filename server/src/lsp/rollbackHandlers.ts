@@ -91,7 +91,8 @@ export function registerRollbackHandlers(s: Services): void {
     const plan = previewed(hash);
     const f = plan.repos.find((r) => r.path === repo)?.files.find((x) => x.path === file);
     if (!f) throw new EngineError('UnknownId', `plan ${hash.slice(0, 12)} changes no file ${file} in this repo`, repo, file);
-    return { repo, path: f.path, patch: f.patch, added: f.added, removed: f.removed, binary: f.binary, diffHash: f.diffHash, ...(f.driftLines ? { driftLines: f.driftLines } : {}) };
+    const drift = f.driftLines ? { driftLines: f.driftLines } : {};
+    return { repo, path: f.path, patch: f.patch, added: f.added, removed: f.removed, binary: f.binary, diffHash: f.diffHash, ...drift };
   });
 
   handle(s, RollbackExecuteRequest, async (p, token) => {
