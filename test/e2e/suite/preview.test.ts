@@ -240,6 +240,12 @@ describe('preview panel (issue 15)', function () {
     let shown = await preview.waitFor((s) => /lib cannot be rolled back as it is now: .*merge/.test(s.alert ?? ''), 'the blocked view');
     assert.ok(shown.actions.includes('leaveOut'), `actions: ${shown.actions.join(', ')}`);
     await screenshot('preview-blocked', { waitForText: 'Rollback Preview: preview-e2e' });
+    // opened again from a tree or the palette: the same panel, and it plans again instead of showing what it showed
+    const planned = (s: Rendered) => (s.statusLog ?? []).filter((l) => l.startsWith('Planning the rollback')).length;
+    const before = planned(shown);
+    const again = await vscode.commands.executeCommand<PanelHandle>('codecontext.previewRollback', { campaign });
+    assert.strictEqual(again, preview, 'the open panel is reused');
+    shown = await preview.waitFor((s) => planned(s) > before && /lib cannot be rolled back/.test(s.alert ?? ''), 'a fresh plan on reopening');
     abortMerge();
     shown = await preview.waitForStatus('Plan ready');
     assert.deepStrictEqual(shown.repos, ['app', 'lib'], 'the merge is gone: the plan is back, with no old error');
