@@ -217,6 +217,17 @@ export interface ReposListResult {
 /** client → server: every repo at or below the workspace folders (nested repos and submodules marked), sorted by path. */
 export const ReposListRequest = new RequestType<ReposListParams, ReposListResult, ErrorData>('codecontext/repos/list');
 
+export const ReposWatchParams = params({
+  /** Absolute repo paths to watch; replaces the last list (an empty list stops watching). */
+  repos: absolutePaths,
+});
+export type ReposWatchParams = z.input<typeof ReposWatchParams>;
+/**
+ * client → server: watch these repos' files, index, HEAD and refs (not the store: that is always
+ * watched) and send `ReposChangedNotification` when they change, so an open preview can plan again.
+ */
+export const ReposWatchRequest = new RequestType<ReposWatchParams, { watching: number }, ErrorData>('codecontext/repos/watch');
+
 // ---------------------------------------------------------------------------------------------
 // Snapshots
 
@@ -396,8 +407,15 @@ const target = {
   mode: z.optional(oneOf(['restore', 'replay'] satisfies [RollbackMode, RollbackMode])),
   /** Limit to these repos (absolute paths). */
   repos: z.optional(absolutePaths),
-  /** Limit to files matching these globs. */
+  /** Limit to files matching these globs (the CLI's `--path`; a GUI selection uses `files`). */
   paths: z.optional(words),
+  /**
+   * Per repo (absolute path), exactly these files of it, as a plan names them (no glob: `a*b.ts` is
+   * that one file). A repo not named keeps all its files. What a preview's ticked files run as.
+   */
+  files: z.optional(z.record(absolutePath, z.array(text, { error: 'must be a list of paths' }), { error: 'must map absolute repo paths to lists of paths' })),
+  /** Leave these repos (absolute paths) out, e.g. one mid-merge that would refuse the whole plan. */
+  exclude: z.optional(absolutePaths),
 };
 export const RollbackTargetParams = params(target);
 export type RollbackTargetParams = z.input<typeof RollbackTargetParams>;
@@ -435,8 +453,8 @@ export const RollbackPlanFilesParams = params({
   repo: z.optional(absolutePath),
 });
 export type RollbackPlanFilesParams = z.input<typeof RollbackPlanFilesParams>;
-/** A file of a plan, without its inverse diff. */
-export type PlannedFileSummary = Omit<PlannedFile, 'patch'> & { repo: string };
+/** A file of a plan, without its inverse diff (nor its drift lines: they come with the diff). */
+export type PlannedFileSummary = Omit<PlannedFile, 'patch' | 'driftLines'> & { repo: string };
 /** client → server: a previewed plan's files, paged, in wave then repo order. */
 export const RollbackPlanFilesRequest = new RequestType<RollbackPlanFilesParams, Page<PlannedFileSummary>, ErrorData>('codecontext/rollback/planFiles');
 
@@ -451,6 +469,8 @@ export interface RollbackFileDiffResult {
   removed: number;
   binary: boolean;
   diffHash: string;
+  /** A drifted file: the line numbers of the file as it is now that someone other than the campaign wrote. */
+  driftLines?: number[];
 }
 /** client → server: one file's inverse diff from a previewed plan, on demand. */
 export const RollbackFileDiffRequest = new RequestType<RollbackFileDiffParams, RollbackFileDiffResult, ErrorData>('codecontext/rollback/fileDiff');
@@ -534,6 +554,17 @@ export interface DidChangeParams {
  * client re-reads those lists. Sent at most ~100 ms after the change settles, within 2 s.
  */
 export const DidChangeNotification = new NotificationType<DidChangeParams>('codecontext/didChange');
+
+export interface ReposChangedParams {
+  /** The watched repos (absolute paths) whose files, index, HEAD, refs or merge state changed. */
+  repos: string[];
+}
+/**
+ * server → client: a repo named by `ReposWatchRequest` changed (anyone's write: an editor, git, this
+ * server's own rollback). Debounced: sent once the writes settle (~300 ms), within 2 s under churn.
+ * Our own captures' temporary files never count.
+ */
+export const ReposChangedNotification = new NotificationType<ReposChangedParams>('codecontext/reposChanged');
 
 export interface RecoveredParams {
   reports: RecoveryReport[];

@@ -16,6 +16,11 @@ export function resolvedAll(paths: readonly string[] | undefined): string[] | un
   return paths?.map((p) => path.resolve(p));
 }
 
+/** `{ [repo]: paths[] }` with each repo's path normalised (its files are the plan's names, left as they are). */
+export function resolvedKeys<T>(byRepo: Record<string, T> | undefined): Record<string, T> | undefined {
+  return byRepo && Object.fromEntries(Object.entries(byRepo).map(([repo, v]) => [path.resolve(repo), v]));
+}
+
 /** A page window with its defaults. */
 export function pageWindow(p: PageParams): Required<PageParams> {
   return { offset: p.offset ?? 0, limit: p.limit ?? defaultPageSize };

@@ -30,7 +30,7 @@ import {
   RollbackRecoverRequest,
   RollbackUndoRequest,
 } from '../protocol';
-import { pageOf, pageWindow, resolved, resolvedAll } from './params';
+import { pageOf, pageWindow, resolved, resolvedAll, resolvedKeys } from './params';
 import { checkWords } from '../engine/rollback/checks';
 import { measureDrift } from '../engine/rollback/drift';
 import { Services, handle, mutate } from './services';
@@ -58,7 +58,16 @@ export function registerRollbackHandlers(s: Services): void {
   const ctx = () => ({ store: s.workspace.store(), parallelism: s.workspace.settings.parallelism });
 
   handle(s, RollbackPreviewRequest, RollbackPreviewParams, async (p, token) => {
-    const request = { snapshot: p.snapshot, campaign: p.campaign, step: p.step, mode: p.mode ?? s.workspace.settings.defaultMode, repos: resolvedAll(p.repos), paths: p.paths };
+    const request = {
+      snapshot: p.snapshot,
+      campaign: p.campaign,
+      step: p.step,
+      mode: p.mode ?? s.workspace.settings.defaultMode,
+      repos: resolvedAll(p.repos),
+      paths: p.paths,
+      files: resolvedKeys(p.files),
+      exclude: resolvedAll(p.exclude),
+    };
     const work = await s.progress.begin('Planning rollback', ['plan'], p.workDoneToken, token);
     try {
       const plan = await planRollback({ ...ctx(), progress: work.progress }, request);
@@ -79,7 +88,7 @@ export function registerRollbackHandlers(s: Services): void {
     const files: PlannedFileSummary[] = [...plan.repos]
       .sort((a, b) => a.wave - b.wave || a.path.localeCompare(b.path))
       .filter((r) => !repo || r.path === repo)
-      .flatMap((r) => r.files.map(({ patch: _patch, ...f }) => ({ ...f, repo: r.path })));
+      .flatMap((r) => r.files.map(({ patch: _patch, driftLines: _lines, ...f }) => ({ ...f, repo: r.path })));
     return pageOf(files, pageWindow(p));
   });
 
@@ -88,7 +97,8 @@ export function registerRollbackHandlers(s: Services): void {
     const plan = previewed(hash);
     const f = plan.repos.find((r) => r.path === repo)?.files.find((x) => x.path === file);
     if (!f) throw new EngineError('UnknownId', `plan ${hash.slice(0, 12)} changes no file ${file} in this repo`, repo, file);
-    return { repo, path: f.path, patch: f.patch, added: f.added, removed: f.removed, binary: f.binary, diffHash: f.diffHash };
+    const drift = f.driftLines ? { driftLines: f.driftLines } : {};
+    return { repo, path: f.path, patch: f.patch, added: f.added, removed: f.removed, binary: f.binary, diffHash: f.diffHash, ...drift };
   });
 
   handle(s, RollbackExecuteRequest, RollbackExecuteParams, async (p, token) => {
