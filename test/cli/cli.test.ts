@@ -54,7 +54,7 @@ describe('codecontext CLI', function () {
       assert.match(r.stdout, /^Examples?:\n {2}codecontext \S/m, `${name} --help has no Example`);
     });
     assert.strictEqual(cli('help', 'snapshot', 'create').stdout, cli('snapshot', 'create', '--help').stdout);
-    assert.strictEqual(cli('--version').stdout.trim(), require('../../../package.json').version);
+    assert.strictEqual(cli('--version').stdout.trim(), JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')).version);
   });
 
   it('usage mistakes exit 2 with the usage line; --json gives the error object', async function () {

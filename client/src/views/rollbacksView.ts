@@ -105,7 +105,7 @@ class RollbackRepoNode implements Node {
     const r = this.repo;
     const item = new vscode.TreeItem(repoName(r.path), vscode.TreeItemCollapsibleState.None);
     item.id = `rollback:${this.record.id}:repo:${r.path}`;
-    item.description = `${plural(r.files, 'file')} · wave ${r.wave} · ${shortHash(r.before.head)} → ${r.after ? shortHash(r.after.head) : 'unchanged'}`;
+    item.description = `${plural(r.files, 'file')} · wave ${r.wave + 1} · ${shortHash(r.before.head)} → ${r.after ? shortHash(r.after.head) : 'unchanged'}`;
     item.iconPath = new vscode.ThemeIcon('repo');
     item.tooltip = `${r.path}\nbefore: HEAD ${r.before.head ?? 'none'}, worktree ${r.before.worktree}\nafter: ${r.after ? `HEAD ${r.after.head ?? 'none'}, worktree ${r.after.worktree}` : 'not changed'}\nClick to open the evidence pack.`;
     item.command = { command: 'codecontext.openEvidence', title: 'Open Evidence', arguments: [this] };

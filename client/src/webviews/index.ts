@@ -32,6 +32,7 @@ export function registerWebviews(context: vscode.ExtensionContext): vscode.Dispo
     const open = previews.get(key);
     if (open) {
       open.panel.reveal();
+      open.revealed();
       return open;
     }
     const panel = PreviewPanel.create(context.extensionUri, target);

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ChangeCounts, ChangeRecord, countChanges, diffTrees } from '../git/treeChanges';
+import { ChangeCounts, ChangeRecord, changeRecords, countChanges } from '../git/treeChanges';
 import { randomHex } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { resolveId } from '../store/ids';
@@ -250,7 +250,7 @@ async function stepChanges(from: SnapshotManifest, to: SnapshotManifest, paralle
   const before = new Map(from.repos.map((r) => [r.path, r]));
   const perRepo = await mapLimit(to.repos, parallelism, async (r) => {
     const b = before.get(r.path);
-    return b ? diffTrees(r.path, b.worktree, r.worktree) : [];
+    return b ? changeRecords(r.path, b.worktree, r.worktree) : [];
   });
   const refChanges: RefChange[] = [];
   for (const r of to.repos) {
