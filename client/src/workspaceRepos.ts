@@ -32,7 +32,11 @@ export function trackWorkspaceRepos(): vscode.Disposable & { noRepos(): Promise<
   ];
   // a repo made (git init, a clone) or removed in an open folder changes the answer too
   const heads = vscode.workspace.createFileSystemWatcher('**/.git/HEAD', false, true, false);
-  subscriptions.push(heads, heads.onDidCreate(() => void ask(true)), heads.onDidDelete(() => void ask(true)));
+  subscriptions.push(
+    heads,
+    heads.onDidCreate(() => void ask(true)),
+    heads.onDidDelete(() => void ask(true)),
+  );
   if (getClient()) void ask(false);
   return Object.assign(vscode.Disposable.from(...subscriptions), { noRepos: () => latest.then(() => none) });
 }

@@ -20,7 +20,10 @@ describe('CLI: the words of a snapshot of unchanged repos, a second campaign on 
     assert.strictEqual(ids.size, 1, 'the stdout of each create is the one id');
     const [id] = [...ids];
     const listed = JSON.parse(runCli(['--json', 'snapshot', 'list'], { store }).stdout) as { id: string; message: string; notes?: { message: string }[] }[];
-    assert.deepStrictEqual(listed.map((s) => [s.id, s.message, s.notes?.length]), [[id, 'nightly 1', 29]]);
+    assert.deepStrictEqual(
+      listed.map((s) => [s.id, s.message, s.notes?.length]),
+      [[id, 'nightly 1', 29]],
+    );
     assert.deepStrictEqual(listed[0].notes!.map((n) => n.message).slice(0, 2), ['nightly 2', 'nightly 3']);
     const text = runCli(['snapshot', 'list'], { store }).stdout;
     assert.match(text, /nightly 1 · nightly 2 · nightly 3/);
@@ -53,7 +56,9 @@ describe('CLI: the words of a snapshot of unchanged repos, a second campaign on 
     assert.match(second.stderr, new RegExp(`warning: campaign first \\(${firstId}\\) is also active on 3 of these 3 repos`));
     assert.match(second.stderr, /a checkpoint of either records the other's edits as its own step/);
     assert.match(second.stderr, /rolling one back to its baseline also undoes the other's work there/);
-    const json = JSON.parse(runCli(['--json', 'campaign', 'start', 'third', '--root', root], { store, cwd: root }).stdout) as { alsoActive: { name: string }[] };
+    const json = JSON.parse(runCli(['--json', 'campaign', 'start', 'third', '--root', root], { store, cwd: root }).stdout) as {
+      alsoActive: { name: string }[];
+    };
     assert.deepStrictEqual(json.alsoActive.map((o) => o.name).sort(), ['first', 'second']);
   });
 });

@@ -64,7 +64,10 @@ describe('server: what a rollback would change, without a plan (issue 15)', () =
     assert.strictEqual(again.id, first.id);
     assert.strictEqual(again.reused, true);
     const { snapshots } = await f.server.request(SnapshotListRequest, {});
-    assert.deepStrictEqual(snapshots.map((s) => [s.message, (s.notes ?? []).map((n) => n.message)]), [['nightly 1', ['before lunch']]]);
+    assert.deepStrictEqual(
+      snapshots.map((s) => [s.message, (s.notes ?? []).map((n) => n.message)]),
+      [['nightly 1', ['before lunch']]],
+    );
   });
 
   it('names the active campaigns a new one would share repos with', async () => {

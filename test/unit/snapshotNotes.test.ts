@@ -31,8 +31,14 @@ describe('snapshot notes (engine)', function () {
     await createSnapshot(store, [repo.dir]); // no words: nothing to keep
     const loaded = await loadSnapshot(store, first.id);
     assert.strictEqual(loaded.message, 'nightly 1');
-    assert.deepStrictEqual(loaded.notes?.map((n) => n.message), ['before lunch']);
-    assert.deepStrictEqual((await listSnapshots(store))[0].notes?.map((n) => n.message), ['before lunch']);
+    assert.deepStrictEqual(
+      loaded.notes?.map((n) => n.message),
+      ['before lunch'],
+    );
+    assert.deepStrictEqual(
+      (await listSnapshots(store))[0].notes?.map((n) => n.message),
+      ['before lunch'],
+    );
 
     // a note is covered by the seal like every other word
     const file = store.path('snapshots', `${first.id}.json`);
@@ -62,6 +68,9 @@ describe('snapshot notes (engine)', function () {
     const record = await executeRollback({ store }, await planRollback({ store }, { snapshot: before.id }));
     assert.strictEqual(record.safetySnapshot, after.id);
     const noted = await loadSnapshot(store, after.id);
-    assert.deepStrictEqual(noted.notes?.map((n) => n.message), [`safety snapshot before ${record.id}`]);
+    assert.deepStrictEqual(
+      noted.notes?.map((n) => n.message),
+      [`safety snapshot before ${record.id}`],
+    );
   });
 });

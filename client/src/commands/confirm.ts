@@ -46,14 +46,18 @@ export async function ask(c: Confirmation): Promise<string | undefined> {
 
 /** The repos a finished rollback or undo changed: those the toast and the undo's words count. */
 export function changedRepos(record: RollbackRecord): number {
-  return record.repos.filter((r) => r.files > 0 || !r.after || r.after.head !== r.before.head || r.after.ref !== r.before.ref || r.after.index !== r.before.index).length;
+  return record.repos.filter(
+    (r) => r.files > 0 || !r.after || r.after.head !== r.before.head || r.after.ref !== r.before.ref || r.after.index !== r.before.index,
+  ).length;
 }
 
 export function undoConfirmation(record: RollbackRecord): Confirmation {
   const changed = changedRepos(record);
+  const back = changed === 1 ? '1 repo goes back to how it was' : `${changed} repos go back to how they were`;
+  const safety = record.safetySnapshot ? shortId(record.safetySnapshot) : 'none';
   return confirmation(
     `Undo "${rollbackTitle(record)}"?`,
-    `${changed === 1 ? '1 repo goes back to how it was' : `${changed} repos go back to how they were`} just before it (safety snapshot ${record.safetySnapshot ? shortId(record.safetySnapshot) : 'none'}), as a transaction of its own, with its own safety snapshot and evidence.`,
+    `${back} just before it (safety snapshot ${safety}), as a transaction of its own, with its own safety snapshot and evidence.`,
     ['Undo Rollback'],
   );
 }

@@ -48,13 +48,18 @@ export async function pickSnapshot(title: string, placeHolder: string, compare =
   const items: (Picked<SnapshotSummary> | vscode.QuickPickItem)[] = [];
   for (const g of groupSnapshots(valid, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r)])))) {
     for (const d of g.days) {
-      const title = g.kind === 'campaign' ? `campaign ${g.title}${g.campaign?.status === 'rolled-back' ? ' (rolled back)' : ''}` : g.kind === 'safety' ? 'safety snapshots (made by rollbacks)' : g.title.toLowerCase();
+      const title =
+        g.kind === 'campaign'
+          ? `campaign ${g.title}${g.campaign?.status === 'rolled-back' ? ' (rolled back)' : ''}`
+          : g.kind === 'safety'
+            ? 'safety snapshots (made by rollbacks)'
+            : g.title.toLowerCase();
       items.push({ label: d.day ? `${title} · ${d.day}` : title, kind: vscode.QuickPickItemKind.Separator });
       for (const e of d.entries) {
         const s = e.summary;
         const others = otherNames(s, e.name, g.kind);
         const row: Picked<SnapshotSummary> = {
-          label: `$(${e.role === 'baseline' ? 'debug-step-back' : g.kind === 'safety' ? 'shield' : e.role === 'checkpoint' ? 'git-commit' : 'device-camera'}) ${e.name}`,
+          label: `$(${iconOf(e.role, g.kind)}) ${e.name}`,
           // every other name is there to be typed: "nightly 17" finds the snapshot that note went to
           description: [shortId(s.id), ago(s.createdAt), others.length ? `also ${others.map((o) => `"${o}"`).join(', ')}` : ''].filter(Boolean).join(' · '),
           detail: compare ? `${plural(s.repoCount, 'repo')} · comparing with now…` : plural(s.repoCount, 'repo'),
@@ -109,6 +114,12 @@ export async function pickSnapshot(title: string, placeHolder: string, compare =
     cancel.dispose();
     pick.dispose();
   }
+}
+
+function iconOf(role: 'baseline' | 'checkpoint' | undefined, kind: string): string {
+  if (role === 'baseline') return 'debug-step-back';
+  if (kind === 'safety') return 'shield';
+  return role === 'checkpoint' ? 'git-commit' : 'device-camera';
 }
 
 /** Campaigns (active first), or the only active one without asking. */

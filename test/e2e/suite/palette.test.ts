@@ -55,7 +55,7 @@ describe('palette and trees (issue 15)', function () {
     api.answerConfirmations(undefined);
   });
 
-  it('7, 24: the quick pick groups snapshots (yours, campaign, safety apart), each row says what would change, and Enter picks your newest own snapshot', async () => {
+  it('7, 24: the quick pick groups snapshots (yours, campaign, safety apart), each row says what would change, Enter picks your own newest', async () => {
     const picked = run<Confirmation>('rollbackToSnapshot', undefined, { dryRun: true });
     // the rows fill in from the cheap compare request; Enter then takes the row that has the focus
     await screenshot('palette-snapshot-picker', { waitForText: '10 files in 3 repos would change', pressAfter: 'Enter' });
@@ -74,7 +74,7 @@ describe('palette and trees (issue 15)', function () {
     assert.strictEqual(await picked, undefined);
   });
 
-  it('24: the Snapshots tree groups the same way, and a snapshot\'s repos say what differs without a plan', async () => {
+  it("24: the Snapshots tree groups the same way, and a snapshot's repos say what differs without a plan", async () => {
     const t = api.trees.snapshots;
     const roots = await t.getChildren();
     const names = roots.map((n) => label(t, n));
@@ -88,11 +88,17 @@ describe('palette and trees (issue 15)', function () {
     const campaign = roots.find((n) => label(t, n) === f.campaign.name)!;
     assert.match(description(t, campaign), /^campaign · active · 4 snapshots$/);
     const checkpoints = await t.getChildren(campaign);
-    assert.deepStrictEqual(checkpoints.slice(0, 3).map((n) => label(t, n)), [`baseline of ${f.campaign.name}`, 'rename logger to log', 'new logo']);
+    assert.deepStrictEqual(
+      checkpoints.slice(0, 3).map((n) => label(t, n)),
+      [`baseline of ${f.campaign.name}`, 'rename logger to log', 'new logo'],
+    );
     assert.strictEqual(checkpoints[0].snapshot, f.campaign.baseline);
     const safety = await t.getChildren(roots.at(-1)!);
     // named by the rollback it was taken before
-    assert.ok(safety.some((n) => /^before the rollback to before the codemod \(rb_[0-9a-f]{8}\)$/.test(label(t, n))), `safety: ${safety.map((n) => label(t, n)).join(', ')}`);
+    assert.ok(
+      safety.some((n) => /^before the rollback to before the codemod \(rb_[0-9a-f]{8}\)$/.test(label(t, n))),
+      `safety: ${safety.map((n) => label(t, n)).join(', ')}`,
+    );
 
     const baselineRepos = await t.getChildren(checkpoints[0]);
     const gamma = baselineRepos.find((n) => label(t, n) === 'gamma')!;
@@ -113,12 +119,26 @@ describe('palette and trees (issue 15)', function () {
         ? JSON.stringify(v)
         : Array.isArray(v)
           ? `[${v.map((x) => canonical(x ?? null)).join(',')}]`
-          : `{${Object.keys(v as object).filter((k) => (v as Record<string, unknown>)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+          : `{${Object.keys(v as object)
+              .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
+              .sort()
+              .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+              .join(',')}}`;
     const sha = (text: string) => createHash('sha256').update(text).digest('hex');
-    const original = JSON.parse(readFileSync(path.join(f.store, 'snapshots', `${f.snapshot}.json`), 'utf8')) as { repos: { path: string }[]; toolVersion: string };
+    const original = JSON.parse(readFileSync(path.join(f.store, 'snapshots', `${f.snapshot}.json`), 'utf8')) as {
+      repos: { path: string }[];
+      toolVersion: string;
+    };
     const repos = original.repos.filter((r) => r.path === f.repos.alpha);
     const id = `snap_${sha(canonical({ format: 1, repos })).slice(0, 16)}`;
-    const body = { format: 1, id, repos, createdAt: new Date(Date.now() - 3 * 86_400_000).toISOString(), message: 'palette: three days ago', toolVersion: original.toolVersion };
+    const body = {
+      format: 1,
+      id,
+      repos,
+      createdAt: new Date(Date.now() - 3 * 86_400_000).toISOString(),
+      message: 'palette: three days ago',
+      toolVersion: original.toolVersion,
+    };
     const file = path.join(f.store, 'snapshots', `${id}.json`);
     writeFileSync(file, JSON.stringify({ ...body, seal: sha(canonical(body)) }));
     const t = api.trees.snapshots;
@@ -129,7 +149,10 @@ describe('palette and trees (issue 15)', function () {
       });
       assert.strictEqual(label(t, days[0]), 'today');
       const older = await t.getChildren(days[1]);
-      assert.deepStrictEqual(older.map((n) => label(t, n)), ['palette: three days ago']);
+      assert.deepStrictEqual(
+        older.map((n) => label(t, n)),
+        ['palette: three days ago'],
+      );
       // the view reads the day rows when it redraws (after the change event this test heard): wait until it shows them
       // (scrolled to the top first: an earlier picture left the view scrolled down, under sticky group headers)
       await api.views.snapshots.reveal(await walk(t, 'Your snapshots'), { select: true, focus: true });
@@ -180,7 +203,10 @@ describe('palette and trees (issue 15)', function () {
     const shown = await run<Confirmation>('rollbackToSnapshot', made.id, { dryRun: true });
     assert.strictEqual(shown.message, `Roll back 1 repo to "palette: only alpha differs" (${short(made.id)})?`);
     const rolled = await run<Executed>('rollbackToSnapshot', made.id, { confirm: false });
-    assert.match(rolled.message, new RegExp(`^Rolled back 1 repo to "palette: only alpha differs" \\(${short(made.id)}\\) in [\\d.]+ m?s \\(2 other repos already matched\\)\\.$`));
+    assert.match(
+      rolled.message,
+      new RegExp(`^Rolled back 1 repo to "palette: only alpha differs" \\(${short(made.id)}\\) in [\\d.]+ m?s \\(2 other repos already matched\\)\\.$`),
+    );
     assert.ok(existsSync(extra));
     await screenshot('palette-rollback-toast', { waitForText: '(2 other repos already matched)' });
 
@@ -235,12 +261,17 @@ describe('palette and trees (issue 15)', function () {
   it('19: a snapshot of unchanged repos is the existing one, says so, and keeps the note: found by it in the tree and the pick', async () => {
     const made = (await run<{ id: string; reused?: boolean; notes?: { message: string }[] }>('createSnapshot', { message: 'before lunch' }))!;
     assert.strictEqual(made.reused, true, 'the repos had not changed, yet a new snapshot was reported');
-    assert.ok(made.notes?.some((n) => n.message === 'before lunch'), 'the note was dropped');
+    assert.ok(
+      made.notes?.some((n) => n.message === 'before lunch'),
+      'the note was dropped',
+    );
     await screenshot('palette-snapshot-unchanged', { waitForText: 'no new snapshot was needed' });
     const t = api.trees.snapshots;
     // in your own snapshots, by your words: its own label when it was a checkpoint, "also …" beside the name it had
     const node = await waitForTree(t, async () =>
-      (await t.getChildren(await walk(t, 'Your snapshots'))).find((n) => n.snapshot === made.id && (label(t, n) === 'before lunch' || description(t, n).includes('also "before lunch"'))),
+      (await t.getChildren(await walk(t, 'Your snapshots'))).find(
+        (n) => n.snapshot === made.id && (label(t, n) === 'before lunch' || description(t, n).includes('also "before lunch"')),
+      ),
     );
     await api.views.snapshots.reveal(node, { select: true });
     await screenshot('palette-snapshot-note-in-tree', { waitForText: 'before lunch' });
@@ -259,7 +290,7 @@ describe('palette and trees (issue 15)', function () {
     assert.ok(!(await api.trees.campaigns.getChildren()).some((n) => label(api.trees.campaigns, n) === 'second'));
   });
 
-  it('23: an empty folder is said before a campaign name is asked, and the welcome views follow the server\'s discovery', async () => {
+  it("23: an empty folder is said before a campaign name is asked, and the welcome views follow the server's discovery", async () => {
     const empty = mkdtempSync(path.join(os.tmpdir(), 'cc-empty-'));
     try {
       const said = await run<string>('startCampaign', { roots: [empty], dryRun: true });
@@ -272,7 +303,9 @@ describe('palette and trees (issue 15)', function () {
     }
     // the fixture has repos: the key is false, and the welcome views that say "no repositories" wait for it being true
     assert.strictEqual(await api.noRepos(), false);
-    const manifest = JSON.parse(readFileSync(path.join(vscode.extensions.getExtension('codecontext.codecontext-rollback')!.extensionPath, 'package.json'), 'utf8')) as {
+    const manifest = JSON.parse(
+      readFileSync(path.join(vscode.extensions.getExtension('codecontext.codecontext-rollback')!.extensionPath, 'package.json'), 'utf8'),
+    ) as {
       contributes: { viewsWelcome: { view: string; when: string; contents: string }[] };
     };
     const welcome = manifest.contributes.viewsWelcome;
@@ -280,7 +313,10 @@ describe('palette and trees (issue 15)', function () {
       const none = welcome.filter((w) => w.view === view && w.when === 'codecontext.server == running && codecontext.noRepos');
       assert.strictEqual(none.length, 1, `${view} has no "no repositories" welcome`);
       assert.match(none[0].contents, /^No git repositories under the workspace folders/);
-      assert.ok(welcome.some((w) => w.view === view && w.when === 'codecontext.server == running && !codecontext.noRepos'), `${view}'s usual welcome does not step aside`);
+      assert.ok(
+        welcome.some((w) => w.view === view && w.when === 'codecontext.server == running && !codecontext.noRepos'),
+        `${view}'s usual welcome does not step aside`,
+      );
     }
   });
 });
