@@ -34,11 +34,7 @@ export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): P
   }
   const message =
     options.message ??
-    (await vscode.window.showInputBox({
-      title: 'Create Snapshot',
-      prompt: 'A note to find it by later (optional)',
-      placeHolder: 'e.g. before the lint codemod',
-    }));
+    (await vscode.window.showInputBox({ title: 'Create Snapshot', prompt: 'A note to find it by later (optional)', placeHolder: 'e.g. before the lint codemod' }));
   if (message === undefined) return undefined;
   const manifest = await withServerProgress({ viewId: 'codecontext.snapshots' }, 'Creating snapshot', (token, report) =>
     sendWithProgress(SnapshotCreateRequest, { message: message || undefined }, token, report),
@@ -47,9 +43,7 @@ export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): P
   if (manifest.reused) {
     // the same states are the same snapshot: say which, and that the words were kept on it, never "created"
     const kept = message.trim() ? ` The note "${message.trim()}" is kept on it: the Snapshots view and the quick pick find it by that name too.` : '';
-    void vscode.window.showInformationMessage(
-      `Nothing changed since snapshot "${snapshotName(manifest)}" (${shortId(manifest.id)}, ${ago(manifest.createdAt)}), so no new snapshot was needed.${kept}`,
-    );
+    void vscode.window.showInformationMessage(`Nothing changed since snapshot "${snapshotName(manifest)}" (${shortId(manifest.id)}, ${ago(manifest.createdAt)}), so no new snapshot was needed.${kept}`);
   } else {
     vscode.window.setStatusBarMessage(`$(device-camera) Snapshot ${shortId(manifest.id)} of ${plural(manifest.repos.length, 'repo')} created`, 8000);
   }
@@ -68,8 +62,7 @@ export async function verifySnapshot(ctx: CommandContext, ...args: unknown[]): P
     for (const r of bad) for (const p of r.problems) ctx.output.warn(`snapshot ${id}: ${r.path}: ${p}`);
     const show = 'Show Output';
     const first = bad[0] ? `${repoName(bad[0].path)}: ${bad[0].problems[0]}` : 'the manifest does not match';
-    if ((await vscode.window.showWarningMessage(`Snapshot ${shortId(id)} is damaged in ${plural(bad.length, 'repo')}: ${first}`, show)) === show)
-      ctx.output.show(true);
+    if ((await vscode.window.showWarningMessage(`Snapshot ${shortId(id)} is damaged in ${plural(bad.length, 'repo')}: ${first}`, show)) === show) ctx.output.show(true);
   }
   return result.ok;
 }
@@ -154,10 +147,7 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
   if (result.failed.length) {
     for (const f of result.failed) ctx.output.warn(`${f.repo}: exit ${f.exitCode}\n${f.outputTail}`);
     const show = 'Show Output';
-    const names = result.failed
-      .slice(0, 3)
-      .map((f) => repoName(f.repo))
-      .join(', ');
+    const names = result.failed.slice(0, 3).map((f) => repoName(f.repo)).join(', ');
     const answer = await vscode.window.showWarningMessage(
       `${command[0]} failed in ${plural(result.failed.length, 'repo')} (${names}${result.failed.length > 3 ? ', …' : ''}); step ${result.step.n} recorded what changed.`,
       show,
