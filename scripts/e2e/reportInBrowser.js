@@ -55,7 +55,7 @@ async function renderReport(htmlFile, screenshot) {
         bars: document.querySelectorAll('svg.gantt rect.bar').length,
         repos: [...document.querySelectorAll('[data-probe="repo"]')].map((e) => e.getAttribute('data-label')),
         files: [...document.querySelectorAll('[data-probe="file"]')].map((e) => e.getAttribute('data-label')),
-        diffs: document.querySelectorAll('table.diff').length,
+        diffs: document.querySelectorAll('pre.patch').length,
         outcomeColour: outcome ? getComputedStyle(outcome).backgroundColor : '',
         scripts: document.scripts.length,
         text: document.body.innerText,

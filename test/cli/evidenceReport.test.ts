@@ -68,7 +68,7 @@ describe('the evidence report (HTML)', function () {
     assert.match(html, /<svg class="gantt"/);
     assert.strictEqual((html.match(/<rect class="bar /g) ?? []).length, 3 + 3 * 2, 'the three phases, and three per repo');
     assert.match(html, /<th scope="row">before<\/th>[\s\S]*<th scope="row">target<\/th>[\s\S]*<th scope="row">after<\/th>/);
-    assert.match(html, /data-label="repo-00\/a\.txt"[\s\S]*<span class="op op-restore">restore<\/span>[\s\S]*<tr class="add">.*line 2<\/td>/);
+    assert.match(html, /data-label="repo-00\/a\.txt"[\s\S]*<span class="op op-restore">restore<\/span>[\s\S]*<ins>\+line 2\n<\/ins>/);
     assert.match(html, /data-label="repo-00\/gone\.txt"[\s\S]*op-recreate/);
     // the same pack renders the same bytes
     const { digest: _d, report: _r, ...body } = pack;

@@ -1,11 +1,14 @@
+import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
-import { locateEvidence, readEvidence, verifyEvidence } from '../engine/rollback/evidence';
+import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from '../engine/rollback/evidence';
+import { renderEvidenceBody, titleOf } from '../engine/rollback/evidenceReport';
 import { RollbackPlan, planRollback } from '../engine/rollback/plan';
 import { recoverAll } from '../engine/rollback/recover';
 import { listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
 import { executeRollback } from '../engine/rollback/transaction';
 import { undoRollback } from '../engine/rollback/undo';
 import {
+  EvidenceReportRequest,
   EvidenceRequest,
   EvidenceVerifyRequest,
   PlannedFileSummary,
@@ -128,6 +131,13 @@ export function registerRollbackHandlers(s: Services): void {
   handle(s, EvidenceRequest, async (p) => {
     const file = await locateEvidence(s.workspace.store(), rollbackId(p));
     return { file, pack: await readEvidence(file) };
+  });
+
+  handle(s, EvidenceReportRequest, async (p) => {
+    const file = await locateEvidence(s.workspace.store(), rollbackId(p));
+    const pack = await readEvidence(file);
+    const reportFile = pack.report ? path.join(path.dirname(file), path.basename(pack.report.file)) : undefined;
+    return { file, reportFile, title: titleOf(pack), outcome: pack.outcome, html: renderEvidenceBody(pack, await readEvidencePatch(file, pack)) };
   });
 
   handle(s, EvidenceVerifyRequest, async (p) => {

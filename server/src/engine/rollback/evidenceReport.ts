@@ -235,8 +235,8 @@ function fileRow(r: EvidenceRepo, repoLabel: string, f: EvidenceRepo['files'][nu
   const counts = f.binary ? '<span class="counts muted">binary</span>' : `<span class="counts"><span class="added">+${f.added}</span> <span class="removed">−${f.removed}</span></span>`;
   let body: string;
   if (patch === undefined) body = '<p class="problem">This file’s inverse diff is not in the patch file.</p>';
-  else if (sha256(patch) !== f.diffHash) body = `<p class="problem">The patch file’s diff for this file does not match the hash the pack recorded (${esc(f.diffHash.slice(0, 12))}): it was changed.</p>${diffTable(patch, `${repoLabel}/${shown}`)}`;
-  else body = diffTable(patch, `${repoLabel}/${shown}`);
+  else if (sha256(patch) !== f.diffHash) body = `<p class="problem">The patch file’s diff for this file does not match the hash the pack recorded (${esc(f.diffHash.slice(0, 12))}): it was changed.</p>${diffBlock(patch, `${repoLabel}/${shown}`)}`;
+  else body = diffBlock(patch, `${repoLabel}/${shown}`);
   const notes = comments.length ? `<ul class="comments">${comments.map((c) => `<li>${commentText(c, undefined)}</li>`).join('')}</ul>` : '';
   return [
     `<li class="file" data-probe="file" data-label="${esc(`${repoLabel}/${shown}`)}" data-repo="${esc(r.path)}" data-path="${esc(f.path)}">`,
@@ -247,37 +247,24 @@ function fileRow(r: EvidenceRepo, repoLabel: string, f: EvidenceRepo['files'][nu
   ].join('');
 }
 
-/** A unified diff as the same table the webviews draw (media/src/ui.ts renderDiff): the classes are shared. */
-function diffTable(patch: string, caption: string): string {
+/**
+ * A file's inverse diff as the patch text itself, lines marked: `<ins>` added, `<del>` removed, `<span
+ * class="m">` headers and hunks. Compact on purpose: the page goes with every pack (a store on a small disk
+ * must still hold them), and a row of table cells per line was four fifths of it.
+ */
+function diffBlock(patch: string, caption: string): string {
   const lines = patch.split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
-  const rows: string[] = [];
-  let oldNo = 0;
-  let newNo = 0;
-  let inHunk = false;
-  let drawn = 0;
-  for (const line of lines) {
-    if (drawn >= maxDiffLines) break;
-    const m = /^@@ -(\d+)(?:,\d+)? \+(\d+)(?:,\d+)? @@/.exec(line);
-    if (m) {
-      oldNo = Number(m[1]);
-      newNo = Number(m[2]);
-      inHunk = true;
-      rows.push(`<tr class="hunk"><td colspan="4" class="code">${esc(line)}</td></tr>`);
-    } else if (!inHunk) {
-      // the header: mode changes, binary and submodule notes are what such a file's diff says
-      if (/^(old|new|deleted file|new file) mode |^Binary files /.test(line)) rows.push(`<tr class="note"><td colspan="4" class="code">${esc(line)}</td></tr>`);
-      else if (/^[-+]Subproject commit /.test(line)) rows.push(`<tr class="${line[0] === '+' ? 'add' : 'del'}"><td class="ln"></td><td class="ln"></td><td class="sign">${line[0] === '+' ? '+' : '−'}</td><td class="code">${esc(line.slice(1))}</td></tr>`);
-      continue;
-    } else if (line.startsWith('+')) rows.push(`<tr class="add"><td class="ln"></td><td class="ln">${newNo++}</td><td class="sign">+</td><td class="code">${esc(line.slice(1))}</td></tr>`);
-    else if (line.startsWith('-')) rows.push(`<tr class="del"><td class="ln">${oldNo++}</td><td class="ln"></td><td class="sign">−</td><td class="code">${esc(line.slice(1))}</td></tr>`);
-    else if (line.startsWith('\\')) rows.push(`<tr class="note"><td colspan="4" class="code">${esc(line.slice(2))}</td></tr>`);
-    else rows.push(`<tr class="context"><td class="ln">${oldNo++}</td><td class="ln">${newNo++}</td><td class="sign"> </td><td class="code">${esc(line.slice(1))}</td></tr>`);
-    drawn++;
-  }
-  if (!rows.length) return '<p class="muted">No content change.</p>';
-  const more = drawn >= maxDiffLines ? `<p class="muted">… the rest of this diff is in the patch file.</p>` : '';
-  return `<div class="diff-wrap"><table class="diff inline" aria-label="${esc(`Inverse diff of ${caption}`)}"><tbody>${rows.join('')}</tbody></table></div>${more}`;
+  if (!lines.length) return '<p class="muted">No content change.</p>';
+  const shown = lines.slice(0, maxDiffLines).map((line) => {
+    const text = esc(line) + '\n';
+    if (/^(diff --git|index |--- |\+\+\+ |@@ |old mode|new mode|deleted file|new file|Binary files|\\ )/.test(line)) return `<span class="m">${text}</span>`;
+    if (line.startsWith('+')) return `<ins>${text}</ins>`;
+    if (line.startsWith('-')) return `<del>${text}</del>`;
+    return text;
+  });
+  const more = lines.length > maxDiffLines ? `<p class="muted">… ${lines.length - maxDiffLines} more lines in the patch file.</p>` : '';
+  return `<pre class="patch" aria-label="${esc(`Inverse diff of ${caption}`)}">${shown.join('')}</pre>${more}`;
 }
 
 /**
@@ -461,15 +448,11 @@ li.file details[open] summary { font-weight: 600; }
 .counts .added { color: var(--ok); }
 .counts .removed { color: var(--bad); }
 .badge { font-size: 0.8em; padding: 0 6px; border-radius: 8px; background: var(--code); border: 1px solid var(--line); }
-.diff-wrap { overflow-x: auto; border: 1px solid var(--line); margin: 4px 0 10px; }
-table.diff { border-collapse: collapse; width: 100%; font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12.5px; }
-table.diff td { padding: 0 6px; white-space: pre; vertical-align: top; }
-table.diff td.code { width: 100%; }
-table.diff td.ln, table.diff td.sign { color: var(--muted); text-align: right; user-select: none; }
-table.diff tr.add td { background: var(--add); }
-table.diff tr.del td { background: var(--del); }
-table.diff tr.hunk td { background: var(--hunk); color: var(--muted); }
-table.diff tr.note td { color: var(--muted); font-style: italic; }
+pre.patch { overflow-x: auto; white-space: pre; border: 1px solid var(--line); margin: 4px 0 10px; padding: 4px 0 4px 8px; background: var(--bg); }
+pre.patch ins, pre.patch del, pre.patch .m { display: block; text-decoration: none; margin-left: -8px; padding-left: 8px; }
+pre.patch ins { background: var(--add); }
+pre.patch del { background: var(--del); }
+pre.patch .m { color: var(--muted); background: var(--hunk); }
 ul.comments li { border-left: 3px solid var(--line); padding: 2px 8px; margin: 4px 0; }
 .comment-meta { color: var(--muted); }
 footer { margin-top: 28px; border-top: 1px solid var(--line); color: var(--muted); font-size: 0.9em; }
