@@ -75,13 +75,17 @@ function openAll(open: boolean): void {
 
 function showResult(v: VerifyView): void {
   const bad = v.repos.filter((r) => !r.ok);
+  const packOk = v.problems.length === 0;
+  // the pack and the repos are two findings: an intact pack whose repos moved on is not a forged one
   statusLine.textContent = v.ok
     ? `Verified: intact, and ${v.repos.length === 1 ? 'the repo is' : `all ${v.repos.length} repos are`} still in the recorded end state.`
-    : `Verify failed: ${plural(v.problems.length + bad.length, 'problem')}.`;
+    : packOk
+      ? `Verified the pack: intact, but ${plural(bad.length, 'repo')} ${bad.length === 1 ? 'has' : 'have'} changed since.`
+      : `Verify failed: ${plural(v.problems.length + bad.length, 'problem')}.`;
   result.hidden = false;
-  result.className = `verify-result ${v.ok ? 'ok' : 'failed'}`;
+  result.className = `verify-result ${v.ok ? 'ok' : packOk ? 'moved' : 'failed'}`;
   result.replaceChildren(
-    h('p', {}, h('strong', {}, v.ok ? '✓ Intact' : '✗ Not intact'), ` — digest, patch file and page checked; ${v.signature}.`),
+    h('p', {}, h('strong', {}, packOk ? '✓ The pack is intact' : '✗ The pack is not intact'), ` — digest, patch file and page checked; ${v.signature}.`),
     h('ul', { class: 'problems', hidden: !v.problems.length }, ...v.problems.map((p) => h('li', {}, p))),
     h('ul', { class: 'verify-repos' }, ...v.repos.map((r) => h('li', { class: r.ok ? 'ok' : 'failed' }, `${r.ok ? '✓' : '✗'} ${r.name}: `, r.ok ? 'in its recorded end state' : (r.problem ?? 'differs')))),
   );

@@ -5,7 +5,7 @@
 // shows the exact argv its line is read into (the confirmation's words, through `dryRun`: VS Code refuses
 // modal dialogs in tests).
 import * as assert from 'assert';
-import { existsSync, readFileSync, statSync } from 'fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Api, fixture, label, ready, waitForTree } from './fixture';
@@ -99,15 +99,30 @@ describe('evidence report (issue 15)', function () {
     const ok = await panel.waitForStatus(/^Verified|^Verify failed/);
     assert.match(ok.status, /^Verified: intact, and all 3 repos are still in the recorded end state\.$/, JSON.stringify(panel.verified));
     await panel.press('expandAll');
+    await vscode.commands.executeCommand('notifications.hideToasts'); // the rollback's progress toasts, still fading out
     await screenshot('evidence-report-webview', { waitForText: `Evidence: Rollback to ${f.snapshot}` });
 
     // after an undo the repos are no longer where this rollback left them: Verify says so, per repo
     await undo();
     await panel.press('verify');
-    const changed = await panel.waitForStatus(/^Verify failed/);
-    assert.match(changed.status, /^Verify failed: 3 problems\.$/);
+    const changed = await panel.waitForStatus(/^Verified the pack|^Verify failed/);
+    assert.match(changed.status, /^Verified the pack: intact, but 3 repos have changed since\.$/);
     assert.deepStrictEqual(panel.verified?.repos.map((r) => `${r.name}: ${r.problem}`), ['alpha', 'beta', 'gamma'].map((n) => `${n}: changed since the rollback ended`));
-    await screenshot('evidence-report-webview-verify-failed', { waitForText: 'Not intact' });
+    await vscode.commands.executeCommand('notifications.hideToasts');
+    await screenshot('evidence-report-webview-verify-failed', { waitForText: `Evidence: Rollback to ${f.snapshot}` });
+
+    // a page edited in the store (say, before it went into a ticket) fails the same check, by name
+    const page = path.join(path.dirname(rollback!.record.evidence), `evidence-${rb}.html`);
+    const original = readFileSync(page);
+    try {
+      writeFileSync(page, original.toString('utf8').replace('>Committed<', '>Committed, no problems<'));
+      await panel.press('verify');
+      const edited = await panel.waitForStatus(/^Verify failed/);
+      assert.match(edited.status, /^Verify failed: 4 problems\.$/);
+      assert.deepStrictEqual(panel.verified?.problems, [`the HTML report was modified after it was written: ${page}`]);
+    } finally {
+      writeFileSync(page, original);
+    }
     panel.panel.dispose();
   });
 
@@ -142,7 +157,8 @@ describe('evidence report (issue 15)', function () {
     const time = (await t.getChildren(node)).find((n) => label(t, n).startsWith('Time: '))!;
     const tooltip = t.getTreeItem(time).tooltip;
     assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip is ${typeof tooltip}`);
-    const text = tooltip.value;
+    // appendText escapes what Markdown would read (spaces as &nbsp;): the text a user reads is the unescaped one
+    const text = tooltip.value.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1');
     assert.doesNotMatch(text, /[{}]|"name"/);
     assert.match(text, /^\*\*Rollback to .*\*\* — committed in /);
     assert.match(text, /\| Phase \| Started \| Took \| Retries \|/);

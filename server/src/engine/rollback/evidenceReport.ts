@@ -82,11 +82,13 @@ export function renderEvidenceBody(pack: ReportedPack, patchText: string): strin
     '<header>',
     `<h1>${esc(titleOf(pack))}</h1>`,
     `<p class="headline"><span class="outcome outcome-${esc(pack.outcome)}">${pack.outcome === 'committed' ? 'Committed' : 'Aborted'}</span> `,
-    `${esc(plural(pack.repos.length, 'repo'))}, ${esc(plural(files, 'file'))}, ${esc(ms(Date.parse(pack.endedAt) - Date.parse(pack.startedAt)))}, ${esc(pack.mode)} mode</p>`,
+    `${esc(plural(pack.repos.length, 'repo'))}, ${esc(plural(files, 'file'))}, ${esc(ms(Date.parse(pack.endedAt) - Date.parse(pack.startedAt)))}, ${esc(pack.mode)} mode `,
+    `— by ${esc(pack.who.gitName ?? pack.who.user)} on ${esc(pack.host)}, ${esc(when(pack.startedAt))}</p>`,
     pack.error ? `<p class="problem" role="alert"><strong>${esc(pack.error.code)}</strong>: ${esc([pack.error.repo && name(pack.error.repo), pack.error.path && showPath(pack.error.path), pack.error.message].filter(Boolean).join(': '))}</p>` : '',
     '</header>',
-    factsSection(pack),
+    // the picture first: a reader sees at a glance where the time went and which repo failed
     timelineSection(pack, name),
+    factsSection(pack),
     `<section class="repos" aria-label="Repositories"><h2>Repositories <span class="count">${pack.repos.length}</span></h2>`,
     ...pack.repos.map((r, i) => repoSection(r, name, patches[i], comments)),
     '</section>',
@@ -106,7 +108,7 @@ export function renderEvidenceBody(pack: ReportedPack, patchText: string): strin
 
 function factsSection(pack: ReportedPack): string {
   const who = [pack.who.gitName, pack.who.gitEmail ? `<${pack.who.gitEmail}>` : undefined].filter(Boolean).join(' ');
-  const target = [pack.target.label, pack.target.snapshot, pack.target.campaign ? `campaign ${pack.target.campaign}${pack.target.checkpoint !== undefined ? `, checkpoint ${pack.target.checkpoint}` : ''}` : undefined];
+  const target = [pack.target.label, pack.target.label.includes(pack.target.snapshot) ? undefined : pack.target.snapshot, pack.target.campaign ? `campaign ${pack.target.campaign}${pack.target.checkpoint !== undefined ? `, checkpoint ${pack.target.checkpoint}` : ''}` : undefined];
   const rows: [string, string | undefined][] = [
     ['Outcome', pack.outcome + (pack.kind === 'undo' ? ` (undo of ${pack.undoOf ?? '?'})` : '')],
     ['Target', target.filter(Boolean).join(' · ')],
@@ -122,7 +124,7 @@ function factsSection(pack: ReportedPack): string {
     ['Evidence', pack.id],
   ];
   return [
-    '<section class="facts" aria-label="Who, when, where"><dl>',
+    '<section class="facts" aria-label="Who, when, where"><h2>Who, when, where</h2><dl>',
     ...rows.filter(([, v]) => v).map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${k === 'Command' || k === 'Plan' || k === 'Evidence' ? `<code>${esc(v!)}</code>` : esc(v!)}</dd></div>`),
     '</dl></section>',
   ].join('\n');
