@@ -59,9 +59,13 @@ function draw(): void {
   const toolbar = h(
     'div',
     { class: 'toolbar evidence-toolbar', role: 'toolbar', 'aria-label': 'Evidence actions' },
-    button(verifying ? 'Verifying…' : 'Verify', 'verify', () => post({ type: 'verify' }), { title: 'The same check as codecontext evidence verify --repos', disabled: verifying }),
+    button(verifying ? 'Verifying…' : 'Verify', 'verify', () => post({ type: 'verify' }), {
+      title: 'The same check as codecontext evidence verify --repos',
+      disabled: verifying,
+    }),
     button('Open JSON', 'openJson', () => post({ type: 'openJson' }), { secondary: true, title: 'The pack as written, read-only' }),
-    hasReportFile && button('Copy Page Path', 'copyReportPath', () => post({ type: 'copyReportPath' }), { secondary: true, title: 'The standalone HTML page, to attach to a ticket' }),
+    hasReportFile &&
+      button('Copy Page Path', 'copyReportPath', () => post({ type: 'copyReportPath' }), { secondary: true, title: 'The standalone HTML page, to attach to a ticket' }),
     button('Expand All Diffs', 'expandAll', () => openAll(true), { secondary: true }),
     button('Collapse All', 'collapseAll', () => openAll(false), { secondary: true }),
   );
@@ -87,6 +91,10 @@ function showResult(v: VerifyView): void {
   result.replaceChildren(
     h('p', {}, h('strong', {}, packOk ? '✓ The pack is intact' : '✗ The pack is not intact'), ` — digest, patch file and page checked; ${v.signature}.`),
     h('ul', { class: 'problems', hidden: !v.problems.length }, ...v.problems.map((p) => h('li', {}, p))),
-    h('ul', { class: 'verify-repos' }, ...v.repos.map((r) => h('li', { class: r.ok ? 'ok' : 'failed' }, `${r.ok ? '✓' : '✗'} ${r.name}: `, r.ok ? 'in its recorded end state' : (r.problem ?? 'differs')))),
+    h(
+      'ul',
+      { class: 'verify-repos' },
+      ...v.repos.map((r) => h('li', { class: r.ok ? 'ok' : 'failed' }, `${r.ok ? '✓' : '✗'} ${r.name}: `, r.ok ? 'in its recorded end state' : (r.problem ?? 'differs'))),
+    ),
   );
 }

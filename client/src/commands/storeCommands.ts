@@ -124,13 +124,18 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
       options.line ??
       (await vscode.window.showInputBox({
         title: 'Run Command in Campaign',
-        prompt: 'Runs in every repo of the campaign, then a checkpoint records what it changed. Quotes and backslashes are read as a POSIX shell reads them; you see the exact argv before it runs',
+        prompt:
+          'Runs in every repo of the campaign, then a checkpoint records what it changed. ' +
+          'Quotes and backslashes are read as a POSIX shell reads them; you see the exact argv before it runs',
         placeHolder: `e.g. sed -i 's/logger/log/g' "src/main file.ts"`,
         validateInput: (v) => {
           if (!v.trim()) return 'Type a command';
           const w = commandWords(v);
           return w.needsShell
-            ? { message: `Uses ${w.needsShell}, which only a shell does: you will be offered to run it with sh -c`, severity: vscode.InputBoxValidationSeverity.Warning }
+            ? {
+                message: `Uses ${w.needsShell}, which only a shell does: you will be offered to run it with sh -c`,
+                severity: vscode.InputBoxValidationSeverity.Warning,
+              }
             : { message: `argv: ${showArgv(w.words)}`, severity: vscode.InputBoxValidationSeverity.Info };
         },
       }));
@@ -160,8 +165,9 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
     for (const f of result.failed) ctx.output.warn(`${f.repo}: exit ${f.exitCode}\n${f.outputTail}`);
     const show = 'Show Output';
     const names = result.failed.slice(0, 3).map((f) => repoName(f.repo)).join(', ');
+    const more = result.failed.length > 3 ? ', …' : '';
     const answer = await vscode.window.showWarningMessage(
-      `${what} failed in ${plural(result.failed.length, 'repo')} (${names}${result.failed.length > 3 ? ', …' : ''}); step ${result.step.n} recorded what changed.`,
+      `${what} failed in ${plural(result.failed.length, 'repo')} (${names}${more}); step ${result.step.n} recorded what changed.`,
       show,
     );
     if (answer === show) ctx.output.show(true);

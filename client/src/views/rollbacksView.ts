@@ -82,7 +82,10 @@ export function timeTooltip(r: RollbackRecord): vscode.MarkdownString {
   md.appendText(`Started ${new Date(r.startedAt).toLocaleString()}, ended ${new Date(r.endedAt).toLocaleString()}`).appendMarkdown('\n\n');
   if (r.phases.length) {
     md.appendMarkdown('| Phase | Started | Took | Retries |\n|:--|--:|--:|--:|\n');
-    for (const p of r.phases) md.appendMarkdown(`| ${p.name} | +${duration(Math.max(0, Date.parse(p.startedAt) - t0))} | ${p.ms === undefined ? 'did not end' : duration(p.ms)} | ${p.retries || '—'} |\n`);
+    for (const p of r.phases) {
+      const took = p.ms === undefined ? 'did not end' : duration(p.ms);
+      md.appendMarkdown(`| ${p.name} | +${duration(Math.max(0, Date.parse(p.startedAt) - t0))} | ${took} | ${p.retries || '—'} |\n`);
+    }
   } else {
     md.appendMarkdown('No phase ran: it was refused before prepare.\n');
   }

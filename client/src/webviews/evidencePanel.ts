@@ -99,7 +99,11 @@ export function verifyView(check: EvidenceCheck): VerifyView {
     ok: check.ok,
     problems: check.problems,
     signature:
-      s.state === 'good' ? `signed by ${s.signer}` : s.state === 'unsigned' ? 'unsigned: no signing key was configured when it was written' : `signature BAD${s.signer ? ` (claims ${s.signer})` : ''}`,
+      s.state === 'good'
+        ? `signed by ${s.signer}`
+        : s.state === 'unsigned'
+          ? 'unsigned: no signing key was configured when it was written'
+          : `signature BAD${s.signer ? ` (claims ${s.signer})` : ''}`,
     repos: (check.repos ?? []).map((r) => ({ name: repoName(r.path), ok: r.ok, problem: r.problem })),
   };
 }

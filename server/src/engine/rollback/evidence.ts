@@ -131,7 +131,9 @@ function reportOf(pack: ReportedPack, patchText: string): string {
   try {
     return renderEvidenceReport(pack, patchText);
   } catch (e) {
-    return `<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'"><title>${pack.id}</title><p>The report of ${pack.id} could not be rendered (${String((e as Error).message).replace(/[&<>"']/g, '')}); evidence-${pack.id}.json is the record.</p>\n`;
+    const why = String((e as Error).message).replace(/[&<>"']/g, '');
+    const head = `<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'"><title>${pack.id}</title>`;
+    return `${head}<p>The report of ${pack.id} could not be rendered (${why}); evidence-${pack.id}.json is the record.</p>\n`;
   }
 }
 

@@ -82,9 +82,10 @@ export function renderEvidenceBody(pack: ReportedPack, patchText: string): strin
     '<header>',
     `<h1>${esc(titleOf(pack))}</h1>`,
     `<p class="headline"><span class="outcome outcome-${esc(pack.outcome)}">${pack.outcome === 'committed' ? 'Committed' : 'Aborted'}</span> `,
-    `${esc(plural(pack.repos.length, 'repo'))}, ${esc(plural(files, 'file'))}, ${esc(ms(Date.parse(pack.endedAt) - Date.parse(pack.startedAt)))}, ${esc(pack.mode)} mode `,
+    `${esc(plural(pack.repos.length, 'repo'))}, ${esc(plural(files, 'file'))}, `,
+    `${esc(ms(Date.parse(pack.endedAt) - Date.parse(pack.startedAt)))}, ${esc(pack.mode)} mode `,
     `— by ${esc(pack.who.gitName ?? pack.who.user)} on ${esc(pack.host)}, ${esc(when(pack.startedAt))}</p>`,
-    pack.error ? `<p class="problem" role="alert"><strong>${esc(pack.error.code)}</strong>: ${esc([pack.error.repo && name(pack.error.repo), pack.error.path && showPath(pack.error.path), pack.error.message].filter(Boolean).join(': '))}</p>` : '',
+    errorLine(pack, name),
     '</header>',
     // the picture first: a reader sees at a glance where the time went and which repo failed
     timelineSection(pack, name),
@@ -94,9 +95,13 @@ export function renderEvidenceBody(pack: ReportedPack, patchText: string): strin
     '</section>',
     checksSection(pack, name),
     commentsSection(comments, name),
-    pack.journalProblems?.length ? `<section class="notes"><h2>Journal entries not written</h2><ul>${pack.journalProblems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul></section>` : '',
+    pack.journalProblems?.length
+      ? `<section class="notes"><h2>Journal entries not written</h2><ul>${pack.journalProblems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul></section>`
+      : '',
     '<footer>',
-    `<p>This page renders <code>evidence-${esc(pack.id)}.json</code>${pack.digest ? ` (digest <code>${esc(pack.digest)}</code>)` : ''} and <code>${esc(pack.patches.file)}</code> `,
+    `<p>This page renders <code>evidence-${esc(pack.id)}.json</code>`,
+    pack.digest ? ` (digest <code>${esc(pack.digest)}</code>)` : '',
+    ` and <code>${esc(pack.patches.file)}</code> `,
     `(sha256 <code>${esc(pack.patches.sha256)}</code>); the pack records this page’s sha256 under its digest. `,
     `<code>codecontext evidence verify ${esc(pack.id)} --repos</code> checks all three, and that every repo is still as the rollback left it.</p>`,
     `<p>${esc(reportGenerator)}, codecontext ${esc(pack.toolVersion)}.</p>`,
@@ -106,9 +111,25 @@ export function renderEvidenceBody(pack: ReportedPack, patchText: string): strin
   return parts.filter(Boolean).join('\n');
 }
 
+/** Facts shown as code: ids and command lines. */
+const code = new Set(['Command', 'Plan', 'Evidence']);
+
+function errorLine(pack: ReportedPack, name: (p: string) => string): string {
+  const e = pack.error;
+  if (!e) return '';
+  const text = [e.repo && name(e.repo), e.path && showPath(e.path), e.message].filter(Boolean).join(': ');
+  return `<p class="problem" role="alert"><strong>${esc(e.code)}</strong>: ${esc(text)}</p>`;
+}
+
+function tr(cells: string[]): string {
+  return `<tr>${cells.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`;
+}
+
 function factsSection(pack: ReportedPack): string {
   const who = [pack.who.gitName, pack.who.gitEmail ? `<${pack.who.gitEmail}>` : undefined].filter(Boolean).join(' ');
-  const target = [pack.target.label, pack.target.label.includes(pack.target.snapshot) ? undefined : pack.target.snapshot, pack.target.campaign ? `campaign ${pack.target.campaign}${pack.target.checkpoint !== undefined ? `, checkpoint ${pack.target.checkpoint}` : ''}` : undefined];
+  const t = pack.target;
+  const campaign = t.campaign ? `campaign ${t.campaign}${t.checkpoint !== undefined ? `, checkpoint ${t.checkpoint}` : ''}` : undefined;
+  const target = [t.label, t.label.includes(t.snapshot) ? undefined : t.snapshot, campaign];
   const rows: [string, string | undefined][] = [
     ['Outcome', pack.outcome + (pack.kind === 'undo' ? ` (undo of ${pack.undoOf ?? '?'})` : '')],
     ['Target', target.filter(Boolean).join(' · ')],
@@ -125,7 +146,7 @@ function factsSection(pack: ReportedPack): string {
   ];
   return [
     '<section class="facts" aria-label="Who, when, where"><h2>Who, when, where</h2><dl>',
-    ...rows.filter(([, v]) => v).map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${k === 'Command' || k === 'Plan' || k === 'Evidence' ? `<code>${esc(v!)}</code>` : esc(v!)}</dd></div>`),
+    ...rows.filter(([, v]) => v).map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${code.has(k) ? `<code>${esc(v!)}</code>` : esc(v!)}</dd></div>`),
     '</dl></section>',
   ].join('\n');
 }
@@ -144,14 +165,18 @@ interface Bar {
 
 function timelineSection(pack: ReportedPack, name: (p: string) => string): string {
   const t0 = Date.parse(pack.startedAt);
-  const whole: Bar[] = pack.phases.map((p) => ({ name: p.name, start: Date.parse(p.startedAt), ms: p.ms ?? Math.max(0, Date.parse(p.endedAt ?? p.startedAt) - Date.parse(p.startedAt)), ok: true }));
+  const whole: Bar[] = pack.phases.map((p) => {
+    const start = Date.parse(p.startedAt);
+    return { name: p.name, start, ms: p.ms ?? Math.max(0, Date.parse(p.endedAt ?? p.startedAt) - start), ok: true };
+  });
   if (pack.error) {
     const failedPhase = whole[whole.length - 1]?.name === 'compensate' ? whole[whole.length - 2] : whole[whole.length - 1];
     if (failedPhase) failedPhase.ok = false;
   }
   const rows: { label: string; title: string; bars: Bar[] }[] = [{ label: 'all repos', title: 'The transaction', bars: whole }];
   for (const r of pack.repos) {
-    rows.push({ label: name(r.path), title: r.path, bars: (r.timings ?? []).map((s) => ({ name: s.name, start: Date.parse(s.startedAt), ms: s.ms, ok: s.ok })) });
+    const bars = (r.timings ?? []).map((s) => ({ name: s.name, start: Date.parse(s.startedAt), ms: s.ms, ok: s.ok }));
+    rows.push({ label: name(r.path), title: r.path, bars });
   }
   const ends = rows.flatMap((r) => r.bars.map((b) => b.start + b.ms));
   const span = Math.max(1, Math.max(Date.parse(pack.endedAt), ...ends) - t0);
@@ -163,32 +188,45 @@ function timelineSection(pack: ReportedPack, name: (p: string) => string): strin
   const x = (t: number) => labelW + ((t - t0) / span) * chartW;
   const out: string[] = [];
   out.push(
-    `<svg class="gantt" viewBox="0 0 ${labelW + chartW + 10} ${height}" width="${labelW + chartW + 10}" height="${height}" role="img" aria-labelledby="gantt-title" xmlns="http://www.w3.org/2000/svg">`,
+    `<svg class="gantt" viewBox="0 0 ${labelW + chartW + 10} ${height}" width="${labelW + chartW + 10}" height="${height}"`,
+    ' role="img" aria-labelledby="gantt-title" xmlns="http://www.w3.org/2000/svg">',
     `<title id="gantt-title">${esc(`Timeline of ${pack.id}: ${pack.phases.map((p) => `${p.name} ${ms(p.ms ?? 0)}`).join(', ')}`)}</title>`,
   );
   for (let i = 0; i <= 4; i++) {
     const tx = labelW + (chartW * i) / 4;
-    out.push(`<line class="tick" x1="${r1(tx)}" y1="${top - 6}" x2="${r1(tx)}" y2="${height - 4}"/>`, `<text class="axis" x="${r1(tx)}" y="${top - 10}" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">${esc(ms((span * i) / 4))}</text>`);
+    const anchor = i === 0 ? 'start' : i === 4 ? 'end' : 'middle';
+    out.push(
+      `<line class="tick" x1="${r1(tx)}" y1="${top - 6}" x2="${r1(tx)}" y2="${height - 4}"/>`,
+      `<text class="axis" x="${r1(tx)}" y="${top - 10}" text-anchor="${anchor}">${esc(ms((span * i) / 4))}</text>`,
+    );
   }
   rows.forEach((row, i) => {
     const y = top + i * rowH;
-    out.push(`<g class="row${i === 0 ? ' whole' : ''}" data-row="${esc(row.label)}">`, `<text class="label" x="${labelW - 8}" y="${y + 15}" text-anchor="end">${esc(truncate(row.label, 22))}<title>${esc(row.title)}</title></text>`);
+    out.push(
+      `<g class="row${i === 0 ? ' whole' : ''}" data-row="${esc(row.label)}">`,
+      `<text class="label" x="${labelW - 8}" y="${y + 15}" text-anchor="end">${esc(truncate(row.label, 22))}<title>${esc(row.title)}</title></text>`,
+    );
     if (!row.bars.length) out.push(`<text class="none" x="${labelW + 4}" y="${y + 15}">no timings recorded</text>`);
     for (const b of row.bars) {
       const w = Math.max(2, (b.ms / span) * chartW);
       const bx = Math.min(x(b.start), labelW + chartW - w);
       const tip = `${row.label}: ${b.name} ${ms(b.ms)}, from +${ms(b.start - t0)}${b.ok ? '' : ' — failed'}`;
-      out.push(`<rect class="bar ${b.name}${b.ok ? '' : ' failed'}" x="${r1(bx)}" y="${y + 4}" width="${r1(w)}" height="${rowH - 8}" rx="2"><title>${esc(tip)}</title></rect>`);
+      const geometry = `x="${r1(bx)}" y="${y + 4}" width="${r1(w)}" height="${rowH - 8}" rx="2"`;
+      out.push(`<rect class="bar ${b.name}${b.ok ? '' : ' failed'}" ${geometry}><title>${esc(tip)}</title></rect>`);
     }
     out.push('</g>');
   });
   out.push('</svg>');
   const used = phaseNames.filter((n) => rows.some((r) => r.bars.some((b) => b.name === n)));
-  const legend = `<ul class="legend">${used.map((n) => `<li><span class="swatch ${n}"></span>${n}</li>`).join('')}${rows.some((r) => r.bars.some((b) => !b.ok)) ? '<li><span class="swatch failed"></span>failed</li>' : ''}</ul>`;
+  const failed = rows.some((r) => r.bars.some((b) => !b.ok)) ? '<li><span class="swatch failed"></span>failed</li>' : '';
+  const legend = `<ul class="legend">${used.map((n) => `<li><span class="swatch ${n}"></span>${n}</li>`).join('')}${failed}</ul>`;
   const table = [
-    '<details class="timings"><summary>Timings as a table</summary><table class="data"><thead><tr><th>repo</th><th>phase</th><th>start</th><th>duration</th><th>retries</th></tr></thead><tbody>',
-    ...pack.phases.map((p) => `<tr><td>all repos</td><td>${esc(p.name)}</td><td>+${esc(ms(Date.parse(p.startedAt) - t0))}</td><td>${esc(ms(p.ms ?? 0))}</td><td>${p.retries}</td></tr>`),
-    ...pack.repos.flatMap((r) => (r.timings ?? []).map((s) => `<tr><td>${esc(name(r.path))}</td><td>${esc(s.name)}${s.ok ? '' : ' (failed)'}</td><td>+${esc(ms(Date.parse(s.startedAt) - t0))}</td><td>${esc(ms(s.ms))}</td><td></td></tr>`)),
+    '<details class="timings"><summary>Timings as a table</summary><table class="data">',
+    '<thead><tr><th>repo</th><th>phase</th><th>start</th><th>duration</th><th>retries</th></tr></thead><tbody>',
+    ...pack.phases.map((p) => tr(['all repos', p.name, `+${ms(Date.parse(p.startedAt) - t0)}`, ms(p.ms ?? 0), String(p.retries)])),
+    ...pack.repos.flatMap((r) =>
+      (r.timings ?? []).map((s) => tr([name(r.path), `${s.name}${s.ok ? '' : ' (failed)'}`, `+${ms(Date.parse(s.startedAt) - t0)}`, ms(s.ms), ''])),
+    ),
     '</tbody></table></details>',
   ].join('');
   return `<section class="timeline" aria-label="Timeline"><h2>Timeline</h2>\n<div class="gantt-wrap">${out.join('\n')}</div>\n${legend}\n${table}</section>`;
@@ -205,11 +243,13 @@ function repoSection(r: EvidenceRepo, name: (p: string) => string, patches: (str
     ['target', r.target],
     ['after', r.after],
   ];
-  const cell = (s: RepoState | null, k: keyof RepoState, differs: boolean) => `<td class="${differs ? 'differs' : ''}"><code title="${esc(String(s?.[k] ?? ''))}">${esc(s ? short(s[k]) : '—')}</code></td>`;
+  const cell = (s: RepoState | null, k: keyof RepoState, differs: boolean) =>
+    `<td class="${differs ? 'differs' : ''}"><code title="${esc(String(s?.[k] ?? ''))}">${esc(s ? short(s[k]) : '—')}</code></td>`;
   const rows = states.map(([which, s]) => {
     // after ≠ target is what a reader looks for: it is marked
     const differs = (k: keyof RepoState) => which === 'after' && !!s && s[k] !== r.target[k];
-    return `<tr><th scope="row">${which}</th>${cell(s, 'head', differs('head'))}${cell(s, 'ref', differs('ref'))}${cell(s, 'index', differs('index'))}${cell(s, 'worktree', differs('worktree'))}</tr>`;
+    const cells = (['head', 'ref', 'index', 'worktree'] as const).map((k) => cell(s, k, differs(k))).join('');
+    return `<tr><th scope="row">${which}</th>${cells}</tr>`;
   });
   const notes = [
     r.abandoned ? `Given up by recovery: ${r.abandoned}` : '',
@@ -234,15 +274,21 @@ function repoSection(r: EvidenceRepo, name: (p: string) => string, patches: (str
 function fileRow(r: EvidenceRepo, repoLabel: string, f: EvidenceRepo['files'][number], patch: string | undefined, comments: EvidenceComment[]): string {
   const shown = showPath(f.path);
   const blobs = `${short(f.fromBlob)} ${esc('→')} ${short(f.blob)}${f.fromMode !== f.mode ? ` · mode ${f.fromMode ?? '—'} → ${f.mode ?? '—'}` : ''}`;
-  const counts = f.binary ? '<span class="counts muted">binary</span>' : `<span class="counts"><span class="added">+${f.added}</span> <span class="removed">−${f.removed}</span></span>`;
+  const counts = f.binary
+    ? '<span class="counts muted">binary</span>'
+    : `<span class="counts"><span class="added">+${f.added}</span> <span class="removed">−${f.removed}</span></span>`;
   let body: string;
   if (patch === undefined) body = '<p class="problem">This file’s inverse diff is not in the patch file.</p>';
-  else if (sha256(patch) !== f.diffHash) body = `<p class="problem">The patch file’s diff for this file does not match the hash the pack recorded (${esc(f.diffHash.slice(0, 12))}): it was changed.</p>${diffBlock(patch, `${repoLabel}/${shown}`)}`;
+  else if (sha256(patch) !== f.diffHash) {
+    const why = `The patch file’s diff for this file does not match the hash the pack recorded (${esc(f.diffHash.slice(0, 12))}): it was changed.`;
+    body = `<p class="problem">${why}</p>${diffBlock(patch, `${repoLabel}/${shown}`)}`;
+  }
   else body = diffBlock(patch, `${repoLabel}/${shown}`);
   const notes = comments.length ? `<ul class="comments">${comments.map((c) => `<li>${commentText(c, undefined)}</li>`).join('')}</ul>` : '';
   return [
     `<li class="file" data-probe="file" data-label="${esc(`${repoLabel}/${shown}`)}" data-repo="${esc(r.path)}" data-path="${esc(f.path)}">`,
-    `<details><summary><span class="op op-${esc(f.change)}">${esc(f.change)}</span> <code class="path">${esc(shown)}</code> ${counts} <span class="blobs muted">${blobs}</span>${comments.length ? ` <span class="badge">${esc(plural(comments.length, 'comment'))}</span>` : ''}</summary>`,
+    `<details><summary><span class="op op-${esc(f.change)}">${esc(f.change)}</span> <code class="path">${esc(shown)}</code> ${counts} `,
+    `<span class="blobs muted">${blobs}</span>${comments.length ? ` <span class="badge">${esc(plural(comments.length, 'comment'))}</span>` : ''}</summary>`,
     notes,
     body,
     '</details></li>',
@@ -301,10 +347,13 @@ function checksSection(pack: ReportedPack, name: (p: string) => string): string 
   if (!pack.checks?.length) return '';
   const rows = pack.checks.map(
     (c) =>
-      `<tr class="${c.exitCode === 0 ? '' : 'failed'}"><td>${esc(name(c.repo))}</td><td><code>${esc(c.command)}</code></td><td>${c.timedOut ? 'timed out' : `exit ${c.exitCode}`}</td><td>${esc(ms(c.durationMs))}</td></tr>` +
+      `<tr class="${c.exitCode === 0 ? '' : 'failed'}"><td>${esc(name(c.repo))}</td><td><code>${esc(c.command)}</code></td>` +
+      `<td>${c.timedOut ? 'timed out' : `exit ${c.exitCode}`}</td><td>${esc(ms(c.durationMs))}</td></tr>` +
       (c.outputTail.trim() ? `<tr class="output"><td></td><td colspan="3"><pre>${esc(c.outputTail.trimEnd())}</pre></td></tr>` : ''),
   );
-  return `<section class="checks" aria-label="Rolling checks"><h2>Rolling checks</h2><table class="data"><thead><tr><th>repo</th><th>command</th><th>result</th><th>duration</th></tr></thead><tbody>${rows.join('')}</tbody></table></section>`;
+  const head = '<thead><tr><th>repo</th><th>command</th><th>result</th><th>duration</th></tr></thead>';
+  const table = `<table class="data">${head}<tbody>${rows.join('')}</tbody></table>`;
+  return `<section class="checks" aria-label="Rolling checks"><h2>Rolling checks</h2>${table}</section>`;
 }
 
 /** The pack's `comments`, when it has them; entries that are not comments are left out, not guessed at. */
@@ -316,16 +365,19 @@ export function commentsOf(pack: ReportedPack): EvidenceComment[] {
 
 function commentsSection(comments: EvidenceComment[], name: (p: string) => string): string {
   if (!comments.length) return '';
-  return `<section class="comments" aria-label="Review comments"><h2>Review comments <span class="count">${comments.length}</span></h2><ul class="comments">${comments.map((c) => `<li>${commentText(c, name)}</li>`).join('')}</ul></section>`;
+  const items = comments.map((c) => `<li>${commentText(c, name)}</li>`).join('');
+  const heading = `<h2>Review comments <span class="count">${comments.length}</span></h2>`;
+  return `<section class="comments" aria-label="Review comments">${heading}<ul class="comments">${items}</ul></section>`;
 }
 
 function commentText(c: EvidenceComment, name: ((p: string) => string) | undefined): string {
-  const where = name
-    ? [c.repo ? (path.isAbsolute(c.repo) ? name(c.repo) : c.repo) : undefined, c.path ? showPath(c.path) + (typeof c.line === 'number' ? `:${c.line}` : '') : undefined].filter(Boolean).join('/')
-    : typeof c.line === 'number'
-      ? `line ${c.line}`
-      : '';
-  const meta = [typeof c.step === 'number' ? `step ${c.step}` : '', where, c.author ? String(c.author) : '', typeof c.at === 'string' && !Number.isNaN(Date.parse(c.at)) ? when(c.at) : ''].filter(Boolean).join(' · ');
+  const line = typeof c.line === 'number' ? c.line : undefined;
+  const file = c.path ? showPath(c.path) + (line !== undefined ? `:${line}` : '') : undefined;
+  const repo = c.repo ? (path.isAbsolute(c.repo) && name ? name(c.repo) : c.repo) : undefined;
+  // under its file's row the repo and path go without saying: only the line is said
+  const where = name ? [repo, file].filter(Boolean).join('/') : line !== undefined ? `line ${line}` : '';
+  const at = typeof c.at === 'string' && !Number.isNaN(Date.parse(c.at)) ? when(c.at) : '';
+  const meta = [typeof c.step === 'number' ? `step ${c.step}` : '', where, c.author ? String(c.author) : '', at].filter(Boolean).join(' · ');
   return `${meta ? `<span class="comment-meta">${esc(meta)}</span> ` : ''}<span class="comment-text">${esc(c.text)}</span>`;
 }
 
