@@ -109,12 +109,12 @@ const shellButton = 'Run in a Shell (sh -c)';
  * "Run Command in Campaign…": a command line run in every repo of the campaign, then a checkpoint. The
  * line is read into argv words as a POSIX shell reads quotes and backslashes (commandWords.ts: the rules
  * of rolling checks), and the confirmation shows those exact words before anything runs; "Run in a Shell"
- * runs `sh -c <line>` instead, and says so. Options (tests, other commands): `{ line }` skips the input
- * box, `{ dryRun: true }` resolves to the confirmation's words, `{ confirm: false, shell? }` runs without
+ * runs `sh -c <line>` instead, and says so. Options (tests, other commands): `{ value }` fills the input
+ * box, `{ line }` skips it, `{ dryRun: true }` resolves to the confirmation's words, `{ confirm: false, shell? }` runs without
  * asking; `{ command: [...] }` runs those words as they are.
  */
 export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Promise<CampaignRunResult | RunConfirmation | undefined> {
-  const options = optionsArg<{ command: string[]; line: string; shell: boolean; message: string; dryRun: boolean; confirm: boolean }>(args);
+  const options = optionsArg<{ command: string[]; line: string; value: string; shell: boolean; message: string; dryRun: boolean; confirm: boolean }>(args);
   const campaign = idArg(args[0], 'campaign') ?? (await pickCampaign('Run Command in Campaign'))?.id;
   if (!campaign) return undefined;
   let command = options.command;
@@ -124,6 +124,7 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
       options.line ??
       (await vscode.window.showInputBox({
         title: 'Run Command in Campaign',
+        value: options.value,
         prompt:
           'Runs in every repo of the campaign, then a checkpoint records what it changed. ' +
           'Quotes and backslashes are read as a POSIX shell reads them; you see the exact argv before it runs',

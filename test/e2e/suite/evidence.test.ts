@@ -177,6 +177,11 @@ describe('evidence report (issue 15)', function () {
     assert.deepStrictEqual(shown.buttons, ['Run', 'Run in a Shell (sh -c)']);
     assert.deepStrictEqual(shown.shellArgv, ['sh', '-c', line]);
 
+    // while typing, the input box shows the words the line is read into
+    const typing = vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, { value: line });
+    await screenshot('run-in-campaign-argv', { waitForText: 'argv: ["sed","-i","s/a b/c/","x y.txt","ax20b","\\\\x20"," "]', pressAfter: 'Escape' });
+    assert.strictEqual(await typing, undefined);
+
     const piped = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, { line: 'grep -l log src/*.ts | wc -l', dryRun: true })) as RunConfirmation;
     assert.strictEqual(piped.needsShell, 'the glob src/*.ts');
     assert.deepStrictEqual(piped.buttons, ['Run in a Shell (sh -c)']);
