@@ -120,26 +120,7 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
   let command = options.command;
   let shown = command?.join(' ');
   if (!command) {
-    const line =
-      options.line ??
-      (await vscode.window.showInputBox({
-        title: 'Run Command in Campaign',
-        value: options.value,
-        prompt:
-          'Runs in every repo of the campaign, then a checkpoint records what it changed. ' +
-          'Quotes and backslashes are read as a POSIX shell reads them; you see the exact argv before it runs',
-        placeHolder: `e.g. sed -i 's/logger/log/g' "src/main file.ts"`,
-        validateInput: (v) => {
-          if (!v.trim()) return 'Type a command';
-          const w = commandWords(v);
-          return w.needsShell
-            ? {
-                message: `Uses ${w.needsShell}, which only a shell does: you will be offered to run it with sh -c`,
-                severity: vscode.InputBoxValidationSeverity.Warning,
-              }
-            : { message: `argv: ${showArgv(w.words)}`, severity: vscode.InputBoxValidationSeverity.Info };
-        },
-      }));
+    const line = options.line ?? (await askCommandLine(options.value));
     if (!line?.trim()) return undefined;
     const detail = await requireClient().sendRequest(CampaignDetailRequest, { id: campaign });
     const confirmation = runConfirmation(detail.name, detail.repos.length, line);
@@ -176,6 +157,48 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
     vscode.window.setStatusBarMessage(`$(terminal) Step ${result.step.n}: ${stepSummary(result)}`, 8000);
   }
   return result;
+}
+
+/**
+ * The input box of "Run Command in Campaign…": as the line is typed (and for a `value` it starts with),
+ * its message shows the argv words it is read into, or what in it needs a shell. An input box made here
+ * rather than `showInputBox`, whose validation message appears only once the value is edited.
+ */
+function askCommandLine(value = ''): Promise<string | undefined> {
+  const box = vscode.window.createInputBox();
+  box.title = 'Run Command in Campaign';
+  box.placeholder = `e.g. sed -i 's/logger/log/g' "src/main file.ts"`;
+  box.prompt = 'Runs in every repo of the campaign, then a checkpoint records what it changed. Quotes and backslashes are read as a POSIX shell reads them';
+  box.ignoreFocusOut = true;
+  const show = (v: string) => {
+    if (!v.trim()) {
+      box.validationMessage = undefined;
+      return;
+    }
+    const w = commandWords(v);
+    box.validationMessage = w.needsShell
+      ? { message: `Uses ${w.needsShell}, which only a shell does: you will be offered to run it with sh -c`, severity: vscode.InputBoxValidationSeverity.Warning }
+      : { message: `argv: ${showArgv(w.words)}`, severity: vscode.InputBoxValidationSeverity.Info };
+  };
+  box.value = value;
+  show(value);
+  return new Promise((resolve) => {
+    let accepted: string | undefined;
+    const scope = [
+      box.onDidChangeValue(show),
+      box.onDidAccept(() => {
+        if (!box.value.trim()) return; // nothing to run: the box stays open, as a validation error would keep it
+        accepted = box.value;
+        box.hide();
+      }),
+      box.onDidHide(() => {
+        for (const d of scope) d.dispose();
+        box.dispose();
+        resolve(accepted);
+      }),
+    ];
+    box.show();
+  });
 }
 
 /** The confirmation's words for `line` in a campaign of `repos` repos. */

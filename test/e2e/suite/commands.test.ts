@@ -82,7 +82,9 @@ describe('Commands', function () {
     const facts = await t.getChildren(node);
     assert.deepStrictEqual(facts.map((n) => label(t, n).split(':')[0]), ['Outcome', 'Time', 'Repositories', 'Evidence pack']);
     // the evidence opens as its rendered report (evidence.test.ts looks at it closely)
-    const evidence = (await vscode.commands.executeCommand('codecontext.openEvidence', node)) as { panel: vscode.WebviewPanel; waitFor(test: (s: { title: string }) => boolean): Promise<unknown> };
+    type Panel = { panel: vscode.WebviewPanel; whenReady(): Promise<void>; waitFor(test: (s: { title: string }) => boolean): Promise<unknown> };
+    const evidence = (await vscode.commands.executeCommand('codecontext.openEvidence', node)) as Panel;
+    await evidence.whenReady();
     await evidence.waitFor((s) => s.title.startsWith('Rollback to '));
     evidence.panel.dispose();
     await api.views.rollbacks.reveal(facts[2], { expand: true, select: false });

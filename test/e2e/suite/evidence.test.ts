@@ -82,6 +82,7 @@ describe('evidence report (issue 15)', function () {
     const rb = rollback!.record.id;
     const panel = (await vscode.commands.executeCommand('codecontext.openEvidence', rb)) as PanelHandle;
     assert.ok(panel, 'openEvidence returned no panel');
+    await panel.whenReady(); // a probe sent before the page listens is never answered
     const shown = await panel.waitFor((s) => s.repos.length === 3, 'the report');
     assert.strictEqual(shown.title, `Rollback to ${f.snapshot}`);
     assert.deepStrictEqual(shown.repos, ['alpha', 'beta', 'gamma']);
