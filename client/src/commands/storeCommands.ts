@@ -168,7 +168,7 @@ function askCommandLine(value = ''): Promise<string | undefined> {
   const box = vscode.window.createInputBox();
   box.title = 'Run Command in Campaign';
   box.placeholder = `e.g. sed -i 's/logger/log/g' "src/main file.ts"`;
-  box.prompt = 'Runs in every repo of the campaign, then a checkpoint records what it changed. Quotes and backslashes are read as a POSIX shell reads them';
+  box.prompt = 'Runs in every repo of the campaign, then a checkpoint records what it changed. ' + 'Quotes and backslashes are read as a POSIX shell reads them';
   box.ignoreFocusOut = true;
   const show = (v: string) => {
     if (!v.trim()) {
