@@ -168,7 +168,8 @@ function askCommandLine(value = ''): Promise<string | undefined> {
   const box = vscode.window.createInputBox();
   box.title = 'Run Command in Campaign';
   box.placeholder = `e.g. sed -i 's/logger/log/g' "src/main file.ts"`;
-  box.prompt = 'Runs in every repo of the campaign, then a checkpoint records what it changed. ' + 'Quotes and backslashes are read as a POSIX shell reads them';
+  box.prompt =
+    'Runs in every repo of the campaign, then a checkpoint records what it changed. Quotes and backslashes are read as a POSIX shell reads them';
   box.ignoreFocusOut = true;
   const show = (v: string) => {
     if (!v.trim()) {
@@ -176,9 +177,10 @@ function askCommandLine(value = ''): Promise<string | undefined> {
       return;
     }
     const w = commandWords(v);
+    const { Warning, Info } = vscode.InputBoxValidationSeverity;
     box.validationMessage = w.needsShell
-      ? { message: `Uses ${w.needsShell}, which only a shell does: you will be offered to run it with sh -c`, severity: vscode.InputBoxValidationSeverity.Warning }
-      : { message: `argv: ${showArgv(w.words)}`, severity: vscode.InputBoxValidationSeverity.Info };
+      ? { message: `Uses ${w.needsShell}, which only a shell does: you will be offered to run it with sh -c`, severity: Warning }
+      : { message: `argv: ${showArgv(w.words)}`, severity: Info };
   };
   box.value = value;
   show(value);
