@@ -582,6 +582,19 @@ export type EvidenceVerifyParams = z.input<typeof EvidenceVerifyParams>;
 /** client → server: recomputes the evidence digest and the patch hash; with `repos`, compares the repos too. */
 export const EvidenceVerifyRequest = new RequestType<EvidenceVerifyParams, EvidenceCheck, ErrorData>('codecontext/evidence/verify');
 
+export interface EvidenceReportResult {
+  /** The pack (`evidence-rb_<id>.json`). */
+  file: string;
+  /** The standalone HTML page beside it, when the pack has one (packs from before reports do not). */
+  reportFile?: string;
+  title: string;
+  outcome: EvidencePack['outcome'];
+  /** The report's body (`<article class="evidence-report">`): escaped, no script, no style attribute; the webview's CSP still applies. */
+  html: string;
+}
+/** client → server: a rollback's evidence rendered as the report (evidenceReport.ts), for the evidence webview. */
+export const EvidenceReportRequest = new RequestType<EvidenceParams, EvidenceReportResult, ErrorData>('codecontext/evidence/report');
+
 // ---------------------------------------------------------------------------------------------
 // Notifications
 

@@ -3,7 +3,6 @@ import { ResponseError } from 'vscode-languageclient/node';
 import {
   RollbackRecoverRequest,
   ErrorData,
-  EvidenceRequest,
   EvidenceVerifyRequest,
   RollbackExecuteRequest,
   RollbackExecuteResult,
@@ -24,6 +23,7 @@ import { CommandContext } from './context';
 import { Confirmation, ask, changedRepos, confirmUndo, confirmation } from './confirm';
 import { pickRollback, pickSnapshot } from './pickers';
 import { runTransaction } from './transaction';
+import type { PanelHandle } from '../webviews';
 
 /** Options a caller (a test, another command) may pass after the target; the interactive path is the default. */
 export interface TransactionOptions {
@@ -219,13 +219,14 @@ async function failedTransaction(ctx: CommandContext, what: string, e: unknown):
   throw e;
 }
 
-/** Opens a rollback's evidence pack (JSON) in an editor; resolves to its file. */
-export async function openEvidence(_ctx: CommandContext, ...args: unknown[]): Promise<string | undefined> {
+/**
+ * Opens a rollback's evidence as its rendered report (the evidence panel: outcome, timeline, states,
+ * inverse diffs, Verify); the raw JSON is one button away there, read-only. Resolves to the panel.
+ */
+export async function openEvidence(_ctx: CommandContext, ...args: unknown[]): Promise<PanelHandle | undefined> {
   const id = idArg(args[0], 'rollback') ?? (await pickRollback('Open Evidence Pack'))?.id;
   if (!id) return undefined;
-  const { file } = await requireClient().sendRequest(EvidenceRequest, { rollback: id });
-  await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
-  return file;
+  return vscode.commands.executeCommand<PanelHandle>('codecontext.evidence.show', id);
 }
 
 /** Recomputes an evidence pack's digest and checks the repos are still in its end state. */

@@ -232,3 +232,32 @@ export type HistoryFromWebview =
   | { type: 'setReviewed'; step: number; reviewed: boolean }
   | { type: 'previewRollback'; step: number }
   | { type: 'rendered'; id: number; snapshot: RenderedSnapshot };
+
+// ---------------------------------------------------------------------------------------------
+// Evidence report
+
+/** What `evidence verify --repos` found, worded for the page. */
+export interface VerifyView {
+  ok: boolean;
+  /** Pack-level problems: digest, patch file, report, signature. */
+  problems: string[];
+  /** "signed by …", "unsigned …" or "signature BAD …". */
+  signature: string;
+  repos: { name: string; ok: boolean; problem?: string }[];
+}
+
+export type EvidenceToWebview =
+  /** The report's body as the server rendered it (escaped; no script, no style attribute). */
+  | { type: 'report'; id: string; title: string; html: string; hasReportFile: boolean }
+  | { type: 'verifying' }
+  | { type: 'verified'; result: VerifyView }
+  | { type: 'error'; message: string }
+  | ProbeMessage
+  | PressMessage;
+
+export type EvidenceFromWebview =
+  | { type: 'ready' }
+  | { type: 'verify' }
+  | { type: 'openJson' }
+  | { type: 'copyReportPath' }
+  | { type: 'rendered'; id: number; snapshot: RenderedSnapshot };

@@ -1,5 +1,7 @@
+import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
-import { locateEvidence, readEvidence, verifyEvidence } from '../engine/rollback/evidence';
+import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from '../engine/rollback/evidence';
+import { renderEvidenceBody, titleOf } from '../engine/rollback/evidenceReport';
 import { RollbackPlan, planRollback } from '../engine/rollback/plan';
 import { recoverAll } from '../engine/rollback/recover';
 import { listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
@@ -7,6 +9,7 @@ import { executeRollback } from '../engine/rollback/transaction';
 import { undoRollback } from '../engine/rollback/undo';
 import {
   EvidenceParams,
+  EvidenceReportRequest,
   EvidenceRequest,
   EvidenceVerifyParams,
   NoParams,
@@ -140,6 +143,13 @@ export function registerRollbackHandlers(s: Services): void {
   handle(s, EvidenceRequest, EvidenceParams, async (p) => {
     const file = await locateEvidence(s.workspace.store(), p.rollback);
     return { file, pack: await readEvidence(file) };
+  });
+
+  handle(s, EvidenceReportRequest, EvidenceParams, async (p) => {
+    const file = await locateEvidence(s.workspace.store(), p.rollback);
+    const pack = await readEvidence(file);
+    const reportFile = pack.report ? path.join(path.dirname(file), path.basename(pack.report.file)) : undefined;
+    return { file, reportFile, title: titleOf(pack), outcome: pack.outcome, html: renderEvidenceBody(pack, await readEvidencePatch(file, pack)) };
   });
 
   handle(s, EvidenceVerifyRequest, EvidenceVerifyParams, async (p) => {

@@ -14,6 +14,7 @@ import type { CheckResult } from './checks';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './evidenceChain';
 import { SignatureCheck, signPack, verifyPackSignature } from './evidenceSignature';
 import { checkRepoCopy, evidenceRef } from './evidenceCopies';
+import { ReportedPack, renderEvidenceReport, reportFileName } from './evidenceReport';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -29,9 +30,19 @@ export interface PhaseRecord {
   retries: number;
 }
 
+/** One repo's part of a phase, for the report's timeline; `ok: false` when the repo's part failed. */
+export interface RepoSpan {
+  name: 'prepare' | 'commit' | 'check' | 'verify' | 'compensate';
+  startedAt: string;
+  ms: number;
+  ok: boolean;
+}
+
 export interface EvidenceRepo {
   path: string;
   wave: number;
+  /** When each phase ran in this repo (absent in packs written before it was recorded, and for phases a recovery redid). */
+  timings?: RepoSpan[];
   before: RepoState;
   target: RepoState;
   after: RepoState | null;
@@ -73,6 +84,8 @@ export interface EvidencePack {
   /** The pack written before this one in the store (evidenceChain.ts); absent for the first. */
   previous?: ChainLink;
   patches: { file: string; sha256: string };
+  /** The pack as a standalone HTML page (evidenceReport.ts), covered like the patch file: by its hash, under the digest. */
+  report?: { file: string; sha256: string };
   digest: string;
 }
 
@@ -91,22 +104,42 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
  * previous pack, and returns the pack's path. A pack written again for the same rollback (recovery
  * finishing one) takes the place of the first in the chain.
  */
-export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous'>, patchText: string): Promise<string> {
+export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous' | 'report'>, patchText: string): Promise<string> {
   const dir = evidenceDir(store, pack.id);
   const patchFile = path.join(dir, 'inverse.patch');
   const file = path.join(dir, `evidence-${pack.id}.json`);
   await appendToChain(store, async (head) => {
     const previous = head?.id === pack.id ? (await readEvidence(file).catch(() => undefined))?.previous : head;
-    const body = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
+    const rendered = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
+    // the page renders everything but its own hash and the digest, which then cover it
+    const html = reportOf(rendered, patchText);
+    const body = { ...rendered, report: { file: reportFileName(pack.id), sha256: sha256(html) } };
     const full: EvidencePack = { ...body, digest: sha256(canonicalJson(body)) };
-    // the digest covers the patch's hash, not its file: both files can be synced at once
-    await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
+    // the digest covers the patch's and the page's hashes, not their files: all can be synced at once
+    const reportFile = path.join(dir, body.report.file);
+    await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(reportFile, html), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
     // a pack written again (recovery) is signed again, or not at all: never left with an old signature
     await Promise.all([`${file}.sig`, `${file}.asc`].map((f) => fs.promises.rm(f, { force: true })));
     await signPack(file, pack.repos[0]?.path);
     return { id: pack.id, digest: full.digest };
   });
   return file;
+}
+
+/** The pack's HTML report; a page that cannot be rendered says so instead of failing the rollback's record. */
+function reportOf(pack: ReportedPack, patchText: string): string {
+  try {
+    return renderEvidenceReport(pack, patchText);
+  } catch (e) {
+    const why = String((e as Error).message).replace(/[&<>"']/g, '');
+    const head = `<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'"><title>${pack.id}</title>`;
+    return `${head}<p>The report of ${pack.id} could not be rendered (${why}); evidence-${pack.id}.json is the record.</p>\n`;
+  }
+}
+
+/** The patch text beside a pack ('' when the file is gone: verify says so). */
+export async function readEvidencePatch(file: string, pack: EvidencePack): Promise<string> {
+  return fs.promises.readFile(path.join(path.dirname(file), pack.patches?.file ?? 'inverse.patch'), 'utf8').catch(() => '');
 }
 
 /** Every pack of the store checked as a chain (evidenceChain.ts). */
@@ -170,6 +203,12 @@ export async function verifyEvidence(file: string, checkRepos = false, allowedSi
   const patchText = await fs.promises.readFile(patchFile).catch(() => undefined);
   if (!patchText) problems.push(`patch file is missing: ${patchFile}`);
   else if (sha256(patchText) !== pack.patches.sha256) problems.push('patch file was modified after it was written');
+  if (pack.report) {
+    const reportFile = path.join(path.dirname(file), path.basename(pack.report.file));
+    const html = await fs.promises.readFile(reportFile).catch(() => undefined);
+    if (!html) problems.push(`report file is missing: ${reportFile}`);
+    else if (sha256(html) !== pack.report.sha256) problems.push(`the HTML report was modified after it was written: ${reportFile}`);
+  }
   let repos: EvidenceCheck['repos'];
   if (checkRepos) {
     const packBytes = await fs.promises.readFile(file);
