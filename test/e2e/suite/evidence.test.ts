@@ -84,7 +84,7 @@ describe('evidence report (issue 15)', function () {
     assert.ok(panel, 'openEvidence returned no panel');
     await panel.whenReady(); // a probe sent before the page listens is never answered
     const shown = await panel.waitFor((s) => s.repos.length === 3, 'the report');
-    assert.strictEqual(shown.title, `Rollback to ${f.snapshot}`);
+    assert.strictEqual(shown.title, `Rollback to before the codemod`);
     assert.deepStrictEqual(shown.repos, ['alpha', 'beta', 'gamma']);
     assert.ok(shown.files.includes('alpha/src/index.ts') && shown.files.includes('beta/old.txt'), shown.files.join(', '));
     assert.strictEqual(shown.diffs, shown.files.length, 'every file has its inverse diff');
@@ -101,7 +101,7 @@ describe('evidence report (issue 15)', function () {
     assert.match(ok.status, /^Verified: intact, and all 3 repos are still in the recorded end state\.$/, JSON.stringify(panel.verified));
     await panel.press('expandAll');
     await vscode.commands.executeCommand('notifications.hideToasts'); // the rollback's progress toasts, still fading out
-    await screenshot('evidence-report-webview', { waitForText: `Evidence: Rollback to ${f.snapshot}` });
+    await screenshot('evidence-report-webview', { waitForText: `Evidence: Rollback to before the codemod` });
 
     // after an undo the repos are no longer where this rollback left them: Verify says so, per repo
     await undo();
@@ -110,7 +110,7 @@ describe('evidence report (issue 15)', function () {
     assert.match(changed.status, /^Verified the pack: intact, but 3 repos have changed since\.$/);
     assert.deepStrictEqual(panel.verified?.repos.map((r) => `${r.name}: ${r.problem}`), ['alpha', 'beta', 'gamma'].map((n) => `${n}: changed since the rollback ended`));
     await vscode.commands.executeCommand('notifications.hideToasts');
-    await screenshot('evidence-report-webview-verify-failed', { waitForText: `Evidence: Rollback to ${f.snapshot}` });
+    await screenshot('evidence-report-webview-verify-failed', { waitForText: `Evidence: Rollback to before the codemod` });
 
     // a page edited in the store (say, before it went into a ticket) fails the same check, by name
     const page = path.join(path.dirname(rollback!.record.evidence), `evidence-${rb}.html`);
@@ -147,7 +147,7 @@ describe('evidence report (issue 15)', function () {
     assert.deepStrictEqual(r.repos, ['alpha', 'beta', 'gamma']);
     assert.strictEqual(r.bars, 3 + 3 * 3, 'the transaction’s three phases and three per repo');
     assert.strictEqual(r.diffs, r.files.length);
-    assert.match(r.text, new RegExp(`Rollback to ${f.snapshot}[\\s\\S]*Committed[\\s\\S]*Timeline[\\s\\S]*Repositories`));
+    assert.match(r.text, new RegExp(`Rollback to before the codemod[\\s\\S]*Committed[\\s\\S]*Timeline[\\s\\S]*Repositories`));
     assert.ok(statSync(png).size > 10_000);
   });
 
