@@ -3,7 +3,6 @@ import { CancellationTokenSource, ResponseError } from 'vscode-languageclient/no
 import {
   CampaignDetailRequest,
   ErrorData,
-  EvidenceRequest,
   PlannedFileSummary,
   RollbackDetailRequest,
   RollbackExecuteRequest,
@@ -344,10 +343,9 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     this.post({ type: 'result', result });
   }
 
+  /** The rendered report, as Open Evidence shows it everywhere else (not the raw JSON). */
   private async openEvidence(): Promise<void> {
-    if (!this.last) return;
-    const { file } = await requireClient().sendRequest(EvidenceRequest, { rollback: this.last.id });
-    await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: false });
+    if (this.last) await vscode.commands.executeCommand('codecontext.openEvidence', this.last.id);
   }
 }
 
