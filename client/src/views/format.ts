@@ -35,6 +35,18 @@ export function duration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
+/** The repos a rollback record changed (its state after differs from before), so counts agree with the confirmation's. */
+export function changedRepos(record: { repos: readonly { before: RepoStateLike; after: RepoStateLike | null }[] }): number {
+  const same = (a: RepoStateLike, b: RepoStateLike | null) => !!b && a.head === b.head && a.ref === b.ref && a.index === b.index && a.worktree === b.worktree;
+  return record.repos.filter((r) => !same(r.before, r.after)).length;
+}
+interface RepoStateLike {
+  head: string | null;
+  ref: string | null;
+  index: string;
+  worktree: string;
+}
+
 /** A repo's display name: its folder name. */
 export function repoName(repo: string): string {
   return path.basename(repo);

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { RollbackListRequest, RollbackRecord } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
-import { ago, duration, plural, repoName, shortHash, shortId } from './format';
+import { ago, changedRepos, duration, plural, repoName, shortHash, shortId } from './format';
 import { MessageNode, Node, NodeTree } from './tree';
 
 /** Rollbacks: rollback → outcome, time, repos, evidence. Every rollback and undo, newest first. */
@@ -39,7 +39,8 @@ export class RollbackNode implements Node {
     const item = new vscode.TreeItem(rollbackTitle(r), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `rollback:${r.id}`;
     const outcome = r.undoneBy ? `${r.outcome}, undone` : r.outcome;
-    item.description = [shortId(r.id), outcome, plural(r.repos.length, 'repo'), ago(r.startedAt)].join(' · ');
+    // the repos it changed, as the confirmation counted them; the others already matched
+    item.description = [shortId(r.id), outcome, plural(r.outcome === 'committed' ? changedRepos(r) : r.repos.length, 'repo'), ago(r.startedAt)].join(' · ');
     item.iconPath =
       r.outcome === 'aborted'
         ? new vscode.ThemeIcon('error', new vscode.ThemeColor('testing.iconFailed'))

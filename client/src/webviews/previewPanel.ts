@@ -19,7 +19,7 @@ import { confirmUndo } from '../commands/confirm';
 import { openFileDiff } from '../diff/openFileDiff';
 import { describeError, isCancel } from '../output';
 import { requireClient } from '../serverClient';
-import { plural } from '../views/format';
+import { changedRepos, plural } from '../views/format';
 import { webviewHtml, webviewOptions } from './html';
 import type { PreviewFromWebview, PreviewState, PreviewToWebview, RunResultView, Selection } from './messages';
 import { PanelHost } from './panelHost';
@@ -327,8 +327,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         canUndo: kind === 'rollback' && committed,
         hasEvidence: !!record.evidence,
         message: committed
-          ? `${what} committed: ${plural(record.repos.length, 'repo')} ${
-              kind === 'undo' ? (record.repos.length === 1 ? 'is back where it was' : 'are back where they were') : `rolled back to ${record.target.label}`
+          ? `${what} committed: ${plural(changedRepos(record), 'repo')} ${
+              kind === 'undo' ? (changedRepos(record) === 1 ? 'is back where it was' : 'are back where they were') : `rolled back to ${record.target.label}`
             }.`
           : `${what} ended ${record.outcome}${record.error ? `: ${record.error.message}` : ''}.`,
       };
