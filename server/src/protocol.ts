@@ -16,6 +16,7 @@
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import type { WorkDoneProgressParams, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { Campaign, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
+import type { ReviewComment } from './engine/campaign/reviewComments';
 import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence';
 import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan';
 import type { RecoveryReport } from './engine/rollback/recover';
@@ -33,6 +34,7 @@ export type {
   PlannedFile,
   RecoveryReport,
   RepoRunResult,
+  ReviewComment,
   RollbackMode,
   RollbackRecord,
   SnapshotManifest,
@@ -309,6 +311,60 @@ export interface CampaignChangesResult extends Page<StoredChangeRecord> {
 }
 /** client → server: a step's change records (its file list), paged, sorted by step, repo, path. */
 export const CampaignChangesRequest = new RequestType<CampaignChangesParams, CampaignChangesResult, ErrorData>('codecontext/campaign/changes');
+
+export interface CampaignDiffParams {
+  campaign: string;
+  /** 1-based step; without it, the whole campaign so far. */
+  step?: number;
+  /** Only this repo's part (absolute path). */
+  repo?: string;
+  /** With `repo`: only this file's sections (its path after the step, or before a rename). */
+  path?: string;
+}
+export interface CampaignDiffResult {
+  campaign: string;
+  step: number | null;
+  /**
+   * Git's unified diff text, paths prefixed with each repo's folder: without `repo`, byte for byte
+   * what `codecontext campaign diff` prints (`--json`'s `diff`); with it, that text's part for the
+   * repo or the file, unchanged. Empty for a binary file's hunks ("Binary files … differ" only).
+   */
+  diff: string;
+}
+/** client → server: a step's diff text from the engine's one producer (the one `campaign diff` uses). */
+export const CampaignDiffRequest = new RequestType<CampaignDiffParams, CampaignDiffResult, ErrorData>('codecontext/campaign/diff');
+
+export interface CampaignCommentsParams {
+  campaign: string;
+  /** Only this step's comments. */
+  step?: number;
+}
+export interface CampaignCommentsResult {
+  comments: ReviewComment[];
+}
+/** client → server: a campaign's review comments, oldest first. */
+export const CampaignCommentsRequest = new RequestType<CampaignCommentsParams, CampaignCommentsResult, ErrorData>('codecontext/campaign/comments');
+
+export interface CampaignCommentAddParams {
+  campaign: string;
+  step: number;
+  repo: string;
+  /** A file the step changed. */
+  path: string;
+  /** 1-based line of the file after the step; absent: a note on the whole file. */
+  line?: number;
+  body: string;
+  author?: string;
+}
+/** client → server (writes the store, not the repos): adds a review comment; `UnknownId` when the step did not change that file. */
+export const CampaignCommentAddRequest = new RequestType<CampaignCommentAddParams, ReviewComment, ErrorData>('codecontext/campaign/comment/add');
+
+export interface CampaignCommentDeleteParams {
+  campaign: string;
+  id: string;
+}
+/** client → server (writes the store): removes one review comment by id. */
+export const CampaignCommentDeleteRequest = new RequestType<CampaignCommentDeleteParams, Record<string, never>, ErrorData>('codecontext/campaign/comment/delete');
 
 // ---------------------------------------------------------------------------------------------
 // Content

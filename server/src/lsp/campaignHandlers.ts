@@ -1,9 +1,15 @@
 import { Campaign, StoredChangeRecord, checkpointCampaign, listCampaignFiles, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
+import { campaignDiff, campaignDiffByRepo, fileDiffSections, repoLabel } from '../engine/campaign/campaignDiff';
 import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
+import { addReviewComment, deleteReviewComment, listReviewComments } from '../engine/campaign/reviewComments';
 import { EngineError } from '../engine/util/errors';
 import { Store } from '../engine/store/store';
 import {
   CampaignChangesRequest,
+  CampaignCommentAddRequest,
+  CampaignCommentDeleteRequest,
+  CampaignCommentsRequest,
+  CampaignDiffRequest,
   CampaignCheckpointRequest,
   CampaignDetailRequest,
   CampaignListRequest,
@@ -17,6 +23,8 @@ import { Services, handle, mutate } from './services';
 
 /** A step's records never change once written; keyed by store, campaign and step. */
 const stepRecords = new Lru<StoredChangeRecord[]>(32);
+/** A step's diff text of one repo never changes either (both checkpoints are sealed snapshots). */
+const repoDiffs = new Lru<string>(16);
 
 export function registerCampaignHandlers(s: Services): void {
   const ctx = () => ({ store: s.workspace.store(), parallelism: s.workspace.settings.parallelism });
@@ -75,6 +83,45 @@ export function registerCampaignHandlers(s: Services): void {
     for (const r of all) counts.set(r.repo, (counts.get(r.repo) ?? 0) + 1);
     const items = only ? all.filter((r) => r.repo === only) : all;
     return { ...pageOf(items, page), repos: [...counts].map(([r, count]) => ({ repo: r, count })).sort((a, b) => a.repo.localeCompare(b.repo)) };
+  });
+
+  handle(s, CampaignDiffRequest, async (p) => {
+    const given = p.string('campaign');
+    const step = p.optInt('step', 1);
+    const repo = p.optAbsPath('repo');
+    const file = p.optString('path');
+    if (file !== undefined && repo === undefined) throw new EngineError('Usage', 'path goes with repo');
+    const store = s.workspace.store();
+    const campaign = await loadCampaign(store, given);
+    const result = { campaign: campaign.id, step: step ?? null };
+    if (repo === undefined) return { ...result, diff: await campaignDiff(store, campaign, step, s.workspace.settings.parallelism) };
+    if (!campaign.repos.includes(repo)) throw new EngineError('UnknownId', `not a repo of campaign ${campaign.name} (${campaign.id})`, repo);
+    const key = `${store.dir}\0${campaign.id}\0${step ?? 'all'}\0${campaign.steps.length}\0${repo}`;
+    const part = await repoDiffs.get(key, async () => (await campaignDiffByRepo(store, campaign, step, 1, repo))[0]?.text ?? '');
+    if (file === undefined) return { ...result, diff: part };
+    const sections = fileDiffSections(part, repoLabel(campaign, repo)).filter((x) => x.path === file || x.oldPath === file);
+    return { ...result, diff: sections.map((x) => x.text).join('') };
+  });
+
+  handle(s, CampaignCommentsRequest, async (p) => {
+    const given = p.string('campaign');
+    const step = p.optInt('step', 1);
+    const campaign = await loadCampaign(s.workspace.store(), given);
+    const comments = await listReviewComments(s.workspace.store(), campaign);
+    return { comments: step === undefined ? comments : comments.filter((c) => c.step === step) };
+  });
+
+  handle(s, CampaignCommentAddRequest, async (p) => {
+    const given = p.string('campaign');
+    const step = p.optInt('step', 1);
+    if (step === undefined) throw new EngineError('Usage', 'a review comment needs the step it is about');
+    const comment = { step, repo: p.absPath('repo'), path: p.string('path'), line: p.optInt('line', 1), body: p.string('body'), author: p.optString('author') };
+    return addReviewComment(s.workspace.store(), given, comment);
+  });
+
+  handle(s, CampaignCommentDeleteRequest, async (p) => {
+    await deleteReviewComment(s.workspace.store(), p.string('campaign'), p.string('id'));
+    return {};
   });
 }
 

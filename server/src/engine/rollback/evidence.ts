@@ -14,6 +14,7 @@ import type { CheckResult } from './checks';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './evidenceChain';
 import { SignatureCheck, signPack, verifyPackSignature } from './evidenceSignature';
 import { checkRepoCopy, evidenceRef } from './evidenceCopies';
+import { ReviewComment, listReviewComments } from '../campaign/reviewComments';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -70,6 +71,8 @@ export interface EvidencePack {
   checks?: CheckResult[];
   /** Journal entries after `prepared` that could not be written (a full store): the transaction went on without them. */
   journalProblems?: string[];
+  /** A campaign target's review comments on the steps this rollback undoes (after the target checkpoint), oldest first. */
+  reviewComments?: ReviewComment[];
   /** The pack written before this one in the store (evidenceChain.ts); absent for the first. */
   previous?: ChainLink;
   patches: { file: string; sha256: string };
@@ -91,7 +94,9 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
  * previous pack, and returns the pack's path. A pack written again for the same rollback (recovery
  * finishing one) takes the place of the first in the chain.
  */
-export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous'>, patchText: string): Promise<string> {
+export async function writeEvidence(store: Store, given: Omit<EvidencePack, 'digest' | 'patches' | 'previous'>, patchText: string): Promise<string> {
+  const reviewComments = given.reviewComments ?? (await undoneStepComments(store, given.target));
+  const pack = { ...given, ...(reviewComments.length ? { reviewComments } : {}) };
   const dir = evidenceDir(store, pack.id);
   const patchFile = path.join(dir, 'inverse.patch');
   const file = path.join(dir, `evidence-${pack.id}.json`);
@@ -107,6 +112,13 @@ export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'dige
     return { id: pack.id, digest: full.digest };
   });
   return file;
+}
+
+/** The reviewers' notes on the steps a campaign rollback undoes; none when they cannot be read (the pack is written regardless). */
+async function undoneStepComments(store: Store, target: RollbackPlan['target']): Promise<ReviewComment[]> {
+  if (!target.campaign) return [];
+  const comments = await listReviewComments(store, { id: target.campaign }).catch(() => []);
+  return comments.filter((c) => c.step > (target.checkpoint ?? 0));
 }
 
 /** Every pack of the store checked as a chain (evidenceChain.ts). */
