@@ -60,7 +60,7 @@ function receive(m: HistoryToWebview): void {
       if (!state) app.replaceChildren(h('h1', {}, 'Campaign history'), statusLine);
       return;
     case 'probe':
-      post({ type: 'rendered', id: m.id, snapshot: snapshotOf(app, step) });
+      post({ type: 'rendered', id: m.id, snapshot: { ...snapshotOf(app, step), badges: [...app.querySelectorAll<HTMLElement>('nav.timeline [data-action="goto"]')].map((b) => b.getAttribute('aria-label') ?? '') } });
       return;
     case 'press':
       pressAction(app, m.action, m.key);
@@ -160,7 +160,8 @@ function timeline(s: HistoryState): HTMLElement {
     ...s.steps.map((st) =>
       h(
         'li',
-        { class: `${st.n === step ? 'current' : ''}${st.reviewed ? ' reviewed' : ''}` },
+        // a failed step stays marked failed once reviewed: the failure badge wins, the ✓ goes beside it
+        { class: `${st.n === step ? 'current' : ''}${st.reviewed ? ' reviewed' : ''}${st.failed.length ? ' failed' : ''}` },
         h(
           'button',
           {
@@ -168,12 +169,13 @@ function timeline(s: HistoryState): HTMLElement {
             'data-action': 'goto',
             'data-key': String(st.n),
             'aria-current': st.n === step ? 'step' : undefined,
-            'aria-label': `Step ${st.n}: ${st.message ?? (st.command ? st.command.join(' ') : 'checkpoint')}, ${plural(st.files, 'file')}${st.reviewed ? ', reviewed' : ''}`,
-            title: new Date(st.at).toLocaleString(),
+            'aria-label': `Step ${st.n}: ${st.message ?? (st.command ? st.command.join(' ') : 'checkpoint')}, ${plural(st.files, 'file')}${st.failed.length ? `, failed in ${plural(st.failed.length, 'repo')}` : ''}${st.reviewed ? ', reviewed' : ''}`,
+            title: `${new Date(st.at).toLocaleString()}${st.failed.length ? ` · the command failed in ${plural(st.failed.length, 'repo')}` : ''}${st.reviewed ? ' · reviewed' : ''}`,
             onclick: () => go(st.n),
           },
-          h('span', { class: 'dot', 'aria-hidden': 'true' }, st.reviewed ? '✓' : String(st.n)),
+          h('span', { class: 'dot', 'aria-hidden': 'true' }, st.failed.length ? '!' : st.reviewed ? '✓' : String(st.n)),
           h('span', { class: 'label' }, st.message ?? (st.command ? st.command.join(' ') : `step ${st.n}`)),
+          st.failed.length && st.reviewed ? h('span', { class: 'review-mark', 'aria-hidden': 'true' }, '✓') : null,
         ),
       ),
     ),

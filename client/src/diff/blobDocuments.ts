@@ -18,12 +18,18 @@ export interface BlobRef {
   mode?: string | null;
   /** The first path segment, so two sides of one file get different URIs (a snapshot id, "before"…). */
   label: string;
+  /** The campaign step this side shows the result of: review comments attach to such a document. */
+  review?: { campaign: string; step: number };
 }
 
 export function blobUri(ref: BlobRef): vscode.Uri {
   const query = new URLSearchParams({ repo: ref.repo });
   if (ref.blob) query.set('blob', ref.blob);
   if (ref.mode) query.set('mode', ref.mode);
+  if (ref.review) {
+    query.set('campaign', ref.review.campaign);
+    query.set('step', String(ref.review.step));
+  }
   const safeLabel = ref.label.replace(/[/\\]/g, '_') || '_';
   return vscode.Uri.from({ scheme, path: `/${safeLabel}/${ref.path}`, query: query.toString() });
 }
@@ -31,6 +37,17 @@ export function blobUri(ref: BlobRef): vscode.Uri {
 export function parseBlobUri(uri: vscode.Uri): { repo: string; blob: string | null; mode: string | null } {
   const query = new URLSearchParams(uri.query);
   return { repo: query.get('repo') ?? '', blob: query.get('blob'), mode: query.get('mode') };
+}
+
+/** The review a document belongs to (see `BlobRef.review`), with the file's repo and path; undefined for any other. */
+export function reviewOfUri(uri: vscode.Uri): { campaign: string; step: number; repo: string; path: string } | undefined {
+  if (uri.scheme !== scheme) return undefined;
+  const query = new URLSearchParams(uri.query);
+  const campaign = query.get('campaign');
+  const step = Number(query.get('step'));
+  const repo = query.get('repo');
+  if (!campaign || !repo || !Number.isInteger(step) || step < 1) return undefined;
+  return { campaign, step, repo, path: uri.path.split('/').slice(2).join('/') };
 }
 
 /** What a binary blob shows as instead of its bytes. */

@@ -39,6 +39,8 @@ export interface RenderedSnapshot {
   diffs: number;
   /** The campaign step shown (history only). */
   step?: number;
+  /** The timeline's steps as a screen reader names them, e.g. "Step 2: …, 3 files, failed in 1 repo, reviewed" (history only). */
+  badges?: string[];
 }
 
 /** Test hook: the extension asks, the webview answers with `rendered` carrying the same `id`. */
