@@ -19,7 +19,7 @@ export interface BlobRef {
   /** The first path segment, so two sides of one file get different URIs (a snapshot id, "before"…). */
   label: string;
   /** The campaign step this side shows the result of: review comments attach to such a document. */
-  review?: { campaign: string; step: number };
+  review?: { campaign: string; step: number; repoName: string };
 }
 
 export function blobUri(ref: BlobRef): vscode.Uri {
@@ -29,9 +29,12 @@ export function blobUri(ref: BlobRef): vscode.Uri {
   if (ref.review) {
     query.set('campaign', ref.review.campaign);
     query.set('step', String(ref.review.step));
+    query.set('file', ref.path);
   }
   const safeLabel = ref.label.replace(/[/\\]/g, '_') || '_';
-  return vscode.Uri.from({ scheme, path: `/${safeLabel}/${ref.path}`, query: query.toString() });
+  // a reviewed side names its repo in the path too: the Comments panel lists documents by path
+  const repoPart = ref.review ? `${ref.review.repoName.replace(/[/\\]/g, '_')}/` : '';
+  return vscode.Uri.from({ scheme, path: `/${safeLabel}/${repoPart}${ref.path}`, query: query.toString() });
 }
 
 export function parseBlobUri(uri: vscode.Uri): { repo: string; blob: string | null; mode: string | null } {
@@ -46,8 +49,9 @@ export function reviewOfUri(uri: vscode.Uri): { campaign: string; step: number; 
   const campaign = query.get('campaign');
   const step = Number(query.get('step'));
   const repo = query.get('repo');
-  if (!campaign || !repo || !Number.isInteger(step) || step < 1) return undefined;
-  return { campaign, step, repo, path: uri.path.split('/').slice(2).join('/') };
+  const file = query.get('file');
+  if (!campaign || !repo || !file || !Number.isInteger(step) || step < 1) return undefined;
+  return { campaign, step, repo, path: file };
 }
 
 /** What a binary blob shows as instead of its bytes. */

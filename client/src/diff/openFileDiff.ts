@@ -1,6 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { blobUri } from './blobDocuments';
+import { BlobRef, blobUri } from './blobDocuments';
 
 /**
  * Opens VS Code's own diff editor on one file of one repo. Each side is the file on disk now, or a
@@ -49,7 +49,8 @@ export interface OpenedDiff {
 export async function openFileDiff(diff: FileDiff, options: vscode.TextDocumentShowOptions = { preview: true }): Promise<OpenedDiff> {
   const leftPath = diff.oldPath ?? diff.path;
   const left = await sideUri(diff.repo, leftPath, diff.left, diff.leftLabel);
-  const right = await sideUri(diff.repo, diff.path, diff.right, diff.rightLabel, diff.review);
+  const review = diff.review && { ...diff.review, repoName: diff.repoName ?? path.basename(diff.repo) };
+  const right = await sideUri(diff.repo, diff.path, diff.right, diff.rightLabel, review);
   const title = diffTitle(diff, left.absent, right.absent);
   await vscode.commands.executeCommand('vscode.diff', left.uri, right.uri, title, options);
   return { left: left.uri, right: right.uri, title };
@@ -63,7 +64,7 @@ export function diffTitle(diff: FileDiff, leftAbsent: boolean, rightAbsent: bool
   return `${name} (${diff.leftLabel} ↔ ${diff.rightLabel})${notes.length ? ' · ' + notes.join(' · ') : ''}`;
 }
 
-async function sideUri(repo: string, file: string, side: DiffSide, label: string, review?: FileDiff['review']): Promise<{ uri: vscode.Uri; absent: boolean }> {
+async function sideUri(repo: string, file: string, side: DiffSide, label: string, review?: BlobRef['review']): Promise<{ uri: vscode.Uri; absent: boolean }> {
   if (side.kind === 'disk') {
     const uri = vscode.Uri.file(path.join(repo, ...file.split('/')));
     try {

@@ -44,8 +44,9 @@ export class ReviewView implements vscode.Disposable {
   ) {
     this.scope.push(
       focus.onDidChange(() => this.reload()),
-      viewed.onDidChange(() => this.tree.refresh()),
-      reviewed.onDidChange(() => this.tree.refresh()),
+      // the count in the view's title bar is right even while the tree is collapsed or hidden
+      viewed.onDidChange(() => this.redraw()),
+      reviewed.onDidChange(() => this.redraw()),
     );
   }
 
@@ -59,6 +60,11 @@ export class ReviewView implements vscode.Disposable {
   reload(): void {
     this.data = undefined;
     this.loading = undefined;
+    this.tree.refresh();
+  }
+
+  private redraw(): void {
+    this.describe();
     this.tree.refresh();
   }
 
@@ -107,7 +113,6 @@ export class ReviewView implements vscode.Disposable {
     if (!this.view) return;
     const data = this.data;
     if (!data) {
-      this.view.title = 'Review';
       this.view.description = undefined;
       this.view.message = undefined;
       return;
@@ -117,11 +122,15 @@ export class ReviewView implements vscode.Disposable {
     const viewed = this.viewed.get(campaign.id, target.step);
     const done = data.records.filter((r) => viewed.has(ViewedFiles.keyOf(r.repo, r.path))).length;
     const reviewed = this.reviewed.get(campaign.id).has(target.step);
-    this.view.title = `Review: Step ${target.step} of ${campaign.steps.length}`;
+    // the title bar is narrow beside the view's buttons: the count is in the message line too
     this.view.description = `${done} of ${data.records.length} viewed${reviewed ? ' · step reviewed' : ''}`;
     const failed = (step?.results ?? []).filter((r) => r.exitCode !== 0);
     const what = step?.message ?? (step?.command ? step.command.join(' ') : 'checkpoint');
-    this.view.message = `${campaign.name} · ${what}${failed.length ? ` · ⚠ failed in ${failed.map((f) => `${data.name(f.repo)} (exit ${f.exitCode})`).join(', ')}` : ''}`;
+    this.view.message = [
+      `Step ${target.step} of ${campaign.steps.length} of ${campaign.name}: ${what}`,
+      `${done} of ${plural(data.records.length, 'file')} viewed${reviewed ? ' · step reviewed ✓' : ''}`,
+      ...(failed.length ? [`⚠ failed in ${failed.map((f) => `${data.name(f.repo)} (exit ${f.exitCode})`).join(', ')}`] : []),
+    ].join(' · ');
   }
 
   /** Ticked or unticked in the tree: a file is (un)viewed; a repo (un)views all its files. */

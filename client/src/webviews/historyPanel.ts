@@ -46,7 +46,13 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
     private readonly focus: ReviewFocus,
   ) {
     super(panel);
-    const placed = () => (focus.historyColumn = panel.visible ? panel.viewColumn : focus.historyColumn === panel.viewColumn ? undefined : focus.historyColumn);
+    // where this panel is, for diffs to open beside it; read while it is alive (a disposed panel throws)
+    let column = panel.viewColumn;
+    const placed = () => {
+      column = panel.viewColumn;
+      if (panel.visible) focus.historyColumn = column;
+      else if (focus.historyColumn === column) focus.historyColumn = undefined;
+    };
     placed();
     this.scope.push(
       onDidChangeStore((e) => {
@@ -61,7 +67,7 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
       }),
       panel.onDidChangeViewState(placed),
       new vscode.Disposable(() => {
-        if (focus.historyColumn === panel.viewColumn) focus.historyColumn = undefined;
+        if (focus.historyColumn === column) focus.historyColumn = undefined;
       }),
     );
   }

@@ -105,6 +105,7 @@ describe('history review (issue 15)', function () {
   before(async () => {
     const api = (await ready()) as unknown as { review: ReviewApi };
     review = api.review;
+    await vscode.commands.executeCommand('codecontext.review.focus'); // the Review view in the CodeContext container
     root = path.join(fixture().workspace, 'review-repos');
     rmSync(root, { recursive: true, force: true });
     for (const name of Object.keys(repos) as (keyof typeof repos)[]) {
@@ -112,6 +113,7 @@ describe('history review (issue 15)', function () {
       write(path.join(repo, 'index.js'), `module.exports = function ${name}(req) {\n  return req.headers.accept;\n};\n`);
       write(path.join(repo, 'README.md'), `# ${name}\n`);
       git(repo, 'init', '-q', '-b', 'main');
+      git(repo, 'config', 'user.name', 'Rita Reviewer'); // who a comment is by: the repo's git user
       git(repo, 'add', '.');
       git(repo, 'commit', '-q', '-m', 'initial');
     }
@@ -139,7 +141,7 @@ describe('history review (issue 15)', function () {
     await openHistory();
     await history!.waitForStatus('Step 1 of 3');
     await progress('0 of 4 viewed');
-    assert.strictEqual(review.view.title, 'Review: Step 1 of 3');
+    assert.match(review.view.message ?? '', /^Step 1 of 3 of review-accepts: default accept · 0 of 4 files viewed$/);
     assert.deepStrictEqual((await roots()).map((n) => label(review.tree, n)), ['accepts', 'bytes', 'cookie']);
     assert.deepStrictEqual((await files()).map((n) => `${label(review.tree, n)} ${description(review.tree, n)}`), [
       "index.js +1 −1",
@@ -154,7 +156,7 @@ describe('history review (issue 15)', function () {
     await openHistory();
     await history!.waitForStatus('Step 2 of 3');
     await progress('0 of 3 viewed');
-    assert.strictEqual(review.view.title, 'Review: Step 2 of 3');
+    assert.match(review.view.message ?? '', /^Step 2 of 3 of review-accepts: changelog · 0 of 3 files viewed · ⚠ failed in bytes \(exit 3\)$/);
   });
 
   it('a failed step keeps its failure badge once it is marked reviewed', async () => {
@@ -167,7 +169,7 @@ describe('history review (issue 15)', function () {
     assert.match(review.view.message ?? '', /⚠ failed in bytes \(exit 3\)/);
     const bytes = (await roots()).find((n) => label(review.tree, n) === 'bytes')!;
     assert.match(description(review.tree, bytes), /⚠ exit 3/);
-    await screenshot('review-failed-step-reviewed', { waitForText: 'Campaign History' });
+    await screenshot('review-failed-step-reviewed', { waitForText: '⚠ failed in bytes' });
   });
 
   it('marks files Viewed in the review tree with a progress count, and opens diffs named by repo beside the history', async () => {
@@ -196,7 +198,7 @@ describe('history review (issue 15)', function () {
     assert.strictEqual(other.title, 'accepts/index.js (baseline ↔ step 1)');
     await diffTab(other.title);
     await vscode.commands.executeCommand('codecontext.review.focus');
-    await screenshot('review-tree-viewed', { waitForText: '3 of 4 viewed' });
+    await screenshot('review-tree-viewed', { waitForText: '3 of 4 files viewed' });
 
     // the marks are the workspace's: another step and back, or the panel closed, keep them
     await vscode.commands.executeCommand('codecontext.review.nextStep');
