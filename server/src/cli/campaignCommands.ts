@@ -133,7 +133,7 @@ export const campaignCommands: Command[] = [
   },
   {
     name: 'campaign log',
-    summary: "a campaign's steps with per-step counts of changed files and lines",
+    summary: "a campaign's steps with per-step counts of changed files and lines, and their review comments",
     usage: 'codecontext campaign log <camp>',
     examples: ['codecontext campaign log camp_abc123'],
     options: {},

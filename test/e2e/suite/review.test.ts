@@ -214,6 +214,7 @@ describe('history review (issue 15)', function () {
   });
 
   it('the history panel draws a step’s diff from the server: the text `campaign diff` prints', async () => {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors'); // one group for the panel, the diffs beside it
     await openHistory();
     await history!.waitForStatus('Step 3 of 3'); // steps 1 and 2 are reviewed
     await history!.press('key:Home');
@@ -248,7 +249,7 @@ describe('history review (issue 15)', function () {
     // the store's change redraws the thread from the store: one thread on line 2 with the note
     const drawn = review.comments.threadsOf(opened.right);
     assert.deepStrictEqual(drawn.map((t) => [t.range?.start.line, t.comments.length]), [[1, 1]]);
-    await vscode.commands.executeCommand('codecontext.review.focus');
-    await screenshot('review-comment', { waitForText: 'Should cookie fall back' });
+    await review.view.reveal(comment, { select: false, focus: true, expand: true });
+    await screenshot('review-comment', { waitForText: 'Rita Reviewer · line 2' });
   });
 });
