@@ -70,7 +70,8 @@ function sectionPaths(section: string, label: string): { path: string; oldPath?:
   const line = (prefix: string) => header.match(new RegExp(`^${prefix}(.*)$`, 'm'))?.[1];
   const strip = (p: string | undefined, side: 'a' | 'b' | '') => {
     if (p === undefined || p === '/dev/null') return undefined;
-    const name = unquote(p);
+    // git ends a ---/+++ name that holds a space with a tab (as GNU diff does)
+    const name = unquote(p.endsWith('\t') ? p.slice(0, -1) : p);
     const head = `${side ? side + '/' : ''}${label}/`;
     return name.startsWith(head) ? name.slice(head.length) : name;
   };
