@@ -13,7 +13,7 @@ export interface ReviewTarget {
  */
 export class ReviewFocus implements vscode.Disposable {
   private target?: ReviewTarget;
-  private readonly changed = new vscode.EventEmitter<ReviewTarget>();
+  private readonly changed = new vscode.EventEmitter<ReviewTarget | undefined>();
   readonly onDidChange = this.changed.event;
   /** The editor column of a visible history panel, if one is visible. */
   historyColumn?: vscode.ViewColumn;
@@ -26,6 +26,13 @@ export class ReviewFocus implements vscode.Disposable {
     if (this.target?.campaign === campaign && this.target.step === step) return;
     this.target = { campaign, step };
     this.changed.fire(this.target);
+  }
+
+  /** Nothing under review (the tree shows its welcome). */
+  clear(): void {
+    if (!this.target) return;
+    this.target = undefined;
+    this.changed.fire(undefined);
   }
 
   /** Where a step's diff opens: beside a visible history panel, else in the active group. */

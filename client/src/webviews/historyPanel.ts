@@ -60,7 +60,7 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
       }),
       // the review tree's Prev / Next, or a step picked there: the panel follows
       focus.onDidChange((t) => {
-        if (this.campaign && t.campaign === this.campaign.id && t.step !== this.step) void this.showStep(t.step).catch((err) => this.onHandlerError(err));
+        if (t && this.campaign && t.campaign === this.campaign.id && t.step !== this.step) void this.showStep(t.step).catch((err) => this.onHandlerError(err));
       }),
       reviewed.onDidChange((e) => {
         if (e.campaign === this.campaign?.id) this.post({ type: 'reviewed', step: e.step, reviewed: e.reviewed });

@@ -6,7 +6,7 @@
 // three steps on them made with the CLI; removed afterwards.
 import * as assert from 'assert';
 import { execFileSync, spawnSync } from 'child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Node, Tree, description, fixture, label, ready, textOf, waitForTree } from './fixture';
@@ -35,6 +35,7 @@ interface ReviewApi {
   view: vscode.TreeView<Node>;
   controller: vscode.CommentController;
   comments: { threadsOf(uri: vscode.Uri): readonly vscode.CommentThread[] };
+  focus: { clear(): void };
 }
 interface OpenedDiff {
   left: vscode.Uri;
@@ -131,10 +132,24 @@ describe('history review (issue 15)', function () {
     assert.strictEqual(cli('campaign', 'checkpoint', campaign, '-m', 'docs').status, 0);
   });
 
+  // The fixture as it was for the suites after this one: no panel, no step under review, the Review view
+  // hidden again, and neither our repos nor our campaign and its snapshots in the store.
   after(async () => {
     history?.panel.dispose();
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('workbench.action.closePanel');
+    review.focus.clear();
+    await vscode.commands.executeCommand('codecontext.review.removeView');
     rmSync(root, { recursive: true, force: true });
+    const store = fixture().store;
+    if (campaign) {
+      rmSync(path.join(store, 'campaigns', `${campaign}.json`), { force: true });
+      rmSync(path.join(store, 'campaigns', campaign), { recursive: true, force: true });
+      for (const f of readdirSync(path.join(store, 'snapshots')).filter((n) => n.endsWith('.json') && !n.startsWith('.'))) {
+        const manifest = JSON.parse(readFileSync(path.join(store, 'snapshots', f), 'utf8')) as { campaign?: string };
+        if (manifest.campaign === campaign) rmSync(path.join(store, 'snapshots', f));
+      }
+    }
   });
 
   it('opens the history at the first step not yet reviewed, and the review tree shows that step by repo', async () => {

@@ -65,10 +65,10 @@ function contents(repo: string): Record<string, string> {
   return out;
 }
 
-/** Resolves with the diff editor tab once one is active (waits for the real tab event). */
+/** Resolves with the diff editor tab once one is active in its group (waits for the real tab event); the history opens diffs beside itself. */
 async function activeDiffTab(timeoutMs = 15_000): Promise<{ tab: vscode.Tab; input: vscode.TabInputTextDiff }> {
   const current = () => {
-    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    const tab = vscode.window.tabGroups.all.map((g) => g.activeTab).find((t) => t?.input instanceof vscode.TabInputTextDiff);
     return tab && tab.input instanceof vscode.TabInputTextDiff ? { tab, input: tab.input } : undefined;
   };
   return (
@@ -225,7 +225,7 @@ describe('Webviews', function () {
     assert.match(tab.label, /^south\/config\.ts \(baseline ↔ step 1\)/);
     assert.strictEqual(await textOf(input.original), states[0][1]['src/config.ts']);
     assert.strictEqual(await textOf(input.modified), states[1][1]['src/config.ts']);
-    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await vscode.window.tabGroups.close(tab); // the diff, beside the panel (which stays open)
     history.panel.reveal();
 
     await history.press('next');
