@@ -225,7 +225,8 @@ describe('Webviews', function () {
     assert.match(tab.label, /^south\/config\.ts \(baseline ↔ step 1\)/);
     assert.strictEqual(await textOf(input.original), states[0][1]['src/config.ts']);
     assert.strictEqual(await textOf(input.modified), states[1][1]['src/config.ts']);
-    await vscode.window.tabGroups.close(tab); // the diff, beside the panel (which stays open)
+    // the diff, beside the panel (which stays open); a Tab is a snapshot, so it is looked up again
+    await vscode.window.tabGroups.close(vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === tab.label));
     history.panel.reveal();
 
     await history.press('next');
