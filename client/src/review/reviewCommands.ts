@@ -31,13 +31,15 @@ export function registerReviewCommands(view: ReviewView, comments: ReviewComment
     })),
     vscode.commands.registerCommand('codecontext.review.previousStep', () => view.step(-1)),
     vscode.commands.registerCommand('codecontext.review.nextStep', () => view.step(+1)),
-    vscode.commands.registerCommand('codecontext.review.toggleStepReviewed', guarded('Mark Step Reviewed', async () => {
-      const data = view.current;
-      if (!data) return undefined;
-      const now = !view.reviewed.get(data.campaign.id).has(data.target.step);
-      await view.reviewed.set(data.campaign.id, data.target.step, now);
-      return now;
-    })),
+    ...['codecontext.review.toggleStepReviewed', 'codecontext.review.unmarkStepReviewed'].map((id) =>
+      vscode.commands.registerCommand(id, guarded('Mark Step Reviewed', async () => {
+        const data = view.current;
+        if (!data) return undefined;
+        const now = !view.reviewed.get(data.campaign.id).has(data.target.step);
+        await view.reviewed.set(data.campaign.id, data.target.step, now);
+        return now;
+      })),
+    ),
     vscode.commands.registerCommand('codecontext.review.addFileComment', guarded('Add Review Comment', async (node: unknown, text?: string) => {
       if (!(node instanceof ReviewFileNode)) return undefined;
       const r = node.record;

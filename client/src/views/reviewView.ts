@@ -113,6 +113,7 @@ export class ReviewView implements vscode.Disposable {
     if (!this.view) return;
     const data = this.data;
     if (!data) {
+      void vscode.commands.executeCommand('setContext', 'codecontext.reviewStepReviewed', false);
       this.view.description = undefined;
       this.view.message = undefined;
       return;
@@ -122,6 +123,8 @@ export class ReviewView implements vscode.Disposable {
     const viewed = this.viewed.get(campaign.id, target.step);
     const done = data.records.filter((r) => viewed.has(ViewedFiles.keyOf(r.repo, r.path))).length;
     const reviewed = this.reviewed.get(campaign.id).has(target.step);
+    // the toolbar shows "Mark Step Reviewed" or "Mark Step Not Reviewed"
+    void vscode.commands.executeCommand('setContext', 'codecontext.reviewStepReviewed', reviewed);
     // the title bar is narrow beside the view's buttons: the count is in the message line too
     this.view.description = `${done} of ${data.records.length} viewed${reviewed ? ' · step reviewed' : ''}`;
     const failed = (step?.results ?? []).filter((r) => r.exitCode !== 0);

@@ -226,6 +226,11 @@ describe('history review (issue 15)', function () {
     await progress('3 of 4 viewed · step reviewed');
     await vscode.commands.executeCommand('codecontext.review.markUnviewed', (await roots())[0]);
     await progress('1 of 4 viewed · step reviewed');
+    // the view's toolbar marks the step itself
+    await vscode.commands.executeCommand('codecontext.review.unmarkStepReviewed');
+    await progress('1 of 4 viewed');
+    await vscode.commands.executeCommand('codecontext.review.toggleStepReviewed');
+    await progress('1 of 4 viewed · step reviewed');
   });
 
   it('the history panel draws a step’s diff from the server: the text `campaign diff` prints', async () => {
