@@ -242,7 +242,7 @@ export class ReviewFileNode implements Node {
     const item = new vscode.TreeItem(path.posix.basename(r.path), this.comments.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
     item.id = `review:${this.campaign}:${this.data.target.step}:${r.repo}:${r.path}`;
     const dir = path.posix.dirname(r.path);
-    item.description = [dir === '.' ? '' : dir, r.binary ? 'binary' : lines(r.added, r.removed), r.kind === 'modified' ? '' : r.kind, this.comments.length ? `💬 ${this.comments.length}` : '']
+    item.description = [dir === '.' ? '' : dir, r.binary ? 'binary' : lines(r.added, r.removed), r.kind === 'modified' ? '' : r.kind, this.comments.length ? plural(this.comments.length, 'comment') : '']
       .filter(Boolean)
       .join(' · ');
     const [icon, color] = kindIcons[r.kind];

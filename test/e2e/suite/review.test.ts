@@ -106,6 +106,9 @@ describe('history review (issue 15)', function () {
   before(async () => {
     const api = (await ready()) as unknown as { review: ReviewApi };
     review = api.review;
+    // a clean workbench for the pictures: what earlier suites left open or announced is put away
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('notifications.clearAll');
     await vscode.commands.executeCommand('codecontext.review.focus'); // the Review view in the CodeContext container
     root = path.join(fixture().workspace, 'review-repos');
     rmSync(root, { recursive: true, force: true });
@@ -261,7 +264,7 @@ describe('history review (issue 15)', function () {
     assert.match(log.stdout, /1 review comment:\n {6}cookie\/index\.js:2 {2}Rita Reviewer, .*: Should cookie fall back to \*\/\* too\?/);
     const node = await waitForTree(review.tree, async () => {
       const n = await fileNode(repos.cookie, 'index.js');
-      return description(review.tree, n).includes('💬 1') ? n : undefined;
+      return description(review.tree, n).includes('1 comment') ? n : undefined;
     });
     const [comment] = await review.tree.getChildren(node);
     assert.strictEqual(label(review.tree, comment), text);
