@@ -115,8 +115,8 @@ describe('server: campaign review (diff text, comments)', () => {
     assert.strictEqual(rb.status, 0, rb.stderr);
     const rollback = (JSON.parse(rb.stdout) as { id?: string; record?: { id: string } }).record?.id ?? (JSON.parse(rb.stdout) as { id: string }).id;
     const shown = cli('--json', 'evidence', 'show', rollback);
-    const pack = JSON.parse(shown.stdout) as { reviewComments?: { step: number; body: string; repo: string; path: string }[] };
-    assert.deepStrictEqual(pack.reviewComments?.map((c) => [c.step, c.repo, c.path, c.body]), [[2, repo, 'lib/types.js', 'step two note']]);
+    const pack = JSON.parse(shown.stdout) as { comments?: { step: number; text: string; repo: string; path: string; author: string }[] };
+    assert.deepStrictEqual(pack.comments?.map((c) => [c.step, c.repo, c.path, c.text, c.author]), [[2, repo, 'lib/types.js', 'step two note', 'Test Author']]);
     assert.strictEqual(cli('evidence', 'verify', rollback).status, 0, 'the digest covers the comments');
   });
 });

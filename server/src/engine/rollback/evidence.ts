@@ -11,10 +11,10 @@ import { sameState } from './restore';
 import { Store, writeFileAtomic } from '../store/store';
 import type { PlannedFile, RollbackPlan } from './plan';
 import type { CheckResult } from './checks';
+import { listReviewComments } from '../campaign/reviewComments';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './evidenceChain';
 import { SignatureCheck, signPack, verifyPackSignature } from './evidenceSignature';
 import { checkRepoCopy, evidenceRef } from './evidenceCopies';
-import { ReviewComment, listReviewComments } from '../campaign/reviewComments';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -72,7 +72,7 @@ export interface EvidencePack {
   /** Journal entries after `prepared` that could not be written (a full store): the transaction went on without them. */
   journalProblems?: string[];
   /** A campaign target's review comments on the steps this rollback undoes (after the target checkpoint), oldest first. */
-  reviewComments?: ReviewComment[];
+  comments?: PackComment[];
   /** The pack written before this one in the store (evidenceChain.ts); absent for the first. */
   previous?: ChainLink;
   patches: { file: string; sha256: string };
@@ -94,12 +94,11 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
  * previous pack, and returns the pack's path. A pack written again for the same rollback (recovery
  * finishing one) takes the place of the first in the chain.
  */
-export async function writeEvidence(store: Store, given: Omit<EvidencePack, 'digest' | 'patches' | 'previous'>, patchText: string): Promise<string> {
-  const reviewComments = given.reviewComments ?? (await undoneStepComments(store, given.target));
-  const pack = { ...given, ...(reviewComments.length ? { reviewComments } : {}) };
+export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous'>, patchText: string): Promise<string> {
   const dir = evidenceDir(store, pack.id);
   const patchFile = path.join(dir, 'inverse.patch');
   const file = path.join(dir, `evidence-${pack.id}.json`);
+  pack = { ...pack, ...(await undoneStepComments(store, pack)) };
   await appendToChain(store, async (head) => {
     const previous = head?.id === pack.id ? (await readEvidence(file).catch(() => undefined))?.previous : head;
     const body = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
@@ -112,13 +111,6 @@ export async function writeEvidence(store: Store, given: Omit<EvidencePack, 'dig
     return { id: pack.id, digest: full.digest };
   });
   return file;
-}
-
-/** The reviewers' notes on the steps a campaign rollback undoes; none when they cannot be read (the pack is written regardless). */
-async function undoneStepComments(store: Store, target: RollbackPlan['target']): Promise<ReviewComment[]> {
-  if (!target.campaign) return [];
-  const comments = await listReviewComments(store, { id: target.campaign }).catch(() => []);
-  return comments.filter((c) => c.step > (target.checkpoint ?? 0));
 }
 
 /** Every pack of the store checked as a chain (evidenceChain.ts). */
@@ -222,4 +214,30 @@ async function hasAnyCopy(repos: readonly EvidenceRepo[], rb: string): Promise<b
     }
   }
   return false;
+}
+
+/**
+ * A reviewer's note (campaign/reviewComments.ts) as the pack keeps it: `text` is the comment's body;
+ * `repo` is absolute, `path` repo-relative, `line` 1-based in the file after the step.
+ */
+export interface PackComment {
+  id: string;
+  campaign: string;
+  step: number;
+  repo: string;
+  path: string;
+  line?: number;
+  author: string;
+  text: string;
+  at: string;
+}
+
+/** The reviewers' notes on the steps a campaign rollback undoes; none when they cannot be read (the pack is written regardless). */
+async function undoneStepComments(store: Store, pack: Pick<EvidencePack, 'target' | 'comments'>): Promise<{ comments?: PackComment[] }> {
+  if (pack.comments || !pack.target.campaign) return {};
+  const all = await listReviewComments(store, { id: pack.target.campaign }).catch(() => []);
+  const comments = all
+    .filter((c) => c.step > (pack.target.checkpoint ?? 0))
+    .map(({ body, ...c }) => ({ id: c.id, campaign: c.campaign, step: c.step, repo: c.repo, path: c.path, ...(c.line !== undefined ? { line: c.line } : {}), author: c.author, text: body, at: c.at }));
+  return comments.length ? { comments } : {};
 }
