@@ -13,7 +13,7 @@ const builds = [
 if (await exists('server/src/server.ts')) builds.push({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' });
 if (await exists('client/src/extension.ts')) builds.push({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
 // webview pages: browser code, one script each beside its stylesheet in media/ (the panels' only resource root)
-for (const page of ['preview', 'history']) {
+for (const page of ['preview', 'history', 'evidence']) {
   if (await exists(`media/src/${page}.ts`)) builds.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', logLevel: 'warning', entryPoints: [`media/src/${page}.ts`], outfile: `media/${page}.js` });
 }
 

@@ -5,6 +5,9 @@ import { CommandContext } from './commands/context';
 import { registerBlobDocuments } from './diff/blobDocuments';
 import { onDidChangeRunning, onDidChangeStore, serverClientEmitters, startServerClient, stopServerClient, whenRunning } from './serverClient';
 import { createCampaignStatus } from './statusBar';
+import { trackWorkspaceRepos } from './workspaceRepos';
+import { CampaignSummary } from '../../server/src/protocol';
+import { Confirmation, answerConfirmations } from './commands/confirm';
 import { CampaignsView } from './views/campaignsView';
 import { RollbacksView } from './views/rollbacksView';
 import { SnapshotsView } from './views/snapshotsView';
@@ -31,6 +34,12 @@ export interface CodeContextApi {
   /** The review tree, its view, the comment controller (its threads are what VS Code draws) and the step under review. */
   review: { tree: NodeTree; view: vscode.TreeView<Node>; controller: vscode.CommentController; comments: ReviewComments; focus: ReviewFocus };
   whenRunning(): Promise<void>;
+  /** The campaign the status bar shows once its latest update settled. */
+  statusBarCampaign(): Promise<CampaignSummary | undefined>;
+  /** Answers the modal confirmations (VS Code refuses them in tests) and returns the list of those shown; undefined: show them again. */
+  answerConfirmations(answer: ((c: Confirmation) => string | undefined) | undefined): Confirmation[];
+  /** Whether the server found no git repository under the workspace folders (the `codecontext.noRepos` context key). */
+  noRepos(): Promise<boolean | undefined>;
 }
 
 export function activate(context: vscode.ExtensionContext): CodeContextApi {
@@ -44,12 +53,15 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
   const reviewTree = vscode.window.createTreeView('codecontext.review', { treeDataProvider: review.tree, manageCheckboxStateManually: true, showCollapseAll: true });
   review.attach(reviewTree);
   const comments = new ReviewComments();
+  const campaignStatus = createCampaignStatus();
+  const workspaceRepos = trackWorkspaceRepos();
   const ctx: CommandContext = {
     output,
     refresh: () => {
       campaigns.refresh();
       snapshots.refresh();
       rollbacks.refresh();
+      void campaignStatus.update();
     },
   };
   const views = {
@@ -81,7 +93,8 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     }),
     ...registerCommands(ctx),
     registerBlobDocuments(),
-    createCampaignStatus(),
+    campaignStatus,
+    workspaceRepos,
     focus,
     reviewed,
     review.viewed,
@@ -100,6 +113,9 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     views,
     review: { tree: review.tree, view: reviewTree, controller: comments.controller, comments, focus },
     whenRunning,
+    statusBarCampaign: () => campaignStatus.shown(),
+    answerConfirmations,
+    noRepos: () => workspaceRepos.noRepos(),
   };
 }
 

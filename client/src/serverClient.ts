@@ -9,7 +9,7 @@ import {
   State,
   TransportKind,
 } from 'vscode-languageclient/node';
-import { DidChangeNotification, DidChangeParams, InitializationOptions, RecoveredNotification, RecoveredParams } from '../../server/src/protocol';
+import { DidChangeNotification, DidChangeParams, InitializationOptions, RecoveredNotification, RecoveredParams, ReposChangedNotification, ReposChangedParams } from '../../server/src/protocol';
 import { showOutputAction } from './output';
 
 /**
@@ -22,6 +22,7 @@ import { showOutputAction } from './output';
 
 const storeChanged = new vscode.EventEmitter<DidChangeParams>();
 const runningChanged = new vscode.EventEmitter<boolean>();
+const reposChanged = new vscode.EventEmitter<ReposChangedParams>();
 
 /**
  * Fired on the server's `codecontext/didChange` (the store changed: this server, the CLI, another
@@ -31,6 +32,8 @@ export const onDidChangeStore: vscode.Event<DidChangeParams> = storeChanged.even
 
 /** Fired when the server starts running (true) or stops (false). */
 export const onDidChangeRunning: vscode.Event<boolean> = runningChanged.event;
+/** Fires when repos named by `ReposWatchRequest` changed on disk (the server watches, debounced). */
+export const onDidChangeRepos: vscode.Event<ReposChangedParams> = reposChanged.event;
 
 let current: ServerClient | undefined;
 
@@ -92,7 +95,7 @@ export async function stopServerClient(): Promise<void> {
 
 /** The emitters belong to the extension scope: the extension disposes them on deactivate. */
 export function serverClientEmitters(): vscode.Disposable[] {
-  return [storeChanged, runningChanged];
+  return [storeChanged, runningChanged, reposChanged];
 }
 
 const allKinds: DidChangeParams['kinds'] = ['campaigns', 'snapshots', 'rollbacks'];
@@ -132,6 +135,7 @@ class ServerClient {
     this.clientScope.push(
       this.client.onDidChangeState(({ newState }) => this.setRunning(newState === State.Running)),
       this.client.onNotification(DidChangeNotification, (p) => storeChanged.fire(p)),
+      this.client.onNotification(ReposChangedNotification, (p) => reposChanged.fire(p)),
       this.client.onNotification(RecoveredNotification, (p) => void this.showRecovered(p)),
     );
   }

@@ -8,7 +8,14 @@ import { plural } from './views/format';
  * The active campaign in the status bar (the newest one not rolled back), spinning while this
  * window runs something in it; a click opens its history. Hidden when there is none.
  */
-export function createCampaignStatus(): vscode.Disposable {
+export interface CampaignStatus extends vscode.Disposable {
+  /** Reads the campaigns again and redraws. */
+  update(): Promise<void>;
+  /** The campaign shown once the latest update has settled (undefined: hidden). */
+  shown(): Promise<CampaignSummary | undefined>;
+}
+
+export function createCampaignStatus(): CampaignStatus {
   const item = vscode.window.createStatusBarItem('codecontext.campaign', vscode.StatusBarAlignment.Left, 10);
   item.name = 'CodeContext Campaign';
   let campaign: CampaignSummary | undefined;
@@ -22,14 +29,22 @@ export function createCampaignStatus(): vscode.Disposable {
     item.accessibilityInformation = { label: `CodeContext campaign ${campaign.name}, ${plural(campaign.stepCount, 'step')}` };
     item.show();
   };
-  const update = async () => {
+  let latest: Promise<void> = Promise.resolve();
+  const update = () => {
     const client = getClient();
-    try {
-      campaign = client ? (await client.sendRequest(CampaignListRequest, {})).campaigns.find((c) => c.status === 'active') : undefined;
-    } catch {
-      campaign = undefined;
-    }
-    draw();
+    latest = (async () => {
+      try {
+        campaign = client ? (await client.sendRequest(CampaignListRequest, {})).campaigns.find((c) => c.status === 'active') : undefined;
+      } catch {
+        campaign = undefined;
+      }
+      draw();
+    })();
+    return latest;
+  };
+  const shown = async () => {
+    await latest;
+    return campaign;
   };
 
   const subscriptions = [
@@ -41,5 +56,6 @@ export function createCampaignStatus(): vscode.Disposable {
     onDidChangeActivity(draw),
   ];
   void update();
-  return vscode.Disposable.from(...subscriptions);
+  // `update` is called right after this window's own rollbacks: the item follows at once, not when the store watcher fires
+  return Object.assign(vscode.Disposable.from(...subscriptions), { update, shown });
 }

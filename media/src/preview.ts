@@ -1,7 +1,16 @@
 // The "Rollback preview" page: the plan by wave and repo, each file's inverse diff, the user's choice of
 // repos and files, then the run with per-repo progress and its result. All data comes from the
 // extension (PreviewToWebview); every user action goes back as a PreviewFromWebview.
-import type { DiffView, PreviewFileView, PreviewFromWebview, PreviewRepoView, PreviewState, PreviewToWebview, RunResultView } from '../../client/src/webviews/messages';
+import type {
+  DiffView,
+  PreviewFileView,
+  PreviewFromWebview,
+  PreviewRepoView,
+  PreviewState,
+  PreviewToWebview,
+  RenderedSnapshot,
+  RunResultView,
+} from '../../client/src/webviews/messages';
 import { button, channel, cssId, h, lineCounts, plural, pressAction, renderDiff, snapshotOf } from './ui';
 
 const post = channel<PreviewFromWebview>();
@@ -30,6 +39,10 @@ let checkCommand = '';
 
 let status = '';
 let busy = true;
+/** Set when the repos changed since the plan shown: the server would refuse it; a new plan is coming. */
+let stale: string | undefined;
+/** The control of the plan that Tab reaches (roving tabindex): its row key and its place in the row. */
+let roving: { row: string; col: number } | undefined;
 let run: { kind: 'rollback' | 'undo'; repos: string[]; cells: Map<string, Record<string, Cell>>; committing: boolean } | undefined;
 let result: RunResultView | undefined;
 
@@ -54,7 +67,35 @@ function receive(m: PreviewToWebview): void {
       busy = false;
       run = undefined;
       result = undefined;
+      stale = undefined;
       setPlan(m.state);
+      return;
+    case 'stale':
+      stale = m.message;
+      setStatus(m.message);
+      drawFooter();
+      return;
+    case 'blocked':
+      busy = false;
+      plan = undefined;
+      stale = undefined;
+      setStatus(`Nothing planned: ${m.name} blocks the plan.`);
+      app.replaceChildren(
+        h('h1', {}, 'Rollback preview'),
+        h(
+          'div',
+          { class: 'alert error', role: 'alert', 'data-probe': 'alert' },
+          h('p', {}, `${m.name} cannot be rolled back as it is now: ${m.message}.`),
+          h('p', {}, `Leave ${m.name} out to plan the other repos, or finish or abort what is in progress there: ` + `this page plans again by itself when ${m.name} changes.`),
+        ),
+        h(
+          'div',
+          { class: 'buttons' },
+          button(`Leave ${m.name} Out`, 'leaveOut', () => post({ type: 'leaveOut', repo: m.repo }), { key: m.repo }),
+          button('Try Again', 'refresh', () => replan(), { secondary: true }),
+        ),
+        statusLine,
+      );
       return;
     case 'diff': {
       const key = keyOf(m.diff.repo, m.diff.path);
@@ -87,16 +128,25 @@ function receive(m: PreviewToWebview): void {
       drawFooter();
       return;
     case 'probe':
-      post({ type: 'rendered', id: m.id, snapshot: snapshotOf(app) });
+      post({ type: 'rendered', id: m.id, snapshot: { ...snapshotOf(app), ...probeExtras() } });
       return;
     case 'press':
-      pressAction(app, m.action, m.key);
+      // the toolbar's selects, as a user changes them (a click cannot pick an option)
+      if (m.action === 'focusRow') focusRow(m.key);
+      else if (m.action.startsWith('layout:')) setLayout(m.action.slice(7) as Layout);
+      else if (m.action.startsWith('mode:')) replan(m.action.slice(5) as 'restore' | 'replay');
+      else pressAction(app, m.action, m.key);
       return;
   }
 }
 
+/** The last statuses shown, for the tests: a passing one (a stale plan's) is read after it is gone. */
+const statusLog: string[] = [];
+
 function setStatus(text: string): void {
   status = text;
+  statusLog.push(text);
+  if (statusLog.length > 40) statusLog.shift();
   statusLine.textContent = status;
 }
 
@@ -115,7 +165,7 @@ function setPlan(state: PreviewState): void {
   setStatus(
     t.files === 0 && t.reposChanged === 0
       ? `Nothing to roll back: every repo is already at ${state.targetLabel}.`
-      : `Plan ready: ${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} change. Nothing has changed yet.`,
+      : `Plan ready: ${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} ${t.files === 1 ? 'changes' : 'change'}. Nothing has changed yet.`,
   );
   drawHeader();
   drawPlan();
@@ -134,12 +184,20 @@ function replan(mode?: 'restore' | 'replay'): void {
 function drawHeader(): void {
   if (!plan) return;
   const t = plan.totals;
+  const edits = plan.repos.reduce((n, r) => n + editsActedOn(r).length, 0);
   const summary = h(
     'p',
     { class: 'summary' },
-    `${plan.mode} mode · ${plural(t.repos, 'repo')} (${t.reposChanged} change) · ${plural(t.files, 'file')} `,
+    `${plan.mode} mode · ${plural(t.reposChanged, 'repo')} ${t.reposChanged === 1 ? 'changes' : 'change'}` +
+      `${t.repos > t.reposChanged ? ` (${t.repos - t.reposChanged} already at the target)` : ''} · ${plural(t.files, 'file')} `,
     lineCounts(t.added, t.removed),
-    t.drift ? h('span', { class: 'badge warning', title: 'Changed by someone other than the campaign since its last checkpoint' }, `${t.drift} drift`) : null,
+    edits
+      ? h(
+          'span',
+          { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its last checkpoint' },
+          `${plural(edits, 'edit')} of yours, ${plan.mode === 'replay' ? 'kept' : 'will be lost'}`,
+        )
+      : null,
     t.conflicts ? h('span', { class: 'badge error' }, plural(t.conflicts, 'conflict')) : null,
     h('span', { class: 'muted' }, ` · plan ${plan.planHash.slice(0, 12)}`),
   );
@@ -163,24 +221,38 @@ function drawHeader(): void {
   header.replaceChildren(
     h('h1', {}, `Roll back to ${plan.targetLabel}`),
     summary,
+    ...(plan.excluded.length
+      ? [
+          h(
+            'p',
+            { class: 'warning excluded-note' },
+            `Left out because ${plan.excluded.length === 1 ? 'it blocks' : 'they block'} the plan: ${plan.excluded.join(', ')}. `,
+            button('Include Again', 'includeAgain', () => post({ type: 'includeAgain' }), { secondary: true, small: true }),
+          ),
+        ]
+      : []),
     h(
       'div',
       { class: 'toolbar', role: 'toolbar', 'aria-label': 'Plan filters' },
       filterBox,
-      select('Show', show, [['all', 'All files'], ['drift', 'Drifted files'], ['conflicts', 'Conflicts']], (v) => {
+      select('Show', show, [['all', 'All files'], ['drift', 'Your edits (drift)'], ['conflicts', 'Conflicts']], (v) => {
         show = v;
         drawPlan();
       }),
-      select('Diff', layout, [['inline', 'Inline'], ['split', 'Side by side']], (v) => {
-        layout = v;
-        for (const k of openDiffs.keys()) drawDiff(k);
-      }),
+      select('Diff', layout, [['inline', 'Inline'], ['split', 'Side by side']], setLayout),
       select('Mode', plan.mode, [['restore', 'Restore'], ['replay', 'Replay']], (v) => replan(v)),
       button('Tick Shown', 'tickShown', () => tickShown(true), { secondary: true, title: 'Include every file the filter shows' }),
       button('Untick Shown', 'untickShown', () => tickShown(false), { secondary: true, title: 'Leave out every file the filter shows' }),
       button('Refresh', 'refresh', () => replan(), { secondary: true, title: 'Plan again from the repos as they are now' }),
     ),
   );
+}
+
+function setLayout(v: Layout): void {
+  layout = v;
+  for (const k of openDiffs.keys()) drawDiff(k);
+  const box = header.querySelector<HTMLSelectElement>('select[aria-label="Diff"]');
+  if (box) box.value = v;
 }
 
 function matches(f: PreviewFileView): boolean {
@@ -224,24 +296,71 @@ function restoreFocus(f: { action: string; key?: string } | undefined): void {
   app.querySelector<HTMLElement>(sel)?.focus();
 }
 
+/** A repo with nothing to do: its files, index and HEAD are already the target's. */
+function unchanged(r: PreviewRepoView): boolean {
+  return r.fileCount === 0 && !r.headChanged && !r.indexChanged && r.conflicts.length === 0;
+}
+
 function renderPlan(plan: PreviewState): void {
   const byPath = new Map(plan.repos.map((r) => [r.path, r]));
   const parts: HTMLElement[] = [];
   if (plan.cycles.length) parts.push(h('p', { class: 'warning' }, `Dependency cycles (rolled back together): ${plan.cycles.map((c) => c.map((r) => names.get(r) ?? r).join(' ↔ ')).join('; ')}`));
+  // waves keep the engine's numbers (from 1), as the CLI and the Rollbacks tree show them; a wave of
+  // repos with nothing to change is folded away with them, not renumbered
   plan.waves.forEach((wave, i) => {
-    const repos = wave.map((p) => byPath.get(p)).filter((r): r is PreviewRepoView => !!r && repoVisible(r));
+    const repos = wave.map((p) => byPath.get(p)).filter((r): r is PreviewRepoView => !!r && !unchanged(r) && repoVisible(r));
     if (!repos.length) return;
-    const waveLabel = plan.waves.length > 1 ? `Wave ${i + 1} of ${plan.waves.length}${i === 0 ? ' (dependants first)' : ''}` : 'Repos';
-    parts.push(h('section', { class: 'wave', 'aria-label': waveLabel }, h('h2', {}, waveLabel), ...repos.map(repoBlock)));
+    const waveLabel = plan.waves.length > 1 ? `Wave ${i + 1} of ${plan.waves.length}` : 'Repos';
+    const first = 'Repos that depend on others go first, before what they depend on.';
+    const why = plan.waves.length > 1 ? (i === 0 ? first : 'After the repos that depend on these.') : undefined;
+    parts.push(
+      h(
+        'section',
+        { class: 'wave', 'aria-label': waveLabel },
+        h('h2', { 'data-probe': 'wave' }, waveLabel, why ? h('span', { class: 'wave-why' }, ` — ${why}`) : null),
+        ...repos.map(repoBlock),
+      ),
+    );
   });
+  const idle = plan.repos.filter(unchanged);
+  if (idle.length && !filter && show === 'all') {
+    parts.push(
+      h(
+        'details',
+        { class: 'idle' },
+        h('summary', {}, `${plural(idle.length, 'repo')} already at the target: nothing to change`),
+        h('p', { class: 'muted' }, idle.map((r) => r.name).join(', ')),
+      ),
+    );
+  }
   if (!parts.length) parts.push(h('p', { class: 'muted' }, plan.files.length ? 'No file matches the filter.' : 'No file changes.'));
   if (plan.filesTruncated) parts.push(h('p', { class: 'muted' }, `Only the first ${plan.files.length} of ${plan.totals.files} files are listed; the rollback covers all of them.`));
   planSection.replaceChildren(...parts);
+  applyRoving();
 }
 
 function repoVisible(r: PreviewRepoView): boolean {
   if (!filter && show === 'all') return true;
   return (filesByRepo.get(r.path) ?? []).some(matches) || (show === 'all' && !!filter && r.name.toLowerCase().includes(filter));
+}
+
+/** Why a repo is in its wave, in words: "express depends on accepts, router" / "router waits for express". */
+function whyInWave(r: PreviewRepoView): string | undefined {
+  const parts: string[] = [];
+  if (r.dependsOn.length) parts.push(`${r.name} depends on ${r.dependsOn.join(', ')}, so it is rolled back first`);
+  if (r.after.length) parts.push(`${r.name} waits for ${r.after.join(', ')}, which ${r.after.length === 1 ? 'depends' : 'depend'} on it`);
+  return parts.length ? `${parts.join('; ')}.` : undefined;
+}
+
+/** The user's edits the plan acts on: drifted files it changes, and a moved HEAD or changed index. */
+function editsActedOn(r: PreviewRepoView): string[] {
+  const files = new Set((filesByRepo.get(r.path) ?? []).map((f) => f.path));
+  return r.drift.filter((d) => d.startsWith('(') || files.has(d));
+}
+
+/** A drifted file's mark: what happens to the user's edit in this mode. */
+function driftWords(): string {
+  return plan?.mode === 'replay' ? 'your edit, kept' : 'your edit, will be lost';
 }
 
 function repoBlock(r: PreviewRepoView): HTMLElement {
@@ -269,9 +388,10 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
   box.indeterminate = included && ticked > 0 && ticked < files.length;
   const added = files.reduce((n, f) => n + f.added, 0);
   const removed = files.reduce((n, f) => n + f.removed, 0);
+  const why = whyInWave(r);
   const row = h(
     'div',
-    { class: 'repo-row', 'data-probe': 'repo', 'data-label': r.name },
+    { class: 'repo-row', 'data-probe': 'repo', 'data-label': r.name, 'data-row': r.path },
     box,
     h(
       'button',
@@ -280,6 +400,7 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
         class: 'twisty',
         'aria-expanded': String(expanded),
         'aria-controls': listId,
+        'aria-label': `${r.name}: ${expanded ? 'hide' : 'show'} its ${plural(r.fileCount, 'file')}`,
         'data-action': 'expandRepo',
         'data-key': r.path,
         title: r.path,
@@ -296,34 +417,54 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
     lineCounts(added, removed),
     r.headChanged ? h('span', { class: 'badge', title: 'HEAD or the branch moves back too' }, 'HEAD') : null,
     r.indexChanged ? h('span', { class: 'badge', title: 'The staged state is restored too' }, 'index') : null,
-    r.drift.length ? h('span', { class: 'badge warning', title: `Changed since the last checkpoint: ${r.drift.join(', ')}` }, `${r.drift.length} drift`) : null,
+    editsActedOn(r).length
+      ? h(
+          'span',
+          { class: 'badge warning', 'data-probe': 'drift', title: `Edited since the campaign's last checkpoint: ${editsActedOn(r).join(', ')}` },
+          `${plural(editsActedOn(r).length, 'edit')} of yours`,
+        )
+      : null,
     r.conflicts.length ? h('span', { class: 'badge error' }, plural(r.conflicts.length, 'conflict')) : null,
   );
   const notes = [
     ...r.conflicts.filter((c) => !c.path).map((c) => h('li', { class: 'error' }, c.reason)),
-    ...r.drift.filter((d) => !files.some((f) => f.path === d)).map((d) => h('li', { class: 'warning' }, `drift: ${d}`)),
+    ...r.drift
+      .filter((d) => !files.some((f) => f.path === d))
+      .map((d) =>
+        d.startsWith('(')
+          ? h('li', { class: 'warning', 'data-probe': 'drift' }, `${d}: ${driftWords()}`)
+          : h('li', { class: 'muted' }, `${d}: edited after the campaign, already as the target has it: left as it is`),
+      ),
     ...r.notes.map((n) => h('li', { class: 'muted' }, n)),
   ];
   const list = h('ul', { id: listId, class: 'files', 'aria-label': `Files of ${r.name}`, hidden: !expanded });
   if (expanded) for (const f of files.filter(matches)) list.append(fileRow(r, f, included));
-  return h('div', { class: `repo${included ? '' : ' excluded'}`, role: 'group', 'aria-label': r.name }, row, notes.length ? h('ul', { class: 'notes' }, ...notes) : null, list);
+  return h(
+    'div',
+    { class: `repo${included ? '' : ' excluded'}`, role: 'group', 'aria-label': r.name },
+    row,
+    why ? h('p', { class: 'why muted', 'data-probe': 'why' }, why) : null,
+    notes.length ? h('ul', { class: 'notes' }, ...notes) : null,
+    list,
+  );
 }
 
 function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean): HTMLElement {
   const key = keyOf(r.path, f.path);
   const open = openDiffs.has(key);
   const diffId = `diff-${cssId(key)}`;
+  const full = `${r.name}/${f.path}`;
   const li = h(
     'li',
-    { class: 'file', 'data-probe': 'file', 'data-label': `${r.name}/${f.path}` },
+    { class: `file${f.drift ? ' drifted' : ''}`, 'data-probe': 'file', 'data-label': full },
     h(
       'div',
-      { class: 'file-row' },
+      { class: 'file-row', 'data-row': key },
       h('input', {
         type: 'checkbox',
         checked: !excludedFiles.has(key),
         disabled: !repoIncluded,
-        'aria-label': `Include ${f.path}`,
+        'aria-label': `Include ${f.path} of ${r.name}`,
         'data-action': 'toggleFile',
         'data-key': key,
         onchange: (e) => {
@@ -340,6 +481,7 @@ function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean):
           class: 'path',
           'aria-expanded': String(open),
           'aria-controls': diffId,
+          'aria-label': `${f.path} of ${r.name}: ${open ? 'hide' : 'show'} the inverse diff${f.drift ? ` (${driftWords()})` : ''}`,
           'data-action': 'toggleDiff',
           'data-key': key,
           title: open ? 'Hide the inverse diff' : 'Show the inverse diff',
@@ -349,15 +491,95 @@ function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean):
       ),
       h('span', { class: `op op-${f.change}` }, f.change),
       lineCounts(f.added, f.removed, f.binary),
-      f.drift ? h('span', { class: 'badge warning', title: 'Changed by someone other than the campaign since its last checkpoint' }, 'drift') : null,
+      f.drift ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its checkpoint' }, driftWords()) : null,
       f.conflict ? h('span', { class: 'badge error', title: f.conflict }, 'conflict') : null,
-      button('Open Diff', 'openDiff', () => post({ type: 'openDiff', repo: r.path, path: f.path }), { title: `Open ${f.path} in the diff editor (now ↔ after the rollback)`, key, secondary: true, small: true }),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'secondary small',
+          'data-action': 'openDiff',
+          'data-key': key,
+          'aria-label': `Open ${f.path} of ${r.name} in the diff editor`,
+          title: `Open ${f.path} in the diff editor (now ↔ after the rollback)`,
+          onclick: () => post({ type: 'openDiff', repo: r.path, path: f.path }),
+        },
+        'Open Diff',
+      ),
     ),
     f.conflict ? h('p', { class: 'error conflict-reason' }, f.conflict) : null,
     h('div', { id: diffId, class: 'diff-host', hidden: !open }),
   );
   if (open) queueMicrotask(() => drawDiff(key));
   return li;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Keyboard: the plan is one tab stop; arrows move between rows (Up / Down) and within a row (Left / Right)
+
+function rows(): HTMLElement[] {
+  return [...planSection.querySelectorAll<HTMLElement>('[data-row]')].filter((r) => !r.closest('[hidden]'));
+}
+
+function controlsOf(row: HTMLElement): HTMLElement[] {
+  return [...row.querySelectorAll<HTMLElement>('input, button')].filter((c) => !(c as HTMLInputElement).disabled);
+}
+
+/** Gives Tab exactly one control of the plan: the roving one (or the first row's first control). */
+function applyRoving(): void {
+  const all = rows();
+  for (const row of all) for (const c of row.querySelectorAll<HTMLElement>('input, button')) c.tabIndex = -1;
+  const row = all.find((r) => r.dataset.row === roving?.row) ?? all[0];
+  if (!row) return;
+  const controls = controlsOf(row);
+  const target = controls[Math.min(roving && roving.row === row.dataset.row ? roving.col : 0, controls.length - 1)];
+  if (target) target.tabIndex = 0;
+}
+
+function moveTo(row: HTMLElement, col: number): void {
+  const controls = controlsOf(row);
+  if (!controls.length) return;
+  const c = Math.max(0, Math.min(col, controls.length - 1));
+  roving = { row: row.dataset.row!, col: c };
+  applyRoving();
+  controls[c].focus();
+}
+
+planSection.addEventListener('focusin', (e) => {
+  const el = e.target as HTMLElement;
+  const row = el.closest<HTMLElement>('[data-row]');
+  if (!row) return;
+  const col = controlsOf(row).indexOf(el);
+  if (col < 0 || (roving && roving.row === row.dataset.row && roving.col === col)) return;
+  roving = { row: row.dataset.row!, col };
+  applyRoving();
+});
+
+planSection.addEventListener('keydown', (e) => {
+  const el = e.target as HTMLElement;
+  const row = el.closest<HTMLElement>('[data-row]');
+  if (!row) return;
+  const all = rows();
+  const at = all.indexOf(row);
+  const col = Math.max(0, controlsOf(row).indexOf(el));
+  const go: Record<string, () => void> = {
+    ArrowDown: () => at + 1 < all.length && moveTo(all[at + 1], col),
+    ArrowUp: () => at > 0 && moveTo(all[at - 1], col),
+    ArrowRight: () => moveTo(row, col + 1),
+    ArrowLeft: () => moveTo(row, col - 1),
+    Home: () => moveTo(all[0], col),
+    End: () => moveTo(all[all.length - 1], col),
+  };
+  const f = go[e.key];
+  if (!f) return;
+  e.preventDefault();
+  f();
+});
+
+/** Test hook: focus a row's first control (or the roving one), as Tab into the plan does. */
+function focusRow(key: string | undefined): void {
+  const row = rows().find((r) => key === undefined || r.dataset.row === key);
+  if (row) moveTo(row, roving && roving.row === row.dataset.row ? roving.col : 0);
 }
 
 function toggleDiff(key: string, repo: string, path: string): void {
@@ -378,7 +600,52 @@ function drawDiff(key: string): void {
   host.hidden = !d;
   if (!d) host.replaceChildren();
   else if (d === 'loading') host.replaceChildren(h('p', { class: 'muted' }, 'Loading the diff…'));
-  else host.replaceChildren(renderDiff(d, layout, `Inverse diff of ${d.path}: removed lines are what is there now, added lines what the rollback writes`));
+  else {
+    const drawn = renderDiff(d, layout, `Inverse diff of ${d.path}: removed lines are what is there now, added lines what the rollback writes`);
+    if (d.driftLines?.length) markDrift(drawn, new Set(d.driftLines));
+    host.replaceChildren(drawn);
+  }
+}
+
+/**
+ * Marks the lines of a drawn diff that the user wrote after the campaign (by their number in the
+ * file as it is now: the diff's old side), and the hunks holding them. Restore removes them
+ * ("will be lost"); replay keeps them (they show as unchanged lines, "kept").
+ */
+function markDrift(drawn: HTMLElement, lines: ReadonlySet<number>): void {
+  const words = driftWords();
+  let hunk: HTMLTableRowElement | undefined;
+  let hunkMarked = false;
+  let previousMarked = false;
+  for (const tr of drawn.querySelectorAll<HTMLTableRowElement>('tbody tr')) {
+    if (tr.classList.contains('hunk')) {
+      hunk = tr;
+      hunkMarked = false;
+      previousMarked = false;
+      continue;
+    }
+    // inline: the first cell is the old line number; side by side: the left half is the old side
+    const oldCell = tr.querySelector<HTMLTableCellElement>('td.ln');
+    const kind = layout === 'inline' ? tr.className : (oldCell?.classList.contains('del') ? 'del' : oldCell?.classList.contains('context') ? 'context' : '');
+    const n = Number(oldCell?.textContent);
+    const mine = (kind === 'del' || kind === 'context') && Number.isInteger(n) && n > 0 && lines.has(n);
+    if (!mine) {
+      previousMarked = false;
+      continue;
+    }
+    tr.classList.add('drift');
+    const code = layout === 'inline' ? tr.querySelector('td.code') : tr.querySelectorAll('td.code')[0];
+    code?.classList.add('drift-cell');
+    code?.setAttribute('aria-label', `${words}: ${code.textContent ?? ''}`);
+    if (!previousMarked) code?.prepend(h('span', { class: 'drift-tag', 'data-probe': 'drift', 'aria-hidden': 'true' }, words));
+    previousMarked = true;
+    if (hunk && !hunkMarked) {
+      hunk.classList.add('drift');
+      const note = kind === 'del' ? 'holds your edits: they will be lost' : 'holds your edits: kept';
+      hunk.querySelector('td')?.append(h('span', { class: 'drift-tag', 'data-probe': 'drift' }, note));
+      hunkMarked = true;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -393,11 +660,38 @@ function chosen(): { repos: string[]; files: Record<string, string[]>; fileCount
     const all = filesByRepo.get(r.path) ?? [];
     const ticked = all.filter((f) => !excludedFiles.has(keyOf(r.path, f.path)));
     if (all.length > 0 && ticked.length === 0) continue;
+    if (unchanged(r)) continue; // nothing to do there: not counted, not run
     repos.push(r.path);
     fileCount += ticked.length === all.length ? r.fileCount : ticked.length;
     if (ticked.length < all.length) files[r.path] = ticked.map((f) => f.path);
   }
   return { repos, files, fileCount };
+}
+
+/**
+ * The drift the chosen repos and files would overwrite (restore mode): every one, as `repo/path`.
+ * A file edited since the campaign that the plan does not touch (it is at the target already) is
+ * not lost, so not listed; a moved HEAD or a changed index (entries in parentheses) always is.
+ */
+function chosenDrift(): { label: string; repo: string; path: string; file: boolean }[] {
+  if (!plan || plan.mode !== 'restore') return [];
+  const c = chosen();
+  const out: { label: string; repo: string; path: string; file: boolean }[] = [];
+  for (const r of plan.repos) {
+    if (!c.repos.includes(r.path)) continue;
+    const files = new Set((filesByRepo.get(r.path) ?? []).map((f) => f.path));
+    for (const d of r.drift) {
+      const whole = d.startsWith('(');
+      if (!whole && (!files.has(d) || excludedFiles.has(keyOf(r.path, d)))) continue;
+      out.push({ label: whole ? `${r.name} ${d}` : `${r.name}/${d}`, repo: r.path, path: d, file: !whole });
+    }
+  }
+  return out;
+}
+
+/** The server refuses any drift without force; drift the plan does not touch is overwritten by nothing. */
+function untouchedDriftOnly(): boolean {
+  return plan?.mode === 'restore' && chosenDrift().length === 0 && chosen().repos.some((r) => (plan!.repos.find((x) => x.path === r)?.drift.length ?? 0) > 0);
 }
 
 function drawFooter(): void {
@@ -410,16 +704,56 @@ function drawFooter(): void {
 function renderFooter(plan: PreviewState): void {
   const parts: (HTMLElement | null)[] = [];
   const c = chosen();
-  const everything = c.repos.length === plan.repos.length && Object.keys(c.files).length === 0;
+  const changing = plan.repos.filter((r) => !unchanged(r));
+  const idleLeftOut = plan.repos.some((r) => unchanged(r) && excludedRepos.has(r.path));
+  const everything = c.repos.length === changing.length && Object.keys(c.files).length === 0 && !idleLeftOut;
   const nothingToDo = plan.totals.files === 0 && plan.totals.reposChanged === 0;
+  const drift = chosenDrift();
+  if (drift.length === 0) force = false;
+  const unresolved = drift.length > 0 && !force;
   if (!run || result) {
-    if (plan.totals.drift > 0 && plan.mode === 'restore') {
+    const staleWords = `${stale} This plan would be refused as stale: Run waits for the new one.`;
+    if (stale) parts.push(h('p', { class: 'alert warning', role: 'alert', 'data-probe': 'alert' }, staleWords));
+    if (drift.length) {
+      const files = drift.filter((d) => d.file);
       parts.push(
         h(
-          'label',
-          { class: 'check' },
-          h('input', { type: 'checkbox', checked: force, 'data-action': 'force', onchange: (e) => (force = (e.target as HTMLInputElement).checked) }),
-          ' Overwrite drifted files (the safety snapshot keeps them)',
+          'div',
+          { class: `alert drift-choice${unresolved ? ' warning' : ''}`, role: unresolved ? 'alert' : 'group', 'aria-label': 'Your edits since the campaign' },
+          h(
+            'p',
+            { 'data-probe': 'alert' },
+            `${plural(drift.length, 'edit')} made after the campaign would be lost: ${drift.map((d) => d.label).join(', ')}. ` +
+              `Choose what happens to ${drift.length === 1 ? 'it' : 'them'} before you run:`,
+          ),
+          h(
+            'div',
+            { class: 'buttons' },
+            h(
+              'label',
+              { class: 'check' },
+              h('input', {
+                type: 'checkbox',
+                checked: force,
+                'data-action': 'force',
+                'aria-label': 'Overwrite my edits (the safety snapshot keeps a copy)',
+                onchange: (e) => ((force = (e.target as HTMLInputElement).checked), drawFooter()),
+              }),
+              ' Overwrite my edits (the safety snapshot keeps a copy)',
+            ),
+            files.length
+              ? button(`Leave ${files.length === 1 ? 'That File' : 'Those Files'} Out`, 'leaveOutDrift', () => leaveOutDrift(), {
+                  secondary: true,
+                  title: `Untick ${files.map((d) => d.label).join(', ')}`,
+                })
+              : null,
+            plan.mode === 'restore' && plan.totals.conflicts === 0
+              ? button('Switch to Replay (Keeps My Edits)', 'replay', () => replan('replay'), {
+                  secondary: true,
+                  title: 'Undo only what the campaign did, keeping every edit made after it',
+                })
+              : null,
+          ),
         ),
       );
     }
@@ -438,10 +772,18 @@ function renderFooter(plan: PreviewState): void {
         }),
       ),
     );
-    const label = everything ? `Roll Back ${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}` : `Roll Back the Chosen ${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}`;
-    const runButton = button(label, 'run', () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force, ...(checkCommand.trim() ? { check: checkCommand.trim() } : {}) }), {
-      disabled: busy || c.repos.length === 0 || nothingToDo || (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo'),
-      title: 'Run this plan as one transaction: all repos roll back, or none do',
+    const over = force && drift.length ? ` (Overwriting ${plural(drift.length, 'Edit')})` : '';
+    const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}${over}`;
+    const check = checkCommand.trim() ? { check: checkCommand.trim() } : {};
+    const done = (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo');
+    const start = () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force: force || untouchedDriftOnly(), ...check });
+    const runButton = button(label, 'run', start, {
+      disabled: busy || !!stale || unresolved || c.repos.length === 0 || nothingToDo || done,
+      title: unresolved
+        ? 'Choose first what happens to your edits (above)'
+        : stale
+          ? 'The repos changed: wait for the new plan'
+          : 'Run this plan as one transaction: all repos roll back, or none do',
     });
     parts.push(h('div', { class: 'buttons' }, runButton));
   }
@@ -470,6 +812,31 @@ function renderFooter(plan: PreviewState): void {
     );
   }
   footer.replaceChildren(...parts.filter((p): p is HTMLElement => !!p));
+}
+
+function leaveOutDrift(): void {
+  for (const d of chosenDrift()) if (d.file) excludedFiles.add(keyOf(d.repo, d.path));
+  drawPlan();
+  drawFooter();
+}
+
+/** What the tests read beyond the shared snapshot: drift marks, wave notes, the run label, tab stops. */
+function probeExtras(): Partial<RenderedSnapshot> {
+  const shown = (sel: string) => [...app.querySelectorAll<HTMLElement>(sel)].filter((e) => !e.closest('[hidden]'));
+  const name = (e: Element | null) => (e ? (e.getAttribute('aria-label') ?? e.textContent ?? '').trim() : '');
+  const focusable = shown('input, button, select, summary, [tabindex]').filter((e) => e.tabIndex >= 0 && !(e as HTMLInputElement).disabled);
+  return {
+    driftLines: app.querySelectorAll('table.diff tr.drift:not(.hunk)').length,
+    driftMarks: shown('[data-probe="drift"]').map((e) => e.textContent ?? ''),
+    waveNotes: shown('[data-probe="why"]').map((e) => e.textContent ?? ''),
+    waves: shown('[data-probe="wave"]').map((e) => e.textContent ?? ''),
+    runLabel: app.querySelector('[data-action="run"]')?.textContent ?? undefined,
+    tabStops: focusable.filter((e) => planSection.contains(e)).map(name),
+    rowControls: shown('.file-row input, .file-row button').map(name),
+    focused: document.activeElement && document.activeElement !== document.body ? name(document.activeElement) : '',
+    alert: shown('[data-probe="alert"]').map((e) => e.textContent ?? '').join(' '),
+    statusLog: [...statusLog],
+  };
 }
 
 function onProgress(phase: string, done: number, repo: string | undefined, message: string | undefined): void {

@@ -1,11 +1,13 @@
 /**
  * The one definition of every custom request and notification between the CodeContext client
  * (VS Code) and the language-server process. The client imports this file, so it holds only
- * message constants, plain types and the error-code table: engine types come in through
- * `import type` (erased at build time) and nothing here pulls a Node-only module into the client.
+ * message constants, param schemas, plain types and the error-code table: engine types come in
+ * through `import type` (erased at build time) and nothing here pulls a Node-only module into the client.
  *
  * Conventions for every request below:
- * - params are objects; a missing or mistyped field is answered with `InvalidParams` (-32602);
+ * - params are objects, each request's defined once below as a schema (zod) that is also its type;
+ *   the server validates them with it, and a missing or mistyped field is answered with
+ *   `InvalidParams` (-32602) naming the field;
  * - ids accept a unique prefix (`snap_1a2b`) and campaigns also their name, as in the CLI;
  * - engine refusals are `ResponseError`s whose `code` comes from `ErrorCodes` and whose `data` is
  *   an `ErrorData` naming the engine code, the repo and the path;
@@ -14,43 +16,92 @@
  *   is refused with `ErrorCodes.Busy` naming what runs.
  */
 import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
-import type { WorkDoneProgressParams, WorkDoneProgressReport } from 'vscode-languageserver-protocol';
-import type { Campaign, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
+import * as z from 'zod/mini';
+import type { WorkDoneProgressReport } from 'vscode-languageserver-protocol';
+import type { Campaign, CampaignOverlap, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
 import type { ReviewComment } from './engine/campaign/reviewComments';
 import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence';
 import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan';
 import type { RecoveryReport } from './engine/rollback/recover';
-import type { TreeEntry } from './engine/git/objectReader';
+import type { RepoDifference, SnapshotDifference } from './engine/rollback/drift';
+import type { TreeEntry } from './engine/git/trees';
 import type { RollbackRecord } from './engine/rollback/rollbackRecords';
 import type { DiscoveredRepo } from './engine/repo/discovery';
-import type { SnapshotManifest, SnapshotSummary, SnapshotVerification } from './engine/snapshot/snapshot';
+import type { SavedSnapshot, SnapshotManifest, SnapshotNote, SnapshotSummary, SnapshotVerification } from './engine/snapshot/snapshot';
 
 export type {
   Campaign,
+  CampaignOverlap,
   CampaignStep,
   DiscoveredRepo,
   EvidenceCheck,
   EvidencePack,
   PlannedFile,
   RecoveryReport,
+  RepoDifference,
   RepoRunResult,
   ReviewComment,
   RollbackMode,
   RollbackRecord,
+  SavedSnapshot,
   SnapshotManifest,
+  SnapshotDifference,
+  SnapshotNote,
   SnapshotSummary,
   SnapshotVerification,
   StoredChangeRecord,
 };
 
 // ---------------------------------------------------------------------------------------------
+// Field schemas: each carries the words the server answers a bad value with ("\"id\" must be …")
+
+const nonEmpty = 'must be a non-empty string';
+const text = z.string({ error: nonEmpty }).check(z.minLength(1, { error: nonEmpty }));
+/** POSIX `/…`, Windows `C:\…` or `\\server\…`; the server normalises it (path.resolve). */
+const absolutePath = z.string({ error: nonEmpty }).check(
+  z.minLength(1, { error: nonEmpty }),
+  z.refine((p) => /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(p), { error: 'must be an absolute path' }),
+);
+const absolutePaths = z.array(absolutePath, { error: 'must be a list of absolute paths' });
+const words = z.array(z.string({ error: 'must be a string' }), { error: 'must be a non-empty list of strings' }).check(z.minLength(1, { error: 'must be a non-empty list of strings' }));
+const flag = z.boolean({ error: 'must be true or false' });
+const objectId = z.string({ error: nonEmpty }).check(z.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, { error: 'must be a full object id (40 or 64 hex digits)' }));
+function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
+  const error = `must be a whole number from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`;
+  return z.int({ error }).check(z.gte(min, { error }), z.lte(max, { error }));
+}
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: `must be one of ${values.join(', ')}` });
+}
+/** A rollback id (or prefix), never a path: the client names rollbacks, it does not point the server at files. */
+const rollbackId = z.string({ error: nonEmpty }).check(z.regex(/^(rb_)?[0-9a-f]+$/, { error: 'must be a rollback id (rb_…)' }));
+/** The work-done progress token (LSP's WorkDoneProgressParams), checked before any work starts. */
+const progress = { workDoneToken: z.optional(z.union([z.string(), z.int()], { error: 'must be a string or an integer' })) };
+/** An object of `shape`; anything but an object is refused as a whole. Fields not named are ignored. */
+function params<S extends z.core.$ZodLooseShape>(shape: S) {
+  return z.object(shape, { error: 'params must be an object' });
+}
+/** Requests that take no params. */
+export const NoParams = params({});
+export type NoParams = z.input<typeof NoParams>;
+
+/** The words of a failed validation: the first issue, naming its field (`"repos[0]" must be …`). */
+export function describeInvalidParams(error: z.core.$ZodError): string {
+  const issue = error.issues[0];
+  if (!issue || issue.path.length === 0) return issue?.message ?? 'params must be an object';
+  const field = issue.path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? String(k) : `.${String(k)}`)).join('');
+  return `"${field}" ${issue.message}`;
+}
+
+// ---------------------------------------------------------------------------------------------
 // Shared shapes
 
 /** A window into a long list. `offset` defaults to 0, `limit` to `defaultPageSize` (at most `maxPageSize`). */
-export interface PageParams {
-  offset?: number;
-  limit?: number;
-}
+export const defaultPageSize = 200;
+export const maxPageSize = 5000;
+const page = { offset: z.optional(wholeNumber(0)), limit: z.optional(wholeNumber(1, maxPageSize)) };
+export const PageParams = params(page);
+export type PageParams = z.input<typeof PageParams>;
 
 /** One page: `items` starts at `offset` of `total` items in a stable order. */
 export interface Page<T> {
@@ -59,8 +110,6 @@ export interface Page<T> {
   total: number;
 }
 
-export const defaultPageSize = 200;
-export const maxPageSize = 5000;
 
 /** Settings read through `workspace/configuration`, section `codecontext`. */
 export interface CodeContextSettings {
@@ -163,10 +212,11 @@ export interface ErrorData {
 // ---------------------------------------------------------------------------------------------
 // Workspace
 
-export interface ReposListParams {
+export const ReposListParams = params({
   /** Search the workspace folders again instead of answering from the last search. */
-  refresh?: boolean;
-}
+  refresh: z.optional(flag),
+});
+export type ReposListParams = z.input<typeof ReposListParams>;
 export interface ReposListResult {
   /** The workspace folders, as absolute paths. */
   roots: string[];
@@ -175,54 +225,69 @@ export interface ReposListResult {
 /** client → server: every repo at or below the workspace folders (nested repos and submodules marked), sorted by path. */
 export const ReposListRequest = new RequestType<ReposListParams, ReposListResult, ErrorData>('codecontext/repos/list');
 
+export const ReposWatchParams = params({
+  /** Absolute repo paths to watch; replaces the last list (an empty list stops watching). */
+  repos: absolutePaths,
+});
+export type ReposWatchParams = z.input<typeof ReposWatchParams>;
+/**
+ * client → server: watch these repos' files, index, HEAD and refs (not the store: that is always
+ * watched) and send `ReposChangedNotification` when they change, so an open preview can plan again.
+ */
+export const ReposWatchRequest = new RequestType<ReposWatchParams, { watching: number }, ErrorData>('codecontext/repos/watch');
+
 // ---------------------------------------------------------------------------------------------
 // Snapshots
 
-export interface SnapshotListParams {
+export const SnapshotListParams = params({
   /** Only the snapshots filed under this campaign id. */
-  campaign?: string;
-}
+  campaign: z.optional(text),
+});
+export type SnapshotListParams = z.input<typeof SnapshotListParams>;
 export interface SnapshotListResult {
   snapshots: SnapshotSummary[];
 }
 /** client → server: every snapshot of the store, newest first; a modified manifest is listed with `valid: false`. */
 export const SnapshotListRequest = new RequestType<SnapshotListParams, SnapshotListResult, ErrorData>('codecontext/snapshot/list');
 
-export interface SnapshotDetailParams {
-  id: string;
-}
+export const SnapshotDetailParams = params({ id: text });
+export type SnapshotDetailParams = z.input<typeof SnapshotDetailParams>;
 /** client → server: one snapshot's manifest with every repo's state; a modified manifest is refused (`TamperedManifest`). */
 export const SnapshotDetailRequest = new RequestType<SnapshotDetailParams, SnapshotManifest, ErrorData>('codecontext/snapshot/detail');
 
-export interface SnapshotCreateParams extends WorkDoneProgressParams {
+export const SnapshotCreateParams = params({
+  ...progress,
   /** Absolute repo paths to capture. */
-  repos?: string[];
+  repos: z.optional(absolutePaths),
   /** Capture every repo at or below these folders. Without `repos` and `roots`: the campaign's repos, else the workspace's. */
-  roots?: string[];
+  roots: z.optional(absolutePaths),
   /** File the snapshot under this campaign (id or name). */
-  campaign?: string;
-  message?: string;
-}
+  campaign: z.optional(text),
+  message: z.optional(text),
+});
+export type SnapshotCreateParams = z.input<typeof SnapshotCreateParams>;
 /**
  * client → server (mutating, with progress, cancellable): captures the repos and writes the
  * snapshot. Cancelled before the pin phase ends → no ref and no manifest written. The same states
- * give the same id, so creating it twice returns the first one.
+ * give the same id, so creating it twice returns the first one (`reused: true`) with the new
+ * message kept as a note (`notes`): the user's words are never dropped.
  */
-export const SnapshotCreateRequest = new RequestType<SnapshotCreateParams, SnapshotManifest, ErrorData>('codecontext/snapshot/create');
+export const SnapshotCreateRequest = new RequestType<SnapshotCreateParams, SavedSnapshot, ErrorData>('codecontext/snapshot/create');
 
-export interface SnapshotVerifyParams {
-  id: string;
-}
+export const SnapshotVerifyParams = params({ id: text });
+export type SnapshotVerifyParams = z.input<typeof SnapshotVerifyParams>;
 /** client → server: checks the manifest's id and seal and that every repo still holds every object and the pin ref. */
 export const SnapshotVerifyRequest = new RequestType<SnapshotVerifyParams, SnapshotVerification, ErrorData>('codecontext/snapshot/verify');
 
-export interface SnapshotFilesParams extends PageParams {
-  id: string;
+export const SnapshotFilesParams = params({
+  ...page,
+  id: text,
   /** The repo's absolute path, as in the manifest. */
-  repo: string;
+  repo: absolutePath,
   /** Which captured tree: the worktree (default) or the index. */
-  tree?: 'worktree' | 'index';
-}
+  tree: z.optional(oneOf(['worktree', 'index'])),
+});
+export type SnapshotFilesParams = z.input<typeof SnapshotFilesParams>;
 /** A file of a captured tree. `type` is `commit` for a gitlink (an embedded repo or a submodule). */
 /** A file of a snapshot's tree (`size` null for gitlinks). */
 export type TreeFile = TreeEntry;
@@ -251,27 +316,45 @@ export interface CampaignListResult {
   invalid?: InvalidRecord[];
 }
 /** client → server: every campaign, newest first. */
-export const CampaignListRequest = new RequestType<Record<string, never>, CampaignListResult, ErrorData>('codecontext/campaign/list');
+export const CampaignListRequest = new RequestType<NoParams, CampaignListResult, ErrorData>('codecontext/campaign/list');
 
-export interface CampaignDetailParams {
+export const CampaignDetailParams = params({
   /** Id, unique id prefix, or name (the newest campaign of that name). */
-  id: string;
-}
+  id: text,
+});
+export type CampaignDetailParams = z.input<typeof CampaignDetailParams>;
 /** client → server: one campaign with its repos and every step (counts, ref moves, command results). */
 export const CampaignDetailRequest = new RequestType<CampaignDetailParams, Campaign, ErrorData>('codecontext/campaign/detail');
 
-export interface CampaignStartParams extends WorkDoneProgressParams {
-  name: string;
+export const CampaignStartParams = params({
+  ...progress,
+  name: text,
   /** Folders whose repos belong to the campaign; default: the workspace folders. */
-  roots?: string[];
-}
+  roots: z.optional(absolutePaths),
+});
+export type CampaignStartParams = z.input<typeof CampaignStartParams>;
 /** client → server (mutating, with progress, cancellable): finds the repos and takes the baseline; cancelled → no campaign and no snapshot written. */
 export const CampaignStartRequest = new RequestType<CampaignStartParams, Campaign, ErrorData>('codecontext/campaign/start');
 
-export interface CampaignCheckpointParams extends WorkDoneProgressParams {
-  campaign: string;
-  message?: string;
+export const CampaignOverlapParams = params({
+  /** The folders a campaign would start on; default: the workspace folders. */
+  roots: z.optional(absolutePaths),
+});
+export type CampaignOverlapParams = z.input<typeof CampaignOverlapParams>;
+export interface CampaignOverlapResult {
+  /** The repos a campaign started on those roots would take. */
+  repos: string[];
+  /** Active campaigns already working on some of them. */
+  campaigns: CampaignOverlap[];
 }
+/**
+ * client → server (changes nothing): the active campaigns a new campaign on `roots` would share
+ * repos with, so starting a second one is never silent. Asked before `CampaignStartRequest`.
+ */
+export const CampaignOverlapRequest = new RequestType<CampaignOverlapParams, CampaignOverlapResult, ErrorData>('codecontext/campaign/overlap');
+
+export const CampaignCheckpointParams = params({ ...progress, campaign: text, message: z.optional(text) });
+export type CampaignCheckpointParams = z.input<typeof CampaignCheckpointParams>;
 /** A new step; its change records are fetched page by page with `CampaignChangesRequest`. */
 export interface CampaignStepResult {
   campaign: string;
@@ -281,12 +364,14 @@ export interface CampaignStepResult {
 /** client → server (mutating, with progress, cancellable): snapshots the campaign's repos and records what changed as a new step; cancelled → no step written. */
 export const CampaignCheckpointRequest = new RequestType<CampaignCheckpointParams, CampaignStepResult, ErrorData>('codecontext/campaign/checkpoint');
 
-export interface CampaignRunParams extends WorkDoneProgressParams {
-  campaign: string;
+export const CampaignRunParams = params({
+  ...progress,
+  campaign: text,
   /** The program and its arguments, run without a shell in every repo of the campaign. */
-  command: string[];
-  message?: string;
-}
+  command: words,
+  message: z.optional(text),
+});
+export type CampaignRunParams = z.input<typeof CampaignRunParams>;
 export interface CampaignRunResult extends CampaignStepResult {
   /** Repos where the command exited non-zero; the step is recorded all the same. */
   failed: RepoRunResult[];
@@ -298,13 +383,15 @@ export interface CampaignRunResult extends CampaignStepResult {
  */
 export const CampaignRunRequest = new RequestType<CampaignRunParams, CampaignRunResult, ErrorData>('codecontext/campaign/run');
 
-export interface CampaignChangesParams extends PageParams {
-  campaign: string;
+export const CampaignChangesParams = params({
+  ...page,
+  campaign: text,
   /** 1-based step; without it, every step in order. */
-  step?: number;
+  step: z.optional(wholeNumber(1)),
   /** Only the records of this repo (absolute path). */
-  repo?: string;
-}
+  repo: z.optional(absolutePath),
+});
+export type CampaignChangesParams = z.input<typeof CampaignChangesParams>;
 export interface CampaignChangesResult extends Page<StoredChangeRecord> {
   /** How many records each repo has in the step(s), before the `repo` filter: the repo level of a tree. */
   repos: { repo: string; count: number }[];
@@ -312,69 +399,71 @@ export interface CampaignChangesResult extends Page<StoredChangeRecord> {
 /** client → server: a step's change records (its file list), paged, sorted by step, repo, path. */
 export const CampaignChangesRequest = new RequestType<CampaignChangesParams, CampaignChangesResult, ErrorData>('codecontext/campaign/changes');
 
-export interface CampaignDiffParams {
-  campaign: string;
+export const CampaignDiffParams = params({
+  campaign: text,
   /** 1-based step; without it, the whole campaign so far. */
-  step?: number;
+  step: z.optional(wholeNumber(1)),
   /** Only this repo's part (absolute path). */
-  repo?: string;
+  repo: z.optional(absolutePath),
   /** With `repo`: only this file's sections (its path after the step, or before a rename). */
-  path?: string;
-}
+  path: z.optional(text),
+});
+export type CampaignDiffParams = z.input<typeof CampaignDiffParams>;
 export interface CampaignDiffResult {
   campaign: string;
   step: number | null;
   /**
    * Git's unified diff text, paths prefixed with each repo's folder: without `repo`, byte for byte
    * what `codecontext campaign diff` prints (`--json`'s `diff`); with it, that text's part for the
-   * repo or the file, unchanged. Empty for a binary file's hunks ("Binary files … differ" only).
+   * repo or the file, unchanged. A binary file has no hunks ("Binary files … differ" only).
    */
   diff: string;
 }
 /** client → server: a step's diff text from the engine's one producer (the one `campaign diff` uses). */
 export const CampaignDiffRequest = new RequestType<CampaignDiffParams, CampaignDiffResult, ErrorData>('codecontext/campaign/diff');
 
-export interface CampaignCommentsParams {
-  campaign: string;
+export const CampaignCommentsParams = params({
+  campaign: text,
   /** Only this step's comments. */
-  step?: number;
-}
+  step: z.optional(wholeNumber(1)),
+});
+export type CampaignCommentsParams = z.input<typeof CampaignCommentsParams>;
 export interface CampaignCommentsResult {
   comments: ReviewComment[];
 }
 /** client → server: a campaign's review comments, oldest first. */
 export const CampaignCommentsRequest = new RequestType<CampaignCommentsParams, CampaignCommentsResult, ErrorData>('codecontext/campaign/comments');
 
-export interface CampaignCommentAddParams {
-  campaign: string;
-  step: number;
-  repo: string;
+export const CampaignCommentAddParams = params({
+  campaign: text,
+  step: wholeNumber(1),
+  repo: absolutePath,
   /** A file the step changed. */
-  path: string;
+  path: text,
   /** 1-based line of the file after the step; absent: a note on the whole file. */
-  line?: number;
-  body: string;
-  author?: string;
-}
+  line: z.optional(wholeNumber(1)),
+  body: text,
+  author: z.optional(text),
+});
+export type CampaignCommentAddParams = z.input<typeof CampaignCommentAddParams>;
 /** client → server (writes the store, not the repos): adds a review comment; `UnknownId` when the step did not change that file. */
 export const CampaignCommentAddRequest = new RequestType<CampaignCommentAddParams, ReviewComment, ErrorData>('codecontext/campaign/comment/add');
 
-export interface CampaignCommentDeleteParams {
-  campaign: string;
-  id: string;
-}
+export const CampaignCommentDeleteParams = params({ campaign: text, id: text });
+export type CampaignCommentDeleteParams = z.input<typeof CampaignCommentDeleteParams>;
 /** client → server (writes the store): removes one review comment by id. */
 export const CampaignCommentDeleteRequest = new RequestType<CampaignCommentDeleteParams, Record<string, never>, ErrorData>('codecontext/campaign/comment/delete');
 
 // ---------------------------------------------------------------------------------------------
 // Content
 
-export interface BlobParams {
+export const BlobParams = params({
   /** Absolute path of the repo whose object store holds the blob. */
-  repo: string;
+  repo: absolutePath,
   /** Full object id (40 or 64 hex digits). */
-  blob: string;
-}
+  blob: objectId,
+});
+export type BlobParams = z.input<typeof BlobParams>;
 export interface BlobResult {
   repo: string;
   blob: string;
@@ -391,18 +480,28 @@ export const BlobRequest = new RequestType<BlobParams, BlobResult, ErrorData>('c
 // Rollbacks
 
 /** What to roll back to, and how: a snapshot, or a campaign's baseline / the state before step N. */
-export interface RollbackTargetParams {
-  snapshot?: string;
-  campaign?: string;
-  step?: number;
+const target = {
+  snapshot: z.optional(text),
+  campaign: z.optional(text),
+  step: z.optional(wholeNumber(1)),
   /** Default: the `defaultMode` setting, else `restore`. */
-  mode?: RollbackMode;
+  mode: z.optional(oneOf(['restore', 'replay'] satisfies [RollbackMode, RollbackMode])),
   /** Limit to these repos (absolute paths). */
-  repos?: string[];
-  /** Limit to files matching these globs. */
-  paths?: string[];
-}
-export interface RollbackPreviewParams extends RollbackTargetParams, WorkDoneProgressParams {}
+  repos: z.optional(absolutePaths),
+  /** Limit to files matching these globs (the CLI's `--path`; a GUI selection uses `files`). */
+  paths: z.optional(words),
+  /**
+   * Per repo (absolute path), exactly these files of it, as a plan names them (no glob: `a*b.ts` is
+   * that one file). A repo not named keeps all its files. What a preview's ticked files run as.
+   */
+  files: z.optional(z.record(absolutePath, z.array(text, { error: 'must be a list of paths' }), { error: 'must map absolute repo paths to lists of paths' })),
+  /** Leave these repos (absolute paths) out, e.g. one mid-merge that would refuse the whole plan. */
+  exclude: z.optional(absolutePaths),
+};
+export const RollbackTargetParams = params(target);
+export type RollbackTargetParams = z.input<typeof RollbackTargetParams>;
+export const RollbackPreviewParams = params({ ...target, ...progress });
+export type RollbackPreviewParams = z.input<typeof RollbackPreviewParams>;
 /** A repo of a previewed plan without its file list (paged with `RollbackPlanFilesRequest`). */
 export interface RepoPlanSummary extends Omit<RepoPlan, 'files'> {
   fileCount: number;
@@ -428,21 +527,36 @@ export interface RollbackDriftResult {
  */
 export const RollbackDriftRequest = new RequestType<RollbackTargetParams, RollbackDriftResult, ErrorData>('codecontext/rollback/drift');
 
-export interface RollbackPlanFilesParams extends PageParams {
-  /** The plan's hash from the preview. */
-  plan: string;
-  repo?: string;
+export const RollbackCompareParams = params({
+  /** Snapshot ids (or unique prefixes), at most `maxPageSize`. */
+  snapshots: z.array(text, { error: 'must be a list of snapshot ids' }).check(z.maxLength(maxPageSize, { error: `must name at most ${maxPageSize} snapshots` })),
+});
+export type RollbackCompareParams = z.input<typeof RollbackCompareParams>;
+export interface RollbackCompareResult {
+  /** In the order asked; a snapshot that cannot be compared carries its `problem`. */
+  snapshots: SnapshotDifference[];
 }
-/** A file of a plan, without its inverse diff. */
-export type PlannedFileSummary = Omit<PlannedFile, 'patch'> & { repo: string };
+/**
+ * client → server (changes nothing, keeps nothing): per snapshot, what a rollback to it would
+ * change compared with now (per repo: files, HEAD, index, drift), each repo captured once for all
+ * of them. For the quick pick's rows and the Snapshots tree's marks: no plan is made, so none is evicted.
+ */
+export const RollbackCompareRequest = new RequestType<RollbackCompareParams, RollbackCompareResult, ErrorData>('codecontext/rollback/compare');
+
+export const RollbackPlanFilesParams = params({
+  ...page,
+  /** The plan's hash from the preview. */
+  plan: text,
+  repo: z.optional(absolutePath),
+});
+export type RollbackPlanFilesParams = z.input<typeof RollbackPlanFilesParams>;
+/** A file of a plan, without its inverse diff (nor its drift lines: they come with the diff). */
+export type PlannedFileSummary = Omit<PlannedFile, 'patch' | 'driftLines'> & { repo: string };
 /** client → server: a previewed plan's files, paged, in wave then repo order. */
 export const RollbackPlanFilesRequest = new RequestType<RollbackPlanFilesParams, Page<PlannedFileSummary>, ErrorData>('codecontext/rollback/planFiles');
 
-export interface RollbackFileDiffParams {
-  plan: string;
-  repo: string;
-  path: string;
-}
+export const RollbackFileDiffParams = params({ plan: text, repo: absolutePath, path: text });
+export type RollbackFileDiffParams = z.input<typeof RollbackFileDiffParams>;
 export interface RollbackFileDiffResult {
   repo: string;
   path: string;
@@ -452,17 +566,21 @@ export interface RollbackFileDiffResult {
   removed: number;
   binary: boolean;
   diffHash: string;
+  /** A drifted file: the line numbers of the file as it is now that someone other than the campaign wrote. */
+  driftLines?: number[];
 }
 /** client → server: one file's inverse diff from a previewed plan, on demand. */
 export const RollbackFileDiffRequest = new RequestType<RollbackFileDiffParams, RollbackFileDiffResult, ErrorData>('codecontext/rollback/fileDiff');
 
-export interface RollbackExecuteParams extends WorkDoneProgressParams {
-  plan: string;
+export const RollbackExecuteParams = params({
+  ...progress,
+  plan: text,
   /** Roll back over drift (restore mode); the safety snapshot keeps the drifted files. */
-  force?: boolean;
+  force: z.optional(flag),
   /** A rolling check run in each repo right after it commits (no shell); a failure puts every repo back. */
-  check?: string;
-}
+  check: z.optional(text),
+});
+export type RollbackExecuteParams = z.input<typeof RollbackExecuteParams>;
 export interface RollbackExecuteResult {
   record: RollbackRecord;
   /** A cancel arrived after the commit phase had begun: the transaction finished instead (it never stops half-way). */
@@ -476,10 +594,8 @@ export interface RollbackExecuteResult {
  */
 export const RollbackExecuteRequest = new RequestType<RollbackExecuteParams, RollbackExecuteResult, ErrorData>('codecontext/rollback/execute');
 
-export interface RollbackUndoParams extends WorkDoneProgressParams {
-  rollback: string;
-  force?: boolean;
-}
+export const RollbackUndoParams = params({ ...progress, rollback: text, force: z.optional(flag) });
+export type RollbackUndoParams = z.input<typeof RollbackUndoParams>;
 /** client → server (mutating, with progress, cancellable until commit): returns every repo of a committed rollback to its safety snapshot, as a transaction of its own. */
 export const RollbackUndoRequest = new RequestType<RollbackUndoParams, RollbackExecuteResult, ErrorData>('codecontext/rollback/undo');
 
@@ -487,7 +603,7 @@ export interface RollbackRecoverResult {
   reports: RecoveryReport[];
 }
 /** client → server (mutating): finishes or undoes transactions a crash left unfinished, as `codecontext recover`; refused while this server runs a mutation. */
-export const RollbackRecoverRequest = new RequestType<Record<string, never>, RollbackRecoverResult, ErrorData>('codecontext/rollback/recover');
+export const RollbackRecoverRequest = new RequestType<NoParams, RollbackRecoverResult, ErrorData>('codecontext/rollback/recover');
 
 export interface RollbackListResult {
   rollbacks: RollbackRecord[];
@@ -495,18 +611,18 @@ export interface RollbackListResult {
   invalid?: InvalidRecord[];
 }
 /** client → server: every rollback and undo, newest first. */
-export const RollbackListRequest = new RequestType<Record<string, never>, RollbackListResult, ErrorData>('codecontext/rollback/list');
+export const RollbackListRequest = new RequestType<NoParams, RollbackListResult, ErrorData>('codecontext/rollback/list');
 
-export interface RollbackDetailParams {
-  id: string;
-}
+export const RollbackDetailParams = params({ id: text });
+export type RollbackDetailParams = z.input<typeof RollbackDetailParams>;
 /** client → server: one rollback's record: outcome, phases, repos, evidence path. */
 export const RollbackDetailRequest = new RequestType<RollbackDetailParams, RollbackRecord, ErrorData>('codecontext/rollback/detail');
 
-export interface EvidenceParams {
+export const EvidenceParams = params({
   /** Rollback id (or prefix). */
-  rollback: string;
-}
+  rollback: rollbackId,
+});
+export type EvidenceParams = z.input<typeof EvidenceParams>;
 export interface EvidenceResult {
   file: string;
   pack: EvidencePack;
@@ -514,12 +630,27 @@ export interface EvidenceResult {
 /** client → server: a rollback's evidence pack as written (its digest is not checked here: use verify). */
 export const EvidenceRequest = new RequestType<EvidenceParams, EvidenceResult, ErrorData>('codecontext/evidence/get');
 
-export interface EvidenceVerifyParams extends EvidenceParams {
+export const EvidenceVerifyParams = params({
+  rollback: rollbackId,
   /** Also check every repo is still in the recorded end state. */
-  repos?: boolean;
-}
+  repos: z.optional(flag),
+});
+export type EvidenceVerifyParams = z.input<typeof EvidenceVerifyParams>;
 /** client → server: recomputes the evidence digest and the patch hash; with `repos`, compares the repos too. */
 export const EvidenceVerifyRequest = new RequestType<EvidenceVerifyParams, EvidenceCheck, ErrorData>('codecontext/evidence/verify');
+
+export interface EvidenceReportResult {
+  /** The pack (`evidence-rb_<id>.json`). */
+  file: string;
+  /** The standalone HTML page beside it, when the pack has one (packs from before reports do not). */
+  reportFile?: string;
+  title: string;
+  outcome: EvidencePack['outcome'];
+  /** The report's body (`<article class="evidence-report">`): escaped, no script, no style attribute; the webview's CSP still applies. */
+  html: string;
+}
+/** client → server: a rollback's evidence rendered as the report (evidenceReport.ts), for the evidence webview. */
+export const EvidenceReportRequest = new RequestType<EvidenceParams, EvidenceReportResult, ErrorData>('codecontext/evidence/report');
 
 // ---------------------------------------------------------------------------------------------
 // Notifications
@@ -533,6 +664,17 @@ export interface DidChangeParams {
  * client re-reads those lists. Sent at most ~100 ms after the change settles, within 2 s.
  */
 export const DidChangeNotification = new NotificationType<DidChangeParams>('codecontext/didChange');
+
+export interface ReposChangedParams {
+  /** The watched repos (absolute paths) whose files, index, HEAD, refs or merge state changed. */
+  repos: string[];
+}
+/**
+ * server → client: a repo named by `ReposWatchRequest` changed (anyone's write: an editor, git, this
+ * server's own rollback). Debounced: sent once the writes settle (~300 ms), within 2 s under churn.
+ * Our own captures' temporary files never count.
+ */
+export const ReposChangedNotification = new NotificationType<ReposChangedParams>('codecontext/reposChanged');
 
 export interface RecoveredParams {
   reports: RecoveryReport[];

@@ -25,11 +25,13 @@ import { registerCampaignHandlers } from './lsp/campaignHandlers';
 import { registerContentHandlers } from './lsp/contentHandlers';
 import { registerRollbackHandlers } from './lsp/rollbackHandlers';
 import { ProgressReporter } from './lsp/progress';
+import { resolvedAll } from './lsp/params';
 import { Services, handle } from './lsp/services';
 import { registerSnapshotHandlers } from './lsp/snapshotHandlers';
 import { StoreWatcher } from './lsp/storeWatcher';
+import { RepoWatcher } from './lsp/repoWatcher';
 import { Workspace } from './lsp/workspace';
-import { DidChangeNotification, InitializationOptions, RecoveredNotification, ReposListRequest } from './protocol';
+import { DidChangeNotification, InitializationOptions, RecoveredNotification, ReposChangedNotification, ReposListParams, ReposListRequest, ReposWatchParams, ReposWatchRequest } from './protocol';
 
 /**
  * The transport, made here rather than by createConnection so its reader's errors are ours: after
@@ -156,9 +158,17 @@ async function watchStore(): Promise<void> {
   }
 }
 
-handle(services, ReposListRequest, async (p) => {
-  const refresh = p.optBool('refresh') ?? false;
+handle(services, ReposListRequest, ReposListParams, async (p) => {
+  const refresh = p.refresh ?? false;
   return { roots: [...workspace.roots], repos: await workspace.repos(refresh) };
+});
+const repoWatcher = new RepoWatcher(
+  (repos) => void connection.sendNotification(ReposChangedNotification, { repos }),
+  (message) => connection.console.warn(message),
+);
+handle(services, ReposWatchRequest, ReposWatchParams, async (p) => {
+  repoWatcher.watch(resolvedAll(p.repos) ?? []);
+  return { watching: repoWatcher.size };
 });
 registerSnapshotHandlers(services);
 registerCampaignHandlers(services);
@@ -168,6 +178,7 @@ registerRollbackHandlers(services);
 connection.onShutdown(() => {
   watcher?.dispose();
   watcher = undefined;
+  repoWatcher.dispose();
 });
 
 connection.listen();

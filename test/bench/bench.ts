@@ -143,7 +143,7 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
   const { ws, campaign } = last!;
   // the same rollback through the server process (JSON-RPC), and listing snapshots there
   const server = await TestServer.start({ folders: [ws.root], store: store.dir });
-  let serverPeakKiB = 0;
+  let serverPeakKiB: number;
   try {
     for (let k = 0; k < runs; k++) {
       settle();

@@ -41,7 +41,7 @@ async function main() {
   });
   const session = new inspector.Session();
   session.connect();
-  const post = (m: string, p?: object) => new Promise<any>((res, rej) => session.post(m, p, (e, r) => (e ? rej(e) : res(r))));
+  const post = (m: string, p?: object) => new Promise<{ profile?: unknown }>((res, rej) => session.post(m, p, (e, r) => (e ? rej(e) : res(r ?? {}))));
   if (process.env.CPUPROF) {
     await post('Profiler.enable');
     await post('Profiler.start');
@@ -52,7 +52,9 @@ async function main() {
       try {
         const st = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
         if (Number(st[1]) === process.pid) ticks += Number(st[11]) + Number(st[12]) + Number(st[13]) + Number(st[14]);
-      } catch {}
+      } catch {
+        // the process ended between readdir and read
+      }
     }
     return ticks * 10;
   };
@@ -61,7 +63,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 2000));
   }
   const fsCalls = new Map<string, number>();
-  const count = (obj: any, prefix: string) => {
+  const count = (obj: Record<string, unknown>, prefix: string) => {
     for (const k of Object.keys(obj)) {
       const f = obj[k];
       if (typeof f !== 'function' || /^[A-Z]/.test(k) || k === 'constants') continue;
@@ -73,12 +75,14 @@ async function main() {
       };
       try {
         Object.defineProperty(obj, k, { value: wrapped, configurable: true, writable: true });
-      } catch {}
+      } catch {
+        // a non-configurable property: left uncounted
+      }
     }
   };
   if (process.env.COUNT_FS) {
-    count(fs.promises, 'p.');
-    count(fs, '');
+    count(fs.promises as unknown as Record<string, unknown>, 'p.');
+    count(fs as unknown as Record<string, unknown>, '');
   }
   const c0 = process.cpuUsage();
   const k0 = childCpu();

@@ -54,7 +54,7 @@ describe('codecontext CLI', function () {
       assert.match(r.stdout, /^Examples?:\n {2}codecontext \S/m, `${name} --help has no Example`);
     });
     assert.strictEqual(cli('help', 'snapshot', 'create').stdout, cli('snapshot', 'create', '--help').stdout);
-    assert.strictEqual(cli('--version').stdout.trim(), require('../../../package.json').version);
+    assert.strictEqual(cli('--version').stdout.trim(), JSON.parse(fs.readFileSync(path.join(__dirname, '../../../package.json'), 'utf8')).version);
   });
 
   it('usage mistakes exit 2 with the usage line; --json gives the error object', async function () {
@@ -122,7 +122,8 @@ describe('codecontext CLI', function () {
 
     const again = json('snapshot', 'create', '--repo', repos[1].dir, '--repo', repos[0].dir, '-m', 'before');
     assert.strictEqual(again.value.id, id, 'same states, same id');
-    assert.deepStrictEqual(Object.keys(again.value).sort(), ['createdAt', 'format', 'id', 'message', 'repos', 'seal', 'toolVersion']);
+    assert.deepStrictEqual(Object.keys(again.value).sort(), ['createdAt', 'format', 'id', 'message', 'repos', 'reused', 'seal', 'toolVersion']);
+    assert.strictEqual(again.value.reused, true, 'the same states are the snapshot already made, and --json says so');
     assert.deepStrictEqual(
       again.value.repos.map((r: Record<string, unknown>) => Object.keys(r).sort()),
       [['head', 'index', 'path', 'ref', 'worktree'], ['head', 'index', 'path', 'ref', 'worktree']],
@@ -156,7 +157,8 @@ describe('codecontext CLI', function () {
     assert.match(cli('snapshot', 'list').stdout, /MODIFIED/);
 
     // A repo that lost its objects' pin: verify answers (exit 1), it does not crash.
-    fs.writeFileSync(file, JSON.stringify(again.value, null, 2) + '\n');
+    const { reused: _reused, ...manifest } = again.value; // `reused` is said by create, not stored
+    fs.writeFileSync(file, JSON.stringify(manifest, null, 2) + '\n');
     repos[1].git('update-ref', '-d', `refs/codecontext/snapshots/${id}`);
     const broken = cli('snapshot', 'verify', id);
     assert.strictEqual(broken.status, 1);

@@ -7,12 +7,10 @@ import { RepoKit, runCli } from '../helpers/repoKit';
 
 /** Evidence packs chained by digest (issue 14, part 3): a pack deleted, replaced or edited shows in `evidence verify --chain`. */
 describe('the evidence chain', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('links every pack to the one before it; a pack deleted from the middle or replaced with a recomputed digest breaks the chain, by name', function () {
-    const { root, repos } = kit.workspace(1);
-    const store = kit.tempDir('cc-store-');
+    const { root, repos, store } = kit.workspace(1);
     const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
     const ids: string[] = [];
     for (let i = 0; i < 4; i++) {
@@ -48,8 +46,7 @@ describe('the evidence chain', function () {
       console.log('      (skipped: no ssh-keygen on this machine)');
       this.skip();
     }
-    const { root, repos } = kit.workspace(1);
-    const store = kit.tempDir('cc-store-');
+    const { root, repos, store } = kit.workspace(1);
     const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
     repos[0].write('README.md', 'unsigned change\n');
     const plain = JSON.parse(runCli(['rollback', '--snapshot', snap, '--json'], { store }).stdout);
@@ -84,8 +81,7 @@ describe('the evidence chain', function () {
   });
 
   it("keeps each pack with the repos (refs/codecontext/evidence/<rb>, one blob hard-linked across repos); verify --repos checks every copy", function () {
-    const { root, repos } = kit.workspace(3);
-    const store = kit.tempDir('cc-store-');
+    const { root, repos, store } = kit.workspace(3);
     const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
     for (const r of repos) r.write('README.md', 'changed\n');
     const rb = JSON.parse(runCli(['rollback', '--snapshot', snap, '--json'], { store }).stdout);

@@ -5,12 +5,10 @@ import { RepoKit, runCli } from '../helpers/repoKit';
 
 /** A store record that cannot be read is listed as invalid, never silently left out (as snapshots are). */
 describe('invalid store records are listed', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('a corrupt campaign file shows as INVALID in campaign list, beside the readable ones; so does a corrupt rollback record', function () {
-    const { root } = kit.workspace(1);
-    const store = kit.tempDir('cc-store-');
+    const { root, store } = kit.workspace(1);
     const ok = JSON.parse(runCli(['campaign', 'start', 'good', '--root', root, '--json'], { store }).stdout).id as string;
     const bad = JSON.parse(runCli(['campaign', 'start', 'bad', '--root', root, '--json'], { store }).stdout).id as string;
     fs.writeFileSync(path.join(store, 'campaigns', `${bad}.json`), '{"format": 1, "id": "trunc');

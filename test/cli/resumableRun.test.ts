@@ -5,12 +5,10 @@ import { RepoKit, runCli } from '../helpers/repoKit';
 
 /** Re-run only what failed, from a machine-readable record (issue 14, part 2). */
 describe('resumable campaign runs', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('--json gives each repo its exit code, duration, output tail and files; --only-failed and --repos-from run just those, as new steps', function () {
-    const { root, repos } = kit.workspace(3);
-    const store = kit.tempDir('cc-store-');
+    const { root, repos, store } = kit.workspace(3);
     const camp = JSON.parse(runCli(['campaign', 'start', 'bump', '--root', root, '--json'], { store }).stdout).id as string;
     repos[1].write('fail-here', 'x\n');
     for (const r of repos) fs.appendFileSync(path.join(r.dir, '.git', 'info', 'exclude'), 'fail-here\nruns.txt\n');

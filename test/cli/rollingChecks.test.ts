@@ -5,8 +5,7 @@ import { RepoKit, TestRepo, fingerprints, runCli } from '../helpers/repoKit';
 
 /** Rolling verification (issue 14, part 5): each repo's own check after it commits, in dependency order. */
 describe('rollback --check', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   /** a ← b ← c (c depends on b, b on a: c is rolled back first), a snapshot, then a change in each. */
   function chain(ownCheck?: string): { root: string; repos: TestRepo[]; store: string; snap: string } {

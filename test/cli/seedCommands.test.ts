@@ -3,12 +3,10 @@ import { RepoKit, fingerprints, runCli } from '../helpers/repoKit';
 
 /** The product's origin document shows exactly two commands; on a fresh store they must work as typed. */
 describe("the seed's two commands, verbatim", function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('snapshot create --campaign camp_abc123 starts that campaign; campaign run/log and rollback --snapshot / --campaign take the same id', function () {
-    const { root, repos } = kit.workspace(3);
-    const store = kit.tempDir('cc-store-');
+    const { root, repos, store } = kit.workspace(3);
     const before = fingerprints(repos);
     const created = runCli(['snapshot', 'create', '--campaign', 'camp_abc123'], { store, cwd: root });
     assert.strictEqual(created.status, 0, created.stderr);
@@ -18,8 +16,8 @@ describe("the seed's two commands, verbatim", function () {
 
     assert.strictEqual(runCli(['campaign', 'run', 'camp_abc123', '--', 'sh', '-c', 'echo changed > README.md'], { store }).status, 0);
     const log = runCli(['campaign', 'log', 'camp_abc123'], { store });
-    assert.match(log.stdout, new RegExp(`camp_abc123 .*3 repos  baseline ${snap}`));
-    assert.match(log.stdout, /step 1 .*\n    3 repos changed/);
+    assert.match(log.stdout, new RegExp(`camp_abc123 .*3 repos {2}baseline ${snap}`));
+    assert.match(log.stdout, /step 1 .*\n {4}3 repos changed/);
 
     const rolled = runCli(['rollback', '--snapshot', snap], { store });
     assert.strictEqual(rolled.status, 0, rolled.stderr);
@@ -32,8 +30,7 @@ describe("the seed's two commands, verbatim", function () {
   });
 
   it('an id of any form (a ticket) becomes the name; an existing campaign keeps today\'s behaviour', function () {
-    const { root } = kit.workspace(1);
-    const store = kit.tempDir('cc-store-');
+    const { root, store } = kit.workspace(1);
     const first = runCli(['snapshot', 'create', '--campaign', 'JIRA-1234', '--root', root], { store });
     assert.strictEqual(first.status, 0, first.stderr);
     assert.match(first.stdout, /started campaign camp_[0-9a-f]+ \(JIRA-1234\) with this snapshot as its baseline/);

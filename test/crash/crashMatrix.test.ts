@@ -30,8 +30,7 @@ function points(trace: string): string[] {
 
 describe('crash matrix: kill -9 at every point, then recover', function () {
   this.timeout(600_000);
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
   after(() => {
     const width = Math.max(...matrix.map((c) => c.scenario.length));
     const lines = matrix.map((c) => `      ${c.scenario.padEnd(width)}  ${c.point.padEnd(26)} ${c.outcome}`);

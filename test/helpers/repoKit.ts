@@ -243,6 +243,13 @@ export function listFiles(dir: string): Record<string, string> {
 export class RepoKit {
   private readonly dirs: string[] = [];
 
+  /** A kit whose folders go after each test of the calling `describe`. */
+  static forSuite(): RepoKit {
+    const kit = new RepoKit();
+    afterEach(() => kit.cleanup());
+    return kit;
+  }
+
   tempDir(prefix = 'cc-test-'): string {
     const d = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), prefix)));
     this.dirs.push(d);
@@ -266,11 +273,11 @@ export class RepoKit {
     return r;
   }
 
-  /** `count` repos named repo-00, repo-01… under a new workspace folder. */
-  workspace(count: number, files?: Record<string, string>): { root: string; repos: TestRepo[] } {
+  /** `count` repos named repo-00, repo-01… under a new workspace folder, and an empty store folder beside it. */
+  workspace(count: number, files?: Record<string, string>): { root: string; repos: TestRepo[]; store: string } {
     const root = this.tempDir('cc-ws-');
     const repos = Array.from({ length: count }, (_, i) => this.repo(path.join(root, `repo-${String(i).padStart(2, '0')}`), files));
-    return { root, repos };
+    return { root, repos, store: this.tempDir('cc-store-') };
   }
 
   /**

@@ -5,12 +5,14 @@ import * as path from 'path';
 import { ErrorCodes as RpcErrorCodes } from 'vscode-jsonrpc/node';
 import {
   BlobRequest,
+  EvidenceRequest,
   CampaignChangesRequest,
   CampaignDetailRequest,
   CampaignRunRequest,
   CampaignStartRequest,
   ErrorCodes,
   ReposListRequest,
+  RollbackPreviewRequest,
   SnapshotCreateRequest,
   SnapshotDetailRequest,
   SnapshotFilesRequest,
@@ -31,12 +33,16 @@ describe('server: bad requests get errors and the server keeps serving', () => {
     assert.strictEqual(e.code, RpcErrorCodes.MethodNotFound);
   });
 
-  it('wrong params → InvalidParams naming the field', async () => {
+  it('wrong params → InvalidParams naming the field (the schemas in protocol.ts)', async () => {
     const cases: [string, unknown, RegExp][] = [
       [SnapshotDetailRequest.method, { id: 5 }, /"id" must be a non-empty string/],
       [SnapshotDetailRequest.method, {}, /"id"/],
       [SnapshotDetailRequest.method, 'snap_1', /params must be an object/],
-      [SnapshotCreateRequest.method, { repos: ['relative/path'] }, /"repos" must be a list of absolute paths/],
+      [SnapshotCreateRequest.method, { repos: ['relative/path'] }, /"repos\[0\]" must be an absolute path/],
+      [SnapshotCreateRequest.method, { repos: '/one/path' }, /"repos" must be a list of absolute paths/],
+      [RollbackPreviewRequest.method, { campaign: 'x', mode: 'fast' }, /"mode" must be one of restore, replay/],
+      [RollbackPreviewRequest.method, { campaign: 'x', paths: ['*.ts', 7] }, /"paths\[1\]" must be a string/],
+      [EvidenceRequest.method, { rollback: '../../etc/passwd' }, /"rollback" must be a rollback id/],
       [CampaignRunRequest.method, { campaign: 'x', command: 'ls -l' }, /"command" must be a non-empty list of strings/],
       [CampaignChangesRequest.method, { campaign: 'x', offset: -1 }, /"offset"/],
       [CampaignChangesRequest.method, { campaign: 'x', limit: 0 }, /"limit"/],

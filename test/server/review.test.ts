@@ -118,5 +118,8 @@ describe('server: campaign review (diff text, comments)', () => {
     const pack = JSON.parse(shown.stdout) as { comments?: { step: number; text: string; repo: string; path: string; author: string }[] };
     assert.deepStrictEqual(pack.comments?.map((c) => [c.step, c.repo, c.path, c.text, c.author]), [[2, repo, 'lib/types.js', 'step two note', 'Test Author']]);
     assert.strictEqual(cli('evidence', 'verify', rollback).status, 0, 'the digest covers the comments');
+    const page = fs.readFileSync(path.join(f.store, 'rollbacks', rollback, `evidence-${rollback}.html`), 'utf8');
+    assert.match(page, /step two note/, 'the evidence report shows the comment');
+    assert.doesNotMatch(page, /step one note/, 'a comment on a step the rollback keeps is not in its evidence');
   });
 });

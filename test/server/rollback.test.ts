@@ -5,6 +5,7 @@ import {
   CampaignRunRequest,
   CampaignStartRequest,
   ErrorCodes,
+  EvidenceReportRequest,
   EvidenceRequest,
   EvidenceVerifyRequest,
   ReposListRequest,
@@ -59,6 +60,10 @@ describe('server: rollback over JSON-RPC', () => {
     const evidence = await f.server.request(EvidenceRequest, { rollback: record.id });
     assert.strictEqual(evidence.pack.planHash, preview.hash);
     assert.strictEqual((await f.server.request(EvidenceVerifyRequest, { rollback: record.id, repos: true })).ok, true);
+    const report = await f.server.request(EvidenceReportRequest, { rollback: record.id });
+    assert.strictEqual(report.file, evidence.file);
+    assert.ok(report.reportFile?.endsWith(`evidence-${record.id}.html`), report.reportFile);
+    assert.match(report.html, /^<article class="evidence-report" data-rollback="rb_[0-9a-f]+">/);
 
     const again = await f.server.error(RollbackExecuteRequest, { plan: preview.hash });
     assert.strictEqual(again.code, ErrorCodes.UnknownId, 'a plan runs once');

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { checkpointCampaign, loadCampaign, startCampaign, stepBounds, stepChangeRecords } from '../../server/src/engine/campaign/campaign';
 import { campaignDiff } from '../../server/src/engine/campaign/campaignDiff';
 import { runInCampaign } from '../../server/src/engine/campaign/campaignRun';
-import { ChangeRecord, diffTrees } from '../../server/src/engine/git/treeChanges';
+import { ChangeRecord, changeRecords } from '../../server/src/engine/git/treeChanges';
 import { discoverRepos } from '../../server/src/engine/repo/discovery';
 import { loadSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
@@ -39,12 +39,9 @@ esac
 `];
 
 describe('campaign (engine)', function () {
-  const kit = new RepoKit();
+  const kit = RepoKit.forSuite();
   let store: Store;
-  beforeEach(() => {
-    store = new Store(kit.tempDir('cc-store-'));
-  });
-  afterEach(() => kit.cleanup());
+  beforeEach(() => (store = new Store(kit.tempDir('cc-store-'))));
 
   it('campaign run across 20 repos records each change with its kind, line counts and binary flag; a failing repo is reported', async function () {
     const { root, repos } = kit.workspace(20, baseFiles);
@@ -169,9 +166,8 @@ describe('campaign (engine)', function () {
   });
 });
 
-describe('diffTrees', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+describe('changeRecords', function () {
+  const kit = RepoKit.forSuite();
 
   it('gives one sorted record per changed path, with kinds, modes, blobs and line counts', async function () {
     const repo = kit.repo(path.join(kit.tempDir(), 'd'), {
@@ -192,7 +188,7 @@ describe('diffTrees', function () {
     repo.git('add', '-A');
     const to = repo.git('write-tree');
 
-    const records = await diffTrees(repo.dir, from, to);
+    const records = await changeRecords(repo.dir, from, to);
     const brief = (r: ChangeRecord) => [r.path, r.kind, r.oldPath ?? null, r.oldMode, r.newMode, r.added, r.removed, r.binary];
     assert.deepStrictEqual(records.map(brief), [
       ['edit.txt', 'modified', null, '100644', '100644', 2, 1, false],
@@ -204,14 +200,13 @@ describe('diffTrees', function () {
     ]);
     const link = records.find((r) => r.path === 'link')!;
     assert.strictEqual(repo.git('cat-file', 'blob', link.newBlob!), 'moved.txt');
-    assert.deepStrictEqual(await diffTrees(repo.dir, to, to), []);
-    await refused(diffTrees(repo.dir, from, '0123456789012345678901234567890123456789'), 'GitFailed');
+    assert.deepStrictEqual(await changeRecords(repo.dir, to, to), []);
+    await refused(changeRecords(repo.dir, from, '0123456789012345678901234567890123456789'), 'GitFailed');
   });
 });
 
 describe('repo discovery', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('finds repos, labels nested repos and submodules, skips node_modules and ignored folders', async function () {
     const root = kit.tempDir('cc-ws-');

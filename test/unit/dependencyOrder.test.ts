@@ -43,8 +43,7 @@ const graph: Declares = {
 };
 
 describe('rollback dependency order', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   function workspace(): { root: string; at: (name: string) => string } {
     const root = kit.tempDir('cc-ws-');

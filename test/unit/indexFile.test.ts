@@ -2,7 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
-import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeIndex, writeIndexTree } from '../../server/src/engine/git/indexFile';
+import { parseIndex, readIndexFile, resetIndexEntries, writeIndex, writeIndexTree } from '../../server/src/engine/git/indexFile';
+import { looseTreeEntries } from '../../server/src/engine/git/trees';
 import { RepoKit, TestRepo, gitEnv, seedEveryKind } from '../helpers/repoKit';
 
 /**
@@ -10,8 +11,7 @@ import { RepoKit, TestRepo, gitEnv, seedEveryKind } from '../helpers/repoKit';
  * index shape git writes; the shapes we do not read must say so (undefined) rather than guess.
  */
 describe('index file (trees without write-tree)', () => {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   const objects = (r: TestRepo) => path.join(r.dir, '.git', 'objects');
   const nodeTree = (r: TestRepo): string | undefined => {
@@ -84,8 +84,7 @@ describe('index file (trees without write-tree)', () => {
 });
 
 describe('next index without read-tree', () => {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('equals git read-tree --reset: same entries, and the same files look changed to git', () => {
     const r = seedEveryKind(kit.repo(kit.tempDir()));
@@ -98,7 +97,7 @@ describe('next index without read-tree', () => {
     r.git('add', '-A');
     const indexFile = r.file('.git/index');
     const base = readIndexFile(indexFile)!;
-    const ours = resetIndexEntries(parseIndex(base.bytes)!, base.mtimeNs, looseTreeFiles(path.join(r.dir, '.git', 'objects'), goal)!)!;
+    const ours = resetIndexEntries(parseIndex(base.bytes)!, base.mtimeNs, looseTreeEntries(path.join(r.dir, '.git', 'objects'), goal)!)!;
     const oursFile = r.file('.git/ours.index');
     writeIndex(oursFile, ours);
     const gitsFile = r.file('.git/gits.index');
@@ -118,11 +117,11 @@ describe('next index without read-tree', () => {
     r.git('commit', '-q', '-m', 'all');
     const tree = r.git('rev-parse', 'HEAD^{tree}');
     const objects = path.join(r.dir, '.git', 'objects');
-    assert.ok(looseTreeFiles(objects, tree));
+    assert.ok(looseTreeEntries(objects, tree));
     r.git('update-index', '--assume-unchanged', 'a.txt');
     assert.strictEqual(parseIndex(fs.readFileSync(r.file('.git/index')))!.flagged, true);
     r.git('gc', '-q', '--prune=now');
-    assert.strictEqual(looseTreeFiles(objects, tree), undefined);
+    assert.strictEqual(looseTreeEntries(objects, tree), undefined);
   });
 });
 

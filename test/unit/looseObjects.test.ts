@@ -8,8 +8,7 @@ import { RepoKit, changeEveryKind, seedEveryKind } from '../helpers/repoKit';
  * Each case is asked while the objects are loose, then again after `git gc` packed them.
  */
 describe('loose objects read in Node, packed ones by git', () => {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('tree changes and object contents are the same before and after gc', async () => {
     const r = seedEveryKind(kit.repo(kit.tempDir()));

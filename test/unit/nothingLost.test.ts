@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
@@ -25,8 +26,7 @@ import { encodeLine } from '../../server/src/engine/store/appendLog';
 const text = (s: string) => `-:${Buffer.from(s).toString('base64')}`;
 
 describe('nothing is ever lost', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   /** `count` repos with a snapshot (the target), then changed: a.txt edited, b.txt removed, new.txt added. */
   async function changedSinceSnapshot(count: number): Promise<{ store: Store; storeDir: string; repos: TestRepo[]; snap: string; target: Record<string, RepoFingerprint>; before: Record<string, RepoFingerprint> }> {
@@ -500,9 +500,9 @@ describe('nothing is ever lost', function () {
         // root writes through permission bits: a read-only bind of the store is what stops it
         const ro = kit.tempDir('cc-ro-');
         const { storeDir, repos, snap } = await changedSinceSnapshot(1);
-        require('child_process').execFileSync('mount', ['--bind', storeDir, ro]);
+        execFileSync('mount', ['--bind', storeDir, ro]);
         try {
-          require('child_process').execFileSync('mount', ['-o', 'remount,bind,ro', ro]);
+          execFileSync('mount', ['-o', 'remount,bind,ro', ro]);
           const refsBefore = repos[0].codecontextRefs();
           const s = runCli(['snapshot', 'create', '--repo', repos[0].dir, '-m', 'new'], { store: ro });
           assert.strictEqual(s.status, 1, s.stdout);
@@ -512,7 +512,7 @@ describe('nothing is ever lost', function () {
           assert.match(r.stderr, /the store cannot be written \((EROFS|ENOENT|EACCES).*nothing was changed/);
           assert.deepStrictEqual(repos[0].codecontextRefs(), refsBefore, 'no pin left behind');
         } finally {
-          require('child_process').execFileSync('umount', [ro]);
+          execFileSync('umount', [ro]);
         }
       } else {
         console.log('      (skipped: needs root to bind-mount the store read-only)');
@@ -531,14 +531,14 @@ describe('nothing is ever lost', function () {
     });
     // before the kit removes its folders (the outer afterEach runs after this one)
     afterEach(() => {
-      if (mount) require('child_process').execFileSync('umount', [mount]);
+      if (mount) execFileSync('umount', [mount]);
       mount = undefined;
     });
 
     it('at every amount of free room: each repo ends on one side, and once there is room, recover and undo work', async function () {
       this.timeout(240_000);
       mount = kit.tempDir('cc-full-');
-      require('child_process').execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount]);
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount]);
       const storeDir = path.join(mount, 'store');
       const template = kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'), Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}.txt`, `${i}\n`.repeat(50)])));
       const { repos } = kit.copies(template, 4);
@@ -554,7 +554,7 @@ describe('nothing is ever lost', function () {
         for (const r of repos) r.write('f1.txt', `changed, run ${free}\n`).remove('f2.txt').write('mine.txt', `user file ${free}\n`);
         const before = fingerprints(repos);
         fs.rmSync(fill, { force: true });
-        const avail = Number(require('child_process').execFileSync('df', ['--output=avail', '-B1', mount], { encoding: 'utf8' }).split('\n')[1]);
+        const avail = Number(execFileSync('df', ['--output=avail', '-B1', mount], { encoding: 'utf8' }).split('\n')[1]);
         fs.writeFileSync(fill, Buffer.alloc(Math.max(0, avail - free * 4096)));
         const run = runCli(['rollback', '--snapshot', snapId, '--force'], { store: storeDir });
         fs.rmSync(fill, { force: true });

@@ -8,8 +8,7 @@ import { RepoKit } from '../helpers/repoKit';
 
 /** `--path` and `--repo` limit a rollback: only matching files move, and HEAD stays where it is. */
 describe('partial rollback (--path, --repo)', () => {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   async function committedCampaign() {
     const root = kit.tempDir();

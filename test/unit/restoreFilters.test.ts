@@ -15,8 +15,7 @@ import { RepoKit, TestRepo } from '../helpers/repoKit';
  * drops, all come back byte for byte.
  */
 describe('restore through git filters and line-ending settings', () => {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   /** A repo with `config` set, then `files` written and committed through it. */
   function filteredRepo(config: Record<string, string>, files: Record<string, string>): TestRepo {

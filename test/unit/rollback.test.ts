@@ -29,14 +29,10 @@ const text = (s: string) => `-:${Buffer.from(s).toString('base64')}`;
 const ignoredV2 = { 'app.log': text('ignored v2\n') };
 
 describe('rollback (engine)', function () {
-  const kit = new RepoKit();
+  const kit = RepoKit.forSuite();
   let store: Store;
   const ctx = () => ({ store });
-
-  beforeEach(() => {
-    store = new Store(kit.tempDir('cc-store-'));
-  });
-  afterEach(() => kit.cleanup());
+  beforeEach(() => (store = new Store(kit.tempDir('cc-store-'))));
 
   /** `count` identical seeded repos (see seedEveryKind). */
   function seeded(count: number): { root: string; repos: TestRepo[] } {

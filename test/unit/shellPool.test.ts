@@ -9,8 +9,7 @@ import { RepoKit } from '../helpers/repoKit';
  * stdin must reach git unchanged whatever it holds, and an idle pool must not keep a process alive.
  */
 describe('git from long-lived shells', () => {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('stdin of any bytes reaches git unchanged, and binary stdout comes back exactly', async () => {
     const r = kit.repo(kit.tempDir());

@@ -10,13 +10,9 @@ import { RepoFingerprint, RepoKit, TestRepo } from '../helpers/repoKit';
 import { refused } from '../helpers/refused';
 
 describe('snapshot (engine)', function () {
-  const kit = new RepoKit();
+  const kit = RepoKit.forSuite();
   let store: Store;
-
-  beforeEach(() => {
-    store = new Store(kit.tempDir('cc-store-'));
-  });
-  afterEach(() => kit.cleanup());
+  beforeEach(() => (store = new Store(kit.tempDir('cc-store-'))));
 
   /** The recorded state, made real by git, is exactly what the fingerprint saw. */
   function assertReproduces(repo: TestRepo, state: RepoState, expected: RepoFingerprint, label = ''): void {
@@ -293,8 +289,7 @@ describe('snapshot (engine)', function () {
 });
 
 describe('store', function () {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   it('writes JSON atomically, reads it back, lists by suffix and leaves no temp files', async function () {
     const store = new Store(kit.tempDir('cc-store-'));

@@ -13,8 +13,7 @@ import { RepoKit, TestRepo, listFiles, seedEveryKind } from '../helpers/repoKit'
  * anything that could make git convert bytes must be noticed, so a capture stores disk bytes.
  */
 describe('staging files (git/staging.ts) and telling when git converts bytes (git/conversion.ts)', () => {
-  const kit = new RepoKit();
-  afterEach(() => kit.cleanup());
+  const kit = RepoKit.forSuite();
 
   const headFiles = (r: TestRepo) =>
     r

@@ -3,14 +3,14 @@ import {
   CampaignListRequest,
   CampaignSummary,
   RollbackListRequest,
+  RollbackCompareRequest,
   RollbackRecord,
-  SnapshotDetailRequest,
-  SnapshotFilesRequest,
   SnapshotListRequest,
   SnapshotSummary,
 } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
-import { ago, plural, shortId } from '../views/format';
+import { ago, plural, shortId, wouldChange } from '../views/format';
+import { groupSnapshots, otherNames } from '../views/snapshotGroups';
 import { rollbackTitle } from '../views/rollbacksView';
 
 /** Quick picks for the commands run from the palette without a target. Undefined: dismissed. */
@@ -19,54 +19,87 @@ interface Picked<T> extends vscode.QuickPickItem {
   value: T;
 }
 
-/** File counts are filled in for the newest few snapshots of modest size: the rest show repos only. */
-const countedSnapshots = 10;
-const countedRepos = 100;
+/**
+ * The first rows are compared with now on their own, so the top of the list fills in at once; the
+ * rest in one more request (each request captures every repo once, whatever number of snapshots).
+ */
+const comparedFirst = 8;
 
-/** Valid snapshots, newest first, with repo counts and (filled in as they come) file counts. */
-export async function pickSnapshot(title: string, placeHolder: string): Promise<SnapshotSummary | undefined> {
+/**
+ * Valid snapshots grouped as the Snapshots tree groups them: yours first (newest first, by day),
+ * each campaign's (baseline first), safety snapshots last under their own separator, so the row
+ * Enter picks is the user's newest own snapshot, never one a rollback made. Each row says what a
+ * rollback to it would change compared with now (files, repos, HEAD, drift), filled in as the
+ * cheap compare request answers: no plan is made for a row.
+ */
+export async function pickSnapshot(title: string, placeHolder: string, compare = true): Promise<SnapshotSummary | undefined> {
   const client = requireClient();
-  const { snapshots } = await client.sendRequest(SnapshotListRequest, {});
+  const [{ snapshots }, { campaigns }, { rollbacks }] = await Promise.all([
+    client.sendRequest(SnapshotListRequest, {}),
+    client.sendRequest(CampaignListRequest, {}),
+    client.sendRequest(RollbackListRequest, {}),
+  ]);
   const valid = snapshots.filter((s) => s.valid);
   if (!valid.length) {
     void vscode.window.showInformationMessage('CodeContext: there is no snapshot yet. Create one first ("CodeContext: Create Snapshot").');
     return undefined;
   }
-  const describe = (s: SnapshotSummary, files?: number): string =>
-    [plural(s.repoCount, 'repo'), files !== undefined ? plural(files, 'file') : '', s.campaign ? `campaign ${shortId(s.campaign)}` : '', ago(s.createdAt)].filter(Boolean).join(' · ');
-  const items: Picked<SnapshotSummary>[] = valid.map((s) => ({
-    label: `$(device-camera) ${s.message || s.id}`,
-    description: s.message ? s.id : undefined,
-    detail: describe(s),
-    value: s,
-  }));
-  const pick = vscode.window.createQuickPick<Picked<SnapshotSummary>>();
+  const rows: Picked<SnapshotSummary>[] = [];
+  const items: (Picked<SnapshotSummary> | vscode.QuickPickItem)[] = [];
+  for (const g of groupSnapshots(valid, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r)])))) {
+    for (const d of g.days) {
+      const title = g.kind === 'campaign' ? `campaign ${g.title}${g.campaign?.status === 'rolled-back' ? ' (rolled back)' : ''}` : g.kind === 'safety' ? 'safety snapshots (made by rollbacks)' : g.title.toLowerCase();
+      items.push({ label: d.day ? `${title} · ${d.day}` : title, kind: vscode.QuickPickItemKind.Separator });
+      for (const e of d.entries) {
+        const s = e.summary;
+        const others = otherNames(s, e.name, g.kind);
+        const row: Picked<SnapshotSummary> = {
+          label: `$(${iconOf(e.role, g.kind)}) ${e.name}`,
+          // every other name is there to be typed: "nightly 17" finds the snapshot that note went to
+          description: [shortId(s.id), ago(s.createdAt), others.length ? `also ${others.map((o) => `"${o}"`).join(', ')}` : ''].filter(Boolean).join(' · '),
+          detail: compare ? `${plural(s.repoCount, 'repo')} · comparing with now…` : plural(s.repoCount, 'repo'),
+          value: s,
+        };
+        rows.push(row);
+        items.push(row);
+      }
+    }
+  }
+  const pick = vscode.window.createQuickPick<Picked<SnapshotSummary> | vscode.QuickPickItem>();
   pick.title = title;
   pick.placeholder = placeHolder;
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;
   pick.items = items;
-  pick.busy = true;
+  pick.activeItems = rows.slice(0, 1);
   const cancel = new vscode.CancellationTokenSource();
-  void (async () => {
-    for (const item of items.slice(0, countedSnapshots)) {
-      if (cancel.token.isCancellationRequested || item.value.repoCount > countedRepos) continue;
-      try {
-        const manifest = await client.sendRequest(SnapshotDetailRequest, { id: item.value.id }, cancel.token);
-        const totals = await Promise.all(manifest.repos.map((r) => client.sendRequest(SnapshotFilesRequest, { id: item.value.id, repo: r.path, limit: 1 }, cancel.token).then((p) => p.total)));
-        item.detail = describe(item.value, totals.reduce((a, b) => a + b, 0));
-        const active = pick.activeItems;
-        pick.items = items;
-        pick.activeItems = active;
-      } catch {
-        // the count is a nicety: the item stays as it is
+  if (compare) {
+    pick.busy = true;
+    void (async () => {
+      // one row per snapshot however many groups show it
+      const ids = [...new Set(rows.map((r) => r.value.id))];
+      for (const batch of [ids.slice(0, comparedFirst), ids.slice(comparedFirst)].filter((b) => b.length)) {
+        if (cancel.token.isCancellationRequested) break;
+        try {
+          const { snapshots: found } = await client.sendRequest(RollbackCompareRequest, { snapshots: batch }, cancel.token);
+          const byId = new Map(found.map((d) => [d.snapshot, d]));
+          for (const row of rows) {
+            const d = byId.get(row.value.id);
+            if (d) row.detail = wouldChange(d);
+          }
+          const active = pick.activeItems;
+          pick.items = items;
+          pick.activeItems = active;
+        } catch {
+          // the comparison is a hint: a row keeps its repo count, the preview says the rest
+        }
       }
-    }
-    pick.busy = false;
-  })();
+      pick.busy = false;
+    })();
+  }
   try {
     const chosen = await new Promise<Picked<SnapshotSummary> | undefined>((resolve) => {
-      pick.onDidAccept(() => resolve(pick.selectedItems[0]));
+      pick.onDidAccept(() => resolve(pick.selectedItems[0] as Picked<SnapshotSummary> | undefined));
       pick.onDidHide(() => resolve(undefined));
       pick.show();
     });
@@ -76,6 +109,12 @@ export async function pickSnapshot(title: string, placeHolder: string): Promise<
     cancel.dispose();
     pick.dispose();
   }
+}
+
+function iconOf(role: 'baseline' | 'checkpoint' | undefined, kind: string): string {
+  if (role === 'baseline') return 'debug-step-back';
+  if (kind === 'safety') return 'shield';
+  return role === 'checkpoint' ? 'git-commit' : 'device-camera';
 }
 
 /** Campaigns (active first), or the only active one without asking. */

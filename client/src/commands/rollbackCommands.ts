@@ -3,7 +3,6 @@ import { ResponseError } from 'vscode-languageclient/node';
 import {
   RollbackRecoverRequest,
   ErrorData,
-  EvidenceRequest,
   EvidenceVerifyRequest,
   RollbackExecuteRequest,
   RollbackExecuteResult,
@@ -21,8 +20,10 @@ import { duration, lines, plural, repoName, shortHash, shortId } from '../views/
 import { rollbackTitle } from '../views/rollbacksView';
 import { idArg, optionsArg, stepArg } from './args';
 import { CommandContext } from './context';
+import { Confirmation, ask, changedRepos, confirmUndo, confirmation } from './confirm';
 import { pickRollback, pickSnapshot } from './pickers';
 import { runTransaction } from './transaction';
+import type { PanelHandle } from '../webviews';
 
 /** Options a caller (a test, another command) may pass after the target; the interactive path is the default. */
 export interface TransactionOptions {
@@ -35,12 +36,7 @@ export interface TransactionOptions {
   dryRun?: boolean;
 }
 
-/** The modal confirmation's words: what will change, said before anything does. */
-export interface Confirmation {
-  message: string;
-  detail: string;
-  buttons: string[];
-}
+export type { Confirmation };
 
 /** How many repos the confirmation names one by one before "…and N more". */
 const namedRepos = 6;
@@ -51,20 +47,20 @@ const namedRepos = 6;
  * and "Undo". Also takes its target from a tree node (a snapshot, a campaign's baseline, the state
  * before a step) or an id. Resolves to the result, or undefined when the user stopped.
  */
-export async function rollbackToSnapshot(ctx: CommandContext, ...args: unknown[]): Promise<RollbackExecuteResult | Confirmation | undefined> {
+export async function rollbackToSnapshot(ctx: CommandContext, ...args: unknown[]): Promise<(RollbackExecuteResult & { message: string }) | Confirmation | undefined> {
   const options = optionsArg<TransactionOptions>(args);
   const arg = args[0];
   let snapshot = idArg(arg, 'snapshot');
   const campaign = snapshot ? undefined : typeof arg === 'object' ? idArg(arg, 'campaign') : undefined;
   const step = campaign ? stepArg(arg) : undefined;
   if (!snapshot && !campaign) {
-    snapshot = (await pickSnapshot('Rollback to Snapshot', 'Roll every repo of a snapshot back to it (newest first)'))?.id;
+    snapshot = (await pickSnapshot('Rollback to Snapshot', 'Roll every repo of a snapshot back to it: yours first, then campaigns, then safety snapshots'))?.id;
     if (!snapshot) return undefined;
   }
   const preview = await withServerProgress(vscode.ProgressLocation.Notification, 'Planning the rollback…', (token, report) =>
     sendWithProgress(RollbackPreviewRequest, { snapshot, campaign, step, mode: options.mode }, token, report),
   );
-  const label = preview.target.label;
+  const label = targetName(preview);
   if (preview.totals.reposChanged === 0) {
     void vscode.window.showInformationMessage(`Nothing to roll back: every repo already matches ${label}.`);
     return undefined;
@@ -96,19 +92,45 @@ export async function rollbackToSnapshot(ctx: CommandContext, ...args: unknown[]
     );
     ctx.refresh();
     const r = result.record;
-    const late = result.cancelArrivedLate ? ' The cancel arrived after the commit began, so the rollback finished.' : '';
-    void outcomeMessage(ctx, `Rolled back ${plural(r.repos.length, 'repo')} to ${label} in ${duration(r.durationMs)}.${late}`, r.id, true);
-    return result;
+    const message = outcomeText(preview, result);
+    void outcomeMessage(ctx, message, r.id, true);
+    return { ...result, message };
   } catch (e) {
     await failedTransaction(ctx, 'Rollback', e);
     return undefined;
   }
 }
 
+const previewButton = 'Preview…';
+
 async function confirmRollback(preview: RollbackPreview): Promise<'run' | 'preview' | undefined> {
-  const { message, detail, buttons } = confirmationOf(preview);
-  const answer = await vscode.window.showWarningMessage(message, { modal: true, detail }, ...buttons);
-  return answer === buttons[0] ? 'run' : answer === buttons[1] ? 'preview' : undefined;
+  const c = confirmationOf(preview);
+  const answer = await ask(c);
+  return answer === previewButton ? 'preview' : answer && answer === runButton(preview) ? 'run' : undefined;
+}
+
+function runButton(preview: RollbackPreview): string {
+  return preview.totals.drift ? 'Roll Back Over Drift' : 'Roll Back';
+}
+
+/**
+ * A rollback's target as the lists name it: a snapshot by its words (quoted, with its short id),
+ * a campaign target by its label ("rename-logger baseline").
+ */
+export function targetName(preview: Pick<RollbackPreview, 'target' | 'request'>): string {
+  const t = preview.target;
+  if (t.label === t.snapshot || !preview.request.snapshot) return t.label;
+  return `"${t.label}" (${shortId(t.snapshot)})`;
+}
+
+/** What the toast says once a rollback committed: the count the confirmation gave, and the repos that already matched. */
+export function outcomeText(preview: RollbackPreview, result: RollbackExecuteResult): string {
+  const r = result.record;
+  const changed = preview.totals.reposChanged;
+  const same = r.repos.length - changed;
+  const late = result.cancelArrivedLate ? ' The cancel arrived after the commit began, so the rollback finished.' : '';
+  const matched = same > 0 ? ` (${plural(same, 'other repo')} already matched)` : '';
+  return `Rolled back ${plural(changed, 'repo')} to ${targetName(preview)} in ${duration(r.durationMs)}${matched}.${late}`;
 }
 
 export function confirmationOf(preview: RollbackPreview): Confirmation {
@@ -124,11 +146,9 @@ export function confirmationOf(preview: RollbackPreview): Confirmation {
     t.drift ? `⚠ ${plural(t.drift, 'file')} changed by something else since the campaign's last checkpoint will be overwritten; the safety snapshot keeps them.` : '',
     `A safety snapshot of every repo is taken first; "Undo" returns them. Mode: ${preview.mode}.`,
   ].filter((line, i, all) => line !== '' || (all[i - 1] ?? '') !== '');
-  return {
-    message: `Roll back ${plural(t.reposChanged, 'repo')} to ${preview.target.label}?`,
-    detail: detail.join('\n'),
-    buttons: [t.drift ? 'Roll Back Over Drift' : 'Roll Back', 'Preview…'],
-  };
+  // with drift, Enter must not overwrite someone's work: the safe choice goes first and has the focus
+  const buttons = t.drift ? [previewButton, runButton(preview)] : [runButton(preview), previewButton];
+  return confirmation(`Roll back ${plural(t.reposChanged, 'repo')} to ${targetName(preview)}?`, detail.join('\n'), buttons);
 }
 
 function conflictLines(preview: RollbackPreview): string[] {
@@ -153,19 +173,12 @@ export async function undoRollback(ctx: CommandContext, ...args: unknown[]): Pro
     void vscode.window.showInformationMessage(`${rollbackTitle(record)} (${shortId(id)}) cannot be undone: it ${record.undoneBy ? `was undone by ${record.undoneBy}` : `ended ${record.outcome}`}.`);
     return undefined;
   }
-  if (options.confirm !== false) {
-    const undo = 'Undo Rollback';
-    const answer = await vscode.window.showWarningMessage(
-      `Undo "${rollbackTitle(record)}"?`,
-      { modal: true, detail: `${plural(record.repos.length, 'repo')} go back to how they were just before it (safety snapshot ${record.safetySnapshot ?? 'none'}), as a transaction of its own with its own evidence.` },
-      undo,
-    );
-    if (answer !== undo) return undefined;
-  }
+  if (options.confirm !== false && !(await confirmUndo(record))) return undefined;
   try {
     const result = await runTransaction(`Undoing ${rollbackTitle(record)}`, (token, report) => sendWithProgress(RollbackUndoRequest, { rollback: id!, force: options.force }, token, report));
     ctx.refresh();
-    void outcomeMessage(ctx, `Undid ${rollbackTitle(record)}: ${plural(result.record.repos.length, 'repo')} are back as they were before it.`, result.record.id, false);
+    const back = changedRepos(result.record);
+    void outcomeMessage(ctx, `Undid ${rollbackTitle(record)}: ${back === 1 ? '1 repo is' : `${back} repos are`} back as ${back === 1 ? 'it was' : 'they were'} before it.`, result.record.id, false);
     return result;
   } catch (e) {
     await failedTransaction(ctx, 'Undo', e);
@@ -206,13 +219,14 @@ async function failedTransaction(ctx: CommandContext, what: string, e: unknown):
   throw e;
 }
 
-/** Opens a rollback's evidence pack (JSON) in an editor; resolves to its file. */
-export async function openEvidence(_ctx: CommandContext, ...args: unknown[]): Promise<string | undefined> {
+/**
+ * Opens a rollback's evidence as its rendered report (the evidence panel: outcome, timeline, states,
+ * inverse diffs, Verify); the raw JSON is one button away there, read-only. Resolves to the panel.
+ */
+export async function openEvidence(_ctx: CommandContext, ...args: unknown[]): Promise<PanelHandle | undefined> {
   const id = idArg(args[0], 'rollback') ?? (await pickRollback('Open Evidence Pack'))?.id;
   if (!id) return undefined;
-  const { file } = await requireClient().sendRequest(EvidenceRequest, { rollback: id });
-  await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
-  return file;
+  return vscode.commands.executeCommand<PanelHandle>('codecontext.evidence.show', id);
 }
 
 /** Recomputes an evidence pack's digest and checks the repos are still in its end state. */

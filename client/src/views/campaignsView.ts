@@ -28,15 +28,23 @@ export class CampaignsView implements vscode.Disposable {
 
   constructor(readonly viewId: string) {}
 
-  /** Re-reads every campaign; drift is measured again when a campaign is next expanded. */
+  /**
+   * Re-reads every campaign. A drift mark is never shown from before: it is dropped, and measured
+   * again at once for the campaigns that had one and are still active (a rolled-back campaign has
+   * no drift), so after a rollback the tree says what is true now.
+   */
   refresh(): void {
     this.drift.clear();
+    for (const id of this.settled.keys()) this.remeasure.add(id);
+    this.settled.clear();
     this.tree.refresh();
   }
+  private readonly remeasure = new Set<string>();
 
   private async roots(): Promise<Node[]> {
     const { campaigns, invalid } = await requireClient().sendRequest(CampaignListRequest, {});
     this.nodes = new Map(campaigns.map((c) => [c.id, new CampaignNode(this, c)]));
+    for (const c of campaigns) if (this.remeasure.delete(c.id) && c.status === 'active') void this.driftOf(c);
     // a campaign file that cannot be read is shown as such, never hidden
     const unreadable = (invalid ?? []).map((i) => new MessageNode(`${i.id} (unreadable)`, 'warning', 'invalid', `${i.reason}\n${i.file}`));
     return [...this.nodes.values(), ...unreadable];

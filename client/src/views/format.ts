@@ -39,3 +39,32 @@ export function duration(ms: number): string {
 export function repoName(repo: string): string {
   return path.basename(repo);
 }
+
+/** The name a snapshot goes by everywhere (trees, picks, dialogs): its message, else its first note, else its id. */
+export function snapshotName(s: { id: string; message?: string; notes?: { message: string }[] }): string {
+  return s.message || s.notes?.[0]?.message || s.id;
+}
+
+/** "today", "yesterday", or the day's date: what a list of snapshots is grouped by. */
+export function dayLabel(iso: string, now = new Date()): string {
+  const d = new Date(iso);
+  const start = (x: Date) => new Date(x.getFullYear(), x.getMonth(), x.getDate()).getTime();
+  const days = Math.round((start(now) - start(d)) / 86_400_000);
+  if (days <= 0) return 'today';
+  if (days === 1) return 'yesterday';
+  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', ...(d.getFullYear() !== now.getFullYear() ? { year: 'numeric' } : {}) });
+}
+
+/** "10 files in 3 repos · HEAD moves in 1 · ⚠ 2 drifted": what a rollback to a snapshot would change, said before it does. */
+export function wouldChange(d: { totals: { reposChanged: number; files: number; drift: number; problems: number }; repos: { headChanged: boolean; files: number; indexChanged: boolean }[]; problem?: string }): string {
+  if (d.problem) return `⚠ cannot compare: ${d.problem}`;
+  const t = d.totals;
+  const heads = d.repos.filter((r) => r.headChanged).length;
+  const parts = [
+    t.reposChanged === 0 ? 'same as now: nothing would change' : `${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} would change`,
+    heads ? `HEAD moves in ${plural(heads, 'repo')}` : '',
+    t.drift ? `⚠ ${plural(t.drift, 'drifted file')}` : '',
+    t.problems ? `⚠ ${plural(t.problems, 'repo')} cannot be compared` : '',
+  ];
+  return parts.filter(Boolean).join(' · ');
+}

@@ -67,11 +67,30 @@ export class RollbackNode implements Node {
     const outcomeIcon = r.outcome === 'aborted' ? 'error' : r.outcome === 'recovered' ? 'debug-restart' : 'pass';
     return [
       new MessageNode(`Outcome: ${r.outcome}${r.undoneBy ? `, undone by ${shortId(r.undoneBy)}` : ''}`, outcomeIcon, r.error?.message, r.error ? `${r.error.code}: ${r.error.message}` : undefined),
-      new MessageNode(`Time: ${new Date(r.startedAt).toLocaleString()}`, 'clock', duration(r.durationMs), r.phases.map((p) => JSON.stringify(p)).join('\n')),
+      new MessageNode(`Time: ${new Date(r.startedAt).toLocaleString()}`, 'clock', duration(r.durationMs), timeTooltip(r)),
       new RollbackReposNode(r),
       new EvidenceNode(r),
     ];
   }
+}
+
+/** The phases as a person reads them: when, how long, retries; never the record's JSON. */
+export function timeTooltip(r: RollbackRecord): vscode.MarkdownString {
+  const t0 = Date.parse(r.startedAt);
+  const md = new vscode.MarkdownString();
+  md.appendMarkdown('**').appendText(rollbackTitle(r)).appendMarkdown(`** — ${r.outcome} in ${duration(r.durationMs)}\n\n`);
+  md.appendText(`Started ${new Date(r.startedAt).toLocaleString()}, ended ${new Date(r.endedAt).toLocaleString()}`).appendMarkdown('\n\n');
+  if (r.phases.length) {
+    md.appendMarkdown('| Phase | Started | Took | Retries |\n|:--|--:|--:|--:|\n');
+    for (const p of r.phases) {
+      const took = p.ms === undefined ? 'did not end' : duration(p.ms);
+      md.appendMarkdown(`| ${p.name} | +${duration(Math.max(0, Date.parse(p.startedAt) - t0))} | ${took} | ${p.retries || '—'} |\n`);
+    }
+  } else {
+    md.appendMarkdown('No phase ran: it was refused before prepare.\n');
+  }
+  md.appendMarkdown('\nOpen the evidence pack for each repo\'s part on a timeline.');
+  return md;
 }
 
 class RollbackReposNode implements Node {
@@ -105,7 +124,7 @@ class RollbackRepoNode implements Node {
     const r = this.repo;
     const item = new vscode.TreeItem(repoName(r.path), vscode.TreeItemCollapsibleState.None);
     item.id = `rollback:${this.record.id}:repo:${r.path}`;
-    item.description = `${plural(r.files, 'file')} · wave ${r.wave} · ${shortHash(r.before.head)} → ${r.after ? shortHash(r.after.head) : 'unchanged'}`;
+    item.description = `${plural(r.files, 'file')} · wave ${r.wave + 1} · ${shortHash(r.before.head)} → ${r.after ? shortHash(r.after.head) : 'unchanged'}`;
     item.iconPath = new vscode.ThemeIcon('repo');
     item.tooltip = `${r.path}\nbefore: HEAD ${r.before.head ?? 'none'}, worktree ${r.before.worktree}\nafter: ${r.after ? `HEAD ${r.after.head ?? 'none'}, worktree ${r.after.worktree}` : 'not changed'}\nClick to open the evidence pack.`;
     item.command = { command: 'codecontext.openEvidence', title: 'Open Evidence', arguments: [this] };

@@ -1,44 +1,72 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import {
+  CampaignListRequest,
   PlannedFileSummary,
-  RepoPlanSummary,
+  RepoDifference,
+  RollbackCompareRequest,
+  RollbackListRequest,
   RollbackPlanFilesRequest,
   RollbackPreview,
   RollbackPreviewRequest,
   SnapshotDetailRequest,
   SnapshotListRequest,
+  SnapshotDifference,
   SnapshotSummary,
 } from '../../../server/src/protocol';
 import { FileDiff } from '../diff/openFileDiff';
 import { sendWithProgress } from '../request';
 import { requireClient } from '../serverClient';
-import { ago, lines, plural, repoName, shortHash, shortId } from './format';
+import { ago, lines, plural, repoName, shortHash, shortId, snapshotName } from './format';
+import { rollbackTitle } from './rollbacksView';
+import { GroupEntry, SnapshotGroup, entriesOf, groupSnapshots, otherNames, safetyOf } from './snapshotGroups';
 import { MessageNode, Node, NodeTree, PagedChildren } from './tree';
 
 /**
- * Snapshots: snapshot → repos → the files that differ from now. What differs is what a rollback to
- * the snapshot would change, so expanding a snapshot previews one (restore mode; it changes nothing)
- * in the background: the repos show at once, their "N files differ" when the preview answers.
+ * Snapshots, grouped as the quick pick groups them (`snapshotGroups.ts`): your own (by day), one
+ * group per campaign (baseline first), safety snapshots apart; then snapshot → repos → the files
+ * that differ from now. Expanding a snapshot asks the cheap compare request (one capture per repo,
+ * no plan) for each repo's "N files differ"; only expanding a repo, to list its files, previews a
+ * rollback (restore mode; it changes nothing), so status marks never fill the server's plan cache.
  */
 export class SnapshotsView implements vscode.Disposable {
   readonly tree = new NodeTree(() => this.roots());
   private readonly previews = new Map<string, Promise<RollbackPreview>>();
+  private readonly comparisons = new Map<string, Promise<SnapshotDifference>>();
 
   constructor(readonly viewId: string) {}
 
   /** Re-reads the list; differences from now are measured again on the next expand. */
   refresh(): void {
     this.previews.clear();
+    this.comparisons.clear();
     this.tree.refresh();
   }
 
   private async roots(): Promise<Node[]> {
-    const { snapshots } = await requireClient().sendRequest(SnapshotListRequest, {});
-    return snapshots.map((s) => new SnapshotNode(this, s));
+    const client = requireClient();
+    const [{ snapshots }, { campaigns }, { rollbacks }] = await Promise.all([
+      client.sendRequest(SnapshotListRequest, {}),
+      client.sendRequest(CampaignListRequest, {}),
+      client.sendRequest(RollbackListRequest, {}),
+    ]);
+    return groupSnapshots(snapshots, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r)]))).map((g) => new SnapshotGroupNode(this, g));
   }
 
-  /** The restore plan to `snapshot` from now, shared by its repo nodes; forget() drops it. */
+  /** What a rollback to `snapshot` would change, per repo, measured without a plan. */
+  compare(snapshot: string): Promise<SnapshotDifference> {
+    let found = this.comparisons.get(snapshot);
+    if (!found) {
+      found = Promise.resolve(
+        vscode.window.withProgress({ location: { viewId: this.viewId } }, async () => (await requireClient().sendRequest(RollbackCompareRequest, { snapshots: [snapshot] })).snapshots[0]),
+      );
+      this.comparisons.set(snapshot, found);
+      found.catch(() => this.comparisons.delete(snapshot));
+    }
+    return found;
+  }
+
+  /** The restore plan to `snapshot` from now, for a repo's file list; shared by its repo nodes. */
   preview(snapshot: string): Promise<RollbackPreview> {
     let found = this.previews.get(snapshot);
     if (!found) {
@@ -54,6 +82,70 @@ export class SnapshotsView implements vscode.Disposable {
   }
 }
 
+/** A group of snapshots: yours, a campaign's, or the safety snapshots. */
+export class SnapshotGroupNode implements Node {
+  readonly kind = 'snapshotGroup';
+  readonly campaign: string | undefined;
+
+  constructor(
+    private readonly view: SnapshotsView,
+    readonly group: SnapshotGroup,
+  ) {
+    this.campaign = group.campaign?.id;
+  }
+
+  item(): vscode.TreeItem {
+    const g = this.group;
+    const count = entriesOf(g).length;
+    // the user's own and campaign groups open; safety snapshots are there when needed, closed
+    const item = new vscode.TreeItem(g.title, g.kind === 'safety' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `snapshots:${g.key}`;
+    const c = g.campaign;
+    item.description = [g.kind === 'campaign' ? (c ? `campaign · ${c.status === 'rolled-back' ? 'rolled back' : 'active'}` : 'campaign (not in the store)') : '', plural(count, 'snapshot')].filter(Boolean).join(' · ');
+    item.iconPath = new vscode.ThemeIcon(g.kind === 'safety' ? 'shield' : g.kind === 'campaign' ? 'history' : 'account');
+    item.tooltip =
+      g.kind === 'safety'
+        ? 'Taken by rollbacks just before they changed anything: what "Undo" returns to.'
+        : g.kind === 'campaign'
+          ? `Campaign ${g.title}${c ? ` (${c.id})` : ''}: its baseline, then its checkpoints.`
+          : 'Snapshots you took.';
+    item.contextValue = `snapshotGroup.${g.kind}`;
+    return item;
+  }
+
+  async children(): Promise<Node[]> {
+    const g = this.group;
+    if (g.days.length === 1 && g.days[0].day === undefined) return g.days[0].entries.map((e) => new SnapshotNode(this.view, e.summary, g.key, e.name, e.role));
+    return g.days.map((d, i) => new SnapshotDayNode(this.view, g.key, d.day ?? '', d.entries, i === 0));
+  }
+}
+
+export class SnapshotDayNode implements Node {
+  readonly kind = 'snapshotDay';
+
+  constructor(
+    private readonly view: SnapshotsView,
+    private readonly groupKey: string,
+    readonly day: string,
+    private readonly entries: GroupEntry[],
+    private readonly first: boolean,
+  ) {}
+
+  item(): vscode.TreeItem {
+    const item = new vscode.TreeItem(this.day, this.first ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `snapshots:${this.groupKey}:day:${this.day}`;
+    item.description = plural(this.entries.length, 'snapshot');
+    item.iconPath = new vscode.ThemeIcon('calendar');
+    item.contextValue = 'snapshotDay';
+    return item;
+  }
+
+  async children(): Promise<Node[]> {
+    // ids of their own below a day: a snapshot that moves under a day (the list spans two days now) is a new row, never a clash with its old one
+    return this.entries.map((e) => new SnapshotNode(this.view, e.summary, `${this.groupKey}:${this.day}`, e.name, e.role));
+  }
+}
+
 export class SnapshotNode implements Node {
   readonly kind = 'snapshot';
   readonly snapshot: string;
@@ -62,18 +154,27 @@ export class SnapshotNode implements Node {
   constructor(
     private readonly view: SnapshotsView,
     readonly summary: SnapshotSummary,
+    private readonly groupKey = 'all',
+    private readonly name = snapshotName(summary),
+    private readonly role?: 'baseline' | 'checkpoint',
   ) {
     this.snapshot = summary.id;
   }
 
   item(): vscode.TreeItem {
     const s = this.summary;
-    const item = new vscode.TreeItem(s.message || s.id, vscode.TreeItemCollapsibleState.Collapsed);
-    item.id = `snapshot:${s.id}`;
-    item.description = [s.message ? shortId(s.id) : '', plural(s.repoCount, 'repo'), s.campaign ? shortId(s.campaign) : '', s.valid ? '' : '⚠ modified', ago(s.createdAt)].filter(Boolean).join(' · ');
-    item.iconPath = s.valid ? new vscode.ThemeIcon('device-camera') : new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.errorForeground'));
+    const item = new vscode.TreeItem(this.name, vscode.TreeItemCollapsibleState.Collapsed);
+    item.id = `snapshot:${this.groupKey}:${s.id}`;
+    // the newest other words first: "before lunch", said of these same states after they were taken
+    const others = otherNames(s, this.name, this.groupKey === 'safety' ? 'safety' : 'yours').reverse();
+    const also = others.length ? `also "${others[0]}"${others.length > 1 ? ` +${others.length - 1}` : ''}` : '';
+    item.description = [shortId(s.id), plural(s.repoCount, 'repo'), also, s.valid ? '' : '⚠ modified', ago(s.createdAt)].filter(Boolean).join(' · ');
+    item.iconPath = !s.valid
+      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.errorForeground'))
+      : new vscode.ThemeIcon(this.role === 'baseline' ? 'debug-step-back' : safetyOf(s) || this.groupKey.startsWith('safety') ? 'shield' : this.role === 'checkpoint' ? 'git-commit' : 'device-camera');
     item.tooltip = [
       `${s.id}${s.message ? ` — ${s.message}` : ''}`,
+      ...(s.notes ?? []).map((n) => `also "${n.message}" (${new Date(n.at).toLocaleString()}): the repos had not changed since`),
       `${plural(s.repoCount, 'repo')} · taken ${new Date(s.createdAt).toLocaleString()}`,
       s.campaign ? `Campaign ${s.campaign}` : '',
       s.valid ? '' : 'The manifest no longer matches its id: it was modified after it was written and cannot be rolled back to.',
@@ -86,12 +187,12 @@ export class SnapshotNode implements Node {
 
   async children(): Promise<Node[]> {
     const manifest = await requireClient().sendRequest(SnapshotDetailRequest, { id: this.snapshot });
-    this.repos = manifest.repos.map((r) => new SnapshotRepoNode(this.view, this.snapshot, r.path, r.head, r.ref));
-    // the differences fill in when the preview answers; each repo redraws itself
-    this.view.preview(this.snapshot).then(
-      (preview) => {
-        const byPath = new Map(preview.repos.map((r) => [r.path, r]));
-        for (const repo of this.repos) repo.setPlan(byPath.get(repo.repo) ?? null, preview.hash);
+    this.repos = manifest.repos.map((r) => new SnapshotRepoNode(this.view, this.snapshot, r.path, r.head, r.ref, this.groupKey));
+    // the differences fill in when the comparison answers; each repo redraws itself
+    this.view.compare(this.snapshot).then(
+      (d) => {
+        const byPath = new Map(d.repos.map((r) => [r.repo, r]));
+        for (const repo of this.repos) repo.setDifference(byPath.get(repo.repo) ?? null, d.problem);
       },
       (e: unknown) => {
         for (const repo of this.repos) repo.setError(e);
@@ -103,8 +204,7 @@ export class SnapshotNode implements Node {
 
 export class SnapshotRepoNode implements Node {
   readonly kind = 'snapshotRepo';
-  private plan: RepoPlanSummary | null | undefined;
-  private planHash = '';
+  private difference: RepoDifference | null | undefined;
   private error: string | undefined;
   private files: PagedChildren<PlannedFileSummary> | undefined;
 
@@ -114,12 +214,12 @@ export class SnapshotRepoNode implements Node {
     readonly repo: string,
     private readonly head: string | null,
     private readonly ref: string | null,
+    private readonly groupKey = 'all',
   ) {}
 
-  setPlan(plan: RepoPlanSummary | null, hash: string): void {
-    this.plan = plan;
-    this.planHash = hash;
-    this.files = undefined;
+  setDifference(d: RepoDifference | null, problem?: string): void {
+    this.difference = d;
+    this.error = d?.problem ?? problem;
     this.view.tree.refresh(this);
   }
 
@@ -129,28 +229,30 @@ export class SnapshotRepoNode implements Node {
   }
 
   private differs(): boolean | undefined {
-    if (this.plan === undefined) return this.error ? true : undefined;
-    return !!this.plan && (this.plan.fileCount > 0 || this.plan.headChanged || this.plan.indexChanged);
+    if (this.error !== undefined) return true;
+    if (this.difference === undefined) return undefined;
+    return !!this.difference && (this.difference.files > 0 || this.difference.headChanged || this.difference.indexChanged);
   }
 
   item(): vscode.TreeItem {
     const differs = this.differs();
+    const d = this.difference;
     const item = new vscode.TreeItem(repoName(this.repo), differs === false ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
-    item.id = `snapshot:${this.snapshot}:repo:${this.repo}`;
+    item.id = `snapshot:${this.groupKey}:${this.snapshot}:repo:${this.repo}`;
     const where = this.ref ? this.ref.replace(/^refs\/heads\//, '') : 'detached';
     const state =
       this.error !== undefined
         ? '⚠ cannot compare'
-        : this.plan === undefined
+        : d === undefined
           ? 'comparing with now…'
-          : differs
-            ? [this.plan!.fileCount ? `${plural(this.plan!.fileCount, 'file')} differ` : '', this.plan!.headChanged ? 'HEAD differs' : '', this.plan!.indexChanged && !this.plan!.fileCount ? 'index differs' : '']
+          : differs && d
+            ? [d.files ? `${plural(d.files, 'file')} differ` : '', d.headChanged ? 'HEAD differs' : '', d.indexChanged && !d.files ? 'index differs' : '', d.drift ? `⚠ ${d.drift} drifted` : '']
                 .filter(Boolean)
                 .join(' · ')
             : 'same as now';
     item.description = `${where} ${shortHash(this.head)} · ${state}`;
-    item.iconPath = new vscode.ThemeIcon('repo');
-    item.tooltip = [this.repo, `At the snapshot: ${where} at ${this.head ?? 'no commit yet'}`, this.error ? `Cannot compare with now: ${this.error}` : '', ...(this.plan?.notes ?? [])].filter(Boolean).join('\n');
+    item.iconPath = new vscode.ThemeIcon('repo', d?.drift ? new vscode.ThemeColor('list.warningForeground') : undefined);
+    item.tooltip = [this.repo, `At the snapshot: ${where} at ${this.head ?? 'no commit yet'}`, this.error ? `Cannot compare with now: ${this.error}` : ''].filter(Boolean).join('\n');
     item.contextValue = 'repo';
     return item;
   }
@@ -160,8 +262,8 @@ export class SnapshotRepoNode implements Node {
     const plan = preview.repos.find((r) => r.path === this.repo);
     if (!plan || plan.fileCount === 0) return [new MessageNode(plan?.headChanged ? 'No file differs; HEAD does' : 'Same as now')];
     this.files ??= new PagedChildren(
-      (offset) => requireClient().sendRequest(RollbackPlanFilesRequest, { plan: this.planHash || preview.hash, repo: this.repo, offset }),
-      (file) => new SnapshotFileNode(this.snapshot, file),
+      (offset) => requireClient().sendRequest(RollbackPlanFilesRequest, { plan: preview.hash, repo: this.repo, offset }),
+      (file) => new SnapshotFileNode(this.snapshot, file, this.groupKey),
     );
     return this.files.nodes(this.view.tree, this);
   }
@@ -182,6 +284,7 @@ export class SnapshotFileNode implements Node {
   constructor(
     readonly snapshot: string,
     readonly file: PlannedFileSummary,
+    private readonly groupKey = 'all',
   ) {}
 
   diff(): FileDiff {
@@ -200,7 +303,7 @@ export class SnapshotFileNode implements Node {
   item(): vscode.TreeItem {
     const f = this.file;
     const item = new vscode.TreeItem(path.posix.basename(f.path), vscode.TreeItemCollapsibleState.None);
-    item.id = `snapshot:${this.snapshot}:file:${f.repo}:${f.path}`;
+    item.id = `snapshot:${this.groupKey}:${this.snapshot}:file:${f.repo}:${f.path}`;
     const [icon, color, said] = changeIcons[f.change];
     const dir = path.posix.dirname(f.path);
     item.description = [dir === '.' ? '' : dir, f.binary ? 'binary' : lines(f.added, f.removed), said].filter(Boolean).join(' · ');

@@ -58,7 +58,7 @@ export class MessageNode implements Node {
     private readonly text: string,
     private readonly icon: 'error' | 'info' | string = 'info',
     private readonly description?: string,
-    private readonly tooltip?: string,
+    private readonly tooltip?: string | vscode.MarkdownString,
   ) {}
 
   item(): vscode.TreeItem {

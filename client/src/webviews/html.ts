@@ -16,7 +16,7 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
  * The page of a webview: one stylesheet and one script from media/, under a strict CSP. Nothing inline
  * runs: the script carries a fresh nonce, styles come only from the extension's media folder.
  */
-export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: 'preview' | 'history', title: string): string {
+export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, name: 'preview' | 'history' | 'evidence', title: string): string {
   const nonce = randomBytes(16).toString('base64');
   const media = (file: string) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', file));
   const csp = [

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { CampaignListRequest } from '../../../server/src/protocol';
 import { describeError } from '../output';
 import { requireClient } from '../serverClient';
+import { EvidencePanel } from './evidencePanel';
 import { HistoryPanel } from './historyPanel';
 import type { PanelHandle } from './panelHost';
 import { PreviewPanel } from './previewPanel';
@@ -16,6 +17,8 @@ export type { PanelHandle } from './panelHost';
  * - `codecontext.previewRollback` (arg: a `PreviewTarget`, an id, or a tree item; none: a quick pick)
  * - `codecontext.showCampaignHistory` (arg: a campaign id or name, or a tree item; none: a quick pick)
  * - `codecontext.history.previousStep` / `nextStep` / `codecontext.preview.refresh`: the panels' toolbar.
+ * - `codecontext.evidence.show` (arg: a rollback id; what `codecontext.openEvidence` opens) and
+ *   `codecontext.evidence.verify` (the evidence panel's toolbar).
  * Both open commands return the panel's `PanelHandle` (undefined when the pick was dismissed): the e2e
  * tests drive the page through it. An open panel for the same target is revealed, not duplicated.
  */
@@ -24,6 +27,20 @@ export function registerWebviews(context: vscode.ExtensionContext, reviewed: Rev
   const histories = new Map<string, HistoryPanel>();
   let activeHistory: HistoryPanel | undefined;
   let activePreview: PreviewPanel | undefined;
+  const evidence = new Map<string, EvidencePanel>();
+  let activeEvidence: EvidencePanel | undefined;
+
+  function showEvidence(rollback: string): EvidencePanel {
+    const open = evidence.get(rollback);
+    if (open) {
+      open.panel.reveal();
+      return open;
+    }
+    const panel = EvidencePanel.create(context.extensionUri, rollback);
+    evidence.set(rollback, panel);
+    track(panel, () => evidence.delete(rollback), (active) => (activeEvidence = active ? panel : activeEvidence === panel ? undefined : activeEvidence));
+    return panel;
+  }
 
   async function previewRollback(arg?: unknown): Promise<PanelHandle | undefined> {
     const target: PreviewTarget | undefined = targetFromArg(arg) ?? (await pickTarget());
@@ -32,6 +49,7 @@ export function registerWebviews(context: vscode.ExtensionContext, reviewed: Rev
     const open = previews.get(key);
     if (open) {
       open.panel.reveal();
+      open.revealed();
       return open;
     }
     const panel = PreviewPanel.create(context.extensionUri, target);
@@ -55,7 +73,7 @@ export function registerWebviews(context: vscode.ExtensionContext, reviewed: Rev
   }
 
   /** Keeps the toolbar's context key and the "active panel" in step with the panel; forgets it when closed. */
-  function track(panel: PreviewPanel | HistoryPanel, forget: () => void, setActive: (active: boolean) => void): void {
+  function track(panel: PreviewPanel | HistoryPanel | EvidencePanel, forget: () => void, setActive: (active: boolean) => void): void {
     setActive(true);
     const viewState = panel.panel.onDidChangeViewState((e) => setActive(e.webviewPanel.active));
     panel.panel.onDidDispose(() => {
@@ -83,8 +101,10 @@ export function registerWebviews(context: vscode.ExtensionContext, reviewed: Rev
     vscode.commands.registerCommand('codecontext.history.previousStep', () => activeHistory && activeHistory.show(activeHistory.currentStep - 1)),
     vscode.commands.registerCommand('codecontext.history.nextStep', () => activeHistory && activeHistory.show(activeHistory.currentStep + 1)),
     vscode.commands.registerCommand('codecontext.preview.refresh', () => activePreview?.refresh()),
+    vscode.commands.registerCommand('codecontext.evidence.show', (rollback: string) => showEvidence(rollback)),
+    vscode.commands.registerCommand('codecontext.evidence.verify', () => activeEvidence?.verify().catch((e) => void vscode.window.showErrorMessage(`CodeContext: Verify failed: ${describeError(e)}`))),
     new vscode.Disposable(() => {
-      for (const p of [...previews.values(), ...histories.values()]) p.dispose();
+      for (const p of [...previews.values(), ...histories.values(), ...evidence.values()]) p.dispose();
     }),
   ];
 }

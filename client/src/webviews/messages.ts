@@ -19,6 +19,8 @@ export interface DiffView {
   binary: boolean;
   /** Set when the diff could not be fetched; the webview shows it in place of the diff. */
   error?: string;
+  /** Rollback preview, drifted files: line numbers of the file as it is now that the user (not the campaign) wrote. */
+  driftLines?: number[];
 }
 
 /** One line a webview reports about itself, for the tests: what is drawn, not what was sent. */
@@ -39,6 +41,26 @@ export interface RenderedSnapshot {
   diffs: number;
   /** The campaign step shown (history only). */
   step?: number;
+  /** Preview only: diff lines drawn marked as the user's own (drift). */
+  driftLines?: number;
+  /** Preview only: the text of every drift mark drawn (badges, hunk notes, the run bar's choice). */
+  driftMarks?: string[];
+  /** Preview only: why each repo is in its wave, as drawn. */
+  waveNotes?: string[];
+  /** Preview only: the wave headings drawn. */
+  waves?: string[];
+  /** Preview only: the Run button's label. */
+  runLabel?: string;
+  /** Preview only: the accessible name of every control of the plan that Tab stops at. */
+  tabStops?: string[];
+  /** Preview only: the accessible name of every control inside the file rows (checkboxes, buttons). */
+  rowControls?: string[];
+  /** The accessible name of the focused element. */
+  focused?: string;
+  /** Preview only: the text of the alert shown (a blocking repo, a stale plan, drift to resolve). */
+  alert?: string;
+  /** Preview only: the last statuses shown, oldest first (one that passed quickly is still there). */
+  statusLog?: string[];
   /** The timeline's steps as a screen reader names them, e.g. "Step 2: …, 3 files, failed in 1 repo, reviewed" (history only). */
   badges?: string[];
 }
@@ -77,6 +99,10 @@ export interface PreviewRepoView {
   /** Folder name, or the path relative to the workspace when names repeat. */
   name: string;
   wave: number;
+  /** Display names of the plan's repos this one depends on (rolled back after it). */
+  dependsOn: string[];
+  /** Display names of the repos it waits for (they depend on it). */
+  after: string[];
   fileCount: number;
   headChanged: boolean;
   indexChanged: boolean;
@@ -99,6 +125,8 @@ export interface PreviewState {
   files: PreviewFileView[];
   /** More files exist than were sent (very large plans). */
   filesTruncated: boolean;
+  /** Repos the user left out of the plan (they blocked it), by display name. */
+  excluded: string[];
 }
 
 export type RepoPhase = 'waiting' | 'prepare' | 'commit' | 'verify' | 'done' | 'failed';
@@ -123,6 +151,10 @@ export type PreviewToWebview =
   | { type: 'progress'; phase: string; done: number; total: number; repo?: string; message?: string }
   | { type: 'result'; result: RunResultView }
   | { type: 'error'; message: string }
+  /** The repos changed since the plan shown: it would be refused as stale; a new one is on its way. */
+  | { type: 'stale'; message: string }
+  /** A repo refuses the whole plan (mid-merge, locked…): offer to leave it out. */
+  | { type: 'blocked'; message: string; repo: string; name: string }
   | ProbeMessage
   | PressMessage;
 
@@ -142,6 +174,10 @@ export type PreviewFromWebview =
   | { type: 'undo' }
   | { type: 'openEvidence' }
   | { type: 'replan'; mode?: 'restore' | 'replay' }
+  /** Plan again without this repo (it blocked the plan). */
+  | { type: 'leaveOut'; repo: string }
+  /** Plan again with the repos left out put back. */
+  | { type: 'includeAgain' }
   | { type: 'rendered'; id: number; snapshot: RenderedSnapshot };
 
 // ---------------------------------------------------------------------------------------------
@@ -197,4 +233,33 @@ export type HistoryFromWebview =
   | { type: 'openDiff'; step: number; repo: string; path: string }
   | { type: 'setReviewed'; step: number; reviewed: boolean }
   | { type: 'previewRollback'; step: number }
+  | { type: 'rendered'; id: number; snapshot: RenderedSnapshot };
+
+// ---------------------------------------------------------------------------------------------
+// Evidence report
+
+/** What `evidence verify --repos` found, worded for the page. */
+export interface VerifyView {
+  ok: boolean;
+  /** Pack-level problems: digest, patch file, report, signature. */
+  problems: string[];
+  /** "signed by …", "unsigned …" or "signature BAD …". */
+  signature: string;
+  repos: { name: string; ok: boolean; problem?: string }[];
+}
+
+export type EvidenceToWebview =
+  /** The report's body as the server rendered it (escaped; no script, no style attribute). */
+  | { type: 'report'; id: string; title: string; html: string; hasReportFile: boolean }
+  | { type: 'verifying' }
+  | { type: 'verified'; result: VerifyView }
+  | { type: 'error'; message: string }
+  | ProbeMessage
+  | PressMessage;
+
+export type EvidenceFromWebview =
+  | { type: 'ready' }
+  | { type: 'verify' }
+  | { type: 'openJson' }
+  | { type: 'copyReportPath' }
   | { type: 'rendered'; id: number; snapshot: RenderedSnapshot };

@@ -1,25 +1,31 @@
 import * as vscode from 'vscode';
 import { CancellationTokenSource, ResponseError } from 'vscode-languageclient/node';
 import {
+  CampaignDetailRequest,
   ErrorData,
   EvidenceRequest,
   PlannedFileSummary,
+  RollbackDetailRequest,
   RollbackExecuteRequest,
   RollbackExecuteResult,
   RollbackFileDiffRequest,
   RollbackPlanFilesRequest,
   RollbackPreview,
+  RollbackPreviewParams,
   RollbackPreviewRequest,
   RollbackUndoRequest,
   maxPageSize,
 } from '../../../server/src/protocol';
+import { confirmUndo } from '../commands/confirm';
 import { openFileDiff } from '../diff/openFileDiff';
 import { describeError, isCancel } from '../output';
 import { requireClient } from '../serverClient';
+import { plural } from '../views/format';
 import { webviewHtml, webviewOptions } from './html';
 import type { PreviewFromWebview, PreviewState, PreviewToWebview, RunResultView, Selection } from './messages';
 import { PanelHost } from './panelHost';
 import { repoNamer } from './repoNames';
+import { RepoWatch } from './repoWatch';
 import { sendWithProgress, whenServerRunning } from './serverWork';
 import { PreviewTarget } from './target';
 
@@ -40,9 +46,19 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private running?: CancellationTokenSource;
   private planning?: CancellationTokenSource;
   private last?: { id: string; kind: 'rollback' | 'undo'; committed: boolean };
+  /** Repos left out because they blocked the plan (mid-merge…); every plan of this panel leaves them out. */
+  private exclude: string[] = [];
+  /** The campaign's name, for the tab and the messages (the target names it by id). */
+  private campaignName?: string;
+  private readonly watching = new RepoWatch((changed) => this.reposChanged(changed));
+  private watched: string[] = [];
+  /** A change arrived while a plan was being made: plan once more when it is done. */
+  private changedWhilePlanning = false;
+  /** A run's result is on the page: changes (our own rollback's among them) wait for "Preview Again". */
+  private showingResult = false;
 
   static create(extensionUri: vscode.Uri, target: PreviewTarget): PreviewPanel {
-    const title = `Rollback Preview: ${shortTarget(target)}`;
+    const title = `Rollback Preview: ${target.snapshot ? target.snapshot.slice(0, 13) : target.step ? `before step ${target.step}` : 'baseline'}`;
     const panel = vscode.window.createWebviewPanel(PreviewPanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(extensionUri));
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'codecontext.svg');
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'preview', title);
@@ -68,6 +84,12 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       case 'replan':
         if (m.mode) this.target = { ...this.target, mode: m.mode };
         return this.replan();
+      case 'leaveOut':
+        if (!this.exclude.includes(m.repo)) this.exclude.push(m.repo);
+        return this.replan();
+      case 'includeAgain':
+        this.exclude = [];
+        return this.replan();
       case 'loadDiff':
         return this.loadDiff(m.repo, m.path);
       case 'openDiff':
@@ -86,9 +108,14 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     }
   }
 
-  /** Plans again (the toolbar's Refresh); ignored while a rollback runs. */
+  /** Plans again (the toolbar's Refresh, or the panel opened again from a tree); ignored while a rollback runs. */
   refresh(): Promise<void> {
     return this.running ? Promise.resolve() : this.replan().catch((e) => this.onHandlerError(e));
+  }
+
+  /** The panel was asked for again: a plan made before whatever happened since is not shown as current. */
+  revealed(): void {
+    if (!this.running && !this.showingResult) void this.refresh();
   }
 
   protected onHandlerError(e: unknown): void {
@@ -99,22 +126,78 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     // closing the panel gives up planning, and a run that has not reached its commit phase (after that it finishes)
     this.planning?.cancel();
     this.running?.cancel();
+    this.watching.dispose();
   }
 
-  /** Plans again from the repos as they are now (the first load, Refresh, or a mode switch). */
+  /** Plans again from the repos as they are now (the first load, Refresh, a mode switch, a change on disk). */
   private async replan(): Promise<void> {
-    this.post({ type: 'loading', message: `Planning the rollback to ${shortTarget(this.target)}…` });
+    if (this.planning) {
+      this.changedWhilePlanning = true;
+      return;
+    }
+    this.showingResult = false;
     await whenServerRunning();
-    const { preview, files } = await this.plan({});
+    await this.nameTarget();
+    this.post({ type: 'loading', message: `Planning the rollback to ${this.targetText()}…` });
+    let planned: { preview: RollbackPreview; files: PlannedFileSummary[] };
+    try {
+      planned = await this.plan({});
+    } catch (e) {
+      const blocker = blockingRepo(e);
+      if (!blocker) throw e;
+      // watch the repo that blocks, so aborting its merge brings the plan back by itself
+      this.watch([blocker]);
+      const message = describeError(e);
+      const reason = message.startsWith(`${blocker}: `) ? message.slice(blocker.length + 2) : message;
+      this.post({ type: 'blocked', repo: blocker, name: repoNamer([blocker])(blocker), message: reason });
+      return;
+    } finally {
+      if (this.changedWhilePlanning) {
+        this.changedWhilePlanning = false;
+        void this.refresh();
+      }
+    }
+    const { preview, files } = planned;
     this.preview = preview;
     this.files = files;
+    this.panel.title = `Rollback Preview: ${preview.target.label}`;
+    this.watch(preview.repos.map((r) => r.path));
     this.post({ type: 'plan', state: this.stateOf(preview, files) });
   }
 
-  private async plan(limits: { repos?: string[]; paths?: string[] }): Promise<{ preview: RollbackPreview; files: PlannedFileSummary[] }> {
+  /** Follows these repos on disk (the plan's, or the one that blocks it). */
+  private watch(repos: string[]): void {
+    this.watched = repos;
+    this.watching.set(repos);
+  }
+
+  /** A change on disk makes the plan shown stale: said at once, then planned again. */
+  private reposChanged(changed: string[]): void {
+    if (this.running || this.showingResult) return;
+    const names = repoNamer(this.watched);
+    this.post({ type: 'stale', message: `${changed.map(names).join(', ')} changed since this plan was made: planning again…` });
+    void this.refresh();
+  }
+
+  private async nameTarget(): Promise<void> {
+    if (!this.target.campaign || this.campaignName) return;
+    const c = await requireClient().sendRequest(CampaignDetailRequest, { id: this.target.campaign }).then(undefined, () => undefined);
+    this.campaignName = c?.name;
+    if (c) this.panel.title = `Rollback Preview: ${this.targetText()}`;
+  }
+
+  private targetText(): string {
+    const t = this.target;
+    if (t.snapshot) return t.snapshot.slice(0, 13);
+    const name = this.campaignName ?? t.campaign;
+    return t.step ? `${name} before step ${t.step}` : `${name} baseline`;
+  }
+
+  private async plan(limits: { repos?: string[]; files?: Record<string, string[]> }): Promise<{ preview: RollbackPreview; files: PlannedFileSummary[] }> {
     const cancel = (this.planning = new CancellationTokenSource());
     try {
-      const preview = await sendWithProgress(RollbackPreviewRequest, { ...this.target, ...limits }, () => undefined, cancel);
+      const params: RollbackPreviewParams = { ...this.target, ...limits, ...(this.exclude.length ? { exclude: this.exclude } : {}) };
+      const preview = await sendWithProgress(RollbackPreviewRequest, params, () => undefined, cancel);
       const client = requireClient();
       const files: PlannedFileSummary[] = [];
       for (let offset = 0; offset < Math.min(preview.totals.files, maxFilesShown); ) {
@@ -131,7 +214,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   }
 
   private stateOf(preview: RollbackPreview, files: PlannedFileSummary[]): PreviewState {
-    const name = repoNamer(preview.repos.map((r) => r.path));
+    const name = repoNamer([...preview.repos.map((r) => r.path), ...this.exclude]);
     const drift = new Map(preview.repos.map((r) => [r.path, new Set(r.drift)]));
     const conflicts = new Map(preview.repos.map((r) => [r.path, new Map(r.conflicts.filter((c) => c.path).map((c) => [c.path!, c.reason]))]));
     return {
@@ -146,6 +229,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         path: r.path,
         name: name(r.path),
         wave: r.wave,
+        dependsOn: (r.dependsOn ?? []).map(name),
+        after: r.after.map(name),
         fileCount: r.fileCount,
         headChanged: r.headChanged,
         indexChanged: r.indexChanged,
@@ -164,6 +249,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         conflict: conflicts.get(f.repo)?.get(f.path),
       })),
       filesTruncated: files.length < preview.totals.files,
+      excluded: this.exclude.map(name),
     };
   }
 
@@ -171,7 +257,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     if (!this.preview) return;
     try {
       const d = await requireClient().sendRequest(RollbackFileDiffRequest, { plan: this.preview.hash, repo, path });
-      this.post({ type: 'diff', diff: { repo, path, patch: d.patch, added: d.added, removed: d.removed, binary: d.binary } });
+      const drift = d.driftLines ? { driftLines: d.driftLines } : {};
+      this.post({ type: 'diff', diff: { repo, path, patch: d.patch, added: d.added, removed: d.removed, binary: d.binary, ...drift } });
     } catch (e) {
       this.post({ type: 'diff', diff: { repo, path, patch: '', added: 0, removed: 0, binary: false, error: describeError(e) } });
     }
@@ -198,37 +285,20 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     const limits = limitsOf(selection, plan.repos.map((r) => r.path), this.files);
     if (limits) {
       this.post({ type: 'loading', message: 'Planning the chosen repos and files…' });
-      const narrowed = await this.plan(limits);
-      if (!(await this.acceptNarrowed(selection, narrowed.files))) {
-        this.post({ type: 'plan', state: this.stateOf(this.preview, this.files) });
-        return;
-      }
-      plan = narrowed.preview;
+      plan = (await this.plan(limits)).preview;
     }
     const order = plan.waves.flat();
-    await this.transact('rollback', order, (cancel, onReport) => sendWithProgress(RollbackExecuteRequest, { plan: plan.hash, force, ...(check ? { check } : {}) }, onReport, cancel));
-  }
-
-  /**
-   * The server limits paths for every chosen repo alike; if that brings in a file the user left out
-   * in another repo, say so before anything runs.
-   */
-  private async acceptNarrowed(selection: Selection, files: PlannedFileSummary[]): Promise<boolean> {
-    const extra = files.filter((f) => selection.files?.[f.repo] && !selection.files[f.repo].includes(f.path));
-    if (extra.length === 0) return true;
-    const list = extra.slice(0, 8).map((f) => `${f.repo}: ${f.path}`).join('\n');
-    const go = 'Roll Back These Too';
-    const answer = await vscode.window.showWarningMessage(
-      `Path limits apply to every chosen repo, so ${extra.length} file(s) you left unticked would be rolled back as well.`,
-      { modal: true, detail: list + (extra.length > 8 ? `\n… and ${extra.length - 8} more` : '') },
-      go,
-    );
-    return answer === go;
+    const name = repoNamer(this.preview.repos.map((x) => x.path));
+    const drift = plan.repos.flatMap((r) => r.drift.map((d) => `${name(r.path)}/${d}`));
+    const params = { plan: plan.hash, force, ...(check ? { check } : {}) };
+    await this.transact('rollback', order, (cancel, onReport) => sendWithProgress(RollbackExecuteRequest, params, onReport, cancel), drift);
   }
 
   private async undo(): Promise<void> {
     if (!this.last || this.last.kind !== 'rollback' || !this.last.committed || this.running) return;
     const id = this.last.id;
+    // the same confirmation as Undo from the palette, a tree or the toast (commands/confirm.ts)
+    if (!(await confirmUndo(await requireClient().sendRequest(RollbackDetailRequest, { id })))) return;
     const order = this.preview?.waves.flat() ?? [];
     await this.transact('undo', order, (cancel, onReport) => sendWithProgress(RollbackUndoRequest, { rollback: id }, onReport, cancel));
   }
@@ -238,6 +308,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     kind: 'rollback' | 'undo',
     repos: string[],
     send: (cancel: CancellationTokenSource, onReport: Parameters<typeof sendWithProgress>[2]) => Promise<RollbackExecuteResult>,
+    drift: string[] = [],
   ): Promise<void> {
     const cancel = (this.running = new CancellationTokenSource());
     this.post({ type: 'runStarted', kind, repos });
@@ -257,16 +328,19 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         canUndo: kind === 'rollback' && committed,
         hasEvidence: !!record.evidence,
         message: committed
-          ? `${what} committed: ${record.repos.length} repo(s) ${kind === 'undo' ? 'are back where they were' : `rolled back to ${record.target.label}`}.`
+          ? `${what} committed: ${plural(record.repos.length, 'repo')} ${
+              kind === 'undo' ? (record.repos.length === 1 ? 'is back where it was' : 'are back where they were') : `rolled back to ${record.target.label}`
+            }.`
           : `${what} ended ${record.outcome}${record.error ? `: ${record.error.message}` : ''}.`,
       };
     } catch (e) {
-      result = failureOf(kind, e);
+      result = failureOf(kind, e, drift);
       if (result.id) this.last = { id: result.id, kind, committed: false };
     } finally {
       cancel.dispose();
       this.running = undefined;
     }
+    this.showingResult = true;
     this.post({ type: 'result', result });
   }
 
@@ -277,35 +351,55 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   }
 }
 
-/** The execute request's limits for a selection; undefined when everything in the plan is chosen. */
-export function limitsOf(selection: Selection, planRepos: readonly string[], files: readonly PlannedFileSummary[]): { repos: string[]; paths?: string[] } | undefined {
+/**
+ * The plan limits for a selection: the chosen repos, and per repo whose files were not all ticked,
+ * exactly those files (never globs: a file named `a*b.ts` is that file). Undefined when everything
+ * in the plan is chosen.
+ */
+export function limitsOf(
+  selection: Selection,
+  planRepos: readonly string[],
+  files: readonly PlannedFileSummary[],
+): { repos: string[]; files?: Record<string, string[]> } | undefined {
   const repos = selection.repos ?? [...planRepos];
-  const partial = repos.some((r) => selection.files?.[r] !== undefined && selection.files[r].length < files.filter((f) => f.repo === r).length);
+  const exact: Record<string, string[]> = {};
+  for (const r of repos) {
+    const ticked = selection.files?.[r];
+    if (ticked !== undefined && ticked.length < files.filter((f) => f.repo === r).length) exact[r] = [...ticked];
+  }
+  const partial = Object.keys(exact).length > 0;
   if (repos.length === planRepos.length && !partial) return undefined;
-  if (!partial) return { repos };
-  // a leading slash anchors the glob at the repo root, so "a.ts" does not also match "src/a.ts"
-  const paths = new Set<string>();
-  // and every glob character escaped, so a file named "a*b.ts" selects only itself
-  for (const r of repos) for (const f of files) if (f.repo === r && (selection.files?.[r]?.includes(f.path) ?? true)) paths.add(`/${f.path.replace(/[*?[\]\\]/g, '\\$&')}`);
-  return { repos, paths: [...paths] };
+  return partial ? { repos, files: exact } : { repos };
 }
 
-function failureOf(kind: 'rollback' | 'undo', e: unknown): RunResultView {
+/** The repo a refused plan names when it is the repo's state that refuses (mid-merge, locked…): one the user can leave out. */
+function blockingRepo(e: unknown): string | undefined {
+  const data = e instanceof ResponseError ? (e.data as ErrorData | undefined) : undefined;
+  const blocking = ['MergeInProgress', 'RebaseInProgress', 'OperationInProgress', 'UnmergedEntries', 'RepositoryIsLocked', 'RepoMissing', 'NotARepository'];
+  return data?.repo && blocking.includes(data.code) ? data.repo : undefined;
+}
+
+function failureOf(kind: 'rollback' | 'undo', e: unknown, drift: readonly string[]): RunResultView {
   if (isCancel(e)) return { kind, id: '', outcome: 'cancelled', message: 'Cancelled before the commit phase: nothing was changed.', canUndo: false, hasEvidence: false };
   const data = e instanceof ResponseError ? (e.data as ErrorData | undefined) : undefined;
-  const stale = data?.code === 'PlanStale' ? ' The repos changed since this preview: Refresh to plan again.' : '';
-  const drift = data?.code === 'Drift' ? ' Tick "Overwrite drifted files" to roll back over them (the safety snapshot keeps them).' : '';
+  const what = kind === 'undo' ? 'Undo' : 'Rollback';
+  const back = data?.rollback ? ' Every repo is back where it was.' : '';
+  let message = `${what} failed: ${describeError(e)}.`;
+  if (data?.code === 'PlanStale') message = `${what} refused: the repos changed since this preview, so nothing was changed. Refresh to plan again.`;
+  if (data?.code === 'Drift') {
+    // the engine's words are the CLI's ("use --force"); here the choice is the page's
+    const list = drift.length ? drift.join(', ') : 'files edited since the campaign';
+    message =
+      `${what} stopped before changing anything: ${plural(drift.length || 1, 'file was', 'files were')} edited after the campaign (${list}). ` +
+      'Choose "Overwrite my edits", leave those files out, or switch to Replay, then run again.';
+  }
   return {
     kind,
     id: data?.rollback ?? '',
     outcome: data?.rollback ? (data.outcome ?? 'aborted') : 'failed',
-    message: `${kind === 'undo' ? 'Undo' : 'Rollback'} failed: ${describeError(e)}.${stale}${drift}${data?.rollback ? ' Every repo is back where it was.' : ''}`,
+    message: message + back,
     canUndo: false,
     hasEvidence: !!data?.rollback,
   };
 }
 
-function shortTarget(t: PreviewTarget): string {
-  if (t.snapshot) return t.snapshot.slice(0, 13);
-  return t.step ? `${t.campaign} before step ${t.step}` : `${t.campaign} baseline`;
-}

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { CampaignListRequest, RollbackMode, SnapshotListRequest } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
+import { plural } from '../views/format';
 
 /** What "Preview Rollback…" rolls back to; the command's argument. */
 export interface PreviewTarget {
@@ -44,17 +45,18 @@ export async function pickTarget(): Promise<PreviewTarget | undefined> {
     items.push({
       label: `$(history) ${c.name}`,
       description: `${c.id} · baseline`,
-      detail: `${c.repoCount} repos · ${c.stepCount} steps · ${c.status}${c.lastStepAt ? ` · last step ${when(c.lastStepAt)}` : ''}`,
+      detail: `${plural(c.repoCount, 'repo')} · ${plural(c.stepCount, 'step')} · ${c.status}${c.lastStepAt ? ` · last step ${when(c.lastStepAt)}` : ''}`,
       target: { campaign: c.id },
     });
   }
   const valid = snapshots.snapshots.filter((s) => s.valid);
+  const campaignNames = new Map(campaigns.campaigns.map((c) => [c.id, c.name]));
   if (valid.length) items.push({ label: 'Snapshots', kind: vscode.QuickPickItemKind.Separator });
   for (const s of valid) {
     items.push({
       label: `$(device-camera) ${s.message || s.id}`,
       description: s.message ? s.id : undefined,
-      detail: `${s.repoCount} repos · ${when(s.createdAt)}${s.campaign ? ` · ${s.campaign}` : ''}`,
+      detail: `${plural(s.repoCount, 'repo')} · ${when(s.createdAt)}${s.campaign ? ` · ${campaignNames.get(s.campaign) ?? s.campaign}` : ''}`,
       target: { snapshot: s.id },
     });
   }
@@ -65,6 +67,7 @@ export async function pickTarget(): Promise<PreviewTarget | undefined> {
   const picked = await vscode.window.showQuickPick(items, { title: 'Preview Rollback', placeHolder: 'Roll back to… (a campaign rolls back to its baseline)', matchOnDescription: true, matchOnDetail: true });
   return picked?.target;
 }
+
 
 function when(iso: string): string {
   return new Date(iso).toLocaleString();

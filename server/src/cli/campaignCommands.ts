@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Campaign, CampaignStep, listCampaignFiles, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign/campaign';
+import { Campaign, CampaignStep, activeCampaignsOn, overlapWarning, listCampaignFiles, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign/campaign';
 import { campaignDiff, repoLabel } from '../engine/campaign/campaignDiff';
 import { finishInterruptedRun, lastFailedRepos, runInCampaign } from '../engine/campaign/campaignRun';
 import { ReviewComment, addReviewComment, listReviewComments } from '../engine/campaign/reviewComments';
@@ -45,7 +45,10 @@ export const campaignCommands: Command[] = [
     async run({ positionals, values }, ctx) {
       const roots = stringList(values.root);
       const c = await startCampaign(ctx, positionals[0], roots.length ? roots : [process.cwd()]);
-      return { text: c.id, json: c };
+      const alsoActive = await activeCampaignsOn(ctx.store, c.repos, c.id);
+      // on stderr: scripts read the id from stdout
+      for (const line of overlapWarning(alsoActive, c.repos.length)) process.stderr.write(`codecontext: warning: ${line}\n`);
+      return { text: c.id, json: alsoActive.length ? { ...c, alsoActive } : c };
     },
   },
   {

@@ -266,6 +266,7 @@ export const rollbackCommands: Command[] = [
         for (const f of r.files) lines.push(`  ${f.change.padEnd(8)} ${showPath(f.path)}  ${shortId(f.fromBlob, 7)} → ${shortId(f.blob, 7)}  diff ${f.diffHash.slice(0, 12)}`);
       }
       lines.push('', `digest: ${e.digest}`, `file: ${file}`);
+      if (e.report) lines.push(`report: ${path.join(path.dirname(file), path.basename(e.report.file))} (the same, as a page for any browser)`);
       return { text: lines.join('\n'), json: e };
     },
   },

@@ -2,7 +2,7 @@ import * as path from 'path';
 import { campaignIdFor, loadCampaign, startCampaignFromSnapshot } from '../engine/campaign/campaign';
 import { EngineError } from '../engine/util/errors';
 import { discoverRepos } from '../engine/repo/discovery';
-import { createSnapshot, listSnapshots, loadSnapshot, verifySnapshot } from '../engine/snapshot/snapshot';
+import { SavedSnapshot, createSnapshot, listSnapshots, loadSnapshot, snapshotNames, verifySnapshot } from '../engine/snapshot/snapshot';
 import { Command, stringList } from './command';
 import { branchName, displayPath, shortId, table, when } from './format';
 
@@ -13,6 +13,13 @@ export async function chooseRepos(values: Record<string, unknown>, fallback?: re
   if (repos.length === 0 && roots.length === 0 && fallback) return [...fallback];
   const found = roots.length || repos.length === 0 ? await discoverRepos(roots.length ? roots : [process.cwd()]) : [];
   return [...new Set([...repos, ...found.map((r) => r.path)])];
+}
+
+/** Said when the states were a snapshot already: which one, and that the new words were kept on it. */
+export function reusedLine(snap: SavedSnapshot, message: string | undefined): string {
+  const first = snapshotNames(snap)[0];
+  const kept = message?.trim() ? `; the note "${message.trim()}" is kept on it (snapshot list shows it)` : '';
+  return `nothing changed since ${snap.id}${first ? ` ("${first}")` : ''}, taken ${when(snap.createdAt)}: no new snapshot was needed${kept}`;
 }
 
 export const snapshotCommands: Command[] = [
@@ -52,6 +59,8 @@ export const snapshotCommands: Command[] = [
         const started = await startCampaignFromSnapshot(ctx.store, newId, given, snap, roots);
         return { text: `${snap.id}\nstarted campaign ${started.id === given ? given : `${started.id} (${given})`} with this snapshot as its baseline`, json: { ...snap, startedCampaign: started.id } };
       }
+      // stdout stays the id (scripts read it); what happened to the note goes beside it
+      if (snap.reused) process.stderr.write(`codecontext: ${reusedLine(snap, values.message as string | undefined)}\n`);
       return { text: snap.id, json: snap };
     },
   },
@@ -66,7 +75,7 @@ export const snapshotCommands: Command[] = [
       const all = await listSnapshots(ctx.store);
       if (all.length === 0) return { text: 'No snapshots yet. Create one with: codecontext snapshot create --root DIR', json: [] };
       const rows = [['ID', 'CREATED', 'REPOS', 'CAMPAIGN', 'MESSAGE']].concat(
-        all.map((s) => [s.id, when(s.createdAt), String(s.repoCount), s.campaign ?? '-', s.valid ? s.message ?? '' : 'MODIFIED: manifest no longer matches its id']),
+        all.map((s) => [s.id, when(s.createdAt), String(s.repoCount), s.campaign ?? '-', s.valid ? snapshotNames(s).join(' · ') : 'MODIFIED: manifest no longer matches its id']),
       );
       return { text: table(rows), json: all };
     },
@@ -80,7 +89,8 @@ export const snapshotCommands: Command[] = [
     positionals: [1, 1],
     async run({ positionals }, ctx) {
       const s = await loadSnapshot(ctx.store, positionals[0]);
-      const head = [`${s.id}  ${when(s.createdAt)}${s.campaign ? '  campaign ' + s.campaign : ''}${s.message ? '  ' + s.message : ''}`, ''];
+      const notes = (s.notes ?? []).map((n) => `  also "${n.message}" (${when(n.at)}${n.campaign ? `, campaign ${n.campaign}` : ''})`);
+      const head = [`${s.id}  ${when(s.createdAt)}${s.campaign ? '  campaign ' + s.campaign : ''}${s.message ? '  ' + s.message : ''}`, ...notes, ''];
       const rows = [['REPO', 'BRANCH', 'HEAD', 'INDEX', 'WORKTREE']].concat(
         s.repos.map((r) => [displayPath(r.path), branchName(r.ref), r.head ? shortId(r.head) : '(unborn)', shortId(r.index), shortId(r.worktree)]),
       );

@@ -1,24 +1,37 @@
-import { Campaign, StoredChangeRecord, checkpointCampaign, listCampaignFiles, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
+import { Campaign, StoredChangeRecord, activeCampaignsOn, checkpointCampaign, listCampaignFiles, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
 import { campaignDiff, campaignDiffByRepo, fileDiffSections, repoLabel } from '../engine/campaign/campaignDiff';
 import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
 import { addReviewComment, deleteReviewComment, listReviewComments } from '../engine/campaign/reviewComments';
 import { EngineError } from '../engine/util/errors';
+import { discoverRepos } from '../engine/repo/discovery';
 import { Store } from '../engine/store/store';
 import {
+  CampaignChangesParams,
   CampaignChangesRequest,
+  CampaignCommentAddParams,
   CampaignCommentAddRequest,
+  CampaignCommentDeleteParams,
   CampaignCommentDeleteRequest,
+  CampaignCommentsParams,
   CampaignCommentsRequest,
+  CampaignDiffParams,
   CampaignDiffRequest,
+  CampaignCheckpointParams,
+  CampaignDetailParams,
+  CampaignOverlapParams,
+  CampaignRunParams,
+  CampaignStartParams,
+  NoParams,
   CampaignCheckpointRequest,
   CampaignDetailRequest,
   CampaignListRequest,
+  CampaignOverlapRequest,
   CampaignRunRequest,
   CampaignStartRequest,
   CampaignSummary,
 } from '../protocol';
 import { Lru } from './lru';
-import { pageOf } from './params';
+import { pageOf, pageWindow, resolved, resolvedAll } from './params';
 import { Services, handle, mutate } from './services';
 
 /** A step's records never change once written; keyed by store, campaign and step. */
@@ -29,16 +42,16 @@ const repoDiffs = new Lru<string>(16);
 export function registerCampaignHandlers(s: Services): void {
   const ctx = () => ({ store: s.workspace.store(), parallelism: s.workspace.settings.parallelism });
 
-  handle(s, CampaignListRequest, async () => {
+  handle(s, CampaignListRequest, NoParams, async () => {
     const { campaigns, invalid } = await listCampaignFiles(s.workspace.store());
     return { campaigns: campaigns.map(summary), invalid };
   });
 
-  handle(s, CampaignDetailRequest, async (p) => loadCampaign(s.workspace.store(), p.string('id')));
+  handle(s, CampaignDetailRequest, CampaignDetailParams, async (p) => loadCampaign(s.workspace.store(), p.id));
 
-  handle(s, CampaignStartRequest, async (p, token) => {
-    const name = p.string('name');
-    const roots = p.optAbsPaths('roots') ?? [...s.workspace.roots];
+  handle(s, CampaignStartRequest, CampaignStartParams, async (p, token) => {
+    const name = p.name;
+    const roots = resolvedAll(p.roots) ?? [...s.workspace.roots];
     if (roots.length === 0) throw new EngineError('NoRepositories', 'the workspace has no folders: open a folder or pass roots');
     const job = { what: `campaign start ${name}`, paths: roots, title: `Starting campaign ${name}`, phases: ['capture', 'pin'] };
     return mutate(s, p, token, job, (work) =>
@@ -46,10 +59,16 @@ export function registerCampaignHandlers(s: Services): void {
     );
   });
 
-  handle(s, CampaignCheckpointRequest, async (p, token) => {
-    const given = p.string('campaign');
-    const message = p.optString('message');
-    const campaign = await loadCampaign(s.workspace.store(), given);
+  handle(s, CampaignOverlapRequest, CampaignOverlapParams, async (p) => {
+    const roots = resolvedAll(p.roots);
+    const found = roots ? await discoverRepos(roots, { maxDepth: s.workspace.settings.discoveryDepth }) : await s.workspace.repos();
+    const repos = found.map((r) => r.path);
+    return { repos, campaigns: await activeCampaignsOn(s.workspace.store(), repos) };
+  });
+
+  handle(s, CampaignCheckpointRequest, CampaignCheckpointParams, async (p, token) => {
+    const message = p.message;
+    const campaign = await loadCampaign(s.workspace.store(), p.campaign);
     const job = { what: `campaign checkpoint ${campaign.id}`, paths: campaign.repos, title: `Checkpoint of ${campaign.name}`, phases: ['capture', 'pin'] };
     const { step, changes } = await mutate(s, p, token, job, async (work) => {
       await finishInterruptedRun(ctx(), campaign.id); // a killed run's step first, as it was
@@ -58,11 +77,9 @@ export function registerCampaignHandlers(s: Services): void {
     return { campaign: campaign.id, step, changeCount: changes.length };
   });
 
-  handle(s, CampaignRunRequest, async (p, token) => {
-    const given = p.string('campaign');
-    const command = p.stringList('command');
-    const message = p.optString('message');
-    const campaign = await loadCampaign(s.workspace.store(), given);
+  handle(s, CampaignRunRequest, CampaignRunParams, async (p, token) => {
+    const { command, message } = p;
+    const campaign = await loadCampaign(s.workspace.store(), p.campaign);
     const job = { what: `campaign run ${campaign.id}`, paths: campaign.repos, title: `${campaign.name}: ${command.join(' ')}`, phases: ['run', 'capture', 'pin'] };
     const { step, changes, failed } = await mutate(s, p, token, job, (work) =>
       runInCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, command, { message }),
@@ -70,29 +87,25 @@ export function registerCampaignHandlers(s: Services): void {
     return { campaign: campaign.id, step, changeCount: changes.length, failed };
   });
 
-  handle(s, CampaignChangesRequest, async (p) => {
-    const given = p.string('campaign');
-    const step = p.optInt('step', 1);
-    const only = p.optAbsPath('repo');
-    const page = p.page();
+  handle(s, CampaignChangesRequest, CampaignChangesParams, async (p) => {
+    const step = p.step;
+    const only = resolved(p.repo);
     const store = s.workspace.store();
-    const campaign = await loadCampaign(store, given);
+    const campaign = await loadCampaign(store, p.campaign);
     const steps = step === undefined ? campaign.steps.map((x) => x.n) : [step];
     const all = (await Promise.all(steps.map((n) => recordsOf(store, campaign, n)))).flat();
     const counts = new Map<string, number>();
     for (const r of all) counts.set(r.repo, (counts.get(r.repo) ?? 0) + 1);
     const items = only ? all.filter((r) => r.repo === only) : all;
-    return { ...pageOf(items, page), repos: [...counts].map(([r, count]) => ({ repo: r, count })).sort((a, b) => a.repo.localeCompare(b.repo)) };
+    return { ...pageOf(items, pageWindow(p)), repos: [...counts].map(([r, count]) => ({ repo: r, count })).sort((a, b) => a.repo.localeCompare(b.repo)) };
   });
 
-  handle(s, CampaignDiffRequest, async (p) => {
-    const given = p.string('campaign');
-    const step = p.optInt('step', 1);
-    const repo = p.optAbsPath('repo');
-    const file = p.optString('path');
+  handle(s, CampaignDiffRequest, CampaignDiffParams, async (p) => {
+    const { step, path: file } = p;
+    const repo = resolved(p.repo);
     if (file !== undefined && repo === undefined) throw new EngineError('Usage', 'path goes with repo');
     const store = s.workspace.store();
-    const campaign = await loadCampaign(store, given);
+    const campaign = await loadCampaign(store, p.campaign);
     const result = { campaign: campaign.id, step: step ?? null };
     if (repo === undefined) return { ...result, diff: await campaignDiff(store, campaign, step, s.workspace.settings.parallelism) };
     if (!campaign.repos.includes(repo)) throw new EngineError('UnknownId', `not a repo of campaign ${campaign.name} (${campaign.id})`, repo);
@@ -103,24 +116,19 @@ export function registerCampaignHandlers(s: Services): void {
     return { ...result, diff: sections.map((x) => x.text).join('') };
   });
 
-  handle(s, CampaignCommentsRequest, async (p) => {
-    const given = p.string('campaign');
-    const step = p.optInt('step', 1);
-    const campaign = await loadCampaign(s.workspace.store(), given);
+  handle(s, CampaignCommentsRequest, CampaignCommentsParams, async (p) => {
+    const campaign = await loadCampaign(s.workspace.store(), p.campaign);
     const comments = await listReviewComments(s.workspace.store(), campaign);
-    return { comments: step === undefined ? comments : comments.filter((c) => c.step === step) };
+    return { comments: p.step === undefined ? comments : comments.filter((c) => c.step === p.step) };
   });
 
-  handle(s, CampaignCommentAddRequest, async (p) => {
-    const given = p.string('campaign');
-    const step = p.optInt('step', 1);
-    if (step === undefined) throw new EngineError('Usage', 'a review comment needs the step it is about');
-    const comment = { step, repo: p.absPath('repo'), path: p.string('path'), line: p.optInt('line', 1), body: p.string('body'), author: p.optString('author') };
-    return addReviewComment(s.workspace.store(), given, comment);
+  handle(s, CampaignCommentAddRequest, CampaignCommentAddParams, async (p) => {
+    const { campaign, step, path, line, body, author } = p;
+    return addReviewComment(s.workspace.store(), campaign, { step, repo: resolved(p.repo), path, line, body, author });
   });
 
-  handle(s, CampaignCommentDeleteRequest, async (p) => {
-    await deleteReviewComment(s.workspace.store(), p.string('campaign'), p.string('id'));
+  handle(s, CampaignCommentDeleteRequest, CampaignCommentDeleteParams, async (p) => {
+    await deleteReviewComment(s.workspace.store(), p.campaign, p.id);
     return {};
   });
 }

@@ -2,13 +2,14 @@ import * as fs from 'fs';
 import { EngineError } from '../engine/util/errors';
 import { GitError } from '../engine/git/gitRunner';
 import { isBinary, readObjects } from '../engine/git/objectReader';
-import { BlobRequest } from '../protocol';
+import { BlobParams, BlobRequest } from '../protocol';
+import { resolved } from './params';
 import { Services, handle } from './services';
 
 export function registerContentHandlers(s: Services): void {
-  handle(s, BlobRequest, async (p) => {
-    const repo = p.absPath('repo');
-    const blob = p.objectId('blob');
+  handle(s, BlobRequest, BlobParams, async (p) => {
+    const repo = resolved(p.repo);
+    const blob = p.blob;
     if (!(await fs.promises.stat(repo).catch(() => undefined))?.isDirectory()) throw new EngineError('RepoMissing', 'repository folder not found', repo);
     let found;
     try {

@@ -1,18 +1,33 @@
+import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
-import { locateEvidence, readEvidence, verifyEvidence } from '../engine/rollback/evidence';
+import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from '../engine/rollback/evidence';
+import { renderEvidenceBody, titleOf } from '../engine/rollback/evidenceReport';
 import { RollbackPlan, planRollback } from '../engine/rollback/plan';
 import { recoverAll } from '../engine/rollback/recover';
 import { listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
 import { executeRollback } from '../engine/rollback/transaction';
 import { undoRollback } from '../engine/rollback/undo';
 import {
+  EvidenceParams,
+  EvidenceReportRequest,
   EvidenceRequest,
+  EvidenceVerifyParams,
+  NoParams,
+  RollbackCompareParams,
+  RollbackDetailParams,
+  RollbackExecuteParams,
+  RollbackFileDiffParams,
+  RollbackPlanFilesParams,
+  RollbackPreviewParams,
+  RollbackTargetParams,
+  RollbackUndoParams,
   EvidenceVerifyRequest,
   PlannedFileSummary,
   RollbackDetailRequest,
   RollbackExecuteRequest,
   RollbackFileDiffRequest,
   RollbackListRequest,
+  RollbackCompareRequest,
   RollbackDriftRequest,
   RollbackPlanFilesRequest,
   RollbackPreview,
@@ -20,9 +35,9 @@ import {
   RollbackRecoverRequest,
   RollbackUndoRequest,
 } from '../protocol';
-import { Params, pageOf } from './params';
+import { pageOf, pageWindow, resolved, resolvedAll, resolvedKeys } from './params';
 import { checkWords } from '../engine/rollback/checks';
-import { measureDrift } from '../engine/rollback/drift';
+import { compareWithNow, measureDrift } from '../engine/rollback/drift';
 import { Services, handle, mutate } from './services';
 
 /**
@@ -47,16 +62,18 @@ function previewed(hash: string): RollbackPlan {
 export function registerRollbackHandlers(s: Services): void {
   const ctx = () => ({ store: s.workspace.store(), parallelism: s.workspace.settings.parallelism });
 
-  handle(s, RollbackPreviewRequest, async (p, token) => {
+  handle(s, RollbackPreviewRequest, RollbackPreviewParams, async (p, token) => {
     const request = {
-      snapshot: p.optString('snapshot'),
-      campaign: p.optString('campaign'),
-      step: p.optInt('step', 1),
-      mode: p.oneOf('mode', ['restore', 'replay'] as const, s.workspace.settings.defaultMode),
-      repos: p.optAbsPaths('repos'),
-      paths: optStrings(p, 'paths'),
+      snapshot: p.snapshot,
+      campaign: p.campaign,
+      step: p.step,
+      mode: p.mode ?? s.workspace.settings.defaultMode,
+      repos: resolvedAll(p.repos),
+      paths: p.paths,
+      files: resolvedKeys(p.files),
+      exclude: resolvedAll(p.exclude),
     };
-    const work = await s.progress.begin('Planning rollback', ['plan'], p.progressToken(), token);
+    const work = await s.progress.begin('Planning rollback', ['plan'], p.workDoneToken, token);
     try {
       const plan = await planRollback({ ...ctx(), progress: work.progress }, request);
       keep(plan);
@@ -66,36 +83,35 @@ export function registerRollbackHandlers(s: Services): void {
     }
   });
 
-  handle(s, RollbackDriftRequest, async (p) => ({
-    repos: await measureDrift(ctx(), { snapshot: p.optString('snapshot'), campaign: p.optString('campaign'), step: p.optInt('step', 1) }),
+  handle(s, RollbackDriftRequest, RollbackTargetParams, async (p) => ({
+    repos: await measureDrift(ctx(), { snapshot: p.snapshot, campaign: p.campaign, step: p.step }),
   }));
 
-  handle(s, RollbackPlanFilesRequest, async (p) => {
-    const hash = p.string('plan');
-    const repo = p.optAbsPath('repo');
-    const page = p.page();
-    const plan = previewed(hash);
+  handle(s, RollbackCompareRequest, RollbackCompareParams, async (p) => ({ snapshots: await compareWithNow(ctx(), p.snapshots) }));
+
+  handle(s, RollbackPlanFilesRequest, RollbackPlanFilesParams, async (p) => {
+    const repo = resolved(p.repo);
+    const plan = previewed(p.plan);
     const files: PlannedFileSummary[] = [...plan.repos]
       .sort((a, b) => a.wave - b.wave || a.path.localeCompare(b.path))
       .filter((r) => !repo || r.path === repo)
-      .flatMap((r) => r.files.map(({ patch: _patch, ...f }) => ({ ...f, repo: r.path })));
-    return pageOf(files, page);
+      .flatMap((r) => r.files.map(({ patch: _patch, driftLines: _lines, ...f }) => ({ ...f, repo: r.path })));
+    return pageOf(files, pageWindow(p));
   });
 
-  handle(s, RollbackFileDiffRequest, async (p) => {
-    const hash = p.string('plan');
-    const repo = p.absPath('repo');
-    const file = p.string('path');
+  handle(s, RollbackFileDiffRequest, RollbackFileDiffParams, async (p) => {
+    const [hash, repo, file] = [p.plan, resolved(p.repo), p.path];
     const plan = previewed(hash);
     const f = plan.repos.find((r) => r.path === repo)?.files.find((x) => x.path === file);
     if (!f) throw new EngineError('UnknownId', `plan ${hash.slice(0, 12)} changes no file ${file} in this repo`, repo, file);
-    return { repo, path: f.path, patch: f.patch, added: f.added, removed: f.removed, binary: f.binary, diffHash: f.diffHash };
+    const drift = f.driftLines ? { driftLines: f.driftLines } : {};
+    return { repo, path: f.path, patch: f.patch, added: f.added, removed: f.removed, binary: f.binary, diffHash: f.diffHash, ...drift };
   });
 
-  handle(s, RollbackExecuteRequest, async (p, token) => {
-    const plan = previewed(p.string('plan'));
-    const force = p.optBool('force') ?? false;
-    const check = p.optString('check');
+  handle(s, RollbackExecuteRequest, RollbackExecuteParams, async (p, token) => {
+    const plan = previewed(p.plan);
+    const force = p.force ?? false;
+    const check = p.check;
     if (check !== undefined) checkWords(check); // shell syntax refused before anything is locked
     const job = { what: `rollback to ${plan.target.label} (plan ${plan.hash.slice(0, 12)})`, paths: plan.repos.map((r) => r.path), title: `Rolling back to ${plan.target.label}`, phases: ['prepare', 'commit', 'verify'] };
     return mutate(s, p, token, job, async (work) => {
@@ -105,10 +121,9 @@ export function registerRollbackHandlers(s: Services): void {
     });
   });
 
-  handle(s, RollbackUndoRequest, async (p, token) => {
-    const given = p.string('rollback');
-    const force = p.optBool('force') ?? false;
-    const rb = await loadRollback(s.workspace.store(), given);
+  handle(s, RollbackUndoRequest, RollbackUndoParams, async (p, token) => {
+    const force = p.force ?? false;
+    const rb = await loadRollback(s.workspace.store(), p.rollback);
     const job = { what: `undo of ${rb.id}`, paths: rb.repos.map((r) => r.path), title: `Undoing ${rb.id}`, phases: ['plan', 'prepare', 'commit', 'verify'] };
     return mutate(s, p, token, job, async (work) => {
       const record = await undoRollback({ ...ctx(), progress: work.progress }, rb.id, { force, cancel: work.cancel, argv: ['(vscode)', 'rollback', 'undo', rb.id] });
@@ -116,36 +131,30 @@ export function registerRollbackHandlers(s: Services): void {
     });
   });
 
-  handle(s, RollbackRecoverRequest, async (p, token) => {
+  handle(s, RollbackRecoverRequest, NoParams, async (p, token) => {
     const job = { what: 'recover', paths: 'all' as const, title: 'Recovering unfinished rollbacks', phases: [] };
     return mutate(s, p, token, job, async () => ({ reports: await recoverAll(ctx()) }));
   });
 
-  handle(s, RollbackListRequest, async () => listRollbackFiles(s.workspace.store()));
+  handle(s, RollbackListRequest, NoParams, async () => listRollbackFiles(s.workspace.store()));
 
-  handle(s, RollbackDetailRequest, async (p) => loadRollback(s.workspace.store(), p.string('id')));
+  handle(s, RollbackDetailRequest, RollbackDetailParams, async (p) => loadRollback(s.workspace.store(), p.id));
 
-  handle(s, EvidenceRequest, async (p) => {
-    const file = await locateEvidence(s.workspace.store(), rollbackId(p));
+  handle(s, EvidenceRequest, EvidenceParams, async (p) => {
+    const file = await locateEvidence(s.workspace.store(), p.rollback);
     return { file, pack: await readEvidence(file) };
   });
 
-  handle(s, EvidenceVerifyRequest, async (p) => {
-    const given = rollbackId(p);
-    const repos = p.optBool('repos') ?? false;
-    return verifyEvidence(await locateEvidence(s.workspace.store(), given), repos);
+  handle(s, EvidenceReportRequest, EvidenceParams, async (p) => {
+    const file = await locateEvidence(s.workspace.store(), p.rollback);
+    const pack = await readEvidence(file);
+    const reportFile = pack.report ? path.join(path.dirname(file), path.basename(pack.report.file)) : undefined;
+    return { file, reportFile, title: titleOf(pack), outcome: pack.outcome, html: renderEvidenceBody(pack, await readEvidencePatch(file, pack)) };
   });
-}
 
-/** An id, never a path: the client names rollbacks, it does not point the server at files. */
-function rollbackId(p: Params): string {
-  const given = p.string('rollback');
-  if (!/^(rb_)?[0-9a-f]+$/.test(given)) throw new EngineError('UnknownId', `not a rollback id: ${given}`);
-  return given;
-}
-
-function optStrings(p: Params, name: string): string[] | undefined {
-  return p.has(name) ? p.stringList(name) : undefined;
+  handle(s, EvidenceVerifyRequest, EvidenceVerifyParams, async (p) => {
+    return verifyEvidence(await locateEvidence(s.workspace.store(), p.rollback), p.repos ?? false);
+  });
 }
 
 function summarise(plan: RollbackPlan): RollbackPreview {

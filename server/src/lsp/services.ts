@@ -1,8 +1,9 @@
 import { CancellationToken, Connection, RequestHandler, RequestType } from 'vscode-languageserver/node';
-import { ErrorCodes, ErrorData } from '../protocol';
+import type * as z from 'zod/mini';
+import { ErrorCodes, ErrorData, describeInvalidParams } from '../protocol';
 import { RepoLocks } from './busy';
 import { toResponseError } from './errors';
-import { Params } from './params';
+import { invalid } from './params';
 import { ProgressReporter, Work } from './progress';
 import { Workspace } from './workspace';
 
@@ -18,21 +19,24 @@ export interface Services {
 }
 
 /**
- * Registers a request handler that reads its params through `Params` and turns whatever it throws
- * into the protocol's error shape. A handler can fail; the server goes on serving.
+ * Registers a request handler whose params are first checked against the request's schema in
+ * protocol.ts (the client may be another program than ours: a mistake is one `InvalidParams`
+ * naming the field, never a crash deeper down), and turns whatever it throws into the protocol's
+ * error shape. A handler can fail; the server goes on serving.
  */
-export function handle<P, R>(
+export function handle<S extends z.ZodMiniType, R>(
   s: Services,
-  type: RequestType<P, R, ErrorData>,
-  fn: (p: Params, token: CancellationToken) => Promise<R>,
+  type: RequestType<z.input<S>, R, ErrorData>,
+  schema: S,
+  fn: (p: z.output<S>, token: CancellationToken) => Promise<R>,
 ): void {
   const handler = async (params: unknown, token: CancellationToken): Promise<R> => {
     const started = Date.now();
     try {
       await s.ready;
-      const p = Params.of(type.method, params);
-      p.progressToken(); // checked up front, so a bad token is InvalidParams before any work
-      const result = await fn(p, token);
+      const parsed = schema.safeParse(params ?? {});
+      if (!parsed.success) throw invalid(type.method, describeInvalidParams(parsed.error));
+      const result = await fn(parsed.data, token);
       s.log(`${type.method} ${Date.now() - started} ms`);
       return result;
     } catch (e) {
@@ -43,7 +47,7 @@ export function handle<P, R>(
     }
   };
   // the library's conditional result type does not resolve for a generic R; the cast is only that
-  s.connection.onRequest(type, handler as unknown as RequestHandler<P, R, ErrorData>);
+  s.connection.onRequest(type, handler as unknown as RequestHandler<z.input<S>, R, ErrorData>);
 }
 
 /**
@@ -52,13 +56,13 @@ export function handle<P, R>(
  */
 export async function mutate<R>(
   s: Services,
-  p: Params,
+  p: { workDoneToken?: string | number },
   token: CancellationToken,
   job: { what: string; paths: readonly string[] | 'all'; title: string; phases: readonly string[] },
   fn: (work: Work) => Promise<R>,
 ): Promise<R> {
   return s.locks.run(job.what, job.paths, async () => {
-    const work = await s.progress.begin(job.title, job.phases, p.progressToken(), token);
+    const work = await s.progress.begin(job.title, job.phases, p.workDoneToken, token);
     try {
       const result = await fn(work);
       work.done();

@@ -1,6 +1,6 @@
 import { loadCampaign } from '../engine/campaign/campaign';
 import { EngineError } from '../engine/util/errors';
-import { listTree } from '../engine/git/objectReader';
+import { listTree } from '../engine/git/trees';
 import { discoverRepos } from '../engine/repo/discovery';
 import { createSnapshot, listSnapshots, loadSnapshot, verifySnapshot } from '../engine/snapshot/snapshot';
 import {
@@ -10,31 +10,36 @@ import {
   SnapshotListRequest,
   SnapshotVerifyRequest,
   TreeFile,
+  SnapshotCreateParams,
+  SnapshotDetailParams,
+  SnapshotFilesParams,
+  SnapshotListParams,
+  SnapshotVerifyParams,
 } from '../protocol';
 import { Lru } from './lru';
-import { pageOf } from './params';
+import { pageOf, pageWindow, resolved, resolvedAll } from './params';
 import { Services, handle, mutate } from './services';
 
 /** Trees are immutable, so a tree listed once serves every later page of it. */
 const trees = new Lru<TreeFile[]>(16);
 
 export function registerSnapshotHandlers(s: Services): void {
-  handle(s, SnapshotListRequest, async (p) => {
-    const campaign = p.optString('campaign');
+  handle(s, SnapshotListRequest, SnapshotListParams, async (p) => {
+    const campaign = p.campaign;
     const all = await listSnapshots(s.workspace.store());
     return { snapshots: campaign ? all.filter((x) => x.campaign === campaign) : all };
   });
 
-  handle(s, SnapshotDetailRequest, async (p) => loadSnapshot(s.workspace.store(), p.string('id')));
+  handle(s, SnapshotDetailRequest, SnapshotDetailParams, async (p) => loadSnapshot(s.workspace.store(), p.id));
 
-  handle(s, SnapshotVerifyRequest, async (p) => verifySnapshot(s.workspace.store(), p.string('id'), s.workspace.settings.parallelism));
+  handle(s, SnapshotVerifyRequest, SnapshotVerifyParams, async (p) => verifySnapshot(s.workspace.store(), p.id, s.workspace.settings.parallelism));
 
-  handle(s, SnapshotCreateRequest, async (p, token) => {
+  handle(s, SnapshotCreateRequest, SnapshotCreateParams, async (p, token) => {
     const store = s.workspace.store();
-    const explicit = p.optAbsPaths('repos');
-    const roots = p.optAbsPaths('roots');
-    const given = p.optString('campaign');
-    const message = p.optString('message');
+    const explicit = resolvedAll(p.repos);
+    const roots = resolvedAll(p.roots);
+    const given = p.campaign;
+    const message = p.message;
     const campaign = given ? await loadCampaign(store, given) : undefined;
     let repos: string[];
     if (explicit || roots) {
@@ -49,15 +54,13 @@ export function registerSnapshotHandlers(s: Services): void {
     );
   });
 
-  handle(s, SnapshotFilesRequest, async (p) => {
-    const id = p.string('id');
-    const repo = p.absPath('repo');
-    const which = p.oneOf('tree', ['worktree', 'index'] as const, 'worktree');
-    const page = p.page();
-    const snapshot = await loadSnapshot(s.workspace.store(), id);
+  handle(s, SnapshotFilesRequest, SnapshotFilesParams, async (p) => {
+    const repo = resolved(p.repo);
+    const which = p.tree ?? 'worktree';
+    const snapshot = await loadSnapshot(s.workspace.store(), p.id);
     const state = snapshot.repos.find((r) => r.path === repo);
     if (!state) throw new EngineError('UnknownId', `snapshot ${snapshot.id} has no repo ${repo}`, repo);
     const tree = state[which];
-    return pageOf(await trees.get(`${repo}\0${tree}`, () => listTree(repo, tree, true)), page);
+    return pageOf(await trees.get(`${repo}\0${tree}`, () => listTree(repo, tree, true)), pageWindow(p));
   });
 }

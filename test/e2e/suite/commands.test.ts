@@ -58,7 +58,7 @@ describe('Commands', function () {
   // tests"), so the dialog cannot be pictured here: the test reads the words it would show instead.
   it('states in its confirmation what will change, before anything does', async () => {
     const shown = (await vscode.commands.executeCommand('codecontext.rollbackToSnapshot', f.snapshot, { dryRun: true })) as { message: string; detail: string; buttons: string[] };
-    assert.strictEqual(shown.message, `Roll back 3 repos to ${f.snapshot}?`);
+    assert.strictEqual(shown.message, `Roll back 3 repos to "before the codemod" (${f.snapshot.slice(0, 'snap_'.length + 8)})?`);
     const lines = shown.detail.split('\n');
     assert.match(lines[0], /^10 files will change in 3 repos \(\+\d+ −\d+ lines\)\.$/);
     assert.deepStrictEqual(lines.filter((l) => l.startsWith('• ')), ['• alpha: 3 files', '• beta: 3 files', '• gamma: 4 files']);
@@ -81,9 +81,12 @@ describe('Commands', function () {
     assert.match(description(t, node), /committed · 3 repos/);
     const facts = await t.getChildren(node);
     assert.deepStrictEqual(facts.map((n) => label(t, n).split(':')[0]), ['Outcome', 'Time', 'Repositories', 'Evidence pack']);
-    const evidence = (await vscode.commands.executeCommand('codecontext.openEvidence', node)) as string;
-    assert.ok(existsSync(evidence), `${evidence} does not exist`);
-    assert.strictEqual(vscode.window.activeTextEditor?.document.uri.fsPath, evidence);
+    // the evidence opens as its rendered report (evidence.test.ts looks at it closely)
+    type Panel = { panel: vscode.WebviewPanel; whenReady(): Promise<void>; waitFor(test: (s: { title: string }) => boolean): Promise<unknown> };
+    const evidence = (await vscode.commands.executeCommand('codecontext.openEvidence', node)) as Panel;
+    await evidence.whenReady();
+    await evidence.waitFor((s) => s.title.startsWith('Rollback to '));
+    evidence.panel.dispose();
     await api.views.rollbacks.reveal(facts[2], { expand: true, select: false });
     await api.views.rollbacks.reveal(node, { expand: true, select: true });
     await screenshot('tree-rollbacks', { waitForText: 'Evidence pack' });

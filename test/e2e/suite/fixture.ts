@@ -27,6 +27,20 @@ export interface Api {
   trees: { campaigns: Tree; snapshots: Tree; rollbacks: Tree };
   views: { campaigns: vscode.TreeView<Node>; snapshots: vscode.TreeView<Node>; rollbacks: vscode.TreeView<Node> };
   whenRunning(): Promise<void>;
+  /** The campaign the status bar shows once its latest update settled. */
+  statusBarCampaign(): Promise<{ id: string; name: string } | undefined>;
+  /** Answers the modal confirmations instead of VS Code (which refuses them in tests); returns those shown. undefined: stop answering. */
+  answerConfirmations(answer: ((c: Confirmation) => string | undefined) | undefined): Confirmation[];
+  /** The `codecontext.noRepos` context key as the extension last set it. */
+  noRepos(): Promise<boolean | undefined>;
+}
+
+/** The words and buttons of a modal confirmation; `buttons[0]` (= `defaultButton`) is the one Enter presses. */
+export interface Confirmation {
+  message: string;
+  detail: string;
+  buttons: string[];
+  defaultButton: string;
 }
 
 /** Activates the extension and waits for its server. */

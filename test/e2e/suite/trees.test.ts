@@ -56,8 +56,8 @@ describe('Tree views', function () {
 
   it('Snapshots: snapshot → repos → the files that differ from now', async () => {
     const t = api.trees.snapshots;
-    const snapshot = await walk(t, 'before the codemod');
-    const alpha = await walk(t, 'before the codemod', 'alpha');
+    const snapshot = await walk(t, 'Your snapshots', 'before the codemod');
+    const alpha = await walk(t, 'Your snapshots', 'before the codemod', 'alpha');
     // the repo's "N files differ" arrives when the background preview answers
     const desc = await waitForTree(t, async () => {
       const d = description(t, alpha);
@@ -66,7 +66,7 @@ describe('Tree views', function () {
     assert.match(desc, /main [0-9a-f]{8} · 3 files differ/);
     const files = await t.getChildren(alpha);
     assert.deepStrictEqual(files.map((n) => label(t, n)).sort(), ['README.md', 'index.ts', 'logo.bin']);
-    const gamma = await walk(t, 'before the codemod', 'gamma');
+    const gamma = await walk(t, 'Your snapshots', 'before the codemod', 'gamma');
     const gammaFiles = await t.getChildren(gamma);
     assert.deepStrictEqual(gammaFiles.map((n) => `${label(t, n)} ${description(t, n)}`).sort(), ['NOTES.md +0 −1 · new since', 'README.md +0 −2 · changed since', 'index.ts src · +2 −2 · changed since', 'log.ts src · +0 −1 · new since']);
     await api.views.snapshots.reveal(alpha, { expand: true, select: false });
@@ -81,7 +81,7 @@ describe('Tree views', function () {
     writeFileSync(extra, 'written while VS Code is open\n');
     try {
       const made = cli('snapshot', 'create', '--root', f.workspace, '-m', 'made while open') as { id: string };
-      const node = await waitForTree(t, async () => (await t.getChildren()).find((n) => label(t, n) === 'made while open'));
+      const node = await waitForTree(t, async () => (await t.getChildren(await walk(t, 'Your snapshots'))).find((n) => label(t, n) === 'made while open'));
       assert.strictEqual(node.snapshot, made.id);
       await screenshot('tree-snapshots-live', { waitForText: 'made while open' });
     } finally {
@@ -104,7 +104,7 @@ describe('Tree views', function () {
 
   it('a snapshot file opens now (on disk) ↔ the snapshot version', async () => {
     const t = api.trees.snapshots;
-    const file = await walk(t, 'before the codemod', 'alpha', 'index.ts');
+    const file = await walk(t, 'Your snapshots', 'before the codemod', 'alpha', 'index.ts');
     const opened = await click(api, 'snapshots', file);
     const short = f.snapshot.slice(0, 'snap_'.length + 8);
     assert.strictEqual(opened.title, `alpha/index.ts (now ↔ ${short})`);

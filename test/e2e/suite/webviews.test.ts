@@ -7,6 +7,7 @@ import { execFileSync } from 'child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { ready } from './fixture';
 import { screenshot } from './screenshot';
 
 /** The duck type of client/src/webviews/panelHost.ts's PanelHandle (the bundle is not imported here). */
@@ -187,8 +188,12 @@ describe('Webviews', function () {
   });
 
   it('Undo in the preview returns the repos to where they were', async () => {
+    // it asks first, as Undo does everywhere (VS Code refuses the modal in tests: the extension's API answers it)
+    const asked = (await ready()).answerConfirmations(() => 'Undo Rollback');
     await preview.press('undo');
     const done = await preview.waitForStatus(/Undo .*(committed|failed|ended)|failed/);
+    (await ready()).answerConfirmations(undefined);
+    assert.match(asked[0]?.message ?? '', /^Undo "Rollback to /);
     assert.match(done.status, /Undo rb_\w+ committed/);
     assert.deepStrictEqual(contents(north), states[3][0]);
     assert.deepStrictEqual(contents(south), states[3][1]);

@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { ChangeCounts, ChangeRecord, countChanges, diffTrees } from '../git/treeChanges';
+import { ChangeCounts, ChangeRecord, changeRecords, countChanges } from '../git/treeChanges';
 import { randomHex } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { resolveId } from '../store/ids';
@@ -110,6 +110,39 @@ async function recordCampaign(store: Store, c: Pick<Campaign, 'id' | 'name' | 'r
   return campaign;
 }
 
+/** An active campaign that works on some of the same repos as another one. */
+export interface CampaignOverlap {
+  id: string;
+  name: string;
+  /** The repos both work on, sorted. */
+  shared: string[];
+}
+
+/**
+ * The active campaigns (but `except`) whose repos include any of `repos`. Two active campaigns on
+ * one repo see each other's edits: a checkpoint of either records the other's changes as its own,
+ * each marks the other's edits as drift, and rolling one back to its baseline undoes the other's
+ * work there too. Starting a second one is allowed, but never without saying so.
+ */
+export async function activeCampaignsOn(store: Store, repos: readonly string[], except?: string): Promise<CampaignOverlap[]> {
+  const wanted = new Set(repos);
+  return (await listCampaigns(store))
+    .filter((c) => c.status === 'active' && c.id !== except)
+    .map((c) => ({ id: c.id, name: c.name, shared: c.repos.filter((r) => wanted.has(r)).sort() }))
+    .filter((o) => o.shared.length > 0);
+}
+
+/** One line per overlap, and how the campaigns interact: what the CLI prints and the extension shows. */
+export function overlapWarning(overlaps: readonly CampaignOverlap[], repoCount: number): string[] {
+  if (overlaps.length === 0) return [];
+  return [
+    ...overlaps.map((o) => `campaign ${o.name} (${o.id}) is also active on ${o.shared.length} of these ${repoCount} repo${repoCount === 1 ? '' : 's'}`),
+    'both will record every change in the shared repos: a checkpoint of either records the other\'s edits as its own step,',
+    'each shows the other\'s edits as drift, and rolling one back to its baseline also undoes the other\'s work there',
+    '(its safety snapshot keeps that work). Finish or roll back the other campaign first to keep them apart.',
+  ];
+}
+
 /** Finds a campaign by id, unique id prefix, or name (the newest campaign of that name). */
 export async function loadCampaign(store: Store, given: string): Promise<Campaign> {
   if (/^camp_[0-9a-f]+$/.test(given)) {
@@ -217,7 +250,7 @@ async function stepChanges(from: SnapshotManifest, to: SnapshotManifest, paralle
   const before = new Map(from.repos.map((r) => [r.path, r]));
   const perRepo = await mapLimit(to.repos, parallelism, async (r) => {
     const b = before.get(r.path);
-    return b ? diffTrees(r.path, b.worktree, r.worktree) : [];
+    return b ? changeRecords(r.path, b.worktree, r.worktree) : [];
   });
   const refChanges: RefChange[] = [];
   for (const r of to.repos) {

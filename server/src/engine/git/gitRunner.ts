@@ -7,8 +7,8 @@ import { decodePath } from '../util/pathBytes';
 
 /**
  * The one runner for every git call: fixed environment, arguments as an array, a typed error.
- * simple-git is not on this path: it waits ~50 ms after silent commands and cannot feed stdin
- * (PERFORMANCE.md), and rollback's hot path is made of exactly such commands.
+ * simple-git is not on this path: it pauses for a fixed interval after every command that prints
+ * nothing, and it cannot feed stdin; rollback's hot path is made of exactly such commands.
  */
 
 export type GitErrorCode =

@@ -1,6 +1,6 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
-import { readLooseObject, writeLooseObject } from './looseObjects';
+import { writeLooseObject } from './looseObjects';
 
 /**
  * Git's index file read in Node, and the tree it stands for built without a `git write-tree`.
@@ -217,34 +217,6 @@ export function writeIndex(file: string, entries: readonly NewIndexEntry[]): voi
   const body = Buffer.concat(parts);
   // written in place: these are private scratch files, read only once complete
   fs.writeFileSync(file, Buffer.concat([body, crypto.createHash('sha1').update(body).digest()]));
-}
-
-/**
- * Every file of a tree, read straight from loose objects, in index order; undefined when some
- * tree is not loose (packed by gc) or not readable, and the caller asks git instead.
- */
-export function looseTreeFiles(objectsDir: string, tree: string): NewIndexEntry[] | undefined {
-  const out: NewIndexEntry[] = [];
-  const walk = (id: string, prefix: string): boolean => {
-    const tree = readLooseObject(objectsDir, id);
-    if (tree?.type !== 'tree') return false;
-    const raw = tree.content;
-    for (let pos = 0; pos < raw.length; ) {
-      const space = raw.indexOf(0x20, pos);
-      const end = raw.indexOf(0, space);
-      const mode = raw.toString('latin1', pos, space);
-      const name = prefix + raw.toString('latin1', space + 1, end);
-      const child = raw.toString('hex', end + 1, end + 21);
-      pos = end + 21;
-      if (mode === '40000') {
-        if (!walk(child, name + '/')) return false;
-      } else {
-        out.push({ path: name, mode, id: child });
-      }
-    }
-    return true;
-  };
-  return walk(tree, '') ? out : undefined;
 }
 
 /**

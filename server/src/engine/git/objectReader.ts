@@ -1,7 +1,6 @@
 import * as path from 'path';
-import { EngineError } from '../util/errors';
-import { GitError, gitRaw, splitZ } from './gitRunner';
-import { readLooseObject, zeroId } from './looseObjects';
+import { gitRaw } from './gitRunner';
+import { readLooseObject } from './looseObjects';
 import { repoLayout } from './repoLayout';
 
 /** Objects read loose in Node, and the rest in one process: `git cat-file --batch`, parsed from its byte stream. */
@@ -56,33 +55,4 @@ export async function missingObjects(repo: string, names: readonly string[]): Pr
 /** True when the content looks binary the way git decides it: a NUL in the first 8000 bytes. */
 export function isBinary(content: Buffer): boolean {
   return content.subarray(0, 8000).includes(0);
-}
-
-/** One entry of a tree listing; `size` is null for gitlinks, and when sizes were not asked for. */
-export interface TreeEntry {
-  path: string;
-  mode: string;
-  type: 'blob' | 'commit';
-  id: string;
-  size: number | null;
-}
-
-/**
- * Every file of a tree, recursively, in one process and in git's path order. `sizes` adds blob
- * sizes (`-l`, which reads each blob's header: only when someone will show them).
- */
-export async function listTree(repo: string, tree: string, sizes = false): Promise<TreeEntry[]> {
-  if (tree === zeroId) return [];
-  let out: Buffer;
-  try {
-    ({ stdout: out } = await gitRaw(repo, ['ls-tree', '-r', '-z', '--full-tree', ...(sizes ? ['-l'] : []), tree], { readOnly: true }));
-  } catch (e) {
-    if (e instanceof GitError && e.gitCode === 'BadObject') throw new EngineError('MissingObject', `tree ${tree} is missing`, repo);
-    throw e instanceof GitError ? e.toEngineError() : e;
-  }
-  return splitZ(out).map((entry) => {
-    const tab = entry.indexOf('\t');
-    const [mode, type, id, size] = entry.slice(0, tab).split(/ +/);
-    return { path: entry.slice(tab + 1), mode, type: type === 'commit' ? 'commit' : 'blob', id, size: size === undefined || size === '-' ? null : Number(size) };
-  });
 }

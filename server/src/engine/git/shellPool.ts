@@ -3,9 +3,9 @@ import * as crypto from 'crypto';
 
 /**
  * Long-lived shells that start git for us. Node starts every child process on its main thread,
- * and there one start costs ~3 ms; a small shell that is already running forks git for about a
- * third of that, and several shells fork in parallel on separate cores (PERFORMANCE.md; 1,000
- * `git rev-parse` took 2.7 s through execFile and 1.0 s through 8 shells here).
+ * where each start costs milliseconds; a small shell that is already running forks git for a
+ * fraction of that, and several shells fork in parallel on separate cores (`npm run bench` shows it:
+ * its floorSpawn row, one spawn per command, against its floor row, started through these shells).
  *
  * Each shell runs one command at a time. Its script ends every command with a line carrying the
  * exit code and a random marker, on stdout and on stderr, so the raw bytes git printed are

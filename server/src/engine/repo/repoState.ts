@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { EngineError } from '../util/errors';
+import { asEngineError } from '../util/errors';
 import { GitError, git, gitRaw } from '../git/gitRunner';
 import { bytesMayConvert } from '../git/conversion';
 import { blobId, writeLooseObject } from '../git/looseObjects';
@@ -112,9 +112,8 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     return capture;
   } catch (e) {
     await release();
-    if (e instanceof GitError) throw e.toEngineError();
-    if (e instanceof EngineError) throw e;
-    throw new EngineError('GitFailed', String((e as Error).message ?? e), root);
+    // a full disk stays IoFailed naming its call, a bug stays Internal: neither is git's failure
+    throw asEngineError(e, root);
   }
 }
 

@@ -1,6 +1,8 @@
 import { EngineContext } from '../store/engineContext';
 import { defaultParallelism, mapLimit } from '../util/pool';
-import { captureRepoState } from '../repo/repoState';
+import { RepoState, captureRepoState } from '../repo/repoState';
+import { asEngineError } from '../util/errors';
+import { treeOps } from './worktreeOps';
 import { driftSince } from './plan';
 import { TargetSpec, resolveTarget } from './target';
 
@@ -18,4 +20,64 @@ export async function measureDrift(ctx: EngineContext, spec: TargetSpec): Promis
     const now = await captureRepoState(r.path);
     return { repo: r.path, drift: await driftSince(r.path, r, now) };
   });
+}
+
+/** What a rollback to one snapshot would change in one repo, measured without a plan. */
+export interface RepoDifference {
+  repo: string;
+  /** Files that differ between the repo now and the snapshot: what a restore would write or remove. */
+  files: number;
+  headChanged: boolean;
+  indexChanged: boolean;
+  /** Files changed since the campaign's last checkpoint by something else (0 outside a campaign). */
+  drift: number;
+  /** Why the repo cannot be compared (gone, mid-merge…); the preview says the same at length. */
+  problem?: string;
+}
+
+export interface SnapshotDifference {
+  snapshot: string;
+  repos: RepoDifference[];
+  totals: { reposChanged: number; files: number; drift: number; problems: number };
+  /** Why the snapshot itself cannot be compared (modified manifest, unknown id). */
+  problem?: string;
+}
+
+/**
+ * For each snapshot, what a rollback to it would change compared with now: per repo the files
+ * that differ, HEAD and index, drift. Each repo is captured once however many snapshots name it,
+ * and nothing is planned or kept: the quick pick's rows and the Snapshots tree's marks cost one
+ * capture per repo and a tree comparison per snapshot. The counts are those of a restore; a
+ * preview (nested repos, ignored files) is the exact word.
+ */
+export async function compareWithNow(ctx: EngineContext, snapshots: readonly string[]): Promise<SnapshotDifference[]> {
+  const targets = await Promise.all(snapshots.map((id) => resolveTarget(ctx.store, { snapshot: id }).then((t) => ({ id, t }), (e: unknown) => ({ id, e: e as Error }))));
+  const paths = [...new Set(targets.flatMap((x) => ('t' in x ? x.t.snapshot.repos.map((r) => r.path) : [])))];
+  const now = new Map<string, RepoState | Error>();
+  await mapLimit(paths, ctx.parallelism ?? defaultParallelism, async (p) => {
+    now.set(p, await captureRepoState(p).catch((e: unknown) => asEngineError(e)));
+  });
+  return Promise.all(
+    targets.map(async (x): Promise<SnapshotDifference> => {
+      if (!('t' in x)) return { snapshot: x.id, repos: [], totals: { reposChanged: 0, files: 0, drift: 0, problems: 1 }, problem: x.e.message };
+      const { t } = x;
+      const repos = await mapLimit(t.snapshot.repos, ctx.parallelism ?? defaultParallelism, async (goal): Promise<RepoDifference> => {
+        const current = now.get(goal.path)!;
+        if (current instanceof Error) return { repo: goal.path, files: 0, headChanged: false, indexChanged: false, drift: 0, problem: current.message };
+        const last = t.lastCheckpoint?.repos.find((r) => r.path === goal.path);
+        const [ops, drift] = await Promise.all([treeOps(goal.path, current.worktree, goal.worktree), last ? driftSince(goal.path, last, current) : []]);
+        return { repo: goal.path, files: ops.length, headChanged: current.head !== goal.head || current.ref !== goal.ref, indexChanged: current.index !== goal.index, drift: drift.length };
+      });
+      const changed = repos.filter((r) => r.files || r.headChanged || r.indexChanged);
+      return {
+        snapshot: t.snapshot.id,
+        repos,
+        totals: { reposChanged: changed.length, files: sum(repos, 'files'), drift: sum(repos, 'drift'), problems: repos.filter((r) => r.problem).length },
+      };
+    }),
+  );
+}
+
+function sum(repos: readonly RepoDifference[], field: 'files' | 'drift'): number {
+  return repos.reduce((n, r) => n + r[field], 0);
 }

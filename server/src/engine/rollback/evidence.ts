@@ -15,6 +15,7 @@ import { listReviewComments } from '../campaign/reviewComments';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './evidenceChain';
 import { SignatureCheck, signPack, verifyPackSignature } from './evidenceSignature';
 import { checkRepoCopy, evidenceRef } from './evidenceCopies';
+import { ReportedPack, renderEvidenceReport, reportFileName } from './evidenceReport';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -30,9 +31,19 @@ export interface PhaseRecord {
   retries: number;
 }
 
+/** One repo's part of a phase, for the report's timeline; `ok: false` when the repo's part failed. */
+export interface RepoSpan {
+  name: 'prepare' | 'commit' | 'check' | 'verify' | 'compensate';
+  startedAt: string;
+  ms: number;
+  ok: boolean;
+}
+
 export interface EvidenceRepo {
   path: string;
   wave: number;
+  /** When each phase ran in this repo (absent in packs written before it was recorded, and for phases a recovery redid). */
+  timings?: RepoSpan[];
   before: RepoState;
   target: RepoState;
   after: RepoState | null;
@@ -71,11 +82,11 @@ export interface EvidencePack {
   checks?: CheckResult[];
   /** Journal entries after `prepared` that could not be written (a full store): the transaction went on without them. */
   journalProblems?: string[];
-  /** A campaign target's review comments on the steps this rollback undoes (after the target checkpoint), oldest first. */
-  comments?: PackComment[];
   /** The pack written before this one in the store (evidenceChain.ts); absent for the first. */
   previous?: ChainLink;
   patches: { file: string; sha256: string };
+  /** The pack as a standalone HTML page (evidenceReport.ts), covered like the patch file: by its hash, under the digest. */
+  report?: { file: string; sha256: string };
   digest: string;
 }
 
@@ -94,23 +105,43 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
  * previous pack, and returns the pack's path. A pack written again for the same rollback (recovery
  * finishing one) takes the place of the first in the chain.
  */
-export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous'>, patchText: string): Promise<string> {
+export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous' | 'report'> & PackComments, patchText: string): Promise<string> {
   const dir = evidenceDir(store, pack.id);
   const patchFile = path.join(dir, 'inverse.patch');
   const file = path.join(dir, `evidence-${pack.id}.json`);
   pack = { ...pack, ...(await undoneStepComments(store, pack)) };
   await appendToChain(store, async (head) => {
     const previous = head?.id === pack.id ? (await readEvidence(file).catch(() => undefined))?.previous : head;
-    const body = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
+    const rendered = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
+    // the page renders everything but its own hash and the digest, which then cover it
+    const html = reportOf(rendered, patchText);
+    const body = { ...rendered, report: { file: reportFileName(pack.id), sha256: sha256(html) } };
     const full: EvidencePack = { ...body, digest: sha256(canonicalJson(body)) };
-    // the digest covers the patch's hash, not its file: both files can be synced at once
-    await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
+    // the digest covers the patch's and the page's hashes, not their files: all can be synced at once
+    const reportFile = path.join(dir, body.report.file);
+    await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(reportFile, html), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
     // a pack written again (recovery) is signed again, or not at all: never left with an old signature
     await Promise.all([`${file}.sig`, `${file}.asc`].map((f) => fs.promises.rm(f, { force: true })));
     await signPack(file, pack.repos[0]?.path);
     return { id: pack.id, digest: full.digest };
   });
   return file;
+}
+
+/** The pack's HTML report; a page that cannot be rendered says so instead of failing the rollback's record. */
+function reportOf(pack: ReportedPack, patchText: string): string {
+  try {
+    return renderEvidenceReport(pack, patchText);
+  } catch (e) {
+    const why = String((e as Error).message).replace(/[&<>"']/g, '');
+    const head = `<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'"><title>${pack.id}</title>`;
+    return `${head}<p>The report of ${pack.id} could not be rendered (${why}); evidence-${pack.id}.json is the record.</p>\n`;
+  }
+}
+
+/** The patch text beside a pack ('' when the file is gone: verify says so). */
+export async function readEvidencePatch(file: string, pack: EvidencePack): Promise<string> {
+  return fs.promises.readFile(path.join(path.dirname(file), pack.patches?.file ?? 'inverse.patch'), 'utf8').catch(() => '');
 }
 
 /** Every pack of the store checked as a chain (evidenceChain.ts). */
@@ -174,6 +205,12 @@ export async function verifyEvidence(file: string, checkRepos = false, allowedSi
   const patchText = await fs.promises.readFile(patchFile).catch(() => undefined);
   if (!patchText) problems.push(`patch file is missing: ${patchFile}`);
   else if (sha256(patchText) !== pack.patches.sha256) problems.push('patch file was modified after it was written');
+  if (pack.report) {
+    const reportFile = path.join(path.dirname(file), path.basename(pack.report.file));
+    const html = await fs.promises.readFile(reportFile).catch(() => undefined);
+    if (!html) problems.push(`report file is missing: ${reportFile}`);
+    else if (sha256(html) !== pack.report.sha256) problems.push(`the HTML report was modified after it was written: ${reportFile}`);
+  }
   let repos: EvidenceCheck['repos'];
   if (checkRepos) {
     const packBytes = await fs.promises.readFile(file);
@@ -217,6 +254,14 @@ async function hasAnyCopy(repos: readonly EvidenceRepo[], rb: string): Promise<b
 }
 
 /**
+ * The pack's `comments` (read by evidenceReport.ts's `commentsOf`, which checks each entry): a campaign
+ * target's review comments on the steps the rollback undoes (after the target checkpoint), oldest first.
+ */
+export interface PackComments {
+  comments?: PackComment[];
+}
+
+/**
  * A reviewer's note (campaign/reviewComments.ts) as the pack keeps it: `text` is the comment's body;
  * `repo` is absolute, `path` repo-relative, `line` 1-based in the file after the step.
  */
@@ -233,7 +278,7 @@ export interface PackComment {
 }
 
 /** The reviewers' notes on the steps a campaign rollback undoes; none when they cannot be read (the pack is written regardless). */
-async function undoneStepComments(store: Store, pack: Pick<EvidencePack, 'target' | 'comments'>): Promise<{ comments?: PackComment[] }> {
+async function undoneStepComments(store: Store, pack: Pick<EvidencePack, 'target'> & PackComments): Promise<PackComments> {
   if (pack.comments || !pack.target.campaign) return {};
   const all = await listReviewComments(store, { id: pack.target.campaign }).catch(() => []);
   const comments = all

@@ -4,7 +4,8 @@ import * as path from 'path';
 import { asEngineError } from '../util/errors';
 import { encodePath, fsPath } from '../util/pathBytes';
 import { gitRaw, splitZ } from '../git/gitRunner';
-import { listTree, readObjects } from '../git/objectReader';
+import { readObjects } from '../git/objectReader';
+import { listTree } from '../git/trees';
 import { repoLayout } from '../git/repoLayout';
 
 /**

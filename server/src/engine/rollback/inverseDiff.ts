@@ -1,5 +1,5 @@
 import { quotePatchName } from '../util/pathBytes';
-import { structuredPatch } from 'diff';
+import { diffLines, structuredPatch } from 'diff';
 import { sha256 } from '../util/canonical';
 import { FileOp } from './worktreeOps';
 import { isBinary } from '../git/objectReader';
@@ -77,4 +77,26 @@ export function wholeFile(from: string, to: string): { oldStart: number; oldLine
 
 function range(start: number, count: number): string {
   return count === 1 ? String(start) : `${count === 0 ? Math.max(0, start) : start},${count}`;
+}
+
+/**
+ * The line numbers (1-based) of `now` that are not in `before`: lines someone added or changed.
+ * All of them when there was no `before`. A diff too big to work out marks every line.
+ */
+export function editedLines(before: Buffer | undefined, now: Buffer): number[] {
+  const text = now.toString('utf8');
+  const count = text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+  const all = () => Array.from({ length: count }, (_, i) => i + 1);
+  if (!before) return all();
+  const parts = diffLines(before.toString('utf8'), text, { maxEditLength: maxEdits });
+  if (!parts) return all();
+  const out: number[] = [];
+  let line = 1;
+  for (const p of parts) {
+    const n = p.count ?? 0;
+    if (p.removed) continue;
+    if (p.added) for (let i = 0; i < n; i++) out.push(line + i);
+    line += n;
+  }
+  return out;
 }

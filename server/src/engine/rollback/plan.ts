@@ -1,4 +1,3 @@
-import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { StoredChangeRecord, stepChangeRecords } from '../campaign/campaign';
@@ -7,18 +6,15 @@ import { ignoredUnder } from './ignoreRules';
 import { canonicalJson, sha256 } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { FileOp, checkOps, treeOps } from './worktreeOps';
-import { git } from '../git/gitRunner';
-import { zeroId } from '../git/looseObjects';
 import { globMatcher } from '../util/glob';
-import { InverseDiff, inverseDiff } from './inverseDiff';
+import { InverseDiff, editedLines, inverseDiff } from './inverseDiff';
 import { readObjects } from '../git/objectReader';
 import { orderRepos } from '../repo/dependencyOrder';
 import { defaultParallelism, mapLimit } from '../util/pool';
 import { phaseCounter } from '../util/progress';
 import { planReplayGoal } from './replay';
 import { assertRestorable } from './restore';
-import { encodePath } from '../util/pathBytes';
-import { editTree } from '../git/treeEdit';
+import { TreeEdit, buildTree } from '../git/trees';
 import { RepoState, captureWithIndex } from '../repo/repoState';
 import { ResolvedTarget, TargetSpec, chooseTargetRepos, resolveTarget } from './target';
 
@@ -28,8 +24,15 @@ export interface RollbackRequest extends TargetSpec {
   mode?: RollbackMode;
   /** Limit to these repos (folders). */
   repos?: string[];
-  /** Limit to files matching these globs. */
+  /** Limit to files matching these globs (the CLI's `--path`). */
   paths?: string[];
+  /**
+   * Per repo (absolute path), exactly these files: no glob, so a file named `a*b.ts` is itself only.
+   * Paths as the plan gives them (byte-safe strings, util/pathBytes). A repo not named keeps all its files.
+   */
+  files?: Record<string, string[]>;
+  /** Leave these repos (absolute paths) out of the plan altogether, e.g. one that is mid-merge. */
+  exclude?: string[];
   /** Per repo, the state drift is measured from when the target has no campaign checkpoint after it (undo: the rollback's end state). */
   driftBase?: Record<string, RepoState>;
 }
@@ -43,6 +46,11 @@ export interface PlannedFile extends FileOp {
   binary: boolean;
   diffHash: string;
   patch: string;
+  /**
+   * Drifted files only: line numbers (1-based) of the file as it is now that someone other than the
+   * campaign wrote since its last checkpoint, so a preview can say which lines are the user's own.
+   */
+  driftLines?: number[];
 }
 
 export interface Conflict {
@@ -60,6 +68,8 @@ export interface RepoPlan {
    * waves before. It waits for them alone, not for the rest of their waves.
    */
   after: string[];
+  /** Repos of this plan that this one depends on (rolled back after it): why it is in its wave. */
+  dependsOn: string[];
   /** The state the plan was made from; execution refuses if the repo is no longer in it. */
   current: RepoState;
   /** The state the rollback leaves the repo in. */
@@ -95,7 +105,9 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
   const mode = request.mode ?? 'restore';
   if (mode !== 'restore' && mode !== 'replay') throw new EngineError('Usage', `--mode is restore or replay, not ${String(mode)}`);
   const target = await resolveTarget(ctx.store, request);
-  const repoPaths = chooseTargetRepos(target.snapshot, request.repos);
+  const excluded = new Set((request.exclude ?? []).map((r) => path.resolve(r)));
+  const repoPaths = chooseTargetRepos(target.snapshot, request.repos).filter((r) => !excluded.has(r));
+  if (repoPaths.length === 0) throw new EngineError('NoRepositories', `every repo of ${target.label} is left out: nothing to plan`);
   for (const r of repoPaths) {
     if (!(await fs.promises.stat(path.join(r, '.git')).then(() => true, () => false))) {
       throw new EngineError('RepoMissing', 'repository not found (deleted or moved since the snapshot?)', r);
@@ -106,11 +118,15 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
   const dependents = new Map<string, string[]>();
   for (const [d, deps] of Object.entries(order.dependsOn)) for (const r of deps) dependents.set(r, [...(dependents.get(r) ?? []), d]);
   const counted = phaseCounter(ctx.progress, 'plan', repoPaths.length);
-  const matches = globMatcher(request.paths ?? []);
+  const globs = globMatcher(request.paths ?? []);
+  const exact = new Map(Object.entries(request.files ?? {}).map(([r, files]) => [path.resolve(r), new Set(files)]));
   const records = mode === 'replay' ? await replayRecords(ctx, target) : [];
   const repos = await mapLimit(repoPaths, ctx.parallelism ?? defaultParallelism, async (repo) => {
-    const plan = await planRepo(repo, target, mode, matches, (request.paths ?? []).length > 0, records, request.driftBase);
+    const only = exact.get(repo);
+    const matches = only ? (p: string) => only.has(p) && globs(p) : globs;
+    const plan = await planRepo(repo, target, mode, matches, (request.paths ?? []).length > 0 || !!only, records, request.driftBase);
     plan.wave = waveOf.get(repo) ?? 0;
+    plan.dependsOn = (order.dependsOn[repo] ?? []).filter((d) => waveOf.has(d)).sort();
     // a circle goes as one: each of its repos waits for whatever depends on any of them
     const circle = order.cycles.find((c) => c.includes(repo)) ?? [repo];
     plan.after = [...new Set(circle.flatMap((m) => dependents.get(m) ?? []))].filter((d) => (waveOf.get(d) ?? 0) < plan.wave).sort();
@@ -197,7 +213,7 @@ async function planRepo(
     // it nor moves its HEAD (its own rollback does, if it is a target repo), so the goal keeps it.
     const nested = ops.filter((o) => o.fromMode === '160000' && (o.action === 'delete' || o.action === 'gitlink'));
     if (nested.length) {
-      goal = { ...goal, worktree: await editTree(repo, capture.tempIndex, goal.worktree, nested.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } }))) };
+      goal = { ...goal, worktree: await buildTree(repo, capture.tempIndex, { tree: goal.worktree }, nested.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } }))) };
       ops = ops.filter((o) => !nested.includes(o));
       notes.push(`nested repos are repos of their own and are left as they are: ${nested.map((o) => o.path).join(', ')}`);
     }
@@ -221,6 +237,7 @@ async function planRepo(
     const files = await withInverseDiffs(repo, ops);
     const base = driftBase?.[repo] ?? target.lastCheckpoint?.repos.find((r) => r.path === repo);
     const drift = base ? await driftSince(repo, base, current, matches) : [];
+    if (base) await markDriftLines(repo, base, current, files, new Set(drift));
     if (!base && target.campaign && target.checkpoint !== undefined) {
       notes.push('no checkpoint after the target: drift cannot be told from campaign changes');
     }
@@ -228,6 +245,7 @@ async function planRepo(
       path: repo,
       wave: 0,
       after: [],
+      dependsOn: [],
       current,
       goal,
       files,
@@ -255,6 +273,24 @@ async function withInverseDiffs(repo: string, ops: readonly FileOp[]): Promise<P
   });
 }
 
+/**
+ * Per drifted file of the plan, the lines of it as it is now that were not there at the last
+ * checkpoint: what the user typed after the campaign. Text files only; read in one batch.
+ */
+async function markDriftLines(repo: string, base: RepoState, current: RepoState, files: PlannedFile[], drift: ReadonlySet<string>): Promise<void> {
+  const drifted = files.filter((f) => drift.has(f.path) && f.fromBlob && f.fromMode !== '160000' && !f.binary);
+  if (drifted.length === 0) return;
+  const since = new Map((await treeOps(repo, base.worktree, current.worktree)).map((o) => [o.path, o]));
+  const ids = drifted.flatMap((f) => [f.fromBlob!, since.get(f.path)?.fromBlob ?? null]).filter((x): x is string => !!x);
+  const objects = await readObjects(repo, ids);
+  for (const f of drifted) {
+    const now = objects.get(f.fromBlob!)?.content;
+    const before = since.get(f.path)?.fromBlob;
+    if (!now) continue;
+    f.driftLines = editedLines(before ? objects.get(before)?.content : undefined, now);
+  }
+}
+
 /** Files that changed since the campaign's last checkpoint: someone else's work, which restore would overwrite. */
 export async function driftSince(repo: string, last: RepoState, current: RepoState, matches: (p: string) => boolean = () => true): Promise<string[]> {
   const drift = (await treeOps(repo, last.worktree, current.worktree)).map((o) => o.path).filter(matches);
@@ -269,24 +305,13 @@ export async function driftSince(repo: string, last: RepoState, current: RepoSta
  */
 async function narrowGoal(repo: string, current: RepoState, target: RepoState, matches: (p: string) => boolean, worktreeIndex: string): Promise<RepoState> {
   const [wtOps, idxOps] = await Promise.all([treeOps(repo, current.worktree, target.worktree), treeOps(repo, current.index, target.index)]);
-  const info = (ops: FileOp[]) =>
-    ops
-      .filter((o) => matches(o.path))
-      .map((o) => (o.action === 'delete' ? `0 ${zeroId}\t${o.path}` : `${o.mode} ${o.blob}\t${o.path}`))
-      .join('\0');
-  const build = async (base: string, text: string, fromIndex?: string): Promise<string> => {
-    if (!text) return base;
-    const temp = `${worktreeIndex}.${crypto.randomBytes(3).toString('hex')}`;
-    const env = { GIT_INDEX_FILE: temp };
-    try {
-      if (fromIndex) await fs.promises.copyFile(fromIndex, temp);
-      else await git(repo, ['read-tree', base], { env });
-      await git(repo, ['update-index', '-z', '--index-info'], { env, input: Buffer.concat([encodePath(text), Buffer.from([0])]) });
-      return await git(repo, ['write-tree'], { env });
-    } finally {
-      await fs.promises.rm(temp, { force: true });
-    }
-  };
-  const [worktree, index] = await Promise.all([build(current.worktree, info(wtOps), worktreeIndex), build(current.index, info(idxOps))]);
+  const edits = (ops: FileOp[]): TreeEdit[] =>
+    ops.filter((o) => matches(o.path)).map((o) => ({ path: o.path, entry: o.action === 'delete' ? null : { mode: o.mode!, id: o.blob! } }));
+  const [wtEdits, idxEdits] = [edits(wtOps), edits(idxOps)];
+  // the worktree's from the capture's index of it (it stands for current.worktree): a copy costs less than a read-tree
+  const [worktree, index] = await Promise.all([
+    wtEdits.length ? buildTree(repo, worktreeIndex, { indexFile: worktreeIndex }, wtEdits) : current.worktree,
+    buildTree(repo, worktreeIndex, { tree: current.index }, idxEdits),
+  ]);
   return { head: current.head, ref: current.ref, worktree, index };
 }

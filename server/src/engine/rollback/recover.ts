@@ -7,7 +7,7 @@ import { isAlive } from '../util/processes';
 import { discoverRepos } from '../repo/discovery';
 import { repoLayout } from '../git/repoLayout';
 import { captureRepoState } from '../repo/repoState';
-import { listSnapshots, loadSnapshot } from '../snapshot/snapshot';
+import { listSnapshots, loadSnapshot, snapshotNames } from '../snapshot/snapshot';
 import { compensationOps } from './compensation';
 import { JournalEntry, openJournal, readJournal, unfinishedTransactions } from './journal';
 import { sameState } from './restore';
@@ -151,7 +151,7 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
  * capture first, and a repo the commit never reached is already at it, so nothing moves there.
  */
 async function preparedFromSafety(ctx: EngineContext, rb: string): Promise<Prepared | undefined> {
-  const summary = (await listSnapshots(ctx.store)).find((s) => s.valid && s.message === `safety snapshot before ${rb}`);
+  const summary = (await listSnapshots(ctx.store)).find((s) => s.valid && snapshotNames(s).includes(`safety snapshot before ${rb}`));
   if (!summary) return undefined;
   const snap = await loadSnapshot(ctx.store, summary.id);
   return { t: 'prepared', at: snap.createdAt, safety: snap.id, repos: snap.repos.map(({ path: p, head, ref, index, worktree }) => ({ path: p, state: { head, ref, index, worktree } })) };

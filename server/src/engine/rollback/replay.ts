@@ -1,15 +1,13 @@
-import * as crypto from 'crypto';
-import * as fs from 'fs';
 import { applyPatch, structuredPatch } from 'diff';
 import { StoredChangeRecord } from '../campaign/campaign';
 import type { Conflict } from './plan';
 import { git } from '../git/gitRunner';
 import { EngineError } from '../util/errors';
-import { blobId, zeroId } from '../git/looseObjects';
-import { isBinary, listTree, readObjects } from '../git/objectReader';
+import { blobId } from '../git/looseObjects';
+import { isBinary, readObjects } from '../git/objectReader';
+import { TreeEdit, buildTree, listTree } from '../git/trees';
 import { RepoState } from '../repo/repoState';
 import { ResolvedTarget } from './target';
-import { encodePath } from '../util/pathBytes';
 import { maxEdits } from './inverseDiff';
 
 type Entry = { mode: string; id: string };
@@ -123,15 +121,14 @@ export async function planReplayGoal(
     if (written !== id) throw new EngineError('Internal', `git stored the merged content as ${written}, not ${id}`, repo);
   }
   const touched = new Set(mine.flatMap((r) => (r.oldPath ? [r.path, r.oldPath] : [r.path])));
-  const worktreeInfo = [...touched]
-    .filter((p) => !sameEntry(worktree.get(p), virtual.get(p)))
-    .map((p) => entryLine(p, virtual.get(p)));
-  const goalWorktree = await buildTree(repo, worktreeIndex, worktreeIndex, null, worktreeInfo);
+  const worktreeEdits = [...touched].filter((p) => !sameEntry(worktree.get(p), virtual.get(p))).map((p) => edit(p, virtual.get(p)));
+  // from the capture's index of the worktree (it stands for current.worktree): a copy costs less than a read-tree
+  const goalWorktree = await buildTree(repo, worktreeIndex, { indexFile: worktreeIndex }, worktreeEdits);
 
   // Index: a touched path goes back to the target's staged entry, unless someone staged
   // something else for it after the campaign's last checkpoint.
   const [curIdx, lastIdx, tgtIdx] = await Promise.all([entriesByPath(repo, current.index), entriesByPath(repo, last?.index ?? current.index), entriesByPath(repo, recorded.index)]);
-  const indexInfo: string[] = [];
+  const indexEdits: TreeEdit[] = [];
   // Paths the campaign staged (or committed) without changing their worktree content go back too.
   const staged = new Set(touched);
   if (last) for (const p of new Set([...lastIdx.keys(), ...tgtIdx.keys()])) if (matches(p) && !sameEntry(lastIdx.get(p), tgtIdx.get(p))) staged.add(p);
@@ -140,9 +137,9 @@ export async function planReplayGoal(
       notes.push(`${p}: staged after the campaign; the staged version is kept`);
       continue;
     }
-    if (!sameEntry(curIdx.get(p), tgtIdx.get(p))) indexInfo.push(entryLine(p, tgtIdx.get(p)));
+    if (!sameEntry(curIdx.get(p), tgtIdx.get(p))) indexEdits.push(edit(p, tgtIdx.get(p)));
   }
-  const goalIndex = await buildTree(repo, worktreeIndex, null, current.index, indexInfo);
+  const goalIndex = await buildTree(repo, worktreeIndex, { tree: current.index }, indexEdits);
 
   let head = current.head;
   let ref = current.ref;
@@ -174,7 +171,7 @@ export function ambiguousHunk(text: string, hunks: readonly Hunk[]): { places: n
     if (old.length === 0) continue; // a pure insertion at a line: nothing to find
     const at = (pos: number) => pos >= 0 && pos + old.length <= lines.length && old.every((l, i) => lines[pos + i] === l);
     const expected = h.oldStart - 1 + shift;
-    let pos = -1;
+    let pos: number;
     if (at(expected)) pos = expected;
     else {
       const found: number[] = [];
@@ -199,21 +196,6 @@ function sameEntry(a: Entry | undefined, b: Entry | undefined): boolean {
   return a?.id === b?.id && a?.mode === b?.mode;
 }
 
-function entryLine(p: string, e: Entry | undefined): string {
-  return e ? `${e.mode} ${e.id}\t${p}` : `0 ${zeroId}\t${p}`;
-}
-
-/** A tree made from an index (copied) or a tree (read), with some entries replaced. */
-async function buildTree(repo: string, beside: string, baseIndex: string | null, baseTree: string | null, info: string[]): Promise<string> {
-  if (info.length === 0 && baseTree) return baseTree;
-  const temp = `${beside}.replay-${crypto.randomBytes(3).toString('hex')}`;
-  const env = { GIT_INDEX_FILE: temp };
-  try {
-    if (baseIndex) await fs.promises.copyFile(baseIndex, temp);
-    else await git(repo, ['read-tree', baseTree!], { env });
-    if (info.length) await git(repo, ['update-index', '-z', '--index-info'], { env, input: Buffer.concat(info.map((l) => Buffer.concat([encodePath(l), Buffer.from([0])]))) });
-    return await git(repo, ['write-tree'], { env });
-  } finally {
-    await fs.promises.rm(temp, { force: true });
-  }
+function edit(p: string, e: Entry | undefined): TreeEdit {
+  return { path: p, entry: e ?? null };
 }

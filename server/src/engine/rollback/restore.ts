@@ -5,7 +5,8 @@ import { EngineError } from '../util/errors';
 import { FileOp, applyOps, checkOps, treeOps } from './worktreeOps';
 import { GitError, git } from '../git/gitRunner';
 import { looseObjectPath, zeroId } from '../git/looseObjects';
-import { looseTreeFiles, parseIndex, readIndexFile, resetIndexEntries, writeIndex } from '../git/indexFile';
+import { looseTreeEntries } from '../git/trees';
+import { parseIndex, readIndexFile, resetIndexEntries, writeIndex } from '../git/indexFile';
 import { missingObjects } from '../git/objectReader';
 import { RepoLayout, readHead, resolveRef } from '../git/repoLayout';
 import { withRetry } from '../git/retry';
@@ -50,7 +51,7 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     // change: written here from loose trees when it can be, else by git's one-tree reset.
     const base = readIndexFile(cap.tempIndex);
     const parsed = base && parseIndex(base.bytes);
-    const goalFiles = parsed && looseTreeFiles(path.join(cap.layout.commonDir, 'objects'), goal.index);
+    const goalFiles = parsed && looseTreeEntries(path.join(cap.layout.commonDir, 'objects'), goal.index);
     const entries = goalFiles && resetIndexEntries(parsed, base.mtimeNs, goalFiles);
     if (entries) {
       writeIndex(nextIndex, entries);

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { Campaign, loadCampaign } from '../campaign/campaign';
 import { EngineError } from '../util/errors';
-import { SnapshotManifest, loadSnapshot } from '../snapshot/snapshot';
+import { SnapshotManifest, loadSnapshot, snapshotNames } from '../snapshot/snapshot';
 import { Store } from '../store/store';
 
 /** What a rollback goes back to: a snapshot, a campaign's baseline, or the state before step N. */
@@ -44,12 +44,17 @@ export async function resolveTarget(store: Store, spec: TargetSpec): Promise<Res
     snapshot = await loadSnapshot(store, checkpoint === 0 ? campaign.baseline : campaign.steps[checkpoint - 1].snapshot);
   } else {
     snapshot = await loadSnapshot(store, spec.snapshot!);
-    label = snapshot.id;
-    if (snapshot.campaign) {
-      campaign = await loadCampaign(store, snapshot.campaign).catch(() => undefined);
-      if (campaign) {
-        const ids = [campaign.baseline, ...campaign.steps.map((s) => s.snapshot)];
-        const at = ids.lastIndexOf(snapshot.id);
+    // named as the trees and lists name it, so a confirmation and the list it came from agree
+    label = snapshotNames(snapshot)[0] ?? snapshot.id;
+    // the campaign it was filed under, or one that noted these same states later (a baseline of unchanged repos)
+    for (const filed of [snapshot.campaign, ...(snapshot.notes ?? []).map((n) => n.campaign)]) {
+      if (!filed || campaign) continue;
+      const found = await loadCampaign(store, filed).catch(() => undefined);
+      if (!found) continue;
+      const ids = [found.baseline, ...found.steps.map((s) => s.snapshot)];
+      const at = ids.lastIndexOf(snapshot.id);
+      if (at >= 0 || filed === snapshot.campaign) {
+        campaign = found;
         checkpoint = at >= 0 ? at : undefined;
       }
     }

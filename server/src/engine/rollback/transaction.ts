@@ -16,7 +16,7 @@ import { CompensationOutcome, compensateRepo, compensationOps } from './compensa
 import { CheckResult, checkFor, defaultCheckTimeoutMs, runCheck } from './checks';
 import { keepWithRepos } from './evidenceCopies';
 import { OrphanGuard } from '../util/orphanGuard';
-import { EvidenceRepo, PhaseRecord, gitIdentity, whoami, writeEvidence } from './evidence';
+import { EvidenceRepo, PhaseRecord, RepoSpan, gitIdentity, whoami, writeEvidence } from './evidence';
 import { FileGuard, guardCheck, takeGuards } from './fileGuard';
 import { Journal, JournalEntry, openJournal } from './journal';
 import { PlannedFile, RollbackPlan, planHash } from './plan';
@@ -88,6 +88,8 @@ export class RollbackTransaction {
   /** Journal entries that could not be written after `prepared`; the work went on (recovery is idempotent). */
   private readonly journalProblems: string[] = [];
   private readonly checks: CheckResult[] = [];
+  /** Per repo, when each phase ran there: the evidence report draws them as a timeline. */
+  private readonly spans = new Map<string, RepoSpan[]>();
   /** Made at the first rolling check: a check must not outlive a killed rollback any more than a campaign command. */
   private checkGuard?: OrphanGuard;
   private safetyId?: string;
@@ -180,6 +182,21 @@ export class RollbackTransaction {
     return p;
   }
 
+  /** Runs one repo's part of a phase and notes when it ran and whether it failed. */
+  private async timed<T>(repo: string, name: RepoSpan['name'], work: () => Promise<T>): Promise<T> {
+    const start = Date.now();
+    let ok = false;
+    try {
+      const result = await work();
+      ok = true;
+      return result;
+    } finally {
+      const spans = this.spans.get(repo) ?? [];
+      spans.push({ name, startedAt: new Date(start).toISOString(), ms: Date.now() - start, ok });
+      this.spans.set(repo, spans);
+    }
+  }
+
   private static end(p: PhaseRecord): void {
     p.endedAt = new Date().toISOString();
     p.ms = Date.parse(p.endedAt) - Date.parse(p.startedAt);
@@ -219,24 +236,7 @@ export class RollbackTransaction {
     const preparedCount = phaseCounter(this.ctx.progress, 'prepare', this.repos.length);
     await mapLimit(this.repos, this.parallelism, async (r) => {
       if (cancel?.cancelled) throw new EngineError('Cancelled', 'cancelled before the commit phase; nothing was changed');
-      const layout = await repoLayout(r.path);
-      const lock = await acquireRepoLock(layout, this.id);
-      this.locks.set(r.path, lock);
-      prep.retries += lock.retries;
-      // taken before the capture reads the files: a write from now on shows in their stat
-      this.guards.set(r.path, takeGuards(r.path, r.files.map((f) => f.path)));
-      const capture = await captureWithIndex(r.path);
-      if (!sameState(capture.state, r.before)) {
-        await capture.release();
-        const diff = await describeDifference(r.path, capture.state, r.before);
-        throw new EngineError('PlanStale', `changed since the plan was made (${diff.message}); preview again`, r.path, diff.path);
-      }
-      try {
-        this.prepared.set(r.path, await prepareRestore(r.path, r.goal, capture, r.files));
-      } catch (e) {
-        await capture.release(); // its temporary index, next index and staged files go with it
-        throw e;
-      }
+      await this.timed(r.path, 'prepare', () => this.prepareRepo(r, prep));
       preparedCount(r.path);
     });
     const safety = await saveSnapshot(
@@ -247,6 +247,28 @@ export class RollbackTransaction {
     this.safetyId = safety.id;
     await this.journal.append({ t: 'prepared', at: new Date().toISOString(), safety: safety.id, repos: this.repos.map((r) => ({ path: r.path, state: r.before })) });
     RollbackTransaction.end(prep);
+  }
+
+  /** One repo's prepare: lock, guards, capture, the plan's check, the files staged. */
+  private async prepareRepo(r: TxRepo, prep: PhaseRecord): Promise<void> {
+    const layout = await repoLayout(r.path);
+    const lock = await acquireRepoLock(layout, this.id);
+    this.locks.set(r.path, lock);
+    prep.retries += lock.retries;
+    // taken before the capture reads the files: a write from now on shows in their stat
+    this.guards.set(r.path, takeGuards(r.path, r.files.map((f) => f.path)));
+    const capture = await captureWithIndex(r.path);
+    if (!sameState(capture.state, r.before)) {
+      await capture.release();
+      const diff = await describeDifference(r.path, capture.state, r.before);
+      throw new EngineError('PlanStale', `changed since the plan was made (${diff.message}); preview again`, r.path, diff.path);
+    }
+    try {
+      this.prepared.set(r.path, await prepareRestore(r.path, r.goal, capture, r.files));
+    } catch (e) {
+      await capture.release(); // its temporary index, next index and staged files go with it
+      throw e;
+    }
   }
 
   /** Commits each repo once the repos it must follow have committed; files are checked just before they are replaced. */
@@ -262,7 +284,7 @@ export class RollbackTransaction {
       const p = this.prepared.get(r.path)!;
       if (!sameState(r.before, r.goal)) {
         this.touched.add(r.path);
-        await commitRestore(p, () => com.retries++, { guard: guardCheck(r.path, this.guards.get(r.path)!) });
+        await this.timed(r.path, 'commit', () => commitRestore(p, () => com.retries++, { guard: guardCheck(r.path, this.guards.get(r.path)!) }));
       }
       this.committed.add(r.path);
       // counted before the await: repos committing in parallel must each see their own number
@@ -285,7 +307,8 @@ export class RollbackTransaction {
     if (!command) return;
     const timeout = this.info.checkTimeoutMs ?? defaultCheckTimeoutMs;
     this.checkGuard ??= new OrphanGuard();
-    const result = await runCheck(repo, command, timeout, this.checkGuard);
+    const guard = this.checkGuard;
+    const result = await this.timed(repo, 'check', () => runCheck(repo, command, timeout, guard));
     this.checks.push(result);
     if (result.exitCode === 0) return;
     const last = result.outputTail.trim().split('\n').slice(-1)[0];
@@ -298,7 +321,7 @@ export class RollbackTransaction {
     const ver = this.phase('verify');
     const verified = phaseCounter(this.ctx.progress, 'verify', this.repos.length);
     await mapLimit(this.repos, this.parallelism, async (r) => {
-      const state = await captureRepoState(r.path);
+      const state = await this.timed(r.path, 'verify', () => captureRepoState(r.path));
       this.after.set(r.path, state);
       if (!sameState(state, r.goal)) {
         const diff = await describeDifference(r.path, state, r.goal);
@@ -335,36 +358,40 @@ export class RollbackTransaction {
     const comp = this.phase('compensate');
     const repos = (this.info.recovery ? this.repos : this.repos.filter((r) => this.touched.has(r.path))).filter((r) => !r.abandoned);
     const failures: EngineError[] = [];
-    await mapLimit(repos, this.parallelism, async (r) => {
-      try {
-        if (this.unlockedAtRecovery.has(r.path)) {
-          // Every repo a transaction changed keeps its lock until it is back (or the transaction
-          // ended). One without it was released after compensation, so it must need nothing; if
-          // it does, the journal is not telling the truth, and the repo is left alone.
-          const now = await captureRepoState(r.path);
-          const { ops } = await compensationOps({ path: r.path, safety: r.before, goal: r.goal }, now);
-          if (ops.length || now.index !== r.before.index || now.head !== r.before.head || now.ref !== r.before.ref) {
-            throw new EngineError('StoreCorrupt', `does not hold this rollback's lock, yet is not at its safety state: the journal does not describe what happened here, so nothing was changed (give it up with \`codecontext recover --abandon ${r.path}\`)`, r.path);
-          }
-          this.compensations.set(r.path, { repo: r.path, kept: [], headMoved: false, after: now });
-          this.after.set(r.path, now);
-          return;
-        }
-        const pinRef = `refs/codecontext/captures/${this.id}/${Date.now().toString(36)}${randomHex(2)}`;
-        const outcome = await compensateRepo({ path: r.path, safety: r.before, goal: r.goal }, pinRef, () => comp.retries++);
-        this.compensations.set(r.path, outcome);
-        this.after.set(r.path, outcome.after);
-        if (outcome.pinned) await this.record({ t: 'captured', at: new Date().toISOString(), snapshot: outcome.pinned.ref, repos: [{ path: r.path, state: outcome.pinned.state }] });
-        await this.record({ t: 'compensated', at: new Date().toISOString(), repo: r.path, ...(outcome.kept.length ? { kept: outcome.kept } : {}) });
-      } catch (e) {
-        failures.push(asEngineError(e, r.path));
-        this.keepLocked.add(r.path);
-      }
-    });
+    await mapLimit(repos, this.parallelism, (r) => this.timed(r.path, 'compensate', () => this.compensateOne(r, comp, failures)).catch(() => undefined));
     RollbackTransaction.end(comp);
     if (failures.length) {
       const first = failures[0];
       throw new EngineError(first.code, `could not put ${failures.length} repo(s) back to the safety snapshot ${this.safetyId}: ${first.oneLine()}; run \`codecontext recover\` once that is fixed`, first.repo, first.path);
+    }
+  }
+
+  /** One repo back to its safety state; a failure is added to `failures` (the other repos still go back). */
+  private async compensateOne(r: TxRepo, comp: PhaseRecord, failures: EngineError[]): Promise<void> {
+    try {
+      if (this.unlockedAtRecovery.has(r.path)) {
+        // Every repo a transaction changed keeps its lock until it is back (or the transaction
+        // ended). One without it was released after compensation, so it must need nothing; if
+        // it does, the journal is not telling the truth, and the repo is left alone.
+        const now = await captureRepoState(r.path);
+        const { ops } = await compensationOps({ path: r.path, safety: r.before, goal: r.goal }, now);
+        if (ops.length || now.index !== r.before.index || now.head !== r.before.head || now.ref !== r.before.ref) {
+          throw new EngineError('StoreCorrupt', `does not hold this rollback's lock, yet is not at its safety state: the journal does not describe what happened here, so nothing was changed (give it up with \`codecontext recover --abandon ${r.path}\`)`, r.path);
+        }
+        this.compensations.set(r.path, { repo: r.path, kept: [], headMoved: false, after: now });
+        this.after.set(r.path, now);
+        return;
+      }
+      const pinRef = `refs/codecontext/captures/${this.id}/${Date.now().toString(36)}${randomHex(2)}`;
+      const outcome = await compensateRepo({ path: r.path, safety: r.before, goal: r.goal }, pinRef, () => comp.retries++);
+      this.compensations.set(r.path, outcome);
+      this.after.set(r.path, outcome.after);
+      if (outcome.pinned) await this.record({ t: 'captured', at: new Date().toISOString(), snapshot: outcome.pinned.ref, repos: [{ path: r.path, state: outcome.pinned.state }] });
+      await this.record({ t: 'compensated', at: new Date().toISOString(), repo: r.path, ...(outcome.kept.length ? { kept: outcome.kept } : {}) });
+    } catch (e) {
+      failures.push(asEngineError(e, r.path));
+      this.keepLocked.add(r.path);
+      throw e; // the span is marked failed
     }
   }
 
@@ -440,6 +467,7 @@ export class RollbackTransaction {
         ...(c?.kept.length ? { kept: c.kept } : {}),
         ...(c?.pinned ? { pinnedBeforeCompensation: c.pinned.ref } : {}),
         files: r.files.map(({ patch: _patch, ...f }) => f),
+        ...(this.spans.get(r.path)?.length ? { timings: this.spans.get(r.path) } : {}),
       };
     });
     const patchText = this.repos.flatMap((r) => r.files.map((f) => `# repo: ${r.path}\n${f.patch}`)).join('');

@@ -2,13 +2,11 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { randomHex } from '../util/canonical';
 import { EngineError } from '../util/errors';
-import { GitError, emptyTree, gitRaw, splitZ } from '../git/gitRunner';
-import { Mode, zeroId } from '../git/looseObjects';
-import { looseTreeFiles } from '../git/indexFile';
+import { Mode } from '../git/looseObjects';
+import { diffTrees } from '../git/trees';
 import { lstatOrNone } from '../util/quickFs';
 import { decodePath, fsPath } from '../util/pathBytes';
 import { faultPoint, renameFault } from '../util/faults';
-import { repoLayout } from '../git/repoLayout';
 
 /**
  * The file operations that turn one worktree tree into another, and their application to disk.
@@ -27,33 +25,16 @@ export interface FileOp {
   mode: string | null;
 }
 
-/** One path that differs between two trees, as `git diff-tree -r --raw` reports it. */
-interface TreeChange {
-  path: string;
-  oldMode: string;
-  newMode: string;
-  oldBlob: string;
-  newBlob: string;
-  deleted: boolean;
-}
-
-/**
- * Ops from `from` to `to` (two worktree trees of the same repo), sorted by path. Trees stored
- * loose (what captures write) are compared here; otherwise one `git diff-tree` does it.
- */
+/** Ops from `from` to `to` (two worktree trees of the same repo), sorted by path. */
 export async function treeOps(repo: string, from: string, to: string): Promise<FileOp[]> {
   if (from === to) return [];
-  const objects = path.join((await repoLayout(repo)).commonDir, 'objects');
-  const changes = looseTreeChanges(objects, from, to) ?? (await diffTree(repo, from, to));
   const ops: FileOp[] = [];
-  for (const { path: p, oldMode, newMode, oldBlob, newBlob, deleted } of changes) {
-    const fromBlob = oldBlob === zeroId ? null : oldBlob;
-    const fromMode = oldMode === '000000' ? null : oldMode;
-    if (deleted) {
+  for (const { kind, path: p, oldMode: fromMode, newMode, oldBlob: fromBlob, newBlob } of await diffTrees(repo, from, to)) {
+    if (kind === 'deleted') {
       ops.push({ path: p, action: 'delete', fromBlob, fromMode, blob: null, mode: null });
     } else if (newMode === Mode.gitlink) {
       ops.push({ path: p, action: 'gitlink', fromBlob, fromMode, blob: newBlob, mode: newMode });
-    } else if (oldBlob === newBlob && isFileMode(oldMode) && isFileMode(newMode)) {
+    } else if (fromBlob === newBlob && isFileMode(fromMode) && isFileMode(newMode)) {
       ops.push({ path: p, action: 'chmod', fromBlob, fromMode, blob: newBlob, mode: newMode });
     } else {
       ops.push({ path: p, action: 'write', fromBlob, fromMode, blob: newBlob, mode: newMode });
@@ -64,45 +45,7 @@ export async function treeOps(repo: string, from: string, to: string): Promise<F
   return ops.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
-async function diffTree(repo: string, from: string, to: string): Promise<TreeChange[]> {
-  let out: Buffer;
-  try {
-    ({ stdout: out } = await gitRaw(repo, ['diff-tree', '-r', '-z', '--raw', '--no-renames', '--no-commit-id', from, to], { readOnly: true }));
-  } catch (e) {
-    throw e instanceof GitError ? e.toEngineError() : e;
-  }
-  const fields = splitZ(out);
-  const changes: TreeChange[] = [];
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    const [oldMode, newMode, oldBlob, newBlob, status] = fields[i].slice(1).split(' ');
-    changes.push({ path: fields[i + 1], oldMode, newMode, oldBlob, newBlob, deleted: status === 'D' });
-  }
-  return changes;
-}
-
-/** The same changes from two loose trees read here, or undefined when either is not loose. */
-function looseTreeChanges(objects: string, from: string, to: string): TreeChange[] | undefined {
-  const list = (tree: string) => (tree === emptyTree ? [] : looseTreeFiles(objects, tree));
-  const a = list(from);
-  const b = a && list(to);
-  if (!a || !b) return undefined;
-  const before = new Map(a.map((e) => [e.path, e]));
-  const changes: TreeChange[] = [];
-  // tree paths are latin1 strings of the bytes; ops carry names that keep them (util/pathBytes.ts)
-  const text = (p: string) => decodePath(Buffer.from(p, 'latin1'));
-  for (const e of b) {
-    const old = before.get(e.path);
-    before.delete(e.path);
-    if (old && old.mode === e.mode && old.id === e.id) continue;
-    changes.push({ path: text(e.path), oldMode: old?.mode ?? '000000', newMode: e.mode, oldBlob: old?.id ?? zeroId, newBlob: e.id, deleted: false });
-  }
-  for (const old of before.values()) {
-    changes.push({ path: text(old.path), oldMode: old.mode, newMode: '000000', oldBlob: old.id, newBlob: zeroId, deleted: true });
-  }
-  return changes;
-}
-
-function isFileMode(m: string): boolean {
+function isFileMode(m: string | null): boolean {
   return m === Mode.file || m === Mode.exec;
 }
 

@@ -14,6 +14,7 @@ import { Store } from '../store/store';
 import { summariesOf } from '../store/summaryCache';
 import { toolVersion } from '../util/version';
 import { faultPoint } from '../util/faults';
+import { withFileLock } from '../store/fileLock';
 
 export interface RepoSnapshot extends RepoState {
   /** Absolute path of the working copy. */
@@ -31,15 +32,34 @@ export interface SnapshotManifest {
   createdAt: string;
   message?: string;
   campaign?: string;
+  /**
+   * Notes given later to the same states (a snapshot of unchanged repos is this snapshot again):
+   * the user's words are kept here rather than dropped. Oldest first; covered by the seal.
+   */
+  notes?: SnapshotNote[];
   toolVersion: string;
   seal: string;
 }
+
+/** A later note on a snapshot: what `snapshot create -m`, a campaign or a rollback called the same states. */
+export interface SnapshotNote {
+  message: string;
+  at: string;
+  campaign?: string;
+}
+
+/** What saving a snapshot gives back: the manifest, and whether these states had been saved before. */
+export type SavedSnapshot = SnapshotManifest & {
+  /** The states were already a snapshot: its id is returned, the new note (if any) added to its `notes`. */
+  reused?: boolean;
+};
 
 export interface SnapshotSummary {
   id: string;
   createdAt: string;
   message?: string;
   campaign?: string;
+  notes?: SnapshotNote[];
   repoCount: number;
   /** False when the manifest no longer matches its id or seal. */
   valid: boolean;
@@ -73,7 +93,7 @@ export interface CreateSnapshotOptions {
  * writes the manifest. Capture of every repo happens before any pin, so a refused repo (mid-merge,
  * locked…) leaves no ref and no manifest anywhere.
  */
-export async function createSnapshot(store: Store, repoPaths: readonly string[], options: CreateSnapshotOptions = {}): Promise<SnapshotManifest> {
+export async function createSnapshot(store: Store, repoPaths: readonly string[], options: CreateSnapshotOptions = {}): Promise<SavedSnapshot> {
   if (repoPaths.length === 0) throw new EngineError('NoRepositories', 'no git repositories to snapshot');
   const paths = [...new Set(repoPaths)].sort();
   const parallelism = options.parallelism ?? defaultParallelism;
@@ -92,7 +112,7 @@ export async function createSnapshot(store: Store, repoPaths: readonly string[],
  * the same id, and an intact manifest of that id is reused). Used by createSnapshot and by a
  * rollback's prepare phase, which captures under its own locks.
  */
-export async function saveSnapshot(store: Store, captured: readonly RepoSnapshot[], options: CreateSnapshotOptions = {}): Promise<SnapshotManifest> {
+export async function saveSnapshot(store: Store, captured: readonly RepoSnapshot[], options: CreateSnapshotOptions = {}): Promise<SavedSnapshot> {
   const repos = [...captured].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   throwIfCancelled(options.cancel);
   const id = contentId(repos);
@@ -105,7 +125,7 @@ export async function saveSnapshot(store: Store, captured: readonly RepoSnapshot
     faultPoint('pin');
     pinned(r.path);
   });
-  if (existing && checkManifest(existing) === undefined) return existing;
+  if (existing && checkManifest(existing) === undefined) return { ...(await noteOn(store, existing, options)), reused: true };
   const body: Omit<SnapshotManifest, 'seal'> = {
     format: 1,
     id,
@@ -126,6 +146,33 @@ export async function saveSnapshot(store: Store, captured: readonly RepoSnapshot
     throw new EngineError(err.code, `the store cannot be written (${err.message}); no snapshot was made`, undefined, err.path ?? store.dir, { cause: e });
   }
   return manifest;
+}
+
+/**
+ * The same states saved again under other words: the existing snapshot keeps its id (content
+ * addressing) and gains the words as a note, so "before lunch" can be found by that name. Words it
+ * already carries add nothing. Re-read and resealed under a lock: two writers never lose a note.
+ */
+async function noteOn(store: Store, found: SnapshotManifest, options: CreateSnapshotOptions): Promise<SnapshotManifest> {
+  const message = options.message?.trim();
+  if (!message && !options.campaign) return found;
+  return withFileLock(store.path(folder, `${found.id}.lock`), async () => {
+    const m = await readManifest(store, found.id).catch(() => found);
+    if (checkManifest(m) !== undefined) return found;
+    const said = [{ message: m.message, campaign: m.campaign }, ...(m.notes ?? [])];
+    if (said.some((n) => (n.message ?? '') === (message ?? '') && (!options.campaign || n.campaign === options.campaign))) return m;
+    const note: SnapshotNote = { message: message || `filed under ${options.campaign}`, at: new Date().toISOString(), ...(options.campaign ? { campaign: options.campaign } : {}) };
+    const { seal: _seal, ...rest } = m;
+    const body: Omit<SnapshotManifest, 'seal'> = { ...rest, notes: [...(m.notes ?? []), note] };
+    const updated: SnapshotManifest = { ...body, seal: sealOf(body) };
+    await store.writeJson(`${folder}/${m.id}.json`, updated);
+    return updated;
+  });
+}
+
+/** Every name a snapshot goes by: its message, then its later notes. */
+export function snapshotNames(s: Pick<SnapshotManifest, 'message' | 'notes'>): string[] {
+  return [s.message, ...(s.notes ?? []).map((n) => n.message)].filter((m): m is string => !!m);
 }
 
 function throwIfCancelled(cancel: CancelToken | undefined): void {
@@ -218,6 +265,7 @@ export async function listSnapshots(store: Store): Promise<SnapshotSummary[]> {
       createdAt: m?.createdAt ?? '',
       message: m?.message,
       campaign: m?.campaign,
+      ...(Array.isArray(m?.notes) && m.notes.length ? { notes: m.notes } : {}),
       repoCount: Array.isArray(m?.repos) ? m.repos.length : 0,
       valid: !!m && checkManifest(m) === undefined && m.id === id,
     };

@@ -3,9 +3,8 @@ import * as os from 'os';
 
 /**
  * Default number of repos worked on at once. Node starts child processes one at a time on its
- * main thread, so many more than 8 in flight buys nothing (PERFORMANCE.md); but a git process
- * spends much of its life waiting on the disk, and on 2 cores 8 in flight rolled 100 repos back
- * in 4.4 s where 4 took 8.3 s (npm run bench, same run).
+ * main thread, so many more than 8 in flight buys nothing; but a git process spends much of its
+ * life waiting on the disk, so even 2 cores keep 8 busy (`npm run bench -- --parallel N` compares).
  */
 export const defaultParallelism = Math.max(4, Math.min(8, os.cpus().length * 4));
 

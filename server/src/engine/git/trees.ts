@@ -1,0 +1,222 @@
+import * as crypto from 'crypto';
+import * as fs from 'fs';
+import * as path from 'path';
+import { EngineError } from '../util/errors';
+import { decodePath, encodePath } from '../util/pathBytes';
+import { GitError, emptyTree, git, gitRaw, splitZ } from './gitRunner';
+import type { NewIndexEntry } from './indexFile';
+import { readLooseObject, zeroId } from './looseObjects';
+import { repoLayout } from './repoLayout';
+
+/**
+ * The one tree layer: list a tree, diff two trees, build a tree from edits. Trees that captures
+ * wrote are loose objects and are read here in Node; anything else (packed by gc, renames, line
+ * counts, sizes) asks git in one process. Both ways give the same answer, names keeping their bytes
+ * (util/pathBytes.ts).
+ */
+
+/** One entry of a tree listing; `size` is null for gitlinks, and when sizes were not asked for. */
+export interface TreeEntry {
+  path: string;
+  mode: string;
+  type: 'blob' | 'commit';
+  id: string;
+  size: number | null;
+}
+
+export type ChangeKind = 'added' | 'modified' | 'deleted' | 'renamed' | 'mode';
+
+/** One path that differs between two trees. A null id or mode: nothing there on that side. */
+export interface TreeChange {
+  kind: ChangeKind;
+  /** For renames: where the file was before. */
+  oldPath?: string;
+  path: string;
+  oldBlob: string | null;
+  newBlob: string | null;
+  oldMode: string | null;
+  newMode: string | null;
+  /** Line counts, when asked for; 0 and `binary: true` for binary content. */
+  added: number;
+  removed: number;
+  binary: boolean;
+}
+
+/** One entry to set (`mode` and object id) or, with `entry: null`, to remove. */
+export interface TreeEdit {
+  path: string;
+  entry: { mode: string; id: string } | null;
+}
+
+/** The empty tree, which no repo stores; the all-zero id stands for "no tree" where git prints one. */
+export function isEmptyTree(tree: string): boolean {
+  return tree === emptyTree || tree === zeroId;
+}
+
+async function objectsDir(repo: string): Promise<string> {
+  return path.join((await repoLayout(repo)).commonDir, 'objects');
+}
+
+/**
+ * Every file of a tree, recursively, in git's path order. `sizes` adds blob sizes (`ls-tree -l`,
+ * which reads each blob's header: only when someone will show them).
+ */
+export async function listTree(repo: string, tree: string, sizes = false): Promise<TreeEntry[]> {
+  if (isEmptyTree(tree)) return [];
+  if (!sizes) {
+    const loose = looseTreeEntries(await objectsDir(repo), tree);
+    if (loose) {
+      return loose.map((e) => ({ path: decodePath(Buffer.from(e.path, 'latin1')), mode: e.mode, type: e.mode === '160000' ? 'commit' : 'blob', id: e.id, size: null }));
+    }
+  }
+  let out: Buffer;
+  try {
+    ({ stdout: out } = await gitRaw(repo, ['ls-tree', '-r', '-z', '--full-tree', ...(sizes ? ['-l'] : []), tree], { readOnly: true }));
+  } catch (e) {
+    if (e instanceof GitError && e.gitCode === 'BadObject') throw new EngineError('MissingObject', `tree ${tree} is missing`, repo);
+    throw e instanceof GitError ? e.toEngineError() : e;
+  }
+  return splitZ(out).map((entry) => {
+    const tab = entry.indexOf('\t');
+    const [mode, type, id, size] = entry.slice(0, tab).split(/ +/);
+    return { path: entry.slice(tab + 1), mode, type: type === 'commit' ? 'commit' : 'blob', id, size: size === undefined || size === '-' ? null : Number(size) };
+  });
+}
+
+/**
+ * Every file of a tree read straight from loose objects, in index order, with names as latin1
+ * strings of their bytes (as an index holds them); undefined when some tree is not loose (packed
+ * by gc) or not readable, and the caller asks git instead.
+ */
+export function looseTreeEntries(objects: string, tree: string): NewIndexEntry[] | undefined {
+  if (isEmptyTree(tree)) return [];
+  const out: NewIndexEntry[] = [];
+  const walk = (id: string, prefix: string): boolean => {
+    const object = readLooseObject(objects, id);
+    if (object?.type !== 'tree') return false;
+    const raw = object.content;
+    for (let pos = 0; pos < raw.length; ) {
+      const space = raw.indexOf(0x20, pos);
+      const end = raw.indexOf(0, space);
+      const mode = raw.toString('latin1', pos, space);
+      const name = prefix + raw.toString('latin1', space + 1, end);
+      const child = raw.toString('hex', end + 1, end + 21);
+      pos = end + 21;
+      if (mode === '40000') {
+        if (!walk(child, name + '/')) return false;
+      } else {
+        out.push({ path: name, mode, id: child });
+      }
+    }
+    return true;
+  };
+  return walk(tree, '') ? out : undefined;
+}
+
+/**
+ * What differs from `from` to `to`, sorted by path so the same trees always give the same list.
+ * Without renames or line counts, two loose trees are compared here; otherwise one
+ * `git diff-tree --raw` (with `-M`, `--numstat` as asked) does it.
+ */
+export async function diffTrees(repo: string, from: string, to: string, opts: { renames?: boolean; lineCounts?: boolean } = {}): Promise<TreeChange[]> {
+  if (from === to) return [];
+  const changes = (!opts.renames && !opts.lineCounts && looseChanges(await objectsDir(repo), from, to)) || (await gitChanges(repo, from, to, opts));
+  return changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+async function gitChanges(repo: string, from: string, to: string, opts: { renames?: boolean; lineCounts?: boolean }): Promise<TreeChange[]> {
+  const args = ['diff-tree', '-r', '-z', opts.renames ? '-M' : '--no-renames', '--raw', ...(opts.lineCounts ? ['--numstat'] : []), '--no-commit-id', from, to];
+  let out: Buffer;
+  try {
+    ({ stdout: out } = await gitRaw(repo, args, { readOnly: true }));
+  } catch (e) {
+    throw e instanceof GitError ? e.toEngineError() : e;
+  }
+  return parseRaw(splitZ(out));
+}
+
+/** Parses `diff-tree -z --raw [--numstat]` output: every raw record first, then the numstat records. */
+export function parseRaw(fields: readonly string[]): TreeChange[] {
+  const changes: TreeChange[] = [];
+  const orNull = (v: string, none: string) => (v === none ? null : v);
+  let i = 0;
+  while (i < fields.length && fields[i].startsWith(':')) {
+    const [oldMode, newMode, oldBlob, newBlob, status] = fields[i].slice(1).split(' ');
+    const letter = status[0];
+    const counts = { added: 0, removed: 0, binary: false };
+    if (letter === 'R') {
+      changes.push({ kind: 'renamed', oldPath: fields[i + 1], path: fields[i + 2], oldBlob, newBlob, oldMode, newMode, ...counts });
+      i += 3;
+    } else if (letter === 'C') {
+      // a copy leaves its source as it was: to the new path it is an addition
+      changes.push({ kind: 'added', path: fields[i + 2], oldBlob: null, newBlob, oldMode: null, newMode, ...counts });
+      i += 3;
+    } else {
+      const kind: ChangeKind = letter === 'A' ? 'added' : letter === 'D' ? 'deleted' : oldBlob === newBlob && oldMode !== newMode ? 'mode' : 'modified';
+      const change = { kind, path: fields[i + 1], oldBlob: orNull(oldBlob, zeroId), newBlob: orNull(newBlob, zeroId) };
+      changes.push({ ...change, oldMode: orNull(oldMode, '000000'), newMode: orNull(newMode, '000000'), ...counts });
+      i += 2;
+    }
+  }
+  const byPath = new Map(changes.map((c) => [c.path, c]));
+  while (i < fields.length) {
+    const [added, removed, inlinePath] = fields[i].split('\t');
+    let pathName = inlinePath;
+    i += 1;
+    if (inlinePath === '') {
+      // a rename or copy: old and new path follow as fields of their own
+      pathName = fields[i + 1];
+      i += 2;
+    }
+    const change = byPath.get(pathName);
+    if (!change) continue;
+    if (added === '-') change.binary = true;
+    else {
+      change.added = Number(added);
+      change.removed = Number(removed);
+    }
+  }
+  return changes;
+}
+
+/** The changes between two loose trees read here, or undefined when either is not loose. */
+function looseChanges(objects: string, from: string, to: string): TreeChange[] | undefined {
+  const a = looseTreeEntries(objects, from);
+  const b = a && looseTreeEntries(objects, to);
+  if (!a || !b) return undefined;
+  const before = new Map(a.map((e) => [e.path, e]));
+  const changes: TreeChange[] = [];
+  const text = (p: string) => decodePath(Buffer.from(p, 'latin1'));
+  const counts = { added: 0, removed: 0, binary: false };
+  for (const e of b) {
+    const old = before.get(e.path);
+    before.delete(e.path);
+    if (old && old.mode === e.mode && old.id === e.id) continue;
+    const kind: ChangeKind = !old ? 'added' : old.id === e.id ? 'mode' : 'modified';
+    changes.push({ kind, path: text(e.path), oldBlob: old?.id ?? null, newBlob: e.id, oldMode: old?.mode ?? null, newMode: e.mode, ...counts });
+  }
+  for (const old of before.values()) {
+    changes.push({ kind: 'deleted', path: text(old.path), oldBlob: old.id, newBlob: null, oldMode: old.mode, newMode: null, ...counts });
+  }
+  return changes;
+}
+
+/**
+ * A tree made from `base` (a tree, or an index file copied so it is left alone) with `edits`
+ * applied: one `update-index --index-info` on a temporary index named after `beside` (a capture's
+ * scratch name), written with `write-tree`.
+ */
+export async function buildTree(repo: string, beside: string, base: { tree: string } | { indexFile: string }, edits: readonly TreeEdit[]): Promise<string> {
+  if (edits.length === 0 && 'tree' in base) return base.tree;
+  const temp = `${beside}.tree-${crypto.randomBytes(3).toString('hex')}`;
+  const env = { GIT_INDEX_FILE: temp };
+  const info = edits.map((e) => Buffer.concat([Buffer.from(e.entry ? `${e.entry.mode} ${e.entry.id}\t` : `0 ${zeroId}\t`), encodePath(e.path), Buffer.from([0])]));
+  try {
+    if ('indexFile' in base) await fs.promises.copyFile(base.indexFile, temp);
+    else await git(repo, ['read-tree', base.tree], { env });
+    if (info.length) await git(repo, ['update-index', '-z', '--index-info'], { env, input: Buffer.concat(info) });
+    return await git(repo, ['write-tree'], { env });
+  } finally {
+    await fs.promises.rm(temp, { force: true });
+  }
+}

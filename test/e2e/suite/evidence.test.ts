@@ -1,0 +1,194 @@
+// Issue 15, points 17 and 18 in the real VS Code: Open Evidence shows the pack as a rendered report (outcome,
+// a Gantt timeline of the phases per repo, states, inverse diffs) with a Verify that runs the check of
+// `codecontext evidence verify --repos` through the server; the pack's standalone HTML page renders in headless
+// Chromium with the network blocked; the Rollbacks tree's Time tooltip is text; and "Run Command in Campaign…"
+// shows the exact argv its line is read into (the confirmation's words, through `dryRun`: VS Code refuses
+// modal dialogs in tests).
+import * as assert from 'assert';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Api, fixture, label, ready, waitForTree } from './fixture';
+import { screenshot } from './screenshot';
+
+const f = fixture();
+const checkout = path.resolve(__dirname, '../../../..');
+
+/** The duck type of client/src/webviews/panelHost.ts's PanelHandle (the bundle is not imported here). */
+interface Rendered {
+  title: string;
+  repos: string[];
+  files: string[];
+  status: string;
+  actions: string[];
+  diffs: number;
+}
+interface PanelHandle {
+  panel: vscode.WebviewPanel;
+  whenReady(): Promise<void>;
+  rendered(): Promise<Rendered>;
+  press(action: string, key?: string): Promise<void>;
+  waitForStatus(text: string | RegExp, timeoutMs?: number): Promise<Rendered>;
+  waitFor(test: (s: Rendered) => boolean, what?: string, timeoutMs?: number): Promise<Rendered>;
+  verified?: { ok: boolean; problems: string[]; signature: string; repos: { name: string; ok: boolean; problem?: string }[] };
+}
+interface ExecuteResult {
+  record: { id: string; outcome: string; evidence: string; repos: unknown[] };
+}
+interface RunConfirmation {
+  message: string;
+  detail: string;
+  buttons: string[];
+  argv: string[];
+  shellArgv: string[];
+  needsShell?: string;
+}
+
+/** The campaign's end state, where every test file starts and ends. */
+function atCampaignEnd(): void {
+  assert.match(readFileSync(path.join(f.repos.alpha, 'src', 'index.ts'), 'utf8'), /import \{ log \}/);
+  assert.ok(!existsSync(path.join(f.repos.beta, 'old.txt')), 'beta/old.txt is back');
+  assert.strictEqual(readFileSync(path.join(f.repos.gamma, 'NOTES.md'), 'utf8'), 'work in progress\n');
+}
+
+describe('evidence report (issue 15)', function () {
+  this.timeout(180_000);
+  let api: Api;
+  let rollback: ExecuteResult | undefined;
+  let undone = false;
+
+  before(async () => {
+    api = await ready();
+    await vscode.commands.executeCommand('workbench.view.extension.codecontext');
+    atCampaignEnd();
+    rollback = (await vscode.commands.executeCommand('codecontext.rollbackToSnapshot', f.snapshot, { confirm: false })) as ExecuteResult;
+    assert.strictEqual(rollback?.record.outcome, 'committed');
+  });
+
+  /** Back to the campaign's end for the test files after this one, whatever happened here. */
+  async function undo(): Promise<void> {
+    if (undone || !rollback) return;
+    undone = true;
+    const r = (await vscode.commands.executeCommand('codecontext.undoLastRollback', rollback.record.id, { confirm: false })) as ExecuteResult;
+    assert.strictEqual(r?.record.outcome, 'committed');
+    atCampaignEnd();
+  }
+  after(async () => {
+    await undo();
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('Open Evidence shows the rendered report with a timeline, states and inverse diffs; Verify runs the server’s check', async () => {
+    const rb = rollback!.record.id;
+    const panel = (await vscode.commands.executeCommand('codecontext.openEvidence', rb)) as PanelHandle;
+    assert.ok(panel, 'openEvidence returned no panel');
+    await panel.whenReady(); // a probe sent before the page listens is never answered
+    const shown = await panel.waitFor((s) => s.repos.length === 3, 'the report');
+    assert.strictEqual(shown.title, `Rollback to before the codemod`);
+    assert.deepStrictEqual(shown.repos, ['alpha', 'beta', 'gamma']);
+    assert.ok(shown.files.includes('alpha/src/index.ts') && shown.files.includes('beta/old.txt'), shown.files.join(', '));
+    assert.strictEqual(shown.diffs, shown.files.length, 'every file has its inverse diff');
+    assert.ok(['verify', 'openJson', 'copyReportPath', 'expandAll'].every((a) => shown.actions.includes(a)), shown.actions.join(', '));
+    assert.match(shown.status, /Not verified yet/);
+    assert.ok(vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputWebview, 'the report opened, not a JSON editor');
+
+    // the pack has what the timeline draws: each repo's prepare, commit and verify
+    const pack = JSON.parse(readFileSync(rollback!.record.evidence, 'utf8')) as { repos: { timings?: { name: string }[] }[] };
+    for (const r of pack.repos) assert.deepStrictEqual((r.timings ?? []).map((t) => t.name), ['prepare', 'commit', 'verify']);
+
+    await panel.press('verify');
+    const ok = await panel.waitForStatus(/^Verified|^Verify failed/);
+    assert.match(ok.status, /^Verified: intact, and all 3 repos are still in the recorded end state\.$/, JSON.stringify(panel.verified));
+    await panel.press('expandAll');
+    await vscode.commands.executeCommand('notifications.hideToasts'); // the rollback's progress toasts, still fading out
+    await screenshot('evidence-report-webview', { waitForText: `Evidence: Rollback to before the codemod` });
+
+    // after an undo the repos are no longer where this rollback left them: Verify says so, per repo
+    await undo();
+    await panel.press('verify');
+    const changed = await panel.waitForStatus(/^Verified the pack|^Verify failed/);
+    assert.match(changed.status, /^Verified the pack: intact, but 3 repos have changed since\.$/);
+    assert.deepStrictEqual(panel.verified?.repos.map((r) => `${r.name}: ${r.problem}`), ['alpha', 'beta', 'gamma'].map((n) => `${n}: changed since the rollback ended`));
+    await vscode.commands.executeCommand('notifications.hideToasts');
+    await screenshot('evidence-report-webview-verify-failed', { waitForText: `Evidence: Rollback to before the codemod` });
+
+    // a page edited in the store (say, before it went into a ticket) fails the same check, by name
+    const page = path.join(path.dirname(rollback!.record.evidence), `evidence-${rb}.html`);
+    const original = readFileSync(page);
+    try {
+      writeFileSync(page, original.toString('utf8').replace('>Committed<', '>Committed, no problems<'));
+      await panel.press('verify');
+      const edited = await panel.waitForStatus(/^Verify failed/);
+      assert.match(edited.status, /^Verify failed: 4 problems\.$/);
+      assert.deepStrictEqual(panel.verified?.problems, [`the HTML report was modified after it was written: ${page}`]);
+    } finally {
+      writeFileSync(page, original);
+    }
+    panel.panel.dispose();
+  });
+
+  it('the pack’s standalone HTML renders in headless Chromium from its folder with every non-file request aborted, none attempted', async function () {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const browser = require(path.join(checkout, 'scripts/e2e/reportInBrowser.js')) as {
+      chromiumAvailable(): boolean;
+      renderReport(html: string, png?: string): Promise<{ requests: string[]; blocked: string[]; cspErrors: string[]; consoleErrors: string[]; bars: number; repos: string[]; files: string[]; diffs: number; scripts: number; text: string }>;
+    };
+    if (!browser.chromiumAvailable()) this.skip();
+    const rb = rollback!.record.id;
+    const html = path.join(path.dirname(rollback!.record.evidence), `evidence-${rb}.html`);
+    const artifacts = process.env.CODECONTEXT_E2E_ARTIFACTS ?? path.join(checkout, '.vscode-test', 'artifacts');
+    const png = path.join(artifacts, 'evidence-report-standalone.png');
+    const r = await browser.renderReport(html, png);
+    assert.deepStrictEqual(r.blocked, [], 'the page asked for something off this machine');
+    assert.deepStrictEqual(r.requests.filter((u) => !u.startsWith('file://')), []);
+    assert.deepStrictEqual(r.cspErrors, []);
+    assert.deepStrictEqual(r.consoleErrors, []);
+    assert.strictEqual(r.scripts, 0);
+    assert.deepStrictEqual(r.repos, ['alpha', 'beta', 'gamma']);
+    assert.strictEqual(r.bars, 3 + 3 * 3, 'the transaction’s three phases and three per repo');
+    assert.strictEqual(r.diffs, r.files.length);
+    assert.match(r.text, new RegExp(`Rollback to before the codemod[\\s\\S]*Committed[\\s\\S]*Timeline[\\s\\S]*Repositories`));
+    assert.ok(statSync(png).size > 10_000);
+  });
+
+  it('the Rollbacks tree’s Time tooltip is readable text (Markdown), not JSON', async () => {
+    const t = api.trees.rollbacks;
+    const rb = rollback!.record.id;
+    const node = await waitForTree(t, async () => (await t.getChildren()).find((n) => n.rollback === rb));
+    const time = (await t.getChildren(node)).find((n) => label(t, n).startsWith('Time: '))!;
+    const tooltip = t.getTreeItem(time).tooltip;
+    assert.ok(tooltip instanceof vscode.MarkdownString, `tooltip is ${typeof tooltip}`);
+    // appendText escapes what Markdown would read (spaces as &nbsp;): the text a user reads is the unescaped one
+    const text = tooltip.value.replace(/&nbsp;/g, ' ').replace(/\\(.)/g, '$1');
+    assert.doesNotMatch(text, /[{}]|"name"/);
+    assert.match(text, /^\*\*Rollback to .*\*\* — committed in /);
+    assert.match(text, /\| Phase \| Started \| Took \| Retries \|/);
+    for (const phase of ['prepare', 'commit', 'verify']) assert.match(text, new RegExp(`^\\| ${phase} \\| \\+\\d+ ms|^\\| ${phase} \\| \\+[\\d.]+ s`, 'm'));
+  });
+
+  it('Run Command in Campaign… reads quotes and \\x20 as a shell would and shows the exact argv; a line that needs a shell offers sh -c', async () => {
+    const line = `sed -i 's/a b/c/' "x y.txt" a\\x20b '\\x20' $'\\x20'`;
+    const shown = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, { line, dryRun: true })) as RunConfirmation;
+    assert.deepStrictEqual(shown.argv, ['sed', '-i', 's/a b/c/', 'x y.txt', 'ax20b', '\\x20', ' ']);
+    assert.strictEqual(shown.message, `Run sed in the 3 repos of ${f.campaign.name}?`);
+    const lines = shown.detail.split('\n');
+    assert.strictEqual(lines[0], 'Without a shell, each repo runs exactly these words (argv):');
+    assert.strictEqual(lines[1], '["sed","-i","s/a b/c/","x y.txt","ax20b","\\\\x20"," "]');
+    assert.ok(shown.detail.includes(`"Run in a Shell (sh -c)" runs ${JSON.stringify(['sh', '-c', line])} instead`), shown.detail);
+    assert.deepStrictEqual(shown.buttons, ['Run', 'Run in a Shell (sh -c)']);
+    assert.deepStrictEqual(shown.shellArgv, ['sh', '-c', line]);
+
+    // while typing, the input box shows the words the line is read into
+    const typing = vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, { value: line });
+    await screenshot('run-in-campaign-argv', { waitForText: 'argv: ["sed","-i","s/a b/c/","x y.txt","ax20b","\\\\x20"," "]', pressAfter: 'Escape' });
+    assert.strictEqual(await typing, undefined);
+
+    const piped = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, { line: 'grep -l log src/*.ts | wc -l', dryRun: true })) as RunConfirmation;
+    assert.strictEqual(piped.needsShell, 'the glob src/*.ts');
+    assert.deepStrictEqual(piped.buttons, ['Run in a Shell (sh -c)']);
+    assert.match(piped.message, /^This command needs a shell: run it with sh -c in the 3 repos of /);
+    const variable = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, { line: 'echo "$HOME"', dryRun: true })) as RunConfirmation;
+    assert.strictEqual(variable.needsShell, 'the variable $HOME');
+    atCampaignEnd();
+  });
+});

@@ -1,0 +1,101 @@
+import * as assert from 'assert';
+import {
+  CampaignCheckpointRequest,
+  CampaignStartRequest,
+  ErrorCodes,
+  ReposChangedNotification,
+  ReposChangedParams,
+  ReposWatchRequest,
+  RollbackExecuteRequest,
+  RollbackFileDiffRequest,
+  RollbackPlanFilesRequest,
+  RollbackPreviewRequest,
+} from '../../server/src/protocol';
+import { Fixture, serverFixture } from './serverKit';
+
+/** A campaign whose one step (made by hand, then checkpointed) rewrote `files` in the first repo. */
+async function campaignOf(f: Fixture, files: Record<string, string>): Promise<string> {
+  const camp = await f.server.request(CampaignStartRequest, { name: 'exact' });
+  for (const [rel, text] of Object.entries(files)) f.repos[0].write(rel, text);
+  await f.server.request(CampaignCheckpointRequest, { campaign: camp.id, message: 'rewrite' });
+  return camp.id;
+}
+
+/** Resolves with the next `reposChanged` from now on; rejects after `ms`. */
+function nextReposChanged(f: Fixture, ms: number): Promise<ReposChangedParams> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      listening.dispose();
+      reject(new Error(`no reposChanged within ${ms} ms`));
+    }, ms);
+    const listening = f.server.rpc.onNotification(ReposChangedNotification.method, (p: ReposChangedParams) => {
+      clearTimeout(timer);
+      listening.dispose();
+      resolve(p);
+    });
+  });
+}
+
+describe('server: the preview’s plan (exact files, drift lines, leaving a repo out, the repo watcher)', () => {
+  const f = serverFixture((kit) => kit.workspace(2, { 'README.md': '# repo\n', 'a*b.ts': 'star 1\n', 'axb.ts': 'x 1\n' }));
+
+  it('a file named a*b.ts ticked alone rolls back only itself: axb.ts is left as it was', async () => {
+    const camp = await campaignOf(f, { 'a*b.ts': 'star 2\n', 'axb.ts': 'x 2\n' });
+    const [repo] = f.repos;
+    const narrowed = await f.server.request(RollbackPreviewRequest, { campaign: camp, repos: [repo.dir], files: { [repo.dir]: ['a*b.ts'] } });
+    const page = await f.server.request(RollbackPlanFilesRequest, { plan: narrowed.hash });
+    assert.deepStrictEqual(page.items.map((x) => x.path), ['a*b.ts'], 'the plan holds exactly the ticked file');
+    const { record } = await f.server.request(RollbackExecuteRequest, { plan: narrowed.hash });
+    assert.strictEqual(record.outcome, 'committed');
+    assert.strictEqual(repo.read('a*b.ts').toString(), 'star 1\n');
+    assert.strictEqual(repo.read('axb.ts').toString(), 'x 2\n', 'a glob would have selected axb.ts too');
+  });
+
+  it('refuses a malformed files param with InvalidParams', async () => {
+    const camp = await campaignOf(f, { 'axb.ts': 'x 2\n' });
+    const e = await f.server.error(RollbackPreviewRequest, { campaign: camp, files: { 'relative/repo': ['a'] } });
+    assert.strictEqual(e.code, ErrorCodes.Usage);
+    assert.match(e.message, /"files[^"]*" must map absolute repo paths/);
+  });
+
+  it('a drifted file’s diff names the lines the user typed after the campaign', async () => {
+    const camp = await campaignOf(f, { 'axb.ts': 'x 2\nshared\n' });
+    f.repos[0].write('axb.ts', 'x 2\nmine\nshared\n');
+    const preview = await f.server.request(RollbackPreviewRequest, { campaign: camp });
+    assert.deepStrictEqual(preview.repos.find((r) => r.path === f.repos[0].dir)?.drift, ['axb.ts']);
+    const diff = await f.server.request(RollbackFileDiffRequest, { plan: preview.hash, repo: f.repos[0].dir, path: 'axb.ts' });
+    assert.deepStrictEqual(diff.driftLines, [2], 'line 2 ("mine") is the user’s');
+    assert.match(diff.patch, /-mine\n/);
+    assert.ok(preview.repos.every((r) => Array.isArray(r.dependsOn)), 'every repo says what it depends on');
+  });
+
+  it('a repo mid-merge refuses the plan, and can be left out of it', async () => {
+    const camp = await campaignOf(f, { 'axb.ts': 'x 2\n' });
+    f.repos[1].conflictedMerge();
+    const e = await f.server.error(RollbackPreviewRequest, { campaign: camp });
+    assert.strictEqual(e.data?.repo, f.repos[1].dir, 'the refusal names the repo');
+    const without = await f.server.request(RollbackPreviewRequest, { campaign: camp, exclude: [f.repos[1].dir] });
+    assert.deepStrictEqual(without.repos.map((r) => r.path), [f.repos[0].dir]);
+  });
+
+  it('watched repos: an edit is heard, planning again is not', async () => {
+    const camp = await campaignOf(f, { 'axb.ts': 'x 2\n' });
+    assert.deepStrictEqual(await f.server.request(ReposWatchRequest, { repos: f.repos.map((r) => r.dir) }), { watching: 2 });
+    const heard = nextReposChanged(f, 5000);
+    f.repos[1].write('src/new.ts', 'typed by hand\n');
+    assert.deepStrictEqual((await heard).repos, [f.repos[1].dir]);
+
+    const staged = nextReposChanged(f, 5000);
+    f.repos[0].git('add', 'axb.ts');
+    assert.deepStrictEqual((await staged).repos, [f.repos[0].dir], 'the index counts');
+
+    // a preview writes objects and temp indexes in the git dir: none of that is a change
+    const quiet = nextReposChanged(f, 1500).then(
+      (p) => assert.fail(`planning woke the watcher: ${JSON.stringify(p)}`),
+      () => undefined,
+    );
+    await f.server.request(RollbackPreviewRequest, { campaign: camp });
+    await quiet;
+    assert.deepStrictEqual(await f.server.request(ReposWatchRequest, { repos: [] }), { watching: 0 });
+  });
+});
