@@ -50,7 +50,11 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
   const focus = new ReviewFocus();
   const reviewed = new ReviewedSteps(context.workspaceState);
   const review = new ReviewView(focus, new ViewedFiles(context.workspaceState), reviewed);
-  const reviewTree = vscode.window.createTreeView('codecontext.review', { treeDataProvider: review.tree, manageCheckboxStateManually: true, showCollapseAll: true });
+  const reviewTree = vscode.window.createTreeView('codecontext.review', {
+    treeDataProvider: review.tree,
+    manageCheckboxStateManually: true,
+    showCollapseAll: true,
+  });
   review.attach(reviewTree);
   const comments = new ReviewComments();
   const campaignStatus = createCampaignStatus();

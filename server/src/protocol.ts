@@ -452,7 +452,9 @@ export const CampaignCommentAddRequest = new RequestType<CampaignCommentAddParam
 export const CampaignCommentDeleteParams = params({ campaign: text, id: text });
 export type CampaignCommentDeleteParams = z.input<typeof CampaignCommentDeleteParams>;
 /** client → server (writes the store): removes one review comment by id. */
-export const CampaignCommentDeleteRequest = new RequestType<CampaignCommentDeleteParams, Record<string, never>, ErrorData>('codecontext/campaign/comment/delete');
+export const CampaignCommentDeleteRequest = new RequestType<CampaignCommentDeleteParams, Record<string, never>, ErrorData>(
+  'codecontext/campaign/comment/delete',
+);
 
 // ---------------------------------------------------------------------------------------------
 // Content

@@ -15,7 +15,9 @@ import { serverFixture, writeFileCommand } from './serverKit';
 
 /** Reviewing a campaign through the server: one diff producer shared with the CLI, and review comments kept in the store. */
 describe('server: campaign review (diff text, comments)', () => {
-  const f = serverFixture((kit) => kit.workspace(3, { 'index.js': 'module.exports = function accepts(req) {\n  return req.headers.accept;\n}\n', 'old name.txt': 'x\n' }));
+  const f = serverFixture((kit) =>
+    kit.workspace(3, { 'index.js': 'module.exports = function accepts(req) {\n  return req.headers.accept;\n}\n', 'old name.txt': 'x\n' }),
+  );
   const cli = (...args: string[]) => runCli(args, { cwd: f.root, store: f.store });
 
   /** A campaign of two steps: a rewrite of index.js in every repo (and a rename with a space), then a new file in one. */
@@ -66,10 +68,24 @@ describe('server: campaign review (diff text, comments)', () => {
   it('keeps review comments with the campaign: `campaign log` shows one written through the server request', async () => {
     const id = await campaign();
     const repo = f.repos[1].dir;
-    const added = await f.server.request(CampaignCommentAddRequest, { campaign: id, step: 1, repo, path: 'index.js', line: 2, body: 'Is "*/*" the right default?\nThe spec says so.' });
+    const added = await f.server.request(CampaignCommentAddRequest, {
+      campaign: id,
+      step: 1,
+      repo,
+      path: 'index.js',
+      line: 2,
+      body: 'Is "*/*" the right default?\nThe spec says so.',
+    });
     assert.match(added.id, /^cmt_[0-9a-f]{12}$/);
     assert.deepStrictEqual([added.step, added.repo, added.path, added.line, added.author], [1, repo, 'index.js', 2, 'Test Author']);
-    const onFile = await f.server.request(CampaignCommentAddRequest, { campaign: id, step: 2, repo, path: 'lib/types.js', body: 'fine', author: 'Rita Reviewer' });
+    const onFile = await f.server.request(CampaignCommentAddRequest, {
+      campaign: id,
+      step: 2,
+      repo,
+      path: 'lib/types.js',
+      body: 'fine',
+      author: 'Rita Reviewer',
+    });
     assert.strictEqual(onFile.line, undefined);
 
     const log = cli('campaign', 'log', id);
@@ -77,16 +93,28 @@ describe('server: campaign review (diff text, comments)', () => {
     assert.match(log.stdout, /^ {4}1 review comment:\n {6}repo-01\/index\.js:2 {2}Test Author, .*: Is "\*\/\*" the right default\?\n {8}The spec says so\.$/m);
     assert.match(log.stdout, /^ {6}repo-01\/lib\/types\.js {2}Rita Reviewer, .*: fine$/m);
     const json = JSON.parse(cli('--json', 'campaign', 'log', id).stdout) as { comments: { id: string }[] };
-    assert.deepStrictEqual(json.comments.map((c) => c.id), [added.id, onFile.id]);
+    assert.deepStrictEqual(
+      json.comments.map((c) => c.id),
+      [added.id, onFile.id],
+    );
 
     const { comments } = await f.server.request(CampaignCommentsRequest, { campaign: 'review-me', step: 2 });
-    assert.deepStrictEqual(comments.map((c) => c.body), ['fine']);
+    assert.deepStrictEqual(
+      comments.map((c) => c.body),
+      ['fine'],
+    );
     await f.server.request(CampaignCommentDeleteRequest, { campaign: id, id: onFile.id });
-    assert.deepStrictEqual((await f.server.request(CampaignCommentsRequest, { campaign: id })).comments.map((c) => c.id), [added.id]);
+    assert.deepStrictEqual(
+      (await f.server.request(CampaignCommentsRequest, { campaign: id })).comments.map((c) => c.id),
+      [added.id],
+    );
     // the CLI writes to the same place
     const fromCli = cli('campaign', 'comment', id, '--step', '2', '--repo', repo, '--path', 'lib/types.js', '-m', 'from a terminal');
     assert.strictEqual(fromCli.status, 0, fromCli.stderr);
-    assert.deepStrictEqual((await f.server.request(CampaignCommentsRequest, { campaign: id })).comments.map((c) => c.body), [added.body, 'from a terminal']);
+    assert.deepStrictEqual(
+      (await f.server.request(CampaignCommentsRequest, { campaign: id })).comments.map((c) => c.body),
+      [added.body, 'from a terminal'],
+    );
   });
 
   it('refuses a comment on a file the step did not change, an unknown step, a bad line, or no text', async () => {
@@ -106,7 +134,7 @@ describe('server: campaign review (diff text, comments)', () => {
     assert.deepStrictEqual((await f.server.request(CampaignCommentsRequest, { campaign: id })).comments, []);
   });
 
-  it("puts the comments on the steps a rollback undoes into its evidence pack", async () => {
+  it('puts the comments on the steps a rollback undoes into its evidence pack', async () => {
     const id = await campaign();
     const repo = f.repos[2].dir;
     await f.server.request(CampaignCommentAddRequest, { campaign: id, step: 1, repo, path: 'index.js', line: 2, body: 'step one note' });
@@ -116,7 +144,10 @@ describe('server: campaign review (diff text, comments)', () => {
     const rollback = (JSON.parse(rb.stdout) as { id?: string; record?: { id: string } }).record?.id ?? (JSON.parse(rb.stdout) as { id: string }).id;
     const shown = cli('--json', 'evidence', 'show', rollback);
     const pack = JSON.parse(shown.stdout) as { comments?: { step: number; text: string; repo: string; path: string; author: string }[] };
-    assert.deepStrictEqual(pack.comments?.map((c) => [c.step, c.repo, c.path, c.text, c.author]), [[2, repo, 'lib/types.js', 'step two note', 'Test Author']]);
+    assert.deepStrictEqual(
+      pack.comments?.map((c) => [c.step, c.repo, c.path, c.text, c.author]),
+      [[2, repo, 'lib/types.js', 'step two note', 'Test Author']],
+    );
     assert.strictEqual(cli('evidence', 'verify', rollback).status, 0, 'the digest covers the comments');
     const page = fs.readFileSync(path.join(f.store, 'rollbacks', rollback, `evidence-${rollback}.html`), 'utf8');
     assert.match(page, /step two note/, 'the evidence report shows the comment');

@@ -58,7 +58,8 @@ export async function openFileDiff(diff: FileDiff, options: vscode.TextDocumentS
 
 /** The editor title; exported for tests and for callers that label a tab the same way. */
 export function diffTitle(diff: FileDiff, leftAbsent: boolean, rightAbsent: boolean): string {
-  const file = diff.oldPath && diff.oldPath !== diff.path ? `${path.posix.basename(diff.oldPath)} → ${path.posix.basename(diff.path)}` : path.posix.basename(diff.path);
+  const base = path.posix.basename(diff.path);
+  const file = diff.oldPath && diff.oldPath !== diff.path ? `${path.posix.basename(diff.oldPath)} → ${base}` : base;
   const name = `${diff.repoName ?? path.basename(diff.repo)}/${file}`;
   const notes = [leftAbsent && !rightAbsent ? 'added' : '', rightAbsent && !leftAbsent ? 'deleted' : '', diff.binary ? 'binary' : ''].filter(Boolean);
   return `${name} (${diff.leftLabel} ↔ ${diff.rightLabel})${notes.length ? ' · ' + notes.join(' · ') : ''}`;

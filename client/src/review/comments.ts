@@ -64,7 +64,14 @@ export class ReviewComments implements vscode.Disposable {
     const line = (reply.thread.range?.start.line ?? 0) + 1;
     let comment: ReviewComment;
     try {
-      comment = await requireClient().sendRequest(CampaignCommentAddRequest, { campaign: review.campaign, step: review.step, repo: review.repo, path: review.path, line, body: text });
+      comment = await requireClient().sendRequest(CampaignCommentAddRequest, {
+        campaign: review.campaign,
+        step: review.step,
+        repo: review.repo,
+        path: review.path,
+        line,
+        body: text,
+      });
     } catch (e) {
       void vscode.window.showErrorMessage(`CodeContext: the comment was not saved: ${describeError(e)}`);
       return undefined;
@@ -118,7 +125,11 @@ export class ReviewComments implements vscode.Disposable {
     const key = uri.toString();
     this.clear(key);
     const threads = [...byLine].map(([line, notes]) => {
-      const thread = this.controller.createCommentThread(uri, new vscode.Range(line - 1, 0, line - 1, 0), notes.map((n) => new ReviewNote(n)));
+      const thread = this.controller.createCommentThread(
+        uri,
+        new vscode.Range(line - 1, 0, line - 1, 0),
+        notes.map((n) => new ReviewNote(n)),
+      );
       this.dress(thread, review.step);
       return thread;
     });

@@ -1,6 +1,14 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Campaign, CampaignChangesRequest, CampaignCommentsRequest, CampaignDetailRequest, ReviewComment, StoredChangeRecord, maxPageSize } from '../../../server/src/protocol';
+import {
+  Campaign,
+  CampaignChangesRequest,
+  CampaignCommentsRequest,
+  CampaignDetailRequest,
+  ReviewComment,
+  StoredChangeRecord,
+  maxPageSize,
+} from '../../../server/src/protocol';
 import { FileDiff, openFileDiff, stepSides } from '../diff/openFileDiff';
 import { ReviewFocus, ReviewTarget } from '../review/focus';
 import { requireClient } from '../serverClient';
@@ -81,7 +89,7 @@ export class ReviewView implements vscode.Disposable {
       const campaign = await client.sendRequest(CampaignDetailRequest, { id: target.campaign });
       const records: StoredChangeRecord[] = [];
       let total = 0;
-      for (let offset = 0; offset < maxFiles; ) {
+      for (let offset = 0; offset < maxFiles;) {
         const page = await client.sendRequest(CampaignChangesRequest, { campaign: campaign.id, step: target.step, offset, limit: maxPageSize });
         total = page.total;
         records.push(...page.items);
@@ -183,15 +191,27 @@ export class ReviewRepoNode implements Node {
     const failed = this.data.campaign.steps[this.data.target.step - 1]?.results?.find((r) => r.repo === this.repo && r.exitCode !== 0);
     item.description = [`${done} of ${plural(this.records.length, 'file')} viewed`, failed ? `⚠ exit ${failed.exitCode}` : ''].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon('repo', failed ? new vscode.ThemeColor('list.errorForeground') : undefined);
-    item.tooltip = `${this.repo}\n${done} of ${plural(this.records.length, 'file')} viewed${failed ? `\nThe step's command exited ${failed.exitCode} here` : ''}`;
-    item.checkboxState = { state: done === this.records.length ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked, tooltip: 'Viewed: every file of this repo' };
+    const exited = failed ? `\nThe step's command exited ${failed.exitCode} here` : '';
+    item.tooltip = `${this.repo}\n${done} of ${plural(this.records.length, 'file')} viewed${exited}`;
+    item.checkboxState = {
+      state: done === this.records.length ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked,
+      tooltip: 'Viewed: every file of this repo',
+    };
     item.contextValue = 'reviewRepo';
     return item;
   }
 
   async children(): Promise<Node[]> {
     const comments = this.data.comments.filter((c) => c.repo === this.repo);
-    return this.records.map((r) => new ReviewFileNode(this.view, this.data, r, comments.filter((c) => c.path === r.path)));
+    return this.records.map(
+      (r) =>
+        new ReviewFileNode(
+          this.view,
+          this.data,
+          r,
+          comments.filter((c) => c.path === r.path),
+        ),
+    );
   }
 }
 
@@ -239,15 +259,24 @@ export class ReviewFileNode implements Node {
 
   item(): vscode.TreeItem {
     const r = this.record;
-    const item = new vscode.TreeItem(path.posix.basename(r.path), this.comments.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(
+      path.posix.basename(r.path),
+      this.comments.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None,
+    );
     item.id = `review:${this.campaign}:${this.data.target.step}:${r.repo}:${r.path}`;
     const dir = path.posix.dirname(r.path);
-    item.description = [dir === '.' ? '' : dir, r.binary ? 'binary' : lines(r.added, r.removed), r.kind === 'modified' ? '' : r.kind, this.comments.length ? plural(this.comments.length, 'comment') : '']
+    item.description = [
+      dir === '.' ? '' : dir,
+      r.binary ? 'binary' : lines(r.added, r.removed),
+      r.kind === 'modified' ? '' : r.kind,
+      this.comments.length ? plural(this.comments.length, 'comment') : '',
+    ]
       .filter(Boolean)
       .join(' · ');
     const [icon, color] = kindIcons[r.kind];
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
-    item.tooltip = `${this.data.name(r.repo)}/${r.path} — ${r.kind}${r.oldPath ? ` from ${r.oldPath}` : ''} in step ${this.data.target.step}${this.viewed ? '\nViewed' : ''}`;
+    const from = r.oldPath ? ` from ${r.oldPath}` : '';
+    item.tooltip = `${this.data.name(r.repo)}/${r.path} — ${r.kind}${from} in step ${this.data.target.step}${this.viewed ? '\nViewed' : ''}`;
     item.checkboxState = { state: this.viewed ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked, tooltip: 'Viewed' };
     item.accessibilityInformation = { label: `${this.data.name(r.repo)}/${r.path}, ${r.kind}, ${this.viewed ? 'viewed' : 'not viewed'}` };
     item.command = { command: 'codecontext.review.openDiff', title: 'Open Diff', arguments: [this] };

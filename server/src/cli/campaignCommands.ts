@@ -145,7 +145,8 @@ export const campaignCommands: Command[] = [
       const c = await loadCampaign(ctx.store, positionals[0]);
       const comments = await listReviewComments(ctx.store, c);
       const head = `${c.id}  ${c.name}  ${c.repos.length} repos  baseline ${c.baseline}  ${c.status}`;
-      const steps = c.steps.length ? c.steps.map((s) => stepLine(c, s, comments)).join('\n') : '(no steps yet: run `codecontext campaign run` or `campaign checkpoint`)';
+      const none = '(no steps yet: run `codecontext campaign run` or `campaign checkpoint`)';
+      const steps = c.steps.length ? c.steps.map((s) => stepLine(c, s, comments)).join('\n') : none;
       return { text: `${head}\n${steps}`, json: { ...c, comments } };
     },
   },
@@ -155,7 +156,13 @@ export const campaignCommands: Command[] = [
     usage: 'codecontext campaign comment <camp> --step N --repo DIR --path FILE [--line L] -m TEXT',
     examples: ['codecontext campaign comment rename-logger --step 1 --repo ~/src/services/accepts --path index.js --line 12 -m "keep the old name exported"'],
     details: ['--line L   a line of the file after the step (default: a note on the whole file)'],
-    options: { step: { type: 'string' }, repo: { type: 'string' }, path: { type: 'string' }, line: { type: 'string' }, message: { type: 'string', short: 'm' } },
+    options: {
+      step: { type: 'string' },
+      repo: { type: 'string' },
+      path: { type: 'string' },
+      line: { type: 'string' },
+      message: { type: 'string', short: 'm' },
+    },
     positionals: [1, 1],
     async run({ positionals, values }, ctx) {
       const step = parseStep(values.step);
@@ -163,7 +170,9 @@ export const campaignCommands: Command[] = [
       if (typeof values.repo !== 'string' || typeof values.path !== 'string') throw new UsageError('campaign comment needs --repo DIR and --path FILE');
       if (typeof values.message !== 'string') throw new UsageError('campaign comment needs the text: -m TEXT');
       const line = values.line === undefined ? undefined : Number(values.line);
-      if (line !== undefined && (!Number.isInteger(line) || line < 1)) throw new UsageError(`--line takes a line number (1, 2, …), not ${String(values.line)}`);
+      if (line !== undefined && (!Number.isInteger(line) || line < 1)) {
+        throw new UsageError(`--line takes a line number (1, 2, …), not ${String(values.line)}`);
+      }
       const c = await addReviewComment(ctx.store, positionals[0], { step, repo: path.resolve(values.repo), path: values.path, line, body: values.message });
       return { text: c.id, json: c };
     },

@@ -45,7 +45,11 @@ interface OpenedDiff {
 
 const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z' };
 const git = (repo: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=Rita Reviewer', '-c', 'user.email=rita@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, env: gitEnv, encoding: 'utf8' });
+  execFileSync('git', ['-c', 'user.name=Rita Reviewer', '-c', 'user.email=rita@example.com', '-c', 'commit.gpgsign=false', ...args], {
+    cwd: repo,
+    env: gitEnv,
+    encoding: 'utf8',
+  });
 
 /** The CLI on the test store; a failed command's step is recorded all the same (exit 1), so the status is returned, not thrown. */
 function cli(...args: string[]): { status: number; stdout: string; stderr: string } {
@@ -67,7 +71,14 @@ async function diffTab(title: string, timeoutMs = 15_000): Promise<vscode.Tab> {
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         listening.dispose();
-        reject(new Error(`no diff editor titled "${title}": ${vscode.window.tabGroups.all.flatMap((g) => g.tabs).map((t) => t.label).join(', ')}`));
+        reject(
+          new Error(
+            `no diff editor titled "${title}": ${vscode.window.tabGroups.all
+              .flatMap((g) => g.tabs)
+              .map((t) => t.label)
+              .join(', ')}`,
+          ),
+        );
       }, timeoutMs);
       const listening = vscode.window.tabGroups.onDidChangeTabs(() => {
         const found = find();
@@ -121,10 +132,14 @@ describe('history review (issue 15)', function () {
       git(repo, 'add', '.');
       git(repo, 'commit', '-q', '-m', 'initial');
     }
-    const started = JSON.parse(cli('--json', 'campaign', 'start', 'review-accepts', ...Object.values(repos).flatMap((r) => ['--root', r])).stdout) as { id: string; repos: string[] };
+    const started = JSON.parse(cli('--json', 'campaign', 'start', 'review-accepts', ...Object.values(repos).flatMap((r) => ['--root', r])).stdout) as {
+      id: string;
+      repos: string[];
+    };
     assert.deepStrictEqual(started.repos.sort(), Object.values(repos).sort());
     campaign = started.id;
-    for (const repo of Object.values(repos)) write(path.join(repo, 'index.js'), readFileSync(path.join(repo, 'index.js'), 'utf8').replace('req.headers.accept', "req.headers.accept || '*/*'"));
+    for (const repo of Object.values(repos))
+      write(path.join(repo, 'index.js'), readFileSync(path.join(repo, 'index.js'), 'utf8').replace('req.headers.accept', "req.headers.accept || '*/*'"));
     write(path.join(repos.accepts, 'lib', 'types.js'), 'exports.types = [];\n');
     assert.strictEqual(cli('campaign', 'checkpoint', campaign, '-m', 'default accept').status, 0);
     // step 2: a command that changes every repo and fails in bytes
@@ -160,13 +175,14 @@ describe('history review (issue 15)', function () {
     await history!.waitForStatus('Step 1 of 3');
     await progress('0 of 4 viewed');
     assert.match(review.view.message ?? '', /^Step 1 of 3 of review-accepts: default accept · 0 of 4 files viewed$/);
-    assert.deepStrictEqual((await roots()).map((n) => label(review.tree, n)), ['accepts', 'bytes', 'cookie']);
-    assert.deepStrictEqual((await files()).map((n) => `${label(review.tree, n)} ${description(review.tree, n)}`), [
-      "index.js +1 −1",
-      'types.js lib · +1 −0 · added',
-      "index.js +1 −1",
-      "index.js +1 −1",
-    ]);
+    assert.deepStrictEqual(
+      (await roots()).map((n) => label(review.tree, n)),
+      ['accepts', 'bytes', 'cookie'],
+    );
+    assert.deepStrictEqual(
+      (await files()).map((n) => `${label(review.tree, n)} ${description(review.tree, n)}`),
+      ['index.js +1 −1', 'types.js lib · +1 −0 · added', 'index.js +1 −1', 'index.js +1 −1'],
+    );
     await history!.press('reviewed');
     await history!.waitForStatus('1 of 3 steps reviewed');
     assert.match(review.view.description ?? '', /0 of 4 viewed · step reviewed/);
@@ -211,7 +227,10 @@ describe('history review (issue 15)', function () {
     const tab = await diffTab(opened.title);
     assert.ok(history!.panel.visible, 'the history panel is still in view');
     assert.notStrictEqual(tab.group.viewColumn, history!.panel.viewColumn, 'the diff opened beside the panel, not over it');
-    assert.strictEqual(await textOf((tab.input as vscode.TabInputTextDiff).modified), "module.exports = function bytes(req) {\n  return req.headers.accept || '*/*';\n};\n");
+    assert.strictEqual(
+      await textOf((tab.input as vscode.TabInputTextDiff).modified),
+      "module.exports = function bytes(req) {\n  return req.headers.accept || '*/*';\n};\n",
+    );
     const other = (await vscode.commands.executeCommand('codecontext.review.openDiff', await fileNode(repos.accepts, 'index.js'))) as OpenedDiff;
     assert.strictEqual(other.title, 'accepts/index.js (baseline ↔ step 1)');
     await diffTab(other.title);
@@ -271,7 +290,10 @@ describe('history review (issue 15)', function () {
     assert.strictEqual(description(review.tree, comment), 'Rita Reviewer · line 2');
     // the store's change redraws the thread from the store: one thread on line 2 with the note
     const drawn = review.comments.threadsOf(opened.right);
-    assert.deepStrictEqual(drawn.map((t) => [t.range?.start.line, t.comments.length]), [[1, 1]]);
+    assert.deepStrictEqual(
+      drawn.map((t) => [t.range?.start.line, t.comments.length]),
+      [[1, 1]],
+    );
     await review.view.reveal(comment, { select: false, focus: true, expand: true });
     await screenshot('review-comment', { waitForText: 'Rita Reviewer · line 2' });
   });

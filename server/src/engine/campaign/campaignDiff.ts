@@ -23,7 +23,13 @@ export async function campaignDiff(store: Store, campaign: Campaign, step?: numb
 }
 
 /** `campaignDiff` per repo, in the same order; `only` limits it to one repo (the others are not diffed). */
-export async function campaignDiffByRepo(store: Store, campaign: Campaign, step?: number, parallelism = defaultParallelism, only?: string): Promise<RepoDiffText[]> {
+export async function campaignDiffByRepo(
+  store: Store,
+  campaign: Campaign,
+  step?: number,
+  parallelism = defaultParallelism,
+  only?: string,
+): Promise<RepoDiffText[]> {
   const { from, to } = stepBounds(campaign, step);
   const [a, b] = await Promise.all([loadSnapshot(store, from), loadSnapshot(store, to)]);
   const before = new Map(a.repos.map((r) => [r.path, r]));
@@ -33,7 +39,9 @@ export async function campaignDiffByRepo(store: Store, campaign: Campaign, step?
     const label = repoLabel(campaign, r.path);
     if (!old || old.worktree === r.worktree) return { repo: r.path, label, text: '' };
     try {
-      const { stdout } = await gitRaw(r.path, ['diff-tree', '-p', '-M', '--no-commit-id', '--full-index', `--src-prefix=a/${label}/`, `--dst-prefix=b/${label}/`, old.worktree, r.worktree], { readOnly: true });
+      const prefixes = [`--src-prefix=a/${label}/`, `--dst-prefix=b/${label}/`];
+      const args = ['diff-tree', '-p', '-M', '--no-commit-id', '--full-index', ...prefixes, old.worktree, r.worktree];
+      const { stdout } = await gitRaw(r.path, args, { readOnly: true });
       return { repo: r.path, label, text: prefixRenameLines(stdout.toString('utf8'), label) };
     } catch (e) {
       throw e instanceof GitError ? e.toEngineError() : e;

@@ -43,7 +43,8 @@ const lockFile = (store: Store, id: string) => store.path('campaigns', `${id}.co
 /** Every comment of a campaign, oldest first. */
 export async function listReviewComments(store: Store, campaign: Pick<Campaign, 'id'>): Promise<ReviewComment[]> {
   const found = await store.readJson<ReviewComment[]>(commentsFile(campaign.id));
-  if (found !== undefined && !Array.isArray(found)) throw new EngineError('StoreCorrupt', `comments file of ${campaign.id} is not a list`, undefined, store.path(commentsFile(campaign.id)));
+  if (found !== undefined && !Array.isArray(found))
+    throw new EngineError('StoreCorrupt', `comments file of ${campaign.id} is not a list`, undefined, store.path(commentsFile(campaign.id)));
   return found ?? [];
 }
 
@@ -57,7 +58,8 @@ export async function addReviewComment(store: Store, given: string, c: NewReview
   if (!body.trim()) throw new EngineError('Usage', 'a review comment needs some text');
   if (body.length > maxBody) throw new EngineError('Usage', `a review comment holds at most ${maxBody} characters (this one has ${body.length})`);
   if (!campaign.repos.includes(c.repo)) throw new EngineError('UnknownId', `not a repo of campaign ${campaign.name} (${campaign.id})`, c.repo);
-  if (c.line !== undefined && (!Number.isInteger(c.line) || c.line < 1)) throw new EngineError('Usage', `a comment's line is a line number (1, 2, …), not ${c.line}`, c.repo, c.path);
+  if (c.line !== undefined && (!Number.isInteger(c.line) || c.line < 1))
+    throw new EngineError('Usage', `a comment's line is a line number (1, 2, …), not ${c.line}`, c.repo, c.path);
   const records = await stepChangeRecords(store, campaign, c.step);
   const record = records.find((r) => r.repo === c.repo && (r.path === c.path || r.oldPath === c.path));
   if (!record) throw new EngineError('UnknownId', `step ${c.step} of ${campaign.name} did not change this file`, c.repo, c.path);

@@ -105,7 +105,11 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
  * previous pack, and returns the pack's path. A pack written again for the same rollback (recovery
  * finishing one) takes the place of the first in the chain.
  */
-export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous' | 'report'> & PackComments, patchText: string): Promise<string> {
+export async function writeEvidence(
+  store: Store,
+  pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous' | 'report'> & PackComments,
+  patchText: string,
+): Promise<string> {
   const dir = evidenceDir(store, pack.id);
   const patchFile = path.join(dir, 'inverse.patch');
   const file = path.join(dir, `evidence-${pack.id}.json`);
@@ -283,6 +287,9 @@ async function undoneStepComments(store: Store, pack: Pick<EvidencePack, 'target
   const all = await listReviewComments(store, { id: pack.target.campaign }).catch(() => []);
   const comments = all
     .filter((c) => c.step > (pack.target.checkpoint ?? 0))
-    .map(({ body, ...c }) => ({ id: c.id, campaign: c.campaign, step: c.step, repo: c.repo, path: c.path, ...(c.line !== undefined ? { line: c.line } : {}), author: c.author, text: body, at: c.at }));
+    .map((c) => {
+      const line = c.line !== undefined ? { line: c.line } : {};
+      return { id: c.id, campaign: c.campaign, step: c.step, repo: c.repo, path: c.path, ...line, author: c.author, text: c.body, at: c.at };
+    });
   return comments.length ? { comments } : {};
 }
