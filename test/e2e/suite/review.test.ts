@@ -91,9 +91,25 @@ async function diffTab(title: string, timeoutMs = 15_000): Promise<vscode.Tab> {
   );
 }
 
+/** Resolves at the tree's next change event, or after `ms` (a tree with nothing to redraw stays quiet). */
+function nextChange(tree: Tree, ms = 5000): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      listening.dispose();
+      resolve();
+    }, ms);
+    const listening = tree.onDidChangeTreeData!(() => {
+      clearTimeout(timer);
+      listening.dispose();
+      resolve();
+    });
+  });
+}
+
 describe('history review (issue 15)', function () {
   this.timeout(120_000);
   let review: ReviewApi;
+  let trees: { campaigns: Tree; snapshots: Tree };
   let root: string;
   const repos: Record<'accepts' | 'bytes' | 'cookie', string> = { accepts: '', bytes: '', cookie: '' };
   let campaign: string;
@@ -115,8 +131,9 @@ describe('history review (issue 15)', function () {
   const progress = (text: string) => waitForTree(review.tree, async () => ((await roots(), review.view.description) === text ? true : undefined));
 
   before(async () => {
-    const api = (await ready()) as unknown as { review: ReviewApi };
+    const api = (await ready()) as unknown as { review: ReviewApi; trees: { campaigns: Tree; snapshots: Tree } };
     review = api.review;
+    trees = api.trees;
     // a clean workbench for the pictures: what earlier suites left open or announced is put away
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     await vscode.commands.executeCommand('notifications.clearAll');
@@ -160,6 +177,8 @@ describe('history review (issue 15)', function () {
     await vscode.commands.executeCommand('codecontext.review.removeView');
     rmSync(root, { recursive: true, force: true });
     const store = fixture().store;
+    // the trees redraw once the store's change reaches them: waited for here, not in the next suite's expand
+    const redrawn = Promise.all([trees.campaigns, trees.snapshots].map((t) => nextChange(t)));
     if (campaign) {
       rmSync(path.join(store, 'campaigns', `${campaign}.json`), { force: true });
       rmSync(path.join(store, 'campaigns', campaign), { recursive: true, force: true });
@@ -168,6 +187,8 @@ describe('history review (issue 15)', function () {
         if (manifest.campaign === campaign) rmSync(path.join(store, 'snapshots', f));
       }
     }
+    await redrawn;
+    await Promise.all([trees.campaigns.getChildren(), trees.snapshots.getChildren()]);
   });
 
   it('opens the history at the first step not yet reviewed, and the review tree shows that step by repo', async () => {
