@@ -13,6 +13,11 @@ import { RollbacksView } from './views/rollbacksView';
 import { SnapshotsView } from './views/snapshotsView';
 import { Node, NodeTree } from './views/tree';
 import { registerWebviews } from './webviews';
+import { ReviewComments } from './review/comments';
+import { ReviewFocus } from './review/focus';
+import { registerReviewCommands } from './review/reviewCommands';
+import { ReviewView } from './views/reviewView';
+import { ReviewedSteps, ViewedFiles } from './webviews/reviewed';
 
 /**
  * Activation: the output channel, the server client, the `codecontext:` documents, the three trees,
@@ -26,6 +31,8 @@ import { registerWebviews } from './webviews';
 export interface CodeContextApi {
   trees: { campaigns: NodeTree; snapshots: NodeTree; rollbacks: NodeTree };
   views: { campaigns: vscode.TreeView<Node>; snapshots: vscode.TreeView<Node>; rollbacks: vscode.TreeView<Node> };
+  /** The review tree, its view, the comment controller (its threads are what VS Code draws) and the step under review. */
+  review: { tree: NodeTree; view: vscode.TreeView<Node>; controller: vscode.CommentController; comments: ReviewComments; focus: ReviewFocus };
   whenRunning(): Promise<void>;
   /** The campaign the status bar shows once its latest update settled. */
   statusBarCampaign(): Promise<CampaignSummary | undefined>;
@@ -40,6 +47,16 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
   const campaigns = new CampaignsView('codecontext.campaigns');
   const snapshots = new SnapshotsView('codecontext.snapshots');
   const rollbacks = new RollbacksView();
+  const focus = new ReviewFocus();
+  const reviewed = new ReviewedSteps(context.workspaceState);
+  const review = new ReviewView(focus, new ViewedFiles(context.workspaceState), reviewed);
+  const reviewTree = vscode.window.createTreeView('codecontext.review', {
+    treeDataProvider: review.tree,
+    manageCheckboxStateManually: true,
+    showCollapseAll: true,
+  });
+  review.attach(reviewTree);
+  const comments = new ReviewComments();
   const campaignStatus = createCampaignStatus();
   const workspaceRepos = trackWorkspaceRepos();
   const ctx: CommandContext = {
@@ -82,12 +99,23 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     registerBlobDocuments(),
     campaignStatus,
     workspaceRepos,
-    ...registerWebviews(context),
+    focus,
+    reviewed,
+    review.viewed,
+    review,
+    reviewTree,
+    comments,
+    ...registerReviewCommands(review, comments, reviewTree),
+    onDidChangeStore(({ kinds }) => {
+      if (kinds.includes('campaigns')) review.reload();
+    }),
+    ...registerWebviews(context, reviewed, focus),
     startServerClient(context, output),
   );
   return {
     trees: { campaigns: campaigns.tree, snapshots: snapshots.tree, rollbacks: rollbacks.tree },
     views,
+    review: { tree: review.tree, view: reviewTree, controller: comments.controller, comments, focus },
     whenRunning,
     statusBarCampaign: () => campaignStatus.shown(),
     answerConfirmations,

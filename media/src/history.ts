@@ -60,7 +60,7 @@ function receive(m: HistoryToWebview): void {
       if (!state) app.replaceChildren(h('h1', {}, 'Campaign history'), statusLine);
       return;
     case 'probe':
-      post({ type: 'rendered', id: m.id, snapshot: snapshotOf(app, step) });
+      post({ type: 'rendered', id: m.id, snapshot: { ...snapshotOf(app, step), badges: timelineLabels() } });
       return;
     case 'press':
       pressAction(app, m.action, m.key);
@@ -154,13 +154,21 @@ function draw(): void {
   if (focused) (app.querySelector(`[data-action="${CSS.escape(focused)}"]:not([disabled])`) as HTMLElement | null)?.focus();
 }
 
+/** The timeline's steps as a screen reader names them (the tests read the badges this way). */
+function timelineLabels(): string[] {
+  return [...app.querySelectorAll<HTMLElement>('nav.timeline [data-action="goto"]')].map((b) => b.getAttribute('aria-label') ?? '');
+}
+
 function timeline(s: HistoryState): HTMLElement {
   const items = [
     h('li', { class: 'baseline' }, h('span', { class: 'dot', 'aria-hidden': 'true' }), h('span', { class: 'label' }, 'baseline')),
-    ...s.steps.map((st) =>
-      h(
+    ...s.steps.map((st) => {
+      const what = st.message ?? (st.command ? st.command.join(' ') : 'checkpoint');
+      const failed = st.failed.length ? `failed in ${plural(st.failed.length, 'repo')}` : '';
+      return h(
         'li',
-        { class: `${st.n === step ? 'current' : ''}${st.reviewed ? ' reviewed' : ''}` },
+        // a failed step stays marked failed once reviewed: the failure badge wins, the ✓ goes beside it
+        { class: `${st.n === step ? 'current' : ''}${st.reviewed ? ' reviewed' : ''}${st.failed.length ? ' failed' : ''}` },
         h(
           'button',
           {
@@ -168,15 +176,16 @@ function timeline(s: HistoryState): HTMLElement {
             'data-action': 'goto',
             'data-key': String(st.n),
             'aria-current': st.n === step ? 'step' : undefined,
-            'aria-label': `Step ${st.n}: ${st.message ?? (st.command ? st.command.join(' ') : 'checkpoint')}, ${plural(st.files, 'file')}${st.reviewed ? ', reviewed' : ''}`,
-            title: new Date(st.at).toLocaleString(),
+            'aria-label': `Step ${st.n}: ${what}, ${plural(st.files, 'file')}${failed ? `, ${failed}` : ''}${st.reviewed ? ', reviewed' : ''}`,
+            title: `${new Date(st.at).toLocaleString()}${failed ? ` · the command ${failed}` : ''}${st.reviewed ? ' · reviewed' : ''}`,
             onclick: () => go(st.n),
           },
-          h('span', { class: 'dot', 'aria-hidden': 'true' }, st.reviewed ? '✓' : String(st.n)),
+          h('span', { class: 'dot', 'aria-hidden': 'true' }, st.failed.length ? '!' : st.reviewed ? '✓' : String(st.n)),
           h('span', { class: 'label' }, st.message ?? (st.command ? st.command.join(' ') : `step ${st.n}`)),
+          st.failed.length && st.reviewed ? h('span', { class: 'review-mark', 'aria-hidden': 'true' }, '✓') : null,
         ),
-      ),
-    ),
+      );
+    }),
   ];
   return h('nav', { class: 'timeline', 'aria-label': 'Campaign steps' }, h('ol', {}, ...items));
 }

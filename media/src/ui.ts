@@ -133,7 +133,8 @@ export function parseUnifiedDiff(patch: string): DiffLine[] {
       newNo = Number(m[2]);
       inHunk = true;
       out.push({ kind: 'hunk', text: line });
-    } else if (!inHunk) continue;
+    } else if (line.startsWith('diff --git ')) inHunk = false; // the next file's header (a patch of several files)
+    else if (!inHunk) continue;
     else if (line.startsWith('+')) out.push({ kind: 'add', new: newNo++, text: line.slice(1) });
     else if (line.startsWith('-')) out.push({ kind: 'del', old: oldNo++, text: line.slice(1) });
     else if (line.startsWith('\\')) out.push({ kind: 'note', text: line.slice(2) });

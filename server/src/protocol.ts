@@ -19,6 +19,7 @@ import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
 import * as z from 'zod/mini';
 import type { WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { Campaign, CampaignOverlap, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
+import type { ReviewComment } from './engine/campaign/reviewComments';
 import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence';
 import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan';
 import type { RecoveryReport } from './engine/rollback/recover';
@@ -39,6 +40,7 @@ export type {
   RecoveryReport,
   RepoDifference,
   RepoRunResult,
+  ReviewComment,
   RollbackMode,
   RollbackRecord,
   SavedSnapshot,
@@ -396,6 +398,63 @@ export interface CampaignChangesResult extends Page<StoredChangeRecord> {
 }
 /** client → server: a step's change records (its file list), paged, sorted by step, repo, path. */
 export const CampaignChangesRequest = new RequestType<CampaignChangesParams, CampaignChangesResult, ErrorData>('codecontext/campaign/changes');
+
+export const CampaignDiffParams = params({
+  campaign: text,
+  /** 1-based step; without it, the whole campaign so far. */
+  step: z.optional(wholeNumber(1)),
+  /** Only this repo's part (absolute path). */
+  repo: z.optional(absolutePath),
+  /** With `repo`: only this file's sections (its path after the step, or before a rename). */
+  path: z.optional(text),
+});
+export type CampaignDiffParams = z.input<typeof CampaignDiffParams>;
+export interface CampaignDiffResult {
+  campaign: string;
+  step: number | null;
+  /**
+   * Git's unified diff text, paths prefixed with each repo's folder: without `repo`, byte for byte
+   * what `codecontext campaign diff` prints (`--json`'s `diff`); with it, that text's part for the
+   * repo or the file, unchanged. A binary file has no hunks ("Binary files … differ" only).
+   */
+  diff: string;
+}
+/** client → server: a step's diff text from the engine's one producer (the one `campaign diff` uses). */
+export const CampaignDiffRequest = new RequestType<CampaignDiffParams, CampaignDiffResult, ErrorData>('codecontext/campaign/diff');
+
+export const CampaignCommentsParams = params({
+  campaign: text,
+  /** Only this step's comments. */
+  step: z.optional(wholeNumber(1)),
+});
+export type CampaignCommentsParams = z.input<typeof CampaignCommentsParams>;
+export interface CampaignCommentsResult {
+  comments: ReviewComment[];
+}
+/** client → server: a campaign's review comments, oldest first. */
+export const CampaignCommentsRequest = new RequestType<CampaignCommentsParams, CampaignCommentsResult, ErrorData>('codecontext/campaign/comments');
+
+export const CampaignCommentAddParams = params({
+  campaign: text,
+  step: wholeNumber(1),
+  repo: absolutePath,
+  /** A file the step changed. */
+  path: text,
+  /** 1-based line of the file after the step; absent: a note on the whole file. */
+  line: z.optional(wholeNumber(1)),
+  body: text,
+  author: z.optional(text),
+});
+export type CampaignCommentAddParams = z.input<typeof CampaignCommentAddParams>;
+/** client → server (writes the store, not the repos): adds a review comment; `UnknownId` when the step did not change that file. */
+export const CampaignCommentAddRequest = new RequestType<CampaignCommentAddParams, ReviewComment, ErrorData>('codecontext/campaign/comment/add');
+
+export const CampaignCommentDeleteParams = params({ campaign: text, id: text });
+export type CampaignCommentDeleteParams = z.input<typeof CampaignCommentDeleteParams>;
+/** client → server (writes the store): removes one review comment by id. */
+export const CampaignCommentDeleteRequest = new RequestType<CampaignCommentDeleteParams, Record<string, never>, ErrorData>(
+  'codecontext/campaign/comment/delete',
+);
 
 // ---------------------------------------------------------------------------------------------
 // Content

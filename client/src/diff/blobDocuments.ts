@@ -18,19 +18,40 @@ export interface BlobRef {
   mode?: string | null;
   /** The first path segment, so two sides of one file get different URIs (a snapshot id, "before"…). */
   label: string;
+  /** The campaign step this side shows the result of: review comments attach to such a document. */
+  review?: { campaign: string; step: number; repoName: string };
 }
 
 export function blobUri(ref: BlobRef): vscode.Uri {
   const query = new URLSearchParams({ repo: ref.repo });
   if (ref.blob) query.set('blob', ref.blob);
   if (ref.mode) query.set('mode', ref.mode);
+  if (ref.review) {
+    query.set('campaign', ref.review.campaign);
+    query.set('step', String(ref.review.step));
+    query.set('file', ref.path);
+  }
   const safeLabel = ref.label.replace(/[/\\]/g, '_') || '_';
-  return vscode.Uri.from({ scheme, path: `/${safeLabel}/${ref.path}`, query: query.toString() });
+  // a reviewed side names its repo in the path too: the Comments panel lists documents by path
+  const repoPart = ref.review ? `${ref.review.repoName.replace(/[/\\]/g, '_')}/` : '';
+  return vscode.Uri.from({ scheme, path: `/${safeLabel}/${repoPart}${ref.path}`, query: query.toString() });
 }
 
 export function parseBlobUri(uri: vscode.Uri): { repo: string; blob: string | null; mode: string | null } {
   const query = new URLSearchParams(uri.query);
   return { repo: query.get('repo') ?? '', blob: query.get('blob'), mode: query.get('mode') };
+}
+
+/** The review a document belongs to (see `BlobRef.review`), with the file's repo and path; undefined for any other. */
+export function reviewOfUri(uri: vscode.Uri): { campaign: string; step: number; repo: string; path: string } | undefined {
+  if (uri.scheme !== scheme) return undefined;
+  const query = new URLSearchParams(uri.query);
+  const campaign = query.get('campaign');
+  const step = Number(query.get('step'));
+  const repo = query.get('repo');
+  const file = query.get('file');
+  if (!campaign || !repo || !file || !Number.isInteger(step) || step < 1) return undefined;
+  return { campaign, step, repo, path: file };
 }
 
 /** What a binary blob shows as instead of its bytes. */

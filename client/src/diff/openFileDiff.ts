@@ -1,12 +1,13 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { blobUri } from './blobDocuments';
+import { BlobRef, blobUri } from './blobDocuments';
 
 /**
  * Opens VS Code's own diff editor on one file of one repo. Each side is the file on disk now, or a
  * blob from a snapshot / change record (null: the file does not exist on that side, shown empty).
- * Title: "f.ts (now ↔ snap_1a2b)", with "· added" (absent on the left), "· deleted" (absent on the
- * right) or "· binary" when that is so.
+ * Title: "accepts/f.ts (now ↔ snap_1a2b)" — the repo's name first, so six repos' index.js can be
+ * told apart in the tabs — with "· added" (absent on the left), "· deleted" (absent on the right)
+ * or "· binary" when that is so.
  */
 
 export type DiffSide =
@@ -28,6 +29,15 @@ export interface FileDiff {
   leftLabel: string;
   rightLabel: string;
   binary?: boolean;
+  /** The repo's name for people (its folder name, or its path in the workspace when names repeat); default: the folder name. */
+  repoName?: string;
+  /** A campaign step's diff: the right side is what the step left, and review comments attach to it. */
+  review?: { campaign: string; step: number };
+}
+
+/** The two sides' names of a campaign step's diff: "baseline ↔ step 1", "step 1 ↔ step 2". */
+export function stepSides(step: number): { leftLabel: string; rightLabel: string } {
+  return { leftLabel: step === 1 ? 'baseline' : `step ${step - 1}`, rightLabel: `step ${step}` };
 }
 
 export interface OpenedDiff {
@@ -39,7 +49,8 @@ export interface OpenedDiff {
 export async function openFileDiff(diff: FileDiff, options: vscode.TextDocumentShowOptions = { preview: true }): Promise<OpenedDiff> {
   const leftPath = diff.oldPath ?? diff.path;
   const left = await sideUri(diff.repo, leftPath, diff.left, diff.leftLabel);
-  const right = await sideUri(diff.repo, diff.path, diff.right, diff.rightLabel);
+  const review = diff.review && { ...diff.review, repoName: diff.repoName ?? path.basename(diff.repo) };
+  const right = await sideUri(diff.repo, diff.path, diff.right, diff.rightLabel, review);
   const title = diffTitle(diff, left.absent, right.absent);
   await vscode.commands.executeCommand('vscode.diff', left.uri, right.uri, title, options);
   return { left: left.uri, right: right.uri, title };
@@ -47,12 +58,14 @@ export async function openFileDiff(diff: FileDiff, options: vscode.TextDocumentS
 
 /** The editor title; exported for tests and for callers that label a tab the same way. */
 export function diffTitle(diff: FileDiff, leftAbsent: boolean, rightAbsent: boolean): string {
-  const name = diff.oldPath && diff.oldPath !== diff.path ? `${path.posix.basename(diff.oldPath)} → ${path.posix.basename(diff.path)}` : path.posix.basename(diff.path);
+  const base = path.posix.basename(diff.path);
+  const file = diff.oldPath && diff.oldPath !== diff.path ? `${path.posix.basename(diff.oldPath)} → ${base}` : base;
+  const name = `${diff.repoName ?? path.basename(diff.repo)}/${file}`;
   const notes = [leftAbsent && !rightAbsent ? 'added' : '', rightAbsent && !leftAbsent ? 'deleted' : '', diff.binary ? 'binary' : ''].filter(Boolean);
   return `${name} (${diff.leftLabel} ↔ ${diff.rightLabel})${notes.length ? ' · ' + notes.join(' · ') : ''}`;
 }
 
-async function sideUri(repo: string, file: string, side: DiffSide, label: string): Promise<{ uri: vscode.Uri; absent: boolean }> {
+async function sideUri(repo: string, file: string, side: DiffSide, label: string, review?: BlobRef['review']): Promise<{ uri: vscode.Uri; absent: boolean }> {
   if (side.kind === 'disk') {
     const uri = vscode.Uri.file(path.join(repo, ...file.split('/')));
     try {
@@ -62,5 +75,5 @@ async function sideUri(repo: string, file: string, side: DiffSide, label: string
       return { uri: blobUri({ repo, path: file, blob: null, label }), absent: true };
     }
   }
-  return { uri: blobUri({ repo, path: file, blob: side.blob, mode: side.mode, label }), absent: side.blob === null };
+  return { uri: blobUri({ repo, path: file, blob: side.blob, mode: side.mode, label, review }), absent: side.blob === null };
 }

@@ -10,7 +10,7 @@ import {
   StoredChangeRecord,
 } from '../../../server/src/protocol';
 import { runningIn } from '../activity';
-import { FileDiff } from '../diff/openFileDiff';
+import { FileDiff, stepSides } from '../diff/openFileDiff';
 import { requireClient } from '../serverClient';
 import { ago, lines, plural, repoName, shortId } from './format';
 import { MessageNode, Node, NodeTree, PagedChildren } from './tree';
@@ -204,7 +204,7 @@ export class StepRepoNode implements Node {
     const { campaign, step } = parent;
     this.files = new PagedChildren(
       (offset) => requireClient().sendRequest(CampaignChangesRequest, { campaign, step, repo, offset }),
-      (record) => new ChangeFileNode(record, step, this.drifted().includes(record.path)),
+      (record) => new ChangeFileNode(record, step, this.drifted().includes(record.path), campaign),
     );
   }
 
@@ -244,6 +244,7 @@ export class ChangeFileNode implements Node {
     readonly record: StoredChangeRecord,
     readonly step: number,
     private readonly drifted: boolean,
+    readonly campaign: string,
   ) {}
 
   diff(): FileDiff {
@@ -254,9 +255,9 @@ export class ChangeFileNode implements Node {
       oldPath: r.oldPath,
       left: { kind: 'blob', blob: r.oldBlob, mode: r.oldMode },
       right: { kind: 'blob', blob: r.newBlob, mode: r.newMode },
-      leftLabel: 'before',
-      rightLabel: `after step ${this.step}`,
+      ...stepSides(this.step),
       binary: r.binary,
+      review: { campaign: this.campaign, step: this.step },
     };
   }
 

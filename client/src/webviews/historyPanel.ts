@@ -1,7 +1,7 @@
-import { createTwoFilesPatch } from 'diff';
 import * as vscode from 'vscode';
-import { BlobRequest, Campaign, CampaignChangesRequest, CampaignDetailRequest, StoredChangeRecord, maxPageSize } from '../../../server/src/protocol';
-import { openFileDiff } from '../diff/openFileDiff';
+import { Campaign, CampaignChangesRequest, CampaignDetailRequest, CampaignDiffRequest, StoredChangeRecord, maxPageSize } from '../../../server/src/protocol';
+import { openFileDiff, stepSides } from '../diff/openFileDiff';
+import { ReviewFocus } from '../review/focus';
 import { describeError } from '../output';
 import { onDidChangeStore, requireClient } from '../serverClient';
 import { webviewHtml, webviewOptions } from './html';
@@ -13,13 +13,16 @@ import { whenServerRunning } from './serverWork';
 
 /** Records sent per step at most (a step touching more files says how many it leaves out). */
 const maxRecordsShown = 20_000;
-/** Blobs bigger than this are not diffed inline (the diff editor still opens them). */
-const maxInlineBytes = 1024 * 1024;
+/** Diff text longer than this is not drawn inline (the diff editor still opens the file). */
+const maxInlineChars = 2 * 1024 * 1024;
 
 /**
  * The "Campaign history" panel, for reviewers: the steps on a timeline, one step at a time with its
  * change records across repos, per-file diffs inline or in the diff editor, and a "reviewed" mark per
  * step kept in the workspace state. Follows the store: a new checkpoint appears without a reload.
+ * Opens at the first step not yet reviewed. The step shown is the review focus, so the review tree
+ * shows its files (and the tree's Prev / Next move the panel). Diffs come from the server, from the
+ * producer `codecontext campaign diff` prints, so both show the same text for a step.
  */
 export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview> {
   static readonly viewType = 'codecontext.campaignHistory';
@@ -28,23 +31,43 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
   private step = 0;
   private records: StoredChangeRecord[] = [];
 
-  static create(extensionUri: vscode.Uri, campaignId: string, reviewed: ReviewedSteps): HistoryPanel {
+  static create(extensionUri: vscode.Uri, campaignId: string, reviewed: ReviewedSteps, focus: ReviewFocus): HistoryPanel {
     const title = `Campaign History: ${campaignId}`;
     const panel = vscode.window.createWebviewPanel(HistoryPanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(extensionUri));
     panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'codecontext.svg');
     panel.webview.html = webviewHtml(panel.webview, extensionUri, 'history', title);
-    return new HistoryPanel(panel, campaignId, reviewed);
+    return new HistoryPanel(panel, campaignId, reviewed, focus);
   }
 
   private constructor(
     panel: vscode.WebviewPanel,
     readonly campaignId: string,
     private readonly reviewed: ReviewedSteps,
+    private readonly focus: ReviewFocus,
   ) {
     super(panel);
+    // where this panel is, for diffs to open beside it; read while it is alive (a disposed panel throws)
+    let column = panel.viewColumn;
+    const placed = () => {
+      column = panel.viewColumn;
+      if (panel.visible) focus.historyColumn = column;
+      else if (focus.historyColumn === column) focus.historyColumn = undefined;
+    };
+    placed();
     this.scope.push(
       onDidChangeStore((e) => {
         if (this.campaign && e.kinds.includes('campaigns')) void this.load(this.step).catch((err) => this.onHandlerError(err));
+      }),
+      // the review tree's Prev / Next, or a step picked there: the panel follows
+      focus.onDidChange((t) => {
+        if (t && this.campaign && t.campaign === this.campaign.id && t.step !== this.step) void this.showStep(t.step).catch((err) => this.onHandlerError(err));
+      }),
+      reviewed.onDidChange((e) => {
+        if (e.campaign === this.campaign?.id) this.post({ type: 'reviewed', step: e.step, reviewed: e.reviewed });
+      }),
+      panel.onDidChangeViewState(placed),
+      new vscode.Disposable(() => {
+        if (focus.historyColumn === column) focus.historyColumn = undefined;
       }),
     );
   }
@@ -73,8 +96,8 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
       case 'openDiff':
         return this.openDiff(m.step, m.repo, m.path);
       case 'setReviewed':
+        // the change event posts `reviewed` to this page (and redraws the review tree)
         await this.reviewed.set(this.campaign?.id ?? this.campaignId, m.step, m.reviewed);
-        this.post({ type: 'reviewed', step: m.step, reviewed: m.reviewed });
         return;
       case 'previewRollback':
         await vscode.commands.executeCommand('codecontext.previewRollback', { campaign: this.campaign?.id ?? this.campaignId, step: m.step });
@@ -88,7 +111,7 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
     this.post({ type: 'error', message: describeError(e) });
   }
 
-  /** (Re)reads the campaign; stays on `step` if it still exists, else shows the newest step. */
+  /** (Re)reads the campaign; stays on `step` if it still exists; at first, shows the first step not yet reviewed (else the newest). */
   private async load(step: number): Promise<void> {
     await whenServerRunning();
     const campaign = await requireClient().sendRequest(CampaignDetailRequest, { id: this.campaign?.id ?? this.campaignId });
@@ -115,7 +138,8 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
       repoNames: Object.fromEntries(campaign.repos.map((r) => [r, name(r)])),
     };
     const n = campaign.steps.length;
-    const shown = step >= 1 && step <= n ? step : n;
+    const firstOpen = campaign.steps.find((s) => !reviewed.has(s.n))?.n ?? n;
+    const shown = step >= 1 && step <= n ? step : firstOpen;
     this.post({ type: 'campaign', state, step: shown });
     await this.showStep(shown);
   }
@@ -131,6 +155,7 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
     }
     const s = Math.min(Math.max(1, step), n);
     this.step = s;
+    this.focus.set(this.campaign.id, s);
     const client = requireClient();
     const records: StoredChangeRecord[] = [];
     let total = 0;
@@ -155,16 +180,16 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
     return step === this.step ? this.records.find((r) => r.repo === repo && r.path === path) : undefined;
   }
 
-  /** The step's diff of one file, made here from the two blobs (the server keeps no such patch). */
+  /** The step's diff of one file: its part of the step's diff text, as `codecontext campaign diff` prints it. */
   private async loadDiff(step: number, repo: string, path: string): Promise<void> {
     const r = this.record(step, repo, path);
-    if (!r) return;
+    if (!r || !this.campaign) return;
     const diff: DiffView = { repo, path, patch: '', added: r.added, removed: r.removed, binary: r.binary };
     try {
       if (!r.binary && r.oldMode !== '160000' && r.newMode !== '160000') {
-        const [before, after] = await Promise.all([blobText(repo, r.oldBlob), blobText(repo, r.newBlob)]);
-        if (before === undefined || after === undefined) diff.binary = true;
-        else diff.patch = createTwoFilesPatch(`a/${r.oldPath ?? r.path}`, `b/${r.path}`, before, after, '', '', { context: 3 });
+        const { diff: text } = await requireClient().sendRequest(CampaignDiffRequest, { campaign: this.campaign.id, step, repo, path });
+        if (text.length > maxInlineChars) diff.error = `the diff is ${Math.round(text.length / 1024)} KB, too long to show here: open it in the diff editor`;
+        else diff.patch = text;
       }
     } catch (e) {
       diff.error = describeError(e);
@@ -172,27 +197,23 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
     this.post({ type: 'diff', step, diff });
   }
 
-  /** The native diff editor: left the file before the step, right after it. */
+  /** The native diff editor beside the panel (which stays in view): left the file before the step, right after it. */
   private async openDiff(step: number, repo: string, path: string): Promise<void> {
     const r = this.record(step, repo, path);
-    if (!r) return;
-    await openFileDiff({
-      repo,
-      path: r.path,
-      oldPath: r.oldPath,
-      left: { kind: 'blob', blob: r.oldBlob, mode: r.oldMode },
-      right: { kind: 'blob', blob: r.newBlob, mode: r.newMode },
-      leftLabel: step === 1 ? 'baseline' : `step ${step - 1}`,
-      rightLabel: `step ${step}`,
-      binary: r.binary,
-    });
+    if (!r || !this.campaign) return;
+    await openFileDiff(
+      {
+        repo,
+        path: r.path,
+        oldPath: r.oldPath,
+        left: { kind: 'blob', blob: r.oldBlob, mode: r.oldMode },
+        right: { kind: 'blob', blob: r.newBlob, mode: r.newMode },
+        ...stepSides(step),
+        binary: r.binary,
+        repoName: repoNamer(this.campaign.repos)(repo),
+        review: { campaign: this.campaign.id, step },
+      },
+      { preview: true, viewColumn: vscode.ViewColumn.Beside },
+    );
   }
-}
-
-/** A blob as text; '' for an absent side; undefined when it is binary or too big to diff inline. */
-async function blobText(repo: string, blob: string | null): Promise<string | undefined> {
-  if (!blob) return '';
-  const b = await requireClient().sendRequest(BlobRequest, { repo, blob });
-  if (b.binary || b.size > maxInlineBytes) return undefined;
-  return Buffer.from(b.base64, 'base64').toString('utf8');
 }

@@ -6,6 +6,7 @@ import { EvidencePanel } from './evidencePanel';
 import { HistoryPanel } from './historyPanel';
 import type { PanelHandle } from './panelHost';
 import { PreviewPanel } from './previewPanel';
+import { ReviewFocus } from '../review/focus';
 import { ReviewedSteps } from './reviewed';
 import { PreviewTarget, pickTarget, targetFromArg } from './target';
 
@@ -21,10 +22,9 @@ export type { PanelHandle } from './panelHost';
  * Both open commands return the panel's `PanelHandle` (undefined when the pick was dismissed): the e2e
  * tests drive the page through it. An open panel for the same target is revealed, not duplicated.
  */
-export function registerWebviews(context: vscode.ExtensionContext): vscode.Disposable[] {
+export function registerWebviews(context: vscode.ExtensionContext, reviewed: ReviewedSteps, focus: ReviewFocus): vscode.Disposable[] {
   const previews = new Map<string, PreviewPanel>();
   const histories = new Map<string, HistoryPanel>();
-  const reviewed = new ReviewedSteps(context.workspaceState);
   let activeHistory: HistoryPanel | undefined;
   let activePreview: PreviewPanel | undefined;
   const evidence = new Map<string, EvidencePanel>();
@@ -66,7 +66,7 @@ export function registerWebviews(context: vscode.ExtensionContext): vscode.Dispo
       open.panel.reveal();
       return open;
     }
-    const panel = HistoryPanel.create(context.extensionUri, id, reviewed);
+    const panel = HistoryPanel.create(context.extensionUri, id, reviewed, focus);
     histories.set(id, panel);
     track(panel, () => histories.delete(id), (active) => (activeHistory = active ? panel : activeHistory === panel ? undefined : activeHistory));
     return panel;

@@ -61,6 +61,8 @@ export interface RenderedSnapshot {
   alert?: string;
   /** Preview only: the last statuses shown, oldest first (one that passed quickly is still there). */
   statusLog?: string[];
+  /** The timeline's steps as a screen reader names them, e.g. "Step 2: …, 3 files, failed in 1 repo, reviewed" (history only). */
+  badges?: string[];
 }
 
 /** Test hook: the extension asks, the webview answers with `rendered` carrying the same `id`. */

@@ -1,11 +1,13 @@
 import * as fs from 'fs';
+import * as path from 'path';
 import { Campaign, CampaignStep, activeCampaignsOn, overlapWarning, listCampaignFiles, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign/campaign';
 import { campaignDiff, repoLabel } from '../engine/campaign/campaignDiff';
 import { finishInterruptedRun, lastFailedRepos, runInCampaign } from '../engine/campaign/campaignRun';
+import { ReviewComment, addReviewComment, listReviewComments } from '../engine/campaign/reviewComments';
 import { Command, UsageError, stringList } from './command';
 import { countsLine, table, when } from './format';
 
-function stepLine(campaign: Campaign, s: CampaignStep): string {
+function stepLine(campaign: Campaign, s: CampaignStep, comments: readonly ReviewComment[] = []): string {
   const what = s.command ? `$ ${s.command.join(' ')}` : s.message ?? '';
   const failed = s.results?.filter((r) => r.exitCode !== 0).length ?? 0;
   const lines = [`step ${s.n}  ${when(s.at)}  ${s.snapshot}  ${what}`, `    ${s.reposChanged} repos changed: ${countsLine(s.counts)}`];
@@ -13,6 +15,13 @@ function stepLine(campaign: Campaign, s: CampaignStep): string {
   for (const u of s.unreachable ?? []) lines.push(`    ${repoLabel(campaign, u.repo)}: not recorded: ${u.reason}`);
   for (const rc of s.refChanges) {
     lines.push(`    ${repoLabel(campaign, rc.repo)}: HEAD ${rc.headBefore?.slice(0, 10) ?? '(unborn)'} → ${rc.headAfter?.slice(0, 10) ?? '(unborn)'}${rc.refBefore !== rc.refAfter ? ` (${rc.refBefore ?? 'detached'} → ${rc.refAfter ?? 'detached'})` : ''}`);
+  }
+  const mine = comments.filter((c) => c.step === s.n);
+  if (mine.length) lines.push(`    ${mine.length === 1 ? '1 review comment' : `${mine.length} review comments`}:`);
+  for (const c of mine) {
+    const where = `${repoLabel(campaign, c.repo)}/${c.path}${c.line !== undefined ? `:${c.line}` : ''}`;
+    const [first, ...more] = c.body.split('\n');
+    lines.push(`      ${where}  ${c.author}, ${when(c.at)}: ${first}`, ...more.map((l) => `        ${l}`));
   }
   return lines.join('\n');
 }
@@ -127,16 +136,45 @@ export const campaignCommands: Command[] = [
   },
   {
     name: 'campaign log',
-    summary: "a campaign's steps with per-step counts of changed files and lines",
+    summary: "a campaign's steps with per-step counts of changed files and lines, and their review comments",
     usage: 'codecontext campaign log <camp>',
     examples: ['codecontext campaign log camp_abc123'],
     options: {},
     positionals: [1, 1],
     async run({ positionals }, ctx) {
       const c = await loadCampaign(ctx.store, positionals[0]);
+      const comments = await listReviewComments(ctx.store, c);
       const head = `${c.id}  ${c.name}  ${c.repos.length} repos  baseline ${c.baseline}  ${c.status}`;
-      const steps = c.steps.length ? c.steps.map((s) => stepLine(c, s)).join('\n') : '(no steps yet: run `codecontext campaign run` or `campaign checkpoint`)';
-      return { text: `${head}\n${steps}`, json: c };
+      const none = '(no steps yet: run `codecontext campaign run` or `campaign checkpoint`)';
+      const steps = c.steps.length ? c.steps.map((s) => stepLine(c, s, comments)).join('\n') : none;
+      return { text: `${head}\n${steps}`, json: { ...c, comments } };
+    },
+  },
+  {
+    name: 'campaign comment',
+    summary: "leave a review comment on a file (or a line) a step changed; `campaign log` shows it",
+    usage: 'codecontext campaign comment <camp> --step N --repo DIR --path FILE [--line L] -m TEXT',
+    examples: ['codecontext campaign comment rename-logger --step 1 --repo ~/src/services/accepts --path index.js --line 12 -m "keep the old name exported"'],
+    details: ['--line L   a line of the file after the step (default: a note on the whole file)'],
+    options: {
+      step: { type: 'string' },
+      repo: { type: 'string' },
+      path: { type: 'string' },
+      line: { type: 'string' },
+      message: { type: 'string', short: 'm' },
+    },
+    positionals: [1, 1],
+    async run({ positionals, values }, ctx) {
+      const step = parseStep(values.step);
+      if (step === undefined) throw new UsageError('campaign comment needs --step N');
+      if (typeof values.repo !== 'string' || typeof values.path !== 'string') throw new UsageError('campaign comment needs --repo DIR and --path FILE');
+      if (typeof values.message !== 'string') throw new UsageError('campaign comment needs the text: -m TEXT');
+      const line = values.line === undefined ? undefined : Number(values.line);
+      if (line !== undefined && (!Number.isInteger(line) || line < 1)) {
+        throw new UsageError(`--line takes a line number (1, 2, …), not ${String(values.line)}`);
+      }
+      const c = await addReviewComment(ctx.store, positionals[0], { step, repo: path.resolve(values.repo), path: values.path, line, body: values.message });
+      return { text: c.id, json: c };
     },
   },
   {

@@ -1,11 +1,21 @@
 import { Campaign, StoredChangeRecord, activeCampaignsOn, checkpointCampaign, listCampaignFiles, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
+import { campaignDiff, campaignDiffByRepo, fileDiffSections, repoLabel } from '../engine/campaign/campaignDiff';
 import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
+import { addReviewComment, deleteReviewComment, listReviewComments } from '../engine/campaign/reviewComments';
 import { EngineError } from '../engine/util/errors';
 import { discoverRepos } from '../engine/repo/discovery';
 import { Store } from '../engine/store/store';
 import {
   CampaignChangesParams,
   CampaignChangesRequest,
+  CampaignCommentAddParams,
+  CampaignCommentAddRequest,
+  CampaignCommentDeleteParams,
+  CampaignCommentDeleteRequest,
+  CampaignCommentsParams,
+  CampaignCommentsRequest,
+  CampaignDiffParams,
+  CampaignDiffRequest,
   CampaignCheckpointParams,
   CampaignDetailParams,
   CampaignOverlapParams,
@@ -26,6 +36,8 @@ import { Services, handle, mutate } from './services';
 
 /** A step's records never change once written; keyed by store, campaign and step. */
 const stepRecords = new Lru<StoredChangeRecord[]>(32);
+/** A step's diff text of one repo never changes either (both checkpoints are sealed snapshots). */
+const repoDiffs = new Lru<string>(16);
 
 export function registerCampaignHandlers(s: Services): void {
   const ctx = () => ({ store: s.workspace.store(), parallelism: s.workspace.settings.parallelism });
@@ -86,6 +98,38 @@ export function registerCampaignHandlers(s: Services): void {
     for (const r of all) counts.set(r.repo, (counts.get(r.repo) ?? 0) + 1);
     const items = only ? all.filter((r) => r.repo === only) : all;
     return { ...pageOf(items, pageWindow(p)), repos: [...counts].map(([r, count]) => ({ repo: r, count })).sort((a, b) => a.repo.localeCompare(b.repo)) };
+  });
+
+  handle(s, CampaignDiffRequest, CampaignDiffParams, async (p) => {
+    const { step, path: file } = p;
+    const repo = resolved(p.repo);
+    if (file !== undefined && repo === undefined) throw new EngineError('Usage', 'path goes with repo');
+    const store = s.workspace.store();
+    const campaign = await loadCampaign(store, p.campaign);
+    const result = { campaign: campaign.id, step: step ?? null };
+    if (repo === undefined) return { ...result, diff: await campaignDiff(store, campaign, step, s.workspace.settings.parallelism) };
+    if (!campaign.repos.includes(repo)) throw new EngineError('UnknownId', `not a repo of campaign ${campaign.name} (${campaign.id})`, repo);
+    const key = `${store.dir}\0${campaign.id}\0${step ?? 'all'}\0${campaign.steps.length}\0${repo}`;
+    const part = await repoDiffs.get(key, async () => (await campaignDiffByRepo(store, campaign, step, 1, repo))[0]?.text ?? '');
+    if (file === undefined) return { ...result, diff: part };
+    const sections = fileDiffSections(part, repoLabel(campaign, repo)).filter((x) => x.path === file || x.oldPath === file);
+    return { ...result, diff: sections.map((x) => x.text).join('') };
+  });
+
+  handle(s, CampaignCommentsRequest, CampaignCommentsParams, async (p) => {
+    const campaign = await loadCampaign(s.workspace.store(), p.campaign);
+    const comments = await listReviewComments(s.workspace.store(), campaign);
+    return { comments: p.step === undefined ? comments : comments.filter((c) => c.step === p.step) };
+  });
+
+  handle(s, CampaignCommentAddRequest, CampaignCommentAddParams, async (p) => {
+    const { campaign, step, path, line, body, author } = p;
+    return addReviewComment(s.workspace.store(), campaign, { step, repo: resolved(p.repo), path, line, body, author });
+  });
+
+  handle(s, CampaignCommentDeleteRequest, CampaignCommentDeleteParams, async (p) => {
+    await deleteReviewComment(s.workspace.store(), p.campaign, p.id);
+    return {};
   });
 }
 

@@ -66,10 +66,10 @@ function contents(repo: string): Record<string, string> {
   return out;
 }
 
-/** Resolves with the diff editor tab once one is active (waits for the real tab event). */
+/** Resolves with the diff editor tab once one is active in its group (waits for the real tab event); the history opens diffs beside itself. */
 async function activeDiffTab(timeoutMs = 15_000): Promise<{ tab: vscode.Tab; input: vscode.TabInputTextDiff }> {
   const current = () => {
-    const tab = vscode.window.tabGroups.activeTabGroup.activeTab;
+    const tab = vscode.window.tabGroups.all.map((g) => g.activeTab).find((t) => t?.input instanceof vscode.TabInputTextDiff);
     return tab && tab.input instanceof vscode.TabInputTextDiff ? { tab, input: tab.input } : undefined;
   };
   return (
@@ -164,7 +164,7 @@ describe('Webviews', function () {
     // a file's "Open Diff" opens VS Code's diff editor: the file now ↔ what the rollback writes
     await preview.press('openDiff', `${north}\nsrc/config.ts`);
     const { tab, input } = await activeDiffTab();
-    assert.match(tab.label, /^config\.ts \(now ↔ snap_/);
+    assert.match(tab.label, /^north\/config\.ts \(now ↔ snap_/);
     assert.strictEqual(await textOf(input.original), states[3][0]['src/config.ts']);
     assert.strictEqual(await textOf(input.modified), states[0][0]['src/config.ts']);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
@@ -203,7 +203,9 @@ describe('Webviews', function () {
   it('the history steps Prev / Next through a 3-step campaign, and keeps the reviewed mark', async () => {
     let history = (await vscode.commands.executeCommand<PanelHandle>('codecontext.showCampaignHistory', campaign))!;
     assert.ok(history, 'codecontext.showCampaignHistory returned no panel');
-    let shown = await history.waitForStatus('Step 3 of 3');
+    let shown = await history.waitForStatus('Step 1 of 3'); // it opens at the first step not yet reviewed
+    await history.press('key:End');
+    shown = await history.waitForStatus('Step 3 of 3');
     assert.deepStrictEqual(shown.files.sort(), ['south/README.md', 'south/src/config.ts']);
     assert.ok(!shown.actions.includes('next'), 'Next is disabled on the last step');
 
@@ -225,10 +227,11 @@ describe('Webviews', function () {
     // a file opens in the diff editor: before ↔ after the step
     await history.press('openDiff', `${south}\nsrc/config.ts`);
     const { tab, input } = await activeDiffTab();
-    assert.match(tab.label, /^config\.ts \(baseline ↔ step 1\)/);
+    assert.match(tab.label, /^south\/config\.ts \(baseline ↔ step 1\)/);
     assert.strictEqual(await textOf(input.original), states[0][1]['src/config.ts']);
     assert.strictEqual(await textOf(input.modified), states[1][1]['src/config.ts']);
-    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    // the diff, beside the panel (which stays open); a Tab is a snapshot, so it is looked up again
+    await vscode.window.tabGroups.close(vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === tab.label));
     history.panel.reveal();
 
     await history.press('next');

@@ -11,6 +11,7 @@ import { sameState } from './restore';
 import { Store, writeFileAtomic } from '../store/store';
 import type { PlannedFile, RollbackPlan } from './plan';
 import type { CheckResult } from './checks';
+import { listReviewComments } from '../campaign/reviewComments';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './evidenceChain';
 import { SignatureCheck, signPack, verifyPackSignature } from './evidenceSignature';
 import { checkRepoCopy, evidenceRef } from './evidenceCopies';
@@ -104,10 +105,15 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
  * previous pack, and returns the pack's path. A pack written again for the same rollback (recovery
  * finishing one) takes the place of the first in the chain.
  */
-export async function writeEvidence(store: Store, pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous' | 'report'>, patchText: string): Promise<string> {
+export async function writeEvidence(
+  store: Store,
+  pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous' | 'report'> & PackComments,
+  patchText: string,
+): Promise<string> {
   const dir = evidenceDir(store, pack.id);
   const patchFile = path.join(dir, 'inverse.patch');
   const file = path.join(dir, `evidence-${pack.id}.json`);
+  pack = { ...pack, ...(await undoneStepComments(store, pack)) };
   await appendToChain(store, async (head) => {
     const previous = head?.id === pack.id ? (await readEvidence(file).catch(() => undefined))?.previous : head;
     const rendered = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
@@ -249,4 +255,41 @@ async function hasAnyCopy(repos: readonly EvidenceRepo[], rb: string): Promise<b
     }
   }
   return false;
+}
+
+/**
+ * The pack's `comments` (read by evidenceReport.ts's `commentsOf`, which checks each entry): a campaign
+ * target's review comments on the steps the rollback undoes (after the target checkpoint), oldest first.
+ */
+export interface PackComments {
+  comments?: PackComment[];
+}
+
+/**
+ * A reviewer's note (campaign/reviewComments.ts) as the pack keeps it: `text` is the comment's body;
+ * `repo` is absolute, `path` repo-relative, `line` 1-based in the file after the step.
+ */
+export interface PackComment {
+  id: string;
+  campaign: string;
+  step: number;
+  repo: string;
+  path: string;
+  line?: number;
+  author: string;
+  text: string;
+  at: string;
+}
+
+/** The reviewers' notes on the steps a campaign rollback undoes; none when they cannot be read (the pack is written regardless). */
+async function undoneStepComments(store: Store, pack: Pick<EvidencePack, 'target'> & PackComments): Promise<PackComments> {
+  if (pack.comments || !pack.target.campaign) return {};
+  const all = await listReviewComments(store, { id: pack.target.campaign }).catch(() => []);
+  const comments = all
+    .filter((c) => c.step > (pack.target.checkpoint ?? 0))
+    .map((c) => {
+      const line = c.line !== undefined ? { line: c.line } : {};
+      return { id: c.id, campaign: c.campaign, step: c.step, repo: c.repo, path: c.path, ...line, author: c.author, text: c.body, at: c.at };
+    });
+  return comments.length ? { comments } : {};
 }
