@@ -7,14 +7,22 @@ const watch = process.argv.includes('--watch');
 const minify = process.argv.includes('--minify');
 const common = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, minify, logLevel: 'warning' };
 
-const builds = [
-  { ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
-];
+const builds = [{ ...common, entryPoints: ['server/src/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } }];
 if (await exists('server/src/server.ts')) builds.push({ ...common, entryPoints: ['server/src/server.ts'], outfile: 'dist/server.js' });
-if (await exists('client/src/extension.ts')) builds.push({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
+if (await exists('client/src/extension.ts'))
+  builds.push({ ...common, entryPoints: ['client/src/extension.ts'], outfile: 'dist/extension.js', external: ['vscode'] });
 // webview pages: browser code, one script each beside its stylesheet in media/ (the panels' only resource root)
 for (const page of ['preview', 'history', 'evidence']) {
-  if (await exists(`media/src/${page}.ts`)) builds.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', logLevel: 'warning', entryPoints: [`media/src/${page}.ts`], outfile: `media/${page}.js` });
+  if (await exists(`media/src/${page}.ts`))
+    builds.push({
+      bundle: true,
+      platform: 'browser',
+      target: 'es2022',
+      format: 'iife',
+      logLevel: 'warning',
+      entryPoints: [`media/src/${page}.ts`],
+      outfile: `media/${page}.js`,
+    });
 }
 
 async function exists(p) {

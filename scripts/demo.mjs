@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run demo [-- DIR]`: builds a workspace of 20 small repos (in a temp folder, or DIR), runs
-// `snapshot create --campaign camp_abc123` there (which starts the campaign), runs a codemod across it, shows the log and a diff, previews the rollback, runs it,
+// `snapshot create --campaign camp_abc123` there (which starts the campaign), runs a codemod across it, shows the log and a diff, previews the
+// rollback, runs it,
 // and verifies its evidence — the whole job, with the real CLI, as a user would type it.
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
@@ -19,9 +20,36 @@ if (fs.existsSync(root)) {
   process.exit(2);
 }
 
-const names = ['logger', 'common', 'auth', 'billing', 'catalog', 'checkout', 'gateway', 'inventory', 'mailer', 'metrics',
-  'notifications', 'orders', 'payments', 'pricing', 'profile', 'search', 'shipping', 'storefront', 'tax', 'webhooks'];
-const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com' };
+const names = [
+  'logger',
+  'common',
+  'auth',
+  'billing',
+  'catalog',
+  'checkout',
+  'gateway',
+  'inventory',
+  'mailer',
+  'metrics',
+  'notifications',
+  'orders',
+  'payments',
+  'pricing',
+  'profile',
+  'search',
+  'shipping',
+  'storefront',
+  'tax',
+  'webhooks',
+];
+const gitEnv = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'Demo',
+  GIT_AUTHOR_EMAIL: 'demo@example.com',
+  GIT_COMMITTER_NAME: 'Demo',
+  GIT_COMMITTER_EMAIL: 'demo@example.com',
+};
 const git = (cwd, ...args) => execFileSync('git', args, { cwd, env: gitEnv, stdio: 'pipe' });
 const write = (file, text, mode) => {
   fs.mkdirSync(path.dirname(file), { recursive: true });
@@ -35,7 +63,10 @@ names.forEach((name, i) => {
   write(path.join(dir, 'package.json'), JSON.stringify({ name: `@demo/${name}`, version: '1.4.0', dependencies: deps }, null, 2) + '\n');
   write(path.join(dir, 'README.md'), `# ${name}\n\nThe ${name} service.\n`);
   write(path.join(dir, '.gitignore'), '.env\nnode_modules/\nbuild/\n');
-  write(path.join(dir, 'src/index.ts'), `import { oldLogger } from '@demo/logger';\n\nexport function start(): void {\n  oldLogger.info('${name} starting');\n}\n`);
+  write(
+    path.join(dir, 'src/index.ts'),
+    `import { oldLogger } from '@demo/logger';\n\nexport function start(): void {\n  oldLogger.info('${name} starting');\n}\n`,
+  );
   write(path.join(dir, 'src/util.ts'), `export const retries = ${3 + (i % 4)};\n`);
   write(path.join(dir, 'src/legacy.ts'), `// deprecated since 1.2\nexport const legacy = true;\n`);
   write(path.join(dir, 'scripts/release.sh'), '#!/bin/sh\necho releasing\n');
@@ -77,5 +108,11 @@ const result = run(['rollback', '--snapshot', snap]);
 const rb = /^(rb_[0-9a-f]+)/.exec(result)?.[1];
 run(['evidence', 'verify', rb, '--repos']);
 const sample = path.join(root, '02-auth');
-console.log(`\n02-auth after the rollback: HEAD ${git(sample, 'log', '--oneline', '-1').toString().trim()}; .env still says: ${fs.readFileSync(path.join(sample, '.env'), 'utf8').trim().split('\n').join(' | ')}`);
-console.log(`\nTry next:\n  node ${path.relative(process.cwd(), cli)} --store ${store} rollback undo ${rb}\n  node ${path.relative(process.cwd(), cli)} --store ${store} rollback list`);
+console.log(
+  `\n02-auth after the rollback: HEAD ${git(sample, 'log', '--oneline', '-1').toString().trim()}; .env still says: ` +
+    `${fs.readFileSync(path.join(sample, '.env'), 'utf8').trim().split('\n').join(' | ')}`,
+);
+console.log(
+  `\nTry next:\n  node ${path.relative(process.cwd(), cli)} --store ${store} rollback undo ${rb}\n  node ${path.relative(process.cwd(), cli)} --store ` +
+    `${store} rollback list`,
+);

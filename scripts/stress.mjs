@@ -81,8 +81,13 @@ try {
   }
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   const rate = ((committed / count) * 100).toFixed(2);
-  console.log(`success rate: ${rate} % — ${committed} of ${count} rollbacks of ${repoCount} repos (${committed * repoCount} of ${count * repoCount} repo-rollbacks) committed, each exactly at its target`);
-  console.log(`faults: ${faults}; retries: ${retries} in all, in ${retriedRollbacks} rollbacks; repos not byte-exact on their side afterwards: ${lost}; ${seconds} s`);
+  console.log(
+    `success rate: ${rate} % — ${committed} of ${count} rollbacks of ${repoCount} repos (${committed * repoCount} of ${count * repoCount} ` +
+      `repo-rollbacks) committed, each exactly at its target`,
+  );
+  console.log(
+    `faults: ${faults}; retries: ${retries} in all, in ${retriedRollbacks} rollbacks; repos not byte-exact on their side afterwards: ${lost}; ${seconds} s`,
+  );
   for (const f of failures.slice(0, 10)) console.log(`FAILED ${f}`);
   process.exitCode = committed === count && lost === 0 ? 0 : 1;
 } finally {

@@ -34,12 +34,14 @@ export function withServerProgress<R>(
   run: (token: vscode.CancellationToken, report: (r: CodeContextProgressReport) => void) => Promise<R>,
   cancellable = true,
 ): Promise<R> {
-  return Promise.resolve(vscode.window.withProgress({ location, title, cancellable }, async (progress, token) => {
-    let last = 0;
-    return run(token, (r) => {
-      const increment = r.percentage !== undefined ? Math.max(0, r.percentage - last) : undefined;
-      if (r.percentage !== undefined) last = Math.max(last, r.percentage);
-      progress.report({ message: r.message, increment });
-    });
-  }));
+  return Promise.resolve(
+    vscode.window.withProgress({ location, title, cancellable }, async (progress, token) => {
+      let last = 0;
+      return run(token, (r) => {
+        const increment = r.percentage !== undefined ? Math.max(0, r.percentage - last) : undefined;
+        if (r.percentage !== undefined) last = Math.max(last, r.percentage);
+        progress.report({ message: r.message, increment });
+      });
+    }),
+  );
 }

@@ -1,15 +1,15 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
+import { CloseAction, ErrorAction, LanguageClient, LanguageClientOptions, ServerOptions, State, TransportKind } from 'vscode-languageclient/node';
 import {
-  CloseAction,
-  ErrorAction,
-  LanguageClient,
-  LanguageClientOptions,
-  ServerOptions,
-  State,
-  TransportKind,
-} from 'vscode-languageclient/node';
-import { DidChangeNotification, DidChangeParams, InitializationOptions, RecoveredNotification, RecoveredParams, ReposChangedNotification, ReposChangedParams } from '../../server/src/protocol';
+  DidChangeNotification,
+  DidChangeParams,
+  InitializationOptions,
+  RecoveredNotification,
+  RecoveredParams,
+  ReposChangedNotification,
+  ReposChangedParams,
+} from '../../server/src/protocol';
 import { showOutputAction } from './output';
 
 /**
@@ -187,7 +187,8 @@ class ServerClient {
       return { action: CloseAction.Restart, handled: true };
     }
     void showOutputAction(
-      `The CodeContext server stopped ${this.restarts.length} times in 3 minutes and will not be restarted. Use "CodeContext: Restart Server" after fixing the cause.`,
+      `The CodeContext server stopped ${this.restarts.length} times in 3 minutes and will not be restarted. Use "CodeContext: Restart Server" after ` +
+        `fixing the cause.`,
       this.output,
       'error',
     );
@@ -201,7 +202,9 @@ class ServerClient {
       // the server left these alone: repos were edited since the crash, and a person decides
       const files = waiting.flatMap((r) => (r.kept ?? []).flatMap((k) => k.paths.map((f) => `${k.repo.split(/[\\/]/).pop()}/${f}`)));
       const choice = await vscode.window.showWarningMessage(
-        `An interrupted rollback needs recovering, and files were changed since: ${files.slice(0, 5).join(', ') || 'HEAD moved'}${files.length > 5 ? ` and ${files.length - 5} more` : ''}. Recovering keeps those changes and puts the rest back.`,
+        `An interrupted rollback needs recovering, and files were changed since: ` +
+          `${files.slice(0, 5).join(', ') || 'HEAD moved'}${files.length > 5 ? ` and ${files.length - 5} more` : ''}. ` +
+          'Recovering keeps those changes and puts the rest back.',
         { modal: false },
         'Recover',
         'Show Output',

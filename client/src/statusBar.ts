@@ -24,7 +24,9 @@ export function createCampaignStatus(): CampaignStatus {
     if (!campaign) return item.hide();
     const running = runningIn(campaign.id);
     item.text = `${running ? '$(sync~spin)' : '$(history)'} ${campaign.name}`;
-    item.tooltip = `Campaign ${campaign.name} (${campaign.id})\n${running ? `Running ${running}` : 'Active'} · ${plural(campaign.stepCount, 'step')} · ${plural(campaign.repoCount, 'repo')}\nClick to open its history.`;
+    item.tooltip =
+      `Campaign ${campaign.name} (${campaign.id})\n${running ? `Running ${running}` : 'Active'} · ${plural(campaign.stepCount, 'step')} · ` +
+      `${plural(campaign.repoCount, 'repo')}\nClick to open its history.`;
     item.command = { command: 'codecontext.showCampaignHistory', title: 'Show Campaign History', arguments: [campaign.id] };
     item.accessibilityInformation = { label: `CodeContext campaign ${campaign.name}, ${plural(campaign.stepCount, 'step')}` };
     item.show();

@@ -65,7 +65,10 @@ function draw(): void {
     }),
     button('Open JSON', 'openJson', () => post({ type: 'openJson' }), { secondary: true, title: 'The pack as written, read-only' }),
     hasReportFile &&
-      button('Copy Page Path', 'copyReportPath', () => post({ type: 'copyReportPath' }), { secondary: true, title: 'The standalone HTML page, to attach to a ticket' }),
+      button('Copy Page Path', 'copyReportPath', () => post({ type: 'copyReportPath' }), {
+        secondary: true,
+        title: 'The standalone HTML page, to attach to a ticket',
+      }),
     button('Expand All Diffs', 'expandAll', () => openAll(true), { secondary: true }),
     button('Collapse All', 'collapseAll', () => openAll(false), { secondary: true }),
   );
@@ -94,7 +97,9 @@ function showResult(v: VerifyView): void {
     h(
       'ul',
       { class: 'verify-repos' },
-      ...v.repos.map((r) => h('li', { class: r.ok ? 'ok' : 'failed' }, `${r.ok ? '✓' : '✗'} ${r.name}: `, r.ok ? 'in its recorded end state' : (r.problem ?? 'differs'))),
+      ...v.repos.map((r) =>
+        h('li', { class: r.ok ? 'ok' : 'failed' }, `${r.ok ? '✓' : '✗'} ${r.name}: `, r.ok ? 'in its recorded end state' : (r.problem ?? 'differs')),
+      ),
     ),
   );
 }

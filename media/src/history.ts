@@ -106,7 +106,11 @@ function draw(): void {
       'header',
       {},
       h('h1', {}, `Campaign ${c.name}`),
-      h('p', { class: 'summary' }, `${c.id} · ${c.status} · ${plural(c.repoCount, 'repo')} · started ${new Date(c.createdAt).toLocaleString()} · baseline ${c.baseline.slice(0, 13)}`),
+      h(
+        'p',
+        { class: 'summary' },
+        `${c.id} · ${c.status} · ${plural(c.repoCount, 'repo')} · started ${new Date(c.createdAt).toLocaleString()} · baseline ${c.baseline.slice(0, 13)}`,
+      ),
     ),
     timeline(state),
     h(
@@ -212,7 +216,13 @@ function stepDetail(st: HistoryState['steps'][number]): HTMLElement {
           ...st.failed.map((f) => h('details', {}, h('summary', {}, `${names[f.repo] ?? f.repo} (exit ${f.exitCode})`), h('pre', {}, f.outputTail))),
         )
       : null,
-    st.refChanges.length ? h('ul', { class: 'notes' }, ...st.refChanges.map((r) => h('li', { class: 'muted' }, `${names[r.repo] ?? r.repo}: HEAD ${short(r.from)} → ${short(r.to)}`))) : null,
+    st.refChanges.length
+      ? h(
+          'ul',
+          { class: 'notes' },
+          ...st.refChanges.map((r) => h('li', { class: 'muted' }, `${names[r.repo] ?? r.repo}: HEAD ${short(r.from)} → ${short(r.to)}`)),
+        )
+      : null,
   );
 }
 
@@ -243,7 +253,12 @@ function recordList(): HTMLElement {
     ),
   );
   const more = total > records.length ? h('p', { class: 'muted' }, `Only the first ${records.length} of ${total} changes are listed.`) : null;
-  return h('section', { class: 'records', 'aria-label': `Changes of step ${step}` }, ...(groups.length ? groups : [h('p', { class: 'muted' }, 'This step changed no file.')]), more ?? '');
+  return h(
+    'section',
+    { class: 'records', 'aria-label': `Changes of step ${step}` },
+    ...(groups.length ? groups : [h('p', { class: 'muted' }, 'This step changed no file.')]),
+    more ?? '',
+  );
 }
 
 function recordRow(r: HistoryRecordView, repoName: string): HTMLElement {

@@ -86,7 +86,12 @@ function receive(m: PreviewToWebview): void {
           'div',
           { class: 'alert error', role: 'alert', 'data-probe': 'alert' },
           h('p', {}, `${m.name} cannot be rolled back as it is now: ${m.message}.`),
-          h('p', {}, `Leave ${m.name} out to plan the other repos, or finish or abort what is in progress there: ` + `this page plans again by itself when ${m.name} changes.`),
+          h(
+            'p',
+            {},
+            `Leave ${m.name} out to plan the other repos, or finish or abort what is in progress there: ` +
+              `this page plans again by itself when ${m.name} changes.`,
+          ),
         ),
         h(
           'div',
@@ -107,7 +112,12 @@ function receive(m: PreviewToWebview): void {
     case 'runStarted':
       busy = true;
       result = undefined;
-      run = { kind: m.kind, repos: m.repos, cells: new Map(m.repos.map((r) => [r, { prepare: 'waiting', commit: 'waiting', verify: 'waiting' }])), committing: false };
+      run = {
+        kind: m.kind,
+        repos: m.repos,
+        cells: new Map(m.repos.map((r) => [r, { prepare: 'waiting', commit: 'waiting', verify: 'waiting' }])),
+        committing: false,
+      };
       setStatus(m.kind === 'undo' ? 'Undoing the rollback…' : 'Rolling back…');
       drawFooter();
       return;
@@ -117,14 +127,21 @@ function receive(m: PreviewToWebview): void {
     case 'result':
       busy = false;
       result = m.result;
-      if (run) for (const cells of run.cells.values()) for (const p of phases) if (cells[p] === 'active') cells[p] = m.result.outcome === 'committed' ? 'done' : 'failed';
+      if (run)
+        for (const cells of run.cells.values())
+          for (const p of phases) if (cells[p] === 'active') cells[p] = m.result.outcome === 'committed' ? 'done' : 'failed';
       setStatus(m.result.message);
       drawFooter();
       return;
     case 'error':
       busy = false;
       setStatus(`Error: ${m.message}`);
-      if (!plan) app.replaceChildren(h('h1', {}, 'Rollback preview'), statusLine, button('Try Again', 'refresh', () => replan()));
+      if (!plan)
+        app.replaceChildren(
+          h('h1', {}, 'Rollback preview'),
+          statusLine,
+          button('Try Again', 'refresh', () => replan()),
+        );
       drawFooter();
       return;
     case 'probe':
@@ -216,7 +233,11 @@ function drawHeader(): void {
       'label',
       { class: 'select' },
       label,
-      h('select', { 'aria-label': label, onchange: (e) => onchange((e.target as HTMLSelectElement).value as T) }, ...options.map(([v, text]) => h('option', { value: v, selected: v === value }, text))),
+      h(
+        'select',
+        { 'aria-label': label, onchange: (e) => onchange((e.target as HTMLSelectElement).value as T) },
+        ...options.map(([v, text]) => h('option', { value: v, selected: v === value }, text)),
+      ),
     );
   header.replaceChildren(
     h('h1', {}, `Roll back to ${plan.targetLabel}`),
@@ -235,12 +256,37 @@ function drawHeader(): void {
       'div',
       { class: 'toolbar', role: 'toolbar', 'aria-label': 'Plan filters' },
       filterBox,
-      select('Show', show, [['all', 'All files'], ['drift', 'Your edits (drift)'], ['conflicts', 'Conflicts']], (v) => {
-        show = v;
-        drawPlan();
-      }),
-      select('Diff', layout, [['inline', 'Inline'], ['split', 'Side by side']], setLayout),
-      select('Mode', plan.mode, [['restore', 'Restore'], ['replay', 'Replay']], (v) => replan(v)),
+      select(
+        'Show',
+        show,
+        [
+          ['all', 'All files'],
+          ['drift', 'Your edits (drift)'],
+          ['conflicts', 'Conflicts'],
+        ],
+        (v) => {
+          show = v;
+          drawPlan();
+        },
+      ),
+      select(
+        'Diff',
+        layout,
+        [
+          ['inline', 'Inline'],
+          ['split', 'Side by side'],
+        ],
+        setLayout,
+      ),
+      select(
+        'Mode',
+        plan.mode,
+        [
+          ['restore', 'Restore'],
+          ['replay', 'Replay'],
+        ],
+        (v) => replan(v),
+      ),
       button('Tick Shown', 'tickShown', () => tickShown(true), { secondary: true, title: 'Include every file the filter shows' }),
       button('Untick Shown', 'untickShown', () => tickShown(false), { secondary: true, title: 'Leave out every file the filter shows' }),
       button('Refresh', 'refresh', () => replan(), { secondary: true, title: 'Plan again from the repos as they are now' }),
@@ -304,7 +350,14 @@ function unchanged(r: PreviewRepoView): boolean {
 function renderPlan(plan: PreviewState): void {
   const byPath = new Map(plan.repos.map((r) => [r.path, r]));
   const parts: HTMLElement[] = [];
-  if (plan.cycles.length) parts.push(h('p', { class: 'warning' }, `Dependency cycles (rolled back together): ${plan.cycles.map((c) => c.map((r) => names.get(r) ?? r).join(' ↔ ')).join('; ')}`));
+  if (plan.cycles.length)
+    parts.push(
+      h(
+        'p',
+        { class: 'warning' },
+        `Dependency cycles (rolled back together): ${plan.cycles.map((c) => c.map((r) => names.get(r) ?? r).join(' ↔ ')).join('; ')}`,
+      ),
+    );
   // waves keep the engine's numbers (from 1), as the CLI and the Rollbacks tree show them; a wave of
   // repos with nothing to change is folded away with them, not renumbered
   plan.waves.forEach((wave, i) => {
@@ -334,7 +387,8 @@ function renderPlan(plan: PreviewState): void {
     );
   }
   if (!parts.length) parts.push(h('p', { class: 'muted' }, plan.files.length ? 'No file matches the filter.' : 'No file changes.'));
-  if (plan.filesTruncated) parts.push(h('p', { class: 'muted' }, `Only the first ${plan.files.length} of ${plan.totals.files} files are listed; the rollback covers all of them.`));
+  if (plan.filesTruncated)
+    parts.push(h('p', { class: 'muted' }, `Only the first ${plan.files.length} of ${plan.totals.files} files are listed; the rollback covers all of them.`));
   planSection.replaceChildren(...parts);
   applyRoving();
 }
@@ -491,7 +545,9 @@ function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean):
       ),
       h('span', { class: `op op-${f.change}` }, f.change),
       lineCounts(f.added, f.removed, f.binary),
-      f.drift ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its checkpoint' }, driftWords()) : null,
+      f.drift
+        ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its checkpoint' }, driftWords())
+        : null,
       f.conflict ? h('span', { class: 'badge error', title: f.conflict }, 'conflict') : null,
       h(
         'button',
@@ -626,7 +682,7 @@ function markDrift(drawn: HTMLElement, lines: ReadonlySet<number>): void {
     }
     // inline: the first cell is the old line number; side by side: the left half is the old side
     const oldCell = tr.querySelector<HTMLTableCellElement>('td.ln');
-    const kind = layout === 'inline' ? tr.className : (oldCell?.classList.contains('del') ? 'del' : oldCell?.classList.contains('context') ? 'context' : '');
+    const kind = layout === 'inline' ? tr.className : oldCell?.classList.contains('del') ? 'del' : oldCell?.classList.contains('context') ? 'context' : '';
     const n = Number(oldCell?.textContent);
     const mine = (kind === 'del' || kind === 'context') && Number.isInteger(n) && n > 0 && lines.has(n);
     if (!mine) {
@@ -794,7 +850,11 @@ function renderFooter(plan: PreviewState): void {
         h(
           'div',
           { class: 'buttons' },
-          button('Cancel', 'cancel', () => post({ type: 'cancel' }), { secondary: true, disabled: run.committing, title: run.committing ? 'The commit phase has begun: the transaction finishes' : 'Stop before anything changes' }),
+          button('Cancel', 'cancel', () => post({ type: 'cancel' }), {
+            secondary: true,
+            disabled: run.committing,
+            title: run.committing ? 'The commit phase has begun: the transaction finishes' : 'Stop before anything changes',
+          }),
         ),
       );
     }
@@ -806,7 +866,9 @@ function renderFooter(plan: PreviewState): void {
         'div',
         { class: 'buttons' },
         result.hasEvidence ? button('Open Evidence', 'openEvidence', () => post({ type: 'openEvidence' }), { secondary: true }) : null,
-        result.canUndo ? button('Undo', 'undo', () => post({ type: 'undo' }), { secondary: true, title: 'Return every repo to its safety snapshot (its own transaction)' }) : null,
+        result.canUndo
+          ? button('Undo', 'undo', () => post({ type: 'undo' }), { secondary: true, title: 'Return every repo to its safety snapshot (its own transaction)' })
+          : null,
         button('Preview Again', 'refresh', () => replan(), { secondary: true, title: 'Plan again from the repos as they are now' }),
       ),
     );
@@ -834,7 +896,9 @@ function probeExtras(): Partial<RenderedSnapshot> {
     tabStops: focusable.filter((e) => planSection.contains(e)).map(name),
     rowControls: shown('.file-row input, .file-row button').map(name),
     focused: document.activeElement && document.activeElement !== document.body ? name(document.activeElement) : '',
-    alert: shown('[data-probe="alert"]').map((e) => e.textContent ?? '').join(' '),
+    alert: shown('[data-probe="alert"]')
+      .map((e) => e.textContent ?? '')
+      .join(' '),
     statusLog: [...statusLog],
   };
 }

@@ -34,7 +34,12 @@ export function append(el: Element, children: Child[]): void {
 }
 
 /** A button that announces what it does; `action` names it for the tests' `press`. */
-export function button(label: string, action: string, onclick: () => void, opts: { title?: string; secondary?: boolean; small?: boolean; icon?: string; key?: string; disabled?: boolean } = {}): HTMLButtonElement {
+export function button(
+  label: string,
+  action: string,
+  onclick: () => void,
+  opts: { title?: string; secondary?: boolean; small?: boolean; icon?: string; key?: string; disabled?: boolean } = {},
+): HTMLButtonElement {
   return h(
     'button',
     {
@@ -66,7 +71,13 @@ export function plural(n: number, one: string, many = `${one}s`): string {
 /** "+12 −3", coloured by the theme's git decorations. */
 export function lineCounts(added: number, removed: number, binary = false): HTMLElement {
   if (binary) return h('span', { class: 'counts muted' }, 'binary');
-  return h('span', { class: 'counts', 'aria-label': `${added} lines added, ${removed} removed` }, h('span', { class: 'added' }, `+${added}`), ' ', h('span', { class: 'removed' }, `−${removed}`));
+  return h(
+    'span',
+    { class: 'counts', 'aria-label': `${added} lines added, ${removed} removed` },
+    h('span', { class: 'added' }, `+${added}`),
+    ' ',
+    h('span', { class: 'removed' }, `−${removed}`),
+  );
 }
 
 /**
@@ -84,7 +95,9 @@ export function snapshotOf(root: ParentNode, step?: number): RenderedSnapshot {
       .map((c) => c.closest<HTMLElement>('[data-probe="file"]')?.dataset.label ?? ''),
     status: root.querySelector('[role="status"]')?.textContent ?? '',
     diffs: root.querySelectorAll('table.diff').length,
-    actions: [...root.querySelectorAll<HTMLElement>('[data-action]')].filter((b) => visible(b) && !(b as HTMLButtonElement).disabled).map((b) => b.dataset.action ?? ''),
+    actions: [...root.querySelectorAll<HTMLElement>('[data-action]')]
+      .filter((b) => visible(b) && !(b as HTMLButtonElement).disabled)
+      .map((b) => b.dataset.action ?? ''),
     ...(step !== undefined ? { step } : {}),
   };
 }
@@ -133,7 +146,8 @@ export function parseUnifiedDiff(patch: string): DiffLine[] {
       newNo = Number(m[2]);
       inHunk = true;
       out.push({ kind: 'hunk', text: line });
-    } else if (line.startsWith('diff --git ')) inHunk = false; // the next file's header (a patch of several files)
+    } else if (line.startsWith('diff --git '))
+      inHunk = false; // the next file's header (a patch of several files)
     else if (!inHunk) continue;
     else if (line.startsWith('+')) out.push({ kind: 'add', new: newNo++, text: line.slice(1) });
     else if (line.startsWith('-')) out.push({ kind: 'del', old: oldNo++, text: line.slice(1) });
@@ -180,9 +194,12 @@ function pairRows(lines: DiffLine[]): HTMLTableRowElement[] {
   const rows: HTMLTableRowElement[] = [];
   const cell = (l: DiffLine | undefined, side: 'old' | 'new') =>
     l
-      ? [h('td', { class: `ln ${l.kind}`, 'aria-hidden': 'true' }, side === 'old' ? l.old : l.new), h('td', { class: `code ${l.kind}`, 'aria-label': spoken[l.kind] ? `${spoken[l.kind]}: ${l.text}` : undefined }, l.text)]
+      ? [
+          h('td', { class: `ln ${l.kind}`, 'aria-hidden': 'true' }, side === 'old' ? l.old : l.new),
+          h('td', { class: `code ${l.kind}`, 'aria-label': spoken[l.kind] ? `${spoken[l.kind]}: ${l.text}` : undefined }, l.text),
+        ]
       : [h('td', { class: 'ln empty' }), h('td', { class: 'code empty' })];
-  for (let i = 0; i < lines.length; ) {
+  for (let i = 0; i < lines.length;) {
     const l = lines[i];
     if (l.kind === 'hunk' || l.kind === 'note') {
       rows.push(h('tr', { class: l.kind }, h('td', { colspan: 4, class: 'code' }, l.text)));

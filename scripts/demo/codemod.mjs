@@ -24,7 +24,13 @@ fs.chmodSync(path.join(repo, 'scripts/release.sh'), 0o755);
 fs.appendFileSync(path.join(repo, '.env'), 'BOT_WAS_HERE=1\n');
 const index = Number(path.basename(repo).match(/^(\d+)/)?.[1] ?? 0);
 if (index % 2 === 0) {
-  const env = { ...process.env, GIT_AUTHOR_NAME: 'codemod-bot', GIT_AUTHOR_EMAIL: 'bot@example.com', GIT_COMMITTER_NAME: 'codemod-bot', GIT_COMMITTER_EMAIL: 'bot@example.com' };
+  const env = {
+    ...process.env,
+    GIT_AUTHOR_NAME: 'codemod-bot',
+    GIT_AUTHOR_EMAIL: 'bot@example.com',
+    GIT_COMMITTER_NAME: 'codemod-bot',
+    GIT_COMMITTER_EMAIL: 'bot@example.com',
+  };
   execFileSync('git', ['add', '-A'], { env });
   execFileSync('git', ['commit', '-q', '-m', 'chore: rename oldLogger to newLogger'], { env });
 }

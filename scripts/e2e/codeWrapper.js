@@ -25,8 +25,7 @@ const util = require('util');
 const { chromium } = require('playwright-core');
 
 const ROOT = path.resolve(__dirname, '../..');
-const CODE_SERVER =
-  process.env.CODE_SERVER_ENTRY || path.join(ROOT, '.vscode-test/code-server/node_modules/code-server/out/node/entry.js');
+const CODE_SERVER = process.env.CODE_SERVER_ENTRY || path.join(ROOT, '.vscode-test/code-server/node_modules/code-server/out/node/entry.js');
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(process.env.CODECONTEXT_E2E_ARTIFACTS || path.join(ROOT, '.vscode-test/artifacts'));
 const TIMEOUT_MS = Number(process.env.CODE_WRAPPER_TIMEOUT_MS || 600_000);
@@ -34,11 +33,21 @@ const VERBOSE = !!process.env.CODE_WRAPPER_VERBOSE;
 const VERSION = '1.100.3';
 // Workbench chatter that says nothing about our tests.
 // (127.0.0.1:9 is the gallery we point it at on purpose, so that it finds nothing.)
-const NOISE = new RegExp('^(Resolving|Resolved|Creating a socket|Updating additional|\\[Service Worker\\]|ChatSessionStore|' +
-  'getaddrinfo ENOTFOUND|Creation of workbench contribution|connect ECONNREFUSED 127\\.0\\.0\\.1:9\\b)');
+const NOISE = new RegExp(
+  '^(Resolving|Resolved|Creating a socket|Updating additional|\\[Service Worker\\]|ChatSessionStore|' +
+    'getaddrinfo ENOTFOUND|Creation of workbench contribution|connect ECONNREFUSED 127\\.0\\.0\\.1:9\\b)',
+);
 // Chromium as root in a container, with nothing reaching outside.
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 function parseArgs(argv) {
   const opts = { devPaths: [], testsPath: undefined, userDataDir: undefined, extensionsDir: undefined, target: undefined };
@@ -78,9 +87,14 @@ function freePort() {
 const cleanups = [];
 let cleaning;
 function cleanup() {
-  cleaning = cleaning || (async () => {
-    while (cleanups.length) await cleanups.pop()().catch((e) => console.error('[code-wrapper] cleanup:', e.message));
-  })();
+  cleaning =
+    cleaning ||
+    (async () => {
+      while (cleanups.length)
+        await cleanups
+          .pop()()
+          .catch((e) => console.error('[code-wrapper] cleanup:', e.message));
+    })();
   return cleaning;
 }
 async function exit(code) {
@@ -95,9 +109,23 @@ async function startCodeServer(opts, env) {
     throw new Error(`code-server is not installed at ${CODE_SERVER}; run scripts/e2e/setup.sh`);
   }
   const port = await freePort();
-  const args = [CODE_SERVER, '--config', path.join(opts.userDataDir, 'code-server.yaml'), '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', opts.userDataDir, '--extensions-dir', opts.extensionsDir,
-    '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust', '--disable-getting-started-override'];
+  const args = [
+    CODE_SERVER,
+    '--config',
+    path.join(opts.userDataDir, 'code-server.yaml'),
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
+    '--user-data-dir',
+    opts.userDataDir,
+    '--extensions-dir',
+    opts.extensionsDir,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+  ];
   const server = cp.spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
   const logFile = fs.createWriteStream(path.join(opts.userDataDir, 'code-server.log'));
@@ -109,7 +137,13 @@ async function startCodeServer(opts, env) {
   }
   const exited = new Promise((resolve) => server.once('exit', resolve));
   cleanups.push(async () => {
-    const signal = (s) => { try { process.kill(-server.pid, s); } catch { /* already gone */ } };
+    const signal = (s) => {
+      try {
+        process.kill(-server.pid, s);
+      } catch {
+        /* already gone */
+      }
+    };
     signal('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
     signal('SIGKILL');
@@ -213,10 +247,7 @@ async function main() {
     console.log(`workbench open at ${url}\nCtrl+C to stop`);
     await new Promise(() => {});
   }
-  const code = await Promise.race([
-    exited,
-    new Promise((resolve) => setTimeout(() => resolve('timeout'), TIMEOUT_MS).unref()),
-  ]);
+  const code = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('timeout'), TIMEOUT_MS).unref())]);
   if (code === 'timeout') {
     console.error(`[code-wrapper] no result from the extension tests within ${TIMEOUT_MS} ms`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'timeout.png') }).catch(() => {});

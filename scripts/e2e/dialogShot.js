@@ -33,21 +33,57 @@ async function main() {
   fs.writeFileSync(path.join(folder, '.vscode/settings.json'), JSON.stringify({ 'codecontext.storePath': path.join(work, 'store') }));
   const userData = path.join(work, 'user-data');
   fs.mkdirSync(path.join(userData, 'User'), { recursive: true });
-  fs.writeFileSync(path.join(userData, 'User/settings.json'), JSON.stringify({ 'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'git.openRepositoryInParentFolders': 'never' }));
+  fs.writeFileSync(
+    path.join(userData, 'User/settings.json'),
+    JSON.stringify({ 'security.workspace.trust.enabled': false, 'workbench.startupEditor': 'none', 'git.openRepositoryInParentFolders': 'never' }),
+  );
   const port = await freePort();
-  const server = spawn(process.execPath, [entry, '--config', path.join(work, 'code-server.yaml'), '--auth', 'none', '--bind-addr', `127.0.0.1:${port}`, '--user-data-dir', userData, '--extensions-dir', path.join(work, 'extensions'), '--disable-telemetry'], {
-    env: { ...process.env, XDG_DATA_HOME: path.join(work, 'xdg'), EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item' }) },
-    stdio: 'ignore',
-    detached: true,
-  });
+  const server = spawn(
+    process.execPath,
+    [
+      entry,
+      '--config',
+      path.join(work, 'code-server.yaml'),
+      '--auth',
+      'none',
+      '--bind-addr',
+      `127.0.0.1:${port}`,
+      '--user-data-dir',
+      userData,
+      '--extensions-dir',
+      path.join(work, 'extensions'),
+      '--disable-telemetry',
+    ],
+    {
+      env: {
+        ...process.env,
+        XDG_DATA_HOME: path.join(work, 'xdg'),
+        EXTENSIONS_GALLERY: JSON.stringify({ serviceUrl: 'http://127.0.0.1:9/gallery', itemUrl: 'http://127.0.0.1:9/item' }),
+      },
+      stdio: 'ignore',
+      detached: true,
+    },
+  );
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-dev-shm-usage',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    const payload = JSON.stringify([['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${root}`], ['skipWelcome', 'true']]);
+    const payload = JSON.stringify([
+      ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${root}`],
+      ['skipWelcome', 'true'],
+    ]);
     const url = `http://127.0.0.1:${port}/?folder=${encodeURIComponent(folder)}&payload=${encodeURIComponent(payload)}`;
     for (let i = 0; ; i++) {
       try {

@@ -4,14 +4,23 @@
 // evidence tests (test/cli/evidenceReport.test.ts and the e2e suite's evidence.test.ts), which assert on that.
 //   node scripts/e2e/reportInBrowser.js <report.html> <screenshot.png>
 // Environment: CHROMIUM_PATH (default /usr/bin/chromium).
+/* global document, getComputedStyle */ // what page.evaluate runs is the page's code
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const { pathToFileURL } = require('url');
 
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-dev-shm-usage',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Whether this machine can run the check (tests skip, and say so, when it cannot). */
 function chromiumAvailable() {

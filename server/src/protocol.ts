@@ -63,7 +63,9 @@ const absolutePath = z.string({ error: nonEmpty }).check(
   z.refine((p) => /^(?:\/|[A-Za-z]:[\\/]|\\\\)/.test(p), { error: 'must be an absolute path' }),
 );
 const absolutePaths = z.array(absolutePath, { error: 'must be a list of absolute paths' });
-const words = z.array(z.string({ error: 'must be a string' }), { error: 'must be a non-empty list of strings' }).check(z.minLength(1, { error: 'must be a non-empty list of strings' }));
+const words = z
+  .array(z.string({ error: 'must be a string' }), { error: 'must be a non-empty list of strings' })
+  .check(z.minLength(1, { error: 'must be a non-empty list of strings' }));
 const flag = z.boolean({ error: 'must be true or false' });
 const objectId = z.string({ error: nonEmpty }).check(z.regex(/^(?:[0-9a-f]{40}|[0-9a-f]{64})$/, { error: 'must be a full object id (40 or 64 hex digits)' }));
 function wholeNumber(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -109,7 +111,6 @@ export interface Page<T> {
   offset: number;
   total: number;
 }
-
 
 /** Settings read through `workspace/configuration`, section `codecontext`. */
 export interface CodeContextSettings {
@@ -361,7 +362,10 @@ export interface CampaignStepResult {
   step: CampaignStep;
   changeCount: number;
 }
-/** client → server (mutating, with progress, cancellable): snapshots the campaign's repos and records what changed as a new step; cancelled → no step written. */
+/**
+ * client → server (mutating, with progress, cancellable): snapshots the campaign's repos and records what
+ * changed as a new step; cancelled → no step written.
+ */
 export const CampaignCheckpointRequest = new RequestType<CampaignCheckpointParams, CampaignStepResult, ErrorData>('codecontext/campaign/checkpoint');
 
 export const CampaignRunParams = params({
@@ -531,7 +535,9 @@ export const RollbackDriftRequest = new RequestType<RollbackTargetParams, Rollba
 
 export const RollbackCompareParams = params({
   /** Snapshot ids (or unique prefixes), at most `maxPageSize`. */
-  snapshots: z.array(text, { error: 'must be a list of snapshot ids' }).check(z.maxLength(maxPageSize, { error: `must name at most ${maxPageSize} snapshots` })),
+  snapshots: z
+    .array(text, { error: 'must be a list of snapshot ids' })
+    .check(z.maxLength(maxPageSize, { error: `must name at most ${maxPageSize} snapshots` })),
 });
 export type RollbackCompareParams = z.input<typeof RollbackCompareParams>;
 export interface RollbackCompareResult {
@@ -598,7 +604,10 @@ export const RollbackExecuteRequest = new RequestType<RollbackExecuteParams, Rol
 
 export const RollbackUndoParams = params({ ...progress, rollback: text, force: z.optional(flag) });
 export type RollbackUndoParams = z.input<typeof RollbackUndoParams>;
-/** client → server (mutating, with progress, cancellable until commit): returns every repo of a committed rollback to its safety snapshot, as a transaction of its own. */
+/**
+ * client → server (mutating, with progress, cancellable until commit): returns every repo of a committed
+ * rollback to its safety snapshot, as a transaction of its own.
+ */
 export const RollbackUndoRequest = new RequestType<RollbackUndoParams, RollbackExecuteResult, ErrorData>('codecontext/rollback/undo');
 
 export interface RollbackRecoverResult {

@@ -31,7 +31,16 @@ import { registerSnapshotHandlers } from './lsp/snapshotHandlers';
 import { StoreWatcher } from './lsp/storeWatcher';
 import { RepoWatcher } from './lsp/repoWatcher';
 import { Workspace } from './lsp/workspace';
-import { DidChangeNotification, InitializationOptions, RecoveredNotification, ReposChangedNotification, ReposListParams, ReposListRequest, ReposWatchParams, ReposWatchRequest } from './protocol';
+import {
+  DidChangeNotification,
+  InitializationOptions,
+  RecoveredNotification,
+  ReposChangedNotification,
+  ReposListParams,
+  ReposListRequest,
+  ReposWatchParams,
+  ReposWatchRequest,
+} from './protocol';
 
 /**
  * The transport, made here rather than by createConnection so its reader's errors are ours: after

@@ -102,7 +102,21 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
     }
   };
 
-  const t: Record<string, number[]> = { snapshot: [], plan: [], prepare: [], commit: [], verify: [], evidence: [], rollback: [], undo: [], server: [], list: [], naive: [], floor: [], floorSpawn: [] };
+  const t: Record<string, number[]> = {
+    snapshot: [],
+    plan: [],
+    prepare: [],
+    commit: [],
+    verify: [],
+    evidence: [],
+    rollback: [],
+    undo: [],
+    server: [],
+    list: [],
+    naive: [],
+    floor: [],
+    floorSpawn: [],
+  };
   const procs: Record<string, number> = {};
   let last: Awaited<ReturnType<typeof fresh>> | undefined;
   for (let k = 0; k < runs; k++) {
@@ -174,7 +188,8 @@ function table(result: Record<string, unknown>): string {
     `${result.repos} repos × ${result.files} files, ${result.runs} runs, parallelism ${result.parallelism}`,
     `  phase      median     min     max   (seconds)`,
     ...rows,
-    `  rollback / floor: ${(ours / s.floor.median).toFixed(2)}×   naive / rollback: ${(s.naive.median / ours).toFixed(2)}×   seed's ${seedSeconds} s / rollback: ${(seedSeconds / ours).toFixed(1)}×`,
+    `  rollback / floor: ${(ours / s.floor.median).toFixed(2)}×   naive / rollback: ${(s.naive.median / ours).toFixed(2)}×   seed's ${seedSeconds} s / ` +
+      `rollback: ${(seedSeconds / ours).toFixed(1)}×`,
     `  (plan = dry run; rollback = prepare + commit + verify + evidence; server = preview + execute over JSON-RPC; list = snapshot list over JSON-RPC;`,
     `   floor = the fewest git commands, started like ours; floorSpawn = the same, one execFile per command)`,
     `  git processes per repo: ${JSON.stringify(result.gitProcessesPerRepo)}; server peak RSS ${result.serverPeakRssMiB} MiB`,
@@ -192,7 +207,11 @@ async function main(): Promise<void> {
     if (!values.keep) fs.rmSync(base as string, { recursive: true, force: true });
   }
   clearInterval(rssTimer);
-  const summary = { machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version }, peakRssMiB: Math.round(peakRss / 2 ** 20), results };
+  const summary = {
+    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+    peakRssMiB: Math.round(peakRss / 2 ** 20),
+    results,
+  };
   console.log(`engine peak RSS: ${summary.peakRssMiB} MiB`);
   if (values.out) fs.writeFileSync(values.out, JSON.stringify(summary, null, 2) + '\n');
 }

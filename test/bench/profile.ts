@@ -68,8 +68,15 @@ async function main() {
       const f = obj[k];
       if (typeof f !== 'function' || /^[A-Z]/.test(k) || k === 'constants') continue;
       const wrapped = function (this: unknown, ...a: unknown[]) {
-        const caller = (new Error().stack ?? '').split('\n').slice(2).find((l) => l.includes('/engine/')) ?? '?';
-        const key = `${prefix}${k} ${caller.replace(/.*\/engine\//, '').replace(/[()]/g, '').replace(/:\d+$/, '')}`;
+        const caller =
+          (new Error().stack ?? '')
+            .split('\n')
+            .slice(2)
+            .find((l) => l.includes('/engine/')) ?? '?';
+        const key = `${prefix}${k} ${caller
+          .replace(/.*\/engine\//, '')
+          .replace(/[()]/g, '')
+          .replace(/:\d+$/, '')}`;
         fsCalls.set(key, (fsCalls.get(key) ?? 0) + 1);
         return f.apply(this, a);
       };
@@ -122,16 +129,29 @@ async function main() {
     for (const p of rec.phases) keep(p.name, p.ms ?? 0);
     await undoRollback(ctx, rec.id);
   }
-  console.log(Object.entries(best).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', '));
+  console.log(
+    Object.entries(best)
+      .map(([k, v]) => `${k} ${v.toFixed(0)}`)
+      .join(', '),
+  );
   console.log('total', ((performance.now() - t0) / 1000).toFixed(2));
   const c1 = process.cpuUsage(c0);
-  console.log(`node cpu ${((c1.user + c1.system) / 1000).toFixed(0)} ms (user ${(c1.user / 1000).toFixed(0)}, sys ${(c1.system / 1000).toFixed(0)}); shells+children ${childCpu() - k0} ms`);
+  console.log(
+    `node cpu ${((c1.user + c1.system) / 1000).toFixed(0)} ms (user ${(c1.user / 1000).toFixed(0)}, sys ${(c1.system / 1000).toFixed(0)}); ` +
+      `shells+children ${childCpu() - k0} ms`,
+  );
   if (process.env.CPUPROF) {
     const { profile } = await post('Profiler.stop');
     fs.writeFileSync('profile.cpuprofile', JSON.stringify(profile));
   }
   for (const [k, [c, ms]] of [...gitTimes].sort((a, b) => b[1][1] - a[1][1])) console.log(`git ${k}: ${c} × ${(ms / c).toFixed(1)} ms = ${ms} ms`);
-  console.log([...fsCalls].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([k, v]) => `${v} ${k}`).join('\n'));
+  console.log(
+    [...fsCalls]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 40)
+      .map(([k, v]) => `${v} ${k}`)
+      .join('\n'),
+  );
   fs.rmSync(base, { recursive: true, force: true });
 }
 main();

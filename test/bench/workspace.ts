@@ -27,7 +27,12 @@ function sourceFile(r: () => number, bytes: number): string {
   let size = 0;
   for (let i = 0; size < bytes; i++) {
     const w = words[Math.floor(r() * words.length)];
-    const line = i % 7 === 0 ? `export function ${w}${i}(input: string): string {` : i % 7 === 6 ? '}' : `  const ${w}${i} = input.length * ${Math.floor(r() * 1000)}; // ${w}`;
+    const line =
+      i % 7 === 0
+        ? `export function ${w}${i}(input: string): string {`
+        : i % 7 === 6
+          ? '}'
+          : `  const ${w}${i} = input.length * ${Math.floor(r() * 1000)}; // ${w}`;
     lines.push(line);
     size += line.length + 1;
   }

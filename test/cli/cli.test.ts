@@ -42,8 +42,25 @@ describe('codecontext CLI', function () {
     const names = section
       .split('\n')
       .filter((l) => /^ {2}\S/.test(l))
-      .map((l) => l.trim().split(/ [<[-]/)[0].trim());
-    for (const expected of ['snapshot create', 'snapshot list', 'snapshot show', 'snapshot verify', 'campaign start', 'campaign run', 'campaign checkpoint', 'campaign log', 'campaign diff', 'campaign list', 'repos']) {
+      .map((l) =>
+        l
+          .trim()
+          .split(/ [<[-]/)[0]
+          .trim(),
+      );
+    for (const expected of [
+      'snapshot create',
+      'snapshot list',
+      'snapshot show',
+      'snapshot verify',
+      'campaign start',
+      'campaign run',
+      'campaign checkpoint',
+      'campaign log',
+      'campaign diff',
+      'campaign list',
+      'repos',
+    ]) {
       assert.ok(names.includes(expected), `${expected} missing from --help: ${names.join(', ')}`);
     }
     const helps = await cliAll(names.map((name) => [...name.split(' '), '--help']));
@@ -126,9 +143,15 @@ describe('codecontext CLI', function () {
     assert.strictEqual(again.value.reused, true, 'the same states are the snapshot already made, and --json says so');
     assert.deepStrictEqual(
       again.value.repos.map((r: Record<string, unknown>) => Object.keys(r).sort()),
-      [['head', 'index', 'path', 'ref', 'worktree'], ['head', 'index', 'path', 'ref', 'worktree']],
+      [
+        ['head', 'index', 'path', 'ref', 'worktree'],
+        ['head', 'index', 'path', 'ref', 'worktree'],
+      ],
     );
-    assert.deepStrictEqual(again.value.repos.map((r: { path: string }) => r.path), repos.map((r) => r.dir));
+    assert.deepStrictEqual(
+      again.value.repos.map((r: { path: string }) => r.path),
+      repos.map((r) => r.dir),
+    );
 
     const list = json('snapshot', 'list');
     assert.deepStrictEqual(list.value, [{ id, createdAt: list.value[0].createdAt, message: 'before', repoCount: 2, valid: true }]);
@@ -187,7 +210,10 @@ describe('codecontext CLI', function () {
     assert.strictEqual(started.status, 0, started.stderr);
     const camp = started.value;
     assert.match(camp.id, /^camp_[0-9a-f]{12}$/);
-    assert.deepStrictEqual(camp.repos, repos.map((r) => r.dir));
+    assert.deepStrictEqual(
+      camp.repos,
+      repos.map((r) => r.dir),
+    );
     assert.match(camp.baseline, /^snap_/);
 
     const script = 'sed -i s/oldLogger/newLogger/ src/log.ts; [ "$(basename "$CODECONTEXT_REPO")" != repo-01 ] || { echo broke >&2; exit 3; }';
@@ -199,14 +225,20 @@ describe('codecontext CLI', function () {
     const log = json('campaign', 'log', camp.id);
     assert.strictEqual(log.value.steps.length, 1);
     assert.deepStrictEqual(log.value.steps[0].command, ['sh', '-c', script]);
-    assert.deepStrictEqual(log.value.steps[0].results.map((r: { exitCode: number }) => r.exitCode), [0, 3, 0]);
+    assert.deepStrictEqual(
+      log.value.steps[0].results.map((r: { exitCode: number }) => r.exitCode),
+      [0, 3, 0],
+    );
     assert.match(cli('campaign', 'log', 'rename-logger').stdout, /1 repos failed: repo-01 \(exit 3\)/);
 
     repos[2].write('notes.md', 'manual fix\n');
     const cp = json('campaign', 'checkpoint', camp.id, '-m', 'manual fixes');
     assert.strictEqual(cp.status, 0);
     assert.deepStrictEqual(Object.keys(cp.value).sort(), ['campaign', 'changes', 'step']);
-    assert.deepStrictEqual(cp.value.changes.map((c: { path: string; kind: string }) => [c.path, c.kind]), [['notes.md', 'added']]);
+    assert.deepStrictEqual(
+      cp.value.changes.map((c: { path: string; kind: string }) => [c.path, c.kind]),
+      [['notes.md', 'added']],
+    );
 
     const diff = cli('campaign', 'diff', camp.id, '--step', '1');
     assert.strictEqual(diff.status, 0);
@@ -216,7 +248,10 @@ describe('codecontext CLI', function () {
     oneLineFailure(cli('campaign', 'diff', camp.id, '--step', '9'));
 
     const all = json('campaign', 'list').value;
-    assert.deepStrictEqual(all.map((c: { id: string; repoCount: number; steps: unknown[] }) => [c.id, c.repoCount, c.steps.length]), [[camp.id, 3, 2]]);
+    assert.deepStrictEqual(
+      all.map((c: { id: string; repoCount: number; steps: unknown[] }) => [c.id, c.repoCount, c.steps.length]),
+      [[camp.id, 3, 2]],
+    );
     assert.strictEqual(cli('campaign', 'run', camp.id, '--', 'true').status, 0);
   });
 

@@ -41,46 +41,49 @@ describe('the evidence chain', function () {
     assert.match(deleted.stdout, new RegExp(`${ids[2]} names ${ids[1]} before it, which is gone: deleted from the store`));
   });
 
-  it('signs a pack with the ssh key git signs with; verify names the signer, and fails on a pack edited with its digest recomputed; no key: "unsigned"', function () {
-    if (spawnSync('ssh-keygen', ['-?']).error) {
-      console.log('      (skipped: no ssh-keygen on this machine)');
-      this.skip();
-    }
-    const { root, repos, store } = kit.workspace(1);
-    const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
-    repos[0].write('README.md', 'unsigned change\n');
-    const plain = JSON.parse(runCli(['rollback', '--snapshot', snap, '--json'], { store }).stdout);
-    const unsigned = runCli(['evidence', 'verify', plain.id], { store });
-    assert.strictEqual(unsigned.status, 0, unsigned.stdout);
-    assert.match(unsigned.stdout, /unsigned: no signing key was configured when it was written \(its digest was checked\)/);
+  it(
+    'signs a pack with the ssh key git signs with; verify names the signer, and fails on a pack edited with its digest recomputed; no key: ' + '"unsigned"',
+    function () {
+      if (spawnSync('ssh-keygen', ['-?']).error) {
+        console.log('      (skipped: no ssh-keygen on this machine)');
+        this.skip();
+      }
+      const { root, repos, store } = kit.workspace(1);
+      const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
+      repos[0].write('README.md', 'unsigned change\n');
+      const plain = JSON.parse(runCli(['rollback', '--snapshot', snap, '--json'], { store }).stdout);
+      const unsigned = runCli(['evidence', 'verify', plain.id], { store });
+      assert.strictEqual(unsigned.status, 0, unsigned.stdout);
+      assert.match(unsigned.stdout, /unsigned: no signing key was configured when it was written \(its digest was checked\)/);
 
-    const keys = kit.tempDir('cc-keys-');
-    const key = path.join(keys, 'id_ed25519');
-    assert.strictEqual(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'auditor', '-f', key]).status, 0);
-    const allowed = path.join(keys, 'allowed_signers');
-    fs.writeFileSync(allowed, `release-bot@example.com namespaces="codecontext-evidence" ${fs.readFileSync(`${key}.pub`, 'utf8')}`);
-    repos[0].git('config', 'gpg.format', 'ssh');
-    repos[0].git('config', 'user.signingkey', key);
-    repos[0].write('README.md', 'signed change\n');
-    const signed = JSON.parse(runCli(['rollback', '--snapshot', snap, '--json'], { store }).stdout);
-    assert.ok(fs.existsSync(`${signed.evidence}.sig`), 'the pack has an ssh signature');
-    const good = runCli(['evidence', 'verify', signed.id, '--allowed-signers', allowed], { store });
-    assert.strictEqual(good.status, 0, good.stdout);
-    assert.match(good.stdout, /signed by release-bot@example\.com/);
-    // the allowed-signers file from git config works the same
-    repos[0].git('config', 'gpg.ssh.allowedSignersFile', allowed);
-    assert.match(runCli(['evidence', 'verify', signed.id], { store }).stdout, /signed by release-bot@example\.com/);
+      const keys = kit.tempDir('cc-keys-');
+      const key = path.join(keys, 'id_ed25519');
+      assert.strictEqual(spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'auditor', '-f', key]).status, 0);
+      const allowed = path.join(keys, 'allowed_signers');
+      fs.writeFileSync(allowed, `release-bot@example.com namespaces="codecontext-evidence" ${fs.readFileSync(`${key}.pub`, 'utf8')}`);
+      repos[0].git('config', 'gpg.format', 'ssh');
+      repos[0].git('config', 'user.signingkey', key);
+      repos[0].write('README.md', 'signed change\n');
+      const signed = JSON.parse(runCli(['rollback', '--snapshot', snap, '--json'], { store }).stdout);
+      assert.ok(fs.existsSync(`${signed.evidence}.sig`), 'the pack has an ssh signature');
+      const good = runCli(['evidence', 'verify', signed.id, '--allowed-signers', allowed], { store });
+      assert.strictEqual(good.status, 0, good.stdout);
+      assert.match(good.stdout, /signed by release-bot@example\.com/);
+      // the allowed-signers file from git config works the same
+      repos[0].git('config', 'gpg.ssh.allowedSignersFile', allowed);
+      assert.match(runCli(['evidence', 'verify', signed.id], { store }).stdout, /signed by release-bot@example\.com/);
 
-    const pack = JSON.parse(fs.readFileSync(signed.evidence, 'utf8'));
-    const { digest: _d, ...body } = { ...pack, outcome: 'aborted' };
-    fs.writeFileSync(signed.evidence, JSON.stringify({ ...body, digest: sha256(canonicalJson(body)) }, null, 2) + '\n');
-    const bad = runCli(['evidence', 'verify', signed.id], { store });
-    assert.strictEqual(bad.status, 1, bad.stdout);
-    assert.match(bad.stdout, /signature: the signature does not match the pack: it was changed after it was signed/);
-    assert.match(bad.stdout, /signature BAD \(claims release-bot@example\.com\)/);
-  });
+      const pack = JSON.parse(fs.readFileSync(signed.evidence, 'utf8'));
+      const { digest: _d, ...body } = { ...pack, outcome: 'aborted' };
+      fs.writeFileSync(signed.evidence, JSON.stringify({ ...body, digest: sha256(canonicalJson(body)) }, null, 2) + '\n');
+      const bad = runCli(['evidence', 'verify', signed.id], { store });
+      assert.strictEqual(bad.status, 1, bad.stdout);
+      assert.match(bad.stdout, /signature: the signature does not match the pack: it was changed after it was signed/);
+      assert.match(bad.stdout, /signature BAD \(claims release-bot@example\.com\)/);
+    },
+  );
 
-  it("keeps each pack with the repos (refs/codecontext/evidence/<rb>, one blob hard-linked across repos); verify --repos checks every copy", function () {
+  it('keeps each pack with the repos (refs/codecontext/evidence/<rb>, one blob hard-linked across repos); verify --repos checks every copy', function () {
     const { root, repos, store } = kit.workspace(3);
     const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
     for (const r of repos) r.write('README.md', 'changed\n');

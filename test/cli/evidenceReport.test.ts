@@ -13,7 +13,22 @@ const checkout = path.resolve(__dirname, '../../..');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const browser = require(path.join(checkout, 'scripts/e2e/reportInBrowser.js')) as {
   chromiumAvailable(): boolean;
-  renderReport(html: string, png?: string): Promise<{ requests: string[]; blocked: string[]; cspErrors: string[]; consoleErrors: string[]; bars: number; repos: string[]; files: string[]; diffs: number; outcomeColour: string; scripts: number; text: string }>;
+  renderReport(
+    html: string,
+    png?: string,
+  ): Promise<{
+    requests: string[];
+    blocked: string[];
+    cspErrors: string[];
+    consoleErrors: string[];
+    bars: number;
+    repos: string[];
+    files: string[];
+    diffs: number;
+    outcomeColour: string;
+    scripts: number;
+    text: string;
+  }>;
 };
 
 /**
@@ -51,7 +66,10 @@ describe('the evidence report (HTML)', function () {
       for (const t of r.timings!) {
         const phase = pack.phases.find((p) => p.name === t.name)!;
         assert.ok(t.ok && t.ms >= 0);
-        assert.ok(Date.parse(t.startedAt) >= Date.parse(phase.startedAt) && Date.parse(t.startedAt) + t.ms <= Date.parse(phase.endedAt!) + 1, `${t.name} inside its phase`);
+        assert.ok(
+          Date.parse(t.startedAt) >= Date.parse(phase.startedAt) && Date.parse(t.startedAt) + t.ms <= Date.parse(phase.endedAt!) + 1,
+          `${t.name} inside its phase`,
+        );
       }
     }
   });
@@ -78,7 +96,14 @@ describe('the evidence report (HTML)', function () {
   it('renders review comments when the pack has them, as text', function () {
     const { digest: _d, report: _r, ...body } = pack;
     const repo = pack.repos[0].path;
-    const withComments = { ...body, comments: [{ repo, path: 'a.txt', line: 2, author: 'rev', text: '<b>why</b> this line?', at: '2026-01-02T03:04:05.000Z' }, { step: 1, text: 'step looks fine' }, { bogus: true }] };
+    const withComments = {
+      ...body,
+      comments: [
+        { repo, path: 'a.txt', line: 2, author: 'rev', text: '<b>why</b> this line?', at: '2026-01-02T03:04:05.000Z' },
+        { step: 1, text: 'step looks fine' },
+        { bogus: true },
+      ],
+    };
     const html = renderEvidenceReport(withComments as typeof body, '');
     assert.match(html, /Review comments <span class="count">2<\/span>/);
     assert.match(html, /step 1<\/span> <span class="comment-text">step looks fine/);
@@ -112,7 +137,10 @@ describe('the evidence report (HTML)', function () {
     const png = path.join(checkout, '.vscode-test', 'artifacts', 'evidence-report-standalone-cli.png');
     const r = await browser.renderReport(htmlFile, png);
     assert.deepStrictEqual(r.blocked, [], 'the page asked for something off this machine');
-    assert.ok(r.requests.every((u) => u.startsWith('file://')), r.requests.join('\n'));
+    assert.ok(
+      r.requests.every((u) => u.startsWith('file://')),
+      r.requests.join('\n'),
+    );
     assert.deepStrictEqual(r.cspErrors, [], 'the inline style must be allowed by its hash');
     assert.deepStrictEqual(r.consoleErrors, []);
     assert.strictEqual(r.scripts, 0);

@@ -18,7 +18,13 @@ describe('invalid store records are listed', function () {
     assert.match(list.stdout, new RegExp(`${bad}\\s+\\?.*INVALID`));
     assert.match(list.stdout, new RegExp(`${bad}: invalid: store file is not valid JSON`));
     const json = JSON.parse(runCli(['campaign', 'list', '--json'], { store }).stdout) as { id: string; invalid?: string }[];
-    assert.deepStrictEqual(json.map((c) => [c.id, !!c.invalid]).sort(), [[bad, true], [ok, false]].sort());
+    assert.deepStrictEqual(
+      json.map((c) => [c.id, !!c.invalid]).sort(),
+      [
+        [bad, true],
+        [ok, false],
+      ].sort(),
+    );
 
     fs.mkdirSync(path.join(store, 'rollbacks'), { recursive: true });
     fs.writeFileSync(path.join(store, 'rollbacks', 'rb_0123456789ab.json'), 'not json');

@@ -16,7 +16,14 @@ describe('resumable campaign runs', function () {
     const first = runCli(['campaign', 'run', camp, '--json', ...command], { store });
     assert.strictEqual(first.status, 1);
     const run = JSON.parse(first.stdout) as { repos: { repo: string; exitCode: number; durationMs: number; outputTail: string; files: string[] }[] };
-    assert.deepStrictEqual(run.repos.map((r) => [path.basename(r.repo), r.exitCode]), [['repo-00', 0], ['repo-01', 3], ['repo-02', 0]]);
+    assert.deepStrictEqual(
+      run.repos.map((r) => [path.basename(r.repo), r.exitCode]),
+      [
+        ['repo-00', 0],
+        ['repo-01', 3],
+        ['repo-02', 0],
+      ],
+    );
     assert.match(run.repos[1].outputTail, /no version field/);
     assert.deepStrictEqual(run.repos[0].files, ['VERSION']);
     assert.ok(run.repos.every((r) => typeof r.durationMs === 'number'));

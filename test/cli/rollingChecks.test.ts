@@ -44,7 +44,14 @@ describe('rollback --check', function () {
     for (const repo of repos) assert.strictEqual(repo.read('README.md').toString().trim(), path.basename(repo.dir));
     assert.deepStrictEqual(fs.readFileSync(path.join(root, 'order.log'), 'utf8').trim().split('\n'), ['checked c', 'checked b', 'checked a']);
     const pack = JSON.parse(fs.readFileSync(JSON.parse(r.stdout).evidence, 'utf8'));
-    assert.deepStrictEqual(pack.checks.map((c: { repo: string; exitCode: number }) => [path.basename(c.repo), c.exitCode]), [['c', 0], ['b', 0], ['a', 0]]);
+    assert.deepStrictEqual(
+      pack.checks.map((c: { repo: string; exitCode: number }) => [path.basename(c.repo), c.exitCode]),
+      [
+        ['c', 0],
+        ['b', 0],
+        ['a', 0],
+      ],
+    );
     assert.match(pack.checks[0].outputTail, /health ok in c/);
     assert.ok(pack.checks.every((c: { durationMs: number; command: string }) => c.durationMs >= 0 && c.command === check));
   });

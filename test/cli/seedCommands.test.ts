@@ -29,7 +29,7 @@ describe("the seed's two commands, verbatim", function () {
     assert.deepStrictEqual(fingerprints(repos), before);
   });
 
-  it('an id of any form (a ticket) becomes the name; an existing campaign keeps today\'s behaviour', function () {
+  it("an id of any form (a ticket) becomes the name; an existing campaign keeps today's behaviour", function () {
     const { root, store } = kit.workspace(1);
     const first = runCli(['snapshot', 'create', '--campaign', 'JIRA-1234', '--root', root], { store });
     assert.strictEqual(first.status, 0, first.stderr);

@@ -47,7 +47,9 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
   const cli = (storeDir: string, args: string[], env: NodeJS.ProcessEnv = {}) => runCli(args, { store: storeDir, env });
   const json = <T>(storeDir: string, args: string[]): T => JSON.parse(cli(storeDir, [...args, '--json']).stdout) as T;
   const lastCommitted = (storeDir: string) =>
-    json<{ id: string; kind: string; outcome: string; undoneBy?: string }[]>(storeDir, ['rollback', 'list']).find((r) => r.kind === 'rollback' && r.outcome === 'committed' && !r.undoneBy)!.id;
+    json<{ id: string; kind: string; outcome: string; undoneBy?: string }[]>(storeDir, ['rollback', 'list']).find(
+      (r) => r.kind === 'rollback' && r.outcome === 'committed' && !r.undoneBy,
+    )!.id;
 
   function change(repos: TestRepo[]): void {
     for (const r of repos) r.write('a.txt', 'changed by the campaign\n').remove('b.txt').write('dir/new.txt', 'new\n');
@@ -57,7 +59,10 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
    * A transaction scenario: `op` takes the repos from `before` to `target`; `reset` brings them
    * from the target back to before. Killed at each point, recovered, checked.
    */
-  async function transactionMatrix(scenario: string, s: { storeDir: string; repos: TestRepo[]; op: () => string[]; reset: () => void; failing?: boolean }): Promise<void> {
+  async function transactionMatrix(
+    scenario: string,
+    s: { storeDir: string; repos: TestRepo[]; op: () => string[]; reset: () => void; failing?: boolean },
+  ): Promise<void> {
     const before = fingerprints(s.repos);
     const trace = path.join(kit.tempDir('cc-trace-'), 'points');
     const reference = cli(s.storeDir, s.op(), { CODECONTEXT_FAULT_TRACE: trace });
@@ -75,17 +80,21 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
       const side = assertOneSide(s.repos, before, target, label);
       assertNoLeftovers(s.repos);
       assert.match(cli(s.storeDir, ['recover']).stdout, /Nothing to recover/, `${label}: a second recover`);
-      matrix.push({ scenario, point, outcome: `${run.status === -1 ? 'killed' : `exit ${run.status} (not reached)`} → recover → all ${side === 'before' ? 'as before' : 'at target'}` });
+      matrix.push({
+        scenario,
+        point,
+        outcome: `${run.status === -1 ? 'killed' : `exit ${run.status} (not reached)`} → recover → all ${side === 'before' ? 'as before' : 'at target'}`,
+      });
       if (side === 'target' && !s.failing) s.reset();
       assert.deepStrictEqual(fingerprints(s.repos), before, `${label}: back to the start`);
     }
   }
 
-  it('restore (rollback --snapshot --force, with the user\'s own file)', async function () {
+  it("restore (rollback --snapshot --force, with the user's own file)", async function () {
     const { repos, storeDir } = workspace();
     const snap = json<{ id: string }>(storeDir, ['snapshot', 'create', ...repos.flatMap((r) => ['--repo', r.dir])]).id;
     change(repos);
-    repos[1].write('mine.txt', 'the user\'s file\n');
+    repos[1].write('mine.txt', "the user's file\n");
     await transactionMatrix('restore', {
       storeDir,
       repos,
@@ -100,7 +109,13 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
     change(repos);
     // the last repo's branch stays locked: its commit fails, the others are put back
     fs.writeFileSync(path.join(repos[2].dir, '.git', 'refs', 'heads', 'main.lock'), '');
-    await transactionMatrix('restore+compensate', { storeDir, repos, op: () => ['--parallel', '1', 'rollback', '--snapshot', snap], reset: () => undefined, failing: true });
+    await transactionMatrix('restore+compensate', {
+      storeDir,
+      repos,
+      op: () => ['--parallel', '1', 'rollback', '--snapshot', snap],
+      reset: () => undefined,
+      failing: true,
+    });
     fs.rmSync(path.join(repos[2].dir, '.git', 'refs', 'heads', 'main.lock'));
   });
 
@@ -152,7 +167,11 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
       const after = json<{ step: { reposChanged: number } }>(storeDir, ['campaign', 'checkpoint', camp]);
       assert.strictEqual(after.step.reposChanged, 0, `${point}: the step recorded what the run did`);
       assertNoLeftovers(repos);
-      matrix.push({ scenario: 'campaign run', point, outcome: `${run.status === -1 ? 'killed' : `exit ${run.status}`} → recover → step ${log.steps.length === 1 ? 'recorded' : 'recorded (+ checkpoint)'}` });
+      matrix.push({
+        scenario: 'campaign run',
+        point,
+        outcome: `${run.status === -1 ? 'killed' : `exit ${run.status}`} → recover → step ${log.steps.length === 1 ? 'recorded' : 'recorded (+ checkpoint)'}`,
+      });
     }
   });
 
@@ -220,7 +239,11 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
         assertNoLeftovers(repos);
         if (run.status !== 0) assert.doesNotMatch(run.stderr, /internal error/);
         seen.add(run.status === 0 ? 'ok' : /ENOSPC|no space left/.test(run.stderr) ? 'ENOSPC' : 'other');
-        matrix.push({ scenario: 'ENOSPC in repos', point: `${free} pages free`, outcome: `${run.status === 0 ? 'ok' : run.stderr.trim().slice(12, 80)} → all ${side === 'before' ? 'as before' : 'at target'}` });
+        matrix.push({
+          scenario: 'ENOSPC in repos',
+          point: `${free} pages free`,
+          outcome: `${run.status === 0 ? 'ok' : run.stderr.trim().slice(12, 80)} → all ${side === 'before' ? 'as before' : 'at target'}`,
+        });
       }
       assert.ok(seen.has('ENOSPC') && seen.has('ok') && !seen.has('other'), [...seen].join(' '));
     } finally {

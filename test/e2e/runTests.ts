@@ -23,7 +23,12 @@ function makeRepo(dir: string, files: Record<string, string | Buffer>): void {
     mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
     writeFileSync(path.join(dir, rel), content);
   }
-  const git = (...args: string[]) => execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: dir, env: gitEnv, stdio: 'ignore' });
+  const git = (...args: string[]) =>
+    execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', '-c', 'commit.gpgsign=false', ...args], {
+      cwd: dir,
+      env: gitEnv,
+      stdio: 'ignore',
+    });
   git('init', '-q', '-b', 'main');
   git('add', '.');
   git('commit', '-q', '-m', 'initial');
@@ -111,8 +116,7 @@ async function main(): Promise<void> {
   writeFileSync(fixtureFile, JSON.stringify(fixture, null, 2));
   console.log(`fixtures: 3 repos, a snapshot and a 3-step campaign made with the CLI in ${Date.now() - started} ms`);
   const which = process.env.CODECONTEXT_E2E_VSCODE;
-  const vscodeExecutablePath =
-    which === 'desktop' ? undefined : which || path.join(root, 'scripts/e2e/codeWrapper.js');
+  const vscodeExecutablePath = which === 'desktop' ? undefined : which || path.join(root, 'scripts/e2e/codeWrapper.js');
   await runTests({
     vscodeExecutablePath,
     version: '1.100.3', // only used when test-electron downloads desktop VS Code

@@ -154,7 +154,12 @@ export class TestRepo {
         return { mode, type, id, rel };
       })
       .filter((e) => e.type === 'blob');
-    const batch = execFileSync('git', ['cat-file', '--batch'], { cwd: this.dir, env: gitEnv, input: entries.map((e) => e.id).join('\n') + '\n', maxBuffer: 1 << 30 });
+    const batch = execFileSync('git', ['cat-file', '--batch'], {
+      cwd: this.dir,
+      env: gitEnv,
+      input: entries.map((e) => e.id).join('\n') + '\n',
+      maxBuffer: 1 << 30,
+    });
     const out: Record<string, string> = {};
     let pos = 0;
     for (const e of entries) {
@@ -372,7 +377,10 @@ export function fingerprints(repos: readonly TestRepo[]): Record<string, RepoFin
  * `runCli` without blocking, so independent invocations (every command's --help…) can run side
  * by side: Node's start-up is most of each one's time.
  */
-export function runCliAsync(args: string[], options: { cwd?: string; store: string; env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void }): Promise<CliResult> {
+export function runCliAsync(
+  args: string[],
+  options: { cwd?: string; store: string; env?: NodeJS.ProcessEnv; onStart?: (child: ChildProcess) => void },
+): Promise<CliResult> {
   const cli = path.resolve(__dirname, '../../../dist/cli.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], {

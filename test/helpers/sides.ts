@@ -10,7 +10,12 @@ import { RepoFingerprint, TestRepo } from './repoKit';
  */
 
 /** Which side every repo is on; fails unless all are wholly on the same one. */
-export function assertOneSide(repos: readonly TestRepo[], before: Record<string, RepoFingerprint>, target: Record<string, RepoFingerprint>, label: string): 'before' | 'target' {
+export function assertOneSide(
+  repos: readonly TestRepo[],
+  before: Record<string, RepoFingerprint>,
+  target: Record<string, RepoFingerprint>,
+  label: string,
+): 'before' | 'target' {
   const sides = repos.map((r) => {
     const now = r.fingerprint();
     try {
@@ -37,7 +42,9 @@ export function assertNoLeftovers(repos: readonly TestRepo[], planning = false):
     const left = fs.readdirSync(gitDir).filter((n) => n.endsWith('.lock') || (!planning && n.startsWith('codecontext-') && n !== 'codecontext-stage'));
     assert.deepStrictEqual(left, [], r.dir);
     const stage = path.join(gitDir, 'codecontext-stage');
-    const staged = fs.existsSync(stage) ? (fs.readdirSync(stage, { recursive: true }) as string[]).filter((n) => !fs.statSync(path.join(stage, n)).isDirectory()) : [];
+    const staged = fs.existsSync(stage)
+      ? (fs.readdirSync(stage, { recursive: true }) as string[]).filter((n) => !fs.statSync(path.join(stage, n)).isDirectory())
+      : [];
     assert.deepStrictEqual(staged, [], `${r.dir}: files left in the stage folder`);
   }
   // temporary indexes on tmpfs: none of a dead process once recovery ran

@@ -34,7 +34,9 @@ describe(`server: listing a ${repoCount}-repo workspace`, () => {
       snaps.push(ms);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)].toFixed(1);
-    const line = `${repoCount} repos: first repos/list ${discoverMs.toFixed(0)} ms (discovery), snapshot/create ${createMs.toFixed(0)} ms; median repos/list ${median(repos)} ms, snapshot/list ${median(snaps)} ms`;
+    const line =
+      `${repoCount} repos: first repos/list ${discoverMs.toFixed(0)} ms (discovery), snapshot/create ${createMs.toFixed(0)} ms; median ` +
+      `repos/list ${median(repos)} ms, snapshot/list ${median(snaps)} ms`;
     console.log(`      ${line}`);
     const out = process.env.CODECONTEXT_BENCH_OUT;
     if (out) fs.appendFileSync(path.resolve(out), line + '\n');

@@ -105,7 +105,10 @@ describe('server: node IPC transport', () => {
 
   it('answers over --node-ipc', async () => {
     const { repos } = await f.server.request(ReposListRequest, {});
-    assert.deepStrictEqual(repos.map((r) => r.path), [f.repos[0].dir]);
+    assert.deepStrictEqual(
+      repos.map((r) => r.path),
+      [f.repos[0].dir],
+    );
   });
 });
 

@@ -17,7 +17,10 @@ describe('server: live updates and workspace folders', () => {
     const latency = Date.now() - cliEnded;
     assert.ok(latency < 2000, `didChange came ${latency} ms after the CLI ended`);
     const { snapshots } = await f.server.request(SnapshotListRequest, {});
-    assert.deepStrictEqual(snapshots.map((s) => s.id), [cli.stdout.trim()]);
+    assert.deepStrictEqual(
+      snapshots.map((s) => s.id),
+      [cli.stdout.trim()],
+    );
   });
 
   it('a campaign started with the CLI → didChange naming campaigns', async () => {
@@ -25,7 +28,10 @@ describe('server: live updates and workspace folders', () => {
     const cli = runCli(['campaign', 'start', 'from-cli', '--root', f.root], { store: f.store });
     assert.strictEqual(cli.status, 0, cli.stderr);
     await heard;
-    assert.deepStrictEqual((await f.server.request(CampaignListRequest, {})).campaigns.map((c) => c.name), ['from-cli']);
+    assert.deepStrictEqual(
+      (await f.server.request(CampaignListRequest, {})).campaigns.map((c) => c.name),
+      ['from-cli'],
+    );
   });
 
   it('follows workspace folders as they are added and removed', async () => {
@@ -39,7 +45,10 @@ describe('server: live updates and workspace folders', () => {
     await f.server.notify(DidChangeWorkspaceFoldersNotification.type, { event: { added: [], removed: [uri(f.root)] } });
     const after = await f.server.request(ReposListRequest, {});
     assert.deepStrictEqual(after.roots, [other.root]);
-    assert.deepStrictEqual(after.repos.map((r) => r.path), other.repos.map((r) => r.dir));
+    assert.deepStrictEqual(
+      after.repos.map((r) => r.path),
+      other.repos.map((r) => r.dir),
+    );
   });
 
   it('finds a repo made after start when asked to refresh', async () => {
@@ -60,6 +69,9 @@ describe('server: settings through workspace/configuration', () => {
     const store = f.server.options.settings!.storePath!;
     const cli = runCli(['snapshot', 'create', '--root', f.root], { store });
     assert.strictEqual(cli.status, 0, cli.stderr);
-    assert.deepStrictEqual((await f.server.request(SnapshotListRequest, {})).snapshots.map((s) => s.id), [cli.stdout.trim()]);
+    assert.deepStrictEqual(
+      (await f.server.request(SnapshotListRequest, {})).snapshots.map((s) => s.id),
+      [cli.stdout.trim()],
+    );
   });
 });

@@ -44,7 +44,11 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
     const [repo] = f.repos;
     const narrowed = await f.server.request(RollbackPreviewRequest, { campaign: camp, repos: [repo.dir], files: { [repo.dir]: ['a*b.ts'] } });
     const page = await f.server.request(RollbackPlanFilesRequest, { plan: narrowed.hash });
-    assert.deepStrictEqual(page.items.map((x) => x.path), ['a*b.ts'], 'the plan holds exactly the ticked file');
+    assert.deepStrictEqual(
+      page.items.map((x) => x.path),
+      ['a*b.ts'],
+      'the plan holds exactly the ticked file',
+    );
     const { record } = await f.server.request(RollbackExecuteRequest, { plan: narrowed.hash });
     assert.strictEqual(record.outcome, 'committed');
     assert.strictEqual(repo.read('a*b.ts').toString(), 'star 1\n');
@@ -66,7 +70,10 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
     const diff = await f.server.request(RollbackFileDiffRequest, { plan: preview.hash, repo: f.repos[0].dir, path: 'axb.ts' });
     assert.deepStrictEqual(diff.driftLines, [2], 'line 2 ("mine") is the user’s');
     assert.match(diff.patch, /-mine\n/);
-    assert.ok(preview.repos.every((r) => Array.isArray(r.dependsOn)), 'every repo says what it depends on');
+    assert.ok(
+      preview.repos.every((r) => Array.isArray(r.dependsOn)),
+      'every repo says what it depends on',
+    );
   });
 
   it('a repo mid-merge refuses the plan, and can be left out of it', async () => {
@@ -75,7 +82,10 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
     const e = await f.server.error(RollbackPreviewRequest, { campaign: camp });
     assert.strictEqual(e.data?.repo, f.repos[1].dir, 'the refusal names the repo');
     const without = await f.server.request(RollbackPreviewRequest, { campaign: camp, exclude: [f.repos[1].dir] });
-    assert.deepStrictEqual(without.repos.map((r) => r.path), [f.repos[0].dir]);
+    assert.deepStrictEqual(
+      without.repos.map((r) => r.path),
+      [f.repos[0].dir],
+    );
   });
 
   it('watched repos: an edit is heard, planning again is not', async () => {

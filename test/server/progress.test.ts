@@ -24,7 +24,11 @@ function assertOrdered(values: ProgressValue[] | undefined, phases: string[], re
   const expected = phases.flatMap((p) => Array.from({ length: repos + 1 }, (_, i) => `${p} ${i}/${repos}`));
   assert.deepStrictEqual(seen, expected);
   const percentages = reports.map((v) => v.percentage!);
-  assert.deepStrictEqual(percentages, [...percentages].sort((a, b) => a - b), 'percentage never goes back');
+  assert.deepStrictEqual(
+    percentages,
+    [...percentages].sort((a, b) => a - b),
+    'percentage never goes back',
+  );
   assert.strictEqual(percentages[percentages.length - 1], 100);
   assert.ok(reports.filter((v) => v.detail!.done > 0).every((v) => v.detail!.repo && v.message!.includes(path.basename(v.detail!.repo))));
 }

@@ -10,7 +10,11 @@ describe('server: protocol.ts boundary', () => {
     assert.ok(imports.length > 0);
     for (const i of imports) {
       if (i.from.startsWith('./')) assert.ok(i.typeOnly, `${i.from} must be imported with "import type"`);
-      else assert.ok(['vscode-languageserver-protocol', 'zod/mini'].includes(i.from), `${i.from}: only the protocol package (its common, browser-safe entry) and the schema library`);
+      else
+        assert.ok(
+          ['vscode-languageserver-protocol', 'zod/mini'].includes(i.from),
+          `${i.from}: only the protocol package (its common, browser-safe entry) and the schema library`,
+        );
     }
     assert.ok(!/\bexport\s+\*\s+from\s+'\.\//.test(source), 'no re-export of engine modules');
   });

@@ -44,7 +44,10 @@ describe('server: requests against real repos', () => {
     assert.strictEqual(created.repos.length, 4);
 
     const { snapshots } = await f.server.request(SnapshotListRequest, {});
-    assert.deepStrictEqual(snapshots.map((s) => [s.id, s.message, s.repoCount, s.valid]), [[created.id, 'before', 4, true]]);
+    assert.deepStrictEqual(
+      snapshots.map((s) => [s.id, s.message, s.repoCount, s.valid]),
+      [[created.id, 'before', 4, true]],
+    );
 
     const detail = await f.server.request(SnapshotDetailRequest, { id: created.id.slice(0, 9) });
     assert.deepStrictEqual(detail, created);
@@ -58,14 +61,20 @@ describe('server: requests against real repos', () => {
     const first = await f.server.request(SnapshotFilesRequest, { id: created.id, repo, limit: 3 });
     const rest = await f.server.request(SnapshotFilesRequest, { id: created.id, repo, offset: 3, limit: 3 });
     assert.strictEqual(first.total, 4);
-    assert.deepStrictEqual([...first.items, ...rest.items].map((x) => x.path), ['README.md', 'src/a.txt', 'src/b.txt', 'src/c.txt']);
+    assert.deepStrictEqual(
+      [...first.items, ...rest.items].map((x) => x.path),
+      ['README.md', 'src/a.txt', 'src/b.txt', 'src/c.txt'],
+    );
     assert.deepStrictEqual(rest.offset, 3);
     const blob = await f.server.request(BlobRequest, { repo, blob: first.items[1].id });
     assert.strictEqual(Buffer.from(blob.base64, 'base64').toString(), 'a\n');
 
     // the nested repo is a gitlink in its parent's tree, not files of it
     const parent = await f.server.request(SnapshotFilesRequest, { id: created.id, repo: f.repos[0].dir, tree: 'index' });
-    assert.ok(parent.items.every((x) => !x.path.startsWith('vendor/')), 'untracked nested repo is not in the index tree');
+    assert.ok(
+      parent.items.every((x) => !x.path.startsWith('vendor/')),
+      'untracked nested repo is not in the index tree',
+    );
   });
 
   it('starts, runs and checkpoints a campaign, and pages its change records', async () => {
@@ -83,7 +92,10 @@ describe('server: requests against real repos', () => {
     assert.strictEqual(cp.changeCount, 2);
 
     const { campaigns } = await f.server.request(CampaignListRequest, {});
-    assert.deepStrictEqual(campaigns.map((c) => [c.id, c.name, c.repoCount, c.stepCount]), [[camp.id, 'rename', 4, 2]]);
+    assert.deepStrictEqual(
+      campaigns.map((c) => [c.id, c.name, c.repoCount, c.stepCount]),
+      [[camp.id, 'rename', 4, 2]],
+    );
     const detail = await f.server.request(CampaignDetailRequest, { id: camp.id });
     assert.deepStrictEqual(detail.steps[0].command, writeFileCommand('src/a.txt', 'A\n'));
     assert.strictEqual(detail.steps[1].message, 'by hand');
@@ -93,20 +105,29 @@ describe('server: requests against real repos', () => {
     assert.strictEqual(page1.total, 4);
     assert.strictEqual(page1.items.length, 3);
     assert.strictEqual(page2.items.length, 1);
-    assert.deepStrictEqual([...page1.items, ...page2.items].map((r) => [path.relative(f.root, r.repo), r.path, r.kind, r.step]), [
-      ['repo-00', 'src/a.txt', 'modified', 1],
-      ['repo-00/vendor/inner', 'src/a.txt', 'added', 1],
-      ['repo-01', 'src/a.txt', 'modified', 1],
-      ['repo-02', 'src/a.txt', 'modified', 1],
-    ]);
-    assert.deepStrictEqual(page1.repos.map((r) => r.count), [1, 1, 1, 1]);
+    assert.deepStrictEqual(
+      [...page1.items, ...page2.items].map((r) => [path.relative(f.root, r.repo), r.path, r.kind, r.step]),
+      [
+        ['repo-00', 'src/a.txt', 'modified', 1],
+        ['repo-00/vendor/inner', 'src/a.txt', 'added', 1],
+        ['repo-01', 'src/a.txt', 'modified', 1],
+        ['repo-02', 'src/a.txt', 'modified', 1],
+      ],
+    );
+    assert.deepStrictEqual(
+      page1.repos.map((r) => r.count),
+      [1, 1, 1, 1],
+    );
 
     const onlyRepo2 = await f.server.request(CampaignChangesRequest, { campaign: camp.id, repo: f.repos[2].dir });
-    assert.deepStrictEqual(onlyRepo2.items.map((r) => [r.step, r.path, r.kind]), [
-      [1, 'src/a.txt', 'modified'],
-      [2, 'src/b.txt', 'deleted'],
-      [2, 'src/new.txt', 'added'],
-    ]);
+    assert.deepStrictEqual(
+      onlyRepo2.items.map((r) => [r.step, r.path, r.kind]),
+      [
+        [1, 'src/a.txt', 'modified'],
+        [2, 'src/b.txt', 'deleted'],
+        [2, 'src/new.txt', 'added'],
+      ],
+    );
     assert.strictEqual(onlyRepo2.total, 3);
 
     const change = page1.items[0];

@@ -39,12 +39,18 @@ describe('server: rollback over JSON-RPC', () => {
     const preview = await f.server.request(RollbackPreviewRequest, { campaign: camp });
     assert.strictEqual(preview.mode, 'restore');
     assert.deepStrictEqual(preview.totals.files, 3);
-    assert.deepStrictEqual(preview.repos.map((r) => r.fileCount), [1, 1, 1]);
+    assert.deepStrictEqual(
+      preview.repos.map((r) => r.fileCount),
+      [1, 1, 1],
+    );
     assert.ok(!('files' in preview.repos[0]), 'files come page by page, not in the preview');
 
     const page = await f.server.request(RollbackPlanFilesRequest, { plan: preview.hash, offset: 1, limit: 1 });
     assert.strictEqual(page.total, 3);
-    assert.deepStrictEqual(page.items.map((x) => [x.repo, x.path, x.change]), [[f.repos[1].dir, 'README.md', 'restore']]);
+    assert.deepStrictEqual(
+      page.items.map((x) => [x.repo, x.path, x.change]),
+      [[f.repos[1].dir, 'README.md', 'restore']],
+    );
     const diff = await f.server.request(RollbackFileDiffRequest, { plan: preview.hash, repo: f.repos[1].dir, path: 'README.md' });
     assert.match(diff.patch, /-rewritten\n\+# repo\n/);
 
@@ -54,7 +60,10 @@ describe('server: rollback over JSON-RPC', () => {
     for (const r of f.repos) assert.strictEqual(r.read('README.md').toString(), '# repo\n');
     await changed;
 
-    assert.deepStrictEqual((await f.server.request(RollbackListRequest, {})).rollbacks.map((r) => r.id), [record.id]);
+    assert.deepStrictEqual(
+      (await f.server.request(RollbackListRequest, {})).rollbacks.map((r) => r.id),
+      [record.id],
+    );
     assert.strictEqual((await f.server.request(RollbackDetailRequest, { id: record.id })).safetySnapshot, record.safetySnapshot);
     assert.strictEqual((await f.server.request(CampaignDetailRequest, { id: camp })).status, 'rolled-back');
     const evidence = await f.server.request(EvidenceRequest, { rollback: record.id });
@@ -70,7 +79,10 @@ describe('server: rollback over JSON-RPC', () => {
 
     const undo = await f.server.request(RollbackUndoRequest, { rollback: record.id });
     assert.strictEqual(undo.record.undoOf, record.id);
-    assert.deepStrictEqual(f.repos.map((r) => r.fingerprint()), before);
+    assert.deepStrictEqual(
+      f.repos.map((r) => r.fingerprint()),
+      before,
+    );
   });
 
   it('cancel before commit → Cancelled and nothing changed', async () => {
@@ -85,7 +97,10 @@ describe('server: rollback over JSON-RPC', () => {
     );
     assert.strictEqual(e.data.code, 'Cancelled');
     assert.match(e.message, /nothing was changed/);
-    assert.deepStrictEqual(f.repos.map((r) => r.fingerprint()), before);
+    assert.deepStrictEqual(
+      f.repos.map((r) => r.fingerprint()),
+      before,
+    );
   });
 
   it('drift and conflicts are refusals with their code', async () => {
@@ -104,10 +119,13 @@ describe('server: rollback over JSON-RPC', () => {
     const camp = await campaignWithOneStep(f);
     f.repos[1].write('README.md', 'edited by someone else\n');
     const { repos } = await f.server.request(RollbackDriftRequest, { campaign: camp });
-    assert.deepStrictEqual(repos.filter((r) => r.drift.length).map((r) => [r.repo, r.drift]), [[f.repos[1].dir, ['README.md']]]);
+    assert.deepStrictEqual(
+      repos.filter((r) => r.drift.length).map((r) => [r.repo, r.drift]),
+      [[f.repos[1].dir, ['README.md']]],
+    );
   });
 
-  it("a rolling check from the preview: one that fails is CheckFailed, naming the repo, and nothing changed; shell syntax is refused first", async () => {
+  it('a rolling check from the preview: one that fails is CheckFailed, naming the repo, and nothing changed; shell syntax is refused first', async () => {
     const camp = await campaignWithOneStep(f);
     const before = f.repos.map((r) => r.read('README.md').toString());
     const preview = await f.server.request(RollbackPreviewRequest, { campaign: camp });
@@ -117,7 +135,10 @@ describe('server: rollback over JSON-RPC', () => {
     assert.strictEqual(e.code, ErrorCodes.CheckFailed);
     assert.match(e.message, /the check `sh -c "exit 7"` failed \(exit 7\)/);
     assert.ok(f.repos.some((r) => r.dir === e.data?.repo));
-    assert.deepStrictEqual(f.repos.map((r) => r.read('README.md').toString()), before);
+    assert.deepStrictEqual(
+      f.repos.map((r) => r.read('README.md').toString()),
+      before,
+    );
   });
 });
 
@@ -169,13 +190,21 @@ describe('server: recovery at start', () => {
 
     const crashed = runCli(['rollback', '--campaign', camp, '--parallel', '1'], { store: f.store, env: { CODECONTEXT_FAULTS: 'crash-after-commit=2' } });
     assert.notStrictEqual(crashed.status, 0, 'the CLI was killed');
-    assert.notDeepStrictEqual(f.repos.map((r) => r.fingerprint()), before, 'half of the repos were rolled back');
+    assert.notDeepStrictEqual(
+      f.repos.map((r) => r.fingerprint()),
+      before,
+      'half of the repos were rolled back',
+    );
 
     f.server = await TestServer.start({ folders: [f.root], store: f.store });
     await f.server.request(ReposListRequest, {}); // answered only after recovery
     assert.strictEqual(f.server.recovered.length, 1);
     const [report] = f.server.recovered[0].reports;
     assert.strictEqual(report.action, 'returned-to-safety');
-    assert.deepStrictEqual(f.repos.map((r) => r.fingerprint()), before, 'every repo is back where it was');
+    assert.deepStrictEqual(
+      f.repos.map((r) => r.fingerprint()),
+      before,
+      'every repo is back where it was',
+    );
   });
 });

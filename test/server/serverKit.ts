@@ -13,7 +13,15 @@ import {
   StreamMessageWriter,
   createMessageConnection,
 } from 'vscode-jsonrpc/node';
-import { CodeContextSettings, DidChangeNotification, DidChangeParams, ErrorData, RecoveredNotification, RecoveredParams, StoreKind } from '../../server/src/protocol';
+import {
+  CodeContextSettings,
+  DidChangeNotification,
+  DidChangeParams,
+  ErrorData,
+  RecoveredNotification,
+  RecoveredParams,
+  StoreKind,
+} from '../../server/src/protocol';
 import { RepoKit, TestRepo, gitEnv } from '../helpers/repoKit';
 
 /**

@@ -49,7 +49,8 @@ describe('boundaries', function () {
       for (const spec of f.imports) {
         if (/^vscode($|\/|-languageserver|-languageclient|-jsonrpc)/.test(spec)) bad.push(`${f.rel} imports ${spec}`);
         // The engine is entered from outside, never the other way: protocol.ts and server.ts speak LSP.
-        if (spec.startsWith('.') && !target(f, spec).startsWith(path.join('server', 'src', 'engine'))) bad.push(`${f.rel} imports ${spec} (outside the engine)`);
+        if (spec.startsWith('.') && !target(f, spec).startsWith(path.join('server', 'src', 'engine')))
+          bad.push(`${f.rel} imports ${spec} (outside the engine)`);
       }
     }
     assert.deepStrictEqual(bad, []);
@@ -91,7 +92,10 @@ describe('boundaries', function () {
 
   it('nothing under client/src imports child_process or simple-git, runs git, or reaches into the engine', function () {
     const client = sources('client/src');
-    assert.ok(client.some((f) => f.imports.includes('vscode')), 'the import scan found nothing: the check would be vacuous');
+    assert.ok(
+      client.some((f) => f.imports.includes('vscode')),
+      'the import scan found nothing: the check would be vacuous',
+    );
     const bad: string[] = [];
     for (const f of client) {
       for (const spec of f.imports) {

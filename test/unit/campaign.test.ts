@@ -25,7 +25,10 @@ const baseFiles = {
  * The codemod `campaign run` starts in each repo (as arguments, no shell of ours): every repo edits
  * one line of src/log.ts; a few repos make one more kind of change each; repo-07 also fails.
  */
-const codemod = ['sh', '-c', `
+const codemod = [
+  'sh',
+  '-c',
+  `
 name=$(basename "$CODECONTEXT_REPO")
 sed -i 's/log line 3/LOG LINE 3/' src/log.ts
 case $name in
@@ -36,7 +39,8 @@ case $name in
   repo-04) printf '\\000PNG\\001\\003' > logo.bin ;;
   repo-07) echo "boom in $name" >&2; exit 3 ;;
 esac
-`];
+`,
+];
 
 describe('campaign (engine)', function () {
   const kit = RepoKit.forSuite();
@@ -46,7 +50,10 @@ describe('campaign (engine)', function () {
   it('campaign run across 20 repos records each change with its kind, line counts and binary flag; a failing repo is reported', async function () {
     const { root, repos } = kit.workspace(20, baseFiles);
     const campaign = await startCampaign({ store }, 'rename-logger', [root]);
-    assert.deepStrictEqual(campaign.repos, repos.map((r) => r.dir));
+    assert.deepStrictEqual(
+      campaign.repos,
+      repos.map((r) => r.dir),
+    );
     assert.match(campaign.id, /^camp_[0-9a-f]{12}$/);
 
     const { step, changes, failed } = await runInCampaign({ store }, campaign.id, codemod);
@@ -103,7 +110,10 @@ describe('campaign (engine)', function () {
       { repo: repos[0].dir, headBefore: before[0], headAfter: repos[0].head(), refBefore: 'refs/heads/main', refAfter: 'refs/heads/main' },
       { repo: repos[1].dir, headBefore: before[1], headAfter: before[1], refBefore: 'refs/heads/main', refAfter: 'refs/heads/codemod' },
     ]);
-    assert.deepStrictEqual(changes.map((c) => [path.basename(c.repo), c.path, c.kind]), [['repo-00', 'README.md', 'modified']]);
+    assert.deepStrictEqual(
+      changes.map((c) => [path.basename(c.repo), c.path, c.kind]),
+      [['repo-00', 'README.md', 'modified']],
+    );
     assert.strictEqual(step.message, 'after commits');
     assert.strictEqual(step.reposChanged, 1);
 
@@ -113,13 +123,21 @@ describe('campaign (engine)', function () {
     assert.strictEqual(second.step.n, 2);
     assert.strictEqual(second.step.parent, step.snapshot);
     assert.deepStrictEqual(second.step.refChanges, []);
-    assert.deepStrictEqual(second.changes.map((c) => [path.basename(c.repo), c.path, c.kind]), [['repo-02', 'more.txt', 'added']]);
+    assert.deepStrictEqual(
+      second.changes.map((c) => [path.basename(c.repo), c.path, c.kind]),
+      [['repo-02', 'more.txt', 'added']],
+    );
     assert.deepStrictEqual(stepBounds(second.campaign), { from: campaign.baseline, to: second.step.snapshot });
     assert.deepStrictEqual(stepBounds(second.campaign, 1), { from: campaign.baseline, to: step.snapshot });
   });
 
   it('campaign diff is deterministic and, applied in reverse from the root, gives back the baseline files', async function () {
-    const { root, repos } = kit.workspace(3, { 'src/log.ts': logLines, 'old.txt': baseFiles['old.txt'], 'gone.txt': baseFiles['gone.txt'], 'run.sh': baseFiles['run.sh'] });
+    const { root, repos } = kit.workspace(3, {
+      'src/log.ts': logLines,
+      'old.txt': baseFiles['old.txt'],
+      'gone.txt': baseFiles['gone.txt'],
+      'run.sh': baseFiles['run.sh'],
+    });
     const baseline = repos.map((r) => listFiles(r.dir));
     const campaign = await startCampaign({ store }, 'diffs', [root]);
     const { campaign: after } = await runInCampaign({ store }, campaign.id, codemod);
@@ -159,7 +177,10 @@ describe('campaign (engine)', function () {
     repos[1].conflictedMerge();
     const e = await refused(checkpointCampaign({ store }, campaign.id), 'MergeInProgress');
     assert.strictEqual(e.repo, repos[1].dir);
-    assert.deepStrictEqual(repos.map((r) => r.codecontextRefs()), refsBefore);
+    assert.deepStrictEqual(
+      repos.map((r) => r.codecontextRefs()),
+      refsBefore,
+    );
     assert.strictEqual((await loadCampaign(store, campaign.id)).steps.length, 0);
     assert.deepStrictEqual(await store.list('snapshots', '.json'), [`${campaign.baseline}.json`]);
     assert.ok((await loadSnapshot(store, campaign.baseline)).repos.length === 2);
@@ -230,7 +251,10 @@ describe('repo discovery', function () {
 
     // A root inside a repo means that repo (and what is below it).
     const inside = await discoverRepos([path.join(root, 'app', 'tools')]);
-    assert.deepStrictEqual(inside.map((r) => r.path), [path.join(root, 'app'), path.join(root, 'app', 'tools', 'nested'), path.join(root, 'app', 'vendor', 'lib')]);
+    assert.deepStrictEqual(
+      inside.map((r) => r.path),
+      [path.join(root, 'app'), path.join(root, 'app', 'tools', 'nested'), path.join(root, 'app', 'vendor', 'lib')],
+    );
     await refused(discoverRepos([path.join(root, 'missing')]), 'RepoMissing');
   });
 });

@@ -20,7 +20,8 @@ function manifests(name: string, d: Declares[string]): Record<string, string> {
       devDependencies: Object.fromEntries((d.dev ?? []).map((p) => [`@ws/${p}`, '*'])),
       peerDependencies: Object.fromEntries((d.peer ?? []).map((p) => [`@ws/${p}`, '*'])),
     }),
-    'go.mod': `module example.com/${name}\n\ngo 1.22\n` + (d.go?.length ? `require (\n${d.go.map((g) => `\texample.com/${g} v0.0.0 // indirect\n`).join('')})\n` : ''),
+    'go.mod':
+      `module example.com/${name}\n\ngo 1.22\n` + (d.go?.length ? `require (\n${d.go.map((g) => `\texample.com/${g} v0.0.0 // indirect\n`).join('')})\n` : ''),
   };
   if (d.explicit) files['.codecontext.json'] = JSON.stringify({ dependsOn: d.explicit.map((e) => `../${e}`) });
   return files;
@@ -86,9 +87,20 @@ describe('rollback dependency order', function () {
       .filter((e): e is Extract<JournalEntry, { t: 'committed' }> => e.t === 'committed')
       .map((e) => path.basename(e.repo));
     assert.strictEqual(committed.length, Object.keys(graph).length);
-    assert.deepStrictEqual(committed.filter((n) => n.startsWith('c')), ['c0', 'c1', 'c2', 'c3', 'c4'], 'the chain, dependents first');
+    assert.deepStrictEqual(
+      committed.filter((n) => n.startsWith('c')),
+      ['c0', 'c1', 'c2', 'c3', 'c4'],
+      'the chain, dependents first',
+    );
     const pos = (n: string) => committed.indexOf(n);
-    for (const [a, b] of [['dtop', 'dleft'], ['dtop', 'dright'], ['dleft', 'dbottom'], ['dright', 'dbottom'], ['xuser', 'x'], ['xuser', 'y']]) {
+    for (const [a, b] of [
+      ['dtop', 'dleft'],
+      ['dtop', 'dright'],
+      ['dleft', 'dbottom'],
+      ['dright', 'dbottom'],
+      ['xuser', 'x'],
+      ['xuser', 'y'],
+    ]) {
       assert.ok(pos(a) < pos(b), `${a} before ${b}: ${committed.join(' ')}`);
     }
   });

@@ -28,7 +28,17 @@ describe('loose objects read in Node, packed ones by git', () => {
 
     assert.deepStrictEqual(
       looseOps.map((o) => `${o.action} ${o.path}`),
-      ['write a.txt', 'write dir/new.txt', 'delete dir/old.txt', 'delete gone.txt', 'write img.bin', 'write link', 'write new.txt', 'write newdir/made.txt', 'chmod tool.sh'],
+      [
+        'write a.txt',
+        'write dir/new.txt',
+        'delete dir/old.txt',
+        'delete gone.txt',
+        'write img.bin',
+        'write link',
+        'write new.txt',
+        'write newdir/made.txt',
+        'chmod tool.sh',
+      ],
     );
     assert.strictEqual(looseObjects.get(names.at(-1)!), undefined);
     assert.strictEqual(looseObjects.get(names.at(-2)!)!.type, 'commit');

@@ -29,12 +29,24 @@ describe('nothing is ever lost', function () {
   const kit = RepoKit.forSuite();
 
   /** `count` repos with a snapshot (the target), then changed: a.txt edited, b.txt removed, new.txt added. */
-  async function changedSinceSnapshot(count: number): Promise<{ store: Store; storeDir: string; repos: TestRepo[]; snap: string; target: Record<string, RepoFingerprint>; before: Record<string, RepoFingerprint> }> {
+  async function changedSinceSnapshot(count: number): Promise<{
+    store: Store;
+    storeDir: string;
+    repos: TestRepo[];
+    snap: string;
+    target: Record<string, RepoFingerprint>;
+    before: Record<string, RepoFingerprint>;
+  }> {
     const template = kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'), { 'a.txt': 'a\n', 'b.txt': 'b\n', 'c.txt': 'c\n' });
     const { repos } = kit.copies(template, count);
     const storeDir = kit.tempDir('cc-store-');
     const store = new Store(storeDir);
-    const snap = (await createSnapshot(store, repos.map((r) => r.dir))).id;
+    const snap = (
+      await createSnapshot(
+        store,
+        repos.map((r) => r.dir),
+      )
+    ).id;
     const target = fingerprints(repos);
     for (const r of repos) r.write('a.txt', 'changed after the snapshot\n').remove('b.txt').write('new.txt', 'new\n');
     return { store, storeDir, repos, snap, target, before: fingerprints(repos) };
@@ -99,7 +111,10 @@ describe('nothing is ever lost', function () {
 
     // the server's start-up recovery acts only on what the journal knows
     const asked = await recoverAll({ store }, { onlyIfKnown: true });
-    assert.deepStrictEqual(asked.map((r) => r.action), ['needs-confirmation']);
+    assert.deepStrictEqual(
+      asked.map((r) => r.action),
+      ['needs-confirmation'],
+    );
     assert.match(asked[0].message, /a\.txt.*left alone/);
     assert.deepStrictEqual(repos[1].fingerprint(), edited, 'the server changed nothing');
 
@@ -237,44 +252,51 @@ describe('nothing is ever lost', function () {
     assert.deepStrictEqual(repo.fingerprint(), target);
   });
 
-  it('8. replay: an inverse hunk that moved and matches two identical blocks is a conflict, not a guess; one that did not move still applies', async function () {
-    // two identical 7-line blocks: a change to the middle line of one has the same context in both
-    const block = ['function helper() {', '  const a = 1;', '  const b = 2;', '  return a + b;', '}', '', '// end'].join('\n') + '\n';
-    const original = `header\n${block}middle 1\nmiddle 2\nmiddle 3\nmiddle 4\n${block}footer\n`;
-    const root = kit.tempDir('cc-ws-');
-    const repo = kit.repo(path.join(root, 'app'), { 'code.js': original });
-    const store = new Store(kit.tempDir('cc-store-'));
-    const campaign = await startCampaign({ store }, 'rename var', [root]);
-    // the campaign changes the second block only
-    const lines = original.split('\n');
-    lines[15] = '  return a - b;';
-    repo.write('code.js', lines.join('\n'));
-    await checkpointCampaign({ store }, campaign.id);
-    // the user: two lines at the top, and the same edit made by hand in the first block
-    const mine = lines.slice();
-    mine[4] = '  return a - b;';
-    repo.write('code.js', ['// added', '// by the user', ...mine].join('\n'));
-    const before = repo.fingerprint();
-    const plan = await planRollback({ store }, { campaign: campaign.id, mode: 'replay' });
-    const conflict = plan.repos[0].conflicts[0];
-    assert.strictEqual(conflict?.path, 'code.js', JSON.stringify(plan.repos[0]));
-    assert.match(conflict.reason, /at 2 places \(lines 4, 15\)/);
-    await refused(executeRollback({ store }, plan), 'Conflict');
-    assert.deepStrictEqual(repo.fingerprint(), before);
+  it(
+    '8. replay: an inverse hunk that moved and matches two identical blocks is a conflict, not a guess; one that did not move still ' + 'applies',
+    async function () {
+      // two identical 7-line blocks: a change to the middle line of one has the same context in both
+      const block = ['function helper() {', '  const a = 1;', '  const b = 2;', '  return a + b;', '}', '', '// end'].join('\n') + '\n';
+      const original = `header\n${block}middle 1\nmiddle 2\nmiddle 3\nmiddle 4\n${block}footer\n`;
+      const root = kit.tempDir('cc-ws-');
+      const repo = kit.repo(path.join(root, 'app'), { 'code.js': original });
+      const store = new Store(kit.tempDir('cc-store-'));
+      const campaign = await startCampaign({ store }, 'rename var', [root]);
+      // the campaign changes the second block only
+      const lines = original.split('\n');
+      lines[15] = '  return a - b;';
+      repo.write('code.js', lines.join('\n'));
+      await checkpointCampaign({ store }, campaign.id);
+      // the user: two lines at the top, and the same edit made by hand in the first block
+      const mine = lines.slice();
+      mine[4] = '  return a - b;';
+      repo.write('code.js', ['// added', '// by the user', ...mine].join('\n'));
+      const before = repo.fingerprint();
+      const plan = await planRollback({ store }, { campaign: campaign.id, mode: 'replay' });
+      const conflict = plan.repos[0].conflicts[0];
+      assert.strictEqual(conflict?.path, 'code.js', JSON.stringify(plan.repos[0]));
+      assert.match(conflict.reason, /at 2 places \(lines 4, 15\)/);
+      await refused(executeRollback({ store }, plan), 'Conflict');
+      assert.deepStrictEqual(repo.fingerprint(), before);
 
-    // without the lines at the top the hunk is where the campaign left it: replay applies it and keeps the user's edit
-    repo.write('code.js', mine.join('\n'));
-    const clean = await planRollback({ store }, { campaign: campaign.id, mode: 'replay' });
-    assert.deepStrictEqual(clean.repos[0].conflicts, []);
-    await executeRollback({ store }, clean);
-    const expected = original.split('\n');
-    expected[4] = '  return a - b;';
-    assert.strictEqual(repo.read('code.js').toString(), expected.join('\n'));
-  });
+      // without the lines at the top the hunk is where the campaign left it: replay applies it and keeps the user's edit
+      repo.write('code.js', mine.join('\n'));
+      const clean = await planRollback({ store }, { campaign: campaign.id, mode: 'replay' });
+      assert.deepStrictEqual(clean.repos[0].conflicts, []);
+      await executeRollback({ store }, clean);
+      const expected = original.split('\n');
+      expected[4] = '  return a - b;';
+      assert.strictEqual(repo.read('code.js').toString(), expected.join('\n'));
+    },
+  );
 
   describe('9. nested repos and odd names', function () {
     const named = (dir: string, name: Buffer) => Buffer.concat([Buffer.from(dir + '/'), name]);
-    const bytesOf = (dir: string) => fs.readdirSync(dir, { encoding: 'buffer' }).map((n) => n.toString('hex')).sort();
+    const bytesOf = (dir: string) =>
+      fs
+        .readdirSync(dir, { encoding: 'buffer' })
+        .map((n) => n.toString('hex'))
+        .sort();
 
     it('a name that is not UTF-8 is removed and restored by its bytes; a real "\ufffd" file beside it is left alone', async function () {
       const repo = kit.repo(path.join(kit.tempDir('cc-ws-'), 'app'), { 'README.md': 'x\n' });
@@ -349,7 +371,11 @@ describe('nothing is ever lost', function () {
       const pids = pidFiles.map((f) => Number(fs.readFileSync(f, 'utf8')));
       const deadline = Date.now() + 5000;
       while (pids.some((p) => isAlive(p)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.deepStrictEqual(pids.filter((p) => isAlive(p)), [], 'no command outlives the run');
+      assert.deepStrictEqual(
+        pids.filter((p) => isAlive(p)),
+        [],
+        'no command outlives the run',
+      );
 
       const rec = runCli(['recover'], { store: storeDir });
       assert.strictEqual(rec.status, 0, rec.stdout + rec.stderr);
@@ -424,11 +450,33 @@ describe('nothing is ever lost', function () {
       const stateNow = (await createSnapshot(store, [repo.dir])).repos[0];
       const emptyish = { ...stateNow, worktree: git(repo.dir, 'mktree', '--missing') };
       const { path: _p, ...goal } = stateNow;
-      const forged = forgeManifest(store, { format: 1, id: '', repos: [{ ...emptyish, path: repo.dir }], createdAt: new Date().toISOString(), toolVersion: '0.1.0', seal: '' } as never);
+      const forged = forgeManifest(store, {
+        format: 1,
+        id: '',
+        repos: [{ ...emptyish, path: repo.dir }],
+        createdAt: new Date().toISOString(),
+        toolVersion: '0.1.0',
+        seal: '',
+      } as never);
       const rb = 'rb_00000000f0f0';
       const entries = [
-        { t: 'begin', rb, at: new Date().toISOString(), pid: 999999, planHash: 'x', kind: 'rollback', target: { snapshot: forged, label: 'forged' }, mode: 'restore', repos: [{ path: repo.dir, wave: 0, goal }] },
-        { t: 'prepared', at: new Date().toISOString(), safety: forged, repos: [{ path: repo.dir, state: { head: emptyish.head, ref: emptyish.ref, index: emptyish.index, worktree: emptyish.worktree } }] },
+        {
+          t: 'begin',
+          rb,
+          at: new Date().toISOString(),
+          pid: 999999,
+          planHash: 'x',
+          kind: 'rollback',
+          target: { snapshot: forged, label: 'forged' },
+          mode: 'restore',
+          repos: [{ path: repo.dir, wave: 0, goal }],
+        },
+        {
+          t: 'prepared',
+          at: new Date().toISOString(),
+          safety: forged,
+          repos: [{ path: repo.dir, state: { head: emptyish.head, ref: emptyish.ref, index: emptyish.index, worktree: emptyish.worktree } }],
+        },
       ];
       fs.mkdirSync(store.path('journal'), { recursive: true });
       fs.writeFileSync(store.path('journal', `${rb}.jsonl`), entries.map((e) => encodeLine(e)).join(''));
@@ -460,40 +508,43 @@ describe('nothing is ever lost', function () {
   });
 
   describe('unclear errors: one clear line, exit 1 (or 2 for usage), nothing changed', function () {
-    it('a relative or duplicated repo path in a resealed manifest, an oversized store file, odd --parallel values, a non-pack evidence path', async function () {
-      const { store, storeDir, repos, snap } = await changedSinceSnapshot(1);
-      const manifest = JSON.parse(fs.readFileSync(store.path('snapshots', `${snap}.json`), 'utf8'));
-      const now = fingerprints(repos);
-      for (const [label, repoList] of [
-        ['relative', [{ ...manifest.repos[0], path: 'r1' }]],
-        ['twice', [manifest.repos[0], manifest.repos[0]]],
-      ] as const) {
-        const forged = forgeManifest(store, { ...manifest, repos: repoList });
-        const r = runCli(['rollback', '--snapshot', forged], { store: storeDir });
-        assert.strictEqual(r.status, 1, label);
-        assert.match(r.stderr, label === 'relative' ? /not an absolute path: "r1"/ : /names .* twice/, label);
-        assert.doesNotMatch(r.stderr, /internal error|can't cd|busy/, label);
-      }
-      const big = store.path('snapshots', 'snap_00000000000000ff.json');
-      fs.writeFileSync(big, '');
-      fs.truncateSync(big, 80 * 1024 * 1024);
-      const r = runCli(['rollback', '--snapshot', 'snap_00000000000000ff'], { store: storeDir });
-      assert.strictEqual(r.status, 1);
-      assert.match(r.stderr, /store file is 80 MB, far larger than any the store writes; refused/);
-      fs.rmSync(big);
-      for (const bad of ['1e3', '0x10', '0', '65', ' 8']) {
-        const p = runCli(['--parallel', bad, 'snapshot', 'list'], { store: storeDir });
-        assert.strictEqual(p.status, 2, bad);
-        assert.match(p.stderr, /--parallel takes a whole number from 1 to 64/, bad);
-      }
-      const secret = path.join(kit.tempDir('cc-secret-'), 'passwords.json');
-      fs.writeFileSync(secret, '{"password":"hunter2"}');
-      const e = runCli(['evidence', 'show', secret], { store: storeDir });
-      assert.strictEqual(e.status, 1);
-      assert.match(e.stderr, /not an evidence pack/);
-      assert.doesNotMatch(e.stdout + e.stderr, /hunter2/);
-      assert.deepStrictEqual(fingerprints(repos), now);
-    });
+    it(
+      'a relative or duplicated repo path in a resealed manifest, an oversized store file, odd --parallel values, a non-pack evidence ' + 'path',
+      async function () {
+        const { store, storeDir, repos, snap } = await changedSinceSnapshot(1);
+        const manifest = JSON.parse(fs.readFileSync(store.path('snapshots', `${snap}.json`), 'utf8'));
+        const now = fingerprints(repos);
+        for (const [label, repoList] of [
+          ['relative', [{ ...manifest.repos[0], path: 'r1' }]],
+          ['twice', [manifest.repos[0], manifest.repos[0]]],
+        ] as const) {
+          const forged = forgeManifest(store, { ...manifest, repos: repoList });
+          const r = runCli(['rollback', '--snapshot', forged], { store: storeDir });
+          assert.strictEqual(r.status, 1, label);
+          assert.match(r.stderr, label === 'relative' ? /not an absolute path: "r1"/ : /names .* twice/, label);
+          assert.doesNotMatch(r.stderr, /internal error|can't cd|busy/, label);
+        }
+        const big = store.path('snapshots', 'snap_00000000000000ff.json');
+        fs.writeFileSync(big, '');
+        fs.truncateSync(big, 80 * 1024 * 1024);
+        const r = runCli(['rollback', '--snapshot', 'snap_00000000000000ff'], { store: storeDir });
+        assert.strictEqual(r.status, 1);
+        assert.match(r.stderr, /store file is 80 MB, far larger than any the store writes; refused/);
+        fs.rmSync(big);
+        for (const bad of ['1e3', '0x10', '0', '65', ' 8']) {
+          const p = runCli(['--parallel', bad, 'snapshot', 'list'], { store: storeDir });
+          assert.strictEqual(p.status, 2, bad);
+          assert.match(p.stderr, /--parallel takes a whole number from 1 to 64/, bad);
+        }
+        const secret = path.join(kit.tempDir('cc-secret-'), 'passwords.json');
+        fs.writeFileSync(secret, '{"password":"hunter2"}');
+        const e = runCli(['evidence', 'show', secret], { store: storeDir });
+        assert.strictEqual(e.status, 1);
+        assert.match(e.stderr, /not an evidence pack/);
+        assert.doesNotMatch(e.stdout + e.stderr, /hunter2/);
+        assert.deepStrictEqual(fingerprints(repos), now);
+      },
+    );
 
     it('a read-only store: a snapshot or rollback says the store cannot be written, and leaves no pin behind', async function () {
       if (process.getuid?.() === 0) {
@@ -540,7 +591,10 @@ describe('nothing is ever lost', function () {
       mount = kit.tempDir('cc-full-');
       execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', mount]);
       const storeDir = path.join(mount, 'store');
-      const template = kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'), Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}.txt`, `${i}\n`.repeat(50)])));
+      const template = kit.repo(
+        path.join(kit.tempDir('cc-tpl-'), 'template'),
+        Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`f${i}.txt`, `${i}\n`.repeat(50)])),
+      );
       const { repos } = kit.copies(template, 4);
       const snap = runCli(['snapshot', 'create', '--json', ...repos.flatMap((r) => ['--repo', r.dir])], { store: storeDir });
       assert.strictEqual(snap.status, 0, snap.stderr);
@@ -566,7 +620,12 @@ describe('nothing is ever lost', function () {
         if (run.status !== 0) messages.add(run.stderr.trim());
         if (run.status !== 0) assert.doesNotMatch(run.stderr, /internal error/, run.stderr);
         if (side === 'target') {
-          const list = JSON.parse(runCli(['rollback', 'list', '--json'], { store: storeDir }).stdout) as { id: string; kind: string; outcome: string; undoneBy?: string }[];
+          const list = JSON.parse(runCli(['rollback', 'list', '--json'], { store: storeDir }).stdout) as {
+            id: string;
+            kind: string;
+            outcome: string;
+            undoneBy?: string;
+          }[];
           const last = list.find((r) => r.kind === 'rollback' && r.outcome === 'committed' && !r.undoneBy);
           assert.ok(last, `free ${free}: the committed rollback is listed`);
           const undo = runCli(['rollback', 'undo', last.id, '--force'], { store: storeDir });
@@ -577,8 +636,14 @@ describe('nothing is ever lost', function () {
       }
       console.log(`      free pages:outcome→side  ${outcomes.join('  ')}`);
       for (const m of messages) console.log(`      ${m}`);
-      assert.ok(outcomes.some((o) => o.includes('ENOSPC')), `some run must hit a full store: ${outcomes.join(' ')}`);
-      assert.ok(outcomes.some((o) => o.startsWith('26:ok')), `with room the rollback succeeds: ${outcomes.join(' ')}`);
+      assert.ok(
+        outcomes.some((o) => o.includes('ENOSPC')),
+        `some run must hit a full store: ${outcomes.join(' ')}`,
+      );
+      assert.ok(
+        outcomes.some((o) => o.startsWith('26:ok')),
+        `with room the rollback succeeds: ${outcomes.join(' ')}`,
+      );
     });
   });
 });

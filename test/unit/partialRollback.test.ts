@@ -29,7 +29,10 @@ describe('partial rollback (--path, --repo)', () => {
       const { a, b, store, camp } = await committedCampaign();
       const headA = a.head();
       const plan = await planRollback({ store }, { campaign: camp.id, mode, paths: ['src/x.ts'], repos: [a.dir] });
-      assert.deepStrictEqual(plan.repos.map((r) => r.path), [a.dir]);
+      assert.deepStrictEqual(
+        plan.repos.map((r) => r.path),
+        [a.dir],
+      );
       await executeRollback({ store }, plan);
       assert.strictEqual(a.read('src/x.ts').toString(), 'x1\n');
       assert.strictEqual(a.read('src/y.ts').toString(), 'y2\n');

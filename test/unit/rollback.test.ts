@@ -59,7 +59,16 @@ describe('rollback (engine)', function () {
     const plan = await planRollback(ctx(), { campaign, mode: 'restore' });
     assert.deepStrictEqual([plan.totals.conflicts, plan.totals.drift, plan.totals.reposChanged], [0, 0, 20]);
     const changes = new Set(plan.repos[0].files.map((f) => `${f.change} ${f.path}`));
-    for (const c of ['restore a.txt', 'recreate gone.txt', 'remove new.txt', 'recreate dir/old.txt', 'remove dir/new.txt', 'mode tool.sh', 'restore link', 'restore img.bin']) {
+    for (const c of [
+      'restore a.txt',
+      'recreate gone.txt',
+      'remove new.txt',
+      'recreate dir/old.txt',
+      'remove dir/new.txt',
+      'mode tool.sh',
+      'restore link',
+      'restore img.bin',
+    ]) {
       assert.ok(changes.has(c), `plan has ${c}: ${[...changes].join(', ')}`);
     }
     assert.ok(plan.repos[0].files.find((f) => f.path === 'img.bin')!.binary);
@@ -77,7 +86,9 @@ describe('rollback (engine)', function () {
     assert.deepStrictEqual(fs.readdirSync(stage), [], 'the stage is left empty');
     for (const r of repos) {
       const late: { files: Record<string, string>; status: string[] } =
-        r === repos[3] ? { files: { 'newdir/cache.log': text('ignored, made after the campaign\n') }, status: ['!! newdir/cache.log'] } : { files: {}, status: [] };
+        r === repos[3]
+          ? { files: { 'newdir/cache.log': text('ignored, made after the campaign\n') }, status: ['!! newdir/cache.log'] }
+          : { files: {}, status: [] };
       assert.deepStrictEqual(sortedStatus(r.fingerprint()), keeping(target[r.dir], { ...ignoredV2, ...late.files }, late.status), r.dir);
     }
   });
@@ -91,7 +102,8 @@ describe('rollback (engine)', function () {
     const record = await executeRollback(ctx(), plan);
     assert.strictEqual(record.outcome, 'committed');
     const a = target[repos[0].dir].files['a.txt'];
-    const expectedA = `-:${Buffer.from(Buffer.from(a.slice(2), 'base64').toString('utf8').replace('line 25\n', 'line 25 edited after the campaign\n')).toString('base64')}`;
+    const editedA = Buffer.from(a.slice(2), 'base64').toString('utf8').replace('line 25\n', 'line 25 edited after the campaign\n');
+    const expectedA = `-:${Buffer.from(editedA).toString('base64')}`;
     for (const r of repos) {
       const kept = { ...ignoredV2, 'a.txt': expectedA, 'notes.txt': text('notes edited after the campaign\n') };
       assert.deepStrictEqual(sortedStatus(r.fingerprint()), keeping(target[r.dir], kept, [' M a.txt', ' M notes.txt']), r.dir);
@@ -127,7 +139,7 @@ describe('rollback (engine)', function () {
     assert.deepStrictEqual(fingerprints(repos), before);
   });
 
-  it("all or nothing: an index.lock that stays refuses the whole rollback, naming the lock; nothing changes", async function () {
+  it('all or nothing: an index.lock that stays refuses the whole rollback, naming the lock; nothing changes', async function () {
     const { repos, campaign } = await everyKindCampaign(4);
     const lock = path.join(repos[2].dir, '.git', 'index.lock');
     fs.writeFileSync(lock, '');
@@ -250,7 +262,10 @@ describe('rollback (engine)', function () {
 
     it('a repo deleted or moved since the snapshot', async function () {
       const { repos } = seeded(3);
-      const snap = await createSnapshot(store, repos.map((r) => r.dir));
+      const snap = await createSnapshot(
+        store,
+        repos.map((r) => r.dir),
+      );
       changeEveryKind(repos[0], true);
       const before = repos[0].fingerprint();
       fs.rmSync(repos[1].dir, { recursive: true });
@@ -275,7 +290,11 @@ describe('rollback (engine)', function () {
 
       // The path checks themselves, as every write and delete passes them.
       for (const bad of ['../outside.txt', 'a/../../outside.txt', '/etc/passwd', '.git/config', 'a//b']) {
-        assert.throws(() => assertRepoPath(repo.dir, bad), (e: EngineError) => e.code === 'PathEscapesRepo' && e.path === bad, bad);
+        assert.throws(
+          () => assertRepoPath(repo.dir, bad),
+          (e: EngineError) => e.code === 'PathEscapesRepo' && e.path === bad,
+          bad,
+        );
       }
       const op: FileOp = { path: '../outside.txt', action: 'write', fromBlob: null, fromMode: null, blob: snap.repos[0].worktree, mode: '100644' };
       await refused(checkOps(repo.dir, [op]), 'PathEscapesRepo');
@@ -324,44 +343,49 @@ describe('rollback (engine)', function () {
       }
     });
 
-    it('a visible folder replaced by a symlink pointing outside is refused even when forced; one pointing inside is replaced, never written through', async function () {
-      const { repos, target, campaign } = await everyKindCampaign(1);
-      const repo = repos[0];
-      const outside = kit.tempDir('cc-outside-');
-      fs.writeFileSync(path.join(outside, 'victim.txt'), 'outside the repo\n');
-      fs.rmSync(repo.file('dir'), { recursive: true });
-      fs.symlinkSync(outside, repo.file('dir'));
-      const before = repo.fingerprint();
-      const plan = await planRollback(ctx(), { campaign });
-      assert.ok(plan.repos[0].conflicts.some((c) => /symlink pointing outside/.test(c.reason)), JSON.stringify(plan.repos[0].conflicts));
-      await refused(executeRollback(ctx(), plan, { force: true }), 'Conflict');
-      assert.deepStrictEqual(repo.fingerprint(), before);
-      assert.deepStrictEqual(listFiles(outside), { 'victim.txt': text('outside the repo\n') });
+    it(
+      'a visible folder replaced by a symlink pointing outside is refused even when forced; one pointing inside is replaced, never written ' + 'through',
+      async function () {
+        const { repos, target, campaign } = await everyKindCampaign(1);
+        const repo = repos[0];
+        const outside = kit.tempDir('cc-outside-');
+        fs.writeFileSync(path.join(outside, 'victim.txt'), 'outside the repo\n');
+        fs.rmSync(repo.file('dir'), { recursive: true });
+        fs.symlinkSync(outside, repo.file('dir'));
+        const before = repo.fingerprint();
+        const plan = await planRollback(ctx(), { campaign });
+        assert.ok(
+          plan.repos[0].conflicts.some((c) => /symlink pointing outside/.test(c.reason)),
+          JSON.stringify(plan.repos[0].conflicts),
+        );
+        await refused(executeRollback(ctx(), plan, { force: true }), 'Conflict');
+        assert.deepStrictEqual(repo.fingerprint(), before);
+        assert.deepStrictEqual(listFiles(outside), { 'victim.txt': text('outside the repo\n') });
 
-      // a link to a folder inside the repo: drift, and forced, the link itself is replaced
-      fs.rmSync(repo.file('dir'));
-      fs.mkdirSync(repo.file('elsewhere'), { recursive: true });
-      fs.writeFileSync(repo.file('elsewhere/kept.txt'), 'kept\n');
-      fs.symlinkSync('elsewhere', repo.file('dir'));
-      const inside = repo.fingerprint();
-      const plan2 = await planRollback(ctx(), { campaign });
-      assert.ok(plan2.repos[0].drift.includes('dir'), JSON.stringify(plan2.repos[0].drift));
-      await refused(executeRollback(ctx(), plan2), 'Drift');
-      const record = await executeRollback(ctx(), plan2, { force: true });
-      // restore removes what drifted in (the undo below brings it back)
-      assert.ok(!fs.existsSync(repo.file('elsewhere')));
-      assert.ok(!fs.lstatSync(repo.file('dir')).isSymbolicLink());
-      const now = repo.fingerprint().files;
-      const expectedDir = Object.entries(target[repo.dir].files).filter(([f]) => f.startsWith('dir/'));
-      assert.ok(expectedDir.length > 0);
-      for (const [f, v] of expectedDir) assert.strictEqual(now[f], v, f);
-      await undoRollback(ctx(), record.id);
-      assert.deepStrictEqual(repo.fingerprint(), inside);
-    });
+        // a link to a folder inside the repo: drift, and forced, the link itself is replaced
+        fs.rmSync(repo.file('dir'));
+        fs.mkdirSync(repo.file('elsewhere'), { recursive: true });
+        fs.writeFileSync(repo.file('elsewhere/kept.txt'), 'kept\n');
+        fs.symlinkSync('elsewhere', repo.file('dir'));
+        const inside = repo.fingerprint();
+        const plan2 = await planRollback(ctx(), { campaign });
+        assert.ok(plan2.repos[0].drift.includes('dir'), JSON.stringify(plan2.repos[0].drift));
+        await refused(executeRollback(ctx(), plan2), 'Drift');
+        const record = await executeRollback(ctx(), plan2, { force: true });
+        // restore removes what drifted in (the undo below brings it back)
+        assert.ok(!fs.existsSync(repo.file('elsewhere')));
+        assert.ok(!fs.lstatSync(repo.file('dir')).isSymbolicLink());
+        const now = repo.fingerprint().files;
+        const expectedDir = Object.entries(target[repo.dir].files).filter(([f]) => f.startsWith('dir/'));
+        assert.ok(expectedDir.length > 0);
+        for (const [f, v] of expectedDir) assert.strictEqual(now[f], v, f);
+        await undoRollback(ctx(), record.id);
+        assert.deepStrictEqual(repo.fingerprint(), inside);
+      },
+    );
   });
 });
 
 function gitMktree(repo: TestRepo, entries: string): string {
   return execFileSync('git', ['mktree'], { cwd: repo.dir, input: entries, encoding: 'utf8' }).trim();
 }
-

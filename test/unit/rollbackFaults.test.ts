@@ -50,11 +50,18 @@ describe('rollback crash and recovery (CLI killed)', function () {
         const crashed = runCli(['rollback', '--campaign', campaign, '--force'], { store: storeDir, env: { CODECONTEXT_FAULTS: fault } });
         assert.strictEqual(crashed.status, -1, `killed, not exited: ${crashed.stdout}${crashed.stderr}`);
         if (fault === 'crash-after-prepare') assert.deepStrictEqual(fingerprints(repos), start, 'nothing changed before the crash');
-        else assert.ok(repos.some((r) => !isDeepStrictEqual(r.fingerprint(), start[r.dir])), 'the crash left repos changed');
+        else
+          assert.ok(
+            repos.some((r) => !isDeepStrictEqual(r.fingerprint(), start[r.dir])),
+            'the crash left repos changed',
+          );
 
         const recovered = runCli(['recover'], { store: storeDir });
         assert.strictEqual(recovered.status, 0, recovered.stderr);
-        assert.match(recovered.stdout, fault === 'crash-after-prepare' ? /returned to safety snapshot|nothing had changed/ : /all 4 repos returned to safety snapshot/);
+        assert.match(
+          recovered.stdout,
+          fault === 'crash-after-prepare' ? /returned to safety snapshot|nothing had changed/ : /all 4 repos returned to safety snapshot/,
+        );
         assert.strictEqual(assertOneSide(repos, start, target, fault), 'before');
         assertNoLeftovers(repos);
         assert.strictEqual((await listRollbacks(new Store(storeDir)))[0].outcome, 'recovered');
@@ -63,7 +70,7 @@ describe('rollback crash and recovery (CLI killed)', function () {
     }
   });
 
-  it('a kill that left our lock but not our index.lock: recover takes index.lock anew, and never removes one of git\'s', async function () {
+  it("a kill that left our lock but not our index.lock: recover takes index.lock anew, and never removes one of git's", async function () {
     // What a kill leaves before index.lock was taken, or between the two removals of a release.
     // Made by hand from a crash after prepare, since no fault point is there.
     const { repos } = kit.copies(seedEveryKind(kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'))), 1);
@@ -105,13 +112,19 @@ describe('rollback crash and recovery (CLI killed)', function () {
     const { repos } = kit.copies(template, 60);
     const storeDir = kit.tempDir('cc-store-');
     const store = new Store(storeDir);
-    const snap = await createSnapshot(store, repos.map((r) => r.dir));
+    const snap = await createSnapshot(
+      store,
+      repos.map((r) => r.dir),
+    );
     const target = fingerprints(repos);
     for (const r of repos) r.write('a.txt', 'changed after the snapshot\n').write('mine.txt', "the user's untracked file\n").remove('b.txt');
     const before = fingerprints(repos);
     const journalDir = store.path('journal');
     const committedSoFar = () =>
-      (fs.existsSync(journalDir) ? fs.readdirSync(journalDir) : []).reduce((n, f) => n + (fs.readFileSync(path.join(journalDir, f), 'utf8').match(/"t":"committed"/g)?.length ?? 0), 0);
+      (fs.existsSync(journalDir) ? fs.readdirSync(journalDir) : []).reduce(
+        (n, f) => n + (fs.readFileSync(path.join(journalDir, f), 'utf8').match(/"t":"committed"/g)?.length ?? 0),
+        0,
+      );
 
     const journals = () => (fs.existsSync(journalDir) ? fs.readdirSync(journalDir).length : 0);
 

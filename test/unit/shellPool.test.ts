@@ -26,7 +26,10 @@ describe('git from long-lived shells', () => {
     const id = await git(r.dir, ['hash-object', '-w', '--stdin'], { input: big });
     assert.ok((await gitRaw(r.dir, ['cat-file', 'blob', id])).stdout.equals(big));
     assert.strictEqual((await gitRaw(r.dir, ['rev-parse', '--verify', '-q', 'nope'], { okCodes: [1] })).exitCode, 1);
-    await assert.rejects(git(r.dir, ['cat-file', '-t', '0123456789012345678901234567890123456789']), (e: unknown) => e instanceof GitError && e.exitCode === 128 && /Not a valid object name|could not get object info/.test(e.stderr));
+    await assert.rejects(
+      git(r.dir, ['cat-file', '-t', '0123456789012345678901234567890123456789']),
+      (e: unknown) => e instanceof GitError && e.exitCode === 128 && /Not a valid object name|could not get object info/.test(e.stderr),
+    );
     const index = path.join(r.dir, '.git', 'other.index');
     await git(r.dir, ['read-tree', 'HEAD'], { env: { GIT_INDEX_FILE: index } });
     assert.strictEqual(await git(r.dir, ['ls-files'], { env: { GIT_INDEX_FILE: index } }), 'README.md');

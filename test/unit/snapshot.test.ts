@@ -96,7 +96,11 @@ describe('snapshot (engine)', function () {
     assert.deepStrictEqual(repo.indexBytes(), indexBefore, '.git/index bytes changed');
     assert.deepStrictEqual(repo.fingerprint(), before);
     assert.deepStrictEqual(repo.codecontextRefs(), [snapshotRef(snap.id)]);
-    assert.deepStrictEqual(fs.readdirSync(path.join(repo.dir, '.git')).filter((n) => n.startsWith('codecontext')), [], 'temporary index left behind');
+    assert.deepStrictEqual(
+      fs.readdirSync(path.join(repo.dir, '.git')).filter((n) => n.startsWith('codecontext')),
+      [],
+      'temporary index left behind',
+    );
     const captured = repo.git('ls-tree', '-r', '--name-only', snap.repos[0].worktree).split('\n');
     assert.deepStrictEqual(captured, ['.gitignore', 'fresh.js', 'index.js']);
   });
@@ -154,7 +158,13 @@ describe('snapshot (engine)', function () {
   it('refuses a repo mid-merge, naming it, and writes no ref or manifest in any repo', async function () {
     const { repos } = kit.workspace(3);
     repos[1].conflictedMerge();
-    const e = await refused(createSnapshot(store, repos.map((r) => r.dir)), 'MergeInProgress');
+    const e = await refused(
+      createSnapshot(
+        store,
+        repos.map((r) => r.dir),
+      ),
+      'MergeInProgress',
+    );
     assert.strictEqual(e.repo, repos[1].dir);
     assert.ok(e.oneLine().includes(repos[1].dir), e.oneLine());
     for (const r of repos) assert.deepStrictEqual(r.codecontextRefs(), [], `${r.dir} got a ref`);
@@ -237,7 +247,11 @@ describe('snapshot (engine)', function () {
 
   it('rejects a manifest with any one byte changed (TamperedManifest), in load and verify', async function () {
     const { repos } = kit.workspace(2);
-    const snap = await createSnapshot(store, repos.map((r) => r.dir), { message: 'baseline', campaign: 'camp_0123456789ab' });
+    const snap = await createSnapshot(
+      store,
+      repos.map((r) => r.dir),
+      { message: 'baseline', campaign: 'camp_0123456789ab' },
+    );
     const file = store.path('snapshots', `${snap.id}.json`);
     const original = fs.readFileSync(file);
     let tried = 0;
@@ -262,7 +276,10 @@ describe('snapshot (engine)', function () {
 
   it('verify reports a repo that lost its pin ref or was deleted', async function () {
     const { repos } = kit.workspace(3);
-    const snap = await createSnapshot(store, repos.map((r) => r.dir));
+    const snap = await createSnapshot(
+      store,
+      repos.map((r) => r.dir),
+    );
     const ok = await verifySnapshot(store, snap.id);
     assert.deepStrictEqual(ok, { id: snap.id, ok: true, repos: repos.map((r) => ({ path: r.dir, ok: true, problems: [] })) });
 
@@ -302,7 +319,10 @@ describe('store', function () {
     assert.strictEqual(await store.readJson('things/none.json'), undefined);
     assert.deepStrictEqual(await store.list('things', '.json'), ['a.json', 'b.json']);
     assert.deepStrictEqual(await store.list('missing', '.json'), []);
-    assert.deepStrictEqual(fs.readdirSync(store.path('things')).filter((n) => n.endsWith('.tmp')), []);
+    assert.deepStrictEqual(
+      fs.readdirSync(store.path('things')).filter((n) => n.endsWith('.tmp')),
+      [],
+    );
     fs.writeFileSync(store.path('things', 'bad.json'), '{"a":');
     await refused(store.readJson('things/bad.json'), 'StoreCorrupt');
   });

@@ -74,7 +74,12 @@ describe('staging files (git/staging.ts) and telling when git converts bytes (gi
   });
 
   it('reads config conservatively', () => {
-    assert.strictEqual(configIsPlain('[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tautocrlf = false\n[user]\n\tname = A\n[credential "https://x"]\n\thelper = y\n'), true);
+    assert.strictEqual(
+      configIsPlain(
+        '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tautocrlf = false\n[user]\n\tname = A\n[credential "https://x"]\n\thelper = y\n',
+      ),
+      true,
+    );
     assert.strictEqual(configIsPlain('[core]\n\tautocrlf = input\n'), false);
     assert.strictEqual(configIsPlain('[core]\n\tAutoCRLF\n'), false, 'a bare key is true');
     assert.strictEqual(configIsPlain('[core]\n\teol = lf\n'), false);

@@ -14,10 +14,16 @@ describe('summary cache (store listings)', function () {
   function lister(store: Store, racyMs: number) {
     const read: string[] = [];
     const list = async () => {
-      const listed = await summariesOf(store, 'things', '.json', async (name) => {
-        read.push(name);
-        return fs.readFileSync(store.path('things', name), 'utf8');
-      }, racyMs);
+      const listed = await summariesOf(
+        store,
+        'things',
+        '.json',
+        async (name) => {
+          read.push(name);
+          return fs.readFileSync(store.path('things', name), 'utf8');
+        },
+        racyMs,
+      );
       return listed.map((x) => `${x.name}=${x.summary}`);
     };
     return { read, list };

@@ -34,14 +34,28 @@ describe('the tree layer', () => {
     assert.deepStrictEqual(await diffTrees(r.dir, from, to), loose.diff);
 
     const odd = decodePath(oddName);
-    assert.ok(loose.list.some((e) => e.path === odd), 'a name that is not UTF-8 keeps its bytes');
+    assert.ok(
+      loose.list.some((e) => e.path === odd),
+      'a name that is not UTF-8 keeps its bytes',
+    );
     assert.deepStrictEqual(
       loose.list.filter((e) => e.type === 'commit').map((e) => e.path),
       ['vendor/lib'],
     );
     assert.deepStrictEqual(
       loose.diff.map((c) => `${c.kind} ${c.path}`),
-      ['modified a.txt', 'added dir/new.txt', 'deleted dir/old.txt', 'deleted gone.txt', 'modified img.bin', 'modified link', 'added new.txt', 'added newdir/made.txt', 'mode tool.sh', 'deleted vendor/lib'],
+      [
+        'modified a.txt',
+        'added dir/new.txt',
+        'deleted dir/old.txt',
+        'deleted gone.txt',
+        'modified img.bin',
+        'modified link',
+        'added new.txt',
+        'added newdir/made.txt',
+        'mode tool.sh',
+        'deleted vendor/lib',
+      ],
     );
     assert.deepStrictEqual(await listTree(r.dir, emptyTree), []);
     assert.deepStrictEqual(await diffTrees(r.dir, emptyTree, emptyTree), []);
@@ -75,8 +89,15 @@ describe('the tree layer', () => {
     assert.strictEqual(fromIndex, built);
     const listed = await listTree(r.dir, built);
     assert.ok(!listed.some((e) => e.path === decodePath(oddName)));
-    assert.deepStrictEqual(listed.find((e) => e.path === 'dir/added.txt'), { path: 'dir/added.txt', mode: '100755', type: 'blob', id: blob, size: null });
+    assert.deepStrictEqual(
+      listed.find((e) => e.path === 'dir/added.txt'),
+      { path: 'dir/added.txt', mode: '100755', type: 'blob', id: blob, size: null },
+    );
     assert.strictEqual(await buildTree(r.dir, 'unused', { tree: from }, []), from);
-    assert.deepStrictEqual(fs.readdirSync(path.join(r.dir, '.git')).filter((n) => n.startsWith('cc-test')), [], 'no temporary index is left');
+    assert.deepStrictEqual(
+      fs.readdirSync(path.join(r.dir, '.git')).filter((n) => n.startsWith('cc-test')),
+      [],
+      'no temporary index is left',
+    );
   });
 });

@@ -63,7 +63,8 @@ async function notRunning(ctx: CommandContext, title: string): Promise<undefined
   const show = 'Show Output';
   const answer = await vscode.window.showWarningMessage(`CodeContext: "${title}" needs the CodeContext server, which is not running.`, show, restart);
   if (answer === show) ctx.output.show(true);
-  if (answer === restart) await restartServer().catch((e: unknown) => showOutputAction(`The server did not restart: ${(e as Error).message}`, ctx.output, 'error'));
+  if (answer === restart)
+    await restartServer().catch((e: unknown) => showOutputAction(`The server did not restart: ${(e as Error).message}`, ctx.output, 'error'));
   return undefined;
 }
 

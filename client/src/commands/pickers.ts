@@ -48,7 +48,12 @@ export async function pickSnapshot(title: string, placeHolder: string, compare =
   const items: (Picked<SnapshotSummary> | vscode.QuickPickItem)[] = [];
   for (const g of groupSnapshots(valid, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r)])))) {
     for (const d of g.days) {
-      const title = g.kind === 'campaign' ? `campaign ${g.title}${g.campaign?.status === 'rolled-back' ? ' (rolled back)' : ''}` : g.kind === 'safety' ? 'safety snapshots (made by rollbacks)' : g.title.toLowerCase();
+      const title =
+        g.kind === 'campaign'
+          ? `campaign ${g.title}${g.campaign?.status === 'rolled-back' ? ' (rolled back)' : ''}`
+          : g.kind === 'safety'
+            ? 'safety snapshots (made by rollbacks)'
+            : g.title.toLowerCase();
       items.push({ label: d.day ? `${title} · ${d.day}` : title, kind: vscode.QuickPickItemKind.Separator });
       for (const e of d.entries) {
         const s = e.summary;

@@ -47,7 +47,10 @@ const namedRepos = 6;
  * and "Undo". Also takes its target from a tree node (a snapshot, a campaign's baseline, the state
  * before a step) or an id. Resolves to the result, or undefined when the user stopped.
  */
-export async function rollbackToSnapshot(ctx: CommandContext, ...args: unknown[]): Promise<(RollbackExecuteResult & { message: string }) | Confirmation | undefined> {
+export async function rollbackToSnapshot(
+  ctx: CommandContext,
+  ...args: unknown[]
+): Promise<(RollbackExecuteResult & { message: string }) | Confirmation | undefined> {
   const options = optionsArg<TransactionOptions>(args);
   const arg = args[0];
   let snapshot = idArg(arg, 'snapshot');
@@ -138,12 +141,22 @@ export function confirmationOf(preview: RollbackPreview): Confirmation {
   const changed = preview.repos.filter((r) => r.fileCount || r.headChanged || r.indexChanged);
   const heads = changed.filter((r) => r.headChanged).length;
   const detail = [
-    `${plural(t.files, 'file')} will change in ${plural(t.reposChanged, 'repo')} (${lines(t.added, t.removed)} lines)${heads ? `; HEAD moves in ${plural(heads, 'repo')}` : ''}.`,
+    `${plural(t.files, 'file')} will change in ${plural(t.reposChanged, 'repo')} (${lines(t.added, t.removed)} ` +
+      `lines)${heads ? `; HEAD moves in ${plural(heads, 'repo')}` : ''}.`,
     '',
-    ...changed.slice(0, namedRepos).map((r) => `• ${repoName(r.path)}: ${plural(r.fileCount, 'file')}${r.headChanged ? `, HEAD → ${shortHash(r.goal.head)}` : ''}${r.drift.length ? ` (⚠ ${r.drift.length} drifted)` : ''}`),
+    ...changed
+      .slice(0, namedRepos)
+      .map(
+        (r) =>
+          `• ${repoName(r.path)}: ${plural(r.fileCount, 'file')}` +
+          (r.headChanged ? `, HEAD → ${shortHash(r.goal.head)}` : '') +
+          (r.drift.length ? ` (⚠ ${r.drift.length} drifted)` : ''),
+      ),
     changed.length > namedRepos ? `• …and ${plural(changed.length - namedRepos, 'more repo')}` : '',
     '',
-    t.drift ? `⚠ ${plural(t.drift, 'file')} changed by something else since the campaign's last checkpoint will be overwritten; the safety snapshot keeps them.` : '',
+    t.drift
+      ? `⚠ ${plural(t.drift, 'file')} changed by something else since the campaign's last checkpoint will be overwritten; the safety snapshot keeps them.`
+      : '',
     `A safety snapshot of every repo is taken first; "Undo" returns them. Mode: ${preview.mode}.`,
   ].filter((line, i, all) => line !== '' || (all[i - 1] ?? '') !== '');
   // with drift, Enter must not overwrite someone's work: the safe choice goes first and has the focus
@@ -170,15 +183,24 @@ export async function undoRollback(ctx: CommandContext, ...args: unknown[]): Pro
   }
   id = record.id;
   if (!undoable(record)) {
-    void vscode.window.showInformationMessage(`${rollbackTitle(record)} (${shortId(id)}) cannot be undone: it ${record.undoneBy ? `was undone by ${record.undoneBy}` : `ended ${record.outcome}`}.`);
+    void vscode.window.showInformationMessage(
+      `${rollbackTitle(record)} (${shortId(id)}) cannot be undone: it ${record.undoneBy ? `was undone by ${record.undoneBy}` : `ended ${record.outcome}`}.`,
+    );
     return undefined;
   }
   if (options.confirm !== false && !(await confirmUndo(record))) return undefined;
   try {
-    const result = await runTransaction(`Undoing ${rollbackTitle(record)}`, (token, report) => sendWithProgress(RollbackUndoRequest, { rollback: id!, force: options.force }, token, report));
+    const result = await runTransaction(`Undoing ${rollbackTitle(record)}`, (token, report) =>
+      sendWithProgress(RollbackUndoRequest, { rollback: id!, force: options.force }, token, report),
+    );
     ctx.refresh();
     const back = changedRepos(result.record);
-    void outcomeMessage(ctx, `Undid ${rollbackTitle(record)}: ${back === 1 ? '1 repo is' : `${back} repos are`} back as ${back === 1 ? 'it was' : 'they were'} before it.`, result.record.id, false);
+    void outcomeMessage(
+      ctx,
+      `Undid ${rollbackTitle(record)}: ${back === 1 ? '1 repo is' : `${back} repos are`} back as ${back === 1 ? 'it was' : 'they were'} before it.`,
+      result.record.id,
+      false,
+    );
     return result;
   } catch (e) {
     await failedTransaction(ctx, 'Undo', e);
@@ -208,7 +230,8 @@ async function failedTransaction(ctx: CommandContext, what: string, e: unknown):
     const evidence = 'Open Evidence';
     const show = 'Show Output';
     const answer = await vscode.window.showErrorMessage(
-      `${what} ${data.outcome ?? 'aborted'}: ${describeError(e)}. Every repo is back as it was before it; the evidence pack ${shortId(data.rollback)} says what happened.`,
+      `${what} ${data.outcome ?? 'aborted'}: ${describeError(e)}. Every repo is back as it was before it; the evidence pack ${shortId(data.rollback)} ` +
+        `says what happened.`,
       evidence,
       show,
     );
@@ -233,21 +256,34 @@ export async function openEvidence(_ctx: CommandContext, ...args: unknown[]): Pr
 export async function verifyEvidence(ctx: CommandContext, ...args: unknown[]): Promise<boolean | undefined> {
   const id = idArg(args[0], 'rollback') ?? (await pickRollback('Verify Evidence Pack'))?.id;
   if (!id) return undefined;
-  const check = await withServerProgress({ viewId: 'codecontext.rollbacks' }, 'Verifying', () => requireClient().sendRequest(EvidenceVerifyRequest, { rollback: id, repos: true }));
+  const check = await withServerProgress({ viewId: 'codecontext.rollbacks' }, 'Verifying', () =>
+    requireClient().sendRequest(EvidenceVerifyRequest, { rollback: id, repos: true }),
+  );
   if (check.ok) {
     void vscode.window.showInformationMessage(`Evidence ${shortId(id)} is intact and every repo is still in its recorded end state.`);
   } else {
     const problems = [...check.problems, ...(check.repos ?? []).filter((r) => !r.ok).map((r) => `${repoName(r.path)}: ${r.problem ?? 'differs'}`)];
     for (const p of problems) ctx.output.warn(`evidence ${id}: ${p}`);
     const show = 'Show Output';
-    if ((await vscode.window.showWarningMessage(`Evidence ${shortId(id)}: ${problems[0] ?? 'check failed'}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`, show)) === show) ctx.output.show(true);
+    if (
+      (await vscode.window.showWarningMessage(
+        `Evidence ${shortId(id)}: ${problems[0] ?? 'check failed'}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`,
+        show,
+      )) === show
+    )
+      ctx.output.show(true);
   }
   return check.ok;
 }
 
 /** Recovers interrupted rollbacks (as `codecontext recover`): edits made since are kept and pinned. */
 export async function recoverRollbacks(ctx: CommandContext): Promise<unknown> {
-  const { reports } = await withServerProgress(vscode.ProgressLocation.Notification, 'Recovering interrupted rollbacks', (token) => requireClient().sendRequest(RollbackRecoverRequest, {}, token), false);
+  const { reports } = await withServerProgress(
+    vscode.ProgressLocation.Notification,
+    'Recovering interrupted rollbacks',
+    (token) => requireClient().sendRequest(RollbackRecoverRequest, {}, token),
+    false,
+  );
   ctx.refresh();
   for (const r of reports) ctx.output.appendLine(`recover: ${r.message}`);
   const failed = reports.filter((r) => r.action === 'failed');

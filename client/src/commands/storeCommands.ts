@@ -36,7 +36,11 @@ export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): P
   }
   const message =
     options.message ??
-    (await vscode.window.showInputBox({ title: 'Create Snapshot', prompt: 'A note to find it by later (optional)', placeHolder: 'e.g. before the lint codemod' }));
+    (await vscode.window.showInputBox({
+      title: 'Create Snapshot',
+      prompt: 'A note to find it by later (optional)',
+      placeHolder: 'e.g. before the lint codemod',
+    }));
   if (message === undefined) return undefined;
   const manifest = await withServerProgress({ viewId: 'codecontext.snapshots' }, 'Creating snapshot', (token, report) =>
     sendWithProgress(SnapshotCreateRequest, { message: message || undefined }, token, report),
@@ -45,7 +49,9 @@ export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): P
   if (manifest.reused) {
     // the same states are the same snapshot: say which, and that the words were kept on it, never "created"
     const kept = message.trim() ? ` The note "${message.trim()}" is kept on it: the Snapshots view and the quick pick find it by that name too.` : '';
-    void vscode.window.showInformationMessage(`Nothing changed since snapshot "${snapshotName(manifest)}" (${shortId(manifest.id)}, ${ago(manifest.createdAt)}), so no new snapshot was needed.${kept}`);
+    void vscode.window.showInformationMessage(
+      `Nothing changed since snapshot "${snapshotName(manifest)}" (${shortId(manifest.id)}, ${ago(manifest.createdAt)}), so no new snapshot was needed.${kept}`,
+    );
   } else {
     vscode.window.setStatusBarMessage(`$(device-camera) Snapshot ${shortId(manifest.id)} of ${plural(manifest.repos.length, 'repo')} created`, 8000);
   }
@@ -64,7 +70,8 @@ export async function verifySnapshot(ctx: CommandContext, ...args: unknown[]): P
     for (const r of bad) for (const p of r.problems) ctx.output.warn(`snapshot ${id}: ${r.path}: ${p}`);
     const show = 'Show Output';
     const first = bad[0] ? `${repoName(bad[0].path)}: ${bad[0].problems[0]}` : 'the manifest does not match';
-    if ((await vscode.window.showWarningMessage(`Snapshot ${shortId(id)} is damaged in ${plural(bad.length, 'repo')}: ${first}`, show)) === show) ctx.output.show(true);
+    if ((await vscode.window.showWarningMessage(`Snapshot ${shortId(id)} is damaged in ${plural(bad.length, 'repo')}: ${first}`, show)) === show)
+      ctx.output.show(true);
   }
   return result.ok;
 }
@@ -181,7 +188,10 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
   if (result.failed.length) {
     for (const f of result.failed) ctx.output.warn(`${f.repo}: exit ${f.exitCode}\n${f.outputTail}`);
     const show = 'Show Output';
-    const names = result.failed.slice(0, 3).map((f) => repoName(f.repo)).join(', ');
+    const names = result.failed
+      .slice(0, 3)
+      .map((f) => repoName(f.repo))
+      .join(', ');
     const more = result.failed.length > 3 ? ', …' : '';
     const answer = await vscode.window.showWarningMessage(
       `${what} failed in ${plural(result.failed.length, 'repo')} (${names}${more}); step ${result.step.n} recorded what changed.`,
@@ -226,8 +236,7 @@ function askCommandLine(value = ''): Promise<string | undefined> {
   const box = vscode.window.createInputBox();
   box.title = 'Run Command in Campaign';
   box.placeholder = `e.g. sed -i 's/logger/log/g' "src/main file.ts"`;
-  box.prompt =
-    'Runs in every repo of the campaign, then a checkpoint records what it changed. Quotes and backslashes are read as a POSIX shell reads them';
+  box.prompt = 'Runs in every repo of the campaign, then a checkpoint records what it changed. Quotes and backslashes are read as a POSIX shell reads them';
   box.ignoreFocusOut = true;
   const show = (v: string) => {
     if (!v.trim()) {
@@ -290,7 +299,7 @@ export function runConfirmation(campaign: string, repos: number, line: string): 
       'Without a shell, each repo runs exactly these words (argv):',
       showArgv(words),
       '',
-      'Quotes and backslashes were read as a POSIX shell reads them: \'…\' keeps everything, outside quotes \\x is x; $\'\\x20\' is a space.',
+      "Quotes and backslashes were read as a POSIX shell reads them: '…' keeps everything, outside quotes \\x is x; $'\\x20' is a space.",
       `"${shellButton}" runs ${showArgv(shellArgv)} instead: the shell then expands variables, globs and pipes itself.`,
       '',
       after,

@@ -39,11 +39,14 @@ export async function runTransaction<R>(
       }
     });
     if (!finished) {
-      await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `${title} — committing, can no longer be cancelled`, cancellable: false }, async (p) => {
-        progress = p;
-        p.report({ increment: last });
-        await settled;
-      });
+      await vscode.window.withProgress(
+        { location: vscode.ProgressLocation.Notification, title: `${title} — committing, can no longer be cancelled`, cancellable: false },
+        async (p) => {
+          progress = p;
+          p.report({ increment: last });
+          await settled;
+        },
+      );
     }
     return await request;
   } finally {

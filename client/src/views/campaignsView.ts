@@ -76,7 +76,9 @@ export class CampaignsView implements vscode.Disposable {
     if (campaign.status !== 'active' || campaign.stepCount === 0) return undefined;
     try {
       // the cheap request: no plan is made or kept for a status mark
-      const { repos } = await vscode.window.withProgress({ location: { viewId: this.viewId } }, () => requireClient().sendRequest(RollbackDriftRequest, { campaign: campaign.id }));
+      const { repos } = await vscode.window.withProgress({ location: { viewId: this.viewId } }, () =>
+        requireClient().sendRequest(RollbackDriftRequest, { campaign: campaign.id }),
+      );
       const byRepo = new Map(repos.filter((r) => r.drift.length).map((r) => [r.repo, r.drift]));
       const before = this.settled.get(campaign.id);
       this.settled.set(campaign.id, byRepo);
@@ -117,7 +119,13 @@ export class CampaignNode implements Node {
     const running = runningIn(c.id);
     const status = running ? `running ${running}` : c.status === 'rolled-back' ? 'rolled back' : 'active';
     const drift = driftCount(this.view.knownDrift(c.id));
-    item.description = [status, plural(c.stepCount, 'step'), plural(c.repoCount, 'repo'), drift ? `⚠ ${plural(drift, 'drifted file')}` : '', ago(c.lastStepAt ?? c.createdAt)]
+    item.description = [
+      status,
+      plural(c.stepCount, 'step'),
+      plural(c.repoCount, 'repo'),
+      drift ? `⚠ ${plural(drift, 'drifted file')}` : '',
+      ago(c.lastStepAt ?? c.createdAt),
+    ]
       .filter(Boolean)
       .join(' · ');
     item.iconPath = running
@@ -167,15 +175,26 @@ export class StepNode implements Node {
     const item = new vscode.TreeItem(`Step ${s.n}: ${what}`, files ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
     item.id = `campaign:${this.campaign}:step:${s.n}`;
     const failed = s.results?.filter((r) => r.exitCode !== 0) ?? [];
-    item.description = [lines(s.counts.linesAdded, s.counts.linesRemoved), plural(files, 'file'), plural(s.reposChanged, 'repo'), failed.length ? `${failed.length} failed` : '', ago(s.at)]
+    item.description = [
+      lines(s.counts.linesAdded, s.counts.linesRemoved),
+      plural(files, 'file'),
+      plural(s.reposChanged, 'repo'),
+      failed.length ? `${failed.length} failed` : '',
+      ago(s.at),
+    ]
       .filter(Boolean)
       .join(' · ');
-    item.iconPath = failed.length ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon(s.command ? 'terminal' : 'git-commit');
+    item.iconPath = failed.length
+      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
+      : new vscode.ThemeIcon(s.command ? 'terminal' : 'git-commit');
     const tip = new vscode.MarkdownString(undefined, true);
     tip.appendMarkdown(`**Step ${s.n}** of ${escape(this.summary.name)} · ${new Date(s.at).toLocaleString()}\n\n`);
     if (s.command) tip.appendMarkdown(`Command: \`${escape(s.command.join(' '))}\`\n\n`);
     const c = s.counts;
-    tip.appendMarkdown(`${c.added} added · ${c.modified} modified · ${c.deleted} deleted · ${c.renamed} renamed · ${c.mode} mode · ${lines(c.linesAdded, c.linesRemoved)} lines\n\n`);
+    tip.appendMarkdown(
+      `${c.added} added · ${c.modified} modified · ${c.deleted} deleted · ${c.renamed} renamed · ${c.mode} mode · ` +
+        `${lines(c.linesAdded, c.linesRemoved)} lines\n\n`,
+    );
     for (const f of failed) tip.appendMarkdown(`$(error) ${escape(repoName(f.repo))} exited ${f.exitCode}\n\n`);
     tip.appendMarkdown(`Checkpoint \`${s.snapshot}\``);
     item.tooltip = tip;
@@ -218,7 +237,9 @@ export class StepRepoNode implements Node {
     const drift = this.drifted();
     item.description = [plural(this.count, 'file'), drift.length ? `⚠ ${drift.length} drifted` : ''].filter(Boolean).join(' · ');
     item.iconPath = new vscode.ThemeIcon('repo', drift.length ? new vscode.ThemeColor('list.warningForeground') : undefined);
-    item.tooltip = `${this.repo}\n${plural(this.count, 'file')} changed in step ${this.parent.step}${drift.length ? `\nDrifted since the last checkpoint: ${drift.join(', ')}` : ''}`;
+    item.tooltip =
+      `${this.repo}\n${plural(this.count, 'file')} changed in step ` +
+      `${this.parent.step}${drift.length ? `\nDrifted since the last checkpoint: ${drift.join(', ')}` : ''}`;
     item.contextValue = 'repo';
     return item;
   }
@@ -269,7 +290,9 @@ export class ChangeFileNode implements Node {
     const counts = r.binary ? 'binary' : lines(r.added, r.removed);
     item.description = [dir === '.' ? '' : dir, counts, r.kind === 'modified' ? '' : r.kind, this.drifted ? '⚠ drifted' : ''].filter(Boolean).join(' · ');
     const [icon, color] = kindIcons[r.kind];
-    item.iconPath = this.drifted ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground')) : new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
+    item.iconPath = this.drifted
+      ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
+      : new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
     item.tooltip = [
       `${r.path} — ${r.kind}${r.oldPath ? ` from ${r.oldPath}` : ''} in step ${r.step}`,
       r.binary ? 'binary' : `${lines(r.added, r.removed)} lines`,

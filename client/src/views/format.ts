@@ -64,11 +64,20 @@ export function dayLabel(iso: string, now = new Date()): string {
   const days = Math.round((start(now) - start(d)) / 86_400_000);
   if (days <= 0) return 'today';
   if (days === 1) return 'yesterday';
-  return d.toLocaleDateString(undefined, { weekday: 'short', day: 'numeric', month: 'short', ...(d.getFullYear() !== now.getFullYear() ? { year: 'numeric' } : {}) });
+  return d.toLocaleDateString(undefined, {
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    ...(d.getFullYear() !== now.getFullYear() ? { year: 'numeric' } : {}),
+  });
 }
 
 /** "10 files in 3 repos · HEAD moves in 1 · ⚠ 2 drifted": what a rollback to a snapshot would change, said before it does. */
-export function wouldChange(d: { totals: { reposChanged: number; files: number; drift: number; problems: number }; repos: { headChanged: boolean; files: number; indexChanged: boolean }[]; problem?: string }): string {
+export function wouldChange(d: {
+  totals: { reposChanged: number; files: number; drift: number; problems: number };
+  repos: { headChanged: boolean; files: number; indexChanged: boolean }[];
+  problem?: string;
+}): string {
   if (d.problem) return `⚠ cannot compare: ${d.problem}`;
   const t = d.totals;
   const heads = d.repos.filter((r) => r.headChanged).length;

@@ -67,7 +67,12 @@ export class RollbackNode implements Node {
     const r = this.record;
     const outcomeIcon = r.outcome === 'aborted' ? 'error' : r.outcome === 'recovered' ? 'debug-restart' : 'pass';
     return [
-      new MessageNode(`Outcome: ${r.outcome}${r.undoneBy ? `, undone by ${shortId(r.undoneBy)}` : ''}`, outcomeIcon, r.error?.message, r.error ? `${r.error.code}: ${r.error.message}` : undefined),
+      new MessageNode(
+        `Outcome: ${r.outcome}${r.undoneBy ? `, undone by ${shortId(r.undoneBy)}` : ''}`,
+        outcomeIcon,
+        r.error?.message,
+        r.error ? `${r.error.code}: ${r.error.message}` : undefined,
+      ),
       new MessageNode(`Time: ${new Date(r.startedAt).toLocaleString()}`, 'clock', duration(r.durationMs), timeTooltip(r)),
       new RollbackReposNode(r),
       new EvidenceNode(r),
@@ -79,7 +84,9 @@ export class RollbackNode implements Node {
 export function timeTooltip(r: RollbackRecord): vscode.MarkdownString {
   const t0 = Date.parse(r.startedAt);
   const md = new vscode.MarkdownString();
-  md.appendMarkdown('**').appendText(rollbackTitle(r)).appendMarkdown(`** — ${r.outcome} in ${duration(r.durationMs)}\n\n`);
+  md.appendMarkdown('**')
+    .appendText(rollbackTitle(r))
+    .appendMarkdown(`** — ${r.outcome} in ${duration(r.durationMs)}\n\n`);
   md.appendText(`Started ${new Date(r.startedAt).toLocaleString()}, ended ${new Date(r.endedAt).toLocaleString()}`).appendMarkdown('\n\n');
   if (r.phases.length) {
     md.appendMarkdown('| Phase | Started | Took | Retries |\n|:--|--:|--:|--:|\n');
@@ -90,7 +97,7 @@ export function timeTooltip(r: RollbackRecord): vscode.MarkdownString {
   } else {
     md.appendMarkdown('No phase ran: it was refused before prepare.\n');
   }
-  md.appendMarkdown('\nOpen the evidence pack for each repo\'s part on a timeline.');
+  md.appendMarkdown("\nOpen the evidence pack for each repo's part on a timeline.");
   return md;
 }
 
@@ -127,7 +134,9 @@ class RollbackRepoNode implements Node {
     item.id = `rollback:${this.record.id}:repo:${r.path}`;
     item.description = `${plural(r.files, 'file')} · wave ${r.wave + 1} · ${shortHash(r.before.head)} → ${r.after ? shortHash(r.after.head) : 'unchanged'}`;
     item.iconPath = new vscode.ThemeIcon('repo');
-    item.tooltip = `${r.path}\nbefore: HEAD ${r.before.head ?? 'none'}, worktree ${r.before.worktree}\nafter: ${r.after ? `HEAD ${r.after.head ?? 'none'}, worktree ${r.after.worktree}` : 'not changed'}\nClick to open the evidence pack.`;
+    item.tooltip =
+      `${r.path}\nbefore: HEAD ${r.before.head ?? 'none'}, worktree ${r.before.worktree}\nafter: ` +
+      `${r.after ? `HEAD ${r.after.head ?? 'none'}, worktree ${r.after.worktree}` : 'not changed'}\nClick to open the evidence pack.`;
     item.command = { command: 'codecontext.openEvidence', title: 'Open Evidence', arguments: [this] };
     item.contextValue = 'rollbackRepo';
     return item;

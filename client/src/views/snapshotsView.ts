@@ -58,7 +58,10 @@ export class SnapshotsView implements vscode.Disposable {
     let found = this.comparisons.get(snapshot);
     if (!found) {
       found = Promise.resolve(
-        vscode.window.withProgress({ location: { viewId: this.viewId } }, async () => (await requireClient().sendRequest(RollbackCompareRequest, { snapshots: [snapshot] })).snapshots[0]),
+        vscode.window.withProgress(
+          { location: { viewId: this.viewId } },
+          async () => (await requireClient().sendRequest(RollbackCompareRequest, { snapshots: [snapshot] })).snapshots[0],
+        ),
       );
       this.comparisons.set(snapshot, found);
       found.catch(() => this.comparisons.delete(snapshot));
@@ -70,7 +73,9 @@ export class SnapshotsView implements vscode.Disposable {
   preview(snapshot: string): Promise<RollbackPreview> {
     let found = this.previews.get(snapshot);
     if (!found) {
-      found = Promise.resolve(vscode.window.withProgress({ location: { viewId: this.viewId } }, () => sendWithProgress(RollbackPreviewRequest, { snapshot, mode: 'restore' })));
+      found = Promise.resolve(
+        vscode.window.withProgress({ location: { viewId: this.viewId } }, () => sendWithProgress(RollbackPreviewRequest, { snapshot, mode: 'restore' })),
+      );
       this.previews.set(snapshot, found);
       found.catch(() => this.previews.delete(snapshot));
     }
@@ -101,7 +106,12 @@ export class SnapshotGroupNode implements Node {
     const item = new vscode.TreeItem(g.title, g.kind === 'safety' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
     item.id = `snapshots:${g.key}`;
     const c = g.campaign;
-    item.description = [g.kind === 'campaign' ? (c ? `campaign · ${c.status === 'rolled-back' ? 'rolled back' : 'active'}` : 'campaign (not in the store)') : '', plural(count, 'snapshot')].filter(Boolean).join(' · ');
+    item.description = [
+      g.kind === 'campaign' ? (c ? `campaign · ${c.status === 'rolled-back' ? 'rolled back' : 'active'}` : 'campaign (not in the store)') : '',
+      plural(count, 'snapshot'),
+    ]
+      .filter(Boolean)
+      .join(' · ');
     item.iconPath = new vscode.ThemeIcon(g.kind === 'safety' ? 'shield' : g.kind === 'campaign' ? 'history' : 'account');
     item.tooltip =
       g.kind === 'safety'
@@ -171,7 +181,15 @@ export class SnapshotNode implements Node {
     item.description = [shortId(s.id), plural(s.repoCount, 'repo'), also, s.valid ? '' : '⚠ modified', ago(s.createdAt)].filter(Boolean).join(' · ');
     item.iconPath = !s.valid
       ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.errorForeground'))
-      : new vscode.ThemeIcon(this.role === 'baseline' ? 'debug-step-back' : safetyOf(s) || this.groupKey.startsWith('safety') ? 'shield' : this.role === 'checkpoint' ? 'git-commit' : 'device-camera');
+      : new vscode.ThemeIcon(
+          this.role === 'baseline'
+            ? 'debug-step-back'
+            : safetyOf(s) || this.groupKey.startsWith('safety')
+              ? 'shield'
+              : this.role === 'checkpoint'
+                ? 'git-commit'
+                : 'device-camera',
+        );
     item.tooltip = [
       `${s.id}${s.message ? ` — ${s.message}` : ''}`,
       ...(s.notes ?? []).map((n) => `also "${n.message}" (${new Date(n.at).toLocaleString()}): the repos had not changed since`),
@@ -246,13 +264,20 @@ export class SnapshotRepoNode implements Node {
         : d === undefined
           ? 'comparing with now…'
           : differs && d
-            ? [d.files ? `${plural(d.files, 'file')} differ` : '', d.headChanged ? 'HEAD differs' : '', d.indexChanged && !d.files ? 'index differs' : '', d.drift ? `⚠ ${d.drift} drifted` : '']
+            ? [
+                d.files ? `${plural(d.files, 'file')} differ` : '',
+                d.headChanged ? 'HEAD differs' : '',
+                d.indexChanged && !d.files ? 'index differs' : '',
+                d.drift ? `⚠ ${d.drift} drifted` : '',
+              ]
                 .filter(Boolean)
                 .join(' · ')
             : 'same as now';
     item.description = `${where} ${shortHash(this.head)} · ${state}`;
     item.iconPath = new vscode.ThemeIcon('repo', d?.drift ? new vscode.ThemeColor('list.warningForeground') : undefined);
-    item.tooltip = [this.repo, `At the snapshot: ${where} at ${this.head ?? 'no commit yet'}`, this.error ? `Cannot compare with now: ${this.error}` : ''].filter(Boolean).join('\n');
+    item.tooltip = [this.repo, `At the snapshot: ${where} at ${this.head ?? 'no commit yet'}`, this.error ? `Cannot compare with now: ${this.error}` : '']
+      .filter(Boolean)
+      .join('\n');
     item.contextValue = 'repo';
     return item;
   }

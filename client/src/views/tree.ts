@@ -87,10 +87,13 @@ export class PagedChildren<T> {
   async nodes(tree: NodeTree, parent: Node): Promise<Node[]> {
     if (this.total < 0) await this.more();
     const nodes = this.items.map(this.toNode);
-    if (this.items.length < this.total) nodes.push(new LoadMoreNode(this.items.length, this.total, async () => {
-      await this.more();
-      tree.refresh(parent);
-    }));
+    if (this.items.length < this.total)
+      nodes.push(
+        new LoadMoreNode(this.items.length, this.total, async () => {
+          await this.more();
+          tree.refresh(parent);
+        }),
+      );
     return nodes;
   }
 

@@ -120,7 +120,14 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
     const name = repoNamer(campaign.repos);
     const reviewed = this.reviewed.get(campaign.id);
     const state: HistoryState = {
-      campaign: { id: campaign.id, name: campaign.name, status: campaign.status, createdAt: campaign.createdAt, repoCount: campaign.repos.length, baseline: campaign.baseline },
+      campaign: {
+        id: campaign.id,
+        name: campaign.name,
+        status: campaign.status,
+        createdAt: campaign.createdAt,
+        repoCount: campaign.repos.length,
+        baseline: campaign.baseline,
+      },
       steps: campaign.steps.map((s) => ({
         n: s.n,
         at: s.at,
@@ -159,7 +166,7 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
     const client = requireClient();
     const records: StoredChangeRecord[] = [];
     let total = 0;
-    for (let offset = 0; offset < maxRecordsShown; ) {
+    for (let offset = 0; offset < maxRecordsShown;) {
       const page = await client.sendRequest(CampaignChangesRequest, { campaign: this.campaign.id, step: s, offset, limit: maxPageSize });
       total = page.total;
       records.push(...page.items);

@@ -38,7 +38,11 @@ export function registerWebviews(context: vscode.ExtensionContext, reviewed: Rev
     }
     const panel = EvidencePanel.create(context.extensionUri, rollback);
     evidence.set(rollback, panel);
-    track(panel, () => evidence.delete(rollback), (active) => (activeEvidence = active ? panel : activeEvidence === panel ? undefined : activeEvidence));
+    track(
+      panel,
+      () => evidence.delete(rollback),
+      (active) => (activeEvidence = active ? panel : activeEvidence === panel ? undefined : activeEvidence),
+    );
     return panel;
   }
 
@@ -54,7 +58,11 @@ export function registerWebviews(context: vscode.ExtensionContext, reviewed: Rev
     }
     const panel = PreviewPanel.create(context.extensionUri, target);
     previews.set(key, panel);
-    track(panel, () => previews.delete(key), (active) => (activePreview = active ? panel : activePreview === panel ? undefined : activePreview));
+    track(
+      panel,
+      () => previews.delete(key),
+      (active) => (activePreview = active ? panel : activePreview === panel ? undefined : activePreview),
+    );
     return panel;
   }
 
@@ -68,7 +76,11 @@ export function registerWebviews(context: vscode.ExtensionContext, reviewed: Rev
     }
     const panel = HistoryPanel.create(context.extensionUri, id, reviewed, focus);
     histories.set(id, panel);
-    track(panel, () => histories.delete(id), (active) => (activeHistory = active ? panel : activeHistory === panel ? undefined : activeHistory));
+    track(
+      panel,
+      () => histories.delete(id),
+      (active) => (activeHistory = active ? panel : activeHistory === panel ? undefined : activeHistory),
+    );
     return panel;
   }
 
@@ -102,7 +114,9 @@ export function registerWebviews(context: vscode.ExtensionContext, reviewed: Rev
     vscode.commands.registerCommand('codecontext.history.nextStep', () => activeHistory && activeHistory.show(activeHistory.currentStep + 1)),
     vscode.commands.registerCommand('codecontext.preview.refresh', () => activePreview?.refresh()),
     vscode.commands.registerCommand('codecontext.evidence.show', (rollback: string) => showEvidence(rollback)),
-    vscode.commands.registerCommand('codecontext.evidence.verify', () => activeEvidence?.verify().catch((e) => void vscode.window.showErrorMessage(`CodeContext: Verify failed: ${describeError(e)}`))),
+    vscode.commands.registerCommand('codecontext.evidence.verify', () =>
+      activeEvidence?.verify().catch((e) => void vscode.window.showErrorMessage(`CodeContext: Verify failed: ${describeError(e)}`)),
+    ),
     new vscode.Disposable(() => {
       for (const p of [...previews.values(), ...histories.values(), ...evidence.values()]) p.dispose();
     }),

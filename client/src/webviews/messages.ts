@@ -258,8 +258,4 @@ export type EvidenceToWebview =
   | PressMessage;
 
 export type EvidenceFromWebview =
-  | { type: 'ready' }
-  | { type: 'verify' }
-  | { type: 'openJson' }
-  | { type: 'copyReportPath' }
-  | { type: 'rendered'; id: number; snapshot: RenderedSnapshot };
+  { type: 'ready' } | { type: 'verify' } | { type: 'openJson' } | { type: 'copyReportPath' } | { type: 'rendered'; id: number; snapshot: RenderedSnapshot };

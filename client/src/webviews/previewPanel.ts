@@ -180,7 +180,9 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
 
   private async nameTarget(): Promise<void> {
     if (!this.target.campaign || this.campaignName) return;
-    const c = await requireClient().sendRequest(CampaignDetailRequest, { id: this.target.campaign }).then(undefined, () => undefined);
+    const c = await requireClient()
+      .sendRequest(CampaignDetailRequest, { id: this.target.campaign })
+      .then(undefined, () => undefined);
     this.campaignName = c?.name;
     if (c) this.panel.title = `Rollback Preview: ${this.targetText()}`;
   }
@@ -199,7 +201,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       const preview = await sendWithProgress(RollbackPreviewRequest, params, () => undefined, cancel);
       const client = requireClient();
       const files: PlannedFileSummary[] = [];
-      for (let offset = 0; offset < Math.min(preview.totals.files, maxFilesShown); ) {
+      for (let offset = 0; offset < Math.min(preview.totals.files, maxFilesShown);) {
         const page = await client.sendRequest(RollbackPlanFilesRequest, { plan: preview.hash, offset, limit: maxPageSize }, cancel.token);
         if (page.items.length === 0) break;
         files.push(...page.items);
@@ -281,7 +283,11 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private async run(selection: Selection, force: boolean, check?: string): Promise<void> {
     if (!this.preview || this.running) return;
     let plan = this.preview;
-    const limits = limitsOf(selection, plan.repos.map((r) => r.path), this.files);
+    const limits = limitsOf(
+      selection,
+      plan.repos.map((r) => r.path),
+      this.files,
+    );
     if (limits) {
       this.post({ type: 'loading', message: 'Planning the chosen repos and files…' });
       plan = (await this.plan(limits)).preview;
@@ -378,7 +384,8 @@ function blockingRepo(e: unknown): string | undefined {
 }
 
 function failureOf(kind: 'rollback' | 'undo', e: unknown, drift: readonly string[]): RunResultView {
-  if (isCancel(e)) return { kind, id: '', outcome: 'cancelled', message: 'Cancelled before the commit phase: nothing was changed.', canUndo: false, hasEvidence: false };
+  if (isCancel(e))
+    return { kind, id: '', outcome: 'cancelled', message: 'Cancelled before the commit phase: nothing was changed.', canUndo: false, hasEvidence: false };
   const data = e instanceof ResponseError ? (e.data as ErrorData | undefined) : undefined;
   const what = kind === 'undo' ? 'Undo' : 'Rollback';
   const back = data?.rollback ? ' Every repo is back where it was.' : '';
@@ -400,4 +407,3 @@ function failureOf(kind: 'rollback' | 'undo', e: unknown, drift: readonly string
     hasEvidence: !!data?.rollback,
   };
 }
-

@@ -23,7 +23,10 @@ export class ReviewedSteps implements vscode.Disposable {
     const steps = this.get(campaign);
     if (reviewed) steps.add(step);
     else steps.delete(step);
-    await this.state.update(this.key(campaign), [...steps].sort((a, b) => a - b));
+    await this.state.update(
+      this.key(campaign),
+      [...steps].sort((a, b) => a - b),
+    );
     this.changed.fire({ campaign, step, reviewed });
   }
 

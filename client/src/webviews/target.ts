@@ -64,10 +64,14 @@ export async function pickTarget(): Promise<PreviewTarget | undefined> {
     void vscode.window.showInformationMessage('CodeContext: nothing to roll back to yet. Create a snapshot or start a campaign first.');
     return undefined;
   }
-  const picked = await vscode.window.showQuickPick(items, { title: 'Preview Rollback', placeHolder: 'Roll back to… (a campaign rolls back to its baseline)', matchOnDescription: true, matchOnDetail: true });
+  const picked = await vscode.window.showQuickPick(items, {
+    title: 'Preview Rollback',
+    placeHolder: 'Roll back to… (a campaign rolls back to its baseline)',
+    matchOnDescription: true,
+    matchOnDetail: true,
+  });
   return picked?.target;
 }
-
 
 function when(iso: string): string {
   return new Date(iso).toLocaleString();

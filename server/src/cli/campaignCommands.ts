@@ -1,6 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Campaign, CampaignStep, activeCampaignsOn, overlapWarning, listCampaignFiles, loadCampaign, checkpointCampaign, startCampaign } from '../engine/campaign/campaign';
+import {
+  Campaign,
+  CampaignStep,
+  activeCampaignsOn,
+  overlapWarning,
+  listCampaignFiles,
+  loadCampaign,
+  checkpointCampaign,
+  startCampaign,
+} from '../engine/campaign/campaign';
 import { campaignDiff, repoLabel } from '../engine/campaign/campaignDiff';
 import { finishInterruptedRun, lastFailedRepos, runInCampaign } from '../engine/campaign/campaignRun';
 import { ReviewComment, addReviewComment, listReviewComments } from '../engine/campaign/reviewComments';
@@ -8,13 +17,22 @@ import { Command, UsageError, stringList } from './command';
 import { countsLine, table, when } from './format';
 
 function stepLine(campaign: Campaign, s: CampaignStep, comments: readonly ReviewComment[] = []): string {
-  const what = s.command ? `$ ${s.command.join(' ')}` : s.message ?? '';
+  const what = s.command ? `$ ${s.command.join(' ')}` : (s.message ?? '');
   const failed = s.results?.filter((r) => r.exitCode !== 0).length ?? 0;
   const lines = [`step ${s.n}  ${when(s.at)}  ${s.snapshot}  ${what}`, `    ${s.reposChanged} repos changed: ${countsLine(s.counts)}`];
-  if (failed) lines.push(`    ${failed} repos failed: ${s.results!.filter((r) => r.exitCode !== 0).map((r) => `${repoLabel(campaign, r.repo)} (exit ${r.exitCode})`).join(', ')}`);
+  if (failed)
+    lines.push(
+      `    ${failed} repos failed: ${s
+        .results!.filter((r) => r.exitCode !== 0)
+        .map((r) => `${repoLabel(campaign, r.repo)} (exit ${r.exitCode})`)
+        .join(', ')}`,
+    );
   for (const u of s.unreachable ?? []) lines.push(`    ${repoLabel(campaign, u.repo)}: not recorded: ${u.reason}`);
   for (const rc of s.refChanges) {
-    lines.push(`    ${repoLabel(campaign, rc.repo)}: HEAD ${rc.headBefore?.slice(0, 10) ?? '(unborn)'} → ${rc.headAfter?.slice(0, 10) ?? '(unborn)'}${rc.refBefore !== rc.refAfter ? ` (${rc.refBefore ?? 'detached'} → ${rc.refAfter ?? 'detached'})` : ''}`);
+    lines.push(
+      `    ${repoLabel(campaign, rc.repo)}: HEAD ${rc.headBefore?.slice(0, 10) ?? '(unborn)'} → ` +
+        `${rc.headAfter?.slice(0, 10) ?? '(unborn)'}${rc.refBefore !== rc.refAfter ? ` (${rc.refBefore ?? 'detached'} → ${rc.refAfter ?? 'detached'})` : ''}`,
+    );
   }
   const mine = comments.filter((c) => c.step === s.n);
   if (mine.length) lines.push(`    ${mine.length === 1 ? '1 review comment' : `${mine.length} review comments`}:`);
@@ -88,18 +106,25 @@ export const campaignCommands: Command[] = [
     positionals: [1, 1],
     async run({ positionals, values, rest }, ctx) {
       if (rest.length === 0) throw new UsageError('campaign run needs a command after --');
-      if (values['only-failed'] && values['repos-from'] !== undefined) throw new UsageError('--only-failed and --repos-from choose the repos two ways; give one');
+      if (values['only-failed'] && values['repos-from'] !== undefined)
+        throw new UsageError('--only-failed and --repos-from choose the repos two ways; give one');
       let repos: string[] | undefined;
       if (values['only-failed']) {
         repos = lastFailedRepos(await loadCampaign(ctx.store, positionals[0]));
-        if (repos.length === 0) return { text: 'Nothing to run again: the command succeeded in every repo of the last run step.', json: { campaign: positionals[0], repos: [] } };
+        if (repos.length === 0)
+          return { text: 'Nothing to run again: the command succeeded in every repo of the last run step.', json: { campaign: positionals[0], repos: [] } };
       } else if (typeof values['repos-from'] === 'string') {
         repos = reposFrom(values['repos-from'] === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(values['repos-from'], 'utf8'));
       }
-      const { campaign, step, changes, failed, results } = await runInCampaign(ctx, positionals[0], rest, { message: values.message as string | undefined, repos });
+      const { campaign, step, changes, failed, results } = await runInCampaign(ctx, positionals[0], rest, {
+        message: values.message as string | undefined,
+        repos,
+      });
       const lines = [stepLine(campaign, step)];
       for (const f of failed) {
-        lines.push(`FAILED ${repoLabel(campaign, f.repo)}: exit ${f.exitCode}${f.outputTail.trim() ? ': ' + f.outputTail.trim().split('\n').slice(-1)[0] : ''}`);
+        lines.push(
+          `FAILED ${repoLabel(campaign, f.repo)}: exit ${f.exitCode}${f.outputTail.trim() ? ': ' + f.outputTail.trim().split('\n').slice(-1)[0] : ''}`,
+        );
       }
       if (failed.length) lines.push(`run again where it failed: codecontext campaign run ${campaign.id} --only-failed -- ${rest.join(' ')}`);
       const perRepo = results.map((r) => ({
@@ -152,7 +177,7 @@ export const campaignCommands: Command[] = [
   },
   {
     name: 'campaign comment',
-    summary: "leave a review comment on a file (or a line) a step changed; `campaign log` shows it",
+    summary: 'leave a review comment on a file (or a line) a step changed; `campaign log` shows it',
     usage: 'codecontext campaign comment <camp> --step N --repo DIR --path FILE [--line L] -m TEXT',
     examples: ['codecontext campaign comment rename-logger --step 1 --repo ~/src/services/accepts --path index.js --line 12 -m "keep the old name exported"'],
     details: ['--line L   a line of the file after the step (default: a note on the whole file)'],
@@ -209,5 +234,8 @@ export function reposFrom(text: string): string[] {
     const failed = run.repos ? run.repos.filter((r) => r.exitCode !== 0) : (run.failed ?? []);
     return failed.map((r) => r.repo).filter((r): r is string => typeof r === 'string');
   }
-  return trimmed.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  return trimmed
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
 }

@@ -10,7 +10,14 @@ export function shortId(id: string | null | undefined, n = 10): string {
 export function table(rows: readonly (readonly string[])[]): string {
   if (rows.length === 0) return '';
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c])))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 export function countsLine(c: ChangeCounts): string {

@@ -28,23 +28,31 @@ function planText(plan: RollbackPlan, check?: string): string {
   const t = plan.totals;
   const lines = [
     `Rollback plan ${plan.hash.slice(0, 12)} (${plan.mode}) → ${plan.target.label} (${plan.target.snapshot})`,
-    `${t.repos} repos (${t.reposChanged} to change) in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}; ${t.files} files, +${t.added} -${t.removed}; drift: ${t.drift}; conflicts: ${t.conflicts}`,
+    `${t.repos} repos (${t.reposChanged} to change) in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}; ${t.files} files, +${t.added} ` +
+      `-${t.removed}; drift: ${t.drift}; conflicts: ${t.conflicts}`,
   ];
   if (plan.cycles.length) lines.push(`dependency cycles (each rolled back as one wave): ${plan.cycles.map((c) => c.map(displayPath).join(' ↔ ')).join('; ')}`);
   plan.waves.forEach((wave, i) => {
     lines.push('', `wave ${i + 1}`);
     for (const repoPath of wave) {
       const r = plan.repos.find((x) => x.path === repoPath)!;
-      const head = r.headChanged ? `  HEAD ${branchName(r.current.ref)} ${shortId(r.current.head, 7)} → ${branchName(r.goal.ref)} ${shortId(r.goal.head, 7)}` : '';
+      const head = r.headChanged
+        ? `  HEAD ${branchName(r.current.ref)} ${shortId(r.current.head, 7)} → ${branchName(r.goal.ref)} ${shortId(r.goal.head, 7)}`
+        : '';
       const idx = r.indexChanged ? '  index restored' : '';
       const nothing = !r.files.length && !head && !idx ? '  (already at target)' : '';
       lines.push(`  ${displayPath(r.path)}${head}${idx}${nothing}`);
       const command = checkFor(r.path, check);
       if (command && !nothing) lines.push(`    check after it commits: ${command}`);
-      const rows = r.files.map((f) => [`    ${f.change}`, showPath(f.path), f.change === 'mode' ? `${f.fromMode} → ${f.mode}` : f.binary ? 'binary' : `+${f.added} -${f.removed}`]);
+      const rows = r.files.map((f) => [
+        `    ${f.change}`,
+        showPath(f.path),
+        f.change === 'mode' ? `${f.fromMode} → ${f.mode}` : f.binary ? 'binary' : `+${f.added} -${f.removed}`,
+      ]);
       if (rows.length) lines.push(table(rows));
       for (const d of r.drift) lines.push(`    DRIFT ${d}`);
-      for (const c of r.conflicts) lines.push(`    CONFLICT ${c.path === undefined ? '' : showPath(c.path)}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
+      for (const c of r.conflicts)
+        lines.push(`    CONFLICT ${c.path === undefined ? '' : showPath(c.path)}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
       for (const n of r.notes) lines.push(`    note: ${n}`);
     }
   });
@@ -81,7 +89,11 @@ async function runPlan(ctx: CliContext, values: Record<string, unknown>): Promis
   const roots = stringList(values.root);
   if (roots.length) {
     const wide = await planRollback({ ...ctx }, { ...request, paths: [] });
-    request = limitToRoots(request, roots, wide.repos.map((r) => r.path));
+    request = limitToRoots(
+      request,
+      roots,
+      wide.repos.map((r) => r.path),
+    );
     if (!request.repos?.length) throw new EngineError('NoRepositories', `no repo of the target is under ${roots.join(', ')}`);
   }
   return planRollback(ctx, request);
@@ -91,7 +103,9 @@ export const rollbackCommands: Command[] = [
   {
     name: 'rollback',
     summary: 'roll repos back to a snapshot, a campaign baseline, or the state before a step — all or nothing',
-    usage: 'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run] [--repo DIR]... [--path GLOB]... [--root DIR]... [--check CMD [--check-timeout S]] [--force]',
+    usage:
+      'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run] [--repo DIR]... [--path GLOB]... ' +
+      '[--root DIR]... [--check CMD [--check-timeout S]] [--force]',
     examples: [
       'codecontext rollback --campaign rename-logger --dry-run',
       'codecontext rollback --campaign camp_abc123',
@@ -101,9 +115,9 @@ export const rollbackCommands: Command[] = [
     ],
     details: [
       '--snapshot S        roll back to snapshot S',
-      '--campaign C        roll back to campaign C\'s baseline; with --step N, to the state before step N',
+      "--campaign C        roll back to campaign C's baseline; with --step N, to the state before step N",
       '--mode restore      (default) every repo ends exactly in the target state',
-      '--mode replay       undo only the campaign\'s recorded changes, newest first; later edits are kept',
+      "--mode replay       undo only the campaign's recorded changes, newest first; later edits are kept",
       '--dry-run           print the plan (waves, files, +/- counts, drift, conflicts) and change nothing;',
       '                    with --json, the whole plan including every inverse diff',
       '--repo DIR, --path GLOB, --root DIR   limit the rollback to some repos or files',
@@ -133,7 +147,8 @@ export const rollbackCommands: Command[] = [
       const check = typeof values.check === 'string' ? values.check : undefined;
       if (check !== undefined) checkWords(check); // shell syntax is a usage error before anything is planned
       const timeout = values['check-timeout'] === undefined ? undefined : Number(values['check-timeout']);
-      if (timeout !== undefined && (!/^[0-9]{1,6}$/.test(String(values['check-timeout'])) || timeout < 1)) throw new UsageError('--check-timeout takes whole seconds, 1 or more');
+      if (timeout !== undefined && (!/^[0-9]{1,6}$/.test(String(values['check-timeout'])) || timeout < 1))
+        throw new UsageError('--check-timeout takes whole seconds, 1 or more');
       const plan = await runPlan(ctx, values);
       if (values['dry-run']) return { text: planText(plan, check), json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
       const interrupt = interruptToken();
@@ -146,7 +161,8 @@ export const rollbackCommands: Command[] = [
           checkTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
         });
         const text = [
-          `${record.id}: committed — ${plan.totals.reposChanged} of ${plan.totals.repos} repos back to ${plan.target.label}, ${plan.totals.files} files, in ${(record.durationMs / 1000).toFixed(2)} s`,
+          `${record.id}: committed — ${plan.totals.reposChanged} of ${plan.totals.repos} repos back to ${plan.target.label}, ${plan.totals.files} ` +
+            `files, in ${(record.durationMs / 1000).toFixed(2)} s`,
           `safety snapshot: ${record.safetySnapshot} (undo with: codecontext rollback undo ${record.id})`,
           `evidence: ${record.evidence}`,
         ].join('\n');
@@ -161,14 +177,19 @@ export const rollbackCommands: Command[] = [
     summary: 'return every repo of a finished rollback to its safety snapshot (its own transaction and evidence)',
     usage: 'codecontext rollback undo <rb_id> [--force]',
     examples: ['codecontext rollback undo rb_1a2b3c'],
-    details: ['--force   undo even over changes made after the rollback (kept in the undo\'s own safety snapshot)'],
+    details: ["--force   undo even over changes made after the rollback (kept in the undo's own safety snapshot)"],
     options: { force: { type: 'boolean' } },
     positionals: [1, 1],
     async run({ positionals, values }, ctx) {
       const interrupt = interruptToken();
       try {
         const record = await undoRollback(ctx, positionals[0], { force: !!values.force, cancel: interrupt.cancel, argv: process.argv.slice(2) });
-        return { text: `${record.id}: committed — undid ${record.undoOf} (${record.repos.length} repos) in ${(record.durationMs / 1000).toFixed(2)} s\nevidence: ${record.evidence}`, json: record };
+        return {
+          text:
+            `${record.id}: committed — undid ${record.undoOf} (${record.repos.length} repos) in ${(record.durationMs / 1000).toFixed(2)} ` +
+            `s\nevidence: ${record.evidence}`,
+          json: record,
+        };
       } finally {
         interrupt.dispose();
       }
@@ -183,10 +204,18 @@ export const rollbackCommands: Command[] = [
     positionals: [0, 0],
     async run(_args, ctx) {
       const { rollbacks: all, invalid } = await listRollbackFiles(ctx.store);
-      if (all.length === 0 && invalid.length === 0) return { text: 'No rollbacks yet. Preview one with: codecontext rollback --campaign <camp> --dry-run', json: [] };
+      if (all.length === 0 && invalid.length === 0)
+        return { text: 'No rollbacks yet. Preview one with: codecontext rollback --campaign <camp> --dry-run', json: [] };
       // a record that cannot be read is listed as invalid, never left out
       const rows = [['ID', 'STARTED', 'KIND', 'OUTCOME', 'REPOS', 'TARGET']].concat(
-        all.map((r) => [r.id, when(r.startedAt), r.kind === 'undo' ? `undo ${r.undoOf}` : r.mode, r.outcome + (r.undoneBy ? ` (undone by ${r.undoneBy})` : ''), String(r.repos.length), r.target.label]),
+        all.map((r) => [
+          r.id,
+          when(r.startedAt),
+          r.kind === 'undo' ? `undo ${r.undoOf}` : r.mode,
+          r.outcome + (r.undoneBy ? ` (undone by ${r.undoneBy})` : ''),
+          String(r.repos.length),
+          r.target.label,
+        ]),
         invalid.map((i) => [i.id, '?', '?', 'INVALID', '?', '?']),
       );
       const why = invalid.map((i) => `${i.id}: invalid: ${i.reason} (${i.file})`);
@@ -209,7 +238,11 @@ export const rollbackCommands: Command[] = [
         ...(r.error ? [`error: ${[r.error.repo, r.error.path, r.error.message].filter(Boolean).join(': ')}`] : []),
         `phases: ${r.phases.map((p) => `${p.name} ${p.ms ?? '?'} ms${p.retries ? ` (${p.retries} retries)` : ''}`).join(', ')}`,
         '',
-        table([['REPO', 'WAVE', 'FILES', 'BEFORE', 'AFTER']].concat(r.repos.map((x) => [displayPath(x.path), String(x.wave + 1), String(x.files), shortId(x.before.head, 7), x.after ? shortId(x.after.head, 7) : '-']))),
+        table(
+          [['REPO', 'WAVE', 'FILES', 'BEFORE', 'AFTER']].concat(
+            r.repos.map((x) => [displayPath(x.path), String(x.wave + 1), String(x.files), shortId(x.before.head, 7), x.after ? shortId(x.after.head, 7) : '-']),
+          ),
+        ),
         '',
         `evidence: ${r.evidence}`,
       ];
@@ -262,8 +295,12 @@ export const rollbackCommands: Command[] = [
       ];
       for (const r of e.repos) {
         lines.push('', `${displayPath(r.path)} (wave ${r.wave + 1})${r.compensated ? ' — returned to safety' : ''}`);
-        lines.push(`  before ${shortId(r.before.head, 7)} ${branchName(r.before.ref)}  target ${shortId(r.target.head, 7)} ${branchName(r.target.ref)}  after ${r.after ? shortId(r.after.head, 7) + ' ' + branchName(r.after.ref) : '-'}`);
-        for (const f of r.files) lines.push(`  ${f.change.padEnd(8)} ${showPath(f.path)}  ${shortId(f.fromBlob, 7)} → ${shortId(f.blob, 7)}  diff ${f.diffHash.slice(0, 12)}`);
+        lines.push(
+          `  before ${shortId(r.before.head, 7)} ${branchName(r.before.ref)}  target ${shortId(r.target.head, 7)} ${branchName(r.target.ref)}  after ` +
+            `${r.after ? shortId(r.after.head, 7) + ' ' + branchName(r.after.ref) : '-'}`,
+        );
+        for (const f of r.files)
+          lines.push(`  ${f.change.padEnd(8)} ${showPath(f.path)}  ${shortId(f.fromBlob, 7)} → ${shortId(f.blob, 7)}  diff ${f.diffHash.slice(0, 12)}`);
       }
       lines.push('', `digest: ${e.digest}`, `file: ${file}`);
       if (e.report) lines.push(`report: ${path.join(path.dirname(file), path.basename(e.report.file))} (the same, as a page for any browser)`);
@@ -274,12 +311,16 @@ export const rollbackCommands: Command[] = [
     name: 'evidence verify',
     summary: "recompute an evidence pack's digest; with --repos, check the repos are still in the recorded end state",
     usage: 'codecontext evidence verify (<rb_id|path> [--repos] [--allowed-signers FILE] | --chain)',
-    examples: ['codecontext evidence verify rb_1a2b3c --repos', 'codecontext evidence verify rb_1a2b3c --allowed-signers ~/.ssh/allowed_signers', 'codecontext evidence verify --chain'],
+    examples: [
+      'codecontext evidence verify rb_1a2b3c --repos',
+      'codecontext evidence verify rb_1a2b3c --allowed-signers ~/.ssh/allowed_signers',
+      'codecontext evidence verify --chain',
+    ],
     details: [
       '--repos   also check that every repo is still in the state the pack recorded',
       'A pack is signed when git has a signing key (user.signingkey, gpg.format ssh or openpgp); its',
       'signature is checked against --allowed-signers FILE (else gpg.ssh.allowedSignersFile) or the gpg keyring.',
-      "--chain   walk every pack of the store, each linked to the one before it by its digest, and",
+      '--chain   walk every pack of the store, each linked to the one before it by its digest, and',
       '          name any pack deleted, replaced, edited or reordered',
     ],
     options: { repos: { type: 'boolean' }, chain: { type: 'boolean' }, 'allowed-signers': { type: 'string' } },
@@ -287,16 +328,30 @@ export const rollbackCommands: Command[] = [
     async run({ positionals, values }, ctx) {
       if (values.chain) {
         const chain = await verifyEvidenceChain(ctx.store);
-        const lines = [chain.ok ? `OK: the chain of ${chain.walked.length} evidence packs is whole` : `FAILED: the evidence chain is broken (${chain.walked.length} packs walked)`];
+        const lines = [
+          chain.ok
+            ? `OK: the chain of ${chain.walked.length} evidence packs is whole`
+            : `FAILED: the evidence chain is broken (${chain.walked.length} packs walked)`,
+        ];
         lines.push(...chain.problems.map((p) => `  ${p}`));
         return { text: lines.join('\n'), json: chain, exitCode: chain.ok ? 0 : 1 };
       }
       if (positionals.length === 0) throw new UsageError('evidence verify needs a rollback id or a pack file, or --chain');
       const file = await locateEvidence(ctx.store, positionals[0]);
-      const check = await verifyEvidence(file, !!values.repos, typeof values['allowed-signers'] === 'string' ? path.resolve(values['allowed-signers']) : undefined);
+      const check = await verifyEvidence(
+        file,
+        !!values.repos,
+        typeof values['allowed-signers'] === 'string' ? path.resolve(values['allowed-signers']) : undefined,
+      );
       const lines = [check.ok ? `OK: ${file} is intact${values.repos ? ' and every repo is in its recorded end state' : ''}` : `FAILED: ${file}`];
       const s = check.signature;
-      lines.push(s.state === 'good' ? `  signed by ${s.signer}` : s.state === 'unsigned' ? '  unsigned: no signing key was configured when it was written (its digest was checked)' : `  signature BAD${s.signer ? ` (claims ${s.signer})` : ''}`);
+      lines.push(
+        s.state === 'good'
+          ? `  signed by ${s.signer}`
+          : s.state === 'unsigned'
+            ? '  unsigned: no signing key was configured when it was written (its digest was checked)'
+            : `  signature BAD${s.signer ? ` (claims ${s.signer})` : ''}`,
+      );
       lines.push(...check.problems.map((p) => `  ${p}`));
       for (const r of check.repos ?? []) if (!r.ok) lines.push(`  ${displayPath(r.path)}: ${r.problem}`);
       return { text: lines.join('\n'), json: check, exitCode: check.ok ? 0 : 1 };

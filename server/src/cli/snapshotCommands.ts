@@ -37,14 +37,22 @@ export const snapshotCommands: Command[] = [
       '--repo DIR     snapshot this repo (repeatable)',
       '-m MSG         a note kept with the snapshot',
     ],
-    options: { campaign: { type: 'string' }, root: { type: 'string', multiple: true }, repo: { type: 'string', multiple: true }, message: { type: 'string', short: 'm' } },
+    options: {
+      campaign: { type: 'string' },
+      root: { type: 'string', multiple: true },
+      repo: { type: 'string', multiple: true },
+      message: { type: 'string', short: 'm' },
+    },
     positionals: [0, 0],
     async run({ values }, ctx) {
       const given = typeof values.campaign === 'string' ? values.campaign : undefined;
-      const campaign = given === undefined ? undefined : await loadCampaign(ctx.store, given).catch((e: unknown) => {
-        if (e instanceof EngineError && e.code === 'UnknownId') return undefined; // a campaign of the user's own system: started below
-        throw e;
-      });
+      const campaign =
+        given === undefined
+          ? undefined
+          : await loadCampaign(ctx.store, given).catch((e: unknown) => {
+              if (e instanceof EngineError && e.code === 'UnknownId') return undefined; // a campaign of the user's own system: started below
+              throw e;
+            });
       const newId = given !== undefined && !campaign ? campaignIdFor(given) : undefined;
       const repos = await chooseRepos(values, campaign?.repos);
       if (repos.length === 0) throw new EngineError('NoRepositories', `no git repositories under ${stringList(values.root).join(', ') || process.cwd()}`);
@@ -57,7 +65,10 @@ export const snapshotCommands: Command[] = [
       if (newId && given !== undefined) {
         const roots = stringList(values.root).length ? stringList(values.root) : [process.cwd()];
         const started = await startCampaignFromSnapshot(ctx.store, newId, given, snap, roots);
-        return { text: `${snap.id}\nstarted campaign ${started.id === given ? given : `${started.id} (${given})`} with this snapshot as its baseline`, json: { ...snap, startedCampaign: started.id } };
+        return {
+          text: `${snap.id}\nstarted campaign ${started.id === given ? given : `${started.id} (${given})`} with this snapshot as its baseline`,
+          json: { ...snap, startedCampaign: started.id },
+        };
       }
       // stdout stays the id (scripts read it); what happened to the note goes beside it
       if (snap.reused) process.stderr.write(`codecontext: ${reusedLine(snap, values.message as string | undefined)}\n`);
@@ -75,7 +86,13 @@ export const snapshotCommands: Command[] = [
       const all = await listSnapshots(ctx.store);
       if (all.length === 0) return { text: 'No snapshots yet. Create one with: codecontext snapshot create --root DIR', json: [] };
       const rows = [['ID', 'CREATED', 'REPOS', 'CAMPAIGN', 'MESSAGE']].concat(
-        all.map((s) => [s.id, when(s.createdAt), String(s.repoCount), s.campaign ?? '-', s.valid ? snapshotNames(s).join(' · ') : 'MODIFIED: manifest no longer matches its id']),
+        all.map((s) => [
+          s.id,
+          when(s.createdAt),
+          String(s.repoCount),
+          s.campaign ?? '-',
+          s.valid ? snapshotNames(s).join(' · ') : 'MODIFIED: manifest no longer matches its id',
+        ]),
       );
       return { text: table(rows), json: all };
     },

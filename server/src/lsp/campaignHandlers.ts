@@ -1,4 +1,13 @@
-import { Campaign, StoredChangeRecord, activeCampaignsOn, checkpointCampaign, listCampaignFiles, loadCampaign, startCampaign, stepChangeRecords } from '../engine/campaign/campaign';
+import {
+  Campaign,
+  StoredChangeRecord,
+  activeCampaignsOn,
+  checkpointCampaign,
+  listCampaignFiles,
+  loadCampaign,
+  startCampaign,
+  stepChangeRecords,
+} from '../engine/campaign/campaign';
 import { campaignDiff, campaignDiffByRepo, fileDiffSections, repoLabel } from '../engine/campaign/campaignDiff';
 import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
 import { addReviewComment, deleteReviewComment, listReviewComments } from '../engine/campaign/reviewComments';
@@ -80,7 +89,12 @@ export function registerCampaignHandlers(s: Services): void {
   handle(s, CampaignRunRequest, CampaignRunParams, async (p, token) => {
     const { command, message } = p;
     const campaign = await loadCampaign(s.workspace.store(), p.campaign);
-    const job = { what: `campaign run ${campaign.id}`, paths: campaign.repos, title: `${campaign.name}: ${command.join(' ')}`, phases: ['run', 'capture', 'pin'] };
+    const job = {
+      what: `campaign run ${campaign.id}`,
+      paths: campaign.repos,
+      title: `${campaign.name}: ${command.join(' ')}`,
+      phases: ['run', 'capture', 'pin'],
+    };
     const { step, changes, failed } = await mutate(s, p, token, job, (work) =>
       runInCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, command, { message }),
     );

@@ -113,9 +113,19 @@ export function registerRollbackHandlers(s: Services): void {
     const force = p.force ?? false;
     const check = p.check;
     if (check !== undefined) checkWords(check); // shell syntax refused before anything is locked
-    const job = { what: `rollback to ${plan.target.label} (plan ${plan.hash.slice(0, 12)})`, paths: plan.repos.map((r) => r.path), title: `Rolling back to ${plan.target.label}`, phases: ['prepare', 'commit', 'verify'] };
+    const job = {
+      what: `rollback to ${plan.target.label} (plan ${plan.hash.slice(0, 12)})`,
+      paths: plan.repos.map((r) => r.path),
+      title: `Rolling back to ${plan.target.label}`,
+      phases: ['prepare', 'commit', 'verify'],
+    };
     return mutate(s, p, token, job, async (work) => {
-      const record = await executeRollback({ ...ctx(), progress: work.progress }, plan, { force, check, cancel: work.cancel, argv: ['(vscode)', 'rollback', '--plan', plan.hash, ...(check ? ['--check', check] : [])] });
+      const record = await executeRollback({ ...ctx(), progress: work.progress }, plan, {
+        force,
+        check,
+        cancel: work.cancel,
+        argv: ['(vscode)', 'rollback', '--plan', plan.hash, ...(check ? ['--check', check] : [])],
+      });
       plans.delete(plan.hash); // the repos moved on: this plan can never run again
       return { record, cancelArrivedLate: work.cancel.cancelled };
     });
@@ -126,7 +136,11 @@ export function registerRollbackHandlers(s: Services): void {
     const rb = await loadRollback(s.workspace.store(), p.rollback);
     const job = { what: `undo of ${rb.id}`, paths: rb.repos.map((r) => r.path), title: `Undoing ${rb.id}`, phases: ['plan', 'prepare', 'commit', 'verify'] };
     return mutate(s, p, token, job, async (work) => {
-      const record = await undoRollback({ ...ctx(), progress: work.progress }, rb.id, { force, cancel: work.cancel, argv: ['(vscode)', 'rollback', 'undo', rb.id] });
+      const record = await undoRollback({ ...ctx(), progress: work.progress }, rb.id, {
+        force,
+        cancel: work.cancel,
+        argv: ['(vscode)', 'rollback', 'undo', rb.id],
+      });
       return { record, cancelArrivedLate: work.cancel.cancelled };
     });
   });

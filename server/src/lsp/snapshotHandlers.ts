@@ -50,7 +50,13 @@ export function registerSnapshotHandlers(s: Services): void {
     }
     const job = { what: 'snapshot create', paths: repos, title: 'Creating snapshot', phases: ['capture', 'pin'] };
     return mutate(s, p, token, job, (work) =>
-      createSnapshot(store, repos, { campaign: campaign?.id, message, parallelism: s.workspace.settings.parallelism, progress: work.progress, cancel: work.cancel }),
+      createSnapshot(store, repos, {
+        campaign: campaign?.id,
+        message,
+        parallelism: s.workspace.settings.parallelism,
+        progress: work.progress,
+        cancel: work.cancel,
+      }),
     );
   });
 

@@ -40,10 +40,24 @@ describe('Commands', function () {
   it('registers every palette command', async () => {
     const all = new Set(await vscode.commands.getCommands(true));
     const ours = [
-      'createSnapshot', 'startCampaign', 'checkpointCampaign', 'runInCampaign', 'rollbackToSnapshot', 'undoLastRollback',
-      'verifySnapshot', 'openEvidence', 'verifyEvidence', 'refresh', 'copyId', 'restartServer', 'showOutput',
+      'createSnapshot',
+      'startCampaign',
+      'checkpointCampaign',
+      'runInCampaign',
+      'rollbackToSnapshot',
+      'undoLastRollback',
+      'verifySnapshot',
+      'openEvidence',
+      'verifyEvidence',
+      'refresh',
+      'copyId',
+      'restartServer',
+      'showOutput',
     ].map((c) => `codecontext.${c}`);
-    assert.deepStrictEqual(ours.filter((c) => !all.has(c)), []);
+    assert.deepStrictEqual(
+      ours.filter((c) => !all.has(c)),
+      [],
+    );
   });
 
   it('Rollback to Snapshot… offers the snapshots newest first in a quick pick', async () => {
@@ -57,11 +71,18 @@ describe('Commands', function () {
   // VS Code refuses modal dialogs while extension tests run ("DialogService: refused to show dialog in
   // tests"), so the dialog cannot be pictured here: the test reads the words it would show instead.
   it('states in its confirmation what will change, before anything does', async () => {
-    const shown = (await vscode.commands.executeCommand('codecontext.rollbackToSnapshot', f.snapshot, { dryRun: true })) as { message: string; detail: string; buttons: string[] };
+    const shown = (await vscode.commands.executeCommand('codecontext.rollbackToSnapshot', f.snapshot, { dryRun: true })) as {
+      message: string;
+      detail: string;
+      buttons: string[];
+    };
     assert.strictEqual(shown.message, `Roll back 3 repos to "before the codemod" (${f.snapshot.slice(0, 'snap_'.length + 8)})?`);
     const lines = shown.detail.split('\n');
     assert.match(lines[0], /^10 files will change in 3 repos \(\+\d+ −\d+ lines\)\.$/);
-    assert.deepStrictEqual(lines.filter((l) => l.startsWith('• ')), ['• alpha: 3 files', '• beta: 3 files', '• gamma: 4 files']);
+    assert.deepStrictEqual(
+      lines.filter((l) => l.startsWith('• ')),
+      ['• alpha: 3 files', '• beta: 3 files', '• gamma: 4 files'],
+    );
     assert.match(shown.detail, /A safety snapshot of every repo is taken first; "Undo" returns them\. Mode: restore\./);
     assert.deepStrictEqual(shown.buttons, ['Roll Back', 'Preview…']);
     atCampaignEnd();
@@ -80,7 +101,10 @@ describe('Commands', function () {
     assert.match(label(t, node), /^Rollback to /);
     assert.match(description(t, node), /committed · 3 repos/);
     const facts = await t.getChildren(node);
-    assert.deepStrictEqual(facts.map((n) => label(t, n).split(':')[0]), ['Outcome', 'Time', 'Repositories', 'Evidence pack']);
+    assert.deepStrictEqual(
+      facts.map((n) => label(t, n).split(':')[0]),
+      ['Outcome', 'Time', 'Repositories', 'Evidence pack'],
+    );
     // the evidence opens as its rendered report (evidence.test.ts looks at it closely)
     type Panel = { panel: vscode.WebviewPanel; whenReady(): Promise<void>; waitFor(test: (s: { title: string }) => boolean): Promise<unknown> };
     const evidence = (await vscode.commands.executeCommand('codecontext.openEvidence', node)) as Panel;

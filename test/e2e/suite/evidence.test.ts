@@ -88,13 +88,20 @@ describe('evidence report (issue 15)', function () {
     assert.deepStrictEqual(shown.repos, ['alpha', 'beta', 'gamma']);
     assert.ok(shown.files.includes('alpha/src/index.ts') && shown.files.includes('beta/old.txt'), shown.files.join(', '));
     assert.strictEqual(shown.diffs, shown.files.length, 'every file has its inverse diff');
-    assert.ok(['verify', 'openJson', 'copyReportPath', 'expandAll'].every((a) => shown.actions.includes(a)), shown.actions.join(', '));
+    assert.ok(
+      ['verify', 'openJson', 'copyReportPath', 'expandAll'].every((a) => shown.actions.includes(a)),
+      shown.actions.join(', '),
+    );
     assert.match(shown.status, /Not verified yet/);
     assert.ok(vscode.window.tabGroups.activeTabGroup.activeTab?.input instanceof vscode.TabInputWebview, 'the report opened, not a JSON editor');
 
     // the pack has what the timeline draws: each repo's prepare, commit and verify
     const pack = JSON.parse(readFileSync(rollback!.record.evidence, 'utf8')) as { repos: { timings?: { name: string }[] }[] };
-    for (const r of pack.repos) assert.deepStrictEqual((r.timings ?? []).map((t) => t.name), ['prepare', 'commit', 'verify']);
+    for (const r of pack.repos)
+      assert.deepStrictEqual(
+        (r.timings ?? []).map((t) => t.name),
+        ['prepare', 'commit', 'verify'],
+      );
 
     await panel.press('verify');
     const ok = await panel.waitForStatus(/^Verified|^Verify failed/);
@@ -108,7 +115,10 @@ describe('evidence report (issue 15)', function () {
     await panel.press('verify');
     const changed = await panel.waitForStatus(/^Verified the pack|^Verify failed/);
     assert.match(changed.status, /^Verified the pack: intact, but 3 repos have changed since\.$/);
-    assert.deepStrictEqual(panel.verified?.repos.map((r) => `${r.name}: ${r.problem}`), ['alpha', 'beta', 'gamma'].map((n) => `${n}: changed since the rollback ended`));
+    assert.deepStrictEqual(
+      panel.verified?.repos.map((r) => `${r.name}: ${r.problem}`),
+      ['alpha', 'beta', 'gamma'].map((n) => `${n}: changed since the rollback ended`),
+    );
     await vscode.commands.executeCommand('notifications.hideToasts');
     await screenshot('evidence-report-webview-verify-failed', { waitForText: `Evidence: Rollback to before the codemod` });
 
@@ -131,7 +141,21 @@ describe('evidence report (issue 15)', function () {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const browser = require(path.join(checkout, 'scripts/e2e/reportInBrowser.js')) as {
       chromiumAvailable(): boolean;
-      renderReport(html: string, png?: string): Promise<{ requests: string[]; blocked: string[]; cspErrors: string[]; consoleErrors: string[]; bars: number; repos: string[]; files: string[]; diffs: number; scripts: number; text: string }>;
+      renderReport(
+        html: string,
+        png?: string,
+      ): Promise<{
+        requests: string[];
+        blocked: string[];
+        cspErrors: string[];
+        consoleErrors: string[];
+        bars: number;
+        repos: string[];
+        files: string[];
+        diffs: number;
+        scripts: number;
+        text: string;
+      }>;
     };
     if (!browser.chromiumAvailable()) this.skip();
     const rb = rollback!.record.id;
@@ -140,7 +164,10 @@ describe('evidence report (issue 15)', function () {
     const png = path.join(artifacts, 'evidence-report-standalone.png');
     const r = await browser.renderReport(html, png);
     assert.deepStrictEqual(r.blocked, [], 'the page asked for something off this machine');
-    assert.deepStrictEqual(r.requests.filter((u) => !u.startsWith('file://')), []);
+    assert.deepStrictEqual(
+      r.requests.filter((u) => !u.startsWith('file://')),
+      [],
+    );
     assert.deepStrictEqual(r.cspErrors, []);
     assert.deepStrictEqual(r.consoleErrors, []);
     assert.strictEqual(r.scripts, 0);
@@ -183,11 +210,17 @@ describe('evidence report (issue 15)', function () {
     await screenshot('run-in-campaign-argv', { waitForText: 'argv: ["sed","-i","s/a b/c/","x y.txt","ax20b","\\\\x20"," "]', pressAfter: 'Escape' });
     assert.strictEqual(await typing, undefined);
 
-    const piped = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, { line: 'grep -l log src/*.ts | wc -l', dryRun: true })) as RunConfirmation;
+    const piped = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, {
+      line: 'grep -l log src/*.ts | wc -l',
+      dryRun: true,
+    })) as RunConfirmation;
     assert.strictEqual(piped.needsShell, 'the glob src/*.ts');
     assert.deepStrictEqual(piped.buttons, ['Run in a Shell (sh -c)']);
     assert.match(piped.message, /^This command needs a shell: run it with sh -c in the 3 repos of /);
-    const variable = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, { line: 'echo "$HOME"', dryRun: true })) as RunConfirmation;
+    const variable = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, {
+      line: 'echo "$HOME"',
+      dryRun: true,
+    })) as RunConfirmation;
     assert.strictEqual(variable.needsShell, 'the variable $HOME');
     atCampaignEnd();
   });

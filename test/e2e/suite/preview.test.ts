@@ -43,12 +43,19 @@ interface PanelHandle {
 const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z' };
 
 function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, env: gitEnv, encoding: 'utf8' });
+  return execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', '-c', 'commit.gpgsign=false', ...args], {
+    cwd: repo,
+    env: gitEnv,
+    encoding: 'utf8',
+  });
 }
 
 function cli(...args: string[]): Record<string, unknown> {
   const f = fixture();
-  return JSON.parse(execFileSync(process.execPath, [f.cli, '--store', f.store, '--json', ...args], { cwd: f.workspace, encoding: 'utf8' })) as Record<string, unknown>;
+  return JSON.parse(execFileSync(process.execPath, [f.cli, '--store', f.store, '--json', ...args], { cwd: f.workspace, encoding: 'utf8' })) as Record<
+    string,
+    unknown
+  >;
 }
 
 function write(file: string, text: string): void {
@@ -107,7 +114,10 @@ describe('preview panel (issue 15)', function () {
     const shown = await preview.waitForStatus('Plan ready');
     assert.strictEqual(preview.panel.title, 'Rollback Preview: preview-e2e baseline');
     assert.deepStrictEqual(shown.repos, ['app', 'lib'], 'idle has nothing to change: not listed among the waves');
-    assert.deepStrictEqual(shown.waves, ['Wave 1 of 2 — Repos that depend on others go first, before what they depend on.', 'Wave 2 of 2 — After the repos that depend on these.']);
+    assert.deepStrictEqual(shown.waves, [
+      'Wave 1 of 2 — Repos that depend on others go first, before what they depend on.',
+      'Wave 2 of 2 — After the repos that depend on these.',
+    ]);
     assert.deepStrictEqual(shown.waveNotes, ['app depends on lib, so it is rolled back first.', 'lib waits for app, which depends on it.']);
     assert.strictEqual(shown.runLabel, 'Roll Back 4 Files in 2 Repos');
     assert.match(shown.status, /Plan ready: 4 files in 2 repos change/);
@@ -152,7 +162,7 @@ describe('preview panel (issue 15)', function () {
     assert.ok(shown.driftMarks?.includes('holds your edits: they will be lost'), `marks: ${shown.driftMarks?.join(' | ')}`);
     await screenshot('preview-drift', { waitForText: 'Rollback Preview: preview-e2e' });
     await preview.press('layout:split');
-    shown = await preview.waitFor((s) => s.diffs === 1 && (s.driftLines ?? 0) === 1, 'the side-by-side diff with its drift line');
+    await preview.waitFor((s) => s.diffs === 1 && (s.driftLines ?? 0) === 1, 'the side-by-side diff with its drift line');
     await screenshot('preview-drift-split', { waitForText: 'Rollback Preview: preview-e2e' });
     await preview.press('layout:inline');
 
@@ -245,7 +255,7 @@ describe('preview panel (issue 15)', function () {
     const before = planned(shown);
     const again = await vscode.commands.executeCommand<PanelHandle>('codecontext.previewRollback', { campaign });
     assert.strictEqual(again, preview, 'the open panel is reused');
-    shown = await preview.waitFor((s) => planned(s) > before && /lib cannot be rolled back/.test(s.alert ?? ''), 'a fresh plan on reopening');
+    await preview.waitFor((s) => planned(s) > before && /lib cannot be rolled back/.test(s.alert ?? ''), 'a fresh plan on reopening');
     abortMerge();
     shown = await preview.waitForStatus('Plan ready');
     assert.deepStrictEqual(shown.repos, ['app', 'lib'], 'the merge is gone: the plan is back, with no old error');
@@ -258,7 +268,7 @@ describe('preview panel (issue 15)', function () {
     assert.ok(shown.actions.includes('includeAgain'));
     abortMerge();
     await preview.press('includeAgain');
-    shown = await preview.waitFor((s) => s.status.includes('Plan ready') && s.repos.length === 2, 'lib back in the plan');
+    await preview.waitFor((s) => s.status.includes('Plan ready') && s.repos.length === 2, 'lib back in the plan');
   });
 
   it('in a high-contrast theme the diff rows keep their borders', async () => {

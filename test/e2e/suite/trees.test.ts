@@ -42,11 +42,17 @@ describe('Tree views', function () {
     const campaign = await walk(t, f.campaign.name);
     assert.match(description(t, campaign), /active · 3 steps · 3 repos/);
     const steps = await t.getChildren(campaign);
-    assert.deepStrictEqual(steps.slice(0, 2).map((s) => label(t, s)), ['Step 1: rename logger to log', 'Step 2: new logo']);
+    assert.deepStrictEqual(
+      steps.slice(0, 2).map((s) => label(t, s)),
+      ['Step 1: rename logger to log', 'Step 2: new logo'],
+    );
     assert.match(label(t, steps[2]), /^Step 3: node -e require\('fs'\)\.appendFileSync/);
     assert.match(description(t, steps[0]), /^\+\d+ −\d+ · 5 files · 3 repos/);
     const repos = await t.getChildren(steps[0]);
-    assert.deepStrictEqual(repos.map((r) => label(t, r)), ['alpha', 'beta', 'gamma']);
+    assert.deepStrictEqual(
+      repos.map((r) => label(t, r)),
+      ['alpha', 'beta', 'gamma'],
+    );
     const betaFiles = await t.getChildren(repos[1]);
     assert.deepStrictEqual(betaFiles.map((n) => `${label(t, n)} ${description(t, n)}`).sort(), ['index.ts src · +2 −2', 'old.txt +0 −1 · deleted']);
     await api.views.campaigns.reveal(repos[0], { expand: true, select: false });
@@ -68,7 +74,12 @@ describe('Tree views', function () {
     assert.deepStrictEqual(files.map((n) => label(t, n)).sort(), ['README.md', 'index.ts', 'logo.bin']);
     const gamma = await walk(t, 'Your snapshots', 'before the codemod', 'gamma');
     const gammaFiles = await t.getChildren(gamma);
-    assert.deepStrictEqual(gammaFiles.map((n) => `${label(t, n)} ${description(t, n)}`).sort(), ['NOTES.md +0 −1 · new since', 'README.md +0 −2 · changed since', 'index.ts src · +2 −2 · changed since', 'log.ts src · +0 −1 · new since']);
+    assert.deepStrictEqual(gammaFiles.map((n) => `${label(t, n)} ${description(t, n)}`).sort(), [
+      'NOTES.md +0 −1 · new since',
+      'README.md +0 −2 · changed since',
+      'index.ts src · +2 −2 · changed since',
+      'log.ts src · +0 −1 · new since',
+    ]);
     await api.views.snapshots.reveal(alpha, { expand: true, select: false });
     await api.views.snapshots.reveal(snapshot, { expand: true, select: true });
     await screenshot('tree-snapshots', { waitForText: '3 files differ' });

@@ -46,12 +46,19 @@ function fixture(): Fixture {
 const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z' };
 
 function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, env: gitEnv, encoding: 'utf8' });
+  return execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', '-c', 'commit.gpgsign=false', ...args], {
+    cwd: repo,
+    env: gitEnv,
+    encoding: 'utf8',
+  });
 }
 
 function cli(...args: string[]): Record<string, unknown> {
   const f = fixture();
-  return JSON.parse(execFileSync(process.execPath, [f.cli, '--store', f.store, '--json', ...args], { cwd: f.workspace, encoding: 'utf8' })) as Record<string, unknown>;
+  return JSON.parse(execFileSync(process.execPath, [f.cli, '--store', f.store, '--json', ...args], { cwd: f.workspace, encoding: 'utf8' })) as Record<
+    string,
+    unknown
+  >;
 }
 
 function write(file: string, text: string): void {
@@ -62,7 +69,10 @@ function write(file: string, text: string): void {
 /** Every file of a repo's worktree (without .git), path → text: what a user would compare. */
 function contents(repo: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const f of git(repo, 'ls-files', '-co', '--exclude-standard', '-z').split('\0').filter((f) => f && existsSync(path.join(repo, f)))) out[f] = readFileSync(path.join(repo, f), 'utf8');
+  for (const f of git(repo, 'ls-files', '-co', '--exclude-standard', '-z')
+    .split('\0')
+    .filter((f) => f && existsSync(path.join(repo, f))))
+    out[f] = readFileSync(path.join(repo, f), 'utf8');
   return out;
 }
 
@@ -128,7 +138,8 @@ describe('Webviews', function () {
     assert.deepStrictEqual((started.repos as string[]).sort(), [north, south], 'the campaign holds exactly our two repos');
     campaign = started.id as string;
     snap();
-    for (const repo of [north, south]) write(path.join(repo, 'src', 'config.ts'), readFileSync(path.join(repo, 'src', 'config.ts'), 'utf8').replace('retries = 3', 'retries = 5'));
+    for (const repo of [north, south])
+      write(path.join(repo, 'src', 'config.ts'), readFileSync(path.join(repo, 'src', 'config.ts'), 'utf8').replace('retries = 3', 'retries = 5'));
     cli('campaign', 'checkpoint', campaign, '-m', 'more retries');
     snap();
     write(path.join(north, 'src', 'feature.ts'), 'export const enabled = true;\n');
@@ -203,9 +214,9 @@ describe('Webviews', function () {
   it('the history steps Prev / Next through a 3-step campaign, and keeps the reviewed mark', async () => {
     let history = (await vscode.commands.executeCommand<PanelHandle>('codecontext.showCampaignHistory', campaign))!;
     assert.ok(history, 'codecontext.showCampaignHistory returned no panel');
-    let shown = await history.waitForStatus('Step 1 of 3'); // it opens at the first step not yet reviewed
+    await history.waitForStatus('Step 1 of 3'); // it opens at the first step not yet reviewed
     await history.press('key:End');
-    shown = await history.waitForStatus('Step 3 of 3');
+    let shown = await history.waitForStatus('Step 3 of 3');
     assert.deepStrictEqual(shown.files.sort(), ['south/README.md', 'south/src/config.ts']);
     assert.ok(!shown.actions.includes('next'), 'Next is disabled on the last step');
 
@@ -238,7 +249,7 @@ describe('Webviews', function () {
     shown = await history.waitForStatus('Step 2 of 3');
     assert.strictEqual(shown.step, 2);
     await history.press('key:ArrowRight');
-    shown = await history.waitForStatus('Step 3 of 3');
+    await history.waitForStatus('Step 3 of 3');
 
     // the mark is kept when the panel is closed and opened again
     history.panel.dispose();

@@ -80,7 +80,13 @@ export async function startCampaign(ctx: EngineContext, name: string, roots: rea
   const repos = (await discoverRepos(absRoots, { maxDepth })).map((r) => r.path);
   if (repos.length === 0) throw new EngineError('NoRepositories', `no git repositories under ${absRoots.join(', ')}`);
   const id = `camp_${randomHex(6)}`;
-  const baseline = await createSnapshot(ctx.store, repos, { campaign: id, message: `baseline of ${name}`, parallelism: ctx.parallelism, progress: ctx.progress, cancel: ctx.cancel });
+  const baseline = await createSnapshot(ctx.store, repos, {
+    campaign: id,
+    message: `baseline of ${name}`,
+    parallelism: ctx.parallelism,
+    progress: ctx.progress,
+    cancel: ctx.cancel,
+  });
   return recordCampaign(ctx.store, { id, name, roots: absRoots, repos, baseline: baseline.id });
 }
 
@@ -95,12 +101,23 @@ export function campaignIdFor(given: string): string {
   return /^camp_[0-9a-f]{4,32}$/.test(given) ? given : `camp_${randomHex(6)}`;
 }
 
-export async function startCampaignFromSnapshot(store: Store, id: string, name: string, baseline: SnapshotManifest, roots: readonly string[]): Promise<Campaign> {
+export async function startCampaignFromSnapshot(
+  store: Store,
+  id: string,
+  name: string,
+  baseline: SnapshotManifest,
+  roots: readonly string[],
+): Promise<Campaign> {
   if (!name.trim()) throw new EngineError('Usage', 'a campaign needs a name');
   if (await store.readJson(campaignFile(id))) throw new EngineError('Usage', `campaign ${id} exists already`);
   const repos = baseline.repos.map((r) => r.path);
   // every repo under a root: the campaign file's own rule (readCampaign checks it)
-  const absRoots = [...new Set([...roots.map((r) => path.resolve(r)), ...repos.filter((r) => !roots.some((root) => r === path.resolve(root) || r.startsWith(path.resolve(root) + path.sep)))])];
+  const absRoots = [
+    ...new Set([
+      ...roots.map((r) => path.resolve(r)),
+      ...repos.filter((r) => !roots.some((root) => r === path.resolve(root) || r.startsWith(path.resolve(root) + path.sep))),
+    ]),
+  ];
   return recordCampaign(store, { id, name, roots: absRoots, repos, baseline: baseline.id });
 }
 
@@ -137,8 +154,8 @@ export function overlapWarning(overlaps: readonly CampaignOverlap[], repoCount: 
   if (overlaps.length === 0) return [];
   return [
     ...overlaps.map((o) => `campaign ${o.name} (${o.id}) is also active on ${o.shared.length} of these ${repoCount} repo${repoCount === 1 ? '' : 's'}`),
-    'both will record every change in the shared repos: a checkpoint of either records the other\'s edits as its own step,',
-    'each shows the other\'s edits as drift, and rolling one back to its baseline also undoes the other\'s work there',
+    "both will record every change in the shared repos: a checkpoint of either records the other's edits as its own step,",
+    "each shows the other's edits as drift, and rolling one back to its baseline also undoes the other's work there",
     '(its safety snapshot keeps that work). Finish or roll back the other campaign first to keep them apart.',
   ];
 }
@@ -162,10 +179,18 @@ async function readCampaign(store: Store, id: string): Promise<Campaign> {
   }
   // The store can be written by others: a campaign acts only on repos under its own roots, named
   // by absolute, normalised paths (a command run in "../../" or in /etc would run outside them).
-  const under = (repo: string) => c.roots.some((root) => typeof root === 'string' && path.isAbsolute(root) && (repo === root || repo.startsWith(root.endsWith(path.sep) ? root : root + path.sep)));
+  const under = (repo: string) =>
+    c.roots.some(
+      (root) => typeof root === 'string' && path.isAbsolute(root) && (repo === root || repo.startsWith(root.endsWith(path.sep) ? root : root + path.sep)),
+    );
   const bad = c.repos.find((r) => typeof r !== 'string' || !path.isAbsolute(r) || path.normalize(r) !== r || !under(r));
   if (bad !== undefined) {
-    throw new EngineError('StoreCorrupt', `campaign file names ${JSON.stringify(bad)}, which is not a folder under the campaign's roots; refused`, undefined, store.path(campaignFile(id)));
+    throw new EngineError(
+      'StoreCorrupt',
+      `campaign file names ${JSON.stringify(bad)}, which is not a folder under the campaign's roots; refused`,
+      undefined,
+      store.path(campaignFile(id)),
+    );
   }
   return c;
 }
@@ -193,7 +218,11 @@ export interface CheckpointOptions {
  * Snapshots the campaign's repos and records what changed since the previous checkpoint as a new
  * step. Serialised per campaign by a lock file, so two terminals cannot interleave steps.
  */
-export async function checkpointCampaign(ctx: EngineContext, given: string, options: CheckpointOptions = {}): Promise<{ campaign: Campaign; step: CampaignStep; changes: StoredChangeRecord[] }> {
+export async function checkpointCampaign(
+  ctx: EngineContext,
+  given: string,
+  options: CheckpointOptions = {},
+): Promise<{ campaign: Campaign; step: CampaignStep; changes: StoredChangeRecord[] }> {
   const found = await loadCampaign(ctx.store, given);
   return withFileLock(ctx.store.path(folder, `${found.id}.lock`), async () => {
     const campaign = await readCampaign(ctx.store, found.id);
@@ -246,7 +275,11 @@ export async function checkpointCampaign(ctx: EngineContext, given: string, opti
   });
 }
 
-async function stepChanges(from: SnapshotManifest, to: SnapshotManifest, parallelism = defaultParallelism): Promise<{ records: ChangeRecord[]; refChanges: RefChange[] }> {
+async function stepChanges(
+  from: SnapshotManifest,
+  to: SnapshotManifest,
+  parallelism = defaultParallelism,
+): Promise<{ records: ChangeRecord[]; refChanges: RefChange[] }> {
   const before = new Map(from.repos.map((r) => [r.path, r]));
   const perRepo = await mapLimit(to.repos, parallelism, async (r) => {
     const b = before.get(r.path);

@@ -52,10 +52,16 @@ export async function runInCampaign(
     const ran = phaseCounter(ctx.progress, 'run', targets.length);
     results = await mapLimit(targets, ctx.parallelism ?? defaultParallelism, async (repo) => {
       if (ctx.cancel?.cancelled) {
-        throw new EngineError('Cancelled', 'cancelled: the command was not started in the remaining repos and no step was recorded (the next checkpoint records what already ran)');
+        throw new EngineError(
+          'Cancelled',
+          'cancelled: the command was not started in the remaining repos and no step was recorded (the next checkpoint records what already ran)',
+        );
       }
       // only in a repo: a folder that is not one (its .git deleted, or named by an edited campaign file) is not run in
-      const notRepo = await repoLayout(repo).then(() => undefined, (e: Error) => e.message);
+      const notRepo = await repoLayout(repo).then(
+        () => undefined,
+        (e: Error) => e.message,
+      );
       const result = notRepo
         ? { repo, exitCode: -1, outputTail: `not run: ${notRepo}`, durationMs: 0 }
         : await runOne(repo, command, guard, (pid) => log.append({ t: 'spawned', repo, pid }));
@@ -117,7 +123,9 @@ export async function finishInterruptedRun(ctx: EngineContext, given: string): P
       done.get(repo) ?? {
         repo,
         exitCode: -1,
-        outputTail: started.has(repo) ? 'interrupted: codecontext was stopped while the command ran here; it was stopped too' : 'interrupted: codecontext was stopped before the command started here',
+        outputTail: started.has(repo)
+          ? 'interrupted: codecontext was stopped while the command ran here; it was stopped too'
+          : 'interrupted: codecontext was stopped before the command started here',
         durationMs: 0,
       },
   );

@@ -24,7 +24,12 @@ function bytesPassUnchanged(layout: RepoLayout, paths: Iterable<string>): boolea
   if (Object.keys(process.env).some((k) => k.startsWith('GIT_CONFIG') && k !== 'GIT_CONFIG_NOSYSTEM')) return false;
   const home = process.env.HOME ?? os.homedir();
   const xdg = process.env.XDG_CONFIG_HOME || path.join(home, '.config');
-  const configs = [path.join(layout.commonDir, 'config'), path.join(layout.gitDir, 'config.worktree'), path.join(home, '.gitconfig'), path.join(xdg, 'git', 'config')];
+  const configs = [
+    path.join(layout.commonDir, 'config'),
+    path.join(layout.gitDir, 'config.worktree'),
+    path.join(home, '.gitconfig'),
+    path.join(xdg, 'git', 'config'),
+  ];
   if (!process.env.GIT_CONFIG_NOSYSTEM) configs.push('/etc/gitconfig');
   const attributes = [path.join(layout.commonDir, 'info', 'attributes'), path.join(xdg, 'git', 'attributes'), '/etc/gitattributes'];
   if (attributes.some((f) => fs.existsSync(f))) return false;

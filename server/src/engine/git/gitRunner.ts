@@ -11,13 +11,7 @@ import { decodePath } from '../util/pathBytes';
  * nothing, and it cannot feed stdin; rollback's hot path is made of exactly such commands.
  */
 
-export type GitErrorCode =
-  | 'RepositoryIsLocked'
-  | 'NotAGitRepository'
-  | 'UnmergedEntries'
-  | 'BadObject'
-  | 'RefMismatch'
-  | 'Unknown';
+export type GitErrorCode = 'RepositoryIsLocked' | 'NotAGitRepository' | 'UnmergedEntries' | 'BadObject' | 'RefMismatch' | 'Unknown';
 
 export class GitError extends Error {
   constructor(
@@ -153,9 +147,8 @@ export async function gitRaw(repo: string, args: readonly string[], options: Git
   const input = typeof options.input === 'string' ? Buffer.from(options.input) : options.input;
   spawned++;
   const pool = shellPool();
-  const result = pool && (input?.length ?? 0) <= maxShellInput
-    ? await pool.run({ cwd: repo, args, env: extraEnv, input })
-    : await spawnGit(repo, args, extraEnv, input);
+  const result =
+    pool && (input?.length ?? 0) <= maxShellInput ? await pool.run({ cwd: repo, args, env: extraEnv, input }) : await spawnGit(repo, args, extraEnv, input);
   logger?.(`git ${args.join(' ')} (${repo}) ${Date.now() - started} ms → ${result.exitCode}`);
   if (result.exitCode === 0 || (result.exitCode !== null && options.okCodes?.includes(result.exitCode))) {
     return { stdout: result.stdout, stderr: result.stderr, exitCode: result.exitCode };
@@ -172,7 +165,9 @@ function spawnGit(repo: string, args: readonly string[], extraEnv: Record<string
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => (spawnError = String(e)));
-    child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: spawnError || Buffer.concat(err).toString('utf8'), exitCode: spawnError ? null : code }));
+    child.on('close', (code) =>
+      resolve({ stdout: Buffer.concat(out), stderr: spawnError || Buffer.concat(err).toString('utf8'), exitCode: spawnError ? null : code }),
+    );
     // A child that exits before reading stdin gives EPIPE; its exit code tells the real story.
     child.stdin.on('error', () => undefined);
     child.stdin.end(input ?? '');

@@ -85,7 +85,7 @@ export function parseIndex(buf: Buffer): ParsedIndex | undefined {
       if (nul < 0) return undefined;
       name = buf.toString('latin1', p, nul);
       // entries are padded with NULs to a multiple of 8 bytes, at least one
-      pos += ((nul - pos + 8) & ~7);
+      pos += (nul - pos + 8) & ~7;
     }
     entries.push({ path: name, mode, id, stat });
     previous = name;
@@ -111,7 +111,10 @@ function readCacheTree(body: Buffer, into: Map<string, Buffer>): void {
     const nl = body.indexOf(0x0a, nul);
     if (nul < 0 || nl < 0) throw new Error('bad cache-tree');
     const name = body.toString('latin1', pos, nul);
-    const [entryCount, subtrees] = body.toString('latin1', nul + 1, nl).split(' ').map(Number);
+    const [entryCount, subtrees] = body
+      .toString('latin1', nul + 1, nl)
+      .split(' ')
+      .map(Number);
     pos = nl + 1;
     const folder = prefix === '' && name === '' ? '' : prefix + name;
     if (entryCount >= 0) {
@@ -163,7 +166,7 @@ export function writeIndexTree(objectsDir: string, index: ParsedIndex): string {
     if (known) return known;
     const prefixLength = folder === '' ? 0 : folder.length + 1;
     const parts: Buffer[] = [];
-    for (let i = start; i < end; ) {
+    for (let i = start; i < end;) {
       const rest = entries[i].path.slice(prefixLength);
       const slash = rest.indexOf('/');
       if (slash < 0) {

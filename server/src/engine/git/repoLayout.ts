@@ -74,7 +74,14 @@ export async function readHead(layout: RepoLayout): Promise<HeadState> {
 export function assertQuiet(layout: RepoLayout): void {
   // synchronous: five stats of names that are almost never there, on every capture
   const exists = (name: string) => fs.existsSync(path.join(layout.gitDir, name));
-  const [merge, rebaseMerge, rebaseApply, pick, revert, bisect] = ['MERGE_HEAD', 'rebase-merge', 'rebase-apply', 'CHERRY_PICK_HEAD', 'REVERT_HEAD', 'BISECT_LOG'].map(exists);
+  const [merge, rebaseMerge, rebaseApply, pick, revert, bisect] = [
+    'MERGE_HEAD',
+    'rebase-merge',
+    'rebase-apply',
+    'CHERRY_PICK_HEAD',
+    'REVERT_HEAD',
+    'BISECT_LOG',
+  ].map(exists);
   if (merge) throw new EngineError('MergeInProgress', 'a merge is in progress (finish or abort it first)', layout.root);
   // `git am` keeps its state in rebase-apply too, marked by an `applying` file
   if (rebaseApply && exists(path.join('rebase-apply', 'applying'))) {

@@ -46,7 +46,10 @@ class Shell {
   private current: Pending | undefined;
   dead = false;
 
-  constructor(env: NodeJS.ProcessEnv, private readonly onIdle: (shell: Shell) => void) {
+  constructor(
+    env: NodeJS.ProcessEnv,
+    private readonly onIdle: (shell: Shell) => void,
+  ) {
     this.outEnd = Buffer.from(` ${this.marker}\n`);
     this.errEnd = Buffer.from(`\n${this.marker}\n`);
     this.child = spawn('/bin/sh', [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
@@ -72,15 +75,14 @@ class Shell {
     this.current = pending;
     this.ref(true);
     const { job } = pending;
-    const env = Object.entries(job.env).map(([k, v]) => `${k}=${quote(v)} `).join('');
+    const env = Object.entries(job.env)
+      .map(([k, v]) => `${k}=${quote(v)} `)
+      .join('');
     const stdin = job.input && job.input.length > 0 ? `printf ${formatLiteral(job.input)} | ` : '';
     const redirect = stdin ? '' : ' </dev/null';
     const command = `${env}git ${job.args.map(quote).join(' ')}${redirect}`;
     // `cd -P` so git sees the physical path, as it would with a spawn's cwd
-    this.child.stdin.write(
-      `cd -P -- ${quote(job.cwd)} && ${stdin}${command}\n` +
-        `printf '\\n%d ${this.marker}\\n' $?; printf '\\n${this.marker}\\n' >&2\n`,
-    );
+    this.child.stdin.write(`cd -P -- ${quote(job.cwd)} && ${stdin}${command}\n` + `printf '\\n%d ${this.marker}\\n' $?; printf '\\n${this.marker}\\n' >&2\n`);
   }
 
   private settleIfDone(): void {
@@ -148,7 +150,10 @@ export class ShellPool {
   private readonly shells: Shell[] = [];
   private readonly queue: Pending[] = [];
 
-  constructor(private readonly env: NodeJS.ProcessEnv, private readonly size: number) {}
+  constructor(
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly size: number,
+  ) {}
 
   run(job: ShellJob): Promise<ShellResult> {
     return new Promise((resolve) => {

@@ -66,7 +66,13 @@ export async function listTree(repo: string, tree: string, sizes = false): Promi
   if (!sizes) {
     const loose = looseTreeEntries(await objectsDir(repo), tree);
     if (loose) {
-      return loose.map((e) => ({ path: decodePath(Buffer.from(e.path, 'latin1')), mode: e.mode, type: e.mode === '160000' ? 'commit' : 'blob', id: e.id, size: null }));
+      return loose.map((e) => ({
+        path: decodePath(Buffer.from(e.path, 'latin1')),
+        mode: e.mode,
+        type: e.mode === '160000' ? 'commit' : 'blob',
+        id: e.id,
+        size: null,
+      }));
     }
   }
   let out: Buffer;
@@ -79,7 +85,13 @@ export async function listTree(repo: string, tree: string, sizes = false): Promi
   return splitZ(out).map((entry) => {
     const tab = entry.indexOf('\t');
     const [mode, type, id, size] = entry.slice(0, tab).split(/ +/);
-    return { path: entry.slice(tab + 1), mode, type: type === 'commit' ? 'commit' : 'blob', id, size: size === undefined || size === '-' ? null : Number(size) };
+    return {
+      path: entry.slice(tab + 1),
+      mode,
+      type: type === 'commit' ? 'commit' : 'blob',
+      id,
+      size: size === undefined || size === '-' ? null : Number(size),
+    };
   });
 }
 
@@ -95,7 +107,7 @@ export function looseTreeEntries(objects: string, tree: string): NewIndexEntry[]
     const object = readLooseObject(objects, id);
     if (object?.type !== 'tree') return false;
     const raw = object.content;
-    for (let pos = 0; pos < raw.length; ) {
+    for (let pos = 0; pos < raw.length;) {
       const space = raw.indexOf(0x20, pos);
       const end = raw.indexOf(0, space);
       const mode = raw.toString('latin1', pos, space);
@@ -210,7 +222,9 @@ export async function buildTree(repo: string, beside: string, base: { tree: stri
   if (edits.length === 0 && 'tree' in base) return base.tree;
   const temp = `${beside}.tree-${crypto.randomBytes(3).toString('hex')}`;
   const env = { GIT_INDEX_FILE: temp };
-  const info = edits.map((e) => Buffer.concat([Buffer.from(e.entry ? `${e.entry.mode} ${e.entry.id}\t` : `0 ${zeroId}\t`), encodePath(e.path), Buffer.from([0])]));
+  const info = edits.map((e) =>
+    Buffer.concat([Buffer.from(e.entry ? `${e.entry.mode} ${e.entry.id}\t` : `0 ${zeroId}\t`), encodePath(e.path), Buffer.from([0])]),
+  );
   try {
     if ('indexFile' in base) await fs.promises.copyFile(base.indexFile, temp);
     else await git(repo, ['read-tree', base.tree], { env });

@@ -43,7 +43,13 @@ async function declared(repo: string): Promise<Declared> {
   if (goMod) {
     d.goModule = /^module\s+(\S+)/m.exec(goMod)?.[1];
     const requireBlock = /^require\s*\(([\s\S]*?)\)/gm;
-    for (const m of goMod.matchAll(requireBlock)) d.goRequires.push(...m[1].split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((x) => x && !x.startsWith('//')));
+    for (const m of goMod.matchAll(requireBlock))
+      d.goRequires.push(
+        ...m[1]
+          .split('\n')
+          .map((l) => l.trim().split(/\s+/)[0])
+          .filter((x) => x && !x.startsWith('//')),
+      );
     for (const m of goMod.matchAll(/^require\s+([^\s(]+)/gm)) d.goRequires.push(m[1]);
   }
   const cfg = readText(path.join(repo, '.codecontext.json'));

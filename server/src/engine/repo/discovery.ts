@@ -74,7 +74,13 @@ export async function discoverRepos(roots: readonly string[], options: DiscoverO
 
 async function enclosingRepo(dir: string): Promise<string | undefined> {
   for (let d = dir; ; d = path.dirname(d)) {
-    if (await fs.promises.stat(path.join(d, '.git')).then(() => true, () => false)) return d;
+    if (
+      await fs.promises.stat(path.join(d, '.git')).then(
+        () => true,
+        () => false,
+      )
+    )
+      return d;
     if (path.dirname(d) === d) return undefined;
   }
 }
@@ -97,5 +103,9 @@ async function classify(dir: string, parent: string | undefined): Promise<Discov
 async function ignoredFolders(repo: string): Promise<Set<string>> {
   // a failure here is not "nothing is ignored": walking into node_modules would then find its repos
   const out = await git(repo, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], { readOnly: true });
-  return new Set(splitZ(out).filter((p) => p.endsWith('/')).map((p) => path.join(repo, p.slice(0, -1))));
+  return new Set(
+    splitZ(out)
+      .filter((p) => p.endsWith('/'))
+      .map((p) => path.join(repo, p.slice(0, -1))),
+  );
 }

@@ -83,7 +83,9 @@ export async function acquireRepoLock(layout: RepoLayout, rb: string, backoff: r
         const holder = file === ownLock(layout) ? await readOwner(layout) : undefined;
         throw new EngineError(
           'RepositoryIsLocked',
-          holder ? `busy: rollback ${holder.rb} (pid ${holder.pid}) holds ${what}` : `${what} is held by another process (${file}); retried ${backoff.length} times`,
+          holder
+            ? `busy: rollback ${holder.rb} (pid ${holder.pid}) holds ${what}`
+            : `${what} is held by another process (${file}); retried ${backoff.length} times`,
           layout.root,
         );
       }
@@ -145,7 +147,10 @@ export async function adoptRepoLock(layout: RepoLayout, rb: string, handedOver =
     throw new EngineError('RepositoryIsLocked', `rollback ${rb} is still running (pid ${owner.pid})`, layout.root);
   }
   // What index.lock holds, not our lock file, says whose it is: one that is not ours is git's, never removed.
-  const markedOurs = await fs.promises.readFile(indexLock(layout), 'utf8').then((t) => lockIsOurs(t, rb), () => false);
+  const markedOurs = await fs.promises.readFile(indexLock(layout), 'utf8').then(
+    (t) => lockIsOurs(t, rb),
+    () => false,
+  );
   if (!markedOurs) {
     // it was killed before taking git's lock, or after releasing it: take it now like any rollback would
     await fs.promises.rm(ownLock(layout), { force: true });
@@ -159,7 +164,6 @@ export async function adoptRepoLock(layout: RepoLayout, rb: string, handedOver =
   return { layout, retries: 0, release: () => releaseRepoLock(layout) };
 }
 
-
 /**
  * Removes the locks a transaction `rb` that is no longer running left in a repo (a repo moved
  * while it ran: recovery could not reach it there). index.lock goes only when it holds our record;
@@ -169,7 +173,10 @@ export async function releaseDeadLock(layout: RepoLayout, rb: string): Promise<b
   const owner = await readOwner(layout);
   if (!owner || owner.rb !== rb) return false;
   if (owner.host === os.hostname() && isAlive(owner.pid) && owner.pid !== process.pid) return false;
-  const ours = await fs.promises.readFile(indexLock(layout), 'utf8').then((t) => lockIsOurs(t, rb), () => false);
+  const ours = await fs.promises.readFile(indexLock(layout), 'utf8').then(
+    (t) => lockIsOurs(t, rb),
+    () => false,
+  );
   if (ours) await fs.promises.rm(indexLock(layout), { force: true });
   await fs.promises.rm(ownLock(layout), { force: true });
   return true;

@@ -107,7 +107,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     await addAll(root, env);
     // no index written when there was none and nothing to add: the empty tree
     const added = readIndexFile(tempIndex)?.bytes;
-    const worktree = await diskBytesTree(root, layout, objects, tempIndex, added) ?? (await treeOf(added));
+    const worktree = (await diskBytesTree(root, layout, objects, tempIndex, added)) ?? (await treeOf(added));
     capture.state = { head, ref, index, worktree };
     return capture;
   } catch (e) {
@@ -150,7 +150,13 @@ async function diskBytesTree(root: string, layout: RepoLayout, objects: string, 
   if (!added) return undefined;
   const parsed = parseIndex(added);
   const entries = parsed?.entries ?? (await listIndexEntries(root, tempIndex));
-  if (!bytesMayConvert(layout, entries.map((e) => e.path))) return undefined;
+  if (
+    !bytesMayConvert(
+      layout,
+      entries.map((e) => e.path),
+    )
+  )
+    return undefined;
   const rootBytes = Buffer.from(root + path.sep);
   const files = entries.filter((e) => e.mode === '100644' || e.mode === '100755');
   const raw = new Map<string, string>();
@@ -171,12 +177,19 @@ async function diskBytesTree(root: string, layout: RepoLayout, objects: string, 
   const disk = entries.map((e) => (raw.has(e.path) ? { ...e, id: Buffer.from(raw.get(e.path)!, 'hex') } : e));
   // no cached trees: the index's cache-tree vouches for git's blobs, not these (it made the
   // capture flaky: when `add` had nothing to refresh, the cached root tree came back unchanged)
-  if (parsed) return writeIndexTree(objects, { ...parsed, validTrees: new Map(), entries: parsed.entries.map((e) => (raw.has(e.path) ? { ...e, id: Buffer.from(raw.get(e.path)!, 'hex') } : e)) });
+  if (parsed)
+    return writeIndexTree(objects, {
+      ...parsed,
+      validTrees: new Map(),
+      entries: parsed.entries.map((e) => (raw.has(e.path) ? { ...e, id: Buffer.from(raw.get(e.path)!, 'hex') } : e)),
+    });
   // an index git must read: the changed entries go into a copy of it, and git writes the tree
   const copy = `${tempIndex}.disk`;
   try {
     fs.copyFileSync(tempIndex, copy);
-    const info = disk.filter((e) => raw.has(e.path)).map((e) => Buffer.concat([Buffer.from(`${e.mode} ${e.id.toString('hex')}\t`), Buffer.from(e.path, 'latin1'), Buffer.from([0])]));
+    const info = disk
+      .filter((e) => raw.has(e.path))
+      .map((e) => Buffer.concat([Buffer.from(`${e.mode} ${e.id.toString('hex')}\t`), Buffer.from(e.path, 'latin1'), Buffer.from([0])]));
     await git(root, ['update-index', '-z', '--index-info'], { env: { GIT_INDEX_FILE: copy }, input: Buffer.concat(info) });
     return await git(root, ['write-tree'], { env: { GIT_INDEX_FILE: copy } });
   } finally {

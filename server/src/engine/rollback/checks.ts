@@ -32,7 +32,10 @@ export function checkWords(command: string): string[] {
   const words = parse(command);
   const bad = words.find((w) => typeof w !== 'string');
   if (bad !== undefined) {
-    throw new EngineError('Usage', `the check runs without a shell, so ${JSON.stringify(command)} cannot use ${describe(bad)}; put it in a script, or give sh -c '…' yourself`);
+    throw new EngineError(
+      'Usage',
+      `the check runs without a shell, so ${JSON.stringify(command)} cannot use ${describe(bad)}; put it in a script, or give sh -c '…' yourself`,
+    );
   }
   if (words.length === 0) throw new EngineError('Usage', 'the check command is empty');
   return words as string[];

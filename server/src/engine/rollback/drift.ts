@@ -51,7 +51,14 @@ export interface SnapshotDifference {
  * preview (nested repos, ignored files) is the exact word.
  */
 export async function compareWithNow(ctx: EngineContext, snapshots: readonly string[]): Promise<SnapshotDifference[]> {
-  const targets = await Promise.all(snapshots.map((id) => resolveTarget(ctx.store, { snapshot: id }).then((t) => ({ id, t }), (e: unknown) => ({ id, e: e as Error }))));
+  const targets = await Promise.all(
+    snapshots.map((id) =>
+      resolveTarget(ctx.store, { snapshot: id }).then(
+        (t) => ({ id, t }),
+        (e: unknown) => ({ id, e: e as Error }),
+      ),
+    ),
+  );
   const paths = [...new Set(targets.flatMap((x) => ('t' in x ? x.t.snapshot.repos.map((r) => r.path) : [])))];
   const now = new Map<string, RepoState | Error>();
   await mapLimit(paths, ctx.parallelism ?? defaultParallelism, async (p) => {
@@ -66,7 +73,13 @@ export async function compareWithNow(ctx: EngineContext, snapshots: readonly str
         if (current instanceof Error) return { repo: goal.path, files: 0, headChanged: false, indexChanged: false, drift: 0, problem: current.message };
         const last = t.lastCheckpoint?.repos.find((r) => r.path === goal.path);
         const [ops, drift] = await Promise.all([treeOps(goal.path, current.worktree, goal.worktree), last ? driftSince(goal.path, last, current) : []]);
-        return { repo: goal.path, files: ops.length, headChanged: current.head !== goal.head || current.ref !== goal.ref, indexChanged: current.index !== goal.index, drift: drift.length };
+        return {
+          repo: goal.path,
+          files: ops.length,
+          headChanged: current.head !== goal.head || current.ref !== goal.ref,
+          indexChanged: current.index !== goal.index,
+          drift: drift.length,
+        };
       });
       const changed = repos.filter((r) => r.files || r.headChanged || r.indexChanged);
       return {

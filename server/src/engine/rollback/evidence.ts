@@ -95,7 +95,11 @@ export const evidenceDir = (store: Store, id: string) => store.path(folder, id);
 
 export async function gitIdentity(repo: string | undefined): Promise<{ gitName?: string; gitEmail?: string }> {
   if (!repo) return {};
-  const read = (key: string) => git(repo, ['config', '--get', key], { readOnly: true, okCodes: [1] }).then((v) => v || undefined, () => undefined);
+  const read = (key: string) =>
+    git(repo, ['config', '--get', key], { readOnly: true, okCodes: [1] }).then(
+      (v) => v || undefined,
+      () => undefined,
+    );
   const [gitName, gitEmail] = await Promise.all([read('user.name'), read('user.email')]);
   return { gitName, gitEmail };
 }
@@ -180,7 +184,8 @@ export async function readEvidence(file: string): Promise<EvidencePack> {
     if ((await fs.promises.stat(file)).size > 256 * 1024 * 1024) throw new Error('larger than any pack the tool writes');
     const pack = JSON.parse(await fs.promises.readFile(file, 'utf8')) as EvidencePack;
     // never echo what a file holds that is not a pack
-    if (pack?.format !== 1 || typeof pack.id !== 'string' || typeof pack.digest !== 'string' || !Array.isArray(pack.repos)) throw new Error('not an evidence pack');
+    if (pack?.format !== 1 || typeof pack.id !== 'string' || typeof pack.digest !== 'string' || !Array.isArray(pack.repos))
+      throw new Error('not an evidence pack');
     return pack;
   } catch (e) {
     // a parse error quotes the text it failed on: said plainly instead

@@ -25,12 +25,17 @@ const lockFile = (store: Store) => store.path('rollbacks', '.chain.lock');
  */
 export async function appendToChain(store: Store, write: (previous: ChainLink | undefined) => Promise<ChainLink>): Promise<ChainLink> {
   await fs.promises.mkdir(store.path('rollbacks'), { recursive: true });
-  return withFileLock(lockFile(store), async () => {
-    const previous = await readHead(store);
-    const link = await write(previous);
-    await writeFileAtomic(headFile(store), JSON.stringify(link) + '\n');
-    return link;
-  }, 10_000, 'the evidence chain');
+  return withFileLock(
+    lockFile(store),
+    async () => {
+      const previous = await readHead(store);
+      const link = await write(previous);
+      await writeFileAtomic(headFile(store), JSON.stringify(link) + '\n');
+      return link;
+    },
+    10_000,
+    'the evidence chain',
+  );
 }
 
 async function readHead(store: Store): Promise<ChainLink | undefined> {
@@ -85,14 +90,16 @@ export async function verifyChain(store: Store, packs: readonly ChainPack[]): Pr
     }
     seen.add(pack.id);
     walked.push(pack.id);
-    if (pack.digest !== link.digest) problems.push(`${from} ${link.id} with digest ${link.digest.slice(0, 12)}, but it has ${pack.digest.slice(0, 12)}: replaced or edited`);
+    if (pack.digest !== link.digest)
+      problems.push(`${from} ${link.id} with digest ${link.digest.slice(0, 12)}, but it has ${pack.digest.slice(0, 12)}: replaced or edited`);
     if (!pack.intact) problems.push(`${pack.id}: its digest does not match its content: edited after it was written`);
     if (after && pack.startedAt > after.startedAt) problems.push(`${pack.id} started after ${after.id}, which names it as its predecessor: reordered`);
     after = pack;
     link = pack.previous;
   }
   for (const p of packs) {
-    if (!seen.has(p.id) && p.previous) problems.push(`${p.id} is chained to ${p.previous.id} but no pack after it links to it: put in, or the chain was cut after it`);
+    if (!seen.has(p.id) && p.previous)
+      problems.push(`${p.id} is chained to ${p.previous.id} but no pack after it links to it: put in, or the chain was cut after it`);
   }
   return { ok: problems.length === 0, walked, problems };
 }
@@ -106,5 +113,8 @@ export async function evidenceFiles(store: Store): Promise<string[]> {
   } catch {
     return [];
   }
-  return names.filter((n) => /^rb_[0-9a-f]+$/.test(n)).map((n) => path.join(dir, n, `evidence-${n}.json`)).filter((f) => fs.existsSync(f));
+  return names
+    .filter((n) => /^rb_[0-9a-f]+$/.test(n))
+    .map((n) => path.join(dir, n, `evidence-${n}.json`))
+    .filter((f) => fs.existsSync(f));
 }

@@ -256,7 +256,15 @@ function repoSection(r: EvidenceRepo, name: (p: string) => string, patches: (str
     r.kept?.length ? `Kept as another process left them: ${r.kept.map(showPath).join(', ')}` : '',
     r.pinnedBeforeCompensation ? `Its state before compensation is pinned under ${r.pinnedBeforeCompensation}` : '',
   ].filter(Boolean);
-  const files = r.files.map((f, i) => fileRow(r, label, f, patches?.[i], comments.filter((c) => c.path === f.path && (!c.repo || sameRepo(c.repo, r.path)))));
+  const files = r.files.map((f, i) =>
+    fileRow(
+      r,
+      label,
+      f,
+      patches?.[i],
+      comments.filter((c) => c.path === f.path && (!c.repo || sameRepo(c.repo, r.path))),
+    ),
+  );
   return [
     `<section class="repo" data-probe="repo" data-label="${esc(label)}" aria-label="${esc(label)}">`,
     `<h3>${esc(label)} <span class="repo-status status-${r.compensated ? 'compensated' : r.committed ? 'committed' : 'unchanged'}">${esc(status)}</span></h3>`,
@@ -282,8 +290,7 @@ function fileRow(r: EvidenceRepo, repoLabel: string, f: EvidenceRepo['files'][nu
   else if (sha256(patch) !== f.diffHash) {
     const why = `The patch file’s diff for this file does not match the hash the pack recorded (${esc(f.diffHash.slice(0, 12))}): it was changed.`;
     body = `<p class="problem">${why}</p>${diffBlock(patch, `${repoLabel}/${shown}`)}`;
-  }
-  else body = diffBlock(patch, `${repoLabel}/${shown}`);
+  } else body = diffBlock(patch, `${repoLabel}/${shown}`);
   const notes = comments.length ? `<ul class="comments">${comments.map((c) => `<li>${commentText(c, undefined)}</li>`).join('')}</ul>` : '';
   return [
     `<li class="file" data-probe="file" data-label="${esc(`${repoLabel}/${shown}`)}" data-repo="${esc(r.path)}" data-path="${esc(f.path)}">`,

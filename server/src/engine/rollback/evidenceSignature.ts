@@ -19,7 +19,10 @@ interface SigningKey {
 
 async function config(repo: string | undefined, key: string): Promise<string | undefined> {
   const cwd = repo ?? process.cwd();
-  return git(cwd, ['config', '--get', key], { readOnly: true, okCodes: [1] }).then((v) => v.trim() || undefined, () => undefined);
+  return git(cwd, ['config', '--get', key], { readOnly: true, okCodes: [1] }).then(
+    (v) => v.trim() || undefined,
+    () => undefined,
+  );
 }
 
 async function signingKey(repo: string | undefined): Promise<SigningKey | undefined> {
@@ -56,7 +59,19 @@ export async function signPack(file: string, repo: string | undefined): Promise<
     return r.code === 0 ? { signed: true, by: key.key } : { signed: false, problem: `ssh-keygen could not sign: ${r.out.trim().split('\n')[0]}` };
   }
   // never a prompt: a key that needs a passphrase the agent does not have fails, and the pack is unsigned
-  const r = await run('gpg', ['--batch', '--yes', '--pinentry-mode', 'error', '--armor', '--detach-sign', '--local-user', key.key, '--output', `${file}.asc`, file]);
+  const r = await run('gpg', [
+    '--batch',
+    '--yes',
+    '--pinentry-mode',
+    'error',
+    '--armor',
+    '--detach-sign',
+    '--local-user',
+    key.key,
+    '--output',
+    `${file}.asc`,
+    file,
+  ]);
   return r.code === 0 ? { signed: true, by: key.key } : { signed: false, problem: `gpg could not sign: ${r.out.trim().split('\n')[0]}` };
 }
 
@@ -75,12 +90,22 @@ export async function verifyPackSignature(file: string, repo: string | undefined
   const bytes = await fs.promises.readFile(file);
   if (fs.existsSync(`${file}.sig`)) {
     const allowed = allowedSigners ?? (await config(repo, 'gpg.ssh.allowedSignersFile'))?.replace(/^~(?=\/)/, process.env.HOME ?? '~');
-    if (!allowed) return { state: 'bad', problem: 'the pack is signed with an ssh key, but no allowed signers file is known (give --allowed-signers FILE, or set gpg.ssh.allowedSignersFile)' };
+    if (!allowed)
+      return {
+        state: 'bad',
+        problem: 'the pack is signed with an ssh key, but no allowed signers file is known (give --allowed-signers FILE, or set gpg.ssh.allowedSignersFile)',
+      };
     const found = await run('ssh-keygen', ['-Y', 'find-principals', '-s', `${file}.sig`, '-f', allowed]);
     const principal = found.code === 0 ? found.out.trim().split('\n')[0] : undefined;
     if (!principal) return { state: 'bad', problem: `the pack's signature is by no key of ${allowed}` };
     const v = await run('ssh-keygen', ['-Y', 'verify', '-f', allowed, '-I', principal, '-n', namespace, '-s', `${file}.sig`], bytes);
-    return v.code === 0 ? { state: 'good', signer: principal } : { state: 'bad', signer: principal, problem: `the signature does not match the pack: it was changed after it was signed (${v.out.trim().split('\n')[0]})` };
+    return v.code === 0
+      ? { state: 'good', signer: principal }
+      : {
+          state: 'bad',
+          signer: principal,
+          problem: `the signature does not match the pack: it was changed after it was signed (${v.out.trim().split('\n')[0]})`,
+        };
   }
   if (fs.existsSync(`${file}.asc`)) {
     const v = await run('gpg', ['--batch', '--verify', `${file}.asc`, file]);

@@ -59,7 +59,12 @@ export function guardCheck(repo: string, guards: ReadonlyMap<string, FileGuard |
     const was = blob === op.fromBlob && (op.fromMode === null || op.fromMode === Mode.symlink || exec === (op.fromMode === Mode.exec));
     const done = blob === (op.action === 'delete' ? null : op.blob) && (op.mode === null || op.mode === Mode.symlink || exec === (op.mode === Mode.exec));
     if (was || done) return;
-    throw new EngineError('ConcurrentWrite', 'changed by another process during the rollback; left as it is (this repo is put back and the rollback stops)', repo, op.path);
+    throw new EngineError(
+      'ConcurrentWrite',
+      'changed by another process during the rollback; left as it is (this repo is put back and the rollback stops)',
+      repo,
+      op.path,
+    );
   };
 }
 

@@ -22,7 +22,10 @@ export async function ignoredUnder(repo: string, tree: string, paths: readonly s
   const rules = (await listTree(repo, tree)).filter((e) => e.type === 'blob' && path.posix.basename(e.path) === '.gitignore');
   const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'codecontext-ignore-'));
   try {
-    const blobs = await readObjects(repo, rules.map((r) => r.id));
+    const blobs = await readObjects(
+      repo,
+      rules.map((r) => r.id),
+    );
     for (const r of rules) {
       const file = fsPath(scratch, r.path);
       const dir = r.path.includes('/') ? fsPath(scratch, r.path.slice(0, r.path.lastIndexOf('/'))) : scratch;

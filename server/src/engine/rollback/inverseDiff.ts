@@ -39,7 +39,9 @@ export function inverseDiff(op: FileOp, current: Buffer | undefined, target: Buf
     const [from, to] = [current?.toString('utf8') ?? '', target?.toString('utf8') ?? ''];
     // a file rewritten through and through is one hunk: Myers' diff costs (N + M) × edits, and
     // on a few thousand changed lines that was seconds per file for a diff that says "all of it"
-    const patch = structuredPatch(oldName, newName, from, to, undefined, undefined, { context: 3, maxEditLength: maxEdits }) ?? { hunks: [wholeFile(from, to)] };
+    const patch = structuredPatch(oldName, newName, from, to, undefined, undefined, { context: 3, maxEditLength: maxEdits }) ?? {
+      hunks: [wholeFile(from, to)],
+    };
     const lines: string[] = [];
     if (patch.hunks.length) lines.push(`--- ${oldName}`, `+++ ${newName}`);
     for (const h of patch.hunks) {

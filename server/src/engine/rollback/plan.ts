@@ -109,7 +109,12 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
   const repoPaths = chooseTargetRepos(target.snapshot, request.repos).filter((r) => !excluded.has(r));
   if (repoPaths.length === 0) throw new EngineError('NoRepositories', `every repo of ${target.label} is left out: nothing to plan`);
   for (const r of repoPaths) {
-    if (!(await fs.promises.stat(path.join(r, '.git')).then(() => true, () => false))) {
+    if (
+      !(await fs.promises.stat(path.join(r, '.git')).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       throw new EngineError('RepoMissing', 'repository not found (deleted or moved since the snapshot?)', r);
     }
   }
@@ -213,7 +218,15 @@ async function planRepo(
     // it nor moves its HEAD (its own rollback does, if it is a target repo), so the goal keeps it.
     const nested = ops.filter((o) => o.fromMode === '160000' && (o.action === 'delete' || o.action === 'gitlink'));
     if (nested.length) {
-      goal = { ...goal, worktree: await buildTree(repo, capture.tempIndex, { tree: goal.worktree }, nested.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } }))) };
+      goal = {
+        ...goal,
+        worktree: await buildTree(
+          repo,
+          capture.tempIndex,
+          { tree: goal.worktree },
+          nested.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } })),
+        ),
+      };
       ops = ops.filter((o) => !nested.includes(o));
       notes.push(`nested repos are repos of their own and are left as they are: ${nested.map((o) => o.path).join(', ')}`);
     }
@@ -222,10 +235,17 @@ async function planRepo(
     }
     // a .gitignore going back to an older one: what it ignores stays, as any ignored file does
     if (ops.some((o) => path.posix.basename(o.path) === '.gitignore') && ops.some((o) => o.action === 'delete')) {
-      const ignored = await ignoredUnder(repo, goal.worktree, ops.filter((o) => o.action === 'delete').map((o) => o.path));
+      const ignored = await ignoredUnder(
+        repo,
+        goal.worktree,
+        ops.filter((o) => o.action === 'delete').map((o) => o.path),
+      );
       if (ignored.size) {
         ops = ops.filter((o) => !(o.action === 'delete' && ignored.has(o.path)));
-        notes.push(`left as they are, ignored by the target's .gitignore: ${[...ignored].slice(0, 5).join(', ')}${ignored.size > 5 ? ` and ${ignored.size - 5} more` : ''}`);
+        notes.push(
+          `left as they are, ignored by the target's .gitignore: ` +
+            `${[...ignored].slice(0, 5).join(', ')}${ignored.size > 5 ? ` and ${ignored.size - 5} more` : ''}`,
+        );
       }
     }
     try {
@@ -295,7 +315,8 @@ async function markDriftLines(repo: string, base: RepoState, current: RepoState,
 export async function driftSince(repo: string, last: RepoState, current: RepoState, matches: (p: string) => boolean = () => true): Promise<string[]> {
   const drift = (await treeOps(repo, last.worktree, current.worktree)).map((o) => o.path).filter(matches);
   if (last.index !== current.index && drift.length === 0) drift.push('(index: staged changes made after the campaign)');
-  if (last.head !== current.head || last.ref !== current.ref) drift.push(`(HEAD moved since the campaign: ${current.ref ?? 'detached'} at ${current.head?.slice(0, 10) ?? 'unborn'})`);
+  if (last.head !== current.head || last.ref !== current.ref)
+    drift.push(`(HEAD moved since the campaign: ${current.ref ?? 'detached'} at ${current.head?.slice(0, 10) ?? 'unborn'})`);
   return drift;
 }
 

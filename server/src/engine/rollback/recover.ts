@@ -49,7 +49,12 @@ export interface RecoverOptions {
  */
 export async function recoverAll(ctx: EngineContext, options: RecoverOptions = {}): Promise<RecoveryReport[]> {
   const { open, unreadable } = await unfinishedTransactions(ctx.store);
-  const reports: RecoveryReport[] = unreadable.map(({ rb, error }) => ({ rb, action: 'failed', repos: [], message: `${rb}: recovery failed: ${asEngineError(error).oneLine()}` }));
+  const reports: RecoveryReport[] = unreadable.map(({ rb, error }) => ({
+    rb,
+    action: 'failed',
+    repos: [],
+    message: `${rb}: recovery failed: ${asEngineError(error).oneLine()}`,
+  }));
   for (const rb of open) reports.push(await recoverOne(ctx, rb, options));
   return reports;
 }
@@ -104,7 +109,9 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
           rb,
           action: 'needs-confirmation',
           repos,
-          message: `${rb} was interrupted, and ${unknown.map((u) => `${u.repo}: ${u.paths.slice(0, 3).join(', ') || 'HEAD'}`).join('; ')} changed since; left alone. Run \`codecontext recover\`: it keeps those changes and puts the rest back`,
+          message:
+            `${rb} was interrupted, and ${unknown.map((u) => `${u.repo}: ${u.paths.slice(0, 3).join(', ') || 'HEAD'}`).join('; ')} changed ` +
+            `since; left alone. Run \`codecontext recover\`: it keeps those changes and puts the rest back`,
           kept: unknown,
         };
       }
@@ -117,12 +124,17 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
     } else {
       await tx.compensate('recovery after an interrupted transaction');
       const kept = tx.keptFiles();
-      const keptText = kept.length ? `; kept what changed since: ${kept.map((k) => `${k.repo}: ${k.paths.join(', ')}`).join('; ')} (the state before recovery is pinned under refs/codecontext/captures/${rb}/)` : '';
+      const keptText = kept.length
+        ? `; kept what changed since: ${kept.map((k) => `${k.repo}: ${k.paths.join(', ')}`).join('; ')} (the state before recovery is pinned under ` +
+          `refs/codecontext/captures/${rb}/)`
+        : '';
       report = {
         rb,
         action: 'returned-to-safety',
         repos,
-        message: `${rb} was interrupted before it verified; ${given.length ? `${repos.length - given.length} of ${repos.length}` : `all ${repos.length}`} repos returned to safety snapshot ${prepared.safety}${keptText}${abandonText}`,
+        message:
+          `${rb} was interrupted before it verified; ${given.length ? `${repos.length - given.length} of ${repos.length}` : `all ${repos.length}`} ` +
+          `repos returned to safety snapshot ${prepared.safety}${keptText}${abandonText}`,
         ...(kept.length ? { kept } : {}),
       };
     }
@@ -131,9 +143,11 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
     await tx.release({ keepLocks: !!prepared && !verified });
     await tx.closeJournal();
     const err = asEngineError(e);
-    const hint = err.repo && (err.code === 'RepoMissing' || err.code === 'RepositoryIsLocked' || err.code === 'NotARepository')
-      ? `; once it is back (or its lock is gone) run \`codecontext recover\` again, or give it up with \`codecontext recover --abandon ${err.repo}\` (recorded in the evidence)`
-      : '';
+    const hint =
+      err.repo && (err.code === 'RepoMissing' || err.code === 'RepositoryIsLocked' || err.code === 'NotARepository')
+        ? `; once it is back (or its lock is gone) run \`codecontext recover\` again, or give it up with \`codecontext recover --abandon ${err.repo}\` ` +
+          `(recorded in the evidence)`
+        : '';
     return { rb, action: 'failed', repos, message: `${rb}: recovery failed: ${err.oneLine()}${hint}` };
   }
   await tx.release();
@@ -154,7 +168,12 @@ async function preparedFromSafety(ctx: EngineContext, rb: string): Promise<Prepa
   const summary = (await listSnapshots(ctx.store)).find((s) => s.valid && snapshotNames(s).includes(`safety snapshot before ${rb}`));
   if (!summary) return undefined;
   const snap = await loadSnapshot(ctx.store, summary.id);
-  return { t: 'prepared', at: snap.createdAt, safety: snap.id, repos: snap.repos.map(({ path: p, head, ref, index, worktree }) => ({ path: p, state: { head, ref, index, worktree } })) };
+  return {
+    t: 'prepared',
+    at: snap.createdAt,
+    safety: snap.id,
+    repos: snap.repos.map(({ path: p, head, ref, index, worktree }) => ({ path: p, state: { head, ref, index, worktree } })),
+  };
 }
 
 /**
@@ -166,7 +185,8 @@ async function checkJournal(ctx: EngineContext, begin: Begin, prepared: Prepared
   if (!Array.isArray(begin.repos) || begin.repos.length === 0) return 'the journal names no repo';
   const seen = new Set<string>();
   for (const r of begin.repos) {
-    if (typeof r.path !== 'string' || !path.isAbsolute(r.path) || path.normalize(r.path) !== r.path) return `the journal names a repo that is not an absolute path: ${JSON.stringify(r.path)}`;
+    if (typeof r.path !== 'string' || !path.isAbsolute(r.path) || path.normalize(r.path) !== r.path)
+      return `the journal names a repo that is not an absolute path: ${JSON.stringify(r.path)}`;
     if (seen.has(r.path)) return `the journal names ${r.path} twice`;
     seen.add(r.path);
     // canonical: a symlinked path would have us act on whatever it points to now
@@ -189,7 +209,8 @@ async function checkJournal(ctx: EngineContext, begin: Begin, prepared: Prepared
   const names = new Set(begin.repos.map((r) => r.path));
   for (const r of prepared.repos) {
     const s = bySnap.get(r.path);
-    if (!names.has(r.path) || !s || !sameState(s, r.state)) return `the journal's prepared state of ${r.path} is not the one its safety snapshot ${prepared.safety} holds`;
+    if (!names.has(r.path) || !s || !sameState(s, r.state))
+      return `the journal's prepared state of ${r.path} is not the one its safety snapshot ${prepared.safety} holds`;
   }
   if (prepared.repos.length !== begin.repos.length) return 'the journal prepared other repos than it began with';
   return undefined;

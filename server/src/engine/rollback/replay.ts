@@ -29,9 +29,7 @@ export async function planReplayGoal(
 ): Promise<{ goal: RepoState; conflicts: Conflict[]; notes: string[] }> {
   const notes: string[] = [];
   const conflicts: Conflict[] = [];
-  const mine = records
-    .filter((r) => r.repo === repo && (matches(r.path) || (r.oldPath !== undefined && matches(r.oldPath))))
-    .sort((a, b) => b.step - a.step);
+  const mine = records.filter((r) => r.repo === repo && (matches(r.path) || (r.oldPath !== undefined && matches(r.oldPath)))).sort((a, b) => b.step - a.step);
   // The campaign's own staging and commits show in the index and HEAD, not in change records.
   const last = target.lastCheckpoint?.repos.find((r) => r.path === repo);
   const recorded = target.snapshot.repos.find((r) => r.path === repo)!;
@@ -41,7 +39,10 @@ export async function planReplayGoal(
   const worktree = await entriesByPath(repo, current.worktree);
   const virtual = new Map(worktree);
   const ids = mine.flatMap((r) => [r.oldBlob, r.newBlob, worktree.get(r.path)?.id, r.oldPath ? worktree.get(r.oldPath)?.id : undefined]);
-  const objects = await readObjects(repo, ids.filter((x): x is string => !!x));
+  const objects = await readObjects(
+    repo,
+    ids.filter((x): x is string => !!x),
+  );
   const made = new Map<string, Buffer>();
   const content = (id: string) => made.get(id) ?? objects.get(id)?.content;
 
@@ -56,14 +57,19 @@ export async function planReplayGoal(
     }
     const inverse = structuredPatch(at, at, after.toString('utf8'), before.toString('utf8'), undefined, undefined, { context: 3, maxEditLength: maxEdits });
     if (!inverse) {
-      conflicts.push({ path: at, reason: `step ${r.step}: rewrote the file (over ${maxEdits} lines) and it was edited since; that rewrite cannot be undone around the later edits` });
+      conflicts.push({
+        path: at,
+        reason: `step ${r.step}: rewrote the file (over ${maxEdits} lines) and it was edited since; that rewrite cannot be undone around the later edits`,
+      });
       return undefined;
     }
     const ambiguous = ambiguousHunk(mine.toString('utf8'), inverse.hunks);
     if (ambiguous) {
       conflicts.push({
         path: at,
-        reason: `step ${r.step}: changed since the campaign, and the lines the change left are no longer where it left them but at ${ambiguous.places} places (lines ${ambiguous.lines.join(', ')}); which one is the campaign's cannot be told`,
+        reason:
+          `step ${r.step}: changed since the campaign, and the lines the change left are no longer where it left them but at ${ambiguous.places} ` +
+          `places (lines ${ambiguous.lines.join(', ')}); which one is the campaign's cannot be told`,
         hunk: ambiguous.hunk,
       });
       return undefined;
@@ -127,7 +133,11 @@ export async function planReplayGoal(
 
   // Index: a touched path goes back to the target's staged entry, unless someone staged
   // something else for it after the campaign's last checkpoint.
-  const [curIdx, lastIdx, tgtIdx] = await Promise.all([entriesByPath(repo, current.index), entriesByPath(repo, last?.index ?? current.index), entriesByPath(repo, recorded.index)]);
+  const [curIdx, lastIdx, tgtIdx] = await Promise.all([
+    entriesByPath(repo, current.index),
+    entriesByPath(repo, last?.index ?? current.index),
+    entriesByPath(repo, recorded.index),
+  ]);
   const indexEdits: TreeEdit[] = [];
   // Paths the campaign staged (or committed) without changing their worktree content go back too.
   const staged = new Set(touched);
@@ -177,7 +187,11 @@ export function ambiguousHunk(text: string, hunks: readonly Hunk[]): { places: n
       const found: number[] = [];
       for (let p = from; p + old.length <= lines.length; p++) if (at(p)) found.push(p);
       if (found.length > 1) {
-        return { places: found.length, lines: found.map((p) => p + 1), hunk: [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join('\n') };
+        return {
+          places: found.length,
+          lines: found.map((p) => p + 1),
+          hunk: [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines].join('\n'),
+        };
       }
       if (found.length === 0) return undefined; // does not apply at all: the patch says so itself
       pos = found[0];

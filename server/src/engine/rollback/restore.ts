@@ -62,7 +62,12 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     const writes = ops.filter((o) => o.action === 'write');
     if (writes.length) {
       cap.staged = true;
-      staged = await stageBlobs(root, cap.layout, stageDir, writes.map((o) => ({ path: o.path, mode: o.mode!, blob: o.blob! })));
+      staged = await stageBlobs(
+        root,
+        cap.layout,
+        stageDir,
+        writes.map((o) => ({ path: o.path, mode: o.mode!, blob: o.blob! })),
+      );
     }
     if (goal.head && goal.head !== cap.state.head && !hasLooseObject(cap.layout, goal.head)) {
       const missing = await missingObjects(root, [`${goal.head}^{commit}`]);

@@ -143,11 +143,33 @@ export class RollbackTransaction {
       ctx,
       id,
       journal,
-      { kind, undoOf: options.undoOf, argv: options.argv ?? [], startedAt, target: plan.target, mode: plan.mode, planHash: plan.hash, full, recovery: false, check: options.check, checkTimeoutMs: options.checkTimeoutMs },
+      {
+        kind,
+        undoOf: options.undoOf,
+        argv: options.argv ?? [],
+        startedAt,
+        target: plan.target,
+        mode: plan.mode,
+        planHash: plan.hash,
+        full,
+        recovery: false,
+        check: options.check,
+        checkTimeoutMs: options.checkTimeoutMs,
+      },
       repos,
     );
     try {
-      await journal.append({ t: 'begin', rb: id, at: startedAt, pid: process.pid, planHash: plan.hash, kind, target: plan.target, mode: plan.mode, repos: repos.map((r) => ({ path: r.path, wave: r.wave, goal: r.goal })) });
+      await journal.append({
+        t: 'begin',
+        rb: id,
+        at: startedAt,
+        pid: process.pid,
+        planHash: plan.hash,
+        kind,
+        target: plan.target,
+        mode: plan.mode,
+        repos: repos.map((r) => ({ path: r.path, wave: r.wave, goal: r.goal })),
+      });
     } catch (e) {
       // nothing was locked or changed: no journal is left for recovery to find
       await journal.close();
@@ -161,15 +183,38 @@ export class RollbackTransaction {
    * The transaction a journal describes, for recovery: its repos start at their prepared (safety)
    * states; `abandoned` repos (by path, with why) are left out of everything recovery does.
    */
-  static async resume(ctx: EngineContext, rb: string, begin: Begin, prepared: Prepared | undefined, abandoned: ReadonlyMap<string, string>): Promise<RollbackTransaction> {
+  static async resume(
+    ctx: EngineContext,
+    rb: string,
+    begin: Begin,
+    prepared: Prepared | undefined,
+    abandoned: ReadonlyMap<string, string>,
+  ): Promise<RollbackTransaction> {
     const journal = await openJournal(ctx.store, rb);
     const before = new Map(prepared?.repos.map((r) => [r.path, r.state]));
-    const repos = begin.repos.map((r) => ({ path: r.path, wave: r.wave, before: before.get(r.path) ?? r.goal, goal: r.goal, after: [], files: [], abandoned: abandoned.get(r.path) }));
+    const repos = begin.repos.map((r) => ({
+      path: r.path,
+      wave: r.wave,
+      before: before.get(r.path) ?? r.goal,
+      goal: r.goal,
+      after: [],
+      files: [],
+      abandoned: abandoned.get(r.path),
+    }));
     const tx = new RollbackTransaction(
       ctx,
       rb,
       journal,
-      { kind: begin.kind, argv: ['recover'], startedAt: begin.at, target: begin.target, mode: begin.mode, planHash: begin.planHash, full: false, recovery: true },
+      {
+        kind: begin.kind,
+        argv: ['recover'],
+        startedAt: begin.at,
+        target: begin.target,
+        mode: begin.mode,
+        planHash: begin.planHash,
+        full: false,
+        recovery: true,
+      },
       repos,
     );
     tx.safetyId = prepared?.safety;
@@ -219,7 +264,13 @@ export class RollbackTransaction {
     }
     if (plan.mode === 'restore' && plan.totals.drift > 0 && !options.force) {
       const d = plan.repos.find((r) => r.drift.length)!;
-      throw new EngineError('Drift', `${plan.totals.drift} files changed since the campaign's last checkpoint (use --force to roll back anyway; the safety snapshot keeps them): ${d.drift.slice(0, 5).join(', ')}`, d.path, d.drift[0]);
+      throw new EngineError(
+        'Drift',
+        `${plan.totals.drift} files changed since the campaign's last checkpoint (use --force to roll back anyway; the safety snapshot keeps them): ` +
+          `${d.drift.slice(0, 5).join(', ')}`,
+        d.path,
+        d.drift[0],
+      );
     }
     if (planHash(plan.mode, plan.target.snapshot, plan.repos) !== plan.hash) {
       throw new EngineError('PlanStale', 'the plan was modified after it was made');
@@ -245,7 +296,12 @@ export class RollbackTransaction {
       { message: `safety snapshot before ${this.id}`, parallelism: this.parallelism },
     );
     this.safetyId = safety.id;
-    await this.journal.append({ t: 'prepared', at: new Date().toISOString(), safety: safety.id, repos: this.repos.map((r) => ({ path: r.path, state: r.before })) });
+    await this.journal.append({
+      t: 'prepared',
+      at: new Date().toISOString(),
+      safety: safety.id,
+      repos: this.repos.map((r) => ({ path: r.path, state: r.before })),
+    });
     RollbackTransaction.end(prep);
   }
 
@@ -256,7 +312,13 @@ export class RollbackTransaction {
     this.locks.set(r.path, lock);
     prep.retries += lock.retries;
     // taken before the capture reads the files: a write from now on shows in their stat
-    this.guards.set(r.path, takeGuards(r.path, r.files.map((f) => f.path)));
+    this.guards.set(
+      r.path,
+      takeGuards(
+        r.path,
+        r.files.map((f) => f.path),
+      ),
+    );
     const capture = await captureWithIndex(r.path);
     if (!sameState(capture.state, r.before)) {
       await capture.release();
@@ -280,23 +342,29 @@ export class RollbackTransaction {
     // entries are a record, not a promise: nobody waits for their sync but the phase's end. A
     // long dependency chain is a wave per repo, and a sync per wave was most of the commit time.
     const logged: Promise<void>[] = [];
-    await runInOrder(this.repos, (r) => r.path, (r) => r.after, this.parallelism, async (r) => {
-      const p = this.prepared.get(r.path)!;
-      if (!sameState(r.before, r.goal)) {
-        this.touched.add(r.path);
-        await this.timed(r.path, 'commit', () => commitRestore(p, () => com.retries++, { guard: guardCheck(r.path, this.guards.get(r.path)!) }));
-      }
-      this.committed.add(r.path);
-      // counted before the await: repos committing in parallel must each see their own number
-      const nth = this.committed.size;
-      const entry = this.journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path });
-      entry.catch(() => undefined); // handled here so a failed sync is not an unhandled rejection; awaited below
-      logged.push(entry);
-      // the repos that must follow this one start only once its check has passed
-      if (this.touched.has(r.path)) await this.runCheck(r.path);
-      committing(r.path);
-      crashPoint('crash-after-commit', nth);
-    });
+    await runInOrder(
+      this.repos,
+      (r) => r.path,
+      (r) => r.after,
+      this.parallelism,
+      async (r) => {
+        const p = this.prepared.get(r.path)!;
+        if (!sameState(r.before, r.goal)) {
+          this.touched.add(r.path);
+          await this.timed(r.path, 'commit', () => commitRestore(p, () => com.retries++, { guard: guardCheck(r.path, this.guards.get(r.path)!) }));
+        }
+        this.committed.add(r.path);
+        // counted before the await: repos committing in parallel must each see their own number
+        const nth = this.committed.size;
+        const entry = this.journal.append({ t: 'committed', at: new Date().toISOString(), repo: r.path });
+        entry.catch(() => undefined); // handled here so a failed sync is not an unhandled rejection; awaited below
+        logged.push(entry);
+        // the repos that must follow this one start only once its check has passed
+        if (this.touched.has(r.path)) await this.runCheck(r.path);
+        committing(r.path);
+        crashPoint('crash-after-commit', nth);
+      },
+    );
     await Promise.all(logged);
     RollbackTransaction.end(com);
   }
@@ -362,7 +430,13 @@ export class RollbackTransaction {
     RollbackTransaction.end(comp);
     if (failures.length) {
       const first = failures[0];
-      throw new EngineError(first.code, `could not put ${failures.length} repo(s) back to the safety snapshot ${this.safetyId}: ${first.oneLine()}; run \`codecontext recover\` once that is fixed`, first.repo, first.path);
+      throw new EngineError(
+        first.code,
+        `could not put ${failures.length} repo(s) back to the safety snapshot ${this.safetyId}: ${first.oneLine()}; run \`codecontext recover\` once ` +
+          `that is fixed`,
+        first.repo,
+        first.path,
+      );
     }
   }
 
@@ -376,7 +450,12 @@ export class RollbackTransaction {
         const now = await captureRepoState(r.path);
         const { ops } = await compensationOps({ path: r.path, safety: r.before, goal: r.goal }, now);
         if (ops.length || now.index !== r.before.index || now.head !== r.before.head || now.ref !== r.before.ref) {
-          throw new EngineError('StoreCorrupt', `does not hold this rollback's lock, yet is not at its safety state: the journal does not describe what happened here, so nothing was changed (give it up with \`codecontext recover --abandon ${r.path}\`)`, r.path);
+          throw new EngineError(
+            'StoreCorrupt',
+            `does not hold this rollback's lock, yet is not at its safety state: the journal does not describe what happened here, so nothing was ` +
+              `changed (give it up with \`codecontext recover --abandon ${r.path}\`)`,
+            r.path,
+          );
         }
         this.compensations.set(r.path, { repo: r.path, kept: [], headMoved: false, after: now });
         this.after.set(r.path, now);
@@ -386,7 +465,13 @@ export class RollbackTransaction {
       const outcome = await compensateRepo({ path: r.path, safety: r.before, goal: r.goal }, pinRef, () => comp.retries++);
       this.compensations.set(r.path, outcome);
       this.after.set(r.path, outcome.after);
-      if (outcome.pinned) await this.record({ t: 'captured', at: new Date().toISOString(), snapshot: outcome.pinned.ref, repos: [{ path: r.path, state: outcome.pinned.state }] });
+      if (outcome.pinned)
+        await this.record({
+          t: 'captured',
+          at: new Date().toISOString(),
+          snapshot: outcome.pinned.ref,
+          repos: [{ path: r.path, state: outcome.pinned.state }],
+        });
       await this.record({ t: 'compensated', at: new Date().toISOString(), repo: r.path, ...(outcome.kept.length ? { kept: outcome.kept } : {}) });
     } catch (e) {
       failures.push(asEngineError(e, r.path));
@@ -505,7 +590,11 @@ export class RollbackTransaction {
         patchText,
       );
       // the proof travels with each repo (evidenceCopies.ts); a repo that cannot take it keeps the store's
-      await keepWithRepos(evidence, this.id, this.repos.filter((r) => !r.abandoned).map((r) => r.path)).catch(() => undefined);
+      await keepWithRepos(
+        evidence,
+        this.id,
+        this.repos.filter((r) => !r.abandoned).map((r) => r.path),
+      ).catch(() => undefined);
       record = {
         format: 1,
         id: this.id,
@@ -527,7 +616,13 @@ export class RollbackTransaction {
       await writeRollbackRecord(this.ctx.store, record);
       const detail = failure?.oneLine() ?? outcome.recovered;
       if (this.stuckError) await this.record({ t: 'handedOver', at: endedAt, reason: this.stuckError.oneLine() });
-      else await this.journal.append({ t: 'end', at: endedAt, outcome: committedOk ? 'committed' : outcome.recovered ? 'recovered' : 'aborted', ...(detail ? { detail } : {}) });
+      else
+        await this.journal.append({
+          t: 'end',
+          at: endedAt,
+          outcome: committedOk ? 'committed' : outcome.recovered ? 'recovered' : 'aborted',
+          ...(detail ? { detail } : {}),
+        });
     } catch (e) {
       unrecorded = asEngineError(e);
     } finally {
@@ -539,7 +634,13 @@ export class RollbackTransaction {
         : this.commitBegan
           ? `the rollback failed (${failure?.oneLine() ?? 'interrupted'}) and the changed repos were put back`
           : `the rollback was refused (${failure?.oneLine()}) and nothing was changed`;
-      throw new EngineError('RecoveryNeeded', `${state}, but ${this.id} could not be recorded in the store: ${unrecorded.message}. Run \`codecontext recover\` once the store can be written: it finishes the record, so undo can find it`, undefined, unrecorded.path);
+      throw new EngineError(
+        'RecoveryNeeded',
+        `${state}, but ${this.id} could not be recorded in the store: ${unrecorded.message}. Run \`codecontext recover\` once the store can be ` +
+          `written: it finishes the record, so undo can find it`,
+        undefined,
+        unrecorded.path,
+      );
     }
     if (committedOk && this.info.target.campaign && this.info.full && this.info.kind !== 'undo') {
       await markCampaignRolledBack(this.ctx.store, this.info.target.campaign, this.id, this.info.target.checkpoint ?? 0);
@@ -548,7 +649,9 @@ export class RollbackTransaction {
       throw new RollbackFailed(failure, `${failure.message} — and then ${this.stuckError.message} (rollback ${this.id}, evidence ${record!.evidence})`, record);
     }
     if (failure) {
-      const kept = this.keptFiles().map((k) => ` kept as another process left them: ${k.repo}: ${k.paths.join(', ')};`).join('');
+      const kept = this.keptFiles()
+        .map((k) => ` kept as another process left them: ${k.repo}: ${k.paths.join(', ')};`)
+        .join('');
       const where = this.commitBegan ? ` — every changed repo was returned to the safety snapshot ${this.safetyId};${kept}` : ' — nothing was changed';
       throw new RollbackFailed(failure, `${failure.message}${where} (rollback ${this.id}, evidence ${record!.evidence})`, record);
     }

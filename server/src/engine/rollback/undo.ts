@@ -11,7 +11,11 @@ import { executeRollback } from './transaction';
  * with its own evidence pack. Changes made after the rollback ended count as drift: refused
  * unless forced (and then kept in the undo's own safety snapshot).
  */
-export async function undoRollback(ctx: EngineContext, given: string, options: { force?: boolean; cancel?: CancelToken; argv?: string[] } = {}): Promise<RollbackRecord> {
+export async function undoRollback(
+  ctx: EngineContext,
+  given: string,
+  options: { force?: boolean; cancel?: CancelToken; argv?: string[] } = {},
+): Promise<RollbackRecord> {
   const rb = await loadRollback(ctx.store, given);
   if (rb.outcome !== 'committed') throw new EngineError('NotUndoable', `${rb.id} did not commit (${rb.outcome}); there is nothing to undo`);
   if (rb.undoneBy) throw new EngineError('NotUndoable', `${rb.id} was already undone by ${rb.undoneBy}`);

@@ -81,7 +81,12 @@ export async function checkOps(repo: string, ops: readonly FileOp[]): Promise<vo
           // should look at it before anything is written there.
           const target = path.resolve(path.dirname(path.join(repo, rel)), decodePath(await fs.promises.readlink(fsPath(repo, rel), { encoding: 'buffer' })));
           if (target !== repo && !target.startsWith(repo + path.sep)) {
-            throw new EngineError('PathEscapesRepo', `folder ${rel} was replaced by a symlink pointing outside the repository (${target}); remove it first`, repo, forPath);
+            throw new EngineError(
+              'PathEscapesRepo',
+              `folder ${rel} was replaced by a symlink pointing outside the repository (${target}); remove it first`,
+              repo,
+              forPath,
+            );
           }
         }
       })();

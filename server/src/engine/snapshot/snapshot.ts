@@ -161,7 +161,11 @@ async function noteOn(store: Store, found: SnapshotManifest, options: CreateSnap
     if (checkManifest(m) !== undefined) return found;
     const said = [{ message: m.message, campaign: m.campaign }, ...(m.notes ?? [])];
     if (said.some((n) => (n.message ?? '') === (message ?? '') && (!options.campaign || n.campaign === options.campaign))) return m;
-    const note: SnapshotNote = { message: message || `filed under ${options.campaign}`, at: new Date().toISOString(), ...(options.campaign ? { campaign: options.campaign } : {}) };
+    const note: SnapshotNote = {
+      message: message || `filed under ${options.campaign}`,
+      at: new Date().toISOString(),
+      ...(options.campaign ? { campaign: options.campaign } : {}),
+    };
     const { seal: _seal, ...rest } = m;
     const body: Omit<SnapshotManifest, 'seal'> = { ...rest, notes: [...(m.notes ?? []), note] };
     const updated: SnapshotManifest = { ...body, seal: sealOf(body) };
@@ -198,7 +202,14 @@ async function pinState(repo: RepoSnapshot, id: string): Promise<string | undefi
 export async function pinStateAt(repo: RepoSnapshot, ref: string, message: string): Promise<string | undefined> {
   const layout = await repoLayout(repo.path);
   const objects = path.join(layout.commonDir, 'objects');
-  const tree = writeLooseObject(objects, 'tree', treeContent([['40000', 'index', repo.index], ['40000', 'worktree', repo.worktree]]));
+  const tree = writeLooseObject(
+    objects,
+    'tree',
+    treeContent([
+      ['40000', 'index', repo.index],
+      ['40000', 'worktree', repo.worktree],
+    ]),
+  );
   const who = 'codecontext <codecontext@localhost> 0 +0000';
   const commitText = `tree ${tree}\n${repo.head ? `parent ${repo.head}\n` : ''}author ${who}\ncommitter ${who}\n\n${message}\n`;
   const commit = writeLooseObject(objects, 'commit', Buffer.from(commitText));
@@ -231,7 +242,8 @@ function checkManifest(m: SnapshotManifest): string | undefined {
   // whatever the seal says (anyone who can write the store can reseal): each repo once, by an absolute, normalised path
   const seen = new Set<string>();
   for (const r of m.repos) {
-    if (typeof r?.path !== 'string' || !path.isAbsolute(r.path) || path.normalize(r.path) !== r.path) return `it names a repo that is not an absolute path: ${JSON.stringify(r?.path)}`;
+    if (typeof r?.path !== 'string' || !path.isAbsolute(r.path) || path.normalize(r.path) !== r.path)
+      return `it names a repo that is not an absolute path: ${JSON.stringify(r?.path)}`;
     if (seen.has(r.path)) return `it names ${r.path} twice`;
     seen.add(r.path);
   }
@@ -250,7 +262,12 @@ export async function loadSnapshot(store: Store, given: string): Promise<Snapsho
   const manifest = await readManifest(store, id);
   const problem = checkManifest(manifest);
   if (problem || manifest.id !== id) {
-    throw new EngineError('TamperedManifest', `snapshot manifest was modified: ${problem ?? 'its file name does not match its id'}`, undefined, store.path(folder, `${id}.json`));
+    throw new EngineError(
+      'TamperedManifest',
+      `snapshot manifest was modified: ${problem ?? 'its file name does not match its id'}`,
+      undefined,
+      store.path(folder, `${id}.json`),
+    );
   }
   return manifest;
 }

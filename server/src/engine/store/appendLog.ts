@@ -54,7 +54,13 @@ export function parseLog<T>(bytes: Buffer, file: string): LogContents<T> {
     if (entry === undefined) {
       // the last line may be torn (written, not yet all of it synced); anything before it may not
       if (nl + 1 >= bytes.length || bytes.subarray(nl + 1).every((b) => b === 0x0a || b === 0)) return { entries, goodLength: pos, torn: true };
-      throw new EngineError('StoreCorrupt', `journal line ${line} is damaged (its checksum does not match) and is not the last line; it was not written by a crash. Look at the file, then move it aside to proceed`, undefined, file);
+      throw new EngineError(
+        'StoreCorrupt',
+        `journal line ${line} is damaged (its checksum does not match) and is not the last line; it was not written by a crash. Look at the file, then ` +
+          `move it aside to proceed`,
+        undefined,
+        file,
+      );
     }
     if (entry !== null) entries.push(entry);
     pos = nl + 1;
@@ -123,7 +129,11 @@ export class AppendLog<T> {
   /** Appends one entry; resolves once it is on disk, rejects (the file cut back) when it could not be. */
   append(entry: T): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ bytes: Buffer.from(encodeLine(entry)), kind: String((entry as { t?: unknown }).t ?? 'entry'), done: (e) => (e ? reject(e) : resolve()) });
+      this.queue.push({
+        bytes: Buffer.from(encodeLine(entry)),
+        kind: String((entry as { t?: unknown }).t ?? 'entry'),
+        done: (e) => (e ? reject(e) : resolve()),
+      });
       if (!this.draining) void this.drain();
     });
   }

@@ -35,7 +35,13 @@ export class Store {
     try {
       // no file of ours comes near this (a 500-repo manifest is ~200 KB); a bigger one is not ours
       const size = (await fs.promises.stat(this.path(rel))).size;
-      if (size > maxStoreFile) throw new EngineError('StoreCorrupt', `store file is ${Math.round(size / 1048576)} MB, far larger than any the store writes; refused`, undefined, this.path(rel));
+      if (size > maxStoreFile)
+        throw new EngineError(
+          'StoreCorrupt',
+          `store file is ${Math.round(size / 1048576)} MB, far larger than any the store writes; refused`,
+          undefined,
+          this.path(rel),
+        );
       text = await fs.promises.readFile(this.path(rel), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;

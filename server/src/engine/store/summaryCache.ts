@@ -56,7 +56,8 @@ export async function summariesOf<T>(
       return { name, summary };
     }),
   );
-  const same = (a: Record<string, Entry<T>>, b: Record<string, Entry<T>>) => Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((n) => b[n]?.key === a[n].key);
+  const same = (a: Record<string, Entry<T>>, b: Record<string, Entry<T>>) =>
+    Object.keys(a).length === Object.keys(b).length && Object.keys(a).every((n) => b[n]?.key === a[n].key);
   if (!same(fresh, cached)) {
     const file: CacheFile<T> = { format: 1, entries: fresh };
     await writeFileAtomic(cachePath, JSON.stringify(file)).catch(() => undefined);

@@ -28,7 +28,10 @@ function compile(pattern: string): Segment[] {
   const anchored = pattern.includes('/');
   const body = pattern.replace(/^\/+/, '').replace(/\/+$/, '');
   if (!body) throw new EngineError('Usage', `--path ${JSON.stringify(pattern)} matches nothing`);
-  const segments: Segment[] = body.split('/').filter((s) => s !== '').map((s) => (s === '**' ? 'globstar' : tokens(s, pattern)));
+  const segments: Segment[] = body
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => (s === '**' ? 'globstar' : tokens(s, pattern)));
   // unanchored: a base name anywhere; either way a folder matches what is below it
   return [...(anchored ? [] : (['globstar'] as Segment[])), ...segments, 'globstar'];
 }

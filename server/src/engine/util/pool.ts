@@ -13,11 +13,7 @@ export const defaultParallelism = Math.max(4, Math.min(8, os.cpus().length * 4))
  * The first rejection is rethrown after every started call has settled, so no work is left
  * running behind the caller's back.
  */
-export async function mapLimit<T, R>(
-  items: readonly T[],
-  limit: number,
-  fn: (item: T, index: number) => Promise<R>,
-): Promise<R[]> {
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;
@@ -97,7 +93,8 @@ export async function runInOrder<T>(
     const pump = () => {
       while (!failure && running < limit && ready.length) {
         let best = 0;
-        for (let r = 1; r < ready.length; r++) if (chain[ready[r]] > chain[ready[best]] || (chain[ready[r]] === chain[ready[best]] && ready[r] < ready[best])) best = r;
+        for (let r = 1; r < ready.length; r++)
+          if (chain[ready[r]] > chain[ready[best]] || (chain[ready[r]] === chain[ready[best]] && ready[r] < ready[best])) best = r;
         const i = ready.splice(best, 1)[0];
         running++;
         Promise.resolve()
@@ -119,5 +116,6 @@ export async function runInOrder<T>(
     pump();
   });
   if (failure) throw failure.error;
-  if (finished < items.length) throw new EngineError('Internal', `items that wait for each other in a circle never ran (${items.length - finished} of ${items.length})`);
+  if (finished < items.length)
+    throw new EngineError('Internal', `items that wait for each other in a circle never ran (${items.length - finished} of ${items.length})`);
 }

@@ -17,7 +17,11 @@ const tailBytes = 4000;
  * campaign command or a rollback's check. `guard` (a campaign run's) kills the group if we die;
  * `timeoutMs` kills it, group and all, when it runs too long.
  */
-export function runCommand(cwd: string, argv: readonly string[], options: { guard?: OrphanGuard; timeoutMs?: number; onSpawn?: (pid: number) => void } = {}): Promise<CommandResult> {
+export function runCommand(
+  cwd: string,
+  argv: readonly string[],
+  options: { guard?: OrphanGuard; timeoutMs?: number; onSpawn?: (pid: number) => void } = {},
+): Promise<CommandResult> {
   const started = Date.now();
   return new Promise((resolve) => {
     let tail = Buffer.alloc(0);
@@ -25,7 +29,12 @@ export function runCommand(cwd: string, argv: readonly string[], options: { guar
       tail = Buffer.concat([tail, b]);
       if (tail.length > tailBytes * 2) tail = tail.subarray(tail.length - tailBytes);
     };
-    const child = spawn(argv[0], argv.slice(1), { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CODECONTEXT_REPO: cwd }, ...OrphanGuard.spawnOptions });
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, CODECONTEXT_REPO: cwd },
+      ...OrphanGuard.spawnOptions,
+    });
     options.guard?.watch(child);
     if (child.pid !== undefined) options.onSpawn?.(child.pid);
     let timedOut = false;
@@ -47,7 +56,7 @@ export function runCommand(cwd: string, argv: readonly string[], options: { guar
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       resolve({
-        exitCode: spawnError ? 127 : code ?? (signal ? 128 : 1),
+        exitCode: spawnError ? 127 : (code ?? (signal ? 128 : 1)),
         outputTail: spawnError ? `cannot run ${argv[0]}: ${spawnError}` : tail.subarray(Math.max(0, tail.length - tailBytes)).toString('utf8'),
         durationMs: Date.now() - started,
         timedOut,
