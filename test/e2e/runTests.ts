@@ -130,6 +130,19 @@ async function main(): Promise<void> {
     ],
     extensionTestsEnv: { CODECONTEXT_E2E_ARTIFACTS: artifacts, CODECONTEXT_E2E_FIXTURE: fixtureFile },
   });
+
+  // A second, short session on a folder without any repository: what a user opening the wrong folder sees.
+  const empty = path.join(workspaceRoot, 'empty');
+  mkdirSync(path.join(empty, '.vscode'), { recursive: true });
+  writeFileSync(path.join(empty, '.vscode', 'settings.json'), JSON.stringify({ 'codecontext.storePath': path.join(run, 'store-empty') }, null, 2) + '\n');
+  await runTests({
+    vscodeExecutablePath,
+    version: '1.100.3',
+    extensionDevelopmentPath: root,
+    extensionTestsPath: path.join(__dirname, 'suite', 'index'),
+    launchArgs: [empty, `--user-data-dir=${path.join(run, 'user-data-empty')}`, `--extensions-dir=${path.join(run, 'extensions')}`, '--disable-extensions'],
+    extensionTestsEnv: { CODECONTEXT_E2E_ARTIFACTS: artifacts, CODECONTEXT_E2E_FIXTURE: fixtureFile, CODECONTEXT_E2E_EMPTY: empty },
+  });
 }
 
 main().catch((e: unknown) => {

@@ -8,7 +8,12 @@ export async function run(): Promise<void> {
   // mocha 12 is an ES module: import() loads it on any extension host (require of ESM needs Node >= 20.19).
   const { default: Mocha } = await import('mocha');
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 30_000, grep: process.env.CODECONTEXT_E2E_GREP });
-  for (const f of readdirSync(__dirname).sort()) if (f.endsWith('.test.js')) mocha.addFile(path.join(__dirname, f));
+  // runTests.ts opens VS Code twice: on the fixture workspace (every file but the empty folder's), then on
+  // an empty folder (CODECONTEXT_E2E_EMPTY: that file alone)
+  const emptyFolder = !!process.env.CODECONTEXT_E2E_EMPTY;
+  for (const f of readdirSync(__dirname).sort()) {
+    if (f.endsWith('.test.js') && (f === 'emptyFolder.test.js') === emptyFolder) mocha.addFile(path.join(__dirname, f));
+  }
   // A failed test leaves a picture of the workbench as it was.
   mocha.suite.afterEach(async function () {
     const t = this.currentTest;
