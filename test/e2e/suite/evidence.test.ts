@@ -8,6 +8,7 @@ import * as assert from 'assert';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
+import type * as ReportInBrowser from '../../../scripts/e2e/reportInBrowser';
 import { Api, fixture, label, ready, waitForTree } from './fixture';
 import { screenshot } from './screenshot';
 
@@ -139,24 +140,7 @@ describe('evidence report (issue 15)', function () {
 
   it('the pack’s standalone HTML renders in headless Chromium from its folder with every non-file request aborted, none attempted', async function () {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const browser = require(path.join(checkout, 'scripts/e2e/reportInBrowser.js')) as {
-      chromiumAvailable(): boolean;
-      renderReport(
-        html: string,
-        png?: string,
-      ): Promise<{
-        requests: string[];
-        blocked: string[];
-        cspErrors: string[];
-        consoleErrors: string[];
-        bars: number;
-        repos: string[];
-        files: string[];
-        diffs: number;
-        scripts: number;
-        text: string;
-      }>;
-    };
+    const browser = require(path.join(checkout, 'scripts/e2e/reportInBrowser.js')) as typeof ReportInBrowser;
     if (!browser.chromiumAvailable()) this.skip();
     const rb = rollback!.record.id;
     const html = path.join(path.dirname(rollback!.record.evidence), `evidence-${rb}.html`);
