@@ -10,27 +10,14 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type * as ReportInBrowser from '../../../scripts/e2e/reportInBrowser';
 import { Api, fixture, label, ready, waitForTree } from './fixture';
+import { PanelHandle } from './panels';
 import { screenshot } from './screenshot';
 
 const f = fixture();
 const checkout = path.resolve(__dirname, '../../../..');
 
-/** The duck type of client/src/webviews/panelHost.ts's PanelHandle (the bundle is not imported here). */
-interface Rendered {
-  title: string;
-  repos: string[];
-  files: string[];
-  status: string;
-  actions: string[];
-  diffs: number;
-}
-interface PanelHandle {
-  panel: vscode.WebviewPanel;
-  whenReady(): Promise<void>;
-  rendered(): Promise<Rendered>;
-  press(action: string, key?: string): Promise<void>;
-  waitForStatus(text: string | RegExp, timeoutMs?: number): Promise<Rendered>;
-  waitFor(test: (s: Rendered) => boolean, what?: string, timeoutMs?: number): Promise<Rendered>;
+/** The evidence panel's handle, with what its Verify found. */
+interface EvidencePanel extends PanelHandle {
   verified?: { ok: boolean; problems: string[]; signature: string; repos: { name: string; ok: boolean; problem?: string }[] };
 }
 interface ExecuteResult {
@@ -81,7 +68,7 @@ describe('evidence report (issue 15)', function () {
 
   it('Open Evidence shows the rendered report with a timeline, states and inverse diffs; Verify runs the server’s check', async () => {
     const rb = rollback!.record.id;
-    const panel = (await vscode.commands.executeCommand('codecontext.openEvidence', rb)) as PanelHandle;
+    const panel = (await vscode.commands.executeCommand('codecontext.openEvidence', rb)) as EvidencePanel;
     assert.ok(panel, 'openEvidence returned no panel');
     await panel.whenReady(); // a probe sent before the page listens is never answered
     const shown = await panel.waitFor((s) => s.repos.length === 3, 'the report');
