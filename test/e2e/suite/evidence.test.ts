@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import type * as ReportInBrowser from '../../../scripts/e2e/reportInBrowser';
-import { Api, fixture, label, ready, waitForTree } from './fixture';
+import { Api, fixture, label, readyInView, waitForTree } from './fixture';
 import { PanelHandle } from './panels';
 import { screenshot } from './screenshot';
 
@@ -46,8 +46,7 @@ describe('evidence report (issue 15)', function () {
   let undone = false;
 
   before(async () => {
-    api = await ready();
-    await vscode.commands.executeCommand('workbench.view.extension.codecontext');
+    api = await readyInView();
     atCampaignEnd();
     rollback = (await vscode.commands.executeCommand('codecontext.rollbackToSnapshot', f.snapshot, { confirm: false })) as ExecuteResult;
     assert.strictEqual(rollback?.record.outcome, 'committed');
