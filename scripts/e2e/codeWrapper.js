@@ -22,11 +22,10 @@ const net = require('net');
 const os = require('os');
 const path = require('path');
 const util = require('util');
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('./chromium');
 
 const ROOT = path.resolve(__dirname, '../..');
 const CODE_SERVER = process.env.CODE_SERVER_ENTRY || path.join(ROOT, '.vscode-test/code-server/node_modules/code-server/out/node/entry.js');
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 const ARTIFACTS = path.resolve(process.env.CODECONTEXT_E2E_ARTIFACTS || path.join(ROOT, '.vscode-test/artifacts'));
 const TIMEOUT_MS = Number(process.env.CODE_WRAPPER_TIMEOUT_MS || 600_000);
 const VERBOSE = !!process.env.CODE_WRAPPER_VERBOSE;
@@ -37,17 +36,6 @@ const NOISE = new RegExp(
   '^(Resolving|Resolved|Creating a socket|Updating additional|\\[Service Worker\\]|ChatSessionStore|' +
     'getaddrinfo ENOTFOUND|Creation of workbench contribution|connect ECONNREFUSED 127\\.0\\.0\\.1:9\\b)',
 );
-// Chromium as root in a container, with nothing reaching outside.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 function parseArgs(argv) {
   const opts = { devPaths: [], testsPath: undefined, userDataDir: undefined, extensionsDir: undefined, target: undefined };
@@ -230,7 +218,7 @@ async function main() {
   else query += `&${opts.target.endsWith('.code-workspace') ? 'workspace' : 'folder'}=${encodeURIComponent(opts.target)}`;
   const url = `http://${host}/?${query}`;
 
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   cleanups.push(() => browser.close());
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
 

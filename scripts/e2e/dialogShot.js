@@ -9,7 +9,7 @@ const fs = require('fs');
 const net = require('net');
 const os = require('os');
 const path = require('path');
-const { chromium } = require('playwright-core');
+const { launchChromium } = require('./chromium');
 
 const root = path.resolve(__dirname, '../..');
 const entry = path.join(root, '.vscode-test/code-server/node_modules/code-server/out/node/entry.js');
@@ -64,20 +64,7 @@ async function main() {
       detached: true,
     },
   );
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-dev-shm-usage',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const payload = JSON.stringify([

@@ -9,31 +9,14 @@
 const fs = require('fs');
 const path = require('path');
 const { pathToFileURL } = require('url');
-
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-dev-shm-usage',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-
-/** Whether this machine can run the check (tests skip, and say so, when it cannot). */
-function chromiumAvailable() {
-  return fs.existsSync(CHROMIUM);
-}
+const { chromiumAvailable, launchChromium } = require('./chromium');
 
 /**
  * Renders `htmlFile` offline and, when `screenshot` is given, saves a full-page PNG there.
  * Resolves to { requests, blocked, cspErrors, consoleErrors, title, bars, repos, files, outcomeColour, text }.
  */
 async function renderReport(htmlFile, screenshot) {
-  const { chromium } = require('playwright-core');
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   try {
     const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, offline: true, javaScriptEnabled: true });
     const requests = [];

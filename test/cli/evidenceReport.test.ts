@@ -6,30 +6,13 @@ import type { EvidencePack } from '../../server/src/engine/rollback/evidence';
 import { renderEvidenceReport, reportFileName } from '../../server/src/engine/rollback/evidenceReport';
 import { sha256 } from '../../server/src/engine/util/canonical';
 import { Store } from '../../server/src/engine/store/store';
+import type * as ReportInBrowser from '../../scripts/e2e/reportInBrowser';
 import { RepoKit, changeEveryKind, runCli, seedEveryKind } from '../helpers/repoKit';
 
 const checkout = path.resolve(__dirname, '../../..');
 // plain JS beside the e2e wrapper: the e2e suite opens the same page the same way
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const browser = require(path.join(checkout, 'scripts/e2e/reportInBrowser.js')) as {
-  chromiumAvailable(): boolean;
-  renderReport(
-    html: string,
-    png?: string,
-  ): Promise<{
-    requests: string[];
-    blocked: string[];
-    cspErrors: string[];
-    consoleErrors: string[];
-    bars: number;
-    repos: string[];
-    files: string[];
-    diffs: number;
-    outcomeColour: string;
-    scripts: number;
-    text: string;
-  }>;
-};
+const browser = require(path.join(checkout, 'scripts/e2e/reportInBrowser.js')) as typeof ReportInBrowser;
 
 /**
  * The evidence pack as a page (issue 15, point 17): `evidence-rb_<id>.html` beside the JSON, a pure

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Api, description, fixture, git, label, ready, walk, waitForTree } from './fixture';
+import { Api, atCampaignEnd, description, fixture, git, label, readyInView, walk, waitForTree } from './fixture';
 import { screenshot } from './screenshot';
 
 const f = fixture();
@@ -16,14 +16,6 @@ function atSnapshot(): void {
   for (const repo of Object.values(f.repos)) assert.strictEqual(git(repo, 'status', '--porcelain'), '', `${repo} is not clean`);
 }
 
-/** The campaign's end state, where every test starts and ends. */
-function atCampaignEnd(): void {
-  assert.match(readFileSync(path.join(f.repos.alpha, 'src', 'index.ts'), 'utf8'), /import \{ log \}/);
-  assert.ok(!existsSync(path.join(f.repos.beta, 'old.txt')), 'beta/old.txt is back');
-  assert.strictEqual(readFileSync(path.join(f.repos.gamma, 'NOTES.md'), 'utf8'), 'work in progress\n');
-  assert.match(readFileSync(path.join(f.repos.gamma, 'README.md'), 'utf8'), /Maintained by the platform team/);
-}
-
 interface ExecuteResult {
   record: { id: string; outcome: string; repos: unknown[]; kind: string };
 }
@@ -33,8 +25,7 @@ describe('Commands', function () {
   let api: Api;
 
   before(async () => {
-    api = await ready();
-    await vscode.commands.executeCommand('workbench.view.extension.codecontext');
+    api = await readyInView();
   });
 
   it('registers every palette command', async () => {

@@ -8,28 +8,16 @@ import * as assert from 'assert';
 import { existsSync, readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Api, fixture, label, ready, waitForTree } from './fixture';
+import type * as ReportInBrowser from '../../../scripts/e2e/reportInBrowser';
+import { Api, fixture, label, readyInView, waitForTree } from './fixture';
+import { PanelHandle } from './panels';
 import { screenshot } from './screenshot';
 
 const f = fixture();
 const checkout = path.resolve(__dirname, '../../../..');
 
-/** The duck type of client/src/webviews/panelHost.ts's PanelHandle (the bundle is not imported here). */
-interface Rendered {
-  title: string;
-  repos: string[];
-  files: string[];
-  status: string;
-  actions: string[];
-  diffs: number;
-}
-interface PanelHandle {
-  panel: vscode.WebviewPanel;
-  whenReady(): Promise<void>;
-  rendered(): Promise<Rendered>;
-  press(action: string, key?: string): Promise<void>;
-  waitForStatus(text: string | RegExp, timeoutMs?: number): Promise<Rendered>;
-  waitFor(test: (s: Rendered) => boolean, what?: string, timeoutMs?: number): Promise<Rendered>;
+/** The evidence panel's handle, with what its Verify found. */
+interface EvidencePanel extends PanelHandle {
   verified?: { ok: boolean; problems: string[]; signature: string; repos: { name: string; ok: boolean; problem?: string }[] };
 }
 interface ExecuteResult {
@@ -58,8 +46,7 @@ describe('evidence report (issue 15)', function () {
   let undone = false;
 
   before(async () => {
-    api = await ready();
-    await vscode.commands.executeCommand('workbench.view.extension.codecontext');
+    api = await readyInView();
     atCampaignEnd();
     rollback = (await vscode.commands.executeCommand('codecontext.rollbackToSnapshot', f.snapshot, { confirm: false })) as ExecuteResult;
     assert.strictEqual(rollback?.record.outcome, 'committed');
@@ -80,7 +67,7 @@ describe('evidence report (issue 15)', function () {
 
   it('Open Evidence shows the rendered report with a timeline, states and inverse diffs; Verify runs the server’s check', async () => {
     const rb = rollback!.record.id;
-    const panel = (await vscode.commands.executeCommand('codecontext.openEvidence', rb)) as PanelHandle;
+    const panel = (await vscode.commands.executeCommand('codecontext.openEvidence', rb)) as EvidencePanel;
     assert.ok(panel, 'openEvidence returned no panel');
     await panel.whenReady(); // a probe sent before the page listens is never answered
     const shown = await panel.waitFor((s) => s.repos.length === 3, 'the report');
@@ -139,24 +126,7 @@ describe('evidence report (issue 15)', function () {
 
   it('the pack’s standalone HTML renders in headless Chromium from its folder with every non-file request aborted, none attempted', async function () {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const browser = require(path.join(checkout, 'scripts/e2e/reportInBrowser.js')) as {
-      chromiumAvailable(): boolean;
-      renderReport(
-        html: string,
-        png?: string,
-      ): Promise<{
-        requests: string[];
-        blocked: string[];
-        cspErrors: string[];
-        consoleErrors: string[];
-        bars: number;
-        repos: string[];
-        files: string[];
-        diffs: number;
-        scripts: number;
-        text: string;
-      }>;
-    };
+    const browser = require(path.join(checkout, 'scripts/e2e/reportInBrowser.js')) as typeof ReportInBrowser;
     if (!browser.chromiumAvailable()) this.skip();
     const rb = rollback!.record.id;
     const html = path.join(path.dirname(rollback!.record.evidence), `evidence-${rb}.html`);

@@ -1,8 +1,10 @@
 // What the e2e tests share: the fixture runTests.ts made with the CLI before VS Code opened, the
 // extension's test API (its trees and a way to wait for the server), and small tree-walking helpers
 // that wait for the real change events instead of sleeping.
+import * as assert from 'assert';
 import { execFileSync } from 'child_process';
-import { readFileSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
+import * as path from 'path';
 import * as vscode from 'vscode';
 import type { Fixture } from '../runTests';
 
@@ -50,6 +52,22 @@ export async function ready(): Promise<Api> {
   const api = await ext.activate();
   await api.whenRunning();
   return api;
+}
+
+/** `ready()`, then the CodeContext view container shown, as a user opens it from the activity bar. */
+export async function readyInView(): Promise<Api> {
+  const api = await ready();
+  await vscode.commands.executeCommand('workbench.view.extension.codecontext');
+  return api;
+}
+
+/** The campaign's end state, where the tests of commands.test.ts and palette.test.ts start and end. */
+export function atCampaignEnd(): void {
+  const { repos } = fixture();
+  assert.match(readFileSync(path.join(repos.alpha, 'src', 'index.ts'), 'utf8'), /import \{ log \}/);
+  assert.ok(!existsSync(path.join(repos.beta, 'old.txt')), 'beta/old.txt is back');
+  assert.strictEqual(readFileSync(path.join(repos.gamma, 'NOTES.md'), 'utf8'), 'work in progress\n');
+  assert.match(readFileSync(path.join(repos.gamma, 'README.md'), 'utf8'), /Maintained by the platform team/);
 }
 
 export function label(tree: Tree, node: Node): string {

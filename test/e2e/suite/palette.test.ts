@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Api, Confirmation, description, fixture, label, Node, ready, walk, waitForTree } from './fixture';
+import { Api, atCampaignEnd, Confirmation, description, fixture, label, Node, readyInView, walk, waitForTree } from './fixture';
 import { screenshot } from './screenshot';
 
 const f = fixture();
@@ -18,14 +18,6 @@ const short = (id: string) => id.slice(0, id.indexOf('_') + 9);
 interface Executed {
   record: { id: string; outcome: string; repos: unknown[]; safetySnapshot?: string };
   message: string;
-}
-
-/** The campaign's end state, where every test starts and ends. */
-function atCampaignEnd(): void {
-  assert.match(readFileSync(path.join(f.repos.alpha, 'src', 'index.ts'), 'utf8'), /import \{ log \}/);
-  assert.ok(!existsSync(path.join(f.repos.beta, 'old.txt')), 'beta/old.txt is back');
-  assert.strictEqual(readFileSync(path.join(f.repos.gamma, 'NOTES.md'), 'utf8'), 'work in progress\n');
-  assert.match(readFileSync(path.join(f.repos.gamma, 'README.md'), 'utf8'), /Maintained by the platform team/);
 }
 
 function run<T>(command: string, ...args: unknown[]): Promise<T> {
@@ -37,8 +29,7 @@ describe('palette and trees (issue 15)', function () {
   let api: Api;
 
   before(async () => {
-    api = await ready();
-    await vscode.commands.executeCommand('workbench.view.extension.codecontext');
+    api = await readyInView();
     atCampaignEnd();
     // a safety snapshot of a state no snapshot holds yet (an untracked scratch file), as a user's first rollback makes one
     const scratch = path.join(f.repos.gamma, 'SCRATCH.md');

@@ -4,64 +4,13 @@
 // blocks the plan can be left out, exact file selections, keyboard and high-contrast use.
 // Driven through the panel's handle (press / rendered / waitFor), on repos and a campaign of its own.
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { readFileSync, rmSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Api, fixture, ready } from './fixture';
+import { PanelHandle, Rendered } from './panels';
+import { cli, git, write } from './repos';
 import { screenshot } from './screenshot';
-
-/** The duck type of client/src/webviews/messages.ts's RenderedSnapshot (the bundle is not imported here). */
-interface Rendered {
-  title: string;
-  repos: string[];
-  files: string[];
-  checked: string[];
-  status: string;
-  actions: string[];
-  diffs: number;
-  driftLines?: number;
-  driftMarks?: string[];
-  waveNotes?: string[];
-  waves?: string[];
-  runLabel?: string;
-  tabStops?: string[];
-  rowControls?: string[];
-  focused?: string;
-  alert?: string;
-  statusLog?: string[];
-}
-interface PanelHandle {
-  panel: vscode.WebviewPanel;
-  whenReady(): Promise<void>;
-  rendered(): Promise<Rendered>;
-  press(action: string, key?: string): Promise<void>;
-  waitForStatus(text: string | RegExp, timeoutMs?: number): Promise<Rendered>;
-  waitFor(test: (s: Rendered) => boolean, what?: string, timeoutMs?: number): Promise<Rendered>;
-}
-
-const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z' };
-
-function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', '-c', 'commit.gpgsign=false', ...args], {
-    cwd: repo,
-    env: gitEnv,
-    encoding: 'utf8',
-  });
-}
-
-function cli(...args: string[]): Record<string, unknown> {
-  const f = fixture();
-  return JSON.parse(execFileSync(process.execPath, [f.cli, '--store', f.store, '--json', ...args], { cwd: f.workspace, encoding: 'utf8' })) as Record<
-    string,
-    unknown
-  >;
-}
-
-function write(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
-}
 
 const read = (file: string) => readFileSync(file, 'utf8');
 

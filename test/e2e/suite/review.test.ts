@@ -5,30 +5,15 @@
 // Three repos of our own, each with an index.js (the titles must tell them apart), and a campaign of
 // three steps on them made with the CLI; removed afterwards.
 import * as assert from 'assert';
-import { execFileSync, spawnSync } from 'child_process';
-import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { readFileSync, readdirSync, rmSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Node, Tree, description, fixture, label, ready, textOf, waitForTree } from './fixture';
+import { PanelHandle, waitForTab } from './panels';
+import { gitAs, gitEnv, write } from './repos';
 import { screenshot } from './screenshot';
 
-/** The duck type of client/src/webviews/panelHost.ts's PanelHandle, with the history's own fields. */
-interface Rendered {
-  title: string;
-  files: string[];
-  status: string;
-  actions: string[];
-  diffs: number;
-  step?: number;
-  badges?: string[];
-}
-interface PanelHandle {
-  panel: vscode.WebviewPanel;
-  press(action: string, key?: string): Promise<void>;
-  rendered(): Promise<Rendered>;
-  waitForStatus(text: string | RegExp, timeoutMs?: number): Promise<Rendered>;
-  waitFor(test: (s: Rendered) => boolean, what?: string, timeoutMs?: number): Promise<Rendered>;
-}
 /** The extension's `exports.review` (client/src/extension.ts). */
 interface ReviewApi {
   tree: Tree;
@@ -43,13 +28,7 @@ interface OpenedDiff {
   title: string;
 }
 
-const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z' };
-const git = (repo: string, ...args: string[]) =>
-  execFileSync('git', ['-c', 'user.name=Rita Reviewer', '-c', 'user.email=rita@example.com', '-c', 'commit.gpgsign=false', ...args], {
-    cwd: repo,
-    env: gitEnv,
-    encoding: 'utf8',
-  });
+const git = gitAs('Rita Reviewer', 'rita@example.com');
 
 /** The CLI on the test store; a failed command's step is recorded all the same (exit 1), so the status is returned, not thrown. */
 function cli(...args: string[]): { status: number; stdout: string; stderr: string } {
@@ -58,36 +37,16 @@ function cli(...args: string[]): { status: number; stdout: string; stderr: strin
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
-function write(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
-}
-
 /** A tab showing a diff titled `title`, in any editor group (a review diff opens beside the history panel). */
-async function diffTab(title: string, timeoutMs = 15_000): Promise<vscode.Tab> {
-  const find = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.input instanceof vscode.TabInputTextDiff && t.label === title);
-  return (
-    find() ??
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        listening.dispose();
-        reject(
-          new Error(
-            `no diff editor titled "${title}": ${vscode.window.tabGroups.all
-              .flatMap((g) => g.tabs)
-              .map((t) => t.label)
-              .join(', ')}`,
-          ),
-        );
-      }, timeoutMs);
-      const listening = vscode.window.tabGroups.onDidChangeTabs(() => {
-        const found = find();
-        if (!found) return;
-        clearTimeout(timer);
-        listening.dispose();
-        resolve(found);
-      });
-    })
+function diffTab(title: string, timeoutMs = 15_000): Promise<vscode.Tab> {
+  const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+  return waitForTab(
+    () => tabs().find((t) => t.input instanceof vscode.TabInputTextDiff && t.label === title),
+    () =>
+      `no diff editor titled "${title}": ${tabs()
+        .map((t) => t.label)
+        .join(', ')}`,
+    timeoutMs,
   );
 }
 

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Api, cli, description, fixture, label, Node, ready, textOf, walk, waitForTree } from './fixture';
+import { Api, cli, description, fixture, label, Node, readyInView, textOf, walk, waitForTree } from './fixture';
 import { screenshot } from './screenshot';
 
 /** The source runTests.ts wrote into each repo before the campaign renamed `logger` to `log`. */
@@ -33,8 +33,7 @@ describe('Tree views', function () {
   const f = fixture();
 
   before(async () => {
-    api = await ready();
-    await vscode.commands.executeCommand('workbench.view.extension.codecontext');
+    api = await readyInView();
   });
 
   it('Campaigns: campaign → steps → repos → files, with counts', async () => {

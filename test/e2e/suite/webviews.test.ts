@@ -3,68 +3,13 @@
 // handle its command returns: `press` clicks the page's own buttons, `rendered` reads back what the
 // page draws (a message round-trip), so nothing here clicks pixels or sleeps.
 import * as assert from 'assert';
-import { execFileSync } from 'child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { existsSync, readFileSync, rmSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { ready } from './fixture';
+import { fixture, ready, textOf } from './fixture';
+import { PanelHandle, waitForTab } from './panels';
+import { cli, git, write } from './repos';
 import { screenshot } from './screenshot';
-
-/** The duck type of client/src/webviews/panelHost.ts's PanelHandle (the bundle is not imported here). */
-interface Rendered {
-  title: string;
-  repos: string[];
-  files: string[];
-  checked: string[];
-  status: string;
-  actions: string[];
-  diffs: number;
-  step?: number;
-}
-interface PanelHandle {
-  panel: vscode.WebviewPanel;
-  whenReady(): Promise<void>;
-  rendered(): Promise<Rendered>;
-  press(action: string, key?: string): Promise<void>;
-  waitForStatus(text: string | RegExp, timeoutMs?: number): Promise<Rendered>;
-  waitFor(test: (s: Rendered) => boolean, what?: string, timeoutMs?: number): Promise<Rendered>;
-}
-
-/** The part of runTests.ts's fixture these tests use: the workspace folder, the store the extension reads, the CLI. */
-interface Fixture {
-  workspace: string;
-  store: string;
-  cli: string;
-}
-
-function fixture(): Fixture {
-  const file = process.env.CODECONTEXT_E2E_FIXTURE;
-  if (!file) throw new Error('CODECONTEXT_E2E_FIXTURE is not set: run the suite with npm run test:e2e');
-  return JSON.parse(readFileSync(file, 'utf8')) as Fixture;
-}
-
-const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z' };
-
-function git(repo: string, ...args: string[]): string {
-  return execFileSync('git', ['-c', 'user.name=e2e', '-c', 'user.email=e2e@example.com', '-c', 'commit.gpgsign=false', ...args], {
-    cwd: repo,
-    env: gitEnv,
-    encoding: 'utf8',
-  });
-}
-
-function cli(...args: string[]): Record<string, unknown> {
-  const f = fixture();
-  return JSON.parse(execFileSync(process.execPath, [f.cli, '--store', f.store, '--json', ...args], { cwd: f.workspace, encoding: 'utf8' })) as Record<
-    string,
-    unknown
-  >;
-}
-
-function write(file: string, text: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, text);
-}
 
 /** Every file of a repo's worktree (without .git), path → text: what a user would compare. */
 function contents(repo: string): Record<string, string> {
@@ -78,30 +23,14 @@ function contents(repo: string): Record<string, string> {
 
 /** Resolves with the diff editor tab once one is active in its group (waits for the real tab event); the history opens diffs beside itself. */
 async function activeDiffTab(timeoutMs = 15_000): Promise<{ tab: vscode.Tab; input: vscode.TabInputTextDiff }> {
-  const current = () => {
-    const tab = vscode.window.tabGroups.all.map((g) => g.activeTab).find((t) => t?.input instanceof vscode.TabInputTextDiff);
-    return tab && tab.input instanceof vscode.TabInputTextDiff ? { tab, input: tab.input } : undefined;
-  };
-  return (
-    current() ??
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        listening.dispose();
-        reject(new Error('no diff editor opened'));
-      }, timeoutMs);
-      const listening = vscode.window.tabGroups.onDidChangeTabs(() => {
-        const found = current();
-        if (!found) return;
-        clearTimeout(timer);
-        listening.dispose();
-        resolve(found);
-      });
-    })
+  return waitForTab(
+    () => {
+      const tab = vscode.window.tabGroups.all.map((g) => g.activeTab).find((t) => t?.input instanceof vscode.TabInputTextDiff);
+      return tab && tab.input instanceof vscode.TabInputTextDiff ? { tab, input: tab.input } : undefined;
+    },
+    () => 'no diff editor opened',
+    timeoutMs,
   );
-}
-
-async function textOf(uri: vscode.Uri): Promise<string> {
-  return (await vscode.workspace.openTextDocument(uri)).getText();
 }
 
 describe('Webviews', function () {
