@@ -1,8 +1,8 @@
 // The "Campaign history" page: the campaign's steps on a timeline, one step at a time (Prev / Next,
 // ← / →), its change records grouped by repo, per-file diffs inline or in the diff editor, and a
 // "reviewed" mark per step.
-import type { DiffView, HistoryFromWebview, HistoryRecordView, HistoryState, HistoryToWebview } from '../../client/src/webviews/messages';
-import { button, channel, cssId, h, lineCounts, plural, pressAction, renderDiff, snapshotOf } from './ui';
+import type { HistoryFromWebview, HistoryRecordView, HistoryState, HistoryToWebview } from '../../client/src/webviews/messages';
+import { OpenDiffs, button, channel, cssId, drawDiffHost, h, lineCounts, plural, pressAction, renderDiff, snapshotOf, toggleOpenDiff } from './ui';
 
 const post = channel<HistoryFromWebview>();
 const app = document.getElementById('app')!;
@@ -15,7 +15,7 @@ let records: HistoryRecordView[] = [];
 let total = 0;
 let loading = true;
 let layout: 'inline' | 'split' = 'inline';
-const openDiffs = new Map<string, DiffView | 'loading'>();
+const openDiffs: OpenDiffs = new Map();
 
 const statusLine = h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
 
@@ -305,25 +305,11 @@ function recordRow(r: HistoryRecordView, repoName: string): HTMLElement {
 }
 
 function toggleDiff(key: string, r: HistoryRecordView): void {
-  if (openDiffs.has(key)) openDiffs.delete(key);
-  else {
-    openDiffs.set(key, 'loading');
-    post({ type: 'loadDiff', step, repo: r.repo, path: r.path });
-  }
-  const btn = app.querySelector<HTMLButtonElement>(`[data-action="toggleDiff"][data-key="${CSS.escape(key)}"]`);
-  if (btn) {
-    btn.setAttribute('aria-expanded', String(openDiffs.has(key)));
-    btn.textContent = openDiffs.has(key) ? 'Hide Diff' : 'Show Diff';
-  }
+  const btn = toggleOpenDiff(openDiffs, app, key, () => post({ type: 'loadDiff', step, repo: r.repo, path: r.path }));
+  if (btn) btn.textContent = openDiffs.has(key) ? 'Hide Diff' : 'Show Diff';
   drawDiff(key);
 }
 
 function drawDiff(key: string): void {
-  const host = document.getElementById(`diff-${cssId(key)}`);
-  if (!host) return;
-  const d = openDiffs.get(key);
-  host.hidden = !d;
-  if (!d) host.replaceChildren();
-  else if (d === 'loading') host.replaceChildren(h('p', { class: 'muted' }, 'Loading the diff…'));
-  else host.replaceChildren(renderDiff(d, layout, `Diff of ${d.path} in step ${step}`));
+  drawDiffHost(key, openDiffs.get(key), (d) => renderDiff(d, layout, `Diff of ${d.path} in step ${step}`));
 }

@@ -2,7 +2,6 @@
 // repos and files, then the run with per-repo progress and its result. All data comes from the
 // extension (PreviewToWebview); every user action goes back as a PreviewFromWebview.
 import type {
-  DiffView,
   PreviewFileView,
   PreviewFromWebview,
   PreviewRepoView,
@@ -11,7 +10,7 @@ import type {
   RenderedSnapshot,
   RunResultView,
 } from '../../client/src/webviews/messages';
-import { button, channel, cssId, h, lineCounts, plural, pressAction, renderDiff, snapshotOf } from './ui';
+import { OpenDiffs, button, channel, cssId, drawDiffHost, h, lineCounts, plural, pressAction, renderDiff, snapshotOf, toggleOpenDiff } from './ui';
 
 const post = channel<PreviewFromWebview>();
 const app = document.getElementById('app')!;
@@ -29,7 +28,7 @@ let names = new Map<string, string>();
 const excludedRepos = new Set<string>();
 const excludedFiles = new Set<string>();
 const expandedRepos = new Set<string>();
-const openDiffs = new Map<string, DiffView | 'loading'>();
+const openDiffs: OpenDiffs = new Map();
 let filter = '';
 let show: Show = 'all';
 let layout: Layout = 'inline';
@@ -639,28 +638,16 @@ function focusRow(key: string | undefined): void {
 }
 
 function toggleDiff(key: string, repo: string, path: string): void {
-  if (openDiffs.has(key)) openDiffs.delete(key);
-  else {
-    openDiffs.set(key, 'loading');
-    post({ type: 'loadDiff', repo, path });
-  }
-  const btn = document.querySelector<HTMLButtonElement>(`[data-action="toggleDiff"][data-key="${CSS.escape(key)}"]`);
-  btn?.setAttribute('aria-expanded', String(openDiffs.has(key)));
+  toggleOpenDiff(openDiffs, document, key, () => post({ type: 'loadDiff', repo, path }));
   drawDiff(key);
 }
 
 function drawDiff(key: string): void {
-  const host = document.getElementById(`diff-${cssId(key)}`);
-  if (!host) return;
-  const d = openDiffs.get(key);
-  host.hidden = !d;
-  if (!d) host.replaceChildren();
-  else if (d === 'loading') host.replaceChildren(h('p', { class: 'muted' }, 'Loading the diff…'));
-  else {
+  drawDiffHost(key, openDiffs.get(key), (d) => {
     const drawn = renderDiff(d, layout, `Inverse diff of ${d.path}: removed lines are what is there now, added lines what the rollback writes`);
     if (d.driftLines?.length) markDrift(drawn, new Set(d.driftLines));
-    host.replaceChildren(drawn);
-  }
+    return drawn;
+  });
 }
 
 /**

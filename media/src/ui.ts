@@ -64,6 +64,31 @@ export function cssId(key: string): string {
   return id;
 }
 
+/** A page's open diffs by row key: the diff, or 'loading' while the extension fetches it. */
+export type OpenDiffs = Map<string, DiffView | 'loading'>;
+
+/** Opens a row's diff (`load` asks the extension for it) or closes it, and says so on the row's toggle button (in `root`), which it returns. */
+export function toggleOpenDiff(openDiffs: OpenDiffs, root: ParentNode, key: string, load: () => void): HTMLButtonElement | null {
+  if (openDiffs.has(key)) openDiffs.delete(key);
+  else {
+    openDiffs.set(key, 'loading');
+    load();
+  }
+  const btn = root.querySelector<HTMLButtonElement>(`[data-action="toggleDiff"][data-key="${CSS.escape(key)}"]`);
+  btn?.setAttribute('aria-expanded', String(openDiffs.has(key)));
+  return btn;
+}
+
+/** Fills a row's diff host (`diff-<cssId(key)>`): hidden when closed, a line while it loads, else what `render` draws of it. */
+export function drawDiffHost(key: string, d: DiffView | 'loading' | undefined, render: (d: DiffView) => HTMLElement): void {
+  const host = document.getElementById(`diff-${cssId(key)}`);
+  if (!host) return;
+  host.hidden = !d;
+  if (!d) host.replaceChildren();
+  else if (d === 'loading') host.replaceChildren(h('p', { class: 'muted' }, 'Loading the diff…'));
+  else host.replaceChildren(render(d));
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

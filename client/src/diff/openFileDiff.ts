@@ -1,5 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
+import type { StoredChangeRecord } from '../../../server/src/protocol';
 import { BlobRef, blobUri } from './blobDocuments';
 
 /**
@@ -38,6 +39,21 @@ export interface FileDiff {
 /** The two sides' names of a campaign step's diff: "baseline ↔ step 1", "step 1 ↔ step 2". */
 export function stepSides(step: number): { leftLabel: string; rightLabel: string } {
   return { leftLabel: step === 1 ? 'baseline' : `step ${step - 1}`, rightLabel: `step ${step}` };
+}
+
+/** One change record's diff in its campaign step: the blobs before and after the step, review comments on the right side. */
+export function stepFileDiff(r: StoredChangeRecord, campaign: string, step: number, repoName?: string): FileDiff {
+  return {
+    repo: r.repo,
+    path: r.path,
+    oldPath: r.oldPath,
+    left: { kind: 'blob', blob: r.oldBlob, mode: r.oldMode },
+    right: { kind: 'blob', blob: r.newBlob, mode: r.newMode },
+    ...stepSides(step),
+    binary: r.binary,
+    ...(repoName === undefined ? {} : { repoName }),
+    review: { campaign, step },
+  };
 }
 
 export interface OpenedDiff {

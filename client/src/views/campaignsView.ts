@@ -10,9 +10,9 @@ import {
   StoredChangeRecord,
 } from '../../../server/src/protocol';
 import { runningIn } from '../activity';
-import { FileDiff, stepSides } from '../diff/openFileDiff';
+import { FileDiff, stepFileDiff } from '../diff/openFileDiff';
 import { requireClient } from '../serverClient';
-import { ago, lines, plural, repoName, shortId } from './format';
+import { ago, changeKindIcons, lines, plural, repoName, shortId } from './format';
 import { MessageNode, Node, NodeTree, PagedChildren } from './tree';
 
 /**
@@ -249,14 +249,6 @@ export class StepRepoNode implements Node {
   }
 }
 
-const kindIcons: Record<StoredChangeRecord['kind'], [string, string]> = {
-  added: ['diff-added', 'gitDecoration.addedResourceForeground'],
-  modified: ['diff-modified', 'gitDecoration.modifiedResourceForeground'],
-  deleted: ['diff-removed', 'gitDecoration.deletedResourceForeground'],
-  renamed: ['diff-renamed', 'gitDecoration.renamedResourceForeground'],
-  mode: ['symbol-key', 'gitDecoration.modifiedResourceForeground'],
-};
-
 /** One change record; clicking it opens before ↔ after of its step. */
 export class ChangeFileNode implements Node {
   readonly kind = 'changeFile';
@@ -269,17 +261,7 @@ export class ChangeFileNode implements Node {
   ) {}
 
   diff(): FileDiff {
-    const r = this.record;
-    return {
-      repo: r.repo,
-      path: r.path,
-      oldPath: r.oldPath,
-      left: { kind: 'blob', blob: r.oldBlob, mode: r.oldMode },
-      right: { kind: 'blob', blob: r.newBlob, mode: r.newMode },
-      ...stepSides(this.step),
-      binary: r.binary,
-      review: { campaign: this.campaign, step: this.step },
-    };
+    return stepFileDiff(this.record, this.campaign, this.step);
   }
 
   item(): vscode.TreeItem {
@@ -289,7 +271,7 @@ export class ChangeFileNode implements Node {
     const dir = path.posix.dirname(r.path);
     const counts = r.binary ? 'binary' : lines(r.added, r.removed);
     item.description = [dir === '.' ? '' : dir, counts, r.kind === 'modified' ? '' : r.kind, this.drifted ? '⚠ drifted' : ''].filter(Boolean).join(' · ');
-    const [icon, color] = kindIcons[r.kind];
+    const [icon, color] = changeKindIcons[r.kind];
     item.iconPath = this.drifted
       ? new vscode.ThemeIcon('warning', new vscode.ThemeColor('list.warningForeground'))
       : new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import type { StoredChangeRecord } from '../../../server/src/protocol';
 
 /** Short forms shared by the trees, quick picks and messages. */
 
@@ -89,3 +90,12 @@ export function wouldChange(d: {
   ];
   return parts.filter(Boolean).join(' · ');
 }
+
+/** A change record's tree icon and its theme colour, by kind (the colours git decorations use). */
+export const changeKindIcons: Record<StoredChangeRecord['kind'], [string, string]> = {
+  added: ['diff-added', 'gitDecoration.addedResourceForeground'],
+  modified: ['diff-modified', 'gitDecoration.modifiedResourceForeground'],
+  deleted: ['diff-removed', 'gitDecoration.deletedResourceForeground'],
+  renamed: ['diff-renamed', 'gitDecoration.renamedResourceForeground'],
+  mode: ['symbol-key', 'gitDecoration.modifiedResourceForeground'],
+};

@@ -9,12 +9,12 @@ import {
   StoredChangeRecord,
   maxPageSize,
 } from '../../../server/src/protocol';
-import { FileDiff, openFileDiff, stepSides } from '../diff/openFileDiff';
+import { FileDiff, openFileDiff, stepFileDiff } from '../diff/openFileDiff';
 import { ReviewFocus, ReviewTarget } from '../review/focus';
 import { requireClient } from '../serverClient';
 import { repoNamer } from '../webviews/repoNames';
 import { ReviewedSteps, ViewedFiles } from '../webviews/reviewed';
-import { lines, plural } from './format';
+import { changeKindIcons, lines, plural } from './format';
 import { MessageNode, Node, NodeTree } from './tree';
 
 /** Files listed per step at most, as in the history panel. */
@@ -215,14 +215,6 @@ export class ReviewRepoNode implements Node {
   }
 }
 
-const kindIcons: Record<StoredChangeRecord['kind'], [string, string]> = {
-  added: ['diff-added', 'gitDecoration.addedResourceForeground'],
-  modified: ['diff-modified', 'gitDecoration.modifiedResourceForeground'],
-  deleted: ['diff-removed', 'gitDecoration.deletedResourceForeground'],
-  renamed: ['diff-renamed', 'gitDecoration.renamedResourceForeground'],
-  mode: ['symbol-key', 'gitDecoration.modifiedResourceForeground'],
-};
-
 /** One changed file: a Viewed checkbox; clicking it opens the step's diff; its comments below it. */
 export class ReviewFileNode implements Node {
   readonly kind = 'reviewFile';
@@ -242,19 +234,7 @@ export class ReviewFileNode implements Node {
   }
 
   diff(): FileDiff {
-    const r = this.record;
-    const step = this.data.target.step;
-    return {
-      repo: r.repo,
-      path: r.path,
-      oldPath: r.oldPath,
-      left: { kind: 'blob', blob: r.oldBlob, mode: r.oldMode },
-      right: { kind: 'blob', blob: r.newBlob, mode: r.newMode },
-      ...stepSides(step),
-      binary: r.binary,
-      repoName: this.data.name(r.repo),
-      review: { campaign: this.campaign, step },
-    };
+    return stepFileDiff(this.record, this.campaign, this.data.target.step, this.data.name(this.record.repo));
   }
 
   item(): vscode.TreeItem {
@@ -273,7 +253,7 @@ export class ReviewFileNode implements Node {
     ]
       .filter(Boolean)
       .join(' · ');
-    const [icon, color] = kindIcons[r.kind];
+    const [icon, color] = changeKindIcons[r.kind];
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
     const from = r.oldPath ? ` from ${r.oldPath}` : '';
     item.tooltip = `${this.data.name(r.repo)}/${r.path} — ${r.kind}${from} in step ${this.data.target.step}${this.viewed ? '\nViewed' : ''}`;

@@ -3,7 +3,7 @@ import { EvidenceCheck, EvidenceReportRequest, EvidenceReportResult, EvidenceVer
 import { describeError } from '../output';
 import { requireClient } from '../serverClient';
 import { repoName, shortId } from '../views/format';
-import { webviewHtml, webviewOptions } from './html';
+import { createPanel } from './html';
 import type { EvidenceFromWebview, EvidenceToWebview, VerifyView } from './messages';
 import { PanelHost } from './panelHost';
 import { whenServerRunning } from './serverWork';
@@ -21,9 +21,7 @@ export class EvidencePanel extends PanelHost<EvidenceToWebview, EvidenceFromWebv
 
   static create(extensionUri: vscode.Uri, rollback: string): EvidencePanel {
     const title = `Evidence: ${shortId(rollback)}`;
-    const panel = vscode.window.createWebviewPanel(EvidencePanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(extensionUri));
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'codecontext.svg');
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'evidence', title);
+    const panel = createPanel(extensionUri, EvidencePanel.viewType, 'evidence', title);
     return new EvidencePanel(panel, rollback);
   }
 

@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { Campaign, CampaignChangesRequest, CampaignDetailRequest, CampaignDiffRequest, StoredChangeRecord, maxPageSize } from '../../../server/src/protocol';
-import { openFileDiff, stepSides } from '../diff/openFileDiff';
+import { openFileDiff, stepFileDiff } from '../diff/openFileDiff';
 import { ReviewFocus } from '../review/focus';
 import { describeError } from '../output';
 import { onDidChangeStore, requireClient } from '../serverClient';
-import { webviewHtml, webviewOptions } from './html';
+import { createPanel } from './html';
 import type { DiffView, HistoryFromWebview, HistoryState, HistoryToWebview } from './messages';
 import { PanelHost } from './panelHost';
 import { repoNamer } from './repoNames';
@@ -33,9 +33,7 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
 
   static create(extensionUri: vscode.Uri, campaignId: string, reviewed: ReviewedSteps, focus: ReviewFocus): HistoryPanel {
     const title = `Campaign History: ${campaignId}`;
-    const panel = vscode.window.createWebviewPanel(HistoryPanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(extensionUri));
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'codecontext.svg');
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'history', title);
+    const panel = createPanel(extensionUri, HistoryPanel.viewType, 'history', title);
     return new HistoryPanel(panel, campaignId, reviewed, focus);
   }
 
@@ -208,19 +206,6 @@ export class HistoryPanel extends PanelHost<HistoryToWebview, HistoryFromWebview
   private async openDiff(step: number, repo: string, path: string): Promise<void> {
     const r = this.record(step, repo, path);
     if (!r || !this.campaign) return;
-    await openFileDiff(
-      {
-        repo,
-        path: r.path,
-        oldPath: r.oldPath,
-        left: { kind: 'blob', blob: r.oldBlob, mode: r.oldMode },
-        right: { kind: 'blob', blob: r.newBlob, mode: r.newMode },
-        ...stepSides(step),
-        binary: r.binary,
-        repoName: repoNamer(this.campaign.repos)(repo),
-        review: { campaign: this.campaign.id, step },
-      },
-      { preview: true, viewColumn: vscode.ViewColumn.Beside },
-    );
+    await openFileDiff(stepFileDiff(r, this.campaign.id, step, repoNamer(this.campaign.repos)(repo)), { preview: true, viewColumn: vscode.ViewColumn.Beside });
   }
 }

@@ -12,6 +12,14 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewPanelOpt
   };
 }
 
+/** A new panel in the active column, with the extension's icon and the page `name` from media/. */
+export function createPanel(extensionUri: vscode.Uri, viewType: string, name: 'preview' | 'history' | 'evidence', title: string): vscode.WebviewPanel {
+  const panel = vscode.window.createWebviewPanel(viewType, title, vscode.ViewColumn.Active, webviewOptions(extensionUri));
+  panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'codecontext.svg');
+  panel.webview.html = webviewHtml(panel.webview, extensionUri, name, title);
+  return panel;
+}
+
 /**
  * The page of a webview: one stylesheet and one script from media/, under a strict CSP. Nothing inline
  * runs: the script carries a fresh nonce, styles come only from the extension's media folder.

@@ -23,76 +23,26 @@ export type { PanelHandle } from './panelHost';
  * tests drive the page through it. An open panel for the same target is revealed, not duplicated.
  */
 export function registerWebviews(context: vscode.ExtensionContext, reviewed: ReviewedSteps, focus: ReviewFocus): vscode.Disposable[] {
-  const previews = new Map<string, PreviewPanel>();
-  const histories = new Map<string, HistoryPanel>();
-  let activeHistory: HistoryPanel | undefined;
-  let activePreview: PreviewPanel | undefined;
-  const evidence = new Map<string, EvidencePanel>();
-  let activeEvidence: EvidencePanel | undefined;
+  const previews = new OpenPanels<PreviewPanel>();
+  const histories = new OpenPanels<HistoryPanel>();
+  const evidence = new OpenPanels<EvidencePanel>();
 
-  function showEvidence(rollback: string): EvidencePanel {
-    const open = evidence.get(rollback);
-    if (open) {
-      open.panel.reveal();
-      return open;
-    }
-    const panel = EvidencePanel.create(context.extensionUri, rollback);
-    evidence.set(rollback, panel);
-    track(
-      panel,
-      () => evidence.delete(rollback),
-      (active) => (activeEvidence = active ? panel : activeEvidence === panel ? undefined : activeEvidence),
-    );
-    return panel;
-  }
+  const showEvidence = (rollback: string): EvidencePanel => evidence.show(rollback, () => EvidencePanel.create(context.extensionUri, rollback));
 
   async function previewRollback(arg?: unknown): Promise<PanelHandle | undefined> {
     const target: PreviewTarget | undefined = targetFromArg(arg) ?? (await pickTarget());
     if (!target) return undefined;
-    const key = PreviewPanel.keyOf(target);
-    const open = previews.get(key);
-    if (open) {
-      open.panel.reveal();
-      open.revealed();
-      return open;
-    }
-    const panel = PreviewPanel.create(context.extensionUri, target);
-    previews.set(key, panel);
-    track(
-      panel,
-      () => previews.delete(key),
-      (active) => (activePreview = active ? panel : activePreview === panel ? undefined : activePreview),
+    return previews.show(
+      PreviewPanel.keyOf(target),
+      () => PreviewPanel.create(context.extensionUri, target),
+      (open) => open.revealed(),
     );
-    return panel;
   }
 
   async function showCampaignHistory(arg?: unknown): Promise<PanelHandle | undefined> {
     const id = campaignFromArg(arg) ?? (await pickCampaign());
     if (!id) return undefined;
-    const open = [...histories.values()].find((p) => p.campaignId === id);
-    if (open) {
-      open.panel.reveal();
-      return open;
-    }
-    const panel = HistoryPanel.create(context.extensionUri, id, reviewed, focus);
-    histories.set(id, panel);
-    track(
-      panel,
-      () => histories.delete(id),
-      (active) => (activeHistory = active ? panel : activeHistory === panel ? undefined : activeHistory),
-    );
-    return panel;
-  }
-
-  /** Keeps the toolbar's context key and the "active panel" in step with the panel; forgets it when closed. */
-  function track(panel: PreviewPanel | HistoryPanel | EvidencePanel, forget: () => void, setActive: (active: boolean) => void): void {
-    setActive(true);
-    const viewState = panel.panel.onDidChangeViewState((e) => setActive(e.webviewPanel.active));
-    panel.panel.onDidDispose(() => {
-      viewState.dispose();
-      setActive(false);
-      forget();
-    });
+    return histories.show(id, () => HistoryPanel.create(context.extensionUri, id, reviewed, focus));
   }
 
   /** Errors of a command that never reached a panel: one message; a missing server says so. */
@@ -110,17 +60,51 @@ export function registerWebviews(context: vscode.ExtensionContext, reviewed: Rev
   return [
     vscode.commands.registerCommand('codecontext.previewRollback', guarded('Preview Rollback', previewRollback)),
     vscode.commands.registerCommand('codecontext.showCampaignHistory', guarded('Campaign History', showCampaignHistory)),
-    vscode.commands.registerCommand('codecontext.history.previousStep', () => activeHistory && activeHistory.show(activeHistory.currentStep - 1)),
-    vscode.commands.registerCommand('codecontext.history.nextStep', () => activeHistory && activeHistory.show(activeHistory.currentStep + 1)),
-    vscode.commands.registerCommand('codecontext.preview.refresh', () => activePreview?.refresh()),
+    vscode.commands.registerCommand('codecontext.history.previousStep', () => histories.active && histories.active.show(histories.active.currentStep - 1)),
+    vscode.commands.registerCommand('codecontext.history.nextStep', () => histories.active && histories.active.show(histories.active.currentStep + 1)),
+    vscode.commands.registerCommand('codecontext.preview.refresh', () => previews.active?.refresh()),
     vscode.commands.registerCommand('codecontext.evidence.show', (rollback: string) => showEvidence(rollback)),
     vscode.commands.registerCommand('codecontext.evidence.verify', () =>
-      activeEvidence?.verify().catch((e) => void vscode.window.showErrorMessage(`CodeContext: Verify failed: ${describeError(e)}`)),
+      evidence.active?.verify().catch((e) => void vscode.window.showErrorMessage(`CodeContext: Verify failed: ${describeError(e)}`)),
     ),
     new vscode.Disposable(() => {
-      for (const p of [...previews.values(), ...histories.values(), ...evidence.values()]) p.dispose();
+      for (const p of [...previews.all(), ...histories.all(), ...evidence.all()]) p.dispose();
     }),
   ];
+}
+
+/**
+ * The open panels of one kind, by key, and the active one (for the toolbar's commands). An open panel for a key is revealed, not duplicated;
+ * a closed one is forgotten.
+ */
+class OpenPanels<P extends PanelHandle & vscode.Disposable> {
+  private readonly open = new Map<string, P>();
+  active: P | undefined;
+
+  /** The panel for `key`: the open one, revealed (then `onReveal`), or a new one from `create`. */
+  show(key: string, create: () => P, onReveal?: (open: P) => void): P {
+    const open = this.open.get(key);
+    if (open) {
+      open.panel.reveal();
+      onReveal?.(open);
+      return open;
+    }
+    const panel = create();
+    this.open.set(key, panel);
+    const setActive = (active: boolean) => (this.active = active ? panel : this.active === panel ? undefined : this.active);
+    setActive(true);
+    const viewState = panel.panel.onDidChangeViewState((e) => setActive(e.webviewPanel.active));
+    panel.panel.onDidDispose(() => {
+      viewState.dispose();
+      setActive(false);
+      this.open.delete(key);
+    });
+    return panel;
+  }
+
+  all(): P[] {
+    return [...this.open.values()];
+  }
 }
 
 function campaignFromArg(arg: unknown): string | undefined {

@@ -20,7 +20,7 @@ import { openFileDiff } from '../diff/openFileDiff';
 import { describeError, isCancel } from '../output';
 import { requireClient } from '../serverClient';
 import { changedRepos, plural } from '../views/format';
-import { webviewHtml, webviewOptions } from './html';
+import { createPanel } from './html';
 import type { PreviewFromWebview, PreviewState, PreviewToWebview, RunResultView, Selection } from './messages';
 import { PanelHost } from './panelHost';
 import { repoNamer } from './repoNames';
@@ -58,9 +58,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
 
   static create(extensionUri: vscode.Uri, target: PreviewTarget): PreviewPanel {
     const title = `Rollback Preview: ${target.snapshot ? target.snapshot.slice(0, 13) : target.step ? `before step ${target.step}` : 'baseline'}`;
-    const panel = vscode.window.createWebviewPanel(PreviewPanel.viewType, title, vscode.ViewColumn.Active, webviewOptions(extensionUri));
-    panel.iconPath = vscode.Uri.joinPath(extensionUri, 'media', 'codecontext.svg');
-    panel.webview.html = webviewHtml(panel.webview, extensionUri, 'preview', title);
+    const panel = createPanel(extensionUri, PreviewPanel.viewType, 'preview', title);
     return new PreviewPanel(panel, target);
   }
 

@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { Settle } from './settle';
 
 const quietMs = 300;
 /** Under constant churn (a build writing files) the client still hears within this time. */
@@ -13,9 +14,7 @@ const maxDelayMs = 2000;
  */
 export class RepoWatcher {
   private readonly watchers = new Map<string, fs.FSWatcher[]>();
-  private pending = new Set<string>();
-  private firstPending = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly settle = new Settle<string>(quietMs, maxDelayMs, (repos) => this.onChange(repos));
   private disposed = false;
 
   constructor(
@@ -40,7 +39,7 @@ export class RepoWatcher {
 
   dispose(): void {
     this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.settle.dispose();
     for (const ws of this.watchers.values()) for (const w of ws) w.close();
     this.watchers.clear();
   }
@@ -70,19 +69,7 @@ export class RepoWatcher {
   }
 
   private changed(repo: string): void {
-    const now = Date.now();
-    if (this.timer) clearTimeout(this.timer);
-    else this.firstPending = now;
-    this.pending.add(repo);
-    const wait = Math.max(0, Math.min(quietMs, this.firstPending + maxDelayMs - now));
-    this.timer = setTimeout(() => this.flush(), wait);
-  }
-
-  private flush(): void {
-    this.timer = undefined;
-    const repos = [...this.pending].sort();
-    this.pending = new Set();
-    if (repos.length && !this.disposed) this.onChange(repos);
+    this.settle.add(repo);
   }
 }
 

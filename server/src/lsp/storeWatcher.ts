@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { Settle } from './settle';
 import { StoreKind } from '../protocol';
 
 const quietMs = 100;
@@ -14,9 +15,7 @@ const maxDelayMs = 1000;
  */
 export class StoreWatcher {
   private readonly watchers = new Map<string, fs.FSWatcher>();
-  private pending = new Set<StoreKind>();
-  private firstPending = 0;
-  private timer: NodeJS.Timeout | undefined;
+  private readonly settle = new Settle<StoreKind>(quietMs, maxDelayMs, (kinds) => this.onChange(kinds));
   private disposed = false;
 
   constructor(
@@ -37,7 +36,7 @@ export class StoreWatcher {
 
   dispose(): void {
     this.disposed = true;
-    if (this.timer) clearTimeout(this.timer);
+    this.settle.dispose();
     for (const w of this.watchers.values()) w.close();
     this.watchers.clear();
   }
@@ -73,19 +72,7 @@ export class StoreWatcher {
     const base = parts[parts.length - 1];
     // temp files of atomic writes and lock files are not changes anyone can read
     if (base.startsWith('.') || base.endsWith('.lock') || base.endsWith('.tmp')) return;
-    const now = Date.now();
-    if (this.timer) clearTimeout(this.timer);
-    else this.firstPending = now;
-    this.pending.add(kindOf(parts[0]));
-    const wait = Math.max(0, Math.min(quietMs, this.firstPending + maxDelayMs - now));
-    this.timer = setTimeout(() => this.flush(), wait);
-  }
-
-  private flush(): void {
-    this.timer = undefined;
-    const kinds = [...this.pending].sort();
-    this.pending = new Set();
-    if (kinds.length && !this.disposed) this.onChange(kinds);
+    this.settle.add(kindOf(parts[0]));
   }
 }
 

@@ -11,7 +11,7 @@ import { sameState } from './restore';
 import { Store, writeFileAtomic } from '../store/store';
 import type { PlannedFile, RollbackPlan } from './plan';
 import type { CheckResult } from './checks';
-import { listReviewComments } from '../campaign/reviewComments';
+import { ReviewComment, listReviewComments } from '../campaign/reviewComments';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './evidenceChain';
 import { SignatureCheck, signPack, verifyPackSignature } from './evidenceSignature';
 import { checkRepoCopy, evidenceRef } from './evidenceCopies';
@@ -274,17 +274,7 @@ export interface PackComments {
  * A reviewer's note (campaign/reviewComments.ts) as the pack keeps it: `text` is the comment's body;
  * `repo` is absolute, `path` repo-relative, `line` 1-based in the file after the step.
  */
-export interface PackComment {
-  id: string;
-  campaign: string;
-  step: number;
-  repo: string;
-  path: string;
-  line?: number;
-  author: string;
-  text: string;
-  at: string;
-}
+export type PackComment = Omit<ReviewComment, 'body'> & { text: string };
 
 /** The reviewers' notes on the steps a campaign rollback undoes; none when they cannot be read (the pack is written regardless). */
 async function undoneStepComments(store: Store, pack: Pick<EvidencePack, 'target'> & PackComments): Promise<PackComments> {
