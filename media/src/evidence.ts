@@ -2,7 +2,7 @@
 // standalone evidence-rb_<id>.html), under a toolbar: Verify (the check of `codecontext evidence verify
 // --repos`), the raw JSON (read-only), the page's path for a ticket, and expand / collapse every diff.
 import type { EvidenceFromWebview, EvidenceToWebview, VerifyView } from '../../client/src/webviews/messages';
-import { button, channel, h, plural, pressAction, snapshotOf } from './ui';
+import { button, channel, h, plural, pressAction, showError, snapshotOf } from './ui';
 
 const post = channel<EvidenceFromWebview>();
 const app = document.getElementById('app')!;
@@ -41,9 +41,7 @@ function receive(m: EvidenceToWebview): void {
       return;
     case 'error':
       verifying = false;
-      statusLine.textContent = `Error: ${m.message}`;
-      if (!loaded) app.replaceChildren(h('h1', {}, 'Evidence'), statusLine);
-      else draw();
+      if (showError(app, statusLine, 'Evidence', m.message, loaded)) draw();
       return;
     case 'probe':
       // the report draws each inverse diff as its patch text (`pre.patch`), not as the other pages' tables

@@ -2,7 +2,7 @@
 // ← / →), its change records grouped by repo, per-file diffs inline or in the diff editor, and a
 // "reviewed" mark per step.
 import type { HistoryFromWebview, HistoryRecordView, HistoryState, HistoryToWebview } from '../../client/src/webviews/messages';
-import { OpenDiffs, button, channel, cssId, drawDiffHost, h, lineCounts, plural, pressAction, renderDiff, snapshotOf, toggleOpenDiff } from './ui';
+import { OpenDiffs, button, channel, cssId, drawDiffHost, h, lineCounts, plural, pressAction, renderDiff, showError, snapshotOf, toggleOpenDiff } from './ui';
 
 const post = channel<HistoryFromWebview>();
 const app = document.getElementById('app')!;
@@ -56,8 +56,7 @@ function receive(m: HistoryToWebview): void {
     }
     case 'error':
       loading = false;
-      statusLine.textContent = `Error: ${m.message}`;
-      if (!state) app.replaceChildren(h('h1', {}, 'Campaign history'), statusLine);
+      showError(app, statusLine, 'Campaign history', m.message, !!state);
       return;
     case 'probe':
       post({ type: 'rendered', id: m.id, snapshot: { ...snapshotOf(app, step), badges: timelineLabels() } });

@@ -89,6 +89,16 @@ export function drawDiffHost(key: string, d: DiffView | 'loading' | undefined, r
   else host.replaceChildren(render(d));
 }
 
+/**
+ * A request failed: the status line says why. A page that has drawn nothing yet shows its heading and
+ * that line alone; one that has keeps what it shows (true is returned, so it may redraw).
+ */
+export function showError(app: HTMLElement, statusLine: HTMLElement, heading: string, message: string, drawn: boolean): boolean {
+  statusLine.textContent = `Error: ${message}`;
+  if (!drawn) app.replaceChildren(h('h1', {}, heading), statusLine);
+  return drawn;
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
   return `${n} ${n === 1 ? one : many}`;
 }

@@ -23,6 +23,7 @@ interface EvidencePanel extends PanelHandle {
 interface ExecuteResult {
   record: { id: string; outcome: string; evidence: string; repos: unknown[] };
 }
+/** The part of client/src/commands/storeCommands.ts's RunConfirmation these tests read. */
 interface RunConfirmation {
   message: string;
   detail: string;
