@@ -256,8 +256,10 @@ async function planRepo(
     }
     const files = await withInverseDiffs(repo, ops);
     const base = driftBase?.[repo] ?? target.lastCheckpoint?.repos.find((r) => r.path === repo);
-    const drift = base ? await driftSince(repo, base, current, matches) : [];
-    if (base) await markDriftLines(repo, base, current, files, new Set(drift));
+    // one tree diff since the checkpoint serves both: which paths drifted, and which lines of them
+    const since = base ? await treeOps(repo, base.worktree, current.worktree) : [];
+    const drift = base ? driftOf(since, base, current, matches) : [];
+    if (base) await markDriftLines(repo, since, files, new Set(drift));
     if (!base && target.campaign && target.checkpoint !== undefined) {
       notes.push('no checkpoint after the target: drift cannot be told from campaign changes');
     }
@@ -297,10 +299,10 @@ async function withInverseDiffs(repo: string, ops: readonly FileOp[]): Promise<P
  * Per drifted file of the plan, the lines of it as it is now that were not there at the last
  * checkpoint: what the user typed after the campaign. Text files only; read in one batch.
  */
-async function markDriftLines(repo: string, base: RepoState, current: RepoState, files: PlannedFile[], drift: ReadonlySet<string>): Promise<void> {
+async function markDriftLines(repo: string, sinceOps: readonly FileOp[], files: PlannedFile[], drift: ReadonlySet<string>): Promise<void> {
   const drifted = files.filter((f) => drift.has(f.path) && f.fromBlob && f.fromMode !== '160000' && !f.binary);
   if (drifted.length === 0) return;
-  const since = new Map((await treeOps(repo, base.worktree, current.worktree)).map((o) => [o.path, o]));
+  const since = new Map(sinceOps.map((o) => [o.path, o]));
   const ids = drifted.flatMap((f) => [f.fromBlob!, since.get(f.path)?.fromBlob ?? null]).filter((x): x is string => !!x);
   const objects = await readObjects(repo, ids);
   for (const f of drifted) {
@@ -313,7 +315,12 @@ async function markDriftLines(repo: string, base: RepoState, current: RepoState,
 
 /** Files that changed since the campaign's last checkpoint: someone else's work, which restore would overwrite. */
 export async function driftSince(repo: string, last: RepoState, current: RepoState, matches: (p: string) => boolean = () => true): Promise<string[]> {
-  const drift = (await treeOps(repo, last.worktree, current.worktree)).map((o) => o.path).filter(matches);
+  return driftOf(await treeOps(repo, last.worktree, current.worktree), last, current, matches);
+}
+
+/** `driftSince` from the worktree ops already worked out between `last` and `current`. */
+function driftOf(since: readonly FileOp[], last: RepoState, current: RepoState, matches: (p: string) => boolean): string[] {
+  const drift = since.map((o) => o.path).filter(matches);
   if (last.index !== current.index && drift.length === 0) drift.push('(index: staged changes made after the campaign)');
   if (last.head !== current.head || last.ref !== current.ref)
     drift.push(`(HEAD moved since the campaign: ${current.ref ?? 'detached'} at ${current.head?.slice(0, 10) ?? 'unborn'})`);
