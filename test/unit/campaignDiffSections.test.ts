@@ -2,16 +2,16 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { checkpointCampaign, startCampaign, stepChangeRecords } from '../../server/src/engine/campaign/campaign';
-import { campaignDiff, campaignDiffByRepo, fileDiffSections } from '../../server/src/engine/campaign/campaignDiff';
+import { campaignDiff, campaignDiffByRepo } from '../../server/src/engine/campaign/campaignDiff';
 import { Store } from '../../server/src/engine/store/store';
 import { RepoKit } from '../helpers/repoKit';
 
 /** A step's diff text cut per file (what the history panel shows inline) is the text `campaign diff` prints, byte for byte. */
-describe('campaign diff: per-file sections', () => {
+describe('campaign diff: per-file parts', () => {
   const kit = new RepoKit();
   after(() => kit.cleanup());
 
-  it('cuts every kind of change into sections that join to the text, each naming its file', async () => {
+  it('cuts every kind of change into parts that join to the text, each naming its file', async () => {
     const root = kit.tempDir('cc-sections-');
     const repo = kit.repo(path.join(root, 'svc api'), {
       'src/a.ts': 'one\ntwo\n',
@@ -34,7 +34,7 @@ describe('campaign diff: per-file sections', () => {
 
     const [part] = await campaignDiffByRepo(store, after, 1);
     assert.strictEqual(part.text, await campaignDiff(store, after, 1));
-    const sections = fileDiffSections(part.text, part.label);
+    const sections = part.files.map((f) => ({ path: f.change.path, oldPath: f.change.oldPath, text: f.text }));
     assert.strictEqual(sections.map((s) => s.text).join(''), part.text, 'not a byte changed');
     const records = await stepChangeRecords(store, after, 1);
     for (const r of records) {
@@ -46,7 +46,8 @@ describe('campaign diff: per-file sections', () => {
     assert.match(by('logo.bin')[0].text, /^Binary files a\/svc api\/logo\.bin and b\/svc api\/logo\.bin differ$/m);
     assert.match(by('run.sh')[0].text, /^new mode 100755$/m);
     assert.match(by('gone.txt')[0].text, /^deleted file mode/m);
-    assert.strictEqual(by('link.txt').length, 2, 'a file that became a symlink: a deletion and a creation');
+    assert.strictEqual(by('link.txt').length, 1, 'a file that became a symlink is one file…');
+    assert.strictEqual(by('link.txt')[0].text.match(/^diff --git /gm)?.length, 2, '…whose text is a deletion and a creation');
     assert.deepStrictEqual(sections.find((s) => s.oldPath)?.oldPath, 'old name.txt');
     assert.match(by('tab\there.txt')[0].text, /^diff --git "a\/svc api\/tab\\there\.txt"/m);
   });

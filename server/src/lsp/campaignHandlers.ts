@@ -8,7 +8,7 @@ import {
   startCampaign,
   stepChangeRecords,
 } from '../engine/campaign/campaign';
-import { campaignDiff, campaignDiffByRepo, fileDiffSections, repoLabel } from '../engine/campaign/campaignDiff';
+import { RepoDiffText, campaignDiff, campaignDiffByRepo } from '../engine/campaign/campaignDiff';
 import { finishInterruptedRun, runInCampaign } from '../engine/campaign/campaignRun';
 import { addReviewComment, deleteReviewComment, listReviewComments } from '../engine/campaign/reviewComments';
 import { EngineError } from '../engine/util/errors';
@@ -45,8 +45,8 @@ import { Services, handle, mutate } from './services';
 
 /** A step's records never change once written; keyed by store, campaign and step. */
 const stepRecords = new Lru<StoredChangeRecord[]>(32);
-/** A step's diff text of one repo never changes either (both checkpoints are sealed snapshots). */
-const repoDiffs = new Lru<string>(16);
+/** A step's diff of one repo never changes either (both checkpoints are sealed snapshots). */
+const repoDiffs = new Lru<RepoDiffText | undefined>(16);
 
 export function registerCampaignHandlers(s: Services): void {
   const ctx = () => ({ store: s.workspace.store(), parallelism: s.workspace.settings.parallelism });
@@ -124,10 +124,10 @@ export function registerCampaignHandlers(s: Services): void {
     if (repo === undefined) return { ...result, diff: await campaignDiff(store, campaign, step, s.workspace.settings.parallelism) };
     if (!campaign.repos.includes(repo)) throw new EngineError('UnknownId', `not a repo of campaign ${campaign.name} (${campaign.id})`, repo);
     const key = `${store.dir}\0${campaign.id}\0${step ?? 'all'}\0${campaign.steps.length}\0${repo}`;
-    const part = await repoDiffs.get(key, async () => (await campaignDiffByRepo(store, campaign, step, 1, repo))[0]?.text ?? '');
-    if (file === undefined) return { ...result, diff: part };
-    const sections = fileDiffSections(part, repoLabel(campaign, repo)).filter((x) => x.path === file || x.oldPath === file);
-    return { ...result, diff: sections.map((x) => x.text).join('') };
+    const part = await repoDiffs.get(key, async () => (await campaignDiffByRepo(store, campaign, step, 1, repo))[0]);
+    if (file === undefined) return { ...result, diff: part?.text ?? '' };
+    const mine = (part?.files ?? []).filter((f) => f.change.path === file || f.change.oldPath === file);
+    return { ...result, diff: mine.map((f) => f.text).join('') };
   });
 
   handle(s, CampaignCommentsRequest, CampaignCommentsParams, async (p) => {

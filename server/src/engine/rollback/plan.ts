@@ -7,7 +7,8 @@ import { canonicalJson, sha256 } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { FileOp, checkOps, treeOps } from './worktreeOps';
 import { globMatcher } from '../util/glob';
-import { InverseDiff, editedLines, inverseDiff } from './inverseDiff';
+import { editedLines } from './editedLines';
+import { treePatches } from '../git/patches';
 import { readObjects } from '../git/objectReader';
 import { orderRepos } from '../repo/dependencyOrder';
 import { defaultParallelism, mapLimit } from '../util/pool';
@@ -37,13 +38,30 @@ export interface RollbackRequest extends TargetSpec {
   driftBase?: Record<string, RepoState>;
 }
 
-/** One file the rollback will change, with its inverse diff. */
-export interface PlannedFile extends FileOp {
+/** One file a rollback would change: the operation, said as a person would, and its line counts. */
+export interface FileChange extends FileOp {
   /** What the rollback does to the file, as a person would say it. */
   change: 'restore' | 'recreate' | 'remove' | 'mode' | 'gitlink';
   added: number;
   removed: number;
   binary: boolean;
+}
+
+/** What a person calls the operation: restore a file, recreate one gone, remove one new since… */
+export function changeOf(op: FileOp): FileChange['change'] {
+  return op.action === 'delete'
+    ? 'remove'
+    : op.action === 'chmod'
+      ? 'mode'
+      : op.action === 'gitlink'
+        ? 'gitlink'
+        : op.fromBlob === null
+          ? 'recreate'
+          : 'restore';
+}
+
+/** One file the rollback will change, with its inverse diff. */
+export interface PlannedFile extends FileChange {
   diffHash: string;
   patch: string;
   /**
@@ -254,7 +272,7 @@ async function planRepo(
       if (!(e instanceof EngineError)) throw e;
       conflicts.push({ path: e.path, reason: e.message });
     }
-    const files = await withInverseDiffs(repo, ops);
+    const files = await withInverseDiffs(repo, ops, current.worktree, goal.worktree);
     const base = driftBase?.[repo] ?? target.lastCheckpoint?.repos.find((r) => r.path === repo);
     // one tree diff since the checkpoint serves both: which paths drifted, and which lines of them
     const since = base ? await treeOps(repo, base.worktree, current.worktree) : [];
@@ -282,16 +300,20 @@ async function planRepo(
   }
 }
 
-async function withInverseDiffs(repo: string, ops: readonly FileOp[]): Promise<PlannedFile[]> {
-  const ids = ops.flatMap((o) => [o.fromMode === '160000' ? null : o.fromBlob, o.action === 'gitlink' ? null : o.blob]).filter((x): x is string => !!x);
-  const objects = await readObjects(repo, ids);
+/**
+ * Each op with its inverse diff: the text that takes the file from now to the goal, from the one
+ * diff producer (git/patches.ts) in one process for the repo, so a preview reads as `git diff`
+ * and as `campaign diff` would.
+ */
+async function withInverseDiffs(repo: string, ops: readonly FileOp[], current: string, goal: string): Promise<PlannedFile[]> {
+  if (ops.length === 0) return [];
+  const patches = new Map((await treePatches(repo, current, goal)).map((p) => [p.change.path, p]));
   return ops.map((op) => {
-    const from = op.fromBlob && op.fromMode !== '160000' ? objects.get(op.fromBlob)?.content : undefined;
-    const to = op.blob && op.action !== 'gitlink' && op.action !== 'delete' ? objects.get(op.blob)?.content : undefined;
-    const d: InverseDiff = inverseDiff(op, from, to);
-    const change: PlannedFile['change'] =
-      op.action === 'delete' ? 'remove' : op.action === 'chmod' ? 'mode' : op.action === 'gitlink' ? 'gitlink' : op.fromBlob === null ? 'recreate' : 'restore';
-    return { ...op, change, added: d.added, removed: d.removed, binary: d.binary, diffHash: d.hash, patch: d.patch };
+    const p = patches.get(op.path);
+    // every op is a difference of these two trees, so git diffed it; the guard names a bug, not a state
+    if (!p) throw new EngineError('Internal', 'no inverse diff for a planned file', repo, op.path);
+    const { added, removed, binary } = p.change;
+    return { ...op, change: changeOf(op), added, removed, binary, diffHash: sha256(p.text), patch: p.text };
   });
 }
 

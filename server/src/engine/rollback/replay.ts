@@ -8,7 +8,7 @@ import { isBinary, readObjects } from '../git/objectReader';
 import { TreeEdit, buildTree, listTree } from '../git/trees';
 import { RepoState } from '../repo/repoState';
 import { ResolvedTarget } from './target';
-import { maxEdits } from './inverseDiff';
+import { maxEdits } from './editedLines';
 
 type Entry = { mode: string; id: string };
 

@@ -1,0 +1,108 @@
+import * as assert from 'assert';
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { treePatches } from '../../server/src/engine/git/patches';
+import { diffTrees } from '../../server/src/engine/git/trees';
+import { decodePath } from '../../server/src/engine/util/pathBytes';
+import { RepoKit, gitEnv } from '../helpers/repoKit';
+
+/**
+ * The one diff producer (git/patches.ts): its text is git's own, byte for byte; each file's part
+ * names the file exactly (bytes, not git's quoting); and the text applies, giving the other tree.
+ */
+describe('the diff producer', () => {
+  const kit = RepoKit.forSuite();
+  const oddName = Buffer.from([0x6e, 0xff, 0x2e, 0x74, 0x78, 0x74]); // "n\xff.txt": not UTF-8
+
+  function twoTrees() {
+    const r = kit.repo(kit.tempDir(), {
+      'a.txt': Array.from({ length: 20 }, (_, i) => `line ${i + 1}\n`).join(''),
+      'dashes.txt': '-- not a header\nkeep\n',
+      'tab\there.txt': 'quoted by git\n',
+      'becomes link.txt': 'a file, then a symlink\n',
+      'tool.sh': '#!/bin/sh\n',
+      'gone.txt': 'bye\n',
+      'img.bin': '\0PNG\x01',
+    });
+    fs.writeFileSync(Buffer.concat([Buffer.from(r.dir + '/'), oddName]), 'bytes for a name\n');
+    r.commitAll('odd name');
+    const from = r.git('rev-parse', 'HEAD^{tree}');
+    r.write('a.txt', r.read('a.txt').toString().replace('line 3\n', 'diff --git a/x b/x\n').replace('line 17\n', ''))
+      .write('dashes.txt', 'keep\n')
+      .write('tab\there.txt', 'still quoted\n')
+      .write('new.txt', 'hello\nno newline at the end')
+      .write('img.bin', '\0PNG\x02')
+      .remove('gone.txt')
+      .remove('becomes link.txt')
+      .symlink('becomes link.txt', 'a.txt');
+    fs.chmodSync(r.file('tool.sh'), 0o755);
+    fs.writeFileSync(Buffer.concat([Buffer.from(r.dir + '/'), oddName]), 'other bytes\n');
+    r.commitAll('every kind');
+    return { r, from, to: r.git('rev-parse', 'HEAD^{tree}') };
+  }
+
+  it("writes git's own text, cut per file with exact names and line counts", async () => {
+    const { r, from, to } = twoTrees();
+    const patches = await treePatches(r.dir, from, to);
+    const gits = execFileSync('git', ['diff-tree', '-r', '-p', '--full-index', '--no-renames', from, to], { cwd: r.dir, env: gitEnv }).toString('utf8');
+    assert.strictEqual(patches.map((p) => p.text).join(''), gits.slice(gits.indexOf('diff --git ')), 'byte for byte what git prints');
+    assert.deepStrictEqual(
+      patches.map((p) => p.change.path),
+      (await diffTrees(r.dir, from, to)).map((c) => c.path).sort(),
+      'one part per changed file',
+    );
+    const by = (p: string) => patches.find((x) => x.change.path === p)!;
+    assert.match(by(decodePath(oddName)).text, /^\+other bytes$/m, 'a name that is not UTF-8 is found by its bytes');
+    assert.match(by('tab\there.txt').text, /^diff --git "a\/tab\\there\.txt"/);
+    assert.strictEqual(by('becomes link.txt').text.match(/^diff --git /gm)?.length, 2, 'a type change: deletion and creation, one file');
+    assert.deepStrictEqual([by('dashes.txt').change.added, by('dashes.txt').change.removed], [0, 1], 'a removed line "-- x" is a line, not a header');
+    assert.deepStrictEqual([by('a.txt').change.added, by('a.txt').change.removed], [1, 2]);
+    assert.strictEqual(by('img.bin').change.binary, true);
+    assert.strictEqual(by('tool.sh').change.kind, 'mode');
+    const numstat = execFileSync('git', ['diff-tree', '-r', '--numstat', '--no-renames', from, to], { cwd: r.dir, env: gitEnv, encoding: 'utf8' });
+    const added = numstat
+      .trim()
+      .split('\n')
+      .reduce((n, l) => n + (Number(l.split('\t')[0]) || 0), 0);
+    assert.strictEqual(
+      patches.reduce((n, p) => n + p.change.added, 0),
+      added,
+      "added lines agree with git's numstat",
+    );
+  });
+
+  it('applies: the text from one tree to another, given to git apply, makes the other tree', async () => {
+    const { r, from, to } = twoTrees();
+    // binary parts say only "differ"; leave the binary file out of the round trip
+    const text = (await treePatches(r.dir, to, from))
+      .filter((p) => !p.change.binary)
+      .map((p) => p.text)
+      .join('');
+    const patchFile = path.join(kit.tempDir(), 'inverse.patch');
+    fs.writeFileSync(patchFile, text);
+    const index = path.join(r.dir, '.git', 'cc-apply-test');
+    const env = { ...gitEnv, GIT_INDEX_FILE: index };
+    execFileSync('git', ['read-tree', to], { cwd: r.dir, env });
+    execFileSync('git', ['apply', '--cached', patchFile], { cwd: r.dir, env });
+    const binary = execFileSync('git', ['rev-parse', `${to}:img.bin`], { cwd: r.dir, env, encoding: 'utf8' }).trim();
+    execFileSync('git', ['update-index', '--cacheinfo', `100644,${binary},img.bin`], { cwd: r.dir, env });
+    const made = execFileSync('git', ['write-tree'], { cwd: r.dir, env, encoding: 'utf8' }).trim();
+    fs.rmSync(index);
+    const expected = (await diffTrees(r.dir, from, made)).map((c) => c.path);
+    assert.deepStrictEqual(expected, ['img.bin'], 'every text file, mode, link and name as in the other tree');
+  });
+
+  it('puts a folder before every path when asked, rename lines included', async () => {
+    const r = kit.repo(kit.tempDir(), { 'old name.txt': 'moves\n'.repeat(5) });
+    const from = r.git('rev-parse', 'HEAD^{tree}');
+    fs.renameSync(r.file('old name.txt'), r.file('new name.txt'));
+    r.commitAll('rename');
+    const [p] = await treePatches(r.dir, from, r.git('rev-parse', 'HEAD^{tree}'), { renames: true, under: 'svc' });
+    assert.deepStrictEqual([p.change.kind, p.change.oldPath, p.change.path], ['renamed', 'old name.txt', 'new name.txt']);
+    assert.match(p.text, /^diff --git a\/svc\/old name\.txt b\/svc\/new name\.txt$/m);
+    assert.match(p.text, /^rename from svc\/old name\.txt$/m);
+    assert.match(p.text, /^rename to svc\/new name\.txt$/m);
+    assert.deepStrictEqual(await treePatches(r.dir, from, from), []);
+  });
+});
