@@ -21,7 +21,7 @@ import type { WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { Campaign, CampaignOverlap, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
 import type { ReviewComment } from './engine/campaign/reviewComments';
 import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence';
-import type { PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan';
+import type { FileChange, PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan';
 import type { RecoveryReport } from './engine/rollback/recover';
 import type { RepoDifference, SnapshotDifference } from './engine/rollback/drift';
 import type { TreeEntry } from './engine/git/trees';
@@ -36,6 +36,7 @@ export type {
   DiscoveredRepo,
   EvidenceCheck,
   EvidencePack,
+  FileChange,
   PlannedFile,
   RecoveryReport,
   RepoDifference,
@@ -562,6 +563,30 @@ export type RollbackPlanFilesParams = z.input<typeof RollbackPlanFilesParams>;
 export type PlannedFileSummary = Omit<PlannedFile, 'patch' | 'driftLines'> & { repo: string };
 /** client → server: a previewed plan's files, paged, in wave then repo order. */
 export const RollbackPlanFilesRequest = new RequestType<RollbackPlanFilesParams, Page<PlannedFileSummary>, ErrorData>('codecontext/rollback/planFiles');
+
+export const RollbackCompareFilesParams = params({
+  ...page,
+  /** A snapshot id or unique prefix. */
+  snapshot: text,
+  repo: absolutePath,
+});
+export type RollbackCompareFilesParams = z.input<typeof RollbackCompareFilesParams>;
+/** A file of a repo that differs from a snapshot: what a restore to it would change, no diff. */
+export type DifferingFile = FileChange & { repo: string };
+export interface RollbackCompareFilesResult extends Page<DifferingFile> {
+  /** The snapshot's full id. */
+  snapshot: string;
+  headChanged: boolean;
+  indexChanged: boolean;
+}
+/**
+ * client → server (changes nothing, keeps nothing): one repo's files that differ between now and a
+ * snapshot, paged, with line counts: the Snapshots tree's file list under a repo. One capture and
+ * one tree diff, no plan, so listing files never evicts the plan a user is about to run.
+ */
+export const RollbackCompareFilesRequest = new RequestType<RollbackCompareFilesParams, RollbackCompareFilesResult, ErrorData>(
+  'codecontext/rollback/compareFiles',
+);
 
 export const RollbackFileDiffParams = params({ plan: text, repo: absolutePath, path: text });
 export type RollbackFileDiffParams = z.input<typeof RollbackFileDiffParams>;

@@ -2,9 +2,11 @@ import * as assert from 'assert';
 import {
   CampaignOverlapRequest,
   CampaignStartRequest,
+  RollbackCompareFilesRequest,
   RollbackCompareRequest,
   RollbackDriftRequest,
   RollbackExecuteRequest,
+  RollbackPlanFilesRequest,
   RollbackPreviewRequest,
   SnapshotCreateRequest,
   SnapshotListRequest,
@@ -45,6 +47,8 @@ describe('server: what a rollback would change, without a plan (issue 15)', () =
     await f.server.request(RollbackCompareRequest, { snapshots: many });
     for (const id of many) await f.server.request(RollbackCompareRequest, { snapshots: [id] });
     await f.server.request(RollbackDriftRequest, { campaign: camp.id });
+    // and expanding a repo in the tree lists its files the same cheap way
+    for (const id of many) await f.server.request(RollbackCompareFilesRequest, { snapshot: id, repo: f.repos[0].dir });
     const { record } = await f.server.request(RollbackExecuteRequest, { plan: preview.hash });
     assert.strictEqual(record.outcome, 'committed');
     assert.ok(!f.repos[0].exists('COUNT.md'));
@@ -55,6 +59,27 @@ describe('server: what a rollback would change, without a plan (issue 15)', () =
     for (const id of many) await f.server.request(RollbackPreviewRequest, { snapshot: id });
     const e = await f.server.error(RollbackExecuteRequest, { plan: evicted.hash });
     assert.match(e.message, /no previewed plan/);
+  });
+
+  it("lists a repo's files that differ from a snapshot as a preview does, paged, without a plan", async () => {
+    const snap = await f.server.request(SnapshotCreateRequest, { message: 'before' });
+    const r = f.repos[0];
+    r.write('README.md', 'one\ntwo\nthree\n')
+      .write('added.md', 'new\n')
+      .write('logo.bin', Buffer.from([0, 1, 2]));
+    const files = await f.server.request(RollbackCompareFilesRequest, { snapshot: snap.id.slice(0, 12), repo: r.dir });
+    assert.strictEqual(files.snapshot, snap.id);
+    assert.deepStrictEqual([files.total, files.headChanged, files.indexChanged], [3, false, false]);
+    const preview = await f.server.request(RollbackPreviewRequest, { snapshot: snap.id });
+    const planned = await f.server.request(RollbackPlanFilesRequest, { plan: preview.hash, repo: r.dir });
+    const shown = (x: typeof files.items) => x.map((i) => [i.path, i.change, i.action, i.fromBlob, i.blob, i.added, i.removed, i.binary]);
+    assert.deepStrictEqual(shown(files.items), shown(planned.items), "the tree's files are the plan's");
+    const second = await f.server.request(RollbackCompareFilesRequest, { snapshot: snap.id, repo: r.dir, offset: 1, limit: 1 });
+    assert.deepStrictEqual([second.offset, second.total, second.items.map((i) => i.path)], [1, 3, [files.items[1].path]]);
+    const none = await f.server.request(RollbackCompareFilesRequest, { snapshot: snap.id, repo: f.repos[2].dir });
+    assert.deepStrictEqual([none.total, none.items], [0, []]);
+    const e = await f.server.error(RollbackCompareFilesRequest, { snapshot: snap.id, repo: '/nowhere/repo' });
+    assert.match(e.message, /not a repo of snapshot/);
   });
 
   it('a snapshot of unchanged repos is the same snapshot, and keeps the new note', async () => {

@@ -2,20 +2,17 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import {
   CampaignListRequest,
-  PlannedFileSummary,
+  DifferingFile,
   RepoDifference,
+  RollbackCompareFilesRequest,
   RollbackCompareRequest,
   RollbackListRequest,
-  RollbackPlanFilesRequest,
-  RollbackPreview,
-  RollbackPreviewRequest,
   SnapshotDetailRequest,
   SnapshotListRequest,
   SnapshotDifference,
   SnapshotSummary,
 } from '../../../server/src/protocol';
 import { FileDiff } from '../diff/openFileDiff';
-import { sendWithProgress } from '../request';
 import { requireClient } from '../serverClient';
 import { ago, lines, plural, repoName, shortHash, shortId, snapshotName } from './format';
 import { rollbackTitle } from './rollbacksView';
@@ -26,19 +23,18 @@ import { MessageNode, Node, NodeTree, PagedChildren } from './tree';
  * Snapshots, grouped as the quick pick groups them (`snapshotGroups.ts`): your own (by day), one
  * group per campaign (baseline first), safety snapshots apart; then snapshot → repos → the files
  * that differ from now. Expanding a snapshot asks the cheap compare request (one capture per repo,
- * no plan) for each repo's "N files differ"; only expanding a repo, to list its files, previews a
- * rollback (restore mode; it changes nothing), so status marks never fill the server's plan cache.
+ * no plan) for each repo's "N files differ"; expanding a repo asks for those files the same cheap
+ * way (one capture, one tree diff), so browsing the tree never fills the server's plan cache nor
+ * pushes out the plan a user is about to run.
  */
 export class SnapshotsView implements vscode.Disposable {
   readonly tree = new NodeTree(() => this.roots());
-  private readonly previews = new Map<string, Promise<RollbackPreview>>();
   private readonly comparisons = new Map<string, Promise<SnapshotDifference>>();
 
   constructor(readonly viewId: string) {}
 
   /** Re-reads the list; differences from now are measured again on the next expand. */
   refresh(): void {
-    this.previews.clear();
     this.comparisons.clear();
     this.tree.refresh();
   }
@@ -53,31 +49,18 @@ export class SnapshotsView implements vscode.Disposable {
     return groupSnapshots(snapshots, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r)]))).map((g) => new SnapshotGroupNode(this, g));
   }
 
+  /** `work` with the view's progress bar showing. */
+  withProgress<T>(work: () => Promise<T>): Promise<T> {
+    return Promise.resolve(vscode.window.withProgress({ location: { viewId: this.viewId } }, work));
+  }
+
   /** What a rollback to `snapshot` would change, per repo, measured without a plan. */
   compare(snapshot: string): Promise<SnapshotDifference> {
     let found = this.comparisons.get(snapshot);
     if (!found) {
-      found = Promise.resolve(
-        vscode.window.withProgress(
-          { location: { viewId: this.viewId } },
-          async () => (await requireClient().sendRequest(RollbackCompareRequest, { snapshots: [snapshot] })).snapshots[0],
-        ),
-      );
+      found = this.withProgress(async () => (await requireClient().sendRequest(RollbackCompareRequest, { snapshots: [snapshot] })).snapshots[0]);
       this.comparisons.set(snapshot, found);
       found.catch(() => this.comparisons.delete(snapshot));
-    }
-    return found;
-  }
-
-  /** The restore plan to `snapshot` from now, for a repo's file list; shared by its repo nodes. */
-  preview(snapshot: string): Promise<RollbackPreview> {
-    let found = this.previews.get(snapshot);
-    if (!found) {
-      found = Promise.resolve(
-        vscode.window.withProgress({ location: { viewId: this.viewId } }, () => sendWithProgress(RollbackPreviewRequest, { snapshot, mode: 'restore' })),
-      );
-      this.previews.set(snapshot, found);
-      found.catch(() => this.previews.delete(snapshot));
     }
     return found;
   }
@@ -224,7 +207,7 @@ export class SnapshotRepoNode implements Node {
   readonly kind = 'snapshotRepo';
   private difference: RepoDifference | null | undefined;
   private error: string | undefined;
-  private files: PagedChildren<PlannedFileSummary> | undefined;
+  private files: PagedChildren<DifferingFile> | undefined;
 
   constructor(
     private readonly view: SnapshotsView,
@@ -283,18 +266,28 @@ export class SnapshotRepoNode implements Node {
   }
 
   async children(): Promise<Node[]> {
-    const preview = await this.view.preview(this.snapshot);
-    const plan = preview.repos.find((r) => r.path === this.repo);
-    if (!plan || plan.fileCount === 0) return [new MessageNode(plan?.headChanged ? 'No file differs; HEAD does' : 'Same as now')];
+    let first: { total: number; headChanged: boolean } | undefined;
     this.files ??= new PagedChildren(
-      (offset) => requireClient().sendRequest(RollbackPlanFilesRequest, { plan: preview.hash, repo: this.repo, offset }),
+      async (offset) => {
+        const page = await this.view.withProgress(() =>
+          requireClient().sendRequest(RollbackCompareFilesRequest, { snapshot: this.snapshot, repo: this.repo, offset }),
+        );
+        first ??= page;
+        return page;
+      },
       (file) => new SnapshotFileNode(this.snapshot, file, this.groupKey),
     );
-    return this.files.nodes(this.view.tree, this);
+    const nodes = await this.files.nodes(this.view.tree, this);
+    if (nodes.length === 0) {
+      // asked again next time: "same as now" may not stay true
+      this.files = undefined;
+      return [new MessageNode(first?.headChanged ? 'No file differs; HEAD does' : 'Same as now')];
+    }
+    return nodes;
   }
 }
 
-const changeIcons: Record<PlannedFileSummary['change'], [string, string, string]> = {
+const changeIcons: Record<DifferingFile['change'], [string, string, string]> = {
   restore: ['diff-modified', 'gitDecoration.modifiedResourceForeground', 'changed since'],
   recreate: ['diff-added', 'gitDecoration.deletedResourceForeground', 'gone now'],
   remove: ['diff-removed', 'gitDecoration.untrackedResourceForeground', 'new since'],
@@ -308,7 +301,7 @@ export class SnapshotFileNode implements Node {
 
   constructor(
     readonly snapshot: string,
-    readonly file: PlannedFileSummary,
+    readonly file: DifferingFile,
     private readonly groupKey = 'all',
   ) {}
 

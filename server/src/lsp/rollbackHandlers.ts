@@ -27,6 +27,8 @@ import {
   RollbackExecuteRequest,
   RollbackFileDiffRequest,
   RollbackListRequest,
+  RollbackCompareFilesParams,
+  RollbackCompareFilesRequest,
   RollbackCompareRequest,
   RollbackDriftRequest,
   RollbackPlanFilesRequest,
@@ -37,7 +39,7 @@ import {
 } from '../protocol';
 import { pageOf, pageWindow, resolved, resolvedAll, resolvedKeys } from './params';
 import { checkWords } from '../engine/rollback/checks';
-import { compareWithNow, measureDrift } from '../engine/rollback/drift';
+import { compareWithNow, filesDifferingFromNow, measureDrift } from '../engine/rollback/drift';
 import { Services, handle, mutate } from './services';
 
 /**
@@ -88,6 +90,12 @@ export function registerRollbackHandlers(s: Services): void {
   }));
 
   handle(s, RollbackCompareRequest, RollbackCompareParams, async (p) => ({ snapshots: await compareWithNow(ctx(), p.snapshots) }));
+
+  handle(s, RollbackCompareFilesRequest, RollbackCompareFilesParams, async (p) => {
+    const d = await filesDifferingFromNow(ctx(), p.snapshot, resolved(p.repo));
+    const files = d.files.map((f) => ({ ...f, repo: d.repo }));
+    return { ...pageOf(files, pageWindow(p)), snapshot: d.snapshot, headChanged: d.headChanged, indexChanged: d.indexChanged };
+  });
 
   handle(s, RollbackPlanFilesRequest, RollbackPlanFilesParams, async (p) => {
     const repo = resolved(p.repo);

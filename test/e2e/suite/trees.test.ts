@@ -63,7 +63,7 @@ describe('Tree views', function () {
     const t = api.trees.snapshots;
     const snapshot = await walk(t, 'Your snapshots', 'before the codemod');
     const alpha = await walk(t, 'Your snapshots', 'before the codemod', 'alpha');
-    // the repo's "N files differ" arrives when the background preview answers
+    // the repo's "N files differ" arrives when the background comparison answers
     const desc = await waitForTree(t, async () => {
       const d = description(t, alpha);
       return /files? differ/.test(d) ? d : undefined;

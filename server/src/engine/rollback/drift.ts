@@ -2,8 +2,10 @@ import { EngineContext } from '../store/engineContext';
 import { defaultParallelism, mapLimit } from '../util/pool';
 import { RepoState, captureRepoState } from '../repo/repoState';
 import { asEngineError } from '../util/errors';
-import { treeOps } from './worktreeOps';
-import { driftSince } from './plan';
+import { opOf, treeOps } from './worktreeOps';
+import { FileChange, changeOf, driftSince } from './plan';
+import { diffTrees } from '../git/trees';
+import { EngineError } from '../util/errors';
 import { TargetSpec, resolveTarget } from './target';
 
 /**
@@ -93,4 +95,35 @@ export async function compareWithNow(ctx: EngineContext, snapshots: readonly str
 
 function sum(repos: readonly RepoDifference[], field: 'files' | 'drift'): number {
   return repos.reduce((n, r) => n + r[field], 0);
+}
+
+/** One repo's files that differ between now and a snapshot (what a restore to it would change). */
+export interface RepoFilesDifference {
+  repo: string;
+  snapshot: string;
+  files: FileChange[];
+  headChanged: boolean;
+  indexChanged: boolean;
+}
+
+/**
+ * The files of one repo that differ from a snapshot, with line counts: what the Snapshots tree
+ * lists under a repo. One capture and one tree diff; no plan, no inverse diffs, nothing kept, so
+ * expanding a repo never pushes out the plan a user is about to run. The same files the repo's
+ * "N files differ" counts (`compareWithNow`); a preview, which leaves nested repos and ignored
+ * files alone, is the exact word on what a rollback does.
+ */
+export async function filesDifferingFromNow(ctx: EngineContext, snapshot: string, repo: string): Promise<RepoFilesDifference> {
+  const { snapshot: s } = await resolveTarget(ctx.store, { snapshot });
+  const goal = s.repos.find((r) => r.path === repo);
+  if (!goal) throw new EngineError('UnknownId', `not a repo of snapshot ${s.id}`, repo);
+  const now = await captureRepoState(repo).catch((e: unknown) => {
+    throw asEngineError(e, repo);
+  });
+  const changes = await diffTrees(repo, now.worktree, goal.worktree, { lineCounts: true });
+  const files = changes.map((c): FileChange => {
+    const op = opOf(c);
+    return { ...op, change: changeOf(op), added: c.added, removed: c.removed, binary: c.binary };
+  });
+  return { repo, snapshot: s.id, files, headChanged: now.head !== goal.head || now.ref !== goal.ref, indexChanged: now.index !== goal.index };
 }

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { randomHex } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { Mode } from '../git/looseObjects';
-import { diffTrees } from '../git/trees';
+import { TreeChange, diffTrees } from '../git/trees';
 import { lstatOrNone } from '../util/quickFs';
 import { decodePath, fsPath } from '../util/pathBytes';
 import { faultPoint, renameFault } from '../util/faults';
@@ -28,21 +28,18 @@ export interface FileOp {
 /** Ops from `from` to `to` (two worktree trees of the same repo), sorted by path. */
 export async function treeOps(repo: string, from: string, to: string): Promise<FileOp[]> {
   if (from === to) return [];
-  const ops: FileOp[] = [];
-  for (const { kind, path: p, oldMode: fromMode, newMode, oldBlob: fromBlob, newBlob } of await diffTrees(repo, from, to)) {
-    if (kind === 'deleted') {
-      ops.push({ path: p, action: 'delete', fromBlob, fromMode, blob: null, mode: null });
-    } else if (newMode === Mode.gitlink) {
-      ops.push({ path: p, action: 'gitlink', fromBlob, fromMode, blob: newBlob, mode: newMode });
-    } else if (fromBlob === newBlob && isFileMode(fromMode) && isFileMode(newMode)) {
-      ops.push({ path: p, action: 'chmod', fromBlob, fromMode, blob: newBlob, mode: newMode });
-    } else {
-      ops.push({ path: p, action: 'write', fromBlob, fromMode, blob: newBlob, mode: newMode });
-    }
-  }
   // A type change (file ↔ folder) shows as a delete and an add of different paths; deleting first
   // frees the name, which apply relies on.
-  return ops.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return (await diffTrees(repo, from, to)).map(opOf).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** The file operation that makes one tree difference. */
+export function opOf({ kind, path: p, oldMode: fromMode, newMode, oldBlob: fromBlob, newBlob }: TreeChange): FileOp {
+  if (kind === 'deleted') return { path: p, action: 'delete', fromBlob, fromMode, blob: null, mode: null };
+  if (newMode === Mode.gitlink) return { path: p, action: 'gitlink', fromBlob, fromMode, blob: newBlob, mode: newMode };
+  if (fromBlob === newBlob && isFileMode(fromMode) && isFileMode(newMode))
+    return { path: p, action: 'chmod', fromBlob, fromMode, blob: newBlob, mode: newMode };
+  return { path: p, action: 'write', fromBlob, fromMode, blob: newBlob, mode: newMode };
 }
 
 function isFileMode(m: string | null): boolean {
