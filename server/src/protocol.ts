@@ -487,6 +487,9 @@ export const BlobRequest = new RequestType<BlobParams, BlobResult, ErrorData>('c
 // Rollbacks
 
 /** What to roll back to, and how: a snapshot, or a campaign's baseline / the state before step N. */
+/** Per repo (absolute path), a list of its files as a plan names them: exact, never globs. */
+const filesByRepo = z.record(absolutePath, z.array(text, { error: 'must be a list of paths' }), { error: 'must map absolute repo paths to lists of paths' });
+
 const target = {
   snapshot: z.optional(text),
   campaign: z.optional(text),
@@ -501,7 +504,7 @@ const target = {
    * Per repo (absolute path), exactly these files of it, as a plan names them (no glob: `a*b.ts` is
    * that one file). A repo not named keeps all its files. What a preview's ticked files run as.
    */
-  files: z.optional(z.record(absolutePath, z.array(text, { error: 'must be a list of paths' }), { error: 'must map absolute repo paths to lists of paths' })),
+  files: z.optional(filesByRepo),
   /** Leave these repos (absolute paths) out, e.g. one mid-merge that would refuse the whole plan. */
   exclude: z.optional(absolutePaths),
 };
@@ -612,6 +615,11 @@ export const RollbackExecuteParams = params({
   force: z.optional(flag),
   /** A rolling check run in each repo right after it commits (no shell); a failure puts every repo back. */
   check: z.optional(text),
+  /**
+   * Exactly the files this run is to change, per repo: what the user ticked. The server refuses,
+   * changing nothing, if the plan would change any file not named or leave a named one alone.
+   */
+  files: z.optional(filesByRepo),
 });
 export type RollbackExecuteParams = z.input<typeof RollbackExecuteParams>;
 export interface RollbackExecuteResult {

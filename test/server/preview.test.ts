@@ -39,7 +39,7 @@ function nextReposChanged(f: Fixture, ms: number): Promise<ReposChangedParams> {
 describe('server: the preview’s plan (exact files, drift lines, leaving a repo out, the repo watcher)', () => {
   const f = serverFixture((kit) => kit.workspace(2, { 'README.md': '# repo\n', 'a*b.ts': 'star 1\n', 'axb.ts': 'x 1\n' }));
 
-  it('a file named a*b.ts ticked alone rolls back only itself: axb.ts is left as it was', async () => {
+  it('a file named a*b.ts ticked alone rolls back only itself: axb.ts is left as it was; the run names its files exactly', async () => {
     const camp = await campaignOf(f, { 'a*b.ts': 'star 2\n', 'axb.ts': 'x 2\n' });
     const [repo] = f.repos;
     const narrowed = await f.server.request(RollbackPreviewRequest, { campaign: camp, repos: [repo.dir], files: { [repo.dir]: ['a*b.ts'] } });
@@ -49,7 +49,13 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
       ['a*b.ts'],
       'the plan holds exactly the ticked file',
     );
-    const { record } = await f.server.request(RollbackExecuteRequest, { plan: narrowed.hash });
+    // the run names its files; a list other than the plan's is refused before anything is locked
+    for (const files of [{ [repo.dir]: ['a*b.ts', 'axb.ts'] }, { [repo.dir]: [] }, { [repo.dir]: ['a*b.ts'], [f.repos[1].dir]: ['README.md'] }]) {
+      const refused = await f.server.error(RollbackExecuteRequest, { plan: narrowed.hash, files });
+      assert.strictEqual(refused.data?.code, 'PlanStale', refused.message);
+      assert.strictEqual(repo.read('a*b.ts').toString(), 'star 2\n', 'nothing changed');
+    }
+    const { record } = await f.server.request(RollbackExecuteRequest, { plan: narrowed.hash, files: { [repo.dir]: ['a*b.ts'] } });
     assert.strictEqual(record.outcome, 'committed');
     assert.strictEqual(repo.read('a*b.ts').toString(), 'star 1\n');
     assert.strictEqual(repo.read('axb.ts').toString(), 'x 2\n', 'a glob would have selected axb.ts too');

@@ -280,20 +280,22 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
 
   private async run(selection: Selection, force: boolean, check?: string): Promise<void> {
     if (!this.preview || this.running) return;
-    let plan = this.preview;
+    let [plan, files] = [this.preview, this.files];
     const limits = limitsOf(
       selection,
       plan.repos.map((r) => r.path),
-      this.files,
+      files,
     );
     if (limits) {
       this.post({ type: 'loading', message: 'Planning the chosen repos and files…' });
-      plan = (await this.plan(limits)).preview;
+      ({ preview: plan, files } = await this.plan(limits));
     }
     const order = plan.waves.flat();
     const name = repoNamer(this.preview.repos.map((x) => x.path));
     const drift = plan.repos.flatMap((r) => r.drift.map((d) => `${name(r.path)}/${d}`));
-    const params = { plan: plan.hash, force, ...(check ? { check } : {}) };
+    // the files this run changes, named: the server refuses a plan that would change any other
+    const exact = files.length === plan.totals.files ? { files: filesByRepo(files) } : {};
+    const params = { plan: plan.hash, force, ...(check ? { check } : {}), ...exact };
     await this.transact('rollback', order, (cancel, onReport) => sendWithProgress(RollbackExecuteRequest, params, onReport, cancel), drift);
   }
 
@@ -372,6 +374,13 @@ export function limitsOf(
   const partial = Object.keys(exact).length > 0;
   if (repos.length === planRepos.length && !partial) return undefined;
   return partial ? { repos, files: exact } : { repos };
+}
+
+/** A plan's files as `{ [repo]: paths[] }`. */
+export function filesByRepo(files: readonly PlannedFileSummary[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const f of files) (out[f.repo] ??= []).push(f.path);
+  return out;
 }
 
 /** The repo a refused plan names when it is the repo's state that refuses (mid-merge, locked…): one the user can leave out. */

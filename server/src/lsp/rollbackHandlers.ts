@@ -2,7 +2,7 @@ import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
 import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from '../engine/rollback/evidence';
 import { renderEvidenceBody, titleOf } from '../engine/rollback/evidenceReport';
-import { RollbackPlan, planRollback } from '../engine/rollback/plan';
+import { RollbackPlan, assertPlanChanges, planRollback } from '../engine/rollback/plan';
 import { recoverAll } from '../engine/rollback/recover';
 import { listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
 import { executeRollback } from '../engine/rollback/transaction';
@@ -121,6 +121,7 @@ export function registerRollbackHandlers(s: Services): void {
     const force = p.force ?? false;
     const check = p.check;
     if (check !== undefined) checkWords(check); // shell syntax refused before anything is locked
+    if (p.files) assertPlanChanges(plan, resolvedKeys(p.files)!);
     const job = {
       what: `rollback to ${plan.target.label} (plan ${plan.hash.slice(0, 12)})`,
       paths: plan.repos.map((r) => r.path),

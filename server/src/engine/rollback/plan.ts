@@ -181,6 +181,30 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
   };
 }
 
+/**
+ * Refuses to run `plan` unless the files it changes are exactly `files` (per repo, absolute path):
+ * a run asked for by a list of ticked files changes those and no other. Checked before anything is
+ * locked or written.
+ */
+export function assertPlanChanges(plan: RollbackPlan, files: Record<string, readonly string[]>): void {
+  const named = new Map(Object.entries(files).map(([repo, paths]) => [repo, new Set(paths)]));
+  const which = `plan ${plan.hash.slice(0, 12)}`;
+  for (const r of plan.repos) {
+    const wanted = named.get(r.path) ?? new Set<string>();
+    named.delete(r.path);
+    const other = r.files.find((f) => !wanted.has(f.path));
+    if (other) throw new EngineError('PlanStale', `${which} would also change this file, which the run does not name; preview again`, r.path, other.path);
+    const planned = new Set(r.files.map((f) => f.path));
+    const left = [...wanted].find((p) => !planned.has(p));
+    if (left !== undefined) throw new EngineError('PlanStale', `the run names this file, which ${which} does not change; preview again`, r.path, left);
+  }
+  for (const [repo, paths] of named) {
+    const [first] = paths;
+    if (first !== undefined)
+      throw new EngineError('PlanStale', `the run names this file, but ${which} does not roll this repo back; preview again`, repo, first);
+  }
+}
+
 /** The plan's identity: the starting states, the goals and the operations. Recomputed at prepare. */
 export function planHash(mode: string, target: string, repos: readonly Pick<RepoPlan, 'path' | 'current' | 'goal' | 'files'>[]): string {
   return sha256(
