@@ -67,6 +67,19 @@ describe('rollback --check', function () {
     const shell = runCli(['rollback', '--snapshot', snap, '--check', 'npm test && echo ok'], { store });
     assert.strictEqual(shell.status, 1);
     assert.match(shell.stderr, /runs without a shell, so .* cannot use "&&"/);
+    // a shell would expand $HOME; without one it must not quietly become an empty word
+    const variable = runCli(['rollback', '--snapshot', snap, '--check', 'test -d $HOME'], { store });
+    assert.strictEqual(variable.status, 1);
+    assert.match(variable.stderr, /cannot use the variable \$HOME; put it in a script/);
+    assert.deepStrictEqual(fingerprints(repos), before);
+
+    // a repo's own check that needs a shell is refused before any repo changes, not after one commits
+    const needsShell = chain('test -d $HOME');
+    const needsShellBefore = fingerprints(needsShell.repos);
+    const refused = runCli(['rollback', '--snapshot', needsShell.snap], { store: needsShell.store });
+    assert.strictEqual(refused.status, 1);
+    assert.match(refused.stderr, /its \.codecontext\.json "check": the check runs without a shell, so .* cannot use the variable \$HOME.*nothing was changed/);
+    assert.deepStrictEqual(fingerprints(needsShell.repos), needsShellBefore);
 
     const own = chain("sh -c 'echo c is not healthy; exit 4'");
     const ownBefore = fingerprints(own.repos);

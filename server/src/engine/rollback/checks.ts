@@ -29,7 +29,8 @@ export const defaultCheckTimeoutMs = 120_000;
 
 /** The words of a check command; Usage when it holds shell syntax or nothing. */
 export function checkWords(command: string): string[] {
-  const words = parse(command);
+  // a variable comes back as an object, so it is refused rather than expanded to nothing
+  const words = parse(command, (name: string) => ({ variable: name }) as object);
   const bad = words.find((w) => typeof w !== 'string');
   if (bad !== undefined) {
     throw new EngineError(
@@ -42,7 +43,8 @@ export function checkWords(command: string): string[] {
 }
 
 function describe(entry: unknown): string {
-  const e = entry as { op?: string; comment?: string; pattern?: string };
+  const e = entry as { op?: string; comment?: string; pattern?: string; variable?: string };
+  if (e.variable !== undefined) return e.variable === '' ? 'a $ substitution' : `the variable $${e.variable}`;
   if (e.op === 'glob') return `the glob ${e.pattern}`;
   if (e.op) return `"${e.op}"`;
   if (e.comment !== undefined) return 'a # comment';

@@ -13,7 +13,7 @@ import { RepoState, captureRepoState, captureWithIndex, emptyStage, removeDeadLe
 import { saveSnapshot } from '../snapshot/snapshot';
 import { toolVersion } from '../util/version';
 import { CompensationOutcome, compensateRepo, compensationOps } from './compensation';
-import { CheckResult, checkFor, defaultCheckTimeoutMs, runCheck } from './checks';
+import { CheckResult, checkFor, checkWords, defaultCheckTimeoutMs, runCheck } from './checks';
 import { keepWithRepos } from './evidenceCopies';
 import { OrphanGuard } from '../util/orphanGuard';
 import { EvidenceRepo, PhaseRecord, RepoSpan, gitIdentity, whoami, writeEvidence } from './evidence';
@@ -274,6 +274,16 @@ export class RollbackTransaction {
     }
     if (planHash(plan.mode, plan.target.snapshot, plan.repos) !== plan.hash) {
       throw new EngineError('PlanStale', 'the plan was modified after it was made');
+    }
+    // a repo's own check that only a shell could run is refused now, not after that repo commits
+    for (const r of plan.repos.filter((x) => x.files.length || x.indexChanged || x.headChanged)) {
+      const command = checkFor(r.path, options.check);
+      if (!command) continue;
+      try {
+        checkWords(command);
+      } catch (e) {
+        throw new EngineError('Usage', `${options.check ? '--check' : 'its .codecontext.json "check"'}: ${asEngineError(e).message}`, r.path);
+      }
     }
   }
 
