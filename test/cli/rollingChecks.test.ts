@@ -54,6 +54,8 @@ describe('rollback --check', function () {
     );
     assert.match(pack.checks[0].outputTail, /health ok in c/);
     assert.ok(pack.checks.every((c: { durationMs: number; command: string }) => c.durationMs >= 0 && c.command === check));
+    const shown = runCli(['evidence', 'show', JSON.parse(r.stdout).id], { store });
+    assert.strictEqual((shown.stdout.match(/^ {2}check `sh -c .*`: exit 0 in \d+ ms$/gm) ?? []).length, 3, shown.stdout);
   });
 
   it("a repo's own .codecontext.json check runs without --check; a check that hangs times out and puts everything back", function () {

@@ -134,7 +134,7 @@ describe('server: campaign review (diff text, comments)', () => {
     assert.deepStrictEqual((await f.server.request(CampaignCommentsRequest, { campaign: id })).comments, []);
   });
 
-  it('puts the comments on the steps a rollback undoes into its evidence pack', async () => {
+  it('puts the comments on the steps a rollback undoes into its evidence pack, and `evidence show` prints them', async () => {
     const id = await campaign();
     const repo = f.repos[2].dir;
     await f.server.request(CampaignCommentAddRequest, { campaign: id, step: 1, repo, path: 'index.js', line: 2, body: 'step one note' });
@@ -149,6 +149,10 @@ describe('server: campaign review (diff text, comments)', () => {
       [[2, repo, 'lib/types.js', 'step two note', 'Test Author']],
     );
     assert.strictEqual(cli('evidence', 'verify', rollback).status, 0, 'the digest covers the comments');
+    const text = cli('evidence', 'show', rollback).stdout;
+    assert.match(text, /^review comments on the steps undone \(1\):$/m);
+    assert.match(text, /^ {2}step 2 .*\/lib\/types\.js — Test Author, [\d-]+ [\d:]+Z: step two note$/m);
+    assert.doesNotMatch(text, /step one note/);
     const page = fs.readFileSync(path.join(f.store, 'rollbacks', rollback, `evidence-${rollback}.html`), 'utf8');
     assert.match(page, /step two note/, 'the evidence report shows the comment');
     assert.doesNotMatch(page, /step one note/, 'a comment on a step the rollback keeps is not in its evidence');

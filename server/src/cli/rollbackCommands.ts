@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
 import { locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence';
+import { commentsOf } from '../engine/rollback/evidenceReport';
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan';
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/recover';
 import { showPath } from '../engine/util/pathBytes';
@@ -301,6 +302,23 @@ export const rollbackCommands: Command[] = [
         );
         for (const f of r.files)
           lines.push(`  ${f.change.padEnd(8)} ${showPath(f.path)}  ${shortId(f.fromBlob, 7)} → ${shortId(f.blob, 7)}  diff ${f.diffHash.slice(0, 12)}`);
+        for (const c of (e.checks ?? []).filter((x) => x.repo === r.path)) {
+          const how = c.timedOut ? 'timed out' : `exit ${c.exitCode}`;
+          lines.push(
+            `  check \`${c.command}\`: ${how} in ${c.durationMs} ms${c.exitCode === 0 ? '' : `: ${c.outputTail.trim().split('\n').slice(-1)[0] ?? ''}`}`,
+          );
+        }
+      }
+      const comments = commentsOf(e);
+      if (comments.length) {
+        // the reviewers' notes on the steps this rollback undid: the reasons, often, for undoing them
+        lines.push('', `review comments on the steps undone (${comments.length}):`);
+        for (const c of comments) {
+          const file = c.path ? `/${showPath(c.path)}${typeof c.line === 'number' ? `:${c.line}` : ''}` : '';
+          const who = [c.author, c.at ? when(c.at) : ''].filter(Boolean).join(', ');
+          const step = typeof c.step === 'number' ? `step ${c.step} ` : '';
+          lines.push(`  ${step}${c.repo ? displayPath(c.repo) : ''}${file}${who ? ` — ${who}` : ''}: ${c.text.replace(/\s*\n\s*/g, ' ')}`);
+        }
       }
       lines.push('', `digest: ${e.digest}`, `file: ${file}`);
       if (e.report) lines.push(`report: ${path.join(path.dirname(file), path.basename(e.report.file))} (the same, as a page for any browser)`);
