@@ -73,6 +73,17 @@ describe('the evidence chain', function () {
       repos[0].git('config', 'gpg.ssh.allowedSignersFile', allowed);
       assert.match(runCli(['evidence', 'verify', signed.id], { store }).stdout, /signed by release-bot@example\.com/);
 
+      // a signing key that cannot sign (gone): the pack stands unsigned, and the rollback says so
+      repos[0].git('config', 'user.signingkey', path.join(keys, 'gone'));
+      repos[0].write('README.md', 'a change the key cannot sign\n');
+      const keyGone = runCli(['rollback', '--snapshot', snap, '--json'], { store });
+      assert.strictEqual(keyGone.status, 0, keyGone.stderr);
+      assert.match(keyGone.stderr, /^codecontext: warning: the evidence pack is not signed: ssh-keygen could not sign/m);
+      const keyGoneRecord = JSON.parse(keyGone.stdout);
+      assert.match(keyGoneRecord.evidenceUnsigned, /ssh-keygen could not sign/);
+      assert.ok(!fs.existsSync(`${keyGoneRecord.evidence}.sig`));
+      repos[0].git('config', 'user.signingkey', key);
+
       const pack = JSON.parse(fs.readFileSync(signed.evidence, 'utf8'));
       const { digest: _d, ...body } = { ...pack, outcome: 'aborted' };
       fs.writeFileSync(signed.evidence, JSON.stringify({ ...body, digest: sha256(canonicalJson(body)) }, null, 2) + '\n');

@@ -133,7 +133,8 @@ export function outcomeText(preview: RollbackPreview, result: RollbackExecuteRes
   const same = r.repos.length - changed;
   const late = result.cancelArrivedLate ? ' The cancel arrived after the commit began, so the rollback finished.' : '';
   const matched = same > 0 ? ` (${plural(same, 'other repo')} already matched)` : '';
-  return `Rolled back ${plural(changed, 'repo')} to ${targetName(preview)} in ${duration(r.durationMs)}${matched}.${late}`;
+  const unsigned = r.evidenceUnsigned ? ` The evidence pack is not signed: ${r.evidenceUnsigned}.` : '';
+  return `Rolled back ${plural(changed, 'repo')} to ${targetName(preview)} in ${duration(r.durationMs)}${matched}.${late}${unsigned}`;
 }
 
 export function confirmationOf(preview: RollbackPreview): Confirmation {

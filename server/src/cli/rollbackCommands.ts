@@ -7,7 +7,7 @@ import { recoverAll, releaseStrandedLocks } from '../engine/rollback/recover';
 import { showPath } from '../engine/util/pathBytes';
 import { checkFor, checkWords } from '../engine/rollback/checks';
 import { finishInterruptedRuns } from '../engine/campaign/campaignRun';
-import { listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
+import { RollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
 import { executeRollback } from '../engine/rollback/transaction';
 import { undoRollback } from '../engine/rollback/undo';
 import { CliContext, Command, UsageError, stringList } from './command';
@@ -167,6 +167,7 @@ export const rollbackCommands: Command[] = [
           `safety snapshot: ${record.safetySnapshot} (undo with: codecontext rollback undo ${record.id})`,
           `evidence: ${record.evidence}`,
         ].join('\n');
+        warnUnsigned(record);
         return { text, json: record };
       } finally {
         interrupt.dispose();
@@ -185,6 +186,7 @@ export const rollbackCommands: Command[] = [
       const interrupt = interruptToken();
       try {
         const record = await undoRollback(ctx, positionals[0], { force: !!values.force, cancel: interrupt.cancel, argv: process.argv.slice(2) });
+        warnUnsigned(record);
         return {
           text:
             `${record.id}: committed — undid ${record.undoOf} (${record.repos.length} repos) in ${(record.durationMs / 1000).toFixed(2)} ` +
@@ -376,3 +378,8 @@ export const rollbackCommands: Command[] = [
     },
   },
 ];
+
+/** On stderr (stdout stays the record): a signing key is set, but this pack could not be signed. */
+function warnUnsigned(record: RollbackRecord): void {
+  if (record.evidenceUnsigned) process.stderr.write(`codecontext: warning: the evidence pack is not signed: ${record.evidenceUnsigned}\n`);
+}

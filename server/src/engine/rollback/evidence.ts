@@ -107,17 +107,20 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
 /**
  * Writes `evidence.json` and `inverse.patch` under the rollback's folder, chained to the store's
  * previous pack, and returns the pack's path. A pack written again for the same rollback (recovery
- * finishing one) takes the place of the first in the chain.
+ * finishing one) takes the place of the first in the chain. `unsigned` says why a pack whose repo
+ * has a signing key is not signed (the key is gone, a passphrase no agent holds): the pack stands,
+ * its digest checked, and whoever asked for the rollback is told.
  */
 export async function writeEvidence(
   store: Store,
   pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous' | 'report'> & PackComments,
   patchText: string,
-): Promise<string> {
+): Promise<{ file: string; unsigned?: string }> {
   const dir = evidenceDir(store, pack.id);
   const patchFile = path.join(dir, 'inverse.patch');
   const file = path.join(dir, `evidence-${pack.id}.json`);
   pack = { ...pack, ...(await undoneStepComments(store, pack)) };
+  let signing: { problem?: string } | undefined;
   await appendToChain(store, async (head) => {
     const previous = head?.id === pack.id ? (await readEvidence(file).catch(() => undefined))?.previous : head;
     const rendered = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
@@ -130,10 +133,10 @@ export async function writeEvidence(
     await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(reportFile, html), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
     // a pack written again (recovery) is signed again, or not at all: never left with an old signature
     await Promise.all([`${file}.sig`, `${file}.asc`].map((f) => fs.promises.rm(f, { force: true })));
-    await signPack(file, pack.repos[0]?.path);
+    signing = await signPack(file, pack.repos[0]?.path);
     return { id: pack.id, digest: full.digest };
   });
-  return file;
+  return { file, ...(signing?.problem ? { unsigned: signing.problem } : {}) };
 }
 
 /** The pack's HTML report; a page that cannot be rendered says so instead of failing the rollback's record. */

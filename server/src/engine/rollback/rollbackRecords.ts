@@ -25,6 +25,8 @@ export interface RollbackRecord {
   repos: { path: string; wave: number; files: number; before: RepoState; after: RepoState | null }[];
   phases: PhaseRecord[];
   evidence: string;
+  /** Why the evidence pack is not signed although the repo has a signing key (git's user.signingkey). */
+  evidenceUnsigned?: string;
 }
 
 const folder = 'rollbacks';

@@ -571,7 +571,7 @@ export class RollbackTransaction {
     let record: RollbackRecord | undefined;
     let unrecorded: EngineError | undefined;
     try {
-      const evidence = await writeEvidence(
+      const { file: evidence, unsigned } = await writeEvidence(
         this.ctx.store,
         {
           format: 1,
@@ -622,6 +622,7 @@ export class RollbackTransaction {
         repos: evidenceRepos.map((r) => ({ path: r.path, wave: r.wave, files: r.files.length, before: r.before, after: r.after })),
         phases: this.phases,
         evidence,
+        ...(unsigned ? { evidenceUnsigned: unsigned } : {}),
       };
       await writeRollbackRecord(this.ctx.store, record);
       const detail = failure?.oneLine() ?? outcome.recovered;
