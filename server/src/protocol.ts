@@ -236,7 +236,15 @@ export type ReposWatchParams = z.input<typeof ReposWatchParams>;
  * client → server: watch these repos' files, index, HEAD and refs (not the store: that is always
  * watched) and send `ReposChangedNotification` when they change, so an open preview can plan again.
  */
-export const ReposWatchRequest = new RequestType<ReposWatchParams, { watching: number }, ErrorData>('codecontext/repos/watch');
+export interface ReposWatchResult {
+  /** Repos watched now. */
+  watching: number;
+  /** Folders watched over all of them (ignored folders and nested repos are left out). */
+  folders: number;
+  /** Repos only partly watched: the folder budget ran out (edits in their other folders are seen on Refresh). */
+  limited: string[];
+}
+export const ReposWatchRequest = new RequestType<ReposWatchParams, ReposWatchResult, ErrorData>('codecontext/repos/watch');
 
 // ---------------------------------------------------------------------------------------------
 // Snapshots

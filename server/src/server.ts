@@ -175,10 +175,7 @@ const repoWatcher = new RepoWatcher(
   (repos) => void connection.sendNotification(ReposChangedNotification, { repos }),
   (message) => connection.console.warn(message),
 );
-handle(services, ReposWatchRequest, ReposWatchParams, async (p) => {
-  repoWatcher.watch(resolvedAll(p.repos) ?? []);
-  return { watching: repoWatcher.size };
-});
+handle(services, ReposWatchRequest, ReposWatchParams, async (p) => repoWatcher.watch(resolvedAll(p.repos) ?? []));
 registerSnapshotHandlers(services);
 registerCampaignHandlers(services);
 registerContentHandlers(services);

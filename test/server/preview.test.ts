@@ -96,7 +96,9 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
 
   it('watched repos: an edit is heard, planning again is not', async () => {
     const camp = await campaignOf(f, { 'axb.ts': 'x 2\n' });
-    assert.deepStrictEqual(await f.server.request(ReposWatchRequest, { repos: f.repos.map((r) => r.dir) }), { watching: 2 });
+    const state = await f.server.request(ReposWatchRequest, { repos: f.repos.map((r) => r.dir) });
+    assert.deepStrictEqual([state.watching, state.limited], [2, []]);
+    assert.ok(state.folders >= 6, `the git dir, refs and worktree of each: ${state.folders}`);
     const heard = nextReposChanged(f, 5000);
     f.repos[1].write('src/new.ts', 'typed by hand\n');
     assert.deepStrictEqual((await heard).repos, [f.repos[1].dir]);
@@ -112,6 +114,6 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
     );
     await f.server.request(RollbackPreviewRequest, { campaign: camp });
     await quiet;
-    assert.deepStrictEqual(await f.server.request(ReposWatchRequest, { repos: [] }), { watching: 0 });
+    assert.deepStrictEqual(await f.server.request(ReposWatchRequest, { repos: [] }), { watching: 0, folders: 0, limited: [] });
   });
 });

@@ -1,75 +1,178 @@
 import * as fs from 'fs';
 import * as path from 'path';
+import { ignoredFolders } from '../engine/repo/discovery';
+import { repoLayout } from '../engine/git/repoLayout';
 import { Settle } from './settle';
 
 const quietMs = 300;
 /** Under constant churn (a build writing files) the client still hears within this time. */
 const maxDelayMs = 2000;
+/**
+ * Folders watched at most, over all repos. Each is an inotify watch, and those are a per-user
+ * budget that VS Code's own file watcher draws on too: a recursive watch of a repo with its
+ * node_modules could take tens of thousands and leave the editor unable to watch its workspace.
+ */
+export const defaultMaxFolders = 4000;
+
+interface Watched {
+  /** Folder (absolute) → its watcher. */
+  folders: Map<string, fs.FSWatcher>;
+  /** Ignored folders (absolute): never watched, nor anything below them. */
+  ignored: Set<string>;
+  /** Set when the folder budget ran out in this repo: edits in its unwatched folders are not heard. */
+  limited: boolean;
+}
+
+/** What `watch` ended with: the repos watched, the folders that took, and the repos only partly watched. */
+export interface WatchState {
+  watching: number;
+  folders: number;
+  limited: string[];
+}
 
 /**
  * Watches the files of a few repos (those an open preview shows) and calls `onChange` with the repos
- * that changed once the writes settle. In the git dir only what a plan starts from counts: the index,
- * HEAD, branch refs and the merge / rebase markers; objects, logs, locks and our own captures' temp
- * files do not, so planning again (which writes objects) never wakes the watcher it answers.
+ * that changed once the writes settle. The worktree is watched folder by folder, leaving out the
+ * git dir, ignored folders (node_modules, build output: never what a rollback plans) and nested
+ * repos (their own), within a budget of folders; a folder made later is watched when it appears.
+ * In the git dir only what a plan starts from counts: the index, HEAD, branch refs and the merge /
+ * rebase markers; objects, logs, locks and our own captures' temp files do not, so planning again
+ * (which writes objects) never wakes the watcher it answers.
  */
 export class RepoWatcher {
-  private readonly watchers = new Map<string, fs.FSWatcher[]>();
+  private readonly repos = new Map<string, Watched>();
   private readonly settle = new Settle<string>(quietMs, maxDelayMs, (repos) => this.onChange(repos));
+  private used = 0;
   private disposed = false;
+  /** Each `watch` call waits for the one before, so two lists never interleave. */
+  private queue: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly onChange: (repos: string[]) => void,
     private readonly onError: (message: string) => void = () => undefined,
+    private readonly maxFolders = defaultMaxFolders,
   ) {}
 
   get size(): number {
-    return this.watchers.size;
+    return this.repos.size;
   }
 
   /** Watches exactly these repos from now on; folders that do not exist are skipped. */
-  watch(repos: readonly string[]): void {
-    const wanted = new Set(repos.map((r) => path.resolve(r)));
-    for (const [repo, ws] of this.watchers) {
-      if (wanted.has(repo)) continue;
-      for (const w of ws) w.close();
-      this.watchers.delete(repo);
-    }
-    for (const repo of wanted) if (!this.watchers.has(repo) && !this.disposed) this.start(repo);
+  watch(repos: readonly string[]): Promise<WatchState> {
+    const next = this.queue.then(() => this.rewatch(repos));
+    this.queue = next.catch(() => undefined);
+    return next;
   }
 
   dispose(): void {
     this.disposed = true;
     this.settle.dispose();
-    for (const ws of this.watchers.values()) for (const w of ws) w.close();
-    this.watchers.clear();
+    for (const repo of [...this.repos.keys()]) this.stop(repo);
   }
 
-  private start(repo: string): void {
-    if (!fs.statSync(repo, { throwIfNoEntry: false })?.isDirectory()) return;
-    const ws: fs.FSWatcher[] = [];
-    const add = (folder: string, recursive: boolean, prefix: string) => {
-      const w = fs.watch(folder, { recursive }, (_event, name) => {
-        if (name && counts(path.posix.join(prefix, name.toString().split(path.sep).join('/')))) this.changed(repo);
-      });
-      w.on('error', (e) => {
-        this.onError(`repo watcher on ${folder} stopped: ${e.message}`);
-        w.close();
-      });
-      ws.push(w);
-    };
-    try {
-      add(repo, true, '');
-    } catch {
-      // no recursive watch here: the top folder and the git dir still tell about most edits and every git operation
-      add(repo, false, '');
-      const gitDir = path.join(repo, '.git');
-      if (fs.statSync(gitDir, { throwIfNoEntry: false })?.isDirectory()) add(gitDir, false, '.git');
+  private async rewatch(repos: readonly string[]): Promise<WatchState> {
+    const wanted = new Set(repos.map((r) => path.resolve(r)));
+    for (const repo of [...this.repos.keys()]) if (!wanted.has(repo)) this.stop(repo);
+    for (const repo of wanted) {
+      if (this.repos.has(repo) || this.disposed) continue;
+      await this.start(repo).catch((e: unknown) => this.onError(`cannot watch ${repo}: ${(e as Error).message}`));
     }
-    this.watchers.set(repo, ws);
+    const limited = [...this.repos].filter(([, w]) => w.limited).map(([r]) => r);
+    return { watching: this.repos.size, folders: this.used, limited };
   }
 
-  private changed(repo: string): void {
-    this.settle.add(repo);
+  private stop(repo: string): void {
+    const w = this.repos.get(repo);
+    if (!w) return;
+    for (const f of w.folders.values()) f.close();
+    this.used -= w.folders.size;
+    this.repos.delete(repo);
+  }
+
+  private async start(repo: string): Promise<void> {
+    if (!fs.statSync(repo, { throwIfNoEntry: false })?.isDirectory()) return;
+    const layout = await repoLayout(repo);
+    // a repo whose ignore rules cannot be read is watched without them, rather than not at all
+    const ignored = await ignoredFolders(repo).catch(() => new Set<string>());
+    const w: Watched = { folders: new Map(), ignored, limited: false };
+    this.repos.set(repo, w);
+    // the git dir first: a plan's starting point (index, HEAD, refs) matters more than any one folder
+    this.add(repo, w, layout.gitDir, '.git', false);
+    for (const refs of new Set([path.join(layout.gitDir, 'refs', 'heads'), path.join(layout.commonDir, 'refs', 'heads')])) {
+      await this.walk(repo, w, refs, '.git/refs/heads', true);
+    }
+    if (layout.commonDir !== layout.gitDir) this.add(repo, w, layout.commonDir, '.git', false);
+    await this.walk(repo, w, repo, '', false);
+    if (w.limited) {
+      this.onError(`watching ${w.folders.size} folders of ${repo}, the most allowed (${this.maxFolders} in all): edits in the others are seen on Refresh`);
+    }
+  }
+
+  /** Watches `folder` and every folder below it that is not left out, breadth first, within the budget. */
+  private async walk(repo: string, w: Watched, folder: string, rel: string, gitDir: boolean): Promise<void> {
+    const todo: [string, string][] = [[folder, rel]];
+    while (todo.length && !this.disposed && this.repos.get(repo) === w) {
+      const [dir, prefix] = todo.shift()!;
+      if (!this.add(repo, w, dir, prefix, gitDir)) return;
+      const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
+      for (const e of entries) {
+        if (!e.isDirectory()) continue; // a symlink to a folder is a file to git: its target is not the repo's
+        const child = path.join(dir, e.name);
+        const childRel = prefix ? `${prefix}/${e.name}` : e.name;
+        if (gitDir || this.watchable(w, child, e.name)) todo.push([child, childRel]);
+      }
+    }
+  }
+
+  /** A worktree folder worth watching: not the git dir, not ignored, not a nested repo of its own. */
+  private watchable(w: Watched, folder: string, name: string): boolean {
+    if (name === '.git' || name === 'node_modules' || w.ignored.has(folder)) return false;
+    return !fs.existsSync(path.join(folder, '.git'));
+  }
+
+  /** One folder's watcher; false when the budget is spent (the repo is then only partly watched). */
+  private add(repo: string, w: Watched, folder: string, rel: string, gitDir: boolean): boolean {
+    if (w.folders.has(folder)) return true;
+    if (this.used >= this.maxFolders) {
+      w.limited = true;
+      return false;
+    }
+    let watcher: fs.FSWatcher;
+    try {
+      watcher = fs.watch(folder, (_event, name) => this.event(repo, w, folder, rel, gitDir, name?.toString()));
+    } catch {
+      return true; // gone or unreadable: nothing there to hear
+    }
+    watcher.on('error', (e) => {
+      if (w.folders.get(folder) !== watcher) return;
+      this.forget(w, folder);
+      if (fs.existsSync(folder)) this.onError(`repo watcher on ${folder} stopped: ${e.message}`);
+    });
+    w.folders.set(folder, watcher);
+    this.used++;
+    return true;
+  }
+
+  /** Closes a folder's watcher and gives its place in the budget back. */
+  private forget(w: Watched, folder: string): void {
+    const watcher = w.folders.get(folder);
+    if (!watcher) return;
+    watcher.close();
+    w.folders.delete(folder);
+    this.used--;
+  }
+
+  private event(repo: string, w: Watched, folder: string, rel: string, gitDir: boolean, name: string | undefined): void {
+    if (this.repos.get(repo) !== w) return;
+    if (!fs.existsSync(folder)) this.forget(w, folder); // removed: its parent heard that
+    const changed = name === undefined ? rel : rel ? `${rel}/${name}` : name;
+    if (counts(changed)) this.settle.add(repo);
+    if (name === undefined) return;
+    // a folder made after the watch began (a new package, a branch named feature/x) is watched from now on
+    const child = path.join(folder, name);
+    if (w.folders.has(child) || !fs.statSync(child, { throwIfNoEntry: false })?.isDirectory()) return;
+    const wanted = gitDir ? changed.startsWith('.git/refs/heads/') : counts(changed) && this.watchable(w, child, name);
+    if (wanted) void this.walk(repo, w, child, changed, gitDir);
   }
 }
 

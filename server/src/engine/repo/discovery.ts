@@ -100,7 +100,7 @@ async function classify(dir: string, parent: string | undefined): Promise<Discov
 }
 
 /** Ignored folders of a repo, as absolute paths; one git process. */
-async function ignoredFolders(repo: string): Promise<Set<string>> {
+export async function ignoredFolders(repo: string): Promise<Set<string>> {
   // a failure here is not "nothing is ignored": walking into node_modules would then find its repos
   const out = await git(repo, ['ls-files', '-z', '--others', '--ignored', '--exclude-standard', '--directory'], { readOnly: true });
   return new Set(

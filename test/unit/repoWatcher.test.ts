@@ -1,0 +1,82 @@
+import * as assert from 'assert';
+import * as path from 'path';
+import { RepoWatcher } from '../../server/src/lsp/repoWatcher';
+import { RepoKit } from '../helpers/repoKit';
+
+/**
+ * The preview's repo watcher on real repos and the real file system: folder by folder, leaving
+ * out what no plan is about (ignored folders, node_modules, nested repos), within a budget of
+ * inotify watches that VS Code's own watcher shares.
+ */
+describe('the repo watcher (lsp/repoWatcher.ts)', () => {
+  const kit = RepoKit.forSuite();
+  let watcher: RepoWatcher | undefined;
+  afterEach(() => watcher?.dispose());
+
+  /** A watcher whose changes are collected; `next(ms)` resolves with the next batch, or [] if none came. */
+  function watching(maxFolders?: number) {
+    const batches: string[][] = [];
+    const errors: string[] = [];
+    let wake: (() => void) | undefined;
+    watcher = new RepoWatcher(
+      (repos) => {
+        batches.push(repos);
+        wake?.();
+      },
+      (m) => errors.push(m),
+      maxFolders,
+    );
+    const next = (ms: number) =>
+      new Promise<string[]>((resolve) => {
+        const timer = setTimeout(() => resolve([]), ms);
+        wake = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          resolve(batches.shift()!);
+        };
+      });
+    return { watcher, errors, next };
+  }
+
+  function repoWithClutter() {
+    const r = kit.repo(kit.tempDir(), { '.gitignore': 'build/\nnode_modules/\n', 'src/a/one.ts': '1\n', 'src/b/two.ts': '2\n' });
+    for (let i = 0; i < 30; i++) r.write(`node_modules/pkg${i}/lib/index.js`, 'x\n');
+    r.write('build/out/bundle.js', 'built\n');
+    kit.repo(path.join(r.dir, 'vendor', 'inner'), { 'inner.txt': 'its own repo\n' });
+    return r;
+  }
+
+  it('hears tracked folders, new folders and branches; not ignored folders, node_modules or a nested repo', async () => {
+    const r = repoWithClutter();
+    const w = watching();
+    const state = await w.watcher.watch([r.dir]);
+    assert.deepStrictEqual([state.watching, state.limited], [1, []]);
+    // the git dir, refs/heads, the root, src, src/a, src/b, vendor: none of the 60-odd ignored or nested folders
+    assert.strictEqual(state.folders, 7);
+
+    r.write('node_modules/pkg3/lib/index.js', 'changed\n').write('build/out/bundle.js', 'rebuilt\n').write('vendor/inner/inner.txt', 'changed\n');
+    assert.deepStrictEqual(await w.next(1000), [], 'what no plan is about is not heard');
+
+    r.write('src/a/one.ts', 'edited\n');
+    assert.deepStrictEqual(await w.next(3000), [r.dir]);
+    r.write('pkg/new/file.ts', 'a new folder\n');
+    assert.deepStrictEqual(await w.next(3000), [r.dir]);
+    r.write('pkg/new/second.ts', 'in the new folder, after it was made\n');
+    assert.deepStrictEqual(await w.next(3000), [r.dir], 'a folder made after the watch began is watched');
+    r.git('branch', 'feature/x');
+    assert.deepStrictEqual(await w.next(3000), [r.dir], 'a branch under a new refs folder');
+    assert.deepStrictEqual(w.errors, []);
+  });
+
+  it('stays within its folder budget, the git dir first, and says which repo is only partly watched', async () => {
+    const r = repoWithClutter();
+    const w = watching(3);
+    const state = await w.watcher.watch([r.dir]);
+    assert.deepStrictEqual([state.folders, state.limited], [3, [r.dir]]);
+    assert.match(w.errors.join('\n'), /watching 3 folders of .*, the most allowed \(3 in all\): edits in the others are seen on Refresh/);
+    r.git('add', 'src/a/one.ts');
+    r.write('src/a/one.ts', 'staged then edited\n').git('add', 'src/a/one.ts');
+    assert.deepStrictEqual(await w.next(3000), [r.dir], 'the index is always watched');
+    assert.deepStrictEqual((await w.watcher.watch([])).folders, 0, 'stopping gives the budget back');
+  });
+});
