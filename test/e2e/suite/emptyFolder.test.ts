@@ -11,6 +11,8 @@ describe('an empty folder (issue 15, point 23)', () => {
     assert.strictEqual(await api.noRepos(), true, 'the codecontext.noRepos context key');
     await vscode.commands.executeCommand('workbench.view.extension.codecontext');
     await screenshot('empty-folder-welcome', { waitForText: 'No git repositories under the workspace folders' });
+    // the Rollbacks view offers no rollback where there is nothing to roll back
+    await screenshot('empty-folder-rollbacks-welcome', { waitForText: 'this folder holds none, so there is nothing to roll back here' });
     assert.deepStrictEqual(await api.trees.campaigns.getChildren(), []);
   });
 });
