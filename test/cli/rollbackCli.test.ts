@@ -40,7 +40,7 @@ describe('codecontext rollback (CLI)', function () {
   });
   after(() => kit.cleanup());
 
-  it('--dry-run prints waves, files with +/- counts, and changes nothing; --json gives the inverse diffs', function () {
+  it('--dry-run prints waves, files with +/- counts, and changes nothing; --json and --diff give the inverse diffs', function () {
     const r = cli('rollback', '--campaign', campaign, '--dry-run');
     assert.strictEqual(r.status, 0, r.stderr);
     assert.match(r.stdout, /^Rollback plan [0-9a-f]{12} \(restore\) → every kind baseline/);
@@ -51,6 +51,15 @@ describe('codecontext rollback (CLI)', function () {
     const j = runCli(['--json', 'rollback', '--campaign', campaign, '--dry-run'], { store, cwd: root });
     const plan = JSON.parse(j.stdout) as { hash: string; repos: { files: { path: string; patch: string }[] }[] };
     assert.match(plan.repos[0].files.find((f) => f.path === 'a.txt')!.patch, /^-line 2 changed by the campaign\n\+line 2$/m);
+    // --diff prints those same texts, each repo after its "# repo:" line, below the plan
+    const d = cli('rollback', '--campaign', campaign, '--dry-run', '--diff');
+    assert.strictEqual(d.status, 0, d.stderr);
+    const printed = d.stdout.slice(d.stdout.indexOf('\n# repo: ') + 1);
+    const expected = (JSON.parse(j.stdout) as { repos: { path: string; files: { patch: string }[] }[] }).repos
+      .map((r) => `# repo: ${r.path}\n${r.files.map((f) => f.patch).join('')}`)
+      .join('');
+    assert.strictEqual(printed, expected, 'byte for byte the plan’s inverse diffs');
+    assert.strictEqual(cli('rollback', '--campaign', campaign, '--diff').status, 2, '--diff without --dry-run is a usage error');
     assert.deepStrictEqual(fingerprints(repos), afterCampaign);
   });
 

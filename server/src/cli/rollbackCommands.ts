@@ -105,10 +105,11 @@ export const rollbackCommands: Command[] = [
     name: 'rollback',
     summary: 'roll repos back to a snapshot, a campaign baseline, or the state before a step — all or nothing',
     usage:
-      'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run] [--repo DIR]... [--path GLOB]... ' +
+      'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run [--diff]] [--repo DIR]... [--path GLOB]... ' +
       '[--root DIR]... [--check CMD [--check-timeout S]] [--force]',
     examples: [
       'codecontext rollback --campaign rename-logger --dry-run',
+      'codecontext rollback --campaign rename-logger --dry-run --diff | less',
       'codecontext rollback --campaign camp_abc123',
       'codecontext rollback --snapshot snap_def456 --repo ./billing --path "src/**"',
       'codecontext rollback --campaign camp_abc123 --step 2 --mode replay',
@@ -121,6 +122,8 @@ export const rollbackCommands: Command[] = [
       "--mode replay       undo only the campaign's recorded changes, newest first; later edits are kept",
       '--dry-run           print the plan (waves, files, +/- counts, drift, conflicts) and change nothing;',
       '                    with --json, the whole plan including every inverse diff',
+      "--diff              with --dry-run: also print every file's inverse diff (git's own text, what",
+      '                    the rollback writes), each repo after a "# repo: <path>" line',
       '--repo DIR, --path GLOB, --root DIR   limit the rollback to some repos or files',
       '--check CMD         after each repo commits, run CMD there (no shell; quotes as a shell reads them)',
       '                    before any repo that must follow it starts; a failure or timeout puts every',
@@ -136,6 +139,7 @@ export const rollbackCommands: Command[] = [
       step: { type: 'string' },
       mode: { type: 'string' },
       'dry-run': { type: 'boolean' },
+      diff: { type: 'boolean' },
       repo: { type: 'string', multiple: true },
       path: { type: 'string', multiple: true },
       root: { type: 'string', multiple: true },
@@ -150,8 +154,13 @@ export const rollbackCommands: Command[] = [
       const timeout = values['check-timeout'] === undefined ? undefined : Number(values['check-timeout']);
       if (timeout !== undefined && (!/^[0-9]{1,6}$/.test(String(values['check-timeout'])) || timeout < 1))
         throw new UsageError('--check-timeout takes whole seconds, 1 or more');
+      if (values.diff && !values['dry-run']) throw new UsageError('--diff goes with --dry-run: it prints what a rollback would write');
       const plan = await runPlan(ctx, values);
-      if (values['dry-run']) return { text: planText(plan, check), json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
+      if (values['dry-run']) {
+        const diffs = values.diff ? plan.repos.flatMap((r) => (r.files.length ? [`# repo: ${r.path}\n${r.files.map((f) => f.patch).join('')}`] : [])) : [];
+        const text = [planText(plan, check), ...(diffs.length ? ['', diffs.join('').replace(/\n$/, '')] : [])].join('\n');
+        return { text, json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
+      }
       const interrupt = interruptToken();
       try {
         const record = await executeRollback(ctx, plan, {
