@@ -11,6 +11,8 @@ import {
   RollbackPlanFilesRequest,
   RollbackPreviewRequest,
 } from '../../server/src/protocol';
+import * as fs from 'fs';
+import { decodePath } from '../../server/src/engine/util/pathBytes';
 import { Fixture, serverFixture } from './serverKit';
 
 /** A campaign whose one step (made by hand, then checkpointed) rewrote `files` in the first repo. */
@@ -59,6 +61,28 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
     assert.strictEqual(record.outcome, 'committed');
     assert.strictEqual(repo.read('a*b.ts').toString(), 'star 1\n');
     assert.strictEqual(repo.read('axb.ts').toString(), 'x 2\n', 'a glob would have selected axb.ts too');
+  });
+
+  it('a ticked file whose name is not UTF-8 goes through preview and execute as its bytes, and alone', async () => {
+    const [repo] = f.repos;
+    const odd = Buffer.from([0x6e, 0xe9, 0x2e, 0x74, 0x73]); // "n\xe9.ts" in Latin-1: not UTF-8
+    const oddFile = Buffer.concat([Buffer.from(repo.dir + '/'), odd]);
+    fs.writeFileSync(oddFile, 'latin 1\n');
+    repo.git('add', '-A');
+    repo.git('commit', '-q', '-m', 'odd name');
+    const camp = await f.server.request(CampaignStartRequest, { name: 'odd' });
+    fs.writeFileSync(oddFile, 'latin 2\n');
+    repo.write('axb.ts', 'x 3\n');
+    await f.server.request(CampaignCheckpointRequest, { campaign: camp.id, message: 'rewrite' });
+    const all = await f.server.request(RollbackPreviewRequest, { campaign: camp.id });
+    const files = await f.server.request(RollbackPlanFilesRequest, { plan: all.hash, repo: repo.dir });
+    const name = files.items.map((x) => x.path).find((p) => p !== 'axb.ts')!;
+    assert.strictEqual(name, decodePath(odd), 'the plan names it by its bytes');
+    const narrowed = await f.server.request(RollbackPreviewRequest, { campaign: camp.id, repos: [repo.dir], files: { [repo.dir]: [name] } });
+    const { record } = await f.server.request(RollbackExecuteRequest, { plan: narrowed.hash, files: { [repo.dir]: [name] } });
+    assert.strictEqual(record.outcome, 'committed');
+    assert.strictEqual(fs.readFileSync(oddFile, 'utf8'), 'latin 1\n');
+    assert.strictEqual(repo.read('axb.ts').toString(), 'x 3\n', 'the file not ticked is left as it is');
   });
 
   it('refuses a malformed files param with InvalidParams', async () => {
