@@ -65,8 +65,9 @@ async function main() {
     },
   );
   const browser = await launchChromium();
+  let page;
   try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
     const payload = JSON.stringify([
       ['extensionDevelopmentPath', `vscode-remote://127.0.0.1:${port}${root}`],
       ['skipWelcome', 'true'],
@@ -82,7 +83,8 @@ async function main() {
       }
     }
     await page.locator('.activitybar [aria-label^="CodeContext"]').first().click({ timeout: 60000 });
-    await page.getByText('rename-logger').first().waitFor({ timeout: 60000 });
+    // the demo's campaign, named as the seed's commands name it
+    await page.getByText('camp_abc123').first().waitFor({ timeout: 60000 });
     await page.keyboard.press('F1');
     await page.keyboard.type('CodeContext: Rollback to Snapshot');
     await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30000 });
@@ -94,6 +96,11 @@ async function main() {
     await page.locator('.monaco-dialog-box').waitFor({ timeout: 60000 });
     await page.screenshot({ path: path.join(artifacts, 'confirm-dialog.png') });
     console.log(`saved ${path.join(artifacts, 'confirm-dialog.png')}`);
+  } catch (e) {
+    // what the page showed when a step timed out, to see why
+    fs.mkdirSync(artifacts, { recursive: true });
+    await page?.screenshot({ path: path.join(artifacts, 'dialog-shot-failed.png') }).catch(() => undefined);
+    throw e;
   } finally {
     await browser.close();
     try {

@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import {
+  CampaignCheckpointRequest,
   CampaignOverlapRequest,
   CampaignStartRequest,
   RollbackCompareFilesRequest,
@@ -80,6 +81,35 @@ describe('server: what a rollback would change, without a plan (issue 15)', () =
     assert.deepStrictEqual([none.total, none.items], [0, []]);
     const e = await f.server.error(RollbackCompareFilesRequest, { snapshot: snap.id, repo: '/nowhere/repo' });
     assert.match(e.message, /not a repo of snapshot/);
+  });
+
+  it("a campaign already rolled back shows no drift: what a rollback would not change is no one's loss", async () => {
+    const camp = await f.server.request(CampaignStartRequest, { name: 'done' });
+    f.repos[0].write('README.md', 'campaign edit\n');
+    await f.server.request(CampaignCheckpointRequest, { campaign: camp.id, message: 'step' });
+    const first = await f.server.request(RollbackPreviewRequest, { campaign: camp.id });
+    await f.server.request(RollbackExecuteRequest, { plan: first.hash });
+    // every repo is at the baseline again: the files differ from the checkpoint, but a rollback leaves them be
+    const again = await f.server.request(RollbackPreviewRequest, { campaign: camp.id });
+    assert.deepStrictEqual([again.totals.files, again.totals.drift], [0, 0]);
+    const { snapshots } = await f.server.request(RollbackCompareRequest, { snapshots: [camp.baseline] });
+    assert.deepStrictEqual([snapshots[0].totals.files, snapshots[0].totals.drift], [0, 0]);
+    const marks = await f.server.request(RollbackDriftRequest, { campaign: camp.id });
+    assert.deepStrictEqual(
+      marks.repos.flatMap((r) => r.drift),
+      [],
+    );
+    // the control: an edit of the user's that the rollback would overwrite is drift
+    f.repos[1].write('README.md', 'mine\n');
+    const edited = await f.server.request(RollbackPreviewRequest, { campaign: camp.id });
+    assert.deepStrictEqual(
+      edited.repos.flatMap((r) => r.drift),
+      ['README.md'],
+    );
+    assert.deepStrictEqual(
+      (await f.server.request(RollbackDriftRequest, { campaign: camp.id })).repos.flatMap((r) => r.drift),
+      ['README.md'],
+    );
   });
 
   it('a snapshot of unchanged repos is the same snapshot, and keeps the new note', async () => {

@@ -10,7 +10,7 @@ import { TargetSpec, resolveTarget } from './target';
 
 /**
  * Per repo, the files changed since the campaign's last checkpoint by something other than the
- * campaign: what a tree's status mark shows. One capture per repo and a tree comparison; no plan
+ * campaign that a rollback to the target would undo: what a tree's status mark shows. One capture per repo and a tree comparison; no plan
  * (no inverse diffs, nothing kept on the server), so a status mark costs no more than it shows and
  * never pushes out the plan a user is about to run.
  */
@@ -18,9 +18,12 @@ export async function measureDrift(ctx: EngineContext, spec: TargetSpec): Promis
   const target = await resolveTarget(ctx.store, spec);
   const last = target.lastCheckpoint;
   if (!last) return [];
+  const goals = new Map(target.snapshot.repos.map((r) => [r.path, r]));
   return mapLimit(last.repos, ctx.parallelism ?? defaultParallelism, async (r) => {
     const now = await captureRepoState(r.path);
-    return { repo: r.path, drift: await driftSince(r.path, r, now) };
+    // a repo the target does not hold is rolled back by nothing: nothing of it is at risk
+    const goal = goals.get(r.path);
+    return { repo: r.path, drift: goal ? await driftSince(r.path, r, now, goal) : [] };
   });
 }
 
@@ -74,7 +77,7 @@ export async function compareWithNow(ctx: EngineContext, snapshots: readonly str
         const current = now.get(goal.path)!;
         if (current instanceof Error) return { repo: goal.path, files: 0, headChanged: false, indexChanged: false, drift: 0, problem: current.message };
         const last = t.lastCheckpoint?.repos.find((r) => r.path === goal.path);
-        const [ops, drift] = await Promise.all([treeOps(goal.path, current.worktree, goal.worktree), last ? driftSince(goal.path, last, current) : []]);
+        const [ops, drift] = await Promise.all([treeOps(goal.path, current.worktree, goal.worktree), last ? driftSince(goal.path, last, current, goal) : []]);
         return {
           repo: goal.path,
           files: ops.length,

@@ -300,7 +300,7 @@ async function planRepo(
     const base = driftBase?.[repo] ?? target.lastCheckpoint?.repos.find((r) => r.path === repo);
     // one tree diff since the checkpoint serves both: which paths drifted, and which lines of them
     const since = base ? await treeOps(repo, base.worktree, current.worktree) : [];
-    const drift = base ? driftOf(since, base, current, matches) : [];
+    const drift = base ? driftOf(since, base, current, goal, new Set(ops.map((o) => o.path)), matches) : [];
     if (base) await markDriftLines(repo, since, files, new Set(drift));
     if (!base && target.campaign && target.checkpoint !== undefined) {
       notes.push('no checkpoint after the target: drift cannot be told from campaign changes');
@@ -359,17 +359,38 @@ async function markDriftLines(repo: string, sinceOps: readonly FileOp[], files: 
   }
 }
 
-/** Files that changed since the campaign's last checkpoint: someone else's work, which restore would overwrite. */
-export async function driftSince(repo: string, last: RepoState, current: RepoState, matches: (p: string) => boolean = () => true): Promise<string[]> {
-  return driftOf(await treeOps(repo, last.worktree, current.worktree), last, current, matches);
+/**
+ * Drift: what someone other than the campaign changed since its last checkpoint (`last`) that a
+ * rollback from `current` to `goal` would undo: the files it changed that the rollback writes or
+ * removes, and the index and HEAD when the rollback resets them. A change the rollback leaves
+ * alone (a file already as the target has it, as after a rollback) loses no one's work.
+ */
+export async function driftSince(
+  repo: string,
+  last: RepoState,
+  current: RepoState,
+  goal: RepoState,
+  matches: (p: string) => boolean = () => true,
+): Promise<string[]> {
+  const [since, ops] = await Promise.all([treeOps(repo, last.worktree, current.worktree), treeOps(repo, current.worktree, goal.worktree)]);
+  return driftOf(since, last, current, goal, new Set(ops.map((o) => o.path)), matches);
 }
 
-/** `driftSince` from the worktree ops already worked out between `last` and `current`. */
-function driftOf(since: readonly FileOp[], last: RepoState, current: RepoState, matches: (p: string) => boolean): string[] {
-  const drift = since.map((o) => o.path).filter(matches);
-  if (last.index !== current.index && drift.length === 0) drift.push('(index: staged changes made after the campaign)');
-  if (last.head !== current.head || last.ref !== current.ref)
+/** `driftSince` from the ops already worked out: `since` (last → current) and the paths the rollback changes. */
+function driftOf(
+  since: readonly FileOp[],
+  last: RepoState,
+  current: RepoState,
+  goal: RepoState,
+  touched: ReadonlySet<string>,
+  matches: (p: string) => boolean,
+): string[] {
+  const drift = since.map((o) => o.path).filter((p) => touched.has(p) && matches(p));
+  if (last.index !== current.index && current.index !== goal.index && drift.length === 0) drift.push('(index: staged changes made after the campaign)');
+  const headMoved = (a: RepoState, b: RepoState) => a.head !== b.head || a.ref !== b.ref;
+  if (headMoved(last, current) && headMoved(current, goal)) {
     drift.push(`(HEAD moved since the campaign: ${current.ref ?? 'detached'} at ${current.head?.slice(0, 10) ?? 'unborn'})`);
+  }
   return drift;
 }
 
