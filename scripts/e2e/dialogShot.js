@@ -2,7 +2,7 @@
 // `npm run shot:dialog`: a picture of the one-click restore's modal confirmation. VS Code refuses
 // modal dialogs while extension tests run, so this opens the workbench normally (code-server in
 // headless Chromium, the extension in development) on the demo workspace, runs "CodeContext:
-// Rollback to Snapshot…", picks the newest snapshot and saves the quick pick and the dialog as
+// Rollback to Snapshot…", picks the codemod's checkpoint and saves the quick pick and the dialog as
 // .vscode-test/artifacts/{rollback-quick-pick,confirm-dialog}.png. It never presses "Roll Back".
 const { spawn, execFileSync } = require('child_process');
 const fs = require('fs');
@@ -90,6 +90,9 @@ async function main() {
     await page.locator('.quick-input-list .monaco-list-row').first().waitFor({ timeout: 30000 });
     await page.keyboard.press('Enter');
     await page.locator('.quick-input-list .monaco-list-row .monaco-icon-label').filter({ hasText: 'snap_' }).first().waitFor({ timeout: 60000 });
+    // the demo ends rolled back to its baseline, so the codemod's checkpoint is the one a rollback would change
+    await page.keyboard.type('codemod');
+    await page.locator('.quick-input-list .monaco-list-row').filter({ hasText: 'would change' }).first().waitFor({ timeout: 30000 });
     fs.mkdirSync(artifacts, { recursive: true });
     await page.screenshot({ path: path.join(artifacts, 'rollback-quick-pick.png') });
     await page.keyboard.press('Enter');
