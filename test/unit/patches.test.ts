@@ -2,6 +2,8 @@ import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { emptyTree } from '../../server/src/engine/git/gitRunner';
+import { zeroId } from '../../server/src/engine/git/looseObjects';
 import { treePatches } from '../../server/src/engine/git/patches';
 import { diffTrees } from '../../server/src/engine/git/trees';
 import { decodePath } from '../../server/src/engine/util/pathBytes';
@@ -104,5 +106,13 @@ describe('the diff producer', () => {
     assert.match(p.text, /^rename from svc\/old name\.txt$/m);
     assert.match(p.text, /^rename to svc\/new name\.txt$/m);
     assert.deepStrictEqual(await treePatches(r.dir, from, from), []);
+    // from nothing (an unborn repo's tree, stored as the zero id or git's empty tree): every file is new
+    for (const none of [emptyTree, zeroId]) {
+      const made = await treePatches(r.dir, none, from);
+      assert.deepStrictEqual(
+        made.map((x) => [x.change.kind, x.change.path, x.change.added]),
+        [['added', 'old name.txt', 5]],
+      );
+    }
   });
 });

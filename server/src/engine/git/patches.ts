@@ -1,6 +1,6 @@
 import { EngineError } from '../util/errors';
-import { GitError, gitRaw, splitZ } from './gitRunner';
-import { TreeChange, parseRaw } from './trees';
+import { GitError, emptyTree, gitRaw, splitZ } from './gitRunner';
+import { TreeChange, isEmptyTree, parseRaw } from './trees';
 
 /**
  * The one diff producer: the unified diff text of every file that differs between two trees, as
@@ -32,6 +32,8 @@ export interface PatchOptions {
 /** Every file that differs from `from` to `to`, in git's order (the text reads as git prints it). */
 export async function treePatches(repo: string, from: string, to: string, opts: PatchOptions = {}): Promise<FilePatch[]> {
   if (from === to) return [];
+  // git knows the empty tree without storing it; the all-zero id stands for it in our records
+  [from, to] = [from, to].map((t) => (isEmptyTree(t) ? emptyTree : t));
   const prefixes = opts.under === undefined ? ['--src-prefix=a/', '--dst-prefix=b/'] : [`--src-prefix=a/${opts.under}/`, `--dst-prefix=b/${opts.under}/`];
   const args = ['diff-tree', '-r', '-z', '--raw', '-p', '--full-index', opts.renames ? '-M' : '--no-renames', '--no-commit-id', ...prefixes, from, to];
   let out: Buffer;
