@@ -1,18 +1,17 @@
 import { EngineContext } from '../store/engineContext';
 import { defaultParallelism, mapLimit } from '../util/pool';
 import { RepoState, captureRepoState } from '../repo/repoState';
-import { asEngineError } from '../util/errors';
+import { EngineError, asEngineError } from '../util/errors';
 import { opOf, treeOps } from './worktreeOps';
 import { FileChange, changeOf, driftSince } from './plan';
 import { diffTrees } from '../git/trees';
-import { EngineError } from '../util/errors';
 import { TargetSpec, resolveTarget } from './target';
 
 /**
  * Per repo, the files changed since the campaign's last checkpoint by something other than the
- * campaign that a rollback to the target would undo: what a tree's status mark shows. One capture per repo and a tree comparison; no plan
- * (no inverse diffs, nothing kept on the server), so a status mark costs no more than it shows and
- * never pushes out the plan a user is about to run.
+ * campaign that a rollback to the target would undo: what a tree's status mark shows. One capture
+ * per repo and tree comparisons; no plan (no inverse diffs, nothing kept on the server), so a status
+ * mark costs no more than it shows and never pushes out the plan a user is about to run.
  */
 export async function measureDrift(ctx: EngineContext, spec: TargetSpec): Promise<{ repo: string; drift: string[] }[]> {
   const target = await resolveTarget(ctx.store, spec);
@@ -77,7 +76,8 @@ export async function compareWithNow(ctx: EngineContext, snapshots: readonly str
         const current = now.get(goal.path)!;
         if (current instanceof Error) return { repo: goal.path, files: 0, headChanged: false, indexChanged: false, drift: 0, problem: current.message };
         const last = t.lastCheckpoint?.repos.find((r) => r.path === goal.path);
-        const [ops, drift] = await Promise.all([treeOps(goal.path, current.worktree, goal.worktree), last ? driftSince(goal.path, last, current, goal) : []]);
+        const ops = await treeOps(goal.path, current.worktree, goal.worktree);
+        const drift = last ? await driftSince(goal.path, last, current, goal, undefined, ops) : [];
         return {
           repo: goal.path,
           files: ops.length,

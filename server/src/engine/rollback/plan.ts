@@ -371,8 +371,10 @@ export async function driftSince(
   current: RepoState,
   goal: RepoState,
   matches: (p: string) => boolean = () => true,
+  /** The rollback's ops (current → goal), when the caller has them already. */
+  known?: readonly FileOp[],
 ): Promise<string[]> {
-  const [since, ops] = await Promise.all([treeOps(repo, last.worktree, current.worktree), treeOps(repo, current.worktree, goal.worktree)]);
+  const [since, ops] = await Promise.all([treeOps(repo, last.worktree, current.worktree), known ?? treeOps(repo, current.worktree, goal.worktree)]);
   return driftOf(since, last, current, goal, new Set(ops.map((o) => o.path)), matches);
 }
 
