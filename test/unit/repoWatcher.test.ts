@@ -79,4 +79,13 @@ describe('the repo watcher (lsp/repoWatcher.ts)', () => {
     assert.deepStrictEqual(await w.next(3000), [r.dir], 'the index is always watched');
     assert.deepStrictEqual((await w.watcher.watch([])).folders, 0, 'stopping gives the budget back');
   });
+
+  it('spends the budget on every repo’s git dir before any worktree folder', async () => {
+    const [a, b] = [repoWithClutter(), repoWithClutter()];
+    const w = watching(4);
+    const state = await w.watcher.watch([a.dir, b.dir]);
+    assert.deepStrictEqual([state.watching, state.folders, state.limited], [2, 4, [a.dir, b.dir].sort()]);
+    b.write('src/a/one.ts', 'staged\n').git('add', 'src/a/one.ts');
+    assert.deepStrictEqual(await w.next(3000), [b.dir], 'the second repo’s index is watched too');
+  });
 });

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ignoredFolders } from '../engine/repo/discovery';
 import { repoLayout } from '../engine/git/repoLayout';
+import { mapLimit } from '../engine/util/pool';
 import { Settle } from './settle';
 
 const quietMs = 300;
@@ -73,11 +74,22 @@ export class RepoWatcher {
   private async rewatch(repos: readonly string[]): Promise<WatchState> {
     const wanted = new Set(repos.map((r) => path.resolve(r)));
     for (const repo of [...this.repos.keys()]) if (!wanted.has(repo)) this.stop(repo);
-    for (const repo of wanted) {
-      if (this.repos.has(repo) || this.disposed) continue;
-      await this.start(repo).catch((e: unknown) => this.onError(`cannot watch ${repo}: ${(e as Error).message}`));
-    }
-    const limited = [...this.repos].filter(([, w]) => w.limited).map(([r]) => r);
+    const fresh = [...wanted].filter((r) => !this.repos.has(r));
+    const failed = (repo: string) => (e: unknown) => {
+      this.stop(repo);
+      this.onError(`cannot watch ${repo}: ${(e as Error).message}`);
+    };
+    // every repo's git dir before any worktree folder: what a plan starts from is never left out of the budget
+    await mapLimit(fresh, 4, (repo) => this.startGit(repo).catch(failed(repo)));
+    await mapLimit(
+      fresh.filter((r) => this.repos.has(r)),
+      4,
+      (repo) => this.walkWorktree(repo).catch(failed(repo)),
+    );
+    const limited = [...this.repos]
+      .filter(([, w]) => w.limited)
+      .map(([r]) => r)
+      .sort();
     return { watching: this.repos.size, folders: this.used, limited };
   }
 
@@ -89,19 +101,24 @@ export class RepoWatcher {
     this.repos.delete(repo);
   }
 
-  private async start(repo: string): Promise<void> {
-    if (!fs.statSync(repo, { throwIfNoEntry: false })?.isDirectory()) return;
+  /** The repo's index, HEAD, merge markers and branch refs, wherever its git dir is (a linked worktree's too). */
+  private async startGit(repo: string): Promise<void> {
+    if (this.disposed || !fs.statSync(repo, { throwIfNoEntry: false })?.isDirectory()) return;
     const layout = await repoLayout(repo);
     // a repo whose ignore rules cannot be read is watched without them, rather than not at all
     const ignored = await ignoredFolders(repo).catch(() => new Set<string>());
     const w: Watched = { folders: new Map(), ignored, limited: false };
     this.repos.set(repo, w);
-    // the git dir first: a plan's starting point (index, HEAD, refs) matters more than any one folder
-    this.add(repo, w, layout.gitDir, '.git', false);
+    this.add(repo, w, layout.gitDir, '.git', true);
+    if (layout.commonDir !== layout.gitDir) this.add(repo, w, layout.commonDir, '.git', true);
     for (const refs of new Set([path.join(layout.gitDir, 'refs', 'heads'), path.join(layout.commonDir, 'refs', 'heads')])) {
       await this.walk(repo, w, refs, '.git/refs/heads', true);
     }
-    if (layout.commonDir !== layout.gitDir) this.add(repo, w, layout.commonDir, '.git', false);
+  }
+
+  private async walkWorktree(repo: string): Promise<void> {
+    const w = this.repos.get(repo);
+    if (!w) return;
     await this.walk(repo, w, repo, '', false);
     if (w.limited) {
       this.onError(`watching ${w.folders.size} folders of ${repo}, the most allowed (${this.maxFolders} in all): edits in the others are seen on Refresh`);
