@@ -51,14 +51,18 @@ describe('codecontext rollback (CLI)', function () {
     const j = runCli(['--json', 'rollback', '--campaign', campaign, '--dry-run'], { store, cwd: root });
     const plan = JSON.parse(j.stdout) as { hash: string; repos: { files: { path: string; patch: string }[] }[] };
     assert.match(plan.repos[0].files.find((f) => f.path === 'a.txt')!.patch, /^-line 2 changed by the campaign\n\+line 2$/m);
-    // --diff prints those same texts, each repo after its "# repo:" line, below the plan
+    // --diff prints those same texts below the plan, each after its repo's "# repo:" line
     const d = cli('rollback', '--campaign', campaign, '--dry-run', '--diff');
     assert.strictEqual(d.status, 0, d.stderr);
     const printed = d.stdout.slice(d.stdout.indexOf('\n# repo: ') + 1);
     const expected = (JSON.parse(j.stdout) as { repos: { path: string; files: { patch: string }[] }[] }).repos
-      .map((r) => `# repo: ${r.path}\n${r.files.map((f) => f.patch).join('')}`)
+      .flatMap((r) => r.files.map((f) => `# repo: ${r.path}\n${f.patch}`))
       .join('');
     assert.strictEqual(printed, expected, 'byte for byte the plan’s inverse diffs');
+    // …which is what the rollback's evidence pack then keeps as inverse.patch
+    const ran = JSON.parse(cli('--json', 'rollback', '--campaign', campaign).stdout) as { id: string; evidence: string };
+    assert.strictEqual(fs.readFileSync(path.join(path.dirname(ran.evidence), 'inverse.patch'), 'utf8'), printed);
+    assert.strictEqual(cli('rollback', 'undo', ran.id).status, 0);
     assert.strictEqual(cli('rollback', '--campaign', campaign, '--diff').status, 2, '--diff without --dry-run is a usage error');
     assert.deepStrictEqual(fingerprints(repos), afterCampaign);
   });

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
-import { locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence';
+import { inversePatchText, locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence';
 import { commentsOf } from '../engine/rollback/evidenceReport';
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan';
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/recover';
@@ -123,7 +123,8 @@ export const rollbackCommands: Command[] = [
       '--dry-run           print the plan (waves, files, +/- counts, drift, conflicts) and change nothing;',
       '                    with --json, the whole plan including every inverse diff',
       "--diff              with --dry-run: also print every file's inverse diff (git's own text, what",
-      '                    the rollback writes), each repo after a "# repo: <path>" line',
+      '                    the rollback writes), each after its repo\'s "# repo: <path>" line, as the',
+      "                    evidence pack's inverse.patch will hold them",
       '--repo DIR, --path GLOB, --root DIR   limit the rollback to some repos or files',
       '--check CMD         after each repo commits, run CMD there (no shell; quotes as a shell reads them)',
       '                    before any repo that must follow it starts; a failure or timeout puts every',
@@ -157,8 +158,9 @@ export const rollbackCommands: Command[] = [
       if (values.diff && !values['dry-run']) throw new UsageError('--diff goes with --dry-run: it prints what a rollback would write');
       const plan = await runPlan(ctx, values);
       if (values['dry-run']) {
-        const diffs = values.diff ? plan.repos.flatMap((r) => (r.files.length ? [`# repo: ${r.path}\n${r.files.map((f) => f.patch).join('')}`] : [])) : [];
-        const text = [planText(plan, check), ...(diffs.length ? ['', diffs.join('').replace(/\n$/, '')] : [])].join('\n');
+        // the text the evidence pack's inverse.patch will hold
+        const diffs = values.diff ? inversePatchText(plan.repos) : '';
+        const text = [planText(plan, check), ...(diffs ? ['', diffs.replace(/\n$/, '')] : [])].join('\n');
         return { text, json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
       }
       const interrupt = interruptToken();

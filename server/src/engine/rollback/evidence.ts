@@ -105,6 +105,15 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
 }
 
 /**
+ * The text of `inverse.patch`: each file's inverse diff after a `# repo: <path>` line naming its
+ * repo (no line of a diff starts with `#`, so evidenceReport.ts's `splitPatches` cuts it back).
+ * `rollback --dry-run --diff` prints the same text before a rollback writes it.
+ */
+export function inversePatchText(repos: readonly { path: string; files: readonly { patch: string }[] }[]): string {
+  return repos.flatMap((r) => r.files.map((f) => `# repo: ${r.path}\n${f.patch}`)).join('');
+}
+
+/**
  * Writes `evidence.json` and `inverse.patch` under the rollback's folder, chained to the store's
  * previous pack, and returns the pack's path. A pack written again for the same rollback (recovery
  * finishing one) takes the place of the first in the chain. `unsigned` says why a pack whose repo

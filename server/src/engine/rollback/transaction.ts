@@ -16,7 +16,7 @@ import { CompensationOutcome, compensateRepo, compensationOps } from './compensa
 import { CheckResult, checkFor, checkWords, defaultCheckTimeoutMs, runCheck } from './checks';
 import { keepWithRepos } from './evidenceCopies';
 import { OrphanGuard } from '../util/orphanGuard';
-import { EvidenceRepo, PhaseRecord, RepoSpan, gitIdentity, whoami, writeEvidence } from './evidence';
+import { EvidenceRepo, PhaseRecord, RepoSpan, gitIdentity, inversePatchText, whoami, writeEvidence } from './evidence';
 import { FileGuard, guardCheck, takeGuards } from './fileGuard';
 import { Journal, JournalEntry, openJournal } from './journal';
 import { PlannedFile, RollbackPlan, planHash } from './plan';
@@ -565,7 +565,7 @@ export class RollbackTransaction {
         ...(this.spans.get(r.path)?.length ? { timings: this.spans.get(r.path) } : {}),
       };
     });
-    const patchText = this.repos.flatMap((r) => r.files.map((f) => `# repo: ${r.path}\n${f.patch}`)).join('');
+    const patchText = inversePatchText(this.repos);
     const error = failure?.toJSON() ?? (outcome.recovered ? { code: 'Recovered', message: outcome.recovered } : undefined);
     const recordOutcome: RollbackRecord['outcome'] = committedOk ? 'committed' : outcome.recovered ? 'recovered' : 'aborted';
     let record: RollbackRecord | undefined;
