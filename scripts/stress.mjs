@@ -14,8 +14,8 @@ const require = createRequire(import.meta.url);
 const out = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../out');
 const { RepoKit, changeEveryKind, fingerprints, seedEveryKind } = require(`${out}/test/helpers/repoKit.js`);
 const { startCampaign, checkpointCampaign } = require(`${out}/server/src/engine/campaign/campaign.js`);
-const { planRollback } = require(`${out}/server/src/engine/rollback/plan.js`);
-const { executeRollback } = require(`${out}/server/src/engine/rollback/transaction.js`);
+const { planRollback } = require(`${out}/server/src/engine/rollback/plan/plan.js`);
+const { executeRollback } = require(`${out}/server/src/engine/rollback/tx/transaction.js`);
 const { Store } = require(`${out}/server/src/engine/store/store.js`);
 
 const { values } = parseArgs({

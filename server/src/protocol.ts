@@ -20,12 +20,12 @@ import * as z from 'zod/mini';
 import type { WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { Campaign, CampaignOverlap, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
 import type { ReviewComment } from './engine/campaign/reviewComments';
-import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence';
-import type { FileChange, PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan';
-import type { RecoveryReport } from './engine/rollback/recover';
-import type { RepoDifference, SnapshotDifference } from './engine/rollback/drift';
+import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence/pack';
+import type { FileChange, PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan/plan';
+import type { RecoveryReport } from './engine/rollback/tx/recover';
+import type { RepoDifference, SnapshotDifference } from './engine/rollback/plan/drift';
 import type { TreeEntry } from './engine/git/trees';
-import type { RollbackRecord } from './engine/rollback/rollbackRecords';
+import type { RollbackRecord } from './engine/rollback/records';
 import type { DiscoveredRepo } from './engine/repo/discovery';
 import type { SavedSnapshot, SnapshotManifest, SnapshotNote, SnapshotSummary, SnapshotVerification } from './engine/snapshot/snapshot';
 
@@ -701,7 +701,7 @@ export interface EvidenceReportResult {
   /** The report's body (`<article class="evidence-report">`): escaped, no script, no style attribute; the webview's CSP still applies. */
   html: string;
 }
-/** client → server: a rollback's evidence rendered as the report (evidenceReport.ts), for the evidence webview. */
+/** client → server: a rollback's evidence rendered as the report (engine/rollback/evidence/report.ts), for the evidence webview. */
 export const EvidenceReportRequest = new RequestType<EvidenceParams, EvidenceReportResult, ErrorData>('codecontext/evidence/report');
 
 // ---------------------------------------------------------------------------------------------

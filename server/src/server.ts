@@ -18,7 +18,7 @@ import {
   createConnection,
 } from 'vscode-languageserver/node';
 import { setGitLogger } from './engine/git/gitRunner';
-import { recoverAll } from './engine/rollback/recover';
+import { recoverAll } from './engine/rollback/tx/recover';
 import { toolVersion } from './engine/util/version';
 import { RepoLocks } from './lsp/busy';
 import { registerCampaignHandlers } from './lsp/campaignHandlers';

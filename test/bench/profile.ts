@@ -5,12 +5,12 @@ import * as os from 'os';
 import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { setGitLogger } from '../../server/src/engine/git/gitRunner';
-import { planRollback } from '../../server/src/engine/rollback/plan';
+import { planRollback } from '../../server/src/engine/rollback/plan/plan';
 import { defaultParallelism } from '../../server/src/engine/util/pool';
 import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
-import { executeRollback } from '../../server/src/engine/rollback/transaction';
-import { undoRollback } from '../../server/src/engine/rollback/undo';
+import { executeRollback } from '../../server/src/engine/rollback/tx/transaction';
+import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
 import { applyCampaign, generateWorkspace } from './workspace';
 
 /**

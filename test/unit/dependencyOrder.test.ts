@@ -2,11 +2,11 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
-import { JournalEntry, readJournal } from '../../server/src/engine/rollback/journal';
+import { JournalEntry, readJournal } from '../../server/src/engine/rollback/tx/journal';
 import { orderRepos } from '../../server/src/engine/repo/dependencyOrder';
-import { planRollback } from '../../server/src/engine/rollback/plan';
+import { planRollback } from '../../server/src/engine/rollback/plan/plan';
 import { Store } from '../../server/src/engine/store/store';
-import { executeRollback } from '../../server/src/engine/rollback/transaction';
+import { executeRollback } from '../../server/src/engine/rollback/tx/transaction';
 import { RepoKit } from '../helpers/repoKit';
 
 /** What each repo declares, by every means repo/dependencyOrder.ts reads: package.json, go.mod, .codecontext.json. */

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { editedLines } from '../../server/src/engine/rollback/editedLines';
+import { editedLines } from '../../server/src/engine/rollback/plan/editedLines';
 
 // The drift lines a preview marks as the user's own: lines of the file now that were not there before.
 describe('editedLines (the user’s lines in a drifted file)', () => {

@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { treeOps } from '../../server/src/engine/rollback/worktreeOps';
+import { treeOps } from '../../server/src/engine/rollback/plan/fileOps';
 import { readObjects } from '../../server/src/engine/git/objectReader';
 import { RepoKit, changeEveryKind, seedEveryKind } from '../helpers/repoKit';
 

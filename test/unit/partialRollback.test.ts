@@ -1,9 +1,9 @@
 import * as assert from 'assert';
 import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
-import { planRollback } from '../../server/src/engine/rollback/plan';
+import { planRollback } from '../../server/src/engine/rollback/plan/plan';
 import { Store } from '../../server/src/engine/store/store';
-import { executeRollback } from '../../server/src/engine/rollback/transaction';
+import { executeRollback } from '../../server/src/engine/rollback/tx/transaction';
 import { RepoKit } from '../helpers/repoKit';
 
 /** `--path` and `--repo` limit a rollback: only matching files move, and HEAD stays where it is. */

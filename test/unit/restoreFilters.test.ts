@@ -1,11 +1,11 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { planRollback } from '../../server/src/engine/rollback/plan';
+import { planRollback } from '../../server/src/engine/rollback/plan/plan';
 import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
-import { executeRollback } from '../../server/src/engine/rollback/transaction';
-import { verifyEvidence } from '../../server/src/engine/rollback/evidence';
+import { executeRollback } from '../../server/src/engine/rollback/tx/transaction';
+import { verifyEvidence } from '../../server/src/engine/rollback/evidence/pack';
 import { RepoKit, TestRepo } from '../helpers/repoKit';
 
 /**

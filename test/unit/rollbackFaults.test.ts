@@ -4,10 +4,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
-import { listRollbacks } from '../../server/src/engine/rollback/rollbackRecords';
+import { listRollbacks } from '../../server/src/engine/rollback/records';
 import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
-import { undoRollback } from '../../server/src/engine/rollback/undo';
+import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
 import { RepoFingerprint, RepoKit, TestRepo, changeEveryKind, fingerprints, runCli, runCliAsync, seedEveryKind } from '../helpers/repoKit';
 import { assertNoLeftovers, assertOneSide } from '../helpers/sides';
 

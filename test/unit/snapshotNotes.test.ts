@@ -1,10 +1,10 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import { startCampaign } from '../../server/src/engine/campaign/campaign';
-import { compareWithNow } from '../../server/src/engine/rollback/drift';
-import { planRollback } from '../../server/src/engine/rollback/plan';
-import { resolveTarget } from '../../server/src/engine/rollback/target';
-import { executeRollback } from '../../server/src/engine/rollback/transaction';
+import { compareWithNow } from '../../server/src/engine/rollback/plan/drift';
+import { planRollback } from '../../server/src/engine/rollback/plan/plan';
+import { resolveTarget } from '../../server/src/engine/rollback/plan/target';
+import { executeRollback } from '../../server/src/engine/rollback/tx/transaction';
 import { createSnapshot, listSnapshots, loadSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
 import { RepoKit } from '../helpers/repoKit';

@@ -1,15 +1,15 @@
 import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
-import { inversePatchText, locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence';
-import { commentsOf } from '../engine/rollback/evidenceReport';
-import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan';
-import { recoverAll, releaseStrandedLocks } from '../engine/rollback/recover';
+import { inversePatchText, locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence/pack';
+import { commentsOf } from '../engine/rollback/evidence/report';
+import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan/plan';
+import { recoverAll, releaseStrandedLocks } from '../engine/rollback/tx/recover';
 import { showPath } from '../engine/util/pathBytes';
-import { checkFor, checkWords } from '../engine/rollback/checks';
+import { checkFor, checkWords } from '../engine/rollback/tx/checks';
 import { finishInterruptedRuns } from '../engine/campaign/campaignRun';
-import { RollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
-import { executeRollback } from '../engine/rollback/transaction';
-import { undoRollback } from '../engine/rollback/undo';
+import { RollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollback/records';
+import { executeRollback } from '../engine/rollback/tx/transaction';
+import { undoRollback } from '../engine/rollback/tx/undo';
 import { CliContext, Command, UsageError, stringList } from './command';
 import { branchName, displayPath, shortId, table, when } from './format';
 

@@ -1,7 +1,7 @@
 import { ResponseError } from 'vscode-languageserver/node';
 import { EngineError } from '../engine/util/errors';
 import { GitError } from '../engine/git/gitRunner';
-import { RollbackFailed } from '../engine/rollback/transaction';
+import { RollbackFailed } from '../engine/rollback/tx/transaction';
 import { ErrorCodes, ErrorData, responseCodeOf } from '../protocol';
 
 /** Another mutating request of this server holds a repo the new one needs. */

@@ -1,12 +1,12 @@
 import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
-import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from '../engine/rollback/evidence';
-import { renderEvidenceBody, titleOf } from '../engine/rollback/evidenceReport';
-import { RollbackPlan, assertPlanChanges, planRollback } from '../engine/rollback/plan';
-import { recoverAll } from '../engine/rollback/recover';
-import { listRollbackFiles, loadRollback } from '../engine/rollback/rollbackRecords';
-import { executeRollback } from '../engine/rollback/transaction';
-import { undoRollback } from '../engine/rollback/undo';
+import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from '../engine/rollback/evidence/pack';
+import { renderEvidenceBody, titleOf } from '../engine/rollback/evidence/report';
+import { RollbackPlan, assertPlanChanges, planRollback } from '../engine/rollback/plan/plan';
+import { recoverAll } from '../engine/rollback/tx/recover';
+import { listRollbackFiles, loadRollback } from '../engine/rollback/records';
+import { executeRollback } from '../engine/rollback/tx/transaction';
+import { undoRollback } from '../engine/rollback/tx/undo';
 import {
   EvidenceParams,
   EvidenceReportRequest,
@@ -38,8 +38,8 @@ import {
   RollbackUndoRequest,
 } from '../protocol';
 import { pageOf, pageWindow, resolved, resolvedAll, resolvedKeys } from './params';
-import { checkWords } from '../engine/rollback/checks';
-import { compareWithNow, filesDifferingFromNow, measureDrift } from '../engine/rollback/drift';
+import { checkWords } from '../engine/rollback/tx/checks';
+import { compareWithNow, filesDifferingFromNow, measureDrift } from '../engine/rollback/plan/drift';
 import { Services, handle, mutate } from './services';
 
 /**

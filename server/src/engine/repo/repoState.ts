@@ -1,7 +1,7 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { asEngineError } from '../util/errors';
+import { EngineError, asEngineError } from '../util/errors';
 import { GitError, git, gitRaw } from '../git/gitRunner';
 import { bytesMayConvert } from '../git/conversion';
 import { blobId, writeLooseObject } from '../git/looseObjects';
@@ -294,4 +294,36 @@ export function emptyStage(layout: RepoLayout): void {
     }
   };
   empty(stage, false);
+}
+
+const objectId = /^[0-9a-f]{40}$/;
+
+/**
+ * A goal is only ever taken from a store file, which anyone who can write the store can edit:
+ * before it is acted on, its ids must be object ids and its branch a branch or tag. Never a ref
+ * of ours under refs/codecontext/ (a rollback would move its own safety pin and point HEAD into
+ * it), never anything git would not accept as a branch name.
+ */
+export function assertRestorable(root: string, goal: RepoState): void {
+  const ids = [goal.index, goal.worktree, ...(goal.head === null ? [] : [goal.head])];
+  if (ids.some((id) => typeof id !== 'string' || !objectId.test(id))) {
+    throw new EngineError('TamperedManifest', 'the target state names something that is not an object id', root);
+  }
+  const ref = goal.ref;
+  if (ref === null) return;
+  const ok =
+    typeof ref === 'string' &&
+    /^refs\/(heads|tags)\/[^\0\s~^:?*[\\]+$/.test(ref) &&
+    !ref.includes('..') &&
+    !ref.includes('//') &&
+    !ref.includes('@{') &&
+    !ref.endsWith('/') &&
+    !ref.endsWith('.lock') &&
+    !ref.split('/').some((c) => c.startsWith('.'));
+  if (!ok) throw new EngineError('TamperedManifest', `the target state's HEAD names ${JSON.stringify(ref)}, which is not a branch or tag; refused`, root);
+}
+
+/** Same head, branch, index and worktree. */
+export function sameState(a: RepoState, b: RepoState): boolean {
+  return a.head === b.head && a.ref === b.ref && a.index === b.index && a.worktree === b.worktree;
 }

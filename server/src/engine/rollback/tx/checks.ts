@@ -1,9 +1,10 @@
 import * as path from 'path';
 import { parse } from 'shell-quote';
-import { EngineError } from '../util/errors';
-import { OrphanGuard } from '../util/orphanGuard';
-import { runCommand } from '../util/runCommand';
-import { readText } from '../util/quickFs';
+import { EngineError } from '../../util/errors';
+import { OrphanGuard } from '../../util/orphanGuard';
+import { runCommand } from '../../util/runCommand';
+import { readText } from '../../util/quickFs';
+import type { CheckResult } from '../records';
 
 /**
  * Rolling verification: a team's own check (a build, a smoke test, a health probe) run in each
@@ -15,15 +16,6 @@ import { readText } from '../util/quickFs';
  * rules (quotes and backslashes as a shell reads them), and a pipe, redirection or `&&` is
  * refused rather than passed on as a word.
  */
-export interface CheckResult {
-  repo: string;
-  command: string;
-  exitCode: number;
-  durationMs: number;
-  timedOut: boolean;
-  /** The last lines of stdout and stderr together. */
-  outputTail: string;
-}
 
 export const defaultCheckTimeoutMs = 120_000;
 

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { withFileLock } from '../store/fileLock';
-import { Store, writeFileAtomic } from '../store/store';
+import { withFileLock } from '../../store/fileLock';
+import { Store, writeFileAtomic } from '../../store/store';
 
 /**
  * The store's evidence packs as one chain: every pack records the digest of the pack written

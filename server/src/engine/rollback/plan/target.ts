@@ -1,8 +1,8 @@
 import * as path from 'path';
-import { Campaign, loadCampaign } from '../campaign/campaign';
-import { EngineError } from '../util/errors';
-import { SnapshotManifest, loadSnapshot, snapshotNames } from '../snapshot/snapshot';
-import { Store } from '../store/store';
+import { Campaign, loadCampaign } from '../../campaign/campaign';
+import { EngineError } from '../../util/errors';
+import { SnapshotManifest, loadSnapshot, snapshotNames } from '../../snapshot/snapshot';
+import { Store } from '../../store/store';
 
 /** What a rollback goes back to: a snapshot, a campaign's baseline, or the state before step N. */
 export interface TargetSpec {

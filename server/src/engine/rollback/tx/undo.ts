@@ -1,9 +1,9 @@
-import { markCampaignRolledBack } from '../campaign/campaign';
-import { EngineContext } from '../store/engineContext';
-import { EngineError } from '../util/errors';
-import { planRollback } from './plan';
-import { CancelToken } from '../util/progress';
-import { RollbackRecord, loadRollback, writeRollbackRecord } from './rollbackRecords';
+import { markCampaignRolledBack } from '../../campaign/campaign';
+import { EngineContext } from '../../store/engineContext';
+import { EngineError } from '../../util/errors';
+import { planRollback } from '../plan/plan';
+import { CancelToken } from '../../util/progress';
+import { RollbackRecord, loadRollback, writeRollbackRecord } from '../records';
 import { executeRollback } from './transaction';
 
 /**

@@ -1,17 +1,18 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { stageBlobs } from '../git/staging';
-import { EngineError } from '../util/errors';
-import { FileOp, applyOps, checkOps, treeOps } from './worktreeOps';
-import { GitError, git } from '../git/gitRunner';
-import { looseObjectPath, zeroId } from '../git/looseObjects';
-import { looseTreeEntries } from '../git/trees';
-import { parseIndex, readIndexFile, resetIndexEntries, writeIndex } from '../git/indexFile';
-import { missingObjects } from '../git/objectReader';
-import { RepoLayout, readHead, resolveRef } from '../git/repoLayout';
-import { withRetry } from '../git/retry';
-import { renameFault } from '../util/faults';
-import { Capture, RepoState, captureWithIndex, ensureStageFolder } from '../repo/repoState';
+import { stageBlobs } from '../../git/staging';
+import { EngineError } from '../../util/errors';
+import { applyOps } from './worktreeOps';
+import { FileOp, checkOps, treeOps } from '../plan/fileOps';
+import { GitError, git } from '../../git/gitRunner';
+import { looseObjectPath, zeroId } from '../../git/looseObjects';
+import { looseTreeEntries } from '../../git/trees';
+import { parseIndex, readIndexFile, resetIndexEntries, writeIndex } from '../../git/indexFile';
+import { missingObjects } from '../../git/objectReader';
+import { RepoLayout, readHead, resolveRef } from '../../git/repoLayout';
+import { withRetry } from '../../git/retry';
+import { renameFault } from '../../util/faults';
+import { Capture, RepoState, assertRestorable, captureWithIndex, ensureStageFolder, sameState } from '../../repo/repoState';
 
 /**
  * Bringing one repo to a goal state, split so a transaction can check everything first:
@@ -151,38 +152,6 @@ async function setRefs(root: string, layout: RepoLayout, goal: RepoState): Promi
   } catch (e) {
     throw e instanceof GitError ? e.toEngineError() : e;
   }
-}
-
-const objectId = /^[0-9a-f]{40}$/;
-
-/**
- * A goal is only ever taken from a store file, which anyone who can write the store can edit:
- * before it is acted on, its ids must be object ids and its branch a branch or tag. Never a ref
- * of ours under refs/codecontext/ (a rollback would move its own safety pin and point HEAD into
- * it), never anything git would not accept as a branch name.
- */
-export function assertRestorable(root: string, goal: RepoState): void {
-  const ids = [goal.index, goal.worktree, ...(goal.head === null ? [] : [goal.head])];
-  if (ids.some((id) => typeof id !== 'string' || !objectId.test(id))) {
-    throw new EngineError('TamperedManifest', 'the target state names something that is not an object id', root);
-  }
-  const ref = goal.ref;
-  if (ref === null) return;
-  const ok =
-    typeof ref === 'string' &&
-    /^refs\/(heads|tags)\/[^\0\s~^:?*[\\]+$/.test(ref) &&
-    !ref.includes('..') &&
-    !ref.includes('//') &&
-    !ref.includes('@{') &&
-    !ref.endsWith('/') &&
-    !ref.endsWith('.lock') &&
-    !ref.split('/').some((c) => c.startsWith('.'));
-  if (!ok) throw new EngineError('TamperedManifest', `the target state's HEAD names ${JSON.stringify(ref)}, which is not a branch or tag; refused`, root);
-}
-
-/** Same head, branch, index and worktree. */
-export function sameState(a: RepoState, b: RepoState): boolean {
-  return a.head === b.head && a.ref === b.ref && a.index === b.index && a.worktree === b.worktree;
 }
 
 /** A one-line account of how two states differ, naming a path where one is known. */

@@ -1,12 +1,12 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { asEngineError } from '../util/errors';
-import { encodePath, fsPath } from '../util/pathBytes';
-import { gitRaw, splitZ } from '../git/gitRunner';
-import { readObjects } from '../git/objectReader';
-import { listTree } from '../git/trees';
-import { repoLayout } from '../git/repoLayout';
+import { asEngineError } from '../../util/errors';
+import { encodePath, fsPath } from '../../util/pathBytes';
+import { gitRaw, splitZ } from '../../git/gitRunner';
+import { readObjects } from '../../git/objectReader';
+import { listTree } from '../../git/trees';
+import { repoLayout } from '../../git/repoLayout';
 
 /**
  * Which of `paths` a tree's own ignore rules ignore: its `.gitignore` files, with the repo's

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { randomHex } from '../util/canonical';
-import { blobId, looseObjectPath, writeLooseObject } from '../git/looseObjects';
-import { repoLayout, resolveRef } from '../git/repoLayout';
+import { randomHex } from '../../util/canonical';
+import { blobId, looseObjectPath, writeLooseObject } from '../../git/looseObjects';
+import { repoLayout, resolveRef } from '../../git/repoLayout';
 
 /**
  * Each repo a rollback touched keeps its evidence pack, as a blob under

@@ -1,8 +1,8 @@
 import * as fs from 'fs';
-import { EngineError } from '../util/errors';
-import { fsPath } from '../util/pathBytes';
-import { Mode, blobId } from '../git/looseObjects';
-import { FileOp } from './worktreeOps';
+import { EngineError } from '../../util/errors';
+import { fsPath } from '../../util/pathBytes';
+import { Mode, blobId } from '../../git/looseObjects';
+import { FileOp } from '../plan/fileOps';
 
 /**
  * The check made just before a file is replaced or removed: is it still what the capture saw?

@@ -1,16 +1,15 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { EngineContext } from '../store/engineContext';
-import { asEngineError } from '../util/errors';
-import { readOwner, releaseDeadLock } from '../repo/repoLock';
-import { isAlive } from '../util/processes';
-import { discoverRepos } from '../repo/discovery';
-import { repoLayout } from '../git/repoLayout';
-import { captureRepoState } from '../repo/repoState';
-import { listSnapshots, loadSnapshot, snapshotNames } from '../snapshot/snapshot';
+import { EngineContext } from '../../store/engineContext';
+import { asEngineError } from '../../util/errors';
+import { readOwner, releaseDeadLock } from '../../repo/repoLock';
+import { isAlive } from '../../util/processes';
+import { discoverRepos } from '../../repo/discovery';
+import { repoLayout } from '../../git/repoLayout';
+import { captureRepoState, sameState } from '../../repo/repoState';
+import { listSnapshots, loadSnapshot, snapshotNames } from '../../snapshot/snapshot';
 import { compensationOps } from './compensation';
 import { JournalEntry, openJournal, readJournal, unfinishedTransactions } from './journal';
-import { sameState } from './restore';
 import { RollbackTransaction } from './transaction';
 
 export interface RecoveryReport {

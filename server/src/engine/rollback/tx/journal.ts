@@ -1,8 +1,8 @@
 import * as fs from 'fs';
-import { AppendLog, readLog } from '../store/appendLog';
-import { Store } from '../store/store';
-import { RepoState } from '../repo/repoState';
-import type { RollbackPlan } from './plan';
+import { AppendLog, readLog } from '../../store/appendLog';
+import { Store } from '../../store/store';
+import { RepoState } from '../../repo/repoState';
+import type { RollbackPlan } from '../plan/plan';
 
 /**
  * The durable record of a rollback transaction: one checksummed entry per step, appended and

@@ -1,8 +1,8 @@
-import { EngineError, asEngineError } from '../util/errors';
-import { Capture, RepoState, captureRepoState, captureWithIndex } from '../repo/repoState';
-import { pinStateAt } from '../snapshot/snapshot';
+import { EngineError, asEngineError } from '../../util/errors';
+import { Capture, RepoState, captureRepoState, captureWithIndex } from '../../repo/repoState';
+import { pinStateAt } from '../../snapshot/snapshot';
 import { FileGuard, diskBlob, guardCheck, takeGuards } from './fileGuard';
-import { FileOp, treeOps } from './worktreeOps';
+import { FileOp, treeOps } from '../plan/fileOps';
 import { commitRestore, prepareRestore } from './restore';
 
 /**

@@ -1,9 +1,8 @@
 import { EngineError } from '../util/errors';
 import { resolveId } from '../store/ids';
-import { PhaseRecord } from './evidence';
 import { RepoState } from '../repo/repoState';
 import { InvalidRecord, Store, readRecords } from '../store/store';
-import type { RollbackPlan } from './plan';
+import type { RollbackPlan } from './plan/plan';
 
 /** A rollback's summary as listed (`rollback list`, the Rollbacks view); the evidence pack has the detail. */
 export interface RollbackRecord {
@@ -51,4 +50,24 @@ export async function listRollbacks(store: Store): Promise<RollbackRecord[]> {
 export async function listRollbackFiles(store: Store): Promise<{ rollbacks: RollbackRecord[]; invalid: InvalidRecord[] }> {
   const { records, invalid } = await readRecords(store, folder, (id) => loadRollback(store, id));
   return { rollbacks: records.sort((a, b) => b.startedAt.localeCompare(a.startedAt)), invalid };
+}
+
+/** One phase of a rollback, as the record and the evidence pack keep it. */
+export interface PhaseRecord {
+  name: 'prepare' | 'commit' | 'verify' | 'compensate';
+  startedAt: string;
+  endedAt?: string;
+  ms?: number;
+  retries: number;
+}
+
+/** What a repo's rolling check did (tx/checks.ts runs it; the pack keeps it). */
+export interface CheckResult {
+  repo: string;
+  command: string;
+  exitCode: number;
+  durationMs: number;
+  timedOut: boolean;
+  /** The last lines of stdout and stderr together. */
+  outputTail: string;
 }

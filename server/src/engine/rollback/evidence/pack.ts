@@ -1,21 +1,20 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { canonicalJson, sha256 } from '../util/canonical';
-import { EngineError } from '../util/errors';
-import { git } from '../git/gitRunner';
-import { repoLayout, resolveRef } from '../git/repoLayout';
-import { resolveId } from '../store/ids';
-import { RepoState, captureRepoState } from '../repo/repoState';
-import { sameState } from './restore';
-import { Store, writeFileAtomic } from '../store/store';
-import type { PlannedFile, RollbackPlan } from './plan';
-import type { CheckResult } from './checks';
-import { ReviewComment, listReviewComments } from '../campaign/reviewComments';
-import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './evidenceChain';
-import { SignatureCheck, signPack, verifyPackSignature } from './evidenceSignature';
-import { checkRepoCopy, evidenceRef } from './evidenceCopies';
-import { ReportedPack, renderEvidenceReport, reportFileName } from './evidenceReport';
+import { canonicalJson, sha256 } from '../../util/canonical';
+import { EngineError } from '../../util/errors';
+import { git } from '../../git/gitRunner';
+import { repoLayout, resolveRef } from '../../git/repoLayout';
+import { resolveId } from '../../store/ids';
+import { RepoState, captureRepoState, sameState } from '../../repo/repoState';
+import { Store, writeFileAtomic } from '../../store/store';
+import type { PlannedFile, RollbackPlan } from '../plan/plan';
+import type { CheckResult, PhaseRecord } from '../records';
+import { ReviewComment, listReviewComments } from '../../campaign/reviewComments';
+import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './chain';
+import { SignatureCheck, signPack, verifyPackSignature } from './signature';
+import { checkRepoCopy, evidenceRef } from './copies';
+import { ReportedPack, renderEvidenceReport, reportFileName } from './report';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -23,13 +22,6 @@ import { ReportedPack, renderEvidenceReport, reportFileName } from './evidenceRe
  * operation and the inverse diff's hash. `digest` covers all of it and the patch file, so an
  * edited byte anywhere is caught by `evidence verify`.
  */
-export interface PhaseRecord {
-  name: 'prepare' | 'commit' | 'verify' | 'compensate';
-  startedAt: string;
-  endedAt?: string;
-  ms?: number;
-  retries: number;
-}
 
 /** One repo's part of a phase, for the report's timeline; `ok: false` when the repo's part failed. */
 export interface RepoSpan {
@@ -82,10 +74,10 @@ export interface EvidencePack {
   checks?: CheckResult[];
   /** Journal entries after `prepared` that could not be written (a full store): the transaction went on without them. */
   journalProblems?: string[];
-  /** The pack written before this one in the store (evidenceChain.ts); absent for the first. */
+  /** The pack written before this one in the store (chain.ts); absent for the first. */
   previous?: ChainLink;
   patches: { file: string; sha256: string };
-  /** The pack as a standalone HTML page (evidenceReport.ts), covered like the patch file: by its hash, under the digest. */
+  /** The pack as a standalone HTML page (report.ts), covered like the patch file: by its hash, under the digest. */
   report?: { file: string; sha256: string };
   digest: string;
 }
@@ -106,7 +98,7 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
 
 /**
  * The text of `inverse.patch`: each file's inverse diff after a `# repo: <path>` line naming its
- * repo (no line of a diff starts with `#`, so evidenceReport.ts's `splitPatches` cuts it back).
+ * repo (no line of a diff starts with `#`, so report.ts's `splitPatches` cuts it back).
  * `rollback --dry-run --diff` prints the same text before a rollback writes it.
  */
 export function inversePatchText(repos: readonly { path: string; files: readonly { patch: string }[] }[]): string {
@@ -164,7 +156,7 @@ export async function readEvidencePatch(file: string, pack: EvidencePack): Promi
   return fs.promises.readFile(path.join(path.dirname(file), pack.patches?.file ?? 'inverse.patch'), 'utf8').catch(() => '');
 }
 
-/** Every pack of the store checked as a chain (evidenceChain.ts). */
+/** Every pack of the store checked as a chain (chain.ts). */
 export async function verifyEvidenceChain(store: Store): Promise<ChainCheck> {
   const packs: ChainPack[] = [];
   for (const file of await evidenceFiles(store)) {
@@ -275,7 +267,7 @@ async function hasAnyCopy(repos: readonly EvidenceRepo[], rb: string): Promise<b
 }
 
 /**
- * The pack's `comments` (read by evidenceReport.ts's `commentsOf`, which checks each entry): a campaign
+ * The pack's `comments` (read by report.ts's `commentsOf`, which checks each entry): a campaign
  * target's review comments on the steps the rollback undoes (after the target checkpoint), oldest first.
  */
 export interface PackComments {

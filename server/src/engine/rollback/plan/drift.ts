@@ -1,10 +1,10 @@
-import { EngineContext } from '../store/engineContext';
-import { defaultParallelism, mapLimit } from '../util/pool';
-import { RepoState, captureRepoState } from '../repo/repoState';
-import { EngineError, asEngineError } from '../util/errors';
-import { opOf, treeOps } from './worktreeOps';
+import { EngineContext } from '../../store/engineContext';
+import { defaultParallelism, mapLimit } from '../../util/pool';
+import { RepoState, captureRepoState } from '../../repo/repoState';
+import { EngineError, asEngineError } from '../../util/errors';
+import { opOf, treeOps } from './fileOps';
 import { FileChange, changeOf, driftSince } from './plan';
-import { diffTrees } from '../git/trees';
+import { diffTrees } from '../../git/trees';
 import { TargetSpec, resolveTarget } from './target';
 
 /**

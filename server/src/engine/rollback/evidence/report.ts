@@ -1,9 +1,9 @@
 import * as crypto from 'crypto';
 import * as path from 'path';
-import { sha256 } from '../util/canonical';
-import { showPath } from '../util/pathBytes';
-import type { RepoState } from '../repo/repoState';
-import type { EvidencePack, EvidenceRepo, RepoSpan } from './evidence';
+import { sha256 } from '../../util/canonical';
+import { showPath } from '../../util/pathBytes';
+import type { RepoState } from '../../repo/repoState';
+import type { EvidencePack, EvidenceRepo, RepoSpan } from './pack';
 
 /**
  * An evidence pack as a page a person reads: the outcome, the target, who ran it where and when,

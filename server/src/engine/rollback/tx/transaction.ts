@@ -1,27 +1,27 @@
 import * as fs from 'fs';
 import * as os from 'os';
-import { markCampaignRolledBack } from '../campaign/campaign';
-import { EngineContext } from '../store/engineContext';
-import { randomHex } from '../util/canonical';
-import { EngineError, asEngineError } from '../util/errors';
-import { crashPoint } from '../util/faults';
-import { defaultParallelism, mapLimit, runInOrder } from '../util/pool';
-import { CancelToken, phaseCounter } from '../util/progress';
-import { RepoLock, acquireRepoLock, adoptRepoLock, readOwner } from '../repo/repoLock';
-import { repoLayout } from '../git/repoLayout';
-import { RepoState, captureRepoState, captureWithIndex, emptyStage, removeDeadLeftovers } from '../repo/repoState';
-import { saveSnapshot } from '../snapshot/snapshot';
-import { toolVersion } from '../util/version';
+import { markCampaignRolledBack } from '../../campaign/campaign';
+import { EngineContext } from '../../store/engineContext';
+import { randomHex } from '../../util/canonical';
+import { EngineError, asEngineError } from '../../util/errors';
+import { crashPoint } from '../../util/faults';
+import { defaultParallelism, mapLimit, runInOrder } from '../../util/pool';
+import { CancelToken, phaseCounter } from '../../util/progress';
+import { RepoLock, acquireRepoLock, adoptRepoLock, readOwner } from '../../repo/repoLock';
+import { repoLayout } from '../../git/repoLayout';
+import { RepoState, captureRepoState, captureWithIndex, emptyStage, removeDeadLeftovers, sameState } from '../../repo/repoState';
+import { saveSnapshot } from '../../snapshot/snapshot';
+import { toolVersion } from '../../util/version';
 import { CompensationOutcome, compensateRepo, compensationOps } from './compensation';
-import { CheckResult, checkFor, checkWords, defaultCheckTimeoutMs, runCheck } from './checks';
-import { keepWithRepos } from './evidenceCopies';
-import { OrphanGuard } from '../util/orphanGuard';
-import { EvidenceRepo, PhaseRecord, RepoSpan, gitIdentity, inversePatchText, whoami, writeEvidence } from './evidence';
+import { checkFor, checkWords, defaultCheckTimeoutMs, runCheck } from './checks';
+import { CheckResult, PhaseRecord, RollbackRecord, writeRollbackRecord } from '../records';
+import { keepWithRepos } from '../evidence/copies';
+import { OrphanGuard } from '../../util/orphanGuard';
+import { EvidenceRepo, RepoSpan, gitIdentity, inversePatchText, whoami, writeEvidence } from '../evidence/pack';
 import { FileGuard, guardCheck, takeGuards } from './fileGuard';
 import { Journal, JournalEntry, openJournal } from './journal';
-import { PlannedFile, RollbackPlan, planHash } from './plan';
-import { PreparedRestore, commitRestore, describeDifference, prepareRestore, sameState } from './restore';
-import { RollbackRecord, writeRollbackRecord } from './rollbackRecords';
+import { PlannedFile, RollbackPlan, planHash } from '../plan/plan';
+import { PreparedRestore, commitRestore, describeDifference, prepareRestore } from './restore';
 
 export interface ExecuteOptions {
   /** Run even when files drifted since the campaign (restore mode). The safety snapshot keeps them. */
@@ -599,7 +599,7 @@ export class RollbackTransaction {
         },
         patchText,
       );
-      // the proof travels with each repo (evidenceCopies.ts); a repo that cannot take it keeps the store's
+      // the proof travels with each repo (evidence/copies.ts); a repo that cannot take it keeps the store's
       await keepWithRepos(
         evidence,
         this.id,

@@ -1,6 +1,6 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
-import { git } from '../git/gitRunner';
+import { git } from '../../git/gitRunner';
 
 /**
  * Evidence signed with the key git signs commits with: `user.signingkey`, with `gpg.format` ssh

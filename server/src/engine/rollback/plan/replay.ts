@@ -1,12 +1,12 @@
 import { applyPatch, structuredPatch } from 'diff';
-import { StoredChangeRecord } from '../campaign/campaign';
+import { StoredChangeRecord } from '../../campaign/campaign';
 import type { Conflict } from './plan';
-import { git } from '../git/gitRunner';
-import { EngineError } from '../util/errors';
-import { blobId } from '../git/looseObjects';
-import { isBinary, readObjects } from '../git/objectReader';
-import { TreeEdit, buildTree, listTree } from '../git/trees';
-import { RepoState } from '../repo/repoState';
+import { git } from '../../git/gitRunner';
+import { EngineError } from '../../util/errors';
+import { blobId } from '../../git/looseObjects';
+import { isBinary, readObjects } from '../../git/objectReader';
+import { TreeEdit, buildTree, listTree } from '../../git/trees';
+import { RepoState } from '../../repo/repoState';
 import { ResolvedTarget } from './target';
 import { maxEdits } from './editedLines';
 
