@@ -29,8 +29,15 @@ export function git(cwd: string, ...args: string[]): string {
 /** Runs git and returns its exit status and output without throwing. */
 export function gitTry(cwd: string, ...args: string[]): { status: number; stdout: string; stderr: string } {
   const r = spawnSync('git', args, { cwd, env: gitEnv, encoding: 'utf8' });
+  if (r.pid) spawnedPids.add(r.pid);
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Every CLI process this test run started: leftovers are checked for these alone, since another
+ * test run on the same machine kills processes of its own (and /dev/shm is machine-wide).
+ */
+export const spawnedPids = new Set<number>();
 
 export class TestRepo {
   constructor(readonly dir: string) {}
@@ -388,6 +395,7 @@ export function runCliAsync(
       env: { ...gitEnv, CODECONTEXT_HOME: options.store, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    if (child.pid) spawnedPids.add(child.pid);
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t: string) => (stdout += t));

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isAlive } from '../../server/src/engine/util/processes';
-import { RepoFingerprint, TestRepo } from './repoKit';
+import { RepoFingerprint, TestRepo, spawnedPids } from './repoKit';
 
 /**
  * The checks every crash and fault test ends with: each repo wholly on one side (as before, or at
@@ -47,11 +47,12 @@ export function assertNoLeftovers(repos: readonly TestRepo[], planning = false):
       : [];
     assert.deepStrictEqual(staged, [], `${r.dir}: files left in the stage folder`);
   }
-  // temporary indexes on tmpfs: none of a dead process once recovery ran
+  // temporary indexes on tmpfs: none of a process this run killed, once recovery ran (another
+  // test run on the machine has dead processes of its own, which its own recovery sweeps)
   if (!planning && fs.existsSync('/dev/shm')) {
     const dead = fs.readdirSync('/dev/shm').filter((n) => {
       const pid = Number(/^codecontext-(\d+)-/.exec(n)?.[1]);
-      return pid > 0 && !isAlive(pid);
+      return spawnedPids.has(pid) && !isAlive(pid);
     });
     assert.deepStrictEqual(dead, [], 'temporary indexes of killed processes in /dev/shm');
   }
