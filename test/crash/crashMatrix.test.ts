@@ -37,6 +37,10 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
     console.log(`\n      crash matrix: ${matrix.length} cases\n${lines.join('\n')}\n`);
   });
 
+  // A snapshot is content-addressed: a case's safety snapshot holds the same states as the reference
+  // run's, which already saved it, so no manifest is written and a kill there is never reached.
+  const safetySaved = { 'manifest#1': "the safety snapshot is the reference run's, already saved (a snapshot's id is its content)" };
+
   /** 3 repos from one template, a store, and a snapshot of them: the target. Then a campaign-like change, and the user's own file. */
   function workspace(): { root: string; repos: TestRepo[]; storeDir: string } {
     const template = kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'), { 'a.txt': 'a\n', 'b.txt': 'b\n', 'c.txt': 'c\n', 'dir/d.txt': 'd\n' });
@@ -55,13 +59,48 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
     for (const r of repos) r.write('a.txt', 'changed by the campaign\n').remove('b.txt').write('dir/new.txt', 'new\n');
   }
 
+  interface Listed {
+    id: string;
+    kind: string;
+    outcome: string;
+    undoneBy?: string;
+  }
+
+  /** What the store says after a case, besides the repos' bytes: the checks of issue 20's crash matrix. */
+  interface Books {
+    /** The rollback records (`rollback list`), by id. */
+    records: Map<string, Listed>;
+    campaign?: string;
+  }
+
+  function books(storeDir: string, campaign?: string): Books {
+    const records = new Map(json<Listed[]>(storeDir, ['rollback', 'list']).map((r) => [r.id, r]));
+    const status = campaign ? json<{ id: string; status: string }[]>(storeDir, ['campaign', 'list']).find((c) => c.id === campaign)?.status : undefined;
+    return { records, campaign: status };
+  }
+
   /**
    * A transaction scenario: `op` takes the repos from `before` to `target`; `reset` brings them
-   * from the target back to before. Killed at each point, recovered, checked.
+   * from the target back to before. Killed at each point, recovered, checked: the repos' bytes,
+   * and the store's bookkeeping, which must be what an uninterrupted run leaves (repos at the
+   * target) or what was there before (repos as before): the record and its outcome, `undoneBy` of
+   * an undone rollback, the campaign's status, and a whole evidence chain.
    */
   async function transactionMatrix(
     scenario: string,
-    s: { storeDir: string; repos: TestRepo[]; op: () => string[]; reset: () => void; failing?: boolean },
+    s: {
+      storeDir: string;
+      repos: TestRepo[];
+      op: () => string[];
+      reset: () => void;
+      failing?: boolean;
+      /** The campaign whose status the op sets, and its status at the target and before. */
+      campaign?: { id: string; target: string; before: string };
+      /** The rollback an undo undoes (read when the case starts). */
+      undoes?: () => string;
+      /** Points the reference run passes that a killed run cannot reach, and why. */
+      unreachable?: Record<string, string>;
+    },
   ): Promise<void> {
     const before = fingerprints(s.repos);
     const trace = path.join(kit.tempDir('cc-trace-'), 'points');
@@ -72,22 +111,46 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
     assert.deepStrictEqual(fingerprints(s.repos), before, `${scenario}: reset`);
     const all = points(trace);
     assert.ok(all.length >= 5, `${scenario}: points ${all.join(' ')}`);
+    const notReached: string[] = [];
     for (const point of all) {
       const label = `${scenario} @ ${point}`;
+      const undone = s.undoes?.();
+      const earlier = books(s.storeDir, s.campaign?.id);
       const run = cli(s.storeDir, s.op(), { CODECONTEXT_FAULTS: `kill-at=${point}` });
+      if (run.status !== -1) notReached.push(point);
       const rec = cli(s.storeDir, ['recover']);
       assert.strictEqual(rec.status, 0, `${label}: recover: ${rec.stdout}${rec.stderr}`);
       const side = assertOneSide(s.repos, before, target, label);
       assertNoLeftovers(s.repos);
       assert.match(cli(s.storeDir, ['recover']).stdout, /Nothing to recover/, `${label}: a second recover`);
+      // the bookkeeping
+      const now = books(s.storeDir, s.campaign?.id);
+      const added = [...now.records.values()].filter((r) => !earlier.records.has(r.id));
+      assert.ok(added.length <= 1, `${label}: one record at most: ${JSON.stringify(added)}`);
+      const mine = added[0];
+      if (side === 'target' && !s.failing) {
+        assert.strictEqual(mine?.outcome, 'committed', `${label}: the record of a transaction that reached its target: ${JSON.stringify(mine)}`);
+        if (undone) assert.strictEqual(now.records.get(undone)?.undoneBy, mine.id, `${label}: the undone rollback names its undo`);
+        if (s.campaign) assert.strictEqual(now.campaign, s.campaign.target, `${label}: the campaign's status`);
+      } else {
+        assert.ok(!mine || mine.outcome !== 'committed', `${label}: nothing committed, yet the record says ${mine?.outcome}`);
+        if (undone) assert.strictEqual(now.records.get(undone)?.undoneBy, undefined, `${label}: the rollback is not undone`);
+        if (s.campaign) assert.strictEqual(now.campaign, s.campaign.before, `${label}: the campaign's status`);
+      }
+      const chain = cli(s.storeDir, ['evidence', 'verify', '--chain']);
+      assert.strictEqual(chain.status, 0, `${label}: evidence verify --chain: ${chain.stdout}${chain.stderr}`);
       matrix.push({
         scenario,
         point,
-        outcome: `${run.status === -1 ? 'killed' : `exit ${run.status} (not reached)`} → recover → all ${side === 'before' ? 'as before' : 'at target'}`,
+        outcome:
+          `${run.status === -1 ? 'killed' : `exit ${run.status} (not reached)`} → recover → all ${side === 'before' ? 'as before' : 'at target'}` +
+          `, record ${mine?.outcome ?? 'none'}${s.campaign ? `, campaign ${now.campaign}` : ''}`,
       });
       if (side === 'target' && !s.failing) s.reset();
       assert.deepStrictEqual(fingerprints(s.repos), before, `${label}: back to the start`);
     }
+    // a point the reference run passed but a kill never reached tests nothing: each is named, with why
+    assert.deepStrictEqual(notReached.sort(), Object.keys(s.unreachable ?? {}).sort(), `${scenario}: points never reached by a kill`);
   }
 
   it("restore (rollback --snapshot --force, with the user's own file)", async function () {
@@ -100,6 +163,7 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
       repos,
       op: () => ['rollback', '--snapshot', snap, '--force'],
       reset: () => assert.strictEqual(cli(storeDir, ['rollback', 'undo', lastCommitted(storeDir), '--force']).status, 0),
+      unreachable: safetySaved,
     });
   });
 
@@ -115,6 +179,7 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
       op: () => ['--parallel', '1', 'rollback', '--snapshot', snap],
       reset: () => undefined,
       failing: true,
+      unreachable: safetySaved,
     });
     fs.rmSync(path.join(repos[2].dir, '.git', 'refs', 'heads', 'main.lock'));
   });
@@ -130,6 +195,24 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
       repos,
       op: () => ['rollback', '--campaign', camp, '--mode', 'replay'],
       reset: () => assert.strictEqual(cli(storeDir, ['rollback', 'undo', lastCommitted(storeDir)]).status, 0),
+      unreachable: safetySaved,
+      campaign: { id: camp, target: 'rolled-back', before: 'active' },
+    });
+  });
+
+  it("campaign baseline (rollback --campaign --force: the campaign's status goes with the repos)", async function () {
+    const { root, repos, storeDir } = workspace();
+    const camp = json<{ id: string }>(storeDir, ['campaign', 'start', 'bump', '--root', root]).id;
+    change(repos);
+    assert.strictEqual(cli(storeDir, ['campaign', 'checkpoint', camp]).status, 0);
+    repos[2].write('mine.txt', "the user's file\n");
+    await transactionMatrix('campaign baseline', {
+      storeDir,
+      repos,
+      op: () => ['rollback', '--campaign', camp, '--force'],
+      reset: () => assert.strictEqual(cli(storeDir, ['rollback', 'undo', lastCommitted(storeDir)]).status, 0),
+      unreachable: safetySaved,
+      campaign: { id: camp, target: 'rolled-back', before: 'active' },
     });
   });
 
@@ -143,6 +226,7 @@ describe('crash matrix: kill -9 at every point, then recover', function () {
       repos,
       op: () => ['rollback', 'undo', lastCommitted(storeDir)],
       reset: () => assert.strictEqual(cli(storeDir, ['rollback', '--snapshot', snap, '--force']).status, 0),
+      undoes: () => lastCommitted(storeDir),
     });
   });
 

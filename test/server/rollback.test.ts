@@ -108,11 +108,15 @@ describe('server: rollback over JSON-RPC', () => {
     f.repos[0].write('README.md', 'edited by someone else\n');
     const preview = await f.server.request(RollbackPreviewRequest, { campaign: camp, step: 1 });
     assert.strictEqual(preview.totals.drift, 1);
+    const listed = await f.server.request(RollbackListRequest, {});
     const e = await f.server.error(RollbackExecuteRequest, { plan: preview.hash });
     assert.strictEqual(e.code, ErrorCodes.Drift);
     assert.strictEqual(e.data?.repo, f.repos[0].dir);
-    assert.strictEqual(e.data?.outcome, 'aborted');
-    assert.match(e.data?.rollback ?? '', /^rb_/);
+    // a refusal is decided before anything is journaled: no rollback, no record, no evidence
+    assert.strictEqual(e.data?.outcome, undefined);
+    assert.strictEqual(e.data?.rollback, undefined);
+    assert.match(e.message, /nothing was changed/);
+    assert.deepStrictEqual(await f.server.request(RollbackListRequest, {}), listed);
   });
 
   it('drift for a status mark: the cheap request names the drifted file and keeps no plan', async () => {

@@ -4,6 +4,14 @@ import { RepoState } from '../repo/repoState';
 import { InvalidRecord, Store, readRecords } from '../store/store';
 import type { RollbackPlan } from './plan/plan';
 
+/**
+ * How a transaction ended, in every place that says it (the journal's `outcome` and `end`, the
+ * record, the evidence pack, the recovery report): every repo at the target and verified; stopped
+ * by the running process with every repo it changed put back (or nothing changed); or ended by
+ * `recover` after a crash, back at the safety states.
+ */
+export type Outcome = 'committed' | 'aborted' | 'recovered';
+
 /** A rollback's summary as listed (`rollback list`, the Rollbacks view); the evidence pack has the detail. */
 export interface RollbackRecord {
   format: 1;
@@ -15,7 +23,7 @@ export interface RollbackRecord {
   startedAt: string;
   endedAt: string;
   durationMs: number;
-  outcome: 'committed' | 'aborted' | 'recovered';
+  outcome: Outcome;
   error?: { code: string; message: string; repo?: string; path?: string };
   target: RollbackPlan['target'];
   mode: RollbackPlan['mode'];

@@ -9,7 +9,7 @@ import { resolveId } from '../../store/ids';
 import { RepoState, captureRepoState, sameState } from '../../repo/repoState';
 import { Store, writeFileAtomic } from '../../store/store';
 import type { PlannedFile, RollbackPlan } from '../plan/plan';
-import type { CheckResult, PhaseRecord } from '../records';
+import type { CheckResult, Outcome, PhaseRecord } from '../records';
 import { ReviewComment, listReviewComments } from '../../campaign/reviewComments';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './chain';
 import { SignatureCheck, signPack, verifyPackSignature } from './signature';
@@ -66,7 +66,7 @@ export interface EvidencePack {
   mode: RollbackPlan['mode'];
   planHash: string;
   safetySnapshot?: string;
-  outcome: 'committed' | 'aborted';
+  outcome: Outcome;
   error?: { code: string; message: string; repo?: string; path?: string };
   phases: PhaseRecord[];
   repos: EvidenceRepo[];

@@ -3,11 +3,14 @@ import { AppendLog, readLog } from '../../store/appendLog';
 import { Store } from '../../store/store';
 import { RepoState } from '../../repo/repoState';
 import type { RollbackPlan } from '../plan/plan';
+import type { CheckResult, Outcome, PhaseRecord } from '../records';
 
 /**
- * The durable record of a rollback transaction: one checksummed entry per step, appended and
- * fsync'd before the step's effects are relied on (store/appendLog.ts). After a crash it says
- * what was in flight; nothing is changed in a repo before `prepared` is on disk.
+ * The durable record of a rollback transaction, and its only truth: one checksummed entry per
+ * step, appended and fsync'd before the step's effects are relied on (store/appendLog.ts). The
+ * running transaction and `recover` read it through the same reducer (journalState.ts).
+ *
+ * Every entry is read by that reducer; none is written for the record alone.
  */
 export type JournalEntry =
   | {
@@ -17,22 +20,62 @@ export type JournalEntry =
       pid: number;
       planHash: string;
       kind: 'rollback' | 'undo';
+      /** An undo's rollback: marked `undoneBy` once the undo commits (the `undone` effect). */
+      undoOf?: string;
+      /** The command line, for the evidence pack. */
+      argv?: string[];
       target: RollbackPlan['target'];
       mode: RollbackPlan['mode'];
-      repos: { path: string; wave: number; goal: RepoState }[];
+      /** The campaign status this transaction sets once it commits (the `campaign` effect); absent: none. */
+      campaign?: CampaignMark;
+      /** Per repo: where it goes, where the plan found it (`before`), and how many files it changes (the record's count). */
+      repos: { path: string; wave: number; goal: RepoState; before?: RepoState; files?: number }[];
     }
   | { t: 'prepared'; at: string; safety: string; repos: { path: string; state: RepoState }[] }
+  /** A repo's step committed (its files, index and ref are at the goal; its check passed). */
   | { t: 'committed'; at: string; repo: string }
   | { t: 'verified'; at: string }
+  /** Compensation starts: from here the transaction can only end back at its safety states. */
   | { t: 'compensating'; at: string; reason: string }
-  /** Before compensation changes a repo, its present state is captured and pinned in this snapshot. */
+  /** Before compensation changes a repo, its present state is captured and pinned under `snapshot` (a ref). */
   | { t: 'captured'; at: string; snapshot: string; repos: { path: string; state: RepoState }[] }
   /** `kept`: files another process wrote during the transaction (or after the crash), left as they are. */
   | { t: 'compensated'; at: string; repo: string; kept?: string[] }
   | { t: 'abandoned'; at: string; repo: string; reason: string }
   /** The process that ran the transaction gave it up unfinished (it could not put a repo back): recover may take over though that process lives on. */
   | { t: 'handedOver'; at: string; reason: string }
-  | { t: 'end'; at: string; outcome: 'committed' | 'aborted' | 'compensated' | 'recovered'; detail?: string };
+  /**
+   * The repos are where they will stay, and this is the outcome: every effect that follows (the
+   * evidence, the record, the campaign's status, `undoneBy`) is done from this entry and `begin`,
+   * by the running process or, after a crash, by recovery. A later `outcome` (recovery taking over
+   * a handed-over transaction) replaces it, and its effects are done again.
+   */
+  | {
+      t: 'outcome';
+      at: string;
+      outcome: Outcome;
+      error?: { code: string; message: string; repo?: string; path?: string };
+      phases?: PhaseRecord[];
+      checks?: CheckResult[];
+      /** Each repo's state after, where it was captured (verify, compensation). */
+      after?: { path: string; state: RepoState }[];
+      /** Entries after `prepared` that could not be written; the work went on. */
+      journalProblems?: string[];
+    }
+  /** An effect of the outcome is done; `evidence` says where the pack is. */
+  | { t: 'done'; at: string; effect: Effect; evidence?: { file: string; unsigned?: string } }
+  | { t: 'end'; at: string; outcome: Outcome; detail?: string };
+
+/** The store's bookkeeping that follows a transaction's outcome, in the order it is done. */
+export type Effect = 'evidence' | 'record' | 'campaign' | 'undone';
+export const effects: readonly Effect[] = ['evidence', 'record', 'campaign', 'undone'];
+
+/** A campaign's status as a committed transaction leaves it: rolled back by `rolledBackBy`, or active again (`null`: an undo). */
+export interface CampaignMark {
+  id: string;
+  checkpoint: number;
+  rolledBackBy: string | null;
+}
 
 const folder = 'journal';
 

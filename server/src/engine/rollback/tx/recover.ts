@@ -10,7 +10,10 @@ import { captureRepoState, sameState } from '../../repo/repoState';
 import { listSnapshots, loadSnapshot, snapshotNames } from '../../snapshot/snapshot';
 import { compensationOps } from './compensation';
 import { JournalEntry, openJournal, readJournal, unfinishedTransactions } from './journal';
-import { RollbackTransaction } from './transaction';
+import { Begin, Prepared, applyEntry, journalState } from './journalState';
+import { TxCore } from './transaction';
+import { RepoStep } from './step';
+import type { Outcome } from '../records';
 
 export interface RecoveryReport {
   rb: string;
@@ -20,6 +23,8 @@ export interface RecoveryReport {
    * person because some repo holds changes the journal does not know.
    */
   action: 'nothing-had-changed' | 'already-complete' | 'returned-to-safety' | 'still-running' | 'failed' | 'needs-confirmation';
+  /** How the transaction ended, when recovery ended it (the word the record and the pack use). */
+  outcome?: Outcome;
   repos: string[];
   message: string;
   /** Files changed by someone else since the transaction, kept as they are (and pinned before anything changed). */
@@ -58,9 +63,6 @@ export async function recoverAll(ctx: EngineContext, options: RecoverOptions = {
   return reports;
 }
 
-type Begin = Extract<JournalEntry, { t: 'begin' }>;
-type Prepared = Extract<JournalEntry, { t: 'prepared' }>;
-
 async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOptions): Promise<RecoveryReport> {
   let entries: JournalEntry[];
   try {
@@ -68,12 +70,10 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
   } catch (e) {
     return { rb, action: 'failed', repos: [], message: `${rb}: recovery failed: ${asEngineError(e).oneLine()}` };
   }
-  const begin = entries.find((e): e is Begin => e.t === 'begin');
-  const prepared = entries.find((e): e is Prepared => e.t === 'prepared') ?? (await preparedFromSafety(ctx, rb));
-  const verified = entries.some((e) => e.t === 'verified');
+  let state = journalState(entries);
+  const begin = state.begin;
   const repos = begin?.repos.map((r) => r.path) ?? [];
-  const handedOver = entries.some((e) => e.t === 'handedOver');
-  if (begin && begin.pid !== process.pid && isAlive(begin.pid) && !handedOver) {
+  if (begin && begin.pid !== process.pid && isAlive(begin.pid) && !state.handedOver) {
     return { rb, action: 'still-running', repos, message: `${rb} is still running (pid ${begin.pid}); left alone` };
   }
   if (!begin) {
@@ -85,62 +85,115 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
     } finally {
       await journal.close();
     }
-    return { rb, action: 'nothing-had-changed', repos, message: `${rb} stopped before it began; nothing had changed` };
+    return { rb, action: 'nothing-had-changed', outcome: 'aborted', repos, message: `${rb} stopped before it began; nothing had changed` };
   }
+  // `prepared` lost with a damaged last line, its safety snapshot saved all the same
+  const decided = state.outcome && !state.handedOver;
+  if (!state.prepared && !decided) {
+    const found = await preparedFromSafety(ctx, rb);
+    if (found) {
+      entries = [...entries, found];
+      state = applyEntry(state, found);
+    }
+  }
+  const prepared = state.prepared;
   const problem = await checkJournal(ctx, begin, prepared);
   if (problem) return { rb, action: 'failed', repos, message: `${rb}: recovery refused: ${problem}; nothing was changed` };
 
-  const abandoned = new Map(entries.filter((e): e is Extract<JournalEntry, { t: 'abandoned' }> => e.t === 'abandoned').map((e) => [e.repo, e.reason]));
-  const tx = await RollbackTransaction.resume(ctx, rb, begin, prepared, abandoned);
+  const core = new TxCore(
+    ctx,
+    rb,
+    await openJournal(ctx.store, rb),
+    state.repos.map((r) => {
+      const step = new RepoStep(rb, r.path, r.safety ?? begin.repos.find((b) => b.path === r.path)?.before ?? r.goal, r.goal, [], []);
+      step.phase = r.phase;
+      return step;
+    }),
+    entries,
+  );
   for (const repo of options.abandon ?? []) {
-    if (repos.includes(repo)) await tx.abandon(repo, 'given up by `codecontext recover --abandon`');
+    const step = core.steps.find((s) => s.key === repo);
+    if (step && step.phase !== 'abandoned') {
+      await core.append({ t: 'abandoned', at: new Date().toISOString(), repo, reason: 'given up by `codecontext recover --abandon`' });
+      step.phase = 'abandoned';
+    }
   }
-  const given = [...abandoned.keys(), ...(options.abandon ?? []).filter((r) => repos.includes(r) && !abandoned.has(r))];
+  const given = core.state.repos.filter((r) => r.phase === 'abandoned').map((r) => r.path);
   const abandonText = given.length ? `; given up, left as they are: ${given.join(', ')}` : '';
+  const live = core.steps.filter((s) => s.phase !== 'abandoned');
   let report: RecoveryReport;
   try {
-    // the server's own recovery looks before it takes anything, locks included
-    if (options.onlyIfKnown && prepared && !verified) {
-      const unknown = await unknownChanges(begin, prepared, new Set(given));
-      if (unknown.length) {
-        await tx.closeJournal();
-        return {
-          rb,
-          action: 'needs-confirmation',
-          repos,
-          message:
-            `${rb} was interrupted, and ${unknown.map((u) => `${u.repo}: ${u.paths.slice(0, 3).join(', ') || 'HEAD'}`).join('; ')} changed ` +
-            `since; left alone. Run \`codecontext recover\`: it keeps those changes and puts the rest back`,
-          kept: unknown,
-        };
-      }
-    }
-    await tx.adoptLocks(handedOver);
-    if (!prepared) {
-      report = { rb, action: 'nothing-had-changed', repos, message: `${rb} stopped during prepare; nothing had changed; locks released` };
-    } else if (verified) {
-      report = { rb, action: 'already-complete', repos, message: `${rb} had committed and verified every repo; marked complete` };
-    } else {
-      await tx.compensate('recovery after an interrupted transaction');
-      const kept = tx.keptFiles();
-      const keptText = kept.length
-        ? `; kept what changed since: ${kept.map((k) => `${k.repo}: ${k.paths.join(', ')}`).join('; ')} (the state before recovery is pinned under ` +
-          `refs/codecontext/captures/${rb}/)`
-        : '';
+    if (decided) {
+      // the repos were where they stay: only the bookkeeping was left, and locks a dead process held
+      for (const s of live) await s.releaseDead();
+      const outcome = core.state.outcome!.outcome;
       report = {
         rb,
-        action: 'returned-to-safety',
+        action: outcome === 'committed' ? 'already-complete' : prepared ? 'returned-to-safety' : 'nothing-had-changed',
+        outcome,
         repos,
-        message:
-          `${rb} was interrupted before it verified; ${given.length ? `${repos.length - given.length} of ${repos.length}` : `all ${repos.length}`} ` +
-          `repos returned to safety snapshot ${prepared.safety}${keptText}${abandonText}`,
-        ...(kept.length ? { kept } : {}),
+        message: `${rb} had ended (${outcome}) before its record was finished; finished it${abandonText}`,
       };
+    } else {
+      const left = core.state.left;
+      // the server's own recovery looks before it takes anything, locks included
+      if (options.onlyIfKnown && prepared && left.compensate.length) {
+        const unknown = await unknownChanges(
+          begin,
+          prepared,
+          new Set([...given, ...core.state.repos.filter((r) => !left.compensate.includes(r.path)).map((r) => r.path)]),
+        );
+        if (unknown.length) {
+          await core.journal.close();
+          return {
+            rb,
+            action: 'needs-confirmation',
+            repos,
+            message:
+              `${rb} was interrupted, and ${unknown.map((u) => `${u.repo}: ${u.paths.slice(0, 3).join(', ') || 'HEAD'}`).join('; ')} changed ` +
+              `since; left alone. Run \`codecontext recover\`: it keeps those changes and puts the rest back`,
+            kept: unknown,
+          };
+        }
+      }
+      for (const s of live) await s.adopt(!!state.handedOver);
+      if (!prepared) {
+        report = {
+          rb,
+          action: 'nothing-had-changed',
+          outcome: 'recovered',
+          repos,
+          message: `${rb} stopped during prepare; nothing had changed; locks released`,
+        };
+      } else if (left.decide === 'committed') {
+        report = { rb, action: 'already-complete', outcome: 'committed', repos, message: `${rb} had committed and verified every repo; marked complete` };
+      } else {
+        await core.compensate(
+          'recovery after an interrupted transaction',
+          core.steps.filter((s) => left.compensate.includes(s.key)),
+        );
+        const kept = core.state.repos.filter((r) => r.kept?.length).map((r) => ({ repo: r.path, paths: r.kept! }));
+        const keptText = kept.length
+          ? `; kept what changed since: ${kept.map((k) => `${k.repo}: ${k.paths.join(', ')}`).join('; ')} (the state before recovery is pinned under ` +
+            `refs/codecontext/captures/${rb}/)`
+          : '';
+        report = {
+          rb,
+          action: 'returned-to-safety',
+          outcome: 'recovered',
+          repos,
+          message:
+            `${rb} was interrupted ${core.state.compensating ? `while putting repos back (after: ${core.state.compensating})` : 'before it verified'}; ${given.length ? `${repos.length - given.length} of ${repos.length}` : `all ${repos.length}`} ` +
+            `repos returned to safety snapshot ${prepared.safety}${keptText}${abandonText}`,
+          ...(kept.length ? { kept } : {}),
+        };
+      }
+      await core.decide(left.decide!, left.decide === 'committed' ? undefined : { code: 'Recovered', message: report.message });
     }
   } catch (e) {
     // half done: every repo keeps the transaction's lock (git stays out) until a recovery finishes
-    await tx.release({ keepLocks: !!prepared && !verified });
-    await tx.closeJournal();
+    await core.release({ keepLocks: !decided && !!prepared && core.state.left.decide !== 'committed' });
+    await core.journal.close().catch(() => undefined);
     const err = asEngineError(e);
     const hint =
       err.repo && (err.code === 'RepoMissing' || err.code === 'RepositoryIsLocked' || err.code === 'NotARepository')
@@ -149,9 +202,9 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
         : '';
     return { rb, action: 'failed', repos, message: `${rb}: recovery failed: ${err.oneLine()}${hint}` };
   }
-  await tx.release();
+  await core.release();
   try {
-    await tx.finish(report.action === 'already-complete' ? { complete: true } : { recovered: report.message });
+    await core.finish();
   } catch (e) {
     return { ...report, action: 'failed', message: `${report.message}; but: ${asEngineError(e).oneLine()}` };
   }

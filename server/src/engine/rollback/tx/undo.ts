@@ -1,10 +1,10 @@
-import { markCampaignRolledBack } from '../../campaign/campaign';
 import { EngineContext } from '../../store/engineContext';
 import { EngineError } from '../../util/errors';
 import { planRollback } from '../plan/plan';
 import { CancelToken } from '../../util/progress';
-import { RollbackRecord, loadRollback, writeRollbackRecord } from '../records';
+import { RollbackRecord, loadRollback } from '../records';
 import { executeRollback } from './transaction';
+import { readJournal, unfinishedTransactions } from './journal';
 
 /**
  * Returns every repo of a finished rollback to its safety snapshot, as a transaction of its own
@@ -20,10 +20,19 @@ export async function undoRollback(
   if (rb.outcome !== 'committed') throw new EngineError('NotUndoable', `${rb.id} did not commit (${rb.outcome}); there is nothing to undo`);
   if (rb.undoneBy) throw new EngineError('NotUndoable', `${rb.id} was already undone by ${rb.undoneBy}`);
   if (!rb.safetySnapshot) throw new EngineError('UnknownId', `${rb.id} has no safety snapshot`);
+  // an undo of it that was interrupted may have committed: only recovery can say, and mark it
+  for (const open of (await unfinishedTransactions(ctx.store)).open) {
+    const begin = (await readJournal(ctx.store, open).catch(() => []))[0];
+    if (begin?.t === 'begin' && begin.undoOf === rb.id) {
+      throw new EngineError('RecoveryNeeded', `an undo of ${rb.id} (${open}) was interrupted; run \`codecontext recover\` first`);
+    }
+  }
   const driftBase = Object.fromEntries(rb.repos.filter((r) => r.after).map((r) => [r.path, r.after!]));
   const plan = await planRollback(ctx, { snapshot: rb.safetySnapshot, repos: rb.repos.map((r) => r.path), driftBase });
-  const undo = await executeRollback(ctx, plan, { ...options, kind: 'undo', undoOf: rb.id });
-  await writeRollbackRecord(ctx.store, { ...rb, undoneBy: undo.id });
-  if (rb.target.campaign && rb.kind === 'rollback') await markCampaignRolledBack(ctx.store, rb.target.campaign, undefined, rb.target.checkpoint ?? 0);
+  // undoneBy and the campaign's status are effects of the undo's own transaction: journaled, and
+  // finished by recovery if the undo is killed after it verified
+  const campaign =
+    rb.target.campaign && rb.kind === 'rollback' ? { id: rb.target.campaign, checkpoint: rb.target.checkpoint ?? 0, rolledBackBy: null } : undefined;
+  const undo = await executeRollback(ctx, plan, { ...options, kind: 'undo', undoOf: rb.id, ...(campaign ? { campaign } : {}) });
   return undo;
 }
