@@ -177,14 +177,14 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
           ? `; kept what changed since: ${kept.map((k) => `${k.repo}: ${k.paths.join(', ')}`).join('; ')} (the state before recovery is pinned under ` +
             `refs/codecontext/captures/${rb}/)`
           : '';
+        const when = core.state.compensating ? `while putting repos back (after: ${core.state.compensating})` : 'before it verified';
+        const how = given.length ? `${repos.length - given.length} of ${repos.length}` : `all ${repos.length}`;
         report = {
           rb,
           action: 'returned-to-safety',
           outcome: 'recovered',
           repos,
-          message:
-            `${rb} was interrupted ${core.state.compensating ? `while putting repos back (after: ${core.state.compensating})` : 'before it verified'}; ${given.length ? `${repos.length - given.length} of ${repos.length}` : `all ${repos.length}`} ` +
-            `repos returned to safety snapshot ${prepared.safety}${keptText}${abandonText}`,
+          message: `${rb} was interrupted ${when}; ${how} repos returned to safety snapshot ${prepared.safety}${keptText}${abandonText}`,
           ...(kept.length ? { kept } : {}),
         };
       }
