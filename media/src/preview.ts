@@ -2,6 +2,7 @@
 // repos and files, then the run with per-repo progress and its result. All data comes from the
 // extension (PreviewToWebview); every user action goes back as a PreviewFromWebview.
 import type {
+  PreviewEditView,
   PreviewFileView,
   PreviewFromWebview,
   PreviewRepoView,
@@ -341,9 +342,9 @@ function restoreFocus(f: { action: string; key?: string } | undefined): void {
   app.querySelector<HTMLElement>(sel)?.focus();
 }
 
-/** A repo with nothing to do: its files, index and HEAD are already the target's. */
+/** A repo with nothing to do (the server's `changed`) and nothing to resolve. */
 function unchanged(r: PreviewRepoView): boolean {
-  return r.fileCount === 0 && !r.headChanged && !r.indexChanged && r.conflicts.length === 0;
+  return !r.changed && r.conflicts.length === 0;
 }
 
 function renderPlan(plan: PreviewState): void {
@@ -405,10 +406,9 @@ function whyInWave(r: PreviewRepoView): string | undefined {
   return parts.length ? `${parts.join('; ')}.` : undefined;
 }
 
-/** The user's edits the plan acts on: drifted files it changes, and a moved HEAD or changed index. */
+/** The user's edits the plan acts on (drifted files it changes, a moved HEAD or changed index), by the server's words. */
 function editsActedOn(r: PreviewRepoView): string[] {
-  const files = new Set((filesByRepo.get(r.path) ?? []).map((f) => f.path));
-  return r.drift.filter((d) => d.startsWith('(') || files.has(d));
+  return r.edits.map((e) => e.label);
 }
 
 /** A drifted file's mark: what happens to the user's edit in this mode. */
@@ -481,13 +481,10 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
   );
   const notes = [
     ...r.conflicts.filter((c) => !c.path).map((c) => h('li', { class: 'error' }, c.reason)),
-    ...r.drift
-      .filter((d) => !files.some((f) => f.path === d))
-      .map((d) =>
-        d.startsWith('(')
-          ? h('li', { class: 'warning', 'data-probe': 'drift' }, `${d}: ${driftWords()}`)
-          : h('li', { class: 'muted' }, `${d}: edited after the campaign, already as the target has it: left as it is`),
-      ),
+    // the index, HEAD, and a drifted file beyond the files listed: their marks are not on a file row
+    ...r.edits
+      .filter((e) => e.path === undefined || !files.some((f) => f.path === e.path))
+      .map((e) => h('li', { class: 'warning', 'data-probe': 'drift' }, `${e.label}: ${driftWords()}`)),
     ...r.notes.map((n) => h('li', { class: 'muted' }, n)),
   ];
   const list = h('ul', { id: listId, class: 'files', 'aria-label': `Files of ${r.name}`, hidden: !expanded });
@@ -712,29 +709,37 @@ function chosen(): { repos: string[]; files: Record<string, string[]>; fileCount
 }
 
 /**
- * The drift the chosen repos and files would overwrite (restore mode): every one, as `repo/path`.
- * A file edited since the campaign that the plan does not touch (it is at the target already) is
- * not lost, so not listed; a moved HEAD or a changed index (entries in parentheses) always is.
+ * The user's edits the chosen repos and files would overwrite, as `repo/path` (a file) or `repo (…)`:
+ * each edit's `lostWith`, from the server, looked up in the selection. Replay overwrites none.
  */
-function chosenDrift(): { label: string; repo: string; path: string; file: boolean }[] {
-  if (!plan || plan.mode !== 'restore') return [];
+function chosenDrift(): { label: string; repo: string; path?: string }[] {
+  if (!plan) return [];
   const c = chosen();
-  const out: { label: string; repo: string; path: string; file: boolean }[] = [];
+  const out: { label: string; repo: string; path?: string }[] = [];
   for (const r of plan.repos) {
     if (!c.repos.includes(r.path)) continue;
-    const files = new Set((filesByRepo.get(r.path) ?? []).map((f) => f.path));
-    for (const d of r.drift) {
-      const whole = d.startsWith('(');
-      if (!whole && (!files.has(d) || excludedFiles.has(keyOf(r.path, d)))) continue;
-      out.push({ label: whole ? `${r.name} ${d}` : `${r.name}/${d}`, repo: r.path, path: d, file: !whole });
+    for (const e of r.edits) {
+      if (!lostBy(c, r.path, e.lostWith)) continue;
+      out.push({ label: e.path !== undefined ? `${r.name}/${e.label}` : `${r.name} ${e.label}`, repo: r.path, path: e.path });
     }
   }
   return out;
 }
 
-/** The server refuses any drift without force; drift the plan does not touch is overwritten by nothing. */
+function lostBy(c: ReturnType<typeof chosen>, repo: string, lostWith: PreviewEditView['lostWith']): boolean {
+  if (lostWith === 'never') return false;
+  if (lostWith === 'anyOfRepo') return true;
+  if (lostWith === 'wholeRepo') return !c.files[repo];
+  return !excludedFiles.has(keyOf(repo, lostWith.file));
+}
+
+/**
+ * The server refuses any drift without force, and the chosen part of a repo is planned again for the
+ * run: when what is chosen overwrites none of the user's edits, the run says so with force.
+ */
 function untouchedDriftOnly(): boolean {
-  return plan?.mode === 'restore' && chosenDrift().length === 0 && chosen().repos.some((r) => (plan!.repos.find((x) => x.path === r)?.drift.length ?? 0) > 0);
+  const at = (r: string) => plan?.repos.find((x) => x.path === r)?.edits.some((e) => e.lostWith !== 'never') ?? false;
+  return chosenDrift().length === 0 && chosen().repos.some(at);
 }
 
 function drawFooter(): void {
@@ -758,7 +763,7 @@ function renderFooter(plan: PreviewState): void {
     const staleWords = `${stale} This plan would be refused as stale: Run waits for the new one.`;
     if (stale) parts.push(h('p', { class: 'alert warning', role: 'alert', 'data-probe': 'alert' }, staleWords));
     if (drift.length) {
-      const files = drift.filter((d) => d.file);
+      const files = drift.filter((d) => d.path !== undefined);
       parts.push(
         h(
           'div',
@@ -864,7 +869,7 @@ function renderFooter(plan: PreviewState): void {
 }
 
 function leaveOutDrift(): void {
-  for (const d of chosenDrift()) if (d.file) excludedFiles.add(keyOf(d.repo, d.path));
+  for (const d of chosenDrift()) if (d.path !== undefined) excludedFiles.add(keyOf(d.repo, d.path));
   drawPlan();
   drawFooter();
 }

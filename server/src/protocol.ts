@@ -25,7 +25,8 @@ import type { FileChange, PlannedFile, RepoPlan, RollbackMode, RollbackPlan } fr
 import type { RecoveryReport } from './engine/rollback/tx/recover';
 import type { RepoDifference, SnapshotDifference } from './engine/rollback/plan/drift';
 import type { TreeEntry } from './engine/git/trees';
-import type { RollbackRecord } from './engine/rollback/records';
+import type { RollbackRecord as StoredRollbackRecord } from './engine/rollback/records';
+import type { Drift, HeadAt, LostWith } from './engine/rollback/plan/changes';
 import type { DiscoveredRepo } from './engine/repo/discovery';
 import type { SavedSnapshot, SnapshotManifest, SnapshotNote, SnapshotSummary, SnapshotVerification } from './engine/snapshot/snapshot';
 
@@ -34,16 +35,18 @@ export type {
   CampaignOverlap,
   CampaignStep,
   DiscoveredRepo,
+  Drift,
   EvidenceCheck,
   EvidencePack,
   FileChange,
+  HeadAt,
+  LostWith,
   PlannedFile,
   RecoveryReport,
   RepoDifference,
   RepoRunResult,
   ReviewComment,
   RollbackMode,
-  RollbackRecord,
   SavedSnapshot,
   SnapshotManifest,
   SnapshotDifference,
@@ -520,9 +523,19 @@ export const RollbackTargetParams = params(target);
 export type RollbackTargetParams = z.input<typeof RollbackTargetParams>;
 export const RollbackPreviewParams = params({ ...target, ...progress });
 export type RollbackPreviewParams = z.input<typeof RollbackPreviewParams>;
+/** Drift with its words for a person, as the CLI's DRIFT line says them (a path, "(index: …)", "(HEAD moved …)"). */
+export type LabelledDrift = Drift & { label: string };
+/**
+ * One edit of the user's (drift) that a plan acts on, and what part of a run overwrites it (`lostWith`:
+ * the file; any file of the repo; only the repo run whole; never, in replay). The preview looks a
+ * selection up in it and derives nothing.
+ */
+export type DriftEdit = LabelledDrift & { lostWith: LostWith };
 /** A repo of a previewed plan without its file list (paged with `RollbackPlanFilesRequest`). */
 export interface RepoPlanSummary extends Omit<RepoPlan, 'files'> {
   fileCount: number;
+  /** The repo's `drift`, each with its words and what loses it. */
+  edits: DriftEdit[];
 }
 /** A plan as previewed: everything but the files and their inverse diffs. `hash` names it in later requests. */
 export interface RollbackPreview extends Omit<RollbackPlan, 'repos'> {
@@ -536,8 +549,8 @@ export interface RollbackPreview extends Omit<RollbackPlan, 'repos'> {
 export const RollbackPreviewRequest = new RequestType<RollbackPreviewParams, RollbackPreview, ErrorData>('codecontext/rollback/preview');
 
 export interface RollbackDriftResult {
-  /** Per repo of the campaign's last checkpoint, the paths changed since by something other than the campaign. */
-  repos: { repo: string; drift: string[] }[];
+  /** Per repo of the campaign's last checkpoint, what changed since by something other than the campaign that a rollback would undo. */
+  repos: { repo: string; drift: LabelledDrift[] }[];
 }
 /**
  * client → server (changes nothing, keeps nothing): drift since a campaign's last checkpoint, for
@@ -589,6 +602,8 @@ export interface RollbackCompareFilesResult extends Page<DifferingFile> {
   snapshot: string;
   headChanged: boolean;
   indexChanged: boolean;
+  /** A restore to the snapshot would change the repo (a file, the index, HEAD or the branch). */
+  changed: boolean;
 }
 /**
  * client → server (changes nothing, keeps nothing): one repo's files that differ between now and a
@@ -630,6 +645,14 @@ export const RollbackExecuteParams = params({
   files: z.optional(filesByRepo),
 });
 export type RollbackExecuteParams = z.input<typeof RollbackExecuteParams>;
+/**
+ * A rollback record as the server sends it: the stored record, each repo saying whether the rollback
+ * changed it (computed by the server from the recorded states, for records of any age), so every
+ * count of "repos changed" is the server's.
+ */
+export interface RollbackRecord extends Omit<StoredRollbackRecord, 'repos'> {
+  repos: (StoredRollbackRecord['repos'][number] & { changed: boolean })[];
+}
 export interface RollbackExecuteResult {
   record: RollbackRecord;
   /** A cancel arrived after the commit phase had begun: the transaction finished instead (it never stops half-way). */

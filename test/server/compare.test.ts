@@ -104,11 +104,11 @@ describe('server: what a rollback would change, without a plan (issue 15)', () =
     const edited = await f.server.request(RollbackPreviewRequest, { campaign: camp.id });
     assert.deepStrictEqual(
       edited.repos.flatMap((r) => r.drift),
-      ['README.md'],
+      [{ kind: 'file', path: 'README.md' }],
     );
     assert.deepStrictEqual(
       (await f.server.request(RollbackDriftRequest, { campaign: camp.id })).repos.flatMap((r) => r.drift),
-      ['README.md'],
+      [{ kind: 'file', path: 'README.md', label: 'README.md' }],
     );
   });
 

@@ -96,7 +96,7 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
     const camp = await campaignOf(f, { 'axb.ts': 'x 2\nshared\n' });
     f.repos[0].write('axb.ts', 'x 2\nmine\nshared\n');
     const preview = await f.server.request(RollbackPreviewRequest, { campaign: camp });
-    assert.deepStrictEqual(preview.repos.find((r) => r.path === f.repos[0].dir)?.drift, ['axb.ts']);
+    assert.deepStrictEqual(preview.repos.find((r) => r.path === f.repos[0].dir)?.drift, [{ kind: 'file', path: 'axb.ts' }]);
     const diff = await f.server.request(RollbackFileDiffRequest, { plan: preview.hash, repo: f.repos[0].dir, path: 'axb.ts' });
     assert.deepStrictEqual(diff.driftLines, [2], 'line 2 ("mine") is the user’s');
     assert.match(diff.patch, /-mine\n/);

@@ -125,7 +125,7 @@ describe('server: rollback over JSON-RPC', () => {
     const { repos } = await f.server.request(RollbackDriftRequest, { campaign: camp });
     assert.deepStrictEqual(
       repos.filter((r) => r.drift.length).map((r) => [r.repo, r.drift]),
-      [[f.repos[1].dir, ['README.md']]],
+      [[f.repos[1].dir, [{ kind: 'file', path: 'README.md', label: 'README.md' }]]],
     );
   });
 

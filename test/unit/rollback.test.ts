@@ -206,7 +206,10 @@ describe('rollback (engine)', function () {
     repos[0].write('mine.txt', "the user's own untracked file\n").write('notes.txt', 'drift\n');
     const before = fingerprints(repos);
     const plan = await planRollback(ctx(), { campaign });
-    assert.deepStrictEqual(plan.repos[0].drift, ['mine.txt', 'notes.txt']);
+    assert.deepStrictEqual(plan.repos[0].drift, [
+      { kind: 'file', path: 'mine.txt' },
+      { kind: 'file', path: 'notes.txt' },
+    ]);
     const drift = await refused(executeRollback(ctx(), plan), 'Drift');
     assert.match(drift.message, /mine\.txt, notes\.txt/);
     assert.deepStrictEqual(fingerprints(repos), before);
@@ -369,7 +372,10 @@ describe('rollback (engine)', function () {
         fs.symlinkSync('elsewhere', repo.file('dir'));
         const inside = repo.fingerprint();
         const plan2 = await planRollback(ctx(), { campaign });
-        assert.ok(plan2.repos[0].drift.includes('dir'), JSON.stringify(plan2.repos[0].drift));
+        assert.ok(
+          plan2.repos[0].drift.some((d) => d.kind === 'file' && d.path === 'dir'),
+          JSON.stringify(plan2.repos[0].drift),
+        );
         await refused(executeRollback(ctx(), plan2), 'Drift');
         const record = await executeRollback(ctx(), plan2, { force: true });
         // restore removes what drifted in (the undo below brings it back)

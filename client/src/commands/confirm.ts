@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { RollbackRecord } from '../../../server/src/protocol';
-import { shortId } from '../views/format';
+import { changedRepos, shortId } from '../views/format';
 import { rollbackTitle } from '../views/rollbacksView';
 
 /**
@@ -42,13 +42,6 @@ export async function ask(c: Confirmation): Promise<string | undefined> {
     return answerer(c);
   }
   return vscode.window.showWarningMessage(c.message, { modal: true, detail: c.detail }, ...c.buttons);
-}
-
-/** The repos a finished rollback or undo changed: those the toast and the undo's words count. */
-export function changedRepos(record: RollbackRecord): number {
-  return record.repos.filter(
-    (r) => r.files > 0 || !r.after || r.after.head !== r.before.head || r.after.ref !== r.before.ref || r.after.index !== r.before.index,
-  ).length;
 }
 
 export function undoConfirmation(record: RollbackRecord): Confirmation {

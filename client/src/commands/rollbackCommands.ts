@@ -16,11 +16,11 @@ import {
 import { describeError, isCancel } from '../output';
 import { sendWithProgress, withServerProgress } from '../request';
 import { requireClient } from '../serverClient';
-import { duration, lines, plural, repoName, shortHash, shortId } from '../views/format';
+import { changedRepos, duration, lines, plural, repoName, shortHash, shortId } from '../views/format';
 import { rollbackTitle } from '../views/rollbacksView';
 import { idArg, optionsArg, stepArg } from './args';
 import { CommandContext } from './context';
-import { Confirmation, ask, changedRepos, confirmUndo, confirmation } from './confirm';
+import { Confirmation, ask, confirmUndo, confirmation } from './confirm';
 import { pickRollback, pickSnapshot } from './pickers';
 import { runTransaction } from './transaction';
 import type { PanelHandle } from '../webviews';
@@ -139,7 +139,7 @@ export function outcomeText(preview: RollbackPreview, result: RollbackExecuteRes
 
 export function confirmationOf(preview: RollbackPreview): Confirmation {
   const t = preview.totals;
-  const changed = preview.repos.filter((r) => r.fileCount || r.headChanged || r.indexChanged);
+  const changed = preview.repos.filter((r) => r.changed);
   const heads = changed.filter((r) => r.headChanged).length;
   const detail = [
     `${plural(t.files, 'file')} will change in ${plural(t.reposChanged, 'repo')} (${lines(t.added, t.removed)} ` +

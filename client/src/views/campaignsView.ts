@@ -6,6 +6,7 @@ import {
   CampaignListRequest,
   CampaignStep,
   CampaignSummary,
+  LabelledDrift,
   RollbackDriftRequest,
   StoredChangeRecord,
 } from '../../../server/src/protocol';
@@ -23,7 +24,7 @@ import { MessageNode, Node, NodeTree, PagedChildren } from './tree';
  */
 export class CampaignsView implements vscode.Disposable {
   readonly tree = new NodeTree(() => this.roots());
-  private readonly drift = new Map<string, Promise<Map<string, string[]> | undefined>>();
+  private readonly drift = new Map<string, Promise<Map<string, LabelledDrift[]> | undefined>>();
   private nodes = new Map<string, CampaignNode>();
 
   constructor(readonly viewId: string) {}
@@ -58,7 +59,7 @@ export class CampaignsView implements vscode.Disposable {
   }
 
   /** Per repo, the drifted paths of an active campaign; undefined until measured or when it cannot be. */
-  driftOf(campaign: CampaignSummary): Promise<Map<string, string[]> | undefined> {
+  driftOf(campaign: CampaignSummary): Promise<Map<string, LabelledDrift[]> | undefined> {
     let found = this.drift.get(campaign.id);
     if (!found) {
       found = this.measureDrift(campaign);
@@ -67,12 +68,12 @@ export class CampaignsView implements vscode.Disposable {
     return found;
   }
 
-  knownDrift(campaign: string): Map<string, string[]> | undefined {
+  knownDrift(campaign: string): Map<string, LabelledDrift[]> | undefined {
     return this.settled.get(campaign);
   }
-  private readonly settled = new Map<string, Map<string, string[]>>();
+  private readonly settled = new Map<string, Map<string, LabelledDrift[]>>();
 
-  private async measureDrift(campaign: CampaignSummary): Promise<Map<string, string[]> | undefined> {
+  private async measureDrift(campaign: CampaignSummary): Promise<Map<string, LabelledDrift[]> | undefined> {
     if (campaign.status !== 'active' || campaign.stepCount === 0) return undefined;
     try {
       // the cheap request: no plan is made or kept for a status mark
@@ -95,9 +96,9 @@ export class CampaignsView implements vscode.Disposable {
   }
 }
 
-function driftCount(drift: Map<string, string[]> | undefined): number {
+function driftCount(drift: Map<string, LabelledDrift[]> | undefined): number {
   let n = 0;
-  for (const paths of drift?.values() ?? []) n += paths.length;
+  for (const edits of drift?.values() ?? []) n += edits.length;
   return n;
 }
 
@@ -223,11 +224,17 @@ export class StepRepoNode implements Node {
     const { campaign, step } = parent;
     this.files = new PagedChildren(
       (offset) => requireClient().sendRequest(CampaignChangesRequest, { campaign, step, repo, offset }),
-      (record) => new ChangeFileNode(record, step, this.drifted().includes(record.path), campaign),
+      (record) =>
+        new ChangeFileNode(
+          record,
+          step,
+          this.drifted().some((d) => d.kind === 'file' && d.path === record.path),
+          campaign,
+        ),
     );
   }
 
-  private drifted(): string[] {
+  private drifted(): LabelledDrift[] {
     return this.view.knownDrift(this.parent.campaign)?.get(this.repo) ?? [];
   }
 
@@ -239,7 +246,7 @@ export class StepRepoNode implements Node {
     item.iconPath = new vscode.ThemeIcon('repo', drift.length ? new vscode.ThemeColor('list.warningForeground') : undefined);
     item.tooltip =
       `${this.repo}\n${plural(this.count, 'file')} changed in step ` +
-      `${this.parent.step}${drift.length ? `\nDrifted since the last checkpoint: ${drift.join(', ')}` : ''}`;
+      `${this.parent.step}${drift.length ? `\nDrifted since the last checkpoint: ${drift.map((d) => d.label).join(', ')}` : ''}`;
     item.contextValue = 'repo';
     return item;
   }

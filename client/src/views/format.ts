@@ -36,16 +36,9 @@ export function duration(ms: number): string {
   return ms < 1000 ? `${ms} ms` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-/** The repos a rollback record changed (its state after differs from before), so counts agree with the confirmation's. */
-export function changedRepos(record: { repos: readonly { before: RepoStateLike; after: RepoStateLike | null }[] }): number {
-  const same = (a: RepoStateLike, b: RepoStateLike | null) => !!b && a.head === b.head && a.ref === b.ref && a.index === b.index && a.worktree === b.worktree;
-  return record.repos.filter((r) => !same(r.before, r.after)).length;
-}
-interface RepoStateLike {
-  head: string | null;
-  ref: string | null;
-  index: string;
-  worktree: string;
+/** The repos a rollback record changed, by the server's word: what the toasts, the tree and the undo confirmation count. */
+export function changedRepos(record: { repos: readonly { changed: boolean }[] }): number {
+  return record.repos.filter((r) => r.changed).length;
 }
 
 /** A repo's display name: its folder name. */

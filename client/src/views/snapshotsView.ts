@@ -232,7 +232,7 @@ export class SnapshotRepoNode implements Node {
   private differs(): boolean | undefined {
     if (this.error !== undefined) return true;
     if (this.difference === undefined) return undefined;
-    return !!this.difference && (this.difference.files > 0 || this.difference.headChanged || this.difference.indexChanged);
+    return !!this.difference && this.difference.changed;
   }
 
   item(): vscode.TreeItem {

@@ -94,6 +94,19 @@ export interface PreviewFileView {
   conflict?: string;
 }
 
+/** An edit of the user's (drift) that the plan acts on: the server's words for it, and what overwrites it. */
+export interface PreviewEditView {
+  /** A path, or the index's or HEAD's words in parentheses. */
+  label: string;
+  /** A drifted file's path; absent for the index and HEAD. */
+  path?: string;
+  /**
+   * What part of a run overwrites it, as the server says: this file; any file of the repo (the index);
+   * only the repo run whole (HEAD); never (replay keeps every edit).
+   */
+  lostWith: { file: string } | 'anyOfRepo' | 'wholeRepo' | 'never';
+}
+
 export interface PreviewRepoView {
   path: string;
   /** Folder name, or the path relative to the workspace when names repeat. */
@@ -106,7 +119,10 @@ export interface PreviewRepoView {
   fileCount: number;
   headChanged: boolean;
   indexChanged: boolean;
-  drift: string[];
+  /** The rollback changes the repo (a file, the index, HEAD or the branch): the server's word. */
+  changed: boolean;
+  /** The user's edits (drift) the plan acts on, as the server says them. */
+  edits: PreviewEditView[];
   conflicts: { path?: string; reason: string }[];
   notes: string[];
 }

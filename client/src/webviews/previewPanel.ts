@@ -214,7 +214,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
 
   private stateOf(preview: RollbackPreview, files: PlannedFileSummary[]): PreviewState {
     const name = repoNamer([...preview.repos.map((r) => r.path), ...this.exclude]);
-    const drift = new Map(preview.repos.map((r) => [r.path, new Set(r.drift)]));
+    const drift = new Map(preview.repos.map((r) => [r.path, new Set(r.drift.flatMap((d) => (d.kind === 'file' ? [d.path] : [])))]));
     const conflicts = new Map(preview.repos.map((r) => [r.path, new Map(r.conflicts.filter((c) => c.path).map((c) => [c.path!, c.reason]))]));
     return {
       targetLabel: preview.target.label,
@@ -233,7 +233,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         fileCount: r.fileCount,
         headChanged: r.headChanged,
         indexChanged: r.indexChanged,
-        drift: r.drift,
+        changed: r.changed,
+        edits: r.edits.map((e) => ({ label: e.label, ...(e.kind === 'file' ? { path: e.path } : {}), lostWith: e.lostWith })),
         conflicts: r.conflicts.map((c) => ({ path: c.path, reason: c.reason })),
         notes: r.notes,
       })),
@@ -292,7 +293,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     }
     const order = plan.waves.flat();
     const name = repoNamer(this.preview.repos.map((x) => x.path));
-    const drift = plan.repos.flatMap((r) => r.drift.map((d) => `${name(r.path)}/${d}`));
+    const drift = plan.repos.flatMap((r) => r.edits.map((e) => `${name(r.path)}${e.kind === 'file' ? '/' : ' '}${e.label}`));
     // the files this run changes, named: the server refuses a plan that would change any other
     const exact = files.length === plan.totals.files ? { files: filesByRepo(files) } : {};
     const params = { plan: plan.hash, force, ...(check ? { check } : {}), ...exact };

@@ -3,6 +3,7 @@ import { EngineError } from '../engine/util/errors';
 import { inversePatchText, locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence/pack';
 import { commentsOf } from '../engine/rollback/evidence/report';
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan/plan';
+import { driftLabel } from '../engine/rollback/plan/changes';
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/tx/recover';
 import { showPath } from '../engine/util/pathBytes';
 import { checkFor, checkWords } from '../engine/rollback/tx/checks';
@@ -41,7 +42,7 @@ function planText(plan: RollbackPlan, check?: string): string {
         ? `  HEAD ${branchName(r.current.ref)} ${shortId(r.current.head, 7)} → ${branchName(r.goal.ref)} ${shortId(r.goal.head, 7)}`
         : '';
       const idx = r.indexChanged ? '  index restored' : '';
-      const nothing = !r.files.length && !head && !idx ? '  (already at target)' : '';
+      const nothing = r.changed ? '' : '  (already at target)';
       lines.push(`  ${displayPath(r.path)}${head}${idx}${nothing}`);
       const command = checkFor(r.path, check);
       if (command && !nothing) lines.push(`    check after it commits: ${command}`);
@@ -51,7 +52,7 @@ function planText(plan: RollbackPlan, check?: string): string {
         f.change === 'mode' ? `${f.fromMode} → ${f.mode}` : f.binary ? 'binary' : `+${f.added} -${f.removed}`,
       ]);
       if (rows.length) lines.push(table(rows));
-      for (const d of r.drift) lines.push(`    DRIFT ${d}`);
+      for (const d of r.drift) lines.push(`    DRIFT ${d.kind === 'file' ? showPath(d.path) : driftLabel(d)}`);
       for (const c of r.conflicts)
         lines.push(`    CONFLICT ${c.path === undefined ? '' : showPath(c.path)}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
       for (const n of r.notes) lines.push(`    note: ${n}`);

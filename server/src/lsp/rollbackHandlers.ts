@@ -4,7 +4,8 @@ import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from 
 import { renderEvidenceBody, titleOf } from '../engine/rollback/evidence/report';
 import { RollbackPlan, assertPlanChanges, planRollback } from '../engine/rollback/plan/plan';
 import { recoverAll } from '../engine/rollback/tx/recover';
-import { listRollbackFiles, loadRollback } from '../engine/rollback/records';
+import { RollbackRecord as StoredRollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollback/records';
+import { driftLabel, lostWith, recordedChange } from '../engine/rollback/plan/changes';
 import { executeRollback } from '../engine/rollback/tx/transaction';
 import { undoRollback } from '../engine/rollback/tx/undo';
 import {
@@ -34,6 +35,7 @@ import {
   RollbackPlanFilesRequest,
   RollbackPreview,
   RollbackPreviewRequest,
+  RollbackRecord,
   RollbackRecoverRequest,
   RollbackUndoRequest,
 } from '../protocol';
@@ -85,16 +87,17 @@ export function registerRollbackHandlers(s: Services): void {
     }
   });
 
-  handle(s, RollbackDriftRequest, RollbackTargetParams, async (p) => ({
-    repos: await measureDrift(ctx(), { snapshot: p.snapshot, campaign: p.campaign, step: p.step }),
-  }));
+  handle(s, RollbackDriftRequest, RollbackTargetParams, async (p) => {
+    const repos = await measureDrift(ctx(), { snapshot: p.snapshot, campaign: p.campaign, step: p.step });
+    return { repos: repos.map((r) => ({ repo: r.repo, drift: r.drift.map((d) => ({ ...d, label: driftLabel(d) })) })) };
+  });
 
   handle(s, RollbackCompareRequest, RollbackCompareParams, async (p) => ({ snapshots: await compareWithNow(ctx(), p.snapshots) }));
 
   handle(s, RollbackCompareFilesRequest, RollbackCompareFilesParams, async (p) => {
     const d = await filesDifferingFromNow(ctx(), p.snapshot, resolved(p.repo));
     const files = d.files.map((f) => ({ ...f, repo: d.repo }));
-    return { ...pageOf(files, pageWindow(p)), snapshot: d.snapshot, headChanged: d.headChanged, indexChanged: d.indexChanged };
+    return { ...pageOf(files, pageWindow(p)), snapshot: d.snapshot, headChanged: d.headChanged, indexChanged: d.indexChanged, changed: d.changed };
   });
 
   handle(s, RollbackPlanFilesRequest, RollbackPlanFilesParams, async (p) => {
@@ -136,7 +139,7 @@ export function registerRollbackHandlers(s: Services): void {
         argv: ['(vscode)', 'rollback', '--plan', plan.hash, ...(check ? ['--check', check] : [])],
       });
       plans.delete(plan.hash); // the repos moved on: this plan can never run again
-      return { record, cancelArrivedLate: work.cancel.cancelled };
+      return { record: sent(record), cancelArrivedLate: work.cancel.cancelled };
     });
   });
 
@@ -150,7 +153,7 @@ export function registerRollbackHandlers(s: Services): void {
         cancel: work.cancel,
         argv: ['(vscode)', 'rollback', 'undo', rb.id],
       });
-      return { record, cancelArrivedLate: work.cancel.cancelled };
+      return { record: sent(record), cancelArrivedLate: work.cancel.cancelled };
     });
   });
 
@@ -159,9 +162,12 @@ export function registerRollbackHandlers(s: Services): void {
     return mutate(s, p, token, job, async () => ({ reports: await recoverAll(ctx()) }));
   });
 
-  handle(s, RollbackListRequest, NoParams, async () => listRollbackFiles(s.workspace.store()));
+  handle(s, RollbackListRequest, NoParams, async () => {
+    const { rollbacks, invalid } = await listRollbackFiles(s.workspace.store());
+    return { rollbacks: rollbacks.map(sent), invalid };
+  });
 
-  handle(s, RollbackDetailRequest, RollbackDetailParams, async (p) => loadRollback(s.workspace.store(), p.id));
+  handle(s, RollbackDetailRequest, RollbackDetailParams, async (p) => sent(await loadRollback(s.workspace.store(), p.id)));
 
   handle(s, EvidenceRequest, EvidenceParams, async (p) => {
     const file = await locateEvidence(s.workspace.store(), p.rollback);
@@ -181,5 +187,17 @@ export function registerRollbackHandlers(s: Services): void {
 }
 
 function summarise(plan: RollbackPlan): RollbackPreview {
-  return { ...plan, repos: plan.repos.map(({ files, ...r }) => ({ ...r, fileCount: files.length })) };
+  return {
+    ...plan,
+    repos: plan.repos.map(({ files, ...r }) => ({
+      ...r,
+      fileCount: files.length,
+      edits: r.drift.map((d) => ({ ...d, label: driftLabel(d), lostWith: lostWith(plan.mode, d) })),
+    })),
+  };
+}
+
+/** A record as the client reads it: each repo says whether the rollback changed it. */
+function sent(record: StoredRollbackRecord): RollbackRecord {
+  return { ...record, repos: record.repos.map((r) => ({ ...r, changed: recordedChange(r.before, r.after) })) };
 }

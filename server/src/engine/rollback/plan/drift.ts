@@ -6,6 +6,7 @@ import { opOf, treeOps } from './fileOps';
 import { FileChange, changeOf, driftSince } from './plan';
 import { diffTrees } from '../../git/trees';
 import { TargetSpec, resolveTarget } from './target';
+import { Drift, repoChange } from './changes';
 
 /**
  * Per repo, the files changed since the campaign's last checkpoint by something other than the
@@ -13,7 +14,7 @@ import { TargetSpec, resolveTarget } from './target';
  * per repo and tree comparisons; no plan (no inverse diffs, nothing kept on the server), so a status
  * mark costs no more than it shows and never pushes out the plan a user is about to run.
  */
-export async function measureDrift(ctx: EngineContext, spec: TargetSpec): Promise<{ repo: string; drift: string[] }[]> {
+export async function measureDrift(ctx: EngineContext, spec: TargetSpec): Promise<{ repo: string; drift: Drift[] }[]> {
   const target = await resolveTarget(ctx.store, spec);
   const last = target.lastCheckpoint;
   if (!last) return [];
@@ -33,6 +34,8 @@ export interface RepoDifference {
   files: number;
   headChanged: boolean;
   indexChanged: boolean;
+  /** A rollback to the snapshot would change the repo: a file, the index, HEAD or the branch (`changes.ts`). */
+  changed: boolean;
   /** Files changed since the campaign's last checkpoint by something else (0 outside a campaign). */
   drift: number;
   /** Why the repo cannot be compared (gone, mid-merge…); the preview says the same at length. */
@@ -74,19 +77,15 @@ export async function compareWithNow(ctx: EngineContext, snapshots: readonly str
       const { t } = x;
       const repos = await mapLimit(t.snapshot.repos, ctx.parallelism ?? defaultParallelism, async (goal): Promise<RepoDifference> => {
         const current = now.get(goal.path)!;
-        if (current instanceof Error) return { repo: goal.path, files: 0, headChanged: false, indexChanged: false, drift: 0, problem: current.message };
+        if (current instanceof Error) {
+          return { repo: goal.path, files: 0, headChanged: false, indexChanged: false, changed: false, drift: 0, problem: current.message };
+        }
         const last = t.lastCheckpoint?.repos.find((r) => r.path === goal.path);
         const ops = await treeOps(goal.path, current.worktree, goal.worktree);
         const drift = last ? await driftSince(goal.path, last, current, goal, undefined, ops) : [];
-        return {
-          repo: goal.path,
-          files: ops.length,
-          headChanged: current.head !== goal.head || current.ref !== goal.ref,
-          indexChanged: current.index !== goal.index,
-          drift: drift.length,
-        };
+        return { repo: goal.path, files: ops.length, ...repoChange(current, goal, ops.length > 0), drift: drift.length };
       });
-      const changed = repos.filter((r) => r.files || r.headChanged || r.indexChanged);
+      const changed = repos.filter((r) => r.changed);
       return {
         snapshot: t.snapshot.id,
         repos,
@@ -107,6 +106,7 @@ export interface RepoFilesDifference {
   files: FileChange[];
   headChanged: boolean;
   indexChanged: boolean;
+  changed: boolean;
 }
 
 /**
@@ -128,5 +128,5 @@ export async function filesDifferingFromNow(ctx: EngineContext, snapshot: string
     const op = opOf(c);
     return { ...op, change: changeOf(op), added: c.added, removed: c.removed, binary: c.binary };
   });
-  return { repo, snapshot: s.id, files, headChanged: now.head !== goal.head || now.ref !== goal.ref, indexChanged: now.index !== goal.index };
+  return { repo, snapshot: s.id, files, ...repoChange(now, goal, files.length > 0) };
 }

@@ -17,6 +17,7 @@ import { planReplayGoal } from './replay';
 import { RepoState, assertRestorable, captureWithIndex } from '../../repo/repoState';
 import { TreeEdit, buildTree } from '../../git/trees';
 import { ResolvedTarget, TargetSpec, chooseTargetRepos, resolveTarget } from './target';
+import { Drift, headMoved, repoChange } from './changes';
 
 export type RollbackMode = 'restore' | 'replay';
 
@@ -94,8 +95,10 @@ export interface RepoPlan {
   files: PlannedFile[];
   indexChanged: boolean;
   headChanged: boolean;
+  /** The rollback changes this repo: a file, the index, HEAD or the branch (`changes.ts`, the one rule). */
+  changed: boolean;
   /** Files (and index/HEAD) changed since the campaign's last checkpoint by something other than the campaign. */
-  drift: string[];
+  drift: Drift[];
   conflicts: Conflict[];
   notes: string[];
 }
@@ -170,7 +173,7 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
     request,
     totals: {
       repos: repos.length,
-      reposChanged: repos.filter((r) => r.files.length || r.indexChanged || r.headChanged).length,
+      reposChanged: repos.filter((r) => r.changed).length,
       files: repos.reduce((n, r) => n + r.files.length, 0),
       added: repos.reduce((n, r) => n + r.files.reduce((m, f) => m + f.added, 0), 0),
       removed: repos.reduce((n, r) => n + r.files.reduce((m, f) => m + f.removed, 0), 0),
@@ -300,7 +303,7 @@ async function planRepo(
     // one tree diff since the checkpoint serves both: which paths drifted, and which lines of them
     const since = base ? await treeOps(repo, base.worktree, current.worktree) : [];
     const drift = base ? driftOf(since, base, current, goal, new Set(ops.map((o) => o.path)), matches) : [];
-    if (base) await markDriftLines(repo, since, files, new Set(drift));
+    if (base) await markDriftLines(repo, since, files, new Set(drift.flatMap((d) => (d.kind === 'file' ? [d.path] : []))));
     if (!base && target.campaign && target.checkpoint !== undefined) {
       notes.push('no checkpoint after the target: drift cannot be told from campaign changes');
     }
@@ -312,8 +315,7 @@ async function planRepo(
       current,
       goal,
       files,
-      indexChanged: current.index !== goal.index,
-      headChanged: current.head !== goal.head || current.ref !== goal.ref,
+      ...repoChange(current, goal, files.length > 0),
       drift,
       conflicts,
       notes,
@@ -372,7 +374,7 @@ export async function driftSince(
   matches: (p: string) => boolean = () => true,
   /** The rollback's ops (current → goal), when the caller has them already. */
   known?: readonly FileOp[],
-): Promise<string[]> {
+): Promise<Drift[]> {
   const [since, ops] = await Promise.all([treeOps(repo, last.worktree, current.worktree), known ?? treeOps(repo, current.worktree, goal.worktree)]);
   return driftOf(since, last, current, goal, new Set(ops.map((o) => o.path)), matches);
 }
@@ -385,12 +387,11 @@ function driftOf(
   goal: RepoState,
   touched: ReadonlySet<string>,
   matches: (p: string) => boolean,
-): string[] {
-  const drift = since.map((o) => o.path).filter((p) => touched.has(p) && matches(p));
-  if (last.index !== current.index && current.index !== goal.index && drift.length === 0) drift.push('(index: staged changes made after the campaign)');
-  const headMoved = (a: RepoState, b: RepoState) => a.head !== b.head || a.ref !== b.ref;
+): Drift[] {
+  const drift: Drift[] = since.filter((o) => touched.has(o.path) && matches(o.path)).map((o) => ({ kind: 'file', path: o.path }));
+  if (last.index !== current.index && current.index !== goal.index && drift.length === 0) drift.push({ kind: 'index' });
   if (headMoved(last, current) && headMoved(current, goal)) {
-    drift.push(`(HEAD moved since the campaign: ${current.ref ?? 'detached'} at ${current.head?.slice(0, 10) ?? 'unborn'})`);
+    drift.push({ kind: 'head', from: { head: last.head, ref: last.ref }, to: { head: current.head, ref: current.ref } });
   }
   return drift;
 }

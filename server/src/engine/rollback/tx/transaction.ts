@@ -11,6 +11,7 @@ import { OrphanGuard } from '../../util/orphanGuard';
 import { CheckResult, Outcome, PhaseRecord, RollbackRecord } from '../records';
 import { RepoSpan } from '../evidence/pack';
 import { RollbackPlan, planHash } from '../plan/plan';
+import { driftLabel } from '../plan/changes';
 import { checkFor, checkWords, defaultCheckTimeoutMs, runCheck } from './checks';
 import { CampaignMark, Journal, JournalEntry, openJournal } from './journal';
 import { TxState, applyEntry, journalState } from './journalState';
@@ -60,9 +61,9 @@ export function refusePlan(plan: RollbackPlan, options: ExecuteOptions): void {
     throw new EngineError(
       'Drift',
       `${plan.totals.drift} files changed since the campaign's last checkpoint (use --force to roll back anyway; the safety snapshot keeps them): ` +
-        `${d.drift.slice(0, 5).join(', ')}`,
+        `${d.drift.slice(0, 5).map(driftLabel).join(', ')}`,
       d.path,
-      d.drift[0],
+      d.drift.flatMap((x) => (x.kind === 'file' ? [x.path] : []))[0],
     );
   }
   if (planHash(plan.mode, plan.target.snapshot, plan.repos) !== plan.hash) {
