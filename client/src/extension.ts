@@ -12,10 +12,9 @@ import { CampaignsView } from './views/campaignsView';
 import { RollbacksView } from './views/rollbacksView';
 import { SnapshotsView } from './views/snapshotsView';
 import { Node, NodeTree } from './views/tree';
-import { registerWebviews } from './webviews';
+import { Panels } from './webviews';
 import { ReviewComments } from './review/comments';
 import { ReviewFocus } from './review/focus';
-import { registerReviewCommands } from './review/reviewCommands';
 import { ReviewView } from './views/reviewView';
 import { ReviewedSteps, ViewedFiles } from './webviews/reviewed';
 
@@ -59,6 +58,7 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
   const comments = new ReviewComments();
   const campaignStatus = createCampaignStatus();
   const workspaceRepos = trackWorkspaceRepos();
+  const panels = new Panels(context, reviewed, focus);
   const ctx: CommandContext = {
     output,
     refresh: () => {
@@ -67,6 +67,8 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
       rollbacks.refresh();
       void campaignStatus.update();
     },
+    panels,
+    review: { view: review, comments, treeView: reviewTree },
   };
   const views = {
     campaigns: vscode.window.createTreeView('codecontext.campaigns', { treeDataProvider: campaigns.tree, showCollapseAll: true }),
@@ -105,11 +107,11 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     review,
     reviewTree,
     comments,
-    ...registerReviewCommands(review, comments, reviewTree),
+    comments.onDidAdd(() => review.reload()),
     onDidChangeStore(({ kinds }) => {
       if (kinds.includes('campaigns')) review.reload();
     }),
-    ...registerWebviews(context, reviewed, focus),
+    panels,
     startServerClient(context, output),
   );
   return {

@@ -1,18 +1,20 @@
 import { randomUUID } from 'crypto';
 import * as vscode from 'vscode';
-import { RequestType, WorkDoneProgress, WorkDoneProgressParams } from 'vscode-languageclient/node';
+import { CancellationToken, RequestType, WorkDoneProgress, WorkDoneProgressParams } from 'vscode-languageclient/node';
 import { CodeContextProgressReport } from '../../server/src/protocol';
 import { requireClient } from './serverClient';
 
 /**
  * Sends one of the server's long requests with a work-done token of our own, so its progress goes
- * where the work started (a view, a notification) instead of a notification the library opens by
- * itself, and so background requests (a tree's preview) show none at all.
+ * where the work started (a view, a notification, the webview that asked) instead of a notification
+ * the library opens by itself, and so background requests (a tree's preview) show none at all.
+ * `onReport` gets each report (message, percentage, and `detail`: phase, done/total, repo); `token`
+ * is the caller's cancel (a notification's Cancel, a panel's Cancel button or its disposal).
  */
 export async function sendWithProgress<P extends WorkDoneProgressParams, R, E>(
   type: RequestType<P, R, E>,
   params: P,
-  token?: vscode.CancellationToken,
+  token?: vscode.CancellationToken | CancellationToken,
   onReport?: (report: CodeContextProgressReport) => void,
 ): Promise<R> {
   const client = requireClient();
@@ -21,7 +23,9 @@ export async function sendWithProgress<P extends WorkDoneProgressParams, R, E>(
     if (value.kind === 'report') onReport?.(value as CodeContextProgressReport);
   });
   try {
-    return await client.sendRequest(type, { ...params, workDoneToken } as never, token);
+    // the library types params as `RequestParam<P>`, a conditional type a generic P does not reduce to
+    const withToken = { ...params, workDoneToken } as P extends null ? P | undefined : P;
+    return await client.sendRequest(type, withToken, token);
   } finally {
     listening.dispose();
   }

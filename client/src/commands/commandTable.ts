@@ -6,13 +6,25 @@ import { LoadMoreNode } from '../views/tree';
 import { CommandContext } from './context';
 import { openEvidence, recoverRollbacks, rollbackToSnapshot, undoRollback, verifyEvidence } from './rollbackCommands';
 import { checkpointCampaign, createSnapshot, runInCampaign, startCampaign, verifySnapshot } from './storeCommands';
+import {
+  addComment,
+  addFileComment,
+  deleteComment,
+  openReviewDiff,
+  openReviewedHistory,
+  reviewStep,
+  setViewed,
+  toggleStepReviewed,
+} from '../review/reviewCommands';
 
 /**
- * Every command of package.json's `contributes.commands` that this file owns, in one table. A command
- * that needs the server has two forms: the enabled one, and — while the server is not running — one
- * message saying so with "Show Output" and "Restart Server", so nothing fails silently. Failures show
- * one message with "Show Output"; a cancel shows nothing. Each command resolves to its result (tests
- * read it).
+ * Every command of package.json's `contributes.commands`, and the internal `codecontext.evidence.show`,
+ * in one table; nothing else registers a command. A command that needs the server has two forms: the
+ * enabled one, and — while the server is not running — one message saying so with "Show Output" and
+ * "Restart Server", so nothing fails silently (a command that can wait for the server, as a panel
+ * does while the extension starts, says `needsServer: false` and gets the same message if a request
+ * finds it gone). Failures show one message with "Show Output"; a cancel shows nothing. Each command
+ * resolves to its result (tests read it).
  */
 interface CommandSpec {
   id: string;
@@ -23,6 +35,7 @@ interface CommandSpec {
 }
 
 const table: CommandSpec[] = [
+  // the store and the rollbacks
   { id: 'codecontext.createSnapshot', title: 'Create Snapshot', needsServer: true, run: createSnapshot },
   { id: 'codecontext.startCampaign', title: 'Start Campaign', needsServer: true, run: startCampaign },
   { id: 'codecontext.checkpointCampaign', title: 'Checkpoint Campaign', needsServer: true, run: checkpointCampaign },
@@ -37,6 +50,28 @@ const table: CommandSpec[] = [
   { id: 'codecontext.verifyEvidence', title: 'Verify Evidence Pack', needsServer: true, run: verifyEvidence },
   { id: 'codecontext.openFileDiff', title: 'Open Diff', needsServer: true, run: (_ctx, diff) => openFileDiff(diff as FileDiff) },
   { id: 'codecontext.loadMore', title: 'Load More', needsServer: true, run: (_ctx, node) => (node instanceof LoadMoreNode ? node.load() : undefined) },
+  // the webview panels: they wait for a server that is starting
+  { id: 'codecontext.previewRollback', title: 'Preview Rollback', needsServer: false, run: (ctx, arg) => ctx.panels.previewRollback(arg) },
+  { id: 'codecontext.showCampaignHistory', title: 'Campaign History', needsServer: false, run: (ctx, arg) => ctx.panels.showCampaignHistory(arg) },
+  { id: 'codecontext.history.previousStep', title: 'Previous Step', needsServer: false, run: (ctx) => ctx.panels.historyStep(-1) },
+  { id: 'codecontext.history.nextStep', title: 'Next Step', needsServer: false, run: (ctx) => ctx.panels.historyStep(+1) },
+  { id: 'codecontext.preview.refresh', title: 'Refresh Rollback Preview', needsServer: false, run: (ctx) => ctx.panels.refreshPreview() },
+  { id: 'codecontext.evidence.show', title: 'Open Evidence Pack', needsServer: false, run: (ctx, rollback) => ctx.panels.showEvidence(rollback as string) },
+  { id: 'codecontext.evidence.verify', title: 'Verify', needsServer: false, run: (ctx) => ctx.panels.verifyEvidence() },
+  // the review of a step
+  { id: 'codecontext.review.openDiff', title: 'Open Diff', needsServer: false, run: openReviewDiff },
+  { id: 'codecontext.review.markViewed', title: 'Mark as Viewed', needsServer: false, run: (ctx, node) => setViewed(ctx, node, true) },
+  { id: 'codecontext.review.markUnviewed', title: 'Mark as Not Viewed', needsServer: false, run: (ctx, node) => setViewed(ctx, node, false) },
+  { id: 'codecontext.review.previousStep', title: 'Review Previous Step', needsServer: false, run: (ctx) => ctx.review.view.step(-1) },
+  { id: 'codecontext.review.nextStep', title: 'Review Next Step', needsServer: false, run: (ctx) => ctx.review.view.step(+1) },
+  { id: 'codecontext.review.toggleStepReviewed', title: 'Mark Step Reviewed', needsServer: false, run: toggleStepReviewed },
+  { id: 'codecontext.review.unmarkStepReviewed', title: 'Mark Step Reviewed', needsServer: false, run: toggleStepReviewed },
+  { id: 'codecontext.review.addFileComment', title: 'Add Review Comment', needsServer: false, run: addFileComment },
+  { id: 'codecontext.review.addComment', title: 'Add Review Comment', needsServer: false, run: addComment },
+  { id: 'codecontext.review.deleteComment', title: 'Delete Review Comment', needsServer: false, run: deleteComment },
+  { id: 'codecontext.review.openHistory', title: 'Campaign History', needsServer: false, run: openReviewedHistory },
+  { id: 'codecontext.reviewStep', title: 'Review Step', needsServer: false, run: reviewStep },
+  // always there
   { id: 'codecontext.refresh', title: 'Refresh', needsServer: false, run: (ctx) => ctx.refresh() },
   { id: 'codecontext.copyId', title: 'Copy Id', needsServer: false, run: copyId },
   { id: 'codecontext.restartServer', title: 'Restart Server', needsServer: false, run: () => restartServer() },

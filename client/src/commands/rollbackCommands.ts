@@ -3,7 +3,6 @@ import { ResponseError } from 'vscode-languageclient/node';
 import {
   RollbackRecoverRequest,
   ErrorData,
-  EvidenceVerifyRequest,
   RollbackExecuteRequest,
   RollbackExecuteResult,
   RollbackListRequest,
@@ -13,7 +12,7 @@ import {
   RollbackRecord,
   RollbackUndoRequest,
 } from '../../../server/src/protocol';
-import { describeError, isCancel } from '../output';
+import { describeError, isCancel, showOutputAction } from '../output';
 import { sendWithProgress, withServerProgress } from '../request';
 import { requireClient } from '../serverClient';
 import { changedRepos, duration, lines, plural, repoName, shortHash, shortId } from '../views/format';
@@ -24,6 +23,7 @@ import { Confirmation, ask, confirmUndo, confirmation } from './confirm';
 import { pickRollback, pickSnapshot } from './pickers';
 import { runTransaction } from './transaction';
 import type { PanelHandle } from '../webviews';
+import { allProblems, checkEvidence } from '../webviews/evidencePanel';
 
 /** Options a caller (a test, another command) may pass after the target; the interactive path is the default. */
 export interface TransactionOptions {
@@ -257,22 +257,14 @@ export async function openEvidence(_ctx: CommandContext, ...args: unknown[]): Pr
 export async function verifyEvidence(ctx: CommandContext, ...args: unknown[]): Promise<boolean | undefined> {
   const id = idArg(args[0], 'rollback') ?? (await pickRollback('Verify Evidence Pack'))?.id;
   if (!id) return undefined;
-  const check = await withServerProgress({ viewId: 'codecontext.rollbacks' }, 'Verifying', () =>
-    requireClient().sendRequest(EvidenceVerifyRequest, { rollback: id, repos: true }),
-  );
+  const check = await withServerProgress({ viewId: 'codecontext.rollbacks' }, 'Verifying', () => checkEvidence(id));
   if (check.ok) {
     void vscode.window.showInformationMessage(`Evidence ${shortId(id)} is intact and every repo is still in its recorded end state.`);
   } else {
-    const problems = [...check.problems, ...(check.repos ?? []).filter((r) => !r.ok).map((r) => `${repoName(r.path)}: ${r.problem ?? 'differs'}`)];
+    const problems = allProblems(check);
     for (const p of problems) ctx.output.warn(`evidence ${id}: ${p}`);
-    const show = 'Show Output';
-    if (
-      (await vscode.window.showWarningMessage(
-        `Evidence ${shortId(id)}: ${problems[0] ?? 'check failed'}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`,
-        show,
-      )) === show
-    )
-      ctx.output.show(true);
+    const text = `Evidence ${shortId(id)}: ${problems[0] ?? 'check failed'}${problems.length > 1 ? ` (+${problems.length - 1} more)` : ''}`;
+    await showOutputAction(text, ctx.output, 'warning');
   }
   return check.ok;
 }

@@ -76,8 +76,7 @@ export class EvidencePanel extends PanelHost<EvidenceToWebview, EvidenceFromWebv
   /** The same check as `codecontext evidence verify <rb> --repos`: digest, patch, page, signature, and every repo's end state. */
   async verify(): Promise<VerifyView> {
     this.post({ type: 'verifying' });
-    const check = await requireClient().sendRequest(EvidenceVerifyRequest, { rollback: this.rollback, repos: true });
-    const result = verifyView(check);
+    const result = await checkEvidence(this.rollback);
     this.lastCheck = result;
     this.post({ type: 'verified', result });
     return result;
@@ -91,7 +90,20 @@ export class EvidencePanel extends PanelHost<EvidenceToWebview, EvidenceFromWebv
   }
 }
 
-export function verifyView(check: EvidenceCheck): VerifyView {
+/**
+ * The one evidence check of the client (the panel's Verify and the "Verify Evidence Pack" command):
+ * `codecontext evidence verify <rb> --repos` through the server, as a view.
+ */
+export async function checkEvidence(rollback: string): Promise<VerifyView> {
+  return verifyView(await requireClient().sendRequest(EvidenceVerifyRequest, { rollback, repos: true }));
+}
+
+/** Every problem in one list: the pack's, then each repo not in its recorded end state. */
+export function allProblems(v: VerifyView): string[] {
+  return [...v.problems, ...v.repos.filter((r) => !r.ok).map((r) => `${r.name}: ${r.problem ?? 'differs'}`)];
+}
+
+function verifyView(check: EvidenceCheck): VerifyView {
   const s = check.signature;
   return {
     ok: check.ok,

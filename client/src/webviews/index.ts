@@ -1,8 +1,8 @@
 import * as vscode from 'vscode';
 import { CampaignListRequest } from '../../../server/src/protocol';
-import { describeError } from '../output';
 import { requireClient } from '../serverClient';
 import { EvidencePanel } from './evidencePanel';
+import type { VerifyView } from './messages';
 import { HistoryPanel } from './historyPanel';
 import type { PanelHandle } from './panelHost';
 import { PreviewPanel } from './previewPanel';
@@ -13,64 +13,63 @@ import { PreviewTarget, pickTarget, targetFromArg } from './target';
 export type { PanelHandle } from './panelHost';
 
 /**
- * The two webview panels and their commands:
- * - `codecontext.previewRollback` (arg: a `PreviewTarget`, an id, or a tree item; none: a quick pick)
- * - `codecontext.showCampaignHistory` (arg: a campaign id or name, or a tree item; none: a quick pick)
- * - `codecontext.history.previousStep` / `nextStep` / `codecontext.preview.refresh`: the panels' toolbar.
- * - `codecontext.evidence.show` (arg: a rollback id; what `codecontext.openEvidence` opens) and
- *   `codecontext.evidence.verify` (the evidence panel's toolbar).
- * Both open commands return the panel's `PanelHandle` (undefined when the pick was dismissed): the e2e
- * tests drive the page through it. An open panel for the same target is revealed, not duplicated.
+ * The webview panels (preview, history, evidence) and what their commands do; the commands
+ * themselves are rows of the one table (commands/commandTable.ts):
+ * - `previewRollback(arg)`: a `PreviewTarget`, an id, or a tree item; none: a quick pick;
+ * - `showCampaignHistory(arg)`: a campaign id or name, or a tree item; none: a quick pick;
+ * - the panels' toolbars: `previousStep` / `nextStep` (history), `refreshPreview`, `verifyEvidence`;
+ * - `showEvidence(rollback)`: what `codecontext.openEvidence` opens.
+ * Both open commands resolve to the panel's `PanelHandle` (undefined when the pick was dismissed): the
+ * e2e tests drive the page through it. An open panel for the same target is revealed, not duplicated.
  */
-export function registerWebviews(context: vscode.ExtensionContext, reviewed: ReviewedSteps, focus: ReviewFocus): vscode.Disposable[] {
-  const previews = new OpenPanels<PreviewPanel>();
-  const histories = new OpenPanels<HistoryPanel>();
-  const evidence = new OpenPanels<EvidencePanel>();
+export class Panels implements vscode.Disposable {
+  private readonly previews = new OpenPanels<PreviewPanel>();
+  private readonly histories = new OpenPanels<HistoryPanel>();
+  private readonly evidence = new OpenPanels<EvidencePanel>();
 
-  const showEvidence = (rollback: string): EvidencePanel => evidence.show(rollback, () => EvidencePanel.create(context.extensionUri, rollback));
+  constructor(
+    private readonly context: vscode.ExtensionContext,
+    private readonly reviewed: ReviewedSteps,
+    private readonly focus: ReviewFocus,
+  ) {}
 
-  async function previewRollback(arg?: unknown): Promise<PanelHandle | undefined> {
+  async previewRollback(arg?: unknown): Promise<PanelHandle | undefined> {
     const target: PreviewTarget | undefined = targetFromArg(arg) ?? (await pickTarget());
     if (!target) return undefined;
-    return previews.show(
+    return this.previews.show(
       PreviewPanel.keyOf(target),
-      () => PreviewPanel.create(context.extensionUri, target),
+      () => PreviewPanel.create(this.context.extensionUri, target),
       (open) => open.revealed(),
     );
   }
 
-  async function showCampaignHistory(arg?: unknown): Promise<PanelHandle | undefined> {
+  async showCampaignHistory(arg?: unknown): Promise<PanelHandle | undefined> {
     const id = campaignFromArg(arg) ?? (await pickCampaign());
     if (!id) return undefined;
-    return histories.show(id, () => HistoryPanel.create(context.extensionUri, id, reviewed, focus));
+    return this.histories.show(id, () => HistoryPanel.create(this.context.extensionUri, id, this.reviewed, this.focus));
   }
 
-  /** Errors of a command that never reached a panel: one message; a missing server says so. */
-  const guarded =
-    <T>(what: string, f: (arg?: unknown) => Promise<T>) =>
-    async (arg?: unknown): Promise<T | undefined> => {
-      try {
-        return await f(arg);
-      } catch (e) {
-        void vscode.window.showErrorMessage(`CodeContext: ${what} failed: ${describeError(e)}`);
-        return undefined;
-      }
-    };
+  /** The active history panel's step before (`delta` -1) or after (+1) the one it shows. */
+  historyStep(delta: number): Promise<void> | undefined {
+    const active = this.histories.active;
+    return active?.show(active.currentStep + delta);
+  }
 
-  return [
-    vscode.commands.registerCommand('codecontext.previewRollback', guarded('Preview Rollback', previewRollback)),
-    vscode.commands.registerCommand('codecontext.showCampaignHistory', guarded('Campaign History', showCampaignHistory)),
-    vscode.commands.registerCommand('codecontext.history.previousStep', () => histories.active && histories.active.show(histories.active.currentStep - 1)),
-    vscode.commands.registerCommand('codecontext.history.nextStep', () => histories.active && histories.active.show(histories.active.currentStep + 1)),
-    vscode.commands.registerCommand('codecontext.preview.refresh', () => previews.active?.refresh()),
-    vscode.commands.registerCommand('codecontext.evidence.show', (rollback: string) => showEvidence(rollback)),
-    vscode.commands.registerCommand('codecontext.evidence.verify', () =>
-      evidence.active?.verify().catch((e) => void vscode.window.showErrorMessage(`CodeContext: Verify failed: ${describeError(e)}`)),
-    ),
-    new vscode.Disposable(() => {
-      for (const p of [...previews.all(), ...histories.all(), ...evidence.all()]) p.dispose();
-    }),
-  ];
+  refreshPreview(): Promise<void> | undefined {
+    return this.previews.active?.refresh();
+  }
+
+  showEvidence(rollback: string): EvidencePanel {
+    return this.evidence.show(rollback, () => EvidencePanel.create(this.context.extensionUri, rollback));
+  }
+
+  verifyEvidence(): Promise<VerifyView> | undefined {
+    return this.evidence.active?.verify();
+  }
+
+  dispose(): void {
+    for (const p of [...this.previews.all(), ...this.histories.all(), ...this.evidence.all()]) p.dispose();
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { CancellationTokenSource, ResponseError } from 'vscode-languageclient/node';
 import {
   CampaignDetailRequest,
+  CodeContextProgressReport,
   ErrorData,
   PlannedFileSummary,
   RollbackDetailRequest,
@@ -25,7 +26,8 @@ import type { PreviewFromWebview, PreviewState, PreviewToWebview, RunResultView,
 import { PanelHost } from './panelHost';
 import { repoNamer } from './repoNames';
 import { RepoWatch } from './repoWatch';
-import { sendWithProgress, whenServerRunning } from './serverWork';
+import { whenServerRunning } from './serverWork';
+import { sendWithProgress } from '../request';
 import { PreviewTarget } from './target';
 
 /** Files sent to the page at most; a bigger plan is still run whole, the page says how many it hides. */
@@ -196,7 +198,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     const cancel = (this.planning = new CancellationTokenSource());
     try {
       const params: RollbackPreviewParams = { ...this.target, ...limits, ...(this.exclude.length ? { exclude: this.exclude } : {}) };
-      const preview = await sendWithProgress(RollbackPreviewRequest, params, () => undefined, cancel);
+      const preview = await sendWithProgress(RollbackPreviewRequest, params, cancel.token);
       const client = requireClient();
       const files: PlannedFileSummary[] = [];
       for (let offset = 0; offset < Math.min(preview.totals.files, maxFilesShown);) {
@@ -297,7 +299,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     // the files this run changes, named: the server refuses a plan that would change any other
     const exact = files.length === plan.totals.files ? { files: filesByRepo(files) } : {};
     const params = { plan: plan.hash, force, ...(check ? { check } : {}), ...exact };
-    await this.transact('rollback', order, (cancel, onReport) => sendWithProgress(RollbackExecuteRequest, params, onReport, cancel), drift);
+    await this.transact('rollback', order, (cancel, onReport) => sendWithProgress(RollbackExecuteRequest, params, cancel.token, onReport), drift);
   }
 
   private async undo(): Promise<void> {
@@ -306,21 +308,21 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     // the same confirmation as Undo from the palette, a tree or the toast (commands/confirm.ts)
     if (!(await confirmUndo(await requireClient().sendRequest(RollbackDetailRequest, { id })))) return;
     const order = this.preview?.waves.flat() ?? [];
-    await this.transact('undo', order, (cancel, onReport) => sendWithProgress(RollbackUndoRequest, { rollback: id }, onReport, cancel));
+    await this.transact('undo', order, (cancel, onReport) => sendWithProgress(RollbackUndoRequest, { rollback: id }, cancel.token, onReport));
   }
 
   /** Runs a rollback or an undo, relaying its progress to the page, and posts how it ended. */
   private async transact(
     kind: 'rollback' | 'undo',
     repos: string[],
-    send: (cancel: CancellationTokenSource, onReport: Parameters<typeof sendWithProgress>[2]) => Promise<RollbackExecuteResult>,
+    send: (cancel: CancellationTokenSource, onReport: (report: CodeContextProgressReport) => void) => Promise<RollbackExecuteResult>,
     drift: string[] = [],
   ): Promise<void> {
     const cancel = (this.running = new CancellationTokenSource());
     this.post({ type: 'runStarted', kind, repos });
     let result: RunResultView;
     try {
-      const { record } = await send(cancel, (detail, message) => {
+      const { record } = await send(cancel, ({ detail, message }) => {
         if (detail) this.post({ type: 'progress', phase: detail.phase, done: detail.done, total: detail.total, repo: detail.repo, message });
       });
       const committed = record.outcome === 'committed';
