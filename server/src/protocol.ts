@@ -27,6 +27,7 @@ import type { RepoDifference, SnapshotDifference } from './engine/rollback/plan/
 import type { TreeEntry } from './engine/git/trees';
 import type { RollbackRecord as StoredRollbackRecord } from './engine/rollback/records';
 import type { Drift, HeadAt, LostWith } from './engine/rollback/plan/changes';
+import type { RepoCheck } from './engine/rollback/plan/repoChecks';
 import type { DiscoveredRepo } from './engine/repo/discovery';
 import type { SavedSnapshot, SnapshotManifest, SnapshotNote, SnapshotSummary, SnapshotVerification } from './engine/snapshot/snapshot';
 
@@ -43,6 +44,7 @@ export type {
   LostWith,
   PlannedFile,
   RecoveryReport,
+  RepoCheck,
   RepoDifference,
   RepoRunResult,
   ReviewComment,
@@ -186,6 +188,7 @@ export const ErrorCodes = {
   IgnoredFileInTheWay: 1024,
   NotUndoable: 1025,
   CheckFailed: 1026,
+  ChecksNeedConsent: 1027,
   Cancelled: -32800,
   Usage: -32602,
   /** An engine code this table does not know yet; `data.code` still names it. */
@@ -211,6 +214,8 @@ export interface ErrorData {
   running?: string;
   /** For a failed rollback or undo: its id (its record and evidence pack exist) and how it ended. */
   rollback?: string;
+  /** For `ChecksNeedConsent`: every repo check that lacks consent. */
+  checks?: RepoCheck[];
   outcome?: RollbackRecord['outcome'];
 }
 
@@ -540,6 +545,12 @@ export interface RepoPlanSummary extends Omit<RepoPlan, 'files'> {
 /** A plan as previewed: everything but the files and their inverse diffs. `hash` names it in later requests. */
 export interface RollbackPreview extends Omit<RollbackPlan, 'repos'> {
   repos: RepoPlanSummary[];
+  /**
+   * The repos' own checks this plan would run (`"check"` in a `.codecontext.json`, as the rollback
+   * leaves it). Each is repo content: execute runs one only when its `repoChecks` names that exact
+   * repo and command, and refuses (`ChecksNeedConsent`) while any is named by neither it nor `skipRepoChecks`.
+   */
+  repoChecks: RepoCheck[];
 }
 /**
  * client → server (with progress, cancellable, changes nothing): plans a rollback — per repo the
@@ -636,8 +647,16 @@ export const RollbackExecuteParams = params({
   plan: text,
   /** Roll back over drift (restore mode); the safety snapshot keeps the drifted files. */
   force: z.optional(flag),
-  /** A rolling check run in each repo right after it commits (no shell); a failure puts every repo back. */
+  /** A rolling check run in each repo right after it commits (no shell); a failure puts every repo back. Replaces the repos' own. */
   check: z.optional(text),
+  /**
+   * The repos' own checks (from the preview's `repoChecks`) the user consented to run, exactly
+   * as listed; each is recorded as allowed. A repo check of the plan not listed here is refused
+   * (`ChecksNeedConsent`, nothing changed) unless `skipRepoChecks`.
+   */
+  repoChecks: z.optional(z.array(z.object({ repo: absolutePath, command: text }), { error: 'must be a list of { repo, command }' })),
+  /** Roll back without running the repo checks `repoChecks` does not list (an untrusted workspace). */
+  skipRepoChecks: z.optional(flag),
   /**
    * Exactly the files this run is to change, per repo: what the user ticked. The server refuses,
    * changing nothing, if the plan would change any file not named or leave a named one alone.
@@ -655,6 +674,8 @@ export interface RollbackRecord extends Omit<StoredRollbackRecord, 'repos'> {
 }
 export interface RollbackExecuteResult {
   record: RollbackRecord;
+  /** Repo checks that did not run: left out by `skipRepoChecks`, or (an undo) not run by the rollback it undoes. */
+  skippedChecks?: RepoCheck[];
   /** A cancel arrived after the commit phase had begun: the transaction finished instead (it never stops half-way). */
   cancelArrivedLate: boolean;
 }

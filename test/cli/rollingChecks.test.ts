@@ -58,7 +58,7 @@ describe('rollback --check', function () {
     assert.strictEqual((shown.stdout.match(/^ {2}check `sh -c .*`: exit 0 in \d+ ms$/gm) ?? []).length, 3, shown.stdout);
   });
 
-  it("a repo's own .codecontext.json check runs without --check; a check that hangs times out and puts everything back", function () {
+  it("a repo's own .codecontext.json check runs once consented to (--trust-repo-checks); a check that hangs times out and puts everything back", function () {
     const { repos, store, snap } = chain();
     const before = fingerprints(repos);
     const slow = runCli(['rollback', '--snapshot', snap, '--check', 'sleep 30', '--check-timeout', '1'], { store });
@@ -78,14 +78,14 @@ describe('rollback --check', function () {
     // a repo's own check that needs a shell is refused before any repo changes, not after one commits
     const needsShell = chain('test -d $HOME');
     const needsShellBefore = fingerprints(needsShell.repos);
-    const refused = runCli(['rollback', '--snapshot', needsShell.snap], { store: needsShell.store });
+    const refused = runCli(['rollback', '--snapshot', needsShell.snap, '--trust-repo-checks'], { store: needsShell.store });
     assert.strictEqual(refused.status, 1);
     assert.match(refused.stderr, /its \.codecontext\.json "check": the check runs without a shell, so .* cannot use the variable \$HOME.*nothing was changed/);
     assert.deepStrictEqual(fingerprints(needsShell.repos), needsShellBefore);
 
     const own = chain("sh -c 'echo c is not healthy; exit 4'");
     const ownBefore = fingerprints(own.repos);
-    const r = runCli(['rollback', '--snapshot', own.snap], { store: own.store });
+    const r = runCli(['rollback', '--snapshot', own.snap, '--trust-repo-checks'], { store: own.store });
     assert.strictEqual(r.status, 1);
     assert.match(r.stderr, /c: the check `sh -c 'echo c is not healthy; exit 4'` failed \(exit 4\): c is not healthy/);
     assert.deepStrictEqual(fingerprints(own.repos), ownBefore);

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { RollbackRecord } from '../../../server/src/protocol';
+import type { RepoCheck, RollbackRecord } from '../../../server/src/protocol';
 import { changedRepos, shortId } from '../views/format';
 import { rollbackTitle } from '../views/rollbacksView';
 
@@ -59,4 +59,38 @@ export function undoConfirmation(record: RollbackRecord): Confirmation {
 export async function confirmUndo(record: RollbackRecord): Promise<boolean> {
   const c = undoConfirmation(record);
   return (await ask(c)) === c.buttons[0];
+}
+
+/** What an execute request says about the repos' own checks: those the user consented to, or that the rest are skipped. */
+export interface RepoCheckConsent {
+  repoChecks?: RepoCheck[];
+  skipRepoChecks?: boolean;
+}
+
+const skipChecksButton = 'Roll Back Without Them';
+const runChecksButton = 'Run Them and Roll Back';
+
+export function repoChecksConfirmation(checks: readonly RepoCheck[]): Confirmation {
+  const one = checks.length === 1;
+  return confirmation(
+    one ? "Run this repo's own check after it rolls back?" : `Run these ${checks.length} repos' own checks after they roll back?`,
+    `${one ? 'Its' : 'Their'} .codecontext.json ${one ? 'asks' : 'ask'} to run, after the rollback:\n` +
+      checks.map((c) => `${c.repo}: ${c.command}`).join('\n') +
+      '\n\nThis file is repo content, possibly written by the campaign being rolled back. Run only commands you trust.',
+    [skipChecksButton, runChecksButton],
+  );
+}
+
+/**
+ * Consent to the repos' own checks a plan lists, asked before execute: in a workspace VS Code does
+ * not trust they never run (nothing is asked); otherwise a modal lists every command, "without
+ * them" first. Resolves to what the execute request carries, undefined when the user cancelled.
+ * `confirm: false` (tests, callers that show no modal) runs none.
+ */
+export async function consentToRepoChecks(checks: readonly RepoCheck[] | undefined, confirm = true): Promise<RepoCheckConsent | undefined> {
+  if (!checks?.length) return {};
+  if (!vscode.workspace.isTrusted || !confirm) return { skipRepoChecks: true };
+  const answer = await ask(repoChecksConfirmation(checks));
+  if (answer === runChecksButton) return { repoChecks: [...checks] };
+  return answer === skipChecksButton ? { skipRepoChecks: true } : undefined;
 }

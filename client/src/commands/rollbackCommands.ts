@@ -19,7 +19,7 @@ import { changedRepos, duration, lines, plural, repoName, shortHash, shortId } f
 import { rollbackTitle } from '../views/rollbacksView';
 import { idArg, optionsArg, stepArg } from './args';
 import { CommandContext } from './context';
-import { Confirmation, ask, confirmUndo, confirmation } from './confirm';
+import { Confirmation, ask, confirmUndo, confirmation, consentToRepoChecks } from './confirm';
 import { pickRollback, pickSnapshot } from './pickers';
 import { runTransaction } from './transaction';
 import type { PanelHandle } from '../webviews';
@@ -89,9 +89,11 @@ export async function rollbackToSnapshot(
     }
     force ||= preview.totals.drift > 0;
   }
+  const consent = await consentToRepoChecks(preview.repoChecks, options.confirm !== false);
+  if (!consent) return undefined;
   try {
     const result = await runTransaction(`Rolling back ${plural(preview.totals.reposChanged, 'repo')} to ${label}`, (token, report) =>
-      sendWithProgress(RollbackExecuteRequest, { plan: preview.hash, force }, token, report),
+      sendWithProgress(RollbackExecuteRequest, { plan: preview.hash, force, ...consent }, token, report),
     );
     ctx.refresh();
     const r = result.record;

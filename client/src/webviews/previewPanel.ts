@@ -16,7 +16,7 @@ import {
   RollbackUndoRequest,
   maxPageSize,
 } from '../../../server/src/protocol';
-import { confirmUndo } from '../commands/confirm';
+import { confirmUndo, consentToRepoChecks } from '../commands/confirm';
 import { openFileDiff } from '../diff/openFileDiff';
 import { describeError, isCancel } from '../output';
 import { requireClient } from '../serverClient';
@@ -298,7 +298,10 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     const drift = plan.repos.flatMap((r) => r.edits.map((e) => `${name(r.path)}${e.kind === 'file' ? '/' : ' '}${e.label}`));
     // the files this run changes, named: the server refuses a plan that would change any other
     const exact = files.length === plan.totals.files ? { files: filesByRepo(files) } : {};
-    const params = { plan: plan.hash, force, ...(check ? { check } : {}), ...exact };
+    // a check the user typed replaces the repos' own; otherwise each of theirs needs consent
+    const consent = check ? {} : await consentToRepoChecks(plan.repoChecks);
+    if (!consent) return;
+    const params = { plan: plan.hash, force, ...(check ? { check } : {}), ...exact, ...consent };
     await this.transact('rollback', order, (cancel, onReport) => sendWithProgress(RollbackExecuteRequest, params, cancel.token, onReport), drift);
   }
 

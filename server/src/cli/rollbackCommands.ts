@@ -6,7 +6,8 @@ import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/
 import { driftLabel } from '../engine/rollback/plan/changes';
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/tx/recover';
 import { showPath } from '../engine/util/pathBytes';
-import { checkFor, checkWords } from '../engine/rollback/tx/checks';
+import { checkWords } from '../engine/rollback/tx/checks';
+import { checksForRollback, checksToShow, reportSkipped } from './repoCheckConsent';
 import { finishInterruptedRuns } from '../engine/campaign/campaignRun';
 import { RollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollback/records';
 import { executeRollback } from '../engine/rollback/tx/transaction';
@@ -26,7 +27,7 @@ function interruptToken(): { cancel: { cancelled: boolean }; dispose: () => void
   return { cancel, dispose: () => process.off('SIGINT', onSigint) };
 }
 
-function planText(plan: RollbackPlan, check?: string): string {
+function planText(plan: RollbackPlan, checks: ReadonlyMap<string, string>): string {
   const t = plan.totals;
   const lines = [
     `Rollback plan ${plan.hash.slice(0, 12)} (${plan.mode}) → ${plan.target.label} (${plan.target.snapshot})`,
@@ -44,7 +45,7 @@ function planText(plan: RollbackPlan, check?: string): string {
       const idx = r.indexChanged ? '  index restored' : '';
       const nothing = r.changed ? '' : '  (already at target)';
       lines.push(`  ${displayPath(r.path)}${head}${idx}${nothing}`);
-      const command = checkFor(r.path, check);
+      const command = checks.get(r.path);
       if (command && !nothing) lines.push(`    check after it commits: ${command}`);
       const rows = r.files.map((f) => [
         `    ${f.change}`,
@@ -107,7 +108,7 @@ export const rollbackCommands: Command[] = [
     summary: 'roll repos back to a snapshot, a campaign baseline, or the state before a step — all or nothing',
     usage:
       'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run [--diff]] [--repo DIR]... [--path GLOB]... ' +
-      '[--root DIR]... [--check CMD [--check-timeout S]] [--force]',
+      '[--root DIR]... [--check CMD [--check-timeout S]] [--trust-repo-checks | --skip-repo-checks] [--force]',
     examples: [
       'codecontext rollback --campaign rename-logger --dry-run',
       'codecontext rollback --campaign rename-logger --dry-run --diff | less',
@@ -115,6 +116,7 @@ export const rollbackCommands: Command[] = [
       'codecontext rollback --snapshot snap_def456 --repo ./billing --path "src/**"',
       'codecontext rollback --campaign camp_abc123 --step 2 --mode replay',
       "codecontext rollback --campaign camp_abc123 --check 'npm test --silent' --check-timeout 300",
+      'codecontext rollback --campaign camp_abc123 --trust-repo-checks',
     ],
     details: [
       '--snapshot S        roll back to snapshot S',
@@ -129,7 +131,14 @@ export const rollbackCommands: Command[] = [
       '--repo DIR, --path GLOB, --root DIR   limit the rollback to some repos or files',
       '--check CMD         after each repo commits, run CMD there (no shell; quotes as a shell reads them)',
       '                    before any repo that must follow it starts; a failure or timeout puts every',
-      '                    repo back. Without it, a repo\'s .codecontext.json {"check": "CMD"} is run',
+      "                    repo back; it replaces the repos' own checks",
+      'A repo\'s own check ({"check": "CMD"} in its .codecontext.json, as the rollback leaves it) is repo',
+      'content, so it runs only once you allowed that exact command in that repo (kept in the store; a',
+      'changed command asks again). On a terminal you are asked, y/N; otherwise, or on no, the rollback',
+      'is REFUSED before anything is locked, naming the repo and the command:',
+      '--trust-repo-checks allow every repo check this rollback lists (recorded), and run them',
+      '--skip-repo-checks  roll back without running the repo checks not allowed (each is named on stderr)',
+      '                    e.g. codecontext rollback --campaign camp_abc123 --skip-repo-checks',
       '--check-timeout S   how long a check may run (default 120)',
       '--force             roll back even over drift (files changed since the campaign); the safety',
       '                    snapshot keeps them, and `rollback undo` brings them back',
@@ -148,6 +157,8 @@ export const rollbackCommands: Command[] = [
       force: { type: 'boolean' },
       check: { type: 'string' },
       'check-timeout': { type: 'string' },
+      'trust-repo-checks': { type: 'boolean' },
+      'skip-repo-checks': { type: 'boolean' },
     },
     positionals: [0, 0],
     async run({ values }, ctx) {
@@ -157,20 +168,24 @@ export const rollbackCommands: Command[] = [
       if (timeout !== undefined && (!/^[0-9]{1,6}$/.test(String(values['check-timeout'])) || timeout < 1))
         throw new UsageError('--check-timeout takes whole seconds, 1 or more');
       if (values.diff && !values['dry-run']) throw new UsageError('--diff goes with --dry-run: it prints what a rollback would write');
+      if (values['trust-repo-checks'] && values['skip-repo-checks']) throw new UsageError('--trust-repo-checks and --skip-repo-checks exclude each other');
       const plan = await runPlan(ctx, values);
       if (values['dry-run']) {
         // the text the evidence pack's inverse.patch will hold
         const diffs = values.diff ? inversePatchText(plan.repos) : '';
-        const text = [planText(plan, check), ...(diffs ? ['', diffs.replace(/\n$/, '')] : [])].join('\n');
+        const text = [planText(plan, await checksToShow(ctx, plan, check)), ...(diffs ? ['', diffs.replace(/\n$/, '')] : [])].join('\n');
         return { text, json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
       }
+      // decided (and consent asked) before anything is locked or journaled
+      const checks = await checksForRollback(ctx, plan, { check, trust: !!values['trust-repo-checks'], skip: !!values['skip-repo-checks'] });
+      reportSkipped(checks.skipped, '--skip-repo-checks');
       const interrupt = interruptToken();
       try {
         const record = await executeRollback(ctx, plan, {
           force: !!values.force,
           cancel: interrupt.cancel,
           argv: process.argv.slice(2),
-          check,
+          checks: checks.run,
           checkTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
         });
         const text = [
@@ -191,13 +206,22 @@ export const rollbackCommands: Command[] = [
     summary: 'return every repo of a finished rollback to its safety snapshot (its own transaction and evidence)',
     usage: 'codecontext rollback undo <rb_id> [--force]',
     examples: ['codecontext rollback undo rb_1a2b3c'],
-    details: ["--force   undo even over changes made after the rollback (kept in the undo's own safety snapshot)"],
+    details: [
+      "--force   undo even over changes made after the rollback (kept in the undo's own safety snapshot)",
+      "A repo's own check runs in an undo only when the rollback it undoes ran that same command there;",
+      'any other (say, one a campaign wrote into .codecontext.json) is named on stderr and not run.',
+    ],
     options: { force: { type: 'boolean' } },
     positionals: [1, 1],
     async run({ positionals, values }, ctx) {
       const interrupt = interruptToken();
       try {
-        const record = await undoRollback(ctx, positionals[0], { force: !!values.force, cancel: interrupt.cancel, argv: process.argv.slice(2) });
+        const record = await undoRollback(ctx, positionals[0], {
+          force: !!values.force,
+          cancel: interrupt.cancel,
+          argv: process.argv.slice(2),
+          onSkippedChecks: (skipped) => reportSkipped(skipped, 'the rollback it undoes did not run it'),
+        });
         warnUnsigned(record);
         return {
           text:

@@ -2,6 +2,7 @@ import { ResponseError } from 'vscode-languageserver/node';
 import { EngineError } from '../engine/util/errors';
 import { GitError } from '../engine/git/gitRunner';
 import { RollbackFailed } from '../engine/rollback/tx/transaction';
+import { ChecksNeedConsent } from '../engine/rollback/plan/repoChecks';
 import { ErrorCodes, ErrorData, responseCodeOf } from '../protocol';
 
 /** Another mutating request of this server holds a repo the new one needs. */
@@ -25,7 +26,13 @@ export function toResponseError(e: unknown): ResponseError<ErrorData> {
   if (e instanceof EngineError) {
     // a rollback that failed still has a record and an evidence pack: say which
     const record = e instanceof RollbackFailed ? e.record : undefined;
-    const data: ErrorData = { code: e.code, repo: e.repo, path: e.path, ...(record ? { rollback: record.id, outcome: record.outcome } : {}) };
+    const data: ErrorData = {
+      code: e.code,
+      repo: e.repo,
+      path: e.path,
+      ...(record ? { rollback: record.id, outcome: record.outcome } : {}),
+      ...(e instanceof ChecksNeedConsent ? { checks: e.checks } : {}),
+    };
     return new ResponseError(responseCodeOf(e.code), e.oneLine(), data);
   }
   if (e instanceof BusyError) {

@@ -41,6 +41,7 @@ import {
 } from '../protocol';
 import { pageOf, pageWindow, resolved, resolvedAll, resolvedKeys } from './params';
 import { checkWords } from '../engine/rollback/tx/checks';
+import { RepoCheck, decideChecks, recordConsent, repoChecksOf } from '../engine/rollback/plan/repoChecks';
 import { compareWithNow, filesDifferingFromNow, measureDrift } from '../engine/rollback/plan/drift';
 import { Services, handle, mutate } from './services';
 
@@ -81,7 +82,7 @@ export function registerRollbackHandlers(s: Services): void {
     try {
       const plan = await planRollback({ ...ctx(), progress: work.progress }, request);
       keep(plan);
-      return summarise(plan);
+      return summarise(plan, await repoChecksOf(plan, s.workspace.settings.parallelism));
     } finally {
       work.done();
     }
@@ -125,6 +126,18 @@ export function registerRollbackHandlers(s: Services): void {
     const check = p.check;
     if (check !== undefined) checkWords(check); // shell syntax refused before anything is locked
     if (p.files) assertPlanChanges(plan, resolvedKeys(p.files)!);
+    // The client names the repo checks the user consented to in this request (VS Code's workspace
+    // trust and a modal); consent stored by the CLI is not enough here, since this workspace may be untrusted.
+    const consented = new Set((p.repoChecks ?? []).map((c) => JSON.stringify([resolved(c.repo), c.command])));
+    const allowed = (c: RepoCheck) => consented.has(JSON.stringify([c.repo, c.command]));
+    const repoChecks = check === undefined ? await repoChecksOf(plan, s.workspace.settings.parallelism) : [];
+    const checks = decideChecks(plan, repoChecks, {
+      check,
+      allowed,
+      unallowed: p.skipRepoChecks ? 'skip' : 'refuse',
+      howToConsent: "list it in the request's repoChecks once the user consented, or set skipRepoChecks",
+    });
+    await recordConsent(s.workspace.store(), repoChecks.filter(allowed));
     const job = {
       what: `rollback to ${plan.target.label} (plan ${plan.hash.slice(0, 12)})`,
       paths: plan.repos.map((r) => r.path),
@@ -134,12 +147,12 @@ export function registerRollbackHandlers(s: Services): void {
     return mutate(s, p, token, job, async (work) => {
       const record = await executeRollback({ ...ctx(), progress: work.progress }, plan, {
         force,
-        check,
+        checks: checks.run,
         cancel: work.cancel,
         argv: ['(vscode)', 'rollback', '--plan', plan.hash, ...(check ? ['--check', check] : [])],
       });
       plans.delete(plan.hash); // the repos moved on: this plan can never run again
-      return { record: sent(record), cancelArrivedLate: work.cancel.cancelled };
+      return { record: sent(record), cancelArrivedLate: work.cancel.cancelled, ...(checks.skipped.length ? { skippedChecks: checks.skipped } : {}) };
     });
   });
 
@@ -148,12 +161,14 @@ export function registerRollbackHandlers(s: Services): void {
     const rb = await loadRollback(s.workspace.store(), p.rollback);
     const job = { what: `undo of ${rb.id}`, paths: rb.repos.map((r) => r.path), title: `Undoing ${rb.id}`, phases: ['plan', 'prepare', 'commit', 'verify'] };
     return mutate(s, p, token, job, async (work) => {
+      let skippedChecks: RepoCheck[] = [];
       const record = await undoRollback({ ...ctx(), progress: work.progress }, rb.id, {
         force,
         cancel: work.cancel,
         argv: ['(vscode)', 'rollback', 'undo', rb.id],
+        onSkippedChecks: (skipped) => (skippedChecks = skipped),
       });
-      return { record: sent(record), cancelArrivedLate: work.cancel.cancelled };
+      return { record: sent(record), cancelArrivedLate: work.cancel.cancelled, ...(skippedChecks.length ? { skippedChecks } : {}) };
     });
   });
 
@@ -186,7 +201,7 @@ export function registerRollbackHandlers(s: Services): void {
   });
 }
 
-function summarise(plan: RollbackPlan): RollbackPreview {
+function summarise(plan: RollbackPlan, repoChecks: RepoCheck[]): RollbackPreview {
   return {
     ...plan,
     repos: plan.repos.map(({ files, ...r }) => ({
@@ -194,6 +209,7 @@ function summarise(plan: RollbackPlan): RollbackPreview {
       fileCount: files.length,
       edits: r.drift.map((d) => ({ ...d, label: driftLabel(d), lostWith: lostWith(plan.mode, d) })),
     })),
+    repoChecks,
   };
 }
 

@@ -40,6 +40,8 @@ export type ErrorCode =
   | 'NotUndoable'
   /** A rolling check (`--check`, or a repo's `.codecontext.json` "check") failed or timed out after its repo committed. */
   | 'CheckFailed'
+  /** A repo's own check (its `.codecontext.json` "check") would run, and the user has not consented to that command there. */
+  | 'ChecksNeedConsent'
   /** Not a refusal but a bug; the message says what failed. */
   | 'Internal';
 

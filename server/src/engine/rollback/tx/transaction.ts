@@ -12,7 +12,7 @@ import { CheckResult, Outcome, PhaseRecord, RollbackRecord } from '../records';
 import { RepoSpan } from '../evidence/pack';
 import { RollbackPlan, planHash } from '../plan/plan';
 import { driftLabel } from '../plan/changes';
-import { checkFor, checkWords, defaultCheckTimeoutMs, runCheck } from './checks';
+import { checkWords, defaultCheckTimeoutMs, runCheck } from './checks';
 import { CampaignMark, Journal, JournalEntry, openJournal } from './journal';
 import { TxState, applyEntry, journalState } from './journalState';
 import { FinishDetail, finishEffects, recoveryNeeded } from './finish';
@@ -29,8 +29,8 @@ export interface ExecuteOptions {
   undoOf?: string;
   /** The campaign status to set once this commits; default: a whole-campaign rollback marks its campaign rolled back. */
   campaign?: CampaignMark;
-  /** A rolling check run in each repo right after it commits (else the repo's own `.codecontext.json` "check"). */
-  check?: string;
+  /** The rolling check each repo runs right after it commits, as plan/repoChecks.ts decided; a repo not named runs none. */
+  checks?: Readonly<Record<string, string>>;
   /** How long a check may run; default 120 s. */
   checkTimeoutMs?: number;
 }
@@ -69,13 +69,12 @@ export function refusePlan(plan: RollbackPlan, options: ExecuteOptions): void {
   if (planHash(plan.mode, plan.target.snapshot, plan.repos) !== plan.hash) {
     throw new EngineError('PlanStale', 'the plan was modified after it was made');
   }
-  for (const r of plan.repos.filter((x) => x.files.length || x.indexChanged || x.headChanged)) {
-    const command = checkFor(r.path, options.check);
-    if (!command) continue;
+  // a repo's check that only a shell could run is refused now, not after that repo commits
+  for (const [repo, command] of Object.entries(options.checks ?? {})) {
     try {
       checkWords(command);
     } catch (e) {
-      throw new EngineError('Usage', `${options.check ? '--check' : 'its .codecontext.json "check"'}: ${asEngineError(e).message}`, r.path);
+      throw new EngineError('Usage', `its check: ${asEngineError(e).message}`, repo);
     }
   }
 }
@@ -104,7 +103,7 @@ export class TxCore {
     readonly journal: Journal,
     readonly steps: TxStep[],
     entries: readonly JournalEntry[],
-    readonly options: Pick<ExecuteOptions, 'check' | 'checkTimeoutMs'> = {},
+    readonly options: Pick<ExecuteOptions, 'checks' | 'checkTimeoutMs'> = {},
   ) {
     this.state = journalState(entries);
   }
@@ -161,7 +160,7 @@ export class TxCore {
 
   /** The repo's rolling check, if it has one; a failure or a timeout stops the rollback (CheckFailed). */
   async runCheck(repo: string): Promise<void> {
-    const command = checkFor(repo, this.options.check);
+    const command = this.options.checks?.[repo];
     if (!command) return;
     const timeout = this.options.checkTimeoutMs ?? defaultCheckTimeoutMs;
     this.checkGuard ??= new OrphanGuard();

@@ -5,6 +5,8 @@ import { CancelToken } from '../../util/progress';
 import { RollbackRecord, loadRollback } from '../records';
 import { executeRollback } from './transaction';
 import { readJournal, unfinishedTransactions } from './journal';
+import { undoChecks } from './consent';
+import type { RepoCheck } from '../plan/repoChecks';
 
 /**
  * Returns every repo of a finished rollback to its safety snapshot, as a transaction of its own
@@ -14,7 +16,7 @@ import { readJournal, unfinishedTransactions } from './journal';
 export async function undoRollback(
   ctx: EngineContext,
   given: string,
-  options: { force?: boolean; cancel?: CancelToken; argv?: string[] } = {},
+  options: { force?: boolean; cancel?: CancelToken; argv?: string[]; onSkippedChecks?: (skipped: RepoCheck[]) => void } = {},
 ): Promise<RollbackRecord> {
   const rb = await loadRollback(ctx.store, given);
   if (rb.outcome !== 'committed') throw new EngineError('NotUndoable', `${rb.id} did not commit (${rb.outcome}); there is nothing to undo`);
@@ -29,10 +31,13 @@ export async function undoRollback(
   }
   const driftBase = Object.fromEntries(rb.repos.filter((r) => r.after).map((r) => [r.path, r.after!]));
   const plan = await planRollback(ctx, { snapshot: rb.safetySnapshot, repos: rb.repos.map((r) => r.path), driftBase });
+  // only a check the rollback itself ran may run again (tx/consent.ts)
+  const checks = await undoChecks(rb, plan);
+  if (checks.skipped.length) options.onSkippedChecks?.(checks.skipped);
   // undoneBy and the campaign's status are effects of the undo's own transaction: journaled, and
   // finished by recovery if the undo is killed after it verified
   const campaign =
     rb.target.campaign && rb.kind === 'rollback' ? { id: rb.target.campaign, checkpoint: rb.target.checkpoint ?? 0, rolledBackBy: null } : undefined;
-  const undo = await executeRollback(ctx, plan, { ...options, kind: 'undo', undoOf: rb.id, ...(campaign ? { campaign } : {}) });
+  const undo = await executeRollback(ctx, plan, { ...options, kind: 'undo', undoOf: rb.id, checks: checks.run, ...(campaign ? { campaign } : {}) });
   return undo;
 }
