@@ -59,7 +59,11 @@ async function ask(checks: readonly RepoCheck[]): Promise<RepoCheck[]> {
   const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
   const yes: RepoCheck[] = [];
   try {
-    process.stderr.write(`${checks.length} repo${checks.length === 1 ? '' : 's'} ask to run a check of their own after they roll back:\n`);
+    // the progress line (cli/progressLine.ts) is cleared first, so the question starts a line of its own
+    process.stderr.write(
+      `\r\x1b[K${checks.length} repo${checks.length === 1 ? '' : 's'} ask to run a check of their own after they roll back (from their ` +
+        '.codecontext.json, which the campaign may have written; allow only commands you trust):\n',
+    );
     for (const c of checks) {
       const answer = await new Promise<string>((resolve) => {
         rl.question(`  ${displayPath(c.repo)}: run \`${c.command}\`? [y/N] `, resolve);
