@@ -113,6 +113,21 @@ describe("rollback: a repo's own check runs only with consent", function () {
     assert.ok(elsewhere.stderr.startsWith(`codecontext: ${other.dir}: `), elsewhere.stderr);
   });
 
+  it('a command that would not look like itself (a newline, a bidi override) is shown escaped, on one line', function () {
+    const root = kit.tempDir('cc-ws-');
+    const command = 'echo ok\u202e # \n' + marking(root, 'hidden');
+    const repo = kit.repo(path.join(root, 'app'), { 'README.md': 'app\n', '.codecontext.json': JSON.stringify({ check: command }) });
+    const store = kit.tempDir('cc-store-');
+    const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
+    repo.write('README.md', 'changed\n');
+    const r = runCli(['rollback', '--snapshot', snap], { store });
+    assert.strictEqual(r.status, 1);
+    assert.strictEqual(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.ok(r.stderr.includes('echo ok\\u202e # \\nnode -e'), r.stderr);
+    assert.ok(!r.stderr.includes('\u202e'), 'the override itself is not printed');
+    assert.deepStrictEqual(ran(root), []);
+  });
+
   it('--skip-repo-checks rolls back without running the check, and names it', function () {
     const root = kit.tempDir('cc-ws-');
     const command = marking(root, 'skipped');

@@ -70,12 +70,18 @@ export interface RepoCheckConsent {
 const skipChecksButton = 'Roll Back Without Them';
 const runChecksButton = 'Run Them and Roll Back';
 
+/** A command on one line, showing what runs: control, invisible and reordering characters as escapes (as the CLI shows them). */
+function commandLine(command: string): string {
+  // eslint-disable-next-line no-control-regex
+  return command.replace(/[\x00-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function repoChecksConfirmation(checks: readonly RepoCheck[]): Confirmation {
   const one = checks.length === 1;
   return confirmation(
     one ? "Run this repo's own check after it rolls back?" : `Run these ${checks.length} repos' own checks after they roll back?`,
     `${one ? 'Its' : 'Their'} .codecontext.json ${one ? 'asks' : 'ask'} to run, after the rollback:\n` +
-      checks.map((c) => `${c.repo}: ${c.command}`).join('\n') +
+      checks.map((c) => `${c.repo}: ${commandLine(c.command)}`).join('\n') +
       '\n\nThis file is repo content, possibly written by the campaign being rolled back. Run only commands you trust.',
     [skipChecksButton, runChecksButton],
   );

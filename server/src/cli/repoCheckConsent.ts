@@ -1,6 +1,6 @@
 import * as readline from 'readline';
 import type { RollbackPlan } from '../engine/rollback/plan/plan';
-import { CheckDecision, RepoCheck, consentedChecks, decideChecks, recordConsent, repoChecksOf } from '../engine/rollback/plan/repoChecks';
+import { CheckDecision, RepoCheck, consentedChecks, decideChecks, recordConsent, repoChecksOf, showCommand } from '../engine/rollback/plan/repoChecks';
 import { CliContext } from './command';
 import { displayPath } from './format';
 
@@ -41,13 +41,13 @@ export async function checksToShow(ctx: CliContext, plan: RollbackPlan, check?: 
   }
   const allowed = await consentedChecks(ctx.store);
   for (const c of await repoChecksOf(plan, ctx.parallelism)) {
-    shown.set(c.repo, `${c.command}  (its .codecontext.json${allowed(c) ? ', allowed' : '; needs --trust-repo-checks'})`);
+    shown.set(c.repo, `${showCommand(c.command)}  (its .codecontext.json${allowed(c) ? ', allowed' : '; needs --trust-repo-checks'})`);
   }
   return shown;
 }
 
 export function reportSkipped(skipped: readonly RepoCheck[], why: string): void {
-  for (const c of skipped) process.stderr.write(`codecontext: not running ${displayPath(c.repo)}'s check \`${c.command}\` (${why})\n`);
+  for (const c of skipped) process.stderr.write(`codecontext: not running ${displayPath(c.repo)}'s check \`${showCommand(c.command)}\` (${why})\n`);
 }
 
 function interactive(ctx: CliContext): boolean {
@@ -66,7 +66,7 @@ async function ask(checks: readonly RepoCheck[]): Promise<RepoCheck[]> {
     );
     for (const c of checks) {
       const answer = await new Promise<string>((resolve) => {
-        rl.question(`  ${displayPath(c.repo)}: run \`${c.command}\`? [y/N] `, resolve);
+        rl.question(`  ${displayPath(c.repo)}: run \`${showCommand(c.command)}\`? [y/N] `, resolve);
         rl.once('close', () => resolve(''));
       });
       if (/^y(es)?$/i.test(answer.trim())) yes.push(c);

@@ -4,6 +4,7 @@ import { RepoState, sameState } from '../../repo/repoState';
 import { Store } from '../../store/store';
 import { EngineError, asEngineError } from '../../util/errors';
 import { mapLimit } from '../../util/pool';
+import { showPath } from '../../util/pathBytes';
 import type { RollbackPlan } from './plan';
 
 /**
@@ -41,11 +42,20 @@ export class ChecksNeedConsent extends EngineError {
     const more = checks.length > 1 ? ` (and ${checks.length - 1} more repo check${checks.length > 2 ? 's' : ''})` : '';
     super(
       'ChecksNeedConsent',
-      `its .codecontext.json asks to run \`${first.command}\` after it rolls back, and you have not allowed that command here${more}; ` +
+      `its .codecontext.json asks to run \`${showCommand(first.command)}\` after it rolls back, and you have not allowed that command here${more}; ` +
         `${howToConsent}; nothing was changed`,
       first.repo,
     );
   }
+}
+
+/**
+ * A command as a person is asked about it: one line, and what it shows is what runs. Control
+ * characters, and the invisible or reordering ones (bidi overrides, zero-width) that could make a
+ * command look like another, are written as escapes.
+ */
+export function showCommand(command: string): string {
+  return showPath(command).replace(/[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** The words of a check command; Usage when it holds shell syntax or nothing. */
