@@ -208,7 +208,7 @@ async function chmodInside(repo: string, rel: string, mode: number): Promise<voi
   }
   try {
     // The descriptor is the file inside the repo only if, after it was opened, the path still
-    // leads there through real folders: checked now, the chmod below has no window left.
+    // leads there through real folders: checked now, the chmod below changes that file whatever is swapped later.
     const opened = await handle.stat();
     foldersOnTheWay(repo, rel, true);
     const inside = lstatOrNone(abs);
