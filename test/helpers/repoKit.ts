@@ -22,6 +22,19 @@ export const gitEnv: NodeJS.ProcessEnv = {
 };
 for (const k of ['GIT_DIR', 'GIT_WORK_TREE', 'GIT_INDEX_FILE']) delete gitEnv[k];
 
+/**
+ * The environment of a user's own shell, for tests of behaviour that depends on it: `gitEnv`
+ * without any `GIT_CONFIG_*` variable (users set none, and the engine must not behave otherwise
+ * when they are absent), with `home` as HOME, so `~/.gitconfig` and `~/.config/git/…` are the
+ * test's own files. Pass it as `baseEnv` to `runCli`.
+ */
+export function userEnv(home: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...gitEnv, HOME: home };
+  for (const k of Object.keys(env)) if (k.startsWith('GIT_CONFIG')) delete env[k];
+  delete env.XDG_CONFIG_HOME;
+  return env;
+}
+
 export function git(cwd: string, ...args: string[]): string {
   return execFileSync('git', args, { cwd, env: gitEnv, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'] }).replace(/\n$/, '');
 }
@@ -324,12 +337,18 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI (`dist/cli.js`) as a user would, with a store of the test's own. */
-export function runCli(args: string[], options: { cwd?: string; store: string; env?: NodeJS.ProcessEnv }): { status: number; stdout: string; stderr: string } {
+/**
+ * Runs the built CLI (`dist/cli.js`) as a user would, with a store of the test's own. The
+ * environment is `gitEnv` (or `baseEnv`, e.g. `userEnv(home)`, in its place) with `env` on top.
+ */
+export function runCli(
+  args: string[],
+  options: { cwd?: string; store: string; env?: NodeJS.ProcessEnv; baseEnv?: NodeJS.ProcessEnv },
+): { status: number; stdout: string; stderr: string } {
   const cli = path.resolve(__dirname, '../../../dist/cli.js');
   const r = spawnSync(process.execPath, [cli, ...args], {
     cwd: options.cwd,
-    env: { ...gitEnv, CODECONTEXT_HOME: options.store, ...options.env },
+    env: { ...(options.baseEnv ?? gitEnv), CODECONTEXT_HOME: options.store, ...options.env },
     encoding: 'utf8',
   });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

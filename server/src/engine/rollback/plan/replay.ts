@@ -9,6 +9,7 @@ import { TreeEdit, buildTree, listTree } from '../../git/trees';
 import { RepoState } from '../../repo/repoState';
 import { ResolvedTarget } from './target';
 import { maxEdits } from './editedLines';
+import { asBytes, asText } from './byteText';
 
 type Entry = { mode: string; id: string };
 
@@ -55,7 +56,7 @@ export async function planReplayGoal(
       conflicts.push({ path: at, reason: `step ${r.step}: changed since the campaign and binary; its inverse cannot be merged` });
       return undefined;
     }
-    const inverse = structuredPatch(at, at, after.toString('utf8'), before.toString('utf8'), undefined, undefined, { context: 3, maxEditLength: maxEdits });
+    const inverse = structuredPatch(at, at, asText(after), asText(before), undefined, undefined, { context: 3, maxEditLength: maxEdits });
     if (!inverse) {
       conflicts.push({
         path: at,
@@ -63,7 +64,7 @@ export async function planReplayGoal(
       });
       return undefined;
     }
-    const ambiguous = ambiguousHunk(mine.toString('utf8'), inverse.hunks);
+    const ambiguous = ambiguousHunk(asText(mine), inverse.hunks);
     if (ambiguous) {
       conflicts.push({
         path: at,
@@ -74,7 +75,8 @@ export async function planReplayGoal(
       });
       return undefined;
     }
-    const result = applyPatch(mine.toString('utf8'), inverse);
+    // line ends as they are: converting the patch's to the file's would rewrite lines it does not change
+    const result = applyPatch(asText(mine), inverse, { autoConvertLineEndings: false });
     if (result === false) {
       const hunk = inverse.hunks[0];
       conflicts.push({
@@ -84,7 +86,11 @@ export async function planReplayGoal(
       });
       return undefined;
     }
-    const bytes = Buffer.from(result, 'utf8');
+    const bytes = asBytes(result);
+    if (!bytes) {
+      conflicts.push({ path: at, reason: `step ${r.step}: merging the inverse gave text that is not the file's bytes; not written` });
+      return undefined;
+    }
     const id = blobId(bytes);
     made.set(id, bytes);
     notes.push(`${at}: edits made after the campaign are kept`);
