@@ -96,6 +96,16 @@ describe('bytes lost without tampering (CLI)', function () {
       assert.ok(repo.read('f.txt').equals(user));
     });
 
+    it("a conflict's hunk reads UTF-8 as UTF-8, and keeps a byte that is not UTF-8", function () {
+      const utf8 = (t: string) => Buffer.from(t, 'utf8');
+      const { cli } = campaignThenUser(lines({ 2: utf8('café') }), lines({ 2: b(utf8('CAFÉ').toString('latin1'), [0xe9]) }), lines({ 2: utf8('mine') }));
+      const r = cli('--json', 'rollback', '--campaign', 'c', '--mode', 'replay', '--dry-run');
+      assert.strictEqual(r.status, 1, r.stderr); // a plan with a conflict
+      const plan = JSON.parse(r.stdout) as { repos: { conflicts: { hunk?: string }[] }[] };
+      assert.match(plan.repos[0].conflicts[0].hunk ?? '', /^-CAFÉ\udce9$/m);
+      assert.match(plan.repos[0].conflicts[0].hunk ?? '', /^\+café$/m);
+    });
+
     const utf16 = (s: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(s, 'utf16le')]);
     const text16 = (first: string, tenth: string) => utf16(lines({ 1: Buffer.from(first), 10: Buffer.from(tenth) }).toString('latin1'));
 

@@ -1,3 +1,5 @@
+import { decodePath } from '../../util/pathBytes';
+
 /**
  * A file's bytes as text the diff library can merge, one character per byte (Latin-1), so any
  * bytes come back as they were: UTF-8 would turn every byte of an invalid sequence into U+FFFD
@@ -11,4 +13,12 @@ export function asText(bytes: Buffer): string {
 export function asBytes(text: string): Buffer | undefined {
   // eslint-disable-next-line no-control-regex
   return /[^\u0000-\u00ff]/.test(text) ? undefined : Buffer.from(text, 'latin1');
+}
+
+/**
+ * Text made by `asText`, for people: UTF-8 read as UTF-8 (not `cafÃ©`), and each byte that is
+ * not part of valid UTF-8 kept as the lone surrogate util/pathBytes uses for it, so nothing is lost.
+ */
+export function shownText(text: string): string {
+  return decodePath(Buffer.from(text, 'latin1'));
 }

@@ -9,7 +9,7 @@ import { TreeEdit, buildTree, listTree } from '../../git/trees';
 import { RepoState } from '../../repo/repoState';
 import { ResolvedTarget } from './target';
 import { maxEdits } from './editedLines';
-import { asBytes, asText } from './byteText';
+import { asBytes, asText, shownText } from './byteText';
 
 type Entry = { mode: string; id: string };
 
@@ -71,7 +71,7 @@ export async function planReplayGoal(
         reason:
           `step ${r.step}: changed since the campaign, and the lines the change left are no longer where it left them but at ${ambiguous.places} ` +
           `places (lines ${ambiguous.lines.join(', ')}); which one is the campaign's cannot be told`,
-        hunk: ambiguous.hunk,
+        hunk: shownText(ambiguous.hunk),
       });
       return undefined;
     }
@@ -82,7 +82,7 @@ export async function planReplayGoal(
       conflicts.push({
         path: at,
         reason: `step ${r.step}: changed since the campaign; the inverse does not apply cleanly`,
-        hunk: hunk ? [`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`, ...hunk.lines].join('\n') : undefined,
+        hunk: hunk ? shownText([`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`, ...hunk.lines].join('\n')) : undefined,
       });
       return undefined;
     }
