@@ -1,5 +1,7 @@
 import * as assert from 'assert';
-import { RepoKit, TestRepo, runCli } from '../helpers/repoKit';
+import * as fs from 'fs';
+import * as path from 'path';
+import { RepoKit, TestRepo, gitEnv, runCli, userEnv } from '../helpers/repoKit';
 
 /**
  * Bytes lost without anyone tampering (issue 21, items 1–3), as a user meets them: the built CLI,
@@ -134,5 +136,135 @@ describe('bytes lost without tampering (CLI)', function () {
       const plan = JSON.parse(r.stdout) as { repos: { files: { path: string; driftLines?: number[] }[] }[] };
       assert.deepStrictEqual(plan.repos[0].files.find((f) => f.path === 'f.txt')?.driftLines, [2]);
     });
+  });
+
+  describe('2. whatever could make git convert bytes, a capture keeps the bytes on disk', function () {
+    interface Variant {
+      name: string;
+      /** Sets the repo and the user's home up; the repo's own `core.autocrlf = false` is removed first. */
+      setup: (repo: TestRepo, home: string) => void;
+      file?: string;
+      content?: Buffer;
+      /** Added to the environment of every command. */
+      env?: (home: string) => NodeJS.ProcessEnv;
+      /** Only in an environment with GIT_CONFIG_* variables (the variant is one). */
+      withVariablesOnly?: boolean;
+    }
+    const attributes = (repo: TestRepo, rel: string, text: string) => repo.write(rel, text);
+    const homeFile = (home: string, rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(home, rel)), { recursive: true });
+      fs.writeFileSync(path.join(home, rel), text);
+    };
+    const variants: Variant[] = [
+      {
+        name: 'an ignored .gitattributes (info/exclude) saying *.txt text (the instance)',
+        setup: (r) => {
+          fs.appendFileSync(r.file('.git/info/exclude'), '.gitattributes\n');
+          attributes(r, '.gitattributes', '*.txt text\n');
+        },
+      },
+      {
+        name: 'an ignored .gitattributes in a subfolder (.gitignore)',
+        setup: (r) => {
+          r.write('.gitignore', '.gitattributes\n').commitAll('ignore attributes');
+          attributes(r, 'sub/.gitattributes', '*.txt text\n');
+        },
+        file: 'sub/deeper/crlf.txt',
+      },
+      { name: 'an untracked .gitattributes', setup: (r) => attributes(r, '.gitattributes', '*.txt text\n') },
+      { name: 'a tracked .gitattributes', setup: (r) => attributes(r, '.gitattributes', '*.txt text\n').commitAll('attributes') },
+      { name: '.git/info/attributes', setup: (r) => attributes(r, '.git/info/attributes', '*.txt text\n') },
+      {
+        name: 'core.attributesFile in ~/.gitconfig',
+        setup: (_r, home) => {
+          homeFile(home, 'attrs', '*.txt text\n');
+          homeFile(home, '.gitconfig', `[core]\n\tattributesFile = ${path.join(home, 'attrs')}\n`);
+        },
+      },
+      { name: 'the default ~/.config/git/attributes', setup: (_r, home) => homeFile(home, '.config/git/attributes', '*.txt text\n') },
+      {
+        name: '$XDG_CONFIG_HOME/git/attributes',
+        setup: (_r, home) => homeFile(home, 'xdg/git/attributes', '*.txt text\n'),
+        env: (home) => ({ XDG_CONFIG_HOME: path.join(home, 'xdg') }),
+      },
+      { name: 'core.autocrlf = true in ~/.gitconfig', setup: (_r, home) => homeFile(home, '.gitconfig', '[core]\n\tautocrlf = true\n') },
+      {
+        name: 'core.autocrlf = input through an include of ~/.gitconfig',
+        setup: (_r, home) => {
+          homeFile(home, 'more.conf', '[core]\n\tautocrlf = input\n');
+          homeFile(home, '.gitconfig', `[include]\n\tpath = ${path.join(home, 'more.conf')}\n`);
+        },
+      },
+      {
+        name: 'a clean filter named by an ignored .gitattributes',
+        setup: (r, home) => {
+          fs.appendFileSync(r.file('.git/info/exclude'), '.gitattributes\n');
+          attributes(r, '.gitattributes', '*.txt filter=strip\n');
+          homeFile(home, '.gitconfig', '[filter "strip"]\n\tclean = sed /secret/d\n\tsmudge = cat\n');
+        },
+        content: Buffer.from('keep\nsecret\nkeep\n'),
+      },
+      {
+        name: 'ident in an ignored .gitattributes',
+        setup: (r) => {
+          fs.appendFileSync(r.file('.git/info/exclude'), '.gitattributes\n');
+          attributes(r, '.gitattributes', '*.txt ident\n');
+        },
+        content: Buffer.from('$Id: 0123456789abcdef $\n'),
+      },
+      {
+        name: 'working-tree-encoding in an ignored .gitattributes',
+        setup: (r) => {
+          fs.appendFileSync(r.file('.git/info/exclude'), '.gitattributes\n');
+          attributes(r, '.gitattributes', '*.txt working-tree-encoding=UTF-16\n');
+        },
+        content: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('a\nb\n', 'utf16le')]),
+      },
+      {
+        name: 'core.autocrlf = true in $GIT_CONFIG_GLOBAL',
+        setup: (_r, home) => homeFile(home, 'global.conf', '[core]\n\tautocrlf = true\n'),
+        env: (home) => ({ GIT_CONFIG_GLOBAL: path.join(home, 'global.conf') }),
+        withVariablesOnly: true,
+      },
+      {
+        name: 'core.autocrlf = true in GIT_CONFIG_COUNT/KEY/VALUE',
+        setup: () => undefined,
+        env: () => ({ GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: 'core.autocrlf', GIT_CONFIG_VALUE_0: 'true' }),
+        withVariablesOnly: true,
+      },
+    ];
+    const environments: { name: string; env: (home: string) => NodeJS.ProcessEnv; variables: boolean }[] = [
+      { name: 'no GIT_CONFIG_* variables (as users have)', env: (home) => userEnv(home), variables: false },
+      { name: 'GIT_CONFIG_NOSYSTEM set', env: (home) => ({ ...userEnv(home), GIT_CONFIG_NOSYSTEM: gitEnv.GIT_CONFIG_NOSYSTEM }), variables: true },
+    ];
+    for (const e of environments) {
+      for (const v of variants.filter((x) => e.variables || !x.withVariablesOnly)) {
+        it(`${v.name}, ${e.name}: the baseline holds the bytes on disk, and a rollback writes them back`, function () {
+          const { root, repos, store } = kit.workspace(1);
+          const repo = repos[0];
+          const home = kit.tempDir('cc-home-');
+          repo.git('config', '--unset', 'core.autocrlf');
+          v.setup(repo, home);
+          const file = v.file ?? 'crlf.txt';
+          const content = v.content ?? Buffer.from('a\r\nb\r\n');
+          repo.write(file, content);
+          const env = { ...e.env(home), ...v.env?.(home) };
+          const cli = (...args: string[]) => {
+            const r = runCli(args, { store, cwd: root, baseEnv: env });
+            assert.strictEqual(r.status, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+            return r.stdout;
+          };
+          cli('campaign', 'start', 'c', '--root', root);
+          const baseline = (JSON.parse(cli('--json', 'campaign', 'list')) as { baseline: string }[])[0].baseline;
+          const tree = (JSON.parse(cli('--json', 'snapshot', 'show', baseline)) as { repos: { worktree: string }[] }).repos[0].worktree;
+          assert.strictEqual(repo.filesOf(tree)[file], `-:${content.toString('base64')}`, 'the baseline stored the bytes on disk');
+          repo.write(file, Buffer.concat([content, content]));
+          cli('campaign', 'checkpoint', 'c');
+          cli('rollback', '--campaign', 'c');
+          const now = repo.read(file);
+          assert.ok(now.equals(content), `on disk: ${now.toString('hex')}, was ${content.toString('hex')}`);
+        });
+      }
+    }
   });
 });

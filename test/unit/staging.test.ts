@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { bytesMayConvert, configIsPlain } from '../../server/src/engine/git/conversion';
+import { bytesMayConvert, configConverts } from '../../server/src/engine/git/conversion';
 import { stageBlobs } from '../../server/src/engine/git/staging';
 import { repoLayout } from '../../server/src/engine/git/repoLayout';
 import { RepoKit, TestRepo, listFiles, seedEveryKind } from '../helpers/repoKit';
@@ -57,10 +57,10 @@ describe('staging files (git/staging.ts) and telling when git converts bytes (gi
     const layout = await repoLayout(r.dir);
     const files = headFiles(r);
     const paths = files.map((f) => f.path);
-    assert.strictEqual(bytesMayConvert(layout, paths), false);
-    assert.strictEqual(bytesMayConvert(layout, [...paths, 'sub/.gitattributes']), true);
+    assert.strictEqual(await bytesMayConvert(layout, paths), false);
+    assert.strictEqual(await bytesMayConvert(layout, [...paths, 'sub/.gitattributes']), true);
     r.git('config', 'core.autocrlf', 'true');
-    assert.strictEqual(bytesMayConvert(layout, paths), true);
+    assert.strictEqual(await bytesMayConvert(layout, paths), true);
     r.git('gc', '-q', '--prune=now');
     const stage = kit.tempDir();
     const staged = await stageBlobs(r.dir, layout, stage, files);
@@ -70,24 +70,26 @@ describe('staging files (git/staging.ts) and telling when git converts bytes (gi
     r.git('config', 'core.autocrlf', 'false');
     fs.mkdirSync(r.file('.git/info'), { recursive: true });
     fs.writeFileSync(r.file('.git/info/attributes'), '*.txt text eol=crlf\n');
-    assert.strictEqual(bytesMayConvert(layout, paths), true);
+    assert.strictEqual(await bytesMayConvert(layout, paths), true);
   });
 
-  it('reads config conservatively', () => {
-    assert.strictEqual(
-      configIsPlain(
-        '[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n\tautocrlf = false\n[user]\n\tname = A\n[credential "https://x"]\n\thelper = y\n',
-      ),
-      true,
-    );
-    assert.strictEqual(configIsPlain('[core]\n\tautocrlf = input\n'), false);
-    assert.strictEqual(configIsPlain('[core]\n\tAutoCRLF\n'), false, 'a bare key is true');
-    assert.strictEqual(configIsPlain('[core]\n\teol = lf\n'), false);
-    assert.strictEqual(configIsPlain('[core]\n\tsymlinks = false\n'), false);
-    assert.strictEqual(configIsPlain('[filter "lfs"]\n\tsmudge = git-lfs smudge %f\n'), false);
-    assert.strictEqual(configIsPlain('[include]\n\tpath = other\n'), false);
-    assert.strictEqual(configIsPlain('[includeIf "gitdir:~/w/"]\n\tpath = other\n'), false);
-    assert.strictEqual(configIsPlain('[core] autocrlf = true\n'), false, 'a key on the header line');
-    assert.strictEqual(configIsPlain('[core]\n\tattributesFile = ~/.attrs\n'), false);
+  it('reads config conservatively, later settings over earlier ones', () => {
+    const plain: [string, string | null][] = [
+      ['core.repositoryformatversion', '0'],
+      ['core.filemode', 'true'],
+      ['core.autocrlf', 'true'],
+      ['core.autocrlf', 'false'],
+      ['user.name', 'A'],
+      ['credential.https://x.helper', 'y'],
+    ];
+    assert.strictEqual(configConverts(plain), false);
+    assert.strictEqual(configConverts([['core.autocrlf', 'input']]), true);
+    assert.strictEqual(configConverts([['core.autocrlf', null]]), true, 'a bare key is true');
+    assert.strictEqual(configConverts([...plain, ['core.autocrlf', 'true']]), true, 'the last one wins');
+    assert.strictEqual(configConverts([['core.eol', 'lf']]), true);
+    assert.strictEqual(configConverts([['core.symlinks', 'false']]), true);
+    assert.strictEqual(configConverts([['filter.lfs.smudge', 'git-lfs smudge %f']]), true);
+    assert.strictEqual(configConverts([['core.attributesfile', '~/.attrs']]), true);
+    assert.strictEqual(configConverts([['attr.tree', 'HEAD']]), true);
   });
 });

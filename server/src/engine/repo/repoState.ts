@@ -97,17 +97,18 @@ export async function captureWithIndex(root: string): Promise<Capture> {
       fs.utimesSync(tempIndex, realIndex.atime, realIndex.mtime);
     }
     const env = { GIT_INDEX_FILE: tempIndex };
-    const treeOf = async (bytes: Buffer | undefined): Promise<string> => {
-      const parsed = bytes ? parseIndex(bytes) : emptyIndex;
-      return parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
-    };
-    const index = await treeOf(realIndex?.bytes);
+    const treeOf = async (parsed: ReturnType<typeof parseIndex>): Promise<string> =>
+      parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
+    const real = realIndex ? parseIndex(realIndex.bytes) : emptyIndex;
+    const index = await treeOf(real);
+    // git reads a `.gitattributes` the index has and the disk no longer does
+    const tracked = async () => (real ?? { entries: await listIndexEntries(root, path.join(layout.gitDir, 'index')) }).entries.map((e) => e.path);
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
     // repo's business and are captured as a repo of their own.
     await addAll(root, env);
     // no index written when there was none and nothing to add: the empty tree
     const added = readIndexFile(tempIndex)?.bytes;
-    const worktree = (await diskBytesTree(root, layout, objects, tempIndex, added)) ?? (await treeOf(added));
+    const worktree = (await diskBytesTree(root, layout, objects, tempIndex, added, tracked)) ?? (await treeOf(added ? parseIndex(added) : emptyIndex));
     capture.state = { head, ref, index, worktree };
     return capture;
   } catch (e) {
@@ -146,17 +147,18 @@ async function addAll(root: string, env: Record<string, string>): Promise<void> 
  * case: `add`'s blobs are the disk bytes) and the caller builds the tree as it is.
  * The temporary index itself keeps git's blobs: it is the index a restore starts from.
  */
-async function diskBytesTree(root: string, layout: RepoLayout, objects: string, tempIndex: string, added: Buffer | undefined): Promise<string | undefined> {
+async function diskBytesTree(
+  root: string,
+  layout: RepoLayout,
+  objects: string,
+  tempIndex: string,
+  added: Buffer | undefined,
+  tracked: () => Promise<string[]>,
+): Promise<string | undefined> {
   if (!added) return undefined;
   const parsed = parseIndex(added);
   const entries = parsed?.entries ?? (await listIndexEntries(root, tempIndex));
-  if (
-    !bytesMayConvert(
-      layout,
-      entries.map((e) => e.path),
-    )
-  )
-    return undefined;
+  if (!(await bytesMayConvert(layout, [...entries.map((e) => e.path), ...(await tracked())]))) return undefined;
   const rootBytes = Buffer.from(root + path.sep);
   const files = entries.filter((e) => e.mode === '100644' || e.mode === '100755');
   const raw = new Map<string, string>();
