@@ -87,9 +87,9 @@ function attributesFiles(layout: RepoLayout, paths: readonly string[]): Buffer[]
 /** Anything at the name, even a broken symlink or a folder: doubt counts as there. */
 function exists(file: Buffer): boolean {
   try {
-    fs.lstatSync(file);
-    return true;
+    // no exception for a missing file: thousands of folders are looked in, and throwing costs more than the look
+    return fs.lstatSync(file, { throwIfNoEntry: false }) !== undefined;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ENOENT' && (e as NodeJS.ErrnoException).code !== 'ENOTDIR';
+    return (e as NodeJS.ErrnoException).code !== 'ENOTDIR';
   }
 }
