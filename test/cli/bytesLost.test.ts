@@ -267,4 +267,110 @@ describe('bytes lost without tampering (CLI)', function () {
       }
     }
   });
+
+  describe('3. what an ignore rule ignored at the target stays, whatever ignores it now', function () {
+    interface Variant {
+      name: string;
+      /** Makes the rule that ignores the files (at the target), and returns what takes it away (the campaign). */
+      ignore: (repo: TestRepo, home: string) => () => void;
+      files?: string[];
+      mode?: 'restore' | 'replay';
+    }
+    const homeFile = (home: string, rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(home, rel)), { recursive: true });
+      fs.writeFileSync(path.join(home, rel), text);
+    };
+    const dropRule = (file: string, rule: string) => () => fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace(`${rule}\n`, ''));
+    const variants: Variant[] = [
+      {
+        name: '.git/info/exclude (the instance)',
+        ignore: (r) => {
+          fs.appendFileSync(r.file('.git/info/exclude'), 'local-secrets.txt\n');
+          return dropRule(r.file('.git/info/exclude'), 'local-secrets.txt');
+        },
+      },
+      {
+        name: '.git/info/exclude, with --mode replay',
+        ignore: (r) => {
+          fs.appendFileSync(r.file('.git/info/exclude'), 'local-secrets.txt\n');
+          return dropRule(r.file('.git/info/exclude'), 'local-secrets.txt');
+        },
+        mode: 'replay',
+      },
+      {
+        name: '.git/info/exclude ignoring a folder',
+        ignore: (r) => {
+          fs.appendFileSync(r.file('.git/info/exclude'), 'secrets/\n');
+          return dropRule(r.file('.git/info/exclude'), 'secrets/');
+        },
+        files: ['secrets/a.txt', 'secrets/deep/b.key'],
+      },
+      {
+        name: 'the root .gitignore',
+        ignore: (r) => {
+          r.write('.gitignore', 'local-secrets.txt\n').commitAll('ignore');
+          return () => r.write('.gitignore', '# nothing\n');
+        },
+      },
+      {
+        name: 'a .gitignore in a subfolder',
+        ignore: (r) => {
+          r.write('conf/.gitignore', '*.local\n').commitAll('ignore');
+          return () => r.write('conf/.gitignore', '# nothing\n');
+        },
+        files: ['conf/db.local'],
+      },
+      {
+        name: 'the file core.excludesFile names (~/.gitconfig)',
+        ignore: (_r, home) => {
+          homeFile(home, 'my-ignores', 'local-secrets.txt\n');
+          homeFile(home, '.gitconfig', '[core]\n\texcludesFile = ~/my-ignores\n');
+          return dropRule(path.join(home, 'my-ignores'), 'local-secrets.txt');
+        },
+      },
+      {
+        name: "core.excludesFile's default, ~/.config/git/ignore",
+        ignore: (_r, home) => {
+          homeFile(home, '.config/git/ignore', 'local-secrets.txt\n');
+          return dropRule(path.join(home, '.config/git/ignore'), 'local-secrets.txt');
+        },
+      },
+      {
+        name: 'core.excludesFile pointed elsewhere by the campaign',
+        ignore: (r, home) => {
+          homeFile(home, '.config/git/ignore', 'local-secrets.txt\n');
+          return () => fs.appendFileSync(r.file('.git/config'), `[core]\n\texcludesFile = ${path.join(home, 'none')}\n`);
+        },
+      },
+    ];
+    const environments: { name: string; env: (home: string) => NodeJS.ProcessEnv }[] = [
+      { name: 'no GIT_CONFIG_* variables', env: (home) => userEnv(home) },
+      { name: 'GIT_CONFIG_NOSYSTEM set', env: (home) => ({ ...userEnv(home), GIT_CONFIG_NOSYSTEM: '1' }) },
+    ];
+    for (const e of environments) {
+      for (const v of variants) {
+        it(`${v.name}, ${e.name}: rollback --force leaves the files as they are`, function () {
+          const { root, repos, store } = kit.workspace(1);
+          const repo = repos[0];
+          const home = kit.tempDir('cc-home-');
+          const campaign = v.ignore(repo, home);
+          const files = v.files ?? ['local-secrets.txt'];
+          for (const f of files) repo.write(f, `TOKEN=${f}\n`);
+          const cli = (...args: string[]) => {
+            const r = runCli(args, { store, cwd: root, baseEnv: e.env(home) });
+            assert.strictEqual(r.status, 0, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+            return r.stdout;
+          };
+          cli('campaign', 'start', 'c', '--root', root);
+          campaign();
+          repo.write('README.md', 'changed by the campaign\n');
+          cli('campaign', 'checkpoint', 'c');
+          const out = cli('rollback', '--campaign', 'c', '--mode', v.mode ?? 'restore', '--force');
+          assert.match(out, /committed/);
+          assert.strictEqual(repo.read('README.md').toString(), '# repo\n', 'the campaign is rolled back');
+          for (const f of files) assert.strictEqual(repo.exists(f) && repo.read(f).toString(), `TOKEN=${f}\n`, f);
+        });
+      }
+    }
+  });
 });

@@ -2,7 +2,7 @@ import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { bytesMayConvert, configConverts } from '../../server/src/engine/git/conversion';
+import { bytesMayConvert, configConverts, configEntries } from '../../server/src/engine/git/conversion';
 import { stageBlobs } from '../../server/src/engine/git/staging';
 import { repoLayout } from '../../server/src/engine/git/repoLayout';
 import { RepoKit, TestRepo, listFiles, seedEveryKind } from '../helpers/repoKit';
@@ -57,10 +57,10 @@ describe('staging files (git/staging.ts) and telling when git converts bytes (gi
     const layout = await repoLayout(r.dir);
     const files = headFiles(r);
     const paths = files.map((f) => f.path);
-    assert.strictEqual(await bytesMayConvert(layout, paths), false);
-    assert.strictEqual(await bytesMayConvert(layout, [...paths, 'sub/.gitattributes']), true);
+    assert.strictEqual(bytesMayConvert(layout, paths, await configEntries(r.dir)), false);
+    assert.strictEqual(bytesMayConvert(layout, [...paths, 'sub/.gitattributes'], await configEntries(r.dir)), true);
     r.git('config', 'core.autocrlf', 'true');
-    assert.strictEqual(await bytesMayConvert(layout, paths), true);
+    assert.strictEqual(bytesMayConvert(layout, paths, await configEntries(r.dir)), true);
     r.git('gc', '-q', '--prune=now');
     const stage = kit.tempDir();
     const staged = await stageBlobs(r.dir, layout, stage, files);
@@ -70,7 +70,7 @@ describe('staging files (git/staging.ts) and telling when git converts bytes (gi
     r.git('config', 'core.autocrlf', 'false');
     fs.mkdirSync(r.file('.git/info'), { recursive: true });
     fs.writeFileSync(r.file('.git/info/attributes'), '*.txt text eol=crlf\n');
-    assert.strictEqual(await bytesMayConvert(layout, paths), true);
+    assert.strictEqual(bytesMayConvert(layout, paths, await configEntries(r.dir)), true);
   });
 
   it('reads config conservatively, later settings over earlier ones', () => {

@@ -21,13 +21,13 @@ import { RepoLayout } from './repoLayout';
 /**
  * True when something in config or attributes could make git store other bytes than the file
  * holds. `paths`: every path of the capture (worktree and index; names as Latin-1 strings of their
- * bytes). Read conservatively: on any doubt, true.
+ * bytes); `config`: `configEntries` of the repo. Read conservatively: on any doubt, true.
  */
-export async function bytesMayConvert(layout: RepoLayout, paths: readonly string[]): Promise<boolean> {
+export function bytesMayConvert(layout: RepoLayout, paths: readonly string[], config: readonly [string, string | null][]): boolean {
   if (process.env.GIT_ATTR_SOURCE) return true; // attributes from a tree (git 2.40+)
   // one git reads from the index when the file is gone from the disk
   if (paths.some((p) => p === '.gitattributes' || p.endsWith('/.gitattributes'))) return true;
-  if (configConverts(await configEntries(layout.root))) return true;
+  if (configConverts(config)) return true;
   return attributesFiles(layout, paths).some(exists);
 }
 

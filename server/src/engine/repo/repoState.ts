@@ -3,7 +3,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { EngineError, asEngineError } from '../util/errors';
 import { GitError, git, gitRaw } from '../git/gitRunner';
-import { bytesMayConvert } from '../git/conversion';
+import { bytesMayConvert, configEntries } from '../git/conversion';
+import { recordIgnoreRules } from './ignoreSources';
 import { blobId, writeLooseObject } from '../git/looseObjects';
 import { emptyIndex, parseIndex, readIndexFile, writeIndexTree } from '../git/indexFile';
 import { RepoLayout, assertQuiet, readHead, repoLayout } from '../git/repoLayout';
@@ -19,6 +20,13 @@ export interface RepoState {
   index: string;
   /** Tree of tracked + untracked-not-ignored files as they are on disk (modes and symlinks kept). */
   worktree: string;
+  /**
+   * The ignore rules outside the worktree as they were (repo/ignoreSources.ts): a tree of
+   * `info/exclude` and `core.excludesFile`, absent when neither had a rule (and in states captured
+   * before it was recorded). A rollback to this state leaves what they ignored then alone.
+   * Not part of `sameState`: rules are not content.
+   */
+  ignoreRules?: string;
 }
 
 /**
@@ -101,6 +109,8 @@ export async function captureWithIndex(root: string): Promise<Capture> {
       parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
     const real = realIndex ? parseIndex(realIndex.bytes) : emptyIndex;
     const index = await treeOf(real);
+    const config = await configEntries(root);
+    const ignoreRules = recordIgnoreRules(layout, config);
     // git reads a `.gitattributes` the index has and the disk no longer does
     const tracked = async () => (real ?? { entries: await listIndexEntries(root, path.join(layout.gitDir, 'index')) }).entries.map((e) => e.path);
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
@@ -108,8 +118,8 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     await addAll(root, env);
     // no index written when there was none and nothing to add: the empty tree
     const added = readIndexFile(tempIndex)?.bytes;
-    const worktree = (await diskBytesTree(root, layout, objects, tempIndex, added, tracked)) ?? (await treeOf(added ? parseIndex(added) : emptyIndex));
-    capture.state = { head, ref, index, worktree };
+    const worktree = (await diskBytesTree(root, layout, objects, tempIndex, added, tracked, config)) ?? (await treeOf(added ? parseIndex(added) : emptyIndex));
+    capture.state = { head, ref, index, worktree, ...(ignoreRules ? { ignoreRules } : {}) };
     return capture;
   } catch (e) {
     await release();
@@ -154,11 +164,12 @@ async function diskBytesTree(
   tempIndex: string,
   added: Buffer | undefined,
   tracked: () => Promise<string[]>,
+  config: readonly [string, string | null][],
 ): Promise<string | undefined> {
   if (!added) return undefined;
   const parsed = parseIndex(added);
   const entries = parsed?.entries ?? (await listIndexEntries(root, tempIndex));
-  if (!(await bytesMayConvert(layout, [...entries.map((e) => e.path), ...(await tracked())]))) return undefined;
+  if (!bytesMayConvert(layout, [...entries.map((e) => e.path), ...(await tracked())], config)) return undefined;
   const rootBytes = Buffer.from(root + path.sep);
   const files = entries.filter((e) => e.mode === '100644' || e.mode === '100755');
   const raw = new Map<string, string>();

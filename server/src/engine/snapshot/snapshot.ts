@@ -207,6 +207,8 @@ export async function pinStateAt(repo: RepoSnapshot, ref: string, message: strin
     'tree',
     treeContent([
       ['40000', 'index', repo.index],
+      // the ignore rules outside the worktree (repo/ignoreSources.ts), kept from gc like the rest
+      ...(repo.ignoreRules ? [['40000', 'ignore-rules', repo.ignoreRules] as [string, string, string]] : []),
       ['40000', 'worktree', repo.worktree],
     ]),
   );

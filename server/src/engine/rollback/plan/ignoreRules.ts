@@ -7,42 +7,77 @@ import { gitRaw, splitZ } from '../../git/gitRunner';
 import { readObjects } from '../../git/objectReader';
 import { listTree } from '../../git/trees';
 import { repoLayout } from '../../git/repoLayout';
+import { excludeName, excludesFileName } from '../../repo/ignoreSources';
 
 /**
- * Which of `paths` a tree's own ignore rules ignore: its `.gitignore` files, with the repo's
- * `info/exclude` and `core.excludesFile`. A rollback that puts an older `.gitignore` back must
- * not delete the files that `.gitignore` ignored (a `.env` a campaign un-ignored): at the target
- * they were ignored files, and ignored files are never touched.
+ * Which of `paths` a state's ignore rules ignore, each with the file whose rule does (a
+ * `.gitignore` by its path, `.git/info/exclude` or `core.excludesFile`): its tree's `.gitignore` files, with `info/exclude`
+ * and `core.excludesFile` as the state recorded them (`rules`, a tree of repo/ignoreSources.ts), or
+ * as the repo has them now when `rules` is undefined (a state that recorded none, or one captured
+ * before they were recorded). A rollback must not delete what its target ignored: a `.env` that a
+ * campaign un-ignored by editing a `.gitignore`, a `local-secrets.txt` by editing `info/exclude`.
  *
  * Git answers the question (`check-ignore --no-index`) against a scratch work tree holding only
- * the tree's `.gitignore` files at their paths, so the rules are git's exactly.
+ * the tree's `.gitignore` files at their paths, so the rules are git's exactly; recorded rules go
+ * in a scratch git dir of their own, so the repo's present ones play no part.
  */
-export async function ignoredUnder(repo: string, tree: string, paths: readonly string[]): Promise<Set<string>> {
-  if (paths.length === 0) return new Set();
-  const rules = (await listTree(repo, tree)).filter((e) => e.type === 'blob' && path.posix.basename(e.path) === '.gitignore');
+export async function ignoredUnder(repo: string, tree: string, paths: readonly string[], rules?: string): Promise<Map<string, string>> {
+  if (paths.length === 0) return new Map();
   const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'codecontext-ignore-'));
   try {
+    const [entries, recorded] = await Promise.all([listTree(repo, tree), rules ? listTree(repo, rules) : []]);
+    const gitignores = entries.filter((e) => e.type === 'blob' && path.posix.basename(e.path) === '.gitignore');
     const blobs = await readObjects(
       repo,
-      rules.map((r) => r.id),
+      [...gitignores, ...recorded].map((r) => r.id),
     );
-    for (const r of rules) {
-      const file = fsPath(scratch, r.path);
-      const dir = r.path.includes('/') ? fsPath(scratch, r.path.slice(0, r.path.lastIndexOf('/'))) : scratch;
+    const work = path.join(scratch, 'work');
+    await fs.promises.mkdir(work);
+    for (const r of gitignores) {
+      const file = fsPath(work, r.path);
+      const dir = r.path.includes('/') ? fsPath(work, r.path.slice(0, r.path.lastIndexOf('/'))) : work;
       await fs.promises.mkdir(dir, { recursive: true });
       await fs.promises.writeFile(file, blobs.get(r.id)?.content ?? Buffer.alloc(0));
     }
-    const layout = await repoLayout(repo);
+    const gitDir = rules ? await scratchGitDir(scratch, recorded, blobs) : (await repoLayout(repo)).gitDir;
+    // recorded rules stand for core.excludesFile too: a missing file is no rule, as git reads it
+    const excludes = rules ? ['-c', `core.excludesFile=${path.join(gitDir, excludesFileName)}`] : [];
     // run from the scratch work tree, so the paths are read relative to it
-    const { stdout } = await gitRaw(scratch, [`--git-dir=${layout.gitDir}`, `--work-tree=${scratch}`, 'check-ignore', '--no-index', '-z', '--stdin'], {
+    const { stdout } = await gitRaw(work, [`--git-dir=${gitDir}`, `--work-tree=${work}`, ...excludes, 'check-ignore', '--no-index', '-v', '-z', '--stdin'], {
       input: Buffer.concat(paths.map((p) => Buffer.concat([encodePath(p), Buffer.from([0])]))),
       okCodes: [1],
       readOnly: true,
     });
-    return new Set(splitZ(stdout));
+    // -v: source, line, pattern, path per match; a match of a negated pattern ("!x") is a path it un-ignores
+    const fields = splitZ(stdout);
+    const ignored = new Map<string, string>();
+    for (let i = 0; i + 3 < fields.length; i += 4) {
+      const [source, , pattern, p] = fields.slice(i, i + 4);
+      if (pattern.startsWith('!')) continue;
+      ignored.set(p, !path.isAbsolute(source) ? source : source === path.join(gitDir, 'info', 'exclude') ? '.git/info/exclude' : 'core.excludesFile');
+    }
+    return ignored;
   } catch (e) {
     throw asEngineError(e, repo);
   } finally {
     await fs.promises.rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** A git dir with nothing but what git needs to call it one, and the recorded rules: `info/exclude`, and the excludes file beside it. */
+async function scratchGitDir(
+  scratch: string,
+  recorded: readonly { path: string; id: string }[],
+  blobs: ReadonlyMap<string, { content: Buffer } | undefined>,
+): Promise<string> {
+  const gitDir = path.join(scratch, 'git');
+  await fs.promises.mkdir(path.join(gitDir, 'info'), { recursive: true });
+  await fs.promises.mkdir(path.join(gitDir, 'objects'));
+  await fs.promises.mkdir(path.join(gitDir, 'refs'));
+  await fs.promises.writeFile(path.join(gitDir, 'HEAD'), 'ref: refs/heads/main\n');
+  for (const r of recorded) {
+    const to = r.path === excludeName ? path.join(gitDir, 'info', 'exclude') : r.path === excludesFileName ? path.join(gitDir, excludesFileName) : undefined;
+    if (to) await fs.promises.writeFile(to, blobs.get(r.id)?.content ?? Buffer.alloc(0));
+  }
+  return gitDir;
 }

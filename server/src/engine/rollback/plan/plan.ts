@@ -277,18 +277,17 @@ async function planRepo(
     for (const o of ops.filter((x) => x.fromMode === '160000' && x.action === 'write')) {
       conflicts.push({ path: o.path, reason: 'a nested repo is here now, and the target has a file at its place; move the nested repo first' });
     }
-    // a .gitignore going back to an older one: what it ignores stays, as any ignored file does
-    if (ops.some((o) => path.posix.basename(o.path) === '.gitignore') && ops.some((o) => o.action === 'delete')) {
-      const ignored = await ignoredUnder(
-        repo,
-        goal.worktree,
-        ops.filter((o) => o.action === 'delete').map((o) => o.path),
-      );
-      if (ignored.size) {
-        ops = ops.filter((o) => !(o.action === 'delete' && ignored.has(o.path)));
+    // What the target's ignore rules ignored was no one's to roll back, whatever ignores it now
+    // (a campaign that edited a .gitignore or info/exclude): it stays as it is.
+    const kept = await keptIgnored(repo, ops, recorded, goal, capture.tempIndex);
+    if (kept) {
+      ops = ops.filter((o) => !kept.paths.has(o.path));
+      goal = kept.goal;
+      const bySource = new Map<string, string[]>();
+      for (const [p, source] of kept.paths) bySource.set(source, [...(bySource.get(source) ?? []), p]);
+      for (const [source, names] of bySource) {
         notes.push(
-          `left as they are, ignored by the target's .gitignore: ` +
-            `${[...ignored].slice(0, 5).join(', ')}${ignored.size > 5 ? ` and ${ignored.size - 5} more` : ''}`,
+          `left as they are, ignored by the target's ${source}: ${names.slice(0, 5).join(', ')}${names.length > 5 ? ` and ${names.length - 5} more` : ''}`,
         );
       }
     }
@@ -323,6 +322,40 @@ async function planRepo(
   } finally {
     await capture.release();
   }
+}
+
+/**
+ * The files `ops` would delete that the target's ignore rules ignore (its `.gitignore` files, its
+ * recorded `info/exclude` and `core.excludesFile`), and the goal that keeps them: one the rules
+ * after the rollback (the goal's `.gitignore` files, the repo's other rules as they are now) still
+ * do not ignore would show in the next capture, so the goal's worktree holds it as it is now.
+ */
+async function keptIgnored(
+  repo: string,
+  ops: readonly FileOp[],
+  target: RepoState,
+  goal: RepoState,
+  worktreeIndex: string,
+): Promise<{ paths: Map<string, string>; goal: RepoState } | undefined> {
+  const deletes = ops.filter((o) => o.action === 'delete');
+  if (deletes.length === 0) return undefined;
+  const paths = await ignoredUnder(
+    repo,
+    target.worktree,
+    deletes.map((o) => o.path),
+    target.ignoreRules,
+  );
+  if (paths.size === 0) return undefined;
+  const hidden = await ignoredUnder(repo, goal.worktree, [...paths.keys()]);
+  const seen = deletes.filter((o) => paths.has(o.path) && !hidden.has(o.path));
+  if (seen.length === 0) return { paths, goal };
+  const worktree = await buildTree(
+    repo,
+    worktreeIndex,
+    { tree: goal.worktree },
+    seen.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } })),
+  );
+  return { paths, goal: { ...goal, worktree } };
 }
 
 /**
