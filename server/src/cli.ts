@@ -3,6 +3,7 @@ import { campaignCommands } from './cli/campaignCommands';
 import { CliContext, Command, CommandOutput, ParsedArgs, UsageError } from './cli/command';
 import { terminalProgress } from './cli/progressLine';
 import { reposCommand } from './cli/reposCommand';
+import { encodePath } from './engine/util/pathBytes';
 import { rollbackCommands } from './cli/rollbackCommands';
 import { snapshotCommands } from './cli/snapshotCommands';
 import { asEngineError } from './engine/util/errors';
@@ -97,7 +98,8 @@ interface Io {
   err: (text: string) => void;
 }
 
-export async function main(argv: string[], io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) }): Promise<number> {
+// stdout as bytes: a diff's line that is not UTF-8 is printed as it is (util/pathBytes), not as U+FFFD
+export async function main(argv: string[], io: Io = { out: (t) => process.stdout.write(encodePath(t)), err: (t) => process.stderr.write(t) }): Promise<number> {
   const dash = argv.indexOf('--');
   const head = dash >= 0 ? argv.slice(0, dash) : argv;
   const rest = dash >= 0 ? argv.slice(dash + 1) : [];

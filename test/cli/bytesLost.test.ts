@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { RepoKit, TestRepo, gitEnv, runCli, userEnv } from '../helpers/repoKit';
@@ -24,7 +25,11 @@ describe('bytes lost without tampering (CLI)', function () {
   const kit = RepoKit.forSuite();
 
   /** A repo holding `f.txt` = `original`, a campaign that made it `campaign`, then a user who made it `user`. */
-  function campaignThenUser(original: Buffer, campaign: Buffer, user: Buffer): { repo: TestRepo; cli: (...args: string[]) => ReturnType<typeof runCli> } {
+  function campaignThenUser(
+    original: Buffer,
+    campaign: Buffer,
+    user: Buffer,
+  ): { repo: TestRepo; store: string; cli: (...args: string[]) => ReturnType<typeof runCli> } {
     const { root, repos, store } = kit.workspace(1);
     const repo = repos[0];
     repo.write('f.txt', original).commitAll('original');
@@ -35,7 +40,7 @@ describe('bytes lost without tampering (CLI)', function () {
     const step = cli('campaign', 'checkpoint', 'c');
     assert.strictEqual(step.status, 0, step.stderr);
     repo.write('f.txt', user);
-    return { repo, cli };
+    return { repo, store, cli };
   }
 
   describe('1. replay keeps every byte it did not undo', function () {
@@ -106,6 +111,32 @@ describe('bytes lost without tampering (CLI)', function () {
       const plan = JSON.parse(r.stdout) as { repos: { conflicts: { hunk?: string }[] }[] };
       assert.match(plan.repos[0].conflicts[0].hunk ?? '', /^-CAFÉ\udce9$/m);
       assert.match(plan.repos[0].conflicts[0].hunk ?? '', /^\+café$/m);
+    });
+
+    it('the inverse diff keeps every byte: --dry-run --diff prints it, git apply takes it back, inverse.patch holds it', function () {
+      const original = lines({ 2: b('caf', [0xe9]), 10: b('x', [0xe9, 0x80, 0xff]) });
+      const after = lines({ 2: b('caf', [0xe9]), 10: b('X', [0xc9]) });
+      const { repo, cli, store } = campaignThenUser(original, after, after);
+      const cliPath = path.resolve(__dirname, '../../../dist/cli.js');
+      const printed = execFileSync(process.execPath, [cliPath, 'rollback', '--campaign', 'c', '--dry-run', '--diff'], {
+        cwd: repo.dir,
+        env: { ...gitEnv, CODECONTEXT_HOME: store },
+      });
+      const patch = printed.subarray(printed.indexOf('# repo: '));
+      const hunk = b('-X', [0xc9], '\n+x', [0xe9, 0x80, 0xff], '\n');
+      assert.ok(patch.includes(hunk), patch.toString('latin1'));
+      const patchFile = path.join(kit.tempDir(), 'inverse.patch');
+      fs.writeFileSync(patchFile, patch);
+      repo.git('apply', patchFile);
+      assert.ok(repo.read('f.txt').equals(original), 'git apply of the printed inverse gives the original bytes back');
+      repo.write('f.txt', after);
+      const rb = /^(rb_[0-9a-f]+): committed/.exec(cli('rollback', '--campaign', 'c').stdout)?.[1];
+      assert.ok(rb);
+      const kept = fs.readFileSync(path.join(store, 'rollbacks', rb, 'inverse.patch'));
+      assert.ok(kept.includes(hunk), kept.toString('latin1'));
+      assert.ok(kept.equals(patch), 'the evidence keeps what --diff printed, byte for byte');
+      const verified = cli('evidence', 'verify', rb);
+      assert.strictEqual(verified.status, 0, verified.stdout + verified.stderr);
     });
 
     const utf16 = (s: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(s, 'utf16le')]);

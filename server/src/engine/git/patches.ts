@@ -1,6 +1,7 @@
 import { EngineError } from '../util/errors';
 import { GitError, emptyTree, gitRaw, splitZ } from './gitRunner';
 import { TreeChange, isEmptyTree, parseRaw } from './trees';
+import { decodePath } from '../util/pathBytes';
 
 /**
  * The one diff producer: the unified diff text of every file that differs between two trees, as
@@ -15,7 +16,10 @@ import { TreeChange, isEmptyTree, parseRaw } from './trees';
 export interface FilePatch {
   /** What changed, line counts and binary filled in from the text. */
   change: TreeChange;
-  /** The file's part of the diff: from its `diff --git` line up to the next file's. */
+  /**
+   * The file's part of the diff: from its `diff --git` line up to the next file's. Bytes that are
+   * not UTF-8 are lone surrogates (util/pathBytes): `encodePath(text)` is git's output, byte for byte.
+   */
   text: string;
 }
 
@@ -46,7 +50,8 @@ export async function treePatches(repo: string, from: string, to: string, opts: 
   // -z ends each raw field with NUL and the raw part with an empty one; no field is empty
   const boundary = out.indexOf('\0\0');
   const changes = parseRaw(splitZ(out.subarray(0, boundary + 1)));
-  const sections = cutSections(out.subarray(boundary + 2).toString('utf8'));
+  // decoded as names are (util/pathBytes): a line that is not UTF-8 keeps its bytes, and encodePath gives them back
+  const sections = cutSections(decodePath(out.subarray(boundary + 2)));
   const patches: FilePatch[] = [];
   let next = 0;
   for (const change of changes) {

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { canonicalJson, sha256 } from '../../util/canonical';
 import { EngineError } from '../../util/errors';
+import { decodePath, encodePath } from '../../util/pathBytes';
 import { git } from '../../git/gitRunner';
 import { repoLayout, resolveRef } from '../../git/repoLayout';
 import { resolveId } from '../../store/ids';
@@ -124,14 +125,19 @@ export async function writeEvidence(
   let signing: { problem?: string } | undefined;
   await appendToChain(store, async (head) => {
     const previous = head?.id === pack.id ? (await readEvidence(file).catch(() => undefined))?.previous : head;
-    const rendered = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(patchText) } };
+    const rendered = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(encodePath(patchText)) } };
     // the page renders everything but its own hash and the digest, which then cover it
     const html = reportOf(rendered, patchText);
     const body = { ...rendered, report: { file: reportFileName(pack.id), sha256: sha256(html) } };
     const full: EvidencePack = { ...body, digest: sha256(canonicalJson(body)) };
     // the digest covers the patch's and the page's hashes, not their files: all can be synced at once
     const reportFile = path.join(dir, body.report.file);
-    await Promise.all([writeFileAtomic(patchFile, patchText), writeFileAtomic(reportFile, html), writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n')]);
+    // the patch's bytes as git wrote them (a line that is not UTF-8 included: util/pathBytes)
+    await Promise.all([
+      writeFileAtomic(patchFile, encodePath(patchText)),
+      writeFileAtomic(reportFile, html),
+      writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n'),
+    ]);
     // a pack written again (recovery) is signed again, or not at all: never left with an old signature
     await Promise.all([`${file}.sig`, `${file}.asc`].map((f) => fs.promises.rm(f, { force: true })));
     signing = await signPack(file, pack.repos[0]?.path);
@@ -153,7 +159,10 @@ function reportOf(pack: ReportedPack, patchText: string): string {
 
 /** The patch text beside a pack ('' when the file is gone: verify says so). */
 export async function readEvidencePatch(file: string, pack: EvidencePack): Promise<string> {
-  return fs.promises.readFile(path.join(path.dirname(file), pack.patches?.file ?? 'inverse.patch'), 'utf8').catch(() => '');
+  return fs.promises
+    .readFile(path.join(path.dirname(file), pack.patches?.file ?? 'inverse.patch'))
+    .then(decodePath)
+    .catch(() => '');
 }
 
 /** Every pack of the store checked as a chain (chain.ts). */

@@ -5,6 +5,7 @@ import { EngineContext } from '../../store/engineContext';
 import { ignoredUnder } from './ignoreRules';
 import { canonicalJson, sha256 } from '../../util/canonical';
 import { EngineError } from '../../util/errors';
+import { encodePath } from '../../util/pathBytes';
 import { FileOp, checkOps, treeOps } from './fileOps';
 import { globMatcher } from '../../util/glob';
 import { editedLines } from './editedLines';
@@ -371,7 +372,7 @@ async function withInverseDiffs(repo: string, ops: readonly FileOp[], current: s
     // every op is a difference of these two trees, so git diffed it; the guard names a bug, not a state
     if (!p) throw new EngineError('Internal', 'no inverse diff for a planned file', repo, op.path);
     const { added, removed, binary } = p.change;
-    return { ...op, change: changeOf(op), added, removed, binary, diffHash: sha256(p.text), patch: p.text };
+    return { ...op, change: changeOf(op), added, removed, binary, diffHash: sha256(encodePath(p.text)), patch: p.text };
   });
 }
 
