@@ -5,9 +5,11 @@ import { asEngineError } from '../../util/errors';
 import { encodePath, fsPath } from '../../util/pathBytes';
 import { gitRaw, splitZ } from '../../git/gitRunner';
 import { readObjects } from '../../git/objectReader';
-import { listTree } from '../../git/trees';
 import { repoLayout } from '../../git/repoLayout';
 import { excludeName, excludesFileName } from '../../repo/ignoreSources';
+import { RepoState } from '../../repo/repoState';
+import { buildTree, listTree } from '../../git/trees';
+import { FileOp } from './fileOps';
 
 /**
  * Which of `paths` a state's ignore rules ignore, each with the file whose rule does (a
@@ -80,4 +82,38 @@ async function scratchGitDir(
     if (to) await fs.promises.writeFile(to, blobs.get(r.id)?.content ?? Buffer.alloc(0));
   }
   return gitDir;
+}
+
+/**
+ * The files `ops` would delete that the target's ignore rules ignore (its `.gitignore` files, its
+ * recorded `info/exclude` and `core.excludesFile`), and the goal that keeps them: one the rules
+ * after the rollback (the goal's `.gitignore` files, the repo's other rules as they are now) still
+ * do not ignore would show in the next capture, so the goal's worktree holds it as it is now.
+ */
+export async function keptIgnored(
+  repo: string,
+  ops: readonly FileOp[],
+  target: RepoState,
+  goal: RepoState,
+  worktreeIndex: string,
+): Promise<{ paths: Map<string, string>; goal: RepoState } | undefined> {
+  const deletes = ops.filter((o) => o.action === 'delete');
+  if (deletes.length === 0) return undefined;
+  const paths = await ignoredUnder(
+    repo,
+    target.worktree,
+    deletes.map((o) => o.path),
+    target.ignoreRules,
+  );
+  if (paths.size === 0) return undefined;
+  const hidden = await ignoredUnder(repo, goal.worktree, [...paths.keys()]);
+  const seen = deletes.filter((o) => paths.has(o.path) && !hidden.has(o.path));
+  if (seen.length === 0) return { paths, goal };
+  const worktree = await buildTree(
+    repo,
+    worktreeIndex,
+    { tree: goal.worktree },
+    seen.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } })),
+  );
+  return { paths, goal: { ...goal, worktree } };
 }

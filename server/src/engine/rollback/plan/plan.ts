@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { StoredChangeRecord, stepChangeRecords } from '../../campaign/campaign';
 import { EngineContext } from '../../store/engineContext';
-import { ignoredUnder } from './ignoreRules';
+import { keptIgnored } from './ignoreRules';
 import { canonicalJson, sha256 } from '../../util/canonical';
 import { EngineError } from '../../util/errors';
 import { encodePath } from '../../util/pathBytes';
@@ -147,16 +147,28 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
   const globs = globMatcher(request.paths ?? []);
   const exact = new Map(Object.entries(request.files ?? {}).map(([r, files]) => [path.resolve(r), new Set(files)]));
   const records = mode === 'replay' ? await replayRecords(ctx, target) : [];
-  const repos = await mapLimit(repoPaths, ctx.parallelism ?? defaultParallelism, async (repo) => {
+  const planOne = (repo: string, submodules?: ReadonlyMap<string, string>) => {
     const only = exact.get(repo);
     const matches = only ? (p: string) => only.has(p) && globs(p) : globs;
-    const plan = await planRepo(repo, target, mode, matches, (request.paths ?? []).length > 0 || !!only, records, request.driftBase);
+    return planRepo(repo, target, mode, matches, (request.paths ?? []).length > 0 || !!only, records, request.driftBase, submodules);
+  };
+  const planned = await mapLimit(repoPaths, ctx.parallelism ?? defaultParallelism, async (repo) => {
+    const plan = await planOne(repo);
+    counted(repo);
+    return plan;
+  });
+  // A submodule that is a repo of this plan moves its HEAD in its own rollback, and git records
+  // that HEAD as its parent's gitlink: a parent is planned again, expecting the heads its
+  // submodules' plans leave (a campaign that bumped a submodule rolls back both).
+  const repos = await mapLimit(planned, ctx.parallelism ?? defaultParallelism, async (first) => {
+    const repo = first.path;
+    const inside = planned.filter((n) => n.path.startsWith(repo + path.sep) && n.goal.head !== null);
+    const plan = inside.length ? await planOne(repo, new Map(inside.map((n) => [n.path, n.goal.head!]))) : first;
     plan.wave = waveOf.get(repo) ?? 0;
     plan.dependsOn = (order.dependsOn[repo] ?? []).filter((d) => waveOf.has(d)).sort();
     // a circle goes as one: each of its repos waits for whatever depends on any of them
     const circle = order.cycles.find((c) => c.includes(repo)) ?? [repo];
     plan.after = [...new Set(circle.flatMap((m) => dependents.get(m) ?? []))].filter((d) => (waveOf.get(d) ?? 0) < plan.wave).sort();
-    counted(repo);
     return plan;
   });
   const body = {
@@ -237,6 +249,8 @@ async function planRepo(
   narrowed: boolean,
   records: readonly StoredChangeRecord[],
   driftBase: Record<string, RepoState> | undefined,
+  /** Repos of the plan inside this one (absolute path), and the HEAD each one's own rollback leaves. */
+  submodules?: ReadonlyMap<string, string>,
 ): Promise<RepoPlan> {
   const capture = await captureWithIndex(repo);
   try {
@@ -260,20 +274,25 @@ async function planRepo(
     assertRestorable(repo, goal);
     let ops = await treeOps(repo, current.worktree, goal.worktree);
     // A nested repo (a gitlink in the worktree) is a repo of its own: the rollback neither removes
-    // it nor moves its HEAD (its own rollback does, if it is a target repo), so the goal keeps it.
+    // it nor moves its HEAD; its own rollback does, if it is a repo of the plan, and then the
+    // gitlink is the HEAD that rollback leaves (git records a submodule's HEAD as its gitlink).
     const nested = ops.filter((o) => o.fromMode === '160000' && (o.action === 'delete' || o.action === 'gitlink'));
     if (nested.length) {
+      const follows = (o: FileOp) => (o.action === 'gitlink' ? submodules?.get(path.join(repo, o.path)) : undefined);
+      const ahead = nested.filter((o) => follows(o) !== undefined && follows(o) !== o.fromBlob);
       goal = {
         ...goal,
         worktree: await buildTree(
           repo,
           capture.tempIndex,
           { tree: goal.worktree },
-          nested.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } })),
+          nested.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: follows(o) ?? o.fromBlob! } })),
         ),
       };
-      ops = ops.filter((o) => !nested.includes(o));
-      notes.push(`nested repos are repos of their own and are left as they are: ${nested.map((o) => o.path).join(', ')}`);
+      ops = ops.flatMap((o) => (!nested.includes(o) ? [o] : ahead.includes(o) ? [{ ...o, blob: follows(o)! }] : []));
+      const left = nested.filter((o) => follows(o) === undefined);
+      if (left.length) notes.push(`nested repos are repos of their own and are left as they are: ${left.map((o) => o.path).join(', ')}`);
+      for (const o of ahead) notes.push(`${o.path}: a submodule rolled back in this plan; its pointer follows it to ${follows(o)!.slice(0, 10)}`);
     }
     for (const o of ops.filter((x) => x.fromMode === '160000' && x.action === 'write')) {
       conflicts.push({ path: o.path, reason: 'a nested repo is here now, and the target has a file at its place; move the nested repo first' });
@@ -323,40 +342,6 @@ async function planRepo(
   } finally {
     await capture.release();
   }
-}
-
-/**
- * The files `ops` would delete that the target's ignore rules ignore (its `.gitignore` files, its
- * recorded `info/exclude` and `core.excludesFile`), and the goal that keeps them: one the rules
- * after the rollback (the goal's `.gitignore` files, the repo's other rules as they are now) still
- * do not ignore would show in the next capture, so the goal's worktree holds it as it is now.
- */
-async function keptIgnored(
-  repo: string,
-  ops: readonly FileOp[],
-  target: RepoState,
-  goal: RepoState,
-  worktreeIndex: string,
-): Promise<{ paths: Map<string, string>; goal: RepoState } | undefined> {
-  const deletes = ops.filter((o) => o.action === 'delete');
-  if (deletes.length === 0) return undefined;
-  const paths = await ignoredUnder(
-    repo,
-    target.worktree,
-    deletes.map((o) => o.path),
-    target.ignoreRules,
-  );
-  if (paths.size === 0) return undefined;
-  const hidden = await ignoredUnder(repo, goal.worktree, [...paths.keys()]);
-  const seen = deletes.filter((o) => paths.has(o.path) && !hidden.has(o.path));
-  if (seen.length === 0) return { paths, goal };
-  const worktree = await buildTree(
-    repo,
-    worktreeIndex,
-    { tree: goal.worktree },
-    seen.map((o) => ({ path: o.path, entry: { mode: o.fromMode!, id: o.fromBlob! } })),
-  );
-  return { paths, goal: { ...goal, worktree } };
 }
 
 /**
