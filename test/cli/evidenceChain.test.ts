@@ -69,9 +69,11 @@ describe('the evidence chain', function () {
       const good = runCli(['evidence', 'verify', signed.id, '--allowed-signers', allowed], { store });
       assert.strictEqual(good.status, 0, good.stdout);
       assert.match(good.stdout, /signed by release-bot@example\.com/);
-      // the allowed-signers file from git config works the same
-      repos[0].git('config', 'gpg.ssh.allowedSignersFile', allowed);
-      assert.match(runCli(['evidence', 'verify', signed.id], { store }).stdout, /signed by release-bot@example\.com/);
+      // the allowed-signers file from the user's global git config works the same
+      const home = kit.tempDir('cc-home-');
+      fs.writeFileSync(path.join(home, '.gitconfig'), `[gpg "ssh"]\n\tallowedSignersFile = ${allowed}\n`);
+      const userEnv = { HOME: home, XDG_CONFIG_HOME: undefined, GIT_CONFIG_GLOBAL: undefined };
+      assert.match(runCli(['evidence', 'verify', signed.id], { store, env: userEnv }).stdout, /signed by release-bot@example\.com/);
 
       // a signing key that cannot sign (gone): the pack stands unsigned, and the rollback says so
       repos[0].git('config', 'user.signingkey', path.join(keys, 'gone'));
@@ -87,7 +89,7 @@ describe('the evidence chain', function () {
       const pack = JSON.parse(fs.readFileSync(signed.evidence, 'utf8'));
       const { digest: _d, ...body } = { ...pack, outcome: 'aborted' };
       fs.writeFileSync(signed.evidence, JSON.stringify({ ...body, digest: sha256(canonicalJson(body)) }, null, 2) + '\n');
-      const bad = runCli(['evidence', 'verify', signed.id], { store });
+      const bad = runCli(['evidence', 'verify', signed.id], { store, env: userEnv });
       assert.strictEqual(bad.status, 1, bad.stdout);
       assert.match(bad.stdout, /signature: the signature does not match the pack: it was changed after it was signed/);
       assert.match(bad.stdout, /signature BAD \(claims release-bot@example\.com\)/);

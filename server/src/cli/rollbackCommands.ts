@@ -375,7 +375,8 @@ export const rollbackCommands: Command[] = [
     details: [
       '--repos   also check that every repo is still in the state the pack recorded',
       'A pack is signed when git has a signing key (user.signingkey, gpg.format ssh or openpgp); its',
-      'signature is checked against --allowed-signers FILE (else gpg.ssh.allowedSignersFile) or the gpg keyring.',
+      'signature is checked against --allowed-signers FILE (else gpg.ssh.allowedSignersFile of your global',
+      "git config: never a repo's, whose config a forged pack could name) or the gpg keyring.",
       '--chain   walk every pack of the store, each linked to the one before it by its digest, and',
       '          name any pack deleted, replaced, edited or reordered',
     ],

@@ -219,7 +219,8 @@ export interface EvidenceCheck {
 export async function verifyEvidence(file: string, checkRepos = false, allowedSigners?: string): Promise<EvidenceCheck> {
   const pack = await readEvidence(file);
   const problems: string[] = [];
-  const signature = await verifyPackSignature(file, pack.repos?.[0]?.path, allowedSigners);
+  // trust anchors come from the user's configuration, never from a folder the pack names
+  const signature = await verifyPackSignature(file, allowedSigners);
   if (signature.state === 'bad') problems.push(`signature: ${signature.problem}`);
   const { digest, ...body } = pack;
   if (sha256(canonicalJson(body)) !== digest) problems.push('digest mismatch: the evidence was modified after it was written');

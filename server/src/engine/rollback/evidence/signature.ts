@@ -1,5 +1,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { git } from '../../git/gitRunner';
 
 /**
@@ -83,17 +85,42 @@ export interface SignatureCheck {
 }
 
 /**
- * Checks the pack's signature: an ssh one against `allowedSigners` (else `gpg.ssh.allowedSignersFile`),
- * an openpgp one against the gpg keyring. `repo` is where git config is read.
+ * The user's own allowed-signers file: `gpg.ssh.allowedSignersFile` of the global git config only.
+ * Never read inside a folder a pack names: a forged pack would name a folder whose own config points
+ * at a file listing the forger's key under the user's principal (issue 21). `--global` skips every
+ * repo's config; the empty folder, with git's search stopped at its parent, keeps an
+ * `includeIf "gitdir:…"` of the global config from matching wherever the verifier happens to stand.
  */
-export async function verifyPackSignature(file: string, repo: string | undefined, allowedSigners?: string): Promise<SignatureCheck> {
+async function userAllowedSigners(): Promise<string | undefined> {
+  const neutral = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'codecontext-neutral-'));
+  try {
+    const value = await git(neutral, ['config', '--global', '--type=path', '--get', 'gpg.ssh.allowedSignersFile'], {
+      readOnly: true,
+      okCodes: [1],
+      env: { GIT_CEILING_DIRECTORIES: path.dirname(neutral) },
+    }).catch(() => '');
+    return value.trim() || undefined;
+  } finally {
+    await fs.promises.rm(neutral, { recursive: true, force: true });
+  }
+}
+
+const howToSet = 'your global git config: git config --global gpg.ssh.allowedSignersFile FILE';
+
+/**
+ * Checks the pack's signature: an ssh one against `allowedSigners` (else the user's global
+ * `gpg.ssh.allowedSignersFile`), an openpgp one against the user's gpg keyring. The trust anchors
+ * come only from the user's own configuration: nothing the pack names (its repos' paths) is read,
+ * and no program a repo's config names (`gpg.program`, `gpg.ssh.program`) is run.
+ */
+export async function verifyPackSignature(file: string, allowedSigners?: string): Promise<SignatureCheck> {
   const bytes = await fs.promises.readFile(file);
   if (fs.existsSync(`${file}.sig`)) {
-    const allowed = allowedSigners ?? (await config(repo, 'gpg.ssh.allowedSignersFile'))?.replace(/^~(?=\/)/, process.env.HOME ?? '~');
+    const allowed = allowedSigners ?? (await userAllowedSigners());
     if (!allowed)
       return {
         state: 'bad',
-        problem: 'the pack is signed with an ssh key, but no allowed signers file is known (give --allowed-signers FILE, or set gpg.ssh.allowedSignersFile)',
+        problem: `the pack is signed with an ssh key, but no allowed signers file is known (give --allowed-signers FILE, or set it in ${howToSet})`,
       };
     const found = await run('ssh-keygen', ['-Y', 'find-principals', '-s', `${file}.sig`, '-f', allowed]);
     const principal = found.code === 0 ? found.out.trim().split('\n')[0] : undefined;
