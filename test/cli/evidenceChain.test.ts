@@ -41,6 +41,81 @@ describe('the evidence chain', function () {
     assert.match(deleted.stdout, new RegExp(`${ids[2]} names ${ids[1]} before it, which is gone: deleted from the store`));
   });
 
+  /** `n` rollbacks of repo 0 in `store`, each of a fresh change; their ids, oldest first. */
+  function rollbacks(root: string, repo: { write(rel: string, text: string): unknown }, store: string, n: number): string[] {
+    const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
+    return Array.from({ length: n }, (_, i) => {
+      repo.write('README.md', `${path.basename(store)} change ${i}\n`);
+      const r = runCli(['rollback', '--snapshot', snap, '--force', '--json'], { store });
+      assert.strictEqual(r.status, 0, r.stderr);
+      return JSON.parse(r.stdout).id as string;
+    });
+  }
+
+  /** Another store's rollback (its record and its pack folder) copied into `store`. */
+  function copyIn(from: string, id: string, store: string): void {
+    fs.cpSync(path.join(from, 'rollbacks', id), path.join(store, 'rollbacks', id), { recursive: true });
+    fs.copyFileSync(path.join(from, 'rollbacks', `${id}.json`), path.join(store, 'rollbacks', `${id}.json`));
+  }
+
+  it('names a pack copied in from another store, with a `previous` or without, and `rollback list` marks its rollback', function () {
+    const { root, repos, store } = kit.workspace(1);
+    const other = kit.tempDir('cc-store-');
+    const ours = rollbacks(root, repos[0], store, 2);
+    const theirs = rollbacks(root, repos[0], other, 2);
+    assert.strictEqual(runCli(['evidence', 'verify', '--chain'], { store }).status, 0);
+    const listed = () => runCli(['rollback', 'list'], { store }).stdout;
+    assert.doesNotMatch(listed(), /NOT ON CHAIN/);
+
+    // their first pack: no `previous`, so no link names anything missing; only the store's chain can tell
+    copyIn(other, theirs[0], store);
+    const first = runCli(['evidence', 'verify', '--chain'], { store });
+    assert.strictEqual(first.status, 1, first.stdout);
+    assert.match(first.stdout, new RegExp(`${theirs[0]} is on no link of this store's chain \\(and names no pack before it\\): copied in from another store`));
+    assert.match(first.stdout, /\(2 packs walked\)/);
+    const list = listed();
+    assert.match(list, new RegExp(`^${theirs[0]} .* NOT ON CHAIN`, 'm'));
+    assert.match(list, new RegExp(`^${theirs[0]}: its evidence pack is not on this store's evidence chain`, 'm'));
+    for (const id of ours) assert.match(list, new RegExp(`^${id} (?!.*NOT ON CHAIN)`, 'm'));
+    const json = JSON.parse(runCli(['rollback', 'list', '--json'], { store }).stdout) as { id: string; notOnChain?: boolean }[];
+    assert.deepStrictEqual(
+      json.filter((r) => r.notOnChain).map((r) => r.id),
+      [theirs[0]],
+    );
+
+    // their second pack, chained to their first
+    copyIn(other, theirs[1], store);
+    const second = runCli(['evidence', 'verify', '--chain'], { store });
+    assert.strictEqual(second.status, 1, second.stdout);
+    assert.match(second.stdout, new RegExp(`${theirs[1]} is chained to ${theirs[0]} but no pack after it links to it`));
+    assert.match(listed(), new RegExp(`^${theirs[1]} .* NOT ON CHAIN`, 'm'));
+  });
+
+  it('names a pack removed from the middle, and a chain whose first packs were cut off (the store keeps its genesis)', function () {
+    const { root, repos, store } = kit.workspace(1);
+    const ids = rollbacks(root, repos[0], store, 3);
+    const head = JSON.parse(fs.readFileSync(path.join(store, 'rollbacks', '.chain-head.json'), 'utf8'));
+    assert.strictEqual(head.id, ids[2]);
+    assert.strictEqual(head.genesis.id, ids[0]);
+
+    fs.rmSync(path.join(store, 'rollbacks', ids[1]), { recursive: true });
+    const middle = runCli(['evidence', 'verify', '--chain'], { store });
+    assert.strictEqual(middle.status, 1, middle.stdout);
+    assert.match(middle.stdout, new RegExp(`${ids[2]} names ${ids[1]} before it, which is gone: deleted from the store`));
+    assert.match(middle.stdout, new RegExp(`${ids[0]} is on no link of this store's chain`));
+
+    // the first two packs gone, and the third re-digested to name none before it: every link left checks out
+    fs.rmSync(path.join(store, 'rollbacks', ids[0]), { recursive: true });
+    const file = path.join(store, 'rollbacks', ids[2], `evidence-${ids[2]}.json`);
+    const { digest: _d, previous: _p, ...body } = JSON.parse(fs.readFileSync(file, 'utf8'));
+    const digest = sha256(canonicalJson(body));
+    fs.writeFileSync(file, JSON.stringify({ ...body, digest }, null, 2) + '\n');
+    fs.writeFileSync(path.join(store, 'rollbacks', '.chain-head.json'), JSON.stringify({ ...head, digest }));
+    const cut = runCli(['evidence', 'verify', '--chain'], { store });
+    assert.strictEqual(cut.status, 1, cut.stdout);
+    assert.match(cut.stdout, new RegExp(`the chain begins at ${ids[2]}, but this store's began at ${ids[0]}`));
+  });
+
   it(
     'signs a pack with the ssh key git signs with; verify names the signer, and fails on a pack edited with its digest recomputed; no key: ' + '"unsigned"',
     function () {

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
-import { inversePatchText, locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence/pack';
+import { chainedRollbacks, inversePatchText, locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence/pack';
 import { commentsOf } from '../engine/rollback/evidence/report';
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan/plan';
 import { driftLabel } from '../engine/rollback/plan/changes';
@@ -245,20 +245,30 @@ export const rollbackCommands: Command[] = [
       const { rollbacks: all, invalid } = await listRollbackFiles(ctx.store);
       if (all.length === 0 && invalid.length === 0)
         return { text: 'No rollbacks yet. Preview one with: codecontext rollback --campaign <camp> --dry-run', json: [] };
+      // a rollback whose pack the store's evidence chain does not reach (copied in from another store) is marked, never hidden
+      const chained = await chainedRollbacks(ctx.store);
+      const offChain = all.filter((r) => !chained.has(r.id));
       // a record that cannot be read is listed as invalid, never left out
       const rows = [['ID', 'STARTED', 'KIND', 'OUTCOME', 'REPOS', 'TARGET']].concat(
         all.map((r) => [
           r.id,
           when(r.startedAt),
           r.kind === 'undo' ? `undo ${r.undoOf}` : r.mode,
-          r.outcome + (r.undoneBy ? ` (undone by ${r.undoneBy})` : ''),
+          r.outcome + (r.undoneBy ? ` (undone by ${r.undoneBy})` : '') + (chained.has(r.id) ? '' : ' NOT ON CHAIN'),
           String(r.repos.length),
           r.target.label,
         ]),
         invalid.map((i) => [i.id, '?', '?', 'INVALID', '?', '?']),
       );
-      const why = invalid.map((i) => `${i.id}: invalid: ${i.reason} (${i.file})`);
-      return { text: [table(rows), ...why].join('\n'), json: [...all, ...invalid.map((i) => ({ id: i.id, invalid: i.reason, file: i.file }))] };
+      const why = [
+        ...offChain.map((r) => `${r.id}: its evidence pack is not on this store's evidence chain (see: codecontext evidence verify --chain)`),
+        ...invalid.map((i) => `${i.id}: invalid: ${i.reason} (${i.file})`),
+      ];
+      const json = [
+        ...all.map((r) => (chained.has(r.id) ? r : { ...r, notOnChain: true })),
+        ...invalid.map((i) => ({ id: i.id, invalid: i.reason, file: i.file })),
+      ];
+      return { text: [table(rows), ...why].join('\n'), json };
     },
   },
   {

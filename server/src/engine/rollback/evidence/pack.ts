@@ -167,14 +167,27 @@ export async function readEvidencePatch(file: string, pack: EvidencePack): Promi
 
 /** Every pack of the store checked as a chain (chain.ts). */
 export async function verifyEvidenceChain(store: Store): Promise<ChainCheck> {
+  return verifyChain(store, await chainPacks(store, true));
+}
+
+/**
+ * The rollbacks whose packs this store's chain reaches, by the links alone (no digest recomputed):
+ * `rollback list` marks the others, such as a rollback copied in from another store.
+ */
+export async function chainedRollbacks(store: Store): Promise<Set<string>> {
+  return new Set((await verifyChain(store, await chainPacks(store, false))).walked);
+}
+
+async function chainPacks(store: Store, checkDigests: boolean): Promise<ChainPack[]> {
   const packs: ChainPack[] = [];
   for (const file of await evidenceFiles(store)) {
     const pack = await readEvidence(file).catch(() => undefined);
     if (!pack) continue;
     const { digest, ...body } = pack;
-    packs.push({ id: pack.id, digest, startedAt: pack.startedAt, previous: pack.previous, intact: sha256(canonicalJson(body)) === digest });
+    const intact = !checkDigests || sha256(canonicalJson(body)) === digest;
+    packs.push({ id: pack.id, digest, startedAt: pack.startedAt, previous: pack.previous, intact });
   }
-  return verifyChain(store, packs);
+  return packs;
 }
 
 /** Finds an evidence file by rollback id (or prefix) or by path. */
