@@ -21,6 +21,7 @@ import { setGitLogger } from './engine/git/gitRunner';
 import { recoverAll } from './engine/rollback/tx/recover';
 import { toolVersion } from './engine/util/version';
 import { RepoLocks } from './lsp/busy';
+import { FramingGuard } from './lsp/framingGuard';
 import { registerCampaignHandlers } from './lsp/campaignHandlers';
 import { registerContentHandlers } from './lsp/contentHandlers';
 import { registerRollbackHandlers } from './lsp/rollbackHandlers';
@@ -48,7 +49,8 @@ import {
  * that stays up reading garbage answers nothing, for good. It exits instead; the client restarts it.
  */
 function transport(): [MessageReader, MessageWriter] | undefined {
-  if (process.argv.includes('--stdio')) return [new StreamMessageReader(process.stdin), new StreamMessageWriter(process.stdout)];
+  // the guard fails the reader where it would wait for good: a message past 64 MB, a header without end
+  if (process.argv.includes('--stdio')) return [new StreamMessageReader(process.stdin.pipe(new FramingGuard())), new StreamMessageWriter(process.stdout)];
   if (process.argv.includes('--node-ipc')) return [new IPCMessageReader(process), new IPCMessageWriter(process)];
   return undefined;
 }

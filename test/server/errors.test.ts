@@ -113,15 +113,59 @@ describe('server: node IPC transport', () => {
 });
 
 describe('server: a malformed message', () => {
-  it('a bad Content-Length makes the server exit with a reason (the client restarts it), never hang silent', async () => {
-    const serverJs = path.resolve(__dirname, '../../../dist/server.js');
+  const serverJs = path.resolve(__dirname, '../../../dist/server.js');
+
+  /** The real server over stdio, fed `chunks` one write at a time; resolves when it exits (or, `waitFor` seen on stdout, stops it). */
+  function feed(chunks: (string | Buffer)[], waitFor?: RegExp): Promise<{ code: number | null; stdout: string; stderr: string }> {
     const child = spawn(process.execPath, [serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (t: string) => (stderr += t));
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.stdin.write('Content-Length: twelve\r\n\r\n{"jsonrpc":"2.0"}');
-    const code = await exited;
+    child.stdout.setEncoding('utf8').on('data', (t: string) => {
+      stdout += t;
+      if (waitFor?.test(stdout)) child.kill();
+    });
+    const exited = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+      child.on('exit', (code) => resolve({ code, stdout, stderr })),
+    );
+    child.stdin.on('error', () => undefined);
+    for (const c of chunks) child.stdin.write(c);
+    return exited;
+  }
+
+  it('a bad Content-Length makes the server exit with a reason (the client restarts it), never hang silent', async () => {
+    const { code, stderr } = await feed(['Content-Length: twelve\r\n\r\n{"jsonrpc":"2.0"}']);
     assert.strictEqual(code, 3);
     assert.match(stderr, /an unreadable message arrived \(Content-Length value must be a number/);
+  });
+
+  it('a Content-Length past 64 MB (99999999999, or one byte past the cap) makes it exit with the reason, before any body arrives', async () => {
+    for (const length of ['99999999999', String(64 * 1024 * 1024 + 1), '99999999999999999999999999']) {
+      const { code, stderr } = await feed([`Content-Length: ${length}\r\n\r\n{"jsonrpc":"2.0",`]);
+      assert.strictEqual(code, 3, stderr);
+      assert.match(stderr, new RegExp(`an unreadable message arrived \\(Content-Length ${length} is more than the 64 MB a message may hold\\); exiting`));
+    }
+  });
+
+  it('a negative Content-Length, and a header part that never ends, make it exit with the reason', async () => {
+    const negative = await feed(['Content-Length: -1\r\n\r\n{}']);
+    assert.strictEqual(negative.code, 3);
+    assert.match(negative.stderr, /Content-Length value must be a number of bytes, not "-1"/);
+    const endless = await feed(['Content-Length: 10\r\nX-Pad: ', 'x'.repeat(40_000), 'x'.repeat(40_000)]);
+    assert.strictEqual(endless.code, 3);
+    assert.match(endless.stderr, /a message's header part runs past 65536 bytes without its blank line/);
+  });
+
+  it('a large message under the cap, its header cut between writes, and the one after it are both read', async () => {
+    const message = (id: number, pad: number) => {
+      const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'codecontext/no-such-method', params: { pad: 'x'.repeat(pad) } }));
+      return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
+    };
+    const big = message(1, 3 * 1024 * 1024);
+    const small = message(2, 10);
+    const { stdout, stderr } = await feed([big.subarray(0, 9), big.subarray(9, 18), big.subarray(18), small.subarray(0, 30), small.subarray(30)], /"id":2/);
+    assert.match(stdout, /"id":1/, stderr);
+    assert.match(stdout, /"id":2/, stderr);
+    assert.doesNotMatch(stderr, /unreadable/);
   });
 });
