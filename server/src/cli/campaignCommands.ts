@@ -1,4 +1,3 @@
-import * as fs from 'fs';
 import * as path from 'path';
 import {
   Campaign,
@@ -13,6 +12,8 @@ import {
 import { campaignDiff, repoLabel } from '../engine/campaign/campaignDiff';
 import { finishInterruptedRun, lastFailedRepos, runInCampaign } from '../engine/campaign/campaignRun';
 import { ReviewComment, addReviewComment, listReviewComments } from '../engine/campaign/reviewComments';
+import { ReadLimit, readBounded, readStreamBounded } from '../engine/store/boundedRead';
+import { EngineError } from '../engine/util/errors';
 import { Command, UsageError, stringList } from './command';
 import { countsLine, table, when } from './format';
 
@@ -114,7 +115,7 @@ export const campaignCommands: Command[] = [
         if (repos.length === 0)
           return { text: 'Nothing to run again: the command succeeded in every repo of the last run step.', json: { campaign: positionals[0], repos: [] } };
       } else if (typeof values['repos-from'] === 'string') {
-        repos = reposFrom(values['repos-from'] === '-' ? fs.readFileSync(0, 'utf8') : fs.readFileSync(values['repos-from'], 'utf8'));
+        repos = reposFrom(await readReposFrom(values['repos-from']));
       }
       const { campaign, step, changes, failed, results } = await runInCampaign(ctx, positionals[0], rest, {
         message: values.message as string | undefined,
@@ -217,6 +218,30 @@ export const campaignCommands: Command[] = [
     },
   },
 ];
+
+/** A list of repos is paths, one a line: 16 MB is some 100,000 of them, and past it is no list. */
+const maxReposFrom = 16 * 1024 * 1024;
+
+/** The text of a `--repos-from` list (a file, or standard input for -), bounded; every failure names the option and the path. */
+async function readReposFrom(given: string): Promise<string> {
+  const what = `--repos-from ${given === '-' ? '- (standard input)' : given}`;
+  const limit: ReadLimit = { limit: maxReposFrom, what, code: 'Usage' };
+  try {
+    return (given === '-' ? await readStreamBounded(process.stdin, limit) : await readBounded(given, limit)).toString('utf8');
+  } catch (e) {
+    if (e instanceof EngineError) throw new UsageError(e.message);
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EISDIR'
+        ? 'a folder, not a list; give a file of repo paths (one a line) or - for standard input'
+        : code === 'ENOENT'
+          ? 'no such file'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (e as Error).message;
+    throw new UsageError(`${what}: ${why}`);
+  }
+}
 
 /**
  * The repos a `--repos-from` file names: the JSON `campaign run --json` printed (its repos whose

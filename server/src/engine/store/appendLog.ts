@@ -3,6 +3,7 @@ import * as path from 'path';
 import { sha256 } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { fsyncDir } from './store';
+import { ReadLimit, readBounded } from './boundedRead';
 import { faultPoint, syncFault } from '../util/faults';
 
 /**
@@ -88,8 +89,11 @@ function parseLine<T>(text: string): T | undefined | null {
   }
 }
 
+/** A journal holds a rollback's goals and phases, never a file's content: far below this. */
+const journalLimit = (file: string): ReadLimit => ({ limit: 256 * 1024 * 1024, what: `journal ${path.basename(file)}`, regularOnly: true });
+
 export async function readLog<T>(file: string): Promise<LogContents<T>> {
-  return parseLog<T>(await fs.promises.readFile(file), file);
+  return parseLog<T>(await readBounded(file, journalLimit(file)), file);
 }
 
 /**
@@ -109,6 +113,10 @@ export class AppendLog<T> {
     await fs.promises.mkdir(dir, { recursive: true });
     const handle = await fs.promises.open(file, fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW, 0o600);
     try {
+      const stat = await handle.stat();
+      const limit = journalLimit(file);
+      if (!stat.isFile() || stat.size > limit.limit)
+        throw new EngineError('StoreCorrupt', `${limit.what}: not a regular file of at most ${limit.limit / 1048576} MB; refused`, undefined, file);
       const bytes = await handle.readFile();
       const { goodLength, torn } = parseLog<T>(bytes, file);
       if (torn) {

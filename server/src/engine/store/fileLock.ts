@@ -4,6 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { EngineError } from '../util/errors';
 import { isAlive } from '../util/processes';
+import { readBoundedText } from './boundedRead';
 
 /**
  * An exclusive lock file, held for the duration of `fn`. It appears whole (its owner, pid and
@@ -60,7 +61,7 @@ async function take(file: string, draft: string, owner: string): Promise<boolean
 async function breakIfDead(file: string): Promise<boolean> {
   let owner: { pid?: unknown; host?: unknown };
   try {
-    const text = await fs.promises.readFile(file, 'utf8');
+    const text = await readBoundedText(file, { limit: 4096, what: 'lock file', regularOnly: true });
     // earlier versions wrote the bare pid
     owner = /^\d+\n?$/.test(text) ? { pid: Number(text), host: os.hostname() } : (JSON.parse(text) as typeof owner);
   } catch {

@@ -3,6 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { randomHex } from '../util/canonical';
 import { EngineError } from '../util/errors';
+import { readBoundedText } from './boundedRead';
 
 /**
  * The per-user store shared by the CLI and the extension: small JSON files, each written
@@ -33,16 +34,8 @@ export class Store {
   async readJson<T>(rel: string): Promise<T | undefined> {
     let text: string;
     try {
-      // no file of ours comes near this (a 500-repo manifest is ~200 KB); a bigger one is not ours
-      const size = (await fs.promises.stat(this.path(rel))).size;
-      if (size > maxStoreFile)
-        throw new EngineError(
-          'StoreCorrupt',
-          `store file is ${Math.round(size / 1048576)} MB, far larger than any the store writes; refused`,
-          undefined,
-          this.path(rel),
-        );
-      text = await fs.promises.readFile(this.path(rel), 'utf8');
+      // no file of ours comes near this (a 500-repo manifest is ~200 KB); a bigger one, a device or a pipe is not ours
+      text = await readBoundedText(this.path(rel), { limit: maxStoreFile, what: 'store file', regularOnly: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw e;

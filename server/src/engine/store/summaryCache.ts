@@ -1,5 +1,6 @@
 import * as fs from 'fs';
 import { Store, writeFileAtomic } from './store';
+import { readBoundedText } from './boundedRead';
 
 /**
  * Listing a store folder without reading every file in it: the summary of each file is kept in the
@@ -67,7 +68,7 @@ export async function summariesOf<T>(
 
 async function readCache<T>(file: string): Promise<Record<string, Entry<T>>> {
   try {
-    const parsed = JSON.parse(await fs.promises.readFile(file, 'utf8')) as CacheFile<T>;
+    const parsed = JSON.parse(await readBoundedText(file, { limit: 64 * 1024 * 1024, what: 'summary cache', regularOnly: true })) as CacheFile<T>;
     if (parsed?.format === 1 && parsed.entries && typeof parsed.entries === 'object') return parsed.entries;
   } catch {
     // missing or unreadable: every file is summarised again

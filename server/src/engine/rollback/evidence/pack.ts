@@ -9,6 +9,7 @@ import { repoLayout, resolveRef } from '../../git/repoLayout';
 import { resolveId } from '../../store/ids';
 import { RepoState, captureRepoState, sameState } from '../../repo/repoState';
 import { Store, writeFileAtomic } from '../../store/store';
+import { ReadLimit, readBounded } from '../../store/boundedRead';
 import type { PlannedFile, RollbackPlan } from '../plan/plan';
 import type { CheckResult, Outcome, PhaseRecord } from '../records';
 import { ReviewComment, listReviewComments } from '../../campaign/reviewComments';
@@ -84,6 +85,14 @@ export interface EvidencePack {
 }
 
 const folder = 'rollbacks';
+
+/**
+ * The most each file of a pack may hold: far above what a rollback of 100,000 files writes. Past it
+ * (or a device, or a pipe) the file is refused unread rather than read until node runs out of memory.
+ */
+export const packLimit = (what: string): ReadLimit => ({ limit: 256 * 1024 * 1024, what, code: 'TamperedManifest', regularOnly: true });
+const patchLimit = (what: string): ReadLimit => ({ limit: 512 * 1024 * 1024, what, code: 'TamperedManifest', regularOnly: true });
+
 export const evidenceDir = (store: Store, id: string) => store.path(folder, id);
 
 export async function gitIdentity(repo: string | undefined): Promise<{ gitName?: string; gitEmail?: string }> {
@@ -159,10 +168,8 @@ function reportOf(pack: ReportedPack, patchText: string): string {
 
 /** The patch text beside a pack ('' when the file is gone: verify says so). */
 export async function readEvidencePatch(file: string, pack: EvidencePack): Promise<string> {
-  return fs.promises
-    .readFile(path.join(path.dirname(file), pack.patches?.file ?? 'inverse.patch'))
-    .then(decodePath)
-    .catch(() => '');
+  const patchFile = path.join(path.dirname(file), pack.patches?.file ?? 'inverse.patch');
+  return readBounded(patchFile, patchLimit('patch file')).then(decodePath, () => '');
 }
 
 /** Every pack of the store checked as a chain (chain.ts). */
@@ -207,8 +214,7 @@ export async function locateEvidence(store: Store, given: string): Promise<strin
 
 export async function readEvidence(file: string): Promise<EvidencePack> {
   try {
-    if ((await fs.promises.stat(file)).size > 256 * 1024 * 1024) throw new Error('larger than any pack the tool writes');
-    const pack = JSON.parse(await fs.promises.readFile(file, 'utf8')) as EvidencePack;
+    const pack = JSON.parse((await readBounded(file, packLimit('evidence pack'))).toString('utf8')) as EvidencePack;
     // never echo what a file holds that is not a pack
     if (pack?.format !== 1 || typeof pack.id !== 'string' || typeof pack.digest !== 'string' || !Array.isArray(pack.repos))
       throw new Error('not an evidence pack');
@@ -238,18 +244,20 @@ export async function verifyEvidence(file: string, checkRepos = false, allowedSi
   const { digest, ...body } = pack;
   if (sha256(canonicalJson(body)) !== digest) problems.push('digest mismatch: the evidence was modified after it was written');
   const patchFile = path.join(path.dirname(file), pack.patches?.file ?? 'inverse.patch');
-  const patchText = await fs.promises.readFile(patchFile).catch(() => undefined);
-  if (!patchText) problems.push(`patch file is missing: ${patchFile}`);
+  const patchText = await readPart(patchFile, patchLimit('patch file'));
+  if (typeof patchText === 'string') problems.push(patchText);
+  else if (!patchText) problems.push(`patch file is missing: ${patchFile}`);
   else if (sha256(patchText) !== pack.patches.sha256) problems.push('patch file was modified after it was written');
   if (pack.report) {
     const reportFile = path.join(path.dirname(file), path.basename(pack.report.file));
-    const html = await fs.promises.readFile(reportFile).catch(() => undefined);
-    if (!html) problems.push(`report file is missing: ${reportFile}`);
+    const html = await readPart(reportFile, packLimit('HTML report'));
+    if (typeof html === 'string') problems.push(html);
+    else if (!html) problems.push(`report file is missing: ${reportFile}`);
     else if (sha256(html) !== pack.report.sha256) problems.push(`the HTML report was modified after it was written: ${reportFile}`);
   }
   let repos: EvidenceCheck['repos'];
   if (checkRepos) {
-    const packBytes = await fs.promises.readFile(file);
+    const packBytes = await readBounded(file, packLimit('evidence pack'));
     // a pack from before repos kept copies has none anywhere, and is not faulted for it
     const copies = await hasAnyCopy(pack.repos ?? [], pack.id);
     repos = await Promise.all(
@@ -267,6 +275,11 @@ export async function verifyEvidence(file: string, checkRepos = false, allowedSi
     );
   }
   return { file, ok: problems.length === 0 && (repos ?? []).every((r) => r.ok), problems, signature, repos };
+}
+
+/** A file beside the pack: its bytes, undefined when it cannot be read, or why it was refused (too large, not a file). */
+async function readPart(file: string, limit: ReadLimit): Promise<Buffer | string | undefined> {
+  return readBounded(file, limit).catch((e: unknown) => (e instanceof EngineError ? `${e.message}: ${file}` : undefined));
 }
 
 export function whoami(): string {

@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { git } from '../../git/gitRunner';
+import { readBounded } from '../../store/boundedRead';
 
 /**
  * Evidence signed with the key git signs commits with: `user.signingkey`, with `gpg.format` ssh
@@ -114,7 +115,7 @@ const howToSet = 'your global git config: git config --global gpg.ssh.allowedSig
  * and no program a repo's config names (`gpg.program`, `gpg.ssh.program`) is run.
  */
 export async function verifyPackSignature(file: string, allowedSigners?: string): Promise<SignatureCheck> {
-  const bytes = await fs.promises.readFile(file);
+  const bytes = await readBounded(file, { limit: 256 * 1024 * 1024, what: 'evidence pack', code: 'TamperedManifest', regularOnly: true });
   if (fs.existsSync(`${file}.sig`)) {
     const allowed = allowedSigners ?? (await userAllowedSigners());
     if (!allowed)
