@@ -195,10 +195,11 @@ export const campaignCommands: Command[] = [
       if (step === undefined) throw new UsageError('campaign comment needs --step N');
       if (typeof values.repo !== 'string' || typeof values.path !== 'string') throw new UsageError('campaign comment needs --repo DIR and --path FILE');
       if (typeof values.message !== 'string') throw new UsageError('campaign comment needs the text: -m TEXT');
-      const line = values.line === undefined ? undefined : Number(values.line);
-      if (line !== undefined && (!Number.isInteger(line) || line < 1)) {
+      // digits only: Number() would take 1e3, 0x10 and 1.0; the engine then checks the file has the line
+      if (values.line !== undefined && !/^[1-9][0-9]*$/.test(String(values.line)))
         throw new UsageError(`--line takes a line number (1, 2, …), not ${String(values.line)}`);
-      }
+      const line = values.line === undefined ? undefined : Number(values.line);
+      if (line !== undefined && !Number.isSafeInteger(line)) throw new UsageError(`--line ${String(values.line)} is past the end of any file`);
       const c = await addReviewComment(ctx.store, positionals[0], { step, repo: path.resolve(values.repo), path: values.path, line, body: values.message });
       return { text: c.id, json: c };
     },

@@ -169,6 +169,9 @@ export const rollbackCommands: Command[] = [
         throw new UsageError('--check-timeout takes whole seconds, 1 or more');
       if (values.diff && !values['dry-run']) throw new UsageError('--diff goes with --dry-run: it prints what a rollback would write');
       if (values['trust-repo-checks'] && values['skip-repo-checks']) throw new UsageError('--trust-repo-checks and --skip-repo-checks exclude each other');
+      // a repo's own check runs only with consent: the timeout bounds what --check or --trust-repo-checks runs
+      if (timeout !== undefined && check === undefined && !values['trust-repo-checks'])
+        throw new UsageError('--check-timeout goes with --check or --trust-repo-checks: it bounds the checks they run');
       const plan = await runPlan(ctx, values);
       if (values['dry-run']) {
         // the text the evidence pack's inverse.patch will hold

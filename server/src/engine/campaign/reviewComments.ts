@@ -1,6 +1,6 @@
 import * as os from 'os';
 import { Campaign, loadCampaign, stepChangeRecords } from './campaign';
-import { git } from '../git/gitRunner';
+import { git, gitRaw } from '../git/gitRunner';
 import { randomHex } from '../util/canonical';
 import { EngineError } from '../util/errors';
 import { withFileLock } from '../store/fileLock';
@@ -50,7 +50,7 @@ export async function listReviewComments(store: Store, campaign: Pick<Campaign, 
 
 /**
  * Adds a comment after checking it names a file the step changed (by its path after the step, or
- * before a rename) and, for a line, a positive line number. Serialised per campaign by a lock file.
+ * before a rename) and, for a line, a line the file has after the step. Serialised per campaign by a lock file.
  */
 export async function addReviewComment(store: Store, given: string, c: NewReviewComment): Promise<ReviewComment> {
   const campaign = await loadCampaign(store, given);
@@ -63,6 +63,7 @@ export async function addReviewComment(store: Store, given: string, c: NewReview
   const records = await stepChangeRecords(store, campaign, c.step);
   const record = records.find((r) => r.repo === c.repo && (r.path === c.path || r.oldPath === c.path));
   if (!record) throw new EngineError('UnknownId', `step ${c.step} of ${campaign.name} did not change this file`, c.repo, c.path);
+  if (c.line !== undefined) await assertLineAfterStep(c.repo, record, c.line, c.step);
   const author = c.author?.trim() || (await gitUserName(c.repo)) || os.userInfo().username;
   const comment: ReviewComment = {
     id: `cmt_${randomHex(6)}`,
@@ -92,6 +93,24 @@ export async function deleteReviewComment(store: Store, given: string, id: strin
     if (kept.length === all.length) throw new EngineError('UnknownId', `campaign ${campaign.name} has no comment ${id}`);
     await store.writeJson(commentsFile(campaign.id), kept);
   });
+}
+
+/**
+ * A comment's line must be one the file has after the step: a line past its end (or on a file the
+ * step deleted, or a submodule, which has no lines) would be kept and shown against nothing.
+ */
+async function assertLineAfterStep(repo: string, record: { path: string; newBlob: string | null; newMode: string | null }, line: number, step: number) {
+  const noLines = (why: string) => new EngineError('Usage', `${why}: comment on the whole file (leave out the line)`, repo, record.path);
+  if (!record.newBlob || /^0+$/.test(record.newBlob)) throw noLines(`step ${step} deleted this file, so it has no line ${line}`);
+  if (record.newMode === '160000') throw noLines(`this is a submodule, which has no line ${line}`);
+  const { stdout } = await gitRaw(repo, ['cat-file', 'blob', record.newBlob], { readOnly: true });
+  let lines = 0;
+  for (let at = stdout.indexOf(10); at >= 0; at = stdout.indexOf(10, at + 1)) lines++;
+  if (stdout.length && stdout[stdout.length - 1] !== 10) lines++;
+  if (line > lines) {
+    const has = lines === 0 ? 'is empty' : `has ${lines} line${lines === 1 ? '' : 's'}`;
+    throw new EngineError('Usage', `line ${line} is past the end of the file: after step ${step} it ${has}`, repo, record.path);
+  }
 }
 
 async function gitUserName(repo: string): Promise<string | undefined> {
