@@ -139,7 +139,7 @@ export const rollbackCommands: Command[] = [
       '--trust-repo-checks allow every repo check this rollback lists (recorded), and run them',
       '--skip-repo-checks  roll back without running the repo checks not allowed (each is named on stderr)',
       '                    e.g. codecontext rollback --campaign camp_abc123 --skip-repo-checks',
-      '--check-timeout S   how long a check may run (default 120)',
+      '--check-timeout S   how long a check may run (default 120); only with --check or --trust-repo-checks',
       '--force             roll back even over drift (files changed since the campaign); the safety',
       '                    snapshot keeps them, and `rollback undo` brings them back',
       'Ctrl-C cancels until the commit phase; after that the rollback finishes or puts everything back.',
