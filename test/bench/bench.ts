@@ -113,6 +113,7 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
     undo: [],
     server: [],
     list: [],
+    didChange: [],
     naive: [],
     floor: [],
     floorSpawn: [],
@@ -161,6 +162,11 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
   try {
     for (let k = 0; k < runs; k++) {
       settle();
+      // a snapshot written by another process (this one): how long until the server tells its client
+      const heard = server.nextChange('snapshots', 60_000).then(() => performance.now());
+      await createSnapshot(store, ws.repos.slice(0, 1), { parallelism });
+      const written = performance.now();
+      t.didChange.push(Math.max(0, (await heard) - written) / 1000);
       t.list.push((await timed(() => server.request(SnapshotListRequest, {})))[0]);
       const [s, result] = await timed(async () => {
         const preview = await server.request(RollbackPreviewRequest, { campaign: campaign.id });
@@ -180,9 +186,22 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
 function table(result: Record<string, unknown>): string {
   const s = result.seconds as Record<string, Stat>;
   const f = (x: number) => x.toFixed(2).padStart(7);
-  const rows = ['snapshot', 'plan', 'prepare', 'commit', 'verify', 'evidence', 'rollback', 'undo', 'server', 'list', 'floor', 'floorSpawn', 'naive'].map(
-    (k) => `  ${k.padEnd(10)} ${f(s[k].median)} ${f(s[k].min)} ${f(s[k].max)}`,
-  );
+  const rows = [
+    'snapshot',
+    'plan',
+    'prepare',
+    'commit',
+    'verify',
+    'evidence',
+    'rollback',
+    'undo',
+    'server',
+    'list',
+    'didChange',
+    'floor',
+    'floorSpawn',
+    'naive',
+  ].map((k) => `  ${k.padEnd(10)} ${f(s[k].median)} ${f(s[k].min)} ${f(s[k].max)}`);
   const ours = s.rollback.median;
   return [
     `${result.repos} repos × ${result.files} files, ${result.runs} runs, parallelism ${result.parallelism}`,
@@ -191,6 +210,7 @@ function table(result: Record<string, unknown>): string {
     `  rollback / floor: ${(ours / s.floor.median).toFixed(2)}×   naive / rollback: ${(s.naive.median / ours).toFixed(2)}×   seed's ${seedSeconds} s / ` +
       `rollback: ${(seedSeconds / ours).toFixed(1)}×`,
     `  (plan = dry run; rollback = prepare + commit + verify + evidence; server = preview + execute over JSON-RPC; list = snapshot list over JSON-RPC;`,
+    `   didChange = from a snapshot written by another process to the server's didChange for it;`,
     `   floor = the fewest git commands, started like ours; floorSpawn = the same, one execFile per command)`,
     `  git processes per repo: ${JSON.stringify(result.gitProcessesPerRepo)}; server peak RSS ${result.serverPeakRssMiB} MiB`,
   ].join('\n');
