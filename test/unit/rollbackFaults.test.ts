@@ -1,5 +1,5 @@
 import * as assert from 'assert';
-import { ChildProcess } from 'child_process';
+import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { isDeepStrictEqual } from 'util';
@@ -7,13 +7,12 @@ import { checkpointCampaign, startCampaign } from '../../server/src/engine/campa
 import { listRollbacks } from '../../server/src/engine/rollback/records';
 import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
-import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
-import { RepoFingerprint, RepoKit, TestRepo, changeEveryKind, fingerprints, runCli, runCliAsync, seedEveryKind } from '../helpers/repoKit';
+import { RepoFingerprint, RepoKit, TestRepo, changeEveryKind, fingerprints, gitEnv, runCli, seedEveryKind } from '../helpers/repoKit';
 import { assertNoLeftovers, assertOneSide } from '../helpers/sides';
 
 /**
- * Crashes are real: the CLI runs as a child process and dies by SIGKILL, from a fault point
- * (CODECONTEXT_FAULTS) or from the test at a random moment. `codecontext recover` must then bring
+ * Crashes are real: the CLI runs as a child process and dies by SIGKILL at a fault point
+ * (CODECONTEXT_FAULTS), so each kill lands where the test says, every run. `codecontext recover` must then bring
  * every repo wholly to one side — all at the target or all as before — and lose nothing.
  */
 
@@ -107,7 +106,7 @@ describe('rollback crash and recovery (CLI killed)', function () {
     assertNoLeftovers(repos);
   });
 
-  it('SIGKILL at random moments of a 60-repo rollback: after recover, all on one side and nothing lost', async function () {
+  it('SIGKILL at fixed moments of a 60-repo rollback (prepare, pinning, writing, committing), each where planned: one side after recover', async function () {
     const template = kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'), { 'a.txt': 'a\n', 'b.txt': 'b\n' });
     const { repos } = kit.copies(template, 60);
     const storeDir = kit.tempDir('cc-store-');
@@ -120,36 +119,65 @@ describe('rollback crash and recovery (CLI killed)', function () {
     for (const r of repos) r.write('a.txt', 'changed after the snapshot\n').write('mine.txt', "the user's untracked file\n").remove('b.txt');
     const before = fingerprints(repos);
     const journalDir = store.path('journal');
-    const committedSoFar = () =>
-      (fs.existsSync(journalDir) ? fs.readdirSync(journalDir) : []).reduce(
-        (n, f) => n + (fs.readFileSync(path.join(journalDir, f), 'utf8').match(/"t":"committed"/g)?.length ?? 0),
-        0,
-      );
+    const journals = () => (fs.existsSync(journalDir) ? fs.readdirSync(journalDir) : []);
+    /** The entry kinds of the newest run's journal (the one `begun` journals did not hold), in order. */
+    const entriesOfRun = (begun: readonly string[]) => {
+      const file = journals().find((f) => !begun.includes(f));
+      assert.ok(file, 'the killed run wrote a journal');
+      return [...fs.readFileSync(path.join(journalDir, file), 'utf8').matchAll(/"t":"(\w+)"/g)].map((m) => m[1]);
+    };
+    const count = (entries: string[], t: string) => entries.filter((e) => e === t).length;
+    const cli = path.resolve(__dirname, '../../../dist/cli.js');
 
-    const journals = () => (fs.existsSync(journalDir) ? fs.readdirSync(journalDir).length : 0);
-
-    // a kill at a random time from the start (planning, prepare or commit), then one at a random point of the commit phase
-    const moments = [{ ms: 300 + Math.floor(Math.random() * 3000) }, { committed: 1 + Math.floor(Math.random() * 59) }];
+    // A fault point kills the CLI at a named moment (util/faults.ts), never at a random time: each
+    // kill either lands where planned, which the journal and the repos then show, or the test fails.
+    // With 3 file operations per repo, fileop#91 is in the middle of the commit phase.
+    const moments: { at: string; landed: (entries: string[]) => void }[] = [
+      { at: 'append:begin#1', landed: (e) => assert.deepStrictEqual(e, ['begin']) },
+      { at: 'pin#30', landed: (e) => assert.deepStrictEqual(e, ['begin'], 'killed while the safety snapshot was being pinned') },
+      {
+        at: 'fileop#91',
+        landed: (e) => {
+          assert.ok(e.includes('prepared') && !e.includes('verified'), `killed in the commit phase: ${e.join(' ')}`);
+          assert.ok(count(e, 'committed') < 60, 'before every repo had committed');
+        },
+      },
+      {
+        at: 'append:committed#37',
+        landed: (e) => {
+          // committed entries are synced in groups: the kill comes after the 37th, with at most its group after it
+          assert.ok(count(e, 'committed') >= 37 && count(e, 'committed') < 60 && !e.includes('verified'), `after 37 repos committed: ${e.join(' ')}`);
+        },
+      },
+    ];
     for (const moment of moments) {
-      const label = JSON.stringify(moment);
-      const [already, begun] = [committedSoFar(), journals()];
-      let child: ChildProcess | undefined;
-      let exited = false;
-      const run = runCliAsync(['rollback', '--snapshot', snap.id], { store: storeDir, onStart: (c) => (child = c) }).then(() => (exited = true));
-      if ('ms' in moment) await new Promise((r) => setTimeout(r, moment.ms));
-      else while (!exited && committedSoFar() - already < moment.committed) await new Promise((r) => setTimeout(r, 5));
-      child!.kill('SIGKILL');
-      await run;
+      const begun = journals();
+      const killed = spawnSync(process.execPath, [cli, 'rollback', '--snapshot', snap.id], {
+        env: { ...gitEnv, CODECONTEXT_HOME: storeDir, CODECONTEXT_FAULTS: `kill-at=${moment.at}` },
+        encoding: 'utf8',
+      });
+      assert.strictEqual(killed.signal, 'SIGKILL', `${moment.at}: killed by its fault point, not exited: ${killed.stdout}${killed.stderr}`);
+      moment.landed(entriesOfRun(begun));
+      if (moment.at.startsWith('fileop') || moment.at.startsWith('append:committed'))
+        assert.ok(
+          repos.some((r) => !isDeepStrictEqual(r.fingerprint(), before[r.dir])),
+          `${moment.at}: the kill left repos changed`,
+        );
+      else assert.deepStrictEqual(fingerprints(repos), before, `${moment.at}: nothing changed before the kill`);
 
       const recovered = runCli(['recover'], { store: storeDir });
-      assert.strictEqual(recovered.status, 0, `${label}: ${recovered.stdout}${recovered.stderr}`);
-      const side = assertOneSide(repos, before, target, label);
-      assertNoLeftovers(repos, journals() === begun);
-      if (side === 'target') {
-        // it had verified (or finished) before the kill: undo it, to start the next run from the same place
-        await undoRollback({ store }, (await listRollbacks(store))[0].id);
-        assert.deepStrictEqual(fingerprints(repos), before, `${label}: undo`);
-      }
+      assert.strictEqual(recovered.status, 0, `${moment.at}: ${recovered.stdout}${recovered.stderr}`);
+      assert.strictEqual(assertOneSide(repos, before, target, moment.at), 'before', `${moment.at}: never verified, so recovery puts every repo back`);
+      assert.deepStrictEqual(fingerprints(repos), before, `${moment.at}: nothing lost`);
+      // no lock, nothing staged; and no temporary index of the killed process, in a repo or in /dev/shm
+      // (only its own: other runs on this machine leave theirs in the machine-wide /dev/shm)
+      assertNoLeftovers(repos, true);
+      const ofKilled = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.startsWith(`codecontext-${killed.pid}-`)) : []);
+      assert.deepStrictEqual(
+        [...repos.flatMap((r) => ofKilled(path.join(r.dir, '.git'))), ...ofKilled('/dev/shm')],
+        [],
+        `${moment.at}: temporary files of the killed process`,
+      );
     }
   });
 });
