@@ -1,11 +1,40 @@
 import * as assert from 'assert';
-import { existsSync, readFileSync } from 'fs';
+import { createHash } from 'crypto';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Api, EXTENSION_ID, atCampaignEnd, description, fixture, git, label, readyInView, walk, waitForTree } from './fixture';
+import { Api, Confirmation, EXTENSION_ID, atCampaignEnd, description, fixture, git, label, readyInView, walk, waitForTree } from './fixture';
 import { screenshot } from './screenshot';
 
 const f = fixture();
+
+interface SealedManifest {
+  repos: { path: string }[];
+  createdAt: string;
+  toolVersion: string;
+}
+
+/** The store's canonical JSON (util/canonical.ts), which a manifest's id and seal hash. */
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map((x) => canonical(x ?? null)).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  const keys = Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort();
+  return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+}
+
+/** A sealed snapshot of one repo of `original`, made at `createdAt`, as the store would hold one. */
+function forgeSnapshot(original: SealedManifest, repo: string, createdAt: number, message: string): { id: string; file: string } {
+  const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+  const repos = original.repos.filter((r) => r.path === repo);
+  const id = `snap_${sha(canonical({ format: 1, repos })).slice(0, 16)}`;
+  const body = { format: 1, id, repos, createdAt: new Date(createdAt).toISOString(), message, toolVersion: original.toolVersion };
+  const file = path.join(f.store, 'snapshots', `${id}.json`);
+  writeFileSync(file, JSON.stringify({ ...body, seal: sha(canonical(body)) }));
+  return { id, file };
+}
 
 /** What a user checks after a rollback: the bytes of a few files, and that git sees a clean tree. */
 function atSnapshot(): void {
@@ -43,9 +72,39 @@ describe('Commands', function () {
 
   it('Rollback to Snapshot… offers the snapshots newest first in a quick pick', async () => {
     atCampaignEnd();
-    const run = vscode.commands.executeCommand('codecontext.rollbackToSnapshot');
-    await screenshot('rollback-quick-pick', { waitForText: 'before the codemod', pressAfter: 'Escape' });
-    assert.strictEqual(await run, undefined);
+    // two snapshots of the user's beside the fixture's: one a minute older, one newer (halfway to now; never in the future),
+    // each of one repo, so an id of its own
+    const original = JSON.parse(readFileSync(path.join(f.store, 'snapshots', `${f.snapshot}.json`), 'utf8')) as SealedManifest;
+    const at = Date.parse(original.createdAt);
+    const made = [
+      forgeSnapshot(original, f.repos.alpha, Math.round((at + Date.now()) / 2), 'commands: newer'),
+      forgeSnapshot(original, f.repos.beta, at - 60_000, 'commands: a minute older'),
+    ];
+    try {
+      // the server lists them (the tree shows them) before the pick asks it
+      const t = api.trees.snapshots;
+      await waitForTree(t, async () => {
+        const shown = await t.getChildren(await walk(t, 'Your snapshots'));
+        const rows = (await Promise.all(shown.map((n) => (n.kind === 'snapshotDay' ? t.getChildren(n) : [n])))).flat();
+        return made.every((m) => rows.some((r) => r.snapshot === m.id)) ? true : undefined;
+      });
+      // the pick's rows from the top, one at a time: move down i rows, accept, and read which snapshot the confirmation names
+      const names: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const run = vscode.commands.executeCommand('codecontext.rollbackToSnapshot', { dryRun: true }) as Thenable<Confirmation | undefined>;
+        await screenshot(i === 0 ? 'rollback-quick-pick' : `rollback-quick-pick-${i}`, {
+          // the separator of the campaign's rows: text only the pick shows (its title is also the Rollbacks view's welcome link)
+          waitForText: `campaign ${f.campaign.name}`,
+        });
+        for (let k = 0; k < i; k++) await vscode.commands.executeCommand('workbench.action.quickOpenSelectNext');
+        await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+        const shown = await run;
+        names.push(/ to "(.*)" \(snap_/.exec(shown?.message ?? '')?.[1] ?? `(row ${i}: ${shown?.message})`);
+      }
+      assert.deepStrictEqual(names, ['commands: newer', 'before the codemod', 'commands: a minute older']);
+    } finally {
+      for (const m of made) rmSync(m.file);
+    }
     atCampaignEnd();
   });
 
