@@ -156,13 +156,15 @@ describe('server: a malformed message', () => {
     assert.match(endless.stderr, /a message's header part runs past 65536 bytes without its blank line/);
   });
 
-  it('a large message under the cap, its header cut between writes, and the one after it are both read', async () => {
-    const message = (id: number, pad: number) => {
+  it('a large message under the cap, its header cut between writes, and the one after it (with a Content-Type) are both read', async () => {
+    // `typed`: a Content-Type header after the Content-Length, as some clients send
+    const message = (id: number, pad: number, typed = false) => {
       const body = Buffer.from(JSON.stringify({ jsonrpc: '2.0', id, method: 'codecontext/no-such-method', params: { pad: 'x'.repeat(pad) } }));
-      return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n\r\n`), body]);
+      const type = typed ? 'Content-Type: application/vscode-jsonrpc; charset=utf-8\r\n' : '';
+      return Buffer.concat([Buffer.from(`Content-Length: ${body.length}\r\n${type}\r\n`), body]);
     };
     const big = message(1, 3 * 1024 * 1024);
-    const small = message(2, 10);
+    const small = message(2, 10, true);
     const { stdout, stderr } = await feed([big.subarray(0, 9), big.subarray(9, 18), big.subarray(18), small.subarray(0, 30), small.subarray(30)], /"id":2/);
     assert.match(stdout, /"id":1/, stderr);
     assert.match(stdout, /"id":2/, stderr);

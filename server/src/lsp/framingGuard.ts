@@ -48,7 +48,8 @@ export class FramingGuard extends Transform {
 
   /** The body's length from the header part, or why it cannot be read; a header without one is the reader's to report. */
   private bodyLength(header: string): number | string {
-    const value = /^content-length[ \t]*:[ \t]*(.*?)[ \t]*$/im.exec(header)?.[1];
+    const line = header.split('\r\n').find((l) => /^content-length[ \t]*:/i.test(l));
+    const value = line?.slice(line.indexOf(':') + 1).trim();
     if (value === undefined) return 0;
     if (!/^[0-9]+$/.test(value)) return `Content-Length value must be a number of bytes, not ${JSON.stringify(value.slice(0, 40))}`;
     const length = Number(value);
