@@ -70,6 +70,21 @@ describe('bounded input reads', function () {
     }
   });
 
+  it("the snapshot list's summary cache, /dev/zero or sparse, is read no further: the list is made without it", function () {
+    const { root, store } = kit.workspace(1);
+    const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
+    const cache = path.join(store, 'snapshots', '.summaries.json');
+    for (const how of ['zero', 'sparse'] as const) {
+      replace(cache, how);
+      const r = runCli(['snapshot', 'list', '--json'], { store });
+      assert.strictEqual(r.status, 0, r.stderr);
+      assert.deepStrictEqual(
+        (JSON.parse(r.stdout) as { id: string }[]).map((s) => s.id),
+        [snap],
+      );
+    }
+  });
+
   it('an evidence pack, its patch file and a journal that are /dev/zero or sparse are refused, never read', function () {
     const { root, repos, store } = kit.workspace(1);
     const snap = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout).id as string;
