@@ -11,7 +11,7 @@ import { listSnapshots, loadSnapshot, snapshotNames } from '../../snapshot/snaps
 import { compensationOps } from './compensation';
 import { JournalEntry, openJournal, readJournal, unfinishedTransactions } from './journal';
 import { Begin, Prepared, applyEntry, journalState } from './journalState';
-import { TxCore } from './transaction';
+import { TxCore } from './core';
 import { RepoStep } from './step';
 import type { Outcome } from '../records';
 
