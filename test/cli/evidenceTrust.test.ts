@@ -123,6 +123,26 @@ describe('evidence verify: trust anchors come only from the user', function () {
     });
   }
 
+  it("verify --repos runs git only in the folders of the pack's safety snapshot: the forger's folder is named, never looked in", function () {
+    const s = setting();
+    const env = userEnv(s.home, true);
+    const rb = signedRollback(s, env);
+    const genuine = runCli(['evidence', 'verify', rb.id, '--repos'], { store: s.store, env });
+    assert.strictEqual(genuine.status, 0, genuine.stdout);
+    forge(rb.evidence, s.evilRepo, s.attacker.key);
+    // its index exists, so a status or an add there would start core.fsmonitor
+    fs.writeFileSync(path.join(s.evilRepo, 'f.txt'), 'x\n');
+    git(s.evilRepo, 'add', 'f.txt');
+    fs.rmSync(s.wires[2].mark, { force: true });
+    const forged = runCli(['evidence', 'verify', rb.id, '--repos', '--json'], { store: s.store, env });
+    assert.strictEqual(forged.status, 1, forged.stdout);
+    const check = JSON.parse(forged.stdout) as { repos: { path: string; ok: boolean; problem?: string }[] };
+    const evil = check.repos.find((r) => r.path === s.evilRepo);
+    assert.match(evil?.problem ?? '', /not looked at: not a repo of its safety snapshot snap_\w+ in this store/);
+    assert.ok(check.repos.find((r) => r.path === s.repos[0].dir)?.ok, "the user's own repo is still checked");
+    for (const w of s.wires) assert.ok(!fs.existsSync(w.mark), `${path.basename(w.program)} never ran`);
+  });
+
   it("a global config's includeIf for the forger's folder does not apply to verify (it runs git in a folder of its own)", function () {
     const s = setting();
     const env = userEnv(s.home, true);

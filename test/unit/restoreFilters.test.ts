@@ -37,7 +37,7 @@ describe('restore through git filters and line-ending settings', () => {
     assert.deepStrictEqual(after.files, before.files);
     assert.strictEqual(after.head, before.head);
     assert.strictEqual(after.staged, before.staged);
-    assert.ok((await verifyEvidence(record.evidence, true)).ok, 'verify compares bytes and agrees');
+    assert.ok((await verifyEvidence(record.evidence, store)).ok, 'verify compares bytes and agrees');
   }
 
   it('autocrlf=true: LF, CRLF and mixed-ending files come back exactly as they were on disk', async () => {

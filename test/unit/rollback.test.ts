@@ -219,7 +219,7 @@ describe('rollback (engine)', function () {
     const undo = await undoRollback(ctx(), record.id);
     assert.strictEqual(undo.undoOf, record.id);
     assert.deepStrictEqual(fingerprints(repos), before);
-    assert.ok((await verifyEvidence(undo.evidence, true)).ok);
+    assert.ok((await verifyEvidence(undo.evidence, store)).ok);
     await refused(undoRollback(ctx(), record.id), 'NotUndoable');
   });
 
@@ -228,7 +228,7 @@ describe('rollback (engine)', function () {
     const record = await executeRollback(ctx(), await planRollback(ctx(), { campaign }));
     assert.strictEqual(await locateEvidence(store, record.id), record.evidence);
     assert.match(path.basename(record.evidence), new RegExp(record.id));
-    assert.deepStrictEqual(await verifyEvidence(record.evidence, true), {
+    assert.deepStrictEqual(await verifyEvidence(record.evidence, store), {
       file: record.evidence,
       ok: true,
       problems: [],

@@ -410,7 +410,7 @@ export const rollbackCommands: Command[] = [
       const file = await locateEvidence(ctx.store, positionals[0]);
       const check = await verifyEvidence(
         file,
-        !!values.repos,
+        values.repos ? ctx.store : false,
         typeof values['allowed-signers'] === 'string' ? path.resolve(values['allowed-signers']) : undefined,
       );
       const lines = [check.ok ? `OK: ${file} is intact${values.repos ? ' and every repo is in its recorded end state' : ''}` : `FAILED: ${file}`];

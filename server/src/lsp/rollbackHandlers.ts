@@ -197,7 +197,7 @@ export function registerRollbackHandlers(s: Services): void {
   });
 
   handle(s, EvidenceVerifyRequest, EvidenceVerifyParams, async (p) => {
-    return verifyEvidence(await locateEvidence(s.workspace.store(), p.rollback), p.repos ?? false);
+    return verifyEvidence(await locateEvidence(s.workspace.store(), p.rollback), p.repos ? s.workspace.store() : false);
   });
 }
 

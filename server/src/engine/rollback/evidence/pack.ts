@@ -13,6 +13,7 @@ import { ReadLimit, readBounded } from '../../store/boundedRead';
 import type { PlannedFile, RollbackPlan } from '../plan/plan';
 import type { CheckResult, Outcome, PhaseRecord } from '../records';
 import { ReviewComment, listReviewComments } from '../../campaign/reviewComments';
+import { loadSnapshot } from '../../snapshot/snapshot';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './chain';
 import { SignatureCheck, signPack, verifyPackSignature } from './signature';
 import { checkRepoCopy, evidenceRef } from './copies';
@@ -234,8 +235,13 @@ export interface EvidenceCheck {
   repos?: { path: string; ok: boolean; problem?: string }[];
 }
 
-/** Recomputes the digest (and the patch file's hash); with `checkRepos`, also that each repo is still in its recorded end state. */
-export async function verifyEvidence(file: string, checkRepos = false, allowedSigners?: string): Promise<EvidenceCheck> {
+/**
+ * Recomputes the digest (and the patch file's hash); with `checkRepos` (the store the pack is
+ * in), also that each repo is still in its recorded end state. Git runs only in the folders the
+ * pack's safety snapshot in that store holds: a pack names its folders, and a forged one could name
+ * one whose own config (core.fsmonitor, a filter) runs a program the moment git looks there.
+ */
+export async function verifyEvidence(file: string, checkRepos: Store | false = false, allowedSigners?: string): Promise<EvidenceCheck> {
   const pack = await readEvidence(file);
   const problems: string[] = [];
   // trust anchors come from the user's configuration, never from a folder the pack names
@@ -258,10 +264,13 @@ export async function verifyEvidence(file: string, checkRepos = false, allowedSi
   let repos: EvidenceCheck['repos'];
   if (checkRepos) {
     const packBytes = await readBounded(file, packLimit('evidence pack'));
+    const known = await safetyRepos(checkRepos, pack.safetySnapshot);
+    const unknown = (pack.repos ?? []).filter((r) => !known.has(r.path));
+    const looked = (pack.repos ?? []).filter((r) => known.has(r.path));
     // a pack from before repos kept copies has none anywhere, and is not faulted for it
-    const copies = await hasAnyCopy(pack.repos ?? [], pack.id);
+    const copies = await hasAnyCopy(looked, pack.id);
     repos = await Promise.all(
-      (pack.repos ?? []).map(async (r) => {
+      looked.map(async (r) => {
         const expected = r.after ?? r.before;
         try {
           const copy = copies && !r.abandoned ? await checkRepoCopy(r.path, pack.id, packBytes) : undefined;
@@ -273,8 +282,17 @@ export async function verifyEvidence(file: string, checkRepos = false, allowedSi
         }
       }),
     );
+    const why = pack.safetySnapshot ? `not a repo of its safety snapshot ${pack.safetySnapshot} in this store` : 'the pack names no safety snapshot';
+    repos.push(...unknown.map((r) => ({ path: r.path, ok: false, problem: `not looked at: ${why}` })));
   }
   return { file, ok: problems.length === 0 && (repos ?? []).every((r) => r.ok), problems, signature, repos };
+}
+
+/** The folders a pack's safety snapshot holds, read from the store (its id is its content): the only ones verify runs git in. */
+async function safetyRepos(store: Store, safety: string | undefined): Promise<Set<string>> {
+  if (typeof safety !== 'string') return new Set();
+  const snap = await loadSnapshot(store, safety).catch(() => undefined);
+  return new Set(snap?.repos.map((r) => r.path) ?? []);
 }
 
 /** A file beside the pack: its bytes, undefined when it cannot be read, or why it was refused (too large, not a file). */
