@@ -14,6 +14,7 @@ import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
 import { prepareRestore, commitRestore } from '../../server/src/engine/rollback/tx/restore';
 import { naiveLoop, plumbingFloor } from './baselines';
 import { applyCampaign, generateWorkspace } from './workspace';
+import { BigRepoResult, benchBigRepo, bigRepoTable } from './bigRepo';
 import { RollbackExecuteRequest, RollbackPreviewRequest, RollbackUndoRequest, SnapshotListRequest } from '../../server/src/protocol';
 import { TestServer } from '../server/serverKit';
 
@@ -31,6 +32,10 @@ const { values } = parseArgs({
     out: { type: 'string' },
     parallel: { type: 'string' },
     keep: { type: 'boolean' },
+    // one repo whose campaign changed this many files (0: skip); the issue's case is 100000
+    'big-repo': { type: 'string', default: '10000' },
+    // only the big-repo section
+    'big-only': { type: 'boolean' },
   },
 });
 const runs = Number(values.runs);
@@ -222,7 +227,7 @@ function table(result: Record<string, unknown>): string {
 }
 
 async function main(): Promise<void> {
-  const counts = String(values.repos).split(',').map(Number);
+  const counts = values['big-only'] ? [] : String(values.repos).split(',').map(Number);
   const results = [];
   for (const n of counts) {
     const { base, ...r } = await benchOne(n);
@@ -231,11 +236,20 @@ async function main(): Promise<void> {
     // removed after the table is out: thousands of files, each freed block discarded (minutes here)
     if (!values.keep) fs.rmSync(base as string, { recursive: true, force: true });
   }
+  const bigFiles = Number(values['big-repo']);
+  let bigRepo: BigRepoResult | undefined;
+  if (bigFiles > 0) {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-big-`));
+    bigRepo = await benchBigRepo(base, bigFiles, (s) => process.stderr.write(`[one repo, ${bigFiles} files] ${s}\n`));
+    console.log(bigRepoTable(bigRepo));
+    if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
+  }
   clearInterval(rssTimer);
   const summary = {
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     results,
+    bigRepo,
   };
   console.log(`engine peak RSS: ${summary.peakRssMiB} MiB`);
   if (values.out) fs.writeFileSync(values.out, JSON.stringify(summary, null, 2) + '\n');

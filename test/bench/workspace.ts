@@ -95,3 +95,28 @@ export async function applyCampaign(ws: Workspace, parallelism: number): Promise
     }
   });
 }
+
+/** A repo of `files` small source files, 100 to a folder, committed. */
+export async function generateBigRepo(dir: string, files: number): Promise<void> {
+  fs.mkdirSync(dir, { recursive: true });
+  for (let f = 0; f < files; f++) {
+    const folder = path.join(dir, 'src', `m${Math.floor(f / 100)}`);
+    if (f % 100 === 0) fs.mkdirSync(folder, { recursive: true });
+    const body = Array.from({ length: 8 }, (_, i) => `export const value${i} = ${(f * 31 + i) % 997}; // file ${f}\n`).join('');
+    fs.writeFileSync(path.join(folder, `f${f}.ts`), body);
+  }
+  await git(dir, 'init', '-q', '-b', 'main');
+  await git(dir, 'add', '-A');
+  await git(dir, 'commit', '-q', '-m', 'initial');
+}
+
+/** The campaign edits every file: the first half is committed, the rest left unstaged. */
+export async function applyBigCampaign(dir: string, files: number): Promise<void> {
+  const edit = (from: number, to: number) => {
+    for (let f = from; f < to; f++) fs.appendFileSync(path.join(dir, `src/m${Math.floor(f / 100)}/f${f}.ts`), `export const migrated = ${f};\n`);
+  };
+  const half = Math.floor(files / 2);
+  edit(0, half);
+  await git(dir, 'commit', '-q', '-a', '-m', 'campaign (first half)');
+  edit(half, files);
+}
