@@ -17,7 +17,8 @@ import { loadSnapshot } from '../../snapshot/snapshot';
 import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyChain } from './chain';
 import { SignatureCheck, signPack, verifyPackSignature } from './signature';
 import { checkRepoCopy, evidenceRef } from './copies';
-import { ReportedPack, renderEvidenceReport, reportFileName } from './report';
+import { ReportedPack, evidenceReportChunks, reportFileName, splitPatches } from './report';
+import { canonicalSha256, prettyJsonChunks, writeChunksAtomic } from './streaming';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -112,8 +113,15 @@ export async function gitIdentity(repo: string | undefined): Promise<{ gitName?:
  * repo (no line of a diff starts with `#`, so report.ts's `splitPatches` cuts it back).
  * `rollback --dry-run --diff` prints the same text before a rollback writes it.
  */
-export function inversePatchText(repos: readonly { path: string; files: readonly { patch: string }[] }[]): string {
-  return repos.flatMap((r) => r.files.map((f) => `# repo: ${r.path}\n${f.patch}`)).join('');
+export function inversePatchText(repos: PatchedRepos): string {
+  return [...patchChunks(repos)].join('');
+}
+
+/** Per repo, each planned file's inverse diff: what `inverse.patch` is written from. */
+export type PatchedRepos = readonly { path: string; files: readonly { patch: string }[] }[];
+
+function* patchChunks(repos: PatchedRepos): Generator<string> {
+  for (const r of repos) for (const f of r.files) yield `# repo: ${r.path}\n${f.patch}`;
 }
 
 /**
@@ -121,12 +129,14 @@ export function inversePatchText(repos: readonly { path: string; files: readonly
  * previous pack, and returns the pack's path. A pack written again for the same rollback (recovery
  * finishing one) takes the place of the first in the chain. `unsigned` says why a pack whose repo
  * has a signing key is not signed (the key is gone, a passphrase no agent holds): the pack stands,
- * its digest checked, and whoever asked for the rollback is told.
+ * its digest checked, and whoever asked for the rollback is told. `patches` is the patch file's
+ * text, or each file's diff per repo: then the three files are written and hashed in pieces
+ * (streaming.ts), never held whole.
  */
 export async function writeEvidence(
   store: Store,
   pack: Omit<EvidencePack, 'digest' | 'patches' | 'previous' | 'report'> & PackComments,
-  patchText: string,
+  patches: string | PatchedRepos,
 ): Promise<{ file: string; unsigned?: string }> {
   const dir = evidenceDir(store, pack.id);
   const patchFile = path.join(dir, 'inverse.patch');
@@ -135,35 +145,48 @@ export async function writeEvidence(
   let signing: { problem?: string } | undefined;
   await appendToChain(store, async (head) => {
     const previous = head?.id === pack.id ? (await readEvidence(file).catch(() => undefined))?.previous : head;
-    const rendered = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: sha256(encodePath(patchText)) } };
-    // the page renders everything but its own hash and the digest, which then cover it
-    const html = reportOf(rendered, patchText);
-    const body = { ...rendered, report: { file: reportFileName(pack.id), sha256: sha256(html) } };
-    const full: EvidencePack = { ...body, digest: sha256(canonicalJson(body)) };
-    // the digest covers the patch's and the page's hashes, not their files: all can be synced at once
-    const reportFile = path.join(dir, body.report.file);
+    // each file is complete (renamed into place) before its hash is used; the digest covers the
+    // patch's and the page's hashes, not their files: all are synced before the chain moves on
     // the patch's bytes as git wrote them (a line that is not UTF-8 included: util/pathBytes)
-    await Promise.all([
-      writeFileAtomic(patchFile, encodePath(patchText)),
-      writeFileAtomic(reportFile, html),
-      writeFileAtomic(file, JSON.stringify(full, null, 2) + '\n'),
-    ]);
+    const patchSha = await writeChunksAtomic(patchFile, typeof patches === 'string' ? [patches] : patchChunks(patches), encodePath);
+    const rendered = { ...pack, ...(previous ? { previous } : {}), patches: { file: 'inverse.patch', sha256: patchSha } };
+    // the page renders everything but its own hash and the digest, which then cover it
+    const reportFile = path.join(dir, reportFileName(pack.id));
+    const reportSha = await writeReport(reportFile, rendered, patchesPerRepo(rendered, patches));
+    const body = { ...rendered, report: { file: reportFileName(pack.id), sha256: reportSha } };
+    const digest = canonicalSha256(body);
+    await writeChunksAtomic(file, prettyPack(body, digest));
     // a pack written again (recovery) is signed again, or not at all: never left with an old signature
     await Promise.all([`${file}.sig`, `${file}.asc`].map((f) => fs.promises.rm(f, { force: true })));
     signing = await signPack(file, pack.repos[0]?.path);
-    return { id: pack.id, digest: full.digest };
+    return { id: pack.id, digest };
   });
   return { file, ...(signing?.problem ? { unsigned: signing.problem } : {}) };
 }
 
-/** The pack's HTML report; a page that cannot be rendered says so instead of failing the rollback's record. */
-function reportOf(pack: ReportedPack, patchText: string): string {
+/** `JSON.stringify({ ...body, digest }, null, 2) + '\n'`, in pieces. */
+function* prettyPack(body: Omit<EvidencePack, 'digest'>, digest: string): Generator<string> {
+  yield* prettyJsonChunks({ ...body, digest });
+  yield '\n';
+}
+
+/** Each file's diff, per repo of the pack: cut from the patch text, or taken as the caller gave them. */
+function patchesPerRepo(pack: ReportedPack, patches: string | PatchedRepos): ((string | undefined)[] | undefined)[] {
+  if (typeof patches === 'string') return splitPatches(pack, patches);
+  const byRepo = new Map(patches.map((r) => [r.path, r.files.map((f) => f.patch)]));
+  return pack.repos.map((r) => byRepo.get(r.path));
+}
+
+/** Writes the pack's HTML report and returns its hash; a page that cannot be rendered says so instead of failing the rollback's record. */
+async function writeReport(file: string, pack: ReportedPack, patches: readonly ((string | undefined)[] | undefined)[]): Promise<string> {
   try {
-    return renderEvidenceReport(pack, patchText);
+    return await writeChunksAtomic(file, evidenceReportChunks(pack, patches));
   } catch (e) {
     const why = String((e as Error).message).replace(/[&<>"']/g, '');
     const head = `<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'"><title>${pack.id}</title>`;
-    return `${head}<p>The report of ${pack.id} could not be rendered (${why}); evidence-${pack.id}.json is the record.</p>\n`;
+    const html = `${head}<p>The report of ${pack.id} could not be rendered (${why}); evidence-${pack.id}.json is the record.</p>\n`;
+    await writeFileAtomic(file, html);
+    return sha256(html);
   }
 }
 

@@ -46,10 +46,19 @@ export function reportFileName(id: string): string {
 
 /** The standalone page. */
 export function renderEvidenceReport(pack: ReportedPack, patchText: string): string {
+  return [...evidenceReportChunks(pack, splitPatches(pack, patchText))].join('');
+}
+
+/**
+ * The standalone page in pieces, from each file's inverse diff (per repo, in the pack's order), so a
+ * pack of a hundred thousand files is written and hashed as it is rendered, never held whole. The
+ * pieces joined are `renderEvidenceReport`'s page, byte for byte.
+ */
+export function* evidenceReportChunks(pack: ReportedPack, patches: readonly ((string | undefined)[] | undefined)[]): Generator<string> {
   const css = standaloneCss;
   const hash = crypto.createHash('sha256').update(css).digest('base64');
   const csp = ["default-src 'none'", `style-src 'sha256-${hash}'`, "img-src 'none'", "base-uri 'none'", "form-action 'none'"].join('; ');
-  return `<!DOCTYPE html>
+  yield `<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -61,7 +70,9 @@ export function renderEvidenceReport(pack: ReportedPack, patchText: string): str
 <style>${css}</style>
 </head>
 <body>
-${renderEvidenceBody(pack, patchText)}
+`;
+  yield* evidenceBodyChunks(pack, patches);
+  yield `
 </body>
 </html>
 `;
@@ -73,11 +84,14 @@ export function titleOf(pack: ReportedPack): string {
 
 /** The report without the page around it: `<article class="evidence-report">…</article>`. */
 export function renderEvidenceBody(pack: ReportedPack, patchText: string): string {
+  return [...evidenceBodyChunks(pack, splitPatches(pack, patchText))].join('');
+}
+
+function* evidenceBodyChunks(pack: ReportedPack, patches: readonly ((string | undefined)[] | undefined)[]): Generator<string> {
   const name = repoNamer(pack.repos.map((r) => r.path));
-  const patches = splitPatches(pack, patchText);
   const comments = commentsOf(pack);
   const files = pack.repos.reduce((n, r) => n + r.files.length, 0);
-  const parts = [
+  const head = [
     `<article class="evidence-report" data-rollback="${esc(pack.id)}">`,
     '<header>',
     `<h1>${esc(titleOf(pack))}</h1>`,
@@ -91,7 +105,8 @@ export function renderEvidenceBody(pack: ReportedPack, patchText: string): strin
     timelineSection(pack, name),
     factsSection(pack),
     `<section class="repos" aria-label="Repositories"><h2>Repositories <span class="count">${pack.repos.length}</span></h2>`,
-    ...pack.repos.map((r, i) => repoSection(r, name, patches[i], comments)),
+  ];
+  const tail = [
     '</section>',
     checksSection(pack, name),
     commentsSection(comments, name),
@@ -108,7 +123,13 @@ export function renderEvidenceBody(pack: ReportedPack, patchText: string): strin
     '</footer>',
     '</article>',
   ];
-  return parts.filter(Boolean).join('\n');
+  // the parts, each on a line of its own (an empty one left out); neither end is ever empty
+  yield head.filter(Boolean).join('\n');
+  for (const [i, r] of pack.repos.entries()) {
+    yield '\n';
+    yield* repoChunks(r, name, patches[i], comments);
+  }
+  yield '\n' + tail.filter(Boolean).join('\n');
 }
 
 /** Facts shown as code: ids and command lines. */
@@ -235,7 +256,12 @@ function timelineSection(pack: ReportedPack, name: (p: string) => string): strin
 // ---------------------------------------------------------------------------------------------
 // Repos and files
 
-function repoSection(r: EvidenceRepo, name: (p: string) => string, patches: (string | undefined)[] | undefined, comments: EvidenceComment[]): string {
+function* repoChunks(
+  r: EvidenceRepo,
+  name: (p: string) => string,
+  patches: (string | undefined)[] | undefined,
+  comments: EvidenceComment[],
+): Generator<string> {
   const label = name(r.path);
   const status = r.abandoned ? 'abandoned' : r.compensated ? 'returned to its safety state' : r.committed ? 'committed' : 'not changed';
   const states: [string, RepoState | null][] = [
@@ -256,27 +282,27 @@ function repoSection(r: EvidenceRepo, name: (p: string) => string, patches: (str
     r.kept?.length ? `Kept as another process left them: ${r.kept.map(showPath).join(', ')}` : '',
     r.pinnedBeforeCompensation ? `Its state before compensation is pinned under ${r.pinnedBeforeCompensation}` : '',
   ].filter(Boolean);
-  const files = r.files.map((f, i) =>
-    fileRow(
-      r,
-      label,
-      f,
-      patches?.[i],
-      comments.filter((c) => c.path === f.path && (!c.repo || sameRepo(c.repo, r.path))),
-    ),
-  );
-  return [
+  yield [
     `<section class="repo" data-probe="repo" data-label="${esc(label)}" aria-label="${esc(label)}">`,
     `<h3>${esc(label)} <span class="repo-status status-${r.compensated ? 'compensated' : r.committed ? 'committed' : 'unchanged'}">${esc(status)}</span></h3>`,
     `<p class="muted"><code>${esc(r.path)}</code> · wave ${r.wave + 1} · ${esc(plural(r.files.length, 'file'))}</p>`,
     '<table class="states"><thead><tr><th></th><th>HEAD</th><th>branch</th><th>index tree</th><th>worktree tree</th></tr></thead>',
     `<tbody>${rows.join('')}</tbody></table>`,
     notes.length ? `<ul class="notes">${notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '',
-    files.length ? `<ul class="files">${files.join('\n')}</ul>` : '<p class="muted">No file changed here (the index, HEAD or nothing).</p>',
-    '</section>',
   ]
     .filter(Boolean)
     .join('\n');
+  yield '\n';
+  if (r.files.length === 0) yield '<p class="muted">No file changed here (the index, HEAD or nothing).</p>';
+  else {
+    yield '<ul class="files">';
+    for (const [i, f] of r.files.entries()) {
+      const mine = comments.filter((c) => c.path === f.path && (!c.repo || sameRepo(c.repo, r.path)));
+      yield (i ? '\n' : '') + fileRow(r, label, f, patches?.[i], mine);
+    }
+    yield '</ul>';
+  }
+  yield '\n</section>';
 }
 
 function fileRow(r: EvidenceRepo, repoLabel: string, f: EvidenceRepo['files'][number], patch: string | undefined, comments: EvidenceComment[]): string {

@@ -9,7 +9,7 @@ import { RepoState } from '../../repo/repoState';
 import type { PlannedFile } from '../plan/plan';
 import { RollbackRecord, loadRollback, writeRollbackRecord } from '../records';
 import { keepWithRepos } from '../evidence/copies';
-import { EvidenceRepo, RepoSpan, evidenceDir, gitIdentity, inversePatchText, readEvidence, readEvidencePatch, whoami, writeEvidence } from '../evidence/pack';
+import { EvidenceRepo, RepoSpan, evidenceDir, gitIdentity, readEvidence, readEvidencePatch, whoami, writeEvidence } from '../evidence/pack';
 import { Effect, Journal, JournalEntry } from './journal';
 import { TxState, applyEntry } from './journalState';
 
@@ -155,7 +155,7 @@ async function writePack(store: Store, state: TxState, detail: FinishDetail | un
       }
     }
   }
-  if (!written) written = await writeEvidence(store, await packOf(state, detail), inversePatchText(reposWithPatches(state, detail)));
+  if (!written) written = await writeEvidence(store, await packOf(state, detail), reposWithPatches(state, detail));
   // the proof travels with each repo (evidence/copies.ts); a repo that cannot take it keeps the store's
   await keepWithRepos(
     written.file,

@@ -1,0 +1,77 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { canonicalSha256, prettyJsonChunks, writeChunksAtomic } from '../../server/src/engine/rollback/evidence/streaming';
+import { canonicalJson, sha256 } from '../../server/src/engine/util/canonical';
+
+/**
+ * A pack's large files written in pieces (issue 21, item 12): the bytes and hashes must be those
+ * of the whole-string forms, or `evidence verify` and every pack already written would disagree.
+ */
+describe('evidence written in pieces (evidence/streaming.ts)', () => {
+  const file = (i: number) => ({
+    path: `src/m${i}/f${i}.ts`,
+    action: i % 3 ? 'write' : 'delete',
+    blob: i % 3 ? 'b'.repeat(40) : null,
+    mode: '100644',
+    fromBlob: 'a'.repeat(40),
+    change: 'restore',
+    added: i,
+    removed: 1,
+    binary: false,
+    diffHash: 'd'.repeat(64),
+    ...(i % 7 === 0 ? { driftLines: [1, 2, i] } : {}),
+    ...(i % 11 === 0 ? { gone: undefined } : {}),
+  });
+  const state = { head: 'h'.repeat(40), ref: 'refs/heads/main', index: 'i'.repeat(40), worktree: 'w'.repeat(40) };
+  const pack = (files: number) => ({
+    format: 1,
+    id: 'rb_0123',
+    who: { user: 'ü "quoted"\n', gitName: undefined },
+    command: [],
+    empty: {},
+    phases: [{ name: 'prepare', startedAt: '2026-01-01T00:00:00Z', ms: 3, retries: 0 }],
+    repos: [
+      { path: '/w/a', wave: 0, before: state, target: state, after: null, kept: [], files: Array.from({ length: files }, (_, i) => file(i)) },
+      { path: '/w/b\u2028', wave: 1, before: state, target: state, after: state, files: [] },
+    ],
+    nested: [[1, [2, [3, { x: [4] }]]], [], [{}], null, 'x', 1.5e-7, -0, true],
+    unicode: '\u0000\ud83d\ude00 \u007f',
+  });
+  const cases = [0, 1, 64, 65, 3000].map(pack) as unknown[];
+  cases.push({}, [], 'x', 3, null, [undefined, 1], { a: undefined, b: [undefined] }, [[[[]]]], { a: { b: { c: [{ d: [{}] }] } } });
+
+  it('gives JSON.stringify(value, null, 2), piece by piece', () => {
+    for (const v of cases) assert.strictEqual([...prettyJsonChunks(v)].join(''), JSON.stringify(v, null, 2));
+  });
+
+  it('hashes as sha256(canonicalJson(value))', () => {
+    for (const v of cases) assert.strictEqual(canonicalSha256(v), sha256(canonicalJson(v)));
+  });
+
+  it('a big list is given in pieces no larger than one entry', () => {
+    const pieces = [...prettyJsonChunks(pack(3000))];
+    assert.ok(pieces.length > 3000);
+    assert.ok(Math.max(...pieces.map((p) => p.length)) < 1000);
+  });
+
+  it('writes the pieces atomically and returns the hash of the bytes written; a piece that throws leaves no file', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-stream-'));
+    try {
+      const target = path.join(dir, 'sub', 'out.txt');
+      const text = Array.from({ length: 40_000 }, (_, i) => `line ${i} ü\n`);
+      assert.strictEqual(await writeChunksAtomic(target, text), sha256(text.join('')));
+      assert.strictEqual(fs.readFileSync(target, 'utf8'), text.join(''));
+      function* failing() {
+        yield 'partial';
+        throw new Error('render failed');
+      }
+      const other = path.join(dir, 'sub', 'other.txt');
+      await assert.rejects(writeChunksAtomic(other, failing()), /render failed/);
+      assert.deepStrictEqual(fs.readdirSync(path.dirname(target)), ['out.txt']);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
