@@ -49,6 +49,27 @@ describe('staging files (git/staging.ts) and telling when git converts bytes (gi
     for (const f of files) assert.strictEqual(written(staged.get(f.path)!), written(path.join(gits, f.path)), f.path);
   });
 
+  it('stages thousands of files in bounded batches: every one written, a blob shared across batches and packed ones too', async () => {
+    const r = kit.repo(kit.tempDir());
+    // 2,500 files cross two batch boundaries; every tenth has the same bytes as file 0
+    const expected = new Map<string, string>();
+    const put = (i: number, text: string) => (expected.set(`d${i % 7}/f${i}.txt`, text), r.write(`d${i % 7}/f${i}.txt`, text));
+    for (let i = 0; i < 2500; i++) put(i, i % 10 === 0 ? 'shared\n' : `file ${i}\n`);
+    r.git('add', '-A');
+    r.git('commit', '-q', '-m', 'many');
+    // half the objects packed, half loose: both readers take part in each batch
+    r.git('repack', '-q', '-d');
+    for (let i = 0; i < 2500; i += 2) put(i, i % 10 === 0 ? 'shared again\n' : `file ${i} loose\n`);
+    r.git('commit', '-q', '-a', '-m', 'half loose');
+    const files = headFiles(r);
+    const ours = kit.tempDir();
+    const staged = await stageBlobs(r.dir, await repoLayout(r.dir), ours, files);
+    assert.ok(files.length > 2500, 'the seed file and the 2,500');
+    assert.deepStrictEqual([...staged.keys()].sort(), files.map((f) => f.path).sort());
+    assert.strictEqual(fs.readdirSync(ours).length, files.length);
+    for (const [p, text] of expected) assert.strictEqual(fs.readFileSync(staged.get(p)!, 'utf8'), text, p);
+  });
+
   it('writes the blob bytes whatever the settings say, packed blobs too; and notices every setting that converts', async () => {
     const r = seedEveryKind(kit.repo(kit.tempDir()));
     r.write('crlf.txt', 'a\r\nb\n');

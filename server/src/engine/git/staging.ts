@@ -24,6 +24,41 @@ export interface StageFile {
  * folders to make here or to walk when the stage is emptied) and returns where each path went.
  */
 export async function stageBlobs(repo: string, layout: RepoLayout, stageDir: string, files: readonly StageFile[]): Promise<Map<string, string>> {
+  const staged = new Map<string, string>();
+  // in batches: a blob read is held until its file is written, and a small loose one inflated
+  // keeps zlib's 16 KiB chunk, so a hundred thousand files read first held gigabytes
+  for (let start = 0; start < files.length; start += stageBatch) {
+    const batch = files.slice(start, start + stageBatch);
+    const contents = await readContents(repo, layout, batch);
+    batch.forEach((f, j) => {
+      const content = contents.get(f.blob);
+      if (!content) throw new EngineError('MissingObject', `blob ${f.blob} is missing; was the repo re-cloned or gc'd?`, repo, f.path);
+      const target = path.join(stageDir, String(start + j));
+      // created exclusively, so the mode below is the one it gets; a killed restore's file of the
+      // same name is removed first
+      const write = () =>
+        f.mode === '120000'
+          ? fs.symlinkSync(content, target)
+          : // the modes git creates files with, the umask applied the same way
+            fs.writeFileSync(target, content, { mode: f.mode === '100755' ? 0o777 : 0o666, flag: 'wx' });
+      try {
+        write();
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+        fs.rmSync(target, { recursive: true, force: true });
+        write();
+      }
+      staged.set(f.path, target);
+    });
+  }
+  return staged;
+}
+
+/** Files staged per batch: one `cat-file --batch` for the packed blobs of each. */
+const stageBatch = 1000;
+
+/** The content of each blob of `files`: loose ones read here, packed ones in one batch from git. */
+async function readContents(repo: string, layout: RepoLayout, files: readonly StageFile[]): Promise<Map<string, Buffer>> {
   const objects = path.join(layout.commonDir, 'objects');
   const contents = new Map<string, Buffer>();
   const packed: string[] = [];
@@ -36,26 +71,5 @@ export async function stageBlobs(repo: string, layout: RepoLayout, stageDir: str
   if (packed.length) {
     for (const [id, o] of await readObjects(repo, packed)) if (o?.type === 'blob') contents.set(id, o.content);
   }
-  const staged = new Map<string, string>();
-  files.forEach((f, i) => {
-    const content = contents.get(f.blob);
-    if (!content) throw new EngineError('MissingObject', `blob ${f.blob} is missing; was the repo re-cloned or gc'd?`, repo, f.path);
-    const target = path.join(stageDir, String(i));
-    // created exclusively, so the mode below is the one it gets; a killed restore's file of the
-    // same name is removed first
-    const write = () =>
-      f.mode === '120000'
-        ? fs.symlinkSync(content, target)
-        : // the modes git creates files with, the umask applied the same way
-          fs.writeFileSync(target, content, { mode: f.mode === '100755' ? 0o777 : 0o666, flag: 'wx' });
-    try {
-      write();
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      fs.rmSync(target, { recursive: true, force: true });
-      write();
-    }
-    staged.set(f.path, target);
-  });
-  return staged;
+  return contents;
 }
