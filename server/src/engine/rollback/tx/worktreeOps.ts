@@ -7,6 +7,10 @@ import { lstatOrNone } from '../../util/quickFs';
 import { fsPath, showPath } from '../../util/pathBytes';
 import { faultPoint, renameFault } from '../../util/faults';
 import { FileOp, parentOf } from '../plan/fileOps';
+import { mapLimit } from '../../util/pool';
+
+/** Renames and unlinks in flight at once in one repo: far more than the thread pool runs. */
+const inFlight = 128;
 
 /**
  * Applies ops to the worktree: deletions first (then folders they emptied), then writes. Every
@@ -29,28 +33,27 @@ export async function applyOps(
   // (mkdir -p would), and nothing is written there.
   if (!lstatOrNone(path.join(repo, '.git'))) throw new EngineError('RepoMissing', 'repository not found (deleted or moved?)', repo);
   // Within each step the files are independent, so their renames and unlinks are in flight
-  // together: one after another, a repo on a long dependency chain waited for each in turn.
+  // together: one after another, a repo on a long dependency chain waited for each in turn. A
+  // bounded number, though: a hundred thousand pending calls held a few KiB each.
   const emptied = new Set<string>();
   const deletions = ops.filter((op) => op.action === 'delete');
-  await Promise.all(
-    deletions.map(async (op) => {
-      if (done.has(op.path)) return;
-      const abs = fsPath(repo, op.path);
-      await guard?.(op);
-      // a folder on the way gone: so is the file, and nothing is to be removed
-      const st = foldersOnTheWay(repo, op.path, false) ? lstatOrNone(abs) : undefined;
-      if (st?.isDirectory()) {
-        // a gitlink (nested repo) is not ours to delete; git would leave it as well
-        if (op.fromMode !== Mode.gitlink) throw new EngineError('GitFailed', 'expected a file but found a folder', repo, op.path);
-      } else if (st) {
-        await fs.promises.unlink(abs); // no await since the folders were checked: unlink is the next call
-      }
-      emptied.add(parentOf(op.path));
-      done.add(op.path);
-      faultPoint('fileop');
-      onFile?.(op);
-    }),
-  );
+  await mapLimit(deletions, inFlight, async (op) => {
+    if (done.has(op.path)) return;
+    const abs = fsPath(repo, op.path);
+    await guard?.(op);
+    // a folder on the way gone: so is the file, and nothing is to be removed
+    const st = foldersOnTheWay(repo, op.path, false) ? lstatOrNone(abs) : undefined;
+    if (st?.isDirectory()) {
+      // a gitlink (nested repo) is not ours to delete; git would leave it as well
+      if (op.fromMode !== Mode.gitlink) throw new EngineError('GitFailed', 'expected a file but found a folder', repo, op.path);
+    } else if (st) {
+      await fs.promises.unlink(abs); // no await since the folders were checked: unlink is the next call
+    }
+    emptied.add(parentOf(op.path));
+    done.add(op.path);
+    faultPoint('fileop');
+    onFile?.(op);
+  });
   for (const dir of [...emptied].sort((a, b) => b.length - a.length)) await pruneEmpty(repo, dir);
   const made = new Set<string>();
   const writes = ops.filter((op) => op.action !== 'delete');
@@ -62,24 +65,22 @@ export async function applyOps(
       made.add(dir);
     }
   }
-  await Promise.all(
-    writes.map(async (op) => {
-      if (done.has(op.path)) return;
-      const abs = fsPath(repo, op.path);
-      await guard?.(op);
-      if (op.action === 'gitlink') makeFolders(repo, op.path, op.path);
-      else if (op.action === 'chmod') await chmodInside(repo, op.path, op.mode === Mode.exec ? 0o755 : 0o644);
-      else {
-        const from = staged.get(op.path);
-        if (!from) throw new EngineError('GitFailed', 'no checked-out file to write', repo, op.path);
-        foldersOnTheWay(repo, op.path, true);
-        await moveInto(from, abs, () => foldersOnTheWay(repo, op.path, true));
-      }
-      done.add(op.path);
-      faultPoint('fileop');
-      onFile?.(op);
-    }),
-  );
+  await mapLimit(writes, inFlight, async (op) => {
+    if (done.has(op.path)) return;
+    const abs = fsPath(repo, op.path);
+    await guard?.(op);
+    if (op.action === 'gitlink') makeFolders(repo, op.path, op.path);
+    else if (op.action === 'chmod') await chmodInside(repo, op.path, op.mode === Mode.exec ? 0o755 : 0o644);
+    else {
+      const from = staged.get(op.path);
+      if (!from) throw new EngineError('GitFailed', 'no checked-out file to write', repo, op.path);
+      foldersOnTheWay(repo, op.path, true);
+      await moveInto(from, abs, () => foldersOnTheWay(repo, op.path, true));
+    }
+    done.add(op.path);
+    faultPoint('fileop');
+    onFile?.(op);
+  });
 }
 
 /** Renames a staged file over its target; across filesystems, copies it beside the target first. */
