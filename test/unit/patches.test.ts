@@ -74,6 +74,31 @@ describe('the diff producer', () => {
     );
   });
 
+  it('reads output far larger than one pipe read: each file cut where its diff starts, a huge one and a "\\rdiff --git" line whole', async () => {
+    const files: Record<string, string> = { 'huge.txt': 'old\n'.repeat(200_000), 'cr.txt': 'x\n' };
+    for (let i = 0; i < 3000; i++) files[`d${i % 9}/f${i}.txt`] = `file ${i}\n`;
+    const r = kit.repo(kit.tempDir(), files);
+    const from = r.git('rev-parse', 'HEAD^{tree}');
+    for (let i = 0; i < 3000; i++) r.write(`d${i % 9}/f${i}.txt`, `file ${i} changed\n`);
+    r.write('huge.txt', 'new\n'.repeat(200_000)).write('cr.txt', 'x\rdiff --git a/cr.txt b/cr.txt\n');
+    r.commitAll('many');
+    const to = r.git('rev-parse', 'HEAD^{tree}');
+    const patches = await treePatches(r.dir, from, to);
+    const gits = execFileSync('git', ['diff-tree', '-r', '-p', '--full-index', '--no-renames', from, to], {
+      cwd: r.dir,
+      env: gitEnv,
+      maxBuffer: 1 << 28,
+    }).toString('utf8');
+    assert.ok(gits.length > 1_000_000, 'many pipe reads');
+    assert.strictEqual(patches.length, 3002);
+    assert.strictEqual(patches.map((p) => p.text).join(''), gits.slice(gits.indexOf('diff --git ')), 'byte for byte what git prints');
+    for (const p of patches) assert.ok(p.text.startsWith('diff --git ') && !p.text.includes('\ndiff --git '), p.change.path);
+    const by = (p: string) => patches.find((x) => x.change.path === p)!;
+    assert.deepStrictEqual([by('huge.txt').change.added, by('huge.txt').change.removed], [200_000, 200_000]);
+    assert.deepStrictEqual([by('cr.txt').change.added, by('cr.txt').change.removed], [1, 1]);
+    assert.deepStrictEqual([by('d1/f1000.txt').change.added, by('d1/f1000.txt').change.removed], [1, 1]);
+  });
+
   it('applies: the text from one tree to another, given to git apply, makes the other tree', async () => {
     const { r, from, to } = twoTrees();
     // binary parts say only "differ"; leave the binary file out of the round trip

@@ -1,5 +1,5 @@
 import { EngineError } from '../util/errors';
-import { GitError, emptyTree, gitRaw, splitZ } from './gitRunner';
+import { GitError, emptyTree, gitStream, splitZ } from './gitRunner';
 import { TreeChange, isEmptyTree, parseRaw } from './trees';
 import { decodePath } from '../util/pathBytes';
 
@@ -40,18 +40,13 @@ export async function treePatches(repo: string, from: string, to: string, opts: 
   [from, to] = [from, to].map((t) => (isEmptyTree(t) ? emptyTree : t));
   const prefixes = opts.under === undefined ? ['--src-prefix=a/', '--dst-prefix=b/'] : [`--src-prefix=a/${opts.under}/`, `--dst-prefix=b/${opts.under}/`];
   const args = ['diff-tree', '-r', '-z', '--raw', '-p', '--full-index', opts.renames ? '-M' : '--no-renames', '--no-commit-id', ...prefixes, from, to];
-  let out: Buffer;
+  const output = new PatchOutput();
   try {
-    ({ stdout: out } = await gitRaw(repo, args, { readOnly: true }));
+    await gitStream(repo, args, (chunk) => output.push(chunk), { readOnly: true });
   } catch (e) {
     throw e instanceof GitError ? e.toEngineError() : e;
   }
-  if (out.length === 0) return [];
-  // -z ends each raw field with NUL and the raw part with an empty one; no field is empty
-  const boundary = out.indexOf('\0\0');
-  const changes = parseRaw(splitZ(out.subarray(0, boundary + 1)));
-  // decoded as names are (util/pathBytes): a line that is not UTF-8 keeps its bytes, and encodePath gives them back
-  const sections = cutSections(decodePath(out.subarray(boundary + 2)));
+  const { changes, sections } = output.end();
   const patches: FilePatch[] = [];
   let next = 0;
   for (const change of changes) {
@@ -68,12 +63,68 @@ export async function treePatches(repo: string, from: string, to: string, opts: 
   return patches;
 }
 
-/** Only header lines can start with "diff --git ": a hunk's lines start with a space, '+', '-' or a backslash. */
-function cutSections(text: string): string[] {
-  const starts: number[] = [];
-  const re = /^diff --git /gm;
-  for (let m = re.exec(text); m; m = re.exec(text)) starts.push(m.index);
-  return starts.map((start, i) => text.slice(start, starts[i + 1] ?? text.length));
+const sectionMark = Buffer.from('\ndiff --git ');
+
+/**
+ * `diff-tree -z --raw -p` output read as it arrives: the raw records, whole, then each file's
+ * diff decoded on its own as soon as the next one starts. Nothing holds the whole output (at a
+ * hundred thousand files it was tens of MB, held twice, as bytes and as text).
+ */
+class PatchOutput {
+  private raw: Buffer[] = [];
+  private rawDone = false;
+  private pending = Buffer.alloc(0);
+  private incoming: Buffer[] = [];
+  private incomingSize = 0;
+  readonly sections: string[] = [];
+
+  push(chunk: Buffer): void {
+    if (this.rawDone) return this.patchBytes(chunk);
+    // -z ends each raw field with NUL and the raw part with an empty one; no field is empty
+    const last = this.raw[this.raw.length - 1];
+    const across = last !== undefined && last[last.length - 1] === 0 && chunk[0] === 0;
+    const at = across ? -1 : chunk.indexOf('\0\0');
+    if (!across && at < 0) return void this.raw.push(chunk);
+    this.raw.push(chunk.subarray(0, at + 1));
+    this.rawDone = true;
+    this.patchBytes(chunk.subarray(at + 2));
+  }
+
+  end(): { changes: TreeChange[]; sections: string[] } {
+    if (!this.rawDone) return { changes: [], sections: [] };
+    this.cut(true);
+    return { changes: parseRaw(splitZ(Buffer.concat(this.raw))), sections: this.sections };
+  }
+
+  private patchBytes(chunk: Buffer): void {
+    this.incoming.push(chunk);
+    this.incomingSize += chunk.length;
+    // cut when as much has come as is pending: one file's huge diff is searched in linear time
+    if (this.incomingSize >= this.pending.length) this.cut(false);
+  }
+
+  /** Only header lines can start with "diff --git ": a hunk's lines start with a space, '+', '-' or a backslash. */
+  private cut(final: boolean): void {
+    const buf = Buffer.concat([this.pending, ...this.incoming]);
+    // a mark wholly in what was pending was found by the last cut
+    const from = Math.max(0, this.pending.length - sectionMark.length + 1);
+    this.incoming = [];
+    this.incomingSize = 0;
+    let start = 0;
+    for (let at = buf.indexOf(sectionMark, from); at >= 0; at = buf.indexOf(sectionMark, at + 1)) {
+      this.section(buf, start, at + 1);
+      start = at + 1;
+    }
+    this.pending = buf.subarray(start);
+    if (final && this.pending.length) this.section(this.pending, 0, this.pending.length);
+  }
+
+  /** Text before the first "diff --git " line is no file's (git prints none). */
+  private section(buf: Buffer, start: number, end: number): void {
+    // decoded as names are (util/pathBytes): a line that is not UTF-8 keeps its bytes, and encodePath gives them back
+    const text = decodePath(buf.subarray(start, end));
+    if (this.sections.length || text.startsWith('diff --git ')) this.sections.push(text);
+  }
 }
 
 function typeChanged(c: TreeChange): boolean {
