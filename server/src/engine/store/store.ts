@@ -105,13 +105,18 @@ export async function writeFileAtomic(file: string, data: string | Buffer): Prom
   } finally {
     await handle.close();
   }
+  await publishAtomic(temp, file);
+}
+
+/** A synced temporary file renamed over its target (removed if that fails), then the folder fsync'd so the rename is durable. */
+export async function publishAtomic(temp: string, file: string): Promise<void> {
   try {
     await fs.promises.rename(temp, file);
   } catch (e) {
     await fs.promises.rm(temp, { force: true });
     throw e;
   }
-  await fsyncDir(dir);
+  await fsyncDir(path.dirname(file));
 }
 
 export async function fsyncDir(dir: string): Promise<void> {

@@ -2,7 +2,7 @@ import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { canonicalJson, randomHex } from '../../util/canonical';
-import { fsyncDir } from '../../store/store';
+import { publishAtomic } from '../../store/store';
 
 /**
  * A pack's large files written in pieces: a rollback of a hundred thousand files has a patch file,
@@ -52,13 +52,7 @@ export async function writeChunksAtomic(
     throw e;
   }
   await handle.close();
-  try {
-    await fs.promises.rename(temp, file);
-  } catch (e) {
-    await fs.promises.rm(temp, { force: true });
-    throw e;
-  }
-  await fsyncDir(dir);
+  await publishAtomic(temp, file);
   return hash.digest('hex');
 }
 
