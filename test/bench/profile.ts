@@ -34,7 +34,7 @@ async function main() {
   await checkpointCampaign(ctx, campaign.id, { message: 'bench campaign' });
   const gitTimes = new Map<string, [number, number]>();
   setGitLogger((line) => {
-    const m = /^git (?:-c \S+ )?(\S+).* (\d+) ms/.exec(line);
+    const m = /^git (?:(?:-c \S+|--[\w-]+=\S+) )*(\S+).* (\d+) ms/.exec(line);
     if (!m) return;
     const v = gitTimes.get(m[1]) ?? [0, 0];
     gitTimes.set(m[1], [v[0] + 1, v[1] + Number(m[2])]);

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { GitError, git, gitRaw } from '../../server/src/engine/git/gitRunner';
+import { GitError, git, gitRaw, gitStream } from '../../server/src/engine/git/gitRunner';
 import { RepoKit } from '../helpers/repoKit';
 
 /**
@@ -34,6 +34,33 @@ describe('git from long-lived shells', () => {
     await git(r.dir, ['read-tree', 'HEAD'], { env: { GIT_INDEX_FILE: index } });
     assert.strictEqual(await git(r.dir, ['ls-files'], { env: { GIT_INDEX_FILE: index } }), 'README.md');
     await assert.rejects(git(path.join(r.dir, 'missing'), ['status']), GitError);
+  });
+
+  it('streamed output (gitStream) arrives whole and exact, whatever its size and last bytes; a failing reader stops nothing else', async () => {
+    const r = kit.repo(kit.tempDir());
+    for (const size of [0, 1, 30, 63, 64, 65, 129, 300_000]) {
+      // binary, no final newline, and the end of it shaped like the shell's own end line
+      const bytes = Buffer.alloc(size);
+      for (let i = 0; i < size; i++) bytes[i] = (i * 37) % 256;
+      if (size >= 30) Buffer.from('\n0 ').copy(bytes, size - 30);
+      const id = await git(r.dir, ['hash-object', '-w', '--stdin'], { input: bytes });
+      const chunks: Buffer[] = [];
+      await gitStream(r.dir, ['cat-file', 'blob', id], (c) => chunks.push(Buffer.from(c)));
+      assert.ok(Buffer.concat(chunks).equals(bytes), `${size} bytes`);
+    }
+    const big = await git(r.dir, ['hash-object', '-w', '--stdin'], { input: Buffer.alloc(300_000, 'y') });
+    await assert.rejects(
+      gitStream(r.dir, ['cat-file', 'blob', big], () => {
+        throw new Error('reader failed');
+      }),
+      /reader failed/,
+    );
+    await assert.rejects(
+      gitStream(r.dir, ['cat-file', 'blob', '0123456789012345678901234567890123456789'], () => undefined),
+      GitError,
+    );
+    // the shells are fine afterwards
+    assert.ok((await gitRaw(r.dir, ['cat-file', 'blob', big])).stdout.equals(Buffer.alloc(300_000, 'y')));
   });
 
   it('many commands at once, more than there are shells, each get their own answer', async () => {

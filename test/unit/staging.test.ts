@@ -5,6 +5,7 @@ import * as path from 'path';
 import { bytesMayConvert, configConverts, configEntries } from '../../server/src/engine/git/conversion';
 import { stageBlobs } from '../../server/src/engine/git/staging';
 import { repoLayout } from '../../server/src/engine/git/repoLayout';
+import { gitProcessCount } from '../../server/src/engine/git/gitRunner';
 import { RepoKit, TestRepo, listFiles, seedEveryKind } from '../helpers/repoKit';
 
 /**
@@ -92,6 +93,47 @@ describe('staging files (git/staging.ts) and telling when git converts bytes (gi
     fs.mkdirSync(r.file('.git/info'), { recursive: true });
     fs.writeFileSync(r.file('.git/info/attributes'), '*.txt text eol=crlf\n');
     assert.strictEqual(bytesMayConvert(layout, paths, await configEntries(r.dir)), true);
+  });
+
+  it("keeps a repo's config only while every file it came from, or could come from, is as it was", async function () {
+    this.timeout(20000);
+    const home = kit.tempDir();
+    const savedHome = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      const [a, b, c] = [0, 1, 2].map(() => kit.repo(kit.tempDir()));
+      b.git('config', 'include.path', 'extra.cfg'); // relative: beside .git/config, not there yet
+      c.git('config', 'includeIf.onbranch:main.path', 'branch.cfg');
+      // a file changed less than two seconds before the read is not trusted to stay as it is
+      await new Promise((r) => setTimeout(r, 2100));
+      const reads = async (repo: TestRepo) => {
+        const before = gitProcessCount();
+        const entries = await configEntries(repo.dir);
+        return { git: gitProcessCount() - before, keys: entries.map(([k]) => k) };
+      };
+      for (const r of [a, b]) {
+        assert.strictEqual((await reads(r)).git, 1);
+        assert.strictEqual((await reads(r)).git, 0, 'kept');
+      }
+      // an include conditioned on the branch changes with no file changing: never kept
+      assert.strictEqual((await reads(c)).git, 1);
+      assert.strictEqual((await reads(c)).git, 1);
+      // a user file that was not there
+      fs.writeFileSync(path.join(home, '.gitconfig'), '[core]\n\tautocrlf = true\n');
+      let now = await reads(a);
+      assert.deepStrictEqual([now.git, now.keys.includes('core.autocrlf')], [1, true]);
+      // an include's target appearing
+      fs.writeFileSync(b.file('.git/extra.cfg'), '[core]\n\teol = crlf\n');
+      now = await reads(b);
+      assert.deepStrictEqual([now.git, now.keys.includes('core.eol')], [1, true]);
+      // an edit in place of the same size (same inode, same length)
+      const cfg = fs.readFileSync(a.file('.git/config'), 'utf8');
+      fs.writeFileSync(a.file('.git/config'), cfg.replace('bare = false', 'bare = no   '));
+      now = await reads(a);
+      assert.strictEqual(now.git, 1);
+    } finally {
+      process.env.HOME = savedHome;
+    }
   });
 
   it('reads config conservatively, later settings over earlier ones', () => {

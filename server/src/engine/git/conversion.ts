@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { gitRaw } from './gitRunner';
-import { RepoLayout } from './repoLayout';
+import { RepoLayout, repoLayout } from './repoLayout';
 
 /**
  * Whether git could convert a file's bytes between the disk and the object store: clean and
@@ -31,16 +31,97 @@ export function bytesMayConvert(layout: RepoLayout, paths: readonly string[], co
   return attributesFiles(layout, paths).some(exists);
 }
 
-/** Every config entry git reads in `root`, in git's order (later wins): key (lower case, as git prints it) and value (null: a bare key). */
+/**
+ * Every config entry git reads in `root`, in git's order (later wins): key (lower case, as git
+ * prints it) and value (null: a bare key). Asked of git once, then kept while every file the answer
+ * came from, and every file that could join it, is unchanged (see `ConfigCache`): a rollback
+ * captures each repo three times, an undo three more, and a process each was a third of a capture's.
+ */
 export async function configEntries(root: string): Promise<[string, string | null][]> {
-  const { stdout } = await gitRaw(root, ['config', '-l', '-z'], { readOnly: true, okCodes: [1] });
-  const out: [string, string | null][] = [];
-  for (const rec of stdout.toString('utf8').split('\0')) {
-    if (!rec) continue;
+  const key = `${root}\0${configEnvironment()}`;
+  const kept = configCache.get(key);
+  if (kept && kept.files.every(([file, sig]) => fileSignature(file) === sig)) return kept.entries;
+  const started = Date.now();
+  const { stdout } = await gitRaw(root, ['config', '-l', '-z', '--show-origin'], { readOnly: true, okCodes: [1] });
+  const entries: [string, string | null][] = [];
+  const origins: string[] = [];
+  const fields = stdout.toString('utf8').split('\0');
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const [origin, rec] = [fields[i], fields[i + 1]];
     const nl = rec.indexOf('\n');
-    out.push(nl < 0 ? [rec.toLowerCase(), null] : [rec.slice(0, nl).toLowerCase(), rec.slice(nl + 1)]);
+    entries.push(nl < 0 ? [rec.toLowerCase(), null] : [rec.slice(0, nl).toLowerCase(), rec.slice(nl + 1)]);
+    origins.push(origin);
   }
-  return out;
+  const files = await configFiles(root, entries, origins);
+  if (files) {
+    const signed = files.map((f) => [f, fileSignature(f)] as [string, string]);
+    // a file changed in the moments around the read could change again with the same signature
+    // (timestamps are coarse): kept only once it is older than that, as git treats a racy index
+    if (signed.every(([, sig]) => !/^\d/.test(sig) || Number(sig.split(':')[3]) < (started - 2000) * 1e6)) {
+      if (configCache.size >= 10000) configCache.clear();
+      configCache.set(key, { entries, files: signed });
+    }
+  }
+  return entries;
+}
+
+/** A config answer and the signature of each file it depends on (`none`: absent). */
+interface ConfigCache {
+  entries: [string, string | null][];
+  files: [string, string][];
+}
+const configCache = new Map<string, ConfigCache>();
+
+/** What in the environment chooses git's config files or adds entries: part of the cache key. */
+function configEnvironment(): string {
+  return Object.entries(process.env)
+    .filter(([k]) => k.startsWith('GIT_') || k === 'HOME' || k === 'XDG_CONFIG_HOME')
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`)
+    .join('\0');
+}
+
+/**
+ * Every file git's answer in `root` depends on: the files the entries came from, every file git
+ * would read were it there (system, user, repo, worktree), and every include's target. Undefined
+ * when the answer could change with no file changing: an include conditioned on the branch or on
+ * another repo's config.
+ */
+async function configFiles(root: string, entries: readonly [string, string | null][], origins: readonly string[]): Promise<string[] | undefined> {
+  const layout = await repoLayout(root).catch(() => undefined);
+  const home = process.env.HOME || os.homedir();
+  const files = new Set<string>([
+    '/etc/gitconfig',
+    '/usr/local/etc/gitconfig',
+    path.join(process.env.XDG_CONFIG_HOME || path.join(home, '.config'), 'git', 'config'),
+    path.join(home, '.gitconfig'),
+    ...['GIT_CONFIG_SYSTEM', 'GIT_CONFIG_GLOBAL'].flatMap((k) => (process.env[k] ? [path.resolve(process.env[k]!)] : [])),
+    ...(layout ? [path.join(layout.commonDir, 'config'), path.join(layout.gitDir, 'config.worktree'), path.join(layout.commonDir, 'config.worktree')] : []),
+  ]);
+  if (!layout) return undefined; // not a repo now: nothing worth keeping
+  for (let i = 0; i < entries.length; i++) {
+    const origin = origins[i];
+    if (origin.startsWith('file:')) files.add(path.resolve(root, origin.slice(5)));
+    const [k, v] = entries[i];
+    const include = /^include(?:if\.(.*))?\.path$/.exec(k);
+    if (!include) continue;
+    if (include[1] !== undefined && !/^gitdir(?:\/i)?:/.test(include[1])) return undefined;
+    if (!v || !origin.startsWith('file:')) return undefined;
+    const target = v === '~' || v.startsWith('~/') ? path.join(home, v.slice(1)) : path.resolve(path.dirname(path.resolve(root, origin.slice(5))), v);
+    files.add(target);
+  }
+  return [...files];
+}
+
+/** A file's identity and last change as stat gives them, following symlinks as git does; `none` when there is nothing to read. */
+function fileSignature(file: string): string {
+  try {
+    const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false });
+    return st ? `${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}:${st.dev}` : 'none';
+  } catch (e) {
+    // a folder in the way (ENOTDIR), no permission…: whatever it is, a change of it is a change
+    return `error:${(e as NodeJS.ErrnoException).code}`;
+  }
 }
 
 const falsy = ['false', 'no', 'off', '0', ''];

@@ -176,36 +176,53 @@ function spawnGit(repo: string, args: readonly string[], extraEnv: Record<string
 
 /**
  * Runs git in `repo`, handing stdout to `onData` as it arrives instead of gathering it: for output
- * as large as the repo (every file's diff). Always a process of its own, since the shells gather
- * what they read; logged, counted and failed (a GitError) as `gitRaw` is. An `onData` that throws
- * stops git, and its error is the one thrown.
+ * as large as the repo (every file's diff). Through the shells like `gitRaw` (a process of its own
+ * where there are none); logged, counted and failed (a GitError) as `gitRaw` is. An `onData` that
+ * throws is given nothing more, and its error is the one thrown.
  */
 export async function gitStream(repo: string, args: readonly string[], onData: (chunk: Buffer) => void, options: GitOptions = {}): Promise<void> {
   const started = Date.now();
   const extraEnv = { ...(options.readOnly ? { GIT_OPTIONAL_LOCKS: '0' } : {}), ...options.env };
   spawned++;
   let failed: { error: unknown } | undefined;
-  const result = await new Promise<{ exitCode: number | null; stderr: string }>((resolve) => {
+  const take = (b: Buffer) => {
+    if (failed) return;
+    try {
+      onData(b);
+    } catch (error) {
+      failed = { error };
+    }
+  };
+  const pool = shellPool();
+  const result = pool
+    ? await pool.run({ cwd: repo, args, env: extraEnv, onData: take })
+    : await spawnStream(repo, args, extraEnv, take, () => failed !== undefined);
+  logger?.(`git ${args.join(' ')} (${repo}) ${Date.now() - started} ms → ${result.exitCode}`);
+  if (failed) throw failed.error;
+  if (result.exitCode === 0 || (result.exitCode !== null && options.okCodes?.includes(result.exitCode))) return;
+  throw new GitError(args, repo, result.exitCode, result.stderr, classify(result.stderr));
+}
+
+/** `gitStream` in a process of its own, stopped once `stop()` says so. */
+function spawnStream(
+  repo: string,
+  args: readonly string[],
+  extraEnv: Record<string, string>,
+  onData: (chunk: Buffer) => void,
+  stop: () => boolean,
+): Promise<{ exitCode: number | null; stderr: string }> {
+  return new Promise((resolve) => {
     const child = spawn('git', args as string[], { cwd: repo, env: { ...environment(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     const err: Buffer[] = [];
     let spawnError = '';
     child.stdout.on('data', (b: Buffer) => {
-      if (failed) return;
-      try {
-        onData(b);
-      } catch (error) {
-        failed = { error };
-        child.kill();
-      }
+      onData(b);
+      if (stop()) child.kill();
     });
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => (spawnError = String(e)));
     child.on('close', (code) => resolve({ exitCode: spawnError ? null : code, stderr: spawnError || Buffer.concat(err).toString('utf8') }));
   });
-  logger?.(`git ${args.join(' ')} (${repo}) ${Date.now() - started} ms → ${result.exitCode}`);
-  if (failed) throw failed.error;
-  if (result.exitCode === 0 || (result.exitCode !== null && options.okCodes?.includes(result.exitCode))) return;
-  throw new GitError(args, repo, result.exitCode, result.stderr, classify(result.stderr));
 }
 
 /** Runs git and returns stdout as UTF-8 text without the final newline. */

@@ -19,6 +19,11 @@ export interface ShellJob {
   /** Extra variables for this command only. */
   env: Record<string, string>;
   input?: Buffer;
+  /**
+   * Takes stdout as it arrives, for output as large as the repo: the result's stdout is then
+   * empty. Must not throw.
+   */
+  onData?: (chunk: Buffer) => void;
 }
 
 export interface ShellResult {
@@ -54,7 +59,7 @@ class Shell {
     this.errEnd = Buffer.from(`\n${this.marker}\n`);
     this.child = spawn('/bin/sh', [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (b: Buffer) => {
-      this.out.push(b);
+      this.out.push(b, this.current?.job.onData);
       this.settleIfDone();
     });
     this.child.stderr.on('data', (b: Buffer) => {
@@ -92,9 +97,13 @@ class Shell {
     // stdout ends "\n<code> <marker>\n"; the "\n" before the code is ours, not git's
     const codeStart = outAll.lastIndexOf(0x0a, outAll.length - this.outEnd.length - 1);
     const exitCode = Number(outAll.subarray(codeStart + 1, outAll.length - this.outEnd.length).toString());
-    const stdout = outAll.subarray(0, codeStart);
+    let stdout = outAll.subarray(0, codeStart);
     const stderr = errAll.subarray(0, errAll.length - this.errEnd.length).toString('utf8');
-    const { resolve } = this.current;
+    const { resolve, job } = this.current;
+    if (job.onData) {
+      if (stdout.length > 0) job.onData(stdout);
+      stdout = Buffer.alloc(0);
+    }
     this.current = undefined;
     this.idle();
     resolve({ stdout, stderr, exitCode });
@@ -123,14 +132,30 @@ class Shell {
   }
 }
 
-/** Bytes of one stream, with a cheap check of how they end. */
+/**
+ * Bytes of one stream, with a cheap check of how they end. Streamed (`onData`), it hands on all
+ * but the last bytes as they come, holding back enough that the end line (exit code and marker)
+ * is never handed on: `take` returns what was held.
+ */
 class Collector {
   private chunks: Buffer[] = [];
   private tail = Buffer.alloc(0);
 
-  push(b: Buffer): void {
-    this.chunks.push(b);
+  push(b: Buffer, onData?: (chunk: Buffer) => void): void {
     this.tail = Buffer.concat([this.tail, b]).subarray(-64);
+    if (!onData) {
+      this.chunks.push(b);
+      return;
+    }
+    const held = this.chunks.length ? Buffer.concat([...this.chunks, b]) : b;
+    // 64: more than "\n<exit code> <marker>\n"
+    if (held.length <= 64) {
+      this.chunks = [held];
+      return;
+    }
+    onData(held.subarray(0, held.length - 64));
+    // a copy: a slice would keep the whole chunk alive
+    this.chunks = [Buffer.from(held.subarray(held.length - 64))];
   }
 
   endsWith(end: Buffer): boolean {

@@ -22,16 +22,24 @@ export const excludesFileName = 'excludesFile';
  * nothing, and its states keep the ids they always had.
  */
 export function recordIgnoreRules(layout: RepoLayout, config: readonly [string, string | null][]): string | undefined {
-  const entries: [string, string, string][] = [];
   const objects = path.join(layout.commonDir, 'objects');
+  const entries = presentIgnoreRules(layout, config).map(
+    ([name, bytes]) => ['100644', name, writeLooseObject(objects, 'blob', bytes)] as [string, string, string],
+  );
+  return entries.length ? writeLooseObject(objects, 'tree', treeContent(entries)) : undefined;
+}
+
+/** The rules files as they are now, by their name in a recorded tree, each only when it holds a rule. */
+export function presentIgnoreRules(layout: RepoLayout, config: readonly [string, string | null][]): [string, Buffer][] {
+  const out: [string, Buffer][] = [];
   for (const [name, file] of [
     [excludeName, path.join(layout.commonDir, 'info', 'exclude')],
     [excludesFileName, excludesFilePath(layout.root, config)],
   ] as const) {
     const bytes = file === undefined ? undefined : readRules(file);
-    if (bytes) entries.push(['100644', name, writeLooseObject(objects, 'blob', bytes)]);
+    if (bytes) out.push([name, bytes]);
   }
-  return entries.length ? writeLooseObject(objects, 'tree', treeContent(entries)) : undefined;
+  return out;
 }
 
 /** The file `core.excludesFile` names as git reads it (the last setting; `~/` is the home folder), or its default. */

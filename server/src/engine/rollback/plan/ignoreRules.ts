@@ -6,7 +6,8 @@ import { encodePath, fsPath } from '../../util/pathBytes';
 import { gitRaw, splitZ } from '../../git/gitRunner';
 import { readObjects } from '../../git/objectReader';
 import { repoLayout } from '../../git/repoLayout';
-import { excludeName, excludesFileName } from '../../repo/ignoreSources';
+import { excludeName, excludesFileName, presentIgnoreRules } from '../../repo/ignoreSources';
+import { configEntries } from '../../git/conversion';
 import { RepoState } from '../../repo/repoState';
 import { buildTree, listTree } from '../../git/trees';
 import { FileOp } from './fileOps';
@@ -25,7 +26,7 @@ import { FileOp } from './fileOps';
  */
 export async function ignoredUnder(repo: string, tree: string, paths: readonly string[], rules?: string): Promise<Map<string, string>> {
   if (paths.length === 0) return new Map();
-  const scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'codecontext-ignore-'));
+  let scratch: string | undefined;
   try {
     const [entries, recorded] = await Promise.all([listTree(repo, tree), rules ? listTree(repo, rules) : []]);
     const gitignores = entries.filter((e) => e.type === 'blob' && path.posix.basename(e.path) === '.gitignore');
@@ -33,6 +34,10 @@ export async function ignoredUnder(repo: string, tree: string, paths: readonly s
       repo,
       [...gitignores, ...recorded].map((r) => r.id),
     );
+    const texts = [...gitignores, ...recorded].map((r) => blobs.get(r.id)?.content ?? Buffer.alloc(0));
+    if (!rules) texts.push(...presentIgnoreRules(await repoLayout(repo), await configEntries(repo)).map(([, bytes]) => bytes));
+    if (!mayIgnore(texts, paths)) return new Map();
+    scratch = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'codecontext-ignore-'));
     const work = path.join(scratch, 'work');
     await fs.promises.mkdir(work);
     for (const r of gitignores) {
@@ -62,8 +67,62 @@ export async function ignoredUnder(repo: string, tree: string, paths: readonly s
   } catch (e) {
     throw asEngineError(e, repo);
   } finally {
-    await fs.promises.rm(scratch, { recursive: true, force: true });
+    if (scratch) await fs.promises.rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * False only when no rule in `texts` (ignore files' bytes) could ignore any of `paths`, so the
+ * question need not go to git: the usual rollback deletes files no rule names. Conservative, never
+ * git's answer itself: a rule's last part, wildcards read loosely and case ignored, is tried against
+ * every part of every path (a rule ignores a path when it matches the path or a folder above it,
+ * and what matches ends in the rule's last part); a rule it cannot read so (an escape, a `**` at
+ * the end) could match anything. Negated rules only un-ignore, and are passed over.
+ */
+export function mayIgnore(texts: readonly Buffer[], paths: readonly string[]): boolean {
+  const lasts: RegExp[] = [];
+  for (const text of texts) {
+    for (let line of text.toString('latin1').split('\n')) {
+      // git trims trailing spaces (and some builds a CR): tried with and without, below
+      line = line.replace(/[ \t\r]+$/, '');
+      if (line === '' || line.startsWith('#') || line.startsWith('!')) continue;
+      if (line.includes('\\')) return true;
+      const parts = line.split('/').filter((p) => p !== '');
+      const last = parts[parts.length - 1];
+      if (last === undefined || last === '**') return true;
+      const source = globPart(last);
+      if (source === undefined) return true;
+      lasts.push(new RegExp(`^${source}[ \\t\\r]*$`, 'is'));
+    }
+  }
+  if (lasts.length === 0) return false;
+  // names are compared as the Latin-1 strings of their bytes, as the rules were read
+  const parts = new Set<string>();
+  for (const p of paths) for (const part of encodePath(p).toString('latin1').split('/')) parts.add(part);
+  for (const part of parts) for (const re of lasts) if (re.test(part)) return true;
+  return false;
+}
+
+/** A regex source matching at least what one part of a wildmatch pattern matches; undefined when a bracket cannot be read so. */
+function globPart(part: string): string | undefined {
+  let out = '';
+  for (let i = 0; i < part.length; i++) {
+    const c = part[i];
+    if (c === '*') out += '[^/]*';
+    else if (c === '?') out += '[^/]';
+    else if (c === '[') {
+      // `[!…]`, `[^…]`, and a `]` first in the class is one of its characters
+      let from = i + 1;
+      if (part[from] === '!' || part[from] === '^') from++;
+      if (part[from] === ']') from++;
+      const close = part.indexOf(']', from);
+      // unclosed, or a class within (`[[:alpha:]]`): read as anything
+      if (close < 0 || part.slice(i + 1, close).includes('[')) return undefined;
+      out += '[^/]';
+      i = close;
+    } else out += c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  }
+  return out;
 }
 
 /** A git dir with nothing but what git needs to call it one, and the recorded rules: `info/exclude`, and the excludes file beside it. */
