@@ -97,6 +97,27 @@ export async function readLog<T>(file: string): Promise<LogContents<T>> {
 }
 
 /**
+ * The log's last entry when the file ends in a whole, good one, read from its tail alone;
+ * undefined when it does not (torn, damaged, empty, longer than the tail read), and the caller
+ * reads the whole log. For asking many logs whether they ended without parsing every entry.
+ */
+export async function lastEntry<T>(file: string): Promise<T | undefined> {
+  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  try {
+    const { size } = await handle.stat();
+    const take = Math.min(size, 64 * 1024);
+    const tail = Buffer.alloc(take);
+    const { bytesRead } = await handle.read(tail, 0, take, size - take);
+    if (bytesRead !== take || take === 0 || tail[take - 1] !== 0x0a) return undefined;
+    const start = tail.lastIndexOf(0x0a, take - 2);
+    if (start < 0 && take < size) return undefined; // the line began before the tail
+    return parseLine<T>(tail.toString('utf8', start + 1, take - 1)) ?? undefined;
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
  * A log open for appending. Entries appended while a sync is in flight are written and synced
  * together (group commit): repos committing in parallel share one fsync instead of one each.
  */
@@ -131,15 +152,20 @@ export class AppendLog<T> {
     }
   }
 
-  private queue: { bytes: Buffer; kind: string; done: (e?: unknown) => void }[] = [];
+  private queue: { bytes: Buffer; kind: string; sync: boolean; done: (e?: unknown) => void }[] = [];
   private draining = false;
 
-  /** Appends one entry; resolves once it is on disk, rejects (the file cut back) when it could not be. */
-  append(entry: T): Promise<void> {
+  /**
+   * Appends one entry; resolves once it is on disk, rejects (the file cut back) when it could not be.
+   * `sync: false` resolves once it is written, unsynced: for an entry whose loss only repeats work
+   * that may be repeated (an effect journaled as done is done again); the next synced entry syncs it.
+   */
+  append(entry: T, options: { sync?: boolean } = {}): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({
         bytes: Buffer.from(encodeLine(entry)),
         kind: String((entry as { t?: unknown }).t ?? 'entry'),
+        sync: options.sync ?? true,
         done: (e) => (e ? reject(e) : resolve()),
       });
       if (!this.draining) void this.drain();
@@ -151,7 +177,10 @@ export class AppendLog<T> {
     while (this.queue.length) {
       const batch = this.queue.splice(0);
       try {
-        await this.writeAll(Buffer.concat(batch.map((b) => b.bytes)));
+        await this.writeAll(
+          Buffer.concat(batch.map((b) => b.bytes)),
+          batch.some((b) => b.sync),
+        );
         for (const b of batch) faultPoint(`append:${b.kind}`);
         batch.forEach((b) => b.done());
       } catch (e) {
@@ -161,8 +190,8 @@ export class AppendLog<T> {
     this.draining = false;
   }
 
-  /** Writes at the end, in as many writes as it takes, then syncs; on failure cuts back to the last whole entry. */
-  private async writeAll(bytes: Buffer): Promise<void> {
+  /** Writes at the end, in as many writes as it takes, then syncs (unless told not to); on failure cuts back to the last whole entry. */
+  private async writeAll(bytes: Buffer, sync: boolean): Promise<void> {
     let done = 0;
     try {
       while (done < bytes.length) {
@@ -170,8 +199,10 @@ export class AppendLog<T> {
         if (bytesWritten <= 0) throw Object.assign(new Error('no bytes written to the journal'), { code: 'EIO' });
         done += bytesWritten;
       }
-      await this.handle.datasync();
-      await syncFault();
+      if (sync) {
+        await this.handle.datasync();
+        await syncFault();
+      }
       this.length += bytes.length;
     } catch (e) {
       await this.handle.truncate(this.length).catch(() => undefined);

@@ -37,8 +37,9 @@ export async function finishEffects(
   options: { detail?: FinishDetail; handOver?: string } = {},
 ): Promise<{ record: RollbackRecord; state: TxState }> {
   let state = start;
+  // a `done` lost in a crash is done again (every effect is idempotent): unsynced, the `end` syncs them
   const append = async (entry: JournalEntry) => {
-    await journal.append(entry);
+    await journal.append(entry, { sync: entry.t !== 'done' });
     state = applyEntry(state, entry);
   };
   for (const effect of state.left.effects) await doEffect(store, effect, state, options.detail, append);

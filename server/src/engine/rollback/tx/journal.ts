@@ -1,5 +1,5 @@
 import * as fs from 'fs';
-import { AppendLog, readLog } from '../../store/appendLog';
+import { AppendLog, lastEntry, readLog } from '../../store/appendLog';
 import { Store } from '../../store/store';
 import { RepoState } from '../../repo/repoState';
 import type { RollbackPlan } from '../plan/plan';
@@ -103,6 +103,8 @@ export async function unfinishedTransactions(store: Store): Promise<{ open: stri
   for (const n of names) {
     const rb = n.slice(0, -'.jsonl'.length);
     try {
+      // a finished journal ends in its `end`: its tail says so, and most journals are finished
+      if ((await lastEntry<JournalEntry>(journalFile(store, rb)))?.t === 'end') continue;
       const entries = await readJournal(store, rb);
       if (!entries.some((e) => e.t === 'end')) open.push(rb);
     } catch (error) {
