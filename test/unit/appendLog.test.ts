@@ -1,4 +1,5 @@
 import * as assert from 'assert';
+import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { AppendLog, encodeLine, lastEntry, readLog } from '../../server/src/engine/store/appendLog';
@@ -26,6 +27,12 @@ describe('append log: the tail read and unsynced entries', () => {
     const long = encodeLine({ t: 'end', detail: 'x'.repeat(70 * 1024) });
     assert.strictEqual(await lastEntry(file('long', begin + long)), undefined);
     assert.strictEqual((await readLog<{ t: string }>(path.join(dir, 'long'))).entries[1].t, 'end');
+    // not a file: left to the whole read, which names what it is (and a FIFO is never waited on)
+    fs.symlinkSync(path.join(dir, 'ended'), path.join(dir, 'link'));
+    assert.strictEqual(await lastEntry(path.join(dir, 'link')), undefined);
+    execFileSync('mkfifo', [path.join(dir, 'fifo')]);
+    assert.strictEqual(await lastEntry(path.join(dir, 'fifo')), undefined);
+    assert.strictEqual(await lastEntry(path.join(dir, 'missing')), undefined);
     // the only line, shorter than the tail: read whole
     assert.deepStrictEqual(await lastEntry(file('one', end)), { t: 'end', outcome: 'committed' });
   });

@@ -102,9 +102,13 @@ export async function readLog<T>(file: string): Promise<LogContents<T>> {
  * reads the whole log. For asking many logs whether they ended without parsing every entry.
  */
 export async function lastEntry<T>(file: string): Promise<T | undefined> {
-  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  // a symlink, a FIFO (never waited on), a device, anything odd: the whole read says what it is
+  const handle = await fs.promises.open(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW | fs.constants.O_NONBLOCK).catch(() => undefined);
+  if (!handle) return undefined;
   try {
-    const { size } = await handle.stat();
+    const stat = await handle.stat();
+    if (!stat.isFile()) return undefined;
+    const size = stat.size;
     const take = Math.min(size, 64 * 1024);
     const tail = Buffer.alloc(take);
     const { bytesRead } = await handle.read(tail, 0, take, size - take);
