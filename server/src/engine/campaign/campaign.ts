@@ -12,6 +12,7 @@ import { EngineContext } from '../store/engineContext';
 import { InvalidRecord, Store, readRecords } from '../store/store';
 import { toolVersion } from '../util/version';
 import { faultPoint } from '../util/faults';
+import { recordCheckpointRefs } from './campaignRefs';
 
 /** A campaign's outcome of one repo in `campaign run`. */
 export interface RepoRunResult {
@@ -87,6 +88,7 @@ export async function startCampaign(ctx: EngineContext, name: string, roots: rea
     progress: ctx.progress,
     cancel: ctx.cancel,
   });
+  await recordCheckpointRefs(ctx.store, id, 0, repos);
   return recordCampaign(ctx.store, { id, name, roots: absRoots, repos, baseline: baseline.id });
 }
 
@@ -118,6 +120,8 @@ export async function startCampaignFromSnapshot(
       ...repos.filter((r) => !roots.some((root) => r === path.resolve(root) || r.startsWith(path.resolve(root) + path.sep))),
     ]),
   ];
+  // the refs as they are now, when the campaign starts (the snapshot may be older: it is content-addressed)
+  await recordCheckpointRefs(store, id, 0, repos);
   return recordCampaign(store, { id, name, roots: absRoots, repos, baseline: baseline.id });
 }
 
@@ -267,6 +271,8 @@ export async function checkpointCampaign(
       ...(unreachable.length ? { unreachable } : {}),
     };
     await ctx.store.writeJson(stepFile(campaign.id, n), changes);
+    // the refs beside the states: which branches and tags the campaign made, and what reached a remote
+    await recordCheckpointRefs(ctx.store, campaign.id, n, reachable);
     faultPoint('checkpoint:step-file');
     campaign.steps.push(step);
     await ctx.store.writeJson(campaignFile(campaign.id), campaign);

@@ -95,3 +95,52 @@ export function assertQuiet(layout: RepoLayout): void {
     throw new EngineError('OperationInProgress', `a ${pick ? 'cherry-pick' : 'revert'} is in progress (finish or abort it first)`, layout.root);
   }
 }
+
+/**
+ * Every ref under `prefixes` (e.g. `refs/heads/`) and the object it names, read as git's files
+ * backend keeps them: packed-refs first, loose files over them. Symbolic refs (`refs/remotes/origin/HEAD`)
+ * are left out: they name a ref, not a commit. No process: a campaign records these at every
+ * checkpoint, beside a capture that already costs its repo a few.
+ */
+export function readRefs(layout: RepoLayout, prefixes: readonly string[]): Map<string, string> {
+  const refs = new Map<string, string>();
+  const wanted = (name: string) => prefixes.some((p) => name.startsWith(p));
+  const packed = readText(path.join(layout.commonDir, 'packed-refs'));
+  if (packed) {
+    for (const line of packed.split('\n')) {
+      // `<id> <name>`; `^<id>` lines peel the tag above them, and `#` starts the header
+      if (line.length > 41 && line[40] === ' ' && /^[0-9a-f]{40}$/.test(line.slice(0, 40)) && wanted(line.slice(41)))
+        refs.set(line.slice(41), line.slice(0, 40));
+    }
+  }
+  const walk = (rel: string) => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(path.join(layout.commonDir, rel), { withFileTypes: true });
+    } catch {
+      return; // no such folder: no loose refs there
+    }
+    for (const e of entries) {
+      const name = `${rel}/${e.name}`;
+      if (e.isDirectory()) walk(name);
+      else if (e.isFile() && !e.name.endsWith('.lock')) {
+        const text = readText(path.join(layout.commonDir, name))?.trim();
+        if (text && /^[0-9a-f]{40}$/.test(text)) refs.set(name, text);
+      }
+    }
+  };
+  for (const p of prefixes) walk(p.replace(/\/$/, ''));
+  return refs;
+}
+
+/**
+ * The remotes named in the repo's own config (`[remote "origin"]`), read without a process: enough
+ * to tell the remote from the branch in `refs/remotes/<remote>/<branch>` when a remote's name holds
+ * a slash. A remote defined only in an included file is missed here; the first path segment stands in for it.
+ */
+export function configuredRemotes(layout: RepoLayout): string[] {
+  const text = readText(path.join(layout.commonDir, 'config')) ?? '';
+  const names = new Set<string>();
+  for (const m of text.matchAll(/^\s*\[\s*remote\s+"((?:[^"\\\n]|\\.)*)"\s*\]/gim)) names.add(m[1].replace(/\\(.)/g, '$1'));
+  return [...names];
+}
