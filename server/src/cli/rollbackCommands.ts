@@ -4,6 +4,7 @@ import { chainedRollbacks, inversePatchText, locateEvidence, readEvidence, verif
 import { commentsOf } from '../engine/rollback/evidence/report';
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan/plan';
 import { driftLabel } from '../engine/rollback/plan/changes';
+import { heldOnRemotes, remoteWords } from '../engine/rollback/plan/remotes';
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/tx/recover';
 import { showPath } from '../engine/util/pathBytes';
 import { checkWords } from '../engine/rollback/tx/checks';
@@ -14,6 +15,8 @@ import { executeRollback } from '../engine/rollback/tx/transaction';
 import { undoRollback } from '../engine/rollback/tx/undo';
 import { CliContext, Command, UsageError, stringList } from './command';
 import { branchName, displayPath, shortId, table, when } from './format';
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Ctrl-C cancels until the commit phase begins; after that the transaction finishes or compensates. */
 function interruptToken(): { cancel: { cancelled: boolean }; dispose: () => void } {
@@ -34,6 +37,8 @@ function planText(plan: RollbackPlan, checks: ReadonlyMap<string, string>): stri
     `${t.repos} repos (${t.reposChanged} to change) in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}; ${t.files} files, +${t.added} ` +
       `-${t.removed}; drift: ${t.drift}; conflicts: ${t.conflicts}`,
   ];
+  const onRemotes = plan.repos.filter((r) => heldOnRemotes(r.remotes)).length;
+  if (onRemotes) lines.push(`on remotes: the campaign reached the remotes of ${plural(onRemotes, 'repo')}; a local rollback does not change them`);
   if (plan.cycles.length) lines.push(`dependency cycles (each rolled back as one wave): ${plan.cycles.map((c) => c.map(displayPath).join(' ↔ ')).join('; ')}`);
   plan.waves.forEach((wave, i) => {
     lines.push('', `wave ${i + 1}`);
@@ -57,6 +62,7 @@ function planText(plan: RollbackPlan, checks: ReadonlyMap<string, string>): stri
       for (const c of r.conflicts)
         lines.push(`    CONFLICT ${c.path === undefined ? '' : showPath(c.path)}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
       for (const n of r.notes) lines.push(`    note: ${n}`);
+      for (const w of remoteWords(r.remotes)) lines.push(`    REMOTE ${w}`);
     }
   });
   return lines.join('\n');
@@ -76,7 +82,13 @@ function requestFrom(values: Record<string, unknown>): RollbackRequest {
     mode,
     repos: stringList(values.repo),
     paths: stringList(values.path),
+    fetch: !!values.fetch,
   };
+}
+
+/** Per repo, what of the campaign its remotes still hold (remoteWords), as `repo: line`. */
+function remoteLines(plan: RollbackPlan): string[] {
+  return plan.repos.flatMap((r) => remoteWords(r.remotes).map((w) => `${displayPath(r.path)}: ${w}`));
 }
 
 /** --root DIR limits the plan to the target's repos at or below DIR. */
@@ -91,7 +103,7 @@ async function runPlan(ctx: CliContext, values: Record<string, unknown>): Promis
   let request = requestFrom(values);
   const roots = stringList(values.root);
   if (roots.length) {
-    const wide = await planRollback({ ...ctx }, { ...request, paths: [] });
+    const wide = await planRollback({ ...ctx }, { ...request, paths: [], fetch: false });
     request = limitToRoots(
       request,
       roots,
@@ -108,7 +120,7 @@ export const rollbackCommands: Command[] = [
     summary: 'roll repos back to a snapshot, a campaign baseline, or the state before a step — all or nothing',
     usage:
       'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run [--diff]] [--repo DIR]... [--path GLOB]... ' +
-      '[--root DIR]... [--check CMD [--check-timeout S]] [--trust-repo-checks | --skip-repo-checks] [--force]',
+      '[--root DIR]... [--fetch] [--check CMD [--check-timeout S]] [--trust-repo-checks | --skip-repo-checks] [--force]',
     examples: [
       'codecontext rollback --campaign rename-logger --dry-run',
       'codecontext rollback --campaign rename-logger --dry-run --diff | less',
@@ -129,6 +141,11 @@ export const rollbackCommands: Command[] = [
       '                    the rollback writes), each after its repo\'s "# repo: <path>" line, as the',
       "                    evidence pack's inverse.patch will hold them",
       '--repo DIR, --path GLOB, --root DIR   limit the rollback to some repos or files',
+      '--fetch             git fetch the remotes of the repos the campaign worked in first (never prompts;',
+      '                    a remote that cannot be fetched is a note), and ask them for the tags it made.',
+      '                    Without it, what of the campaign reached a remote (its commits on a remote',
+      '                    branch, branches it created there) is read from the remote-tracking refs as',
+      '                    they are. Either way the rollback itself is local: it does not change a remote.',
       '--check CMD         after each repo commits, run CMD there (no shell; quotes as a shell reads them)',
       '                    before any repo that must follow it starts; a failure or timeout puts every',
       "                    repo back; it replaces the repos' own checks",
@@ -155,6 +172,7 @@ export const rollbackCommands: Command[] = [
       path: { type: 'string', multiple: true },
       root: { type: 'string', multiple: true },
       force: { type: 'boolean' },
+      fetch: { type: 'boolean' },
       check: { type: 'string' },
       'check-timeout': { type: 'string' },
       'trust-repo-checks': { type: 'boolean' },
@@ -182,6 +200,13 @@ export const rollbackCommands: Command[] = [
       // decided (and consent asked) before anything is locked or journaled
       const checks = await checksForRollback(ctx, plan, { check, trust: !!values['trust-repo-checks'], skip: !!values['skip-repo-checks'] });
       reportSkipped(checks.skipped, '--skip-repo-checks');
+      // said before it runs, as the extension's confirmation says it; the lines themselves follow the result
+      const remotes = remoteLines(plan);
+      const onRemotes = plan.repos.filter((r) => heldOnRemotes(r.remotes)).length;
+      if (onRemotes)
+        process.stderr.write(
+          `codecontext: the campaign reached the remotes of ${plural(onRemotes, 'repo')}; this rollback is local and does not change them\n`,
+        );
       const interrupt = interruptToken();
       try {
         const record = await executeRollback(ctx, plan, {
@@ -196,9 +221,11 @@ export const rollbackCommands: Command[] = [
             `files, in ${(record.durationMs / 1000).toFixed(2)} s`,
           `safety snapshot: ${record.safetySnapshot} (undo with: codecontext rollback undo ${record.id})`,
           `evidence: ${record.evidence}`,
+          ...remotes,
         ].join('\n');
         warnUnsigned(record);
-        return { text, json: record };
+        const reached = plan.repos.filter((r) => r.remotes).map((r) => ({ repo: r.path, ...r.remotes! }));
+        return { text, json: reached.length ? { ...record, remotes: reached } : record };
       } finally {
         interrupt.dispose();
       }
@@ -353,6 +380,7 @@ export const rollbackCommands: Command[] = [
         );
         for (const f of r.files)
           lines.push(`  ${f.change.padEnd(8)} ${showPath(f.path)}  ${shortId(f.fromBlob, 7)} → ${shortId(f.blob, 7)}  diff ${f.diffHash.slice(0, 12)}`);
+        for (const w of remoteWords(r.remotes)) lines.push(`  on its remotes: ${w}`);
         for (const c of (e.checks ?? []).filter((x) => x.repo === r.path)) {
           const how = c.timedOut ? 'timed out' : `exit ${c.exitCode}`;
           lines.push(

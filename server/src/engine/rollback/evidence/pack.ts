@@ -11,6 +11,7 @@ import { RepoState, captureRepoState, sameState } from '../../repo/repoState';
 import { Store, writeFileAtomic } from '../../store/store';
 import { ReadLimit, readBounded } from '../../store/boundedRead';
 import type { PlannedFile, RollbackPlan } from '../plan/plan';
+import type { RepoRemotes } from '../plan/remotes';
 import type { CheckResult, Outcome, PhaseRecord } from '../records';
 import { ReviewComment, listReviewComments } from '../../campaign/reviewComments';
 import { loadSnapshot } from '../../snapshot/snapshot';
@@ -52,6 +53,8 @@ export interface EvidenceRepo {
   /** The ref the repo's state was pinned under before compensation changed it. */
   pinnedBeforeCompensation?: string;
   files: Omit<PlannedFile, 'patch'>[];
+  /** What of the campaign this repo's remotes held when the rollback was planned: a rollback is local, and left it there. */
+  remotes?: RepoRemotes;
 }
 
 export interface EvidencePack {

@@ -4,6 +4,7 @@ import { sha256 } from '../../util/canonical';
 import { showPath } from '../../util/pathBytes';
 import type { RepoState } from '../../repo/repoState';
 import type { EvidencePack, EvidenceRepo, RepoSpan } from './pack';
+import { remoteWords } from '../plan/remotes';
 
 /**
  * An evidence pack as a page a person reads: the outcome, the target, who ran it where and when,
@@ -104,6 +105,7 @@ function* evidenceBodyChunks(pack: ReportedPack, patches: readonly ((string | un
     // the picture first: a reader sees at a glance where the time went and which repo failed
     timelineSection(pack, name),
     factsSection(pack),
+    remotesSection(pack, name),
     `<section class="repos" aria-label="Repositories"><h2>Repositories <span class="count">${pack.repos.length}</span></h2>`,
   ];
   const tail = [
@@ -251,6 +253,20 @@ function timelineSection(pack: ReportedPack, name: (p: string) => string): strin
     '</tbody></table></details>',
   ].join('');
   return `<section class="timeline" aria-label="Timeline"><h2>Timeline</h2>\n<div class="gantt-wrap">${out.join('\n')}</div>\n${legend}\n${table}</section>`;
+}
+
+/**
+ * What of the campaign the repos' remotes held when the rollback was planned (remoteWords, the
+ * words the CLI and the preview use): a rollback is local, so it is all still there after it.
+ */
+function remotesSection(pack: ReportedPack, name: (p: string) => string): string {
+  const items = pack.repos.flatMap((r) => remoteWords(r.remotes).map((w) => `<li><strong>${esc(name(r.path))}</strong>: ${esc(w)}</li>`));
+  if (!items.length) return '';
+  return [
+    '<section class="remotes" aria-label="On the remotes"><h2>On the remotes</h2>',
+    '<p class="muted">What of the campaign had reached the remotes when this rollback was planned. The rollback changed the local repos only.</p>',
+    `<ul class="notes">${items.join('')}</ul></section>`,
+  ].join('\n');
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import { RepoState, assertRestorable, captureWithIndex } from '../../repo/repoSt
 import { TreeEdit, buildTree } from '../../git/trees';
 import { ResolvedTarget, TargetSpec, chooseTargetRepos, resolveTarget } from './target';
 import { Drift, headMoved, repoChange } from './changes';
+import { RepoRemotes, campaignRemoteReach } from './remotes';
 
 export type RollbackMode = 'restore' | 'replay';
 
@@ -37,6 +38,11 @@ export interface RollbackRequest extends TargetSpec {
   exclude?: string[];
   /** Per repo, the state drift is measured from when the target has no campaign checkpoint after it (undo: the rollback's end state). */
   driftBase?: Record<string, RepoState>;
+  /**
+   * `git fetch` the remotes of the repos the campaign made commits, branches or tags in, before
+   * saying what of it they hold (`RepoPlan.remotes`); otherwise their remote-tracking refs are read as they are.
+   */
+  fetch?: boolean;
 }
 
 /** One file a rollback would change: the operation, said as a person would, and its line counts. */
@@ -102,6 +108,12 @@ export interface RepoPlan {
   drift: Drift[];
   conflicts: Conflict[];
   notes: string[];
+  /**
+   * What the campaign being rolled back made in this repo and what of it its remotes hold
+   * (remotes.ts): absent when it made no commit, branch or tag here, and for a target that is no
+   * campaign checkpoint. Left out of the plan hash: a rollback is local, and this changes nothing it does.
+   */
+  remotes?: RepoRemotes;
 }
 
 export interface RollbackPlan {
@@ -171,6 +183,14 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
     plan.after = [...new Set(circle.flatMap((m) => dependents.get(m) ?? []))].filter((d) => (waveOf.get(d) ?? 0) < plan.wave).sort();
     return plan;
   });
+  // after the local plan: a repo that stops the plan stops it before anything is fetched
+  const reach = await campaignRemoteReach(ctx.store, target, repoPaths, { fetch: request.fetch, parallelism: ctx.parallelism });
+  for (const plan of repos) {
+    const found = reach.get(plan.path);
+    if (!found) continue;
+    plan.remotes = found.remotes;
+    plan.notes.push(...found.notes);
+  }
   const body = {
     mode,
     target: { snapshot: target.snapshot.id, campaign: target.campaign?.id, checkpoint: target.checkpoint, label: target.label },
@@ -220,7 +240,10 @@ export function assertPlanChanges(plan: RollbackPlan, files: Record<string, read
   }
 }
 
-/** The plan's identity: the starting states, the goals and the operations. Recomputed at prepare. */
+/**
+ * The plan's identity: the starting states, the goals and the operations. Recomputed at prepare.
+ * A repo's `remotes` is not in it: it changes nothing a (local) rollback does, and a fetch moves it.
+ */
 export function planHash(mode: string, target: string, repos: readonly Pick<RepoPlan, 'path' | 'current' | 'goal' | 'files'>[]): string {
   return sha256(
     canonicalJson({

@@ -175,6 +175,7 @@ async function packOf(state: TxState, detail: FinishDetail | undefined): Promise
   const o = state.outcome!;
   const after = afterOf(state);
   const before = beforeOf(state);
+  const remotes = new Map(begin.repos.map((r) => [r.path, r.remotes]));
   const repos: EvidenceRepo[] = state.repos.map((r) => ({
     path: r.path,
     wave: r.wave,
@@ -188,6 +189,7 @@ async function packOf(state: TxState, detail: FinishDetail | undefined): Promise
     ...(r.pinned ? { pinnedBeforeCompensation: r.pinned } : {}),
     files: (detail?.files.get(r.path) ?? []).map(({ patch: _patch, ...f }) => f),
     ...(detail?.spans.get(r.path)?.length ? { timings: detail.spans.get(r.path) } : {}),
+    ...(remotes.get(r.path) ? { remotes: remotes.get(r.path) } : {}),
   }));
   return {
     format: 1,

@@ -3,6 +3,7 @@ import { AppendLog, lastEntry, readLog } from '../../store/appendLog';
 import { Store } from '../../store/store';
 import { RepoState } from '../../repo/repoState';
 import type { RollbackPlan } from '../plan/plan';
+import type { RepoRemotes } from '../plan/remotes';
 import type { CheckResult, Outcome, PhaseRecord } from '../records';
 
 /**
@@ -28,8 +29,11 @@ export type JournalEntry =
       mode: RollbackPlan['mode'];
       /** The campaign status this transaction sets once it commits (the `campaign` effect); absent: none. */
       campaign?: CampaignMark;
-      /** Per repo: where it goes, where the plan found it (`before`), and how many files it changes (the record's count). */
-      repos: { path: string; wave: number; goal: RepoState; before?: RepoState; files?: number }[];
+      /**
+       * Per repo: where it goes, where the plan found it (`before`), how many files it changes (the
+       * record's count), and what of the campaign its remotes hold, which the rollback leaves there (the evidence's `remotes`).
+       */
+      repos: { path: string; wave: number; goal: RepoState; before?: RepoState; files?: number; remotes?: RepoRemotes }[];
     }
   | { t: 'prepared'; at: string; safety: string; repos: { path: string; state: RepoState }[] }
   /** A repo's step committed (its files, index and ref are at the goal; its check passed). */

@@ -110,7 +110,14 @@ export class BegunTransaction {
       target: plan.target,
       mode: plan.mode,
       ...(campaign ? { campaign } : {}),
-      repos: plan.repos.map((r) => ({ path: r.path, wave: r.wave, goal: r.goal, before: r.current, files: r.files.length })),
+      repos: plan.repos.map((r) => ({
+        path: r.path,
+        wave: r.wave,
+        goal: r.goal,
+        before: r.current,
+        files: r.files.length,
+        ...(r.remotes ? { remotes: r.remotes } : {}),
+      })),
     };
     try {
       await journal.append(begin);
