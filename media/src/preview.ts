@@ -386,6 +386,9 @@ function renderPlan(plan: PreviewState): void {
       ),
     );
   }
+  // a repo already back here can still have the campaign on its remotes: that is not folded away
+  const idleOnRemotes = idle.filter((r) => r.remotes.length);
+  if (idleOnRemotes.length && !filter && show === 'all') parts.push(...idleOnRemotes.map((r) => remotesBlock(r, true)));
   if (!parts.length) parts.push(h('p', { class: 'muted' }, plan.files.length ? 'No file matches the filter.' : 'No file changes.'));
   if (plan.filesTruncated)
     parts.push(h('p', { class: 'muted' }, `Only the first ${plan.files.length} of ${plan.totals.files} files are listed; the rollback covers all of them.`));
@@ -478,6 +481,9 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
         )
       : null,
     r.conflicts.length ? h('span', { class: 'badge error' }, plural(r.conflicts.length, 'conflict')) : null,
+    r.remotes.length
+      ? h('span', { class: 'badge warning', title: 'What of the campaign its remotes hold (below): this rollback does not change them' }, 'remotes')
+      : null,
   );
   const notes = [
     ...r.conflicts.filter((c) => !c.path).map((c) => h('li', { class: 'error' }, c.reason)),
@@ -495,7 +501,19 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
     row,
     why ? h('p', { class: 'why muted', 'data-probe': 'why' }, why) : null,
     notes.length ? h('ul', { class: 'notes' }, ...notes) : null,
+    r.remotes.length ? remotesBlock(r, false) : null,
     list,
+  );
+}
+
+/** What of the campaign the repo's remotes still hold, in the server's words (a rollback here is local). */
+function remotesBlock(r: PreviewRepoView, named: boolean): HTMLElement {
+  const title = named ? `${r.name} on its remotes` : 'On the remotes';
+  return h(
+    'div',
+    { class: 'remotes', role: 'group', 'aria-label': `${r.name} on its remotes`, 'data-probe': 'remotes', 'data-label': r.name },
+    h('p', { class: 'remotes-title' }, title),
+    h('ul', {}, ...r.remotes.map((line) => h('li', {}, line))),
   );
 }
 
@@ -892,6 +910,7 @@ function probeExtras(): Partial<RenderedSnapshot> {
       .map((e) => e.textContent ?? '')
       .join(' '),
     statusLog: [...statusLog],
+    remotes: shown('[data-probe="remotes"]').flatMap((e) => [...e.querySelectorAll('li')].map((li) => `${e.dataset.label ?? ''}: ${li.textContent ?? ''}`)),
   };
 }
 

@@ -526,7 +526,16 @@ const target = {
 };
 export const RollbackTargetParams = params(target);
 export type RollbackTargetParams = z.input<typeof RollbackTargetParams>;
-export const RollbackPreviewParams = params({ ...target, ...progress });
+export const RollbackPreviewParams = params({
+  ...target,
+  ...progress,
+  /**
+   * `git fetch` the remotes of the repos the campaign worked in before saying what of it they hold
+   * (each repo's `remotes`; never prompts, a remote that cannot be fetched is a note). Default: the
+   * remote-tracking refs as they are. It moves remote-tracking refs, which a watched preview sees.
+   */
+  fetch: z.optional(flag),
+});
 export type RollbackPreviewParams = z.input<typeof RollbackPreviewParams>;
 /** Drift with its words for a person, as the CLI's DRIFT line says them (a path, "(index: …)", "(HEAD moved …)"). */
 export type LabelledDrift = Drift & { label: string };
@@ -541,6 +550,10 @@ export interface RepoPlanSummary extends Omit<RepoPlan, 'files'> {
   fileCount: number;
   /** The repo's `drift`, each with its words and what loses it. */
   edits: DriftEdit[];
+  /** What of the campaign this repo's remotes still hold, in the server's words (one fact a line; empty: nothing). A rollback is local: it leaves all of it. */
+  remoteLines: string[];
+  /** A remote holds some of the campaign (a branch with its commits or one it created, a tag it made): what `remoteLines` says beyond "unknown". */
+  onRemotes: boolean;
 }
 /** A plan as previewed: everything but the files and their inverse diffs. `hash` names it in later requests. */
 export interface RollbackPreview extends Omit<RollbackPlan, 'repos'> {

@@ -136,13 +136,17 @@ export function outcomeText(preview: RollbackPreview, result: RollbackExecuteRes
   const late = result.cancelArrivedLate ? ' The cancel arrived after the commit began, so the rollback finished.' : '';
   const matched = same > 0 ? ` (${plural(same, 'other repo')} already matched)` : '';
   const unsigned = r.evidenceUnsigned ? ` The evidence pack is not signed: ${r.evidenceUnsigned}.` : '';
-  return `Rolled back ${plural(changed, 'repo')} to ${targetName(preview)} in ${duration(r.durationMs)}${matched}.${late}${unsigned}`;
+  const onRemotes = preview.repos.filter((x) => x.onRemotes).length;
+  const remote = onRemotes ? ` The campaign is still on the remotes of ${plural(onRemotes, 'repo')}: this rollback did not change them.` : '';
+  return `Rolled back ${plural(changed, 'repo')} to ${targetName(preview)} in ${duration(r.durationMs)}${matched}.${late}${remote}${unsigned}`;
 }
 
 export function confirmationOf(preview: RollbackPreview): Confirmation {
   const t = preview.totals;
   const changed = preview.repos.filter((r) => r.changed);
   const heads = changed.filter((r) => r.headChanged).length;
+  // the server's words for what the campaign left on the remotes: this rollback is local and leaves it
+  const remote = preview.repos.flatMap((r) => r.remoteLines.map((line) => `• ${repoName(r.path)}: ${line}`));
   const detail = [
     `${plural(t.files, 'file')} will change in ${plural(t.reposChanged, 'repo')} (${lines(t.added, t.removed)} ` +
       `lines)${heads ? `; HEAD moves in ${plural(heads, 'repo')}` : ''}.`,
@@ -157,6 +161,9 @@ export function confirmationOf(preview: RollbackPreview): Confirmation {
       ),
     changed.length > namedRepos ? `• …and ${plural(changed.length - namedRepos, 'more repo')}` : '',
     '',
+    ...(remote.length
+      ? ['On the remotes:', ...remote.slice(0, 2 * namedRepos), remote.length > 2 * namedRepos ? `• …and ${remote.length - 2 * namedRepos} more` : '', '']
+      : []),
     t.drift
       ? `⚠ ${plural(t.drift, 'file')} changed by something else since the campaign's last checkpoint will be overwritten; the safety snapshot keeps them.`
       : '',

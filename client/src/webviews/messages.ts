@@ -61,6 +61,8 @@ export interface RenderedSnapshot {
   alert?: string;
   /** Preview only: the last statuses shown, oldest first (one that passed quickly is still there). */
   statusLog?: string[];
+  /** Preview only: each line of what the repos' remotes still hold, as `repo-name: line`. */
+  remotes?: string[];
   /** The timeline's steps as a screen reader names them, e.g. "Step 2: …, 3 files, failed in 1 repo, reviewed" (history only). */
   badges?: string[];
 }
@@ -125,6 +127,8 @@ export interface PreviewRepoView {
   edits: PreviewEditView[];
   conflicts: { path?: string; reason: string }[];
   notes: string[];
+  /** What of the campaign the repo's remotes still hold, in the server's words, one fact a line (a rollback is local: it leaves them). */
+  remotes: string[];
 }
 
 export interface PreviewState {

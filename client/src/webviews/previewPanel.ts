@@ -239,6 +239,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         edits: r.edits.map((e) => ({ label: e.label, ...(e.kind === 'file' ? { path: e.path } : {}), lostWith: e.lostWith })),
         conflicts: r.conflicts.map((c) => ({ path: c.path, reason: c.reason })),
         notes: r.notes,
+        remotes: r.remoteLines,
       })),
       files: files.map((f) => ({
         repo: f.repo,

@@ -6,6 +6,7 @@ import { RollbackPlan, assertPlanChanges, planRollback } from '../engine/rollbac
 import { recoverAll } from '../engine/rollback/tx/recover';
 import { RollbackRecord as StoredRollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollback/records';
 import { driftLabel, lostWith, recordedChange } from '../engine/rollback/plan/changes';
+import { heldOnRemotes, remoteWords } from '../engine/rollback/plan/remotes';
 import { executeRollback } from '../engine/rollback/tx/transaction';
 import { undoRollback } from '../engine/rollback/tx/undo';
 import {
@@ -77,6 +78,7 @@ export function registerRollbackHandlers(s: Services): void {
       paths: p.paths,
       files: resolvedKeys(p.files),
       exclude: resolvedAll(p.exclude),
+      fetch: p.fetch,
     };
     const work = await s.progress.begin('Planning rollback', ['plan'], p.workDoneToken, token);
     try {
@@ -208,6 +210,8 @@ function summarise(plan: RollbackPlan, repoChecks: RepoCheck[]): RollbackPreview
       ...r,
       fileCount: files.length,
       edits: r.drift.map((d) => ({ ...d, label: driftLabel(d), lostWith: lostWith(plan.mode, d) })),
+      remoteLines: remoteWords(r.remotes),
+      onRemotes: heldOnRemotes(r.remotes),
     })),
     repoChecks,
   };
