@@ -108,6 +108,11 @@ export class RepoStep implements TxStep {
     if (!this.changes) return;
     this.phase = 'committing';
     await commitRestore(this.restore!, onRetry, { guard: guardCheck(this.key, this.guards!) });
+    // a file each for the guards, the ops and the staged files: not needed once committed, and a
+    // hundred thousand of them held through verify and evidence (issue 21, item 12); the capture
+    // stays, for release
+    this.guards = undefined;
+    this.restore = { ...this.restore!, ops: [], staged: new Map() };
   }
 
   async verify(): Promise<RepoState> {
