@@ -146,8 +146,9 @@ export interface ProgressDetail {
 }
 
 /**
- * A work-done `report` as this server sends it: the standard fields (message "capture 3/10 repo-03",
- * a rising percentage) plus `detail` for clients that draw their own progress.
+ * A work-done `report` as this server sends it: the standard fields (`message` in words a user knows,
+ * "Reading the repos (3 of 10 repos)", never the engine's phase names; a rising percentage) plus
+ * `detail` for clients that draw their own progress.
  */
 export interface CodeContextProgressReport extends WorkDoneProgressReport {
   detail?: ProgressDetail;
@@ -391,6 +392,12 @@ export const CampaignRunParams = params({
   /** The program and its arguments, run without a shell in every repo of the campaign. */
   command: words,
   message: z.optional(text),
+  /**
+   * Only these repos of the campaign (absolute paths; each must be one of its repos), as the CLI's
+   * `--only-failed` and `--repos-from` choose them: "Run Again Where It Failed" sends the repos the
+   * last run failed in. Without it, every repo.
+   */
+  repos: z.optional(absolutePaths),
 });
 export type CampaignRunParams = z.input<typeof CampaignRunParams>;
 export interface CampaignRunResult extends CampaignStepResult {

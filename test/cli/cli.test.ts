@@ -229,7 +229,7 @@ describe('codecontext CLI', function () {
       log.value.steps[0].results.map((r: { exitCode: number }) => r.exitCode),
       [0, 3, 0],
     );
-    assert.match(cli('campaign', 'log', 'rename-logger').stdout, /1 repos failed: repo-01 \(exit 3\)/);
+    assert.match(cli('campaign', 'log', 'rename-logger').stdout, /1 repo failed: repo-01 \(exit 3\)/);
 
     repos[2].write('notes.md', 'manual fix\n');
     const cp = json('campaign', 'checkpoint', camp.id, '-m', 'manual fixes');

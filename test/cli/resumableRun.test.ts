@@ -28,7 +28,7 @@ describe('resumable campaign runs', function () {
     assert.deepStrictEqual(run.repos[0].files, ['VERSION']);
     assert.ok(run.repos.every((r) => typeof r.durationMs === 'number'));
     const log = runCli(['campaign', 'log', camp], { store });
-    assert.match(log.stdout, /1 repos failed: repo-01 \(exit 3\)/);
+    assert.match(log.stdout, /1 repo failed: repo-01 \(exit 3\)/);
     fs.writeFileSync(path.join(root, 'run.json'), first.stdout);
 
     repos[1].remove('fail-here');

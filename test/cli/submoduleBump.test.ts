@@ -51,7 +51,7 @@ describe('a campaign that bumped a submodule (CLI)', function () {
     const heads = [parent.head(), sub.head()];
     const r = cli('rollback', '--campaign', 'bump');
     assert.strictEqual(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stderr, /sub: other\.txt: 1 files changed since the campaign's last checkpoint/);
+    assert.match(r.stderr, /sub: other\.txt: 1 file changed since the campaign's last checkpoint/);
     assert.deepStrictEqual([parent.head(), sub.head()], heads);
     assert.strictEqual(sub.read('other.txt').toString(), 'my local work\n');
   });

@@ -30,7 +30,9 @@ function assertOrdered(values: ProgressValue[] | undefined, phases: string[], re
     'percentage never goes back',
   );
   assert.strictEqual(percentages[percentages.length - 1], 100);
-  assert.ok(reports.filter((v) => v.detail!.done > 0).every((v) => v.detail!.repo && v.message!.includes(path.basename(v.detail!.repo))));
+  assert.ok(reports.filter((v) => v.detail!.done > 0).every((v) => v.detail!.repo));
+  // the message is for people (issue 25, item 8): "Reading the repos (2 of 3 repos)", never "capture 2/3 repo-02"
+  for (const v of reports) assert.match(v.message!, new RegExp(`^[A-Z][a-z ]+ \\(${v.detail!.done} of ${repos} repos?\\)$`), v.message);
 }
 
 /** Whether anything of a snapshot was written: pin refs in the repos or manifests in the store. */

@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as assert from 'assert';
 import * as path from 'path';
 import {
@@ -135,6 +136,22 @@ describe('server: requests against real repos', () => {
     const after = await f.server.request(BlobRequest, { repo: change.repo, blob: change.newBlob! });
     assert.strictEqual(Buffer.from(before.base64, 'base64').toString(), 'a\n');
     assert.strictEqual(Buffer.from(after.base64, 'base64').toString(), 'A\n');
+
+    // "Run Again Where It Failed" (issue 25, item 12): `repos` runs the command in those repos only, as a step of its own
+    const again = await f.server.request(CampaignRunRequest, {
+      campaign: camp.id,
+      command: writeFileCommand('src/again.txt', 'again\n'),
+      repos: [f.repos[1].dir],
+    });
+    assert.strictEqual(again.step.n, 3);
+    assert.deepStrictEqual(
+      again.step.results?.map((r) => path.relative(f.root, r.repo)),
+      ['repo-01'],
+    );
+    assert.deepStrictEqual(
+      f.repos.map((r) => fs.existsSync(path.join(r.dir, 'src', 'again.txt'))),
+      [false, true, false],
+    );
   });
 
   it('serves blob bytes exactly, binary too', async () => {

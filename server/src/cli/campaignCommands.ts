@@ -15,15 +15,15 @@ import { ReviewComment, addReviewComment, listReviewComments } from '../engine/c
 import { ReadLimit, readBounded, readStreamBounded } from '../engine/store/boundedRead';
 import { EngineError } from '../engine/util/errors';
 import { Command, UsageError, stringList } from './command';
-import { countsLine, table, when } from './format';
+import { countsLine, plural, table, when } from './format';
 
 function stepLine(campaign: Campaign, s: CampaignStep, comments: readonly ReviewComment[] = []): string {
   const what = s.command ? `$ ${s.command.join(' ')}` : (s.message ?? '');
   const failed = s.results?.filter((r) => r.exitCode !== 0).length ?? 0;
-  const lines = [`step ${s.n}  ${when(s.at)}  ${s.snapshot}  ${what}`, `    ${s.reposChanged} repos changed: ${countsLine(s.counts)}`];
+  const lines = [`step ${s.n}  ${when(s.at)}  ${s.snapshot}  ${what}`, `    ${plural(s.reposChanged, 'repo')} changed: ${countsLine(s.counts)}`];
   if (failed)
     lines.push(
-      `    ${failed} repos failed: ${s
+      `    ${plural(failed, 'repo')} failed: ${s
         .results!.filter((r) => r.exitCode !== 0)
         .map((r) => `${repoLabel(campaign, r.repo)} (exit ${r.exitCode})`)
         .join(', ')}`,
@@ -36,7 +36,7 @@ function stepLine(campaign: Campaign, s: CampaignStep, comments: readonly Review
     );
   }
   const mine = comments.filter((c) => c.step === s.n);
-  if (mine.length) lines.push(`    ${mine.length === 1 ? '1 review comment' : `${mine.length} review comments`}:`);
+  if (mine.length) lines.push(`    ${plural(mine.length, 'review comment')}:`);
   for (const c of mine) {
     const where = `${repoLabel(campaign, c.repo)}/${c.path}${c.line !== undefined ? `:${c.line}` : ''}`;
     const [first, ...more] = c.body.split('\n');
@@ -170,7 +170,7 @@ export const campaignCommands: Command[] = [
     async run({ positionals }, ctx) {
       const c = await loadCampaign(ctx.store, positionals[0]);
       const comments = await listReviewComments(ctx.store, c);
-      const head = `${c.id}  ${c.name}  ${c.repos.length} repos  baseline ${c.baseline}  ${c.status}`;
+      const head = `${c.id}  ${c.name}  ${plural(c.repos.length, 'repo')}  baseline ${c.baseline}  ${c.status}`;
       const none = '(no steps yet: run `codecontext campaign run` or `campaign checkpoint`)';
       const steps = c.steps.length ? c.steps.map((s) => stepLine(c, s, comments)).join('\n') : none;
       return { text: `${head}\n${steps}`, json: { ...c, comments } };

@@ -1,6 +1,8 @@
 import * as path from 'path';
 import { ChangeCounts } from '../engine/git/treeChanges';
 
+export { plural } from '../engine/util/words';
+
 /** Text helpers for the CLI's human output; --json output never goes through here. */
 
 export function shortId(id: string | null | undefined, n = 10): string {

@@ -1,4 +1,4 @@
-import { ProgressEvent } from '../engine/util/progress';
+import { ProgressEvent, progressWords } from '../engine/util/progress';
 
 /**
  * Draws progress on one stderr line when stderr is a terminal, and stays silent otherwise, so
@@ -13,7 +13,7 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): {
     if (e.done !== e.total && now - last < 50) return;
     last = now;
     const width = stream.columns ?? 80;
-    const text = `${e.phase} ${e.done}/${e.total}${e.repo ? ' ' + e.repo : ''}`;
+    const text = progressWords(e);
     stream.write(`\r${text.slice(0, width - 1).padEnd(Math.min(width - 1, 60))}`);
     drawn = true;
   };

@@ -14,7 +14,7 @@ import { RollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollb
 import { executeRollback } from '../engine/rollback/tx/transaction';
 import { undoRollback } from '../engine/rollback/tx/undo';
 import { CliContext, Command, UsageError, stringList } from './command';
-import { branchName, displayPath, shortId, table, when } from './format';
+import { branchName, displayPath, plural, shortId, table, when } from './format';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
@@ -34,7 +34,7 @@ function planText(plan: RollbackPlan, checks: ReadonlyMap<string, string>): stri
   const t = plan.totals;
   const lines = [
     `Rollback plan ${plan.hash.slice(0, 12)} (${plan.mode}) → ${plan.target.label} (${plan.target.snapshot})`,
-    `${t.repos} repos (${t.reposChanged} to change) in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}; ${t.files} files, +${t.added} ` +
+    `${plural(t.repos, 'repo')} (${t.reposChanged} to change) in ${plural(plan.waves.length, 'wave')}; ${plural(t.files, 'file')}, +${t.added} ` +
       `-${t.removed}; drift: ${t.drift}; conflicts: ${t.conflicts}`,
   ];
   const onRemotes = plan.repos.filter((r) => heldOnRemotes(r.remotes)).length;
@@ -217,8 +217,8 @@ export const rollbackCommands: Command[] = [
           checkTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
         });
         const text = [
-          `${record.id}: committed — ${plan.totals.reposChanged} of ${plan.totals.repos} repos back to ${plan.target.label}, ${plan.totals.files} ` +
-            `files, in ${(record.durationMs / 1000).toFixed(2)} s`,
+          `${record.id}: committed — ${plan.totals.reposChanged} of ${plural(plan.totals.repos, 'repo')} back to ${plan.target.label}, ` +
+            `${plural(plan.totals.files, 'file')}, in ${(record.durationMs / 1000).toFixed(2)} s`,
           `safety snapshot: ${record.safetySnapshot} (undo with: codecontext rollback undo ${record.id})`,
           `evidence: ${record.evidence}`,
           ...remotes,
@@ -255,7 +255,7 @@ export const rollbackCommands: Command[] = [
         warnUnsigned(record);
         return {
           text:
-            `${record.id}: committed — undid ${record.undoOf} (${record.repos.length} repos) in ${(record.durationMs / 1000).toFixed(2)} ` +
+            `${record.id}: committed — undid ${record.undoOf} (${plural(record.repos.length, 'repo')}) in ${(record.durationMs / 1000).toFixed(2)} ` +
             `s\nevidence: ${record.evidence}`,
           json: record,
         };
@@ -429,7 +429,7 @@ export const rollbackCommands: Command[] = [
         const lines = [
           chain.ok
             ? `OK: the chain of ${chain.walked.length} evidence packs is whole`
-            : `FAILED: the evidence chain is broken (${chain.walked.length} packs walked)`,
+            : `FAILED: the evidence chain is broken (${plural(chain.walked.length, 'pack')} walked)`,
         ];
         lines.push(...chain.problems.map((p) => `  ${p}`));
         return { text: lines.join('\n'), json: chain, exitCode: chain.ok ? 0 : 1 };

@@ -4,7 +4,7 @@ import { EngineError } from '../engine/util/errors';
 import { discoverRepos } from '../engine/repo/discovery';
 import { SavedSnapshot, createSnapshot, listSnapshots, loadSnapshot, snapshotNames, verifySnapshot } from '../engine/snapshot/snapshot';
 import { Command, stringList } from './command';
-import { branchName, displayPath, shortId, table, when } from './format';
+import { branchName, displayPath, plural, shortId, table, when } from './format';
 
 /** Repos named by --repo and found under --root; with neither, `fallback` (or the current folder). */
 export async function chooseRepos(values: Record<string, unknown>, fallback?: readonly string[]): Promise<string[]> {
@@ -124,7 +124,7 @@ export const snapshotCommands: Command[] = [
     async run({ positionals }, ctx) {
       const v = await verifySnapshot(ctx.store, positionals[0], ctx.parallelism);
       const lines = v.repos.flatMap((r) => (r.ok ? [] : r.problems.map((p) => `${displayPath(r.path)}: ${p}`)));
-      const text = v.ok ? `${v.id}: OK (${v.repos.length} repos, manifest and objects intact)` : `${v.id}: FAILED\n${lines.join('\n')}`;
+      const text = v.ok ? `${v.id}: OK (${plural(v.repos.length, 'repo')}, manifest and objects intact)` : `${v.id}: FAILED\n${lines.join('\n')}`;
       return { text, json: v, exitCode: v.ok ? 0 : 1 };
     },
   },

@@ -88,15 +88,16 @@ export function registerCampaignHandlers(s: Services): void {
 
   handle(s, CampaignRunRequest, CampaignRunParams, async (p, token) => {
     const { command, message } = p;
+    const repos = resolvedAll(p.repos);
     const campaign = await loadCampaign(s.workspace.store(), p.campaign);
     const job = {
       what: `campaign run ${campaign.id}`,
-      paths: campaign.repos,
+      paths: repos ?? campaign.repos,
       title: `${campaign.name}: ${command.join(' ')}`,
       phases: ['run', 'capture', 'pin'],
     };
     const { step, changes, failed } = await mutate(s, p, token, job, (work) =>
-      runInCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, command, { message }),
+      runInCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, command, { message, ...(repos ? { repos } : {}) }),
     );
     return { campaign: campaign.id, step, changeCount: changes.length, failed };
   });

@@ -1,5 +1,4 @@
 import { randomUUID } from 'crypto';
-import * as path from 'path';
 import {
   CancellationToken,
   Connection,
@@ -8,7 +7,7 @@ import {
   WorkDoneProgressCancelNotification,
   WorkDoneProgressCreateRequest,
 } from 'vscode-languageserver/node';
-import { CancelToken, ProgressEvent, ProgressSink } from '../engine/util/progress';
+import { CancelToken, ProgressEvent, ProgressSink, progressWords } from '../engine/util/progress';
 import { CodeContextProgressReport } from '../protocol';
 
 /** What a long request hands to the engine: where to report, and whether the client gave up. */
@@ -59,7 +58,7 @@ export class ProgressReporter {
       }
       const report: CodeContextProgressReport = {
         kind: 'report',
-        message: `${e.phase} ${e.done}/${e.total}${e.repo ? ` ${path.basename(e.repo)}` : ''}`,
+        message: progressWords(e),
         percentage,
         detail: { phase: e.phase, done: e.done, total: e.total, ...(e.repo ? { repo: e.repo } : {}) },
       };

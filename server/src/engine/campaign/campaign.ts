@@ -13,6 +13,7 @@ import { InvalidRecord, Store, readRecords } from '../store/store';
 import { toolVersion } from '../util/version';
 import { faultPoint } from '../util/faults';
 import { recordCheckpointRefs } from './campaignRefs';
+import { plural } from '../util/words';
 
 /** A campaign's outcome of one repo in `campaign run`. */
 export interface RepoRunResult {
@@ -245,7 +246,8 @@ export async function checkpointCampaign(
         unreachable.push({ repo, reason: e.message });
       }
     }
-    if (reachable.length === 0) throw new EngineError('NoRepositories', `none of the ${campaign.repos.length} repos of ${campaign.id} is there any more`);
+    if (reachable.length === 0)
+      throw new EngineError('NoRepositories', `no repo of ${campaign.id} is there any more (it had ${plural(campaign.repos.length, 'repo')})`);
     const snapshot = await createSnapshot(ctx.store, reachable, {
       campaign: campaign.id,
       message: options.message ?? `step ${campaign.steps.length + 1} of ${campaign.name}`,

@@ -10,6 +10,7 @@ import { Journal, JournalEntry } from './journal';
 import { TxState, applyEntry, journalState } from './journalState';
 import { FinishDetail, finishEffects } from './finish';
 import { TxStep } from './step';
+import { plural } from '../../util/words';
 
 /**
  * What every phase of a transaction shares: its journal and the state folded from it
@@ -143,8 +144,8 @@ export class TxCore {
       const first = failures[0];
       throw new EngineError(
         first.code,
-        `could not put ${failures.length} repo(s) back to the safety snapshot ${this.state.safety}: ${first.oneLine()}; run \`codecontext recover\` once ` +
-          `that is fixed`,
+        `could not put ${plural(failures.length, 'repo')} back to the safety snapshot ${this.state.safety}: ${first.oneLine()}; ` +
+          'run `codecontext recover` once that is fixed',
         first.repo,
         first.path,
       );

@@ -14,6 +14,7 @@ import { Begin, Prepared, applyEntry, journalState } from './journalState';
 import { TxCore } from './core';
 import { RepoStep } from './step';
 import type { Outcome } from '../records';
+import { plural } from '../../util/words';
 
 export interface RecoveryReport {
   rb: string;
@@ -178,13 +179,13 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
             `refs/codecontext/captures/${rb}/)`
           : '';
         const when = core.state.compensating ? `while putting repos back (after: ${core.state.compensating})` : 'before it verified';
-        const how = given.length ? `${repos.length - given.length} of ${repos.length}` : `all ${repos.length}`;
+        const how = `${given.length ? `${repos.length - given.length} of ` : repos.length === 1 ? '' : 'all '}${plural(repos.length, 'repo')}`;
         report = {
           rb,
           action: 'returned-to-safety',
           outcome: 'recovered',
           repos,
-          message: `${rb} was interrupted ${when}; ${how} repos returned to safety snapshot ${prepared.safety}${keptText}${abandonText}`,
+          message: `${rb} was interrupted ${when}; ${how} returned to safety snapshot ${prepared.safety}${keptText}${abandonText}`,
           ...(kept.length ? { kept } : {}),
         };
       }

@@ -13,6 +13,7 @@ import { RepoLayout, readHead, resolveRef } from '../../git/repoLayout';
 import { withRetry } from '../../git/retry';
 import { renameFault } from '../../util/faults';
 import { Capture, RepoState, assertRestorable, captureWithIndex, ensureStageFolder, sameState } from '../../repo/repoState';
+import { plural } from '../../util/words';
 
 /**
  * Bringing one repo to a goal state, split so a transaction can check everything first:
@@ -158,7 +159,7 @@ async function setRefs(root: string, layout: RepoLayout, goal: RepoState): Promi
 export async function describeDifference(root: string, actual: RepoState, expected: RepoState): Promise<{ message: string; path?: string }> {
   if (actual.worktree !== expected.worktree) {
     const ops = await treeOps(root, expected.worktree, actual.worktree);
-    return { message: `worktree differs from the expected state (${ops.length} files)`, path: ops[0]?.path };
+    return { message: `worktree differs from the expected state (${plural(ops.length, 'file')})`, path: ops[0]?.path };
   }
   if (actual.index !== expected.index) return { message: 'index differs from the expected state' };
   if (actual.ref !== expected.ref) return { message: `HEAD points to ${actual.ref ?? 'a detached commit'}, expected ${expected.ref ?? 'detached'}` };

@@ -14,6 +14,7 @@ import { CampaignMark, JournalEntry, openJournal } from './journal';
 import { FinishDetail, recoveryNeeded } from './finish';
 import { TxCore } from './core';
 import { RepoStep } from './step';
+import { plural } from '../../util/words';
 
 export interface ExecuteOptions {
   /** Run even when files drifted since the campaign (restore mode). The safety snapshot keeps them. */
@@ -51,13 +52,13 @@ export class RollbackFailed extends EngineError {
 export function refusePlan(plan: RollbackPlan, options: ExecuteOptions): void {
   if (plan.totals.conflicts > 0) {
     const c = plan.repos.find((r) => r.conflicts.length)!;
-    throw new EngineError('Conflict', `${plan.totals.conflicts} conflicts; first: ${c.conflicts[0].reason}`, c.path, c.conflicts[0].path);
+    throw new EngineError('Conflict', `${plural(plan.totals.conflicts, 'conflict')}; first: ${c.conflicts[0].reason}`, c.path, c.conflicts[0].path);
   }
   if (plan.mode === 'restore' && plan.totals.drift > 0 && !options.force) {
     const d = plan.repos.find((r) => r.drift.length)!;
     throw new EngineError(
       'Drift',
-      `${plan.totals.drift} files changed since the campaign's last checkpoint (use --force to roll back anyway; the safety snapshot keeps them): ` +
+      `${plural(plan.totals.drift, 'file')} changed since the campaign's last checkpoint (use --force to roll back anyway; the safety snapshot keeps them): ` +
         `${d.drift.slice(0, 5).map(driftLabel).join(', ')}`,
       d.path,
       d.drift.flatMap((x) => (x.kind === 'file' ? [x.path] : []))[0],
