@@ -8,6 +8,7 @@ import { createCampaignStatus } from './statusBar';
 import { trackWorkspaceRepos } from './workspaceRepos';
 import { CampaignSummary } from '../../server/src/protocol';
 import { Confirmation, answerConfirmations } from './commands/confirm';
+import { ShownProgress, watchProgress } from './request';
 import { CampaignsView } from './views/campaignsView';
 import { RollbacksView } from './views/rollbacksView';
 import { SnapshotsView } from './views/snapshotsView';
@@ -39,6 +40,8 @@ export interface CodeContextApi {
   answerConfirmations(answer: ((c: Confirmation) => string | undefined) | undefined): Confirmation[];
   /** Whether the server found no git repository under the workspace folders (the `codecontext.noRepos` context key). */
   noRepos(): Promise<boolean | undefined>;
+  /** Starts a list of the progress shown from now on (where, its title, its messages): how many notifications an operation opened. */
+  watchProgress(): ShownProgress[];
 }
 
 export function activate(context: vscode.ExtensionContext): CodeContextApi {
@@ -122,6 +125,7 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     statusBarCampaign: () => campaignStatus.shown(),
     answerConfirmations,
     noRepos: () => workspaceRepos.noRepos(),
+    watchProgress,
   };
 }
 

@@ -31,6 +31,52 @@ export async function sendWithProgress<P extends WorkDoneProgressParams, R, E>(
   }
 }
 
+/** Where a progress was shown and under which title: what the e2e tests read to count notifications. */
+export interface ShownProgress {
+  location: 'notification' | 'window' | 'view';
+  title: string;
+  /** The messages it showed, in order. */
+  messages: string[];
+}
+
+let shown: ShownProgress[] = [];
+
+/** Each call starts a new list of the progress shown from then on (the extension's test API). */
+export function watchProgress(): ShownProgress[] {
+  shown = [];
+  return shown;
+}
+
+/**
+ * The one `withProgress` of the client's notifications and status-bar progress (a tree's own loading
+ * bar aside), so a test can tell how many notifications an operation opened and what words they said.
+ */
+export function showProgress<R>(
+  options: vscode.ProgressOptions,
+  task: (progress: vscode.Progress<{ message?: string; increment?: number }>, token: vscode.CancellationToken) => Thenable<R>,
+): Promise<R> {
+  const where = options.location;
+  const entry: ShownProgress = {
+    location: where === vscode.ProgressLocation.Notification ? 'notification' : where === vscode.ProgressLocation.Window ? 'window' : 'view',
+    title: options.title ?? '',
+    messages: [],
+  };
+  shown.push(entry);
+  return Promise.resolve(
+    vscode.window.withProgress(options, (progress, token) =>
+      task(
+        {
+          report: (value) => {
+            if (value.message) entry.messages.push(value.message);
+            progress.report(value);
+          },
+        },
+        token,
+      ),
+    ),
+  );
+}
+
 /** Runs a long request under `withProgress` at `location`, relaying the server's messages and percentage. */
 export function withServerProgress<R>(
   location: vscode.ProgressLocation | { viewId: string },
@@ -38,14 +84,12 @@ export function withServerProgress<R>(
   run: (token: vscode.CancellationToken, report: (r: CodeContextProgressReport) => void) => Promise<R>,
   cancellable = true,
 ): Promise<R> {
-  return Promise.resolve(
-    vscode.window.withProgress({ location, title, cancellable }, async (progress, token) => {
-      let last = 0;
-      return run(token, (r) => {
-        const increment = r.percentage !== undefined ? Math.max(0, r.percentage - last) : undefined;
-        if (r.percentage !== undefined) last = Math.max(last, r.percentage);
-        progress.report({ message: r.message, increment });
-      });
-    }),
-  );
+  return showProgress({ location, title, cancellable }, async (progress, token) => {
+    let last = 0;
+    return run(token, (r) => {
+      const increment = r.percentage !== undefined ? Math.max(0, r.percentage - last) : undefined;
+      if (r.percentage !== undefined) last = Math.max(last, r.percentage);
+      progress.report({ message: r.message, increment });
+    });
+  });
 }

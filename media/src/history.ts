@@ -98,7 +98,7 @@ function draw(): void {
     ? `Loading step ${step}…`
     : n === 0
       ? 'No steps yet: checkpoint the campaign to record one.'
-      : `Step ${step} of ${n}: ${plural(total, 'file')} changed · ${reviewedCount} of ${n} steps reviewed`;
+      : `Step ${step} of ${n}: ${plural(total, 'file')} changed · ${reviewedCount} of ${plural(n, 'step')} reviewed`;
   const focused = (document.activeElement as HTMLElement | null)?.dataset.action;
   app.replaceChildren(
     h(

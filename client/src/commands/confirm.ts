@@ -1,7 +1,6 @@
 import * as vscode from 'vscode';
 import type { RepoCheck, RollbackRecord } from '../../../server/src/protocol';
-import { changedRepos, shortId } from '../views/format';
-import { rollbackTitle } from '../views/rollbacksView';
+import { changedRepos, rollbackTitle, shortId } from '../views/format';
 
 /**
  * Every modal confirmation of a change to the repos goes through `ask`, so each reads and behaves

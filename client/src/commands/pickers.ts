@@ -9,9 +9,8 @@ import {
   SnapshotSummary,
 } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
-import { ago, plural, shortId, wouldChange } from '../views/format';
+import { ago, plural, rollbackTitle, shortId, wouldChange } from '../views/format';
 import { groupSnapshots, otherNames } from '../views/snapshotGroups';
-import { rollbackTitle } from '../views/rollbacksView';
 
 /** Quick picks for the commands run from the palette without a target. Undefined: dismissed. */
 
@@ -46,7 +45,7 @@ export async function pickSnapshot(title: string, placeHolder: string, compare =
   }
   const rows: Picked<SnapshotSummary>[] = [];
   const items: (Picked<SnapshotSummary> | vscode.QuickPickItem)[] = [];
-  for (const g of groupSnapshots(valid, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r)])))) {
+  for (const g of groupSnapshots(valid, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r, rollbacks)])))) {
     for (const d of g.days) {
       const title =
         g.kind === 'campaign'
@@ -153,7 +152,7 @@ export async function pickRollback(title: string, filter: (r: RollbackRecord) =>
   }
   const picked = await vscode.window.showQuickPick(
     shown.map((r): Picked<RollbackRecord> => ({
-      label: `$(${r.outcome === 'aborted' ? 'error' : 'pass'}) ${rollbackTitle(r)}`,
+      label: `$(${r.outcome === 'aborted' ? 'error' : 'pass'}) ${rollbackTitle(r, rollbacks)}`,
       description: r.id,
       detail: `${r.outcome}${r.undoneBy ? ', undone' : ''} · ${plural(r.repos.length, 'repo')} · ${ago(r.startedAt)}`,
       value: r,

@@ -15,8 +15,7 @@ import {
 import { describeError, isCancel, showOutputAction } from '../output';
 import { sendWithProgress, withServerProgress } from '../request';
 import { requireClient } from '../serverClient';
-import { changedRepos, duration, lines, plural, repoName, shortHash, shortId } from '../views/format';
-import { rollbackTitle } from '../views/rollbacksView';
+import { changedRepos, duration, lines, plural, repoName, rollbackTitle, shortHash, shortId } from '../views/format';
 import { idArg, optionsArg, stepArg } from './args';
 import { CommandContext } from './context';
 import { Confirmation, ask, confirmUndo, confirmation, consentToRepoChecks } from './confirm';
@@ -60,7 +59,9 @@ export async function rollbackToSnapshot(
     snapshot = (await pickSnapshot('Rollback to Snapshot', 'Roll every repo of a snapshot back to it: yours first, then campaigns, then safety snapshots'))?.id;
     if (!snapshot) return undefined;
   }
-  const preview = await withServerProgress(vscode.ProgressLocation.Notification, 'Planning the rollback…', (token, report) =>
+  // not a notification: one would still be fading out behind the confirmation that follows (VS Code
+  // keeps a progress notification up for at least 800 ms), and the run has one of its own
+  const preview = await withServerProgress(planningLocation(arg), 'Planning the rollback', (token, report) =>
     sendWithProgress(RollbackPreviewRequest, { snapshot, campaign, step, mode: options.mode }, token, report),
   );
   const label = targetName(preview);
@@ -107,6 +108,13 @@ export async function rollbackToSnapshot(
 }
 
 const previewButton = 'Preview…';
+
+/** Where planning shows its progress: the tree the rollback started from, else the status bar. */
+function planningLocation(arg: unknown): vscode.ProgressLocation | { viewId: string } {
+  const kind = arg && typeof arg === 'object' ? (arg as { kind?: unknown }).kind : undefined;
+  if (typeof kind !== 'string') return vscode.ProgressLocation.Window;
+  return { viewId: kind.startsWith('snapshot') ? 'codecontext.snapshots' : 'codecontext.campaigns' };
+}
 
 async function confirmRollback(preview: RollbackPreview): Promise<'run' | 'preview' | undefined> {
   const c = confirmationOf(preview);
@@ -192,22 +200,23 @@ export async function undoRollback(ctx: CommandContext, ...args: unknown[]): Pro
     return undefined;
   }
   id = record.id;
+  const title = rollbackTitle(record, rollbacks);
   if (!undoable(record)) {
     void vscode.window.showInformationMessage(
-      `${rollbackTitle(record)} (${shortId(id)}) cannot be undone: it ${record.undoneBy ? `was undone by ${record.undoneBy}` : `ended ${record.outcome}`}.`,
+      `${title} (${shortId(id)}) cannot be undone: it ${record.undoneBy ? `was undone by ${record.undoneBy}` : `ended ${record.outcome}`}.`,
     );
     return undefined;
   }
   if (options.confirm !== false && !(await confirmUndo(record))) return undefined;
   try {
-    const result = await runTransaction(`Undoing ${rollbackTitle(record)}`, (token, report) =>
+    const result = await runTransaction(`Undoing ${title}`, (token, report) =>
       sendWithProgress(RollbackUndoRequest, { rollback: id!, force: options.force }, token, report),
     );
     ctx.refresh();
     const back = changedRepos(result.record);
     void outcomeMessage(
       ctx,
-      `Undid ${rollbackTitle(record)}: ${back === 1 ? '1 repo is' : `${back} repos are`} back as ${back === 1 ? 'it was' : 'they were'} before it.`,
+      `Undid ${title}: ${back === 1 ? '1 repo is' : `${back} repos are`} back as ${back === 1 ? 'it was' : 'they were'} before it.`,
       result.record.id,
       false,
     );
@@ -223,7 +232,8 @@ async function outcomeMessage(ctx: CommandContext, text: string, rollback: strin
   const undo = 'Undo';
   const answer = await vscode.window.showInformationMessage(text, evidence, ...(offerUndo ? [undo] : []));
   if (answer === evidence) await vscode.commands.executeCommand('codecontext.openEvidence', rollback);
-  if (answer === undo) await vscode.commands.executeCommand('codecontext.undoLastRollback', rollback);
+  // the Rollbacks view offers the same Undo on this rollback's row once the toast is gone
+  if (answer === undo) await vscode.commands.executeCommand('codecontext.undoRollback', rollback);
   void ctx;
 }
 

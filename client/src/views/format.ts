@@ -1,5 +1,5 @@
 import * as path from 'path';
-import type { StoredChangeRecord } from '../../../server/src/protocol';
+import type { RollbackRecord, StoredChangeRecord } from '../../../server/src/protocol';
 
 /** Short forms shared by the trees, quick picks and messages. */
 
@@ -92,3 +92,16 @@ export const changeKindIcons: Record<StoredChangeRecord['kind'], [string, string
   renamed: ['diff-renamed', 'gitDecoration.renamedResourceForeground'],
   mode: ['symbol-key', 'gitDecoration.modifiedResourceForeground'],
 };
+
+/**
+ * A rollback or undo by what it did: "Rollback to rename-logger baseline", "Undo of rollback to
+ * before the codemod". An undo is named by the rollback it undid, looked up in `all` (the list it
+ * was read with); its own target is a safety snapshot, whose name tells nothing. The ids go in the
+ * row's description and tooltip, never in its title.
+ */
+export function rollbackTitle(r: RollbackRecord, all: readonly RollbackRecord[] = []): string {
+  if (r.kind !== 'undo') return `Rollback to ${r.target.label}`;
+  const undone = r.undoOf ? all.find((x) => x.id === r.undoOf) : undefined;
+  if (undone) return `Undo of rollback to ${undone.target.label}`;
+  return `Undo of ${r.undoOf ? `rollback ${shortId(r.undoOf)}` : 'a rollback'}`;
+}

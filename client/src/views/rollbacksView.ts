@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { RollbackListRequest, RollbackRecord } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
-import { ago, changedRepos, duration, plural, repoName, shortHash, shortId } from './format';
+import { ago, changedRepos, duration, plural, repoName, rollbackTitle, shortHash, shortId } from './format';
 import { MessageNode, Node, NodeTree } from './tree';
 
 /** Rollbacks: rollback → outcome, time, repos, evidence. Every rollback and undo, newest first. */
@@ -10,7 +10,7 @@ export class RollbacksView implements vscode.Disposable {
     const { rollbacks, invalid } = await requireClient().sendRequest(RollbackListRequest, {});
     // a record that cannot be read is shown as such, never hidden
     const unreadable = (invalid ?? []).map((i) => new MessageNode(`${i.id} (unreadable)`, 'warning', 'invalid record', `${i.reason}\n${i.file}`));
-    return [...rollbacks.map((r) => new RollbackNode(r)), ...unreadable];
+    return [...rollbacks.map((r) => new RollbackNode(r, rollbackTitle(r, rollbacks))), ...unreadable];
   });
 
   refresh(): void {
@@ -22,21 +22,20 @@ export class RollbacksView implements vscode.Disposable {
   }
 }
 
-export function rollbackTitle(r: RollbackRecord): string {
-  return r.kind === 'undo' ? `Undo of ${r.undoOf ? shortId(r.undoOf) : 'a rollback'}` : `Rollback to ${r.target.label}`;
-}
-
 export class RollbackNode implements Node {
   readonly kind = 'rollback';
   readonly rollback: string;
 
-  constructor(readonly record: RollbackRecord) {
+  constructor(
+    readonly record: RollbackRecord,
+    readonly title = rollbackTitle(record),
+  ) {
     this.rollback = record.id;
   }
 
   item(): vscode.TreeItem {
     const r = this.record;
-    const item = new vscode.TreeItem(rollbackTitle(r), vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(this.title, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `rollback:${r.id}`;
     const outcome = r.undoneBy ? `${r.outcome}, undone` : r.outcome;
     // the repos it changed, as the confirmation counted them; the others already matched
@@ -50,7 +49,8 @@ export class RollbackNode implements Node {
             ? new vscode.ThemeIcon('debug-restart', new vscode.ThemeColor('list.warningForeground'))
             : new vscode.ThemeIcon('pass', new vscode.ThemeColor('testing.iconPassed'));
     item.tooltip = [
-      `${r.id} — ${rollbackTitle(r)}`,
+      `${this.title}`,
+      r.kind === 'undo' && r.undoOf ? `${r.id}, the undo of ${r.undoOf}` : r.id,
       `${outcome} · ${r.mode} mode · ${duration(r.durationMs)} · ${new Date(r.startedAt).toLocaleString()}`,
       r.error ? `Error: ${r.error.message}` : '',
       r.safetySnapshot ? `Safety snapshot ${r.safetySnapshot}` : '',
@@ -58,8 +58,9 @@ export class RollbackNode implements Node {
     ]
       .filter(Boolean)
       .join('\n');
-    // undo is offered only where it can run: a committed rollback not undone yet
-    item.contextValue = r.outcome === 'committed' && !r.undoneBy ? 'rollback.undoable' : 'rollback';
+    // undo is offered only where it can run: a committed rollback (not an undo) not undone yet; the
+    // row offers it as the outcome toast did, so it stays within reach once the toast is gone
+    item.contextValue = r.kind === 'rollback' && r.outcome === 'committed' && !r.undoneBy ? 'rollback.undoable' : 'rollback';
     return item;
   }
 
@@ -73,7 +74,7 @@ export class RollbackNode implements Node {
         r.error?.message,
         r.error ? `${r.error.code}: ${r.error.message}` : undefined,
       ),
-      new MessageNode(`Time: ${new Date(r.startedAt).toLocaleString()}`, 'clock', duration(r.durationMs), timeTooltip(r)),
+      new MessageNode(`Time: ${new Date(r.startedAt).toLocaleString()}`, 'clock', duration(r.durationMs), timeTooltip(r, this.title)),
       new RollbackReposNode(r),
       new EvidenceNode(r),
     ];
@@ -81,11 +82,11 @@ export class RollbackNode implements Node {
 }
 
 /** The phases as a person reads them: when, how long, retries; never the record's JSON. */
-export function timeTooltip(r: RollbackRecord): vscode.MarkdownString {
+export function timeTooltip(r: RollbackRecord, title = rollbackTitle(r)): vscode.MarkdownString {
   const t0 = Date.parse(r.startedAt);
   const md = new vscode.MarkdownString();
   md.appendMarkdown('**')
-    .appendText(rollbackTitle(r))
+    .appendText(title)
     .appendMarkdown(`** — ${r.outcome} in ${duration(r.durationMs)}\n\n`);
   md.appendText(`Started ${new Date(r.startedAt).toLocaleString()}, ended ${new Date(r.endedAt).toLocaleString()}`).appendMarkdown('\n\n');
   if (r.phases.length) {

@@ -14,8 +14,7 @@ import {
 } from '../../../server/src/protocol';
 import { FileDiff } from '../diff/openFileDiff';
 import { requireClient } from '../serverClient';
-import { ago, lines, plural, repoName, shortHash, shortId, snapshotName } from './format';
-import { rollbackTitle } from './rollbacksView';
+import { ago, lines, plural, repoName, rollbackTitle, shortHash, shortId, snapshotName } from './format';
 import { GroupEntry, SnapshotGroup, entriesOf, groupSnapshots, otherNames, safetyOf } from './snapshotGroups';
 import { MessageNode, Node, NodeTree, PagedChildren } from './tree';
 
@@ -46,7 +45,9 @@ export class SnapshotsView implements vscode.Disposable {
       client.sendRequest(CampaignListRequest, {}),
       client.sendRequest(RollbackListRequest, {}),
     ]);
-    return groupSnapshots(snapshots, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r)]))).map((g) => new SnapshotGroupNode(this, g));
+    return groupSnapshots(snapshots, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r, rollbacks)]))).map(
+      (g) => new SnapshotGroupNode(this, g),
+    );
   }
 
   /** `work` with the view's progress bar showing. */

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { CampaignListRequest } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
+import { plural } from '../views/format';
 import { EvidencePanel } from './evidencePanel';
 import type { VerifyView } from './messages';
 import { HistoryPanel } from './historyPanel';
@@ -122,7 +123,12 @@ async function pickCampaign(): Promise<string | undefined> {
   }
   if (campaigns.length === 1) return campaigns[0].id;
   const picked = await vscode.window.showQuickPick(
-    campaigns.map((c) => ({ label: c.name, description: c.id, detail: `${c.stepCount} steps · ${c.repoCount} repos · ${c.status}`, id: c.id })),
+    campaigns.map((c) => ({
+      label: c.name,
+      description: c.id,
+      detail: `${plural(c.stepCount, 'step')} · ${plural(c.repoCount, 'repo')} · ${c.status}`,
+      id: c.id,
+    })),
     { title: 'Campaign History', placeHolder: 'Which campaign?' },
   );
   return picked?.id;
