@@ -2,13 +2,15 @@ import * as path from 'path';
 import * as vscode from 'vscode';
 import type { StoredChangeRecord } from '../../../server/src/protocol';
 import { BlobRef, blobUri } from './blobDocuments';
+import { diffTitle } from './diffTitle';
 
 /**
  * Opens VS Code's own diff editor on one file of one repo. Each side is the file on disk now, or a
  * blob from a snapshot / change record (null: the file does not exist on that side, shown empty).
- * Title: "accepts/f.ts (now ↔ snap_1a2b)" — the repo's name first, so six repos' index.js can be
- * told apart in the tabs — with "· added" (absent on the left), "· deleted" (absent on the right)
- * or "· binary" when that is so.
+ * Title: "express/lib/utils.js (now ↔ snap_1a2b)" — the repo's name, then the file's whole path in
+ * it, so six repos' index.js, and two utils.js in different folders of one repo, can be told apart
+ * in the tabs — with "· added" (absent on the left), "· deleted" (absent on the right) or
+ * "· binary" when that is so.
  */
 
 export type DiffSide =
@@ -70,15 +72,6 @@ export async function openFileDiff(diff: FileDiff, options: vscode.TextDocumentS
   const title = diffTitle(diff, left.absent, right.absent);
   await vscode.commands.executeCommand('vscode.diff', left.uri, right.uri, title, options);
   return { left: left.uri, right: right.uri, title };
-}
-
-/** The editor title; exported for tests and for callers that label a tab the same way. */
-export function diffTitle(diff: FileDiff, leftAbsent: boolean, rightAbsent: boolean): string {
-  const base = path.posix.basename(diff.path);
-  const file = diff.oldPath && diff.oldPath !== diff.path ? `${path.posix.basename(diff.oldPath)} → ${base}` : base;
-  const name = `${diff.repoName ?? path.basename(diff.repo)}/${file}`;
-  const notes = [leftAbsent && !rightAbsent ? 'added' : '', rightAbsent && !leftAbsent ? 'deleted' : '', diff.binary ? 'binary' : ''].filter(Boolean);
-  return `${name} (${diff.leftLabel} ↔ ${diff.rightLabel})${notes.length ? ' · ' + notes.join(' · ') : ''}`;
 }
 
 async function sideUri(repo: string, file: string, side: DiffSide, label: string, review?: BlobRef['review']): Promise<{ uri: vscode.Uri; absent: boolean }> {

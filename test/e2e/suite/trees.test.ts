@@ -103,13 +103,13 @@ describe('Tree views', function () {
     const t = api.trees.campaigns;
     const file = await walk(t, f.campaign.name, /^Step 1:/, 'alpha', 'index.ts');
     const opened = await click(api, 'campaigns', file);
-    assert.strictEqual(opened.title, 'alpha/index.ts (baseline ↔ step 1)');
+    assert.strictEqual(opened.title, 'alpha/src/index.ts (baseline ↔ step 1)');
     const tab = activeDiff();
     assert.strictEqual(tab.original.toString(), opened.left.toString());
     assert.strictEqual(tab.modified.toString(), opened.right.toString());
     assert.strictEqual(await textOf(tab.original), original('alpha'));
     assert.strictEqual(await textOf(tab.modified), original('alpha').replace(/logger/g, 'log'));
-    await screenshot('diff-campaign-step', { waitForText: 'alpha/index.ts (baseline ↔ step 1)' });
+    await screenshot('diff-campaign-step', { waitForText: 'alpha/src/index.ts (baseline ↔ step 1)' });
   });
 
   it('a snapshot file opens now (on disk) ↔ the snapshot version', async () => {
@@ -117,19 +117,19 @@ describe('Tree views', function () {
     const file = await walk(t, 'Your snapshots', 'before the codemod', 'alpha', 'index.ts');
     const opened = await click(api, 'snapshots', file);
     const short = f.snapshot.slice(0, 'snap_'.length + 8);
-    assert.strictEqual(opened.title, `alpha/index.ts (now ↔ ${short})`);
+    assert.strictEqual(opened.title, `alpha/src/index.ts (now ↔ ${short})`);
     const tab = activeDiff();
     assert.strictEqual(tab.original.scheme, 'file');
     assert.strictEqual(tab.original.fsPath, path.join(f.repos.alpha, 'src', 'index.ts'));
     assert.strictEqual(await textOf(tab.original), readFileSync(path.join(f.repos.alpha, 'src', 'index.ts'), 'utf8'));
     assert.strictEqual(await textOf(tab.modified), original('alpha'));
-    await screenshot('diff-snapshot', { waitForText: `alpha/index.ts (now ↔ ${short})` });
+    await screenshot('diff-snapshot', { waitForText: `alpha/src/index.ts (now ↔ ${short})` });
   });
 
   it('added, deleted and binary files say so: an empty side, the title, a placeholder', async () => {
     const t = api.trees.campaigns;
     const added = await click(api, 'campaigns', await walk(t, f.campaign.name, /^Step 1:/, 'gamma', 'log.ts'));
-    assert.strictEqual(added.title, 'gamma/log.ts (baseline ↔ step 1) · added');
+    assert.strictEqual(added.title, 'gamma/src/log.ts (baseline ↔ step 1) · added');
     assert.strictEqual(await textOf(added.left), '');
     assert.strictEqual(await textOf(added.right), 'export const log = console;\n');
     const deleted = await click(api, 'campaigns', await walk(t, f.campaign.name, /^Step 1:/, 'beta', 'old.txt'));

@@ -104,7 +104,7 @@ describe('Webviews', function () {
     // a file's "Open Diff" opens VS Code's diff editor: the file now ↔ what the rollback writes
     await preview.press('openDiff', `${north}\nsrc/config.ts`);
     const { tab, input } = await activeDiffTab();
-    assert.match(tab.label, /^north\/config\.ts \(now ↔ snap_/);
+    assert.match(tab.label, /^north\/src\/config\.ts \(now ↔ snap_/);
     assert.strictEqual(await textOf(input.original), states[3][0]['src/config.ts']);
     assert.strictEqual(await textOf(input.modified), states[0][0]['src/config.ts']);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
@@ -167,7 +167,7 @@ describe('Webviews', function () {
     // a file opens in the diff editor: before ↔ after the step
     await history.press('openDiff', `${south}\nsrc/config.ts`);
     const { tab, input } = await activeDiffTab();
-    assert.match(tab.label, /^south\/config\.ts \(baseline ↔ step 1\)/);
+    assert.match(tab.label, /^south\/src\/config\.ts \(baseline ↔ step 1\)/);
     assert.strictEqual(await textOf(input.original), states[0][1]['src/config.ts']);
     assert.strictEqual(await textOf(input.modified), states[1][1]['src/config.ts']);
     // the diff, beside the panel (which stays open); a Tab is a snapshot, so it is looked up again
