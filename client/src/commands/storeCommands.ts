@@ -20,7 +20,7 @@ import { requireClient } from '../serverClient';
 import { ago, lines, plural, repoName, shortId, snapshotName } from '../views/format';
 import { Confirmation, ask, confirmation } from './confirm';
 import { idArg, optionsArg } from './args';
-import { commandWords, showArgv } from './commandWords';
+import { RunConfirmation, lineNote, runConfirmation } from './commandWords';
 import { CommandContext } from './context';
 import { pickCampaign, pickSnapshot } from './pickers';
 
@@ -131,32 +131,28 @@ export async function checkpointCampaign(ctx: CommandContext, ...args: unknown[]
   return result;
 }
 
-/** What "Run Command in Campaign…" asks before it runs: the exact argv, or why the line needs a shell. */
-export interface RunConfirmation {
-  message: string;
-  detail: string;
-  buttons: string[];
-  /** The words run without a shell (what the process receives), whether or not the line can run that way. */
-  argv: string[];
-  /** What "Run in a Shell" runs. */
-  shellArgv: string[];
-  /** Set when the line holds what only a shell does (a pipe, `$VAR`, a glob…): then only the shell button is offered. */
-  needsShell?: string;
-}
-
-const runButton = 'Run';
-const shellButton = 'Run in a Shell (sh -c)';
-
 /**
  * "Run Command in Campaign…": a command line run in every repo of the campaign, then a checkpoint. The
- * line is read into argv words as a POSIX shell reads quotes and backslashes (commandWords.ts: the rules
- * of rolling checks), and the confirmation shows those exact words before anything runs; "Run in a Shell"
- * runs `sh -c <line>` instead, and says so. Options (tests, other commands): `{ value }` fills the input
- * box, `{ line }` skips it, `{ dryRun: true }` resolves to the confirmation's words, `{ confirm: false, shell? }` runs without
- * asking; `{ command: [...] }` runs those words as they are.
+ * line is read into words as a POSIX shell reads quotes and backslashes (commandWords.ts: the rules of
+ * rolling checks) and runs without a shell; a line that uses what only a shell does runs with `sh -c`,
+ * and the confirmation says so. A plain line is shown as typed; a line whose quotes or backslashes
+ * changed its words shows the words (issue 25, item 12). When the command fails in some repos, the
+ * message offers "Run Again Where It Failed" (the CLI's `--only-failed`): the same command, in those
+ * repos only, as a step of its own. Options (tests, other commands): `{ value }` fills the input box,
+ * `{ line }` skips it, `{ dryRun: true }` resolves to the confirmation, `{ confirm: false, shell? }`
+ * runs without asking; `{ command: [...] }` runs those words as they are, `{ repos: [...] }` only there.
  */
 export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Promise<CampaignRunResult | RunConfirmation | undefined> {
-  const options = optionsArg<{ command: string[]; line: string; value: string; shell: boolean; message: string; dryRun: boolean; confirm: boolean }>(args);
+  const options = optionsArg<{
+    command: string[];
+    line: string;
+    value: string;
+    shell: boolean;
+    message: string;
+    dryRun: boolean;
+    confirm: boolean;
+    repos: string[];
+  }>(args);
   const campaign = idArg(args[0], 'campaign') ?? (await pickCampaign('Run Command in Campaign'))?.id;
   if (!campaign) return undefined;
   let command = options.command;
@@ -167,27 +163,29 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
     const detail = await requireClient().sendRequest(CampaignDetailRequest, { id: campaign });
     const confirmation = runConfirmation(detail.name, detail.repos.length, line);
     if (options.dryRun) return confirmation;
-    let shell = options.shell ?? false;
     if (options.confirm !== false) {
-      const answer = await vscode.window.showWarningMessage(confirmation.message, { modal: true, detail: confirmation.detail }, ...confirmation.buttons);
-      if (!answer) return undefined;
-      shell = answer === shellButton;
-    } else if (confirmation.needsShell && !shell) {
+      const show = confirmation.severity === 'warning' ? vscode.window.showWarningMessage : vscode.window.showInformationMessage;
+      if ((await show(confirmation.message, { modal: true, detail: confirmation.detail }, ...confirmation.buttons)) !== confirmation.buttons[0])
+        return undefined;
+    } else if (confirmation.needsShell && !options.shell) {
       throw new Error(`the command uses ${confirmation.needsShell}, which only a shell does: run it in a shell (sh -c)`);
     }
+    const shell = !!confirmation.needsShell || options.shell === true;
     command = shell ? confirmation.shellArgv : confirmation.argv;
-    shown = shell ? `sh -c ${line}` : showArgv(command);
+    shown = line.trim();
   }
   const what = shown ?? command.join(' ');
+  const repos = options.repos;
   const result = await markRunning(campaign, what, () =>
     withServerProgress(vscode.ProgressLocation.Notification, `Running ${what}`, (token, report) =>
-      sendWithProgress(CampaignRunRequest, { campaign, command, message: options.message }, token, report),
+      sendWithProgress(CampaignRunRequest, { campaign, command, message: options.message, ...(repos ? { repos } : {}) }, token, report),
     ),
   );
   ctx.refresh();
   if (result.failed.length) {
     for (const f of result.failed) ctx.output.warn(`${f.repo}: exit ${f.exitCode}\n${f.outputTail}`);
     const show = 'Show Output';
+    const again = 'Run Again Where It Failed';
     const names = result.failed
       .slice(0, 3)
       .map((f) => repoName(f.repo))
@@ -195,9 +193,16 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
     const more = result.failed.length > 3 ? ', …' : '';
     const answer = await vscode.window.showWarningMessage(
       `${what} failed in ${plural(result.failed.length, 'repo')} (${names}${more}); step ${result.step.n} recorded what changed.`,
+      again,
       show,
     );
     if (answer === show) ctx.output.show(true);
+    if (answer === again)
+      await vscode.commands.executeCommand('codecontext.runInCampaign', campaign, {
+        command,
+        repos: result.failed.map((f) => f.repo),
+        message: options.message,
+      });
   } else {
     vscode.window.setStatusBarMessage(`$(terminal) Step ${result.step.n}: ${stepSummary(result)}`, 8000);
   }
@@ -229,25 +234,24 @@ export function overlapConfirmation(others: readonly CampaignOverlap[], repoCoun
 
 /**
  * The input box of "Run Command in Campaign…": as the line is typed (and for a `value` it starts with),
- * its message shows the argv words it is read into, or what in it needs a shell. An input box made here
- * rather than `showInputBox`, whose validation message appears only once the value is edited.
+ * its message says how it will run when that is not plain (the words its quotes make, or that it needs
+ * a shell). An input box made here rather than `showInputBox`, whose validation message appears only
+ * once the value is edited.
  */
 function askCommandLine(value = ''): Promise<string | undefined> {
   const box = vscode.window.createInputBox();
   box.title = 'Run Command in Campaign';
   box.placeholder = `e.g. sed -i 's/logger/log/g' "src/main file.ts"`;
-  box.prompt = 'Runs in every repo of the campaign, then a checkpoint records what it changed. Quotes and backslashes are read as a POSIX shell reads them';
+  box.prompt = 'Runs in every repo of the campaign, then a checkpoint records what it changed';
   box.ignoreFocusOut = true;
   const show = (v: string) => {
     if (!v.trim()) {
       box.validationMessage = undefined;
       return;
     }
-    const w = commandWords(v);
-    const { Warning, Info } = vscode.InputBoxValidationSeverity;
-    box.validationMessage = w.needsShell
-      ? { message: `Uses ${w.needsShell}, which only a shell does: you will be offered to run it with sh -c`, severity: Warning }
-      : { message: `argv: ${showArgv(w.words)}`, severity: Info };
+    // a plain line says nothing (no icon, no words); a warning icon is for what is wrong, and nothing here is
+    const said = lineNote(v);
+    box.validationMessage = said ? { message: said, severity: vscode.InputBoxValidationSeverity.Info } : undefined;
   };
   box.value = value;
   show(value);
@@ -268,46 +272,6 @@ function askCommandLine(value = ''): Promise<string | undefined> {
     ];
     box.show();
   });
-}
-
-/** The confirmation's words for `line` in a campaign of `repos` repos. */
-export function runConfirmation(campaign: string, repos: number, line: string): RunConfirmation {
-  const { words, needsShell } = commandWords(line);
-  const shellArgv = ['sh', '-c', line];
-  const where = `${plural(repos, 'repo')} of ${campaign}`;
-  const after = 'A checkpoint then records what it changed, as a step you can roll back.';
-  if (needsShell || !words.length) {
-    return {
-      message: `This command needs a shell: run it with sh -c in the ${where}?`,
-      detail: [
-        `It uses ${needsShell ?? 'nothing but shell syntax'}, which only a shell does; without one it could not run as typed.`,
-        '',
-        'In a shell, each repo runs:',
-        showArgv(shellArgv),
-        '',
-        after,
-      ].join('\n'),
-      buttons: [shellButton],
-      argv: words,
-      shellArgv,
-      needsShell: needsShell ?? 'shell syntax',
-    };
-  }
-  return {
-    message: `Run ${words[0]} in the ${where}?`,
-    detail: [
-      'Without a shell, each repo runs exactly these words (argv):',
-      showArgv(words),
-      '',
-      "Quotes and backslashes were read as a POSIX shell reads them: '…' keeps everything, outside quotes \\x is x; $'\\x20' is a space.",
-      `"${shellButton}" runs ${showArgv(shellArgv)} instead: the shell then expands variables, globs and pipes itself.`,
-      '',
-      after,
-    ].join('\n'),
-    buttons: [runButton, shellButton],
-    argv: words,
-    shellArgv,
-  };
 }
 
 function stepSummary(result: CampaignStepResult): string {

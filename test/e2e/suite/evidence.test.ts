@@ -28,6 +28,7 @@ interface RunConfirmation {
   message: string;
   detail: string;
   buttons: string[];
+  severity: 'info' | 'warning';
   argv: string[];
   shellArgv: string[];
   needsShell?: string;
@@ -164,21 +165,30 @@ describe('evidence report (issue 15)', function () {
     for (const phase of ['prepare', 'commit', 'verify']) assert.match(text, new RegExp(`^\\| ${phase} \\| \\+\\d+ ms|^\\| ${phase} \\| \\+[\\d.]+ s`, 'm'));
   });
 
-  it('Run Command in Campaign… reads quotes and \\x20 as a shell would and shows the exact argv; a line that needs a shell offers sh -c', async () => {
+  it('Run Command in Campaign… is plain for a plain line, shows words its quotes made (not JSON), and runs a shell line with sh -c', async () => {
+    // issue 25, item 12: a plain line is named as typed, with one button and no warning icon
+    const plain = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, {
+      line: 'npm version patch --no-git-tag-version',
+      dryRun: true,
+    })) as RunConfirmation;
+    assert.strictEqual(plain.message, `Run npm version patch --no-git-tag-version in the 3 repos of ${f.campaign.name}?`);
+    assert.deepStrictEqual([plain.severity, plain.buttons], ['info', ['Run']]);
+    assert.deepStrictEqual(plain.argv, ['npm', 'version', 'patch', '--no-git-tag-version']);
+    assert.doesNotMatch(plain.detail, /[[\]"$]|argv|POSIX/, plain.detail);
+
     const line = `sed -i 's/a b/c/' "x y.txt" a\\x20b '\\x20' $'\\x20'`;
     const shown = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, { line, dryRun: true })) as RunConfirmation;
     assert.deepStrictEqual(shown.argv, ['sed', '-i', 's/a b/c/', 'x y.txt', 'ax20b', '\\x20', ' ']);
     assert.strictEqual(shown.message, `Run sed in the 3 repos of ${f.campaign.name}?`);
     const lines = shown.detail.split('\n');
-    assert.strictEqual(lines[0], 'Without a shell, each repo runs exactly these words (argv):');
-    assert.strictEqual(lines[1], '["sed","-i","s/a b/c/","x y.txt","ax20b","\\\\x20"," "]');
-    assert.ok(shown.detail.includes(`"Run in a Shell (sh -c)" runs ${JSON.stringify(['sh', '-c', line])} instead`), shown.detail);
-    assert.deepStrictEqual(shown.buttons, ['Run', 'Run in a Shell (sh -c)']);
+    assert.strictEqual(lines[0], 'Each repo runs it in its own folder, without a shell, as 7 words:');
+    assert.strictEqual(lines[1], 'sed  -i  ‹s/a b/c/›  ‹x y.txt›  ax20b  \\x20  ‹ ›');
+    assert.deepStrictEqual([shown.severity, shown.buttons], ['info', ['Run']]);
     assert.deepStrictEqual(shown.shellArgv, ['sh', '-c', line]);
 
-    // while typing, the input box shows the words the line is read into
+    // while typing, the input box shows the words the line is read into, as words
     const typing = vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, { value: line });
-    await screenshot('run-in-campaign-argv', { waitForText: 'argv: ["sed","-i","s/a b/c/","x y.txt","ax20b","\\\\x20"," "]', pressAfter: 'Escape' });
+    await screenshot('run-in-campaign-words', { waitForText: 'Runs as 7 words', pressAfter: 'Escape' });
     assert.strictEqual(await typing, undefined);
 
     const piped = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, {
@@ -186,8 +196,8 @@ describe('evidence report (issue 15)', function () {
       dryRun: true,
     })) as RunConfirmation;
     assert.strictEqual(piped.needsShell, 'the glob src/*.ts');
-    assert.deepStrictEqual(piped.buttons, ['Run in a Shell (sh -c)']);
-    assert.match(piped.message, /^This command needs a shell: run it with sh -c in the 3 repos of /);
+    assert.deepStrictEqual([piped.severity, piped.buttons], ['warning', ['Run in a Shell']]);
+    assert.match(piped.message, /^Run grep -l log src\/\*\.ts \| wc -l in a shell, in the 3 repos of /);
     const variable = (await vscode.commands.executeCommand('codecontext.runInCampaign', f.campaign.id, {
       line: 'echo "$HOME"',
       dryRun: true,
