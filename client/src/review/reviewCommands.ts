@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import type { CommandContext } from '../commands/context';
-import { ReviewFileNode, ReviewRepoNode } from '../views/reviewView';
+import { ReviewCommentNode, ReviewFileNode, ReviewRepoNode } from '../views/reviewView';
 import { ReviewNote } from './comments';
 
 /**
@@ -8,21 +8,69 @@ import { ReviewNote } from './comments';
  * Each resolves to what it did: the e2e tests read it.
  */
 
-export async function openReviewDiff(_ctx: CommandContext, node: unknown, line?: unknown): Promise<unknown> {
-  return node instanceof ReviewFileNode ? node.open(typeof line === 'number' ? line : undefined) : undefined;
+/**
+ * The row a command is about: the node it was given, else the row selected in the Review tree. A
+ * click or a context menu gives the node; so does a key: package.json's keybindings pass
+ * `{ $treeViewId, $focusedTreeItem: true }`, which VS Code's extension host turns into the tree's
+ * focused element (as it does for a view's toolbar actions), so Space after the arrow keys acts on
+ * the row the arrows reached, not on the one last clicked.
+ */
+function rowOf(ctx: CommandContext, node: unknown): unknown {
+  return node instanceof ReviewFileNode || node instanceof ReviewRepoNode || node instanceof ReviewCommentNode ? node : ctx.review.treeView.selection[0];
+}
+
+/** Enter (or a click) on a row: a file opens its diff, a comment opens it at its line, a repo folds or unfolds. */
+export async function openReviewDiff(ctx: CommandContext, node: unknown, line?: unknown): Promise<unknown> {
+  const row = rowOf(ctx, node);
+  if (row instanceof ReviewFileNode) return row.open(typeof line === 'number' ? line : undefined);
+  if (row instanceof ReviewCommentNode) return row.file.open(row.comment.line);
+  if (row instanceof ReviewRepoNode) return vscode.commands.executeCommand('list.toggleExpand');
+  return undefined;
 }
 
 export async function setViewed(ctx: CommandContext, node: unknown, viewed: boolean): Promise<void> {
   if (node instanceof ReviewFileNode || node instanceof ReviewRepoNode) await ctx.review.view.setViewed(node, viewed);
 }
 
+/**
+ * Space on a row: a file's Viewed mark flips; a repo's files all become viewed, or all not viewed
+ * when they all were (as its checkbox does); a comment flips its file. Resolves to the new mark.
+ */
+export async function toggleViewed(ctx: CommandContext, node?: unknown): Promise<boolean | undefined> {
+  const row = rowOf(ctx, node);
+  const target = row instanceof ReviewCommentNode ? row.file : row;
+  if (!(target instanceof ReviewFileNode || target instanceof ReviewRepoNode)) return undefined;
+  const now = !ctx.review.view.isViewed(target);
+  await ctx.review.view.setViewed(target, now);
+  return now;
+}
+
+/**
+ * "Next Unviewed File": the first file after the selected row (in the tree's order, wrapping round)
+ * not yet marked Viewed is selected and its diff opened, the focus staying in the tree so Space marks
+ * it; resolves to the file as `repo/path`, or undefined when every file is viewed (then it says so).
+ */
+export async function nextUnviewed(ctx: CommandContext, from?: unknown): Promise<string | undefined> {
+  const { view, treeView } = ctx.review;
+  const next = await view.nextUnviewed(rowOf(ctx, from));
+  if (!next) {
+    const data = view.current;
+    vscode.window.setStatusBarMessage(data ? `$(check-all) Every file of step ${data.target.step} is viewed` : '$(info) No step is under review', 5000);
+    return undefined;
+  }
+  await treeView.reveal(next, { select: true, focus: true });
+  await next.open();
+  return `${next.data.name(next.record.repo)}/${next.record.path}`;
+}
+
 /** Marks the step under review reviewed, or not (the toolbar's toggle and its "not" twin); resolves to the new mark. */
 export async function toggleStepReviewed(ctx: CommandContext): Promise<boolean | undefined> {
   const { view } = ctx.review;
-  const data = view.current;
-  if (!data) return undefined;
-  const now = !view.reviewed.get(data.campaign.id).has(data.target.step);
-  await view.reviewed.set(data.campaign.id, data.target.step, now);
+  // the step under review, loaded or not: the palette offers this with the Review view closed too
+  const target = view.focus.current;
+  if (!target) return undefined;
+  const now = !view.reviewed.get(target.campaign).has(target.step);
+  await view.reviewed.set(target.campaign, target.step, now);
   return now;
 }
 

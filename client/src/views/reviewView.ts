@@ -51,11 +51,23 @@ export class ReviewView implements vscode.Disposable {
     readonly reviewed: ReviewedSteps,
   ) {
     this.scope.push(
-      focus.onDidChange(() => this.reload()),
+      focus.onDidChange(() => (this.setKeys(), this.reload())),
       // the count in the view's title bar is right even while the tree is collapsed or hidden
       viewed.onDidChange(() => this.redraw()),
-      reviewed.onDidChange(() => this.redraw()),
+      reviewed.onDidChange(() => (this.setKeys(), this.redraw())),
     );
+    this.setKeys();
+  }
+
+  /**
+   * The context keys the palette and the toolbar read, from the step under review alone (not from
+   * what the tree loaded): a step reviewed from the history panel, with this view closed, still
+   * offers the palette's "Mark Step Reviewed" or "Mark Step Not Reviewed", whichever applies.
+   */
+  private setKeys(): void {
+    const t = this.focus.current;
+    void vscode.commands.executeCommand('setContext', 'codecontext.reviewing', !!t);
+    void vscode.commands.executeCommand('setContext', 'codecontext.reviewStepReviewed', !!t && this.reviewed.get(t.campaign).has(t.step));
   }
 
   attach(view: vscode.TreeView<Node>): void {
@@ -112,7 +124,8 @@ export class ReviewView implements vscode.Disposable {
     for (const r of data.records) (byRepo.get(r.repo) ?? byRepo.set(r.repo, []).get(r.repo)!).push(r);
     const nodes: Node[] = [...byRepo].map(([repo, records]) => new ReviewRepoNode(this, data, repo, records));
     if (nodes.length === 0) nodes.push(new MessageNode('This step changed no file', 'info'));
-    if (data.total > data.records.length) nodes.push(new MessageNode(`Only the first ${data.records.length} of ${data.total} files are listed`, 'info'));
+    if (data.total > data.records.length)
+      nodes.push(new MessageNode(`Only the first ${data.records.length} of ${plural(data.total, 'file')} are listed`, 'info'));
     return nodes;
   }
 
@@ -121,7 +134,6 @@ export class ReviewView implements vscode.Disposable {
     if (!this.view) return;
     const data = this.data;
     if (!data) {
-      void vscode.commands.executeCommand('setContext', 'codecontext.reviewStepReviewed', false);
       this.view.description = undefined;
       this.view.message = undefined;
       return;
@@ -131,8 +143,6 @@ export class ReviewView implements vscode.Disposable {
     const viewed = this.viewed.get(campaign.id, target.step);
     const done = data.records.filter((r) => viewed.has(ViewedFiles.keyOf(r.repo, r.path))).length;
     const reviewed = this.reviewed.get(campaign.id).has(target.step);
-    // the toolbar shows "Mark Step Reviewed" or "Mark Step Not Reviewed"
-    void vscode.commands.executeCommand('setContext', 'codecontext.reviewStepReviewed', reviewed);
     // the title bar is narrow beside the view's buttons: the count is in the message line too
     this.view.description = `${done} of ${data.records.length} viewed${reviewed ? ' · step reviewed' : ''}`;
     const failed = (step?.results ?? []).filter((r) => r.exitCode !== 0);
@@ -156,9 +166,43 @@ export class ReviewView implements vscode.Disposable {
     await this.viewed.set(node.data.campaign.id, node.data.target.step, files, viewed);
   }
 
+  /** A file is viewed when marked; a repo when every one of its files is (its checkbox is ticked). */
+  isViewed(node: ReviewFileNode | ReviewRepoNode): boolean {
+    const marks = this.viewed.get(node.data.campaign.id, node.data.target.step);
+    const files = node instanceof ReviewFileNode ? [node.record] : node.records;
+    return files.every((r) => marks.has(ViewedFiles.keyOf(r.repo, r.path)));
+  }
+
+  /**
+   * The first file not yet viewed after `from` (a row of this tree, or nothing: from the top), in the
+   * tree's order and wrapping round; undefined when every file is viewed. The nodes come from the
+   * tree itself, so `reveal` finds their parents.
+   */
+  async nextUnviewed(from: unknown): Promise<ReviewFileNode | undefined> {
+    const files: ReviewFileNode[] = [];
+    for (const repo of await this.tree.getChildren()) {
+      if (repo instanceof ReviewRepoNode) files.push(...(await this.tree.getChildren(repo)).filter((n): n is ReviewFileNode => n instanceof ReviewFileNode));
+    }
+    const at = (n: ReviewFileNode) => `${n.record.repo}\n${n.record.path}`;
+    const anchor = from instanceof ReviewCommentNode ? from.file : from;
+    let start = 0;
+    if (anchor instanceof ReviewFileNode) start = files.findIndex((f) => at(f) === at(anchor)) + 1;
+    else if (anchor instanceof ReviewRepoNode)
+      start = Math.max(
+        0,
+        files.findIndex((f) => f.record.repo === anchor.repo),
+      );
+    for (let i = 0; i < files.length; i++) {
+      const f = files[(start + i) % files.length];
+      if (!f.viewed) return f;
+    }
+    return undefined;
+  }
+
   /** Moves the review to another step of the same campaign (the history panel follows). */
-  step(delta: number): void {
-    const data = this.data;
+  async step(delta: number): Promise<void> {
+    // loaded here when the view is closed: the palette offers the step commands while a step is under review
+    const data = this.data ?? (await this.load());
     if (!data) return;
     const to = data.target.step + delta;
     if (to >= 1 && to <= data.campaign.steps.length) this.focus.set(data.campaign.id, to);
@@ -256,7 +300,9 @@ export class ReviewFileNode implements Node {
     const [icon, color] = changeKindIcons[r.kind];
     item.iconPath = new vscode.ThemeIcon(icon, new vscode.ThemeColor(color));
     const from = r.oldPath ? ` from ${r.oldPath}` : '';
-    item.tooltip = `${this.data.name(r.repo)}/${r.path} — ${r.kind}${from} in step ${this.data.target.step}${this.viewed ? '\nViewed' : ''}`;
+    item.tooltip =
+      `${this.data.name(r.repo)}/${r.path} — ${r.kind}${from} in step ${this.data.target.step}${this.viewed ? '\nViewed' : ''}` +
+      '\nSpace: Viewed · Enter: open the diff · Alt+N: next unviewed file';
     item.checkboxState = { state: this.viewed ? vscode.TreeItemCheckboxState.Checked : vscode.TreeItemCheckboxState.Unchecked, tooltip: 'Viewed' };
     item.accessibilityInformation = { label: `${this.data.name(r.repo)}/${r.path}, ${r.kind}, ${this.viewed ? 'viewed' : 'not viewed'}` };
     item.command = { command: 'codecontext.review.openDiff', title: 'Open Diff', arguments: [this] };
