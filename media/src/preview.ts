@@ -36,6 +36,12 @@ let layout: Layout = 'inline';
 let force = false;
 /** The rolling check the user typed: run in each repo right after it commits (empty: each repo's own, if any). */
 let checkCommand = '';
+/**
+ * The run bar folded to its buttons and status line, so a short window keeps its height for the plan
+ * (issue 25: at 1440×757 the bar left about 300 px). What must be answered before Run (the user's
+ * edits) stays shown folded or not.
+ */
+let footerFolded = false;
 
 let status = '';
 let busy = true;
@@ -391,7 +397,9 @@ function renderPlan(plan: PreviewState): void {
   if (idleOnRemotes.length && !filter && show === 'all') parts.push(...idleOnRemotes.map((r) => remotesBlock(r, true)));
   if (!parts.length) parts.push(h('p', { class: 'muted' }, plan.files.length ? 'No file matches the filter.' : 'No file changes.'));
   if (plan.filesTruncated)
-    parts.push(h('p', { class: 'muted' }, `Only the first ${plan.files.length} of ${plan.totals.files} files are listed; the rollback covers all of them.`));
+    parts.push(
+      h('p', { class: 'muted' }, `Only the first ${plan.files.length} of ${plural(plan.totals.files, 'file')} are listed; the rollback covers all of them.`),
+    );
   planSection.replaceChildren(...parts);
   applyRoving();
 }
@@ -823,21 +831,22 @@ function renderFooter(plan: PreviewState): void {
         ),
       );
     }
-    parts.push(
-      h(
-        'label',
-        { class: 'check-command' },
-        'Check after each repo commits (optional, no shell): ',
-        h('input', {
-          type: 'text',
-          value: checkCommand,
-          placeholder: 'npm test --silent',
-          'data-action': 'checkCommand',
-          'aria-label': 'Check command run in each repo right after it commits; a failure puts every repo back',
-          oninput: (e) => (checkCommand = (e.target as HTMLInputElement).value),
-        }),
-      ),
-    );
+    if (!footerFolded)
+      parts.push(
+        h(
+          'label',
+          { class: 'check-command' },
+          'Check after each repo commits (optional, no shell): ',
+          h('input', {
+            type: 'text',
+            value: checkCommand,
+            placeholder: 'npm test --silent',
+            'data-action': 'checkCommand',
+            'aria-label': 'Check command run in each repo right after it commits; a failure puts every repo back',
+            oninput: (e) => (checkCommand = (e.target as HTMLInputElement).value),
+          }),
+        ),
+      );
     const over = force && drift.length ? ` (Overwriting ${plural(drift.length, 'Edit')})` : '';
     const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}${over}`;
     const check = checkCommand.trim() ? { check: checkCommand.trim() } : {};
@@ -851,10 +860,10 @@ function renderFooter(plan: PreviewState): void {
           ? 'The repos changed: wait for the new plan'
           : 'Run this plan as one transaction: all repos roll back, or none do',
     });
-    parts.push(h('div', { class: 'buttons' }, runButton));
+    parts.push(h('div', { class: 'buttons' }, runButton, foldButton()));
   }
   if (run) {
-    parts.push(progressTable(run));
+    if (!footerFolded) parts.push(progressTable(run));
     if (!result) {
       parts.push(
         h(
@@ -865,6 +874,7 @@ function renderFooter(plan: PreviewState): void {
             disabled: run.committing,
             title: run.committing ? 'The commit phase has begun: the transaction finishes' : 'Stop before anything changes',
           }),
+          foldButton(),
         ),
       );
     }
@@ -883,7 +893,20 @@ function renderFooter(plan: PreviewState): void {
       ),
     );
   }
+  footer.classList.toggle('folded', footerFolded);
   footer.replaceChildren(...parts.filter((p): p is HTMLElement => !!p));
+}
+
+/** Folds the run bar to its buttons and status, or unfolds it; the choice holds while the panel is open. */
+function foldButton(): HTMLButtonElement {
+  const b = button(footerFolded ? 'Show Options' : 'Fewer Options', 'foldFooter', () => ((footerFolded = !footerFolded), drawFooter()), {
+    secondary: true,
+    small: true,
+    title: footerFolded ? 'Show the check command and the per-repo progress again' : 'Fold this bar to its buttons, for more room for the plan',
+  });
+  b.classList.add('fold');
+  b.setAttribute('aria-expanded', String(!footerFolded));
+  return b;
 }
 
 function leaveOutDrift(): void {
@@ -903,6 +926,8 @@ function probeExtras(): Partial<RenderedSnapshot> {
     waveNotes: shown('[data-probe="why"]').map((e) => e.textContent ?? ''),
     waves: shown('[data-probe="wave"]').map((e) => e.textContent ?? ''),
     runLabel: app.querySelector('[data-action="run"]')?.textContent ?? undefined,
+    footer: { folded: footerFolded, height: Math.round(footer.getBoundingClientRect().height), viewport: window.innerHeight },
+    checkInput: inputColours(app.querySelector<HTMLInputElement>('[data-action="checkCommand"]')),
     tabStops: focusable.filter((e) => planSection.contains(e)).map(name),
     rowControls: shown('.file-row input, .file-row button').map(name),
     focused: document.activeElement && document.activeElement !== document.body ? name(document.activeElement) : '',
@@ -923,17 +948,20 @@ function onProgress(phase: string, done: number, repo: string | undefined, messa
       else if (done === 0 || cells[phase] === 'waiting') cells[phase] = cells[phase] === 'done' ? 'done' : 'active';
     }
   }
-  setStatus(`${run.kind === 'undo' ? 'Undo' : 'Rollback'}: ${message ?? phase}`);
+  setStatus(`${run.kind === 'undo' ? 'Undo' : 'Rollback'}: ${message ?? 'working…'}`);
   drawFooter();
 }
 
 const cellText: Record<Cell, string> = { waiting: '·', active: '…', done: '✓', failed: '✗' };
+/** The phases as the table's columns name them: what each did, not the engine's names. */
+const phaseTitle: Record<(typeof phases)[number], string> = { prepare: 'Checked', commit: 'Restored', verify: 'Verified' };
+const cellWords: Record<Cell, string> = { waiting: 'waiting', active: 'in progress', done: 'done', failed: 'failed' };
 
 function progressTable(r: NonNullable<typeof run>): HTMLElement {
   return h(
     'table',
     { class: 'progress', 'aria-label': r.kind === 'undo' ? 'Undo progress per repo' : 'Rollback progress per repo' },
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Repo'), ...phases.map((p) => h('th', { scope: 'col' }, p)))),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Repo'), ...phases.map((p) => h('th', { scope: 'col' }, phaseTitle[p])))),
     h(
       'tbody',
       {},
@@ -943,9 +971,16 @@ function progressTable(r: NonNullable<typeof run>): HTMLElement {
           'tr',
           {},
           h('th', { scope: 'row' }, names.get(repo) ?? repo),
-          ...phases.map((p) => h('td', { class: `cell ${cells[p]}`, 'aria-label': `${p} ${cells[p]}` }, cellText[cells[p]])),
+          ...phases.map((p) => h('td', { class: `cell ${cells[p]}`, 'aria-label': `${phaseTitle[p]}: ${cellWords[cells[p]]}` }, cellText[cells[p]])),
         );
       }),
     ),
   );
+}
+
+/** A text box's colours as the theme draws them (for the tests: the check input must be readable in high contrast). */
+function inputColours(input: HTMLInputElement | null): RenderedSnapshot['checkInput'] {
+  if (!input) return undefined;
+  const style = getComputedStyle(input);
+  return { background: style.backgroundColor, color: style.color, placeholder: getComputedStyle(input, '::placeholder').color, border: style.borderTopColor };
 }

@@ -63,6 +63,10 @@ export interface RenderedSnapshot {
   statusLog?: string[];
   /** Preview only: each line of what the repos' remotes still hold, as `repo-name: line`. */
   remotes?: string[];
+  /** Preview only: the run bar at the bottom, whether it is folded, its height and the page's, in CSS pixels. */
+  footer?: { folded: boolean; height: number; viewport: number };
+  /** Preview only: the check command's text box as drawn (computed colours): readable in every theme. */
+  checkInput?: { background: string; color: string; placeholder: string; border: string };
   /** The timeline's steps as a screen reader names them, e.g. "Step 2: …, 3 files, failed in 1 repo, reviewed" (history only). */
   badges?: string[];
 }

@@ -25,6 +25,9 @@ export interface Rendered {
   focused?: string;
   alert?: string;
   statusLog?: string[];
+  /** preview only: the run bar (folded or not, its height and the page's) and the check command's box as drawn */
+  footer?: { folded: boolean; height: number; viewport: number };
+  checkInput?: { background: string; color: string; placeholder: string; border: string };
   /** history only */
   badges?: string[];
 }
