@@ -15,13 +15,19 @@ import { ReviewNote } from './comments';
  * focused element (as it does for a view's toolbar actions), so Space after the arrow keys acts on
  * the row the arrows reached, not on the one last clicked.
  */
-function rowOf(ctx: CommandContext, node: unknown): unknown {
-  return node instanceof ReviewFileNode || node instanceof ReviewRepoNode || node instanceof ReviewCommentNode ? node : ctx.review.treeView.selection[0];
+function rowOf(ctx: CommandContext, args: readonly unknown[]): unknown {
+  const node = args[0];
+  if (node instanceof ReviewFileNode || node instanceof ReviewRepoNode || node instanceof ReviewCommentNode) return node;
+  // a key whose focused row VS Code could not hand over (the tree was re-reading its rows just then)
+  // does nothing, rather than act on the selection, which may be another row
+  if (args.length > 0 && node == null) return undefined;
+  return ctx.review.treeView.selection[0];
 }
 
 /** Enter (or a click) on a row: a file opens its diff, a comment opens it at its line, a repo folds or unfolds. */
-export async function openReviewDiff(ctx: CommandContext, node: unknown, line?: unknown): Promise<unknown> {
-  const row = rowOf(ctx, node);
+export async function openReviewDiff(ctx: CommandContext, ...args: unknown[]): Promise<unknown> {
+  const row = rowOf(ctx, args);
+  const line = args[1];
   if (row instanceof ReviewFileNode) return row.open(typeof line === 'number' ? line : undefined);
   if (row instanceof ReviewCommentNode) return row.file.open(row.comment.line);
   if (row instanceof ReviewRepoNode) return vscode.commands.executeCommand('list.toggleExpand');
@@ -36,8 +42,8 @@ export async function setViewed(ctx: CommandContext, node: unknown, viewed: bool
  * Space on a row: a file's Viewed mark flips; a repo's files all become viewed, or all not viewed
  * when they all were (as its checkbox does); a comment flips its file. Resolves to the new mark.
  */
-export async function toggleViewed(ctx: CommandContext, node?: unknown): Promise<boolean | undefined> {
-  const row = rowOf(ctx, node);
+export async function toggleViewed(ctx: CommandContext, ...args: unknown[]): Promise<boolean | undefined> {
+  const row = rowOf(ctx, args);
   const target = row instanceof ReviewCommentNode ? row.file : row;
   if (!(target instanceof ReviewFileNode || target instanceof ReviewRepoNode)) return undefined;
   const now = !ctx.review.view.isViewed(target);
@@ -50,9 +56,10 @@ export async function toggleViewed(ctx: CommandContext, node?: unknown): Promise
  * not yet marked Viewed is selected and its diff opened, the focus staying in the tree so Space marks
  * it; resolves to the file as `repo/path`, or undefined when every file is viewed (then it says so).
  */
-export async function nextUnviewed(ctx: CommandContext, from?: unknown): Promise<string | undefined> {
+export async function nextUnviewed(ctx: CommandContext, ...args: unknown[]): Promise<string | undefined> {
   const { view, treeView } = ctx.review;
-  const next = await view.nextUnviewed(rowOf(ctx, from));
+  // from the focused row; when VS Code hands none, from the selection (a starting point, nothing changes)
+  const next = await view.nextUnviewed(rowOf(ctx, args) ?? treeView.selection[0]);
   if (!next) {
     const data = view.current;
     vscode.window.setStatusBarMessage(data ? `$(check-all) Every file of step ${data.target.step} is viewed` : '$(info) No step is under review', 5000);
