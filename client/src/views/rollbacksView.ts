@@ -6,11 +6,24 @@ import { MessageNode, Node, NodeTree } from './tree';
 
 /** Rollbacks: rollback → outcome, time, repos, evidence. Every rollback and undo, newest first. */
 export class RollbacksView implements vscode.Disposable {
+  /**
+   * The rows last listed, by rollback id. A row whose record and title did not change is the same node
+   * the next time, so VS Code's `reveal` finds it (a new object with an id it already holds is refused).
+   */
+  private rows = new Map<string, RollbackNode>();
+
   readonly tree = new NodeTree(async () => {
     const { rollbacks, invalid } = await requireClient().sendRequest(RollbackListRequest, {});
     // a record that cannot be read is shown as such, never hidden
     const unreadable = (invalid ?? []).map((i) => new MessageNode(`${i.id} (unreadable)`, 'warning', 'invalid record', `${i.reason}\n${i.file}`));
-    return [...rollbacks.map((r) => new RollbackNode(r, rollbackTitle(r, rollbacks))), ...unreadable];
+    const rows = new Map<string, RollbackNode>();
+    for (const r of rollbacks) {
+      const title = rollbackTitle(r, rollbacks);
+      const known = this.rows.get(r.id);
+      rows.set(r.id, known && known.title === title && JSON.stringify(known.record) === JSON.stringify(r) ? known : new RollbackNode(r, title));
+    }
+    this.rows = rows;
+    return [...rows.values(), ...unreadable];
   });
 
   refresh(): void {
