@@ -35,6 +35,15 @@ export interface Api {
   answerConfirmations(answer: ((c: Confirmation) => string | undefined) | undefined): Confirmation[];
   /** The `codecontext.noRepos` context key as the extension last set it. */
   noRepos(): Promise<boolean | undefined>;
+  /** Starts a list of every progress the extension shows from now on: where, its title, its messages. */
+  watchProgress(): ShownProgress[];
+}
+
+/** One progress the extension showed (client/src/request.ts's ShownProgress). */
+export interface ShownProgress {
+  location: 'notification' | 'window' | 'view';
+  title: string;
+  messages: string[];
 }
 
 /** The words and buttons of a modal confirmation; `buttons[0]` (= `defaultButton`) is the one Enter presses. */
