@@ -16,7 +16,6 @@ import { undoRollback } from '../engine/rollback/tx/undo';
 import { CliContext, Command, UsageError, stringList } from './command';
 import { branchName, displayPath, plural, shortId, table, when } from './format';
 
-
 /** Ctrl-C cancels until the commit phase begins; after that the transaction finishes or compensates. */
 function interruptToken(): { cancel: { cancelled: boolean }; dispose: () => void } {
   const cancel = { cancelled: false };
