@@ -8,7 +8,7 @@ import { readFileSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Api, Node, Tree, description, fixture, label, ready, waitForTree } from './fixture';
-import { PanelHandle, waitForTab } from './panels';
+import { PanelHandle, diffTab } from './panels';
 import { cli, git, write } from './repos';
 import { screenshot, screenshotCounting } from './screenshot';
 
@@ -38,18 +38,6 @@ async function palette(text: string): Promise<void> {
  * its rows again: a key pressed while it re-reads them finds no focused row and does nothing).
  */
 const press = (key: string, picture: string, once?: string) => screenshot(picture, { pressAfter: key, ...(once ? { waitForText: once } : {}) });
-
-/** A tab showing a diff titled `title`. */
-function diffTab(title: string): Promise<vscode.Tab> {
-  const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-  return waitForTab(
-    () => tabs().find((t) => t.input instanceof vscode.TabInputTextDiff && t.label === title),
-    () =>
-      `no diff editor titled "${title}": ${tabs()
-        .map((t) => t.label)
-        .join(', ')}`,
-  );
-}
 
 describe('calm, and fast with the keyboard (issue 25, items 8–13)', function () {
   this.timeout(120_000);

@@ -63,3 +63,16 @@ export function waitForTab<T>(find: () => T | undefined, failure: () => string, 
     });
   });
 }
+
+/** A tab showing a diff titled `title`, in any editor group (a review diff opens beside the history panel). */
+export function diffTab(title: string, timeoutMs = 15_000): Promise<vscode.Tab> {
+  const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs);
+  return waitForTab(
+    () => tabs().find((t) => t.input instanceof vscode.TabInputTextDiff && t.label === title),
+    () =>
+      `no diff editor titled "${title}": ${tabs()
+        .map((t) => t.label)
+        .join(', ')}`,
+    timeoutMs,
+  );
+}

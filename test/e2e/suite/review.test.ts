@@ -10,7 +10,7 @@ import { readFileSync, readdirSync, rmSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Node, Tree, description, fixture, label, ready, textOf, waitForTree } from './fixture';
-import { PanelHandle, waitForTab } from './panels';
+import { PanelHandle, diffTab } from './panels';
 import { gitAs, gitEnv, write } from './repos';
 import { screenshot } from './screenshot';
 
@@ -35,19 +35,6 @@ function cli(...args: string[]): { status: number; stdout: string; stderr: strin
   const f = fixture();
   const r = spawnSync(process.execPath, [f.cli, '--store', f.store, ...args], { cwd: f.workspace, encoding: 'utf8', env: gitEnv });
   return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** A tab showing a diff titled `title`, in any editor group (a review diff opens beside the history panel). */
-function diffTab(title: string, timeoutMs = 15_000): Promise<vscode.Tab> {
-  const tabs = () => vscode.window.tabGroups.all.flatMap((g) => g.tabs);
-  return waitForTab(
-    () => tabs().find((t) => t.input instanceof vscode.TabInputTextDiff && t.label === title),
-    () =>
-      `no diff editor titled "${title}": ${tabs()
-        .map((t) => t.label)
-        .join(', ')}`,
-    timeoutMs,
-  );
 }
 
 /** Resolves at the tree's next change event, or after `ms` (a tree with nothing to redraw stays quiet). */
