@@ -305,6 +305,10 @@ function table(result: Record<string, unknown>): string {
     ...rows,
     `  rollback / floorRecipe: ${ratio('floorRecipe')}   / floorProcs: ${ratio('floorProcs')}   / floorIO: ${ratio('floorIO')}   ` +
       `naive / rollback: ${(s.naive.median / ours).toFixed(2)}×${seed}`,
+    // issue 27's honesty check on the floors themselves: a floor above the one that does more is noise or a bug, said so
+    ...(s.floorIO.median <= s.floorProcs.median && s.floorProcs.median <= s.floorRecipe.median
+      ? []
+      : ['  NOTE: the floors are out of order this run (expected floorIO ≤ floorProcs ≤ floorRecipe): read the ratios with care']),
     `  one git process (git --version, median of 20): ${spawn.benchMs.toFixed(1)} ms from the bench process at ${spawn.benchRssMiB} MiB, ` +
       `${spawn.childMs.toFixed(1)} ms from a fresh node at ${spawn.childRssMiB} MiB`,
     `  (plan = dry run; rollback = prepare + commit + verify + evidence; server = preview + execute over JSON-RPC; list = snapshot list over JSON-RPC;`,

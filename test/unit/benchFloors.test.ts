@@ -3,6 +3,7 @@ import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
+import { gitProcessCount } from '../../server/src/engine/git/gitRunner';
 import { planRollback } from '../../server/src/engine/rollback/plan/plan';
 import { executeRollback } from '../../server/src/engine/rollback/tx/transaction';
 import { loadSnapshot } from '../../server/src/engine/snapshot/snapshot';
@@ -79,7 +80,10 @@ describe("the bench's floors restore what ours restores", () => {
     same('floorRecipe', states(recipe.ws), expected);
 
     const procs = await fresh('procs');
-    await floorProcs(await planFloors(procs.campaignState, procs.baseline, parallelism), parallelism, path.join(base, 'procs.journal'));
+    const procsPlans = await planFloors(procs.campaignState, procs.baseline, parallelism);
+    const started = gitProcessCount();
+    await floorProcs(procsPlans, parallelism, path.join(base, 'procs.journal'));
+    assert.strictEqual(gitProcessCount() - started, repos, 'floorProcs starts one git process per repo');
     same('floorProcs', states(procs.ws), expected);
 
     const io = await fresh('io');
