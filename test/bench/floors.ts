@@ -27,11 +27,13 @@ import { AppendLog } from '../../server/src/engine/store/appendLog';
  *   durability ours promises. Ours fsyncs its journal (one group-committed line per repo at commit,
  *   store/appendLog.ts) and nothing in the worktree, the index or the refs (rollback/tx/restore.ts
  *   renames them, and git does not fsync refs or the index by default): so does this floor, on a
- *   journal of its own. Its inputs (blob bytes, the goal index bytes) are made by `prepareFloors`,
+ *   journal of its own. Its inputs (blob bytes, the goal index bytes) are made by `prepareFloorIO`,
  *   off the clock.
  *
- * Both take `from`, the campaign's end state the repos are in (its checkpoint's manifest), and
- * `to`, the state to restore. Neither takes a lock or checks anything: they are floors.
+ * Both keep that journal (the recipe keeps none), so the two differ only in git. What each repo
+ * needs is worked out by `planFloors` before the clock starts, from `from` (the campaign's end
+ * state the repos are in, its checkpoint's manifest) and `to` (the state to restore), as ours gets
+ * its file operations from the plan. Neither takes a lock or checks anything: they are floors.
  */
 export interface FloorWrite {
   path: string;
@@ -109,7 +111,7 @@ export async function prepareFloorIO(plans: readonly FloorRepoPlan[], parallelis
   });
 }
 
-/** The journal both floors keep, as ours does: a synced `begin`, then one line per repo, group-committed. */
+/** The journal both floors keep, as ours does: a synced `begin`, then one line per repo, group-committed (store/appendLog.ts). */
 async function openFloorJournal(file: string): Promise<AppendLog<Record<string, unknown>>> {
   const journal = await AppendLog.open<Record<string, unknown>>(file);
   await journal.append({ t: 'begin', at: new Date().toISOString() });
@@ -149,6 +151,8 @@ async function writeRef(root: string, ref: string | null, head: string): Promise
 /** One git process per repo (see the top of this file); `journalFile` is a journal of the floor's own. */
 export async function floorProcs(plans: readonly FloorRepoPlan[], parallelism: number, journalFile: string): Promise<void> {
   const journal = await openFloorJournal(journalFile);
+  // as ours (tx/transaction.ts commit): each repo's line is not awaited before the next repo starts, all are before the end
+  const logged: Promise<void>[] = [];
   try {
     await mapLimit(plans, parallelism, async (p) => {
       const gitDir = path.join(p.root, '.git');
@@ -159,7 +163,7 @@ export async function floorProcs(plans: readonly FloorRepoPlan[], parallelism: n
       await gitRaw(p.root, ['read-tree', '--reset', '-u', p.worktreeTree], { env: { GIT_INDEX_FILE: scratch } });
       fs.rmSync(scratch);
       // what the index never tracked is removed here; what it tracked, read-tree removed
-      for (const rel of p.deletes) await removeFile(p.root, rel);
+      await Promise.all(p.deletes.map((rel) => removeFile(p.root, rel)));
       // the index: the goal's entries read from loose trees and written here, as ours writes it
       const next = path.join(gitDir, 'floor-procs.next');
       const parsed = parseIndex(current.bytes);
@@ -173,8 +177,9 @@ export async function floorProcs(plans: readonly FloorRepoPlan[], parallelism: n
       }
       await fs.promises.rename(next, path.join(gitDir, 'index'));
       await writeRef(p.root, p.ref, p.head);
-      await journal.append({ t: 'committed', repo: p.root });
+      logged.push(journal.append({ t: 'committed', repo: p.root }));
     });
+    await Promise.all(logged);
   } finally {
     await journal.close();
   }
@@ -183,28 +188,31 @@ export async function floorProcs(plans: readonly FloorRepoPlan[], parallelism: n
 /** No git: the prepared bytes put in place (see the top of this file). */
 export async function floorIO(plans: readonly FloorRepoPlan[], inputs: readonly FloorIOInputs[], parallelism: number, journalFile: string): Promise<void> {
   const journal = await openFloorJournal(journalFile);
+  // as ours (tx/transaction.ts commit): each repo's line is not awaited before the next repo starts, all are before the end
+  const logged: Promise<void>[] = [];
   try {
     await mapLimit(plans, parallelism, async (p, i) => {
       const { bytes, index } = inputs[i];
-      for (const rel of p.deletes) await removeFile(p.root, rel);
-      for (const w of p.writes) {
-        const abs = path.join(p.root, w.path);
-        const data = bytes.get(w.blob)!;
-        fs.mkdirSync(path.dirname(abs), { recursive: true });
-        if (w.mode === '120000' || w.oldMode === '120000') await fs.promises.rm(abs, { force: true });
-        if (w.mode === '120000') {
-          await fs.promises.symlink(data.toString(), abs);
-          continue;
-        }
-        await fs.promises.writeFile(abs, data);
-        if (w.mode !== w.oldMode && (w.mode === '100755' || w.oldMode === '100755')) await fs.promises.chmod(abs, w.mode === '100755' ? 0o755 : 0o644);
-      }
+      // a repo's files at once, as ours renames them (tx/worktreeOps.ts), deletions first
+      await Promise.all(p.deletes.map((rel) => removeFile(p.root, rel)));
+      for (const w of p.writes) fs.mkdirSync(path.dirname(path.join(p.root, w.path)), { recursive: true });
+      await Promise.all(
+        p.writes.map(async (w) => {
+          const abs = path.join(p.root, w.path);
+          const data = bytes.get(w.blob)!;
+          if (w.mode === '120000' || w.oldMode === '120000') await fs.promises.rm(abs, { force: true });
+          if (w.mode === '120000') return fs.promises.symlink(data.toString(), abs);
+          await fs.promises.writeFile(abs, data);
+          if (w.mode !== w.oldMode && (w.mode === '100755' || w.oldMode === '100755')) await fs.promises.chmod(abs, w.mode === '100755' ? 0o755 : 0o644);
+        }),
+      );
       const gitDir = path.join(p.root, '.git');
       fs.writeFileSync(path.join(gitDir, 'index.lock'), index);
       await fs.promises.rename(path.join(gitDir, 'index.lock'), path.join(gitDir, 'index'));
       await writeRef(p.root, p.ref, p.head);
-      await journal.append({ t: 'committed', repo: p.root });
+      logged.push(journal.append({ t: 'committed', repo: p.root }));
     });
+    await Promise.all(logged);
   } finally {
     await journal.close();
   }
