@@ -3,7 +3,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import { mayIgnore } from '../../server/src/engine/rollback/plan/ignoreRules';
-import { RepoKit } from '../helpers/repoKit';
+import { RepoKit, userEnv } from '../helpers/repoKit';
 
 /**
  * A plan asks git which files its rollback would delete are ignored by the target's rules
@@ -88,6 +88,8 @@ describe('mayIgnore: skipping the ignore question only when git would answer "no
     const r = kit.repo(kit.tempDir());
     const asked = paths.join('\0') + '\0';
     let answers = 0;
+    // git's only rules here are the one .gitignore: no user or system excludes file
+    const env = { ...userEnv(kit.tempDir()), GIT_CONFIG_NOSYSTEM: '1' };
     for (const ignoreCase of ['false', 'true']) {
       r.git('config', 'core.ignoreCase', ignoreCase);
       for (const rule of rules) {
@@ -95,7 +97,7 @@ describe('mayIgnore: skipping the ignore question only when git would answer "no
         const out = spawnSync('git', ['check-ignore', '--no-index', '-z', '--stdin'], {
           cwd: r.dir,
           input: asked,
-          env: { ...process.env, GIT_CONFIG_NOSYSTEM: '1' },
+          env,
         });
         const ignored = out.stdout.toString('utf8').split('\0').filter(Boolean);
         answers += ignored.length;

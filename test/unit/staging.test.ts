@@ -5,8 +5,7 @@ import * as path from 'path';
 import { bytesMayConvert, configConverts, configEntries } from '../../server/src/engine/git/conversion';
 import { stageBlobs } from '../../server/src/engine/git/staging';
 import { repoLayout } from '../../server/src/engine/git/repoLayout';
-import { gitProcessCount } from '../../server/src/engine/git/gitRunner';
-import { RepoKit, TestRepo, listFiles, seedEveryKind } from '../helpers/repoKit';
+import { RepoKit, TestRepo, listFiles, seedEveryKind, userEnv } from '../helpers/repoKit';
 
 /**
  * Files staged in Node must be exactly the blobs' bytes with git's exec bit and symlinks (what
@@ -97,43 +96,54 @@ describe('staging files (git/staging.ts) and telling when git converts bytes (gi
 
   it("keeps a repo's config only while every file it came from, or could come from, is as it was", async function () {
     this.timeout(20000);
+    // in a process of its own, with its own HOME: git takes its environment once per process
     const home = kit.tempDir();
-    const savedHome = process.env.HOME;
-    process.env.HOME = home;
-    try {
-      const [a, b, c] = [0, 1, 2].map(() => kit.repo(kit.tempDir()));
-      b.git('config', 'include.path', 'extra.cfg'); // relative: beside .git/config, not there yet
-      c.git('config', 'includeIf.onbranch:main.path', 'branch.cfg');
-      // a file changed less than two seconds before the read is not trusted to stay as it is
-      await new Promise((r) => setTimeout(r, 2100));
-      const reads = async (repo: TestRepo) => {
+    const [a, b, c] = [0, 1, 2].map(() => kit.repo(kit.tempDir()));
+    b.git('config', 'include.path', 'extra.cfg'); // relative: beside .git/config, not there yet
+    c.git('config', 'includeIf.onbranch:main.path', 'branch.cfg');
+    // a file changed less than two seconds before the read is not trusted to stay as it is
+    await new Promise((r) => setTimeout(r, 2100));
+    const engine = path.join(__dirname, '../../server/src/engine/git');
+    const script = `
+      const fs = require('fs');
+      const { configEntries } = require(${JSON.stringify(path.join(engine, 'conversion'))});
+      const { gitProcessCount } = require(${JSON.stringify(path.join(engine, 'gitRunner'))});
+      const [a, b, c, home] = process.argv.slice(1);
+      const reads = async (dir, key) => {
         const before = gitProcessCount();
-        const entries = await configEntries(repo.dir);
-        return { git: gitProcessCount() - before, keys: entries.map(([k]) => k) };
+        const entries = await configEntries(dir);
+        return [gitProcessCount() - before, entries.filter(([k]) => k === key).map(([, v]) => v).pop() ?? null];
       };
-      for (const r of [a, b]) {
-        assert.strictEqual((await reads(r)).git, 1);
-        assert.strictEqual((await reads(r)).git, 0, 'kept');
-      }
+      (async () => {
+        const out = [];
+        for (const r of [a, b]) out.push(await reads(r, 'core.eol'), await reads(r, 'core.eol'));
+        out.push(await reads(c, 'core.eol'), await reads(c, 'core.eol'));
+        fs.writeFileSync(home + '/.gitconfig', '[core]\\n\\teol = crlf\\n');
+        out.push(await reads(a, 'core.eol'));
+        fs.writeFileSync(b + '/.git/extra.cfg', '[core]\\n\\teol = lf\\n');
+        out.push(await reads(b, 'core.eol'));
+        const cfg = fs.readFileSync(a + '/.git/config', 'utf8');
+        fs.writeFileSync(a + '/.git/config', cfg.replace('bare = false', 'bare = no   '));
+        out.push(await reads(a, 'core.eol'));
+        console.log(JSON.stringify(out));
+      })();`;
+    const env = { ...userEnv(home), GIT_CONFIG_NOSYSTEM: '1' };
+    const out = JSON.parse(execFileSync(process.execPath, ['-e', script, a.dir, b.dir, c.dir, home], { env, encoding: 'utf8' }));
+    assert.deepStrictEqual(out, [
+      [1, null], // read
+      [0, null], // kept
+      [1, null],
+      [0, null],
       // an include conditioned on the branch changes with no file changing: never kept
-      assert.strictEqual((await reads(c)).git, 1);
-      assert.strictEqual((await reads(c)).git, 1);
-      // a user file that was not there
-      fs.writeFileSync(path.join(home, '.gitconfig'), '[core]\n\tautocrlf = true\n');
-      let now = await reads(a);
-      assert.deepStrictEqual([now.git, now.keys.includes('core.autocrlf')], [1, true]);
-      // an include's target appearing
-      fs.writeFileSync(b.file('.git/extra.cfg'), '[core]\n\teol = crlf\n');
-      now = await reads(b);
-      assert.deepStrictEqual([now.git, now.keys.includes('core.eol')], [1, true]);
+      [1, null],
+      [1, null],
+      // a user file that was not there: read again, and its setting is seen
+      [1, 'crlf'],
+      // an include's target appearing (it comes after the user file: it wins)
+      [1, 'lf'],
       // an edit in place of the same size (same inode, same length)
-      const cfg = fs.readFileSync(a.file('.git/config'), 'utf8');
-      fs.writeFileSync(a.file('.git/config'), cfg.replace('bare = false', 'bare = no   '));
-      now = await reads(a);
-      assert.strictEqual(now.git, 1);
-    } finally {
-      process.env.HOME = savedHome;
-    }
+      [1, 'crlf'],
+    ]);
   });
 
   it('reads config conservatively, later settings over earlier ones', () => {

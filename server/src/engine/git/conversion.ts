@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { gitRaw } from './gitRunner';
+import { environment, gitRaw } from './gitRunner';
 import { RepoLayout, repoLayout } from './repoLayout';
 
 /**
@@ -72,14 +72,18 @@ interface ConfigCache {
 }
 const configCache = new Map<string, ConfigCache>();
 
-/** What in the environment chooses git's config files or adds entries: part of the cache key. */
+/**
+ * What in git's environment (gitRunner's, taken once: a later change of process.env reaches no git
+ * of ours) chooses its config files or adds entries: part of the cache key, worked out once.
+ */
 function configEnvironment(): string {
-  return Object.entries(process.env)
+  return (envKey ??= Object.entries(environment())
     .filter(([k]) => k.startsWith('GIT_') || k === 'HOME' || k === 'XDG_CONFIG_HOME')
     .sort(([a], [b]) => (a < b ? -1 : 1))
     .map(([k, v]) => `${k}=${v}`)
-    .join('\0');
+    .join('\0'));
 }
+let envKey: string | undefined;
 
 /**
  * Every file git's answer in `root` depends on: the files the entries came from, every file git
@@ -89,13 +93,14 @@ function configEnvironment(): string {
  */
 async function configFiles(root: string, entries: readonly [string, string | null][], origins: readonly string[]): Promise<string[] | undefined> {
   const layout = await repoLayout(root).catch(() => undefined);
-  const home = process.env.HOME || os.homedir();
+  const env = environment();
+  const home = env.HOME || os.homedir();
   const files = new Set<string>([
     '/etc/gitconfig',
     '/usr/local/etc/gitconfig',
-    path.join(process.env.XDG_CONFIG_HOME || path.join(home, '.config'), 'git', 'config'),
+    path.join(env.XDG_CONFIG_HOME || path.join(home, '.config'), 'git', 'config'),
     path.join(home, '.gitconfig'),
-    ...['GIT_CONFIG_SYSTEM', 'GIT_CONFIG_GLOBAL'].flatMap((k) => (process.env[k] ? [path.resolve(process.env[k]!)] : [])),
+    ...['GIT_CONFIG_SYSTEM', 'GIT_CONFIG_GLOBAL'].flatMap((k) => (env[k] ? [path.resolve(env[k]!)] : [])),
     ...(layout ? [path.join(layout.commonDir, 'config'), path.join(layout.gitDir, 'config.worktree'), path.join(layout.commonDir, 'config.worktree')] : []),
   ]);
   if (!layout) return undefined; // not a repo now: nothing worth keeping

@@ -86,7 +86,8 @@ const repoLocationVariables = new Set([
 ]);
 
 let baseEnv: NodeJS.ProcessEnv | undefined;
-function environment(): NodeJS.ProcessEnv {
+/** The environment every git process of ours runs with, taken once from the process's own. */
+export function environment(): NodeJS.ProcessEnv {
   if (!baseEnv) {
     baseEnv = {};
     for (const [k, v] of Object.entries(process.env)) {
