@@ -2,6 +2,7 @@ import * as crypto from 'crypto';
 import * as path from 'path';
 import { sha256 } from '../../util/canonical';
 import { showPath } from '../../util/pathBytes';
+import { plural } from '../../util/words';
 import type { RepoState } from '../../repo/repoState';
 import type { EvidencePack, EvidenceRepo, RepoSpan } from './pack';
 import { remoteWords } from '../plan/remotes';
@@ -465,10 +466,6 @@ function esc(s: string): string {
 function short(id: string | null | undefined): string {
   if (!id) return '—';
   return /^[0-9a-f]{40,64}$/.test(id) ? id.slice(0, 10) : id.replace(/^refs\/heads\//, '');
-}
-
-function plural(n: number, one: string): string {
-  return `${n} ${n === 1 ? one : `${one}s`}`;
 }
 
 function ms(n: number): string {

@@ -4,6 +4,7 @@ import { GitError, git, gitRaw } from '../../git/gitRunner';
 import { configuredRemotes, readRefs, repoLayout } from '../../git/repoLayout';
 import { Store } from '../../store/store';
 import { defaultParallelism, mapLimit } from '../../util/pool';
+import { plural } from '../../util/words';
 import type { ResolvedTarget } from './target';
 
 /**
@@ -277,8 +278,6 @@ function oneLine(stderr: string): string {
   const line = stderr.split('\n').find((l) => l.trim() !== '') ?? 'failed';
   return line.replace(/^(fatal|error): /, '').trim();
 }
-
-const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 /** Some of the campaign is on a remote: a branch holds its commits or is one it created, or a remote has a tag it made. */
 export function heldOnRemotes(r: RepoRemotes | undefined): boolean {
