@@ -190,6 +190,8 @@ export const ErrorCodes = {
   NotUndoable: 1025,
   CheckFailed: 1026,
   ChecksNeedConsent: 1027,
+  RemoteFailed: 1028,
+  PushRejected: 1029,
   Cancelled: -32800,
   Usage: -32602,
   /** An engine code this table does not know yet; `data.code` still names it. */

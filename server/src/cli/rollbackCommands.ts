@@ -5,6 +5,7 @@ import { commentsOf } from '../engine/rollback/evidence/report';
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan/plan';
 import { driftLabel } from '../engine/rollback/plan/changes';
 import { heldOnRemotes, remoteWords } from '../engine/rollback/plan/remotes';
+import { pushWords } from '../engine/rollback/plan/remotePlan';
 import { recoverAll, releaseStrandedLocks } from '../engine/rollback/tx/recover';
 import { showPath } from '../engine/util/pathBytes';
 import { checkWords } from '../engine/rollback/tx/checks';
@@ -35,8 +36,15 @@ function planText(plan: RollbackPlan, checks: ReadonlyMap<string, string>): stri
     `${plural(t.repos, 'repo')} (${t.reposChanged} to change) in ${plural(plan.waves.length, 'wave')}; ${plural(t.files, 'file')}, +${t.added} ` +
       `-${t.removed}; drift: ${t.drift}; conflicts: ${t.conflicts}`,
   ];
-  const onRemotes = plan.repos.filter((r) => heldOnRemotes(r.remotes)).length;
-  if (onRemotes) lines.push(`on remotes: the campaign reached the remotes of ${plural(onRemotes, 'repo')}; a local rollback does not change them`);
+  const onRemotes = leftOnRemotes(plan);
+  if (onRemotes)
+    lines.push(
+      `on remotes: the campaign reached the remotes of ${plural(onRemotes, 'repo')}; a local rollback does not change them (--remote rolls them back too)`,
+    );
+  if (t.pushes) {
+    const remotes = plan.repos.reduce((n, r) => n + (r.pushes?.filter((p) => p.updates.length).length ?? 0), 0);
+    lines.push(`remote rollback: ${plural(t.pushes, 'ref update')} on ${plural(remotes, 'remote')}, each leased on what the remote holds now`);
+  }
   if (plan.cycles.length) lines.push(`dependency cycles (each rolled back as one wave): ${plan.cycles.map((c) => c.map(displayPath).join(' ↔ ')).join('; ')}`);
   plan.waves.forEach((wave, i) => {
     lines.push('', `wave ${i + 1}`);
@@ -60,10 +68,16 @@ function planText(plan: RollbackPlan, checks: ReadonlyMap<string, string>): stri
       for (const c of r.conflicts)
         lines.push(`    CONFLICT ${c.path === undefined ? '' : showPath(c.path)}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
       for (const n of r.notes) lines.push(`    note: ${n}`);
-      for (const w of remoteWords(r.remotes)) lines.push(`    REMOTE ${w}`);
+      if (r.pushes?.length) for (const p of r.pushes) for (const w of pushWords(p)) lines.push(`    PUSH ${w}`);
+      else for (const w of remoteWords(r.remotes)) lines.push(`    REMOTE ${w}`);
     }
   });
   return lines.join('\n');
+}
+
+/** How many repos hold campaign work on a remote that this rollback leaves there. */
+function leftOnRemotes(plan: RollbackPlan): number {
+  return plan.repos.filter((r) => heldOnRemotes(r.remotes) && !r.pushes?.some((p) => p.updates.length)).length;
 }
 
 function requestFrom(values: Record<string, unknown>): RollbackRequest {
@@ -73,6 +87,7 @@ function requestFrom(values: Record<string, unknown>): RollbackRequest {
   if (mode !== 'restore' && mode !== 'replay') throw new UsageError(`--mode is restore or replay, not ${mode}`);
   if (!values.snapshot && !values.campaign) throw new UsageError('give a target: --snapshot <snap> or --campaign <camp> [--step N]');
   if (values.snapshot && values.campaign) throw new UsageError('give one target: --snapshot or --campaign, not both');
+  if (values.rewrite && !values.remote) throw new UsageError('--rewrite goes with --remote: it says how the remote branches go back');
   return {
     snapshot: values.snapshot as string | undefined,
     campaign: values.campaign as string | undefined,
@@ -81,12 +96,16 @@ function requestFrom(values: Record<string, unknown>): RollbackRequest {
     repos: stringList(values.repo),
     paths: stringList(values.path),
     fetch: !!values.fetch,
+    ...(values.remote ? { remote: true as const } : {}),
+    ...(values.rewrite ? { rewrite: true } : {}),
   };
 }
 
-/** Per repo, what of the campaign its remotes still hold (remoteWords), as `repo: line`. */
+/** Per repo, what of the campaign its remotes still hold (remoteWords), as `repo: line`; a repo whose remotes this rollback pushes to, what it pushes. */
 function remoteLines(plan: RollbackPlan): string[] {
-  return plan.repos.flatMap((r) => remoteWords(r.remotes).map((w) => `${displayPath(r.path)}: ${w}`));
+  return plan.repos.flatMap((r) =>
+    (r.pushes?.length ? r.pushes.flatMap(pushWords).map((w) => `pushed: ${w}`) : remoteWords(r.remotes)).map((w) => `${displayPath(r.path)}: ${w}`),
+  );
 }
 
 /** --root DIR limits the plan to the target's repos at or below DIR. */
@@ -118,7 +137,7 @@ export const rollbackCommands: Command[] = [
     summary: 'roll repos back to a snapshot, a campaign baseline, or the state before a step — all or nothing',
     usage:
       'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run [--diff]] [--repo DIR]... [--path GLOB]... ' +
-      '[--root DIR]... [--fetch] [--check CMD [--check-timeout S]] [--trust-repo-checks | --skip-repo-checks] [--force]',
+      '[--root DIR]... [--fetch] [--remote [--rewrite]] [--check CMD [--check-timeout S]] [--trust-repo-checks | --skip-repo-checks] [--force]',
     examples: [
       'codecontext rollback --campaign rename-logger --dry-run',
       'codecontext rollback --campaign rename-logger --dry-run --diff | less',
@@ -127,6 +146,8 @@ export const rollbackCommands: Command[] = [
       'codecontext rollback --campaign camp_abc123 --step 2 --mode replay',
       "codecontext rollback --campaign camp_abc123 --check 'npm test --silent' --check-timeout 300",
       'codecontext rollback --campaign camp_abc123 --trust-repo-checks',
+      'codecontext rollback --campaign camp_abc123 --remote --dry-run',
+      'codecontext rollback --campaign camp_abc123 --remote --rewrite',
     ],
     details: [
       '--snapshot S        roll back to snapshot S',
@@ -143,7 +164,18 @@ export const rollbackCommands: Command[] = [
       '                    a remote that cannot be fetched is a note), and ask them for the tags it made.',
       '                    Without it, what of the campaign reached a remote (its commits on a remote',
       '                    branch, branches it created there) is read from the remote-tracking refs as',
-      '                    they are. Either way the rollback itself is local: it does not change a remote.',
+      '                    they are. Without --remote the rollback is local: it does not change a remote.',
+      '--remote            roll back what the campaign pushed, too, in the same transaction (fetches first):',
+      '                    branches it created and pushed are deleted on the remote, tags it created are',
+      '                    deleted, and a branch it advanced gets a revert commit on top (work others',
+      '                    pushed since is kept; a conflict with it stops the plan). Every update is',
+      '                    leased on what the remote holds (a push by someone else since is never',
+      "                    overwritten) and all of one remote's go in one `git push --atomic`. A failure",
+      '                    puts every remote and repo back. Uses whatever git is configured with for',
+      '                    credentials; never prompts (a remote that asks for a password fails at once).',
+      '--rewrite           with --remote: reset the branches the campaign advanced to where it found them',
+      '                    (history rewritten) instead of reverting; refused where others pushed on top',
+      '                    unless --force',
       '--check CMD         after each repo commits, run CMD there (no shell; quotes as a shell reads them)',
       '                    before any repo that must follow it starts; a failure or timeout puts every',
       "                    repo back; it replaces the repos' own checks",
@@ -155,8 +187,9 @@ export const rollbackCommands: Command[] = [
       '--skip-repo-checks  roll back without running the repo checks not allowed (each is named on stderr)',
       '                    e.g. codecontext rollback --campaign camp_abc123 --skip-repo-checks',
       '--check-timeout S   how long a check may run (default 120); only with --check or --trust-repo-checks',
-      '--force             roll back even over drift (files changed since the campaign); the safety',
-      '                    snapshot keeps them, and `rollback undo` brings them back',
+      '--force             roll back even over drift (files changed since the campaign; the safety',
+      '                    snapshot keeps them), and with --remote over what --rewrite or deleting a',
+      "                    branch would drop of others' work; `rollback undo` brings it back",
       'Ctrl-C cancels until the commit phase; after that the rollback finishes or puts everything back.',
     ],
     options: {
@@ -171,6 +204,8 @@ export const rollbackCommands: Command[] = [
       root: { type: 'string', multiple: true },
       force: { type: 'boolean' },
       fetch: { type: 'boolean' },
+      remote: { type: 'boolean' },
+      rewrite: { type: 'boolean' },
       check: { type: 'string' },
       'check-timeout': { type: 'string' },
       'trust-repo-checks': { type: 'boolean' },
@@ -200,10 +235,11 @@ export const rollbackCommands: Command[] = [
       reportSkipped(checks.skipped, '--skip-repo-checks');
       // said before it runs, as the extension's confirmation says it; the lines themselves follow the result
       const remotes = remoteLines(plan);
-      const onRemotes = plan.repos.filter((r) => heldOnRemotes(r.remotes)).length;
+      const onRemotes = leftOnRemotes(plan);
       if (onRemotes)
         process.stderr.write(
-          `codecontext: the campaign reached the remotes of ${plural(onRemotes, 'repo')}; this rollback is local and does not change them\n`,
+          `codecontext: the campaign reached the remotes of ${plural(onRemotes, 'repo')}; this rollback is local and does not change them ` +
+            '(--remote rolls them back too)\n',
         );
       const interrupt = interruptToken();
       try {

@@ -30,6 +30,8 @@ export interface RollbackRecord {
   planHash: string;
   safetySnapshot?: string;
   repos: { path: string; wave: number; files: number; before: RepoState; after: RepoState | null }[];
+  /** The remote steps: per repo and remote, each ref's value before and after (null: no such ref); `pushed` once the remote took it. */
+  pushes?: { repo: string; remote: string; url: string; pushed: boolean; updates: { ref: string; old: string | null; to: string | null }[] }[];
   phases: PhaseRecord[];
   evidence: string;
   /** Why the evidence pack is not signed although the repo has a signing key (git's user.signingkey). */

@@ -42,6 +42,10 @@ export type ErrorCode =
   | 'CheckFailed'
   /** A repo's own check (its `.codecontext.json` "check") would run, and the user has not consented to that command there. */
   | 'ChecksNeedConsent'
+  /** A remote could not be reached, listed or fetched, or did not answer in time. */
+  | 'RemoteFailed'
+  /** A remote refused a push: a lease (someone pushed meanwhile), a hook, or a rule of the server. */
+  | 'PushRejected'
   /** Not a refusal but a bug; the message says what failed. */
   | 'Internal';
 

@@ -5,7 +5,7 @@ import * as fs from 'fs';
  * use, where every check below is a no-op.
  *
  * `CODECONTEXT_FAULTS` (comma-separated): `crash-after-prepare`, `crash-after-commit=N` (after
- * the Nth repo's commit), `crash-before-verify`, `lock-flaky=P` (each lock attempt fails as if
+ * the Nth repo's commit), `crash-after-push=N` (after the Nth remote's push), `crash-before-verify`, `lock-flaky=P` (each lock attempt fails as if
  * held with probability P), `kill-at=POINT#N` (SIGKILL at the Nth time POINT is reached),
  * `rename-ebusy=P` (a file rename fails with EBUSY with probability P, as on a busy Windows
  * share), `fsync-slow=MS` (every journal sync takes MS longer).
@@ -26,7 +26,7 @@ function faults(): Map<string, string> {
 }
 
 /** Kills this process on the spot (no cleanup, no flush) when the named fault is set. */
-export function crashPoint(name: 'crash-after-prepare' | 'crash-before-verify' | 'crash-after-commit', count?: number): void {
+export function crashPoint(name: 'crash-after-prepare' | 'crash-before-verify' | 'crash-after-commit' | 'crash-after-push', count?: number): void {
   const f = faults();
   if (!f.has(name)) return;
   if (count !== undefined && Number(f.get(name)) !== count) return;
@@ -67,4 +67,15 @@ export function renameFault(): void {
 export async function syncFault(): Promise<void> {
   const ms = Number(faults().get('fsync-slow') ?? 0);
   if (ms > 0) await new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * `pause-after-prepare=FILE`: the transaction writes `FILE.waiting` once prepared and waits until
+ * FILE exists, so a test can act (push from another clone, kill a server) between prepare and commit.
+ */
+export async function pausePoint(name: 'pause-after-prepare'): Promise<void> {
+  const file = faults().get(name);
+  if (!file) return;
+  fs.writeFileSync(`${file}.waiting`, String(process.pid));
+  while (!fs.existsSync(file)) await new Promise((r) => setTimeout(r, 20));
 }

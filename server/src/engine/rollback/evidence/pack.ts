@@ -57,6 +57,30 @@ export interface EvidenceRepo {
   remotes?: RepoRemotes;
 }
 
+/** A remote step of the rollback: what was pushed where, under which lease, and what the remote said. */
+export interface EvidencePush {
+  repo: string;
+  remote: string;
+  /** Where it pushed, credentials stripped. */
+  url: string;
+  /** begun (never prepared), prepared (never pushed), pushing (may have been), pushed, compensated (put back), abandoned. */
+  phase: string;
+  updates: {
+    ref: string;
+    action: string;
+    /** The value the remote held before: the lease of the push (null: no such ref). */
+    old: string | null;
+    /** The value pushed (null: deleted); for a revert, the revert commit. */
+    new: string | null;
+    /** A revert: the newest commit of each run of campaign commits it undoes. */
+    reverts?: string[];
+  }[];
+  /** What git and the remote printed for the push, credentials stripped. */
+  output?: string;
+  /** Refs someone else moved since, which compensation left as they were. */
+  kept?: string[];
+}
+
 export interface EvidencePack {
   format: 1;
   id: string;
@@ -77,6 +101,8 @@ export interface EvidencePack {
   error?: { code: string; message: string; repo?: string; path?: string };
   phases: PhaseRecord[];
   repos: EvidenceRepo[];
+  /** The remote steps (a rollback with `--remote`), in the order they were planned. */
+  pushes?: EvidencePush[];
   /** Each rolling check run: repo, command, exit code, duration, the tail of its output. */
   checks?: CheckResult[];
   /** Journal entries after `prepared` that could not be written (a full store): the transaction went on without them. */

@@ -20,6 +20,7 @@ import { TreeEdit, buildTree } from '../../git/trees';
 import { ResolvedTarget, TargetSpec, chooseTargetRepos, resolveTarget } from './target';
 import { Drift, headMoved, repoChange } from './changes';
 import { RepoRemotes, campaignRemoteReach } from './remotes';
+import { RemotePush, planRemotePushes, undoPushes } from './remotePlan';
 
 export type RollbackMode = 'restore' | 'replay';
 
@@ -43,6 +44,15 @@ export interface RollbackRequest extends TargetSpec {
    * saying what of it they hold (`RepoPlan.remotes`); otherwise their remote-tracking refs are read as they are.
    */
   fetch?: boolean;
+  /**
+   * Roll back the remotes too (remotePlan.ts): every remote that holds campaign work (`true`) or
+   * these. Implies a fetch: what is pushed is leased on what the remotes hold now.
+   */
+  remote?: true | { repo: string; remote: string }[];
+  /** With `remote`: reset the branches the campaign advanced to where it found them, instead of reverting on top. */
+  rewrite?: boolean;
+  /** An undo: the refs its rollback pushed, put back (remotePlan.ts `undoPushes`). */
+  undoPushes?: { repo: string; remote: string; url: string; updates: { ref: string; old: string | null; to: string | null }[] }[];
 }
 
 /** One file a rollback would change: the operation, said as a person would, and its line counts. */
@@ -114,6 +124,8 @@ export interface RepoPlan {
    * campaign checkpoint. Left out of the plan hash: a rollback is local, and this changes nothing it does.
    */
   remotes?: RepoRemotes;
+  /** What a remote rollback pushes to each of its remotes (asked with `remote`): in the plan hash. */
+  pushes?: RemotePush[];
 }
 
 export interface RollbackPlan {
@@ -127,7 +139,7 @@ export interface RollbackPlan {
   waves: string[][];
   cycles: string[][];
   request: RollbackRequest;
-  totals: { repos: number; reposChanged: number; files: number; added: number; removed: number; drift: number; conflicts: number };
+  totals: { repos: number; reposChanged: number; files: number; added: number; removed: number; drift: number; conflicts: number; pushes?: number };
 }
 
 /**
@@ -184,12 +196,27 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
     return plan;
   });
   // after the local plan: a repo that stops the plan stops it before anything is fetched
-  const reach = await campaignRemoteReach(ctx.store, target, repoPaths, { fetch: request.fetch, parallelism: ctx.parallelism });
-  for (const plan of repos) {
+  const remote = request.remote === true || (Array.isArray(request.remote) && request.remote.length > 0) ? request.remote : undefined;
+  if (remote && !target.campaign) throw new EngineError('Usage', '--remote rolls back what a campaign pushed: give a campaign target (--campaign)');
+  const reach = await campaignRemoteReach(ctx.store, target, repoPaths, { fetch: request.fetch || !!remote, parallelism: ctx.parallelism });
+  await mapLimit(repos, ctx.parallelism ?? defaultParallelism, async (plan) => {
     const found = reach.get(plan.path);
-    if (!found) continue;
+    if (!found) return;
     plan.remotes = found.remotes;
     plan.notes.push(...found.notes);
+    if (!remote) return;
+    const pushes = await planRemotePushes(plan.path, found.remotes, { select: remote, rewrite: request.rewrite });
+    if (!pushes.length) return;
+    plan.pushes = pushes;
+    for (const p of pushes) {
+      plan.notes.push(...p.notes);
+      // what no flag makes safe stops the plan like any conflict; what --force may override waits for refusePlan
+      for (const x of p.problems.filter((y) => !y.forceable)) plan.conflicts.push({ path: x.paths?.[0], reason: x.reason });
+    }
+  });
+  for (const plan of repos) {
+    const pushed = (request.undoPushes ?? []).filter((p) => p.repo === plan.path);
+    if (pushed.length) plan.pushes = [...(plan.pushes ?? []), ...undoPushes(pushed)];
   }
   const body = {
     mode,
@@ -212,6 +239,7 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
       removed: repos.reduce((n, r) => n + r.files.reduce((m, f) => m + f.removed, 0), 0),
       drift: repos.reduce((n, r) => n + r.drift.length, 0),
       conflicts: repos.reduce((n, r) => n + r.conflicts.length, 0),
+      pushes: repos.reduce((n, r) => n + (r.pushes ?? []).reduce((m, p) => m + p.updates.length, 0), 0),
     },
   };
 }
@@ -242,14 +270,20 @@ export function assertPlanChanges(plan: RollbackPlan, files: Record<string, read
 
 /**
  * The plan's identity: the starting states, the goals and the operations. Recomputed at prepare.
- * A repo's `remotes` is not in it: it changes nothing a (local) rollback does, and a fetch moves it.
+ * A repo's `remotes` is not in it (a fetch moves it, and it changes nothing); its `pushes` are.
  */
-export function planHash(mode: string, target: string, repos: readonly Pick<RepoPlan, 'path' | 'current' | 'goal' | 'files'>[]): string {
+export function planHash(mode: string, target: string, repos: readonly Pick<RepoPlan, 'path' | 'current' | 'goal' | 'files' | 'pushes'>[]): string {
   return sha256(
     canonicalJson({
       mode,
       target,
-      repos: repos.map((r) => ({ path: r.path, current: r.current, goal: r.goal, files: r.files.map((f) => [f.path, f.action, f.blob, f.mode]) })),
+      repos: repos.map((r) => ({
+        path: r.path,
+        current: r.current,
+        goal: r.goal,
+        files: r.files.map((f) => [f.path, f.action, f.blob, f.mode]),
+        ...(r.pushes?.length ? { pushes: r.pushes.map((p) => [p.remote, p.updates.map((u) => [u.ref, u.action, u.old, u.to, u.tree ?? null])]) } : {}),
+      })),
     }),
   );
 }

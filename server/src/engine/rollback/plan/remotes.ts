@@ -34,6 +34,14 @@ export interface RemoteBranchReach {
   created: boolean;
   /** The branch was on the remote before the campaign, at this commit, and holds campaign commits now: the campaign advanced it. */
   advancedFrom?: string;
+  /** Commits it holds that are neither the campaign's nor the repo's at the target: someone else's work, pushed since. */
+  othersCommits?: number;
+  /**
+   * Its first-parent line from `tip` back to the target, as runs of consecutive campaign commits,
+   * newest first: each run's newest commit and the parent of its oldest (a revert of the run makes
+   * the tree of `newest` into that of `base`). `descends`: the line reaches `advancedFrom`.
+   */
+  line?: { runs: { newest: string; base: string | null }[]; descends: boolean };
 }
 
 /** What of the campaign one remote of a repo holds. */
@@ -54,6 +62,8 @@ export interface RepoRemotes {
   createdBranches: string[];
   /** Tags the campaign created here. */
   createdTags: string[];
+  /** What each created tag names (a commit, or a tag object): the lease of its deletion on a remote. */
+  createdTagValues?: Record<string, string>;
   /** Per remote, only those that hold something of the campaign or could not be fetched. */
   reached: RemoteReach[];
   /**
@@ -169,7 +179,7 @@ async function reachOf(repo: string, work: CampaignWork, fetch: boolean): Promis
   const tracking = readRefs(layout, [remotesPrefix]);
   // a remote-tracking ref where it was at the target holds nothing of the campaign: only moved ones are walked
   const moved = [...tracking].filter(([, value]) => !work.before.has(value));
-  const counts = work.tips.size && moved.length ? await campaignCommitsIn(repo, work, moved) : new Map<string, number>();
+  const counts = work.tips.size && moved.length ? await campaignCommitsIn(repo, work, moved) : new Map<string, Walked>();
   const byRemote = new Map<string, RemoteReach>();
   const reachOfRemote = (remote: string) => {
     let r = byRemote.get(remote);
@@ -180,17 +190,21 @@ async function reachOf(repo: string, work: CampaignWork, fetch: boolean): Promis
   for (const [ref, tip] of tracking) {
     const { remote, branch } = splitTrackingRef(ref, remoteNames);
     if (branch === '' || branch === 'HEAD') continue;
-    const n = counts.get(ref) ?? 0;
+    const walked = counts.get(ref);
+    const n = walked?.campaign ?? 0;
     const created = !!work.targetRefs && createdBranches.has(branch) && !(ref in work.targetRefs);
     if (n === 0 && !created) continue;
     const was = work.targetRefs?.[ref];
+    const advanced = !!was && n > 0 && !created;
     reachOfRemote(remote).branches.push({
       branch,
       trackingRef: ref,
       tip,
       campaignCommits: n,
       created,
-      ...(was && n > 0 && !created ? { advancedFrom: was } : {}),
+      ...(advanced ? { advancedFrom: was } : {}),
+      ...(walked?.others ? { othersCommits: walked.others } : {}),
+      ...(advanced && walked ? { line: { runs: walked.runs, descends: walked.lineEnd === was } } : {}),
     });
   }
   // tags have no remote-tracking refs: only a remote asked (with a fetch) can say it has one
@@ -221,6 +235,7 @@ async function reachOf(repo: string, work: CampaignWork, fetch: boolean): Promis
       fetched: fetch,
       createdBranches: work.createdBranches,
       createdTags: [...work.createdTags.keys()].sort(),
+      ...(work.createdTags.size ? { createdTagValues: Object.fromEntries([...work.createdTags].sort(([a], [b]) => (a < b ? -1 : 1))) } : {}),
       reached,
       ...(work.targetRefs ? {} : { createdUnknown: 'created branches unknown (campaign recorded before refs were)' }),
     },
@@ -228,13 +243,26 @@ async function reachOf(repo: string, work: CampaignWork, fetch: boolean): Promis
   };
 }
 
+/** What one moved remote-tracking ref holds since the target. */
+interface Walked {
+  /** The campaign's commits it holds. */
+  campaign: number;
+  /** Other commits it holds (neither the campaign's nor reachable from the target's refs). */
+  others: number;
+  /** Its first-parent line's campaign runs, newest first (RemoteBranchReach.line). */
+  runs: { newest: string; base: string | null }[];
+  /** Where its first-parent line leaves what is new since the target (the target's commit it grew from), or null. */
+  lineEnd: string | null;
+}
+
 /**
- * Per moved remote-tracking ref, how many of the campaign's commits it holds: one `git rev-list`
- * of every commit reachable from the campaign's tips or those refs and not from anything the
- * repo had at the target, with parents, walked here. (A commit only an annotated tag reaches is
- * not counted: its tip is the tag object, which the listing does not peel.)
+ * Per moved remote-tracking ref, how many of the campaign's commits it holds, how many of others,
+ * and its first-parent line: one `git rev-list` of every commit reachable from the campaign's tips
+ * or those refs and not from anything the repo had at the target, with parents, walked here. (A
+ * commit only an annotated tag reaches is not counted: its tip is the tag object, which the
+ * listing does not peel.)
  */
-async function campaignCommitsIn(repo: string, work: CampaignWork, moved: readonly [string, string][]): Promise<Map<string, number>> {
+async function campaignCommitsIn(repo: string, work: CampaignWork, moved: readonly [string, string][]): Promise<Map<string, Walked>> {
   // through stdin: a repo with thousands of tags would not fit an argument list; missing objects (gc'd refs) are skipped
   const input = [...work.tips, ...moved.map(([, v]) => v), ...[...work.before].map((b) => `^${b}`)].join('\n') + '\n';
   const listed = await git(repo, ['rev-list', '--parents', '--ignore-missing', '--stdin'], { input, readOnly: true });
@@ -256,11 +284,26 @@ async function campaignCommitsIn(repo: string, work: CampaignWork, moved: readon
     return seen;
   };
   const campaign = reach(work.tips);
-  const counts = new Map<string, number>();
+  const counts = new Map<string, Walked>();
   for (const [ref, tip] of moved) {
     let n = 0;
-    for (const c of reach([tip])) if (campaign.has(c)) n++;
-    counts.set(ref, n);
+    let others = 0;
+    for (const c of reach([tip])) {
+      if (campaign.has(c)) n++;
+      else others++;
+    }
+    const runs: Walked['runs'] = [];
+    let open: { newest: string; base: string | null } | undefined;
+    let c: string | undefined = tip;
+    while (c !== undefined && parents.has(c)) {
+      const first: string | undefined = parents.get(c)![0];
+      if (campaign.has(c)) {
+        if (!open) runs.push((open = { newest: c, base: null }));
+        open.base = first ?? null;
+      } else open = undefined;
+      c = first;
+    }
+    counts.set(ref, { campaign: n, others, runs, lineEnd: c ?? null });
   }
   return counts;
 }

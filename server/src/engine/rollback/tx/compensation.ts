@@ -34,7 +34,8 @@ export interface CompensationOutcome {
   pinned?: { ref: string; state: RepoState };
   /** HEAD was moved by someone else since the transaction (a commit): it is in the pin. */
   headMoved: boolean;
-  after: RepoState;
+  /** The repo's state after (a remote step has none). */
+  after?: RepoState;
 }
 
 /** What compensation would do in a repo whose present state is `now`: the ops, and the paths it keeps. */

@@ -129,7 +129,7 @@ export class TxCore {
       this.timed(s.key, 'compensate', async () => {
         try {
           const o = await s.compensate(() => comp.retries++);
-          this.after.set(o.repo, o.after);
+          if (o.after) this.after.set(o.repo, o.after);
           const at = new Date().toISOString();
           if (o.pinned) await this.record({ t: 'captured', at, snapshot: o.pinned.ref, repos: [{ path: o.repo, state: o.pinned.state }] });
           await this.record({ t: 'compensated', at, repo: o.repo, ...(o.kept.length ? { kept: o.kept } : {}) });

@@ -9,9 +9,9 @@ import { RepoState } from '../../repo/repoState';
 import type { PlannedFile } from '../plan/plan';
 import { RollbackRecord, loadRollback, writeRollbackRecord } from '../records';
 import { keepWithRepos } from '../evidence/copies';
-import { EvidenceRepo, RepoSpan, evidenceDir, gitIdentity, readEvidence, readEvidencePatch, whoami, writeEvidence } from '../evidence/pack';
+import { EvidencePush, EvidenceRepo, RepoSpan, evidenceDir, gitIdentity, readEvidence, readEvidencePatch, whoami, writeEvidence } from '../evidence/pack';
 import { Effect, Journal, JournalEntry } from './journal';
-import { TxState, applyEntry } from './journalState';
+import { RemoteTxState, TxState, applyEntry } from './journalState';
 
 /** What only the running process knows, for a fuller pack; recovery finishes without it. */
 export interface FinishDetail {
@@ -130,6 +130,18 @@ function recordOf(state: TxState): RollbackRecord {
       before: before.get(r.path)!,
       after: after.get(r.path) ?? null,
     })),
+    ...(state.remotes.length
+      ? {
+          pushes: state.remotes.map((r) => ({
+            repo: r.repo,
+            remote: r.remote,
+            url: r.url,
+            // committed: verified at the new values; otherwise only a push that stayed (not put back) counts
+            pushed: o.outcome === 'committed' && (r.phase === 'pushed' || r.phase === 'pushing'),
+            updates: r.updates ?? r.planned.map((u) => ({ ref: u.ref, old: u.old, to: u.to })),
+          })),
+        }
+      : {}),
     phases: o.phases ?? [],
     evidence: state.evidence?.file ?? '',
     ...(state.evidence?.unsigned ? { evidenceUnsigned: state.evidence.unsigned } : {}),
@@ -211,8 +223,28 @@ async function packOf(state: TxState, detail: FinishDetail | undefined): Promise
     ...(o.error ? { error: o.error } : {}),
     phases: o.phases ?? [],
     repos,
+    ...(state.remotes.length ? { pushes: state.remotes.map(pushOf) } : {}),
     ...(o.checks?.length ? { checks: o.checks } : {}),
     ...(o.journalProblems?.length ? { journalProblems: o.journalProblems } : {}),
+  };
+}
+
+function pushOf(r: RemoteTxState): EvidencePush {
+  const prepared = new Map((r.updates ?? []).map((u) => [u.ref, u]));
+  return {
+    repo: r.repo,
+    remote: r.remote,
+    url: r.url,
+    phase: r.phase,
+    updates: r.planned.map((u) => ({
+      ref: u.ref,
+      action: u.action,
+      old: prepared.get(u.ref)?.old ?? u.old,
+      new: prepared.has(u.ref) ? prepared.get(u.ref)!.to : u.to,
+      ...(u.reverts ? { reverts: u.reverts } : {}),
+    })),
+    ...(r.output ? { output: r.output } : {}),
+    ...(r.kept?.length ? { kept: r.kept } : {}),
   };
 }
 

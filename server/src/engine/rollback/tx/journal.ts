@@ -4,6 +4,7 @@ import { Store } from '../../store/store';
 import { RepoState } from '../../repo/repoState';
 import type { RollbackPlan } from '../plan/plan';
 import type { RepoRemotes } from '../plan/remotes';
+import type { PlannedRefUpdate } from '../plan/remotePlan';
 import type { CheckResult, Outcome, PhaseRecord } from '../records';
 
 /**
@@ -34,8 +35,21 @@ export type JournalEntry =
        * record's count), and what of the campaign its remotes hold, which the rollback leaves there (the evidence's `remotes`).
        */
       repos: { path: string; wave: number; goal: RepoState; before?: RepoState; files?: number; remotes?: RepoRemotes }[];
+      /** The remote steps: per repo and remote, the ref updates planned (a revert's commit is made at prepare). */
+      pushes?: PushBegin[];
     }
-  | { t: 'prepared'; at: string; safety: string; repos: { path: string; state: RepoState }[] }
+  | {
+      t: 'prepared';
+      at: string;
+      safety: string;
+      repos: { path: string; state: RepoState }[];
+      /** Per remote step, each update as it will be pushed: the lease (`old`) and the new value (`to`, null: deleted). */
+      pushes?: { key: string; updates: PushedUpdate[] }[];
+    }
+  /** A remote step's push starts (synced before it does: recovery reads the remote for a step that has this). */
+  | { t: 'pushing'; at: string; key: string }
+  /** A remote step's push was accepted; `output` is what git and the remote said, credentials stripped. */
+  | { t: 'pushed'; at: string; key: string; output?: string }
   /** A repo's step committed (its files, index and ref are at the goal; its check passed). */
   | { t: 'committed'; at: string; repo: string }
   | { t: 'verified'; at: string }
@@ -69,6 +83,29 @@ export type JournalEntry =
   /** An effect of the outcome is done; `evidence` says where the pack is. */
   | { t: 'done'; at: string; effect: Effect; evidence?: { file: string; unsigned?: string } }
   | { t: 'end'; at: string; outcome: Outcome; detail?: string };
+
+/** A remote step as `begin` names it: `key` is the journal's name for it (`remote:<remote>@<repo>`). */
+export interface PushBegin {
+  key: string;
+  repo: string;
+  remote: string;
+  /** Where it pushes, credentials stripped. */
+  url: string;
+  wave: number;
+  updates: PlannedRefUpdate[];
+}
+
+/** One ref update of a remote step, as prepared: the remote holds `old` before and `to` after (null: no such ref). */
+export interface PushedUpdate {
+  ref: string;
+  old: string | null;
+  to: string | null;
+}
+
+/** The journal's name for a repo's remote step; never an absolute path, so never a repo's. */
+export function pushKey(repo: string, remote: string): string {
+  return `remote:${remote}@${repo}`;
+}
 
 /** The store's bookkeeping that follows a transaction's outcome, in the order it is done. */
 export type Effect = 'evidence' | 'record' | 'campaign' | 'undone';

@@ -1,6 +1,7 @@
 import { RepoState } from '../../repo/repoState';
 import type { Outcome } from '../records';
-import { Effect, JournalEntry, effects } from './journal';
+import { Effect, JournalEntry, PushedUpdate, effects } from './journal';
+import type { PlannedRefUpdate } from '../plan/remotePlan';
 
 export type Begin = Extract<JournalEntry, { t: 'begin' }>;
 export type Prepared = Extract<JournalEntry, { t: 'prepared' }>;
@@ -26,6 +27,26 @@ export interface RepoTxState {
   abandoned?: string;
 }
 
+/**
+ * Where one remote step stands: `pushing` once its push may have started (the remote then has to be
+ * read to know), `pushed` once it was accepted.
+ */
+export interface RemoteTxState {
+  key: string;
+  repo: string;
+  remote: string;
+  url: string;
+  wave: number;
+  planned: PlannedRefUpdate[];
+  /** As prepared: leases and new values. */
+  updates?: PushedUpdate[];
+  phase: 'begun' | 'prepared' | 'pushing' | 'pushed' | 'compensated' | 'abandoned';
+  output?: string;
+  /** Refs someone else moved since, left as they are by compensation. */
+  kept?: string[];
+  abandoned?: string;
+}
+
 /** What is left to do to end the transaction, in order. */
 export interface Left {
   /** Repos still to put back to their safety states (recovery; the running process has done its own). */
@@ -45,6 +66,8 @@ export interface TxState {
   compensating?: string;
   handedOver?: string;
   repos: RepoTxState[];
+  /** The remote steps (a remote rollback's pushes), in the journal's order. */
+  remotes: RemoteTxState[];
   /** The outcome in force (the last one journaled), unless a hand-over came after it. */
   outcome?: OutcomeEntry;
   /** Effects done since that outcome, and where its pack is. */
@@ -61,29 +84,40 @@ export interface TxState {
  * acts on it: recover.ts).
  */
 export function journalState(entries: readonly JournalEntry[]): TxState {
-  let s: TxState = { verified: false, repos: [], done: new Set(), left: { compensate: [], effects: [], end: true } };
+  let s: TxState = { verified: false, repos: [], remotes: [], done: new Set(), left: { compensate: [], effects: [], end: true } };
   for (const e of entries) s = applyEntry(s, e);
   return s;
 }
 
 /** One entry folded into the state (returns a new state; the old one is not changed). */
 export function applyEntry(prev: TxState, e: JournalEntry): TxState {
-  const s: TxState = { ...prev, repos: prev.repos, done: prev.done };
+  const s: TxState = { ...prev, repos: prev.repos, remotes: prev.remotes, done: prev.done };
   const repo = (path: string, change: (r: RepoTxState) => RepoTxState) => {
     s.repos = s.repos.map((r) => (r.path === path ? change(r) : r));
+  };
+  const remote = (key: string, change: (r: RemoteTxState) => RemoteTxState) => {
+    s.remotes = s.remotes.map((r) => (r.key === key && r.phase !== 'abandoned' ? change(r) : r));
   };
   switch (e.t) {
     case 'begin':
       s.begin = e;
       s.repos = e.repos.map((r) => ({ path: r.path, wave: r.wave, goal: r.goal, files: r.files, phase: 'begun' }));
+      s.remotes = (e.pushes ?? []).map((p) => ({ key: p.key, repo: p.repo, remote: p.remote, url: p.url, wave: p.wave, planned: p.updates, phase: 'begun' }));
       break;
     case 'prepared': {
       s.prepared = e;
       s.safety = e.safety;
       const states = new Map(e.repos.map((r) => [r.path, r.state]));
       s.repos = s.repos.map((r) => (states.has(r.path) ? { ...r, safety: states.get(r.path), phase: r.phase === 'begun' ? 'prepared' : r.phase } : r));
+      for (const p of e.pushes ?? []) remote(p.key, (r) => ({ ...r, updates: p.updates, phase: r.phase === 'begun' ? 'prepared' : r.phase }));
       break;
     }
+    case 'pushing':
+      remote(e.key, (r) => (r.phase === 'prepared' ? { ...r, phase: 'pushing' } : r));
+      break;
+    case 'pushed':
+      remote(e.key, (r) => (r.phase === 'pushing' ? { ...r, phase: 'pushed', ...(e.output ? { output: e.output } : {}) } : r));
+      break;
     case 'committed':
       repo(e.repo, (r) => (r.phase === 'prepared' ? { ...r, phase: 'committed' } : r));
       break;
@@ -98,9 +132,11 @@ export function applyEntry(prev: TxState, e: JournalEntry): TxState {
       break;
     case 'compensated':
       repo(e.repo, (r) => (r.phase === 'abandoned' ? r : { ...r, phase: 'compensated', ...(e.kept?.length ? { kept: e.kept } : {}) }));
+      remote(e.repo, (r) => ({ ...r, phase: 'compensated', ...(e.kept?.length ? { kept: e.kept } : {}) }));
       break;
     case 'abandoned':
       repo(e.repo, (r) => ({ ...r, phase: 'abandoned', abandoned: e.reason }));
+      remote(e.repo, (r) => ({ ...r, phase: 'abandoned', abandoned: e.reason }));
       break;
     case 'handedOver':
       s.handedOver = e.reason;
@@ -139,6 +175,12 @@ function leftOf(s: TxState): Left {
   }
   // undecided (a crash), or handed over: recovery decides
   if (s.verified) return { compensate: [], decide: 'committed', effects: effectsOf(s.begin, 'committed'), end: true };
-  const compensate = s.prepared ? s.repos.filter((r) => r.phase === 'prepared' || r.phase === 'committed').map((r) => r.path) : [];
+  // a remote step whose push never started changed nothing; one that may have is read and put back
+  const compensate = s.prepared
+    ? [
+        ...s.remotes.filter((r) => r.phase === 'pushing' || r.phase === 'pushed').map((r) => r.key),
+        ...s.repos.filter((r) => r.phase === 'prepared' || r.phase === 'committed').map((r) => r.path),
+      ]
+    : [];
   return { compensate, decide: 'recovered', effects: effectsOf(s.begin, 'recovered'), end: true };
 }

@@ -12,7 +12,9 @@ import { compensationOps } from './compensation';
 import { JournalEntry, openJournal, readJournal, unfinishedTransactions } from './journal';
 import { Begin, Prepared, applyEntry, journalState } from './journalState';
 import { TxCore } from './core';
-import { RepoStep } from './step';
+import { RepoStep, StepPhase, TxStep } from './step';
+import { RemoteStep } from './remoteStep';
+import { pushKey } from './journal';
 import type { Outcome } from '../records';
 import { plural } from '../../util/words';
 
@@ -105,11 +107,19 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
     ctx,
     rb,
     await openJournal(ctx.store, rb),
-    state.repos.map((r) => {
-      const step = new RepoStep(rb, r.path, r.safety ?? begin.repos.find((b) => b.path === r.path)?.before ?? r.goal, r.goal, [], []);
-      step.phase = r.phase;
-      return step;
-    }),
+    [
+      ...state.remotes.map((r): TxStep => {
+        const step = new RemoteStep(r.key, r.repo, r.remote, r.planned, [], { rb });
+        step.updates = r.updates;
+        step.phase = remotePhase[r.phase];
+        return step;
+      }),
+      ...state.repos.map((r): TxStep => {
+        const step = new RepoStep(rb, r.path, r.safety ?? begin.repos.find((b) => b.path === r.path)?.before ?? r.goal, r.goal, [], []);
+        step.phase = r.phase;
+        return step;
+      }),
+    ],
     entries,
   );
   for (const repo of options.abandon ?? []) {
@@ -119,7 +129,10 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
       step.phase = 'abandoned';
     }
   }
-  const given = core.state.repos.filter((r) => r.phase === 'abandoned').map((r) => r.path);
+  const given = [
+    ...core.state.remotes.filter((r) => r.phase === 'abandoned').map((r) => r.key),
+    ...core.state.repos.filter((r) => r.phase === 'abandoned').map((r) => r.path),
+  ];
   const abandonText = given.length ? `; given up, left as they are: ${given.join(', ')}` : '';
   const live = core.steps.filter((s) => s.phase !== 'abandoned');
   let report: RecoveryReport;
@@ -138,6 +151,19 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
     } else {
       const left = core.state.left;
       // the server's own recovery looks before it takes anything, locks included
+      // pushes are put back by a person's `recover`, never by a server starting up on its own
+      const pushesToUndo = core.state.remotes.filter((r) => left.compensate.includes(r.key));
+      if (options.onlyIfKnown && pushesToUndo.length) {
+        await core.journal.close();
+        return {
+          rb,
+          action: 'needs-confirmation',
+          repos,
+          message:
+            `${rb} was interrupted after it pushed to ${pushesToUndo.map((r) => `${r.remote} (${r.repo})`).join(', ')}; left alone. ` +
+            'Run `codecontext recover`: it puts those remotes back (leased: a push made since is kept) and the repos to their safety snapshot',
+        };
+      }
       if (options.onlyIfKnown && prepared && left.compensate.length) {
         const unknown = await unknownChanges(
           begin,
@@ -173,19 +199,25 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
           'recovery after an interrupted transaction',
           core.steps.filter((s) => left.compensate.includes(s.key)),
         );
-        const kept = core.state.repos.filter((r) => r.kept?.length).map((r) => ({ repo: r.path, paths: r.kept! }));
+        const kept = [
+          ...core.state.remotes.filter((r) => r.kept?.length).map((r) => ({ repo: r.key, paths: r.kept! })),
+          ...core.state.repos.filter((r) => r.kept?.length).map((r) => ({ repo: r.path, paths: r.kept! })),
+        ];
         const keptText = kept.length
           ? `; kept what changed since: ${kept.map((k) => `${k.repo}: ${k.paths.join(', ')}`).join('; ')} (the state before recovery is pinned under ` +
             `refs/codecontext/captures/${rb}/)`
           : '';
         const when = core.state.compensating ? `while putting repos back (after: ${core.state.compensating})` : 'before it verified';
-        const how = `${given.length ? `${repos.length - given.length} of ` : repos.length === 1 ? '' : 'all '}${plural(repos.length, 'repo')}`;
+        const givenRepos = given.filter((g) => repos.includes(g)).length;
+        const how = `${givenRepos ? `${repos.length - givenRepos} of ` : repos.length === 1 ? '' : 'all '}${plural(repos.length, 'repo')}`;
+        const putBack = core.state.remotes.filter((r) => r.phase === 'compensated');
+        const remotesText = putBack.length ? `; ${plural(putBack.length, 'remote')} put back (${putBack.map((r) => r.remote).join(', ')})` : '';
         report = {
           rb,
           action: 'returned-to-safety',
           outcome: 'recovered',
           repos,
-          message: `${rb} was interrupted ${when}; ${how} returned to safety snapshot ${prepared.safety}${keptText}${abandonText}`,
+          message: `${rb} was interrupted ${when}; ${how} returned to safety snapshot ${prepared.safety}${remotesText}${keptText}${abandonText}`,
           ...(kept.length ? { kept } : {}),
         };
       }
@@ -211,6 +243,16 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
   }
   return report;
 }
+
+/** A remote step's journaled phase as the running transaction names it. */
+const remotePhase: Record<'begun' | 'prepared' | 'pushing' | 'pushed' | 'compensated' | 'abandoned', StepPhase> = {
+  begun: 'begun',
+  prepared: 'prepared',
+  pushing: 'committing',
+  pushed: 'committed',
+  compensated: 'compensated',
+  abandoned: 'abandoned',
+};
 
 /**
  * A journal without `prepared` whose safety snapshot was saved all the same: the entry was lost
@@ -266,6 +308,9 @@ async function checkJournal(ctx: EngineContext, begin: Begin, prepared: Prepared
       return `the journal's prepared state of ${r.path} is not the one its safety snapshot ${prepared.safety} holds`;
   }
   if (prepared.repos.length !== begin.repos.length) return 'the journal prepared other repos than it began with';
+  for (const p of begin.pushes ?? []) {
+    if (!names.has(p.repo) || p.key !== pushKey(p.repo, p.remote)) return `the journal names a remote step ${JSON.stringify(p.key)} of no repo it began with`;
+  }
   return undefined;
 }
 

@@ -18,11 +18,11 @@ export type StepPhase = 'begun' | 'locked' | 'prepared' | 'committing' | 'commit
 
 /**
  * One unit of a transaction's work, driven through prepare, commit, verify and compensate. A
- * repo's local restore is one kind; a lease-guarded push to a remote is meant to be another. The
+ * repo's local restore is one kind; a lease-guarded push to a remote is another (remoteStep.ts). The
  * transaction knows steps only through this interface; the journal names each by its `key`.
  */
 export interface TxStep {
-  readonly kind: 'repo';
+  readonly kind: 'repo' | 'remote';
   /** The journal's name for the step (a repo's absolute path). */
   readonly key: string;
   /** Keys of the steps that must commit before this one starts. */
@@ -37,8 +37,8 @@ export interface TxStep {
   /** What the safety snapshot keeps of this step (a repo's state before), journaled in `prepared`. */
   readonly safety?: { path: string; state: RepoState };
   commit(onRetry: () => void): Promise<void>;
-  /** Throws VerifyFailed when the step is not where it should be; returns the state it found. */
-  verify(): Promise<RepoState>;
+  /** Throws VerifyFailed when the step is not where it should be; returns the repo state it found (a remote step: none). */
+  verify(): Promise<RepoState | undefined>;
   /** Back to where it was before the transaction, keeping what others wrote meanwhile. */
   compensate(onRetry: () => void): Promise<CompensationOutcome>;
   release(options?: { keepLock?: boolean }): Promise<void>;

@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { EngineContext } from '../../store/engineContext';
 import { randomHex } from '../../util/canonical';
 import { EngineError, asEngineError } from '../../util/errors';
-import { crashPoint } from '../../util/faults';
+import { crashPoint, pausePoint } from '../../util/faults';
 import { mapLimit, runInOrder } from '../../util/pool';
 import { CancelToken, phaseCounter } from '../../util/progress';
 import { saveSnapshot } from '../../snapshot/snapshot';
@@ -10,10 +10,11 @@ import { RollbackRecord } from '../records';
 import { RollbackPlan, planHash } from '../plan/plan';
 import { driftLabel } from '../plan/changes';
 import { checkWords } from './checks';
-import { CampaignMark, JournalEntry, openJournal } from './journal';
+import { CampaignMark, JournalEntry, PushBegin, openJournal, pushKey } from './journal';
 import { FinishDetail, recoveryNeeded } from './finish';
 import { TxCore } from './core';
-import { RepoStep } from './step';
+import { RepoStep, TxStep } from './step';
+import { RemoteStep } from './remoteStep';
 import { plural } from '../../util/words';
 
 export interface ExecuteOptions {
@@ -64,6 +65,8 @@ export function refusePlan(plan: RollbackPlan, options: ExecuteOptions): void {
       d.drift.flatMap((x) => (x.kind === 'file' ? [x.path] : []))[0],
     );
   }
+  const forced = plan.repos.flatMap((r) => (r.pushes ?? []).flatMap((p) => p.problems.filter((x) => x.forceable).map((x) => ({ repo: r.path, x }))));
+  if (forced.length && !options.force) throw new EngineError('Conflict', forced[0].x.reason, forced[0].repo);
   if (planHash(plan.mode, plan.target.snapshot, plan.repos) !== plan.hash) {
     throw new EngineError('PlanStale', 'the plan was modified after it was made');
   }
@@ -99,6 +102,11 @@ export class BegunTransaction {
       (kind === 'rollback' && full && plan.target.campaign
         ? { id: plan.target.campaign, checkpoint: plan.target.checkpoint ?? 0, rolledBackBy: id }
         : undefined);
+    const pushes: PushBegin[] = plan.repos.flatMap((r) =>
+      (r.pushes ?? [])
+        .filter((p) => p.updates.length)
+        .map((p) => ({ key: pushKey(r.path, p.remote), repo: r.path, remote: p.remote, url: p.url, wave: r.wave, updates: p.updates })),
+    );
     const begin: JournalEntry = {
       t: 'begin',
       rb: id,
@@ -119,6 +127,7 @@ export class BegunTransaction {
         files: r.files.length,
         ...(r.remotes ? { remotes: r.remotes } : {}),
       })),
+      ...(pushes.length ? { pushes } : {}),
     };
     try {
       await journal.append(begin);
@@ -128,7 +137,21 @@ export class BegunTransaction {
       await fs.promises.rm(journal.file, { force: true });
       throw asEngineError(e);
     }
-    const steps = plan.repos.map((r) => new RepoStep(id, r.path, r.current, r.goal, r.after, r.files));
+    // the remotes first, in the repos' dependency order; then the local repos, once every push is in
+    const keysOf = new Map(plan.repos.map((r) => [r.path, pushes.filter((p) => p.repo === r.path).map((p) => p.key)]));
+    const remoteSteps = pushes.map(
+      (p) =>
+        new RemoteStep(
+          p.key,
+          p.repo,
+          p.remote,
+          p.updates,
+          plan.repos.find((r) => r.path === p.repo)!.after.flatMap((a) => keysOf.get(a) ?? []),
+          { rb: id, campaign: plan.target.campaign },
+        ),
+    );
+    const allPushes = remoteSteps.map((s) => s.key);
+    const steps: TxStep[] = [...remoteSteps, ...plan.repos.map((r) => new RepoStep(id, r.path, r.current, r.goal, [...r.after, ...allPushes], r.files))];
     return new BegunTransaction(new TxCore(ctx, id, journal, steps, [begin], options));
   }
 
@@ -152,7 +175,8 @@ export class BegunTransaction {
       kept.map((k) => ({ path: k.path, ...k.state })),
       { message: `safety snapshot before ${core.id}`, parallelism: core.parallelism },
     );
-    await core.append({ t: 'prepared', at: new Date().toISOString(), safety: safety.id, repos: kept });
+    const pushes = core.steps.flatMap((s) => (s instanceof RemoteStep ? [{ key: s.key, updates: s.updates ?? [] }] : []));
+    await core.append({ t: 'prepared', at: new Date().toISOString(), safety: safety.id, repos: kept, ...(pushes.length ? { pushes } : {}) });
     TxCore.endPhase(prep);
     return new PreparedTransaction(core);
   }
@@ -172,13 +196,23 @@ export class PreparedTransaction {
     // per repo, and a sync per wave was most of the commit time.
     const logged: Promise<void>[] = [];
     let nth = 0;
+    let pushedN = 0;
     await runInOrder(
       core.steps,
       (s) => s.key,
       (s) => s.after,
       core.parallelism,
       async (s) => {
+        // a push that may have started is read back from the remote by recovery: said before it starts
+        if (s instanceof RemoteStep && s.changes) await core.record({ t: 'pushing', at: new Date().toISOString(), key: s.key });
         if (s.changes) await core.timed(s.key, 'commit', () => s.commit(() => com.retries++));
+        if (s instanceof RemoteStep) {
+          s.phase = 'committed';
+          logged.push(core.record({ t: 'pushed', at: new Date().toISOString(), key: s.key, ...(s.output ? { output: s.output } : {}) }));
+          committing(s.key);
+          crashPoint('crash-after-push', ++pushedN);
+          return;
+        }
         // the steps that must follow this one start only once its check has passed
         if (s.changes) await core.runCheck(s.key);
         s.phase = 'committed';
@@ -212,7 +246,8 @@ export class CommittedTransaction {
     const ver = core.phase('verify');
     const verified = phaseCounter(core.ctx.progress, 'verify', core.steps.length);
     await mapLimit(core.steps, core.parallelism, async (s) => {
-      core.after.set(s.key, await core.timed(s.key, 'verify', () => s.verify()));
+      const found = await core.timed(s.key, 'verify', () => s.verify());
+      if (found) core.after.set(s.key, found);
       verified(s.key);
     });
     await core.append({ t: 'verified', at: new Date().toISOString() });
@@ -239,6 +274,7 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
   try {
     prepared = await begun.prepare(options.cancel);
     crashPoint('crash-after-prepare');
+    await pausePoint('pause-after-prepare');
     if (options.cancel?.cancelled) throw new EngineError('Cancelled', 'cancelled before the commit phase; nothing was changed');
     const committed = await prepared.commit();
     crashPoint('crash-before-verify');

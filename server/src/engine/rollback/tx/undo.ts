@@ -30,7 +30,14 @@ export async function undoRollback(
     }
   }
   const driftBase = Object.fromEntries(rb.repos.filter((r) => r.after).map((r) => [r.path, r.after!]));
-  const plan = await planRollback(ctx, { snapshot: rb.safetySnapshot, repos: rb.repos.map((r) => r.path), driftBase });
+  // what the rollback pushed goes back too, leased on what it left there
+  const undoPushes = (rb.pushes ?? []).filter((p) => p.pushed);
+  const plan = await planRollback(ctx, {
+    snapshot: rb.safetySnapshot,
+    repos: rb.repos.map((r) => r.path),
+    driftBase,
+    ...(undoPushes.length ? { undoPushes } : {}),
+  });
   // only a check the rollback itself ran may run again (tx/consent.ts)
   const checks = await undoChecks(rb, plan);
   if (checks.skipped.length) options.onSkippedChecks?.(checks.skipped);
