@@ -102,7 +102,9 @@ async function planBranch(repo: string, remote: string, b: RemoteBranchReach, op
     if (others) {
       push.problems.push({
         ref,
-        reason: `${name} holds ${plural(others, 'commit')} that ${others === 1 ? 'is' : 'are'} not the campaign's; deleting the branch loses them (--force deletes it anyway)`,
+        reason:
+          `${name} holds ${plural(others, 'commit')} that ${others === 1 ? 'is' : 'are'} not the campaign's; ` +
+          'deleting the branch loses them (--force deletes it anyway)',
         forceable: true,
       });
     }
@@ -125,7 +127,9 @@ async function planBranch(repo: string, remote: string, b: RemoteBranchReach, op
   if (!b.line?.descends || b.line.runs.length === 0) {
     push.problems.push({
       ref,
-      reason: `${name} no longer grows from ${b.advancedFrom.slice(0, 7)}, where the campaign found it (its history was rewritten): a revert cannot be worked out; use --rewrite`,
+      reason:
+        `${name} no longer grows from ${b.advancedFrom.slice(0, 7)}, where the campaign found it (its history was rewritten): ` +
+        'a revert cannot be worked out; use --rewrite',
       forceable: false,
     });
     return;
@@ -134,7 +138,9 @@ async function planBranch(repo: string, remote: string, b: RemoteBranchReach, op
   if ('conflict' in reverted) {
     push.problems.push({
       ref,
-      reason: `${name}: reverting the campaign conflicts with work pushed since, in ${reverted.conflict.slice(0, 5).join(', ')}${reverted.conflict.length > 5 ? ', …' : ''}`,
+      reason: `${name}: reverting the campaign conflicts with work pushed since, in ${reverted.conflict.slice(0, 5).join(', ')}${
+        reverted.conflict.length > 5 ? ', …' : ''
+      }`,
       paths: reverted.conflict,
       forceable: false,
     });
