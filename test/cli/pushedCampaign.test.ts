@@ -54,7 +54,16 @@ describe('a campaign that pushed: what of it is on the remotes (CLI)', function 
         {
           remote: 'origin',
           branches: [
-            { branch: 'main', trackingRef: 'refs/remotes/origin/main', tip: repos[0].head(), campaignCommits: 2, created: false, advancedFrom: baseline },
+            {
+              branch: 'main',
+              trackingRef: 'refs/remotes/origin/main',
+              tip: repos[0].head(),
+              campaignCommits: 2,
+              created: false,
+              advancedFrom: baseline,
+              // its first-parent line: one run of campaign commits, on top of where the campaign found it (what a revert undoes)
+              line: { runs: [{ newest: repos[0].head(), base: baseline }], descends: true },
+            },
           ],
           tags: [],
         },
@@ -67,7 +76,7 @@ describe('a campaign that pushed: what of it is on the remotes (CLI)', function 
     assert.match(real.stdout, /repo-00: origin\/main still has 2 campaign commits/);
     assert.match(
       real.stderr,
-      /^codecontext: the campaign reached the remotes of 3 repos; this rollback is local and does not change them$/m,
+      /^codecontext: the campaign reached the remotes of 3 repos; this rollback is local and does not change them \(--remote rolls them back too\)$/m,
       'said before it runs',
     );
     assert.strictEqual(repos[0].head(), baseline, 'the local rollback happened');
@@ -99,7 +108,7 @@ describe('a campaign that pushed: what of it is on the remotes (CLI)', function 
     assert.match(dry.stdout, /REMOTE origin has branch campaign\/bump the campaign created \(1 campaign commit\)/);
     assert.match(dry.stdout, /REMOTE tag v2 the campaign created is here; whether it was pushed is unknown/);
     assert.doesNotMatch(dry.stdout, /origin\/main still has/, 'main did not move');
-    assert.doesNotMatch(dry.stdout + dry.stderr, /--remote/);
+    assert.match(dry.stdout, /a local rollback does not change them \(--remote rolls them back too\)/, 'the remote rollback is offered');
 
     const fetched = plan(cli('--json', 'rollback', '--campaign', 'bump', '--dry-run', '--fetch'));
     const r = fetched.repos[0].remotes!;

@@ -28,7 +28,15 @@ describe('server: what of the campaign the remotes hold, in the preview', () => 
     for (const r of f.repos) {
       const repo = preview.repos.find((x) => x.path === r.dir)!;
       assert.deepStrictEqual(repo.remotes?.reached[0].branches, [
-        { branch: 'main', trackingRef: 'refs/remotes/origin/main', tip: r.head(), campaignCommits: 1, created: false, advancedFrom: baseline },
+        {
+          branch: 'main',
+          trackingRef: 'refs/remotes/origin/main',
+          tip: r.head(),
+          campaignCommits: 1,
+          created: false,
+          advancedFrom: baseline,
+          line: { runs: [{ newest: r.head(), base: baseline }], descends: true },
+        },
       ]);
       assert.deepStrictEqual(repo.remoteLines, [
         `origin/main still has 1 campaign commit (the campaign advanced it from ${baseline.slice(0, 7)}); the next pull brings it back`,

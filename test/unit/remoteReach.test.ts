@@ -65,7 +65,17 @@ describe('what of a campaign reached its remotes (engine)', function () {
       assert.deepStrictEqual(reach.get(r.dir)!.remotes.reached, [
         {
           remote: 'origin',
-          branches: [{ branch: 'main', trackingRef: 'refs/remotes/origin/main', tip: r.head(), campaignCommits: 1, created: false, advancedFrom: baseline }],
+          branches: [
+            {
+              branch: 'main',
+              trackingRef: 'refs/remotes/origin/main',
+              tip: r.head(),
+              campaignCommits: 1,
+              created: false,
+              advancedFrom: baseline,
+              line: { runs: [{ newest: r.head(), base: baseline }], descends: true },
+            },
+          ],
           tags: [],
         },
       ]);

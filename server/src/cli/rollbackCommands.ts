@@ -371,14 +371,16 @@ export const rollbackCommands: Command[] = [
       'Edits made in a repo since the crash are kept as they are; the state recovery found is pinned',
       'under refs/codecontext/captures/ before anything changes.',
       '--abandon REPO   give up a repo that was moved or deleted, or whose lock never goes; the',
-      '                 others are recovered, and the evidence says it was given up',
+      '                 others are recovered, and the evidence says it was given up; a remote that',
+      '                 is gone for good is given up as remote:<remote>@<repo path>',
       '--root DIR       also release the locks an interrupted rollback left in repos under DIR that',
       '                 it does not list there (a repo moved while it ran)',
     ],
     options: { root: { type: 'string', multiple: true }, abandon: { type: 'string', multiple: true } },
     positionals: [0, 0],
     async run({ values }, ctx) {
-      const abandon = stringList(values.abandon).map((r) => path.resolve(r));
+      // a remote step is named as recover's messages name it (remote:<remote>@<repo>), never a path
+      const abandon = stringList(values.abandon).map((r) => (r.startsWith('remote:') ? r : path.resolve(r)));
       const reports = await recoverAll(ctx, { abandon });
       const released = stringList(values.root).length ? await releaseStrandedLocks(ctx, stringList(values.root)) : [];
       const runs = await finishInterruptedRuns(ctx);

@@ -154,13 +154,21 @@ export async function pushAtomic(repo: string, remote: string, updates: readonly
   const ok = r.exitCode === 0 && refs.length > 0 && refs.every((x) => x.flag !== '!');
   if (ok) return { ok, refs, output };
   const rejected = refs.find((x) => x.flag === '!' && !/atomic push failed/.test(x.summary)) ?? refs.find((x) => x.flag === '!');
-  const reason = rejected ? `${rejected.ref}: ${rejected.summary}` : remoteComplaint(r, `push to ${remote} failed`);
-  return { ok, refs, output, reason: remoteHookLine(r.stderr) ?? reason };
+  const reason = rejected ? rejectionWords(rejected) : remoteComplaint(r, `push to ${remote} failed`);
+  return { ok, refs, output, reason: remoteHookLine(r.stdout + r.stderr, r.stderr) ?? reason };
+}
+
+/** git's `[rejected] (stale info)` and the like, as a person would say it. */
+function rejectionWords(x: { ref: string; summary: string }): string {
+  if (/stale info/.test(x.summary))
+    return `${x.ref} was moved by someone else since the plan; its lease refused the push (a push of theirs is never overwritten)`;
+  if (/fetch first|non-fast-forward/.test(x.summary)) return `${x.ref} is ahead of what the plan saw (${x.summary})`;
+  return `${x.ref}: ${x.summary}`;
 }
 
 /** The first line a remote hook printed (`remote: …`) when the push was declined by one. */
-function remoteHookLine(stderr: string): string | undefined {
-  if (!/hook declined|pre-receive hook|update hook/.test(stderr)) return undefined;
+function remoteHookLine(all: string, stderr: string): string | undefined {
+  if (!/hook declined|pre-receive hook|update hook/.test(all)) return undefined;
   const said = stderr
     .split('\n')
     .filter((l) => l.startsWith('remote: '))

@@ -106,6 +106,7 @@ function* evidenceBodyChunks(pack: ReportedPack, patches: readonly ((string | un
     // the picture first: a reader sees at a glance where the time went and which repo failed
     timelineSection(pack, name),
     factsSection(pack),
+    pushesSection(pack, name),
     remotesSection(pack, name),
     `<section class="repos" aria-label="Repositories"><h2>Repositories <span class="count">${pack.repos.length}</span></h2>`,
   ];
@@ -261,12 +262,44 @@ function timelineSection(pack: ReportedPack, name: (p: string) => string): strin
  * words the CLI and the preview use): a rollback is local, so it is all still there after it.
  */
 function remotesSection(pack: ReportedPack, name: (p: string) => string): string {
-  const items = pack.repos.flatMap((r) => remoteWords(r.remotes).map((w) => `<li><strong>${esc(name(r.path))}</strong>: ${esc(w)}</li>`));
+  // a repo whose remotes this rollback pushed to is told in pushesSection
+  const pushed = new Set((pack.pushes ?? []).map((p) => p.repo));
+  const items = pack.repos
+    .filter((r) => !pushed.has(r.path))
+    .flatMap((r) => remoteWords(r.remotes).map((w) => `<li><strong>${esc(name(r.path))}</strong>: ${esc(w)}</li>`));
   if (!items.length) return '';
   return [
     '<section class="remotes" aria-label="On the remotes"><h2>On the remotes</h2>',
     '<p class="muted">What of the campaign had reached the remotes when this rollback was planned. The rollback changed the local repos only.</p>',
     `<ul class="notes">${items.join('')}</ul></section>`,
+  ].join('\n');
+}
+
+/** The remote steps: per repo and remote, where it pushed, each ref's lease and new value, and what the remote said. */
+function pushesSection(pack: ReportedPack, name: (p: string) => string): string {
+  if (!pack.pushes?.length) return '';
+  const short = (v: string | null) => (v === null ? '(none)' : `<code>${esc(v.slice(0, 12))}</code>`);
+  const blocks = pack.pushes.map((p) => {
+    const rows = p.updates
+      .map(
+        (u) =>
+          `<tr><td><code>${esc(u.ref)}</code></td><td>${esc(u.action)}</td><td>${short(u.old)}</td><td>${short(u.new)}</td>` +
+          `<td>${(u.reverts ?? []).map((c) => `<code>${esc(c.slice(0, 12))}</code>`).join(' ')}</td></tr>`,
+      )
+      .join('');
+    const kept = p.kept?.length ? `<p>Moved by someone else meanwhile, left as they are: ${p.kept.map((k) => `<code>${esc(k)}</code>`).join(', ')}</p>` : '';
+    const output = p.output ? `<details><summary>What the remote said</summary><pre>${esc(p.output)}</pre></details>` : '';
+    return (
+      `<h3>${esc(name(p.repo))} → ${esc(p.remote)} <span class="muted">${esc(p.url)}</span> — ${esc(p.phase)}</h3>` +
+      `<table><thead><tr><th>ref</th><th>action</th><th>before (the lease)</th><th>after</th><th>campaign commits reverted</th></tr></thead>` +
+      `<tbody>${rows}</tbody></table>${kept}${output}`
+    );
+  });
+  return [
+    '<section class="pushes" aria-label="Pushed to the remotes"><h2>Pushed to the remotes</h2>',
+    '<p class="muted">Each remote got one atomic push; every ref was leased on the value it held before, so a push by anyone else was never overwritten.</p>',
+    ...blocks,
+    '</section>',
   ].join('\n');
 }
 

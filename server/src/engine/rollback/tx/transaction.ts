@@ -314,7 +314,11 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
       .filter((r) => r.kept?.length)
       .map((r) => ` kept as another process left them: ${r.path}: ${r.kept!.join(', ')};`)
       .join('');
-    const where = core.commitStarted ? ` — every changed repo was returned to the safety snapshot ${core.state.safety};${kept}` : ' — nothing was changed';
+    // a remote step compensated may have had nothing to put back (its push refused): not counted, only said
+    const what = `every changed repo was returned to the safety snapshot ${core.state.safety}${
+      core.state.remotes.some((r) => r.phase === 'compensated') ? ', and every remote it pushed to put back' : ''
+    }`;
+    const where = core.commitStarted ? ` — ${what}${kept ? `;${kept.replace(/;$/, '')}` : ''}` : ' — nothing was changed';
     throw new RollbackFailed(failure, `${failure.message}${where} (rollback ${core.id}, evidence ${record.evidence})`, record);
   }
   return record;

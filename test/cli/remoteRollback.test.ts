@@ -1,0 +1,321 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import type { EvidencePack } from '../../server/src/engine/rollback/evidence/pack';
+import type { RollbackPlan } from '../../server/src/engine/rollback/plan/plan';
+import { RepoKit, TestRepo, git, gitTry, runCli, runCliAsync, userEnv } from '../helpers/repoKit';
+import { GitServer, startGitDaemon, startSmartHttp } from '../helpers/gitServers';
+
+/**
+ * Issue 22, items 2-4 and 6-7: the campaign's pushed work rolled back on its remotes, in the same
+ * transaction as the local repos, against real git servers on this machine (bare repos over
+ * file://, `git daemon`, smart HTTP through `git http-backend`). Each failure leaves every remote
+ * exactly as it was before the rollback, and another party's push intact. The CLI runs as a user's
+ * would: a HOME of the test's own, no GIT_CONFIG_* variable.
+ */
+
+type Transport = 'file' | 'daemon' | 'http';
+
+interface World {
+  root: string;
+  store: string;
+  repos: TestRepo[];
+  /** The bare remotes, by repo index. */
+  bares: string[];
+  env: NodeJS.ProcessEnv;
+  cli: (...args: string[]) => ReturnType<typeof runCli>;
+  baseline: string;
+  server?: GitServer;
+  url: (i: number) => string;
+}
+
+/** Every ref of a bare remote, as `ref → value`. */
+function refsOf(bare: string): Record<string, string> {
+  const out = git(bare, 'for-each-ref', '--format=%(refname) %(objectname)');
+  return Object.fromEntries(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string]),
+  );
+}
+
+describe('a campaign that pushed, rolled back on its remotes too (--remote, real git servers)', function () {
+  this.timeout(120_000);
+  const kit = RepoKit.forSuite();
+  const servers: GitServer[] = [];
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.stop();
+  });
+
+  async function world(count: number, transport: Transport = 'file', options: { chain?: boolean } = {}): Promise<World> {
+    const files = (i: number): Record<string, string> => ({
+      'a.txt': 'v1\n',
+      'b.txt': 'b\n',
+      ...(options.chain ? { 'package.json': JSON.stringify({ name: `pkg-${i}`, dependencies: i ? { [`pkg-${i - 1}`]: '*' } : {} }) + '\n' } : {}),
+    });
+    const root = kit.tempDir('cc-ws-');
+    const repos = Array.from({ length: count }, (_, i) => kit.repo(path.join(root, `repo-${String(i).padStart(2, '0')}`), files(i)));
+    const store = kit.tempDir('cc-store-');
+    const home = kit.tempDir('cc-home-');
+    fs.writeFileSync(path.join(home, '.gitconfig'), '[user]\n\tname = Home User\n\temail = home@example.com\n[protocol "file"]\n\tallow = always\n');
+    const env = userEnv(home);
+    const remotesDir = kit.tempDir('cc-remotes-');
+    const bares = repos.map((r) => {
+      const bare = path.join(remotesDir, `${path.basename(r.dir)}.git`);
+      git(remotesDir, 'init', '-q', '--bare', '-b', 'main', bare);
+      git(bare, 'config', 'http.receivepack', 'true');
+      return bare;
+    });
+    let server: GitServer | undefined;
+    if (transport === 'daemon') server = await startGitDaemon(remotesDir, env);
+    if (transport === 'http') server = await startSmartHttp(remotesDir, env);
+    if (server) servers.push(server);
+    const url = (i: number) => (server ? server.url(path.basename(bares[i])) : `file://${bares[i]}`);
+    repos.forEach((r, i) => {
+      r.git('remote', 'add', 'origin', url(i));
+      r.git('push', '-q', '-u', 'origin', 'main');
+    });
+    const cli = (...args: string[]) => runCli(args, { store, cwd: root, baseEnv: env });
+    const baseline = repos[0].head();
+    const started = cli('campaign', 'start', 'bump', '--root', root);
+    assert.strictEqual(started.status, 0, started.stderr);
+    return { root, store, repos, bares, env, cli, baseline, server, url };
+  }
+
+  /** The campaign: main advanced and pushed, a branch created and pushed, a tag created and pushed, in every repo. */
+  function campaign(w: World): void {
+    const step =
+      'echo v2 > a.txt && git commit -qam bump && git push -q origin main && ' +
+      'git checkout -q -b campaign/feat && echo f > f.txt && git add f.txt && git commit -qm feat && git push -q origin campaign/feat && ' +
+      'git tag v9 && git push -q origin v9 && git checkout -q main';
+    const run = w.cli('campaign', 'run', 'bump', '--', 'sh', '-c', step);
+    assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+  }
+
+  /** Another clone of remote `i` pushes a commit on main. */
+  function colleague(w: World, i: number, file: string, content: string): string {
+    const dir = kit.tempDir('cc-colleague-');
+    git(dir, '-c', 'protocol.file.allow=always', 'clone', '-q', w.url(i), 'c');
+    const c = path.join(dir, 'c');
+    fs.writeFileSync(path.join(c, file), content);
+    git(c, 'add', file);
+    git(c, 'commit', '-qm', 'colleague');
+    git(c, 'push', '-q', 'origin', 'main');
+    return git(c, 'rev-parse', 'HEAD');
+  }
+
+  /** What a fresh clone of remote `i` has in `file` on main. */
+  function cloned(w: World, i: number, file: string): string | undefined {
+    const dir = kit.tempDir('cc-fresh-');
+    git(dir, '-c', 'protocol.file.allow=always', 'clone', '-q', w.url(i), 'f');
+    const p = path.join(dir, 'f', file);
+    return fs.existsSync(p) ? fs.readFileSync(p, 'utf8') : undefined;
+  }
+
+  it('reverts main on top, deletes the branch and the tag the campaign pushed, verifies with ls-remote, and undo puts every ref back', async function () {
+    const w = await world(3);
+    campaign(w);
+    const before = w.bares.map(refsOf);
+    const dry = w.cli('--json', 'rollback', '--campaign', 'bump', '--remote', '--dry-run');
+    assert.strictEqual(dry.status, 0, dry.stderr);
+    const plan = JSON.parse(dry.stdout) as RollbackPlan;
+    assert.strictEqual(plan.totals.pushes, 9);
+    assert.deepStrictEqual(
+      plan.repos[0].pushes![0].updates.map((u) => [u.ref, u.action]),
+      [
+        ['refs/heads/campaign/feat', 'delete-branch'],
+        ['refs/heads/main', 'revert'],
+        ['refs/tags/v9', 'delete-tag'],
+      ],
+    );
+    assert.deepStrictEqual(w.bares.map(refsOf), before, 'a dry run pushes nothing');
+
+    const run = w.cli('rollback', '--campaign', 'bump', '--remote');
+    assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+    assert.match(run.stdout, /repo-00: pushed: push a revert commit on origin\/main undoing 1 campaign commit/);
+    assert.doesNotMatch(run.stderr, /does not change them/, 'nothing is left on the remotes to warn about');
+    w.repos.forEach((r, i) => {
+      const refs = refsOf(w.bares[i]);
+      assert.deepStrictEqual(Object.keys(refs).sort(), ['refs/heads/main'], 'the branch and the tag are gone');
+      const main = refs['refs/heads/main'];
+      assert.strictEqual(git(w.bares[i], 'rev-parse', `${main}^`), before[i]['refs/heads/main'], 'history kept: the revert is on top');
+      assert.strictEqual(git(w.bares[i], 'rev-parse', `${main}^{tree}`), git(w.bares[i], 'rev-parse', `${w.baseline}^{tree}`), 'the target tree');
+      assert.match(
+        git(w.bares[i], 'log', '-1', '--format=%B', main),
+        /^Revert campaign camp_[0-9a-f]+ on main\n\nUndoes 1 commit of campaign .*\nMade by codecontext rollback rb_/,
+      );
+      assert.strictEqual(
+        git(w.bares[i], 'log', '-1', '--format=%an <%ae>', main),
+        'Test Author <author@example.com>',
+        'the identity git is configured with, as for any commit of theirs',
+      );
+      assert.strictEqual(cloned(w, i, 'a.txt'), 'v1\n', 'a fresh clone has the target tree');
+      assert.strictEqual(r.head(), w.baseline, 'and the local repo went back');
+    });
+    const evidence = /^evidence: (.+)$/m.exec(run.stdout)![1];
+    const pack = JSON.parse(fs.readFileSync(evidence, 'utf8')) as EvidencePack;
+    const first = pack.pushes!.find((p) => p.repo === w.repos[0].dir)!;
+    assert.strictEqual(first.url, w.url(0));
+    assert.strictEqual(first.phase, 'pushed');
+    const main = first.updates.find((u) => u.ref === 'refs/heads/main')!;
+    assert.strictEqual(main.old, before[0]['refs/heads/main']);
+    assert.strictEqual(main.new, refsOf(w.bares[0])['refs/heads/main'], 'the revert commit id');
+    assert.ok(first.output && /refs\/heads\/main/.test(first.output), 'the push output');
+    const page = fs.readFileSync(evidence.replace(/\.json$/, '.html'), 'utf8');
+    assert.match(page, /Pushed to the remotes/);
+
+    const rb = /^(rb_[0-9a-f]+): committed/m.exec(run.stdout)![1];
+    const undo = w.cli('rollback', 'undo', rb);
+    assert.strictEqual(undo.status, 0, undo.stdout + undo.stderr);
+    assert.deepStrictEqual(w.bares.map(refsOf), before, 'every remote ref is where the campaign left it');
+    assert.notStrictEqual(w.repos[0].head(), w.baseline);
+  });
+
+  it("keeps a colleague's commit pushed after the campaign, and stops at prepare on a conflict with it (nothing pushed)", async function () {
+    const w = await world(2);
+    campaign(w);
+    const theirs = colleague(w, 0, 'c.txt', 'colleague\n');
+    const run = w.cli('rollback', '--campaign', 'bump', '--remote');
+    assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+    const main = refsOf(w.bares[0])['refs/heads/main'];
+    assert.strictEqual(git(w.bares[0], 'rev-parse', `${main}^`), theirs, 'on top of their commit');
+    assert.strictEqual(git(w.bares[0], 'show', `${main}:c.txt`), 'colleague', 'their change is kept');
+    assert.strictEqual(git(w.bares[0], 'show', `${main}:a.txt`), 'v1', 'the campaign is reverted');
+
+    const w2 = await world(2);
+    campaign(w2);
+    colleague(w2, 1, 'a.txt', 'v3 by a colleague\n');
+    const before = w2.bares.map(refsOf);
+    const dry = w2.cli('rollback', '--campaign', 'bump', '--remote', '--dry-run');
+    assert.strictEqual(dry.status, 1, dry.stdout);
+    assert.match(dry.stdout, /CONFLICT a\.txt: origin\/main: reverting the campaign conflicts with work pushed since, in a\.txt/);
+    const refused = w2.cli('rollback', '--campaign', 'bump', '--remote');
+    assert.strictEqual(refused.status, 1);
+    assert.match(refused.stderr, /conflict.*nothing was changed/);
+    assert.deepStrictEqual(w2.bares.map(refsOf), before);
+  });
+
+  it('--rewrite resets main to where the campaign found it; over a colleague’s commit only with --force', async function () {
+    const w = await world(2);
+    campaign(w);
+    const run = w.cli('rollback', '--campaign', 'bump', '--remote', '--rewrite');
+    assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+    for (const b of w.bares) assert.deepStrictEqual(refsOf(b), { 'refs/heads/main': w.baseline });
+
+    const w2 = await world(2);
+    campaign(w2);
+    colleague(w2, 0, 'c.txt', 'colleague\n');
+    const before = w2.bares.map(refsOf);
+    const refused = w2.cli('rollback', '--campaign', 'bump', '--remote', '--rewrite');
+    assert.strictEqual(refused.status, 1);
+    assert.match(refused.stderr, /origin\/main has 1 commit others pushed after the campaign; --rewrite would drop them/);
+    assert.deepStrictEqual(w2.bares.map(refsOf), before);
+    const forced = w2.cli('rollback', '--campaign', 'bump', '--remote', '--rewrite', '--force');
+    assert.strictEqual(forced.status, 0, forced.stderr);
+    assert.strictEqual(refsOf(w2.bares[0])['refs/heads/main'], w2.baseline);
+  });
+
+  it('a push by someone else between prepare and commit: the lease refuses it, every remote and repo is put back, their push stays', async function () {
+    const w = await world(3);
+    campaign(w);
+    const before = w.bares.map(refsOf);
+    const heads = w.repos.map((r) => r.head());
+    const pause = path.join(kit.tempDir('cc-pause-'), 'go');
+    const running = runCliAsync(['--parallel', '1', 'rollback', '--campaign', 'bump', '--remote'], {
+      store: w.store,
+      cwd: w.root,
+      env: { ...w.env, CODECONTEXT_FAULTS: `pause-after-prepare=${pause}` },
+    });
+    while (!fs.existsSync(`${pause}.waiting`)) await new Promise((r) => setTimeout(r, 20));
+    const theirs = colleague(w, 2, 'c.txt', 'pushed meanwhile\n');
+    fs.writeFileSync(pause, '');
+    const r = await running;
+    assert.strictEqual(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /repo-02: origin refused the push: refs\/heads\/main was moved by someone else since the plan; its lease refused the push/);
+    assert.match(r.stderr, /every changed repo was returned to the safety snapshot snap_[0-9a-f]+, and every remote it pushed to put back \(rollback rb_/);
+    assert.deepStrictEqual(refsOf(w.bares[0]), before[0], 'the remotes pushed first are put back');
+    assert.deepStrictEqual(refsOf(w.bares[1]), before[1]);
+    assert.deepStrictEqual(refsOf(w.bares[2]), { ...before[2], 'refs/heads/main': theirs }, 'their push stays');
+    assert.deepStrictEqual(
+      w.repos.map((x) => x.head()),
+      heads,
+      'the local repos were never changed',
+    );
+  });
+
+  it("a remote's hook refuses the third push: the first two remotes are put back (smart HTTP, pre-receive hook)", async function () {
+    const w = await world(3, 'http');
+    campaign(w);
+    const before = w.bares.map(refsOf);
+    const hook = path.join(w.bares[2], 'hooks', 'pre-receive');
+    fs.writeFileSync(hook, '#!/bin/sh\necho "main is protected here" >&2\nexit 1\n', { mode: 0o755 });
+    const refused = w.cli('--parallel', '1', 'rollback', '--campaign', 'bump', '--remote');
+    assert.strictEqual(refused.status, 1, refused.stdout);
+    assert.match(refused.stderr, /repo-02: origin refused the push: the remote's hook refused the push: main is protected here/);
+    assert.deepStrictEqual(w.bares.map(refsOf), before);
+    assert.notStrictEqual(w.repos[0].head(), w.baseline, 'the local repos were not changed');
+
+    fs.rmSync(hook);
+    const run = w.cli('rollback', '--campaign', 'bump', '--remote');
+    assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+    for (let i = 0; i < 3; i++) assert.strictEqual(cloned(w, i, 'a.txt'), 'v1\n');
+  });
+
+  it('SIGKILL between two remotes’ pushes, then recover: the pushed remote goes back; a server that asks nobody first leaves it alone', async function () {
+    const w = await world(3);
+    campaign(w);
+    const before = w.bares.map(refsOf);
+    const heads = w.repos.map((r) => r.head());
+    const crash = runCli(['--parallel', '1', 'rollback', '--campaign', 'bump', '--remote'], {
+      store: w.store,
+      cwd: w.root,
+      baseEnv: w.env,
+      env: { CODECONTEXT_FAULTS: 'crash-after-push=1' },
+    });
+    assert.notStrictEqual(crash.status, 0, 'killed');
+    assert.notDeepStrictEqual(refsOf(w.bares[0]), before[0], 'the first remote was pushed');
+    assert.deepStrictEqual(refsOf(w.bares[1]), before[1], 'the second was not');
+    const rec = w.cli('recover');
+    assert.strictEqual(rec.status, 0, rec.stdout + rec.stderr);
+    assert.match(rec.stdout, /returned to safety snapshot snap_[0-9a-f]+; 1 remote put back \(origin\)/);
+    assert.deepStrictEqual(w.bares.map(refsOf), before, 'every remote as before the rollback');
+    assert.deepStrictEqual(
+      w.repos.map((r) => r.head()),
+      heads,
+    );
+    assert.match(w.cli('recover').stdout, /^Nothing to recover/, 'idempotent');
+  });
+
+  it('git daemon: rolls back, and a server killed after prepare leaves the rollback for recover, which puts every remote back', async function () {
+    const w = await world(2, 'daemon');
+    campaign(w);
+    const before = w.bares.map(refsOf);
+    const heads = w.repos.map((r) => r.head());
+    const pause = path.join(kit.tempDir('cc-pause-'), 'go');
+    const running = runCliAsync(['rollback', '--campaign', 'bump', '--remote'], {
+      store: w.store,
+      cwd: w.root,
+      env: { ...w.env, CODECONTEXT_FAULTS: `pause-after-prepare=${pause}`, CODECONTEXT_REMOTE_TIMEOUT_MS: '5000' },
+    });
+    while (!fs.existsSync(`${pause}.waiting`)) await new Promise((r) => setTimeout(r, 20));
+    w.server!.kill();
+    fs.writeFileSync(pause, '');
+    const r = await running;
+    assert.strictEqual(r.status, 1, r.stdout + r.stderr);
+    assert.match(r.stderr, /recover/);
+    assert.deepStrictEqual(
+      w.repos.map((x) => x.head()),
+      heads,
+    );
+    await w.server!.restart();
+    const rec = w.cli('recover');
+    assert.strictEqual(rec.status, 0, rec.stdout + rec.stderr);
+    assert.deepStrictEqual(w.bares.map(refsOf), before);
+
+    const run = w.cli('rollback', '--campaign', 'bump', '--remote');
+    assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+    for (let i = 0; i < 2; i++) assert.strictEqual(cloned(w, i, 'a.txt'), 'v1\n');
+    assert.strictEqual(gitTry(w.repos[0].dir, 'status', '-sb').stdout.split('\n')[0], '## main...origin/main [behind 2]');
+  });
+});
