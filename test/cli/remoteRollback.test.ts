@@ -151,6 +151,7 @@ describe('a campaign that pushed, rolled back on its remotes too (--remote, real
         'the identity git is configured with, as for any commit of theirs',
       );
       assert.strictEqual(cloned(w, i, 'a.txt'), 'v1\n', 'a fresh clone has the target tree');
+      assert.strictEqual(git(r.dir, 'ls-remote', 'origin', 'refs/heads/main').split('\t')[0], refs['refs/heads/main'], 'ls-remote agrees');
       assert.strictEqual(r.head(), w.baseline, 'and the local repo went back');
     });
     const evidence = /^evidence: (.+)$/m.exec(run.stdout)![1];
@@ -171,6 +172,40 @@ describe('a campaign that pushed, rolled back on its remotes too (--remote, real
     assert.deepStrictEqual(w.bares.map(refsOf), before, 'every remote ref is where the campaign left it');
     assert.notStrictEqual(w.repos[0].head(), w.baseline);
   });
+
+  for (const mode of ['revert', 'rewrite'] as const) {
+    it(`a 20-repo dependency chain, pushed branches and fast-forwarded mains: rolled back completely (${mode} mode)`, async function () {
+      const w = await world(20, 'file', { chain: true });
+      campaign(w);
+      const dry = w.cli('--json', 'rollback', '--campaign', 'bump', '--remote', '--dry-run', ...(mode === 'rewrite' ? ['--rewrite'] : []));
+      const plan = JSON.parse(dry.stdout) as RollbackPlan;
+      assert.strictEqual(plan.waves.length, 20, 'a chain: one repo per wave');
+      assert.strictEqual(plan.totals.pushes, 60);
+      const run = w.cli('rollback', '--campaign', 'bump', '--remote', ...(mode === 'rewrite' ? ['--rewrite'] : []));
+      assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+      w.repos.forEach((r, i) => {
+        const refs = refsOf(w.bares[i]);
+        assert.deepStrictEqual(Object.keys(refs), ['refs/heads/main'], r.dir);
+        const listed = git(r.dir, 'ls-remote', '--refs', 'origin').trim().split('\n');
+        assert.deepStrictEqual(listed, [`${refs['refs/heads/main']}\trefs/heads/main`], 'ls-remote shows the target');
+        if (mode === 'rewrite') assert.strictEqual(refs['refs/heads/main'], r.head(), 'reset to where the campaign found it');
+        assert.strictEqual(git(w.bares[i], 'rev-parse', 'main^{tree}'), git(r.dir, 'rev-parse', 'HEAD^{tree}'), 'the target tree');
+      });
+      for (const i of [0, 19]) assert.strictEqual(cloned(w, i, 'a.txt'), 'v1\n', 'a fresh clone has the target tree');
+      const pack = JSON.parse(fs.readFileSync(/^evidence: (.+)$/m.exec(run.stdout)![1], 'utf8')) as EvidencePack;
+      assert.strictEqual(pack.pushes!.length, 20);
+      assert.ok(pack.pushes!.every((p) => p.phase === 'pushed'));
+      // pushed in the chain's order, as the journal says: the repo every other depends on last
+      const journal = fs.readFileSync(path.join(w.store, 'journal', `${pack.id}.jsonl`), 'utf8');
+      const pushing = journal
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)) as { t: string; key?: string })
+        .filter((e) => e.t === 'pushing')
+        .map((e) => Number(/repo-(\d+)$/.exec(e.key!)![1]));
+      assert.deepStrictEqual(pushing, [...Array(20).keys()].reverse());
+    });
+  }
 
   it("keeps a colleague's commit pushed after the campaign, and stops at prepare on a conflict with it (nothing pushed)", async function () {
     const w = await world(2);
@@ -285,6 +320,33 @@ describe('a campaign that pushed, rolled back on its remotes too (--remote, real
       heads,
     );
     assert.match(w.cli('recover').stdout, /^Nothing to recover/, 'idempotent');
+  });
+
+  it('a remote that asks for a password fails fast with one clear line, and no credential is ever printed or stored', async function () {
+    const w = await world(2);
+    campaign(w);
+    const locked = await startSmartHttp(kit.tempDir('cc-locked-'), w.env, { refuseAll: true });
+    servers.push(locked);
+    const url = locked.url('repo-00.git').replace('http://', 'http://alice:s3cret-token@');
+    w.repos[0].git('remote', 'set-url', 'origin', url);
+    const started = Date.now();
+    const dry = w.cli('--json', 'rollback', '--campaign', 'bump', '--remote', '--dry-run');
+    assert.ok(Date.now() - started < 60_000, 'no hang');
+    assert.strictEqual(dry.status, 1, dry.stderr);
+    const plan = JSON.parse(dry.stdout) as RollbackPlan;
+    const conflict = plan.repos[0].conflicts.map((c) => c.reason).join('\n');
+    assert.match(conflict, /origin could not be fetched \((Authentication failed|could not read Username)[^)]*\)/);
+    assert.doesNotMatch(dry.stdout + dry.stderr, /s3cret/);
+    const run = w.cli('rollback', '--campaign', 'bump', '--remote');
+    assert.strictEqual(run.status, 1);
+    assert.match(run.stderr, /origin could not be fetched/);
+    assert.doesNotMatch(run.stdout + run.stderr, /s3cret/);
+    const stored = fs
+      .readdirSync(w.store, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => fs.readFileSync(path.join(d.parentPath, d.name), 'latin1'))
+      .join('');
+    assert.doesNotMatch(stored, /s3cret/, 'nothing in the store holds it');
   });
 
   it('git daemon: rolls back, and a server killed after prepare leaves the rollback for recover, which puts every remote back', async function () {

@@ -93,18 +93,30 @@ export function startGitDaemon(base: string, env: NodeJS.ProcessEnv): Promise<Gi
   );
 }
 
-/** Smart HTTP: `git http-backend` serving the bare repos under `base` (http://127.0.0.1:<port>/git/<name>); pushes allowed to anyone. */
-export function startSmartHttp(base: string, env: NodeJS.ProcessEnv): Promise<GitServer> {
+/**
+ * Smart HTTP: `git http-backend` serving the bare repos under `base` (http://127.0.0.1:<port>/git/<name>);
+ * pushes allowed to anyone, or (`refuseAll`) every request answered 401, as a server asking for a password.
+ */
+export function startSmartHttp(base: string, env: NodeJS.ProcessEnv, options: { refuseAll?: boolean } = {}): Promise<GitServer> {
   return server(
-    (port) => spawn(process.execPath, [__filename, 'serve-http', base, String(port)], { env, stdio: 'ignore', detached: true }),
+    (port) =>
+      spawn(process.execPath, [__filename, 'serve-http', base, String(port), options.refuseAll ? 'refuse' : 'serve'], {
+        env,
+        stdio: 'ignore',
+        detached: true,
+      }),
     (port, name) => `http://127.0.0.1:${port}/git/${name}`,
   );
 }
 
 /** The HTTP server's own process: each request is one `git http-backend` run as a CGI. */
-function serveHttp(base: string, port: number): void {
+function serveHttp(base: string, port: number, refuse: boolean): void {
   http
     .createServer((req, res) => {
+      if (refuse) {
+        res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="git"' });
+        return void res.end('who are you?\n');
+      }
       const url = new URL(req.url ?? '/', 'http://127.0.0.1');
       const cgiEnv: NodeJS.ProcessEnv = {
         ...process.env,
@@ -148,4 +160,5 @@ function serveHttp(base: string, port: number): void {
     .listen(port, '127.0.0.1');
 }
 
-if (require.main === module && process.argv[2] === 'serve-http') serveHttp(path.resolve(process.argv[3]), Number(process.argv[4]));
+if (require.main === module && process.argv[2] === 'serve-http')
+  serveHttp(path.resolve(process.argv[3]), Number(process.argv[4]), process.argv[5] === 'refuse');

@@ -1,6 +1,7 @@
 import { Campaign } from '../../campaign/campaign';
 import { CheckpointRefs, loadCheckpointRefs } from '../../campaign/campaignRefs';
-import { GitError, git, gitRaw } from '../../git/gitRunner';
+import { git } from '../../git/gitRunner';
+import { remoteComplaint, remoteGit } from '../../git/remoteOps';
 import { configuredRemotes, readRefs, repoLayout } from '../../git/repoLayout';
 import { Store } from '../../store/store';
 import { defaultParallelism, mapLimit } from '../../util/pool';
@@ -167,12 +168,13 @@ async function reachOf(repo: string, work: CampaignWork, fetch: boolean): Promis
   if (fetch) {
     fetchedRemotes = (await git(repo, ['remote'])).split('\n').filter(Boolean);
     for (const remote of fetchedRemotes) {
-      // never prompts: the runner sets GIT_TERMINAL_PROMPT=0, so a remote that wants a password fails at once
-      await gitRaw(repo, ['fetch', '--prune', '--quiet', '--', remote]).catch((e: unknown) => {
-        if (!(e instanceof GitError)) throw e;
-        failed.set(remote, oneLine(e.stderr));
-        notes.push(`could not fetch ${remote}: ${oneLine(e.stderr)}`);
-      });
+      // never prompts (git/remoteOps.ts): a remote that wants a password fails at once, one that never answers times out
+      const r = await remoteGit(repo, ['fetch', '--prune', '--quiet', '--', remote]);
+      if (r.exitCode !== 0) {
+        const why = remoteComplaint(r, 'failed').replace(/^failed: /, '');
+        failed.set(remote, why);
+        notes.push(`could not fetch ${remote}: ${why}`);
+      }
     }
   }
   const remoteNames = [...new Set([...work.remoteNames, ...configuredRemotes(layout), ...fetchedRemotes])];
@@ -211,12 +213,14 @@ async function reachOf(repo: string, work: CampaignWork, fetch: boolean): Promis
   if (fetch && work.createdTags.size) {
     for (const remote of fetchedRemotes.filter((r) => !failed.has(r))) {
       const asked = [...work.createdTags.keys()].map((t) => tagsPrefix + t);
-      const listed = await git(repo, ['ls-remote', '--tags', '--refs', '--', remote, ...asked]).catch((e: unknown) => {
-        if (!(e instanceof GitError)) throw e;
-        failed.set(remote, oneLine(e.stderr));
-        notes.push(`could not list the tags of ${remote}: ${oneLine(e.stderr)}`);
-        return '';
-      });
+      const answer = await remoteGit(repo, ['ls-remote', '--tags', '--refs', '--', remote, ...asked]);
+      let listed = answer.stdout;
+      if (answer.exitCode !== 0) {
+        const why = remoteComplaint(answer, 'failed').replace(/^failed: /, '');
+        failed.set(remote, why);
+        notes.push(`could not list the tags of ${remote}: ${why}`);
+        listed = '';
+      }
       for (const line of listed.split('\n')) {
         const [value, ref] = line.split('\t');
         const name = ref?.startsWith(tagsPrefix) ? ref.slice(tagsPrefix.length) : undefined;
@@ -316,11 +320,6 @@ function splitTrackingRef(ref: string, remotes: readonly string[]): { remote: st
   return { remote, branch: rest.slice(remote.length + 1) };
 }
 
-/** git's complaint in one line, without its `fatal:` prefix. */
-function oneLine(stderr: string): string {
-  const line = stderr.split('\n').find((l) => l.trim() !== '') ?? 'failed';
-  return line.replace(/^(fatal|error): /, '').trim();
-}
 
 /** Some of the campaign is on a remote: a branch holds its commits or is one it created, or a remote has a tag it made. */
 export function heldOnRemotes(r: RepoRemotes | undefined): boolean {
