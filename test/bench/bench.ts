@@ -16,6 +16,7 @@ import { naiveLoop, plumbingFloor } from './baselines';
 import { floorIO, floorProcs, planFloors, prepareFloorIO } from './floors';
 import { applyCampaign, generateWorkspace } from './workspace';
 import { BigRepoResult, benchBigRepo, bigRepoTable } from './bigRepo';
+import { RemotesResult, benchRemotes, remotesTable } from './remotes';
 import { RollbackExecuteRequest, RollbackPreviewRequest, RollbackUndoRequest, SnapshotListRequest } from '../../server/src/protocol';
 import { TestServer } from '../server/serverKit';
 
@@ -38,6 +39,9 @@ const { values } = parseArgs({
     'big-repo': { type: 'string', default: '10000' },
     // only the big-repo section
     'big-only': { type: 'boolean' },
+    // repos with a bare remote each, whose pushed campaign is rolled back on the remotes (0: skip)
+    remotes: { type: 'string', default: '500' },
+    'remotes-only': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -52,13 +56,17 @@ if (values.help) {
   --keep             keep the generated workspaces (their folders are printed)
   --big-repo N       the one-repo section: a repo whose campaign changed N files (default 10000; 0 skips it)
   --big-only         only the one-repo section
+  --remotes N        the remote section: N repos with a bare remote each, a pushed campaign rolled back
+                     with --remote, against one git push --atomic per remote (default 500; 0 skips it)
+  --remotes-only     only the remote section
   -h, --help         this text
 
 examples:
   npm run bench -- --repos 20 --runs 1 --big-repo 0     a quick look at the shape of the output
   npm run bench -- --repos 500 --runs 3 --out b.json    the figures the README quotes
   npm run bench -- --repos 50,200,500 --big-repo 0      how the times scale with the repo count
-  npm run bench -- --big-only --big-repo 100000         one repo of 100,000 changed files`);
+  npm run bench -- --big-only --big-repo 100000         one repo of 100,000 changed files
+  npm run bench -- --remotes-only --remotes 500 --runs 3  the remote rollback against its floor`);
   process.exit(0);
 }
 const runs = Number(values.runs);
@@ -320,7 +328,7 @@ function table(result: Record<string, unknown>): string {
 }
 
 async function main(): Promise<void> {
-  const counts = values['big-only'] ? [] : String(values.repos).split(',').map(Number);
+  const counts = values['big-only'] || values['remotes-only'] ? [] : String(values.repos).split(',').map(Number);
   const results = [];
   for (const n of counts) {
     const { base, ...r } = await benchOne(n);
@@ -329,12 +337,20 @@ async function main(): Promise<void> {
     // removed after the table is out: thousands of files, each freed block discarded (minutes here)
     if (!values.keep) fs.rmSync(base as string, { recursive: true, force: true });
   }
-  const bigFiles = Number(values['big-repo']);
+  const bigFiles = values['remotes-only'] ? 0 : Number(values['big-repo']);
   let bigRepo: BigRepoResult | undefined;
   if (bigFiles > 0) {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-big-`));
     bigRepo = await benchBigRepo(base, bigFiles, (s) => process.stderr.write(`[one repo, ${bigFiles} files] ${s}\n`));
     console.log(bigRepoTable(bigRepo));
+    if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
+  }
+  const remoteCount = values['big-only'] ? 0 : Number(values.remotes);
+  let remotes: RemotesResult | undefined;
+  if (remoteCount > 0) {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-remotes-`));
+    remotes = await benchRemotes(base, remoteCount, runs, parallelism, (s) => process.stderr.write(`[${remoteCount} remotes] ${s}\n`));
+    console.log(remotesTable(remotes));
     if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
   }
   clearInterval(rssTimer);
@@ -343,6 +359,7 @@ async function main(): Promise<void> {
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     results,
     bigRepo,
+    remotes,
   };
   console.log(`engine peak RSS: ${summary.peakRssMiB} MiB`);
   if (values.out) fs.writeFileSync(values.out, JSON.stringify(summary, null, 2) + '\n');

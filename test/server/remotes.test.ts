@@ -35,7 +35,7 @@ describe('server: what of the campaign the remotes hold, in the preview', () => 
           campaignCommits: 1,
           created: false,
           advancedFrom: baseline,
-          line: { runs: [{ newest: r.head(), base: baseline }], descends: true },
+          line: { runs: [{ newest: r.head(), base: baseline }], descends: true, tipTree: r.git('rev-parse', 'HEAD^{tree}') },
         },
       ]);
       assert.deepStrictEqual(repo.remoteLines, [

@@ -134,7 +134,7 @@ async function planBranch(repo: string, remote: string, b: RemoteBranchReach, op
     });
     return;
   }
-  const reverted = await revertTree(repo, b.tip, b.line.runs);
+  const reverted = await revertTree(repo, b.tip, b.line.runs, b.line.tipTree);
   if ('conflict' in reverted) {
     push.problems.push({
       ref,
@@ -158,6 +158,7 @@ async function revertTree(
   repo: string,
   tip: string,
   runs: readonly { newest: string; base: string | null }[],
+  tipTree: string | undefined,
 ): Promise<{ tree: string; unchanged: boolean } | { conflict: string[] }> {
   let current = tip;
   let tree = '';
@@ -175,8 +176,8 @@ async function revertTree(
     tree = lines[0].trim();
     if (i < runs.length - 1) current = await commitTree(repo, tree, [current], 'step');
   }
-  const tipTree = (await gitRaw(repo, ['rev-parse', `${tip}^{tree}`], { readOnly: true })).stdout.toString('utf8').trim();
-  return { tree, unchanged: tree === tipTree };
+  const tipTreeId = tipTree ?? (await gitRaw(repo, ['rev-parse', `${tip}^{tree}`], { readOnly: true })).stdout.toString('utf8').trim();
+  return { tree, unchanged: tree === tipTreeId };
 }
 
 async function commitTree(repo: string, tree: string, parents: readonly string[], message: string): Promise<string> {

@@ -42,7 +42,7 @@ export interface RemoteBranchReach {
    * newest first: each run's newest commit and the parent of its oldest (a revert of the run makes
    * the tree of `newest` into that of `base`). `descends`: the line reaches `advancedFrom`.
    */
-  line?: { runs: { newest: string; base: string | null }[]; descends: boolean };
+  line?: { runs: { newest: string; base: string | null }[]; descends: boolean; tipTree?: string };
 }
 
 /** What of the campaign one remote of a repo holds. */
@@ -166,7 +166,8 @@ async function reachOf(repo: string, work: CampaignWork, fetch: boolean): Promis
   const layout = await repoLayout(repo);
   let fetchedRemotes: string[] = [];
   if (fetch) {
-    fetchedRemotes = (await git(repo, ['remote'])).split('\n').filter(Boolean);
+    // the remotes the repo's config names (read, no process): what `git remote` lists but for an included file's
+    fetchedRemotes = configuredRemotes(layout);
     for (const remote of fetchedRemotes) {
       // never prompts (git/remoteOps.ts): a remote that wants a password fails at once, one that never answers times out
       const r = await remoteGit(repo, ['fetch', '--prune', '--quiet', '--', remote]);
@@ -206,7 +207,7 @@ async function reachOf(repo: string, work: CampaignWork, fetch: boolean): Promis
       created,
       ...(advanced ? { advancedFrom: was } : {}),
       ...(walked?.others ? { othersCommits: walked.others } : {}),
-      ...(advanced && walked ? { line: { runs: walked.runs, descends: walked.lineEnd === was } } : {}),
+      ...(advanced && walked ? { line: { runs: walked.runs, descends: walked.lineEnd === was, ...(walked.tipTree ? { tipTree: walked.tipTree } : {}) } } : {}),
     });
   }
   // tags have no remote-tracking refs: only a remote asked (with a fetch) can say it has one
@@ -257,6 +258,8 @@ interface Walked {
   runs: { newest: string; base: string | null }[];
   /** Where its first-parent line leaves what is new since the target (the target's commit it grew from), or null. */
   lineEnd: string | null;
+  /** The tip's tree. */
+  tipTree?: string;
 }
 
 /**
@@ -269,12 +272,17 @@ interface Walked {
 async function campaignCommitsIn(repo: string, work: CampaignWork, moved: readonly [string, string][]): Promise<Map<string, Walked>> {
   // through stdin: a repo with thousands of tags would not fit an argument list; missing objects (gc'd refs) are skipped
   const input = [...work.tips, ...moved.map(([, v]) => v), ...[...work.before].map((b) => `^${b}`)].join('\n') + '\n';
-  const listed = await git(repo, ['rev-list', '--parents', '--ignore-missing', '--stdin'], { input, readOnly: true });
+  // each commit as `commit <id>` then `<tree> <parents…>`: the tip's tree tells a revert that changes nothing
+  const listed = await git(repo, ['rev-list', '--format=%T %P', '--ignore-missing', '--stdin'], { input, readOnly: true });
   const parents = new Map<string, string[]>();
-  for (const line of listed.split('\n')) {
-    if (!line) continue;
-    const [c, ...ps] = line.split(' ');
+  const trees = new Map<string, string>();
+  const lines = listed.split('\n');
+  for (let i = 0; i + 1 < lines.length; i += 2) {
+    if (!lines[i].startsWith('commit ')) break;
+    const c = lines[i].slice('commit '.length);
+    const [tree, ...ps] = lines[i + 1].split(' ').filter(Boolean);
     parents.set(c, ps);
+    trees.set(c, tree);
   }
   const reach = (from: Iterable<string>): Set<string> => {
     const seen = new Set<string>();
@@ -307,7 +315,7 @@ async function campaignCommitsIn(repo: string, work: CampaignWork, moved: readon
       } else open = undefined;
       c = first;
     }
-    counts.set(ref, { campaign: n, others, runs, lineEnd: c ?? null });
+    counts.set(ref, { campaign: n, others, runs, lineEnd: c ?? null, tipTree: trees.get(tip) });
   }
   return counts;
 }
@@ -319,7 +327,6 @@ function splitTrackingRef(ref: string, remotes: readonly string[]): { remote: st
   const remote = named ?? (rest.includes('/') ? rest.slice(0, rest.indexOf('/')) : rest);
   return { remote, branch: rest.slice(remote.length + 1) };
 }
-
 
 /** Some of the campaign is on a remote: a branch holds its commits or is one it created, or a remote has a tag it made. */
 export function heldOnRemotes(r: RepoRemotes | undefined): boolean {
