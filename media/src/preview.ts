@@ -490,7 +490,9 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
       : null,
     r.conflicts.length ? h('span', { class: 'badge error' }, plural(r.conflicts.length, 'conflict')) : null,
     r.remotes.length
-      ? h('span', { class: 'badge warning', title: 'What of the campaign its remotes hold (below): this rollback does not change them' }, 'remotes')
+      ? (r.pushes ?? []).length
+        ? h('span', { class: 'badge', title: 'This run rolls back what the campaign pushed to its remotes too (below)' }, 'remotes too')
+        : h('span', { class: 'badge warning', title: 'What of the campaign its remotes hold (below): this rollback does not change them' }, 'remotes')
       : null,
   );
   const notes = [
@@ -514,14 +516,61 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
   );
 }
 
-/** What of the campaign the repo's remotes still hold, in the server's words (a rollback here is local). */
+/**
+ * What of the campaign the repo's remotes still hold, in the server's words, and the choice to roll
+ * it back there too (one box per remote): a chosen remote is planned again, and what it will be
+ * pushed is listed, in the server's words, where the local-only facts were.
+ */
 function remotesBlock(r: PreviewRepoView, named: boolean): HTMLElement {
   const title = named ? `${r.name} on its remotes` : 'On the remotes';
+  const choices = r.remoteChoices ?? [];
+  const anyChosen = plan?.repos.some((x) => (x.remoteChoices ?? []).some((c) => c.chosen)) ?? false;
+  const boxes = choices.map((c) =>
+    h(
+      'label',
+      { class: 'check' },
+      h('input', {
+        type: 'checkbox',
+        checked: c.chosen,
+        'data-action': 'chooseRemote',
+        'data-key': `${r.path}\n${c.remote}`,
+        'aria-label': `Also roll back what the campaign pushed to ${c.remote} (${r.name})`,
+        onchange: (e) => post({ type: 'chooseRemote', repo: r.path, remote: c.remote, chosen: (e.target as HTMLInputElement).checked }),
+      }),
+      ` Also roll back what the campaign pushed to ${c.remote}`,
+    ),
+  );
+  const pushes = r.pushes ?? [];
   return h(
     'div',
     { class: 'remotes', role: 'group', 'aria-label': `${r.name} on its remotes`, 'data-probe': 'remotes', 'data-label': r.name },
     h('p', { class: 'remotes-title' }, title),
-    h('ul', {}, ...r.remotes.map((line) => h('li', {}, line))),
+    // the facts a local rollback leaves, unless this run pushes: then what it pushes says it
+    pushes.length ? null : h('ul', {}, ...r.remotes.map((line) => h('li', {}, line))),
+    pushes.length
+      ? h(
+          'div',
+          {},
+          h('p', { class: 'remotes-title' }, 'This run pushes (each update leased on what the remote holds now; all of a remote in one atomic push):'),
+          h('ul', { 'data-probe': 'pushes', 'data-label': r.name }, ...pushes.map((line) => h('li', {}, line))),
+        )
+      : null,
+    boxes.length ? h('div', { class: 'buttons' }, ...boxes) : null,
+    anyChosen && choices.some((c) => c.chosen)
+      ? h(
+          'label',
+          { class: 'check' },
+          h('input', {
+            type: 'checkbox',
+            checked: plan?.rewrite ?? false,
+            'data-action': 'rewrite',
+            'data-key': r.path,
+            'aria-label': 'Reset advanced branches to where the campaign found them (rewrites history) instead of revert commits',
+            onchange: (e) => post({ type: 'rewrite', on: (e.target as HTMLInputElement).checked }),
+          }),
+          ' Reset advanced branches instead of adding revert commits (rewrites history on the remote)',
+        )
+      : null,
   );
 }
 
@@ -848,7 +897,12 @@ function renderFooter(plan: PreviewState): void {
         ),
       );
     const over = force && drift.length ? ` (Overwriting ${plural(drift.length, 'Edit')})` : '';
-    const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}${over}`;
+    // the remotes the run pushes to: those chosen, of the repos it runs
+    const pushedTo = plan.repos
+      .filter((r) => c.repos.includes(r.path) && (r.pushes ?? []).length)
+      .reduce((n, r) => n + (r.remoteChoices ?? []).filter((x) => x.chosen).length, 0);
+    const remotesToo = pushedTo ? ` and ${plural(pushedTo, 'Remote')}` : '';
+    const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}${remotesToo}${over}`;
     const check = checkCommand.trim() ? { check: checkCommand.trim() } : {};
     const done = (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo');
     const start = () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force: force || untouchedDriftOnly(), ...check });
@@ -935,7 +989,10 @@ function probeExtras(): Partial<RenderedSnapshot> {
       .map((e) => e.textContent ?? '')
       .join(' '),
     statusLog: [...statusLog],
-    remotes: shown('[data-probe="remotes"]').flatMap((e) => [...e.querySelectorAll('li')].map((li) => `${e.dataset.label ?? ''}: ${li.textContent ?? ''}`)),
+    remotes: shown('[data-probe="remotes"]').flatMap((e) =>
+      [...e.querySelectorAll(':scope > ul > li')].map((li) => `${e.dataset.label ?? ''}: ${li.textContent ?? ''}`),
+    ),
+    pushes: shown('[data-probe="pushes"]').flatMap((e) => [...e.querySelectorAll('li')].map((li) => `${e.dataset.label ?? ''}: ${li.textContent ?? ''}`)),
   };
 }
 

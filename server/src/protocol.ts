@@ -544,6 +544,13 @@ export const RollbackPreviewParams = params({
    * remote-tracking refs as they are. It moves remote-tracking refs, which a watched preview sees.
    */
   fetch: z.optional(flag),
+  /**
+   * Roll back these remotes too (per repo, a remote its `remoteChoices` lists): the plan fetches
+   * them, and its `pushes` say what each gets (the CLI's `--remote`). Empty or absent: local only.
+   */
+  remotes: z.optional(z.array(z.object({ repo: absolutePath, remote: text }), { error: 'must be a list of { repo, remote }' })),
+  /** With `remotes`: reset the branches the campaign advanced to where it found them, instead of reverting on top (`--rewrite`). */
+  rewrite: z.optional(flag),
 });
 export type RollbackPreviewParams = z.input<typeof RollbackPreviewParams>;
 /** Drift with its words for a person, as the CLI's DRIFT line says them (a path, "(index: …)", "(HEAD moved …)"). */
@@ -563,6 +570,10 @@ export interface RepoPlanSummary extends Omit<RepoPlan, 'files'> {
   remoteLines: string[];
   /** A remote holds some of the campaign (a branch with its commits or one it created, a tag it made): what `remoteLines` says beyond "unknown". */
   onRemotes: boolean;
+  /** The remotes that hold campaign work, each with whether this plan rolls it back too (`remotes` of the request). */
+  remoteChoices: { remote: string; chosen: boolean }[];
+  /** What this plan pushes to the chosen remotes, in the server's words (one update a line; a problem says why it cannot). */
+  pushLines: string[];
 }
 /** A plan as previewed: everything but the files and their inverse diffs. `hash` names it in later requests. */
 export interface RollbackPreview extends Omit<RollbackPlan, 'repos'> {

@@ -63,6 +63,8 @@ export interface RenderedSnapshot {
   statusLog?: string[];
   /** Preview only: each line of what the repos' remotes still hold, as `repo-name: line`. */
   remotes?: string[];
+  /** Preview only: each line of what the run pushes to the remotes, as `repo-name: line`. */
+  pushes?: string[];
   /** Preview only: the run bar at the bottom, whether it is folded, its height and the page's, in CSS pixels. */
   footer?: { folded: boolean; height: number; viewport: number };
   /** Preview only: the check command's text box as drawn (computed colours): readable in every theme. */
@@ -133,6 +135,10 @@ export interface PreviewRepoView {
   notes: string[];
   /** What of the campaign the repo's remotes still hold, in the server's words, one fact a line (a rollback is local: it leaves them). */
   remotes: string[];
+  /** The remotes that hold campaign work, each with whether the user chose to roll it back too. */
+  remoteChoices: { remote: string; chosen: boolean }[];
+  /** What the plan pushes to the chosen remotes, in the server's words, one update a line. */
+  pushes: string[];
 }
 
 export interface PreviewState {
@@ -151,6 +157,8 @@ export interface PreviewState {
   filesTruncated: boolean;
   /** Repos the user left out of the plan (they blocked it), by display name. */
   excluded: string[];
+  /** The chosen remotes' advanced branches are reset rather than reverted on top (the CLI's `--rewrite`). */
+  rewrite: boolean;
 }
 
 export type RepoPhase = 'waiting' | 'prepare' | 'commit' | 'verify' | 'done' | 'failed';
@@ -202,6 +210,10 @@ export type PreviewFromWebview =
   | { type: 'leaveOut'; repo: string }
   /** Plan again with the repos left out put back. */
   | { type: 'includeAgain' }
+  /** Roll back (or not) what the campaign pushed to this remote of this repo: the page is planned again. */
+  | { type: 'chooseRemote'; repo: string; remote: string; chosen: boolean }
+  /** Reset the chosen remotes' advanced branches instead of reverting on top: planned again. */
+  | { type: 'rewrite'; on: boolean }
   | { type: 'rendered'; id: number; snapshot: RenderedSnapshot };
 
 // ---------------------------------------------------------------------------------------------

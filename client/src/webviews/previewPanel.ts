@@ -13,6 +13,7 @@ import {
   RollbackPreview,
   RollbackPreviewParams,
   RollbackPreviewRequest,
+  RollbackRecord,
   RollbackUndoRequest,
   maxPageSize,
 } from '../../../server/src/protocol';
@@ -49,6 +50,9 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private last?: { id: string; kind: 'rollback' | 'undo'; committed: boolean };
   /** Repos left out because they blocked the plan (mid-merge…); every plan of this panel leaves them out. */
   private exclude: string[] = [];
+  /** The remotes the user chose to roll back too, per repo; and revert or rewrite. */
+  private remotes: { repo: string; remote: string }[] = [];
+  private rewrite = false;
   /** The campaign's name, for the tab and the messages (the target names it by id). */
   private campaignName?: string;
   private readonly watching = new RepoWatch((changed) => this.reposChanged(changed));
@@ -88,6 +92,13 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         return this.replan();
       case 'includeAgain':
         this.exclude = [];
+        return this.replan();
+      case 'chooseRemote':
+        this.remotes = this.remotes.filter((r) => r.repo !== m.repo || r.remote !== m.remote);
+        if (m.chosen) this.remotes.push({ repo: m.repo, remote: m.remote });
+        return this.replan();
+      case 'rewrite':
+        this.rewrite = m.on;
         return this.replan();
       case 'loadDiff':
         return this.loadDiff(m.repo, m.path);
@@ -197,7 +208,12 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private async plan(limits: { repos?: string[]; files?: Record<string, string[]> }): Promise<{ preview: RollbackPreview; files: PlannedFileSummary[] }> {
     const cancel = (this.planning = new CancellationTokenSource());
     try {
-      const params: RollbackPreviewParams = { ...this.target, ...limits, ...(this.exclude.length ? { exclude: this.exclude } : {}) };
+      const params: RollbackPreviewParams = {
+        ...this.target,
+        ...limits,
+        ...(this.exclude.length ? { exclude: this.exclude } : {}),
+        ...(this.remotes.length ? { remotes: this.remotes, rewrite: this.rewrite } : {}),
+      };
       const preview = await sendWithProgress(RollbackPreviewRequest, params, cancel.token);
       const client = requireClient();
       const files: PlannedFileSummary[] = [];
@@ -240,6 +256,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         conflicts: r.conflicts.map((c) => ({ path: c.path, reason: c.reason })),
         notes: r.notes,
         remotes: r.remoteLines,
+        remoteChoices: r.remoteChoices ?? [],
+        pushes: r.pushLines ?? [],
       })),
       files: files.map((f) => ({
         repo: f.repo,
@@ -253,6 +271,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       })),
       filesTruncated: files.length < preview.totals.files,
       excluded: this.exclude.map(name),
+      rewrite: this.rewrite,
     };
   }
 
@@ -342,7 +361,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         message: committed
           ? `${what} committed: ${plural(changedRepos(record), 'repo')} ${
               kind === 'undo' ? (changedRepos(record) === 1 ? 'is back where it was' : 'are back where they were') : `rolled back to ${record.target.label}`
-            }.`
+            }${pushedWords(record)}.`
           : `${what} ended ${record.outcome}${record.error ? `: ${record.error.message}` : ''}.`,
       };
     } catch (e) {
@@ -420,4 +439,12 @@ function failureOf(kind: 'rollback' | 'undo', e: unknown, drift: readonly string
     canUndo: false,
     hasEvidence: !!data?.rollback,
   };
+}
+
+/** What a committed run pushed, for its result line: the remotes are named, not counted alone. */
+function pushedWords(record: RollbackRecord): string {
+  const pushed = (record.pushes ?? []).filter((p) => p.pushed);
+  if (!pushed.length) return '';
+  const names = [...new Set(pushed.map((p) => `${p.remote} of ${p.repo.split(/[\\/]/).pop()}`))];
+  return `, and on ${plural(pushed.length, 'remote')} too (${names.join(', ')})`;
 }

@@ -7,6 +7,7 @@ import { recoverAll } from '../engine/rollback/tx/recover';
 import { RollbackRecord as StoredRollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollback/records';
 import { driftLabel, lostWith, recordedChange } from '../engine/rollback/plan/changes';
 import { heldOnRemotes, remoteWords } from '../engine/rollback/plan/remotes';
+import { pushWords } from '../engine/rollback/plan/remotePlan';
 import { executeRollback } from '../engine/rollback/tx/transaction';
 import { undoRollback } from '../engine/rollback/tx/undo';
 import {
@@ -79,6 +80,7 @@ export function registerRollbackHandlers(s: Services): void {
       files: resolvedKeys(p.files),
       exclude: resolvedAll(p.exclude),
       fetch: p.fetch,
+      ...(p.remotes?.length ? { remote: p.remotes.map((r) => ({ repo: resolved(r.repo), remote: r.remote })), rewrite: p.rewrite } : {}),
     };
     const work = await s.progress.begin('Planning rollback', ['plan'], p.workDoneToken, token);
     try {
@@ -212,6 +214,10 @@ function summarise(plan: RollbackPlan, repoChecks: RepoCheck[]): RollbackPreview
       edits: r.drift.map((d) => ({ ...d, label: driftLabel(d), lostWith: lostWith(plan.mode, d) })),
       remoteLines: remoteWords(r.remotes),
       onRemotes: heldOnRemotes(r.remotes),
+      remoteChoices: (r.remotes?.reached ?? [])
+        .filter((x) => x.branches.length || x.tags.length)
+        .map((x) => ({ remote: x.remote, chosen: !!r.pushes?.some((p) => p.remote === x.remote) })),
+      pushLines: (r.pushes ?? []).flatMap(pushWords),
     })),
     repoChecks,
   };
