@@ -29,6 +29,7 @@ import type { RollbackRecord as StoredRollbackRecord } from './engine/rollback/r
 import type { Drift, HeadAt, LostWith } from './engine/rollback/plan/changes';
 import type { RepoCheck } from './engine/rollback/plan/repoChecks';
 import type { DiscoveredRepo } from './engine/repo/discovery';
+import type { PushedSnapshot } from './engine/snapshot/travel';
 import type { SavedSnapshot, SnapshotManifest, SnapshotNote, SnapshotSummary, SnapshotVerification } from './engine/snapshot/snapshot';
 
 export type {
@@ -49,6 +50,7 @@ export type {
   RepoRunResult,
   ReviewComment,
   RollbackMode,
+  PushedSnapshot,
   SavedSnapshot,
   SnapshotManifest,
   SnapshotDifference,
@@ -128,6 +130,8 @@ export interface CodeContextSettings {
   parallelism?: number;
   /** Rollback mode used when a request names none. */
   defaultMode?: 'restore' | 'replay';
+  /** Publish every snapshot created here to each repo's remote (`snapshot create --push`). */
+  pushSnapshots?: boolean;
 }
 
 /** `initializationOptions` of `initialize`: a fallback for settings the client cannot serve yet. */
@@ -293,7 +297,9 @@ export type SnapshotCreateParams = z.input<typeof SnapshotCreateParams>;
  * give the same id, so creating it twice returns the first one (`reused: true`) with the new
  * message kept as a note (`notes`): the user's words are never dropped.
  */
-export const SnapshotCreateRequest = new RequestType<SnapshotCreateParams, SavedSnapshot, ErrorData>('codecontext/snapshot/create');
+export const SnapshotCreateRequest = new RequestType<SnapshotCreateParams, SnapshotCreateResult, ErrorData>('codecontext/snapshot/create');
+/** The snapshot saved, and (with the `pushSnapshots` setting) where each repo's part was pushed, or why not. */
+export type SnapshotCreateResult = SavedSnapshot & { pushed?: PushedSnapshot[] };
 
 export const SnapshotVerifyParams = params({ id: text });
 export type SnapshotVerifyParams = z.input<typeof SnapshotVerifyParams>;

@@ -1,6 +1,13 @@
 import * as assert from 'assert';
 import * as path from 'path';
-import { CampaignCheckpointRequest, CampaignStartRequest, RollbackPreviewRequest } from '../../server/src/protocol';
+import {
+  CampaignCheckpointRequest,
+  CampaignStartRequest,
+  RollbackExecuteRequest,
+  RollbackPreviewRequest,
+  SnapshotCreateRequest,
+} from '../../server/src/protocol';
+import { git } from '../helpers/repoKit';
 import { pushedWorkspace } from '../helpers/remotes';
 import { serverFixture } from './serverKit';
 
@@ -54,3 +61,56 @@ describe('server: what of the campaign the remotes hold, in the preview', () => 
     assert.strictEqual(fetched.hash, preview.hash, 'a fetch changes nothing the rollback does: the same plan');
   });
 });
+
+/**
+ * Issue 22, items 2 and 5 through the server: a preview that names remotes (`remotes`) plans their
+ * pushes (`pushLines`, `remoteChoices`) and executing it pushes them; the `pushSnapshots` setting
+ * publishes every snapshot created to each repo's remote.
+ */
+describe('server: the remote rollback chosen in the preview, and snapshots pushed by the setting', () => {
+  const f = serverFixture(
+    (kit) => {
+      const { root, repos, remotes } = pushedWorkspace(kit, 2);
+      return { root, repos, bares: remotes } as { root: string; repos: typeof repos };
+    },
+    { settings: { pushSnapshots: true } },
+  );
+
+  it('remotes chosen per repo are planned and pushed; the other repo’s remote is left; a snapshot is pushed as it is made', async () => {
+    const bares = (f as unknown as { bares: string[] }).bares;
+    const snap = await f.server.request(SnapshotCreateRequest, { message: 'before' });
+    assert.deepStrictEqual(
+      snap.pushed?.map((p) => [p.repo, p.remote, p.ok]),
+      f.repos.map((r) => [r.dir, 'origin', true]),
+    );
+    for (const b of bares) assert.ok(git(b, 'rev-parse', `refs/codecontext/snapshots/${snap.id}`), 'the snapshot was pushed');
+    const camp = await f.server.request(CampaignStartRequest, { name: 'bump' });
+    const baseline = f.repos[0].head();
+    for (const r of f.repos) {
+      r.write('a.txt', 'v2\n').commitAll('bump');
+      r.git('push', '-q', 'origin', 'main');
+    }
+    await f.server.request(CampaignCheckpointRequest, { campaign: camp.id, message: 'bump and push' });
+    const local = await f.server.request(RollbackPreviewRequest, { campaign: camp.id });
+    assert.deepStrictEqual(local.repos[0].remoteChoices, [{ remote: 'origin', chosen: false }]);
+    assert.deepStrictEqual(local.repos[0].pushLines, []);
+    const chosen = await f.server.request(RollbackPreviewRequest, { campaign: camp.id, remotes: [{ repo: f.repos[0].dir, remote: 'origin' }] });
+    const first = chosen.repos.find((r) => r.path === f.repos[0].dir)!;
+    assert.deepStrictEqual(first.remoteChoices, [{ remote: 'origin', chosen: true }]);
+    assert.deepStrictEqual(first.pushLines, ['push a revert commit on origin/main undoing 1 campaign commit']);
+    assert.notStrictEqual(chosen.hash, local.hash, 'what is pushed is part of the plan');
+    const other = bareHead(bares[1]);
+    const done = await f.server.request(RollbackExecuteRequest, { plan: chosen.hash });
+    assert.strictEqual(done.record.outcome, 'committed');
+    assert.deepStrictEqual(
+      done.record.pushes?.map((p) => [p.repo, p.remote, p.pushed]),
+      [[f.repos[0].dir, 'origin', true]],
+    );
+    assert.strictEqual(git(bares[0], 'rev-parse', 'main^{tree}'), git(bares[0], 'rev-parse', `${baseline}^{tree}`));
+    assert.strictEqual(bareHead(bares[1]), other);
+  });
+});
+
+function bareHead(bare: string): string {
+  return git(bare, 'rev-parse', 'main');
+}

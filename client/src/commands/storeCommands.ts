@@ -55,6 +55,14 @@ export async function createSnapshot(ctx: CommandContext, ...args: unknown[]): P
   } else {
     vscode.window.setStatusBarMessage(`$(device-camera) Snapshot ${shortId(manifest.id)} of ${plural(manifest.repos.length, 'repo')} created`, 8000);
   }
+  // the pushSnapshots setting: a repo whose part could not be published is said, not hidden in the output
+  const notPushed = (manifest.pushed ?? []).filter((x) => !x.ok);
+  for (const x of notPushed) ctx.output.warn(`snapshot ${manifest.id}: ${x.repo}: not pushed: ${x.problem}`);
+  if (notPushed.length) {
+    void vscode.window.showWarningMessage(
+      `Snapshot ${shortId(manifest.id)} was not pushed for ${plural(notPushed.length, 'repo')} (${notPushed[0].problem}); it is kept here all the same.`,
+    );
+  }
   return manifest;
 }
 

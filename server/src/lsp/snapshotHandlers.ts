@@ -17,6 +17,7 @@ import {
   SnapshotVerifyParams,
 } from '../protocol';
 import { Lru } from './lru';
+import { pushSnapshot } from '../engine/snapshot/travel';
 import { pageOf, pageWindow, resolved, resolvedAll } from './params';
 import { Services, handle, mutate } from './services';
 
@@ -49,15 +50,18 @@ export function registerSnapshotHandlers(s: Services): void {
       repos = campaign ? campaign.repos : (await s.workspace.repos()).map((r) => r.path);
     }
     const job = { what: 'snapshot create', paths: repos, title: 'Creating snapshot', phases: ['capture', 'pin'] };
-    return mutate(s, p, token, job, (work) =>
-      createSnapshot(store, repos, {
+    return mutate(s, p, token, job, async (work) => {
+      const saved = await createSnapshot(store, repos, {
         campaign: campaign?.id,
         message,
         parallelism: s.workspace.settings.parallelism,
         progress: work.progress,
         cancel: work.cancel,
-      }),
-    );
+      });
+      // opt-in (the pushSnapshots setting): published so a machine without this store can roll back to it
+      if (!s.workspace.settings.pushSnapshots) return saved;
+      return { ...saved, pushed: await pushSnapshot(store, saved.id, { parallelism: s.workspace.settings.parallelism }) };
+    });
   });
 
   handle(s, SnapshotFilesRequest, SnapshotFilesParams, async (p) => {

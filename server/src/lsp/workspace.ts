@@ -11,6 +11,8 @@ export interface Settings {
   discoveryDepth?: number;
   parallelism?: number;
   defaultMode: 'restore' | 'replay';
+  /** Publish each snapshot created to each repo's remote. */
+  pushSnapshots: boolean;
 }
 
 /**
@@ -20,7 +22,7 @@ export interface Settings {
  */
 export class Workspace {
   private folders: string[] = [];
-  private current: Settings = { defaultMode: 'restore' };
+  private current: Settings = { defaultMode: 'restore', pushSnapshots: false };
   private discovered: Promise<DiscoveredRepo[]> | undefined;
 
   constructor(private readonly initStorePath?: string) {}
@@ -59,6 +61,7 @@ export class Workspace {
       discoveryDepth: int(s.discoveryDepth, 0, 64),
       parallelism: int(s.parallelism, 1, 64),
       defaultMode: s.defaultMode === 'replay' ? 'replay' : 'restore',
+      pushSnapshots: s.pushSnapshots === true,
     };
     if (depthBefore !== this.current.discoveryDepth) this.discovered = undefined;
     return { storeChanged: this.store().dir !== before };

@@ -238,6 +238,11 @@ async function readManifest(store: Store, id: string): Promise<SnapshotManifest>
   return manifest;
 }
 
+/** Why a manifest from elsewhere (an export, a remote) cannot be trusted, or undefined when its id and seal match its content. */
+export function checkSnapshotManifest(m: SnapshotManifest): string | undefined {
+  return checkManifest(m);
+}
+
 /** Why a manifest cannot be trusted, or undefined when its id and seal match its content. */
 function checkManifest(m: SnapshotManifest): string | undefined {
   if (!m || m.format !== 1 || !Array.isArray(m.repos)) return 'not a snapshot manifest';
