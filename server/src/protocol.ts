@@ -551,10 +551,13 @@ export const RollbackPreviewParams = params({
    */
   fetch: z.optional(flag),
   /**
-   * Roll back these remotes too (per repo, a remote its `remoteChoices` lists): the plan fetches
-   * them, and its `pushes` say what each gets (the CLI's `--remote`). Empty or absent: local only.
+   * Roll back these remotes too (per repo, a remote its `remoteChoices` lists; `true`: every one
+   * that holds campaign work): the plan fetches them, and its `pushes` say what each gets (the CLI's
+   * `--remote`). Empty or absent: local only.
    */
-  remotes: z.optional(z.array(z.object({ repo: absolutePath, remote: text }), { error: 'must be a list of { repo, remote }' })),
+  remotes: z.optional(
+    z.union([z.literal(true), z.array(z.object({ repo: absolutePath, remote: text }))], { error: 'must be true (every remote) or a list of { repo, remote }' }),
+  ),
   /** With `remotes`: reset the branches the campaign advanced to where it found them, instead of reverting on top (`--rewrite`). */
   rewrite: z.optional(flag),
 });

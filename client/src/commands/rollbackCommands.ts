@@ -84,8 +84,8 @@ export async function rollbackToSnapshot(
   if (options.confirm !== false) {
     const answer = await confirmRollback(preview);
     if (!answer) return undefined;
-    if (answer === 'preview') {
-      await vscode.commands.executeCommand('codecontext.previewRollback', { snapshot, campaign, step, mode: preview.mode });
+    if (answer === 'preview' || answer === 'remotes') {
+      await vscode.commands.executeCommand('codecontext.previewRollback', { snapshot, campaign, step, mode: preview.mode, remotes: answer === 'remotes' });
       return undefined;
     }
     force ||= preview.totals.drift > 0;
@@ -108,6 +108,8 @@ export async function rollbackToSnapshot(
 }
 
 const previewButton = 'Preview…';
+/** Offered when the campaign is on the remotes: the preview, with every such remote chosen for the rollback too. */
+const remotesButton = 'Preview With Remotes…';
 
 /** Where planning shows its progress: the tree the rollback started from, else the status bar. */
 function planningLocation(arg: unknown): vscode.ProgressLocation | { viewId: string } {
@@ -116,9 +118,10 @@ function planningLocation(arg: unknown): vscode.ProgressLocation | { viewId: str
   return { viewId: kind.startsWith('snapshot') ? 'codecontext.snapshots' : 'codecontext.campaigns' };
 }
 
-async function confirmRollback(preview: RollbackPreview): Promise<'run' | 'preview' | undefined> {
+async function confirmRollback(preview: RollbackPreview): Promise<'run' | 'preview' | 'remotes' | undefined> {
   const c = confirmationOf(preview);
   const answer = await ask(c);
+  if (answer === remotesButton) return 'remotes';
   return answer === previewButton ? 'preview' : answer && answer === runButton(preview) ? 'run' : undefined;
 }
 
@@ -170,7 +173,12 @@ export function confirmationOf(preview: RollbackPreview): Confirmation {
     changed.length > namedRepos ? `• …and ${plural(changed.length - namedRepos, 'more repo')}` : '',
     '',
     ...(remote.length
-      ? ['On the remotes:', ...remote.slice(0, 2 * namedRepos), remote.length > 2 * namedRepos ? `• …and ${remote.length - 2 * namedRepos} more` : '', '']
+      ? [
+          'On the remotes (this rollback is local; "Preview With Remotes…" rolls them back too):',
+          ...remote.slice(0, 2 * namedRepos),
+          remote.length > 2 * namedRepos ? `• …and ${remote.length - 2 * namedRepos} more` : '',
+          '',
+        ]
       : []),
     t.drift
       ? `⚠ ${plural(t.drift, 'file')} changed by something else since the campaign's last checkpoint will be overwritten; the safety snapshot keeps them.`
@@ -179,6 +187,8 @@ export function confirmationOf(preview: RollbackPreview): Confirmation {
   ].filter((line, i, all) => line !== '' || (all[i - 1] ?? '') !== '');
   // with drift, Enter must not overwrite someone's work: the safe choice goes first and has the focus
   const buttons = t.drift ? [previewButton, runButton(preview)] : [runButton(preview), previewButton];
+  // what the campaign pushed is rolled back only where the user chooses it, in the preview
+  if (preview.repos.some((r) => r.onRemotes)) buttons.push(remotesButton);
   return confirmation(`Roll back ${plural(t.reposChanged, 'repo')} to ${targetName(preview)}?`, detail.join('\n'), buttons);
 }
 

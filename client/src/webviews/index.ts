@@ -40,7 +40,7 @@ export class Panels implements vscode.Disposable {
     return this.previews.show(
       PreviewPanel.keyOf(target),
       () => PreviewPanel.create(this.context.extensionUri, target),
-      (open) => open.revealed(),
+      (open) => (target.remotes ? open.chooseAllRemotes() : open.revealed()),
     );
   }
 

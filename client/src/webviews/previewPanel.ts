@@ -53,6 +53,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   /** The remotes the user chose to roll back too, per repo; and revert or rewrite. */
   private remotes: { repo: string; remote: string }[] = [];
   private rewrite = false;
+  /** The next plan chooses every remote that holds campaign work (opened with `remotes`). */
+  private allRemotesNext = false;
   /** The campaign's name, for the tab and the messages (the target names it by id). */
   private campaignName?: string;
   private readonly watching = new RepoWatch((changed) => this.reposChanged(changed));
@@ -73,6 +75,13 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     private target: PreviewTarget,
   ) {
     super(panel);
+    this.allRemotesNext = !!target.remotes;
+  }
+
+  /** Asked again with the remotes: every remote that holds campaign work is chosen, and the plan made again. */
+  chooseAllRemotes(): void {
+    this.allRemotesNext = true;
+    void this.refresh();
   }
 
   /** The key under which an open panel is reused for the same target. */
@@ -168,6 +177,11 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       }
     }
     const { preview, files } = planned;
+    // planned with every remote: from now on the user's choice is per repo and remote, starting from what was chosen
+    if (this.allRemotesNext) {
+      this.allRemotesNext = false;
+      this.remotes = preview.repos.flatMap((r) => (r.remoteChoices ?? []).filter((c) => c.chosen).map((c) => ({ repo: r.path, remote: c.remote })));
+    }
     this.preview = preview;
     this.files = files;
     this.panel.title = `Rollback Preview: ${preview.target.label}`;
@@ -208,11 +222,16 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private async plan(limits: { repos?: string[]; files?: Record<string, string[]> }): Promise<{ preview: RollbackPreview; files: PlannedFileSummary[] }> {
     const cancel = (this.planning = new CancellationTokenSource());
     try {
+      const { remotes: _all, ...target } = this.target;
       const params: RollbackPreviewParams = {
-        ...this.target,
+        ...target,
         ...limits,
         ...(this.exclude.length ? { exclude: this.exclude } : {}),
-        ...(this.remotes.length ? { remotes: this.remotes, rewrite: this.rewrite } : {}),
+        ...(this.allRemotesNext
+          ? { remotes: true as const, rewrite: this.rewrite }
+          : this.remotes.length
+            ? { remotes: this.remotes, rewrite: this.rewrite }
+            : {}),
       };
       const preview = await sendWithProgress(RollbackPreviewRequest, params, cancel.token);
       const client = requireClient();

@@ -10,6 +10,8 @@ export interface PreviewTarget {
   /** Roll back to the state before this step (1-based); without it, the campaign's baseline. */
   step?: number;
   mode?: RollbackMode;
+  /** Open with every remote that holds campaign work chosen for the rollback too (the confirmation's "Preview With Remotes…"). */
+  remotes?: boolean;
 }
 
 /**
@@ -26,6 +28,7 @@ export function targetFromArg(arg: unknown): PreviewTarget | undefined {
     campaign: str(o.campaign) ?? str(o.campaignId),
     step: typeof o.step === 'number' && o.step > 0 ? o.step : undefined,
     mode: o.mode === 'restore' || o.mode === 'replay' ? o.mode : undefined,
+    ...(o.remotes === true ? { remotes: true } : {}),
   };
   if (!target.snapshot && !target.campaign && typeof o.id === 'string') return targetFromArg(o.id);
   return target.snapshot || target.campaign ? target : undefined;

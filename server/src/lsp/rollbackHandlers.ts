@@ -80,7 +80,11 @@ export function registerRollbackHandlers(s: Services): void {
       files: resolvedKeys(p.files),
       exclude: resolvedAll(p.exclude),
       fetch: p.fetch,
-      ...(p.remotes?.length ? { remote: p.remotes.map((r) => ({ repo: resolved(r.repo), remote: r.remote })), rewrite: p.rewrite } : {}),
+      ...(p.remotes === true
+        ? { remote: true as const, rewrite: p.rewrite }
+        : p.remotes?.length
+          ? { remote: p.remotes.map((r) => ({ repo: resolved(r.repo), remote: r.remote })), rewrite: p.rewrite }
+          : {}),
     };
     const work = await s.progress.begin('Planning rollback', ['plan'], p.workDoneToken, token);
     try {

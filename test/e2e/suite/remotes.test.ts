@@ -9,7 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { fixture, ready } from './fixture';
-import { PanelHandle, Rendered } from './panels';
+import { PanelHandle, Rendered, waitForTab } from './panels';
 import { cli, git, gitEnv, write } from './repos';
 import { screenshot } from './screenshot';
 
@@ -61,6 +61,43 @@ describe('a campaign that pushed: the preview offers its remote rollback (issue 
       const manifest = JSON.parse(readFileSync(path.join(store(), 'snapshots', f), 'utf8')) as { campaign?: string };
       if (manifest.campaign === campaign) rmSync(path.join(store(), 'snapshots', f));
     }
+  });
+
+  it('the one-click confirmation says it is local and offers "Preview With Remotes…": the preview opens with every such remote chosen', async () => {
+    type Words = { detail: string; buttons: string[] };
+    const words = (await vscode.commands.executeCommand('codecontext.rollback', { campaign }, { dryRun: true })) as Words;
+    assert.match(
+      words.detail,
+      /On the remotes \(this rollback is local; "Preview With Remotes…" rolls them back too\):\n• alpha: origin\/main still has 1 campaign commit/,
+    );
+    assert.deepStrictEqual(words.buttons, ['Roll Back', 'Preview…', 'Preview With Remotes…']);
+    const api = await ready();
+    const asked = api.answerConfirmations(() => 'Preview With Remotes…');
+    try {
+      await vscode.commands.executeCommand('codecontext.rollback', { campaign });
+      assert.strictEqual(asked.length, 1, 'one confirmation');
+    } finally {
+      api.answerConfirmations(undefined);
+    }
+    // the button opened the preview (its tab comes a moment after the command returns): its handle, as a test reaches it
+    await waitForTab(
+      () => vscode.window.tabGroups.all.flatMap((g) => g.tabs).find((t) => t.label === 'Rollback Preview: remote-e2e baseline'),
+      () => 'no preview tab',
+    );
+    // the same target as the button's (its mode named), so the panel it opened is the one revealed
+    const preview = (await vscode.commands.executeCommand<PanelHandle>('codecontext.previewRollback', { campaign, mode: 'restore' }))!;
+    const shown = (await preview.waitFor((s) => ((s as Shown).pushes ?? []).length === 2, 'both remotes chosen')) as Shown;
+    assert.deepStrictEqual(shown.pushes, [
+      'alpha: push a revert commit on origin/main undoing 1 campaign commit',
+      'beta: push a revert commit on origin/main undoing 1 campaign commit',
+    ]);
+    assert.strictEqual(shown.runLabel, 'Roll Back 2 Files in 2 Repos and 2 Remotes');
+    await screenshot('remotes-preview-all-chosen', { waitForText: 'Rollback Preview: remote-e2e' });
+    // the next test starts from the plan as the user first sees it
+    await preview.press('chooseRemote', `${repos.alpha}\norigin`);
+    await preview.press('chooseRemote', `${repos.beta}\norigin`);
+    await preview.waitFor((s) => ((s as Shown).pushes ?? []).length === 0, 'no remote chosen');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
   it('names what the remotes hold, offers the remote rollback per repo and remote, lists the pushes once chosen, and the run pushes only those', async () => {
