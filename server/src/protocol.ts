@@ -525,7 +525,9 @@ const target = {
   snapshot: z.optional(text),
   campaign: z.optional(text),
   step: z.optional(wholeNumber(1)),
-  /** Default: the `defaultMode` setting, else `restore`. */
+  /** With `campaign`: undo this one step alone (replay), over the steps after it; not with `step`. */
+  onlyStep: z.optional(wholeNumber(1)),
+  /** Default: the `defaultMode` setting, else `restore`; `replay` with `onlyStep`. */
   mode: z.optional(oneOf(['restore', 'replay'] satisfies [RollbackMode, RollbackMode])),
   /** Limit to these repos (absolute paths). */
   repos: z.optional(absolutePaths),

@@ -83,7 +83,11 @@ function leftOnRemotes(plan: RollbackPlan): number {
 function requestFrom(values: Record<string, unknown>): RollbackRequest {
   const step = values.step === undefined ? undefined : Number(values.step);
   if (step !== undefined && (!Number.isInteger(step) || step < 1)) throw new UsageError(`--step takes a step number (1, 2, …), not ${String(values.step)}`);
-  const mode = (values.mode as string | undefined) ?? 'restore';
+  const onlyStep = values['only-step'] === undefined ? undefined : Number(values['only-step']);
+  if (onlyStep !== undefined && (!Number.isInteger(onlyStep) || onlyStep < 1))
+    throw new UsageError(`--only-step takes a step number (1, 2, …), not ${String(values['only-step'])}`);
+  if (onlyStep !== undefined && !values.campaign) throw new UsageError('--only-step goes with --campaign');
+  const mode = (values.mode as string | undefined) ?? (onlyStep !== undefined ? 'replay' : 'restore');
   if (mode !== 'restore' && mode !== 'replay') throw new UsageError(`--mode is restore or replay, not ${mode}`);
   if (!values.snapshot && !values.campaign) throw new UsageError('give a target: --snapshot <snap> or --campaign <camp> [--step N]');
   if (values.snapshot && values.campaign) throw new UsageError('give one target: --snapshot or --campaign, not both');
@@ -92,6 +96,7 @@ function requestFrom(values: Record<string, unknown>): RollbackRequest {
     snapshot: values.snapshot as string | undefined,
     campaign: values.campaign as string | undefined,
     step,
+    ...(onlyStep !== undefined ? { onlyStep } : {}),
     mode,
     repos: stringList(values.repo),
     paths: stringList(values.path),
@@ -136,14 +141,16 @@ export const rollbackCommands: Command[] = [
     name: 'rollback',
     summary: 'roll repos back to a snapshot, a campaign baseline, or the state before a step — all or nothing',
     usage:
-      'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N]) [--mode restore|replay] [--dry-run [--diff]] [--repo DIR]... [--path GLOB]... ' +
-      '[--root DIR]... [--fetch] [--remote [--rewrite]] [--check CMD [--check-timeout S]] [--trust-repo-checks | --skip-repo-checks] [--force]',
+      'codecontext rollback (--snapshot <snap> | --campaign <camp> [--step N | --only-step N]) [--mode restore|replay] [--dry-run [--diff]] ' +
+      '[--repo DIR]... [--path GLOB]... [--root DIR]... [--fetch] [--remote [--rewrite]] [--check CMD [--check-timeout S]] ' +
+      '[--trust-repo-checks | --skip-repo-checks] [--force]',
     examples: [
       'codecontext rollback --campaign rename-logger --dry-run',
       'codecontext rollback --campaign rename-logger --dry-run --diff | less',
       'codecontext rollback --campaign camp_abc123',
       'codecontext rollback --snapshot snap_def456 --repo ./billing --path "src/**"',
       'codecontext rollback --campaign camp_abc123 --step 2 --mode replay',
+      'codecontext rollback --campaign camp_abc123 --only-step 2 --dry-run',
       "codecontext rollback --campaign camp_abc123 --check 'npm test --silent' --check-timeout 300",
       'codecontext rollback --campaign camp_abc123 --trust-repo-checks',
       'codecontext rollback --campaign camp_abc123 --remote --dry-run',
@@ -152,6 +159,9 @@ export const rollbackCommands: Command[] = [
     details: [
       '--snapshot S        roll back to snapshot S',
       "--campaign C        roll back to campaign C's baseline; with --step N, to the state before step N",
+      '--only-step N       with --campaign: undo step N alone, over every step after it (replay): the later',
+      '                    steps and edits since are kept; a hunk of step N changed since is a CONFLICT',
+      '                    and nothing is written',
       '--mode restore      (default) every repo ends exactly in the target state',
       "--mode replay       undo only the campaign's recorded changes, newest first; later edits are kept",
       '--dry-run           print the plan (waves, files, +/- counts, drift, conflicts) and change nothing;',
@@ -196,6 +206,7 @@ export const rollbackCommands: Command[] = [
       snapshot: { type: 'string' },
       campaign: { type: 'string' },
       step: { type: 'string' },
+      'only-step': { type: 'string' },
       mode: { type: 'string' },
       'dry-run': { type: 'boolean' },
       diff: { type: 'boolean' },

@@ -134,7 +134,8 @@ export interface RollbackPlan {
   hash: string;
   createdAt: string;
   mode: RollbackMode;
-  target: { snapshot: string; campaign?: string; checkpoint?: number; label: string };
+  /** `onlyStep`: the one step this plan undoes (`--only-step`), the steps after it kept. */
+  target: { snapshot: string; campaign?: string; checkpoint?: number; onlyStep?: number; label: string };
   repos: RepoPlan[];
   waves: string[][];
   cycles: string[][];
@@ -147,8 +148,10 @@ export interface RollbackPlan {
  * with inverse diffs, drift and conflicts, and the waves of dependency order.
  */
 export async function planRollback(ctx: EngineContext, request: RollbackRequest): Promise<RollbackPlan> {
-  const mode = request.mode ?? 'restore';
+  const mode = request.mode ?? (request.onlyStep !== undefined ? 'replay' : 'restore');
   if (mode !== 'restore' && mode !== 'replay') throw new EngineError('Usage', `--mode is restore or replay, not ${String(mode)}`);
+  // one step's inverse over the steps after it is a replay: a restore would undo those steps too
+  if (request.onlyStep !== undefined && mode !== 'replay') throw new EngineError('Usage', '--only-step undoes one step by replay; --mode restore cannot');
   const target = await resolveTarget(ctx.store, request);
   const excluded = new Set((request.exclude ?? []).map((r) => path.resolve(r)));
   const repoPaths = chooseTargetRepos(target.snapshot, request.repos).filter((r) => !excluded.has(r));
@@ -220,7 +223,13 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
   }
   const body = {
     mode,
-    target: { snapshot: target.snapshot.id, campaign: target.campaign?.id, checkpoint: target.checkpoint, label: target.label },
+    target: {
+      snapshot: target.snapshot.id,
+      campaign: target.campaign?.id,
+      checkpoint: target.checkpoint,
+      ...(target.onlyStep ? { onlyStep: target.onlyStep.n } : {}),
+      label: target.label,
+    },
     repos,
   };
   return {
@@ -288,13 +297,13 @@ export function planHash(mode: string, target: string, repos: readonly Pick<Repo
   );
 }
 
-/** The change records replay undoes: every step after the target checkpoint. */
+/** The change records replay undoes: every step after the target checkpoint, or the one step of `--only-step`. */
 async function replayRecords(ctx: EngineContext, target: ResolvedTarget): Promise<StoredChangeRecord[]> {
   const { campaign, checkpoint } = target;
   if (!campaign || checkpoint === undefined) {
     throw new EngineError('Usage', 'replay mode needs a campaign target (--campaign, or a snapshot that is one of its checkpoints)');
   }
-  const steps = campaign.steps.slice(checkpoint).map((s) => s.n);
+  const steps = target.onlyStep ? [target.onlyStep.n] : campaign.steps.slice(checkpoint).map((s) => s.n);
   return (await Promise.all(steps.map((n) => stepChangeRecords(ctx.store, campaign, n)))).flat();
 }
 

@@ -32,7 +32,8 @@ export async function planReplayGoal(
   const conflicts: Conflict[] = [];
   const mine = records.filter((r) => r.repo === repo && (matches(r.path) || (r.oldPath !== undefined && matches(r.oldPath)))).sort((a, b) => b.step - a.step);
   // The campaign's own staging and commits show in the index and HEAD, not in change records.
-  const last = target.lastCheckpoint?.repos.find((r) => r.path === repo);
+  // `--only-step N`: the state step N left is what its index and HEAD changes are measured from.
+  const last = (target.onlyStep?.after ?? target.lastCheckpoint)?.repos.find((r) => r.path === repo);
   const recorded = target.snapshot.repos.find((r) => r.path === repo)!;
   const movedIndexOrHead = !!last && (last.index !== recorded.index || last.head !== recorded.head || last.ref !== recorded.ref);
   if (mine.length === 0 && !movedIndexOrHead) return { goal: current, conflicts, notes };
@@ -165,7 +166,7 @@ export async function planReplayGoal(
     head = recorded.head;
     ref = recorded.ref;
   } else if (last && (recorded.head !== last.head || recorded.ref !== last.ref)) {
-    notes.push('HEAD moved since the campaign; HEAD and branch are left as they are');
+    notes.push(`HEAD moved since ${target.onlyStep ? `step ${target.onlyStep.n}` : 'the campaign'}; HEAD and branch are left as they are`);
   }
   return { goal: { head, ref, index: goalIndex, worktree: goalWorktree }, conflicts, notes };
 }

@@ -9,6 +9,11 @@ export interface TargetSpec {
   snapshot?: string;
   campaign?: string;
   step?: number;
+  /**
+   * With `campaign`: undo step N alone (replay mode), over every step after it; the later steps'
+   * changes and anyone's edits since are kept, and a hunk of step N changed since is a conflict.
+   */
+  onlyStep?: number;
 }
 
 export interface ResolvedTarget {
@@ -18,25 +23,29 @@ export interface ResolvedTarget {
   checkpoint?: number;
   /** The campaign's newest checkpoint, when it is later than the target: what drift is measured from. */
   lastCheckpoint?: SnapshotManifest;
+  /** `--only-step N`: the step undone alone, and its checkpoint (the state after it). */
+  onlyStep?: { n: number; after: SnapshotManifest };
   label: string;
 }
 
 export async function resolveTarget(store: Store, spec: TargetSpec): Promise<ResolvedTarget> {
   if (!!spec.snapshot === !!spec.campaign) throw new EngineError('Usage', 'give a target: --snapshot <snap> or --campaign <camp> [--step N]');
   if (spec.step !== undefined && !spec.campaign) throw new EngineError('Usage', '--step goes with --campaign');
+  if (spec.onlyStep !== undefined && !spec.campaign) throw new EngineError('Usage', '--only-step goes with --campaign');
+  if (spec.onlyStep !== undefined && spec.step !== undefined) throw new EngineError('Usage', 'give --step N or --only-step N, not both');
   let campaign: Campaign | undefined;
   let snapshot: SnapshotManifest;
   let checkpoint: number | undefined;
   let label: string;
   if (spec.campaign) {
     campaign = await loadCampaign(store, spec.campaign);
-    if (spec.step !== undefined) {
-      const n = spec.step;
+    const n = spec.step ?? spec.onlyStep;
+    if (n !== undefined) {
       if (!Number.isInteger(n) || n < 1 || n > campaign.steps.length) {
         throw new EngineError('UnknownId', `${campaign.id} has no step ${n} (it has ${campaign.steps.length})`);
       }
       checkpoint = n - 1;
-      label = `${campaign.name} before step ${n}`;
+      label = spec.onlyStep !== undefined ? `${campaign.name} step ${n} only` : `${campaign.name} before step ${n}`;
     } else {
       checkpoint = 0;
       label = `${campaign.name} baseline`;
@@ -63,7 +72,9 @@ export async function resolveTarget(store: Store, spec: TargetSpec): Promise<Res
   if (campaign && checkpoint !== undefined && checkpoint < campaign.steps.length) {
     lastCheckpoint = await loadSnapshot(store, campaign.steps[campaign.steps.length - 1].snapshot);
   }
-  return { snapshot, campaign, checkpoint, lastCheckpoint, label };
+  const onlyStep =
+    campaign && spec.onlyStep !== undefined ? { n: spec.onlyStep, after: await loadSnapshot(store, campaign.steps[spec.onlyStep - 1].snapshot) } : undefined;
+  return { snapshot, campaign, checkpoint, lastCheckpoint, onlyStep, label };
 }
 
 /** The target's repos limited to those named (by folder); a name not in the target is an error. */

@@ -96,7 +96,8 @@ export class BegunTransaction {
       throw new EngineError(err.code, `the store cannot be written (${err.message}); nothing was changed`, undefined, err.path, { cause: e });
     });
     const kind = options.kind ?? 'rollback';
-    const full = !plan.request.repos?.length && !plan.request.paths?.length;
+    // one step undone alone leaves the campaign as it was: its status is not the rollback's
+    const full = !plan.request.repos?.length && !plan.request.paths?.length && plan.request.onlyStep === undefined;
     const campaign =
       options.campaign ??
       (kind === 'rollback' && full && plan.target.campaign
