@@ -10,13 +10,14 @@ import { asEngineError } from './engine/util/errors';
 import { setGitLogger } from './engine/git/gitRunner';
 import { Store } from './engine/store/store';
 import { toolVersion } from './engine/util/version';
+import { mcpCommand } from './mcp/mcpServer';
 
 /**
  * The `codecontext` CLI: the engine, entered directly. Exit status 0 on success, 1 when the engine
  * refused or failed (one line on stderr naming the repo and path), 2 for a usage mistake.
  */
 
-const commands: Command[] = [...snapshotCommands, ...campaignCommands, ...rollbackCommands, reposCommand];
+const commands: Command[] = [...snapshotCommands, ...campaignCommands, ...rollbackCommands, reposCommand, mcpCommand];
 
 const globalOptions = {
   store: { type: 'string' },
@@ -188,7 +189,7 @@ export async function main(argv: string[], io: Io = { out: (t) => process.stdout
     return fail(1, { code: 'Internal', message: err.message }, `internal error: ${err.message}`);
   }
   progress.done();
-  if (wantsJson) io.out(JSON.stringify(output.json, null, 2) + '\n');
+  if (wantsJson && output.json !== undefined) io.out(JSON.stringify(output.json, null, 2) + '\n');
   else if (output.text) io.out(output.text + '\n');
   return output.exitCode ?? 0;
 }

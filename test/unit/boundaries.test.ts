@@ -119,6 +119,30 @@ describe('boundaries', function () {
     assert.deepStrictEqual(bad, []);
   });
 
+  it('the MCP room (server/src/mcp) stands on the engine and the CLI commands, and only cli.ts enters it', function () {
+    // an agent's tool is a CLI command with --json: never the language server, its protocol or VS Code
+    const mcp = sources('server/src/mcp');
+    assert.ok(
+      mcp.some((f) => f.imports.includes('@modelcontextprotocol/sdk/server/mcp.js')),
+      'the import scan found nothing: the check would be vacuous',
+    );
+    const bad: string[] = [];
+    const inside = (to: string, room: string) => to.startsWith(path.join('server', 'src', room) + path.sep) || to === path.join('server', 'src', room);
+    for (const f of mcp) {
+      for (const spec of f.imports) {
+        if (/^vscode($|\/|-languageserver|-languageclient|-jsonrpc)/.test(spec)) bad.push(`${f.rel} imports ${spec}`);
+        if (!spec.startsWith('.')) continue;
+        const to = target(f, spec);
+        if (!['engine', 'cli', 'mcp'].some((room) => inside(to, room))) bad.push(`${f.rel} imports ${spec} (${to}): only the engine and cli/`);
+      }
+    }
+    for (const f of [...sources('server/src/engine'), ...sources('server/src/cli'), ...sources('server/src/lsp')]) {
+      for (const spec of f.imports)
+        if (spec.startsWith('.') && inside(target(f, spec), 'mcp')) bad.push(`${f.rel} imports ${spec} (the MCP room is entered from cli.ts)`);
+    }
+    assert.deepStrictEqual(bad, []);
+  });
+
   it('engine/util/version.ts toolVersion equals package.json version', function () {
     const pkg = JSON.parse(fs.readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
     assert.strictEqual(toolVersion, pkg.version);
