@@ -11,13 +11,14 @@ import { setGitLogger } from './engine/git/gitRunner';
 import { Store } from './engine/store/store';
 import { toolVersion } from './engine/util/version';
 import { mcpCommand } from './mcp/mcpServer';
+import { watchCommand } from './cli/watchCommand';
 
 /**
  * The `codecontext` CLI: the engine, entered directly. Exit status 0 on success, 1 when the engine
  * refused or failed (one line on stderr naming the repo and path), 2 for a usage mistake.
  */
 
-const commands: Command[] = [...snapshotCommands, ...campaignCommands, ...rollbackCommands, reposCommand, mcpCommand];
+const commands: Command[] = [...snapshotCommands, ...campaignCommands, ...rollbackCommands, reposCommand, watchCommand, mcpCommand];
 
 const globalOptions = {
   store: { type: 'string' },

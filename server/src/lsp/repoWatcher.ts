@@ -42,7 +42,7 @@ export interface WatchState {
  */
 export class RepoWatcher {
   private readonly repos = new Map<string, Watched>();
-  private readonly settle = new Settle<string>(quietMs, maxDelayMs, (repos) => this.onChange(repos));
+  private readonly settle: Settle<string>;
   private used = 0;
   private disposed = false;
   /** Each `watch` call waits for the one before, so two lists never interleave. */
@@ -52,7 +52,11 @@ export class RepoWatcher {
     private readonly onChange: (repos: string[]) => void,
     private readonly onError: (message: string) => void = () => undefined,
     private readonly maxFolders = defaultMaxFolders,
-  ) {}
+    /** How long the writes must stop before `onChange` hears, and the most it waits under constant churn. */
+    timing: { quietMs: number; maxDelayMs: number } = { quietMs, maxDelayMs },
+  ) {
+    this.settle = new Settle<string>(timing.quietMs, timing.maxDelayMs, (repos) => this.onChange(repos));
+  }
 
   get size(): number {
     return this.repos.size;

@@ -7,7 +7,8 @@ import { withFileLock } from '../store/fileLock';
 import { defaultParallelism, mapLimit } from '../util/pool';
 import { discoverRepos } from '../repo/discovery';
 import { repoLayout } from '../git/repoLayout';
-import { SnapshotManifest, createSnapshot, loadSnapshot } from '../snapshot/snapshot';
+import { SnapshotManifest, captureRepos, createSnapshot, loadSnapshot, saveSnapshot } from '../snapshot/snapshot';
+import { RepoState, sameState } from '../repo/repoState';
 import { EngineContext } from '../store/engineContext';
 import { InvalidRecord, Store, readRecords } from '../store/store';
 import { toolVersion } from '../util/version';
@@ -40,6 +41,8 @@ export interface CampaignStep {
   parent: string;
   at: string;
   message?: string;
+  /** Who asked for this checkpoint: "auto" (a watcher), a tool's name; absent: a person or `campaign run`. */
+  source?: string;
   command?: string[];
   results?: RepoRunResult[];
   counts: ChangeCounts;
@@ -217,6 +220,16 @@ export interface CheckpointOptions {
   message?: string;
   command?: string[];
   results?: RepoRunResult[];
+  /** Who asked: "auto" (the watcher), a tool's name, a hook; kept on the step. */
+  source?: string;
+}
+
+export interface CheckpointIfChangedOptions extends CheckpointOptions {
+  /**
+   * States our own writes left (a rollback's end state, by repo): a repo in one of them was not
+   * changed by a writer. When every repo is as the last checkpoint has it or as one of these, there is no step.
+   */
+  ours?: ReadonlyMap<string, RepoState>;
 }
 
 /**
@@ -228,6 +241,28 @@ export async function checkpointCampaign(
   given: string,
   options: CheckpointOptions = {},
 ): Promise<{ campaign: Campaign; step: CampaignStep; changes: StoredChangeRecord[] }> {
+  return (await checkpoint(ctx, given, options, false))!;
+}
+
+/**
+ * A checkpoint only when a writer changed something (the watcher's and an agent's): the repos are
+ * captured once, and when every one is as the last checkpoint (or `ours`) has it, nothing is
+ * written and the answer is undefined. Otherwise as `checkpointCampaign`, from that same capture.
+ */
+export async function checkpointIfChanged(
+  ctx: EngineContext,
+  given: string,
+  options: CheckpointIfChangedOptions = {},
+): Promise<{ campaign: Campaign; step: CampaignStep; changes: StoredChangeRecord[] } | undefined> {
+  return checkpoint(ctx, given, options, true);
+}
+
+async function checkpoint(
+  ctx: EngineContext,
+  given: string,
+  options: CheckpointIfChangedOptions,
+  ifChanged: boolean,
+): Promise<{ campaign: Campaign; step: CampaignStep; changes: StoredChangeRecord[] } | undefined> {
   const found = await loadCampaign(ctx.store, given);
   return withFileLock(ctx.store.path(folder, `${found.id}.lock`), async () => {
     const campaign = await readCampaign(ctx.store, found.id);
@@ -248,13 +283,27 @@ export async function checkpointCampaign(
     }
     if (reachable.length === 0)
       throw new EngineError('NoRepositories', `no repo of ${campaign.id} is there any more (it had ${plural(campaign.repos.length, 'repo')})`);
-    const snapshot = await createSnapshot(ctx.store, reachable, {
+    const snapshotOptions = {
       campaign: campaign.id,
       message: options.message ?? `step ${campaign.steps.length + 1} of ${campaign.name}`,
       parallelism: ctx.parallelism,
       progress: ctx.progress,
       cancel: ctx.cancel,
-    });
+    };
+    let snapshot: SnapshotManifest;
+    if (ifChanged) {
+      // captured once: compared with the last checkpoint, then saved as this one when a writer changed something
+      const states = await captureRepos(reachable, snapshotOptions);
+      const unchanged = (r: (typeof states)[number]) => {
+        const before = parent.repos.find((x) => x.path === r.path);
+        const mine = options.ours?.get(r.path);
+        return (!!before && sameState(before, r)) || (!!mine && sameState(mine, r));
+      };
+      if (unreachable.length === 0 && states.length === parent.repos.length && states.every(unchanged)) return undefined;
+      snapshot = await saveSnapshot(ctx.store, states, snapshotOptions);
+    } else {
+      snapshot = await createSnapshot(ctx.store, reachable, snapshotOptions);
+    }
     const n = campaign.steps.length + 1;
     const at = new Date().toISOString();
     const { records, refChanges } = await stepChanges(parent, snapshot, ctx.parallelism);
@@ -265,6 +314,7 @@ export async function checkpointCampaign(
       parent: parentId,
       at,
       message: options.message,
+      ...(options.source ? { source: options.source } : {}),
       command: options.command,
       results: options.results,
       counts: countChanges(records),

@@ -135,6 +135,15 @@ export async function readOwner(layout: RepoLayout): Promise<LockOwner | undefin
 }
 
 /**
+ * A rollback of a live process holds this repo (its `codecontext.lock`): its writes are under
+ * way, and a capture now would record them half done. A dead owner's lock is not a rollback at work.
+ */
+export async function rollbackAtWork(layout: RepoLayout): Promise<boolean> {
+  const owner = await readOwner(layout);
+  return !!owner && (owner.host !== os.hostname() || isAlive(owner.pid));
+}
+
+/**
  * Takes over the locks a crashed transaction `rb` left in a repo (recovery). Refuses when they
  * belong to another transaction or a process that is still alive on this host (unless that
  * process handed the transaction over: `handedOver`).

@@ -94,6 +94,11 @@ export interface CreateSnapshotOptions {
  * locked…) leaves no ref and no manifest anywhere.
  */
 export async function createSnapshot(store: Store, repoPaths: readonly string[], options: CreateSnapshotOptions = {}): Promise<SavedSnapshot> {
+  return saveSnapshot(store, await captureRepos(repoPaths, options), options);
+}
+
+/** Every repo's state (sorted by path, deduplicated), nothing written: what createSnapshot saves. */
+export async function captureRepos(repoPaths: readonly string[], options: CreateSnapshotOptions = {}): Promise<RepoSnapshot[]> {
   if (repoPaths.length === 0) throw new EngineError('NoRepositories', 'no git repositories to snapshot');
   const paths = [...new Set(repoPaths)].sort();
   const parallelism = options.parallelism ?? defaultParallelism;
@@ -104,7 +109,7 @@ export async function createSnapshot(store: Store, repoPaths: readonly string[],
     captured(p);
     return { path: p, ...state };
   });
-  return saveSnapshot(store, repos, options);
+  return repos;
 }
 
 /**

@@ -1,0 +1,108 @@
+import * as assert from 'assert';
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as path from 'path';
+import { RepoKit, gitEnv, runCli, spawnedPids } from '../helpers/repoKit';
+
+/**
+ * `codecontext watch` (issue 23, item 1) as a user runs it: a real process watching real repos,
+ * written to by a child process that is not ours. Each wait is for the watcher's own line, never a
+ * sleep: a step on stdout, or "no step" on stderr.
+ */
+describe('codecontext watch', function () {
+  const kit = RepoKit.forSuite();
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill('SIGKILL');
+    child = undefined;
+  });
+
+  /** Lines of a stream, each awaited by a pattern in order. */
+  function lines(stream: NodeJS.ReadableStream) {
+    const seen: string[] = [];
+    const waiting: { re: RegExp; resolve: (l: string) => void }[] = [];
+    let buffer = '';
+    let from = 0;
+    const check = () => {
+      while (waiting.length) {
+        const i = seen.slice(from).findIndex((l) => waiting[0].re.test(l));
+        if (i < 0) return;
+        from += i + 1;
+        waiting.shift()!.resolve(seen[from - 1]);
+      }
+    };
+    stream.on('data', (d: Buffer) => {
+      buffer += d.toString('utf8');
+      const parts = buffer.split('\n');
+      buffer = parts.pop()!;
+      seen.push(...parts);
+      check();
+    });
+    return {
+      next: (re: RegExp) =>
+        new Promise<string>((resolve) => {
+          waiting.push({ re, resolve });
+          check();
+        }),
+      seen,
+    };
+  }
+
+  it('checkpoints what another process writes, once quiet; a rollback of ours makes no step; Ctrl-C stops it', async function () {
+    const { root, repos, store } = kit.workspace(2, { 'a.txt': 'a\n' });
+    const camp = (JSON.parse(runCli(['campaign', 'start', 'agent', '--root', root, '--json'], { store }).stdout) as { id: string }).id;
+    child = spawn(process.execPath, [path.resolve(__dirname, '../../../dist/cli.js'), 'watch', camp, '--debounce', '0.2', '--json'], {
+      env: { ...gitEnv, CODECONTEXT_HOME: store },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    spawnedPids.add(child.pid!);
+    const out = lines(child.stdout!);
+    const err = lines(child.stderr!);
+    await err.next(/watching 2 repos/);
+
+    // a writer that is not ours: a shell
+    spawnSync('sh', ['-c', 'printf "a by a script\\n" > a.txt && mkdir -p src && printf "new\\n" > src/new.txt'], { cwd: repos[0].dir });
+    const first = JSON.parse(await out.next(/"step"/)) as {
+      step: { n: number; source: string; reposChanged: number; counts: { added: number; modified: number } };
+    };
+    assert.deepStrictEqual(
+      [first.step.n, first.step.source, first.step.reposChanged, first.step.counts.added, first.step.counts.modified],
+      [1, 'auto', 1, 1, 1],
+    );
+
+    // our own rollback writes the repo: heard, and no step
+    const rb = runCli(['rollback', '--campaign', camp, '--only-step', '1'], { store });
+    assert.strictEqual(rb.status, 0, rb.stderr);
+    await err.next(/no step/);
+    assert.strictEqual(repos[0].read('a.txt').toString(), 'a\n');
+
+    // a write to a folder made while watching, in the other repo, is the next step
+    spawnSync('sh', ['-c', 'mkdir -p deep/er && printf "x\\n" > deep/er/x.txt'], { cwd: repos[1].dir });
+    await out.next(/"step"/);
+    spawnSync('sh', ['-c', 'printf "y\\n" > deep/er/y.txt'], { cwd: repos[1].dir });
+    const third = JSON.parse(await out.next(/"step"/)) as { step: { n: number; counts: { added: number } } };
+    assert.deepStrictEqual([third.step.n, third.step.counts.added], [3, 1]);
+
+    const log = JSON.parse(runCli(['campaign', 'log', camp, '--json'], { store }).stdout) as { steps: { n: number; source?: string }[] };
+    assert.deepStrictEqual(
+      log.steps.map((s) => [s.n, s.source]),
+      [
+        [1, 'auto'],
+        [2, 'auto'],
+        [3, 'auto'],
+      ],
+    );
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    assert.strictEqual(await exited, 0);
+  });
+
+  it('bad arguments: one line and a non-zero exit', function () {
+    const { store } = kit.workspace(1);
+    const r = runCli(['watch', 'camp_nope'], { store });
+    assert.strictEqual(r.status, 1);
+    assert.match(r.stderr, /camp_nope/);
+    const d = runCli(['watch', 'x', '--debounce', 'soon'], { store });
+    assert.strictEqual(d.status, 2);
+    assert.match(d.stderr, /--debounce takes seconds/);
+  });
+});
