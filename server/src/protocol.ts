@@ -132,11 +132,18 @@ export interface CodeContextSettings {
   defaultMode?: 'restore' | 'replay';
   /** Publish every snapshot created here to each repo's remote (`snapshot create --push`). */
   pushSnapshots?: boolean;
+
+  /** Checkpoint each active campaign of the workspace when its repos change and go quiet (default true). */
+  autoCheckpoint?: boolean;
+  /** Seconds of quiet before an automatic checkpoint (0.1 to 600; default 2). */
+  autoCheckpointDebounce?: number;
 }
 
 /** `initializationOptions` of `initialize`: a fallback for settings the client cannot serve yet. */
 export interface InitializationOptions {
   storePath?: string;
+  /** `codecontext.autoCheckpoint` until the client's settings say otherwise (tests of other things turn it off). */
+  autoCheckpoint?: boolean;
 }
 
 /** What the server puts into the `$/progress` reports of its long requests, beside `message` and `percentage`. */

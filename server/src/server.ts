@@ -29,6 +29,7 @@ import { ProgressReporter } from './lsp/progress';
 import { resolvedAll } from './lsp/params';
 import { Services, handle } from './lsp/services';
 import { registerSnapshotHandlers } from './lsp/snapshotHandlers';
+import { AutoCheckpoints } from './lsp/autoCheckpoints';
 import { StoreWatcher } from './lsp/storeWatcher';
 import { RepoWatcher } from './lsp/repoWatcher';
 import { Workspace } from './lsp/workspace';
@@ -83,7 +84,10 @@ if (verbose) setGitLogger((line) => connection.console.log(line));
 
 connection.onInitialize((params): InitializeResult => {
   const options = (params.initializationOptions ?? {}) as InitializationOptions;
-  workspace = new Workspace(typeof options.storePath === 'string' && options.storePath ? options.storePath : undefined);
+  workspace = new Workspace(
+    typeof options.storePath === 'string' && options.storePath ? options.storePath : undefined,
+    typeof options.autoCheckpoint === 'boolean' ? options.autoCheckpoint : undefined,
+  );
   const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : params.rootPath ? [params.rootPath] : []);
   workspace.setFolders(folders);
   clientHasConfiguration = params.capabilities.workspace?.configuration === true;
@@ -105,6 +109,7 @@ connection.onInitialized(async () => {
       event.removed.map((f) => f.uri),
     );
     void workspace.repos().catch(() => undefined);
+    void updateAutoCheckpoints();
   });
   try {
     if (clientHasConfiguration) {
@@ -113,6 +118,7 @@ connection.onInitialized(async () => {
     await readSettings();
     await watchStore();
     await recoverAtStart();
+    void updateAutoCheckpoints();
   } finally {
     markReady();
   }
@@ -122,7 +128,15 @@ connection.onInitialized(async () => {
 
 connection.onDidChangeConfiguration(async () => {
   if (await readSettings()) await watchStore();
+  void updateAutoCheckpoints();
 });
+
+const autoCheckpoints = new AutoCheckpoints((message) => connection.console.info(message));
+/** The watchers of the active campaigns, as the settings, the folders and the store now say. */
+function updateAutoCheckpoints(): Promise<void> {
+  const s = workspace.settings;
+  return autoCheckpoints.update({ store: workspace.store(), parallelism: s.parallelism }, workspace.roots, s.autoCheckpoint, s.autoCheckpointDebounceMs);
+}
 
 /** Reads the `codecontext` settings; says whether the store moved. */
 async function readSettings(): Promise<boolean> {
@@ -159,7 +173,11 @@ async function watchStore(): Promise<void> {
   const dir = workspace.store().dir;
   watcher = new StoreWatcher(
     dir,
-    (kinds) => void connection.sendNotification(DidChangeNotification, { kinds }),
+    (kinds) => {
+      void connection.sendNotification(DidChangeNotification, { kinds });
+      // a campaign started, rolled back or checkpointed: the auto checkpoints follow
+      if (kinds.includes('campaigns')) void updateAutoCheckpoints();
+    },
     (message) => connection.console.warn(message),
   );
   try {
@@ -187,6 +205,7 @@ connection.onShutdown(() => {
   watcher?.dispose();
   watcher = undefined;
   repoWatcher.dispose();
+  autoCheckpoints.dispose();
 });
 
 connection.listen();

@@ -74,7 +74,10 @@ function makeWorkspace(workspace: string, store: string): Fixture {
   makeRepo(repos.beta, { 'README.md': '# beta\n', 'src/index.ts': ts('beta'), 'old.txt': 'to be deleted by the campaign\n' });
   makeRepo(repos.gamma, { 'README.md': '# gamma\n', 'src/index.ts': ts('gamma') });
   mkdirSync(path.join(workspace, '.vscode'), { recursive: true });
-  writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ 'codecontext.storePath': store }, null, 2) + '\n');
+  writeFileSync(
+    path.join(workspace, '.vscode', 'settings.json'),
+    JSON.stringify({ 'codecontext.storePath': store, 'codecontext.autoCheckpoint': false }, null, 2) + '\n',
+  );
 
   const snapshot = cli(store, workspace, 'snapshot', 'create', '--root', workspace, '-m', 'before the codemod').id as string;
   // an edit after the snapshot, so the campaign's baseline is a snapshot of its own

@@ -40,6 +40,8 @@ export interface StartOptions {
   transport?: 'stdio' | 'ipc';
   /** Answered to `workspace/configuration`; without it the client does not offer settings. */
   settings?: CodeContextSettings;
+  /** Automatic checkpoints (`initializationOptions.autoCheckpoint`): off unless a test is about them. */
+  autoCheckpoint?: boolean;
   /** Whether the client lets the server create progress tokens (`window.workDoneProgress`). */
   serverProgress?: boolean;
 }
@@ -64,6 +66,7 @@ export class TestServer {
   readonly log: string[] = [];
   private progressListeners: ((token: ProgressToken, value: ProgressValue) => void)[] = [];
   private changeListeners: ((p: DidChangeParams) => void)[] = [];
+  private logListeners: ((message: string) => void)[] = [];
   private exited: Promise<void>;
 
   private constructor(
@@ -87,6 +90,7 @@ export class TestServer {
     });
     rpc.onNotification('window/logMessage', (p: { message: string }) => {
       this.log.push(p.message);
+      for (const l of this.logListeners) l(p.message);
     });
     rpc.onRequest('window/workDoneProgress/create', (p: { token: ProgressToken }) => {
       this.createdTokens.push(p.token);
@@ -113,7 +117,7 @@ export class TestServer {
       processId: process.pid,
       rootUri: null,
       workspaceFolders: options.folders.map((f) => ({ uri: `file://${f}`, name: path.basename(f) })),
-      initializationOptions: { storePath: options.store },
+      initializationOptions: { storePath: options.store, autoCheckpoint: options.autoCheckpoint ?? false },
       capabilities: {
         window: { workDoneProgress: options.serverProgress ?? false },
         workspace: { workspaceFolders: true, configuration: options.settings !== undefined },
@@ -146,6 +150,13 @@ export class TestServer {
   /** Resolves at the first `codecontext/didChange` naming `kind` from now on; rejects after `ms`. */
   nextChange(kind: StoreKind, ms = 2000): Promise<DidChangeParams> {
     return this.waitFor(this.changeListeners, (p) => p.kinds.includes(kind), ms, `no didChange with ${kind} within ${ms} ms`);
+  }
+
+  /** Resolves at the first log message (`window/logMessage`) matching `re`, logged already or from now on; rejects after `ms`. */
+  nextLog(re: RegExp, ms = 20000): Promise<string> {
+    const seen = this.log.find((m) => re.test(m));
+    if (seen !== undefined) return Promise.resolve(seen);
+    return this.waitFor(this.logListeners, (m) => re.test(m), ms, `no log message matching ${re} within ${ms} ms`);
   }
 
   /** Resolves at the first progress value matching `match` from now on (the token is passed along). */

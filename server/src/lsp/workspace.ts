@@ -4,6 +4,7 @@ import { fileURLToPath } from 'url';
 import { DiscoveredRepo, discoverRepos } from '../engine/repo/discovery';
 import { Store } from '../engine/store/store';
 import { CodeContextSettings } from '../protocol';
+import { defaultDebounceMs } from './campaignWatcher';
 
 /** Settings after checking: what the client sent when it made sense, else the default. */
 export interface Settings {
@@ -13,6 +14,11 @@ export interface Settings {
   defaultMode: 'restore' | 'replay';
   /** Publish each snapshot created to each repo's remote. */
   pushSnapshots: boolean;
+
+  /** Checkpoint active campaigns when their repos change (issue 23, item 1); default on. */
+  autoCheckpoint: boolean;
+  /** Quiet time before an automatic checkpoint, in ms. */
+  autoCheckpointDebounceMs: number;
 }
 
 /**
@@ -22,10 +28,16 @@ export interface Settings {
  */
 export class Workspace {
   private folders: string[] = [];
-  private current: Settings = { defaultMode: 'restore', pushSnapshots: false };
+  private current: Settings = { defaultMode: 'restore', pushSnapshots: false, autoCheckpoint: true, autoCheckpointDebounceMs: defaultDebounceMs };
   private discovered: Promise<DiscoveredRepo[]> | undefined;
 
-  constructor(private readonly initStorePath?: string) {}
+  constructor(
+    private readonly initStorePath?: string,
+    /** `initializationOptions.autoCheckpoint`: what applies while the settings do not say. */
+    private readonly initAutoCheckpoint?: boolean,
+  ) {
+    if (initAutoCheckpoint !== undefined) this.current = { ...this.current, autoCheckpoint: initAutoCheckpoint };
+  }
 
   get roots(): readonly string[] {
     return this.folders;
@@ -62,6 +74,12 @@ export class Workspace {
       parallelism: int(s.parallelism, 1, 64),
       defaultMode: s.defaultMode === 'replay' ? 'replay' : 'restore',
       pushSnapshots: s.pushSnapshots === true,
+
+      autoCheckpoint: typeof s.autoCheckpoint === 'boolean' ? s.autoCheckpoint : (this.initAutoCheckpoint ?? true),
+      autoCheckpointDebounceMs:
+        typeof s.autoCheckpointDebounce === 'number' && s.autoCheckpointDebounce >= 0.1 && s.autoCheckpointDebounce <= 600
+          ? Math.round(s.autoCheckpointDebounce * 1000)
+          : defaultDebounceMs,
     };
     if (depthBefore !== this.current.discoveryDepth) this.discovered = undefined;
     return { storeChanged: this.store().dir !== before };
