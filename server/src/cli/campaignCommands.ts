@@ -29,6 +29,8 @@ function stepLine(campaign: Campaign, s: CampaignStep, comments: readonly Review
         .join(', ')}`,
     );
   for (const u of s.unreachable ?? []) lines.push(`    ${repoLabel(campaign, u.repo)}: not recorded: ${u.reason}`);
+  for (const f of s.leftOut ?? [])
+    lines.push(`    ${repoLabel(campaign, f.repo)}/${f.path}: left out, ${(f.size / 1048576).toFixed(1)} MB is over the size cap (a rollback leaves it)`);
   for (const rc of s.refChanges) {
     lines.push(
       `    ${repoLabel(campaign, rc.repo)}: HEAD ${rc.headBefore?.slice(0, 10) ?? '(unborn)'} → ` +

@@ -48,6 +48,8 @@ export interface CampaignStep {
   counts: ChangeCounts;
   reposChanged: number;
   refChanges: RefChange[];
+  /** Untracked files over the size cap (repo/repoState `maxFileBytes`), not captured: a rollback leaves them as they are. */
+  leftOut?: { repo: string; path: string; size: number }[];
   /** Repos that could not be captured at this checkpoint (deleted, or no longer a repo): the step has nothing of them. */
   unreachable?: { repo: string; reason: string }[];
 }
@@ -306,6 +308,7 @@ async function checkpoint(
     }
     const n = campaign.steps.length + 1;
     const at = new Date().toISOString();
+    const leftOut = snapshot.repos.flatMap((r) => (r.leftOut ?? []).map((f) => ({ repo: r.path, ...f })));
     const { records, refChanges } = await stepChanges(parent, snapshot, ctx.parallelism);
     const changes: StoredChangeRecord[] = records.map((r) => ({ ...r, step: n, at, command: options.command, toolVersion }));
     const step: CampaignStep = {
@@ -321,6 +324,7 @@ async function checkpoint(
       reposChanged: new Set(records.map((r) => r.repo)).size,
       refChanges,
       ...(unreachable.length ? { unreachable } : {}),
+      ...(leftOut.length ? { leftOut } : {}),
     };
     await ctx.store.writeJson(stepFile(campaign.id, n), changes);
     // the refs beside the states: which branches and tags the campaign made, and what reached a remote

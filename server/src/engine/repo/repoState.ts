@@ -27,7 +27,22 @@ export interface RepoState {
    * Not part of `sameState`: rules are not content.
    */
   ignoreRules?: string;
+  /**
+   * Untracked files over the size cap (`maxFileBytes`), left out of `worktree` and named here: no
+   * copy of them is kept, so no rollback removes or replaces them. Absent when none. Not part of `sameState`.
+   */
+  leftOut?: { path: string; size: number }[];
 }
+
+/**
+ * The per-file size cap of a capture: an untracked file larger than this is not captured (git
+ * would hash and store it at every checkpoint). $CODECONTEXT_MAX_FILE_BYTES, default 100 MB; 0: no cap.
+ * Read once per process, so a plan and its prepare capture alike.
+ */
+export const maxFileBytes: number = (() => {
+  const v = process.env.CODECONTEXT_MAX_FILE_BYTES;
+  return v !== undefined && /^[0-9]{1,15}$/.test(v) ? Number(v) : 100 * 1024 * 1024;
+})();
 
 /**
  * Captures a repo's state without touching its worktree, index or HEAD: the real index is copied
@@ -113,13 +128,20 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const ignoreRules = recordIgnoreRules(layout, config);
     // git reads a `.gitattributes` the index has and the disk no longer does
     const tracked = async () => (real ?? { entries: await listIndexEntries(root, path.join(layout.gitDir, 'index')) }).entries.map((e) => e.path);
+    // assume-unchanged and skip-worktree entries are promises not to look: a capture looks anyway
+    if (realIndex && (!real || real.flagged)) await distrustFlags(root, env);
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
     // repo's business and are captured as a repo of their own.
-    await addAll(root, env);
+    const leftOut = maxFileBytes > 0 ? await overCap(root, env, maxFileBytes) : [];
+    await addAll(
+      root,
+      env,
+      leftOut.map((f) => f.path),
+    );
     // no index written when there was none and nothing to add: the empty tree
     const added = readIndexFile(tempIndex)?.bytes;
     const worktree = (await diskBytesTree(root, layout, objects, tempIndex, added, tracked, config)) ?? (await treeOf(added ? parseIndex(added) : emptyIndex));
-    capture.state = { head, ref, index, worktree, ...(ignoreRules ? { ignoreRules } : {}) };
+    capture.state = { head, ref, index, worktree, ...(ignoreRules ? { ignoreRules } : {}), ...(leftOut.length ? { leftOut } : {}) };
     return capture;
   } catch (e) {
     await release();
@@ -128,13 +150,65 @@ export async function captureWithIndex(root: string): Promise<Capture> {
   }
 }
 
+/** Untracked, not ignored files larger than `cap` bytes. */
+async function overCap(root: string, env: Record<string, string>, cap: number): Promise<{ path: string; size: number }[]> {
+  const { stdout } = await gitRaw(root, ['ls-files', '-o', '--exclude-standard', '-z'], { env, readOnly: true });
+  // names as bytes for lstat; as git's pathspec reads them (UTF-8 arguments) for the add's exclusion
+  const names: Buffer[] = [];
+  for (let at = 0; at < stdout.length;) {
+    const end = stdout.indexOf(0, at);
+    if (end < 0) break;
+    if (end > at) names.push(stdout.subarray(at, end));
+    at = end + 1;
+  }
+  const rootBytes = Buffer.from(root + path.sep);
+  const out: { path: string; size: number }[] = [];
+  for (let i = 0; i < names.length; i += 64) {
+    const sizes = await Promise.all(
+      names.slice(i, i + 64).map((n) =>
+        fs.promises.lstat(Buffer.concat([rootBytes, n])).then(
+          (st) => (st.isFile() ? st.size : 0),
+          () => 0,
+        ),
+      ),
+    );
+    sizes.forEach((size, j) => {
+      if (size > cap) out.push({ path: names[i + j].toString('utf8'), size });
+    });
+  }
+  return out;
+}
+
+/**
+ * Clears, in the temporary index, the bits that make `git add` take an entry on trust: every
+ * assume-unchanged bit, and the skip-worktree bit of each file that is on disk (a sparse
+ * checkout's absent files stay as the index has them; a present one is captured as it is).
+ */
+async function distrustFlags(root: string, env: Record<string, string>): Promise<void> {
+  const { stdout } = await gitRaw(root, ['ls-files', '-v', '-z'], { env, readOnly: true });
+  const assumed: string[] = [];
+  const skipped: string[] = [];
+  for (const rec of stdout.toString('latin1').split('\0')) {
+    if (rec.length < 3) continue;
+    const [tag, p] = [rec[0], rec.slice(2)];
+    if (tag >= 'a' && tag <= 'z') assumed.push(p);
+    if (tag === 'S' || tag === 's') {
+      const onDisk = fs.existsSync(Buffer.concat([Buffer.from(root + path.sep), Buffer.from(p, 'latin1')]));
+      if (onDisk) skipped.push(p);
+    }
+  }
+  const input = (paths: string[]) => Buffer.concat(paths.map((p) => Buffer.concat([Buffer.from(p, 'latin1'), Buffer.from([0])])));
+  if (assumed.length) await gitRaw(root, ['update-index', '--no-assume-unchanged', '-z', '--stdin'], { env, input: input(assumed) });
+  if (skipped.length) await gitRaw(root, ['update-index', '--no-skip-worktree', '-z', '--stdin'], { env, input: input(skipped) });
+}
+
 /**
  * `git add -A` into the temporary index. A nested repo with no commit yet cannot be recorded as a
  * gitlink and makes git refuse the whole add; such a repo's files are its own (discovery reports
  * it), so it is left out and the add runs again.
  */
-async function addAll(root: string, env: Record<string, string>): Promise<void> {
-  const excluded: string[] = [];
+async function addAll(root: string, env: Record<string, string>, leftOut: readonly string[] = []): Promise<void> {
+  const excluded: string[] = [...leftOut];
   for (;;) {
     try {
       await git(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '-A', '--', '.', ...excluded.map((p) => `:(exclude,literal)${p}`)], { env });
@@ -142,7 +216,7 @@ async function addAll(root: string, env: Record<string, string>): Promise<void> 
     } catch (e) {
       const unborn = e instanceof GitError ? [...e.stderr.matchAll(/error: '(.+)\/' does not have a commit checked out/g)].map((m) => m[1]) : [];
       const fresh = unborn.filter((p) => !excluded.includes(p));
-      if (fresh.length === 0 || excluded.length > 1000) throw e;
+      if (fresh.length === 0 || excluded.length > 1000 + leftOut.length) throw e;
       excluded.push(...fresh);
     }
   }

@@ -319,11 +319,11 @@ function* repoChunks(
     ['target', r.target],
     ['after', r.after],
   ];
-  const cell = (s: RepoState | null, k: keyof RepoState, differs: boolean) =>
+  const cell = (s: RepoState | null, k: 'head' | 'ref' | 'index' | 'worktree', differs: boolean) =>
     `<td class="${differs ? 'differs' : ''}"><code title="${esc(String(s?.[k] ?? ''))}">${esc(s ? short(s[k]) : '—')}</code></td>`;
   const rows = states.map(([which, s]) => {
     // after ≠ target is what a reader looks for: it is marked
-    const differs = (k: keyof RepoState) => which === 'after' && !!s && s[k] !== r.target[k];
+    const differs = (k: 'head' | 'ref' | 'index' | 'worktree') => which === 'after' && !!s && s[k] !== r.target[k];
     const cells = (['head', 'ref', 'index', 'worktree'] as const).map((k) => cell(s, k, differs(k))).join('');
     return `<tr><th scope="row">${which}</th>${cells}</tr>`;
   });
