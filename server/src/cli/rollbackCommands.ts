@@ -64,7 +64,7 @@ function planText(plan: RollbackPlan, checks: ReadonlyMap<string, string>): stri
         f.change === 'mode' ? `${f.fromMode} → ${f.mode}` : f.binary ? 'binary' : `+${f.added} -${f.removed}`,
       ]);
       if (rows.length) lines.push(table(rows));
-      for (const d of r.drift) lines.push(`    DRIFT ${d.kind === 'file' ? showPath(d.path) : driftLabel(d)}`);
+      for (const d of r.drift) lines.push(`    DRIFT ${d.kind === 'file' ? showPath(d.path) + (d.by ? ` (changed by campaign ${d.by})` : '') : driftLabel(d)}`);
       for (const c of r.conflicts)
         lines.push(`    CONFLICT ${c.path === undefined ? '' : showPath(c.path)}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
       for (const n of r.notes) lines.push(`    note: ${n}`);

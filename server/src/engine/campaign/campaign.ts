@@ -166,7 +166,8 @@ export function overlapWarning(overlaps: readonly CampaignOverlap[], repoCount: 
     ...overlaps.map((o) => `campaign ${o.name} (${o.id}) is also active on ${o.shared.length} of these ${repoCount} repo${repoCount === 1 ? '' : 's'}`),
     "both will record every change in the shared repos: a checkpoint of either records the other's edits as its own step,",
     "each shows the other's edits as drift, and rolling one back to its baseline also undoes the other's work there",
-    '(its safety snapshot keeps that work). Finish or roll back the other campaign first to keep them apart.',
+    "(its safety snapshot keeps that work). An edit the other made after this one's last checkpoint is kept: a restore",
+    'refuses it as drift naming the other campaign, and replay keeps it. Finish or roll back the other campaign first to keep them apart.',
   ];
 }
 

@@ -17,7 +17,11 @@ export interface HeadAt {
  * rollback acts on: a file it writes or removes, the staged state it resets, or HEAD moved (from the
  * checkpoint's, to where it is now).
  */
-export type Drift = { kind: 'file'; path: string } | { kind: 'index' } | { kind: 'head'; from: HeadAt; to: HeadAt };
+/**
+ * A file's drift may carry `by`: another campaign (its name and id) whose step, recorded after this
+ * campaign's last checkpoint, made that change: a parallel session's edit, which a restore refuses and replay keeps.
+ */
+export type Drift = { kind: 'file'; path: string; by?: string } | { kind: 'index' } | { kind: 'head'; from: HeadAt; to: HeadAt };
 
 export interface RepoChange {
   /** HEAD or the branch differ. */
@@ -49,7 +53,7 @@ export function headMoved(a: HeadAt, b: HeadAt): boolean {
 
 /** Drift as a person reads it (the CLI's DRIFT lines, a refusal's list): a path, or the index's or HEAD's words in parentheses. */
 export function driftLabel(d: Drift): string {
-  if (d.kind === 'file') return d.path;
+  if (d.kind === 'file') return d.by ? `${d.path} (changed by campaign ${d.by})` : d.path;
   if (d.kind === 'index') return '(index: staged changes made after the campaign)';
   return `(HEAD moved since the campaign: ${d.to.ref ?? 'detached'} at ${d.to.head?.slice(0, 10) ?? 'unborn'})`;
 }

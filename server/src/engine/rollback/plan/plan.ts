@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { StoredChangeRecord, stepChangeRecords } from '../../campaign/campaign';
+import { StoredChangeRecord, listCampaigns, stepChangeRecords } from '../../campaign/campaign';
 import { EngineContext } from '../../store/engineContext';
 import { keptIgnored } from './ignoreRules';
 import { canonicalJson, sha256 } from '../../util/canonical';
@@ -198,6 +198,7 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
     plan.after = [...new Set(circle.flatMap((m) => dependents.get(m) ?? []))].filter((d) => (waveOf.get(d) ?? 0) < plan.wave).sort();
     return plan;
   });
+  await attributeDrift(ctx, target, repos);
   // after the local plan: a repo that stops the plan stops it before anything is fetched
   const remote = request.remote === true || (Array.isArray(request.remote) && request.remote.length > 0) ? request.remote : undefined;
   if (remote && !target.campaign) throw new EngineError('Usage', '--remote rolls back what a campaign pushed: give a campaign target (--campaign)');
@@ -295,6 +296,32 @@ export function planHash(mode: string, target: string, repos: readonly Pick<Repo
       })),
     }),
   );
+}
+
+/**
+ * Names, on each drifted file, the other campaign that made the change (issue 23, item 6: two
+ * agents on the same repos): one whose step, recorded after the target campaign's last checkpoint,
+ * changed that file in that repo. Only campaigns sharing a repo of the plan, only their later steps.
+ */
+async function attributeDrift(ctx: EngineContext, target: ResolvedTarget, repos: readonly RepoPlan[]): Promise<void> {
+  const own = target.campaign;
+  const drifted = repos.filter((r) => r.drift.some((d) => d.kind === 'file'));
+  if (!own || drifted.length === 0) return;
+  const since = own.steps.at(-1)?.at ?? own.createdAt;
+  const paths = new Set(drifted.map((r) => r.path));
+  const by = new Map<string, string>();
+  for (const other of await listCampaigns(ctx.store)) {
+    if (other.id === own.id || !other.repos.some((r) => paths.has(r))) continue;
+    for (const step of other.steps.filter((s) => s.at > since)) {
+      for (const rec of await stepChangeRecords(ctx.store, other, step.n)) {
+        for (const p of rec.oldPath !== undefined ? [rec.path, rec.oldPath] : [rec.path]) {
+          const key = `${rec.repo}\0${p}`;
+          if (paths.has(rec.repo) && !by.has(key)) by.set(key, `${other.name} (${other.id})`);
+        }
+      }
+    }
+  }
+  for (const r of drifted) for (const d of r.drift) if (d.kind === 'file' && by.has(`${r.path}\0${d.path}`)) d.by = by.get(`${r.path}\0${d.path}`);
 }
 
 /** The change records replay undoes: every step after the target checkpoint, or the one step of `--only-step`. */
