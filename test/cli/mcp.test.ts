@@ -65,6 +65,7 @@ describe('codecontext mcp', function () {
     for (const r of repos) r.write('a.txt', 'a renamed\n');
     const one = await call(c, 'checkpoint', { campaign: camp, message: 'rename' });
     assert.deepStrictEqual([(one.step as { n: number }).n, one.files], [1, 2]);
+    assert.strictEqual((await call(c, 'checkpoint', { campaign: camp })).step, null, 'nothing changed: no step');
     for (const r of repos) r.write('b.txt', 'version 2\n');
     await call(c, 'checkpoint', { campaign: camp, message: 'bump' });
 

@@ -7,6 +7,7 @@ import {
   listCampaignFiles,
   loadCampaign,
   checkpointCampaign,
+  checkpointIfChanged,
   startCampaign,
 } from '../engine/campaign/campaign';
 import { campaignDiff, repoLabel } from '../engine/campaign/campaignDiff';
@@ -14,13 +15,17 @@ import { finishInterruptedRun, lastFailedRepos, runInCampaign } from '../engine/
 import { ReviewComment, addReviewComment, listReviewComments } from '../engine/campaign/reviewComments';
 import { ReadLimit, readBounded, readStreamBounded } from '../engine/store/boundedRead';
 import { EngineError } from '../engine/util/errors';
+import { rollbackEnds } from '../engine/rollback/records';
 import { Command, UsageError, stringList } from './command';
 import { countsLine, plural, table, when } from './format';
 
 function stepLine(campaign: Campaign, s: CampaignStep, comments: readonly ReviewComment[] = []): string {
   const what = s.command ? `$ ${s.command.join(' ')}` : (s.message ?? '');
   const failed = s.results?.filter((r) => r.exitCode !== 0).length ?? 0;
-  const lines = [`step ${s.n}  ${when(s.at)}  ${s.snapshot}  ${what}`, `    ${plural(s.reposChanged, 'repo')} changed: ${countsLine(s.counts)}`];
+  const lines = [
+    `step ${s.n}  ${when(s.at)}  ${s.snapshot}  ${what}${s.source ? `  (${s.source})` : ''}`,
+    `    ${plural(s.reposChanged, 'repo')} changed: ${countsLine(s.counts)}`,
+  ];
   if (failed)
     lines.push(
       `    ${plural(failed, 'repo')} failed: ${s
@@ -75,14 +80,33 @@ export const campaignCommands: Command[] = [
   {
     name: 'campaign checkpoint',
     summary: 'snapshot the campaign repos and record what changed since the last checkpoint as a step',
-    usage: 'codecontext campaign checkpoint <camp> [-m MSG]',
-    examples: ['codecontext campaign checkpoint camp_abc123 -m "after manual fixes"'],
-    options: { message: { type: 'string', short: 'm' } },
+    usage: 'codecontext campaign checkpoint <camp> [-m MSG] [--if-changed] [--source NAME]',
+    examples: [
+      'codecontext campaign checkpoint camp_abc123 -m "after manual fixes"',
+      'codecontext campaign checkpoint agent --if-changed --source claude-hook --json',
+    ],
+    details: [
+      '--if-changed    no step when every repo is as the last checkpoint (or a rollback since) left it:',
+      '                prints "no change" (--json: {"step": null}); for hooks that checkpoint after every tool use',
+      '--source NAME   who asked (a tool, a hook), kept on the step and shown by campaign log',
+    ],
+    options: { message: { type: 'string', short: 'm' }, 'if-changed': { type: 'boolean' }, source: { type: 'string' } },
     positionals: [1, 1],
     async run({ positionals, values }, ctx) {
       // a run killed before it could record its step is recorded first, as the step it was
       const interrupted = await finishInterruptedRun(ctx, positionals[0]);
-      const { campaign, step, changes } = await checkpointCampaign(ctx, positionals[0], { message: values.message as string | undefined });
+      const options = { message: values.message as string | undefined, ...(typeof values.source === 'string' ? { source: values.source } : {}) };
+      if (values['if-changed']) {
+        const made = await checkpointIfChanged(ctx, positionals[0], {
+          ...options,
+          ours: await rollbackEnds(ctx.store, await loadCampaign(ctx.store, positionals[0])),
+        });
+        if (!made)
+          return { text: 'no change: no step', json: { campaign: (await loadCampaign(ctx.store, positionals[0])).id, step: null, changes: [], interrupted } };
+        const lines = [...(interrupted ? [`recorded an interrupted campaign run as step ${interrupted.n}`] : []), stepLine(made.campaign, made.step)];
+        return { text: lines.join('\n'), json: { campaign: made.campaign.id, step: made.step, changes: made.changes, interrupted } };
+      }
+      const { campaign, step, changes } = await checkpointCampaign(ctx, positionals[0], options);
       const lines = [...(interrupted ? [`recorded an interrupted campaign run as step ${interrupted.n}`] : []), stepLine(campaign, step)];
       return { text: lines.join('\n'), json: { campaign: campaign.id, step, changes, interrupted } };
     },

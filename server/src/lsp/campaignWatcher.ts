@@ -1,8 +1,7 @@
 import { Campaign, CampaignStep, checkpointIfChanged, loadCampaign } from '../engine/campaign/campaign';
-import { RepoState } from '../engine/repo/repoState';
 import { rollbackAtWork } from '../engine/repo/repoLock';
 import { repoLayout } from '../engine/git/repoLayout';
-import { listRollbacks } from '../engine/rollback/records';
+import { rollbackEnds } from '../engine/rollback/records';
 import { readJournal, unfinishedTransactions } from '../engine/rollback/tx/journal';
 import { isAlive } from '../engine/util/processes';
 import { EngineContext } from '../engine/store/engineContext';
@@ -106,7 +105,7 @@ export class CampaignWatcher {
       const made = await checkpointIfChanged(this.ctx, campaign.id, {
         source: this.options.source ?? 'auto',
         message: `${this.options.source ?? 'auto'} checkpoint`,
-        ours: await rollbackEnds(this.ctx, campaign),
+        ours: await rollbackEnds(this.ctx.store, campaign),
       });
       // said even after dispose: the step is written, and whoever stopped the watch should hear of it
       if (made) this.options.onStep(made.step, made.campaign);
@@ -124,16 +123,4 @@ async function transactionAtWork(ctx: EngineContext): Promise<boolean> {
     if (begin?.t === 'begin' && isAlive(begin.pid)) return true;
   }
   return false;
-}
-
-/** Per repo of the campaign, the state the newest rollback or undo that ended since its last checkpoint left it in. */
-async function rollbackEnds(ctx: EngineContext, campaign: Campaign): Promise<Map<string, RepoState>> {
-  const since = campaign.steps.at(-1)?.at ?? campaign.createdAt;
-  const ends = new Map<string, RepoState>();
-  // newest first: the first state found for a repo is the one in force
-  for (const r of await listRollbacks(ctx.store)) {
-    if (r.endedAt < since || r.outcome === 'aborted') continue;
-    for (const repo of r.repos) if (repo.after && campaign.repos.includes(repo.path) && !ends.has(repo.path)) ends.set(repo.path, repo.after);
-  }
-  return ends;
 }

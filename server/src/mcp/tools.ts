@@ -177,19 +177,20 @@ export const agentTools: AgentTool[] = [
     title: 'Checkpoint a campaign',
     description:
       "Record what changed in the campaign's repos since its last checkpoint as a new step (any writer: your edits, a shell command, a codemod). " +
-      'Call it after each change you make, so any one step can be undone later.',
-    cli: 'codecontext campaign checkpoint <camp> [-m MSG] --json',
+      'Call it after each change you make, so any one step can be undone later. Nothing changed: no step (step is null).',
+    cli: 'codecontext campaign checkpoint <camp> [-m MSG] --if-changed --source mcp --json',
     input: {
       campaign: z.string().min(1).describe('Campaign id or name'),
       message: z.string().optional().describe('What this step did, e.g. "bump version"'),
     },
     destructive: false,
     async run(a, ctx) {
-      const r = (await cli('campaign checkpoint', ctx, [a.campaign as string], { message: a.message as string | undefined })) as {
-        campaign: string;
-        step: CampaignStep;
-        changes: unknown[];
-      };
+      const r = (await cli('campaign checkpoint', ctx, [a.campaign as string], {
+        message: a.message as string | undefined,
+        'if-changed': true,
+        source: 'mcp',
+      })) as { campaign: string; step: CampaignStep | null; changes: unknown[] };
+      if (!r.step) return { campaign: r.campaign, step: null, note: 'nothing changed since the last checkpoint: no step' };
       return { campaign: r.campaign, step: stepShort(r.step), files: r.changes.length };
     },
   },

@@ -3,6 +3,7 @@ import { resolveId } from '../store/ids';
 import { RepoState } from '../repo/repoState';
 import { InvalidRecord, Store, readRecords } from '../store/store';
 import type { RollbackPlan } from './plan/plan';
+import type { Campaign } from '../campaign/campaign';
 
 /**
  * How a transaction ended, in every place that says it (the journal's `outcome` and `end`, the
@@ -80,4 +81,16 @@ export interface CheckResult {
   timedOut: boolean;
   /** The last lines of stdout and stderr together. */
   outputTail: string;
+}
+
+/** Per repo of the campaign, the state the newest rollback or undo that ended since its last checkpoint left it in. */
+export async function rollbackEnds(store: Store, campaign: Pick<Campaign, 'steps' | 'createdAt' | 'repos'>): Promise<Map<string, RepoState>> {
+  const since = campaign.steps.at(-1)?.at ?? campaign.createdAt;
+  const ends = new Map<string, RepoState>();
+  // newest first: the first state found for a repo is the one in force
+  for (const r of await listRollbacks(store)) {
+    if (r.endedAt < since || r.outcome === 'aborted') continue;
+    for (const repo of r.repos) if (repo.after && campaign.repos.includes(repo.path) && !ends.has(repo.path)) ends.set(repo.path, repo.after);
+  }
+  return ends;
 }
