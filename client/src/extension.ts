@@ -18,6 +18,7 @@ import { ReviewComments } from './review/comments';
 import { ReviewFocus } from './review/focus';
 import { ReviewView } from './views/reviewView';
 import { ReviewedSteps, ViewedFiles } from './webviews/reviewed';
+import { registerLanguageModelTools } from './lmTools';
 
 /**
  * Activation: the output channel, the server client, the `codecontext:` documents, the three trees,
@@ -115,6 +116,7 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
       if (kinds.includes('campaigns')) review.reload();
     }),
     panels,
+    ...registerLanguageModelTools(),
     startServerClient(context, output),
   );
   return {

@@ -16,7 +16,7 @@ describe('server: automatic checkpoints', function () {
     it('a campaign started from the CLI is watched, and a write by a shell becomes step 1 with source auto', async function () {
       const camp = (JSON.parse(runCli(['campaign', 'start', 'agent', '--root', f.root, '--json'], { store: f.store }).stdout) as { id: string }).id;
       await f.server.nextLog(new RegExp(`watching 2 repos of ${camp}`));
-      const changed = f.server.nextLog(/auto checkpoint: step 1 of agent \(1 repos changed\)/);
+      const changed = f.server.nextLog(/auto checkpoint: step 1 of agent \(1 repo changed\)/);
       spawnSync('sh', ['-c', 'printf "by a script\\n" > a.txt'], { cwd: f.repos[1].dir });
       await changed;
       const log = JSON.parse(runCli(['campaign', 'log', camp, '--json'], { store: f.store }).stdout) as {

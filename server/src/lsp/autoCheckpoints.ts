@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { listCampaignFiles } from '../engine/campaign/campaign';
 import { EngineContext } from '../engine/store/engineContext';
+import { plural } from '../engine/util/words';
 import { CampaignWatcher } from './campaignWatcher';
 
 /**
@@ -44,13 +45,13 @@ export class AutoCheckpoints {
       if (this.watchers.has(c.id)) continue;
       const w = new CampaignWatcher(ctx, c.id, {
         debounceMs,
-        onStep: (step) => this.log(`auto checkpoint: step ${step.n} of ${c.name} (${step.reposChanged} repos changed)`),
+        onStep: (step) => this.log(`auto checkpoint: step ${step.n} of ${c.name} (${plural(step.reposChanged, 'repo')} changed)`),
         onError: (m) => this.log(`auto checkpoint: ${m}`),
       });
       this.watchers.set(c.id, w);
       try {
         const state = await w.start();
-        this.log(`auto checkpoint: watching ${state.watching} repos of ${c.id} (${c.name}), ${state.folders} folders`);
+        this.log(`auto checkpoint: watching ${plural(state.watching, 'repo')} of ${c.id} (${c.name}), ${plural(state.folders, 'folder')}`);
       } catch (e) {
         w.dispose();
         this.watchers.delete(c.id);
