@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as path from 'path';
 import { RepoKit, gitEnv, runCli, spawnedPids } from '../helpers/repoKit';
 
@@ -94,6 +95,37 @@ describe('codecontext watch', function () {
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
     child.kill('SIGINT');
     assert.strictEqual(await exited, 0);
+  });
+
+  it('a campaign run at work is waited for: its own step records its writes, and the watcher adds none', async function () {
+    const { root, repos, store } = kit.workspace(1, { 'a.txt': 'a\n' });
+    const camp = (JSON.parse(runCli(['campaign', 'start', 'agent', '--root', root, '--json'], { store }).stdout) as { id: string }).id;
+    const cli = path.resolve(__dirname, '../../../dist/cli.js');
+    const env = { ...gitEnv, CODECONTEXT_HOME: store };
+    child = spawn(process.execPath, [cli, 'watch', camp, '--debounce', '0.2', '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    spawnedPids.add(child.pid!);
+    const out = lines(child.stdout!);
+    const err = lines(child.stderr!);
+    await err.next(/watching 1 repo/);
+    // the run's command writes, then waits for the gate: the watcher hears the write mid-run
+    const gate = path.join(kit.tempDir('cc-gate-'), 'go');
+    const script =
+      `const fs=require('fs');fs.writeFileSync('a.txt','by the run\\n');` +
+      `const t=setInterval(()=>{if(fs.existsSync(${JSON.stringify(gate)}))clearInterval(t)},5)`;
+    const run = spawn(process.execPath, [cli, 'campaign', 'run', camp, '--', process.execPath, '-e', script], { env, stdio: 'ignore' });
+    spawnedPids.add(run.pid!);
+    const ran = new Promise<number | null>((resolve) => run.once('exit', (code) => resolve(code)));
+    await err.next(/waiting: a campaign run is at work/);
+    fs.writeFileSync(gate, '');
+    assert.strictEqual(await ran, 0);
+    await err.next(/no step/);
+    assert.strictEqual(repos[0].read('a.txt').toString(), 'by the run\n');
+    const log = JSON.parse(runCli(['campaign', 'log', camp, '--json'], { store }).stdout) as { steps: { n: number; source?: string; command?: string[] }[] };
+    assert.deepStrictEqual(
+      log.steps.map((s) => [s.n, s.source, !!s.command]),
+      [[1, undefined, true]],
+    );
+    assert.deepStrictEqual(out.seen, []);
   });
 
   it('bad arguments: one line and a non-zero exit', function () {

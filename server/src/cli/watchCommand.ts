@@ -38,6 +38,7 @@ export const watchCommand: Command = {
       debounceMs: seconds * 1000,
       onStep: (step, campaign) => print(step, (repo) => repoLabel(campaign, repo)),
       onError: (m) => process.stderr.write(`codecontext: ${m}\n`),
+      onWait: (what) => process.stderr.write(`codecontext: changes heard; waiting: ${what} is at work (its writes are its own)\n`),
       onNoStep: () => process.stderr.write('codecontext: changes heard; no step: every repo is as the last checkpoint or a rollback left it\n'),
     });
     const stopped = new Promise<void>((resolve) => {

@@ -2,6 +2,7 @@ import { Campaign, CampaignStep, checkpointIfChanged, loadCampaign } from '../en
 import { rollbackAtWork } from '../engine/repo/repoLock';
 import { repoLayout } from '../engine/git/repoLayout';
 import { rollbackEnds } from '../engine/rollback/records';
+import { runAtWork } from '../engine/campaign/campaignRun';
 import { readJournal, unfinishedTransactions } from '../engine/rollback/tx/journal';
 import { isAlive } from '../engine/util/processes';
 import { EngineContext } from '../engine/store/engineContext';
@@ -19,6 +20,8 @@ export interface CampaignWatcherOptions {
   onError?: (message: string) => void;
   /** Writes settled and nothing was recorded: every repo as the last checkpoint or a rollback of ours left it. */
   onNoStep?: () => void;
+  /** A checkpoint waits: `what` ("a rollback", "a campaign run") is at work; its writes are its own. Said once per wait. */
+  onWait?: (what: string) => void;
   /** The step's source (default "auto"). */
   source?: string;
 }
@@ -38,6 +41,8 @@ export class CampaignWatcher {
   private again = false;
   private disposed = false;
   private retry: NodeJS.Timeout | undefined;
+  /** A checkpoint is put off until a rollback or run of ours is done (said once per wait). */
+  private waiting = false;
   private readonly debounceMs: number;
 
   constructor(
@@ -96,12 +101,18 @@ export class CampaignWatcher {
       const campaign = await loadCampaign(this.ctx.store, this.campaign);
       if (campaign.status !== 'active') return;
       // a rollback at work (in a repo, or its transaction not yet ended: its record, which says what
-      // state it left, comes after its locks go): its writes are ours; look again a quiet time later
+      // state it left, comes after its locks go), or a campaign run whose step will record its
+      // commands' writes: ours; look again a quiet time later
       const layouts = await Promise.all(campaign.repos.map((r) => repoLayout(r).catch(() => undefined)));
-      if ((await transactionAtWork(this.ctx)) || (await Promise.all(layouts.map((l) => (l ? rollbackAtWork(l) : false)))).some(Boolean)) {
+      const busy = (await transactionAtWork(this.ctx)) ? 'a rollback' : (await runAtWork(this.ctx, campaign.id)) ? 'a campaign run' : undefined;
+      const locked = !busy && (await Promise.all(layouts.map((l) => (l ? rollbackAtWork(l) : false)))).some(Boolean);
+      if (busy || locked) {
+        if (!this.waiting) this.options.onWait?.(busy ?? 'a rollback');
+        this.waiting = true;
         this.retry = setTimeout(() => this.changed(), this.debounceMs);
         return;
       }
+      this.waiting = false;
       const made = await checkpointIfChanged(this.ctx, campaign.id, {
         source: this.options.source ?? 'auto',
         message: `${this.options.source ?? 'auto'} checkpoint`,

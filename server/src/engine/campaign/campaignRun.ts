@@ -86,6 +86,19 @@ export async function runInCampaign(
   return { ...recorded, results, failed: results.filter((r) => r.exitCode !== 0) };
 }
 
+/**
+ * A `campaign run` of a live process is at work on this campaign: its commands' writes are
+ * recorded by its own step, so an automatic checkpoint waits for it.
+ */
+export async function runAtWork(ctx: EngineContext, campaignId: string): Promise<boolean> {
+  const file = runLogFile(ctx, campaignId);
+  if (!fs.existsSync(file)) return false;
+  const { entries } = await readLog<RunEntry>(file).catch(() => ({ entries: [] as RunEntry[] }));
+  const start = entries.find((e): e is Extract<RunEntry, { t: 'start' }> => e.t === 'start');
+  // a log without its start yet is a run that has just begun
+  return !start || isAlive(start.pid);
+}
+
 /** The repos whose command failed in the campaign's last step that ran one: what `--only-failed` runs again. */
 export function lastFailedRepos(campaign: Campaign): string[] {
   const last = [...campaign.steps].reverse().find((s) => s.results?.length);
