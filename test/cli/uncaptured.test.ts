@@ -26,7 +26,7 @@ describe('a rollback leaves what it did not capture', function () {
       assert.strictEqual(r.status, 0, r.stdout + r.stderr);
       return r;
     };
-    return { repo, cli, camp, checkpoint, rollback };
+    return { repo, store, cli, camp, checkpoint, rollback };
   }
 
   for (const mode of ['restore', 'replay']) {
@@ -87,4 +87,17 @@ describe('a rollback leaves what it did not capture', function () {
       assert.deepStrictEqual(repo.read('data/big.bin'), big);
     });
   }
+
+  it('a repo over the per-repo time budget is named in the step (budget 0 ms here: every repo)', function () {
+    const { repo, store, camp } = campaign({ 'a.txt': 'a\n' });
+    repo.write('a.txt', 'a changed\n');
+    const r = runCli(['campaign', 'checkpoint', camp, '--json'], { store, env: { CODECONTEXT_REPO_BUDGET_MS: '0' } });
+    assert.strictEqual(r.status, 0, r.stderr);
+    const slow = (JSON.parse(r.stdout) as { step: { slow?: { repo: string; ms: number }[] } }).step.slow ?? [];
+    assert.deepStrictEqual(
+      slow.map((x) => x.repo),
+      [repo.dir],
+    );
+    assert.match(runCli(['campaign', 'log', camp], { store }).stdout, /app: captured in \d+\.\d s, over the per-repo time budget/);
+  });
 });

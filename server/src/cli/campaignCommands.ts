@@ -34,6 +34,7 @@ function stepLine(campaign: Campaign, s: CampaignStep, comments: readonly Review
         .join(', ')}`,
     );
   for (const u of s.unreachable ?? []) lines.push(`    ${repoLabel(campaign, u.repo)}: not recorded: ${u.reason}`);
+  for (const x of s.slow ?? []) lines.push(`    ${repoLabel(campaign, x.repo)}: captured in ${(x.ms / 1000).toFixed(1)} s, over the per-repo time budget`);
   for (const f of s.leftOut ?? [])
     lines.push(`    ${repoLabel(campaign, f.repo)}/${f.path}: left out, ${(f.size / 1048576).toFixed(1)} MB is over the size cap (a rollback leaves it)`);
   for (const rc of s.refChanges) {

@@ -48,6 +48,8 @@ export interface CampaignStep {
   counts: ChangeCounts;
   reposChanged: number;
   refChanges: RefChange[];
+  /** Repos whose capture took longer than the per-repo time budget (`repoBudgetMs`): named, so a slow checkpoint says where its time went. */
+  slow?: { repo: string; ms: number }[];
   /** Untracked files over the size cap (repo/repoState `maxFileBytes`), not captured: a rollback leaves them as they are. */
   leftOut?: { repo: string; path: string; size: number }[];
   /** Repos that could not be captured at this checkpoint (deleted, or no longer a repo): the step has nothing of them. */
@@ -219,6 +221,16 @@ export async function listCampaignFiles(store: Store): Promise<{ campaigns: Camp
   return { campaigns: records.sort((a, b) => b.createdAt.localeCompare(a.createdAt)), invalid };
 }
 
+/**
+ * The per-repo time budget of a checkpoint's capture, in ms ($CODECONTEXT_REPO_BUDGET_MS, default
+ * 10 s): a repo over it is named in the step (`slow`). The capture is not cut short: a step that
+ * left a repo out would make its next step claim that repo's changes.
+ */
+export const repoBudgetMs: number = (() => {
+  const v = process.env.CODECONTEXT_REPO_BUDGET_MS;
+  return v !== undefined && /^[0-9]{1,9}$/.test(v) ? Number(v) : 10_000;
+})();
+
 export interface CheckpointOptions {
   message?: string;
   command?: string[];
@@ -286,7 +298,9 @@ async function checkpoint(
     }
     if (reachable.length === 0)
       throw new EngineError('NoRepositories', `no repo of ${campaign.id} is there any more (it had ${plural(campaign.repos.length, 'repo')})`);
+    const timings = new Map<string, number>();
     const snapshotOptions = {
+      timings,
       campaign: campaign.id,
       message: options.message ?? `step ${campaign.steps.length + 1} of ${campaign.name}`,
       parallelism: ctx.parallelism,
@@ -310,6 +324,7 @@ async function checkpoint(
     const n = campaign.steps.length + 1;
     const at = new Date().toISOString();
     const leftOut = snapshot.repos.flatMap((r) => (r.leftOut ?? []).map((f) => ({ repo: r.path, ...f })));
+    const slow = [...timings].filter(([, ms]) => ms > repoBudgetMs).map(([repo, ms]) => ({ repo, ms }));
     const { records, refChanges } = await stepChanges(parent, snapshot, ctx.parallelism);
     const changes: StoredChangeRecord[] = records.map((r) => ({ ...r, step: n, at, command: options.command, toolVersion }));
     const step: CampaignStep = {
@@ -326,6 +341,7 @@ async function checkpoint(
       refChanges,
       ...(unreachable.length ? { unreachable } : {}),
       ...(leftOut.length ? { leftOut } : {}),
+      ...(slow.length ? { slow } : {}),
     };
     await ctx.store.writeJson(stepFile(campaign.id, n), changes);
     // the refs beside the states: which branches and tags the campaign made, and what reached a remote

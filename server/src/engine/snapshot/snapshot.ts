@@ -86,6 +86,8 @@ export interface CreateSnapshotOptions {
   progress?: ProgressSink;
   /** Checked before each repo's capture and once before the first pin: cancelled → nothing written. */
   cancel?: CancelToken;
+  /** Filled with each repo's capture time in ms (the time budget's report). */
+  timings?: Map<string, number>;
 }
 
 /**
@@ -105,7 +107,9 @@ export async function captureRepos(repoPaths: readonly string[], options: Create
   const captured = phaseCounter(options.progress, 'capture', paths.length);
   const repos = await mapLimit(paths, parallelism, async (p) => {
     throwIfCancelled(options.cancel);
+    const started = Date.now();
     const state = await captureRepoState(p);
+    options.timings?.set(p, Date.now() - started);
     captured(p);
     return { path: p, ...state };
   });
