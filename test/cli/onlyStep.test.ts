@@ -79,6 +79,25 @@ describe('rollback --only-step', function () {
     assert.notDeepStrictEqual(edited, before);
   });
 
+  it('a step that committed: HEAD, the index and its files go back; a later uncommitted edit stays', function () {
+    const root = kit.tempDir('cc-ws-');
+    const repo = kit.repo(path.join(root, 'app'), { 'version.txt': '1\n', 'notes.txt': 'n\n' });
+    const store = kit.tempDir('cc-store-');
+    const cli = (...args: string[]) => runCli(args, { store });
+    const camp = JSON.parse(cli('campaign', 'start', 'agent', '--root', root, '--json').stdout).id as string;
+    const before = repo.head();
+    repo.write('version.txt', '2\n').commitAll('bump');
+    assert.strictEqual(cli('campaign', 'checkpoint', camp).status, 0);
+    repo.write('notes.txt', 'n\nmore\n');
+    assert.strictEqual(cli('campaign', 'checkpoint', camp).status, 0);
+    const run = cli('rollback', '--campaign', camp, '--only-step', '1');
+    assert.strictEqual(run.status, 0, run.stderr);
+    assert.strictEqual(repo.head(), before);
+    assert.strictEqual(repo.read('version.txt').toString(), '1\n');
+    assert.strictEqual(repo.read('notes.txt').toString(), 'n\nmore\n');
+    assert.strictEqual(repo.git('status', '--porcelain'), ' M notes.txt');
+  });
+
   it('bad arguments: one line and a non-zero exit', function () {
     const { cli, camp } = threeSteps();
     const cases: [string[], RegExp][] = [
