@@ -120,6 +120,10 @@ export async function captureWithIndex(root: string): Promise<Capture> {
       fs.utimesSync(tempIndex, realIndex.atime, realIndex.mtime);
     }
     const env = { GIT_INDEX_FILE: tempIndex };
+    // the size cap's listing of untracked files runs while Node builds the index tree (it reads the
+    // temporary index's entries, which nothing before the add changes); awaited before the add
+    const overCapped = maxFileBytes > 0 ? overCap(root, env, maxFileBytes) : Promise.resolve([]);
+    overCapped.catch(() => undefined); // a failure is thrown where it is awaited, never unhandled
     const treeOf = async (parsed: ReturnType<typeof parseIndex>): Promise<string> =>
       parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
     const real = realIndex ? parseIndex(realIndex.bytes) : emptyIndex;
@@ -132,7 +136,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     if (realIndex && (!real || real.flagged)) await distrustFlags(root, env);
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
     // repo's business and are captured as a repo of their own.
-    const leftOut = maxFileBytes > 0 ? await overCap(root, env, maxFileBytes) : [];
+    const leftOut = await overCapped;
     await addAll(
       root,
       env,
