@@ -97,7 +97,7 @@ describe('codecontext watch', function () {
     assert.strictEqual(await exited, 0);
   });
 
-  it('a campaign run at work is waited for: its own step records its writes, and the watcher adds none', async function () {
+  it('a campaign run at work is waited for: its own step records its writes; a rollback of the campaign ends the watch', async function () {
     const { root, repos, store } = kit.workspace(1, { 'a.txt': 'a\n' });
     const camp = (JSON.parse(runCli(['campaign', 'start', 'agent', '--root', root, '--json'], { store }).stdout) as { id: string }).id;
     const cli = path.resolve(__dirname, '../../../dist/cli.js');
@@ -126,6 +126,12 @@ describe('codecontext watch', function () {
       [[1, undefined, true]],
     );
     assert.deepStrictEqual(out.seen, []);
+    // the campaign rolled back: its writes are heard, and the watch ends by itself
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    assert.strictEqual(runCli(['rollback', '--campaign', camp], { store }).status, 0);
+    await err.next(/is rolled-back: nothing more to watch/);
+    assert.strictEqual(await exited, 0);
+    assert.strictEqual(repos[0].read('a.txt').toString(), 'a\n');
   });
 
   it('bad arguments: one line and a non-zero exit', function () {

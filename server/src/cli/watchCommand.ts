@@ -39,9 +39,15 @@ export const watchCommand: Command = {
       onStep: (step, campaign) => print(step, (repo) => repoLabel(campaign, repo)),
       onError: (m) => process.stderr.write(`codecontext: ${m}\n`),
       onWait: (what) => process.stderr.write(`codecontext: changes heard; waiting: ${what} is at work (its writes are its own)\n`),
+      onInactive: (campaign) => {
+        process.stderr.write(`codecontext: ${campaign.id} is ${campaign.status}: nothing more to watch\n`);
+        stop();
+      },
       onNoStep: () => process.stderr.write('codecontext: changes heard; no step: every repo is as the last checkpoint or a rollback left it\n'),
     });
+    let stop = () => undefined as void;
     const stopped = new Promise<void>((resolve) => {
+      stop = resolve;
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });

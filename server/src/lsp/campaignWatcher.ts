@@ -22,6 +22,8 @@ export interface CampaignWatcherOptions {
   onNoStep?: () => void;
   /** A checkpoint waits: `what` ("a rollback", "a campaign run") is at work; its writes are its own. Said once per wait. */
   onWait?: (what: string) => void;
+  /** The campaign is no longer active (rolled back): nothing is checkpointed any more. */
+  onInactive?: (campaign: Campaign) => void;
   /** The step's source (default "auto"). */
   source?: string;
 }
@@ -99,7 +101,10 @@ export class CampaignWatcher {
   private async checkpoint(): Promise<void> {
     try {
       const campaign = await loadCampaign(this.ctx.store, this.campaign);
-      if (campaign.status !== 'active') return;
+      if (campaign.status !== 'active') {
+        this.options.onInactive?.(campaign);
+        return;
+      }
       // a rollback at work (in a repo, or its transaction not yet ended: its record, which says what
       // state it left, comes after its locks go), or a campaign run whose step will record its
       // commands' writes: ours; look again a quiet time later
