@@ -118,4 +118,17 @@ describe('codecontext mcp', function () {
     }
     assert.strictEqual((await c.listTools()).tools.length, 9);
   });
+
+  it("never runs a repo's own check without consent: the rollback is a tool error and nothing changes", async function () {
+    const { root, repos, store } = kit.workspace(1, { 'a.txt': 'a\n', '.codecontext.json': '{"check": "node -e 0"}\n' });
+    const c = await connect(store);
+    const camp = (await call(c, 'start_campaign', { name: 'checked', roots: [root] })).id as string;
+    repos[0].write('a.txt', 'changed\n');
+    await call(c, 'checkpoint', { campaign: camp });
+    const r = await c.callTool({ name: 'rollback', arguments: { campaign: camp } });
+    const text = (r.content as { text: string }[])[0]?.text ?? '';
+    assert.strictEqual(r.isError, true, text);
+    assert.match(text, /^ChecksNeedConsent: .*node -e 0.*nothing was changed/);
+    assert.strictEqual(repos[0].read('a.txt').toString(), 'changed\n');
+  });
 });
