@@ -74,7 +74,6 @@ export class Workspace {
       parallelism: int(s.parallelism, 1, 64),
       defaultMode: s.defaultMode === 'replay' ? 'replay' : 'restore',
       pushSnapshots: s.pushSnapshots === true,
-
       autoCheckpoint: typeof s.autoCheckpoint === 'boolean' ? s.autoCheckpoint : (this.initAutoCheckpoint ?? true),
       autoCheckpointDebounceMs:
         typeof s.autoCheckpointDebounce === 'number' && s.autoCheckpointDebounce >= 0.1 && s.autoCheckpointDebounce <= 600
