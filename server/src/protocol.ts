@@ -738,13 +738,41 @@ export interface RollbackExecuteResult {
  */
 export const RollbackExecuteRequest = new RequestType<RollbackExecuteParams, RollbackExecuteResult, ErrorData>('codecontext/rollback/execute');
 
-export const RollbackUndoParams = params({ ...progress, rollback: text, force: z.optional(flag) });
+/** What an undo does with the files edited since the rollback: `leave` them as they are, or `merge` (keep the edits, undo the rollback around them). */
+export type KeepEdits = 'leave' | 'merge';
+export const RollbackUndoParams = params({
+  ...progress,
+  rollback: text,
+  /** Overwrite the files edited since the rollback (the undo's own safety snapshot keeps them). */
+  force: z.optional(flag),
+  /** Or leave them as they are (`leave`), or keep the edits with the rollback's change undone around them (`merge`). */
+  keepEdits: z.optional(oneOf(['leave', 'merge'] satisfies [KeepEdits, KeepEdits])),
+});
 export type RollbackUndoParams = z.input<typeof RollbackUndoParams>;
 /**
  * client → server (mutating, with progress, cancellable until commit): returns every repo of a committed
- * rollback to its safety snapshot, as a transaction of its own.
+ * rollback to its safety snapshot, as a transaction of its own. Files edited since the rollback are
+ * refused (`Drift`, nothing written) unless `force` or `keepEdits` says what becomes of them.
  */
 export const RollbackUndoRequest = new RequestType<RollbackUndoParams, RollbackExecuteResult, ErrorData>('codecontext/rollback/undo');
+
+export const RollbackUndoPreviewParams = params({ rollback: text, keepEdits: z.optional(oneOf(['leave', 'merge'] satisfies [KeepEdits, KeepEdits])) });
+export type RollbackUndoPreviewParams = z.input<typeof RollbackUndoPreviewParams>;
+export interface RollbackUndoPreview {
+  rollback: string;
+  reposChanged: number;
+  files: number;
+  /** Per repo, the files edited since the rollback ended that the undo would overwrite or remove (and index/HEAD moves, in words). */
+  edited: { repo: string; files: string[]; other: string[] }[];
+  /** With `keepEdits: 'merge'`: what could not be merged (the undo would refuse). */
+  conflicts: { repo: string; path?: string; reason: string }[];
+}
+/**
+ * client → server: what an undo of a rollback would do, changing nothing: how many repos and files go
+ * back, and the files edited since the rollback that it would overwrite, so the confirmation can
+ * name them and offer the choices a rollback offers (overwrite, leave them out, keep them).
+ */
+export const RollbackUndoPreviewRequest = new RequestType<RollbackUndoPreviewParams, RollbackUndoPreview, ErrorData>('codecontext/rollback/undoPreview');
 
 export interface RollbackRecoverResult {
   reports: RecoveryReport[];

@@ -13,7 +13,7 @@ import { checksForRollback, checksToShow, reportSkipped } from './repoCheckConse
 import { finishInterruptedRuns } from '../engine/campaign/campaignRun';
 import { RollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollback/records';
 import { executeRollback } from '../engine/rollback/tx/transaction';
-import { undoRollback } from '../engine/rollback/tx/undo';
+import { planUndo, undoRollback } from '../engine/rollback/tx/undo';
 import { CliContext, Command, UsageError, stringList } from './command';
 import { branchName, displayPath, plural, shortId, table, when } from './format';
 
@@ -279,20 +279,33 @@ export const rollbackCommands: Command[] = [
   {
     name: 'rollback undo',
     summary: 'return every repo of a finished rollback to its safety snapshot (its own transaction and evidence)',
-    usage: 'codecontext rollback undo <rb_id> [--force]',
-    examples: ['codecontext rollback undo rb_1a2b3c'],
+    usage: 'codecontext rollback undo <rb_id> [--dry-run | --force | --leave-edits-out | --keep-edits]',
+    examples: ['codecontext rollback undo rb_1a2b3c', 'codecontext rollback undo rb_1a2b3c --dry-run', 'codecontext rollback undo rb_1a2b3c --keep-edits'],
     details: [
-      "--force   undo even over changes made after the rollback (kept in the undo's own safety snapshot)",
+      "--dry-run          print the undo's plan and the files edited since the rollback (DRIFT); change nothing",
+      'Files edited after the rollback are refused unless one of these says what becomes of them:',
+      "--force            overwrite them (the undo's own safety snapshot keeps a copy)",
+      '--leave-edits-out  leave those files as they are; the rest goes back',
+      "--keep-edits       keep the edits and undo the rollback's change around them (a file where that",
+      '                   does not merge cleanly is a conflict: nothing changes)',
       "A repo's own check runs in an undo only when the rollback it undoes ran that same command there;",
       'any other (say, one a campaign wrote into .codecontext.json) is named on stderr and not run.',
     ],
-    options: { force: { type: 'boolean' } },
+    options: { force: { type: 'boolean' }, 'leave-edits-out': { type: 'boolean' }, 'keep-edits': { type: 'boolean' }, 'dry-run': { type: 'boolean' } },
     positionals: [1, 1],
     async run({ positionals, values }, ctx) {
+      const chosen = (['force', 'leave-edits-out', 'keep-edits'] as const).filter((k) => values[k]);
+      if (chosen.length > 1) throw new UsageError(`give one of --force, --leave-edits-out, --keep-edits, not ${chosen.map((k) => `--${k}`).join(' and ')}`);
+      const keepEdits = values['leave-edits-out'] ? ('leave' as const) : values['keep-edits'] ? ('merge' as const) : undefined;
+      if (values['dry-run']) {
+        const { plan } = await planUndo(ctx, positionals[0], keepEdits);
+        return { text: planText(plan, new Map()), json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
+      }
       const interrupt = interruptToken();
       try {
         const record = await undoRollback(ctx, positionals[0], {
           force: !!values.force,
+          keepEdits,
           cancel: interrupt.cancel,
           argv: process.argv.slice(2),
           onSkippedChecks: (skipped) => reportSkipped(skipped, 'the rollback it undoes did not run it'),

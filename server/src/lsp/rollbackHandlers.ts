@@ -9,7 +9,7 @@ import { driftLabel, lostWith, recordedChange } from '../engine/rollback/plan/ch
 import { heldOnRemotes, remoteWords } from '../engine/rollback/plan/remotes';
 import { pushWords } from '../engine/rollback/plan/remotePlan';
 import { executeRollback } from '../engine/rollback/tx/transaction';
-import { undoRollback } from '../engine/rollback/tx/undo';
+import { planUndo, undoRollback } from '../engine/rollback/tx/undo';
 import {
   EvidenceParams,
   EvidenceReportRequest,
@@ -24,6 +24,8 @@ import {
   RollbackPreviewParams,
   RollbackTargetParams,
   RollbackUndoParams,
+  RollbackUndoPreviewParams,
+  RollbackUndoPreviewRequest,
   EvidenceVerifyRequest,
   PlannedFileSummary,
   RollbackDetailRequest,
@@ -173,12 +175,36 @@ export function registerRollbackHandlers(s: Services): void {
       let skippedChecks: RepoCheck[] = [];
       const record = await undoRollback({ ...ctx(), progress: work.progress }, rb.id, {
         force,
+        ...(p.keepEdits ? { keepEdits: p.keepEdits } : {}),
         cancel: work.cancel,
-        argv: ['(vscode)', 'rollback', 'undo', rb.id],
+        argv: [
+          '(vscode)',
+          'rollback',
+          'undo',
+          rb.id,
+          ...(force ? ['--force'] : p.keepEdits === 'leave' ? ['--leave-edits-out'] : p.keepEdits === 'merge' ? ['--keep-edits'] : []),
+        ],
         onSkippedChecks: (skipped) => (skippedChecks = skipped),
       });
       return { record: sent(record), cancelArrivedLate: work.cancel.cancelled, ...(skippedChecks.length ? { skippedChecks } : {}) };
     });
+  });
+
+  handle(s, RollbackUndoPreviewRequest, RollbackUndoPreviewParams, async (p) => {
+    const { rb, plan } = await planUndo(ctx(), p.rollback, p.keepEdits);
+    return {
+      rollback: rb.id,
+      reposChanged: plan.totals.reposChanged,
+      files: plan.totals.files,
+      edited: plan.repos
+        .filter((r) => r.drift.length)
+        .map((r) => ({
+          repo: r.path,
+          files: r.drift.flatMap((d) => (d.kind === 'file' ? [d.path] : [])),
+          other: r.drift.filter((d) => d.kind !== 'file').map(driftLabel),
+        })),
+      conflicts: plan.repos.flatMap((r) => r.conflicts.map((c) => ({ repo: r.path, ...(c.path !== undefined ? { path: c.path } : {}), reason: c.reason }))),
+    };
   });
 
   handle(s, RollbackRecoverRequest, NoParams, async (p, token) => {

@@ -22,6 +22,8 @@ import { Drift, headMoved, repoChange } from './changes';
 import { RepoRemotes, campaignRemoteReach } from './remotes';
 import { RemotePush, planRemotePushes, undoPushes } from './remotePlan';
 
+import { KeepEdits, driftedFiles, keepEdits } from './keepEdits';
+
 export type RollbackMode = 'restore' | 'replay';
 
 export interface RollbackRequest extends TargetSpec {
@@ -53,6 +55,12 @@ export interface RollbackRequest extends TargetSpec {
   rewrite?: boolean;
   /** An undo: the refs its rollback pushed, put back (remotePlan.ts `undoPushes`). */
   undoPushes?: { repo: string; remote: string; url: string; updates: { ref: string; old: string | null; to: string | null }[] }[];
+
+   * The files edited since the drift base that the rollback would overwrite or remove: left as they
+   * are (`leave`), or kept with the rollback's change undone around them (`merge`; what does not
+   * merge is a conflict). Absent: they are drift, which a run refuses unless forced (keepEdits.ts).
+   */
+  keepEdits?: KeepEdits;
 }
 
 /** One file a rollback would change: the operation, said as a person would, and its line counts. */
@@ -177,7 +185,7 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
   const planOne = (repo: string, submodules?: ReadonlyMap<string, string>) => {
     const only = exact.get(repo);
     const matches = only ? (p: string) => only.has(p) && globs(p) : globs;
-    return planRepo(repo, target, mode, matches, (request.paths ?? []).length > 0 || !!only, records, request.driftBase, submodules);
+    return planRepo(repo, target, mode, matches, (request.paths ?? []).length > 0 || !!only, records, request.driftBase, submodules, request.keepEdits);
   };
   const planned = await mapLimit(repoPaths, ctx.parallelism ?? defaultParallelism, async (repo) => {
     const plan = await planOne(repo);
@@ -344,6 +352,7 @@ async function planRepo(
   driftBase: Record<string, RepoState> | undefined,
   /** Repos of the plan inside this one (absolute path), and the HEAD each one's own rollback leaves. */
   submodules?: ReadonlyMap<string, string>,
+  keep?: KeepEdits,
 ): Promise<RepoPlan> {
   const capture = await captureWithIndex(repo);
   try {
@@ -365,6 +374,18 @@ async function planRepo(
       goal = targetState;
     }
     assertRestorable(repo, goal);
+    const base = driftBase?.[repo] ?? target.lastCheckpoint?.repos.find((r) => r.path === repo);
+    // the user's edits kept (left, or merged): decided on the goal before anything else is worked out from it
+    const edited = new Set<string>();
+    if (keep && base && mode === 'restore') {
+      const [since, first] = await Promise.all([treeOps(repo, base.worktree, current.worktree), treeOps(repo, current.worktree, goal.worktree)]);
+      const touched = new Set(first.map((o) => o.path));
+      for (const o of since) if (touched.has(o.path) && matches(o.path)) edited.add(o.path);
+      const k = await keepEdits(repo, keep, driftedFiles(since, first, edited));
+      conflicts.push(...k.conflicts);
+      notes.push(...k.notes);
+      if (k.edits.length) goal = { ...goal, worktree: await buildTree(repo, capture.tempIndex, { tree: goal.worktree }, k.edits) };
+    }
     let ops = await treeOps(repo, current.worktree, goal.worktree);
     // A nested repo (a gitlink in the worktree) is a repo of its own: the rollback neither removes
     // it nor moves its HEAD; its own rollback does, if it is a repo of the plan, and then the
@@ -411,10 +432,10 @@ async function planRepo(
       conflicts.push({ path: e.path, reason: e.message });
     }
     const files = await withInverseDiffs(repo, ops, current.worktree, goal.worktree);
-    const base = driftBase?.[repo] ?? target.lastCheckpoint?.repos.find((r) => r.path === repo);
     // one tree diff since the checkpoint serves both: which paths drifted, and which lines of them
     const since = base ? await treeOps(repo, base.worktree, current.worktree) : [];
-    const drift = base ? driftOf(since, base, current, goal, new Set(ops.map((o) => o.path)), matches) : [];
+    const notKept = edited.size ? (p: string) => matches(p) && !edited.has(p) : matches;
+    const drift = base ? driftOf(since, base, current, goal, new Set(ops.map((o) => o.path)), notKept) : [];
     if (base) await markDriftLines(repo, since, files, new Set(drift.flatMap((d) => (d.kind === 'file' ? [d.path] : []))));
     if (!base && target.campaign && target.checkpoint !== undefined) {
       notes.push('no checkpoint after the target: drift cannot be told from campaign changes');

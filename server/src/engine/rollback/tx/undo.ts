@@ -1,5 +1,7 @@
 import { EngineContext } from '../../store/engineContext';
 import { EngineError } from '../../util/errors';
+import { plural } from '../../util/words';
+import { driftLabel } from '../plan/changes';
 import { planRollback } from '../plan/plan';
 import { CancelToken } from '../../util/progress';
 import { RollbackRecord, loadRollback } from '../records';
@@ -7,17 +9,16 @@ import { executeRollback } from './transaction';
 import { readJournal, unfinishedTransactions } from './journal';
 import { undoChecks } from './consent';
 import type { RepoCheck } from '../plan/repoChecks';
+import type { KeepEdits } from '../plan/keepEdits';
+import type { RollbackPlan } from '../plan/plan';
 
 /**
- * Returns every repo of a finished rollback to its safety snapshot, as a transaction of its own
- * with its own evidence pack. Changes made after the rollback ended count as drift: refused
- * unless forced (and then kept in the undo's own safety snapshot).
+ * What an undo of `given` would do, changing nothing: the plan back to its safety snapshot, with
+ * the files edited since the rollback ended as its drift (or, with `keepEdits`, left or merged).
+ * Refuses what an undo refuses: a rollback that did not commit, one undone already, one whose
+ * undo was interrupted.
  */
-export async function undoRollback(
-  ctx: EngineContext,
-  given: string,
-  options: { force?: boolean; cancel?: CancelToken; argv?: string[]; onSkippedChecks?: (skipped: RepoCheck[]) => void } = {},
-): Promise<RollbackRecord> {
+export async function planUndo(ctx: EngineContext, given: string, keepEdits?: KeepEdits): Promise<{ rb: RollbackRecord; plan: RollbackPlan }> {
   const rb = await loadRollback(ctx.store, given);
   if (rb.outcome !== 'committed') throw new EngineError('NotUndoable', `${rb.id} did not commit (${rb.outcome}); there is nothing to undo`);
   if (rb.undoneBy) throw new EngineError('NotUndoable', `${rb.id} was already undone by ${rb.undoneBy}`);
@@ -37,7 +38,34 @@ export async function undoRollback(
     repos: rb.repos.map((r) => r.path),
     driftBase,
     ...(undoPushes.length ? { undoPushes } : {}),
+    ...(keepEdits ? { keepEdits } : {}),
   });
+  return { rb, plan };
+}
+
+/**
+ * Returns every repo of a finished rollback to its safety snapshot, as a transaction of its own
+ * with its own evidence pack. Files edited after the rollback ended are drift: refused unless the
+ * caller chose what becomes of them: overwritten (`force`; the undo's own safety snapshot keeps
+ * them), left as they are, or kept with the rollback's change undone around them (`keepEdits`).
+ */
+export async function undoRollback(
+  ctx: EngineContext,
+  given: string,
+  options: { force?: boolean; keepEdits?: KeepEdits; cancel?: CancelToken; argv?: string[]; onSkippedChecks?: (skipped: RepoCheck[]) => void } = {},
+): Promise<RollbackRecord> {
+  const { rb, plan } = await planUndo(ctx, given, options.keepEdits);
+  if (plan.totals.drift > 0 && !options.force) {
+    const d = plan.repos.find((r) => r.drift.length)!;
+    const files = d.drift.flatMap((x) => (x.kind === 'file' ? [x.path] : []));
+    throw new EngineError(
+      'Drift',
+      `${plural(plan.totals.drift, 'file')} edited since ${rb.id} ended would be overwritten: ${d.drift.slice(0, 5).map(driftLabel).join(', ')} ` +
+        `(--force overwrites them, the safety snapshot keeps a copy; --leave-edits-out leaves them; --keep-edits keeps them)`,
+      d.path,
+      files[0],
+    );
+  }
   // only a check the rollback itself ran may run again (tx/consent.ts)
   const checks = await undoChecks(rb, plan);
   if (checks.skipped.length) options.onSkippedChecks?.(checks.skipped);
