@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
-import type { RepoCheck, RollbackRecord } from '../../../server/src/protocol';
-import { changedRepos, rollbackTitle, shortId } from '../views/format';
+import { RollbackUndoPreviewRequest } from '../../../server/src/protocol';
+import type { KeepEdits, RepoCheck, RollbackRecord, RollbackUndoPreview } from '../../../server/src/protocol';
+import { requireClient } from '../serverClient';
+import { changedRepos, plural, repoName, rollbackTitle, shortId } from '../views/format';
 
 /**
  * Every modal confirmation of a change to the repos goes through `ask`, so each reads and behaves
@@ -43,21 +45,80 @@ export async function ask(c: Confirmation): Promise<string | undefined> {
   return vscode.window.showWarningMessage(c.message, { modal: true, detail: c.detail }, ...c.buttons);
 }
 
-export function undoConfirmation(record: RollbackRecord): Confirmation {
-  const changed = changedRepos(record);
-  const back = changed === 1 ? '1 repo goes back to how it was' : `${changed} repos go back to how they were`;
-  const safety = record.safetySnapshot ? shortId(record.safetySnapshot) : 'none';
-  return confirmation(
-    `Undo "${rollbackTitle(record)}"?`,
-    `${back} just before it (safety snapshot ${safety}), as a transaction of its own, with its own safety snapshot and evidence.`,
-    ['Undo Rollback'],
-  );
+/** What becomes of the files edited since the rollback: what the undo request carries. */
+export interface UndoChoice {
+  force?: boolean;
+  keepEdits?: KeepEdits;
 }
 
-/** The one confirmation of an undo, from the palette, a tree, the outcome toast or the preview panel. */
-export async function confirmUndo(record: RollbackRecord): Promise<boolean> {
-  const c = undoConfirmation(record);
-  return (await ask(c)) === c.buttons[0];
+export const leaveEditsButton = 'Leave Those Files Out';
+export const keepEditsButton = 'Keep My Edits';
+export const overwriteEditsButton = 'Overwrite My Edits';
+/** How many edited files the confirmation names one by one. */
+const namedEdits = 8;
+
+/**
+ * The undo's confirmation. With files edited since the rollback (`preview.edited`), it names them
+ * and offers what a rollback offers: leave them out (the default: nothing of the user's is lost),
+ * keep them with the rollback's change undone around them (only when that merges: `merged` has no
+ * conflicts), or overwrite them (the undo's safety snapshot keeps a copy).
+ */
+export function undoConfirmation(record: RollbackRecord, preview?: RollbackUndoPreview, merged?: RollbackUndoPreview): Confirmation {
+  const changed = preview?.reposChanged ?? changedRepos(record);
+  const back = changed === 1 ? '1 repo goes back to how it was' : `${changed} repos go back to how they were`;
+  const safety = record.safetySnapshot ? shortId(record.safetySnapshot) : 'none';
+  const title = `Undo "${rollbackTitle(record)}"?`;
+  const edited = preview?.edited ?? [];
+  const files = edited.flatMap((e) => e.files.map((f) => `${repoName(e.repo)}/${f}`));
+  const other = edited.flatMap((e) => e.other.map((o) => `${repoName(e.repo)}: ${o}`));
+  if (files.length === 0 && other.length === 0) {
+    return confirmation(title, `${back} just before it (safety snapshot ${safety}), as a transaction of its own, with its own safety snapshot and evidence.`, [
+      'Undo Rollback',
+    ]);
+  }
+  const canKeep = files.length > 0 && other.length === 0 && !!merged && merged.conflicts.length === 0;
+  const canLeave = files.length > 0 && other.length === 0;
+  const why = merged?.conflicts[0];
+  const detail = [
+    `${back} just before it (safety snapshot ${safety}).`,
+    '',
+    `⚠ Edited since the rollback: ${files.length + other.length === 1 ? 'your edit, will be lost' : 'your edits, will be lost'} if overwritten:`,
+    ...files.slice(0, namedEdits).map((f) => `• ${f}`),
+    files.length > namedEdits ? `• …and ${plural(files.length - namedEdits, 'more file')}` : '',
+    ...other.map((o) => `• ${o}`),
+    '',
+    canLeave
+      ? `${leaveEditsButton}: ${files.length === 1 ? 'it stays' : 'they stay'} as ${files.length === 1 ? 'it is' : 'they are'}; the rest goes back.`
+      : '',
+    canKeep
+      ? `${keepEditsButton}: your edits stay, and the rollback's change is undone around them.`
+      : why
+        ? `Your edits cannot be kept with the rollback's change undone around them: ${repoName(why.repo)}${why.path ? `/${why.path}` : ''}: ${why.reason}.`
+        : '',
+    `${overwriteEditsButton}: the undo's own safety snapshot keeps a copy, and undoing the undo brings them back.`,
+  ].filter((line, i, all) => line !== '' || (all[i - 1] ?? '') !== '');
+  // the safe choice first: Enter must not overwrite the user's work
+  const buttons = [...(canLeave ? [leaveEditsButton] : []), ...(canKeep ? [keepEditsButton] : []), overwriteEditsButton];
+  return confirmation(title, detail.join('\n'), buttons);
+}
+
+/**
+ * The one confirmation of an undo, from the palette, a tree, the outcome toast or the preview panel:
+ * asks the server what the undo would overwrite first, so the words name the user's edits. Resolves
+ * to what the undo request carries, undefined when the user cancelled.
+ */
+export async function confirmUndo(record: RollbackRecord): Promise<UndoChoice | undefined> {
+  const client = requireClient();
+  const preview = await client.sendRequest(RollbackUndoPreviewRequest, { rollback: record.id });
+  const fileEdits = preview.edited.some((e) => e.files.length);
+  const merged = fileEdits ? await client.sendRequest(RollbackUndoPreviewRequest, { rollback: record.id, keepEdits: 'merge' }) : undefined;
+  const c = undoConfirmation(record, preview, merged);
+  const answer = await ask(c);
+  if (answer === undefined) return undefined;
+  if (answer === leaveEditsButton) return { keepEdits: 'leave' };
+  if (answer === keepEditsButton) return { keepEdits: 'merge' };
+  if (answer === overwriteEditsButton) return { force: true };
+  return answer === c.buttons[0] ? {} : undefined;
 }
 
 /** What an execute request says about the repos' own checks: those the user consented to, or that the rest are skipped. */

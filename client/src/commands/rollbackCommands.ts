@@ -18,7 +18,7 @@ import { requireClient } from '../serverClient';
 import { changedRepos, duration, lines, plural, repoName, rollbackTitle, shortHash, shortId } from '../views/format';
 import { idArg, optionsArg, stepArg } from './args';
 import { CommandContext } from './context';
-import { Confirmation, ask, confirmUndo, confirmation, consentToRepoChecks } from './confirm';
+import { Confirmation, UndoChoice, ask, confirmUndo, confirmation, consentToRepoChecks } from './confirm';
 import { pickRollback, pickSnapshot } from './pickers';
 import { runTransaction } from './transaction';
 import type { PanelHandle } from '../webviews';
@@ -217,10 +217,15 @@ export async function undoRollback(ctx: CommandContext, ...args: unknown[]): Pro
     );
     return undefined;
   }
-  if (options.confirm !== false && !(await confirmUndo(record))) return undefined;
+  let choice: UndoChoice = { force: options.force };
+  if (options.confirm !== false) {
+    const chosen = await confirmUndo(record);
+    if (!chosen) return undefined;
+    choice = chosen;
+  }
   try {
     const result = await runTransaction(`Undoing ${title}`, (token, report) =>
-      sendWithProgress(RollbackUndoRequest, { rollback: id!, force: options.force }, token, report),
+      sendWithProgress(RollbackUndoRequest, { rollback: id!, ...choice }, token, report),
     );
     ctx.refresh();
     const back = changedRepos(result.record);

@@ -348,9 +348,10 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     if (!this.last || this.last.kind !== 'rollback' || !this.last.committed || this.running) return;
     const id = this.last.id;
     // the same confirmation as Undo from the palette, a tree or the toast (commands/confirm.ts)
-    if (!(await confirmUndo(await requireClient().sendRequest(RollbackDetailRequest, { id })))) return;
+    const choice = await confirmUndo(await requireClient().sendRequest(RollbackDetailRequest, { id }));
+    if (!choice) return;
     const order = this.preview?.waves.flat() ?? [];
-    await this.transact('undo', order, (cancel, onReport) => sendWithProgress(RollbackUndoRequest, { rollback: id }, cancel.token, onReport));
+    await this.transact('undo', order, (cancel, onReport) => sendWithProgress(RollbackUndoRequest, { rollback: id, ...choice }, cancel.token, onReport));
   }
 
   /** Runs a rollback or an undo, relaying its progress to the page, and posts how it ended. */

@@ -1,0 +1,92 @@
+// Issue 25, items 1–7 ("Never offer what you know will lose or fail", "Records that tell the truth"), in the
+// real VS Code, on two repos and a campaign of their own (removed afterwards).
+import * as assert from 'assert';
+import { readFileSync, rmSync } from 'fs';
+import * as path from 'path';
+import * as vscode from 'vscode';
+import { Api, Confirmation, fixture, ready } from './fixture';
+import { cli, git, write } from './repos';
+import { screenshot } from './screenshot';
+
+interface Executed {
+  record: { id: string; outcome: string };
+}
+
+function run<T>(command: string, ...args: unknown[]): Promise<T> {
+  return vscode.commands.executeCommand(`codecontext.${command}`, ...args) as Promise<T>;
+}
+
+/**
+ * VS Code refuses modal dialogs while extension tests run: the confirmation's words and buttons are
+ * shown as a notification instead, pictured, then answered with `answer`.
+ */
+async function pictureConfirmation(c: Confirmation, name: string, waitForText: string): Promise<void> {
+  void vscode.window.showWarningMessage(`${c.message} ${c.detail.replace(/\n+/g, ' ')}`, ...c.buttons);
+  await screenshot(name, { waitForText });
+  await vscode.commands.executeCommand('notifications.clearAll');
+}
+
+describe('never offer what will lose or fail (issue 25, items 1–7)', function () {
+  this.timeout(120_000);
+  let api: Api;
+  let root: string;
+  const repos = { accepts: '', express: '' };
+  let campaign: string;
+  const lines = (n: number, mark?: string) => Array.from({ length: n }, (_, i) => `line ${i + 1}${mark && i === 2 ? ` ${mark}` : ''}`).join('\n') + '\n';
+
+  before(async () => {
+    api = await ready();
+    await vscode.commands.executeCommand('notifications.clearAll');
+    root = path.join(fixture().workspace, 'truthful-repos');
+    rmSync(root, { recursive: true, force: true });
+    for (const name of Object.keys(repos) as (keyof typeof repos)[]) {
+      const repo = (repos[name] = path.join(root, name));
+      write(path.join(repo, 'package.json'), lines(20));
+      write(path.join(repo, 'index.js'), `module.exports = '${name}';\n`);
+      git(repo, 'init', '-q', '-b', 'main');
+      git(repo, 'add', '.');
+      git(repo, 'commit', '-q', '-m', 'initial');
+    }
+    campaign = cli('campaign', 'start', 'truthful-e2e', ...Object.values(repos).flatMap((r) => ['--root', r])).id as string;
+    for (const repo of Object.values(repos)) write(path.join(repo, 'package.json'), lines(20, '(by the campaign)'));
+    cli('campaign', 'checkpoint', campaign, '-m', 'mark line 3');
+  });
+
+  after(async () => {
+    api.answerConfirmations(undefined);
+    await vscode.commands.executeCommand('notifications.clearAll');
+    rmSync(root, { recursive: true, force: true });
+    rmSync(path.join(fixture().store, 'campaigns', `${campaign}.json`), { force: true });
+  });
+
+  it('1: Undo over later edits names them, Enter leaves them out, a refusal leaves no row, and "Keep My Edits" keeps them', async () => {
+    const rolled = await run<Executed>('rollbackToSnapshot', { kind: 'campaign', campaign }, { confirm: false });
+    assert.strictEqual(rolled.record.outcome, 'committed');
+    const pkg = path.join(repos.accepts, 'package.json');
+    assert.strictEqual(readFileSync(pkg, 'utf8'), lines(20));
+    const mine = lines(20).replace('line 18\n', 'line 18, my edit\n');
+    write(pkg, mine);
+    const rows = (await api.trees.rollbacks.getChildren()).length;
+
+    // Cancel: the dialog names the edit and offers a rollback's three choices, the safe one first
+    const asked = api.answerConfirmations(() => undefined);
+    assert.strictEqual(await run('undoRollback', { kind: 'rollback', rollback: rolled.record.id }), undefined);
+    assert.strictEqual(asked.length, 1);
+    const c = asked[0];
+    assert.deepStrictEqual(c.buttons, ['Leave Those Files Out', 'Keep My Edits', 'Overwrite My Edits']);
+    assert.strictEqual(c.defaultButton, 'Leave Those Files Out');
+    assert.match(c.detail, /⚠ Edited since the rollback: your edit, will be lost if overwritten:\n• accepts\/package\.json\n/);
+    assert.match(c.detail, /the undo's own safety snapshot keeps a copy/);
+    await pictureConfirmation(c, 'truthful-undo-dialog-later-edits', 'accepts/package.json');
+    assert.strictEqual(readFileSync(pkg, 'utf8'), mine);
+    assert.strictEqual((await api.trees.rollbacks.getChildren()).length, rows, 'a cancelled undo added a row');
+
+    // "Keep My Edits": the edit stays, the campaign's line comes back around it
+    api.answerConfirmations(() => 'Keep My Edits');
+    const undone = await run<Executed>('undoRollback', { kind: 'rollback', rollback: rolled.record.id });
+    assert.strictEqual(undone.record.outcome, 'committed');
+    assert.strictEqual(readFileSync(pkg, 'utf8'), lines(20, '(by the campaign)').replace('line 18\n', 'line 18, my edit\n'));
+    assert.strictEqual(readFileSync(path.join(repos.express, 'package.json'), 'utf8'), lines(20, '(by the campaign)'));
+    await vscode.commands.executeCommand('notifications.clearAll');
+  });
+});
