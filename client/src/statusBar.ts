@@ -3,6 +3,7 @@ import { CampaignListRequest, CampaignSummary } from '../../server/src/protocol'
 import { onDidChangeActivity, runningIn } from './activity';
 import { getClient, onDidChangeRunning, onDidChangeStore } from './serverClient';
 import { plural } from './views/format';
+import { listScope } from './scope';
 
 /**
  * The active campaign in the status bar (the newest one not rolled back), spinning while this
@@ -36,7 +37,7 @@ export function createCampaignStatus(): CampaignStatus {
     const client = getClient();
     latest = (async () => {
       try {
-        campaign = client ? (await client.sendRequest(CampaignListRequest, {})).campaigns.find((c) => c.status === 'active') : undefined;
+        campaign = client ? (await client.sendRequest(CampaignListRequest, listScope())).campaigns.find((c) => c.status === 'active') : undefined;
       } catch {
         campaign = undefined;
       }

@@ -23,6 +23,7 @@ import type { ReviewComment } from './engine/campaign/reviewComments';
 import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence/pack';
 import type { FileChange, PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan/plan';
 import type { RecoveryReport } from './engine/rollback/tx/recover';
+import type { KeepEdits } from './engine/rollback/plan/keepEdits';
 import type { RepoDifference, SnapshotDifference } from './engine/rollback/plan/drift';
 import type { TreeEntry } from './engine/git/trees';
 import type { RollbackRecord as StoredRollbackRecord } from './engine/rollback/records';
@@ -42,6 +43,7 @@ export type {
   EvidencePack,
   FileChange,
   HeadAt,
+  KeepEdits,
   LostWith,
   PlannedFile,
   RecoveryReport,
@@ -94,6 +96,13 @@ function params<S extends z.core.$ZodLooseShape>(shape: S) {
 /** Requests that take no params. */
 export const NoParams = params({});
 export type NoParams = z.input<typeof NoParams>;
+/**
+ * The lists' scope: with `openFoldersOnly`, only what touches a repo at or below the workspace's
+ * folders (a window sees its own work; the store may be shared with other windows). Without it: all.
+ */
+const scope = { openFoldersOnly: z.optional(flag) };
+export const ScopeParams = params(scope);
+export type ScopeParams = z.input<typeof ScopeParams>;
 
 /** The words of a failed validation: the first issue, naming its field (`"repos[0]" must be …`). */
 export function describeInvalidParams(error: z.core.$ZodError): string {
@@ -274,12 +283,16 @@ export const ReposWatchRequest = new RequestType<ReposWatchParams, ReposWatchRes
 export const SnapshotListParams = params({
   /** Only the snapshots filed under this campaign id. */
   campaign: z.optional(text),
+  ...scope,
 });
 export type SnapshotListParams = z.input<typeof SnapshotListParams>;
 export interface SnapshotListResult {
   snapshots: SnapshotSummary[];
 }
-/** client → server: every snapshot of the store, newest first; a modified manifest is listed with `valid: false`. */
+/**
+ * client → server: every snapshot of the store, newest first; a modified manifest is listed with `valid: false`.
+ * With `openFoldersOnly`, those holding a repo in the workspace's folders (a modified one is kept: it cannot say).
+ */
 export const SnapshotListRequest = new RequestType<SnapshotListParams, SnapshotListResult, ErrorData>('codecontext/snapshot/list');
 
 export const SnapshotDetailParams = params({ id: text });
@@ -349,8 +362,8 @@ export interface CampaignListResult {
   /** Campaign files that cannot be read (edited, truncated): listed as invalid, never left out. */
   invalid?: InvalidRecord[];
 }
-/** client → server: every campaign, newest first. */
-export const CampaignListRequest = new RequestType<NoParams, CampaignListResult, ErrorData>('codecontext/campaign/list');
+/** client → server: every campaign, newest first (with `openFoldersOnly`, those with a repo in the workspace's folders). */
+export const CampaignListRequest = new RequestType<ScopeParams, CampaignListResult, ErrorData>('codecontext/campaign/list');
 
 export const CampaignDetailParams = params({
   /** Id, unique id prefix, or name (the newest campaign of that name). */
@@ -738,8 +751,6 @@ export interface RollbackExecuteResult {
  */
 export const RollbackExecuteRequest = new RequestType<RollbackExecuteParams, RollbackExecuteResult, ErrorData>('codecontext/rollback/execute');
 
-/** What an undo does with the files edited since the rollback: `leave` them as they are, or `merge` (keep the edits, undo the rollback around them). */
-export type KeepEdits = 'leave' | 'merge';
 export const RollbackUndoParams = params({
   ...progress,
   rollback: text,
@@ -785,8 +796,8 @@ export interface RollbackListResult {
   /** Rollback records that cannot be read: listed as invalid, never left out. */
   invalid?: InvalidRecord[];
 }
-/** client → server: every rollback and undo, newest first. */
-export const RollbackListRequest = new RequestType<NoParams, RollbackListResult, ErrorData>('codecontext/rollback/list');
+/** client → server: every rollback and undo, newest first (with `openFoldersOnly`, those that touched a repo in the workspace's folders). */
+export const RollbackListRequest = new RequestType<ScopeParams, RollbackListResult, ErrorData>('codecontext/rollback/list');
 
 export const RollbackDetailParams = params({ id: text });
 export type RollbackDetailParams = z.input<typeof RollbackDetailParams>;

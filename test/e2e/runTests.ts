@@ -134,10 +134,11 @@ async function main(): Promise<void> {
     extensionTestsEnv: { CODECONTEXT_E2E_ARTIFACTS: artifacts, CODECONTEXT_E2E_FIXTURE: fixtureFile },
   });
 
-  // A second, short session on a folder without any repository: what a user opening the wrong folder sees.
+  // A second, short session on a folder without any repository: what a user opening the wrong folder sees. It
+  // shares the first session's store, as two windows of one user do: the other folder's work must stay out of it.
   const empty = path.join(workspaceRoot, 'empty');
   mkdirSync(path.join(empty, '.vscode'), { recursive: true });
-  writeFileSync(path.join(empty, '.vscode', 'settings.json'), JSON.stringify({ 'codecontext.storePath': path.join(run, 'store-empty') }, null, 2) + '\n');
+  writeFileSync(path.join(empty, '.vscode', 'settings.json'), JSON.stringify({ 'codecontext.storePath': fixture.store }, null, 2) + '\n');
   await runTests({
     vscodeExecutablePath,
     version: '1.100.3',

@@ -4,6 +4,7 @@ import { showError, showOutputAction } from '../output';
 import { getClient, restartServer, ServerNotRunningError } from '../serverClient';
 import { LoadMoreNode } from '../views/tree';
 import { CommandContext } from './context';
+import { setShowAll } from '../scope';
 import { openEvidence, recoverRollbacks, rollbackToSnapshot, undoRollback, verifyEvidence } from './rollbackCommands';
 import { checkpointCampaign, createSnapshot, runInCampaign, startCampaign, verifySnapshot } from './storeCommands';
 import {
@@ -183,6 +184,27 @@ const table: CommandSpec[] = [
   { id: 'codecontext.reviewStep', title: 'Review Step', needsServer: false, palette: 'never', run: reviewStep },
   // always there
   { id: 'codecontext.refresh', title: 'Refresh', needsServer: false, palette: 'always', run: (ctx) => ctx.refresh() },
+  // a window lists its own folders' work (scope.ts); the rest of a shared store is one explicit step away
+  {
+    id: 'codecontext.showAllCampaigns',
+    title: 'Show All Campaigns',
+    needsServer: false,
+    palette: { when: '!codecontext.showingAll' },
+    run: async (ctx) => {
+      await setShowAll(true);
+      ctx.refresh();
+    },
+  },
+  {
+    id: 'codecontext.showOpenFoldersOnly',
+    title: 'Show Only Open Folders',
+    needsServer: false,
+    palette: { when: 'codecontext.showingAll' },
+    run: async (ctx) => {
+      await setShowAll(false);
+      ctx.refresh();
+    },
+  },
   { id: 'codecontext.copyId', title: 'Copy Id', needsServer: false, palette: 'never', run: copyId },
   { id: 'codecontext.restartServer', title: 'Restart Server', needsServer: false, palette: 'always', run: () => restartServer() },
   { id: 'codecontext.showOutput', title: 'Show Output', needsServer: false, palette: 'always', run: (ctx) => ctx.output.show(true) },

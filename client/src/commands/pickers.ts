@@ -11,6 +11,7 @@ import {
 import { requireClient } from '../serverClient';
 import { ago, plural, rollbackTitle, shortId, wouldChange } from '../views/format';
 import { groupSnapshots, otherNames } from '../views/snapshotGroups';
+import { listScope } from '../scope';
 
 /** Quick picks for the commands run from the palette without a target. Undefined: dismissed. */
 
@@ -34,13 +35,17 @@ const comparedFirst = 8;
 export async function pickSnapshot(title: string, placeHolder: string, compare = true): Promise<SnapshotSummary | undefined> {
   const client = requireClient();
   const [{ snapshots }, { campaigns }, { rollbacks }] = await Promise.all([
-    client.sendRequest(SnapshotListRequest, {}),
-    client.sendRequest(CampaignListRequest, {}),
-    client.sendRequest(RollbackListRequest, {}),
+    client.sendRequest(SnapshotListRequest, listScope()),
+    client.sendRequest(CampaignListRequest, listScope()),
+    client.sendRequest(RollbackListRequest, listScope()),
   ]);
   const valid = snapshots.filter((s) => s.valid);
   if (!valid.length) {
-    void vscode.window.showInformationMessage('CodeContext: there is no snapshot yet. Create one first ("CodeContext: Create Snapshot").');
+    void vscode.window.showInformationMessage(
+      listScope().openFoldersOnly
+        ? 'CodeContext: no snapshot holds a repo of the open folders. "Show All Campaigns" lists the rest of the store; "Create Snapshot" makes one here.'
+        : 'CodeContext: there is no snapshot yet. Create one first ("CodeContext: Create Snapshot").',
+    );
     return undefined;
   }
   const rows: Picked<SnapshotSummary>[] = [];
@@ -123,7 +128,7 @@ function iconOf(role: 'baseline' | 'checkpoint' | undefined, kind: string): stri
 
 /** Campaigns (active first), or the only active one without asking. */
 export async function pickCampaign(title: string, activeOnly = true): Promise<CampaignSummary | undefined> {
-  const { campaigns } = await requireClient().sendRequest(CampaignListRequest, {});
+  const { campaigns } = await requireClient().sendRequest(CampaignListRequest, listScope());
   const shown = activeOnly ? campaigns.filter((c) => c.status === 'active') : campaigns;
   if (!shown.length) {
     void vscode.window.showInformationMessage('CodeContext: there is no active campaign. Start one first ("CodeContext: Start Campaign").');
@@ -144,7 +149,7 @@ export async function pickCampaign(title: string, activeOnly = true): Promise<Ca
 
 /** Rollbacks and undos, newest first, optionally only those `filter` keeps. */
 export async function pickRollback(title: string, filter: (r: RollbackRecord) => boolean = () => true): Promise<RollbackRecord | undefined> {
-  const { rollbacks } = await requireClient().sendRequest(RollbackListRequest, {});
+  const { rollbacks } = await requireClient().sendRequest(RollbackListRequest, listScope());
   const shown = rollbacks.filter(filter);
   if (!shown.length) {
     void vscode.window.showInformationMessage('CodeContext: there is no rollback to choose from.');

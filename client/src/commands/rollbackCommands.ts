@@ -23,6 +23,7 @@ import { pickRollback, pickSnapshot } from './pickers';
 import { runTransaction } from './transaction';
 import type { PanelHandle } from '../webviews';
 import { allProblems, checkEvidence } from '../webviews/evidencePanel';
+import { listScope, outsideOpenFolders } from '../scope';
 
 /** Options a caller (a test, another command) may pass after the target; the interactive path is the default. */
 export interface TransactionOptions {
@@ -126,7 +127,7 @@ async function confirmRollback(preview: RollbackPreview): Promise<'run' | 'previ
 }
 
 function runButton(preview: RollbackPreview): string {
-  return preview.totals.drift ? 'Roll Back Over Drift' : 'Roll Back';
+  return preview.repos.some((r) => r.edits.length) ? 'Roll Back Over My Edits' : 'Roll Back';
 }
 
 /**
@@ -158,6 +159,11 @@ export function confirmationOf(preview: RollbackPreview): Confirmation {
   const heads = changed.filter((r) => r.headChanged).length;
   // the server's words for what the campaign left on the remotes: this rollback is local and leaves it
   const remote = preview.repos.flatMap((r) => r.remoteLines.map((line) => `• ${repoName(r.path)}: ${line}`));
+  // drift, and the user's edits since the newest record of the repos: each named, Preview first (issue 25, item 2)
+  const edits = preview.repos.reduce((n, r) => n + r.edits.length, 0);
+  // a repo outside this window's folders is never reached without its path said (issue 25, item 3)
+  const outside = new Set(outsideOpenFolders(changed.map((r) => r.path)));
+  const named = (repo: string) => (outside.has(repo) ? `${repoName(repo)} (${repo})` : repoName(repo));
   const detail = [
     `${plural(t.files, 'file')} will change in ${plural(t.reposChanged, 'repo')} (${lines(t.added, t.removed)} ` +
       `lines)${heads ? `; HEAD moves in ${plural(heads, 'repo')}` : ''}.`,
@@ -166,9 +172,9 @@ export function confirmationOf(preview: RollbackPreview): Confirmation {
       .slice(0, namedRepos)
       .map(
         (r) =>
-          `• ${repoName(r.path)}: ${plural(r.fileCount, 'file')}` +
+          `• ${named(r.path)}: ${plural(r.fileCount, 'file')}` +
           (r.headChanged ? `, HEAD → ${shortHash(r.goal.head)}` : '') +
-          (r.drift.length ? ` (⚠ ${r.drift.length} drifted)` : ''),
+          (r.edits.length ? ` (⚠ ${r.edits.length === 1 ? '1 is your edit' : `${r.edits.length} are your edits`})` : ''),
       ),
     changed.length > namedRepos ? `• …and ${plural(changed.length - namedRepos, 'more repo')}` : '',
     '',
@@ -180,16 +186,31 @@ export function confirmationOf(preview: RollbackPreview): Confirmation {
           '',
         ]
       : []),
-    t.drift
-      ? `⚠ ${plural(t.drift, 'file')} changed by something else since the campaign's last checkpoint will be overwritten; the safety snapshot keeps them.`
-      : '',
+    ...(outside.size
+      ? [`⚠ ${outside.size === 1 ? 'This repo is' : `${outside.size} of these repos are`} outside this window's folders: ${[...outside].join(', ')}.`, '']
+      : []),
+    ...(edits
+      ? [
+          `⚠ ${edits === 1 ? 'Your edit, will be lost' : 'Your edits, will be lost'} (changed since the newest snapshot, checkpoint or rollback ` +
+            `of ${t.reposChanged === 1 ? 'this repo' : 'these repos'}; the safety snapshot keeps a copy):`,
+          ...editLines(preview),
+          '',
+        ]
+      : []),
     `A safety snapshot of every repo is taken first; "Undo" returns them. Mode: ${preview.mode}.`,
   ].filter((line, i, all) => line !== '' || (all[i - 1] ?? '') !== '');
   // with drift, Enter must not overwrite someone's work: the safe choice goes first and has the focus
-  const buttons = t.drift ? [previewButton, runButton(preview)] : [runButton(preview), previewButton];
+  // …nor must it reach a repo the user may not know this window holds
+  const buttons = edits || outside.size ? [previewButton, runButton(preview)] : [runButton(preview), previewButton];
   // what the campaign pushed is rolled back only where the user chooses it, in the preview
   if (preview.repos.some((r) => r.onRemotes)) buttons.push(remotesButton);
   return confirmation(`Roll back ${plural(t.reposChanged, 'repo')} to ${targetName(preview)}?`, detail.join('\n'), buttons);
+}
+
+/** The user's edits a rollback would overwrite, each by repo and path, as the dialog names them. */
+function editLines(preview: RollbackPreview): string[] {
+  const all = preview.repos.flatMap((r) => r.edits.map((e) => `• ${repoName(r.path)}${e.kind === 'file' ? `/${e.path}` : `: ${e.label}`}`));
+  return all.length > 2 * namedRepos ? [...all.slice(0, 2 * namedRepos), `• …and ${all.length - 2 * namedRepos} more`] : all;
 }
 
 function conflictLines(preview: RollbackPreview): string[] {
@@ -202,7 +223,7 @@ export async function undoRollback(ctx: CommandContext, ...args: unknown[]): Pro
   const undoable = (r: RollbackRecord) => r.kind === 'rollback' && r.outcome === 'committed' && !r.undoneBy;
   let id = idArg(args[0], 'rollback');
   let record: RollbackRecord | undefined;
-  const { rollbacks } = await requireClient().sendRequest(RollbackListRequest, {});
+  const { rollbacks } = await requireClient().sendRequest(RollbackListRequest, listScope());
   if (id) record = rollbacks.find((r) => r.id === id || r.id.startsWith(id!));
   else record = rollbacks.find(undoable);
   if (!record) {

@@ -15,6 +15,7 @@ import { FileDiff, stepFileDiff } from '../diff/openFileDiff';
 import { requireClient } from '../serverClient';
 import { ago, changeKindIcons, lines, plural, repoName, shortId } from './format';
 import { MessageNode, Node, NodeTree, PagedChildren } from './tree';
+import { listScope, repoLabel } from '../scope';
 
 /**
  * Campaigns: campaign → steps → repos → files. Each level is requested when it is expanded (a step's
@@ -43,7 +44,7 @@ export class CampaignsView implements vscode.Disposable {
   private readonly remeasure = new Set<string>();
 
   private async roots(): Promise<Node[]> {
-    const { campaigns, invalid } = await requireClient().sendRequest(CampaignListRequest, {});
+    const { campaigns, invalid } = await requireClient().sendRequest(CampaignListRequest, listScope());
     this.nodes = new Map(campaigns.map((c) => [c.id, new CampaignNode(this, c)]));
     for (const c of campaigns) if (this.remeasure.delete(c.id) && c.status === 'active') void this.driftOf(c);
     // a campaign file that cannot be read is shown as such, never hidden
@@ -239,7 +240,7 @@ export class StepRepoNode implements Node {
   }
 
   item(): vscode.TreeItem {
-    const item = new vscode.TreeItem(repoName(this.repo), vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(repoLabel(this.repo), vscode.TreeItemCollapsibleState.Collapsed);
     item.id = `campaign:${this.parent.campaign}:step:${this.parent.step}:repo:${this.repo}`;
     const drift = this.drifted();
     item.description = [plural(this.count, 'file'), drift.length ? `⚠ ${drift.length} drifted` : ''].filter(Boolean).join(' · ');

@@ -68,17 +68,19 @@ export function dayLabel(iso: string, now = new Date()): string {
 
 /** "10 files in 3 repos · HEAD moves in 1 · ⚠ 2 drifted": what a rollback to a snapshot would change, said before it does. */
 export function wouldChange(d: {
-  totals: { reposChanged: number; files: number; drift: number; problems: number };
+  totals: { reposChanged: number; files: number; drift: number; unsaved?: number; problems: number };
   repos: { headChanged: boolean; files: number; indexChanged: boolean }[];
   problem?: string;
 }): string {
   if (d.problem) return `⚠ cannot compare: ${d.problem}`;
   const t = d.totals;
   const heads = d.repos.filter((r) => r.headChanged).length;
+  const edits = t.drift + (t.unsaved ?? 0);
   const parts = [
     t.reposChanged === 0 ? 'same as now: nothing would change' : `${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} would change`,
     heads ? `HEAD moves in ${plural(heads, 'repo')}` : '',
-    t.drift ? `⚠ ${plural(t.drift, 'drifted file')}` : '',
+    // the user's own edits since the newest snapshot, checkpoint or rollback of those repos, whoever made it
+    edits ? `⚠ ${edits === 1 ? '1 is your edit' : `${edits} are your edits`}, will be lost` : '',
     t.problems ? `⚠ ${plural(t.problems, 'repo')} cannot be compared` : '',
   ];
   return parts.filter(Boolean).join(' · ');

@@ -1,8 +1,9 @@
 import * as vscode from 'vscode';
 import { RollbackListRequest, RollbackRecord } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
-import { ago, changedRepos, duration, plural, repoName, rollbackTitle, shortHash, shortId } from './format';
+import { ago, changedRepos, duration, plural, rollbackTitle, shortHash, shortId } from './format';
 import { MessageNode, Node, NodeTree } from './tree';
+import { listScope, repoLabel } from '../scope';
 
 /** Rollbacks: rollback → outcome, time, repos, evidence. Every rollback and undo, newest first. */
 export class RollbacksView implements vscode.Disposable {
@@ -13,7 +14,7 @@ export class RollbacksView implements vscode.Disposable {
   private rows = new Map<string, RollbackNode>();
 
   readonly tree = new NodeTree(async () => {
-    const { rollbacks, invalid } = await requireClient().sendRequest(RollbackListRequest, {});
+    const { rollbacks, invalid } = await requireClient().sendRequest(RollbackListRequest, listScope());
     // a record that cannot be read is shown as such, never hidden
     const unreadable = (invalid ?? []).map((i) => new MessageNode(`${i.id} (unreadable)`, 'warning', 'invalid record', `${i.reason}\n${i.file}`));
     const rows = new Map<string, RollbackNode>();
@@ -144,7 +145,7 @@ class RollbackRepoNode implements Node {
 
   item(): vscode.TreeItem {
     const r = this.repo;
-    const item = new vscode.TreeItem(repoName(r.path), vscode.TreeItemCollapsibleState.None);
+    const item = new vscode.TreeItem(repoLabel(r.path), vscode.TreeItemCollapsibleState.None);
     item.id = `rollback:${this.record.id}:repo:${r.path}`;
     item.description = `${plural(r.files, 'file')} · wave ${r.wave + 1} · ${shortHash(r.before.head)} → ${r.after ? shortHash(r.after.head) : 'unchanged'}`;
     item.iconPath = new vscode.ThemeIcon('repo');

@@ -14,9 +14,10 @@ import {
 } from '../../../server/src/protocol';
 import { FileDiff } from '../diff/openFileDiff';
 import { requireClient } from '../serverClient';
-import { ago, lines, plural, repoName, rollbackTitle, shortHash, shortId, snapshotName } from './format';
+import { ago, lines, plural, rollbackTitle, shortHash, shortId, snapshotName } from './format';
 import { GroupEntry, SnapshotGroup, entriesOf, groupSnapshots, otherNames, safetyOf } from './snapshotGroups';
 import { MessageNode, Node, NodeTree, PagedChildren } from './tree';
+import { listScope, repoLabel } from '../scope';
 
 /**
  * Snapshots, grouped as the quick pick groups them (`snapshotGroups.ts`): your own (by day), one
@@ -41,9 +42,9 @@ export class SnapshotsView implements vscode.Disposable {
   private async roots(): Promise<Node[]> {
     const client = requireClient();
     const [{ snapshots }, { campaigns }, { rollbacks }] = await Promise.all([
-      client.sendRequest(SnapshotListRequest, {}),
-      client.sendRequest(CampaignListRequest, {}),
-      client.sendRequest(RollbackListRequest, {}),
+      client.sendRequest(SnapshotListRequest, listScope()),
+      client.sendRequest(CampaignListRequest, listScope()),
+      client.sendRequest(RollbackListRequest, listScope()),
     ]);
     return groupSnapshots(snapshots, campaigns, new Date(), new Map(rollbacks.map((r) => [r.id, rollbackTitle(r, rollbacks)]))).map(
       (g) => new SnapshotGroupNode(this, g),
@@ -239,7 +240,10 @@ export class SnapshotRepoNode implements Node {
   item(): vscode.TreeItem {
     const differs = this.differs();
     const d = this.difference;
-    const item = new vscode.TreeItem(repoName(this.repo), differs === false ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed);
+    const item = new vscode.TreeItem(
+      repoLabel(this.repo),
+      differs === false ? vscode.TreeItemCollapsibleState.None : vscode.TreeItemCollapsibleState.Collapsed,
+    );
     item.id = `snapshot:${this.groupKey}:${this.snapshot}:repo:${this.repo}`;
     const where = this.ref ? this.ref.replace(/^refs\/heads\//, '') : 'detached';
     const state =

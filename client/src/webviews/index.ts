@@ -10,6 +10,7 @@ import { PreviewPanel } from './previewPanel';
 import { ReviewFocus } from '../review/focus';
 import { ReviewedSteps } from './reviewed';
 import { PreviewTarget, pickTarget, targetFromArg } from './target';
+import { listScope } from '../scope';
 
 export type { PanelHandle } from './panelHost';
 
@@ -116,7 +117,7 @@ function campaignFromArg(arg: unknown): string | undefined {
 }
 
 async function pickCampaign(): Promise<string | undefined> {
-  const { campaigns } = await requireClient().sendRequest(CampaignListRequest, {});
+  const { campaigns } = await requireClient().sendRequest(CampaignListRequest, listScope());
   if (campaigns.length === 0) {
     void vscode.window.showInformationMessage('CodeContext: no campaigns yet. Start one with "CodeContext: Start Campaign".');
     return undefined;

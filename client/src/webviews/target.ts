@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { CampaignListRequest, RollbackMode, SnapshotListRequest } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
 import { plural } from '../views/format';
+import { listScope } from '../scope';
 
 /** What "Preview Rollback…" rolls back to; the command's argument. */
 export interface PreviewTarget {
@@ -41,7 +42,10 @@ interface TargetItem extends vscode.QuickPickItem {
 /** A quick pick of campaigns (their baselines) and snapshots, newest first; undefined when dismissed. */
 export async function pickTarget(): Promise<PreviewTarget | undefined> {
   const client = requireClient();
-  const [campaigns, snapshots] = await Promise.all([client.sendRequest(CampaignListRequest, {}), client.sendRequest(SnapshotListRequest, {})]);
+  const [campaigns, snapshots] = await Promise.all([
+    client.sendRequest(CampaignListRequest, listScope()),
+    client.sendRequest(SnapshotListRequest, listScope()),
+  ]);
   const items: TargetItem[] = [];
   if (campaigns.campaigns.length) items.push({ label: 'Campaigns', kind: vscode.QuickPickItemKind.Separator });
   for (const c of campaigns.campaigns) {

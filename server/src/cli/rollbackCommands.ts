@@ -11,7 +11,7 @@ import { showPath } from '../engine/util/pathBytes';
 import { checkWords } from '../engine/rollback/tx/checks';
 import { checksForRollback, checksToShow, reportSkipped } from './repoCheckConsent';
 import { finishInterruptedRuns } from '../engine/campaign/campaignRun';
-import { RollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollback/records';
+import { RollbackRecord, listRollbackFiles, loadRollback, rollbackEndStates } from '../engine/rollback/records';
 import { executeRollback } from '../engine/rollback/tx/transaction';
 import { planUndo, undoRollback } from '../engine/rollback/tx/undo';
 import { CliContext, Command, UsageError, stringList } from './command';
@@ -65,6 +65,7 @@ function planText(plan: RollbackPlan, checks: ReadonlyMap<string, string>): stri
       ]);
       if (rows.length) lines.push(table(rows));
       for (const d of r.drift) lines.push(`    DRIFT ${d.kind === 'file' ? showPath(d.path) + (d.by ? ` (changed by campaign ${d.by})` : '') : driftLabel(d)}`);
+      for (const p of r.unsaved ?? []) lines.push(`    YOUR EDIT ${showPath(p)} (changed since the newest snapshot; the safety snapshot keeps it)`);
       for (const c of r.conflicts)
         lines.push(`    CONFLICT ${c.path === undefined ? '' : showPath(c.path)}: ${c.reason}${c.hunk ? '\n' + c.hunk.replace(/^/gm, '      ') : ''}`);
       for (const n of r.notes) lines.push(`    note: ${n}`);
@@ -124,8 +125,9 @@ function limitToRoots(plan: RollbackRequest, roots: string[], all: string[]): Ro
 async function runPlan(ctx: CliContext, values: Record<string, unknown>): Promise<RollbackPlan> {
   let request = requestFrom(values);
   const roots = stringList(values.root);
+  const ended = await rollbackEndStates(ctx.store);
   if (roots.length) {
-    const wide = await planRollback({ ...ctx }, { ...request, paths: [], fetch: false });
+    const wide = await planRollback({ ...ctx }, { ...request, paths: [], fetch: false }, ended);
     request = limitToRoots(
       request,
       roots,
@@ -133,7 +135,7 @@ async function runPlan(ctx: CliContext, values: Record<string, unknown>): Promis
     );
     if (!request.repos?.length) throw new EngineError('NoRepositories', `no repo of the target is under ${roots.join(', ')}`);
   }
-  return planRollback(ctx, request);
+  return planRollback(ctx, request, ended);
 }
 
 export const rollbackCommands: Command[] = [

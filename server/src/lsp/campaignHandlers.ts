@@ -30,7 +30,7 @@ import {
   CampaignOverlapParams,
   CampaignRunParams,
   CampaignStartParams,
-  NoParams,
+  ScopeParams,
   CampaignCheckpointRequest,
   CampaignDetailRequest,
   CampaignListRequest,
@@ -51,9 +51,10 @@ const repoDiffs = new Lru<RepoDiffText | undefined>(16);
 export function registerCampaignHandlers(s: Services): void {
   const ctx = () => ({ store: s.workspace.store(), parallelism: s.workspace.settings.parallelism });
 
-  handle(s, CampaignListRequest, NoParams, async () => {
+  handle(s, CampaignListRequest, ScopeParams, async (p) => {
     const { campaigns, invalid } = await listCampaignFiles(s.workspace.store());
-    return { campaigns: campaigns.map(summary), invalid };
+    const shown = p.openFoldersOnly ? campaigns.filter((c) => s.workspace.touches(c.repos)) : campaigns;
+    return { campaigns: shown.map(summary), invalid };
   });
 
   handle(s, CampaignDetailRequest, CampaignDetailParams, async (p) => loadCampaign(s.workspace.store(), p.id));

@@ -4,8 +4,8 @@ import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from 
 import { renderEvidenceBody, titleOf } from '../engine/rollback/evidence/report';
 import { RollbackPlan, assertPlanChanges, planRollback } from '../engine/rollback/plan/plan';
 import { recoverAll } from '../engine/rollback/tx/recover';
-import { RollbackRecord as StoredRollbackRecord, listRollbackFiles, loadRollback } from '../engine/rollback/records';
-import { driftLabel, lostWith, recordedChange } from '../engine/rollback/plan/changes';
+import { RollbackRecord as StoredRollbackRecord, listRollbackFiles, loadRollback, rollbackEndStates } from '../engine/rollback/records';
+import { Drift, driftLabel, lostWith, recordedChange } from '../engine/rollback/plan/changes';
 import { heldOnRemotes, remoteWords } from '../engine/rollback/plan/remotes';
 import { pushWords } from '../engine/rollback/plan/remotePlan';
 import { executeRollback } from '../engine/rollback/tx/transaction';
@@ -16,6 +16,7 @@ import {
   EvidenceRequest,
   EvidenceVerifyParams,
   NoParams,
+  ScopeParams,
   RollbackCompareParams,
   RollbackDetailParams,
   RollbackExecuteParams,
@@ -91,7 +92,7 @@ export function registerRollbackHandlers(s: Services): void {
     };
     const work = await s.progress.begin('Planning rollback', ['plan'], p.workDoneToken, token);
     try {
-      const plan = await planRollback({ ...ctx(), progress: work.progress }, request);
+      const plan = await planRollback({ ...ctx(), progress: work.progress }, request, await rollbackEndStates(s.workspace.store()));
       keep(plan);
       return summarise(plan, await repoChecksOf(plan, s.workspace.settings.parallelism));
     } finally {
@@ -104,7 +105,9 @@ export function registerRollbackHandlers(s: Services): void {
     return { repos: repos.map((r) => ({ repo: r.repo, drift: r.drift.map((d) => ({ ...d, label: driftLabel(d) })) })) };
   });
 
-  handle(s, RollbackCompareRequest, RollbackCompareParams, async (p) => ({ snapshots: await compareWithNow(ctx(), p.snapshots) }));
+  handle(s, RollbackCompareRequest, RollbackCompareParams, async (p) => ({
+    snapshots: await compareWithNow(ctx(), p.snapshots, await rollbackEndStates(s.workspace.store())),
+  }));
 
   handle(s, RollbackCompareFilesRequest, RollbackCompareFilesParams, async (p) => {
     const d = await filesDifferingFromNow(ctx(), p.snapshot, resolved(p.repo));
@@ -212,9 +215,10 @@ export function registerRollbackHandlers(s: Services): void {
     return mutate(s, p, token, job, async () => ({ reports: await recoverAll(ctx()) }));
   });
 
-  handle(s, RollbackListRequest, NoParams, async () => {
+  handle(s, RollbackListRequest, ScopeParams, async (p) => {
     const { rollbacks, invalid } = await listRollbackFiles(s.workspace.store());
-    return { rollbacks: rollbacks.map(sent), invalid };
+    const shown = p.openFoldersOnly ? rollbacks.filter((r) => s.workspace.touches(r.repos.map((x) => x.path))) : rollbacks;
+    return { rollbacks: shown.map(sent), invalid };
   });
 
   handle(s, RollbackDetailRequest, RollbackDetailParams, async (p) => sent(await loadRollback(s.workspace.store(), p.id)));
@@ -242,7 +246,12 @@ function summarise(plan: RollbackPlan, repoChecks: RepoCheck[]): RollbackPreview
     repos: plan.repos.map(({ files, ...r }) => ({
       ...r,
       fileCount: files.length,
-      edits: r.drift.map((d) => ({ ...d, label: driftLabel(d), lostWith: lostWith(plan.mode, d) })),
+      // the user's edits: drift, and what changed since the newest record of the repo (plan.ts `unsaved`), named alike
+      edits: [...r.drift, ...r.unsaved.map((p): Drift => ({ kind: 'file', path: p }))].map((d) => ({
+        ...d,
+        label: driftLabel(d),
+        lostWith: lostWith(plan.mode, d),
+      })),
       remoteLines: remoteWords(r.remotes),
       onRemotes: heldOnRemotes(r.remotes),
       remoteChoices: (r.remotes?.reached ?? [])

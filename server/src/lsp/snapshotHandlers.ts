@@ -24,11 +24,35 @@ import { Services, handle, mutate } from './services';
 /** Trees are immutable, so a tree listed once serves every later page of it. */
 const trees = new Lru<TreeFile[]>(16);
 
+/**
+ * A snapshot's repo paths, by store and id: its id is the hash of its repos' states, so they never
+ * change; a snapshot read once is never read again to scope a list.
+ */
+const repoPaths = new Map<string, Promise<string[]>>();
+function reposOf(store: string, id: string, load: () => Promise<{ repos: { path: string }[] }>): Promise<string[]> {
+  const key = `${store}\0${id}`;
+  let found = repoPaths.get(key);
+  if (!found) {
+    found = load().then(
+      (m) => m.repos.map((r) => r.path),
+      () => [],
+    );
+    repoPaths.set(key, found);
+  }
+  return found;
+}
+
 export function registerSnapshotHandlers(s: Services): void {
   handle(s, SnapshotListRequest, SnapshotListParams, async (p) => {
     const campaign = p.campaign;
     const all = await listSnapshots(s.workspace.store());
-    return { snapshots: campaign ? all.filter((x) => x.campaign === campaign) : all };
+    const filed = campaign ? all.filter((x) => x.campaign === campaign) : all;
+    if (!p.openFoldersOnly) return { snapshots: filed };
+    const store = s.workspace.store();
+    const shown = await Promise.all(
+      filed.map(async (x) => (!x.valid || s.workspace.touches(await reposOf(store.dir, x.id, () => loadSnapshot(store, x.id))) ? x : undefined)),
+    );
+    return { snapshots: shown.filter((x) => x !== undefined) };
   });
 
   handle(s, SnapshotDetailRequest, SnapshotDetailParams, async (p) => loadSnapshot(s.workspace.store(), p.id));

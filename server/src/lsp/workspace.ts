@@ -84,6 +84,11 @@ export class Workspace {
     return { storeChanged: this.store().dir !== before };
   }
 
+  /** Is any of `repos` (absolute paths) at or below a folder of the workspace? What a window's lists are scoped to. */
+  touches(repos: readonly string[]): boolean {
+    return repos.some((r) => this.folders.some((f) => r === f || r.startsWith(f.endsWith(path.sep) ? f : f + path.sep)));
+  }
+
   /** Every repo below the folders; folders that no longer exist are skipped, not fatal. */
   repos(refresh = false): Promise<DiscoveredRepo[]> {
     if (refresh || !this.discovered) {

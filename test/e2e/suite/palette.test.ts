@@ -168,8 +168,11 @@ describe('palette and trees (issue 15)', function () {
     writeFileSync(readme, `${before}edited by someone else\n`);
     try {
       const drifted = await run<Confirmation>('rollbackToSnapshot', { campaign: f.campaign.id }, { dryRun: true });
-      assert.deepStrictEqual([drifted.defaultButton, drifted.buttons], ['Preview…', ['Preview…', 'Roll Back Over Drift']]);
-      assert.match(drifted.detail, /⚠ 1 file changed by something else/);
+      assert.deepStrictEqual([drifted.defaultButton, drifted.buttons], ['Preview…', ['Preview…', 'Roll Back Over My Edits']]);
+      assert.match(
+        drifted.detail,
+        /⚠ Your edit, will be lost \(changed since the newest snapshot, checkpoint or rollback of these repos; [^)]*\):\n• gamma\/README\.md\n/,
+      );
       // "Enter" on the real dialog: the first button
       const asked = api.answerConfirmations((c) => c.defaultButton);
       assert.strictEqual(await run('rollbackToSnapshot', { campaign: f.campaign.id }), undefined);

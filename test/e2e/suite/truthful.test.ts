@@ -89,4 +89,28 @@ describe('never offer what will lose or fail (issue 25, items 1–7)', function 
     assert.strictEqual(readFileSync(path.join(repos.express, 'package.json'), 'utf8'), lines(20, '(by the campaign)'));
     await vscode.commands.executeCommand('notifications.clearAll');
   });
+
+  it('2: your edits are named on every pick, the latest checkpoint too: in the row, the dialog (Preview first) and the preview', async () => {
+    const steps = (JSON.parse(readFileSync(path.join(fixture().store, 'campaigns', `${campaign}.json`), 'utf8')) as { steps: { snapshot: string }[] }).steps;
+    const latest = steps[steps.length - 1].snapshot;
+    const edited = [path.join(repos.accepts, 'index.js'), path.join(repos.express, 'index.js'), path.join(repos.express, 'package.json')];
+    const before = edited.map((f) => readFileSync(f, 'utf8'));
+    edited.forEach((f, i) => write(f, `${before[i]}// my edit\n`));
+    try {
+      const shown = await run<Confirmation>('rollbackToSnapshot', latest, { dryRun: true });
+      assert.strictEqual(shown.defaultButton, 'Preview…');
+      assert.deepStrictEqual(shown.buttons, ['Preview…', 'Roll Back Over My Edits']);
+      assert.match(shown.message, /^Roll back 2 repos to /);
+      // package.json keeps the edit the undo kept (test 1): recorded by that undo, so not "yours" here
+      assert.match(shown.detail, /• accepts: 2 files \(⚠ 1 is your edit\)/);
+      assert.match(shown.detail, /• express: 2 files \(⚠ 2 are your edits\)/);
+      assert.match(shown.detail, /⚠ Your edits, will be lost .*:\n• accepts\/index\.js\n• express\/index\.js\n• express\/package\.json\n/);
+      // the quick pick's row for that checkpoint says the same before anything is planned
+      const picked = run<Confirmation | undefined>('rollbackToSnapshot', undefined, { dryRun: true });
+      await screenshot('truthful-picker-your-edits-latest-checkpoint', { waitForText: '3 are your edits, will be lost', pressAfter: 'Escape' });
+      assert.strictEqual(await picked, undefined);
+    } finally {
+      edited.forEach((f, i) => write(f, before[i]));
+    }
+  });
 });

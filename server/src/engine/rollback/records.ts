@@ -4,6 +4,7 @@ import { RepoState } from '../repo/repoState';
 import { InvalidRecord, Store, readRecords } from '../store/store';
 import type { RollbackPlan } from './plan/plan';
 import type { Campaign } from '../campaign/campaign';
+import type { KnownStates } from './plan/driftBase';
 
 /**
  * How a transaction ended, in every place that says it (the journal's `outcome` and `end`, the
@@ -61,6 +62,18 @@ export async function listRollbacks(store: Store): Promise<RollbackRecord[]> {
 export async function listRollbackFiles(store: Store): Promise<{ rollbacks: RollbackRecord[]; invalid: InvalidRecord[] }> {
   const { records, invalid } = await readRecords(store, folder, (id) => loadRollback(store, id));
   return { rollbacks: records.sort((a, b) => b.startedAt.localeCompare(a.startedAt)), invalid };
+}
+
+/**
+ * Each rollback's and undo's end states, with the moment it ended: the states a repo was left in
+ * that no snapshot holds (its safety snapshot is the state before). Drift is measured from the
+ * newest recorded state of a repo (plan/driftBase.ts), and a rollback's end is one.
+ */
+export async function rollbackEndStates(store: Store): Promise<KnownStates[]> {
+  return (await listRollbacks(store)).map((r) => ({
+    at: r.endedAt,
+    repos: r.repos.flatMap((x) => (x.after ? [{ path: x.path, ...x.after }] : [])),
+  }));
 }
 
 /** One phase of a rollback, as the record and the evidence pack keep it. */

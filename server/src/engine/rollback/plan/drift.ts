@@ -7,6 +7,7 @@ import { FileChange, changeOf, driftSince } from './plan';
 import { diffTrees } from '../../git/trees';
 import { TargetSpec, resolveTarget } from './target';
 import { Drift, repoChange } from './changes';
+import { KnownStates, newestStates } from './driftBase';
 
 /**
  * Per repo, the files changed since the campaign's last checkpoint by something other than the
@@ -38,6 +39,8 @@ export interface RepoDifference {
   changed: boolean;
   /** Files changed since the campaign's last checkpoint by something else (0 outside a campaign). */
   drift: number;
+  /** Files it would overwrite that changed since the newest snapshot, checkpoint or rollback of the repo, and are not drift: the user's edits. */
+  unsaved: number;
   /** Why the repo cannot be compared (gone, mid-merge…); the preview says the same at length. */
   problem?: string;
 }
@@ -45,7 +48,7 @@ export interface RepoDifference {
 export interface SnapshotDifference {
   snapshot: string;
   repos: RepoDifference[];
-  totals: { reposChanged: number; files: number; drift: number; problems: number };
+  totals: { reposChanged: number; files: number; drift: number; unsaved: number; problems: number };
   /** Why the snapshot itself cannot be compared (modified manifest, unknown id). */
   problem?: string;
 }
@@ -57,7 +60,7 @@ export interface SnapshotDifference {
  * capture per repo and a tree comparison per snapshot. The counts are those of a restore; a
  * preview (nested repos, ignored files) is the exact word.
  */
-export async function compareWithNow(ctx: EngineContext, snapshots: readonly string[]): Promise<SnapshotDifference[]> {
+export async function compareWithNow(ctx: EngineContext, snapshots: readonly string[], known: readonly KnownStates[] = []): Promise<SnapshotDifference[]> {
   const targets = await Promise.all(
     snapshots.map((id) =>
       resolveTarget(ctx.store, { snapshot: id }).then(
@@ -67,35 +70,51 @@ export async function compareWithNow(ctx: EngineContext, snapshots: readonly str
     ),
   );
   const paths = [...new Set(targets.flatMap((x) => ('t' in x ? x.t.snapshot.repos.map((r) => r.path) : [])))];
+  // drift from the newest state anyone recorded of each repo, whichever snapshot is the target (driftBase.ts)
+  const bases = await newestStates(ctx.store, paths, known);
   const now = new Map<string, RepoState | Error>();
   await mapLimit(paths, ctx.parallelism ?? defaultParallelism, async (p) => {
     now.set(p, await captureRepoState(p).catch((e: unknown) => asEngineError(e)));
   });
   return Promise.all(
     targets.map(async (x): Promise<SnapshotDifference> => {
-      if (!('t' in x)) return { snapshot: x.id, repos: [], totals: { reposChanged: 0, files: 0, drift: 0, problems: 1 }, problem: x.e.message };
+      if (!('t' in x)) return { snapshot: x.id, repos: [], totals: { reposChanged: 0, files: 0, drift: 0, unsaved: 0, problems: 1 }, problem: x.e.message };
       const { t } = x;
       const repos = await mapLimit(t.snapshot.repos, ctx.parallelism ?? defaultParallelism, async (goal): Promise<RepoDifference> => {
         const current = now.get(goal.path)!;
         if (current instanceof Error) {
-          return { repo: goal.path, files: 0, headChanged: false, indexChanged: false, changed: false, drift: 0, problem: current.message };
+          return { repo: goal.path, files: 0, headChanged: false, indexChanged: false, changed: false, drift: 0, unsaved: 0, problem: current.message };
         }
         const last = t.lastCheckpoint?.repos.find((r) => r.path === goal.path);
         const ops = await treeOps(goal.path, current.worktree, goal.worktree);
         const drift = last ? await driftSince(goal.path, last, current, goal, undefined, ops) : [];
-        return { repo: goal.path, files: ops.length, ...repoChange(current, goal, ops.length > 0), drift: drift.length };
+        // as the plan counts them (plan.ts `unsaved`): the user's edits since the newest record of the repo
+        const newest = t.campaign && t.campaign.steps.length === 0 ? undefined : bases.get(goal.path);
+        const drifted = new Set(drift.flatMap((d) => (d.kind === 'file' ? [d.path] : [])));
+        const touched = new Set(ops.map((o) => o.path));
+        const unsaved =
+          newest && ops.length
+            ? (await treeOps(goal.path, newest.worktree, current.worktree)).filter((o) => touched.has(o.path) && !drifted.has(o.path)).length
+            : 0;
+        return { repo: goal.path, files: ops.length, ...repoChange(current, goal, ops.length > 0), drift: drift.length, unsaved };
       });
       const changed = repos.filter((r) => r.changed);
       return {
         snapshot: t.snapshot.id,
         repos,
-        totals: { reposChanged: changed.length, files: sum(repos, 'files'), drift: sum(repos, 'drift'), problems: repos.filter((r) => r.problem).length },
+        totals: {
+          reposChanged: changed.length,
+          files: sum(repos, 'files'),
+          drift: sum(repos, 'drift'),
+          unsaved: sum(repos, 'unsaved'),
+          problems: repos.filter((r) => r.problem).length,
+        },
       };
     }),
   );
 }
 
-function sum(repos: readonly RepoDifference[], field: 'files' | 'drift'): number {
+function sum(repos: readonly RepoDifference[], field: 'files' | 'drift' | 'unsaved'): number {
   return repos.reduce((n, r) => n + r[field], 0);
 }
 

@@ -23,6 +23,7 @@ import { RepoRemotes, campaignRemoteReach } from './remotes';
 import { RemotePush, planRemotePushes, undoPushes } from './remotePlan';
 
 import { KeepEdits, driftedFiles, keepEdits } from './keepEdits';
+import { KnownStates, newestStates } from './driftBase';
 
 export type RollbackMode = 'restore' | 'replay';
 
@@ -55,7 +56,7 @@ export interface RollbackRequest extends TargetSpec {
   rewrite?: boolean;
   /** An undo: the refs its rollback pushed, put back (remotePlan.ts `undoPushes`). */
   undoPushes?: { repo: string; remote: string; url: string; updates: { ref: string; old: string | null; to: string | null }[] }[];
-
+  /**
    * The files edited since the drift base that the rollback would overwrite or remove: left as they
    * are (`leave`), or kept with the rollback's change undone around them (`merge`; what does not
    * merge is a conflict). Absent: they are drift, which a run refuses unless forced (keepEdits.ts).
@@ -124,6 +125,12 @@ export interface RepoPlan {
   changed: boolean;
   /** Files (and index/HEAD) changed since the campaign's last checkpoint by something other than the campaign. */
   drift: Drift[];
+  /**
+   * Files the rollback overwrites or removes that changed since the newest snapshot, checkpoint or
+   * rollback of the repo, whoever made it, and are not drift: the user's edits, which no record
+   * holds but the safety snapshot. Named wherever the rollback is offered; a run is not refused for them.
+   */
+  unsaved: string[];
   conflicts: Conflict[];
   notes: string[];
   /**
@@ -148,14 +155,29 @@ export interface RollbackPlan {
   waves: string[][];
   cycles: string[][];
   request: RollbackRequest;
-  totals: { repos: number; reposChanged: number; files: number; added: number; removed: number; drift: number; conflicts: number; pushes?: number };
+  totals: {
+    repos: number;
+    reposChanged: number;
+    files: number;
+    added: number;
+    removed: number;
+    drift: number;
+    unsaved: number;
+    conflicts: number;
+    pushes?: number;
+  };
 }
 
 /**
  * Works out a rollback without changing anything: per repo the goal state, the file operations
  * with inverse diffs, drift and conflicts, and the waves of dependency order.
  */
-export async function planRollback(ctx: EngineContext, request: RollbackRequest): Promise<RollbackPlan> {
+export async function planRollback(
+  ctx: EngineContext,
+  request: RollbackRequest,
+  /** States recorded outside snapshots (rollbacks' end states): `unsaved` is measured from the newest state of each repo (driftBase.ts). */
+  known: readonly KnownStates[] = [],
+): Promise<RollbackPlan> {
   const mode = request.mode ?? (request.onlyStep !== undefined ? 'replay' : 'restore');
   if (mode !== 'restore' && mode !== 'replay') throw new EngineError('Usage', `--mode is restore or replay, not ${String(mode)}`);
   // one step's inverse over the steps after it is a replay: a restore would undo those steps too
@@ -182,10 +204,24 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
   const globs = globMatcher(request.paths ?? []);
   const exact = new Map(Object.entries(request.files ?? {}).map(([r, files]) => [path.resolve(r), new Set(files)]));
   const records = mode === 'replay' ? await replayRecords(ctx, target) : [];
+  // the user's edits no record holds: what changed since the newest state anyone recorded of each repo (not for an
+  // undo, whose drift base is exact; nor while a campaign has no checkpoint: its own work since the baseline is not told apart)
+  const newest = request.driftBase || (target.campaign && target.campaign.steps.length === 0) ? undefined : await newestStates(ctx.store, repoPaths, known);
   const planOne = (repo: string, submodules?: ReadonlyMap<string, string>) => {
     const only = exact.get(repo);
     const matches = only ? (p: string) => only.has(p) && globs(p) : globs;
-    return planRepo(repo, target, mode, matches, (request.paths ?? []).length > 0 || !!only, records, request.driftBase, submodules, request.keepEdits);
+    return planRepo(
+      repo,
+      target,
+      mode,
+      matches,
+      (request.paths ?? []).length > 0 || !!only,
+      records,
+      request.driftBase,
+      submodules,
+      request.keepEdits,
+      newest?.get(repo),
+    );
   };
   const planned = await mapLimit(repoPaths, ctx.parallelism ?? defaultParallelism, async (repo) => {
     const plan = await planOne(repo);
@@ -256,6 +292,7 @@ export async function planRollback(ctx: EngineContext, request: RollbackRequest)
       added: repos.reduce((n, r) => n + r.files.reduce((m, f) => m + f.added, 0), 0),
       removed: repos.reduce((n, r) => n + r.files.reduce((m, f) => m + f.removed, 0), 0),
       drift: repos.reduce((n, r) => n + r.drift.length, 0),
+      unsaved: repos.reduce((n, r) => n + r.unsaved.length, 0),
       conflicts: repos.reduce((n, r) => n + r.conflicts.length, 0),
       pushes: repos.reduce((n, r) => n + (r.pushes ?? []).reduce((m, p) => m + p.updates.length, 0), 0),
     },
@@ -353,6 +390,8 @@ async function planRepo(
   /** Repos of the plan inside this one (absolute path), and the HEAD each one's own rollback leaves. */
   submodules?: ReadonlyMap<string, string>,
   keep?: KeepEdits,
+  /** The newest state anyone recorded of the repo (driftBase.ts): what `unsaved` is measured from. */
+  newest?: RepoState,
 ): Promise<RepoPlan> {
   const capture = await captureWithIndex(repo);
   try {
@@ -436,7 +475,16 @@ async function planRepo(
     const since = base ? await treeOps(repo, base.worktree, current.worktree) : [];
     const notKept = edited.size ? (p: string) => matches(p) && !edited.has(p) : matches;
     const drift = base ? driftOf(since, base, current, goal, new Set(ops.map((o) => o.path)), notKept) : [];
-    if (base) await markDriftLines(repo, since, files, new Set(drift.flatMap((d) => (d.kind === 'file' ? [d.path] : []))));
+    const drifted = new Set(drift.flatMap((d) => (d.kind === 'file' ? [d.path] : [])));
+    if (base) await markDriftLines(repo, since, files, drifted);
+    // files it overwrites that changed since the newest record of the repo (whoever made it) and are not drift already
+    let unsaved: string[] = [];
+    if (newest && ops.length) {
+      const sinceNewest = base && newest.worktree === base.worktree ? since : await treeOps(repo, newest.worktree, current.worktree);
+      const touched = new Set(ops.map((o) => o.path));
+      unsaved = sinceNewest.filter((o) => touched.has(o.path) && notKept(o.path) && !drifted.has(o.path)).map((o) => o.path);
+      if (unsaved.length) await markDriftLines(repo, sinceNewest, files, new Set(unsaved));
+    }
     if (!base && target.campaign && target.checkpoint !== undefined) {
       notes.push('no checkpoint after the target: drift cannot be told from campaign changes');
     }
@@ -450,6 +498,7 @@ async function planRepo(
       files,
       ...repoChange(current, goal, files.length > 0),
       drift,
+      unsaved,
       conflicts,
       notes,
     };
