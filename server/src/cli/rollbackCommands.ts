@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
 import { chainedRollbacks, inversePatchText, locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence/pack';
-import { commentsOf } from '../engine/rollback/evidence/report';
+import { commandLine, commentsOf } from '../engine/rollback/evidence/report';
 import { RollbackPlan, RollbackRequest, planRollback } from '../engine/rollback/plan/plan';
 import { driftLabel } from '../engine/rollback/plan/changes';
 import { heldOnRemotes, remoteWords } from '../engine/rollback/plan/remotes';
@@ -428,7 +428,14 @@ export const rollbackCommands: Command[] = [
       const lines = [
         `Evidence ${e.id} (${e.kind}${e.undoOf ? ' of ' + e.undoOf : ''}) — ${e.outcome}`,
         `who: ${e.who.gitName ?? e.who.user}${e.who.gitEmail ? ` <${e.who.gitEmail}>` : ''} on ${e.host}; codecontext ${e.toolVersion}`,
-        `command: codecontext ${e.command.join(' ')}`,
+        `command: ${commandLine(e) ?? '-'}`,
+        ...(e.leftOut?.length
+          ? [
+              `partial: left out ${e.leftOut
+                .map((l) => `${displayPath(l.repo)}${l.path !== undefined ? `/${showPath(l.path)}` : ' (whole repo)'} (${l.reason})`)
+                .join(', ')}`,
+            ]
+          : []),
         `target: ${e.target.label} (${e.target.snapshot}); mode ${e.mode}; plan ${e.planHash}`,
         `time: ${when(e.startedAt)} → ${when(e.endedAt)}; safety snapshot ${e.safetySnapshot ?? '-'}`,
         ...(e.error ? [`error: ${[e.error.repo, e.error.path, e.error.message].filter(Boolean).join(': ')}`] : []),

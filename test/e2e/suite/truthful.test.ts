@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { Api, Confirmation, fixture, ready } from './fixture';
 import { cli, git, write } from './repos';
 import { screenshot } from './screenshot';
+import { PanelHandle } from './panels';
 
 interface Executed {
   record: { id: string; outcome: string };
@@ -48,7 +49,11 @@ describe('never offer what will lose or fail (issue 25, items 1–7)', function 
       git(repo, 'commit', '-q', '-m', 'initial');
     }
     campaign = cli('campaign', 'start', 'truthful-e2e', ...Object.values(repos).flatMap((r) => ['--root', r])).id as string;
-    for (const repo of Object.values(repos)) write(path.join(repo, 'package.json'), lines(20, '(by the campaign)'));
+    for (const repo of Object.values(repos)) {
+      write(path.join(repo, 'package.json'), lines(20, '(by the campaign)'));
+      write(path.join(repo, 'index.js'), `module.exports = '${path.basename(repo)}'; // by the campaign\n`);
+    }
+    write(path.join(repos.accepts, 'README.md'), '# accepts, by the campaign\n');
     cli('campaign', 'checkpoint', campaign, '-m', 'mark line 3');
   });
 
@@ -111,6 +116,38 @@ describe('never offer what will lose or fail (issue 25, items 1–7)', function 
       assert.strictEqual(await picked, undefined);
     } finally {
       edited.forEach((f, i) => write(f, before[i]));
+    }
+  });
+
+  it('5: the evidence of a partial rollback says what was left out and why, and that it came from the extension', async () => {
+    const preview = (await vscode.commands.executeCommand<PanelHandle>('codecontext.previewRollback', { campaign }))!;
+    try {
+      await preview.waitForStatus(/Plan ready|choose/i);
+      await preview.press('toggleRepo', repos.express);
+      await preview.press('toggleFile', `${repos.accepts}\npackage.json`);
+      const chosen = await preview.waitFor((s) => s.runLabel === 'Roll Back the Chosen 2 Files in 1 Repo', 'two files of one repo chosen');
+      assert.deepStrictEqual(chosen.checked.filter((f) => f.startsWith('accepts/')).sort(), ['accepts/README.md', 'accepts/index.js']);
+      await preview.press('run');
+      const done = await preview.waitForStatus(/committed|failed|ended|refused|stopped/);
+      assert.match(done.status, /Rollback rb_\w+ committed/);
+      const id = /rb_\w+/.exec(done.status)![0];
+      const pack = JSON.parse(readFileSync(path.join(fixture().store, 'rollbacks', id, `evidence-${id}.json`), 'utf8')) as {
+        leftOut?: { repo: string; path?: string; reason: string }[];
+        command: string[];
+      };
+      assert.deepStrictEqual(pack.leftOut, [
+        { repo: repos.express, reason: 'unticked' },
+        { repo: repos.accepts, path: 'package.json', reason: 'unticked' },
+      ]);
+      const report = (await vscode.commands.executeCommand<PanelHandle>('codecontext.openEvidence', id))!;
+      await report.whenReady();
+      await report.waitFor((s) => s.repos.length === 1, 'the report');
+      await vscode.commands.executeCommand('notifications.hideToasts');
+      await screenshot('truthful-partial-rollback-report', { waitForText: 'Evidence: Rollback to truthful-e2e baseline' });
+      await run('undoRollback', { kind: 'rollback', rollback: id }, { confirm: false });
+    } finally {
+      preview.panel.dispose();
+      await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
 });

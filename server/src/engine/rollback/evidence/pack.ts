@@ -10,7 +10,7 @@ import { resolveId } from '../../store/ids';
 import { RepoState, captureRepoState, sameState } from '../../repo/repoState';
 import { Store, writeFileAtomic } from '../../store/store';
 import { ReadLimit, readBounded } from '../../store/boundedRead';
-import type { PlannedFile, RollbackPlan } from '../plan/plan';
+import type { LeftOut, PlannedFile, RollbackPlan } from '../plan/plan';
 import type { RepoRemotes } from '../plan/remotes';
 import type { CheckResult, Outcome, PhaseRecord } from '../records';
 import { ReviewComment, listReviewComments } from '../../campaign/reviewComments';
@@ -103,6 +103,9 @@ export interface EvidencePack {
   repos: EvidenceRepo[];
   /** The remote steps (a rollback with `--remote`), in the order they were planned. */
   pushes?: EvidencePush[];
+
+  /** A partial rollback: the repos and files of the target it left as they were, and why. Absent in packs before it was kept. */
+  leftOut?: LeftOut[];
   /** Each rolling check run: repo, command, exit code, duration, the tail of its output. */
   checks?: CheckResult[];
   /** Journal entries after `prepared` that could not be written (a full store): the transaction went on without them. */

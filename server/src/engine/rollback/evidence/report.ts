@@ -6,6 +6,7 @@ import { plural } from '../../util/words';
 import type { RepoState } from '../../repo/repoState';
 import type { EvidencePack, EvidenceRepo, RepoSpan } from './pack';
 import { remoteWords } from '../plan/remotes';
+import type { LeftOut } from '../plan/plan';
 
 /**
  * An evidence pack as a page a person reads: the outcome, the target, who ran it where and when,
@@ -100,6 +101,7 @@ function* evidenceBodyChunks(pack: ReportedPack, patches: readonly ((string | un
     `<p class="headline"><span class="outcome outcome-${esc(pack.outcome)}">${pack.outcome === 'committed' ? 'Committed' : 'Aborted'}</span> `,
     `${esc(plural(pack.repos.length, 'repo'))}, ${esc(plural(files, 'file'))}, `,
     `${esc(ms(Date.parse(pack.endedAt) - Date.parse(pack.startedAt)))}, ${esc(pack.mode)} mode `,
+    leftOutWords(pack),
     `— by ${esc(pack.who.gitName ?? pack.who.user)} on ${esc(pack.host)}, ${esc(when(pack.startedAt))}</p>`,
     errorLine(pack, name),
     '</header>',
@@ -107,6 +109,8 @@ function* evidenceBodyChunks(pack: ReportedPack, patches: readonly ((string | un
     timelineSection(pack, name),
     factsSection(pack),
     pushesSection(pack, name),
+
+    leftOutSection(pack, name),
     remotesSection(pack, name),
     `<section class="repos" aria-label="Repositories"><h2>Repositories <span class="count">${pack.repos.length}</span></h2>`,
   ];
@@ -136,6 +140,48 @@ function* evidenceBodyChunks(pack: ReportedPack, patches: readonly ((string | un
   yield '\n' + tail.filter(Boolean).join('\n');
 }
 
+/**
+ * The command line that made the rollback, as one a user can run; a rollback run from the extension
+ * (its argv starts with `(vscode)`) had none, and says so rather than show a command no shell knows.
+ */
+export function commandLine(pack: Pick<EvidencePack, 'command' | 'planHash'>): string | undefined {
+  if (!pack.command.length) return undefined;
+  if (pack.command[0] === '(vscode)') {
+    const rest = pack.command.slice(1).filter((w, i) => !(i === 0 && w === 'rollback') && w !== '--plan' && w !== pack.planHash);
+    return `none: run from the VS Code extension${rest.length ? ` (${rest.join(' ')})` : ''}`;
+  }
+  return `codecontext ${pack.command.join(' ')}`;
+}
+
+/** "; 1 repo and 2 files left out": the headline of a partial rollback says it was partial. */
+export function leftOutWords(pack: Pick<EvidencePack, 'leftOut'>): string {
+  const left = pack.leftOut ?? [];
+  if (!left.length) return '';
+  const repos = left.filter((l) => l.path === undefined).length;
+  const files = left.length - repos;
+  const parts = [repos ? plural(repos, 'repo') : '', files ? plural(files, 'file') : ''].filter(Boolean).join(' and ');
+  return `— partial: ${esc(parts)} left out `;
+}
+
+const leftOutReasons: Record<LeftOut['reason'], string> = {
+  unticked: 'not ticked',
+  blocked: 'blocked (its state stopped the plan)',
+  conflict: 'left out: it conflicted',
+};
+
+function leftOutSection(pack: ReportedPack, name: (p: string) => string): string {
+  const left = pack.leftOut ?? [];
+  if (!left.length) return '';
+  const rows = left.map(
+    (l) =>
+      `<li>${esc(name(l.repo))}${l.path !== undefined ? `/${esc(showPath(l.path))}` : ' (the whole repo)'}: ${esc(leftOutReasons[l.reason] ?? l.reason)}</li>`,
+  );
+  return (
+    `<section class="left-out" aria-label="Left out"><h2>Left out <span class="count">${left.length}</span></h2>` +
+    `<p>This rollback was partial: these stayed as they were.</p><ul>${rows.join('')}</ul></section>`
+  );
+}
+
 /** Facts shown as code: ids and command lines. */
 const code = new Set(['Command', 'Plan', 'Evidence']);
 
@@ -161,7 +207,7 @@ function factsSection(pack: ReportedPack): string {
     ['Who', `${pack.who.user}${who ? ` (git: ${who})` : ''}`],
     ['Where', `${pack.host}: ${pack.cwd}`],
     ['When', `${when(pack.startedAt)} → ${when(pack.endedAt)}`],
-    ['Command', pack.command.length ? `codecontext ${pack.command.join(' ')}` : undefined],
+    ['Command', commandLine(pack)],
     ['Mode', pack.mode],
     ['Plan', pack.planHash],
     ['Safety snapshot', pack.safetySnapshot ?? 'none (nothing was prepared)'],

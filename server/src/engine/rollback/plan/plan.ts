@@ -40,6 +40,8 @@ export interface RollbackRequest extends TargetSpec {
   files?: Record<string, string[]>;
   /** Leave these repos (absolute paths) out of the plan altogether, e.g. one that is mid-merge. */
   exclude?: string[];
+  /** Repos or files (`repo` + `path`) left out because they conflicted, so the evidence says why (`LeftOut`). */
+  conflicted?: { repo: string; path?: string }[];
   /** Per repo, the state drift is measured from when the target has no campaign checkpoint after it (undo: the rollback's end state). */
   driftBase?: Record<string, RepoState>;
   /**
@@ -133,6 +135,8 @@ export interface RepoPlan {
   unsaved: string[];
   conflicts: Conflict[];
   notes: string[];
+  /** Files of the repo the target differs in that this plan leaves alone (not ticked, not matching `paths`). */
+  leftOut?: string[];
   /**
    * What the campaign being rolled back made in this repo and what of it its remotes hold
    * (remotes.ts): absent when it made no commit, branch or tag here, and for a target that is no
@@ -141,6 +145,18 @@ export interface RepoPlan {
   remotes?: RepoRemotes;
   /** What a remote rollback pushes to each of its remotes (asked with `remote`): in the plan hash. */
   pushes?: RemotePush[];
+}
+
+/**
+ * What of the target a partial rollback leaves as it is, and why: a repo or file the user did not tick
+ * (`unticked`), a repo whose state stopped the plan (`blocked`: mid-merge, locked…), or one left out
+ * because it conflicted (`conflict`). The evidence keeps it, so a partial rollback says it was partial.
+ */
+export interface LeftOut {
+  repo: string;
+  /** A file of the repo; absent: the whole repo. */
+  path?: string;
+  reason: 'unticked' | 'blocked' | 'conflict';
 }
 
 export interface RollbackPlan {
@@ -166,6 +182,8 @@ export interface RollbackPlan {
     conflicts: number;
     pushes?: number;
   };
+  /** Repos of the target, and files of its repos, this plan leaves as they are; absent when it rolls back all of the target. */
+  leftOut?: LeftOut[];
 }
 
 /**
@@ -266,6 +284,16 @@ export async function planRollback(
     const pushed = (request.undoPushes ?? []).filter((p) => p.repo === plan.path);
     if (pushed.length) plan.pushes = [...(plan.pushes ?? []), ...undoPushes(pushed)];
   }
+  // what of the target this plan leaves out, and why: the evidence of a partial rollback says so
+  const conflicted = new Set((request.conflicted ?? []).map((c) => `${path.resolve(c.repo)}\0${c.path ?? ''}`));
+  const why = (repo: string, p?: string): LeftOut['reason'] => (conflicted.has(`${repo}\0${p ?? ''}`) ? 'conflict' : 'unticked');
+  const kept = new Set(repoPaths);
+  const leftOut: LeftOut[] = [
+    ...chooseTargetRepos(target.snapshot, undefined)
+      .filter((r) => !kept.has(r))
+      .map((r): LeftOut => ({ repo: r, reason: excluded.has(r) ? 'blocked' : why(r) })),
+    ...repos.flatMap((r) => (r.leftOut ?? []).map((p): LeftOut => ({ repo: r.path, path: p, reason: why(r.path, p) }))),
+  ];
   const body = {
     mode,
     target: {
@@ -296,6 +324,7 @@ export async function planRollback(
       conflicts: repos.reduce((n, r) => n + r.conflicts.length, 0),
       pushes: repos.reduce((n, r) => n + (r.pushes ?? []).reduce((m, p) => m + p.updates.length, 0), 0),
     },
+    ...(leftOut.length ? { leftOut } : {}),
   };
 }
 
@@ -400,6 +429,7 @@ async function planRepo(
     const targetState: RepoState = { head: recorded.head, ref: recorded.ref, index: recorded.index, worktree: recorded.worktree };
     const notes: string[] = [];
     const conflicts: Conflict[] = [];
+    const leftOut: string[] = [];
     let goal: RepoState;
     if (mode === 'replay') {
       const replay = await planReplayGoal(repo, target, current, capture.tempIndex, matches, records, narrowed);
@@ -407,7 +437,9 @@ async function planRepo(
       conflicts.push(...replay.conflicts);
       notes.push(...replay.notes);
     } else if (narrowed) {
-      goal = await narrowGoal(repo, current, targetState, matches, capture.tempIndex);
+      const narrow = await narrowGoal(repo, current, targetState, matches, capture.tempIndex);
+      goal = narrow.goal;
+      leftOut.push(...narrow.leftOut);
       notes.push('limited to the given paths: HEAD and branch are left as they are');
     } else {
       goal = targetState;
@@ -501,6 +533,7 @@ async function planRepo(
       unsaved,
       conflicts,
       notes,
+      ...(leftOut.length ? { leftOut } : {}),
     };
   } finally {
     await capture.release();
@@ -597,7 +630,13 @@ function driftOf(
  * A goal that restores only the paths matching the globs (worktree and index), keeping every other
  * path, HEAD and the branch as they are now.
  */
-async function narrowGoal(repo: string, current: RepoState, target: RepoState, matches: (p: string) => boolean, worktreeIndex: string): Promise<RepoState> {
+async function narrowGoal(
+  repo: string,
+  current: RepoState,
+  target: RepoState,
+  matches: (p: string) => boolean,
+  worktreeIndex: string,
+): Promise<{ goal: RepoState; leftOut: string[] }> {
   const [wtOps, idxOps] = await Promise.all([treeOps(repo, current.worktree, target.worktree), treeOps(repo, current.index, target.index)]);
   const edits = (ops: FileOp[]): TreeEdit[] =>
     ops.filter((o) => matches(o.path)).map((o) => ({ path: o.path, entry: o.action === 'delete' ? null : { mode: o.mode!, id: o.blob! } }));
@@ -607,5 +646,5 @@ async function narrowGoal(repo: string, current: RepoState, target: RepoState, m
     wtEdits.length ? buildTree(repo, worktreeIndex, { indexFile: worktreeIndex }, wtEdits) : current.worktree,
     buildTree(repo, worktreeIndex, { tree: current.index }, idxEdits),
   ]);
-  return { head: current.head, ref: current.ref, worktree, index };
+  return { goal: { head: current.head, ref: current.ref, worktree, index }, leftOut: wtOps.filter((o) => !matches(o.path)).map((o) => o.path) };
 }

@@ -224,6 +224,8 @@ async function packOf(state: TxState, detail: FinishDetail | undefined): Promise
     phases: o.phases ?? [],
     repos,
     ...(state.remotes.length ? { pushes: state.remotes.map(pushOf) } : {}),
+
+    ...(begin.leftOut?.length ? { leftOut: begin.leftOut } : {}),
     ...(o.checks?.length ? { checks: o.checks } : {}),
     ...(o.journalProblems?.length ? { journalProblems: o.journalProblems } : {}),
   };

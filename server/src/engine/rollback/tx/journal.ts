@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import { AppendLog, lastEntry, readLog } from '../../store/appendLog';
 import { Store } from '../../store/store';
 import { RepoState } from '../../repo/repoState';
-import type { RollbackPlan } from '../plan/plan';
+import type { LeftOut, RollbackPlan } from '../plan/plan';
 import type { RepoRemotes } from '../plan/remotes';
 import type { PlannedRefUpdate } from '../plan/remotePlan';
 import type { CheckResult, Outcome, PhaseRecord } from '../records';
@@ -37,6 +37,9 @@ export type JournalEntry =
       repos: { path: string; wave: number; goal: RepoState; before?: RepoState; files?: number; remotes?: RepoRemotes }[];
       /** The remote steps: per repo and remote, the ref updates planned (a revert's commit is made at prepare). */
       pushes?: PushBegin[];
+
+      /** What of the target the plan left out, and why (the evidence's `leftOut`). */
+      leftOut?: LeftOut[];
     }
   | {
       t: 'prepared';

@@ -129,6 +129,8 @@ export class BegunTransaction {
         ...(r.remotes ? { remotes: r.remotes } : {}),
       })),
       ...(pushes.length ? { pushes } : {}),
+
+      ...(plan.leftOut?.length ? { leftOut: plan.leftOut } : {}),
     };
     try {
       await journal.append(begin);
