@@ -496,7 +496,19 @@ function repoBlock(r: PreviewRepoView): HTMLElement {
       : null,
   );
   const notes = [
-    ...r.conflicts.filter((c) => !c.path).map((c) => h('li', { class: 'error' }, c.reason)),
+    // every conflict under its repo, with its file and hunk: a replay conflict has no file row (nothing moves there)
+    ...r.conflicts
+      .filter((c) => !c.path || !files.some((f) => f.path === c.path))
+      .map((c) =>
+        h(
+          'li',
+          { class: 'error', 'data-probe': 'conflict' },
+          c.path ? h('code', {}, c.path) : null,
+          c.path ? ': ' : '',
+          c.reason,
+          c.hunk ? h('pre', { class: 'hunk' }, c.hunk) : null,
+        ),
+      ),
     // the index, HEAD, and a drifted file beyond the files listed: their marks are not on a file row
     ...r.edits
       .filter((e) => e.path === undefined || !files.some((f) => f.path === e.path))
@@ -834,9 +846,44 @@ function renderFooter(plan: PreviewState): void {
   const drift = chosenDrift();
   if (drift.length === 0) force = false;
   const unresolved = drift.length > 0 && !force;
+  // a conflict in a chosen repo: the run would be refused, so it is not offered; the ways out are
+  const conflicted = plan.repos.filter((r) => r.conflicts.length && c.repos.includes(r.path));
+  const conflicts = conflicted.reduce((n, r) => n + r.conflicts.length, 0);
   if (!run || result) {
     const staleWords = `${stale} This plan would be refused as stale: Run waits for the new one.`;
     if (stale) parts.push(h('p', { class: 'alert warning', role: 'alert', 'data-probe': 'alert' }, staleWords));
+    if (conflicts) {
+      parts.push(
+        h(
+          'div',
+          { class: 'alert warning conflict-choice', role: 'alert', 'aria-label': 'Conflicts' },
+          h(
+            'p',
+            { 'data-probe': 'alert' },
+            `${plural(conflicts, 'conflict')} in ${conflicted.map((r) => r.name).join(', ')} ` +
+              `(listed under ${conflicted.length === 1 ? 'its repo' : 'each repo'}): ` +
+              'the run would be refused. Leave the repo out, or switch to Restore (your edits are named before anything is overwritten):',
+          ),
+          h(
+            'div',
+            { class: 'buttons' },
+            ...conflicted.map((r) =>
+              button(
+                `Leave ${r.name} Out`,
+                'leaveOutConflict',
+                () => {
+                  excludedRepos.add(r.path);
+                  drawPlan();
+                  drawFooter();
+                },
+                { secondary: true, title: `Untick ${r.name}` },
+              ),
+            ),
+            plan.mode === 'replay' ? button('Switch to Restore', 'restore', () => replan('restore'), { secondary: true }) : null,
+          ),
+        ),
+      );
+    }
     if (drift.length) {
       const files = drift.filter((d) => d.path !== undefined);
       parts.push(
@@ -897,22 +944,26 @@ function renderFooter(plan: PreviewState): void {
         ),
       );
     const over = force && drift.length ? ` (Overwriting ${plural(drift.length, 'Edit')})` : '';
+    // the repos the run changes, as the status line counts them (a repo held by a conflict changes nothing)
+    const changes = plan.repos.filter((r) => r.changed && c.repos.includes(r.path)).length;
     // the remotes the run pushes to: those chosen, of the repos it runs
     const pushedTo = plan.repos
       .filter((r) => c.repos.includes(r.path) && (r.pushes ?? []).length)
       .reduce((n, r) => n + (r.remoteChoices ?? []).filter((x) => x.chosen).length, 0);
     const remotesToo = pushedTo ? ` and ${plural(pushedTo, 'Remote')}` : '';
-    const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(c.repos.length, 'Repo')}${remotesToo}${over}`;
+    const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(changes, 'Repo')}${remotesToo}${over}`;
     const check = checkCommand.trim() ? { check: checkCommand.trim() } : {};
     const done = (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo');
     const start = () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force: force || untouchedDriftOnly(), ...check });
     const runButton = button(label, 'run', start, {
-      disabled: busy || !!stale || unresolved || c.repos.length === 0 || nothingToDo || done,
-      title: unresolved
-        ? 'Choose first what happens to your edits (above)'
-        : stale
-          ? 'The repos changed: wait for the new plan'
-          : 'Run this plan as one transaction: all repos roll back, or none do',
+      disabled: busy || !!stale || unresolved || conflicts > 0 || c.repos.length === 0 || nothingToDo || done,
+      title: conflicts
+        ? 'Conflicts first: leave the repo out, or switch to Restore (above)'
+        : unresolved
+          ? 'Choose first what happens to your edits (above)'
+          : stale
+            ? 'The repos changed: wait for the new plan'
+            : 'Run this plan as one transaction: all repos roll back, or none do',
     });
     parts.push(h('div', { class: 'buttons' }, runButton, foldButton()));
   }

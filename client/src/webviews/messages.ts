@@ -131,7 +131,8 @@ export interface PreviewRepoView {
   changed: boolean;
   /** The user's edits (drift) the plan acts on, as the server says them. */
   edits: PreviewEditView[];
-  conflicts: { path?: string; reason: string }[];
+  /** Each conflict with its file and the hunk that did not apply (replay), under its repo. */
+  conflicts: { path?: string; reason: string; hunk?: string }[];
   notes: string[];
   /** What of the campaign the repo's remotes still hold, in the server's words, one fact a line (a rollback is local: it leaves them). */
   remotes: string[];

@@ -272,7 +272,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         indexChanged: r.indexChanged,
         changed: r.changed,
         edits: r.edits.map((e) => ({ label: e.label, ...(e.kind === 'file' ? { path: e.path } : {}), lostWith: e.lostWith })),
-        conflicts: r.conflicts.map((c) => ({ path: c.path, reason: c.reason })),
+        conflicts: r.conflicts.map((c) => ({ path: c.path, reason: c.reason, ...(c.hunk ? { hunk: c.hunk } : {}) })),
         notes: r.notes,
         remotes: r.remoteLines,
         remoteChoices: r.remoteChoices ?? [],

@@ -150,4 +150,27 @@ describe('never offer what will lose or fail (issue 25, items 1–7)', function 
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     }
   });
+  it('4: a replay conflict is listed under its repo with its file and hunk, and Run is disabled with the ways out offered', async () => {
+    const pkg = path.join(repos.express, 'package.json');
+    const before = readFileSync(pkg, 'utf8');
+    write(pkg, before.replace('line 3 (by the campaign)', 'line 3 (by the campaign), and mine'));
+    const preview = (await vscode.commands.executeCommand<PanelHandle>('codecontext.previewRollback', { campaign, mode: 'replay' }))!;
+    try {
+      const shown = await preview.waitFor((s) => /conflict/.test(s.alert ?? '') || /conflict/i.test(s.status), 'the conflict said');
+      assert.match(shown.alert ?? '', /1 conflict in express \(listed under its repo\): the run would be refused/);
+      assert.ok(!shown.actions.includes('run'), `Run is offered over a conflict: ${shown.actions.join(', ')}`);
+      // one count everywhere: the button counts the repos the status line counts
+      assert.strictEqual(shown.runLabel, 'Roll Back 3 Files in 1 Repo');
+      assert.match(shown.status, /3 files in 1 repo change/);
+      assert.ok(shown.actions.includes('leaveOutConflict') && shown.actions.includes('restore'), shown.actions.join(', '));
+      await vscode.commands.executeCommand('notifications.hideToasts');
+      await screenshot('truthful-replay-conflict-run-disabled', { waitForText: 'Rollback Preview: truthful-e2e baseline' });
+      await preview.press('leaveOutConflict');
+      const left = await preview.waitFor((s) => s.actions.includes('run'), 'Run offered once the repo is left out');
+      assert.doesNotMatch(left.alert ?? '', /conflict/);
+    } finally {
+      preview.panel.dispose();
+      write(pkg, before);
+    }
+  });
 });
