@@ -109,7 +109,6 @@ function* evidenceBodyChunks(pack: ReportedPack, patches: readonly ((string | un
     timelineSection(pack, name),
     factsSection(pack),
     pushesSection(pack, name),
-
     leftOutSection(pack, name),
     remotesSection(pack, name),
     `<section class="repos" aria-label="Repositories"><h2>Repositories <span class="count">${pack.repos.length}</span></h2>`,
