@@ -26,7 +26,14 @@ interface World {
   cli: (...args: string[]) => ReturnType<typeof runCli>;
   baseline: string;
   server?: GitServer;
+  /** The folder of the bare remotes. */
+  remotesDir: string;
   url: (i: number) => string;
+}
+
+/** Resolves once `file` exists (the fault point's signal). */
+async function waitFor(file: string): Promise<void> {
+  while (!fs.existsSync(file)) await new Promise((r) => setTimeout(r, 20));
 }
 
 /** Every ref of a bare remote, as `ref → value`. */
@@ -80,7 +87,7 @@ describe('a campaign that pushed, rolled back on its remotes too (--remote, real
     const baseline = repos[0].head();
     const started = cli('campaign', 'start', 'bump', '--root', root);
     assert.strictEqual(started.status, 0, started.stderr);
-    return { root, store, repos, bares, env, cli, baseline, server, url };
+    return { root, store, repos, bares, env, cli, baseline, server, url, remotesDir };
   }
 
   /** The campaign: main advanced and pushed, a branch created and pushed, a tag created and pushed, in every repo. */
@@ -251,76 +258,125 @@ describe('a campaign that pushed, rolled back on its remotes too (--remote, real
     assert.strictEqual(refsOf(w2.bares[0])['refs/heads/main'], w2.baseline);
   });
 
-  it('a push by someone else between prepare and commit: the lease refuses it, every remote and repo is put back, their push stays', async function () {
-    const w = await world(3);
-    campaign(w);
-    const before = w.bares.map(refsOf);
-    const heads = w.repos.map((r) => r.head());
-    const pause = path.join(kit.tempDir('cc-pause-'), 'go');
-    const running = runCliAsync(['--parallel', '1', 'rollback', '--campaign', 'bump', '--remote'], {
-      store: w.store,
-      cwd: w.root,
-      env: { ...w.env, CODECONTEXT_FAULTS: `pause-after-prepare=${pause}` },
+  for (const transport of ['file', 'daemon', 'http'] as const) {
+    describe(`over ${transport === 'file' ? 'file://' : transport === 'daemon' ? 'git daemon' : 'smart HTTP'}: every remote as it was, another party's push intact`, function () {
+      it('a push by someone else between prepare and commit: the lease refuses it, every remote and repo is put back, their push stays', async function () {
+        const w = await world(3, transport);
+        campaign(w);
+        const before = w.bares.map(refsOf);
+        const heads = w.repos.map((r) => r.head());
+        const pause = path.join(kit.tempDir('cc-pause-'), 'go');
+        const running = runCliAsync(['--parallel', '1', 'rollback', '--campaign', 'bump', '--remote'], {
+          store: w.store,
+          cwd: w.root,
+          env: { ...w.env, CODECONTEXT_FAULTS: `pause-after-prepare=${pause}` },
+        });
+        await waitFor(`${pause}.waiting`);
+        const theirs = colleague(w, 2, 'c.txt', 'pushed meanwhile\n');
+        fs.writeFileSync(pause, '');
+        const r = await running;
+        assert.strictEqual(r.status, 1, r.stdout + r.stderr);
+        assert.match(r.stderr, /repo-02: origin refused the push: refs\/heads\/main was moved by someone else since the plan; its lease refused the push/);
+        assert.match(r.stderr, /every changed repo was returned to the safety snapshot snap_[0-9a-f]+, and every remote it pushed to put back \(rollback rb_/);
+        assert.deepStrictEqual(refsOf(w.bares[0]), before[0], 'the remotes pushed first are put back');
+        assert.deepStrictEqual(refsOf(w.bares[1]), before[1]);
+        assert.deepStrictEqual(refsOf(w.bares[2]), { ...before[2], 'refs/heads/main': theirs }, 'their push stays');
+        assert.deepStrictEqual(
+          w.repos.map((x) => x.head()),
+          heads,
+          'the local repos were never changed',
+        );
+      });
+
+      it("a remote's hook refuses the third push (pre-receive): the first two remotes are put back; without the hook it rolls back", async function () {
+        const w = await world(3, transport);
+        campaign(w);
+        const before = w.bares.map(refsOf);
+        const hook = path.join(w.bares[2], 'hooks', 'pre-receive');
+        fs.writeFileSync(hook, '#!/bin/sh\necho "main is protected here" >&2\nexit 1\n', { mode: 0o755 });
+        const refused = w.cli('--parallel', '1', 'rollback', '--campaign', 'bump', '--remote');
+        assert.strictEqual(refused.status, 1, refused.stdout);
+        assert.match(refused.stderr, /repo-02: origin refused the push: the remote's hook refused the push: main is protected here/);
+        assert.deepStrictEqual(w.bares.map(refsOf), before);
+        assert.notStrictEqual(w.repos[0].head(), w.baseline, 'the local repos were not changed');
+
+        fs.rmSync(hook);
+        const run = w.cli('rollback', '--campaign', 'bump', '--remote');
+        assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+        for (let i = 0; i < 3; i++) assert.strictEqual(cloned(w, i, 'a.txt'), 'v1\n');
+      });
+
+      it('SIGKILL between two remotes’ pushes, then a push by someone else, then recover: ours put back, theirs kept', async function () {
+        const w = await world(3, transport);
+        campaign(w);
+        const before = w.bares.map(refsOf);
+        const heads = w.repos.map((r) => r.head());
+        const crash = runCli(['--parallel', '1', 'rollback', '--campaign', 'bump', '--remote'], {
+          store: w.store,
+          cwd: w.root,
+          baseEnv: w.env,
+          env: { CODECONTEXT_FAULTS: 'crash-after-push=1' },
+        });
+        assert.notStrictEqual(crash.status, 0, 'killed');
+        assert.notDeepStrictEqual(refsOf(w.bares[0]), before[0], 'the first remote was pushed');
+        assert.deepStrictEqual(refsOf(w.bares[1]), before[1], 'the second was not');
+        // someone builds on what we pushed before anyone recovers
+        const theirs = colleague(w, 0, 'c.txt', 'on top of the revert\n');
+        const rec = w.cli('recover');
+        assert.strictEqual(rec.status, 0, rec.stdout + rec.stderr);
+        assert.match(
+          rec.stdout,
+          /returned to safety snapshot snap_[0-9a-f]+; 1 remote put back \(origin\); kept what changed since: remote:origin@.*repo-00: refs\/heads\/main/,
+        );
+        assert.deepStrictEqual(refsOf(w.bares[0]), { ...before[0], 'refs/heads/main': theirs }, 'our deletions undone, their main kept');
+        assert.deepStrictEqual(refsOf(w.bares[1]), before[1]);
+        assert.deepStrictEqual(refsOf(w.bares[2]), before[2]);
+        assert.deepStrictEqual(
+          w.repos.map((r) => r.head()),
+          heads,
+        );
+        assert.match(w.cli('recover').stdout, /^Nothing to recover/, 'idempotent');
+      });
+
+      it('the server dies between two pushes: the rollback is left for recover, which puts every remote back once it is up', async function () {
+        const w = await world(2, transport);
+        campaign(w);
+        const before = w.bares.map(refsOf);
+        const heads = w.repos.map((r) => r.head());
+        const pause = path.join(kit.tempDir('cc-pause-'), 'go');
+        const running = runCliAsync(['--parallel', '1', 'rollback', '--campaign', 'bump', '--remote'], {
+          store: w.store,
+          cwd: w.root,
+          env: { ...w.env, CODECONTEXT_FAULTS: `pause-after-push=${pause}`, CODECONTEXT_REMOTE_TIMEOUT_MS: '5000' },
+        });
+        await waitFor(`${pause}.waiting`);
+        assert.notDeepStrictEqual(refsOf(w.bares[0]), before[0], 'the first remote was pushed');
+        // a file:// remote "dies" by going away; a server is killed
+        const away = `${w.remotesDir}.away`;
+        if (w.server) w.server.kill();
+        else fs.renameSync(w.remotesDir, away);
+        fs.writeFileSync(pause, '');
+        const r = await running;
+        assert.strictEqual(r.status, 1, r.stdout + r.stderr);
+        assert.match(r.stderr, /codecontext recover/);
+        assert.deepStrictEqual(
+          w.repos.map((x) => x.head()),
+          heads,
+          'the local repos were never changed',
+        );
+        if (w.server) await w.server.restart();
+        else fs.renameSync(away, w.remotesDir);
+        const rec = w.cli('recover');
+        assert.strictEqual(rec.status, 0, rec.stdout + rec.stderr);
+        assert.deepStrictEqual(w.bares.map(refsOf), before, 'every remote as before the rollback');
+
+        const run = w.cli('rollback', '--campaign', 'bump', '--remote');
+        assert.strictEqual(run.status, 0, run.stdout + run.stderr);
+        for (let i = 0; i < 2; i++) assert.strictEqual(cloned(w, i, 'a.txt'), 'v1\n');
+        assert.strictEqual(gitTry(w.repos[0].dir, 'status', '-sb').stdout.split('\n')[0], '## main...origin/main [behind 2]');
+      });
     });
-    while (!fs.existsSync(`${pause}.waiting`)) await new Promise((r) => setTimeout(r, 20));
-    const theirs = colleague(w, 2, 'c.txt', 'pushed meanwhile\n');
-    fs.writeFileSync(pause, '');
-    const r = await running;
-    assert.strictEqual(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stderr, /repo-02: origin refused the push: refs\/heads\/main was moved by someone else since the plan; its lease refused the push/);
-    assert.match(r.stderr, /every changed repo was returned to the safety snapshot snap_[0-9a-f]+, and every remote it pushed to put back \(rollback rb_/);
-    assert.deepStrictEqual(refsOf(w.bares[0]), before[0], 'the remotes pushed first are put back');
-    assert.deepStrictEqual(refsOf(w.bares[1]), before[1]);
-    assert.deepStrictEqual(refsOf(w.bares[2]), { ...before[2], 'refs/heads/main': theirs }, 'their push stays');
-    assert.deepStrictEqual(
-      w.repos.map((x) => x.head()),
-      heads,
-      'the local repos were never changed',
-    );
-  });
-
-  it("a remote's hook refuses the third push: the first two remotes are put back (smart HTTP, pre-receive hook)", async function () {
-    const w = await world(3, 'http');
-    campaign(w);
-    const before = w.bares.map(refsOf);
-    const hook = path.join(w.bares[2], 'hooks', 'pre-receive');
-    fs.writeFileSync(hook, '#!/bin/sh\necho "main is protected here" >&2\nexit 1\n', { mode: 0o755 });
-    const refused = w.cli('--parallel', '1', 'rollback', '--campaign', 'bump', '--remote');
-    assert.strictEqual(refused.status, 1, refused.stdout);
-    assert.match(refused.stderr, /repo-02: origin refused the push: the remote's hook refused the push: main is protected here/);
-    assert.deepStrictEqual(w.bares.map(refsOf), before);
-    assert.notStrictEqual(w.repos[0].head(), w.baseline, 'the local repos were not changed');
-
-    fs.rmSync(hook);
-    const run = w.cli('rollback', '--campaign', 'bump', '--remote');
-    assert.strictEqual(run.status, 0, run.stdout + run.stderr);
-    for (let i = 0; i < 3; i++) assert.strictEqual(cloned(w, i, 'a.txt'), 'v1\n');
-  });
-
-  it('SIGKILL between two remotes’ pushes, then recover: the pushed remote goes back; a server that asks nobody first leaves it alone', async function () {
-    const w = await world(3);
-    campaign(w);
-    const before = w.bares.map(refsOf);
-    const heads = w.repos.map((r) => r.head());
-    const crash = runCli(['--parallel', '1', 'rollback', '--campaign', 'bump', '--remote'], {
-      store: w.store,
-      cwd: w.root,
-      baseEnv: w.env,
-      env: { CODECONTEXT_FAULTS: 'crash-after-push=1' },
-    });
-    assert.notStrictEqual(crash.status, 0, 'killed');
-    assert.notDeepStrictEqual(refsOf(w.bares[0]), before[0], 'the first remote was pushed');
-    assert.deepStrictEqual(refsOf(w.bares[1]), before[1], 'the second was not');
-    const rec = w.cli('recover');
-    assert.strictEqual(rec.status, 0, rec.stdout + rec.stderr);
-    assert.match(rec.stdout, /returned to safety snapshot snap_[0-9a-f]+; 1 remote put back \(origin\)/);
-    assert.deepStrictEqual(w.bares.map(refsOf), before, 'every remote as before the rollback');
-    assert.deepStrictEqual(
-      w.repos.map((r) => r.head()),
-      heads,
-    );
-    assert.match(w.cli('recover').stdout, /^Nothing to recover/, 'idempotent');
-  });
+  }
 
   it('a remote that asks for a password fails fast with one clear line, and no credential is ever printed or stored', async function () {
     const w = await world(2);
@@ -347,37 +403,5 @@ describe('a campaign that pushed, rolled back on its remotes too (--remote, real
       .map((d) => fs.readFileSync(path.join(d.parentPath, d.name), 'latin1'))
       .join('');
     assert.doesNotMatch(stored, /s3cret/, 'nothing in the store holds it');
-  });
-
-  it('git daemon: rolls back, and a server killed after prepare leaves the rollback for recover, which puts every remote back', async function () {
-    const w = await world(2, 'daemon');
-    campaign(w);
-    const before = w.bares.map(refsOf);
-    const heads = w.repos.map((r) => r.head());
-    const pause = path.join(kit.tempDir('cc-pause-'), 'go');
-    const running = runCliAsync(['rollback', '--campaign', 'bump', '--remote'], {
-      store: w.store,
-      cwd: w.root,
-      env: { ...w.env, CODECONTEXT_FAULTS: `pause-after-prepare=${pause}`, CODECONTEXT_REMOTE_TIMEOUT_MS: '5000' },
-    });
-    while (!fs.existsSync(`${pause}.waiting`)) await new Promise((r) => setTimeout(r, 20));
-    w.server!.kill();
-    fs.writeFileSync(pause, '');
-    const r = await running;
-    assert.strictEqual(r.status, 1, r.stdout + r.stderr);
-    assert.match(r.stderr, /recover/);
-    assert.deepStrictEqual(
-      w.repos.map((x) => x.head()),
-      heads,
-    );
-    await w.server!.restart();
-    const rec = w.cli('recover');
-    assert.strictEqual(rec.status, 0, rec.stdout + rec.stderr);
-    assert.deepStrictEqual(w.bares.map(refsOf), before);
-
-    const run = w.cli('rollback', '--campaign', 'bump', '--remote');
-    assert.strictEqual(run.status, 0, run.stdout + run.stderr);
-    for (let i = 0; i < 2; i++) assert.strictEqual(cloned(w, i, 'a.txt'), 'v1\n');
-    assert.strictEqual(gitTry(w.repos[0].dir, 'status', '-sb').stdout.split('\n')[0], '## main...origin/main [behind 2]');
   });
 });

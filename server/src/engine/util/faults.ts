@@ -71,9 +71,10 @@ export async function syncFault(): Promise<void> {
 
 /**
  * `pause-after-prepare=FILE`: the transaction writes `FILE.waiting` once prepared and waits until
- * FILE exists, so a test can act (push from another clone, kill a server) between prepare and commit.
+ * FILE exists, so a test can act (push from another clone, kill a server) between prepare and commit;
+ * `pause-after-push=FILE`, the same once the first remote's push is in.
  */
-export async function pausePoint(name: 'pause-after-prepare'): Promise<void> {
+export async function pausePoint(name: 'pause-after-prepare' | 'pause-after-push'): Promise<void> {
   const file = faults().get(name);
   if (!file) return;
   fs.writeFileSync(`${file}.waiting`, String(process.pid));

@@ -214,6 +214,7 @@ export class PreparedTransaction {
           logged.push(core.record({ t: 'pushed', at: new Date().toISOString(), key: s.key, ...(s.output ? { output: s.output } : {}) }));
           committing(s.key);
           crashPoint('crash-after-push', ++pushedN);
+          if (pushedN === 1) await pausePoint('pause-after-push');
           return;
         }
         // the steps that must follow this one start only once its check has passed
