@@ -4,12 +4,13 @@ import {
   CampaignCheckpointRequest,
   CampaignStartRequest,
   RollbackExecuteRequest,
+  ReposListRequest,
   RollbackPreviewRequest,
   SnapshotCreateRequest,
 } from '../../server/src/protocol';
-import { git } from '../helpers/repoKit';
+import { git, runCli } from '../helpers/repoKit';
 import { pushedWorkspace } from '../helpers/remotes';
-import { serverFixture } from './serverKit';
+import { TestServer, serverFixture } from './serverKit';
 
 /**
  * The preview the extension shows carries what of the campaign is on the remotes (issue 22, item 1):
@@ -114,3 +115,39 @@ describe('server: the remote rollback chosen in the preview, and snapshots pushe
 function bareHead(bare: string): string {
   return git(bare, 'rev-parse', 'main');
 }
+
+describe('server: recovery at start never pushes', () => {
+  const f = serverFixture((kit) => {
+    const { root, repos, remotes } = pushedWorkspace(kit, 2);
+    return { root, repos, bares: remotes } as { root: string; repos: typeof repos };
+  });
+
+  it('a rollback killed between two pushes is left for a person’s `recover`, said so; the remote keeps what was pushed until then', async () => {
+    const bares = (f as unknown as { bares: string[] }).bares;
+    const camp = await f.server.request(CampaignStartRequest, { name: 'bump' });
+    for (const r of f.repos) {
+      r.write('a.txt', 'v2\n').commitAll('bump');
+      r.git('push', '-q', 'origin', 'main');
+    }
+    await f.server.request(CampaignCheckpointRequest, { campaign: camp.id, message: 'bump and push' });
+    const before = bares.map(bareHead);
+    await f.server.stop();
+    const crashed = runCli(['--parallel', '1', 'rollback', '--campaign', camp.id, '--remote'], {
+      store: f.store,
+      env: { CODECONTEXT_FAULTS: 'crash-after-push=1' },
+    });
+    assert.notStrictEqual(crashed.status, 0, 'killed');
+    const pushed = bares.map(bareHead);
+    assert.notStrictEqual(pushed[0], before[0], 'the first remote was pushed');
+
+    f.server = await TestServer.start({ folders: [f.root], store: f.store });
+    await f.server.request(ReposListRequest, {}); // answered only after recovery
+    const [report] = f.server.recovered[0].reports;
+    assert.strictEqual(report.action, 'needs-confirmation');
+    assert.match(report.message, /was interrupted after it pushed to origin \(.*repo-00\); left alone\. Run `codecontext recover`/);
+    assert.deepStrictEqual(bares.map(bareHead), pushed, 'nothing pushed by the server on its own');
+    const rec = runCli(['recover'], { store: f.store });
+    assert.strictEqual(rec.status, 0, rec.stdout + rec.stderr);
+    assert.deepStrictEqual(bares.map(bareHead), before, 'a person’s recover puts it back');
+  });
+});
