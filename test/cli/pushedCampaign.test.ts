@@ -62,7 +62,12 @@ describe('a campaign that pushed: what of it is on the remotes (CLI)', function 
               created: false,
               advancedFrom: baseline,
               // its first-parent line: one run of campaign commits, on top of where the campaign found it (what a revert undoes)
-              line: { runs: [{ newest: repos[0].head(), base: baseline }], descends: true, tipTree: repos[0].git('rev-parse', 'HEAD^{tree}') },
+              line: {
+                runs: [{ newest: repos[0].head(), base: baseline }],
+                descends: true,
+                tipTree: repos[0].git('rev-parse', 'HEAD^{tree}'),
+                baseTree: repos[0].git('rev-parse', `${baseline}^{tree}`),
+              },
             },
           ],
           tags: [],

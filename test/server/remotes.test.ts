@@ -43,7 +43,12 @@ describe('server: what of the campaign the remotes hold, in the preview', () => 
           campaignCommits: 1,
           created: false,
           advancedFrom: baseline,
-          line: { runs: [{ newest: r.head(), base: baseline }], descends: true, tipTree: r.git('rev-parse', 'HEAD^{tree}') },
+          line: {
+            runs: [{ newest: r.head(), base: baseline }],
+            descends: true,
+            tipTree: r.git('rev-parse', 'HEAD^{tree}'),
+            baseTree: r.git('rev-parse', `${baseline}^{tree}`),
+          },
         },
       ]);
       assert.deepStrictEqual(repo.remoteLines, [

@@ -73,7 +73,12 @@ describe('what of a campaign reached its remotes (engine)', function () {
               campaignCommits: 1,
               created: false,
               advancedFrom: baseline,
-              line: { runs: [{ newest: r.head(), base: baseline }], descends: true, tipTree: r.git('rev-parse', 'HEAD^{tree}') },
+              line: {
+                runs: [{ newest: r.head(), base: baseline }],
+                descends: true,
+                tipTree: r.git('rev-parse', 'HEAD^{tree}'),
+                baseTree: r.git('rev-parse', `${baseline}^{tree}`),
+              },
             },
           ],
           tags: [],

@@ -134,7 +134,10 @@ async function planBranch(repo: string, remote: string, b: RemoteBranchReach, op
     });
     return;
   }
-  const reverted = await revertTree(repo, b.tip, b.line.runs, b.line.tipTree);
+  // nothing but the campaign above where it found the branch: the revert's tree is the one under it (no merge)
+  const reverted = b.line.baseTree
+    ? { tree: b.line.baseTree, unchanged: b.line.baseTree === b.line.tipTree }
+    : await revertTree(repo, b.tip, b.line.runs, b.line.tipTree);
   if ('conflict' in reverted) {
     push.problems.push({
       ref,

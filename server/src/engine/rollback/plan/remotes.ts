@@ -42,7 +42,7 @@ export interface RemoteBranchReach {
    * newest first: each run's newest commit and the parent of its oldest (a revert of the run makes
    * the tree of `newest` into that of `base`). `descends`: the line reaches `advancedFrom`.
    */
-  line?: { runs: { newest: string; base: string | null }[]; descends: boolean; tipTree?: string };
+  line?: { runs: { newest: string; base: string | null }[]; descends: boolean; tipTree?: string; baseTree?: string };
 }
 
 /** What of the campaign one remote of a repo holds. */
@@ -207,7 +207,16 @@ async function reachOf(repo: string, work: CampaignWork, fetch: boolean): Promis
       created,
       ...(advanced ? { advancedFrom: was } : {}),
       ...(walked?.others ? { othersCommits: walked.others } : {}),
-      ...(advanced && walked ? { line: { runs: walked.runs, descends: walked.lineEnd === was, ...(walked.tipTree ? { tipTree: walked.tipTree } : {}) } } : {}),
+      ...(advanced && walked
+        ? {
+            line: {
+              runs: walked.runs,
+              descends: walked.lineEnd === was,
+              ...(walked.tipTree ? { tipTree: walked.tipTree } : {}),
+              ...(walked.baseTree ? { baseTree: walked.baseTree } : {}),
+            },
+          }
+        : {}),
     });
   }
   // tags have no remote-tracking refs: only a remote asked (with a fetch) can say it has one
@@ -260,6 +269,8 @@ interface Walked {
   lineEnd: string | null;
   /** The tip's tree. */
   tipTree?: string;
+  /** When the campaign's commits are all its line holds above the target: the tree under them. */
+  baseTree?: string;
 }
 
 /**
@@ -272,8 +283,10 @@ interface Walked {
 async function campaignCommitsIn(repo: string, work: CampaignWork, moved: readonly [string, string][]): Promise<Map<string, Walked>> {
   // through stdin: a repo with thousands of tags would not fit an argument list; missing objects (gc'd refs) are skipped
   const input = [...work.tips, ...moved.map(([, v]) => v), ...[...work.before].map((b) => `^${b}`)].join('\n') + '\n';
-  // each commit as `commit <id>` then `<tree> <parents…>`: the tip's tree tells a revert that changes nothing
-  const listed = await git(repo, ['rev-list', '--format=%T %P', '--ignore-missing', '--stdin'], { input, readOnly: true });
+  // each commit as `commit <id>` then `<tree> <parents…>`, and the commits just outside (the boundary,
+  // `commit -<id>`) with their trees: the tip's tree tells a revert that changes nothing, and a base's
+  // tree is a revert of everything above it
+  const listed = await git(repo, ['rev-list', '--boundary', '--format=%T %P', '--ignore-missing', '--stdin'], { input, readOnly: true });
   const parents = new Map<string, string[]>();
   const trees = new Map<string, string>();
   const lines = listed.split('\n');
@@ -281,6 +294,10 @@ async function campaignCommitsIn(repo: string, work: CampaignWork, moved: readon
     if (!lines[i].startsWith('commit ')) break;
     const c = lines[i].slice('commit '.length);
     const [tree, ...ps] = lines[i + 1].split(' ').filter(Boolean);
+    if (c.startsWith('-')) {
+      trees.set(c.slice(1), tree); // a boundary commit: the repo had it at the target; its tree only
+      continue;
+    }
     parents.set(c, ps);
     trees.set(c, tree);
   }
@@ -315,7 +332,9 @@ async function campaignCommitsIn(repo: string, work: CampaignWork, moved: readon
       } else open = undefined;
       c = first;
     }
-    counts.set(ref, { campaign: n, others, runs, lineEnd: c ?? null, tipTree: trees.get(tip) });
+    // the campaign's commits alone on top: their revert is the tree under them, no merge needed
+    const only = runs.length === 1 && runs[0].newest === tip && runs[0].base ? trees.get(runs[0].base) : undefined;
+    counts.set(ref, { campaign: n, others, runs, lineEnd: c ?? null, tipTree: trees.get(tip), ...(only ? { baseTree: only } : {}) });
   }
   return counts;
 }
