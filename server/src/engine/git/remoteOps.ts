@@ -1,7 +1,10 @@
 import { spawn } from 'child_process';
+import * as path from 'path';
 import { EngineError } from '../util/errors';
 import { configEntries } from './conversion';
 import { environment } from './gitRunner';
+import { repoLayout } from './repoLayout';
+import { readText } from '../util/quickFs';
 
 /**
  * git talking to a remote: `fetch`, `ls-remote`, `push`. Not through the long-lived shells of
@@ -76,12 +79,43 @@ export function stripCredentials(text: string): string {
   return text.replace(/([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
 }
 
-/** Where `remote` of `repo` pushes, credentials stripped: its `pushurl`, else its `url`; a name git does not know is returned as it is. */
+/**
+ * Where `remote` of `repo` pushes, credentials stripped: its `pushurl`, else its `url`; a name git
+ * does not know is returned as it is. Read from the repo's own config file when it says (no
+ * process); else from every config git reads. For the plan's words and the evidence only: git
+ * itself resolves the remote when it pushes.
+ */
 export async function remoteUrl(repo: string, remote: string): Promise<string> {
+  const own = urlInConfigFile(readText(path.join((await repoLayout(repo)).commonDir, 'config')) ?? '', remote);
+  if (own !== undefined) return stripCredentials(own);
   const entries = await configEntries(repo);
   const find = (key: string) => entries.filter(([k]) => k === key).map(([, v]) => v ?? '')[0];
   const lower = `remote.${remote.toLowerCase()}`;
   return stripCredentials(find(`${lower}.pushurl`) ?? find(`${lower}.url`) ?? remote);
+}
+
+/** `pushurl`, else `url`, of `[remote "<name>"]` in a config file's text (undefined: not there, or written in a way this does not read). */
+function urlInConfigFile(text: string, remote: string): string | undefined {
+  let inside = false;
+  const found: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const section = /^\[\s*([^\s\]"]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]/.exec(line);
+    if (section) {
+      inside = section[1].toLowerCase() === 'remote' && section[2]?.replace(/\\(.)/g, '$1') === remote;
+      continue;
+    }
+    if (!inside) continue;
+    const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*=\s*(.*)$/.exec(line);
+    // a quoted value, an escape or a continued line: git's own reading is asked instead
+    if (!kv || /["\\;#]/.test(kv[2])) {
+      if (kv && /^(url|pushurl)$/i.test(kv[1])) return undefined;
+      continue;
+    }
+    const key = kv[1].toLowerCase();
+    if (key === 'url' || key === 'pushurl') found[key] = kv[2].trim();
+  }
+  return found.pushurl ?? found.url;
 }
 
 /** git's complaint in one line, without its `fatal:` prefix. */
