@@ -176,6 +176,7 @@ describe('a campaign that pushed, rolled back on its remotes too (--remote, real
     const rb = /^(rb_[0-9a-f]+): committed/m.exec(run.stdout)![1];
     const undo = w.cli('rollback', 'undo', rb);
     assert.strictEqual(undo.status, 0, undo.stdout + undo.stderr);
+    assert.match(undo.stdout, /repo-00: origin put back \(campaign\/feat, main, v9\)/);
     assert.deepStrictEqual(w.bares.map(refsOf), before, 'every remote ref is where the campaign left it');
     assert.notStrictEqual(w.repos[0].head(), w.baseline);
   });

@@ -316,7 +316,11 @@ export const rollbackCommands: Command[] = [
         return {
           text:
             `${record.id}: committed — undid ${record.undoOf} (${plural(record.repos.length, 'repo')}) in ${(record.durationMs / 1000).toFixed(2)} ` +
-            `s\nevidence: ${record.evidence}`,
+            `s\nevidence: ${record.evidence}` +
+            (record.pushes ?? [])
+              .filter((p) => p.pushed)
+              .map((p) => `\n${displayPath(p.repo)}: ${p.remote} put back (${p.updates.map((u) => u.ref.replace(/^refs\/(heads|tags)\//, '')).join(', ')})`)
+              .join(''),
           json: record,
         };
       } finally {
