@@ -3,7 +3,7 @@ import { activityEmitter } from './activity';
 import { registerCommands } from './commands/commandTable';
 import { CommandContext } from './commands/context';
 import { registerBlobDocuments } from './diff/blobDocuments';
-import { onDidChangeRunning, onDidChangeStore, serverClientEmitters, startServerClient, stopServerClient, whenRunning } from './serverClient';
+import { onDidChangeRunning, onDidChangeStore, serverClientEmitters, serverPid, startServerClient, stopServerClient, whenRunning } from './serverClient';
 import { createCampaignStatus } from './statusBar';
 import { trackWorkspaceRepos } from './workspaceRepos';
 import { CampaignSummary } from '../../server/src/protocol';
@@ -43,6 +43,8 @@ export interface CodeContextApi {
   noRepos(): Promise<boolean | undefined>;
   /** Starts a list of the progress shown from now on (where, its title, its messages): how many notifications an operation opened. */
   watchProgress(): ShownProgress[];
+  /** The server process's id (a test kills it mid-command). */
+  serverPid(): number | undefined;
 }
 
 export function activate(context: vscode.ExtensionContext): CodeContextApi {
@@ -128,6 +130,7 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     answerConfirmations,
     noRepos: () => workspaceRepos.noRepos(),
     watchProgress,
+    serverPid,
   };
 }
 

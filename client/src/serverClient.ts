@@ -55,6 +55,22 @@ export function whenRunning(): Promise<void> {
   });
 }
 
+/**
+ * The server process's id, for the e2e test that kills it mid-command (issue 25, item 7): the node
+ * language client keeps the child it spawned in a field of its own; undefined when there is none.
+ */
+export function serverPid(): number | undefined {
+  return (current?.client as unknown as { _serverProcess?: { pid?: number } } | undefined)?._serverProcess?.pid;
+}
+
+/** A request that failed because the server went away under it (killed, crashed), not because it answered an error. */
+export function serverWentAway(e: unknown): boolean {
+  const code = (e as { code?: unknown } | undefined)?.code;
+  const message = e instanceof Error ? e.message : String(e);
+  // vscode-jsonrpc's PendingResponseRejected (-32097), and the words of a connection that closed
+  return code === -32097 || /connection got disposed|connection is (closed|disposed)/i.test(message);
+}
+
 /** Thrown by `requireClient` so callers show one "server not running" message instead of failing silently. */
 export class ServerNotRunningError extends Error {
   constructor() {

@@ -439,6 +439,17 @@ export interface CampaignRunResult extends CampaignStepResult {
  */
 export const CampaignRunRequest = new RequestType<CampaignRunParams, CampaignRunResult, ErrorData>('codecontext/campaign/run');
 
+export const CampaignFinishInterruptedParams = params({ ...progress, campaign: text });
+export type CampaignFinishInterruptedParams = z.input<typeof CampaignFinishInterruptedParams>;
+/**
+ * client → server (mutating): a campaign run whose server died (killed, crashed) is recorded as the
+ * step it was: each repo's result where its command finished, "interrupted" where it did not
+ * (exit code -1). Answers that step, or no step when no run was interrupted (or one still runs).
+ */
+export const CampaignFinishInterruptedRequest = new RequestType<CampaignFinishInterruptedParams, { step?: CampaignStep }, ErrorData>(
+  'codecontext/campaign/finishInterrupted',
+);
+
 export const CampaignChangesParams = params({
   ...page,
   campaign: text,

@@ -5,6 +5,8 @@ import {
   CampaignOverlap,
   CampaignDetailRequest,
   CampaignRunRequest,
+  CampaignFinishInterruptedRequest,
+  CampaignStep,
   CampaignRunResult,
   CampaignStartRequest,
   CampaignStepResult,
@@ -16,7 +18,7 @@ import {
 } from '../../../server/src/protocol';
 import { markRunning } from '../activity';
 import { sendWithProgress, withServerProgress } from '../request';
-import { requireClient } from '../serverClient';
+import { requireClient, serverWentAway, whenRunning } from '../serverClient';
 import { ago, lines, plural, repoName, shortId, snapshotName } from '../views/format';
 import { Confirmation, ask, confirmation } from './confirm';
 import { idArg, optionsArg } from './args';
@@ -150,7 +152,7 @@ export async function checkpointCampaign(ctx: CommandContext, ...args: unknown[]
  * `{ line }` skips it, `{ dryRun: true }` resolves to the confirmation, `{ confirm: false, shell? }`
  * runs without asking; `{ command: [...] }` runs those words as they are, `{ repos: [...] }` only there.
  */
-export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Promise<CampaignRunResult | RunConfirmation | undefined> {
+export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Promise<CampaignRunResult | RunConfirmation | InterruptedRun | undefined> {
   const options = optionsArg<{
     command: string[];
     line: string;
@@ -184,11 +186,17 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
   }
   const what = shown ?? command.join(' ');
   const repos = options.repos;
-  const result = await markRunning(campaign, what, () =>
-    withServerProgress(vscode.ProgressLocation.Notification, `Running ${what}`, (token, report) =>
-      sendWithProgress(CampaignRunRequest, { campaign, command, message: options.message, ...(repos ? { repos } : {}) }, token, report),
-    ),
-  );
+  let result: CampaignRunResult;
+  try {
+    result = await markRunning(campaign, what, () =>
+      withServerProgress(vscode.ProgressLocation.Notification, `Running ${what}`, (token, report) =>
+        sendWithProgress(CampaignRunRequest, { campaign, command, message: options.message, ...(repos ? { repos } : {}) }, token, report),
+      ),
+    );
+  } catch (e) {
+    if (!serverWentAway(e)) throw e;
+    return interruptedRun(ctx, campaign, what, command, options.message);
+  }
   ctx.refresh();
   if (result.failed.length) {
     for (const f of result.failed) ctx.output.warn(`${f.repo}: exit ${f.exitCode}\n${f.outputTail}`);
@@ -215,6 +223,44 @@ export async function runInCampaign(ctx: CommandContext, ...args: unknown[]): Pr
     vscode.window.setStatusBarMessage(`$(terminal) Step ${result.step.n}: ${stepSummary(result)}`, 8000);
   }
   return result;
+}
+
+/** What a run the server's death interrupted did: the step recording it, where it finished and where not. */
+export interface InterruptedRun {
+  interrupted: true;
+  step?: CampaignStep;
+  finished: string[];
+  notFinished: string[];
+  message: string;
+}
+
+/**
+ * The server died while a command ran in the campaign (issue 25, item 7): once it runs again (the
+ * client restarts it, or "Restart Server" does), the run is recorded as the step it was, and the
+ * message says where the command finished and where not, offering to run it again there.
+ */
+async function interruptedRun(ctx: CommandContext, campaign: string, what: string, command: string[], message?: string): Promise<InterruptedRun> {
+  ctx.output.warn(`the CodeContext server stopped while \`${what}\` ran in the campaign; waiting for it to run again to record what finished`);
+  await whenRunning();
+  const { step } = await requireClient().sendRequest(CampaignFinishInterruptedRequest, { campaign });
+  ctx.refresh();
+  const results = step?.results ?? [];
+  const finished = results.filter((r) => r.exitCode !== -1).map((r) => r.repo);
+  const notFinished = results.filter((r) => r.exitCode === -1).map((r) => r.repo);
+  const names = (repos: string[]) => `${repos.slice(0, 3).map(repoName).join(', ')}${repos.length > 3 ? ', …' : ''}`;
+  const text = step
+    ? `The CodeContext server stopped while ${what} ran. ` +
+      (finished.length ? `It finished in ${plural(finished.length, 'repo')} (${names(finished)})` : 'It finished in no repo') +
+      (notFinished.length ? ` and did not finish in ${plural(notFinished.length, 'repo')} (${names(notFinished)})` : '') +
+      `; step ${step.n} recorded what changed.`
+    : `The CodeContext server stopped while ${what} ran; there was no unfinished run left to record.`;
+  const again = 'Run Again Where It Did Not Finish';
+  const show = 'Show Output';
+  void vscode.window.showWarningMessage(text, ...(notFinished.length ? [again] : []), show).then(async (answer) => {
+    if (answer === show) ctx.output.show(true);
+    if (answer === again) await vscode.commands.executeCommand('codecontext.runInCampaign', campaign, { command, repos: notFinished, message });
+  });
+  return { interrupted: true, ...(step ? { step } : {}), finished, notFinished, message: text };
 }
 
 function workspaceFolders(): string {

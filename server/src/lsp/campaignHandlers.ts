@@ -36,6 +36,8 @@ import {
   CampaignListRequest,
   CampaignOverlapRequest,
   CampaignRunRequest,
+  CampaignFinishInterruptedParams,
+  CampaignFinishInterruptedRequest,
   CampaignStartRequest,
   CampaignSummary,
 } from '../protocol';
@@ -85,6 +87,13 @@ export function registerCampaignHandlers(s: Services): void {
       return checkpointCampaign({ ...ctx(), progress: work.progress, cancel: work.cancel }, campaign.id, { message });
     });
     return { campaign: campaign.id, step, changeCount: changes.length };
+  });
+
+  handle(s, CampaignFinishInterruptedRequest, CampaignFinishInterruptedParams, async (p, token) => {
+    const campaign = await loadCampaign(s.workspace.store(), p.campaign);
+    const job = { what: `campaign ${campaign.id}: an interrupted run`, paths: campaign.repos, title: `${campaign.name}: an interrupted run`, phases: [] };
+    const step = await mutate(s, p, token, job, () => finishInterruptedRun(ctx(), campaign.id));
+    return step ? { step } : {};
   });
 
   handle(s, CampaignRunRequest, CampaignRunParams, async (p, token) => {

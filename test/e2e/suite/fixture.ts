@@ -37,6 +37,8 @@ export interface Api {
   noRepos(): Promise<boolean | undefined>;
   /** Starts a list of every progress the extension shows from now on: where, its title, its messages. */
   watchProgress(): ShownProgress[];
+  /** The server process's id (a test kills it mid-command). */
+  serverPid(): number | undefined;
 }
 
 /** One progress the extension showed (client/src/request.ts's ShownProgress). */

@@ -1,7 +1,7 @@
 // Issue 25, items 1–7 ("Never offer what you know will lose or fail", "Records that tell the truth"), in the
 // real VS Code, on two repos and a campaign of their own (removed afterwards).
 import * as assert from 'assert';
-import { readFileSync, rmSync } from 'fs';
+import { readFileSync, rmSync, watch } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { Api, Confirmation, fixture, ready } from './fixture';
@@ -172,5 +172,57 @@ describe('never offer what will lose or fail (issue 25, items 1–7)', function 
       preview.panel.dispose();
       write(pkg, before);
     }
+  });
+  it('7: a server killed mid-command says where the command finished, records that as a step, and offers to run it again where it did not', async () => {
+    const log = path.join(fixture().store, 'campaigns', campaign, 'run.jsonl');
+    const entries = () => {
+      try {
+        return readFileSync(log, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)) as { t: string; repo?: string });
+      } catch {
+        return [];
+      }
+    };
+    // accepts finishes at once; express runs far longer than this test
+    const script = "if (process.cwd().endsWith('accepts')) process.exit(0); setInterval(() => {}, 1000)";
+    const running = run<{ interrupted?: boolean; step?: { n: number }; finished: string[]; notFinished: string[]; message: string }>(
+      'runInCampaign',
+      campaign,
+      { command: ['node', '-e', script], message: 'wait in express' },
+    );
+    // the moment to kill the server: accepts' result is logged and express's command has started
+    await new Promise<void>((resolve) => {
+      const ready = () =>
+        entries().some((e) => e.t === 'result' && e.repo === repos.accepts) && entries().some((e) => e.t === 'spawned' && e.repo === repos.express);
+      const watcher = watch(path.dirname(path.dirname(log)), { recursive: true }, () => {
+        if (ready()) {
+          watcher.close();
+          resolve();
+        }
+      });
+      if (ready()) {
+        watcher.close();
+        resolve();
+      }
+    });
+    const pid = api.serverPid();
+    assert.ok(pid, 'no server process id');
+    process.kill(pid, 'SIGKILL');
+    const r = await running;
+    assert.strictEqual(r.interrupted, true, JSON.stringify(r));
+    assert.deepStrictEqual(r.finished, [repos.accepts]);
+    assert.deepStrictEqual(r.notFinished, [repos.express]);
+    assert.ok(r.step, 'the interrupted run was not recorded as a step');
+    assert.match(
+      r.message,
+      /^The CodeContext server stopped while .* ran\. It finished in 1 repo \(accepts\) and did not finish in 1 repo \(express\); step \d+ recorded/,
+    );
+    // the notification centre: every message in full, the toast's fade-in done
+    await vscode.commands.executeCommand('notifications.showList');
+    await screenshot('truthful-server-killed-mid-command', { waitForText: 'did not finish in 1 repo (express)' });
+    await vscode.commands.executeCommand('notifications.hideList');
+    await vscode.commands.executeCommand('notifications.clearAll');
   });
 });
