@@ -133,6 +133,12 @@ function receive(m: PreviewToWebview): void {
     case 'result':
       busy = false;
       result = m.result;
+      // the result replaces the plan it ran: the plan above would no longer say what the repos hold
+      if (m.result.outcome === 'committed') {
+        planSection.replaceChildren(
+          h('p', { class: 'muted', 'data-probe': 'ran' }, 'This plan ran: its result is below. Refresh plans again from the repos as they are now.'),
+        );
+      }
       if (run)
         for (const cells of run.cells.values())
           for (const p of phases) if (cells[p] === 'active') cells[p] = m.result.outcome === 'committed' ? 'done' : 'failed';
@@ -204,15 +210,21 @@ function replan(mode?: 'restore' | 'replay'): void {
 // ---------------------------------------------------------------------------------------------
 // Header: what the plan is, and the filters
 
-function drawHeader(): void {
-  if (!plan) return;
+/**
+ * The header's one line of counts, from the same selection the run button and the status line count
+ * (issue 25, item 6): the edits the chosen files would lose, and how many files are chosen of the plan's.
+ */
+function summaryLine(plan: PreviewState): HTMLElement {
   const t = plan.totals;
-  const edits = plan.repos.reduce((n, r) => n + editsActedOn(r).length, 0);
-  const summary = h(
+  const c = chosen();
+  const edits = plan.mode === 'replay' ? plan.repos.reduce((n, r) => n + editsActedOn(r).length, 0) : chosenDrift().length;
+  const partial = c.fileCount < t.files;
+  return h(
     'p',
     { class: 'summary' },
     `${plan.mode} mode · ${plural(t.reposChanged, 'repo')} ${t.reposChanged === 1 ? 'changes' : 'change'}` +
-      `${t.repos > t.reposChanged ? ` (${t.repos - t.reposChanged} already at the target)` : ''} · ${plural(t.files, 'file')} `,
+      `${t.repos > t.reposChanged ? ` (${t.repos - t.reposChanged} already at the target)` : ''} · ` +
+      `${partial ? `${c.fileCount} of ${plural(t.files, 'file')} chosen` : plural(t.files, 'file')} `,
     lineCounts(t.added, t.removed),
     edits
       ? h(
@@ -224,6 +236,11 @@ function drawHeader(): void {
     t.conflicts ? h('span', { class: 'badge error' }, plural(t.conflicts, 'conflict')) : null,
     h('span', { class: 'muted' }, ` · plan ${plan.planHash.slice(0, 12)}`),
   );
+}
+
+function drawHeader(): void {
+  if (!plan) return;
+  const summary = summaryLine(plan);
   const filterBox = h('input', {
     type: 'search',
     placeholder: 'Filter files',
@@ -422,9 +439,9 @@ function editsActedOn(r: PreviewRepoView): string[] {
   return r.edits.map((e) => e.label);
 }
 
-/** A drifted file's mark: what happens to the user's edit in this mode. */
-function driftWords(): string {
-  return plan?.mode === 'replay' ? 'your edit, kept' : 'your edit, will be lost';
+/** A drifted file's mark: what happens to the user's edit in this mode (a file left out keeps it). */
+function driftWords(leftOut = false): string {
+  return plan?.mode === 'replay' ? 'your edit, kept' : leftOut ? 'your edit, kept (left out)' : 'your edit, will be lost';
 }
 
 function repoBlock(r: PreviewRepoView): HTMLElement {
@@ -629,7 +646,11 @@ function fileRow(r: PreviewRepoView, f: PreviewFileView, repoIncluded: boolean):
       h('span', { class: `op op-${f.change}` }, f.change),
       lineCounts(f.added, f.removed, f.binary),
       f.drift
-        ? h('span', { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its checkpoint' }, driftWords())
+        ? h(
+            'span',
+            { class: 'badge warning', 'data-probe': 'drift', title: 'Edited by someone other than the campaign since its checkpoint' },
+            driftWords(!repoIncluded || excludedFiles.has(key)),
+          )
         : null,
       f.conflict ? h('span', { class: 'badge error', title: f.conflict }, 'conflict') : null,
       h(
@@ -831,6 +852,7 @@ function untouchedDriftOnly(): boolean {
 
 function drawFooter(): void {
   if (!plan) return;
+  header.querySelector('p.summary')?.replaceWith(summaryLine(plan));
   const focus = focusedControl();
   renderFooter(plan);
   restoreFocus(focus);

@@ -127,9 +127,13 @@ describe('never offer what will lose or fail (issue 25, items 1–7)', function 
       await preview.press('toggleFile', `${repos.accepts}\npackage.json`);
       const chosen = await preview.waitFor((s) => s.runLabel === 'Roll Back the Chosen 2 Files in 1 Repo', 'two files of one repo chosen');
       assert.deepStrictEqual(chosen.checked.filter((f) => f.startsWith('accepts/')).sort(), ['accepts/README.md', 'accepts/index.js']);
+      // item 6: the header counts what is chosen, as the button does: package.json's edit is left out, so nothing of the user's is lost
+      assert.ok(!(chosen.driftMarks ?? []).some((m) => /will be lost/.test(m)), `the header still says an edit will be lost: ${chosen.driftMarks}`);
       await preview.press('run');
       const done = await preview.waitForStatus(/committed|failed|ended|refused|stopped/);
       assert.match(done.status, /Rollback rb_\w+ committed/);
+      // item 6: the result replaces the plan it ran
+      assert.deepStrictEqual(done.repos, [], 'the old plan stayed above the result');
       const id = /rb_\w+/.exec(done.status)![0];
       const pack = JSON.parse(readFileSync(path.join(fixture().store, 'rollbacks', id, `evidence-${id}.json`), 'utf8')) as {
         leftOut?: { repo: string; path?: string; reason: string }[];
