@@ -20,7 +20,7 @@ import {
 import { confirmUndo, consentToRepoChecks } from '../commands/confirm';
 import { openFileDiff } from '../diff/openFileDiff';
 import { describeError, isCancel } from '../output';
-import { requireClient } from '../serverClient';
+import { onDidChangeStore, requireClient } from '../serverClient';
 import { changedRepos, plural } from '../views/format';
 import { createPanel } from './html';
 import type { PreviewFromWebview, PreviewState, PreviewToWebview, RunResultView, Selection } from './messages';
@@ -76,12 +76,30 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   ) {
     super(panel);
     this.allRemotesNext = !!target.remotes;
+    // an undo from elsewhere (a tree, the palette, the CLI) of the rollback this page shows: the page follows it
+    this.scope.push(
+      onDidChangeStore(({ kinds }) => {
+        if (kinds.includes('rollbacks')) void this.undoneElsewhere().catch(() => undefined);
+      }),
+    );
   }
 
   /** Asked again with the remotes: every remote that holds campaign work is chosen, and the plan made again. */
   chooseAllRemotes(): void {
     this.allRemotesNext = true;
     void this.refresh();
+  }
+
+  /** The rollback on the page was undone from elsewhere: its result no longer says what the repos hold, so the page plans again. */
+  private async undoneElsewhere(): Promise<void> {
+    const shown = this.last;
+    if (!shown || shown.kind !== 'rollback' || !shown.committed || this.running || !this.showingResult) return;
+    const record = await requireClient().sendRequest(RollbackDetailRequest, { id: shown.id });
+    if (!record.undoneBy || this.last !== shown || this.running) return;
+    this.last = undefined;
+    this.showingResult = false;
+    this.post({ type: 'stale', message: `Rollback ${shown.id} was undone by ${record.undoneBy} from elsewhere: planning again…` });
+    await this.replan();
   }
 
   /** The key under which an open panel is reused for the same target. */

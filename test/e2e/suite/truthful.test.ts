@@ -148,7 +148,13 @@ describe('never offer what will lose or fail (issue 25, items 1–7)', function 
       await report.waitFor((s) => s.repos.length === 1, 'the report');
       await vscode.commands.executeCommand('notifications.hideToasts');
       await screenshot('truthful-partial-rollback-report', { waitForText: 'Evidence: Rollback to truthful-e2e baseline' });
+      // item 6: an undo from elsewhere (here the command a tree row runs) updates the page: it plans again
       await run('undoRollback', { kind: 'rollback', rollback: id }, { confirm: false });
+      const after = await preview.waitFor((s) => s.repos.length > 0 && /^Plan ready/.test(s.status), 'the page planned again after the undo');
+      assert.ok(
+        after.statusLog?.some((l) => l.startsWith(`Rollback ${id} was undone by rb_`)),
+        `the page did not say the undo: ${after.statusLog?.join(' | ')}`,
+      );
     } finally {
       preview.panel.dispose();
       await vscode.commands.executeCommand('workbench.action.closeAllEditors');
