@@ -63,6 +63,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private changedWhilePlanning = false;
   /** A run's result is on the page: changes (our own rollback's among them) wait for "Preview Again". */
   private showingResult = false;
+  /** Left-out repos tried again after a change: if one still blocks, it is left out again without a word. */
+  private readonly retrying = new Set<string>();
 
   static create(extensionUri: vscode.Uri, target: PreviewTarget): PreviewPanel {
     const title = `Rollback Preview: ${target.snapshot ? target.snapshot.slice(0, 13) : target.step ? `before step ${target.step}` : 'baseline'}`;
@@ -182,6 +184,11 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     } catch (e) {
       const blocker = blockingRepo(e);
       if (!blocker) throw e;
+      // a left-out repo tried again after it changed, still blocked: it stays left out, quietly
+      if (this.retrying.delete(blocker)) {
+        this.exclude.push(blocker);
+        return this.replan();
+      }
       // watch the repo that blocks, so aborting its merge brings the plan back by itself
       this.watch([blocker]);
       const message = describeError(e);
@@ -200,10 +207,12 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       this.allRemotesNext = false;
       this.remotes = preview.repos.flatMap((r) => (r.remoteChoices ?? []).filter((c) => c.chosen).map((c) => ({ repo: r.path, remote: c.remote })));
     }
+    this.retrying.clear();
     this.preview = preview;
     this.files = files;
     this.panel.title = `Rollback Preview: ${preview.target.label}`;
-    this.watch(preview.repos.map((r) => r.path));
+    // the repos left out because they blocked are watched too: one that is unblocked (a merge aborted) comes back by itself
+    this.watch([...preview.repos.map((r) => r.path), ...this.exclude]);
     this.post({ type: 'plan', state: this.stateOf(preview, files) });
   }
 
@@ -216,6 +225,11 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   /** A change on disk makes the plan shown stale: said at once, then planned again. */
   private reposChanged(changed: string[]): void {
     if (this.running || this.showingResult) return;
+    // a repo left out because it blocked the plan changed: try it again (it stays out if it still blocks)
+    for (const r of changed.filter((c) => this.exclude.includes(c))) {
+      this.exclude = this.exclude.filter((x) => x !== r);
+      this.retrying.add(r);
+    }
     const names = repoNamer(this.watched);
     this.post({ type: 'stale', message: `${changed.map(names).join(', ')} changed since this plan was made: planning again…` });
     void this.refresh();

@@ -215,9 +215,9 @@ describe('preview panel (issue 15)', function () {
     shown = await preview.waitForStatus('Plan ready');
     assert.deepStrictEqual(shown.repos, ['app']);
     assert.ok(shown.actions.includes('includeAgain'));
+    // issue 25, item 6: once its merge is aborted, a repo left out because it blocked comes back by itself
     abortMerge();
-    await preview.press('includeAgain');
-    await preview.waitFor((s) => s.status.includes('Plan ready') && s.repos.length === 2, 'lib back in the plan');
+    await preview.waitFor((s) => s.status.includes('Plan ready') && s.repos.length === 2, 'lib back in the plan without Include Again');
   });
 
   it('in a high-contrast theme the diff rows keep their borders', async () => {
