@@ -169,6 +169,24 @@ function receive(m: PreviewToWebview): void {
   }
 }
 
+/** " Since the last plan: app/index.js changed, lib/x.ts new." — what a re-plan of the same target changed, by file. */
+function whatChanged(before: PreviewState, after: PreviewState): string {
+  const sig = (f: PreviewFileView) => `${f.change}:${f.added}:${f.removed}:${f.drift}:${f.conflict ?? ''}`;
+  const old = new Map(before.files.map((f) => [keyOf(f.repo, f.path), sig(f)]));
+  const now = new Map(after.files.map((f) => [keyOf(f.repo, f.path), sig(f)]));
+  const name = (k: string) => {
+    const [repo, p] = k.split('\n');
+    return `${names.get(repo) ?? repo}/${p}`;
+  };
+  const parts = [
+    ...[...now.keys()].filter((k) => !old.has(k)).map((k) => `${name(k)} new`),
+    ...[...old.keys()].filter((k) => !now.has(k)).map((k) => `${name(k)} gone`),
+    ...[...now.keys()].filter((k) => old.has(k) && old.get(k) !== now.get(k)).map((k) => `${name(k)} changed`),
+  ];
+  if (!parts.length) return '';
+  return ` Since the last plan: ${parts.slice(0, 4).join(', ')}${parts.length > 4 ? ` and ${parts.length - 4} more` : ''}.`;
+}
+
 /** The last statuses shown, for the tests: a passing one (a stale plan's) is read after it is gone. */
 const statusLog: string[] = [];
 
@@ -180,21 +198,38 @@ function setStatus(text: string): void {
 }
 
 function setPlan(state: PreviewState): void {
-  const samePlan = plan?.planHash === state.planHash;
+  const before = plan;
+  const samePlan = before?.planHash === state.planHash;
+  const sameTarget = !!before && before.targetLabel === state.targetLabel;
   plan = state;
   filesByRepo = new Map(state.repos.map((r) => [r.path, []]));
   for (const f of state.files) filesByRepo.get(f.repo)?.push(f);
   names = new Map(state.repos.map((r) => [r.path, r.name]));
+  let changes = '';
   if (!samePlan) {
-    for (const set of [excludedRepos, excludedFiles, expandedRepos]) set.clear();
-    openDiffs.clear();
-    if (state.totals.files <= 300) for (const r of state.repos) expandedRepos.add(r.path);
+    const keys = new Set(state.files.map((f) => keyOf(f.repo, f.path)));
+    if (sameTarget) {
+      // a re-plan of the same target (an edit on disk, a mode switch): what the user had open and chose stays, where it still is
+      for (const k of [...excludedFiles]) if (!keys.has(k)) excludedFiles.delete(k);
+      for (const set of [excludedRepos, expandedRepos]) for (const r of [...set]) if (!filesByRepo.has(r)) set.delete(r);
+      for (const k of [...openDiffs.keys()]) {
+        openDiffs.delete(k);
+        const f = state.files.find((x) => keyOf(x.repo, x.path) === k);
+        if (f) toggleDiff(k, f.repo, f.path); // opened again: its inverse diff may have changed
+      }
+      changes = whatChanged(before, state);
+    } else {
+      for (const set of [excludedRepos, excludedFiles, expandedRepos]) set.clear();
+      openDiffs.clear();
+    }
+    if (!sameTarget && state.totals.files <= 300) for (const r of state.repos) expandedRepos.add(r.path);
   }
   const t = state.totals;
   setStatus(
     t.files === 0 && t.reposChanged === 0
       ? `Nothing to roll back: every repo is already at ${state.targetLabel}.`
-      : `Plan ready: ${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} ${t.files === 1 ? 'changes' : 'change'}. Nothing has changed yet.`,
+      : `Plan ready: ${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} ${t.files === 1 ? 'changes' : 'change'}.` +
+          `${changes} Nothing has changed yet.`,
   );
   drawHeader();
   drawPlan();

@@ -133,7 +133,7 @@ describe('preview panel (issue 15)', function () {
     shown = await preview.waitFor((s) => (s.driftMarks ?? []).filter((m) => m === 'your edit, kept').length === 2, 'replay marks the edits kept');
     assert.ok(shown.actions.includes('run'), 'nothing to choose in replay: the edits are kept');
     assert.strictEqual(shown.alert, '');
-    await preview.press('toggleDiff', `${app}\nindex.js`);
+    // the diff open before the switch stays open (issue 25, item 6), now the replay's
     shown = await preview.waitFor((s) => s.diffs === 1 && (s.driftLines ?? 0) === 1, 'the replay diff with the kept line');
     assert.ok(shown.driftMarks?.includes('holds your edits: kept'), `marks: ${shown.driftMarks?.join(' | ')}`);
     await screenshot('preview-drift-replay', { waitForText: 'Rollback Preview: preview-e2e' });
@@ -143,6 +143,9 @@ describe('preview panel (issue 15)', function () {
     for (const repo of [app, lib]) write(path.join(repo, 'index.js'), campaigned[`${path.basename(repo)}/index.js`]);
     const shown = await preview.waitFor((s) => (s.driftMarks ?? []).length === 0 && s.status.includes('Plan ready'), 'a plan without drift');
     assert.ok(shown.actions.includes('run'));
+    // issue 25, item 6: the re-plan says what changed, and keeps the diff the user had open
+    assert.match(shown.status, /Since the last plan: .*index\.js changed/);
+    await preview.waitFor((s) => s.diffs === 1, 'the diff that was open, open again');
   });
 
   it('a ticked file named a*b.ts rolls back alone: axb.ts is left as it was', async () => {
