@@ -202,12 +202,20 @@ class ServerClient {
       this.output.appendLine(`the CodeContext server stopped; restarting (${this.restarts.length} of ${maxRestarts} within 3 minutes)`);
       return { action: CloseAction.Restart, handled: true };
     }
-    void showOutputAction(
-      `The CodeContext server stopped ${this.restarts.length} times in 3 minutes and will not be restarted. Use "CodeContext: Restart Server" after ` +
-        `fixing the cause.`,
-      this.output,
-      'error',
-    );
+    // no dead end (issue 25, item 7): the message restarts the server itself, and says so once it runs again
+    const restart = 'Restart Server';
+    const show = 'Show Output';
+    void vscode.window
+      .showErrorMessage(
+        `The CodeContext server stopped ${this.restarts.length} times in 3 minutes and was not restarted. Restart it once the cause is fixed ` +
+          '(Show Output says what stopped it).',
+        restart,
+        show,
+      )
+      .then(async (answer) => {
+        if (answer === show) this.output.show(true);
+        if (answer === restart) await vscode.commands.executeCommand('codecontext.restartServer');
+      });
     return { action: CloseAction.DoNotRestart, handled: true };
   }
 
