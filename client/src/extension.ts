@@ -9,6 +9,7 @@ import { trackWorkspaceRepos } from './workspaceRepos';
 import { CampaignSummary } from '../../server/src/protocol';
 import { Confirmation, answerConfirmations } from './commands/confirm';
 import { ShownProgress, watchProgress } from './request';
+import { CampaignBlame } from './blame/campaignBlame';
 import { CampaignsView } from './views/campaignsView';
 import { RollbacksView } from './views/rollbacksView';
 import { SnapshotsView } from './views/snapshotsView';
@@ -45,6 +46,8 @@ export interface CodeContextApi {
   watchProgress(): ShownProgress[];
   /** The server process's id (a test kills it mid-command). */
   serverPid(): number | undefined;
+  /** Campaign blame in the editor: the lines it marks, and an event once it drew a file's marks. */
+  blame: CampaignBlame;
 }
 
 export function activate(context: vscode.ExtensionContext): CodeContextApi {
@@ -63,6 +66,7 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
   review.attach(reviewTree);
   const comments = new ReviewComments();
   const campaignStatus = createCampaignStatus();
+  const blame = new CampaignBlame();
   const workspaceRepos = trackWorkspaceRepos();
   const panels = new Panels(context, reviewed, focus);
   const ctx: CommandContext = {
@@ -112,6 +116,7 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     review.viewed,
     review,
     reviewTree,
+    blame,
     comments,
     comments.onDidAdd(() => review.reload()),
     onDidChangeStore(({ kinds }) => {
@@ -131,6 +136,7 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     noRepos: () => workspaceRepos.noRepos(),
     watchProgress,
     serverPid,
+    blame,
   };
 }
 

@@ -235,4 +235,38 @@ describe('never offer what will lose or fail (issue 25, items 1–7)', function 
     await vscode.commands.executeCommand('notifications.hideList');
     await vscode.commands.executeCommand('notifications.clearAll');
   });
+  it('14: campaign blame: a line a step wrote is marked, its hover says the campaign, step and command, and the mark follows an edit', async () => {
+    const blame = (api as unknown as { blame: { blamed(f: string): { line: number; campaignName: string; step: number }[]; onDidDraw: vscode.Event<string> } })
+      .blame;
+    const file = path.join(repos.accepts, 'package.json');
+    const drawnWith = (test: (lines: { line: number }[]) => boolean) =>
+      new Promise<void>((resolve) => {
+        const d = blame.onDidDraw((f) => {
+          if (f === file && test(blame.blamed(file))) {
+            d.dispose();
+            resolve();
+          }
+        });
+      });
+    let drawn = drawnWith((l) => l.length > 0);
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(file));
+    await drawn;
+    assert.deepStrictEqual(
+      blame.blamed(file).map((l) => [l.line, l.campaignName, l.step]),
+      // line 18's edit, kept by the undo of test 1, was recorded by the interrupted run's step (test 7)
+      [
+        [2, 'truthful-e2e', 1],
+        [17, 'truthful-e2e', 2],
+      ],
+    );
+    editor.selection = new vscode.Selection(2, 3, 2, 3);
+    await vscode.commands.executeCommand('editor.action.showHover');
+    await screenshot('truthful-campaign-blame-hover', { waitForText: 'Open Step in History' });
+    // a line typed above it: the mark moves with the line the step wrote
+    drawn = drawnWith((l) => l.length === 2 && l[0].line === 3 && l[1].line === 18);
+    await editor.edit((e) => e.insert(new vscode.Position(0, 0), 'typed above\n'));
+    await drawn;
+    await vscode.commands.executeCommand('workbench.action.files.revert');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
 });
