@@ -1,8 +1,10 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { canonicalJson, randomHex } from '../../util/canonical';
+import { canonicalSha256, randomHex, smallJson } from '../../util/canonical';
 import { publishAtomic } from '../../store/store';
+
+export { canonicalSha256 };
 
 /**
  * A pack's large files written in pieces: a rollback of a hundred thousand files has a patch file,
@@ -57,65 +59,13 @@ export async function writeChunksAtomic(
 }
 
 /**
- * Whether `value` is taken whole: a primitive, or an object or array whose members are primitives
- * or arrays of them (one file's entry, a repo state). Anything larger is walked member by member,
- * so no piece is larger than one such value.
- */
-function small(value: unknown): boolean {
-  if (value === null || typeof value !== 'object') return true;
-  const members = Array.isArray(value) ? (value as unknown[]) : Object.values(value as object);
-  return members.every((m) => m === null || typeof m !== 'object' || (Array.isArray(m) && m.every((x) => x === null || typeof x !== 'object')));
-}
-
-/** `sha256(canonicalJson(value))`, hashing one small value at a time. */
-export function canonicalSha256(value: unknown): string {
-  const hash = crypto.createHash('sha256');
-  let pending: string[] = [];
-  let size = 0;
-  canonicalTo(value, (s) => {
-    pending.push(s);
-    size += s.length;
-    if (size < 1 << 16) return;
-    hash.update(pending.join(''));
-    pending = [];
-    size = 0;
-  });
-  hash.update(pending.join(''));
-  return hash.digest('hex');
-}
-
-function canonicalTo(value: unknown, emit: (s: string) => void): void {
-  if (small(value)) {
-    emit(canonicalJson(value));
-  } else if (Array.isArray(value)) {
-    emit('[');
-    value.forEach((v, i) => {
-      if (i) emit(',');
-      canonicalTo(v === undefined ? null : v, emit);
-    });
-    emit(']');
-  } else {
-    const o = value as Record<string, unknown>;
-    const keys = Object.keys(o)
-      .filter((k) => o[k] !== undefined)
-      .sort();
-    emit('{');
-    keys.forEach((k, i) => {
-      emit(`${i ? ',' : ''}${JSON.stringify(k)}:`);
-      canonicalTo(o[k], emit);
-    });
-    emit('}');
-  }
-}
-
-/**
- * `JSON.stringify(value, null, 2)` in pieces: what `small` takes whole is stringified whole and
+ * `JSON.stringify(value, null, 2)` in pieces: what `smallJson` takes whole is stringified whole and
  * indented to its depth, the rest walked. For JSON data: plain objects, arrays, strings, numbers,
  * booleans and null (no `toJSON`).
  */
 export function* prettyJsonChunks(value: unknown, indent = ''): Generator<string> {
   const inner = indent + '  ';
-  if (small(value)) {
+  if (smallJson(value)) {
     yield indented(value, indent);
   } else if (Array.isArray(value)) {
     for (const [i, v] of value.entries()) {

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { StoredChangeRecord, listCampaigns, stepChangeRecords } from '../../campaign/campaign';
 import { EngineContext } from '../../store/engineContext';
 import { keptIgnored } from './ignoreRules';
-import { canonicalJson, sha256 } from '../../util/canonical';
+import { canonicalSha256, sha256 } from '../../util/canonical';
 import { EngineError } from '../../util/errors';
 import { encodePath } from '../../util/pathBytes';
 import { FileOp, checkOps, treeOps } from './fileOps';
@@ -357,19 +357,18 @@ export function assertPlanChanges(plan: RollbackPlan, files: Record<string, read
  * A repo's `remotes` is not in it (a fetch moves it, and it changes nothing); its `pushes` are.
  */
 export function planHash(mode: string, target: string, repos: readonly Pick<RepoPlan, 'path' | 'current' | 'goal' | 'files' | 'pushes'>[]): string {
-  return sha256(
-    canonicalJson({
-      mode,
-      target,
-      repos: repos.map((r) => ({
-        path: r.path,
-        current: r.current,
-        goal: r.goal,
-        files: r.files.map((f) => [f.path, f.action, f.blob, f.mode]),
-        ...(r.pushes?.length ? { pushes: r.pushes.map((p) => [p.remote, p.updates.map((u) => [u.ref, u.action, u.old, u.to, u.tree ?? null])]) } : {}),
-      })),
-    }),
-  );
+  // hashed piece by piece: the same hash as sha256(canonicalJson(…)), without the whole text at once
+  return canonicalSha256({
+    mode,
+    target,
+    repos: repos.map((r) => ({
+      path: r.path,
+      current: r.current,
+      goal: r.goal,
+      files: r.files.map((f) => [f.path, f.action, f.blob, f.mode]),
+      ...(r.pushes?.length ? { pushes: r.pushes.map((p) => [p.remote, p.updates.map((u) => [u.ref, u.action, u.old, u.to, u.tree ?? null])]) } : {}),
+    })),
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 import { EngineError, asEngineError } from '../../util/errors';
 import { Capture, RepoState, captureRepoState, captureWithIndex } from '../../repo/repoState';
 import { pinStateAt } from '../../snapshot/snapshot';
-import { FileGuard, diskBlob, guardCheck, takeGuards } from './fileGuard';
+import { FileGuards, diskBlob, guardCheck, takeGuards } from './fileGuard';
 import { FileOp, treeOps } from '../plan/fileOps';
 import { commitRestore, prepareRestore } from './restore';
 
@@ -69,7 +69,7 @@ export async function compensateRepo(input: CompensationInput, pinRef: string, o
   for (let attempt = 0; attempt < 4; attempt++) {
     // the guard's stat comes before the capture reads the files (fileGuard.ts says why)
     const paths = await pathsTheRollbackTouches(input);
-    const guards: Map<string, FileGuard | null> = takeGuards(input.path, paths);
+    const guards: FileGuards = takeGuards(input.path, paths);
     let capture: Capture | undefined;
     try {
       capture = await captureWithIndex(input.path);

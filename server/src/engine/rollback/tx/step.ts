@@ -5,7 +5,7 @@ import { repoLayout } from '../../git/repoLayout';
 import { RepoState, captureRepoState, captureWithIndex, emptyStage, removeDeadLeftovers, sameState } from '../../repo/repoState';
 import type { PlannedFile } from '../plan/plan';
 import { CompensationOutcome, compensateRepo, compensationOps } from './compensation';
-import { FileGuard, guardCheck, takeGuards } from './fileGuard';
+import { FileGuards, guardCheck, takeGuards } from './fileGuard';
 import { PreparedRestore, commitRestore, describeDifference, prepareRestore } from './restore';
 
 /**
@@ -54,7 +54,7 @@ export class RepoStep implements TxStep {
   phase: StepPhase = 'begun';
   private lock?: RepoLock;
   private restore?: PreparedRestore;
-  private guards?: Map<string, FileGuard | null>;
+  private guards?: FileGuards;
   /** Recovery: the repo did not hold this transaction's lock (it was released, or the journal is not ours). */
   private unlockedAtRecovery = false;
 
