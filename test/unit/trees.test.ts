@@ -62,6 +62,46 @@ describe('the tree layer', () => {
     assert.deepStrictEqual((await diffTrees(r.dir, emptyTree, from)).length, loose.list.length);
   });
 
+  it('walks two loose trees folder by folder as git does: a file became a folder and back, names sort around "/", folders added and gone', async () => {
+    const r = kit.repo(kit.tempDir());
+    const write = (rel: string, text: string) => {
+      fs.mkdirSync(path.dirname(path.join(r.dir, rel)), { recursive: true });
+      fs.writeFileSync(path.join(r.dir, rel), text);
+    };
+    // "a.b", "a/" and "a0" sort "a.b" < "a/" < "a0" in git's order; "x" is a file, then a folder
+    for (const f of ['a.b', 'a/in.txt', 'a0', 'x', 'keep/same.txt', 'gone/deep/one.txt', 'gone/two.txt', 'y/was-folder.txt']) write(f, `${f}\n`);
+    r.git('add', '-A');
+    r.git('commit', '-q', '-m', 'before');
+    const from = r.git('rev-parse', 'HEAD^{tree}');
+    for (const f of ['x', 'y', 'gone']) fs.rmSync(path.join(r.dir, f), { recursive: true });
+    for (const f of ['x/now-folder.txt', 'y', 'new/deep/three.txt', 'a/in2.txt', 'a.c']) write(f, `${f} new\n`);
+    write('a0', 'a0 changed\n');
+    fs.chmodSync(path.join(r.dir, 'a.b'), 0o755);
+    r.git('add', '-A');
+    r.git('commit', '-q', '-m', 'after');
+    const to = r.git('rev-parse', 'HEAD^{tree}');
+    const loose = { forth: await diffTrees(r.dir, from, to), back: await diffTrees(r.dir, to, from) };
+    r.git('gc', '-q', '--prune=now');
+    assert.deepStrictEqual(await diffTrees(r.dir, from, to), loose.forth);
+    assert.deepStrictEqual(await diffTrees(r.dir, to, from), loose.back);
+    assert.deepStrictEqual(
+      loose.forth.map((c) => `${c.kind} ${c.path}`),
+      [
+        'mode a.b',
+        'added a.c',
+        'added a/in2.txt',
+        'modified a0',
+        'deleted gone/deep/one.txt',
+        'deleted gone/two.txt',
+        'added new/deep/three.txt',
+        'deleted x',
+        'added x/now-folder.txt',
+        'added y',
+        'deleted y/was-folder.txt',
+      ],
+    );
+  });
+
   it('finds renames and counts lines when asked; sizes come from git', async () => {
     const { r, from } = seeded();
     changeEveryKind(r, true);

@@ -268,14 +268,17 @@ async function diskBytesTree(
     );
   }
   if (raw.size === 0) return undefined;
-  const disk = entries.map((e) => (raw.has(e.path) ? { ...e, id: Buffer.from(raw.get(e.path)!, 'hex') } : e));
+  // spelled out, not spread: a parsed entry's id and stat are getters (git/indexFile.ts), which a spread drops
+  const withDiskBlob = <E extends { path: string; mode: string; id: Buffer }>(e: E) =>
+    raw.has(e.path) ? { path: e.path, mode: e.mode, id: Buffer.from(raw.get(e.path)!, 'hex') } : e;
+  const disk = entries.map(withDiskBlob);
   // no cached trees: the index's cache-tree vouches for git's blobs, not these (it made the
   // capture flaky: when `add` had nothing to refresh, the cached root tree came back unchanged)
   if (parsed)
     return writeIndexTree(objects, {
       ...parsed,
       validTrees: new Map(),
-      entries: parsed.entries.map((e) => (raw.has(e.path) ? { ...e, id: Buffer.from(raw.get(e.path)!, 'hex') } : e)),
+      entries: parsed.entries.map((e) => (raw.has(e.path) ? { path: e.path, mode: e.mode, id: Buffer.from(raw.get(e.path)!, 'hex'), stat: e.stat } : e)),
     });
   // an index git must read: the changed entries go into a copy of it, and git writes the tree
   const copy = `${tempIndex}.disk`;
