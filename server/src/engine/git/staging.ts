@@ -23,8 +23,8 @@ export interface StageFile {
  * Writes each file into `stageDir` under a name of its own (its number: one flat folder, so no
  * folders to make here or to walk when the stage is emptied) and returns where each path went.
  */
-export async function stageBlobs(repo: string, layout: RepoLayout, stageDir: string, files: readonly StageFile[]): Promise<Map<string, string>> {
-  const staged = new Map<string, string>();
+export async function stageBlobs(repo: string, layout: RepoLayout, stageDir: string, files: readonly StageFile[]): Promise<StagedFiles> {
+  const staged = new StagedFiles(stageDir);
   // in batches: a blob read is held until its file is written, and a small loose one inflated
   // keeps zlib's 16 KiB chunk, so a hundred thousand files read first held gigabytes
   for (let start = 0; start < files.length; start += stageBatch) {
@@ -48,10 +48,34 @@ export async function stageBlobs(repo: string, layout: RepoLayout, stageDir: str
         fs.rmSync(target, { recursive: true, force: true });
         write();
       }
-      staged.set(f.path, target);
+      staged.set(f.path, start + j);
     });
   }
   return staged;
+}
+
+/**
+ * Where each path was staged: its number in the stage folder, the file's name made when asked. A
+ * map of 100,000 whole file names was held from prepare to the end of commit (issue 21, item 12).
+ */
+export class StagedFiles {
+  private readonly slots = new Map<string, number>();
+
+  constructor(private readonly dir: string) {}
+
+  set(file: string, slot: number): void {
+    this.slots.set(file, slot);
+  }
+
+  /** The staged file of `file` (a path in the repo), or undefined when it was not staged. */
+  get(file: string): string | undefined {
+    const slot = this.slots.get(file);
+    return slot === undefined ? undefined : path.join(this.dir, String(slot));
+  }
+
+  keys(): IterableIterator<string> {
+    return this.slots.keys();
+  }
 }
 
 /** Files staged per batch: one `cat-file --batch` for the packed blobs of each. */

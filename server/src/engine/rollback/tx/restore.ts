@@ -32,7 +32,7 @@ export interface PreparedRestore {
   /** The index to install: goal.index, with the stat data of unchanged entries kept. */
   nextIndex?: string;
   /** Where each file to write was checked out, by its path in the repo (emptied when the capture is released). */
-  staged: ReadonlyMap<string, string>;
+  staged: Pick<ReadonlyMap<string, string>, 'get'>;
 }
 
 /**
@@ -41,7 +41,7 @@ export interface PreparedRestore {
  */
 export async function prepareRestore(root: string, goal: RepoState, capture?: Capture, knownOps?: FileOp[]): Promise<PreparedRestore> {
   const cap = capture ?? (await captureWithIndex(root));
-  let staged = new Map<string, string>();
+  let staged: Pick<ReadonlyMap<string, string>, 'get'> = new Map<string, string>();
   try {
     assertRestorable(root, goal);
     const stageDir = ensureStageFolder(cap.layout);

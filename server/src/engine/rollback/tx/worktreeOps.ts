@@ -23,7 +23,7 @@ const inFlight = 128;
 export async function applyOps(
   repo: string,
   ops: readonly FileOp[],
-  staged: ReadonlyMap<string, string>,
+  staged: Pick<ReadonlyMap<string, string>, 'get'>,
   onFile?: (op: FileOp) => void,
   guard?: (op: FileOp) => Promise<void>,
   /** Ops finished by an earlier attempt (a retry after EBUSY): skipped, and each one finished now is added. */
