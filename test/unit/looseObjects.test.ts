@@ -1,4 +1,7 @@
 import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { writeLooseObjectFromFile } from '../../server/src/engine/git/looseObjects';
 import { treeOps } from '../../server/src/engine/rollback/plan/fileOps';
 import { readObjects } from '../../server/src/engine/git/objectReader';
 import { RepoKit, changeEveryKind, seedEveryKind } from '../helpers/repoKit';
@@ -42,5 +45,24 @@ describe('loose objects read in Node, packed ones by git', () => {
     );
     assert.strictEqual(looseObjects.get(names.at(-1)!), undefined);
     assert.strictEqual(looseObjects.get(names.at(-2)!)!.type, 'commit');
+  });
+
+  it('a file stored in pieces is the blob git stores for its bytes, and reads back byte for byte', async () => {
+    const r = kit.repo(kit.tempDir());
+    const file = path.join(kit.tempDir(), 'pack.json');
+    // larger than one read of a stream, and bytes that are not text
+    const bytes = Buffer.concat([Buffer.from('{"a":"\u00e9"}\n'), Buffer.alloc(300_000, 0xff), Buffer.from([0, 1, 2])]);
+    fs.writeFileSync(file, bytes);
+    const objects = path.join(r.dir, '.git', 'objects');
+    const id = await writeLooseObjectFromFile(objects, 'blob', file);
+    assert.strictEqual(id, r.git('hash-object', file));
+    assert.strictEqual(await writeLooseObjectFromFile(objects, 'blob', file), id, 'a second store finds it there');
+    assert.ok((await readObjects(r.dir, [id])).get(id)!.content.equals(bytes));
+    assert.strictEqual(r.git('fsck', '--no-dangling').trim(), '');
+    assert.deepStrictEqual(
+      fs.readdirSync(objects).filter((n) => n.startsWith('tmp_obj_')),
+      [],
+      'no temporary file left',
+    );
   });
 });

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { randomHex } from '../../util/canonical';
-import { blobId, looseObjectPath, writeLooseObject } from '../../git/looseObjects';
+import { blobId, looseObjectPath, writeLooseObjectFromFile } from '../../git/looseObjects';
 import { repoLayout, resolveRef } from '../../git/repoLayout';
 
 /**
@@ -15,10 +15,12 @@ export function evidenceRef(rb: string): string {
   return `refs/codecontext/evidence/${rb}`;
 }
 
-/** Stores the pack file's bytes in every repo of `repos` that is still there; returns the blob id. */
-export async function keepWithRepos(packFile: string, rb: string, repos: readonly string[]): Promise<string> {
-  const bytes = await fs.promises.readFile(packFile);
-  const id = blobId(bytes);
+/**
+ * Stores the pack file's bytes in every repo of `repos` that is still there; returns the blob id
+ * (undefined when no repo was there). The file is read in pieces, never held whole.
+ */
+export async function keepWithRepos(packFile: string, rb: string, repos: readonly string[]): Promise<string | undefined> {
+  let id: string | undefined;
   let source: string | undefined;
   for (const repo of repos) {
     let objects: string;
@@ -29,20 +31,20 @@ export async function keepWithRepos(packFile: string, rb: string, repos: readonl
     } catch {
       continue; // gone (abandoned, moved): the store's copy is the proof there
     }
-    const target = looseObjectPath(objects, id);
-    if (!fs.existsSync(target)) {
-      if (source) {
+    if (id === undefined || source === undefined) {
+      id = await writeLooseObjectFromFile(objects, 'blob', packFile);
+      source = looseObjectPath(objects, id);
+    } else {
+      const target = looseObjectPath(objects, id);
+      if (!fs.existsSync(target)) {
         try {
           fs.mkdirSync(path.dirname(target), { recursive: true });
           fs.linkSync(source, target);
         } catch (e) {
-          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') writeLooseObject(objects, 'blob', bytes);
+          if ((e as NodeJS.ErrnoException).code !== 'EEXIST') await writeLooseObjectFromFile(objects, 'blob', packFile);
         }
-      } else {
-        writeLooseObject(objects, 'blob', bytes);
       }
     }
-    source ??= target;
     const refFile = path.join(commonDir, ...evidenceRef(rb).split('/'));
     fs.mkdirSync(path.dirname(refFile), { recursive: true });
     const temp = `${refFile}.${randomHex(4)}.tmp`;
