@@ -222,26 +222,29 @@ export interface NewIndexEntry {
  * few files git must check out into the staging folder, and the next index (one process each saved).
  */
 export function writeIndex(file: string, entries: readonly NewIndexEntry[]): void {
-  const named = entries.map((e) => ({ ...e, name: Buffer.from(e.path, 'latin1') })).sort((a, b) => Buffer.compare(a.name, b.name));
-  const parts: Buffer[] = [];
-  const header = Buffer.alloc(12);
-  header.write('DIRC', 0, 'latin1');
-  header.writeUInt32BE(2, 4);
-  header.writeUInt32BE(named.length, 8);
-  parts.push(header);
-  for (const e of named) {
+  // names are latin1 strings of their bytes: comparing the strings is comparing the bytes, as git sorts
+  const sorted = [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  // one buffer for the whole file, sized first: no Buffer per entry (a next index of 100,000 entries made three each)
+  let size = 12;
+  for (const e of sorted) size += (62 + Buffer.byteLength(e.path, 'latin1') + 8) & ~7;
+  const out = Buffer.alloc(size + 20);
+  out.write('DIRC', 0, 'latin1');
+  out.writeUInt32BE(2, 4);
+  out.writeUInt32BE(sorted.length, 8);
+  let pos = 12;
+  for (const e of sorted) {
     // 62 fixed bytes, the name, then 1–8 NULs to a multiple of 8
-    const entry = Buffer.alloc((62 + e.name.length + 8) & ~7);
-    e.stat?.copy(entry, 0, 0, 40);
-    entry.writeUInt32BE(parseInt(e.mode, 8), 24);
-    Buffer.from(e.id, 'hex').copy(entry, 40);
-    entry.writeUInt16BE(Math.min(e.name.length, 0xfff), 60);
-    e.name.copy(entry, 62);
-    parts.push(entry);
+    const nameLength = Buffer.byteLength(e.path, 'latin1');
+    e.stat?.copy(out, pos, 0, 40);
+    out.writeUInt32BE(parseInt(e.mode, 8), pos + 24);
+    out.write(e.id, pos + 40, 20, 'hex');
+    out.writeUInt16BE(Math.min(nameLength, 0xfff), pos + 60);
+    out.write(e.path, pos + 62, nameLength, 'latin1');
+    pos += (62 + nameLength + 8) & ~7;
   }
-  const body = Buffer.concat(parts);
+  crypto.createHash('sha1').update(out.subarray(0, size)).digest().copy(out, size);
   // written in place: these are private scratch files, read only once complete
-  fs.writeFileSync(file, Buffer.concat([body, crypto.createHash('sha1').update(body).digest()]));
+  fs.writeFileSync(file, out);
 }
 
 /**
@@ -262,9 +265,10 @@ export function resetIndexEntries(base: ParsedIndex, baseMtimeNs: bigint, tree: 
     // git's rule (built with nanosecond stat support): racy when not older than the index file
     const mtimeNs = BigInt(old.stat.readUInt32BE(8)) * 1_000_000_000n + BigInt(old.stat.readUInt32BE(12));
     const racy = mtimeNs >= baseMtimeNs;
-    if (!racy) return { ...t, stat: old.stat };
-    const smudged = Buffer.from(old.stat);
+    const stat = old.stat;
+    if (!racy) return { path: t.path, mode: t.mode, id: t.id, stat };
+    const smudged = Buffer.from(stat);
     smudged.writeUInt32BE(0, 36);
-    return { ...t, stat: smudged };
+    return { path: t.path, mode: t.mode, id: t.id, stat: smudged };
   });
 }
