@@ -2,7 +2,9 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { canonicalSha256, prettyJsonChunks, writeChunksAtomic } from '../../server/src/engine/rollback/evidence/streaming';
+import { canonicalSha256, jsonMembers, prettyJsonChunks, writeChunksAtomic } from '../../server/src/engine/rollback/evidence/streaming';
+import { readEvidenceChecks } from '../../server/src/engine/rollback/evidence/pack';
+import { planHash } from '../../server/src/engine/rollback/plan/plan';
 import { canonicalJson, sha256 } from '../../server/src/engine/util/canonical';
 
 /**
@@ -73,5 +75,52 @@ describe('evidence written in pieces (evidence/streaming.ts)', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("finds a pack's top-level members without parsing the rest, and reads its checks as the parsed pack has them", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cc-members-'));
+    const odd = 'a "quoted" \\ back}slash] {[ é ✓ \u0000 end';
+    const pack = {
+      format: 1,
+      id: 'rb_0123',
+      repos: [{ path: odd, files: Array.from({ length: 50 }, (_, i) => file(i)), nested: { a: [[], {}, '"', '\\'] } }],
+      checks: [{ repo: odd, command: 'npm test -- "}"', exitCode: 0 }],
+      empty: {},
+      n: -1.5e3,
+      t: true,
+      z: null,
+      digest: 'd'.repeat(64),
+    };
+    for (const text of [JSON.stringify(pack), JSON.stringify(pack, null, 2), [...prettyJsonChunks(pack)].join('') + '\n']) {
+      const bytes = Buffer.from(text);
+      const members = jsonMembers(bytes);
+      assert.deepStrictEqual([...members.keys()], Object.keys(pack));
+      const parsed = JSON.parse(text) as Record<string, unknown>;
+      for (const [k, [a, b]] of members) assert.deepStrictEqual(JSON.parse(bytes.toString('utf8', a, b)), parsed[k], k);
+      const f = path.join(dir, 'evidence-rb_0123.json');
+      fs.writeFileSync(f, bytes);
+      assert.deepStrictEqual(await readEvidenceChecks(f), pack.checks);
+    }
+    assert.deepStrictEqual(jsonMembers(Buffer.from(' {} ')), new Map());
+    const f = path.join(dir, 'evidence-rb_0124.json');
+    const { checks: _c, ...without } = pack;
+    fs.writeFileSync(f, JSON.stringify(without));
+    assert.deepStrictEqual(await readEvidenceChecks(f), [], 'a pack without checks ran none');
+    // what readEvidence refuses is refused: cut short, not an object, text after it, not a pack
+    const whole = JSON.stringify(pack);
+    for (const bad of [whole.slice(0, -1), whole.slice(0, whole.length / 2), '[1]', whole + 'x', JSON.stringify({ ...pack, format: 2 }), '{"a":}']) {
+      fs.writeFileSync(f, bad);
+      await assert.rejects(readEvidenceChecks(f), /evidence is unreadable/, bad.slice(-20));
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hashes a plan piece by piece to the hash of its canonical text', () => {
+    const state = { head: 'h'.repeat(40), ref: 'refs/heads/main', index: 'i'.repeat(40), worktree: 'w'.repeat(40) };
+    const repos = [
+      { path: '/r/é "x"', current: state, goal: { ...state, ref: null }, files: Array.from({ length: 30 }, (_, i) => ({ ...file(i), fromMode: null })) },
+    ];
+    const canonical = { mode: 'restore', target: 'snap_1', repos: repos.map((r) => ({ ...r, files: r.files.map((f) => [f.path, f.action, f.blob, f.mode]) })) };
+    assert.strictEqual(planHash('restore', 'snap_1', repos as never), sha256(canonicalJson(canonical)));
   });
 });

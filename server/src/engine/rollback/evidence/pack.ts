@@ -19,7 +19,7 @@ import { ChainCheck, ChainLink, ChainPack, appendToChain, evidenceFiles, verifyC
 import { SignatureCheck, signPack, verifyPackSignature } from './signature';
 import { checkRepoCopy, evidenceRef } from './copies';
 import { ReportedPack, evidenceReportChunks, reportFileName, splitPatches } from './report';
-import { canonicalSha256, prettyJsonChunks, writeChunksAtomic } from './streaming';
+import { canonicalSha256, jsonMembers, prettyJsonChunks, writeChunksAtomic } from './streaming';
 
 /**
  * The proof a rollback leaves behind, success or failure: who ran it where, what it aimed at,
@@ -280,6 +280,32 @@ export async function readEvidence(file: string): Promise<EvidencePack> {
     const why = e instanceof SyntaxError ? 'not valid JSON' : (e as Error).message;
     throw new EngineError('TamperedManifest', `evidence is unreadable: ${why}`, undefined, file);
   }
+}
+
+/**
+ * The rolling checks a pack lists, read without parsing the rest of it: an undo needs only these,
+ * and a pack of 100,000 files parsed whole was a few hundred MB of heap (issue 21, item 12). The
+ * pack is refused as `readEvidence` refuses it (not JSON, or no format 1, id, digest and repos);
+ * only its top-level members are found, and only the ones looked at are parsed.
+ */
+export async function readEvidenceChecks(file: string): Promise<CheckResult[]> {
+  const bytes = await readBounded(file, packLimit('evidence pack'));
+  let members: Map<string, [number, number]>;
+  try {
+    members = jsonMembers(bytes);
+  } catch {
+    throw new EngineError('TamperedManifest', 'evidence is unreadable: not valid JSON', undefined, file);
+  }
+  const value = (key: string): unknown => {
+    const at = members.get(key);
+    return at && JSON.parse(bytes.toString('utf8', at[0], at[1]));
+  };
+  const repos = members.get('repos');
+  if (value('format') !== 1 || typeof value('id') !== 'string' || typeof value('digest') !== 'string' || !repos || bytes[repos[0]] !== 0x5b) {
+    throw new EngineError('TamperedManifest', 'evidence is unreadable: not an evidence pack', undefined, file);
+  }
+  const checks = value('checks');
+  return Array.isArray(checks) ? (checks as CheckResult[]) : [];
 }
 
 export interface EvidenceCheck {

@@ -90,3 +90,70 @@ function indented(value: unknown, indent: string): string {
   const text = JSON.stringify(value === undefined || typeof value === 'function' || typeof value === 'symbol' ? null : value, null, 2);
   return indent ? text.replace(/\n/g, `\n${indent}`) : text;
 }
+
+/**
+ * Where each member of a JSON object's text starts and ends, found without parsing the members
+ * (a pack's `repos` of 100,000 files is skipped, not built); throws on text that is not one object.
+ */
+export function jsonMembers(bytes: Buffer): Map<string, [number, number]> {
+  const members = new Map<string, [number, number]>();
+  const space = (i: number) => {
+    while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+    return i;
+  };
+  const expect = (i: number, byte: number) => {
+    if (bytes[i] !== byte) throw new Error(`expected ${String.fromCharCode(byte)} at ${i}`);
+    return i + 1;
+  };
+  // the end of the string starting at i (bytes of a UTF-8 character are never a quote or a backslash)
+  const stringEnd = (i: number) => {
+    for (let j = expect(i, 0x22); j < bytes.length; j++) {
+      if (bytes[j] === 0x5c) j++;
+      else if (bytes[j] === 0x22) return j + 1;
+    }
+    throw new Error('unterminated string');
+  };
+  const valueEnd = (i: number) => {
+    const first = bytes[i];
+    if (first === 0x22) return stringEnd(i);
+    if (first !== 0x7b && first !== 0x5b) {
+      let j = i;
+      while (j < bytes.length && !',}] \n\r\t'.includes(String.fromCharCode(bytes[j]))) j++;
+      if (j === i) throw new Error(`no value at ${i}`);
+      return j;
+    }
+    let depth = 0;
+    for (let j = i; j < bytes.length;) {
+      const b = bytes[j];
+      if (b === 0x22) {
+        j = stringEnd(j);
+        continue;
+      }
+      if (b === 0x7b || b === 0x5b) depth++;
+      else if (b === 0x7d || b === 0x5d) depth--;
+      j++;
+      if (depth === 0) return j;
+    }
+    throw new Error('unterminated value');
+  };
+  let i = expect(space(0), 0x7b);
+  i = space(i);
+  if (bytes[i] === 0x7d) i++;
+  else {
+    for (;;) {
+      const keyEnd = stringEnd(i);
+      const key = JSON.parse(bytes.toString('utf8', i, keyEnd)) as string;
+      const start = space(expect(space(keyEnd), 0x3a));
+      const end = valueEnd(start);
+      members.set(key, [start, end]);
+      i = space(end);
+      if (bytes[i] === 0x2c) i = space(i + 1);
+      else {
+        i = expect(i, 0x7d);
+        break;
+      }
+    }
+  }
+  if (space(i) !== bytes.length) throw new Error('text after the object');
+  return members;
+}

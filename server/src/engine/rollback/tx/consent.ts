@@ -1,4 +1,4 @@
-import { readEvidence } from '../evidence/pack';
+import { readEvidenceChecks } from '../evidence/pack';
 import type { RollbackPlan } from '../plan/plan';
 import { CheckDecision, decideChecks, repoChecksOf } from '../plan/repoChecks';
 import type { RollbackRecord } from '../records';
@@ -12,8 +12,9 @@ import type { RollbackRecord } from '../records';
  */
 export async function undoChecks(rolledBack: RollbackRecord, plan: RollbackPlan): Promise<CheckDecision> {
   // a pack that cannot be read vouches for nothing: every repo check is then skipped
-  const pack = await readEvidence(rolledBack.evidence).catch(() => undefined);
-  const ran = new Set((pack?.checks ?? []).map((c) => JSON.stringify([c.repo, c.command])));
+  // only its checks are read: the pack of a rollback of 100,000 files is tens of MB
+  const checks = await readEvidenceChecks(rolledBack.evidence).catch(() => []);
+  const ran = new Set(checks.map((c) => JSON.stringify([c.repo, c.command])));
   return decideChecks(plan, await repoChecksOf(plan), {
     allowed: (c) => ran.has(JSON.stringify([c.repo, c.command])),
     unallowed: 'skip',
