@@ -1,9 +1,10 @@
+import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { StoredChangeRecord, listCampaigns, stepChangeRecords } from '../../campaign/campaign';
 import { EngineContext } from '../../store/engineContext';
 import { keptIgnored } from './ignoreRules';
-import { canonicalSha256, sha256 } from '../../util/canonical';
+import { canonicalJson, sha256 } from '../../util/canonical';
 import { EngineError } from '../../util/errors';
 import { encodePath } from '../../util/pathBytes';
 import { FileOp, checkOps, treeOps } from './fileOps';
@@ -357,18 +358,19 @@ export function assertPlanChanges(plan: RollbackPlan, files: Record<string, read
  * A repo's `remotes` is not in it (a fetch moves it, and it changes nothing); its `pushes` are.
  */
 export function planHash(mode: string, target: string, repos: readonly Pick<RepoPlan, 'path' | 'current' | 'goal' | 'files' | 'pushes'>[]): string {
-  // hashed piece by piece: the same hash as sha256(canonicalJson(…)), without the whole text at once
-  return canonicalSha256({
-    mode,
-    target,
-    repos: repos.map((r) => ({
-      path: r.path,
-      current: r.current,
-      goal: r.goal,
-      files: r.files.map((f) => [f.path, f.action, f.blob, f.mode]),
-      ...(r.pushes?.length ? { pushes: r.pushes.map((p) => [p.remote, p.updates.map((u) => [u.ref, u.action, u.old, u.to, u.tree ?? null])]) } : {}),
-    })),
+  // sha256(canonicalJson({ mode, target, repos: [{ path, current, goal, files: [[path, action, blob, mode]…], pushes? }…] })),
+  // its keys in canonical order, hashed file by file: neither the text nor an array a file is ever held (issue 21, item 12)
+  const hash = crypto.createHash('sha256');
+  hash.update(`{"mode":${canonicalJson(mode)},"repos":[`);
+  repos.forEach((r, i) => {
+    hash.update(`${i ? ',' : ''}{"current":${canonicalJson(r.current)},"files":[`);
+    r.files.forEach((f, j) => hash.update(`${j ? ',' : ''}${canonicalJson([f.path, f.action, f.blob, f.mode])}`));
+    hash.update(`],"goal":${canonicalJson(r.goal)},"path":${canonicalJson(r.path)}`);
+    const pushes = r.pushes?.length ? r.pushes.map((p) => [p.remote, p.updates.map((u) => [u.ref, u.action, u.old, u.to, u.tree ?? null])]) : undefined;
+    hash.update(pushes ? `,"pushes":${canonicalJson(pushes)}}` : '}');
   });
+  hash.update(`],"target":${canonicalJson(target)}}`);
+  return hash.digest('hex');
 }
 
 /**
