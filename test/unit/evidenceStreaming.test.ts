@@ -115,12 +115,32 @@ describe('evidence written in pieces (evidence/streaming.ts)', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('hashes a plan piece by piece to the hash of its canonical text', () => {
+  it('hashes a plan piece by piece to the hash of its canonical text, pushes and all', () => {
     const state = { head: 'h'.repeat(40), ref: 'refs/heads/main', index: 'i'.repeat(40), worktree: 'w'.repeat(40) };
+    const files = Array.from({ length: 30 }, (_, i) => ({ ...file(i), fromMode: null }));
+    const push = {
+      remote: 'origin',
+      url: 'u',
+      problems: [],
+      notes: [],
+      updates: [{ ref: 'refs/heads/main', action: 'restore', old: 'a'.repeat(40), to: null }],
+    };
     const repos = [
-      { path: '/r/é "x"', current: state, goal: { ...state, ref: null }, files: Array.from({ length: 30 }, (_, i) => ({ ...file(i), fromMode: null })) },
+      { path: '/r/é "x"', current: state, goal: { ...state, ref: null }, files },
+      { path: '/r/pushed', current: state, goal: state, files: files.slice(0, 2), pushes: [push] },
+      { path: '/r/none', current: state, goal: state, files: [], pushes: [] },
     ];
-    const canonical = { mode: 'restore', target: 'snap_1', repos: repos.map((r) => ({ ...r, files: r.files.map((f) => [f.path, f.action, f.blob, f.mode]) })) };
+    const canonical = {
+      mode: 'restore',
+      target: 'snap_1',
+      repos: repos.map((r) => ({
+        path: r.path,
+        current: r.current,
+        goal: r.goal,
+        files: r.files.map((f) => [f.path, f.action, f.blob, f.mode]),
+        ...(r.pushes?.length ? { pushes: r.pushes.map((p) => [p.remote, p.updates.map((u) => [u.ref, u.action, u.old, u.to, null])]) } : {}),
+      })),
+    };
     assert.strictEqual(planHash('restore', 'snap_1', repos as never), sha256(canonicalJson(canonical)));
   });
 });
