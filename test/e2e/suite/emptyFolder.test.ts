@@ -3,7 +3,7 @@
 // and the other folder's work stays out of this window until "Show All Campaigns" (issue 25, item 3).
 import * as assert from 'assert';
 import * as vscode from 'vscode';
-import { Confirmation, description, fixture, label, ready } from './fixture';
+import { Confirmation, description, fixture, label, ready, walk } from './fixture';
 import { screenshot } from './screenshot';
 
 function run<T>(command: string, ...args: unknown[]): Promise<T> {
@@ -50,12 +50,12 @@ describe('an empty folder (issue 15, point 23; issue 25, item 3)', () => {
       for (const repo of Object.values(f.repos)) assert.ok(shown.detail.includes(repo), `the dialog does not name ${repo}`);
       assert.match(shown.detail, /outside this window's folders/);
       // each repo outside this window's folders is labelled with its path
-      const rows = await api.trees.rollbacks.getChildren();
-      assert.ok(rows.length > 0, 'Show All Campaigns lists no rollback');
-      const repos = (await Promise.all(rows.slice(0, 3).map((r) => api.trees.rollbacks.getChildren(r)))).flat().map((n) => label(api.trees.rollbacks, n));
+      const t = api.trees.snapshots;
+      const snapshot = await walk(t, 'Your snapshots', 'before the codemod');
+      const repos = (await t.getChildren(snapshot)).map((n) => label(t, n));
       assert.ok(
-        repos.some((l) => l.includes(`(${f.workspace}`)),
-        `no repo of a rollback is labelled with its path: ${repos.join(', ')}`,
+        repos.length > 0 && repos.every((l) => l.includes(`(${f.workspace}`)),
+        `the repos of a snapshot outside the folders are not labelled with their paths: ${repos.join(', ')}`,
       );
       await screenshot('empty-folder-show-all', { waitForText: f.campaign.name });
     } finally {
