@@ -64,7 +64,7 @@ describe('snapshot notes (engine)', function () {
     repo.write('README.md', 'changed\n');
     const after = await createSnapshot(store, [repo.dir], { message: 'after' });
     const [toBefore, toAfter] = await compareWithNow({ store }, [before.id, after.id]);
-    assert.deepStrictEqual([toBefore.totals, toAfter.totals.reposChanged], [{ reposChanged: 1, files: 1, drift: 0, problems: 0 }, 0]);
+    assert.deepStrictEqual([toBefore.totals, toAfter.totals.reposChanged], [{ reposChanged: 1, files: 1, drift: 0, unsaved: 0, problems: 0 }, 0]);
     const record = await executeRollback({ store }, await planRollback({ store }, { snapshot: before.id }));
     assert.strictEqual(record.safetySnapshot, after.id);
     const noted = await loadSnapshot(store, after.id);
