@@ -71,8 +71,11 @@ export async function undoRollback(
   if (checks.skipped.length) options.onSkippedChecks?.(checks.skipped);
   // undoneBy and the campaign's status are effects of the undo's own transaction: journaled, and
   // finished by recovery if the undo is killed after it verified
+  // a one-step rollback (--only-step) left the campaign's status alone, and so does its undo
   const campaign =
-    rb.target.campaign && rb.kind === 'rollback' ? { id: rb.target.campaign, checkpoint: rb.target.checkpoint ?? 0, rolledBackBy: null } : undefined;
+    rb.target.campaign && rb.kind === 'rollback' && rb.target.onlyStep === undefined
+      ? { id: rb.target.campaign, checkpoint: rb.target.checkpoint ?? 0, rolledBackBy: null }
+      : undefined;
   const undo = await executeRollback(ctx, plan, { ...options, kind: 'undo', undoOf: rb.id, checks: checks.run, ...(campaign ? { campaign } : {}) });
   return undo;
 }
