@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { isAlive } from '../../server/src/engine/util/processes';
+import { ownerAlive } from '../../server/src/engine/util/processes';
 import { RepoFingerprint, TestRepo, spawnedPids } from './repoKit';
 
 /**
@@ -51,8 +51,10 @@ export function assertNoLeftovers(repos: readonly TestRepo[], planning = false):
   // test run on the machine has dead processes of its own, which its own recovery sweeps)
   if (!planning && fs.existsSync('/dev/shm')) {
     const dead = fs.readdirSync('/dev/shm').filter((n) => {
-      const pid = Number(/^codecontext-(\d+)-/.exec(n)?.[1]);
-      return spawnedPids.has(pid) && !isAlive(pid);
+      const m = /^codecontext-(\d+)-(?:t(\d+)-)?/.exec(n);
+      const pid = Number(m?.[1]);
+      // a pid reused by a later process since (a long run wraps pid_max) is not the killed one's
+      return spawnedPids.has(pid) && !ownerAlive(pid, m?.[2]);
     });
     assert.deepStrictEqual(dead, [], 'temporary indexes of killed processes in /dev/shm');
   }

@@ -8,7 +8,7 @@ import { recordIgnoreRules } from './ignoreSources';
 import { blobId, writeLooseObject } from '../git/looseObjects';
 import { emptyIndex, parseIndex, readIndexFile, writeIndexTree } from '../git/indexFile';
 import { RepoLayout, assertQuiet, readHead, repoLayout } from '../git/repoLayout';
-import { isAlive } from '../util/processes';
+import { ownerAlive, processTag } from '../util/processes';
 
 /** What a snapshot records of one repo. Trees and commits are object ids in the repo's own store. */
 export interface RepoState {
@@ -100,7 +100,8 @@ export async function captureWithIndex(root: string): Promise<Capture> {
   assertQuiet(layout);
   removeDeadLeftovers(layout.gitDir);
   const { head, ref } = await readHead(layout);
-  const name = `codecontext-${process.pid}-${crypto.randomBytes(4).toString('hex')}`;
+  // the owner's start time too: a killed process's leftovers are swept even once its pid is another's
+  const name = `codecontext-${processTag()}-${crypto.randomBytes(4).toString('hex')}`;
   const tempIndex = path.join(tempIndexFolder(layout.gitDir), `${name}.index`);
   const scratch = path.join(layout.gitDir, name);
   const release = async () => {
@@ -323,8 +324,9 @@ function sweep(folder: string): void {
     return;
   }
   for (const n of names) {
-    const pid = Number(/^codecontext-(\d+)-/.exec(n)?.[1]);
-    if (!pid || pid === process.pid || isAlive(pid)) continue;
+    const m = /^codecontext-(\d+)-(?:t(\d+)-)?/.exec(n);
+    const pid = Number(m?.[1]);
+    if (!pid || (pid === process.pid && (m?.[2] === undefined || `${pid}-t${m[2]}` === processTag())) || ownerAlive(pid, m?.[2])) continue;
     try {
       fs.rmSync(path.join(folder, n), { force: true, recursive: true });
     } catch {
