@@ -150,7 +150,6 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
       };
     } else {
       const left = core.state.left;
-      // the server's own recovery looks before it takes anything, locks included
       // pushes are put back by a person's `recover`, never by a server starting up on its own
       const pushesToUndo = core.state.remotes.filter((r) => left.compensate.includes(r.key));
       if (options.onlyIfKnown && pushesToUndo.length) {
@@ -164,6 +163,7 @@ async function recoverOne(ctx: EngineContext, rb: string, options: RecoverOption
             'Run `codecontext recover`: it puts those remotes back (leased: a push made since is kept) and the repos to their safety snapshot',
         };
       }
+      // the server's own recovery looks before it takes anything, locks included
       if (options.onlyIfKnown && prepared && left.compensate.length) {
         const unknown = await unknownChanges(
           begin,
