@@ -149,10 +149,10 @@ export async function importSnapshot(
   store: Store,
   doc: SnapshotExport,
   root: string,
-  options: { parallelism?: number } = {},
+  options: { parallelism?: number; found?: readonly string[] } = {},
 ): Promise<SavedSnapshot & { importedFrom: string }> {
-  const here = (await discoverRepos([path.resolve(root)])).map((d) => d.path);
-  if (!here.length) throw new EngineError('NoRepositories', `no git repositories under ${root}`);
+  // `found`: the repos under root when the caller has looked already (importFromRemotes)
+  const here = options.found ?? (await reposUnder(root));
   const urls = new Map(
     await Promise.all(
       here.map(async (p) => {
@@ -213,8 +213,7 @@ export async function importFromRemotes(
   options: { parallelism?: number } = {},
 ): Promise<SavedSnapshot & { importedFrom: string }> {
   if (!/^snap_[0-9a-f]{16}$/.test(id)) throw new EngineError('Usage', `--from-remote takes a whole snapshot id (snap_ and 16 hex digits), not ${id}`);
-  const here = (await discoverRepos([path.resolve(root)])).map((d) => d.path);
-  if (!here.length) throw new EngineError('NoRepositories', `no git repositories under ${root}`);
+  const here = await reposUnder(root);
   const tried: string[] = [];
   for (const repo of here) {
     const layout = await repoLayout(repo);
@@ -226,11 +225,18 @@ export async function importFromRemotes(
         continue;
       }
       const text = (await gitRaw(repo, ['cat-file', 'blob', `${ref}:snapshot.json`])).stdout.toString('utf8');
-      return importSnapshot(store, readExport(text, `${remote} of ${repo}`), root, options);
+      return importSnapshot(store, readExport(text, `${remote} of ${repo}`), root, { ...options, found: here });
     }
   }
   throw new EngineError(
     'UnknownId',
     `no remote of the repos under ${root} has snapshot ${id} (tried ${tried.join(', ') || 'none: no remotes'}); was it pushed (snapshot push)?`,
   );
+}
+
+/** The repos at or below `root`; none is a refusal. */
+async function reposUnder(root: string): Promise<string[]> {
+  const here = (await discoverRepos([path.resolve(root)])).map((d) => d.path);
+  if (!here.length) throw new EngineError('NoRepositories', `no git repositories under ${root}`);
+  return here;
 }
