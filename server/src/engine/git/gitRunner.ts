@@ -129,16 +129,35 @@ export function gitProcessCount(): number {
 }
 
 /**
- * Where git processes come from: long-lived shells (see gitShell.ts) unless the platform has no
- * POSIX shell or `CODECONTEXT_GIT_SHELL=0` asks for one spawn per command (the bench compares).
+ * How git processes are started: `shells` (the default) forks them from long-lived small shells
+ * (shellPool.ts), so a start costs the same whatever this process's size; `direct` spawns each from
+ * this process, where a start copies its page tables and grows with its RSS (issue 27). The
+ * environment's `CODECONTEXT_GIT_SPAWN=direct` picks `direct`, read once, at the first git command;
+ * a platform without a POSIX shell always runs `direct`. `npm run bench -- --spawn-ab` compares both.
  */
-let shells: ShellPool | undefined | null;
+export type GitSpawnMode = 'shells' | 'direct';
+let spawnMode: GitSpawnMode | undefined;
+let shells: ShellPool | undefined;
+const shellsAvailable = () => process.platform !== 'win32' && fs.existsSync('/bin/sh');
+
+/** The mode git commands start in now (see `GitSpawnMode`). */
+export function gitSpawnMode(): GitSpawnMode {
+  if (!spawnMode) spawnMode = process.env.CODECONTEXT_GIT_SPAWN === 'direct' || !shellsAvailable() ? 'direct' : 'shells';
+  return spawnMode;
+}
+
+/**
+ * Switches the mode for the commands started from now on (the bench's same-run A/B, tests); `shells`
+ * falls back to `direct` where there is no POSIX shell. Idle shells stay for a later switch back.
+ */
+export function setGitSpawnMode(mode: GitSpawnMode): void {
+  spawnMode = mode === 'shells' && !shellsAvailable() ? 'direct' : mode;
+}
+
 function shellPool(): ShellPool | undefined {
-  if (shells === undefined) {
-    const off = process.platform === 'win32' || process.env.CODECONTEXT_GIT_SHELL === '0' || !fs.existsSync('/bin/sh');
-    shells = off ? null : new ShellPool(environment(), defaultParallelism);
-  }
-  return shells ?? undefined;
+  if (gitSpawnMode() === 'direct') return undefined;
+  shells ??= new ShellPool(environment(), defaultParallelism);
+  return shells;
 }
 
 /** Runs git in `repo` and resolves with raw stdout; rejects with a GitError. */
