@@ -17,6 +17,7 @@ import { floorIO, floorProcs, planFloors, prepareFloorIO } from './floors';
 import { applyCampaign, generateWorkspace } from './workspace';
 import { BigRepoResult, benchBigRepo, bigRepoTable } from './bigRepo';
 import { RemotesResult, benchRemotes, remotesTable } from './remotes';
+import { SpawnABResult, benchSpawnAB, spawnABTable } from './spawnAB';
 import { RollbackExecuteRequest, RollbackPreviewRequest, RollbackUndoRequest, SnapshotListRequest } from '../../server/src/protocol';
 import { TestServer } from '../server/serverKit';
 
@@ -42,6 +43,8 @@ const { values } = parseArgs({
     // repos with a bare remote each, whose pushed campaign is rolled back on the remotes (0: skip)
     remotes: { type: 'string', default: '500' },
     'remotes-only': { type: 'boolean' },
+    // only the A/B of how git is started (shells against direct), for each --repos count
+    'spawn-ab': { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   },
 });
@@ -59,6 +62,10 @@ if (values.help) {
   --remotes N        the remote section: N repos with a bare remote each, a pushed campaign rolled back
                      with --remote, against one git push --atomic per remote (default 500; 0 skips it)
   --remotes-only     only the remote section
+  --spawn-ab         only the spawn A/B: for each --repos count, snapshot, plan, rollback and the server's
+                     preview + execute with git started through the long-lived shells and directly
+                     (CODECONTEXT_GIT_SPAWN=direct), both in each round, with one git process's start
+                     cost in each at the start and after the rollback (at the RSS then held)
   -h, --help         this text
 
 examples:
@@ -66,7 +73,8 @@ examples:
   npm run bench -- --repos 500 --runs 3 --out b.json    the figures the README quotes
   npm run bench -- --repos 50,200,500 --big-repo 0      how the times scale with the repo count
   npm run bench -- --big-only --big-repo 100000         one repo of 100,000 changed files
-  npm run bench -- --remotes-only --remotes 500 --runs 3  the remote rollback against its floor`);
+  npm run bench -- --remotes-only --remotes 500 --runs 3  the remote rollback against its floor
+  npm run bench -- --spawn-ab --repos 500,5000 --runs 1     shells against direct spawns, at two scales`);
   process.exit(0);
 }
 const runs = Number(values.runs);
@@ -335,8 +343,18 @@ function table(result: Record<string, unknown>): string {
 }
 
 async function main(): Promise<void> {
-  const counts = values['big-only'] || values['remotes-only'] ? [] : String(values.repos).split(',').map(Number);
+  const spawnABOnly = !!values['spawn-ab'];
+  const counts = values['big-only'] || values['remotes-only'] || spawnABOnly ? [] : String(values.repos).split(',').map(Number);
   const results = [];
+  const spawnAB: SpawnABResult[] = [];
+  for (const n of spawnABOnly ? String(values.repos).split(',').map(Number) : []) {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-spawn-ab-${n}-`));
+    const r = await benchSpawnAB(base, n, files, runs, parallelism, (s) => process.stderr.write(`[spawn A/B, ${n} repos] ${s}\n`));
+    spawnAB.push(r);
+    console.log(spawnABTable(r));
+    if (values.keep) console.log(`  kept: ${base}`);
+    else fs.rmSync(base, { recursive: true, force: true });
+  }
   for (const n of counts) {
     const { base, ...r } = await benchOne(n);
     results.push(r);
@@ -344,7 +362,7 @@ async function main(): Promise<void> {
     // removed after the table is out: thousands of files, each freed block discarded (minutes here)
     if (!values.keep) fs.rmSync(base as string, { recursive: true, force: true });
   }
-  const bigFiles = values['remotes-only'] ? 0 : Number(values['big-repo']);
+  const bigFiles = values['remotes-only'] || spawnABOnly ? 0 : Number(values['big-repo']);
   let bigRepo: BigRepoResult | undefined;
   if (bigFiles > 0) {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-big-`));
@@ -352,7 +370,7 @@ async function main(): Promise<void> {
     console.log(bigRepoTable(bigRepo));
     if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
   }
-  const remoteCount = values['big-only'] ? 0 : Number(values.remotes);
+  const remoteCount = values['big-only'] || spawnABOnly ? 0 : Number(values.remotes);
   let remotes: RemotesResult | undefined;
   if (remoteCount > 0) {
     const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-remotes-`));
@@ -367,6 +385,7 @@ async function main(): Promise<void> {
     results,
     bigRepo,
     remotes,
+    ...(spawnAB.length ? { spawnAB } : {}),
   };
   console.log(`engine peak RSS: ${summary.peakRssMiB} MiB`);
   if (values.out) fs.writeFileSync(values.out, JSON.stringify(summary, null, 2) + '\n');
