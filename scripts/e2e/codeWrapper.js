@@ -9,7 +9,8 @@
 //
 // Screenshots: the wrapper listens on a private 127.0.0.1 port and puts its URL in the extension host's
 // environment as CODECONTEXT_E2E_SCREENSHOT_URL; a POST of {"name": "...", "waitForText": "..."} saves
-// <CODECONTEXT_E2E_ARTIFACTS>/<name>.png and answers {"path": ...} (see test/e2e/suite/screenshot.ts).
+// <CODECONTEXT_E2E_ARTIFACTS>/<name>.png and answers {"path": ...}; "pressAfter" / "clickAfter" then press a key
+// or click a button by its name (see test/e2e/suite/screenshot.ts).
 //
 // Environment: CODE_SERVER_ENTRY (default: this repo's .vscode-test/code-server install), CHROMIUM_PATH
 // (default /usr/bin/chromium), CODECONTEXT_E2E_ARTIFACTS (default .vscode-test/artifacts),
@@ -113,6 +114,7 @@ async function startCodeServer(opts, env) {
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
+    ...opts.proposedApi.flatMap((id) => ['--enable-proposed-api', id]),
   ];
   const server = cp.spawn(process.execPath, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let output = '';
@@ -159,7 +161,7 @@ async function startScreenshotServer(getPage) {
         res.end(JSON.stringify(obj));
       };
       try {
-        const { name, waitForText, timeoutMs = 20_000, pressAfter, count } = JSON.parse(body || '{}');
+        const { name, waitForText, timeoutMs = 20_000, pressAfter, clickAfter, count } = JSON.parse(body || '{}');
         if (typeof name !== 'string' || !/^[\w.-]{1,100}$/.test(name)) return reply(400, { error: 'name must match [\\w.-]{1,100}' });
         const page = getPage();
         if (waitForText) await page.getByText(waitForText).first().waitFor({ state: 'visible', timeout: timeoutMs });
@@ -169,6 +171,12 @@ async function startScreenshotServer(getPage) {
         const matched = typeof count === 'string' ? await page.locator(count).count() : undefined;
         // a key the user would press next (Escape closes a modal dialog the extension host cannot close)
         if (typeof pressAfter === 'string') await page.keyboard.press(pressAfter);
+        // a button the user would click next, by its exact words (the last one shown: the newest chat confirmation's;
+        // by its text, not its accessible name, which may add a key: "Cancel (Ctrl+Escape)")
+        if (typeof clickAfter === 'string') {
+          const words = new RegExp(`^\\s*${clickAfter.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*$`);
+          await page.getByRole('button').filter({ hasText: words, visible: true }).last().click({ timeout: timeoutMs });
+        }
         reply(200, { path: file, count: matched });
       } catch (e) {
         reply(500, { error: String(e && e.message ? e.message : e) });
@@ -189,6 +197,16 @@ async function main() {
   opts.extensionsDir = opts.extensionsDir || path.join(opts.userDataDir, 'extensions');
   fs.mkdirSync(opts.userDataDir, { recursive: true });
   fs.mkdirSync(opts.extensionsDir, { recursive: true });
+  // The web workbench reads its payload into a Map, so only one extensionDevelopmentPath survives there: the
+  // first (the extension under test) goes in the payload, any other is copied into the extensions folder,
+  // where code-server finds it at start as an installed extension (its package.json's main must lie inside it),
+  // with the proposed API it would have in development (--enable-proposed-api).
+  opts.proposedApi = [];
+  for (const dev of opts.devPaths.splice(1)) {
+    const { publisher, name, version, enabledApiProposals } = JSON.parse(fs.readFileSync(path.join(dev, 'package.json'), 'utf8'));
+    fs.cpSync(dev, path.join(opts.extensionsDir, `${publisher}.${name}-${version}`), { recursive: true });
+    if (enabledApiProposals?.length) opts.proposedApi.push(`${publisher}.${name}`);
+  }
 
   // code-server and its extension hosts put their IPC sockets (vscode-*.sock) and any temp files in TMPDIR:
   // a private one, removed at the end, leaves nothing behind in /tmp.

@@ -123,7 +123,9 @@ async function main(): Promise<void> {
   await runTests({
     vscodeExecutablePath,
     version: '1.100.3', // only used when test-electron downloads desktop VS Code
-    extensionDevelopmentPath: root,
+    // beside ours, a test-only chat participant (test/e2e/chatParticipant): it invokes our tools inside a chat
+    // request, where VS Code shows their confirmations (suite/chatConfirm.test.ts)
+    extensionDevelopmentPath: [root, path.join(root, 'test', 'e2e', 'chatParticipant')],
     extensionTestsPath: path.join(__dirname, 'suite', 'index'),
     launchArgs: [
       workspace,
@@ -144,7 +146,13 @@ async function main(): Promise<void> {
     version: '1.100.3',
     extensionDevelopmentPath: root,
     extensionTestsPath: path.join(__dirname, 'suite', 'index'),
-    launchArgs: [empty, `--user-data-dir=${path.join(run, 'user-data-empty')}`, `--extensions-dir=${path.join(run, 'extensions')}`, '--disable-extensions'],
+    // its own extensions folder: the first session's holds the test-only chat participant (see codeWrapper.js)
+    launchArgs: [
+      empty,
+      `--user-data-dir=${path.join(run, 'user-data-empty')}`,
+      `--extensions-dir=${path.join(run, 'extensions-empty')}`,
+      '--disable-extensions',
+    ],
     extensionTestsEnv: { CODECONTEXT_E2E_ARTIFACTS: artifacts, CODECONTEXT_E2E_FIXTURE: fixtureFile, CODECONTEXT_E2E_EMPTY: empty },
   });
 }
