@@ -133,7 +133,7 @@ export async function benchSpawnAB(
         await undoRollback(ctx, record.id);
 
         settle();
-        const server = await TestServer.start({ folders: [ws.root], store: store.dir, env: mode === 'direct' ? { CODECONTEXT_GIT_SPAWN: 'direct' } : {} });
+        const server = await TestServer.start({ folders: [ws.root], store: store.dir, env: { CODECONTEXT_GIT_SPAWN: mode } });
         try {
           const [s] = await timed(async () => {
             const preview = await server.request(RollbackPreviewRequest, { campaign: campaign.id });
