@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import {
   CampaignCheckpointRequest,
+  CampaignDetailRequest,
   CampaignListRequest,
   CampaignStartRequest,
   RollbackExecuteRequest,
@@ -39,11 +40,12 @@ function targetParams(t: Target): RollbackPreviewParams {
   return { campaign: t.campaign, snapshot: t.snapshot, step: t.step, onlyStep: t.onlyStep, mode: t.mode };
 }
 
-function targetWords(t: Target): string {
+async function targetWords(t: Target, token: vscode.CancellationToken): Promise<string> {
   if (t.snapshot) return `snapshot ${t.snapshot}`;
-  if (t.onlyStep) return `step ${t.onlyStep} of campaign ${t.campaign} alone (the later steps are kept)`;
-  if (t.step) return `campaign ${t.campaign} as it was before step ${t.step}`;
-  return `campaign ${t.campaign ?? '?'}'s baseline`;
+  const w = await campaignWords(t.campaign, t.onlyStep ?? t.step, token);
+  if (t.onlyStep) return `step ${t.onlyStep} of campaign ${w.campaign} undone alone ${w.detail} (the later steps are kept)`.replace('  ', ' ');
+  if (t.step) return `campaign ${w.campaign} as it was before step ${t.step} ${w.detail}`.trimEnd();
+  return `campaign ${w.campaign}'s baseline`;
 }
 
 function recordShort(r: RollbackRecord) {
@@ -92,15 +94,36 @@ async function rollBack(t: Target & { force?: boolean }, token: vscode.Cancellat
   return recordShort(record);
 }
 
-function tool<T>(invoke: (input: T, token: vscode.CancellationToken) => Promise<unknown>, confirm?: (input: T) => { title: string; message: string }) {
+/**
+ * How a confirmation names a campaign and one of its steps: by its name and what the step did, as the
+ * views show them, not by an id the user never typed. The id stays when the server cannot say more.
+ */
+async function campaignWords(campaign: string | undefined, step: number | undefined, token: vscode.CancellationToken) {
+  if (!campaign) return { campaign: '?', detail: '' };
+  try {
+    const c = await requireClient().sendRequest(CampaignDetailRequest, { id: campaign }, token);
+    const s = step ? c.steps.find((x) => x.n === step) : undefined;
+    if (!s) return { campaign: `"${c.name}"`, detail: '' };
+    const what = s.message || s.command?.join(' ');
+    const n = s.counts.modified + s.counts.added + s.counts.deleted + s.counts.renamed + s.counts.mode;
+    return { campaign: `"${c.name}"`, detail: `(${what ? `${what}: ` : ''}${plural(n, 'file')} in ${plural(s.reposChanged, 'repo')})` };
+  } catch {
+    return { campaign, detail: '' };
+  }
+}
+
+function tool<T>(
+  invoke: (input: T, token: vscode.CancellationToken) => Promise<unknown>,
+  confirm?: (input: T, token: vscode.CancellationToken) => Promise<{ title: string; message: string }>,
+) {
   const t: vscode.LanguageModelTool<T> = {
     async invoke(options, token) {
       return result(await invoke(options.input, token));
     },
   };
   if (confirm) {
-    t.prepareInvocation = (options) => {
-      const c = confirm(options.input);
+    t.prepareInvocation = async (options, token) => {
+      const c = await confirm(options.input, token);
       return { invocationMessage: c.title, confirmationMessages: { title: c.title, message: new vscode.MarkdownString(c.message) } };
     };
   }
@@ -156,10 +179,10 @@ export function registerLanguageModelTools(): vscode.Disposable[] {
       'codecontext_rollback',
       tool(
         (i: Target & { force?: boolean }, token) => rollBack(i, token),
-        (i) => ({
+        async (i, token) => ({
           title: 'Roll back?',
           message:
-            `Roll the repos back to **${targetWords(i)}**${i.mode === 'replay' ? ' (replay: later edits kept)' : ''}` +
+            `Roll the repos back to **${await targetWords(i, token)}**${i.mode === 'replay' ? ' (replay: later edits kept)' : ''}` +
             `${i.force ? ', over edits made since the last checkpoint' : ''}. A safety snapshot is taken first; the rollback can be undone.`,
         }),
       ),
@@ -168,12 +191,15 @@ export function registerLanguageModelTools(): vscode.Disposable[] {
       'codecontext_undo_step',
       tool(
         (i: { campaign: string; step: number }, token) => rollBack({ campaign: i.campaign, onlyStep: i.step }, token),
-        (i) => ({
-          title: 'Undo one step?',
-          message:
-            `Undo **step ${i.step}** of campaign **${i.campaign}** alone; the steps after it are kept. ` +
-            'A safety snapshot is taken first; the undo can be undone.',
-        }),
+        async (i, token) => {
+          const w = await campaignWords(i.campaign, i.step, token);
+          return {
+            title: 'Undo one step?',
+            message:
+              `Undo **step ${i.step}** of campaign **${w.campaign}** alone${w.detail ? ` ${w.detail}` : ''}; the steps after it are kept. ` +
+              'A safety snapshot is taken first; the undo can be undone.',
+          };
+        },
       ),
     ),
     vscode.lm.registerTool(
@@ -181,7 +207,7 @@ export function registerLanguageModelTools(): vscode.Disposable[] {
       tool(
         async (i: { rollback: string; force?: boolean }, token) =>
           recordShort((await requireClient().sendRequest(RollbackUndoRequest, { rollback: i.rollback, force: i.force }, token)).record),
-        (i) => ({ title: 'Undo the rollback?', message: `Put every repo of rollback **${i.rollback}** back as it was just before it.` }),
+        async (i) => ({ title: 'Undo the rollback?', message: `Put every repo of rollback **${i.rollback}** back as it was just before it.` }),
       ),
     ),
   ];

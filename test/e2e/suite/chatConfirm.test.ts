@@ -81,7 +81,10 @@ describe('agent tool confirmation in the chat view (issue 23)', function () {
 
   it('Continue undoes that step alone: the later step is kept', async () => {
     await ask(1);
-    await screenshot('lm-tool-confirmation-continue', { waitForText: `Undo step 1 of campaign ${campaign}`, clickAfter: 'Continue' });
+    await screenshot('lm-tool-confirmation-continue', {
+      waitForText: 'Undo step 1 of campaign "chat-e2e" alone (bump the version: 1 file in 1 repo)',
+      clickAfter: 'Continue',
+    });
     const outcome = await chat.next();
     assert.strictEqual(outcome.error, undefined, outcome.error);
     const record = JSON.parse(outcome.result!) as { outcome: string; target: string };
