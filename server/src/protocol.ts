@@ -571,6 +571,11 @@ const target = {
   files: z.optional(filesByRepo),
   /** Leave these repos (absolute paths) out, e.g. one mid-merge that would refuse the whole plan. */
   exclude: z.optional(absolutePaths),
+  /**
+   * Repos (or files of them) the user left out because they conflicted (the preview's "Leave the repo
+   * out" of a replay conflict): the evidence's `leftOut` names them with the reason `conflict`, not `unticked`.
+   */
+  conflicted: z.optional(z.array(z.object({ repo: absolutePath, path: z.optional(text) }), { error: 'must be a list of { repo, path? }' })),
 };
 export const RollbackTargetParams = params(target);
 export type RollbackTargetParams = z.input<typeof RollbackTargetParams>;

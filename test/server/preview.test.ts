@@ -116,6 +116,19 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
       without.repos.map((r) => r.path),
       [f.repos[0].dir],
     );
+    assert.deepStrictEqual(without.leftOut, [{ repo: f.repos[1].dir, reason: 'blocked' }]);
+  });
+
+  it("a repo left out through a conflict's way out is named so in the plan's leftOut (the evidence's), not as unticked", async () => {
+    const camp = await campaignOf(f, { 'axb.ts': 'x 3\n' });
+    const [one, other] = f.repos.map((r) => r.dir);
+    const unticked = await f.server.request(RollbackPreviewRequest, { campaign: camp, repos: [one] });
+    assert.deepStrictEqual(unticked.leftOut, [{ repo: other, reason: 'unticked' }]);
+    const conflicted = await f.server.request(RollbackPreviewRequest, { campaign: camp, repos: [one], conflicted: [{ repo: `${other}/` }] });
+    assert.deepStrictEqual(conflicted.leftOut, [{ repo: other, reason: 'conflict' }]);
+    assert.strictEqual(conflicted.hash, unticked.hash, 'the reason is a record, not part of what the plan does');
+    const bad = await f.server.error(RollbackPreviewRequest, { campaign: camp, repos: [one], conflicted: [{ repo: 'relative' }] });
+    assert.match(bad.message, /"conflicted\[0\]\.repo" must be an absolute path/);
   });
 
   it('watched repos: an edit is heard, planning again is not', async () => {

@@ -83,6 +83,7 @@ export function registerRollbackHandlers(s: Services): void {
       paths: p.paths,
       files: resolvedKeys(p.files),
       exclude: resolvedAll(p.exclude),
+      conflicted: p.conflicted?.map((c) => ({ ...c, repo: resolved(c.repo) })),
       fetch: p.fetch,
       ...(p.remotes === true
         ? { remote: true as const, rewrite: p.rewrite }
