@@ -60,6 +60,27 @@ describe('rollback --only-step', function () {
     }
   });
 
+  it('--repo and an anchored --path narrow it to one file of one repo (campaign blame\'s "Revert This Step in This File…")', function () {
+    const { repos, cli, camp } = threeSteps();
+    const others = fingerprints([repos[1]]);
+    const args = ['rollback', '--campaign', camp, '--only-step', '2', '--repo', repos[0].dir, '--path', '/package.json'];
+    const dry = cli(...args, '--dry-run', '--json');
+    assert.strictEqual(dry.status, 0, dry.stderr);
+    const plan = JSON.parse(dry.stdout) as { repos: { path: string; files: { path: string }[] }[]; leftOut?: { repo: string; reason: string }[] };
+    assert.deepStrictEqual(
+      plan.repos.map((r) => [r.path, r.files.map((f) => f.path)]),
+      [[repos[0].dir, ['package.json']]],
+    );
+    assert.deepStrictEqual(plan.leftOut, [{ repo: repos[1].dir, reason: 'unticked' }]);
+    const run = cli(...args);
+    assert.strictEqual(run.status, 0, run.stderr);
+    assert.strictEqual(repos[0].read('package.json').toString(), '{\n  "name": "x",\n  "version": "1.0.0",\n  "main": "index.js"\n}\n');
+    // the step's other file, the other steps' lines and the other repo stay as they were
+    assert.strictEqual(repos[0].read('CHANGES.md').toString(), 'v2\n');
+    assert.strictEqual(repos[0].read('src/log.js').toString(), 'const log = require("tracer");\nlog("a");\nlog("b");\nlog("c");\n');
+    assert.deepStrictEqual(fingerprints([repos[1]]), others);
+  });
+
   it('a hunk of the step that a later step changed is a conflict at plan time, and nothing is written', function () {
     const { repos, cli, camp } = threeSteps();
     const before = fingerprints(repos);
