@@ -46,6 +46,8 @@ export interface CodeContextApi {
   watchProgress(): ShownProgress[];
   /** The server process's id (a test kills it mid-command). */
   serverPid(): number | undefined;
+  /** Fires when the server starts running (true) or stops (false): a test that kills it waits for it. */
+  onDidChangeRunning: vscode.Event<boolean>;
   /** Campaign blame in the editor: the lines it marks, and an event once it drew a file's marks. */
   blame: CampaignBlame;
 }
@@ -136,6 +138,7 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     noRepos: () => workspaceRepos.noRepos(),
     watchProgress,
     serverPid,
+    onDidChangeRunning,
     blame,
   };
 }

@@ -11,6 +11,7 @@ import {
   ReposChangedParams,
 } from '../../server/src/protocol';
 import { showOutputAction } from './output';
+import { showProgress } from './request';
 
 /**
  * The one connection to the CodeContext server process, and the accessors the rest of the client
@@ -125,6 +126,8 @@ class ServerClient {
   private readonly clientScope: vscode.Disposable[] = [];
   private disposed?: Promise<void>;
   private readonly restarts: number[] = [];
+  /** Shown while the server is down and not restarted: a click restarts it. */
+  private readonly stoppedItem = vscode.window.createStatusBarItem('codecontext.serverStopped', vscode.StatusBarAlignment.Left, 11);
 
   constructor(
     context: vscode.ExtensionContext,
@@ -143,12 +146,22 @@ class ServerClient {
       initializationOptions,
       synchronize: { configurationSection: 'codecontext' },
       errorHandler: {
-        error: () => ({ action: ErrorAction.Continue }),
+        // a write to a server that just died (EPIPE): `closed` says what happens next, so no toast of the library's own
+        error: (e) => {
+          this.output.appendLine(`the connection to the CodeContext server failed: ${e.message}`);
+          return { action: ErrorAction.Continue, handled: true };
+        },
         closed: () => this.closed(),
       },
     };
     this.client = new LanguageClient('codecontext', 'CodeContext', serverOptions, clientOptions);
+    this.stoppedItem.name = 'CodeContext Server';
+    this.stoppedItem.text = '$(error) CodeContext server stopped';
+    this.stoppedItem.tooltip = 'The CodeContext server stopped and was not restarted. Click to restart it.';
+    this.stoppedItem.command = { command: 'codecontext.restartServer', title: 'Restart Server' };
+    this.stoppedItem.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
     this.clientScope.push(
+      this.stoppedItem,
       this.client.onDidChangeState(({ newState }) => this.setRunning(newState === State.Running)),
       this.client.onNotification(DidChangeNotification, (p) => storeChanged.fire(p)),
       this.client.onNotification(ReposChangedNotification, (p) => reposChanged.fire(p)),
@@ -189,6 +202,7 @@ class ServerClient {
   private setRunning(running: boolean): void {
     if (running === this.running) return;
     this.running = running;
+    if (running) this.stoppedItem.hide();
     runningChanged.fire(running);
     // a (re)started server may have missed changes while it was down: every list re-reads
     if (running) storeChanged.fire({ kinds: [...allKinds] });
@@ -202,20 +216,28 @@ class ServerClient {
       this.output.appendLine(`the CodeContext server stopped; restarting (${this.restarts.length} of ${maxRestarts} within 3 minutes)`);
       return { action: CloseAction.Restart, handled: true };
     }
-    // no dead end (issue 25, item 7): the message restarts the server itself, and says so once it runs again
-    const restart = 'Restart Server';
-    const show = 'Show Output';
-    void vscode.window
-      .showErrorMessage(
-        `The CodeContext server stopped ${this.restarts.length} times in 3 minutes and was not restarted. Restart it once the cause is fixed ` +
-          '(Show Output says what stopped it).',
-        restart,
-        show,
-      )
-      .then(async (answer) => {
-        if (answer === show) this.output.show(true);
-        if (answer === restart) await vscode.commands.executeCommand('codecontext.restartServer');
+    // no dead end, and nothing stale (issue 25, item 7): the notice is a progress notification, which (unlike a message)
+    // code can close, and it closes once the server runs again, however it was restarted; `handled` keeps the library's
+    // own "will not be restarted" toast away. The status bar item and "CodeContext: Restart Server" restart it.
+    const times = this.restarts.length;
+    this.output.appendLine(`the CodeContext server stopped ${times} times in 3 minutes and was not restarted`);
+    this.stoppedItem.show();
+    void showProgress({ location: vscode.ProgressLocation.Notification, title: 'CodeContext', cancellable: true }, (progress, token) => {
+      progress.report({
+        message:
+          `The server stopped ${times} times in 3 minutes and was not restarted. Restart it from the status bar or with ` +
+          '"CodeContext: Restart Server" once the cause is fixed ("CodeContext: Show Output" says what stopped it).',
       });
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          back.dispose();
+          dismissed.dispose();
+          resolve();
+        };
+        const back = onDidChangeRunning((running) => running && done());
+        const dismissed = token.onCancellationRequested(done);
+      });
+    });
     return { action: CloseAction.DoNotRestart, handled: true };
   }
 

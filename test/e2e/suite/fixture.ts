@@ -39,6 +39,8 @@ export interface Api {
   watchProgress(): ShownProgress[];
   /** The server process's id (a test kills it mid-command). */
   serverPid(): number | undefined;
+  /** Fires when the server starts running (true) or stops (false). */
+  onDidChangeRunning: vscode.Event<boolean>;
 }
 
 /** One progress the extension showed (client/src/request.ts's ShownProgress). */
