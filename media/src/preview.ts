@@ -27,6 +27,8 @@ let plan: PreviewState | undefined;
 let filesByRepo = new Map<string, PreviewFileView[]>();
 let names = new Map<string, string>();
 const excludedRepos = new Set<string>();
+/** Repos left out through a conflict's way out ("Leave … Out"): the run says so, and the evidence records `conflict`. */
+const conflictLeftOut = new Set<string>();
 const excludedFiles = new Set<string>();
 const expandedRepos = new Set<string>();
 const openDiffs: OpenDiffs = new Map();
@@ -211,7 +213,7 @@ function setPlan(state: PreviewState): void {
     if (sameTarget) {
       // a re-plan of the same target (an edit on disk, a mode switch): what the user had open and chose stays, where it still is
       for (const k of [...excludedFiles]) if (!keys.has(k)) excludedFiles.delete(k);
-      for (const set of [excludedRepos, expandedRepos]) for (const r of [...set]) if (!filesByRepo.has(r)) set.delete(r);
+      for (const set of [excludedRepos, expandedRepos, conflictLeftOut]) for (const r of [...set]) if (!filesByRepo.has(r)) set.delete(r);
       for (const k of [...openDiffs.keys()]) {
         openDiffs.delete(k);
         const f = state.files.find((x) => keyOf(x.repo, x.path) === k);
@@ -219,7 +221,7 @@ function setPlan(state: PreviewState): void {
       }
       changes = whatChanged(before, state);
     } else {
-      for (const set of [excludedRepos, excludedFiles, expandedRepos]) set.clear();
+      for (const set of [excludedRepos, excludedFiles, expandedRepos, conflictLeftOut]) set.clear();
       openDiffs.clear();
     }
     if (!sameTarget && state.totals.files <= 300) for (const r of state.repos) expandedRepos.add(r.path);
@@ -298,7 +300,7 @@ function drawHeader(): void {
       ),
     );
   header.replaceChildren(
-    h('h1', {}, `Roll back to ${plan.targetLabel}`),
+    h('h1', {}, plan.heading ?? `Roll back to ${plan.targetLabel}`),
     summary,
     ...(plan.excluded.length
       ? [
@@ -930,10 +932,11 @@ function renderFooter(plan: PreviewState): void {
                 'leaveOutConflict',
                 () => {
                   excludedRepos.add(r.path);
+                  conflictLeftOut.add(r.path);
                   drawPlan();
                   drawFooter();
                 },
-                { secondary: true, title: `Untick ${r.name}` },
+                { secondary: true, title: `Untick ${r.name}`, key: r.path },
               ),
             ),
             plan.mode === 'replay' ? button('Switch to Restore', 'restore', () => replan('restore'), { secondary: true }) : null,
@@ -1011,7 +1014,16 @@ function renderFooter(plan: PreviewState): void {
     const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(changes, 'Repo')}${remotesToo}${over}`;
     const check = checkCommand.trim() ? { check: checkCommand.trim() } : {};
     const done = (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo');
-    const start = () => post({ type: 'run', selection: everything ? {} : { repos: c.repos, files: c.files }, force: force || untouchedDriftOnly(), ...check });
+    // a repo left out through a conflict's way out, and not ticked again since
+    const leftForConflict = [...conflictLeftOut].filter((r) => excludedRepos.has(r));
+    const start = () =>
+      post({
+        type: 'run',
+        selection: everything ? {} : { repos: c.repos, files: c.files },
+        force: force || untouchedDriftOnly(),
+        ...check,
+        ...(leftForConflict.length ? { conflicted: leftForConflict } : {}),
+      });
     const runButton = button(label, 'run', start, {
       disabled: busy || !!stale || unresolved || conflicts > 0 || c.repos.length === 0 || nothingToDo || done,
       title: conflicts

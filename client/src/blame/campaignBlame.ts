@@ -16,6 +16,9 @@ export interface BlameStep {
   campaign: string;
   campaignName: string;
   step: number;
+  /** The repo (absolute path) and the file's path in it, as the campaign's records name it. */
+  repo: string;
+  path: string;
   command?: string;
   message?: string;
   lines: Set<string>;
@@ -33,9 +36,10 @@ export interface BlamedLine {
 /**
  * Campaign blame (issue 25, item 14): in an editor on a file a campaign changed, each line a step
  * wrote carries a subtle end-of-line mark, and its hover says the campaign, the step, its command and
- * the review comments on that file, with "Open Step in History" and a preview of the rollback to
- * before that step. A line is the step's while it holds the text the step wrote, so the marks follow
- * edits without asking the server again; a file no campaign touched costs the list requests only.
+ * the review comments on that file, with "Open Step in History" and "Revert This Step in This
+ * File…": a preview of that step's inverse alone (replay), limited to this file. A line is the
+ * step's while it holds the text the step wrote, so the marks follow edits without asking the
+ * server again; a file no campaign touched costs the list requests only.
  * Setting: `codecontext.campaignBlame.enabled`.
  */
 export class CampaignBlame implements vscode.Disposable {
@@ -47,6 +51,8 @@ export class CampaignBlame implements vscode.Disposable {
   private readonly steps = new Map<string, Promise<BlameStep[]>>();
   private readonly subscriptions: vscode.Disposable[] = [];
   private readonly shown = new Map<string, BlamedLine[]>();
+  /** Per file, each marked line's hover (tests read its actions, as a click would run them). */
+  private readonly hovers = new Map<string, Map<number, vscode.MarkdownString>>();
   private readonly changed = new vscode.EventEmitter<string>();
   /** Fires with a file's path once its marks are drawn (tests wait for it). */
   readonly onDidDraw = this.changed.event;
@@ -77,6 +83,11 @@ export class CampaignBlame implements vscode.Disposable {
     return this.shown.get(file) ?? [];
   }
 
+  /** The hover of a marked line (0-based), as drawn. */
+  hover(file: string, line: number): vscode.MarkdownString | undefined {
+    return this.hovers.get(file)?.get(line);
+  }
+
   private async draw(): Promise<void> {
     const editor = vscode.window.activeTextEditor;
     if (!editor || editor.document.uri.scheme !== 'file') return;
@@ -87,6 +98,7 @@ export class CampaignBlame implements vscode.Disposable {
     const doc = editor.document;
     const options: vscode.DecorationOptions[] = [];
     const lines: BlamedLine[] = [];
+    const hovers = new Map<number, vscode.MarkdownString>();
     for (let i = 0; i < doc.lineCount && steps.length; i++) {
       const text = doc.lineAt(i).text;
       if (!text.trim()) continue;
@@ -94,15 +106,17 @@ export class CampaignBlame implements vscode.Disposable {
       const s = steps.find((x) => x.lines.has(text));
       if (!s) continue;
       lines.push({ line: i, campaign: s.campaign, campaignName: s.campaignName, step: s.step });
+      hovers.set(i, hoverOf(s, file));
       options.push({
         // the whole line: its hover is there wherever the pointer is on it, the mark after its end
         range: doc.lineAt(i).range,
         renderOptions: { after: { contentText: `${s.campaignName} · step ${s.step}` } },
-        hoverMessage: hoverOf(s, file),
+        hoverMessage: hovers.get(i),
       });
     }
     editor.setDecorations(this.decoration, options);
     this.shown.set(file, lines);
+    this.hovers.set(file, hovers);
     this.changed.fire(file);
   }
 
@@ -144,6 +158,8 @@ export class CampaignBlame implements vscode.Disposable {
           campaign: campaign.id,
           campaignName: campaign.name,
           step: n,
+          repo,
+          path: rel,
           ...(step?.command ? { command: step.command.join(' ') } : {}),
           ...(step?.message ? { message: step.message } : {}),
           lines,
@@ -168,10 +184,12 @@ function hoverOf(s: BlameStep, file: string): vscode.MarkdownString {
   if (s.command) md.appendMarkdown(`Command: \`${s.command.replace(/`/g, "'")}\`\n\n`);
   for (const c of s.comments) md.appendMarkdown(`$(comment) ${escape(c.body)}${c.line ? ` (line ${c.line})` : ''}\n\n`);
   const args = (a: object) => encodeURIComponent(JSON.stringify([a]));
+  // the preview of step N's inverse alone (replay, over the later steps and the user's edits), limited to this one file
+  const only = { campaign: s.campaign, onlyStep: s.step, file: { repo: s.repo, path: s.path } };
   md.appendMarkdown(
     `[Open Step in History](command:codecontext.showCampaignHistory?${args({ campaign: s.campaign, step: s.step })}) · ` +
-      `[Revert This Step…](command:codecontext.previewRollback?${args({ campaign: s.campaign, step: s.step })} ` +
-      `"Preview the rollback to before step ${s.step}; untick every file but ${path.basename(file)} to revert it there only")`,
+      `[Revert This Step in This File…](command:codecontext.previewRollback?${args(only)} ` +
+      `"Preview undoing step ${s.step} in ${path.basename(file)} alone: the later steps, your edits and every other file stay as they are")`,
   );
   return md;
 }

@@ -145,6 +145,8 @@ export interface PreviewRepoView {
 export interface PreviewState {
   /** What the plan rolls back to, e.g. "baseline of rename-logger (snap_1a2b3c)". */
   targetLabel: string;
+  /** The page's heading when it is not "Roll back to <targetLabel>": one step reverted in one file. */
+  heading?: string;
   mode: 'restore' | 'replay';
   planHash: string;
   createdAt: string;
@@ -202,7 +204,15 @@ export type PreviewFromWebview =
   | { type: 'ready' }
   | { type: 'loadDiff'; repo: string; path: string }
   | { type: 'openDiff'; repo: string; path: string }
-  | { type: 'run'; selection: Selection; force: boolean; /** A rolling check for every repo (`rollback --check`). */ check?: string }
+  | {
+      type: 'run';
+      selection: Selection;
+      force: boolean;
+      /** A rolling check for every repo (`rollback --check`). */
+      check?: string;
+      /** Repos of the plan the user left out through a conflict's way out ("Leave … Out"): the evidence says `conflict`. */
+      conflicted?: string[];
+    }
   | { type: 'cancel' }
   | { type: 'undo' }
   | { type: 'openEvidence' }

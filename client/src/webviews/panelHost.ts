@@ -65,7 +65,9 @@ export abstract class PanelHost<ToWebview extends Outgoing, FromWebview extends 
     return this.ready;
   }
 
-  rendered(): Promise<RenderedSnapshot> {
+  async rendered(): Promise<RenderedSnapshot> {
+    // a probe posted before the page's script runs is never answered: the page says `ready` first
+    await this.whenReady();
     const id = this.nextProbe++;
     return new Promise((resolve, reject) => {
       if (this.disposed) return reject(new Error('the panel is closed'));

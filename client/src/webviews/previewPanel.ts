@@ -21,7 +21,7 @@ import { confirmUndo, consentToRepoChecks } from '../commands/confirm';
 import { openFileDiff } from '../diff/openFileDiff';
 import { describeError, isCancel } from '../output';
 import { onDidChangeStore, requireClient } from '../serverClient';
-import { changedRepos, plural } from '../views/format';
+import { changedRepos, plural, repoName } from '../views/format';
 import { createPanel } from './html';
 import type { PreviewFromWebview, PreviewState, PreviewToWebview, RunResultView, Selection } from './messages';
 import { PanelHost } from './panelHost';
@@ -47,7 +47,10 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private files: PlannedFileSummary[] = [];
   private running?: CancellationTokenSource;
   private planning?: CancellationTokenSource;
+  /** The last run's record (its evidence is what Open Evidence opens). */
   private last?: { id: string; kind: 'rollback' | 'undo'; committed: boolean };
+  /** The rollback this page committed and nothing has undone yet: what its Undo undoes, also after an undo that failed. */
+  private undoable?: string;
   /** Repos left out because they blocked the plan (mid-merge…); every plan of this panel leaves them out. */
   private exclude: string[] = [];
   /** The remotes the user chose to roll back too, per repo; and revert or rewrite. */
@@ -67,7 +70,15 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private readonly retrying = new Set<string>();
 
   static create(extensionUri: vscode.Uri, target: PreviewTarget): PreviewPanel {
-    const title = `Rollback Preview: ${target.snapshot ? target.snapshot.slice(0, 13) : target.step ? `before step ${target.step}` : 'baseline'}`;
+    const title = `Rollback Preview: ${
+      target.snapshot
+        ? target.snapshot.slice(0, 13)
+        : target.onlyStep
+          ? `step ${target.onlyStep}${target.file ? ` in ${fileName(target.file.path)}` : ''}`
+          : target.step
+            ? `before step ${target.step}`
+            : 'baseline'
+    }`;
     const panel = createPanel(extensionUri, PreviewPanel.viewType, 'preview', title);
     return new PreviewPanel(panel, target);
   }
@@ -94,19 +105,28 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
 
   /** The rollback on the page was undone from elsewhere: its result no longer says what the repos hold, so the page plans again. */
   private async undoneElsewhere(): Promise<void> {
-    const shown = this.last;
-    if (!shown || shown.kind !== 'rollback' || !shown.committed || this.running || !this.showingResult) return;
-    const record = await requireClient().sendRequest(RollbackDetailRequest, { id: shown.id });
-    if (!record.undoneBy || this.last !== shown || this.running) return;
+    // the page's rollback, whatever the page shows of it now (its result, or an undo of it that failed)
+    const shown = this.undoable;
+    if (!shown || this.running || !this.showingResult) return;
+    const record = await requireClient().sendRequest(RollbackDetailRequest, { id: shown });
+    if (!record.undoneBy || this.undoable !== shown || this.running) return;
     this.last = undefined;
+    this.undoable = undefined;
     this.showingResult = false;
-    this.post({ type: 'stale', message: `Rollback ${shown.id} was undone by ${record.undoneBy} from elsewhere: planning again…` });
+    this.post({ type: 'stale', message: `Rollback ${shown} was undone by ${record.undoneBy} from elsewhere: planning again…` });
     await this.replan();
   }
 
   /** The key under which an open panel is reused for the same target. */
   static keyOf(target: PreviewTarget): string {
-    return JSON.stringify([target.snapshot ?? '', target.campaign ?? '', target.step ?? 0, target.mode ?? '']);
+    return JSON.stringify([
+      target.snapshot ?? '',
+      target.campaign ?? '',
+      target.step ?? 0,
+      target.mode ?? '',
+      ...(target.onlyStep ? [target.onlyStep] : []),
+      ...(target.file ? [target.file.repo, target.file.path] : []),
+    ]);
   }
 
   protected async handle(m: PreviewFromWebview): Promise<void> {
@@ -134,7 +154,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       case 'openDiff':
         return this.openDiff(m.repo, m.path);
       case 'run':
-        return this.run(m.selection, m.force, m.check);
+        return this.run(m.selection, m.force, m.check, m.conflicted);
       case 'cancel':
         this.running?.cancel();
         return;
@@ -210,7 +230,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     this.retrying.clear();
     this.preview = preview;
     this.files = files;
-    this.panel.title = `Rollback Preview: ${preview.target.label}`;
+    this.panel.title = `Rollback Preview: ${this.target.file ? this.targetText() : preview.target.label}`;
     // the repos left out because they blocked are watched too: one that is unblocked (a merge aborted) comes back by itself
     this.watch([...preview.repos.map((r) => r.path), ...this.exclude]);
     this.post({ type: 'plan', state: this.stateOf(preview, files) });
@@ -248,15 +268,21 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     const t = this.target;
     if (t.snapshot) return t.snapshot.slice(0, 13);
     const name = this.campaignName ?? t.campaign;
+    const file = t.file ? ` in ${repoNamer([t.file.repo])(t.file.repo)}/${t.file.path}` : '';
+    if (t.onlyStep) return `${name} step ${t.onlyStep}${file}`;
     return t.step ? `${name} before step ${t.step}` : `${name} baseline`;
   }
 
-  private async plan(limits: { repos?: string[]; files?: Record<string, string[]> }): Promise<{ preview: RollbackPreview; files: PlannedFileSummary[] }> {
+  private async plan(
+    limits: Pick<RollbackPreviewParams, 'repos' | 'files' | 'conflicted'>,
+  ): Promise<{ preview: RollbackPreview; files: PlannedFileSummary[] }> {
     const cancel = (this.planning = new CancellationTokenSource());
     try {
-      const { remotes: _all, ...target } = this.target;
+      const { remotes: _all, file, ...target } = this.target;
       const params: RollbackPreviewParams = {
         ...target,
+        // one file of one repo (campaign blame's "Revert This Step in This File…"): the rest of the target is left as it is
+        ...(file ? { repos: [file.repo], files: { [file.repo]: [file.path] } } : {}),
         ...limits,
         ...(this.exclude.length ? { exclude: this.exclude } : {}),
         ...(this.allRemotesNext
@@ -285,8 +311,16 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     const name = repoNamer([...preview.repos.map((r) => r.path), ...this.exclude]);
     const drift = new Map(preview.repos.map((r) => [r.path, new Set(r.drift.flatMap((d) => (d.kind === 'file' ? [d.path] : [])))]));
     const conflicts = new Map(preview.repos.map((r) => [r.path, new Map(r.conflicts.filter((c) => c.path).map((c) => [c.path!, c.reason]))]));
+    const file = this.target.file;
     return {
       targetLabel: preview.target.label,
+      ...(file
+        ? {
+            heading: this.target.onlyStep
+              ? `Revert step ${this.target.onlyStep} of ${this.campaignName ?? this.target.campaign} in ${name(file.repo)}/${file.path}`
+              : `Roll back ${name(file.repo)}/${file.path} to ${preview.target.label}`,
+          }
+        : {}),
       mode: preview.mode,
       planHash: preview.hash,
       createdAt: preview.createdAt,
@@ -352,14 +386,17 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     });
   }
 
-  private async run(selection: Selection, force: boolean, check?: string): Promise<void> {
+  private async run(selection: Selection, force: boolean, check?: string, conflicted: string[] = []): Promise<void> {
     if (!this.preview || this.running) return;
     let [plan, files] = [this.preview, this.files];
-    const limits = limitsOf(
+    const chosen = limitsOf(
       selection,
       plan.repos.map((r) => r.path),
       files,
     );
+    // a repo left out through a conflict's way out is recorded as such (the evidence's `leftOut` reason `conflict`)
+    const left = conflicted.filter((r) => chosen && !chosen.repos.includes(r));
+    const limits = chosen && (left.length ? { ...chosen, conflicted: left.map((repo) => ({ repo })) } : chosen);
     if (limits) {
       this.post({ type: 'loading', message: 'Planning the chosen repos and files…' });
       ({ preview: plan, files } = await this.plan(limits));
@@ -377,8 +414,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   }
 
   private async undo(): Promise<void> {
-    if (!this.last || this.last.kind !== 'rollback' || !this.last.committed || this.running) return;
-    const id = this.last.id;
+    const id = this.undoable;
+    if (!id || this.running) return;
     // the same confirmation as Undo from the palette, a tree or the toast (commands/confirm.ts)
     const choice = await confirmUndo(await requireClient().sendRequest(RollbackDetailRequest, { id }));
     if (!choice) return;
@@ -402,6 +439,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       });
       const committed = record.outcome === 'committed';
       this.last = { id: record.id, kind, committed };
+      if (committed) this.undoable = kind === 'rollback' ? record.id : undefined;
       const what = kind === 'undo' ? `Undo ${record.id}` : `Rollback ${record.id}`;
       result = {
         kind,
@@ -419,6 +457,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     } catch (e) {
       result = failureOf(kind, e, drift);
       if (result.id) this.last = { id: result.id, kind, committed: false };
+      // an undo that failed undid nothing: the rollback can still be undone from here
+      if (kind === 'undo' && this.undoable) result = { ...result, canUndo: true };
     } finally {
       cancel.dispose();
       this.running = undefined;
@@ -476,7 +516,13 @@ function failureOf(kind: 'rollback' | 'undo', e: unknown, drift: readonly string
   const back = data?.rollback ? ' Every repo is back where it was.' : '';
   let message = `${what} failed: ${describeError(e)}.`;
   if (data?.code === 'PlanStale') message = `${what} refused: the repos changed since this preview, so nothing was changed. Refresh to plan again.`;
-  if (data?.code === 'Drift') {
+  if (data?.code === 'Drift' && kind === 'undo') {
+    // the confirmation named no edit, and one came after it: the next Undo names it and offers the choices
+    const file = data.repo && data.path !== undefined ? `${repoName(data.repo)}/${data.path}` : 'a file';
+    message =
+      `Undo stopped before changing anything: ${file} was edited after the rollback, after you confirmed. ` +
+      'Press Undo again to choose what becomes of the edits (leave them out, keep them, or overwrite them).';
+  } else if (data?.code === 'Drift') {
     // the engine's words are the CLI's ("use --force"); here the choice is the page's
     const list = drift.length ? drift.join(', ') : 'files edited since the campaign';
     message =
@@ -499,4 +545,9 @@ function pushedWords(record: RollbackRecord): string {
   if (!pushed.length) return '';
   const names = [...new Set(pushed.map((p) => `${p.remote} of ${p.repo.split(/[\\/]/).pop()}`))];
   return `, and on ${plural(pushed.length, 'remote')} too (${names.join(', ')})`;
+}
+
+/** A path's last name (`lib/utils.js` → `utils.js`), for a tab title. */
+function fileName(p: string): string {
+  return p.slice(p.lastIndexOf('/') + 1);
 }

@@ -10,6 +10,10 @@ export interface PreviewTarget {
   campaign?: string;
   /** Roll back to the state before this step (1-based); without it, the campaign's baseline. */
   step?: number;
+  /** Undo this one step alone (replay), over the steps after it; not with `step`. */
+  onlyStep?: number;
+  /** With `file`: the plan limited to this one file of this repo (campaign blame's "Revert This Step in This File…"). */
+  file?: { repo: string; path: string };
   mode?: RollbackMode;
   /** Open with every remote that holds campaign work chosen for the rollback too (the confirmation's "Preview With Remotes…"). */
   remotes?: boolean;
@@ -31,6 +35,9 @@ export function targetFromArg(arg: unknown): PreviewTarget | undefined {
     mode: o.mode === 'restore' || o.mode === 'replay' ? o.mode : undefined,
     ...(o.remotes === true ? { remotes: true } : {}),
   };
+  if (typeof o.onlyStep === 'number' && o.onlyStep > 0 && !target.step) target.onlyStep = o.onlyStep;
+  const file = o.file as Record<string, unknown> | undefined;
+  if (file && typeof file.repo === 'string' && typeof file.path === 'string' && file.repo && file.path) target.file = { repo: file.repo, path: file.path };
   if (!target.snapshot && !target.campaign && typeof o.id === 'string') return targetFromArg(o.id);
   return target.snapshot || target.campaign ? target : undefined;
 }
