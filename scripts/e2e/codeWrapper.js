@@ -161,10 +161,14 @@ async function startScreenshotServer(getPage) {
         res.end(JSON.stringify(obj));
       };
       try {
-        const { name, waitForText, timeoutMs = 20_000, pressAfter, clickAfter, count } = JSON.parse(body || '{}');
+        const { name, waitForText, waitForGone, timeoutMs = 20_000, pressAfter, clickAfter, count } = JSON.parse(body || '{}');
         if (typeof name !== 'string' || !/^[\w.-]{1,100}$/.test(name)) return reply(400, { error: 'name must match [\\w.-]{1,100}' });
         const page = getPage();
         if (waitForText) await page.getByText(waitForText).first().waitFor({ state: 'visible', timeout: timeoutMs });
+        // a text that must no longer be seen (a notification code closed); the screen readers' live region, which keeps
+        // the last words it announced, is no sight
+        if (waitForGone)
+          await page.getByText(waitForGone).and(page.locator(':not(.monaco-alert, .monaco-status)')).first().waitFor({ state: 'hidden', timeout: timeoutMs });
         const file = path.join(ARTIFACTS, `${name}.png`);
         await page.screenshot({ path: file });
         // how many elements match a CSS selector when the picture was taken (e.g. error notifications)
