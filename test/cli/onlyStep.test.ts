@@ -66,12 +66,17 @@ describe('rollback --only-step', function () {
     const args = ['rollback', '--campaign', camp, '--only-step', '2', '--repo', repos[0].dir, '--path', '/package.json'];
     const dry = cli(...args, '--dry-run', '--json');
     assert.strictEqual(dry.status, 0, dry.stderr);
-    const plan = JSON.parse(dry.stdout) as { repos: { path: string; files: { path: string }[] }[]; leftOut?: { repo: string; reason: string }[] };
+    type LeftOut = { repo: string; path?: string; reason: string };
+    const plan = JSON.parse(dry.stdout) as { repos: { path: string; files: { path: string }[] }[]; leftOut?: LeftOut[] };
     assert.deepStrictEqual(
       plan.repos.map((r) => [r.path, r.files.map((f) => f.path)]),
       [[repos[0].dir, ['package.json']]],
     );
-    assert.deepStrictEqual(plan.leftOut, [{ repo: repos[1].dir, reason: 'unticked' }]);
+    // the evidence of this partial rollback names what of step 2 it leaves: the other repo, and the step's other file here
+    assert.deepStrictEqual(plan.leftOut, [
+      { repo: repos[1].dir, reason: 'unticked' },
+      { repo: repos[0].dir, path: 'CHANGES.md', reason: 'unticked' },
+    ]);
     const run = cli(...args);
     assert.strictEqual(run.status, 0, run.stderr);
     assert.strictEqual(repos[0].read('package.json').toString(), '{\n  "name": "x",\n  "version": "1.0.0",\n  "main": "index.js"\n}\n');

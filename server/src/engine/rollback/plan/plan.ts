@@ -437,6 +437,7 @@ async function planRepo(
       goal = replay.goal;
       conflicts.push(...replay.conflicts);
       notes.push(...replay.notes);
+      leftOut.push(...replay.leftOut);
     } else if (narrowed) {
       const narrow = await narrowGoal(repo, current, targetState, matches, capture.tempIndex);
       goal = narrow.goal;

@@ -27,16 +27,19 @@ export async function planReplayGoal(
   matches: (p: string) => boolean,
   records: readonly StoredChangeRecord[],
   narrowed = false,
-): Promise<{ goal: RepoState; conflicts: Conflict[]; notes: string[] }> {
+): Promise<{ goal: RepoState; conflicts: Conflict[]; notes: string[]; leftOut: string[] }> {
   const notes: string[] = [];
   const conflicts: Conflict[] = [];
-  const mine = records.filter((r) => r.repo === repo && (matches(r.path) || (r.oldPath !== undefined && matches(r.oldPath)))).sort((a, b) => b.step - a.step);
+  const chosen = (r: StoredChangeRecord) => matches(r.path) || (r.oldPath !== undefined && matches(r.oldPath));
+  const mine = records.filter((r) => r.repo === repo && chosen(r)).sort((a, b) => b.step - a.step);
+  // narrowed: the files of the steps undone that this plan leaves as they are (the evidence of a partial rollback names them)
+  const leftOut = narrowed ? [...new Set(records.filter((r) => r.repo === repo && !chosen(r)).map((r) => r.path))].sort() : [];
   // The campaign's own staging and commits show in the index and HEAD, not in change records.
   // `--only-step N`: the state step N left is what its index and HEAD changes are measured from.
   const last = (target.onlyStep?.after ?? target.lastCheckpoint)?.repos.find((r) => r.path === repo);
   const recorded = target.snapshot.repos.find((r) => r.path === repo)!;
   const movedIndexOrHead = !!last && (last.index !== recorded.index || last.head !== recorded.head || last.ref !== recorded.ref);
-  if (mine.length === 0 && !movedIndexOrHead) return { goal: current, conflicts, notes };
+  if (mine.length === 0 && !movedIndexOrHead) return { goal: current, conflicts, notes, leftOut };
 
   const worktree = await entriesByPath(repo, current.worktree);
   const virtual = new Map(worktree);
@@ -127,7 +130,7 @@ export async function planReplayGoal(
       }
     }
   }
-  if (conflicts.length) return { goal: current, conflicts, notes };
+  if (conflicts.length) return { goal: current, conflicts, notes, leftOut };
 
   for (const [id, bytes] of made) {
     const written = await git(repo, ['hash-object', '-w', '--stdin'], { input: bytes });
@@ -168,7 +171,7 @@ export async function planReplayGoal(
   } else if (last && (recorded.head !== last.head || recorded.ref !== last.ref)) {
     notes.push(`HEAD moved since ${target.onlyStep ? `step ${target.onlyStep.n}` : 'the campaign'}; HEAD and branch are left as they are`);
   }
-  return { goal: { head, ref, index: goalIndex, worktree: goalWorktree }, conflicts, notes };
+  return { goal: { head, ref, index: goalIndex, worktree: goalWorktree }, conflicts, notes, leftOut };
 }
 
 type Hunk = ReturnType<typeof structuredPatch>['hunks'][number];
