@@ -115,6 +115,12 @@ describe('issue 25, the last gaps: revert a step in one file, true results, conf
     const done = await page.waitForStatus(/committed|failed|ended|refused|stopped/);
     assert.match(done.status, /Rollback rb_\w+ committed/);
     reverted = /rb_\w+/.exec(done.status)![0];
+    // its evidence says it was partial: the other repo, and step 1's other file here, left as they were
+    const pack = JSON.parse(readFileSync(path.join(fixture().store, 'rollbacks', reverted, `evidence-${reverted}.json`), 'utf8')) as { leftOut?: unknown[] };
+    assert.deepStrictEqual(pack.leftOut, [
+      { repo: repos.express, reason: 'unticked' },
+      { repo: repos.accepts, path: 'index.js', reason: 'unticked' },
+    ]);
     // step 1's line of that file goes; step 2's line there, step 1's other file and the other repo stay, byte for byte
     const after = bytes();
     assert.strictEqual(after.get(file), lines(step2));
