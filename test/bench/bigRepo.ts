@@ -1,5 +1,8 @@
-import { fork } from 'child_process';
+import { execFile, fork } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
+import { promisify } from 'util';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { planRollback } from '../../server/src/engine/rollback/plan/plan';
 import { executeRollback } from '../../server/src/engine/rollback/tx/transaction';
@@ -69,6 +72,51 @@ async function child(storeDir: string, what: string, id: string): Promise<void> 
   const seconds = (performance.now() - t) / 1000;
   // maxRSS is in KiB: the high-water mark of this process alone
   process.stdout.write(JSON.stringify({ seconds, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), id: record.id }));
+}
+
+const run = promisify(execFile);
+
+/**
+ * The change of issue 24's large-repo case: 10 files of a big repo's `files`, spread over it, 8
+ * rewritten and 2 new. Deterministic for one `tag`: the same tag gives the same state again.
+ */
+export async function editBigRepo(dir: string, files: number, tag: string): Promise<void> {
+  for (let i = 0; i < 8; i++) {
+    const f = Math.floor((i * files) / 8) + 3;
+    fs.writeFileSync(path.join(dir, `src/m${Math.floor(f / 100)}/f${f}.ts`), `export const edited = ${JSON.stringify(tag)}; // file ${f}\n`);
+  }
+  for (let i = 0; i < 2; i++) fs.writeFileSync(path.join(dir, `src/m0/new${i}.ts`), `export const added = ${JSON.stringify(tag)};\n`);
+}
+
+/**
+ * The snapshot floor of a big repo (issue 24, item 4): the index copied (its time kept, as a
+ * capture must), `git add -A` and `git write-tree` on the copy. Seconds; the repo is left as it was.
+ */
+export async function bigFloorSnapshot(dir: string): Promise<number> {
+  const copy = path.join(fs.existsSync('/dev/shm') ? '/dev/shm' : os.tmpdir(), `cc-floor-${process.pid}.index`);
+  const t = performance.now();
+  const index = path.join(dir, '.git', 'index');
+  fs.copyFileSync(index, copy);
+  const st = fs.statSync(index);
+  fs.utimesSync(copy, st.atime, st.mtime);
+  const env = { ...process.env, GIT_INDEX_FILE: copy };
+  await run('git', ['add', '-A'], { cwd: dir, env });
+  await run('git', ['write-tree'], { cwd: dir, env });
+  const s = (performance.now() - t) / 1000;
+  fs.rmSync(copy, { force: true });
+  return s;
+}
+
+/**
+ * The rollback floor of a big repo: `git reset --hard && git clean -fd` (it restores neither
+ * staged state nor untracked files the campaign changed; the issue's yardstick). Seconds. The
+ * repo's state is gone afterwards: the caller puts it back (editBigRepo with the same tag).
+ */
+export async function bigFloorReset(dir: string): Promise<number> {
+  const t = performance.now();
+  await run('git', ['reset', '-q', '--hard'], { cwd: dir });
+  await run('git', ['clean', '-q', '-fd'], { cwd: dir });
+  return (performance.now() - t) / 1000;
 }
 
 if (require.main === module && process.argv[2] === 'child') {

@@ -11,7 +11,8 @@ import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
 import { executeRollback } from '../../server/src/engine/rollback/tx/transaction';
 import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
-import { applyCampaign, generateWorkspace } from './workspace';
+import { applyCampaign, generateBigRepo, generateWorkspace } from './workspace';
+import { bigFloorReset, bigFloorSnapshot, editBigRepo } from './bigRepo';
 
 /**
  * Where a rollback's time goes, for whoever works on speed (npm run bench gives the headline):
@@ -21,16 +22,29 @@ import { applyCampaign, generateWorkspace } from './workspace';
  * by subcommand. CPUPROF=1 writes profile.cpuprofile; COUNT_FS=1 counts fs calls by engine caller;
  * PAUSE=1 writes profile.pid and waits 2 s before measuring, for `perf record -p`, and prints when
  * each phase starts (ms since the epoch). COOL=S runs `sync` and waits S seconds before each rollback.
+ *
+ * The large-repo case (issue 24, items 4 and 6): `profile.js big [files=100000] [rollback|snapshot]`
+ * profiles one repo of that many files with 10 changed: the snapshot (each run edits 10 files
+ * first), or the rollback and its undo; each run also times its floor (`git add -A && git
+ * write-tree` on a copy of the index, or `reset --hard && clean -fd` on a copy of the repo's
+ * state). BIG_DIR=folder keeps the generated repo there between runs (made when absent).
  */
-const n = Number(process.argv[2] ?? 100);
-const what = process.argv[3] ?? 'rollback';
+const big = process.argv[2] === 'big';
+const n = Number(process.argv[big ? 3 : 2] ?? (big ? 100000 : 100));
+const what = process.argv[big ? 4 : 3] ?? 'rollback';
 async function main() {
   const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-prof-`));
   const store = new Store(path.join(base, 'store'));
   const ctx = { store, parallelism: defaultParallelism };
-  const ws = await generateWorkspace(path.join(base, 'ws'), n, 60, 8);
-  const campaign = await startCampaign(ctx, 'bench', [ws.root]);
-  await applyCampaign(ws, 8);
+  let ws: { root: string; repos: string[] };
+  if (big) {
+    const dir = process.env.BIG_DIR ?? path.join(base, 'big');
+    if (!fs.existsSync(path.join(dir, '.git'))) await generateBigRepo(dir, n);
+    ws = { root: dir, repos: [dir] };
+  } else ws = await generateWorkspace(path.join(base, 'ws'), n, 60, 8);
+  const campaign = await startCampaign(ctx, 'bench', ws.repos);
+  if (big) await editBigRepo(ws.root, n, 'profile');
+  else await applyCampaign(ws, 8);
   await checkpointCampaign(ctx, campaign.id, { message: 'bench campaign' });
   const gitTimes = new Map<string, [number, number]>();
   setGitLogger((line) => {
@@ -99,9 +113,11 @@ async function main() {
   const keep = (k: string, v: number) => (best[k] = Math.min(best[k] ?? Infinity, v));
   for (let k = 0; k < runs; k++) {
     if (what === 'snapshot') {
+      if (big) await editBigRepo(ws.root, n, `run ${k}`);
       const ts = performance.now();
       await createSnapshot(store, ws.repos, { parallelism: 8 });
       keep('snapshot', performance.now() - ts);
+      if (big) keep('floor (copied index: add -A, write-tree)', (await bigFloorSnapshot(ws.root)) * 1000);
       continue;
     }
     const tp = performance.now();
@@ -127,7 +143,13 @@ async function main() {
     if (k === runs - 1) console.log(cpuLog.join('\n'));
     keep('rollback', performance.now() - tr);
     for (const p of rec.phases) keep(p.name, p.ms ?? 0);
+    const tu = performance.now();
     await undoRollback(ctx, rec.id);
+    keep('undo', performance.now() - tu);
+    if (big) {
+      keep('floor (reset --hard, clean -fd)', (await bigFloorReset(ws.root)) * 1000);
+      await editBigRepo(ws.root, n, 'profile'); // the campaign's state again, for the next run
+    }
   }
   console.log(
     Object.entries(best)
