@@ -80,6 +80,20 @@ describe('index file (trees without write-tree)', () => {
     assert.strictEqual(parseIndex(fs.readFileSync(split.file('.git/index'))), undefined);
 
     assert.strictEqual(parseIndex(Buffer.from('not an index at all, but long enough')), undefined);
+
+    // trees are built on git's byte order (a folder's entries found by halving): an index out of it goes to git
+    const file = path.join(kit.tempDir(), 'index');
+    const id = 'e69de29bb2d1d6434b8b29ae1d5ba5b3d2f61a4c';
+    writeIndex(file, [
+      { path: 'a.txt', mode: '100644', id },
+      { path: 'b.txt', mode: '100644', id },
+    ]);
+    const bytes = fs.readFileSync(file);
+    assert.ok(parseIndex(bytes));
+    const [first, second] = [bytes.subarray(12, 84), bytes.subarray(84, 156)].map((b) => Buffer.from(b));
+    second.copy(bytes, 12);
+    first.copy(bytes, 84);
+    assert.strictEqual(parseIndex(bytes), undefined);
   });
 });
 

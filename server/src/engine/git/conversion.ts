@@ -23,12 +23,32 @@ import { RepoLayout, repoLayout } from './repoLayout';
  * holds. `paths`: every path of the capture (worktree and index; names as Latin-1 strings of their
  * bytes); `config`: `configEntries` of the repo. Read conservatively: on any doubt, true.
  */
-export function bytesMayConvert(layout: RepoLayout, paths: readonly string[], config: readonly [string, string | null][]): boolean {
+export function bytesMayConvert(layout: RepoLayout, paths: Iterable<string>, config: readonly [string, string | null][]): boolean {
   if (process.env.GIT_ATTR_SOURCE) return true; // attributes from a tree (git 2.40+)
+  const folders = pathFolders(paths);
   // one git reads from the index when the file is gone from the disk
-  if (paths.some((p) => p === '.gitattributes' || p.endsWith('/.gitattributes'))) return true;
+  if (folders === 'attributes') return true;
   if (configConverts(config)) return true;
-  return attributesFiles(layout, paths).some(exists);
+  return attributesFiles(layout, folders).some(exists);
+}
+
+/**
+ * The folders holding `paths` ('' the root, the others with their '/'), or 'attributes' when a
+ * path is a `.gitattributes`. Paths in index order share their folder with the one before, so
+ * a folder's ancestors are walked only where the folder changes: at 100,000 paths, slicing every
+ * ancestor of every path was the largest Node cost of a capture (issue 24, item 4).
+ */
+function pathFolders(paths: Iterable<string>): Set<string> | 'attributes' {
+  const folders = new Set<string>(['']);
+  let last = '';
+  for (const p of paths) {
+    if (p === '.gitattributes' || p.endsWith('/.gitattributes')) return 'attributes';
+    const slash = p.lastIndexOf('/');
+    if (slash < 0 || (slash + 1 === last.length && p.startsWith(last))) continue;
+    last = p.slice(0, slash + 1);
+    for (let i = p.indexOf('/'); i >= 0 && i <= slash; i = p.indexOf('/', i + 1)) folders.add(p.slice(0, i + 1));
+  }
+  return folders;
 }
 
 /**
@@ -147,8 +167,8 @@ export function configConverts(entries: readonly [string, string | null][]): boo
   return ['core.eol', 'core.attributesfile', 'core.checkroundtripencoding'].some((k) => last.has(k));
 }
 
-/** Every file git could read attributes from for `paths`: one `.gitattributes` per folder they are in, and the repo, user and system files. */
-function attributesFiles(layout: RepoLayout, paths: readonly string[]): Buffer[] {
+/** Every file git could read attributes from: one `.gitattributes` per folder (pathFolders), and the repo, user and system files. */
+function attributesFiles(layout: RepoLayout, folders: ReadonlySet<string>): Buffer[] {
   const home = process.env.HOME || os.homedir();
   const files = [
     path.join(layout.commonDir, 'info', 'attributes'),
@@ -160,10 +180,6 @@ function attributesFiles(layout: RepoLayout, paths: readonly string[]): Buffer[]
     '/etc/gitattributes',
     '/usr/local/etc/gitattributes',
   ].map((f) => Buffer.from(f));
-  const folders = new Set<string>(['']);
-  for (const p of paths) {
-    for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) folders.add(p.slice(0, i + 1));
-  }
   // names are bytes: a Buffer path, so a folder whose name is not UTF-8 is looked in too
   const root = Buffer.from(layout.root + path.sep);
   for (const f of folders) files.push(Buffer.concat([root, Buffer.from(`${f}.gitattributes`, 'latin1')]));

@@ -86,6 +86,8 @@ export function parseIndex(buf: Buffer): ParsedIndex | undefined {
       // entries are padded with NULs to a multiple of 8 bytes, at least one
       pos += (nul - pos + 8) & ~7;
     }
+    // git keeps entries in byte order (stage 0: no name twice); trees are built on that order
+    if (i > 0 && name <= previous) return undefined;
     entries.push(new ReadEntry(name, mode, buf, stat));
     previous = name;
   }
@@ -198,14 +200,32 @@ export function writeIndexTree(objectsDir: string, index: ParsedIndex): string {
       }
       const name = rest.slice(0, slash);
       const sub = entries[i].path.slice(0, prefixLength + slash + 1);
-      let j = i + 1;
-      while (j < end && entries[j].path.startsWith(sub)) j++;
+      // the folder's entries are the run that starts with `sub`; entries are in git's order (bytes), so
+      // its end is found by halving, not by comparing every entry of it at every level above it
+      const j = runEnd(entries, i + 1, end, sub);
       parts.push(Buffer.from(`40000 ${name}\0`, 'latin1'), build(i, j, sub.slice(0, -1)));
       i = j;
     }
     return Buffer.from(writeLooseObject(objectsDir, 'tree', Buffer.concat(parts)), 'hex');
   };
   return build(0, entries.length, '').toString('hex');
+}
+
+/**
+ * The first index in [from, end) whose path does not start with `prefix` ('…/'), all before it
+ * doing so: in byte order the paths with that prefix are one run, every one of them below the
+ * prefix with its '/' raised to '0' and none of the others after them.
+ */
+function runEnd(entries: readonly IndexEntry[], from: number, end: number, prefix: string): number {
+  const above = prefix.slice(0, -1) + '0';
+  let lo = from;
+  let hi = end;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (entries[mid].path < above) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** An entry to write; without `stat`, git will look at the file afresh (zeroed stat data). */

@@ -132,7 +132,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const config = await configEntries(root);
     const ignoreRules = recordIgnoreRules(layout, config);
     // git reads a `.gitattributes` the index has and the disk no longer does
-    const tracked = async () => (real ?? { entries: await listIndexEntries(root, path.join(layout.gitDir, 'index')) }).entries.map((e) => e.path);
+    const tracked = async () => (real ?? { entries: await listIndexEntries(root, path.join(layout.gitDir, 'index')) }).entries;
     // assume-unchanged and skip-worktree entries are promises not to look: a capture looks anyway
     if (realIndex && (!real || real.flagged)) await distrustFlags(root, env);
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
@@ -246,12 +246,12 @@ async function diskBytesTree(
   added: Buffer | undefined,
   /** `added` parsed (undefined: an index only git can read). */
   parsed: ReturnType<typeof parseIndex>,
-  tracked: () => Promise<string[]>,
+  tracked: () => Promise<readonly { path: string }[]>,
   config: readonly [string, string | null][],
 ): Promise<string | undefined> {
   if (!added) return undefined;
   const entries = parsed?.entries ?? (await listIndexEntries(root, tempIndex));
-  if (!bytesMayConvert(layout, [...entries.map((e) => e.path), ...(await tracked())], config)) return undefined;
+  if (!bytesMayConvert(layout, pathsOf(entries, await tracked()), config)) return undefined;
   const rootBytes = Buffer.from(root + path.sep);
   const files = entries.filter((e) => e.mode === '100644' || e.mode === '100755');
   const raw = new Map<string, string>();
@@ -293,6 +293,11 @@ async function diskBytesTree(
   } finally {
     fs.rmSync(copy, { force: true });
   }
+}
+
+/** The paths of index entries, list after list, without an array of them all (100,000 names each at the issue's size). */
+function* pathsOf(...lists: (readonly { path: string }[])[]): Iterable<string> {
+  for (const list of lists) for (const e of list) yield e.path;
 }
 
 /** Stage-0 entries of an index git must read itself (split, sparse…): path (latin1), mode and id. */
