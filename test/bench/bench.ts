@@ -18,6 +18,7 @@ import { applyCampaign, generateWorkspace } from './workspace';
 import { BigRepoResult, benchBigRepo, bigRepoTable } from './bigRepo';
 import { RemotesResult, benchRemotes, remotesTable } from './remotes';
 import { SpawnABResult, benchSpawnAB, spawnABTable } from './spawnAB';
+import { MixedResult, benchMixed, benchWatchRss, mixedTable } from './bigMixed';
 import { RollbackExecuteRequest, RollbackPreviewRequest, RollbackUndoRequest, SnapshotListRequest } from '../../server/src/protocol';
 import { TestServer } from '../server/serverKit';
 
@@ -38,8 +39,15 @@ const { values } = parseArgs({
     keep: { type: 'boolean' },
     // one repo whose campaign changed this many files (0: skip); the issue's case is 100000
     'big-repo': { type: 'string', default: '10000' },
-    // only the big-repo section
+    // only the big-repo sections (the one repo, and the mixed workspace)
     'big-only': { type: 'boolean' },
+    // one repo of N files beside 29 small ones, 10 of its files changed (issue 24, item 4; 0: skip)
+    mixed: { type: 'string', default: '100000' },
+    // issue 23's measures on the mixed workspace: the server's auto checkpoint, and its CPU idle for --idle seconds
+    watch: { type: 'boolean' },
+    idle: { type: 'string', default: '60' },
+    // the server's peak RSS watching a campaign of N small repos (0: skip)
+    'watch-repos': { type: 'string', default: '0' },
     // repos with a bare remote each, whose pushed campaign is rolled back on the remotes (0: skip)
     remotes: { type: 'string', default: '500' },
     'remotes-only': { type: 'boolean' },
@@ -58,7 +66,13 @@ if (values.help) {
   --out FILE.json    also write the results as JSON
   --keep             keep the generated workspaces (their folders are printed)
   --big-repo N       the one-repo section: a repo whose campaign changed N files (default 10000; 0 skips it)
-  --big-only         only the one-repo section
+  --big-only         only the one-repo sections (--big-repo and --mixed)
+  --mixed N          one repo of N files beside 29 small ones, 10 of its files changed: snapshot, checkpoint,
+                     rollback and undo against add -A + write-tree on a copied index, and reset --hard + clean -fd
+                     (default 100000; 0 skips it)
+  --watch            with --mixed: the server's automatic checkpoint, from quiet to step recorded, against the same
+                     floor, and the server's CPU while idle for --idle seconds (default 60) with watching on
+  --watch-repos N    the server's peak RSS watching a campaign of N repos, through one automatic checkpoint (default 0: skip)
   --remotes N        the remote section: N repos with a bare remote each, a pushed campaign rolled back
                      with --remote, against one git push --atomic per remote (default 500; 0 skips it)
   --remotes-only     only the remote section
@@ -73,6 +87,8 @@ examples:
   npm run bench -- --repos 500 --runs 3 --out b.json    the figures the README quotes
   npm run bench -- --repos 50,200,500 --big-repo 0      how the times scale with the repo count
   npm run bench -- --big-only --big-repo 100000         one repo of 100,000 changed files
+  npm run bench -- --big-only --big-repo 0 --watch --runs 3   the 100,000-file repo beside 29, with the watch measures
+  npm run bench -- --big-only --big-repo 0 --mixed 0 --watch-repos 500   the server's peak RSS watching 500 repos
   npm run bench -- --remotes-only --remotes 500 --runs 3  the remote rollback against its floor
   npm run bench -- --spawn-ab --repos 500,5000 --runs 1     shells against direct spawns, at two scales`);
   process.exit(0);
@@ -370,6 +386,26 @@ async function main(): Promise<void> {
     console.log(bigRepoTable(bigRepo));
     if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
   }
+  const mixedFiles = values['remotes-only'] || spawnABOnly ? 0 : Number(values.mixed);
+  let mixed: MixedResult | undefined;
+  if (mixedFiles > 0) {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-mixed-`));
+    const log = (s: string) => process.stderr.write(`[one repo of ${mixedFiles} files and 29] ${s}\n`);
+    mixed = await benchMixed(base, mixedFiles, 29, runs, parallelism, values.watch ? { idleSeconds: Number(values.idle) } : undefined, log);
+    console.log(mixedTable(mixed));
+    if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
+  }
+  const watchRepos = values['remotes-only'] || spawnABOnly ? 0 : Number(values['watch-repos']);
+  let watchRss: Awaited<ReturnType<typeof benchWatchRss>> | undefined;
+  if (watchRepos > 0) {
+    const base = fs.mkdtempSync(path.join(os.tmpdir(), `cc-bench-watch-`));
+    watchRss = await benchWatchRss(base, watchRepos, parallelism, (s) => process.stderr.write(`[watching ${watchRepos} repos] ${s}\n`));
+    console.log(
+      `server watching ${watchRss.repos} repos (${watchRss.watching.replace(/^auto checkpoint: /, '')}): peak RSS ${watchRss.peakRssMiB} MiB ` +
+        `through one automatic checkpoint of all of them (${watchRss.stepSeconds.toFixed(2)} s from quiet to step)`,
+    );
+    if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
+  }
   const remoteCount = values['big-only'] || spawnABOnly ? 0 : Number(values.remotes);
   let remotes: RemotesResult | undefined;
   if (remoteCount > 0) {
@@ -384,6 +420,8 @@ async function main(): Promise<void> {
     peakRssMiB: Math.round(peakRss / 2 ** 20),
     results,
     bigRepo,
+    mixed,
+    watchRss,
     remotes,
     ...(spawnAB.length ? { spawnAB } : {}),
   };
