@@ -105,7 +105,7 @@ export async function captureRepos(repoPaths: readonly string[], options: Create
   const paths = [...new Set(repoPaths)].sort();
   const parallelism = options.parallelism ?? defaultParallelism;
   const captured = phaseCounter(options.progress, 'capture', paths.length);
-  const repos = await mapLimit(paths, parallelism, async (p) => {
+  const repos = await mapLimit(largestFirst(paths), parallelism, async (p) => {
     throwIfCancelled(options.cancel);
     const started = Date.now();
     const state = await captureRepoState(p);
@@ -113,7 +113,25 @@ export async function captureRepos(repoPaths: readonly string[], options: Create
     captured(p);
     return { path: p, ...state };
   });
-  return repos;
+  return repos.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * The repos in the order their captures should start: the largest index first, so a repo of
+ * 100,000 files beside small ones runs while they do instead of after them (its capture is most of
+ * the wall time, issue 24, item 4). The size is a guess from one stat of `.git/index` (0 when the
+ * git dir is elsewhere or there is no index): only the order depends on it.
+ */
+function largestFirst(paths: readonly string[]): string[] {
+  const indexSize = (p: string): number => {
+    try {
+      return fs.statSync(path.join(p, '.git', 'index'), { throwIfNoEntry: false })?.size ?? 0;
+    } catch {
+      return 0; // .git is a file (a linked worktree) or unreadable: the capture will say what is wrong
+    }
+  };
+  const size = new Map(paths.map((p) => [p, indexSize(p)]));
+  return [...paths].sort((a, b) => size.get(b)! - size.get(a)! || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /**
