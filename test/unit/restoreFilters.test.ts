@@ -71,6 +71,17 @@ describe('restore through git filters and line-ending settings', () => {
     });
   });
 
+  for (const version of ['2', '4'])
+    it(`disk bytes when the only attributes file is the index's, gone from the disk (index version ${version})`, async () => {
+      // an attribute alone converts here (no filter or autocrlf in the config)
+      const repo = filteredRepo({}, { 'sub/.gitattributes': '*.bat eol=crlf\n', 'sub/run.bat': 'echo a\r\n' });
+      repo.git('update-index', '--index-version', version);
+      // git's add still reads the index's attributes file, so its blob has LF: the capture must store the disk's CRLF
+      repo.remove('sub/.gitattributes').write('sub/run.bat', 'echo b\r\n');
+      const snap = await createSnapshot(new Store(kit.tempDir('cc-store-')), [repo.dir]);
+      assert.strictEqual(repo.git('cat-file', 'blob', `${snap.repos[0].worktree}:sub/run.bat`), 'echo b\r');
+    });
+
   it("disk bytes even when the index's cache-tree vouches for git's tree (every entry stat-clean)", async () => {
     const repo = filteredRepo({ 'core.autocrlf': 'true' }, { 'crlf.txt': 'one\r\ntwo\r\n', 'sub/deep.txt': 'a\r\n' });
     // old mtimes and a refreshed index with a cache-tree: the capture's add then changes nothing,

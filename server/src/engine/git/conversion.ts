@@ -32,6 +32,11 @@ export function bytesMayConvert(layout: RepoLayout, paths: Iterable<string>, con
   return attributesFiles(layout, folders).some(exists);
 }
 
+/** A path (posix, relative to the worktree) of an attributes file git reads. */
+export function isAttributesFile(p: string): boolean {
+  return p === '.gitattributes' || p.endsWith('/.gitattributes');
+}
+
 /**
  * The folders holding `paths` ('' the root, the others with their '/'), or 'attributes' when a
  * path is a `.gitattributes`. Paths in index order share their folder with the one before, so
@@ -42,7 +47,7 @@ function pathFolders(paths: Iterable<string>): Set<string> | 'attributes' {
   const folders = new Set<string>(['']);
   let last = '';
   for (const p of paths) {
-    if (p === '.gitattributes' || p.endsWith('/.gitattributes')) return 'attributes';
+    if (isAttributesFile(p)) return 'attributes';
     const slash = p.lastIndexOf('/');
     if (slash < 0 || (slash + 1 === last.length && p.startsWith(last))) continue;
     last = p.slice(0, slash + 1);

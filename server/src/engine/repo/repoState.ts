@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { EngineError, asEngineError } from '../util/errors';
 import { GitError, git, gitRaw } from '../git/gitRunner';
-import { bytesMayConvert, configEntries } from '../git/conversion';
+import { bytesMayConvert, configEntries, isAttributesFile } from '../git/conversion';
 import { recordIgnoreRules } from './ignoreSources';
 import { blobId, writeLooseObject } from '../git/looseObjects';
 import { emptyIndex, parseIndex, readIndexFile, writeIndexTree } from '../git/indexFile';
@@ -131,8 +131,14 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const index = await treeOf(real);
     const config = await configEntries(root);
     const ignoreRules = recordIgnoreRules(layout, config);
-    // git reads a `.gitattributes` the index has and the disk no longer does
-    const tracked = async () => (real ?? { entries: await listIndexEntries(root, path.join(layout.gitDir, 'index')) }).entries;
+    // git reads a `.gitattributes` the index has and the disk no longer does. Only such names count
+    // here: the folders attributes could be read from are those of the files on disk (`add`'s entries)
+    const trackedAttributes = async (): Promise<boolean> => {
+      if (!realIndex) return false;
+      // one search of the bytes instead of 100,000 names; version 4 shares names' prefixes, so its names are looked at
+      if (real && real.version < 4 && !realIndex.bytes.includes('.gitattributes')) return false;
+      return (real ?? { entries: await listIndexEntries(root, path.join(layout.gitDir, 'index')) }).entries.some((e) => isAttributesFile(e.path));
+    };
     // assume-unchanged and skip-worktree entries are promises not to look: a capture looks anyway
     if (realIndex && (!real || real.flagged)) await distrustFlags(root, env);
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
@@ -147,7 +153,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const added = readIndexFile(tempIndex)?.bytes;
     // parsed once for both: at 100,000 files each parse is tens of MB (issue 21, item 12)
     const parsedAdded = added ? parseIndex(added) : emptyIndex;
-    const worktree = (await diskBytesTree(root, layout, objects, tempIndex, added, parsedAdded, tracked, config)) ?? (await treeOf(parsedAdded));
+    const worktree = (await diskBytesTree(root, layout, objects, tempIndex, added, parsedAdded, trackedAttributes, config)) ?? (await treeOf(parsedAdded));
     capture.state = { head, ref, index, worktree, ...(ignoreRules ? { ignoreRules } : {}), ...(leftOut.length ? { leftOut } : {}) };
     return capture;
   } catch (e) {
@@ -246,12 +252,13 @@ async function diskBytesTree(
   added: Buffer | undefined,
   /** `added` parsed (undefined: an index only git can read). */
   parsed: ReturnType<typeof parseIndex>,
-  tracked: () => Promise<readonly { path: string }[]>,
+  /** Whether the index names a `.gitattributes` (on disk or not). */
+  trackedAttributes: () => Promise<boolean>,
   config: readonly [string, string | null][],
 ): Promise<string | undefined> {
   if (!added) return undefined;
   const entries = parsed?.entries ?? (await listIndexEntries(root, tempIndex));
-  if (!bytesMayConvert(layout, pathsOf(entries, await tracked()), config)) return undefined;
+  if (!(await trackedAttributes()) && !bytesMayConvert(layout, pathsOf(entries), config)) return undefined;
   const rootBytes = Buffer.from(root + path.sep);
   const files = entries.filter((e) => e.mode === '100644' || e.mode === '100755');
   const raw = new Map<string, string>();
@@ -295,9 +302,9 @@ async function diskBytesTree(
   }
 }
 
-/** The paths of index entries, list after list, without an array of them all (100,000 names each at the issue's size). */
-function* pathsOf(...lists: (readonly { path: string }[])[]): Iterable<string> {
-  for (const list of lists) for (const e of list) yield e.path;
+/** The paths of index entries, without an array of them (100,000 names at the issue's size). */
+function* pathsOf(list: readonly { path: string }[]): Iterable<string> {
+  for (const e of list) yield e.path;
 }
 
 /** Stage-0 entries of an index git must read itself (split, sparse…): path (latin1), mode and id. */
