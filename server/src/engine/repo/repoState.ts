@@ -123,7 +123,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const env = { GIT_INDEX_FILE: tempIndex };
     // the size cap's listing of untracked files runs while Node builds the index tree (it reads the
     // temporary index's entries, which nothing before the add changes); awaited before the add
-    const overCapped = maxFileBytes > 0 ? overCap(root, env, maxFileBytes) : Promise.resolve([]);
+    const overCapped = maxFileBytes > 0 ? overCap(root, env, maxFileBytes) : Promise.resolve(undefined);
     overCapped.catch(() => undefined); // a failure is thrown where it is awaited, never unhandled
     const treeOf = async (parsed: ReturnType<typeof parseIndex>): Promise<string> =>
       parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
@@ -139,11 +139,18 @@ export async function captureWithIndex(root: string): Promise<Capture> {
       if (real && real.version < 4 && !realIndex.bytes.includes('.gitattributes')) return false;
       return (real ?? { entries: await listIndexEntries(root, path.join(layout.gitDir, 'index')) }).entries.some((e) => isAttributesFile(e.path));
     };
+    // While git lists the untracked files, Node looks for attributes files in the folders of every
+    // tracked path (a superset of what `add` will keep, so never a folder too few), and then of the
+    // untracked ones: the look is off the capture's critical path (issue 24, item 4)
+    const trackedMayConvert = real && realIndex ? bytesMayConvert(layout, pathsOf(real.entries), config) : undefined;
     // assume-unchanged and skip-worktree entries are promises not to look: a capture looks anyway
     if (realIndex && (!real || real.flagged)) await distrustFlags(root, env);
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
     // repo's business and are captured as a repo of their own.
-    const leftOut = await overCapped;
+    const listed = await overCapped;
+    const leftOut = listed?.over ?? [];
+    const mayConvert =
+      trackedMayConvert === undefined || listed === undefined ? undefined : trackedMayConvert || bytesMayConvert(layout, listed.untracked, config);
     await addAll(
       root,
       env,
@@ -153,7 +160,12 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const added = readIndexFile(tempIndex)?.bytes;
     // parsed once for both: at 100,000 files each parse is tens of MB (issue 21, item 12)
     const parsedAdded = added ? parseIndex(added) : emptyIndex;
-    const worktree = (await diskBytesTree(root, layout, objects, tempIndex, added, parsedAdded, trackedAttributes, config)) ?? (await treeOf(parsedAdded));
+    // an attributes file `add` took that neither list had (written meanwhile) is looked for by name
+    // (one search of the bytes; version 4 shares names' prefixes, so there the folders are looked in again)
+    const addedNoAttributes = !!added && !!parsedAdded && parsedAdded.version < 4 && !added.includes('.gitattributes');
+    const knownMayConvert = mayConvert === true ? true : mayConvert === false && addedNoAttributes ? false : undefined;
+    const worktree =
+      (await diskBytesTree(root, layout, objects, tempIndex, added, parsedAdded, knownMayConvert ?? trackedAttributes, config)) ?? (await treeOf(parsedAdded));
     capture.state = { head, ref, index, worktree, ...(ignoreRules ? { ignoreRules } : {}), ...(leftOut.length ? { leftOut } : {}) };
     return capture;
   } catch (e) {
@@ -163,8 +175,8 @@ export async function captureWithIndex(root: string): Promise<Capture> {
   }
 }
 
-/** Untracked, not ignored files larger than `cap` bytes. */
-async function overCap(root: string, env: Record<string, string>, cap: number): Promise<{ path: string; size: number }[]> {
+/** Untracked, not ignored files larger than `cap` bytes, and every untracked name listed (latin1 strings of their bytes). */
+async function overCap(root: string, env: Record<string, string>, cap: number): Promise<{ over: { path: string; size: number }[]; untracked: string[] }> {
   const { stdout } = await gitRaw(root, ['ls-files', '-o', '--exclude-standard', '-z'], { env, readOnly: true });
   // names as bytes for lstat; as git's pathspec reads them (UTF-8 arguments) for the add's exclusion
   const names: Buffer[] = [];
@@ -189,7 +201,7 @@ async function overCap(root: string, env: Record<string, string>, cap: number): 
       if (size > cap) out.push({ path: names[i + j].toString('utf8'), size });
     });
   }
-  return out;
+  return { over: out, untracked: names.map((n) => n.toString('latin1')) };
 }
 
 /**
@@ -252,13 +264,16 @@ async function diskBytesTree(
   added: Buffer | undefined,
   /** `added` parsed (undefined: an index only git can read). */
   parsed: ReturnType<typeof parseIndex>,
-  /** Whether the index names a `.gitattributes` (on disk or not). */
-  trackedAttributes: () => Promise<boolean>,
+  /**
+   * Whether bytes may convert, when the caller knows it (looked for while git listed the untracked
+   * files); else whether the index names a `.gitattributes` (on disk or not), and `added`'s folders are looked in.
+   */
+  mayConvert: boolean | (() => Promise<boolean>),
   config: readonly [string, string | null][],
 ): Promise<string | undefined> {
-  if (!added) return undefined;
+  if (!added || mayConvert === false) return undefined;
   const entries = parsed?.entries ?? (await listIndexEntries(root, tempIndex));
-  if (!(await trackedAttributes()) && !bytesMayConvert(layout, pathsOf(entries), config)) return undefined;
+  if (mayConvert !== true && !(await mayConvert()) && !bytesMayConvert(layout, pathsOf(entries), config)) return undefined;
   const rootBytes = Buffer.from(root + path.sep);
   const files = entries.filter((e) => e.mode === '100644' || e.mode === '100755');
   const raw = new Map<string, string>();
