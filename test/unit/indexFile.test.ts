@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { parseIndex, readIndexFile, resetIndexEntries, writeIndex, writeIndexTree } from '../../server/src/engine/git/indexFile';
-import { looseTreeEntries } from '../../server/src/engine/git/trees';
+import { indexTreeEntries, looseTreeEntries } from '../../server/src/engine/git/trees';
 import { RepoKit, TestRepo, gitEnv, seedEveryKind } from '../helpers/repoKit';
 
 /**
@@ -136,6 +136,33 @@ describe('next index without read-tree', () => {
     assert.strictEqual(parseIndex(fs.readFileSync(r.file('.git/index')))!.flagged, true);
     r.git('gc', '-q', '--prune=now');
     assert.strictEqual(looseTreeEntries(objects, tree), undefined);
+  });
+
+  it('a packed goal lists the same entries through ls-tree as loose objects give, odd names and order included', async () => {
+    const r = seedEveryKind(kit.repo(kit.tempDir()))
+      .write('a.b', '1\n')
+      .write('a/b', '2\n')
+      .write('a0', '3\n')
+      .write('a/c/d/e.txt', '4\n')
+      .write('spaced name/ü ñ.txt', '6\n')
+      .write(Buffer.from([0x6e, 0xe9, 0x2e, 0x74]).toString('latin1'), '7\n');
+    r.git('add', '-A');
+    r.git('commit', '-q', '-m', 'all');
+    const tree = r.git('rev-parse', 'HEAD^{tree}');
+    const objects = path.join(r.dir, '.git', 'objects');
+    const loose = looseTreeEntries(objects, tree)!;
+    assert.deepStrictEqual(await indexTreeEntries(r.dir, objects, tree), loose);
+    r.git('gc', '-q', '--prune=now');
+    assert.strictEqual(looseTreeEntries(objects, tree), undefined, 'packed now');
+    const listed = await indexTreeEntries(r.dir, objects, tree);
+    assert.deepStrictEqual(listed, loose);
+    // and the index made from it is the one git's read-tree --reset makes
+    const indexFile = r.file('.git/index');
+    const base = readIndexFile(indexFile)!;
+    const oursFile = r.file('.git/ours.index');
+    writeIndex(oursFile, resetIndexEntries(parseIndex(base.bytes)!, base.mtimeNs, listed)!);
+    assert.strictEqual(git(r.dir, 'write-tree', `GIT_INDEX_FILE=${oursFile}`), tree);
+    assert.strictEqual(git(r.dir, 'ls-files', '-s', `GIT_INDEX_FILE=${oursFile}`), git(r.dir, 'ls-files', '-s'));
   });
 });
 

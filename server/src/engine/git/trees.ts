@@ -96,6 +96,36 @@ export async function listTree(repo: string, tree: string, sizes = false): Promi
 }
 
 /**
+ * Every file of a tree in index order, names as latin1 strings of their bytes (as an index holds
+ * them): from loose objects when they are all there, else from one `git ls-tree -r -z`. A goal
+ * whose trees gc packed used to fall back to `read-tree --reset`, which re-read the whole index in
+ * git: 2 s of a 100,000-file rollback's prepare against about 0.3 s to list and merge here.
+ */
+export async function indexTreeEntries(repo: string, objects: string, tree: string): Promise<NewIndexEntry[]> {
+  const loose = looseTreeEntries(objects, tree);
+  if (loose) return loose;
+  let out: Buffer;
+  try {
+    ({ stdout: out } = await gitRaw(repo, ['ls-tree', '-r', '-z', '--full-tree', tree], { readOnly: true }));
+  } catch (e) {
+    if (e instanceof GitError && e.gitCode === 'BadObject') throw new EngineError('MissingObject', `tree ${tree} is missing`, repo);
+    throw e instanceof GitError ? e.toEngineError() : e;
+  }
+  const entries: NewIndexEntry[] = [];
+  for (let pos = 0; pos < out.length;) {
+    const end = out.indexOf(0, pos);
+    const stop = end < 0 ? out.length : end;
+    const tab = out.indexOf(0x09, pos);
+    // "<mode> SP <type> SP <id> TAB <path>"
+    const s1 = out.indexOf(0x20, pos);
+    const s2 = out.indexOf(0x20, s1 + 1);
+    entries.push({ path: out.toString('latin1', tab + 1, stop), mode: modeOf(out.toString('latin1', pos, s1)), id: out.toString('latin1', s2 + 1, tab) });
+    pos = stop + 1;
+  }
+  return entries;
+}
+
+/**
  * Every file of a tree read straight from loose objects, in index order, with names as latin1
  * strings of their bytes (as an index holds them); undefined when some tree is not loose (packed
  * by gc) or not readable, and the caller asks git instead.

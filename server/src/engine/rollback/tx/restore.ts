@@ -6,7 +6,7 @@ import { applyOps } from './worktreeOps';
 import { FileOp, checkOps, treeOps } from '../plan/fileOps';
 import { GitError, git } from '../../git/gitRunner';
 import { looseObjectPath, zeroId } from '../../git/looseObjects';
-import { looseTreeEntries } from '../../git/trees';
+import { indexTreeEntries } from '../../git/trees';
 import { parseIndex, readIndexFile, resetIndexEntries, writeIndex } from '../../git/indexFile';
 import { missingObjects } from '../../git/objectReader';
 import { RepoLayout, readHead, resolveRef } from '../../git/repoLayout';
@@ -50,10 +50,11 @@ export async function prepareRestore(root: string, goal: RepoState, capture?: Ca
     if (sameState(cap.state, goal)) return { root, capture: cap, goal, ops: [], staged };
     const nextIndex = `${cap.scratch}.next`;
     // The next index is goal.index keeping the stat data of entries whose blob and mode do not
-    // change: written here from loose trees when it can be, else by git's one-tree reset.
+    // change: written here from the goal's tree listing (loose objects, or one ls-tree), else
+    // (an index version or mode only git handles) by git's one-tree reset.
     const base = readIndexFile(cap.tempIndex);
     const parsed = base && parseIndex(base.bytes);
-    const goalFiles = parsed && looseTreeEntries(path.join(cap.layout.commonDir, 'objects'), goal.index);
+    const goalFiles = parsed && (await indexTreeEntries(root, path.join(cap.layout.commonDir, 'objects'), goal.index));
     const entries = goalFiles && resetIndexEntries(parsed, base.mtimeNs, goalFiles);
     if (entries) {
       writeIndex(nextIndex, entries);
