@@ -3,6 +3,7 @@ import { EngineError } from '../engine/util/errors';
 import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from '../engine/rollback/evidence/pack';
 import { renderEvidenceBody, titleOf } from '../engine/rollback/evidence/report';
 import { RollbackPlan, assertPlanChanges, planRollback } from '../engine/rollback/plan/plan';
+import { releaseCaptures } from '../engine/rollback/plan/keptCaptures';
 import { recoverAll } from '../engine/rollback/tx/recover';
 import { RollbackRecord as StoredRollbackRecord, listRollbackFiles, loadRollback, rollbackEndStates } from '../engine/rollback/records';
 import { Drift, driftLabel, lostWith, recordedChange } from '../engine/rollback/plan/changes';
@@ -56,11 +57,23 @@ import { Services, handle, mutate } from './services';
  */
 const plans = new Map<string, RollbackPlan>();
 const keptPlans = 16;
+/**
+ * The newest previews also keep their captures (a temporary index per repo, on tmpfs), so their
+ * execute captures again only what changed since (keptCaptures.ts); older ones let them go.
+ */
+const plansWithCaptures = 2;
 
-function keep(plan: RollbackPlan): void {
+async function keep(plan: RollbackPlan): Promise<void> {
+  const old = plans.get(plan.hash);
   plans.delete(plan.hash);
   plans.set(plan.hash, plan);
-  while (plans.size > keptPlans) plans.delete(plans.keys().next().value as string);
+  if (old && old !== plan) await releaseCaptures(old);
+  while (plans.size > keptPlans) {
+    const first = plans.keys().next().value as string;
+    await releaseCaptures(plans.get(first)!);
+    plans.delete(first);
+  }
+  await Promise.all([...plans.values()].slice(0, -plansWithCaptures).map(releaseCaptures));
 }
 
 function previewed(hash: string): RollbackPlan {
@@ -93,8 +106,8 @@ export function registerRollbackHandlers(s: Services): void {
     };
     const work = await s.progress.begin('Planning rollback', ['plan'], p.workDoneToken, token);
     try {
-      const plan = await planRollback({ ...ctx(), progress: work.progress }, request, await rollbackEndStates(s.workspace.store()));
-      keep(plan);
+      const plan = await planRollback({ ...ctx(), progress: work.progress }, request, await rollbackEndStates(s.workspace.store()), { keepCaptures: true });
+      await keep(plan);
       return summarise(plan, await repoChecksOf(plan, s.workspace.settings.parallelism));
     } finally {
       work.done();
@@ -167,6 +180,7 @@ export function registerRollbackHandlers(s: Services): void {
         argv: ['(vscode)', 'rollback', '--plan', plan.hash, ...(check ? ['--check', check] : [])],
       });
       plans.delete(plan.hash); // the repos moved on: this plan can never run again
+      await releaseCaptures(plan);
       return { record: sent(record), cancelArrivedLate: work.cancel.cancelled, ...(checks.skipped.length ? { skippedChecks: checks.skipped } : {}) };
     });
   });

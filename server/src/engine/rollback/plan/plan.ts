@@ -25,6 +25,7 @@ import { RemotePush, planRemotePushes, undoPushes } from './remotePlan';
 
 import { KeepEdits, driftedFiles, keepEdits } from './keepEdits';
 import { KnownStates, newestStates } from './driftBase';
+import { KeptCapture, captureStartNs, keepCaptures, keepable } from './keptCaptures';
 
 export type RollbackMode = 'restore' | 'replay';
 
@@ -196,6 +197,28 @@ export async function planRollback(
   request: RollbackRequest,
   /** States recorded outside snapshots (rollbacks' end states): `unsaved` is measured from the newest state of each repo (driftBase.ts). */
   known: readonly KnownStates[] = [],
+  /**
+   * `keepCaptures`: each repo's capture is kept for the run of this plan (keptCaptures.ts), which
+   * reuses it when nothing changed since; whoever asks releases what the run does not take.
+   */
+  options: { keepCaptures?: boolean } = {},
+): Promise<RollbackPlan> {
+  const captures = options.keepCaptures ? new Map<string, KeptCapture>() : undefined;
+  try {
+    const plan = await planWith(ctx, request, known, captures);
+    if (captures) await keepCaptures(plan, captures);
+    return plan;
+  } catch (e) {
+    if (captures) await Promise.all([...captures.values()].map((k) => k.capture.release()));
+    throw e;
+  }
+}
+
+async function planWith(
+  ctx: EngineContext,
+  request: RollbackRequest,
+  known: readonly KnownStates[],
+  captures: Map<string, KeptCapture> | undefined,
 ): Promise<RollbackPlan> {
   const mode = request.mode ?? (request.onlyStep !== undefined ? 'replay' : 'restore');
   if (mode !== 'restore' && mode !== 'replay') throw new EngineError('Usage', `--mode is restore or replay, not ${String(mode)}`);
@@ -240,6 +263,7 @@ export async function planRollback(
       submodules,
       request.keepEdits,
       newest?.get(repo),
+      captures,
     );
   };
   const planned = await mapLimit(repoPaths, ctx.parallelism ?? defaultParallelism, async (repo) => {
@@ -422,8 +446,12 @@ async function planRepo(
   keep?: KeepEdits,
   /** The newest state anyone recorded of the repo (driftBase.ts): what `unsaved` is measured from. */
   newest?: RepoState,
+  /** Where to keep the repo's capture for the plan's run, when it can be kept. */
+  captures?: Map<string, KeptCapture>,
 ): Promise<RepoPlan> {
+  const racyFromNs = captureStartNs();
   const capture = await captureWithIndex(repo);
+  let planned = false;
   try {
     const current = capture.state;
     const recorded = target.snapshot.repos.find((r) => r.path === repo)!;
@@ -522,6 +550,7 @@ async function planRepo(
     if (!base && target.campaign && target.checkpoint !== undefined) {
       notes.push('no checkpoint after the target: drift cannot be told from campaign changes');
     }
+    planned = true;
     return {
       path: repo,
       wave: 0,
@@ -538,7 +567,13 @@ async function planRepo(
       ...(leftOut.length ? { leftOut } : {}),
     };
   } finally {
-    await capture.release();
+    if (planned && captures && (await keepable(capture).catch(() => false))) {
+      // a repo planned again (a parent of submodules) keeps its newest capture
+      await captures.get(repo)?.capture.release();
+      captures.set(repo, { capture, racyFromNs });
+    } else {
+      await capture.release();
+    }
   }
 }
 

@@ -2,8 +2,9 @@ import { EngineError } from '../../util/errors';
 import { randomHex } from '../../util/canonical';
 import { RepoLock, acquireRepoLock, adoptRepoLock, readOwner, releaseDeadLock } from '../../repo/repoLock';
 import { repoLayout } from '../../git/repoLayout';
-import { RepoState, captureRepoState, captureWithIndex, emptyStage, removeDeadLeftovers, sameState } from '../../repo/repoState';
+import { Capture, RepoState, captureRepoState, captureWithIndex, emptyStage, removeDeadLeftovers, sameState } from '../../repo/repoState';
 import type { PlannedFile } from '../plan/plan';
+import { KeptCapture, stillCurrent } from '../plan/keptCaptures';
 import { CompensationOutcome, compensateRepo, compensationOps } from './compensation';
 import { FileGuards, guardCheck, takeGuards } from './fileGuard';
 import { PreparedRestore, commitRestore, describeDifference, prepareRestore } from './restore';
@@ -66,6 +67,8 @@ export class RepoStep implements TxStep {
     readonly goal: RepoState,
     readonly after: readonly string[],
     readonly files: readonly PlannedFile[],
+    /** The plan's own capture of the repo, kept for this run (keptCaptures.ts): used at prepare only if nothing changed since. */
+    private kept?: KeptCapture,
   ) {}
 
   get changes(): boolean {
@@ -89,7 +92,7 @@ export class RepoStep implements TxStep {
       this.key,
       this.files.map((f) => f.path),
     );
-    const capture = await captureWithIndex(this.key);
+    const capture = (await this.reuseKept()) ?? (await captureWithIndex(this.key));
     if (!sameState(capture.state, this.before)) {
       await capture.release();
       const diff = await describeDifference(this.key, capture.state, this.before);
@@ -102,6 +105,20 @@ export class RepoStep implements TxStep {
       throw e;
     }
     this.phase = 'prepared';
+  }
+
+  /**
+   * The plan's capture, when a capture now would give the very same (checked under the lock, after
+   * the guards were taken, so a write from then on shows in their stat); else undefined, and released.
+   */
+  private async reuseKept(): Promise<Capture | undefined> {
+    const kept = this.kept;
+    this.kept = undefined;
+    if (!kept) return undefined;
+    const current = await stillCurrent(kept).catch(() => false);
+    if (current && sameState(kept.capture.state, this.before)) return kept.capture;
+    await kept.capture.release();
+    return undefined;
   }
 
   async commit(onRetry: () => void): Promise<void> {
@@ -180,6 +197,8 @@ export class RepoStep implements TxStep {
   }
 
   async release(options: { keepLock?: boolean } = {}): Promise<void> {
+    await this.kept?.capture.release(); // a step that never prepared
+    this.kept = undefined;
     await this.restore?.capture.release();
     this.restore = undefined;
     if (options.keepLock || this.phase === 'stuck') return;

@@ -8,6 +8,7 @@ import { CancelToken, phaseCounter } from '../../util/progress';
 import { saveSnapshot } from '../../snapshot/snapshot';
 import { RollbackRecord } from '../records';
 import { RollbackPlan, planHash } from '../plan/plan';
+import { takeCapture } from '../plan/keptCaptures';
 import { driftLabel } from '../plan/changes';
 import { checkWords } from './checks';
 import { CampaignMark, JournalEntry, PushBegin, openJournal, pushKey } from './journal';
@@ -154,7 +155,10 @@ export class BegunTransaction {
         ),
     );
     const allPushes = remoteSteps.map((s) => s.key);
-    const steps: TxStep[] = [...remoteSteps, ...plan.repos.map((r) => new RepoStep(id, r.path, r.current, r.goal, [...r.after, ...allPushes], r.files))];
+    const steps: TxStep[] = [
+      ...remoteSteps,
+      ...plan.repos.map((r) => new RepoStep(id, r.path, r.current, r.goal, [...r.after, ...allPushes], r.files, takeCapture(plan, r.path))),
+    ];
     return new BegunTransaction(new TxCore(ctx, id, journal, steps, [begin], options));
   }
 

@@ -3,6 +3,7 @@ import { EngineError } from '../../util/errors';
 import { plural } from '../../util/words';
 import { driftLabel } from '../plan/changes';
 import { planRollback } from '../plan/plan';
+import { releaseCaptures } from '../plan/keptCaptures';
 import { CancelToken } from '../../util/progress';
 import { RollbackRecord, loadRollback } from '../records';
 import { executeRollback } from './transaction';
@@ -18,7 +19,13 @@ import type { RollbackPlan } from '../plan/plan';
  * Refuses what an undo refuses: a rollback that did not commit, one undone already, one whose
  * undo was interrupted.
  */
-export async function planUndo(ctx: EngineContext, given: string, keepEdits?: KeepEdits): Promise<{ rb: RollbackRecord; plan: RollbackPlan }> {
+export async function planUndo(
+  ctx: EngineContext,
+  given: string,
+  keepEdits?: KeepEdits,
+  /** Keep the plan's captures for its run (plan/keptCaptures.ts); the caller releases what the run does not take. */
+  keepCaptures = false,
+): Promise<{ rb: RollbackRecord; plan: RollbackPlan }> {
   const rb = await loadRollback(ctx.store, given);
   if (rb.outcome !== 'committed') throw new EngineError('NotUndoable', `${rb.id} did not commit (${rb.outcome}); there is nothing to undo`);
   if (rb.undoneBy) throw new EngineError('NotUndoable', `${rb.id} was already undone by ${rb.undoneBy}`);
@@ -33,13 +40,18 @@ export async function planUndo(ctx: EngineContext, given: string, keepEdits?: Ke
   const driftBase = Object.fromEntries(rb.repos.filter((r) => r.after).map((r) => [r.path, r.after!]));
   // what the rollback pushed goes back too, leased on what it left there
   const undoPushes = (rb.pushes ?? []).filter((p) => p.pushed);
-  const plan = await planRollback(ctx, {
-    snapshot: rb.safetySnapshot,
-    repos: rb.repos.map((r) => r.path),
-    driftBase,
-    ...(undoPushes.length ? { undoPushes } : {}),
-    ...(keepEdits ? { keepEdits } : {}),
-  });
+  const plan = await planRollback(
+    ctx,
+    {
+      snapshot: rb.safetySnapshot,
+      repos: rb.repos.map((r) => r.path),
+      driftBase,
+      ...(undoPushes.length ? { undoPushes } : {}),
+      ...(keepEdits ? { keepEdits } : {}),
+    },
+    [],
+    { keepCaptures },
+  );
   return { rb, plan };
 }
 
@@ -54,7 +66,21 @@ export async function undoRollback(
   given: string,
   options: { force?: boolean; keepEdits?: KeepEdits; cancel?: CancelToken; argv?: string[]; onSkippedChecks?: (skipped: RepoCheck[]) => void } = {},
 ): Promise<RollbackRecord> {
-  const { rb, plan } = await planUndo(ctx, given, options.keepEdits);
+  // its run starts from the plan's captures where nothing changed since: an undo captures each repo once before it commits
+  const { rb, plan } = await planUndo(ctx, given, options.keepEdits, true);
+  try {
+    return await runUndo(ctx, rb, plan, options);
+  } finally {
+    await releaseCaptures(plan);
+  }
+}
+
+async function runUndo(
+  ctx: EngineContext,
+  rb: RollbackRecord,
+  plan: RollbackPlan,
+  options: { force?: boolean; keepEdits?: KeepEdits; cancel?: CancelToken; argv?: string[]; onSkippedChecks?: (skipped: RepoCheck[]) => void },
+): Promise<RollbackRecord> {
   if (plan.totals.drift > 0 && !options.force) {
     const d = plan.repos.find((r) => r.drift.length)!;
     const files = d.drift.flatMap((x) => (x.kind === 'file' ? [x.path] : []));

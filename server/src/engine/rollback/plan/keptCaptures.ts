@@ -1,0 +1,161 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { gitRaw } from '../../git/gitRunner';
+import { blobId } from '../../git/looseObjects';
+import { emptyIndex, parseIndex, readIndexFile, writeIndexTree } from '../../git/indexFile';
+import { assertQuiet, readHead } from '../../git/repoLayout';
+import { Capture, maxFileBytes } from '../../repo/repoState';
+import type { RollbackPlan } from './plan';
+
+/**
+ * A plan's captures, kept for the run of that very plan (issue 24, item 1): the server's preview
+ * and its execute, an undo's plan and its run. The run takes a repo's capture at prepare, under the
+ * repo's lock and after its guards, and uses it only when `stillCurrent` proves the repo is as the
+ * capture saw it; otherwise it captures afresh, as it always did. Never in the plan object (which
+ * is hashed and written out): beside it, by identity.
+ */
+export interface KeptCapture {
+  capture: Capture;
+  /**
+   * Wall clock (ns) taken just before the capture began, less a margin for coarse and truncated
+   * file timestamps: a file whose mtime or ctime is not older than this may have been written in
+   * the same clock tick as the capture read it (racily clean), so its bytes are read again.
+   */
+  racyFromNs: bigint;
+}
+
+/** Two seconds: the coarsest timestamps a filesystem keeps (FAT), and any coarse-clock lag well inside it. */
+const racyMarginNs = 2_000_000_000n;
+
+const kept = new WeakMap<RollbackPlan, Map<string, KeptCapture>>();
+
+/** The moment to hand `keepCapture` for a capture about to start. */
+export function captureStartNs(): bigint {
+  return BigInt(Date.now()) * 1_000_000n - racyMarginNs;
+}
+
+/**
+ * Whether a capture can be kept at all: its temporary index must list the worktree exactly as its
+ * tree says (no file stored as other bytes than git's, no gitlink, whose HEAD is not a file's stat).
+ * Otherwise it is released, and the run captures afresh.
+ */
+export async function keepable(capture: Capture): Promise<boolean> {
+  const t = readIndexFile(capture.tempIndex);
+  const parsed = t ? parseIndex(t.bytes) : emptyIndex;
+  if (!parsed || parsed.flagged || parsed.entries.some((e) => e.mode === '160000')) return false;
+  return writeIndexTree(path.join(capture.layout.commonDir, 'objects'), parsed) === capture.state.worktree;
+}
+
+/** Keeps the captures of `plan` (repo path → capture) for its run; a capture kept before for a repo is released. */
+export async function keepCaptures(plan: RollbackPlan, captures: ReadonlyMap<string, KeptCapture>): Promise<void> {
+  await releaseCaptures(plan);
+  if (captures.size) kept.set(plan, new Map(captures));
+}
+
+/** Hands the repo's kept capture to its run (which then releases it), or undefined. */
+export function takeCapture(plan: RollbackPlan, repo: string): KeptCapture | undefined {
+  const m = kept.get(plan);
+  const k = m?.get(repo);
+  m?.delete(repo);
+  return k;
+}
+
+/** Releases every capture of `plan` no run took: its temporary indexes go. */
+export async function releaseCaptures(plan: RollbackPlan): Promise<void> {
+  const m = kept.get(plan);
+  kept.delete(plan);
+  if (m) await Promise.all([...m.values()].map((k) => k.capture.release()));
+}
+
+/**
+ * True only when a new capture of the repo would give exactly the kept one's state, and a restore may
+ * start from its temporary index: HEAD and the branch read again; the real index read again, its tree
+ * the capture's index tree; the untracked, not ignored files listed by git under today's rules (the
+ * one process), so that the files a capture would take are exactly those the temporary index lists;
+ * and every one of those files lstat'ed and found with the stat data the index holds for it. A file
+ * that may have changed in the clock tick the capture read it (racily clean) is read and hashed. Any
+ * doubt is false: the caller captures afresh, and that capture decides, as it always did.
+ */
+export async function stillCurrent(k: KeptCapture): Promise<boolean> {
+  const { capture, racyFromNs } = k;
+  const { layout, state } = capture;
+  const root = layout.root;
+  assertQuiet(layout); // a merge or rebase begun since is refused as a capture refuses it
+  const head = await readHead(layout);
+  if (head.head !== state.head || head.ref !== state.ref) return false;
+  const real = readIndexFile(path.join(layout.gitDir, 'index'));
+  const index = real ? parseIndex(real.bytes) : emptyIndex;
+  if (!index || writeIndexTree(path.join(layout.commonDir, 'objects'), index) !== state.index) return false;
+  const temp = readIndexFile(capture.tempIndex);
+  const captured = temp ? parseIndex(temp.bytes) : emptyIndex;
+  if (!captured) return false;
+  // the untracked files by the index as it is now, from a private copy of it: the real one may change meanwhile
+  const copy = `${capture.tempIndex}.check`;
+  let untracked: Buffer;
+  try {
+    if (real) fs.writeFileSync(copy, real.bytes); // none: git reads a missing index file as an empty one
+    untracked = (await gitRaw(root, ['ls-files', '-o', '--exclude-standard', '-z'], { env: { GIT_INDEX_FILE: copy }, readOnly: true })).stdout;
+  } finally {
+    fs.rmSync(copy, { force: true });
+  }
+  // paths as latin1 strings of their bytes, as the index parser gives them
+  const expected = new Set(index.entries.map((e) => e.path));
+  const fresh = new Set<string>();
+  for (const name of untracked.toString('latin1').split('\0')) {
+    if (name === '') continue;
+    if (name.endsWith('/')) return false; // a nested repo: a capture makes it a gitlink
+    fresh.add(name);
+  }
+  // files over the size cap a capture leaves out: still over it, or a capture would take them now
+  const rootBytes = Buffer.from(root + path.sep);
+  const lstat = (p: string) => {
+    try {
+      return fs.lstatSync(Buffer.concat([rootBytes, Buffer.from(p, 'latin1')]), { bigint: true, throwIfNoEntry: false });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+      throw e;
+    }
+  };
+  for (const left of state.leftOut ?? []) {
+    const p = Buffer.from(left.path, 'utf8').toString('latin1');
+    if (!fresh.delete(p)) continue;
+    const st = lstat(p);
+    if (!st || !st.isFile() || st.size <= BigInt(maxFileBytes) || maxFileBytes === 0) return false;
+  }
+  for (const p of fresh) expected.add(p);
+  const have = new Set<string>();
+  for (const e of captured.entries) {
+    if (!expected.has(e.path)) return false; // gone from the index and now ignored, or the like
+    have.add(e.path);
+    const st = lstat(e.path);
+    if (!st || !sameStat(e.mode, e.stat, st)) return false;
+    if (statNs(e.stat, 0) >= racyFromNs || statNs(e.stat, 8) >= racyFromNs) {
+      const abs = Buffer.concat([rootBytes, Buffer.from(e.path, 'latin1')]);
+      const bytes = st.isSymbolicLink() ? fs.readlinkSync(abs, { encoding: 'buffer' }) : fs.readFileSync(abs);
+      if (blobId(bytes) !== e.id.toString('hex')) return false;
+    }
+  }
+  // what the capture did not list: only files of the index that were deleted then and are still gone
+  for (const p of expected) if (!have.has(p) && (fresh.has(p) || lstat(p))) return false;
+  return true;
+}
+
+/** Seconds and nanoseconds at `at` of an index entry's stat data, as one number of ns. */
+function statNs(stat: Buffer, at: number): bigint {
+  return BigInt(stat.readUInt32BE(at)) * 1_000_000_000n + BigInt(stat.readUInt32BE(at + 4));
+}
+
+/** The index's stat data of an entry against an lstat: ctime, mtime, inode, size (as git keeps them: 32 bits) and the file's kind. */
+function sameStat(mode: string, stat: Buffer, st: fs.BigIntStats): boolean {
+  const low = (v: bigint) => Number(v & 0xffffffffn);
+  const kind = st.isSymbolicLink() ? '120000' : st.isFile() ? ((st.mode & 0o100n) !== 0n ? '100755' : '100644') : 'other';
+  return (
+    kind === mode &&
+    stat.readUInt32BE(0) === low(st.ctimeNs / 1_000_000_000n) &&
+    stat.readUInt32BE(4) === Number(st.ctimeNs % 1_000_000_000n) &&
+    stat.readUInt32BE(8) === low(st.mtimeNs / 1_000_000_000n) &&
+    stat.readUInt32BE(12) === Number(st.mtimeNs % 1_000_000_000n) &&
+    stat.readUInt32BE(20) === low(st.ino) &&
+    stat.readUInt32BE(36) === low(st.size)
+  );
+}

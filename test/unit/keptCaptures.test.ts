@@ -1,0 +1,114 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as path from 'path';
+import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
+import { setGitLogger } from '../../server/src/engine/git/gitRunner';
+import { RollbackPlan, planRollback } from '../../server/src/engine/rollback/plan/plan';
+import { releaseCaptures } from '../../server/src/engine/rollback/plan/keptCaptures';
+import { RollbackFailed, executeRollback } from '../../server/src/engine/rollback/tx/transaction';
+import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
+import { Store } from '../../server/src/engine/store/store';
+import { EngineError } from '../../server/src/engine/util/errors';
+import { RepoKit, TestRepo, changeEveryKind, fingerprints, seedEveryKind } from '../helpers/repoKit';
+
+/**
+ * A preview's captures reused by its execute (issue 24, item 1): whatever is written between the
+ * plan and its run is caught exactly as a fresh capture catches it. Each case plans twice, once
+ * keeping its captures and once not, changes the repo, then runs both plans: both must be refused
+ * with the same error (code, words, repo and path), and nothing may change.
+ */
+describe('a plan’s kept captures: what changed since the plan is still caught', function () {
+  const kit = RepoKit.forSuite();
+  let store: Store;
+  const ctx = () => ({ store });
+  beforeEach(() => (store = new Store(kit.tempDir('cc-store-'))));
+
+  async function campaignOf(count: number): Promise<{ repos: TestRepo[]; campaign: string }> {
+    const { root, repos } = kit.copies(seedEveryKind(kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'))), count);
+    const campaign = await startCampaign(ctx(), 'kept captures', [root]);
+    repos.forEach((r, i) => changeEveryKind(r, i % 2 === 0));
+    await checkpointCampaign(ctx(), campaign.id);
+    return { repos, campaign: campaign.id };
+  }
+
+  /** The error a run of `plan` stops with: its engine error, without the rollback's own id. */
+  async function refusal(plan: RollbackPlan): Promise<{ code: string; message: string; repo?: string; path?: string }> {
+    try {
+      await executeRollback(ctx(), plan);
+    } catch (e) {
+      const err = e instanceof RollbackFailed ? e.failure : e;
+      assert.ok(err instanceof EngineError, String(e));
+      return { code: err.code, message: err.message, repo: err.repo, path: err.path };
+    }
+    assert.fail('the run was not refused');
+  }
+
+  const cases: [string, (r: TestRepo) => void, ((r: TestRepo) => void)?][] = [
+    [
+      'a tracked file rewritten, same size, its mtime put back',
+      (r) => {
+        const st = fs.statSync(r.file('notes.txt'));
+        r.write('notes.txt', 'NOTES\n');
+        fs.utimesSync(r.file('notes.txt'), st.atime, st.mtime);
+      },
+    ],
+    ['a tracked file made executable', (r) => fs.chmodSync(r.file('notes.txt'), 0o755)],
+    ['a tracked file deleted', (r) => r.remove('notes.txt')],
+    ['a symlink pointed elsewhere', (r) => r.symlink('link', 'notes.txt')],
+    ['a new untracked file in the root', (r) => r.write('later.txt', 'written after the preview\n')],
+    ['a new untracked file in a new folder', (r) => r.write('deep/er/later.txt', 'written after the preview\n')],
+    [
+      'a new untracked file in a folder that held only ignored files',
+      (r) => r.write('cache/later.txt', 'not ignored\n'),
+      (r) => r.write('cache/x.log', 'ignored\n'),
+    ],
+    ['an untracked file the capture took, edited', (r) => r.write('scratch.txt', 'edited\n')],
+    ['an untracked file the capture took, now ignored by info/exclude', (r) => fs.appendFileSync(path.join(r.dir, '.git', 'info', 'exclude'), 'scratch.txt\n')],
+    ['an ignored file no longer ignored', (r) => fs.writeFileSync(r.file('.gitignore'), '')],
+    ['a file staged', (r) => r.write('notes.txt', 'staged after the preview\n').git('add', 'notes.txt')],
+    ['a commit made', (r) => r.git('commit', '-q', '--allow-empty', '-m', 'after the preview')],
+  ];
+  for (const [what, change, setup] of cases) {
+    it(`${what}: refused as a fresh capture refuses it, nothing changed`, async function () {
+      const { repos, campaign } = await campaignOf(2);
+      setup?.(repos[1]);
+      const kept = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+      const fresh = await planRollback(ctx(), { campaign });
+      change(repos[1]);
+      const before = fingerprints(repos);
+      const [a, b] = [await refusal(kept), await refusal(fresh)];
+      assert.deepStrictEqual(a, b, 'the kept capture’s run is refused exactly as a fresh capture’s');
+      assert.strictEqual(a.code, 'PlanStale', a.message);
+      assert.strictEqual(a.repo, repos[1].dir);
+      assert.deepStrictEqual(fingerprints(repos), before, 'nothing changed');
+      await releaseCaptures(kept);
+    });
+  }
+
+  it('nothing changed since the plan: the run starts from the plan’s captures (no capture before commit), and ends at the target', async function () {
+    const { repos, campaign } = await campaignOf(3);
+    const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+    const adds: string[] = [];
+    setGitLogger((line) => / add -A /.test(line) && adds.push(line));
+    let record;
+    try {
+      record = await executeRollback(ctx(), plan);
+    } finally {
+      setGitLogger(undefined);
+    }
+    assert.strictEqual(record.outcome, 'committed');
+    // one capture per repo is the verify's: prepare took the plan's
+    assert.strictEqual(adds.length, repos.length, adds.join('\n'));
+    const undo = await undoRollback(ctx(), record.id);
+    assert.strictEqual(undo.outcome, 'committed');
+  });
+
+  it('a file touched (stat changed, bytes the same): captured afresh, and the run goes on', async function () {
+    const { repos, campaign } = await campaignOf(2);
+    const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+    const later = new Date(Date.now() + 5000);
+    fs.utimesSync(repos[1].file('notes.txt'), later, later);
+    const record = await executeRollback(ctx(), plan);
+    assert.strictEqual(record.outcome, 'committed');
+  });
+});
