@@ -85,6 +85,31 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
     assert.strictEqual(repo.read('axb.ts').toString(), 'x 3\n', 'the file not ticked is left as it is');
   });
 
+  it('the execute reuses the preview’s captures only while nothing changed: a file written, or a new one, in between is refused, naming it', async () => {
+    const camp = await campaignOf(f, { 'axb.ts': 'x 2\n' });
+    const [repo, other] = f.repos;
+    // a tracked file rewritten (same size), then a new untracked file, each between the preview and its execute
+    for (const [change, named] of [
+      [() => repo.write('README.md', '# REPO\n'), 'README.md'],
+      [() => other.write('later.txt', 'new since the preview\n'), 'later.txt'],
+    ] as const) {
+      const preview = await f.server.request(RollbackPreviewRequest, { campaign: camp });
+      change();
+      const refused = await f.server.error(RollbackExecuteRequest, { plan: preview.hash, force: true });
+      assert.strictEqual(refused.data?.code, 'PlanStale', refused.message);
+      assert.strictEqual(refused.data?.path, named, refused.message);
+      assert.match(refused.message, /changed since the plan was made .*preview again/);
+      assert.strictEqual(repo.read('axb.ts').toString(), 'x 2\n', 'nothing changed');
+    }
+    const preview = await f.server.request(RollbackPreviewRequest, { campaign: camp });
+    const { record } = await f.server.request(RollbackExecuteRequest, { plan: preview.hash, force: true });
+    assert.strictEqual(record.outcome, 'committed');
+    assert.strictEqual(repo.read('axb.ts').toString(), 'x 1\n');
+    // forced over (the safety snapshot keeps them): the drifted README and the new file are the target's again
+    assert.strictEqual(repo.read('README.md').toString(), '# repo\n');
+    assert.strictEqual(other.exists('later.txt'), false);
+  });
+
   it('refuses a malformed files param with InvalidParams', async () => {
     const camp = await campaignOf(f, { 'axb.ts': 'x 2\n' });
     const e = await f.server.error(RollbackPreviewRequest, { campaign: camp, files: { 'relative/repo': ['a'] } });

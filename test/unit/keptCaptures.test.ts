@@ -99,8 +99,17 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     assert.strictEqual(record.outcome, 'committed');
     // one capture per repo is the verify's: prepare took the plan's
     assert.strictEqual(adds.length, repos.length, adds.join('\n'));
-    const undo = await undoRollback(ctx(), record.id);
+    // the undo's run starts from its plan's captures too: one capture per repo to plan, one to verify
+    adds.length = 0;
+    setGitLogger((line) => / add -A /.test(line) && adds.push(line));
+    let undo;
+    try {
+      undo = await undoRollback(ctx(), record.id);
+    } finally {
+      setGitLogger(undefined);
+    }
     assert.strictEqual(undo.outcome, 'committed');
+    assert.strictEqual(adds.length, 2 * repos.length, adds.join('\n'));
   });
 
   it('a file touched (stat changed, bytes the same): captured afresh, and the run goes on', async function () {
