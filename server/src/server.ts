@@ -24,7 +24,7 @@ import { RepoLocks } from './lsp/busy';
 import { FramingGuard } from './lsp/framingGuard';
 import { registerCampaignHandlers } from './lsp/campaignHandlers';
 import { registerContentHandlers } from './lsp/contentHandlers';
-import { registerRollbackHandlers } from './lsp/rollbackHandlers';
+import { forgetPlans, registerRollbackHandlers } from './lsp/rollbackHandlers';
 import { ProgressReporter } from './lsp/progress';
 import { resolvedAll } from './lsp/params';
 import { Services, handle } from './lsp/services';
@@ -201,11 +201,12 @@ registerCampaignHandlers(services);
 registerContentHandlers(services);
 registerRollbackHandlers(services);
 
-connection.onShutdown(() => {
+connection.onShutdown(async () => {
   watcher?.dispose();
   watcher = undefined;
   repoWatcher.dispose();
   autoCheckpoints.dispose();
+  await forgetPlans();
 });
 
 connection.listen();

@@ -18,7 +18,7 @@ import { bigFloorReset, bigFloorSnapshot, editBigRepo } from './bigRepo';
  * Where a rollback's time goes, for whoever works on speed (npm run bench gives the headline):
  * `tsc -b && node out/test/bench/profile.js [repos=100] [rollback|snapshot]` generates the bench
  * workspace, then plans, rolls back and undoes RUNS times (default 3), printing per phase (the undo's
- * plan and run phases too; its plan is its time less its run's phases) the wall
+ * plan, from its start to its prepare's, and its run's phases too) the wall
  * time, this process's CPU and its children's (git's) CPU, the best time of each phase, and git time
  * by subcommand. CPUPROF=1 writes profile.cpuprofile; COUNT_FS=1 counts fs calls by engine caller;
  * PAUSE=1 writes profile.pid and waits 2 s before measuring, for `perf record -p`, and prints when
@@ -148,8 +148,10 @@ async function main() {
     const tu = performance.now();
     const cpuUndo: string[] = [];
     let lastUndo = { phase: 'undo plan', cpu: process.cpuUsage(), kids: childCpu(), t: performance.now() };
+    let undoPlanned = 0;
     const markUndo = (phase: string) => {
       const now = { phase, cpu: process.cpuUsage(), kids: childCpu(), t: performance.now() };
+      if (phase === 'undo prepare') undoPlanned = now.t - tu;
       const d = process.cpuUsage(lastUndo.cpu);
       cpuUndo.push(
         `${lastUndo.phase}: wall ${(now.t - lastUndo.t).toFixed(0)} node ${((d.user + d.system) / 1000).toFixed(0)} git ${now.kids - lastUndo.kids}`,
@@ -161,7 +163,8 @@ async function main() {
     if (k === runs - 1) console.log(cpuUndo.join('\n'));
     const undoMs = performance.now() - tu;
     keep('undo', undoMs);
-    keep('undo plan', undoMs - undo.phases.reduce((n, p) => n + (p.ms ?? 0), 0));
+    keep('undo plan', undoPlanned);
+    keep('undo evidence', undoMs - undoPlanned - undo.phases.reduce((n, p) => n + (p.ms ?? 0), 0));
     for (const p of undo.phases) keep(`undo ${p.name}`, p.ms ?? 0);
     if (big) {
       keep('floor (reset --hard, clean -fd)', (await bigFloorReset(ws.root)) * 1000);

@@ -108,6 +108,10 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
     // forced over (the safety snapshot keeps them): the drifted README and the new file are the target's again
     assert.strictEqual(repo.read('README.md').toString(), '# repo\n');
     assert.strictEqual(other.exists('later.txt'), false);
+    // each run took its plan's captures and released them: no temporary index of the server is left
+    const pid = f.server.child.pid;
+    const left = fs.existsSync('/dev/shm') ? fs.readdirSync('/dev/shm').filter((n) => n.startsWith(`codecontext-${pid}-`)) : [];
+    assert.deepStrictEqual(left, []);
   });
 
   it('refuses a malformed files param with InvalidParams', async () => {

@@ -76,6 +76,13 @@ async function keep(plan: RollbackPlan): Promise<void> {
   await Promise.all([...plans.values()].slice(0, -plansWithCaptures).map(releaseCaptures));
 }
 
+/** At shutdown: the previews' kept captures go (their temporary indexes), so a stopped server leaves none behind. */
+export async function forgetPlans(): Promise<void> {
+  const all = [...plans.values()];
+  plans.clear();
+  await Promise.all(all.map(releaseCaptures));
+}
+
 function previewed(hash: string): RollbackPlan {
   const plan = plans.get(hash);
   if (!plan) throw new EngineError('UnknownId', `no previewed plan ${hash.slice(0, 12)} (the server restarted or forgot it): preview again`);
