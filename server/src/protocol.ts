@@ -787,6 +787,8 @@ export const RollbackUndoPreviewParams = params({ rollback: text, keepEdits: z.o
 export type RollbackUndoPreviewParams = z.input<typeof RollbackUndoPreviewParams>;
 export interface RollbackUndoPreview {
   rollback: string;
+  /** The undo's plan hash: its files and diffs through `RollbackPlanFilesRequest` / `RollbackFileDiffRequest` (never executed as a rollback). */
+  plan: string;
   reposChanged: number;
   files: number;
   /** Per repo, the files edited since the rollback ended that the undo would overwrite or remove (and index/HEAD moves, in words). */
@@ -797,7 +799,8 @@ export interface RollbackUndoPreview {
 /**
  * client → server: what an undo of a rollback would do, changing nothing: how many repos and files go
  * back, and the files edited since the rollback that it would overwrite, so the confirmation can
- * name them and offer the choices a rollback offers (overwrite, leave them out, keep them).
+ * name them and offer the choices a rollback offers (overwrite, leave them out, keep them). Keeps the
+ * undo's plan (no captures: the undo plans again when it runs) so its files can be shown before the choice.
  */
 export const RollbackUndoPreviewRequest = new RequestType<RollbackUndoPreviewParams, RollbackUndoPreview, ErrorData>('codecontext/rollback/undoPreview');
 

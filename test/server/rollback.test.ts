@@ -16,6 +16,7 @@ import {
   RollbackPlanFilesRequest,
   RollbackDriftRequest,
   RollbackPreviewRequest,
+  RollbackUndoPreviewRequest,
   RollbackUndoRequest,
 } from '../../server/src/protocol';
 import { runCli } from '../helpers/repoKit';
@@ -83,6 +84,43 @@ describe('server: rollback over JSON-RPC', () => {
       f.repos.map((r) => r.fingerprint()),
       before,
     );
+  });
+
+  it("an undo's preview keeps its plan: its files and diffs name the user's later edit, it never runs as a rollback, and the undo still runs", async () => {
+    const camp = await campaignWithOneStep(f);
+    const preview = await f.server.request(RollbackPreviewRequest, { campaign: camp });
+    const { record } = await f.server.request(RollbackExecuteRequest, { plan: preview.hash });
+    const [mine, other] = f.repos;
+    mine.write('README.md', 'my edit\n');
+
+    const undo = await f.server.request(RollbackUndoPreviewRequest, { rollback: record.id });
+    assert.deepStrictEqual(undo.edited, [{ repo: mine.dir, files: ['README.md'], other: [] }]);
+    const files = await f.server.request(RollbackPlanFilesRequest, { plan: undo.plan });
+    assert.deepStrictEqual(
+      files.items.map((x) => [x.repo, x.path, x.change]),
+      f.repos.map((r) => [r.dir, 'README.md', 'restore']),
+    );
+    const lost = await f.server.request(RollbackFileDiffRequest, { plan: undo.plan, repo: mine.dir, path: 'README.md' });
+    assert.match(lost.patch, /-my edit\n\+rewritten\n/);
+    const back = await f.server.request(RollbackFileDiffRequest, { plan: undo.plan, repo: other.dir, path: 'README.md' });
+    assert.match(back.patch, /-# repo\n\+rewritten\n/);
+    const leave = await f.server.request(RollbackUndoPreviewRequest, { rollback: record.id, keepEdits: 'leave' });
+    assert.notStrictEqual(leave.plan, undo.plan);
+    assert.deepStrictEqual(
+      (await f.server.request(RollbackPlanFilesRequest, { plan: leave.plan })).items.map((x) => x.repo),
+      f.repos.slice(1).map((r) => r.dir),
+      'left out, the edited file is not in the plan',
+    );
+
+    const refused = await f.server.error(RollbackExecuteRequest, { plan: undo.plan, force: true });
+    assert.strictEqual(refused.data?.code, 'Usage', refused.message);
+    assert.match(refused.message, /an undo's preview: undo the rollback instead/);
+    assert.strictEqual(mine.read('README.md').toString(), 'my edit\n', 'nothing changed');
+
+    const done = await f.server.request(RollbackUndoRequest, { rollback: record.id, keepEdits: 'leave' });
+    assert.strictEqual(done.record.outcome, 'committed');
+    assert.strictEqual(mine.read('README.md').toString(), 'my edit\n');
+    assert.strictEqual(other.read('README.md').toString(), 'rewritten\n');
   });
 
   it('cancel before commit → Cancelled and nothing changed', async () => {

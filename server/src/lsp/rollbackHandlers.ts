@@ -62,6 +62,11 @@ const keptPlans = 16;
  * execute captures again only what changed since (keptCaptures.ts); older ones let them go.
  */
 const plansWithCaptures = 2;
+/**
+ * Undo previews' plans, kept for their files and diffs only (the undo plans again when it runs): they
+ * keep no captures, take no preview's place among those that do, and are never executed as a rollback.
+ */
+const undoPlans = new WeakSet<RollbackPlan>();
 
 async function keep(plan: RollbackPlan): Promise<void> {
   const old = plans.get(plan.hash);
@@ -73,7 +78,12 @@ async function keep(plan: RollbackPlan): Promise<void> {
     await releaseCaptures(plans.get(first)!);
     plans.delete(first);
   }
-  await Promise.all([...plans.values()].slice(0, -plansWithCaptures).map(releaseCaptures));
+  await Promise.all(
+    [...plans.values()]
+      .filter((p) => !undoPlans.has(p))
+      .slice(0, -plansWithCaptures)
+      .map(releaseCaptures),
+  );
 }
 
 /** At shutdown: the previews' kept captures go (their temporary indexes), so a stopped server leaves none behind. */
@@ -157,6 +167,7 @@ export function registerRollbackHandlers(s: Services): void {
 
   handle(s, RollbackExecuteRequest, RollbackExecuteParams, async (p, token) => {
     const plan = previewed(p.plan);
+    if (undoPlans.has(plan)) throw new EngineError('Usage', `plan ${plan.hash.slice(0, 12)} is an undo's preview: undo the rollback instead`);
     const force = p.force ?? false;
     const check = p.check;
     if (check !== undefined) checkWords(check); // shell syntax refused before anything is locked
@@ -217,8 +228,11 @@ export function registerRollbackHandlers(s: Services): void {
 
   handle(s, RollbackUndoPreviewRequest, RollbackUndoPreviewParams, async (p) => {
     const { rb, plan } = await planUndo(ctx(), p.rollback, p.keepEdits);
+    undoPlans.add(plan);
+    await keep(plan);
     return {
       rollback: rb.id,
+      plan: plan.hash,
       reposChanged: plan.totals.reposChanged,
       files: plan.totals.files,
       edited: plan.repos
