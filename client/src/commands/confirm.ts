@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { RollbackUndoPreviewRequest } from '../../../server/src/protocol';
 import type { KeepEdits, RepoCheck, RollbackRecord, RollbackUndoPreview } from '../../../server/src/protocol';
 import { requireClient } from '../serverClient';
+import { pickUndoFiles } from './undoFilesPick';
 import { changedRepos, plural, repoName, rollbackTitle, shortId } from '../views/format';
 
 /**
@@ -51,6 +52,7 @@ export interface UndoChoice {
   keepEdits?: KeepEdits;
 }
 
+export const previewUndoButton = 'Preview Undo…';
 export const leaveEditsButton = 'Leave Those Files Out';
 export const keepEditsButton = 'Keep My Edits';
 export const overwriteEditsButton = 'Overwrite My Edits';
@@ -59,11 +61,12 @@ const namedEdits = 8;
 
 /**
  * The undo's confirmation. With files edited since the rollback (`preview.edited`), it names them
- * and offers what a rollback offers: leave them out (the default: nothing of the user's is lost),
- * keep them with the rollback's change undone around them (only when that merges: `merged` has no
- * conflicts), or overwrite them (the undo's safety snapshot keeps a copy).
+ * and offers what a rollback offers: leave them out (nothing of the user's is lost), keep them with
+ * the rollback's change undone around them (only when that merges: `merged` has no conflicts), or
+ * overwrite them (the undo's safety snapshot keeps a copy); Preview Undo… (`offerPreview`, the
+ * default then) first shows the undo's files. Without it, leaving them out is the default.
  */
-export function undoConfirmation(record: RollbackRecord, preview?: RollbackUndoPreview, merged?: RollbackUndoPreview): Confirmation {
+export function undoConfirmation(record: RollbackRecord, preview?: RollbackUndoPreview, merged?: RollbackUndoPreview, offerPreview = false): Confirmation {
   const changed = preview?.reposChanged ?? changedRepos(record);
   const back = changed === 1 ? '1 repo goes back to how it was' : `${changed} repos go back to how they were`;
   const safety = record.safetySnapshot ? shortId(record.safetySnapshot) : 'none';
@@ -96,15 +99,22 @@ export function undoConfirmation(record: RollbackRecord, preview?: RollbackUndoP
         ? `Your edits cannot be kept with the rollback's change undone around them: ${repoName(why.repo)}${why.path ? `/${why.path}` : ''}: ${why.reason}.`
         : '',
     `${overwriteEditsButton}: the undo's own safety snapshot keeps a copy, and undoing the undo brings them back.`,
+    offerPreview ? `${previewUndoButton}: the files the undo changes, yours marked, each with its diff; then this choice again.` : '',
   ].filter((line, i, all) => line !== '' || (all[i - 1] ?? '') !== '');
   // the safe choice first: Enter must not overwrite the user's work
-  const buttons = [...(canLeave ? [leaveEditsButton] : []), ...(canKeep ? [keepEditsButton] : []), overwriteEditsButton];
+  const buttons = [
+    ...(offerPreview ? [previewUndoButton] : []),
+    ...(canLeave ? [leaveEditsButton] : []),
+    ...(canKeep ? [keepEditsButton] : []),
+    overwriteEditsButton,
+  ];
   return confirmation(title, detail.join('\n'), buttons);
 }
 
 /**
  * The one confirmation of an undo, from the palette, a tree, the outcome toast or the preview panel:
- * asks the server what the undo would overwrite first, so the words name the user's edits. Resolves
+ * asks the server what the undo would overwrite first, so the words name the user's edits, and
+ * offers its files with their diffs (Preview Undo…) before the choice. Resolves
  * to what the undo request carries, undefined when the user cancelled.
  */
 export async function confirmUndo(record: RollbackRecord): Promise<UndoChoice | undefined> {
@@ -112,8 +122,13 @@ export async function confirmUndo(record: RollbackRecord): Promise<UndoChoice | 
   const preview = await client.sendRequest(RollbackUndoPreviewRequest, { rollback: record.id });
   const fileEdits = preview.edited.some((e) => e.files.length);
   const merged = fileEdits ? await client.sendRequest(RollbackUndoPreviewRequest, { rollback: record.id, keepEdits: 'merge' }) : undefined;
+  // with edits found, Preview Undo… first; once the preview's pick closes, the same choice without it
+  let answer = await ask(undoConfirmation(record, preview, merged, true));
   const c = undoConfirmation(record, preview, merged);
-  const answer = await ask(c);
+  if (answer === previewUndoButton) {
+    await pickUndoFiles(record, preview);
+    answer = await ask(c);
+  }
   if (answer === undefined) return undefined;
   if (answer === leaveEditsButton) return { keepEdits: 'leave' };
   if (answer === keepEditsButton) return { keepEdits: 'merge' };

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
-import type { StoredChangeRecord } from '../../../server/src/protocol';
+import type { PlannedFileSummary, StoredChangeRecord } from '../../../server/src/protocol';
 import { BlobRef, blobUri } from './blobDocuments';
 import { diffTitle } from './diffTitle';
 
@@ -55,6 +55,19 @@ export function stepFileDiff(r: StoredChangeRecord, campaign: string, step: numb
     binary: r.binary,
     ...(repoName === undefined ? {} : { repoName }),
     review: { campaign, step },
+  };
+}
+
+/** A planned file's diff, as the preview panel and the undo's preview show it: the file on disk now ↔ what the plan writes (`to`: its target). */
+export function plannedFileDiff(f: PlannedFileSummary, to: string): FileDiff {
+  return {
+    repo: f.repo,
+    path: f.path,
+    left: { kind: 'disk' },
+    right: { kind: 'blob', blob: f.blob, mode: f.mode },
+    leftLabel: 'now',
+    rightLabel: to,
+    binary: f.binary,
   };
 }
 

@@ -18,7 +18,7 @@ import {
   maxPageSize,
 } from '../../../server/src/protocol';
 import { confirmUndo, consentToRepoChecks } from '../commands/confirm';
-import { openFileDiff } from '../diff/openFileDiff';
+import { openFileDiff, plannedFileDiff } from '../diff/openFileDiff';
 import { describeError, isCancel } from '../output';
 import { onDidChangeStore, requireClient } from '../serverClient';
 import { changedRepos, plural, repoName } from '../views/format';
@@ -375,15 +375,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private async openDiff(repo: string, path: string): Promise<void> {
     const f = this.files.find((x) => x.repo === repo && x.path === path);
     if (!f || !this.preview) return;
-    await openFileDiff({
-      repo,
-      path,
-      left: { kind: 'disk' },
-      right: { kind: 'blob', blob: f.blob, mode: f.mode },
-      leftLabel: 'now',
-      rightLabel: this.preview.target.snapshot.slice(0, 13),
-      binary: f.binary,
-    });
+    await openFileDiff(plannedFileDiff(f, this.preview.target.snapshot.slice(0, 13)));
   }
 
   private async run(selection: Selection, force: boolean, check?: string, conflicted: string[] = []): Promise<void> {

@@ -7,10 +7,10 @@ import * as vscode from 'vscode';
 import { Api, Confirmation, fixture, ready } from './fixture';
 import { cli, git, write } from './repos';
 import { screenshot } from './screenshot';
-import { PanelHandle } from './panels';
+import { PanelHandle, diffTab } from './panels';
 
 interface Executed {
-  record: { id: string; outcome: string };
+  record: { id: string; outcome: string; safetySnapshot?: string };
 }
 
 function run<T>(command: string, ...args: unknown[]): Promise<T> {
@@ -64,7 +64,7 @@ describe('never offer what will lose or fail (issue 25, items 1–7)', function 
     rmSync(path.join(fixture().store, 'campaigns', `${campaign}.json`), { force: true });
   });
 
-  it('1: Undo over later edits names them, Enter leaves them out, a refusal leaves no row, and "Keep My Edits" keeps them', async () => {
+  it('1: Undo over later edits names them, Preview Undo… (Enter) shows its files and a diff, a refusal leaves no row, "Keep My Edits" keeps them', async () => {
     const rolled = await run<Executed>('rollbackToSnapshot', { kind: 'campaign', campaign }, { confirm: false });
     assert.strictEqual(rolled.record.outcome, 'committed');
     const pkg = path.join(repos.accepts, 'package.json');
@@ -73,16 +73,32 @@ describe('never offer what will lose or fail (issue 25, items 1–7)', function 
     write(pkg, mine);
     const rows = (await api.trees.rollbacks.getChildren()).length;
 
-    // Cancel: the dialog names the edit and offers a rollback's three choices, the safe one first
-    const asked = api.answerConfirmations(() => undefined);
-    assert.strictEqual(await run('undoRollback', { kind: 'rollback', rollback: rolled.record.id }), undefined);
-    assert.strictEqual(asked.length, 1);
-    const c = asked[0];
+    // The dialog names the edit and offers Preview Undo… (Enter), then a rollback's three choices, the safe one first
+    const asked = api.answerConfirmations((c) => (c.buttons[0] === 'Preview Undo…' ? c.buttons[0] : undefined));
+    const undoing = run('undoRollback', { kind: 'rollback', rollback: rolled.record.id });
+    // the preview: the undo's files in a pick, the user's edit first and marked; picking it opens its diff (now ↔ the safety snapshot)
+    await screenshot('undo-preview-pick', { waitForText: '⚠ your edit, will be lost' });
+    await vscode.commands.executeCommand('workbench.action.acceptSelectedQuickOpenItem');
+    const safety = rolled.record.safetySnapshot!.slice(0, 13);
+    const tab = await diffTab(`accepts/package.json (now ↔ ${safety})`);
+    const input = tab.input as vscode.TabInputTextDiff;
+    assert.strictEqual(input.original.fsPath, pkg, 'the left side is the file as it is now');
+    assert.strictEqual(input.modified.scheme, 'codecontext', 'the right side is what the undo writes');
+    // closing the pick asks the same question again, without Preview Undo…: Cancel
+    await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+    assert.strictEqual(await undoing, undefined);
+    await vscode.window.tabGroups.close(vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.label === tab.label));
+    assert.strictEqual(asked.length, 2);
+    const [first, c] = asked;
+    assert.deepStrictEqual(first.buttons, ['Preview Undo…', 'Leave Those Files Out', 'Keep My Edits', 'Overwrite My Edits']);
+    assert.strictEqual(first.defaultButton, 'Preview Undo…');
     assert.deepStrictEqual(c.buttons, ['Leave Those Files Out', 'Keep My Edits', 'Overwrite My Edits']);
     assert.strictEqual(c.defaultButton, 'Leave Those Files Out');
+    assert.strictEqual(first.message, c.message);
     assert.match(c.detail, /⚠ Edited since the rollback: your edit, will be lost if overwritten:\n• accepts\/package\.json\n/);
     assert.match(c.detail, /the undo's own safety snapshot keeps a copy/);
-    await pictureConfirmation(c, 'truthful-undo-dialog-later-edits', 'accepts/package.json');
+    await vscode.commands.executeCommand('notifications.clearAll');
+    await pictureConfirmation(first, 'truthful-undo-dialog-later-edits', 'accepts/package.json');
     assert.strictEqual(readFileSync(pkg, 'utf8'), mine);
     assert.strictEqual((await api.trees.rollbacks.getChildren()).length, rows, 'a cancelled undo added a row');
 
