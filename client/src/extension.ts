@@ -8,6 +8,7 @@ import { createCampaignStatus } from './statusBar';
 import { trackWorkspaceRepos } from './workspaceRepos';
 import { CampaignSummary } from '../../server/src/protocol';
 import { Confirmation, answerConfirmations } from './commands/confirm';
+import { snapshotPickCompared } from './commands/pickers';
 import { ShownProgress, watchProgress } from './request';
 import { CampaignBlame } from './blame/campaignBlame';
 import { CampaignsView } from './views/campaignsView';
@@ -50,6 +51,8 @@ export interface CodeContextApi {
   onDidChangeRunning: vscode.Event<boolean>;
   /** Campaign blame in the editor: the lines it marks, and an event once it drew a file's marks. */
   blame: CampaignBlame;
+  /** Settles once the open snapshot quick pick has drawn every row's comparison with now. */
+  snapshotPickCompared(): Promise<void>;
 }
 
 export function activate(context: vscode.ExtensionContext): CodeContextApi {
@@ -140,6 +143,7 @@ export function activate(context: vscode.ExtensionContext): CodeContextApi {
     serverPid,
     onDidChangeRunning,
     blame,
+    snapshotPickCompared,
   };
 }
 

@@ -84,7 +84,7 @@ export async function pickSnapshot(title: string, placeHolder: string, compare =
   const cancel = new vscode.CancellationTokenSource();
   if (compare) {
     pick.busy = true;
-    void (async () => {
+    comparing = (async () => {
       // one row per snapshot however many groups show it
       const ids = [...new Set(rows.map((r) => r.value.id))];
       for (const batch of [ids.slice(0, comparedFirst), ids.slice(comparedFirst)].filter((b) => b.length)) {
@@ -100,10 +100,19 @@ export async function pickSnapshot(title: string, placeHolder: string, compare =
           pick.items = items;
           pick.activeItems = active;
         } catch {
-          // the comparison is a hint: a row keeps its repo count, the preview says the rest
+          // the comparison is a hint: a row keeps its repo count, the preview says the rest; it never says
+          // "comparing" again once nothing is
+          if (cancel.token.isCancellationRequested) break;
+          for (const row of rows) if (batch.includes(row.value.id)) row.detail = `${plural(row.value.repoCount, 'repo')} · not compared`;
+          const active = pick.activeItems;
+          pick.items = items;
+          pick.activeItems = active;
         }
       }
       pick.busy = false;
+      // VS Code sends a pick's changed rows to the workbench on a zero timeout: settle after it, so a command
+      // sent next (a test's move of the highlight) reaches the workbench after the rows
+      await new Promise((resolve) => setTimeout(resolve, 0));
     })();
   }
   try {
@@ -119,6 +128,16 @@ export async function pickSnapshot(title: string, placeHolder: string, compare =
     pick.dispose();
   }
 }
+
+/**
+ * Settles once the open snapshot pick drew every row's comparison (at once when none is open). Each
+ * drawing sets the pick's rows again, which puts the highlight back where the extension host last saw it:
+ * a test that moves the highlight waits for this first, or its move may be undone by a late comparison.
+ */
+export function snapshotPickCompared(): Promise<void> {
+  return comparing;
+}
+let comparing: Promise<void> = Promise.resolve();
 
 function iconOf(role: 'baseline' | 'checkpoint' | undefined, kind: string): string {
   if (role === 'baseline') return 'debug-step-back';

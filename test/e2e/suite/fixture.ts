@@ -41,6 +41,8 @@ export interface Api {
   serverPid(): number | undefined;
   /** Fires when the server starts running (true) or stops (false). */
   onDidChangeRunning: vscode.Event<boolean>;
+  /** Settles once the open snapshot quick pick has drawn every row's comparison with now. */
+  snapshotPickCompared(): Promise<void>;
 }
 
 /** One progress the extension showed (client/src/request.ts's ShownProgress). */
