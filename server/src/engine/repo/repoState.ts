@@ -124,7 +124,6 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     // the size cap's listing of untracked files runs while Node builds the index tree (it reads the
     // temporary index's entries, which nothing before the add changes); awaited before the add
     const overCapped = maxFileBytes > 0 ? overCap(root, env, maxFileBytes) : Promise.resolve(undefined);
-    overCapped.catch(() => undefined); // a failure is thrown where it is awaited, never unhandled
     const treeOf = async (parsed: ReturnType<typeof parseIndex>): Promise<string> =>
       parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
     const real = realIndex ? parseIndex(realIndex.bytes) : emptyIndex;
@@ -145,17 +144,32 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const trackedMayConvert = real && realIndex ? bytesMayConvert(layout, pathsOf(real.entries), config) : undefined;
     // assume-unchanged and skip-worktree entries are promises not to look: a capture looks anyway
     if (realIndex && (!real || real.flagged)) await distrustFlags(root, env);
+    // A large repo's tracked files are brought up to date while git lists the untracked ones, and
+    // only the untracked files under the cap are added after: the worktree is walked once, not twice
+    // (issue 23's latency). A small repo's walk costs less than the extra git process: one `add -A`.
+    const updated =
+      real && real.entries.length >= splitAddEntries
+        ? git(root, ['add', '-u'], { env }).then(
+            () => true,
+            (e: unknown) => (e instanceof GitError ? false : Promise.reject(e)),
+          )
+        : undefined;
+    // both settled before anything else, so no git is left writing the temporary index when a failure releases it
+    const [listing, updating] = await Promise.allSettled([overCapped, updated]);
+    if (listing.status === 'rejected') throw listing.reason;
+    if (updating.status === 'rejected') throw updating.reason;
+    const listed = listing.value;
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
     // repo's business and are captured as a repo of their own.
-    const listed = await overCapped;
     const leftOut = listed?.over ?? [];
     const mayConvert =
       trackedMayConvert === undefined || listed === undefined ? undefined : trackedMayConvert || bytesMayConvert(layout, listed.untracked, config);
-    await addAll(
-      root,
-      env,
-      leftOut.map((f) => f.path),
-    );
+    if (!(updating.value && listed && (await addListed(root, env, listed.kept))))
+      await addAll(
+        root,
+        env,
+        leftOut.map((f) => f.path),
+      );
     // no index written when there was none and nothing to add: the empty tree
     const added = readIndexFile(tempIndex)?.bytes;
     // parsed once for both: at 100,000 files each parse is tens of MB (issue 21, item 12)
@@ -175,8 +189,40 @@ export async function captureWithIndex(root: string): Promise<Capture> {
   }
 }
 
-/** Untracked, not ignored files larger than `cap` bytes, and every untracked name listed (latin1 strings of their bytes). */
-async function overCap(root: string, env: Record<string, string>, cap: number): Promise<{ over: { path: string; size: number }[]; untracked: string[] }> {
+/** Tracked entries from which a capture splits its `add -A` in two (`add -u` beside the untracked listing, then the listed files). */
+const splitAddEntries = 10_000;
+
+/**
+ * Adds the listed untracked files (latin1 strings of their names' bytes) to the temporary index,
+ * each by its literal name. False when git refused (a file gone since it was listed, a nested repo
+ * with no commit): the caller runs the whole `add -A` instead, which copes with those.
+ */
+async function addListed(root: string, env: Record<string, string>, names: readonly string[]): Promise<boolean> {
+  if (names.length === 0) return true;
+  // beyond a few thousand names git's matching of each against every pathspec costs more than a walk
+  if (names.length > 2000) return false;
+  const input = Buffer.concat(names.flatMap((n) => [Buffer.from(n, 'latin1'), Buffer.from([0])]));
+  try {
+    await gitRaw(root, ['-c', 'advice.addEmbeddedRepo=false', 'add', '--pathspec-from-file=-', '--pathspec-file-nul'], {
+      env: { ...env, GIT_LITERAL_PATHSPECS: '1' },
+      input,
+    });
+    return true;
+  } catch (e) {
+    if (e instanceof GitError) return false;
+    throw e;
+  }
+}
+
+/**
+ * Untracked, not ignored files larger than `cap` bytes; every untracked name listed, and those
+ * under the cap (latin1 strings of their bytes).
+ */
+async function overCap(
+  root: string,
+  env: Record<string, string>,
+  cap: number,
+): Promise<{ over: { path: string; size: number }[]; untracked: string[]; kept: string[] }> {
   const { stdout } = await gitRaw(root, ['ls-files', '-o', '--exclude-standard', '-z'], { env, readOnly: true });
   // names as bytes for lstat; as git's pathspec reads them (UTF-8 arguments) for the add's exclusion
   const names: Buffer[] = [];
@@ -188,6 +234,7 @@ async function overCap(root: string, env: Record<string, string>, cap: number): 
   }
   const rootBytes = Buffer.from(root + path.sep);
   const out: { path: string; size: number }[] = [];
+  const kept: string[] = [];
   for (let i = 0; i < names.length; i += 64) {
     const sizes = await Promise.all(
       names.slice(i, i + 64).map((n) =>
@@ -199,9 +246,10 @@ async function overCap(root: string, env: Record<string, string>, cap: number): 
     );
     sizes.forEach((size, j) => {
       if (size > cap) out.push({ path: names[i + j].toString('utf8'), size });
+      else kept.push(names[i + j].toString('latin1'));
     });
   }
-  return { over: out, untracked: names.map((n) => n.toString('latin1')) };
+  return { over: out, untracked: names.map((n) => n.toString('latin1')), kept };
 }
 
 /**
