@@ -134,6 +134,54 @@ describe('codecontext watch', function () {
     assert.strictEqual(repos[0].read('a.txt').toString(), 'a\n');
   });
 
+  it('captures only the repos it heard a write in, and every repo it cannot hear all of (a nested repo): each step exact', async function () {
+    const { root, repos, store } = kit.workspace(3, { 'a.txt': 'a\n' });
+    // repo 2 holds a nested repo: its commits move repo 2's gitlink, which no watcher of repo 2 hears, so repo 2 is always captured
+    kit.repo(path.join(repos[2].dir, 'vendor', 'inner'), { 'inner.txt': 'inner\n' });
+    const camp = (JSON.parse(runCli(['campaign', 'start', 'agent', '--root', root, '--json'], { store }).stdout) as { id: string }).id;
+    const cli = path.resolve(__dirname, '../../../dist/cli.js');
+    child = spawn(process.execPath, [cli, 'watch', camp, '--debounce', '0.2', '--json', '--verbose'], {
+      env: { ...gitEnv, CODECONTEXT_HOME: store },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    spawnedPids.add(child.pid!);
+    const out = lines(child.stdout!);
+    const err = lines(child.stderr!);
+    // the nested repo is a repo of the campaign too
+    await err.next(/watching 4 repos/);
+    /** The repos (by index) an `add` ran in since `from` (a line count of stderr). */
+    const addedIn = (from: number) =>
+      repos.map((r, i) => (err.seen.slice(from).some((l) => / add /.test(l) && l.includes(`(${r.dir})`)) ? i : -1)).filter((i) => i >= 0);
+    type Step = { step: { n: number; reposChanged: number; counts: { added: number; modified: number } } };
+
+    // the first checkpoint knows nothing yet: every repo is captured
+    let from = err.seen.length;
+    spawnSync('sh', ['-c', 'printf "a by a script\\n" > a.txt'], { cwd: repos[0].dir });
+    const first = JSON.parse(await out.next(/"step"/)) as Step;
+    assert.deepStrictEqual([first.step.n, first.step.reposChanged, first.step.counts.modified], [1, 1, 1]);
+    assert.deepStrictEqual(addedIn(from), [0, 1, 2]);
+
+    // a write in repo 1: repo 1 is captured, and repo 2 (it cannot hear all of it); repo 0 is as step 1 found it
+    from = err.seen.length;
+    spawnSync('sh', ['-c', 'printf "b\\n" > b.txt'], { cwd: repos[1].dir });
+    const second = JSON.parse(await out.next(/"step"/)) as Step;
+    assert.deepStrictEqual([second.step.n, second.step.reposChanged, second.step.counts.added], [2, 1, 1]);
+    assert.deepStrictEqual(addedIn(from), [1, 2]);
+
+    // repo 0 again: its state from step 1 is not what the step compares with any more, its capture is
+    from = err.seen.length;
+    spawnSync('sh', ['-c', 'printf "a again\\n" > a.txt && printf "c\\n" > c.txt'], { cwd: repos[0].dir });
+    const third = JSON.parse(await out.next(/"step"/)) as Step;
+    assert.deepStrictEqual([third.step.n, third.step.reposChanged, third.step.counts.added, third.step.counts.modified], [3, 1, 1, 1]);
+    assert.deepStrictEqual(addedIn(from), [0, 2]);
+
+    // each step's snapshot is what a full capture finds now
+    const log = JSON.parse(runCli(['campaign', 'log', camp, '--json'], { store }).stdout) as { steps: { snapshot: string }[] };
+    const fresh = JSON.parse(runCli(['snapshot', 'create', '--root', root, '--json'], { store }).stdout) as { id: string };
+    assert.strictEqual(log.steps[2].snapshot, fresh.id);
+    child.kill('SIGINT');
+  });
+
   it('bad arguments: one line and a non-zero exit', function () {
     const { store } = kit.workspace(1);
     const r = runCli(['watch', 'camp_nope'], { store });

@@ -7,7 +7,10 @@ import { readJournal, unfinishedTransactions } from '../engine/rollback/tx/journ
 import { isAlive } from '../engine/util/processes';
 import { EngineContext } from '../engine/store/engineContext';
 import { EngineError, asEngineError } from '../engine/util/errors';
-import { RepoWatcher, WatchState } from './repoWatcher';
+import { RepoWatcher, WatchState, eventsHeard } from './repoWatcher';
+import { RepoSnapshot } from '../engine/snapshot/snapshot';
+import * as fs from 'fs';
+import * as path from 'path';
 
 /** The default quiet time before an automatic checkpoint (the `codecontext.autoCheckpointDebounce` setting, `watch --debounce`). */
 export const defaultDebounceMs = 2000;
@@ -35,7 +38,12 @@ export interface CampaignWatcherOptions {
  * writer changed something. Our own writes never make a step: a capture writes nothing the watcher
  * counts (objects, a temporary index, refs under refs/codecontext/), and a repo exactly as a
  * rollback or an undo left it since the last checkpoint is ours (`checkpointIfChanged`'s `ours`).
- * One checkpoint at a time; changes heard during one are checkpointed after it.
+ * One checkpoint at a time; changes heard during one are checkpointed after it. A repo nothing was
+ * heard in since this watcher's last capture of it is not captured again, when every place its
+ * tracked files can change is watched (RepoWatcher.hearsAll) and no flood of events may have made
+ * the kernel drop some; what is not watched (the git config, ignore files outside the worktree such
+ * as `.git/info/exclude`, a write through mmap, which inotify does not report) is caught by the next
+ * capture of that repo.
  */
 export class CampaignWatcher {
   private readonly watcher: RepoWatcher;
@@ -46,6 +54,10 @@ export class CampaignWatcher {
   /** A checkpoint is put off until a rollback or run of ours is done (said once per wait). */
   private waiting = false;
   private readonly debounceMs: number;
+  /** Each repo's state as this watcher's latest checkpoint found it, and when that capture began (performance.now()). */
+  private known = new Map<string, { state: RepoSnapshot; since: number }>();
+  /** eventsHeard() when the last checkpoint began. */
+  private heardBefore = eventsHeard();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -118,10 +130,34 @@ export class CampaignWatcher {
         return;
       }
       this.waiting = false;
+      // what was heard since the last checkpoint's start; a repo with no event since a capture of ours
+      // began, every folder of it heard, is as that capture found it and is not captured again
+      // (issue 23: an agent's turn in one repo of thirty captures that one)
+      const touched = this.watcher.takeTouched();
+      const since = performance.now();
+      const heard = eventsHeard();
+      const flood = heard - this.heardBefore >= floodEvents();
+      this.heardBefore = heard;
+      const previous = this.known;
+      this.known = new Map(); // until this checkpoint's states come: a failure below leaves nothing vouched for
+      const unchanged = new Map<string, RepoSnapshot>();
+      if (!flood) {
+        for (const repo of campaign.repos) {
+          const known = previous.get(repo);
+          if (known && !touched.has(path.resolve(repo)) && this.watcher.hearsAll(repo, known.since)) unchanged.set(repo, known.state);
+        }
+      }
       const made = await checkpointIfChanged(this.ctx, campaign.id, {
         source: this.options.source ?? 'auto',
         message: `${this.options.source ?? 'auto'} checkpoint`,
         ours: await rollbackEnds(this.ctx.store, campaign),
+        unchanged,
+        onStates: (states) => {
+          for (const state of states) {
+            const kept = unchanged.get(state.path) === state ? previous.get(state.path) : undefined;
+            this.known.set(state.path, kept ?? { state, since });
+          }
+        },
       });
       // said even after dispose: the step is written, and whoever stopped the watch should hear of it
       if (made) this.options.onStep(made.step, made.campaign);
@@ -131,6 +167,25 @@ export class CampaignWatcher {
     }
   }
 }
+
+/**
+ * So many events since the last checkpoint began that the process's inotify queue may have
+ * overflowed, and the kernel dropped some without a word: a quarter of the queue's size (its
+ * default 16,384), read once. Then every repo is captured. 0 where there is no such queue to read
+ * (not Linux): there every checkpoint captures every repo.
+ */
+function floodEvents(): number {
+  if (flood === undefined) {
+    try {
+      const max = process.platform === 'linux' ? Number(fs.readFileSync('/proc/sys/fs/inotify/max_queued_events', 'utf8').trim()) : 0;
+      flood = max > 0 ? Math.max(1, Math.floor(max / 4)) : 0;
+    } catch {
+      flood = 0;
+    }
+  }
+  return flood;
+}
+let flood: number | undefined;
 
 /** A transaction of a live process whose journal has no `end` yet. A dead one's waits for `recover`, not for us. */
 async function transactionAtWork(ctx: EngineContext): Promise<boolean> {

@@ -22,6 +22,28 @@ interface Watched {
   ignored: Set<string>;
   /** Set when the folder budget ran out in this repo: edits in its unwatched folders are not heard. */
   limited: boolean;
+  /** Set when a folder's watcher failed: edits there may have gone unheard. */
+  lossy: boolean;
+  /** Walks under way (the first, or of a folder made since): a folder not yet watched is not heard. */
+  walking: number;
+  /** When the last walk ended (performance.now()): only from then on is a folder it added heard. */
+  walkedAt: number;
+  /**
+   * Set when some of the repo's tracked files may be where no watcher is: a nested repo (its commits
+   * move this repo's gitlink), a node_modules folder the ignore rules do not leave out, or ignore
+   * rules edited since the walk (a folder they no longer ignore is not watched).
+   */
+  blind: boolean;
+}
+
+/**
+ * Events this process heard, from every watcher. Node watches through one inotify queue per
+ * process, and when that queue overflows the kernel drops events without Node saying so: a count
+ * near the queue's size since a point in time is the sign that something may have gone unheard.
+ */
+let heard = 0;
+export function eventsHeard(): number {
+  return heard;
 }
 
 /** What `watch` ended with: the repos watched, the folders that took, and the repos only partly watched. */
@@ -42,6 +64,7 @@ export interface WatchState {
  */
 export class RepoWatcher {
   private readonly repos = new Map<string, Watched>();
+  private touched = new Set<string>();
   private readonly settle: Settle<string>;
   private used = 0;
   private disposed = false;
@@ -111,7 +134,7 @@ export class RepoWatcher {
     const layout = await repoLayout(repo);
     // a repo whose ignore rules cannot be read is watched without them, rather than not at all
     const ignored = await ignoredFolders(repo).catch(() => new Set<string>());
-    const w: Watched = { folders: new Map(), ignored, limited: false };
+    const w: Watched = { folders: new Map(), ignored, limited: false, lossy: false, walking: 1, walkedAt: 0, blind: false };
     this.repos.set(repo, w);
     this.add(repo, w, layout.gitDir, '.git', true);
     if (layout.commonDir !== layout.gitDir) this.add(repo, w, layout.commonDir, '.git', true);
@@ -124,6 +147,8 @@ export class RepoWatcher {
     const w = this.repos.get(repo);
     if (!w) return;
     await this.walk(repo, w, repo, '', false);
+    w.walking--; // the first walk, counted from startGit: only now is every folder of the repo watched
+    w.walkedAt = performance.now();
     if (w.limited) {
       this.onError(`watching ${w.folders.size} folders of ${repo}, the most allowed (${this.maxFolders} in all): edits in the others are seen on Refresh`);
     }
@@ -132,17 +157,42 @@ export class RepoWatcher {
   /** Watches `folder` and every folder below it that is not left out, breadth first, within the budget. */
   private async walk(repo: string, w: Watched, folder: string, rel: string, gitDir: boolean): Promise<void> {
     const todo: [string, string][] = [[folder, rel]];
-    while (todo.length && !this.disposed && this.repos.get(repo) === w) {
-      const [dir, prefix] = todo.shift()!;
-      if (!this.add(repo, w, dir, prefix, gitDir)) return;
-      const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
-      for (const e of entries) {
-        if (!e.isDirectory()) continue; // a symlink to a folder is a file to git: its target is not the repo's
-        const child = path.join(dir, e.name);
-        const childRel = prefix ? `${prefix}/${e.name}` : e.name;
-        if (gitDir || this.watchable(w, child, e.name)) todo.push([child, childRel]);
+    w.walking++;
+    try {
+      while (todo.length && !this.disposed && this.repos.get(repo) === w) {
+        const [dir, prefix] = todo.shift()!;
+        if (!this.add(repo, w, dir, prefix, gitDir)) return;
+        const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
+        for (const e of entries) {
+          if (!e.isDirectory()) continue; // a symlink to a folder is a file to git: its target is not the repo's
+          const child = path.join(dir, e.name);
+          const childRel = prefix ? `${prefix}/${e.name}` : e.name;
+          if (gitDir || this.watchable(w, child, e.name)) todo.push([child, childRel]);
+          else if (e.name !== '.git' && !w.ignored.has(child)) w.blind = true; // a nested repo, or node_modules git may track
+        }
       }
+    } finally {
+      w.walking--;
+      w.walkedAt = performance.now();
     }
+  }
+
+  /**
+   * Whether every write to the repo's files, index, HEAD and branches since its watch was complete is
+   * heard: the whole repo watched (not cut by the folder budget, no tracked file where no watcher
+   * is), no folder's watcher failed, and no walk under way or ended after `since` (performance.now()
+   * of the capture to be trusted: a folder just made is heard only once its walk reached it).
+   */
+  hearsAll(repo: string, since: number): boolean {
+    const w = this.repos.get(path.resolve(repo));
+    return !!w && !w.limited && !w.lossy && !w.blind && w.walking === 0 && w.walkedAt <= since;
+  }
+
+  /** The repos with any event in their worktree or what a plan starts from since the last call (counted or not). */
+  takeTouched(): Set<string> {
+    const t = this.touched;
+    this.touched = new Set();
+    return t;
   }
 
   /** A worktree folder worth watching: not the git dir, not ignored, not a nested repo of its own. */
@@ -167,7 +217,9 @@ export class RepoWatcher {
     watcher.on('error', (e) => {
       if (w.folders.get(folder) !== watcher) return;
       this.forget(w, folder);
-      if (fs.existsSync(folder)) this.onError(`repo watcher on ${folder} stopped: ${e.message}`);
+      if (!fs.existsSync(folder)) return; // removed: its parent heard that
+      w.lossy = true;
+      this.onError(`repo watcher on ${folder} stopped: ${e.message}`);
     });
     w.folders.set(folder, watcher);
     this.used++;
@@ -184,7 +236,10 @@ export class RepoWatcher {
   }
 
   private event(repo: string, w: Watched, folder: string, rel: string, gitDir: boolean, name: string | undefined): void {
+    heard++;
     if (this.repos.get(repo) !== w) return;
+    if (!gitDir || name === undefined || counts(`${rel}/${name}`)) this.touched.add(repo);
+    if (name === '.gitignore') w.blind = true; // the ignored folders the walk left out may have changed
     if (!fs.existsSync(folder)) this.forget(w, folder); // removed: its parent heard that
     const changed = name === undefined ? rel : rel ? `${rel}/${name}` : name;
     if (counts(changed)) this.settle.add(repo);
@@ -194,6 +249,7 @@ export class RepoWatcher {
     if (w.folders.has(child) || !fs.statSync(child, { throwIfNoEntry: false })?.isDirectory()) return;
     const wanted = gitDir ? changed.startsWith('.git/refs/heads/') : counts(changed) && this.watchable(w, child, name);
     if (wanted) void this.walk(repo, w, child, changed, gitDir);
+    else if (!gitDir && name !== '.git' && !w.ignored.has(child)) w.blind = true; // as in walk: a folder no watcher hears
   }
 }
 

@@ -7,7 +7,7 @@ import { withFileLock } from '../store/fileLock';
 import { defaultParallelism, mapLimit } from '../util/pool';
 import { discoverRepos } from '../repo/discovery';
 import { repoLayout } from '../git/repoLayout';
-import { SnapshotManifest, captureRepos, createSnapshot, loadSnapshot, saveSnapshot } from '../snapshot/snapshot';
+import { RepoSnapshot, SnapshotManifest, captureRepos, createSnapshot, loadSnapshot, saveSnapshot } from '../snapshot/snapshot';
 import { RepoState, sameState } from '../repo/repoState';
 import { EngineContext } from '../store/engineContext';
 import { InvalidRecord, Store, readRecords } from '../store/store';
@@ -245,6 +245,14 @@ export interface CheckpointIfChangedOptions extends CheckpointOptions {
    * changed by a writer. When every repo is as the last checkpoint has it or as one of these, there is no step.
    */
   ours?: ReadonlyMap<string, RepoState>;
+  /**
+   * Repos the caller vouches are as it last saw them (by repo, that capture's state): taken as they
+   * are instead of captured again. Only a watcher that heard every write of those repos since that
+   * capture began may pass one (lsp/campaignWatcher.ts); the step is then the capture of the others.
+   */
+  unchanged?: ReadonlyMap<string, RepoSnapshot>;
+  /** Hears every repo's state this checkpoint compared (captured or vouched for), whether or not it made a step. */
+  onStates?: (states: readonly RepoSnapshot[]) => void;
 }
 
 /**
@@ -310,7 +318,14 @@ async function checkpoint(
     let snapshot: SnapshotManifest;
     if (ifChanged) {
       // captured once: compared with the last checkpoint, then saved as this one when a writer changed something
-      const states = await captureRepos(reachable, snapshotOptions);
+      const vouched = reachable.flatMap((r) => {
+        const known = options.unchanged?.get(r);
+        return known ? [known] : [];
+      });
+      const toCapture = reachable.filter((r) => !options.unchanged?.has(r));
+      const captured = toCapture.length ? await captureRepos(toCapture, snapshotOptions) : [];
+      const states = [...captured, ...vouched].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      options.onStates?.(states);
       const unchanged = (r: (typeof states)[number]) => {
         const before = parent.repos.find((x) => x.path === r.path);
         const mine = options.ours?.get(r.path);
