@@ -136,7 +136,7 @@ export async function benchMixed(
 }
 
 /** Issue 23's measures with the real server: auto-checkpoint latency against its floor, then idle CPU. */
-async function benchWatch(
+export async function benchWatch(
   root: string,
   big: string,
   files: number,
