@@ -9,6 +9,8 @@ import { EngineContext } from '../engine/store/engineContext';
 import { EngineError, asEngineError } from '../engine/util/errors';
 import { RepoWatcher, WatchState, eventsHeard } from './repoWatcher';
 import { RepoSnapshot } from '../engine/snapshot/snapshot';
+import { captureRepoState } from '../engine/repo/repoState';
+import { defaultParallelism, mapLimit } from '../engine/util/pool';
 import * as fs from 'fs';
 import * as path from 'path';
 
@@ -58,6 +60,8 @@ export class CampaignWatcher {
   private known = new Map<string, { state: RepoSnapshot; since: number }>();
   /** eventsHeard() when the last checkpoint began. */
   private heardBefore = eventsHeard();
+  /** start's first capture of each repo: a checkpoint heard meanwhile waits for it. */
+  private priming: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly ctx: EngineContext,
@@ -75,11 +79,26 @@ export class CampaignWatcher {
     );
   }
 
-  /** Starts watching the campaign's repos; resolves once every watch is in place. */
+  /**
+   * Starts watching the campaign's repos; resolves once every watch is in place and each repo was
+   * captured once (no step: what the first checkpoint needs not capture again where nothing was heard).
+   */
   async start(): Promise<WatchState & { campaign: Campaign }> {
     const campaign = await loadCampaign(this.ctx.store, this.campaign);
     if (campaign.status !== 'active') throw new EngineError('Usage', `${campaign.id} is ${campaign.status}: only an active campaign is watched`);
-    return { ...(await this.watcher.watch(campaign.repos)), campaign };
+    const state = await this.watcher.watch(campaign.repos);
+    // after the watches are in place, so whatever is written from here on is heard
+    const since = performance.now();
+    this.priming = mapLimit(campaign.repos, this.ctx.parallelism ?? defaultParallelism, async (repo) => {
+      if (!this.watcher.hearsAll(repo, since)) return;
+      try {
+        this.known.set(repo, { state: { path: repo, ...(await captureRepoState(repo)) }, since });
+      } catch {
+        // mid-merge, locked, gone: the first checkpoint captures it and says why if it still cannot
+      }
+    });
+    await this.priming;
+    return { ...state, campaign };
   }
 
   /** Resolves when no checkpoint is running or queued. */
@@ -112,6 +131,7 @@ export class CampaignWatcher {
 
   private async checkpoint(): Promise<void> {
     try {
+      await this.priming;
       const campaign = await loadCampaign(this.ctx.store, this.campaign);
       if (campaign.status !== 'active') {
         this.options.onInactive?.(campaign);
