@@ -80,6 +80,40 @@ describe('the repo watcher (lsp/repoWatcher.ts)', () => {
     assert.deepStrictEqual((await w.watcher.watch([])).folders, 0, 'stopping gives the budget back');
   });
 
+  // hearsAll vouches that no tracked file of the repo can change unheard (the auto-checkpoint then skips its capture)
+  it('hears all of a repo, but not with a nested repo, an unignored node_modules, a cut budget or an edited .gitignore', async () => {
+    const plain = kit.repo(kit.tempDir(), { '.gitignore': 'node_modules/\n', 'src/a.ts': 'a\n' });
+    plain.write('node_modules/pkg/index.js', 'ignored\n');
+    const nested = kit.repo(kit.tempDir(), { 'src/a.ts': 'a\n' });
+    kit.repo(path.join(nested.dir, 'vendor', 'inner'), { 'inner.txt': 'its own repo\n' });
+    const modules = kit.repo(kit.tempDir(), { 'src/a.ts': 'a\n' });
+    modules.write('node_modules/pkg/index.js', 'not ignored: git may track it\n');
+    const w = watching();
+    await w.watcher.watch([plain.dir, nested.dir, modules.dir]);
+    const now = performance.now();
+    assert.deepStrictEqual(
+      [plain, nested, modules].map((r) => w.watcher.hearsAll(r.dir, now)),
+      [true, false, false],
+    );
+    // a capture that began before the last walk ended is not vouched for: a folder it walked may have missed a write
+    assert.strictEqual(w.watcher.hearsAll(plain.dir, 0), false);
+    assert.deepStrictEqual([...w.watcher.takeTouched()], []);
+    plain.write('src/b.ts', 'b\n');
+    assert.deepStrictEqual(await w.next(3000), [plain.dir]);
+    assert.deepStrictEqual([...w.watcher.takeTouched()], [plain.dir]);
+    assert.deepStrictEqual([...w.watcher.takeTouched()], [], 'taken once');
+    // new ignore rules may un-ignore a folder the walk left out
+    plain.write('.gitignore', '\n');
+    await w.next(3000);
+    assert.strictEqual(w.watcher.hearsAll(plain.dir, performance.now()), false);
+
+    w.watcher.dispose(); // the next watching() takes the place afterEach disposes
+    const cut = kit.repo(kit.tempDir(), { 'src/a/one.ts': '1\n', 'src/b/two.ts': '2\n' });
+    const small = watching(3);
+    await small.watcher.watch([cut.dir]);
+    assert.strictEqual(small.watcher.hearsAll(cut.dir, performance.now()), false, 'cut by the folder budget');
+  });
+
   it('spends the budget on every repo’s git dir before any worktree folder', async () => {
     const [a, b] = [repoWithClutter(), repoWithClutter()];
     const w = watching(4);
