@@ -412,7 +412,7 @@ async function main(): Promise<void> {
     watchRss = await benchWatchRss(base, watchRepos, parallelism, (s) => process.stderr.write(`[watching ${watchRepos} repos] ${s}\n`));
     console.log(
       `server watching ${watchRss.repos} repos (${watchRss.watching.replace(/^auto checkpoint: /, '')}): peak RSS ${watchRss.peakRssMiB} MiB ` +
-        `through one automatic checkpoint of all of them (${watchRss.stepSeconds.toFixed(2)} s from quiet to step)`,
+        `through one automatic checkpoint after a write in one repo (${watchRss.stepSeconds.toFixed(2)} s from quiet to step)`,
     );
     if (!values.keep) fs.rmSync(base, { recursive: true, force: true });
   }

@@ -179,7 +179,8 @@ export async function benchWatch(
 
 /**
  * Peak RSS of the server watching a campaign of `repos` small repos, through one automatic
- * checkpoint of all of them (a write in one repo): issue 23's third measure.
+ * checkpoint after a write in one repo (repos the folder budget cut are captured, the rest only where
+ * written): issue 23's third measure.
  */
 export async function benchWatchRss(
   base: string,
