@@ -238,10 +238,11 @@ export class RepoWatcher {
   private event(repo: string, w: Watched, folder: string, rel: string, gitDir: boolean, name: string | undefined): void {
     heard++;
     if (this.repos.get(repo) !== w) return;
-    if (!gitDir || name === undefined || counts(`${rel}/${name}`)) this.touched.add(repo);
+    const changed = name === undefined ? rel : rel ? `${rel}/${name}` : name;
+    // any worktree event, counted or not (a tracked yarn.lock is still a file of the repo): the repo is captured again
+    if (!gitDir || name === undefined || counts(changed)) this.touched.add(repo);
     if (name === '.gitignore') w.blind = true; // the ignored folders the walk left out may have changed
     if (!fs.existsSync(folder)) this.forget(w, folder); // removed: its parent heard that
-    const changed = name === undefined ? rel : rel ? `${rel}/${name}` : name;
     if (counts(changed)) this.settle.add(repo);
     if (name === undefined) return;
     // a folder made after the watch began (a new package, a branch named feature/x) is watched from now on

@@ -124,6 +124,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     // the size cap's listing of untracked files runs while Node builds the index tree (it reads the
     // temporary index's entries, which nothing before the add changes); awaited before the add
     const overCapped = maxFileBytes > 0 ? overCap(root, env, maxFileBytes) : Promise.resolve(undefined);
+    overCapped.catch(() => undefined); // a failure is thrown where it is awaited, never unhandled (a step before may throw first)
     const treeOf = async (parsed: ReturnType<typeof parseIndex>): Promise<string> =>
       parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
     const real = realIndex ? parseIndex(realIndex.bytes) : emptyIndex;
