@@ -6,6 +6,8 @@ module.exports = {
   spec: named
     ? []
     : ['out/test/unit/**/*.test.js', 'out/test/cli/**/*.test.js', 'out/test/server/**/*.test.js', 'out/test/crash/**/*.test.js'],
+  // every suite runs git with an empty HOME of its own (test/helpers/tempHome.ts)
+  require: ['out/test/helpers/tempHome.js'],
   timeout: 60000,
   reporter: 'spec',
 };

@@ -15,6 +15,14 @@ const run = path.join(cache, 'run'); // kept after a run (logs are in user-data/
 // The repos live outside this checkout (a folder inside it would be part of its repo); one per checkout.
 const workspaceRoot = path.join(os.tmpdir(), `codecontext-e2e-${createHash('sha256').update(root).digest('hex').slice(0, 8)}`);
 
+// The whole session (code-server, the extension host, our server, git) runs with an empty HOME of its own,
+// as the mocha suites do (test/helpers/tempHome.ts): nothing in the developer's ~/.gitconfig changes what it sees.
+const home = `${workspaceRoot}-home`;
+rmSync(home, { recursive: true, force: true });
+mkdirSync(home, { recursive: true });
+process.env.HOME = home;
+delete process.env.XDG_CONFIG_HOME;
+
 const gitEnv = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_DATE: '2024-01-01T00:00:00Z', GIT_COMMITTER_DATE: '2024-01-01T00:00:00Z' };
 
 /** A git repo at `dir` holding `files` (text, or bytes), committed once. */
