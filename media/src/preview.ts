@@ -72,7 +72,9 @@ function receive(m: PreviewToWebview): void {
       drawFooter();
       return;
     case 'plan':
-      busy = false;
+      // the repos planned so far draw only over nothing or over earlier ones: a whole plan on the page stays until the new one replaces it
+      if (m.state.planning && plan && !plan.planning) return;
+      busy = !!m.state.planning;
       run = undefined;
       result = undefined;
       stale = undefined;
@@ -149,6 +151,8 @@ function receive(m: PreviewToWebview): void {
       return;
     case 'error':
       busy = false;
+      // the repos planned so far of a plan that failed are no plan
+      if (plan?.planning) plan = undefined;
       setStatus(`Error: ${m.message}`);
       if (!plan)
         app.replaceChildren(
@@ -201,6 +205,8 @@ function setStatus(text: string): void {
 
 function setPlan(state: PreviewState): void {
   const before = plan;
+  // the repos planned so far, then the whole plan: one plan arriving, not a change to tell
+  const arriving = !!before?.planning;
   const samePlan = before?.planHash === state.planHash;
   const sameTarget = !!before && before.targetLabel === state.targetLabel;
   plan = state;
@@ -219,25 +225,29 @@ function setPlan(state: PreviewState): void {
         const f = state.files.find((x) => keyOf(x.repo, x.path) === k);
         if (f) toggleDiff(k, f.repo, f.path); // opened again: its inverse diff may have changed
       }
-      changes = whatChanged(before, state);
+      if (!arriving) changes = whatChanged(before, state);
     } else {
       for (const set of [excludedRepos, excludedFiles, expandedRepos, conflictLeftOut]) set.clear();
       openDiffs.clear();
     }
-    if (!sameTarget && state.totals.files <= 300) for (const r of state.repos) expandedRepos.add(r.path);
   }
+  // a small plan opens with every repo unfolded: known once the whole plan is in (the repos planned so far come folded)
+  if (!state.planning && (!sameTarget || arriving) && state.totals.files <= 300) for (const r of state.repos) expandedRepos.add(r.path);
   const t = state.totals;
   setStatus(
-    t.files === 0 && t.reposChanged === 0
-      ? `Nothing to roll back: every repo is already at ${state.targetLabel}.`
-      : `Plan ready: ${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} ${t.files === 1 ? 'changes' : 'change'}.` +
+    state.planning
+      ? `Planning: ${state.planning.planned} of ${plural(state.planning.total, 'repo')} so far, the first wave first. ` +
+          `${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} so far; nothing can run until the whole plan is ready.`
+      : t.files === 0 && t.reposChanged === 0
+        ? `Nothing to roll back: every repo is already at ${state.targetLabel}.`
+        : `Plan ready: ${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} ${t.files === 1 ? 'changes' : 'change'}.` +
           `${changes} Nothing has changed yet.`,
   );
   drawHeader();
   drawPlan();
   drawFooter();
   app.replaceChildren(header, planSection, footer);
-  app.setAttribute('aria-busy', 'false');
+  app.setAttribute('aria-busy', String(!!state.planning));
 }
 
 function replan(mode?: 'restore' | 'replay'): void {
@@ -271,7 +281,9 @@ function summaryLine(plan: PreviewState): HTMLElement {
         )
       : null,
     t.conflicts ? h('span', { class: 'badge error' }, plural(t.conflicts, 'conflict')) : null,
-    h('span', { class: 'muted' }, ` · plan ${plan.planHash.slice(0, 12)}`),
+    plan.planning
+      ? h('span', { class: 'muted', 'data-probe': 'planning' }, ` · planning: ${plan.planning.planned} of ${plural(plan.planning.total, 'repo')}`)
+      : h('span', { class: 'muted' }, ` · plan ${plan.planHash.slice(0, 12)}`),
   );
 }
 
@@ -1011,7 +1023,9 @@ function renderFooter(plan: PreviewState): void {
       .filter((r) => c.repos.includes(r.path) && (r.pushes ?? []).length)
       .reduce((n, r) => n + (r.remoteChoices ?? []).filter((x) => x.chosen).length, 0);
     const remotesToo = pushedTo ? ` and ${plural(pushedTo, 'Remote')}` : '';
-    const label = `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(changes, 'Repo')}${remotesToo}${over}`;
+    const label = plan.planning
+      ? `Planning… (${plan.planning.planned} of ${plural(plan.planning.total, 'Repo')})`
+      : `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(changes, 'Repo')}${remotesToo}${over}`;
     const check = checkCommand.trim() ? { check: checkCommand.trim() } : {};
     const done = (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo');
     // a repo left out through a conflict's way out, and not ticked again since
@@ -1025,14 +1039,16 @@ function renderFooter(plan: PreviewState): void {
         ...(leftForConflict.length ? { conflicted: leftForConflict } : {}),
       });
     const runButton = button(label, 'run', start, {
-      disabled: busy || !!stale || unresolved || conflicts > 0 || c.repos.length === 0 || nothingToDo || done,
-      title: conflicts
-        ? 'Conflicts first: leave the repo out, or switch to Restore (above)'
-        : unresolved
-          ? 'Choose first what happens to your edits (above)'
-          : stale
-            ? 'The repos changed: wait for the new plan'
-            : 'Run this plan as one transaction: all repos roll back, or none do',
+      disabled: busy || !!plan.planning || !!stale || unresolved || conflicts > 0 || c.repos.length === 0 || nothingToDo || done,
+      title: plan.planning
+        ? 'Still planning: the rollback can run once every repo is planned'
+        : conflicts
+          ? 'Conflicts first: leave the repo out, or switch to Restore (above)'
+          : unresolved
+            ? 'Choose first what happens to your edits (above)'
+            : stale
+              ? 'The repos changed: wait for the new plan'
+              : 'Run this plan as one transaction: all repos roll back, or none do',
     });
     parts.push(h('div', { class: 'buttons' }, runButton, foldButton()));
   }

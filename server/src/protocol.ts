@@ -15,7 +15,7 @@
  * - "mutating" requests write the store or the repos; only one runs at a time per repo, a second
  *   is refused with `ErrorCodes.Busy` naming what runs.
  */
-import { NotificationType, RequestType } from 'vscode-languageserver-protocol';
+import { NotificationType, ProgressType, RequestType } from 'vscode-languageserver-protocol';
 import * as z from 'zod/mini';
 import type { WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { Campaign, CampaignOverlap, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
@@ -583,6 +583,12 @@ export const RollbackPreviewParams = params({
   ...target,
   ...progress,
   /**
+   * LSP's partial result token: while it plans, the server sends the repos planned so far as
+   * `RollbackPreviewPart`s under it (`$/progress`, `RollbackPreviewPartType`), the first wave first,
+   * so a large plan is drawn as it comes. The response is still the whole plan.
+   */
+  partialResultToken: z.optional(z.union([z.string(), z.int()], { error: 'must be a string or an integer' })),
+  /**
    * `git fetch` the remotes of the repos the campaign worked in before saying what of it they hold
    * (each repo's `remotes`; never prompts, a remote that cannot be fetched is a note). Default: the
    * remote-tracking refs as they are. It moves remote-tracking refs, which a watched preview sees.
@@ -622,6 +628,28 @@ export interface RepoPlanSummary extends Omit<RepoPlan, 'files'> {
   /** What this plan pushes to the chosen remotes, in the server's words (one update a line; a problem says why it cannot). */
   pushLines: string[];
 }
+/**
+ * server → client, under a preview's `partialResultToken`: the repos planned since the last part,
+ * with their files (no diffs; at most `maxPartFiles` over all parts). Provisional: the response
+ * replaces every part (a repo may be planned again, its drift attributed, its remotes added), and
+ * no request can name the plan before it.
+ */
+export interface RollbackPreviewPart {
+  /** Repos of the plan, and how many are planned with this part. */
+  total: number;
+  planned: number;
+  mode: RollbackMode;
+  target: RollbackPlan['target'];
+  waves: string[][];
+  cycles: string[][];
+  repos: RepoPlanSummary[];
+  files: PlannedFileSummary[];
+  /** Files of these repos not sent, the parts' budget spent. */
+  filesLeft: number;
+}
+export const RollbackPreviewPartType = new ProgressType<RollbackPreviewPart>();
+/** What all the parts of one preview send of files, at most. */
+export const maxPartFiles = 20_000;
 /** A plan as previewed: everything but the files and their inverse diffs. `hash` names it in later requests. */
 export interface RollbackPreview extends Omit<RollbackPlan, 'repos'> {
   repos: RepoPlanSummary[];

@@ -162,6 +162,11 @@ export interface PreviewState {
   excluded: string[];
   /** The chosen remotes' advanced branches are reset rather than reverted on top (the CLI's `--rewrite`). */
   rewrite: boolean;
+  /**
+   * Set while the plan is being made: the repos planned so far (`planned` of `total`), provisional,
+   * with no plan hash; nothing can run or show a diff until the whole plan replaces it.
+   */
+  planning?: { planned: number; total: number };
 }
 
 export type RepoPhase = 'waiting' | 'prepare' | 'commit' | 'verify' | 'done' | 'failed';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'crypto';
 import * as vscode from 'vscode';
 import { CancellationTokenSource, ResponseError } from 'vscode-languageclient/node';
 import {
@@ -12,6 +13,8 @@ import {
   RollbackPlanFilesRequest,
   RollbackPreview,
   RollbackPreviewParams,
+  RollbackPreviewPart,
+  RollbackPreviewPartType,
   RollbackPreviewRequest,
   RollbackRecord,
   RollbackUndoRequest,
@@ -33,6 +36,8 @@ import { PreviewTarget } from './target';
 
 /** Files sent to the page at most; a bigger plan is still run whole, the page says how many it hides. */
 const maxFilesShown = 20_000;
+/** While a plan is made, the repos planned so far go to the page at most this often (each post redraws the plan). */
+const partEveryMs = 400;
 
 /**
  * The "Rollback preview" panel: plans a rollback (nothing changes), shows it, lets the user narrow it
@@ -64,6 +69,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   private watched: string[] = [];
   /** A change arrived while a plan was being made: plan once more when it is done. */
   private changedWhilePlanning = false;
+  /** Settles when the plan being made is on the page (or failed): a diff asked for while the page showed the repos planned so far waits for it. */
+  private planned: Promise<void> = Promise.resolve();
   /** A run's result is on the page: changes (our own rollback's among them) wait for "Preview Again". */
   private showingResult = false;
   /** Left-out repos tried again after a change: if one still blocks, it is left out again without a word. */
@@ -195,12 +202,22 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       return;
     }
     this.showingResult = false;
+    let settle = () => {};
+    this.planned = new Promise((resolve) => (settle = resolve));
+    try {
+      await this.replanOnce();
+    } finally {
+      settle();
+    }
+  }
+
+  private async replanOnce(): Promise<void> {
     await whenServerRunning();
     await this.nameTarget();
     this.post({ type: 'loading', message: `Planning the rollback to ${this.targetText()}…` });
     let planned: { preview: RollbackPreview; files: PlannedFileSummary[] };
     try {
-      planned = await this.plan({});
+      planned = await this.plan({}, true);
     } catch (e) {
       const blocker = blockingRepo(e);
       if (!blocker) throw e;
@@ -273,10 +290,13 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     return t.step ? `${name} before step ${t.step}` : `${name} baseline`;
   }
 
+  /** Plans on the server; `drawn`: the repos planned so far are drawn while the rest is planned (issue 24, item 5). */
   private async plan(
     limits: Pick<RollbackPreviewParams, 'repos' | 'files' | 'conflicted'>,
+    drawn = false,
   ): Promise<{ preview: RollbackPreview; files: PlannedFileSummary[] }> {
     const cancel = (this.planning = new CancellationTokenSource());
+    const parts = drawn ? this.drawParts() : undefined;
     try {
       const { remotes: _all, file, ...target } = this.target;
       const params: RollbackPreviewParams = {
@@ -284,6 +304,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
         // one file of one repo (campaign blame's "Revert This Step in This File…"): the rest of the target is left as it is
         ...(file ? { repos: [file.repo], files: { [file.repo]: [file.path] } } : {}),
         ...limits,
+        ...(parts ? { partialResultToken: parts.token } : {}),
         ...(this.exclude.length ? { exclude: this.exclude } : {}),
         ...(this.allRemotesNext
           ? { remotes: true as const, rewrite: this.rewrite }
@@ -302,12 +323,64 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       }
       return { preview, files };
     } finally {
+      parts?.dispose();
       if (this.planning === cancel) this.planning = undefined;
       cancel.dispose();
     }
   }
 
-  private stateOf(preview: RollbackPreview, files: PlannedFileSummary[]): PreviewState {
+  /**
+   * Listens for the parts of a plan being made and draws the repos planned so far, first wave
+   * first, at most every `partEveryMs`. The page shows them as provisional: nothing can run, and
+   * the whole plan replaces them when it comes.
+   */
+  private drawParts(): { token: string; dispose(): void } {
+    const token = randomUUID();
+    const repos: RollbackPreview['repos'] = [];
+    const files: PlannedFileSummary[] = [];
+    let last: RollbackPreviewPart | undefined;
+    let filesLeft = 0;
+    let timer: NodeJS.Timeout | undefined;
+    let postedAt = 0;
+    const draw = () => {
+      timer = undefined;
+      if (!last || this.planning === undefined) return;
+      postedAt = Date.now();
+      const totals = {
+        repos: repos.length,
+        reposChanged: repos.filter((r) => r.changed).length,
+        files: files.length + filesLeft,
+        added: files.reduce((n, f) => n + f.added, 0),
+        removed: files.reduce((n, f) => n + f.removed, 0),
+        drift: repos.reduce((n, r) => n + r.drift.length, 0),
+        unsaved: repos.reduce((n, r) => n + r.unsaved.length, 0),
+        conflicts: repos.reduce((n, r) => n + r.conflicts.length, 0),
+      };
+      const sofar = { mode: last.mode, target: last.target, hash: '', createdAt: '', totals, waves: last.waves, cycles: last.cycles, repos };
+      this.post({ type: 'plan', state: { ...this.stateOf(sofar, files), planning: { planned: last.planned, total: last.total } } });
+    };
+    const listening = requireClient().onProgress(RollbackPreviewPartType, token, (part) => {
+      last = part;
+      repos.push(...part.repos);
+      files.push(...part.files.slice(0, Math.max(0, maxFilesShown - files.length)));
+      filesLeft += part.filesLeft + Math.max(0, part.files.length - (maxFilesShown - files.length));
+      // the first part is drawn as it arrives, before the response it precedes can end the planning
+      if (postedAt === 0) draw();
+      else if (!timer) timer = setTimeout(draw, Math.max(0, postedAt + partEveryMs - Date.now()));
+    });
+    return {
+      token,
+      dispose: () => {
+        listening.dispose();
+        clearTimeout(timer);
+      },
+    };
+  }
+
+  private stateOf(
+    preview: Pick<RollbackPreview, 'mode' | 'target' | 'hash' | 'createdAt' | 'totals' | 'waves' | 'cycles' | 'repos'>,
+    files: PlannedFileSummary[],
+  ): PreviewState {
     const name = repoNamer([...preview.repos.map((r) => r.path), ...this.exclude]);
     const drift = new Map(preview.repos.map((r) => [r.path, new Set(r.drift.flatMap((d) => (d.kind === 'file' ? [d.path] : [])))]));
     const conflicts = new Map(preview.repos.map((r) => [r.path, new Map(r.conflicts.filter((c) => c.path).map((c) => [c.path!, c.reason]))]));
@@ -361,6 +434,8 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
   }
 
   private async loadDiff(repo: string, path: string): Promise<void> {
+    // asked while the page showed the repos planned so far: the plan that can name the file is on its way
+    if (this.planning) await this.planned;
     if (!this.preview) return;
     try {
       const d = await requireClient().sendRequest(RollbackFileDiffRequest, { plan: this.preview.hash, repo, path });

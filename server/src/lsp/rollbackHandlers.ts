@@ -2,7 +2,7 @@ import * as path from 'path';
 import { EngineError } from '../engine/util/errors';
 import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from '../engine/rollback/evidence/pack';
 import { renderEvidenceBody, titleOf } from '../engine/rollback/evidence/report';
-import { RollbackPlan, assertPlanChanges, planRollback } from '../engine/rollback/plan/plan';
+import { PlanPart, RepoPlan, RollbackMode, RollbackPlan, assertPlanChanges, planRollback } from '../engine/rollback/plan/plan';
 import { releaseCaptures } from '../engine/rollback/plan/keptCaptures';
 import { recoverAll } from '../engine/rollback/tx/recover';
 import { RollbackRecord as StoredRollbackRecord, listRollbackFiles, loadRollback, rollbackEndStates } from '../engine/rollback/records';
@@ -40,8 +40,11 @@ import {
   RollbackDriftRequest,
   RollbackPlanFilesRequest,
   RollbackPreview,
+  RollbackPreviewPartType,
   RollbackPreviewRequest,
   RollbackRecord,
+  RepoPlanSummary,
+  maxPartFiles,
   RollbackRecoverRequest,
   RollbackUndoRequest,
 } from '../protocol';
@@ -123,7 +126,20 @@ export function registerRollbackHandlers(s: Services): void {
     };
     const work = await s.progress.begin('Planning rollback', ['plan'], p.workDoneToken, token);
     try {
-      const plan = await planRollback({ ...ctx(), progress: work.progress }, request, await rollbackEndStates(s.workspace.store()), { keepCaptures: true });
+      const token = p.partialResultToken;
+      let filesSent = 0;
+      const onPart =
+        token === undefined
+          ? undefined
+          : (part: PlanPart) => {
+              const files = part.repos.flatMap((r) => r.files.map(({ patch: _patch, driftLines: _lines, ...f }) => ({ ...f, repo: r.path })));
+              const sent = files.slice(0, Math.max(0, maxPartFiles - filesSent));
+              filesSent += sent.length;
+              const repos = part.repos.map((r) => repoSummary(part.mode, r));
+              void s.connection.sendProgress(RollbackPreviewPartType, token, { ...part, repos, files: sent, filesLeft: files.length - sent.length });
+            };
+      const known = await rollbackEndStates(s.workspace.store());
+      const plan = await planRollback({ ...ctx(), progress: work.progress }, request, known, { keepCaptures: true, onPart });
       await keep(plan);
       return summarise(plan, await repoChecksOf(plan, s.workspace.settings.parallelism));
     } finally {
@@ -277,25 +293,25 @@ export function registerRollbackHandlers(s: Services): void {
 }
 
 function summarise(plan: RollbackPlan, repoChecks: RepoCheck[]): RollbackPreview {
+  return { ...plan, repos: plan.repos.map((r) => repoSummary(plan.mode, r)), repoChecks };
+}
+
+function repoSummary(mode: RollbackMode, { files, ...r }: RepoPlan): RepoPlanSummary {
   return {
-    ...plan,
-    repos: plan.repos.map(({ files, ...r }) => ({
-      ...r,
-      fileCount: files.length,
-      // the user's edits: drift, and what changed since the newest record of the repo (plan.ts `unsaved`), named alike
-      edits: [...r.drift, ...r.unsaved.map((p): Drift => ({ kind: 'file', path: p }))].map((d) => ({
-        ...d,
-        label: driftLabel(d),
-        lostWith: lostWith(plan.mode, d),
-      })),
-      remoteLines: remoteWords(r.remotes),
-      onRemotes: heldOnRemotes(r.remotes),
-      remoteChoices: (r.remotes?.reached ?? [])
-        .filter((x) => x.branches.length || x.tags.length)
-        .map((x) => ({ remote: x.remote, chosen: !!r.pushes?.some((p) => p.remote === x.remote) })),
-      pushLines: (r.pushes ?? []).flatMap(pushWords),
+    ...r,
+    fileCount: files.length,
+    // the user's edits: drift, and what changed since the newest record of the repo (plan.ts `unsaved`), named alike
+    edits: [...r.drift, ...r.unsaved.map((p): Drift => ({ kind: 'file', path: p }))].map((d) => ({
+      ...d,
+      label: driftLabel(d),
+      lostWith: lostWith(mode, d),
     })),
-    repoChecks,
+    remoteLines: remoteWords(r.remotes),
+    onRemotes: heldOnRemotes(r.remotes),
+    remoteChoices: (r.remotes?.reached ?? [])
+      .filter((x) => x.branches.length || x.tags.length)
+      .map((x) => ({ remote: x.remote, chosen: !!r.pushes?.some((p) => p.remote === x.remote) })),
+    pushLines: (r.pushes ?? []).flatMap(pushWords),
   };
 }
 

@@ -70,6 +70,10 @@ describe('preview panel (issue 15)', function () {
     assert.deepStrictEqual(shown.waveNotes, ['app depends on lib, so it is rolled back first.', 'lib waits for app, which depends on it.']);
     assert.strictEqual(shown.runLabel, 'Roll Back 4 Files in 2 Repos');
     assert.match(shown.status, /Plan ready: 4 files in 2 repos change/);
+    // issue 24, item 5: the repos planned so far were drawn before the whole plan, first wave first
+    const log = shown.statusLog ?? [];
+    const first = log.findIndex((l) => /^Planning: [1-3] of 3 repos so far, the first wave first\./.test(l));
+    assert.ok(first >= 0 && first < log.findIndex((l) => l.startsWith('Plan ready')), `statuses: ${log.join(' | ')}`);
     // labels name the repo and the file
     assert.ok(shown.rowControls?.includes('Include index.js of app'), `row controls: ${shown.rowControls?.join(' | ')}`);
     assert.ok(shown.rowControls?.includes('Open index.js of lib in the diff editor'));

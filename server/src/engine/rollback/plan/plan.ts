@@ -189,6 +189,26 @@ export interface RollbackPlan {
 }
 
 /**
+ * Repos planned so far, handed out while a large plan is still being made (the preview draws them):
+ * each repo's first plan, in wave order. Provisional: the finished plan may still plan a repo again
+ * (a parent of a submodule of the plan), name who made its drift, and add what its remotes hold.
+ */
+export interface PlanPart {
+  /** Repos of the plan, and how many of them are planned with this part. */
+  total: number;
+  planned: number;
+  mode: RollbackMode;
+  target: RollbackPlan['target'];
+  waves: string[][];
+  cycles: string[][];
+  /** The repos planned since the last part. */
+  repos: RepoPlan[];
+}
+
+/** How often a plan hands out the repos planned since its last part, after the first one. */
+const partEveryMs = 250;
+
+/**
  * Works out a rollback without changing anything: per repo the goal state, the file operations
  * with inverse diffs, drift and conflicts, and the waves of dependency order.
  */
@@ -201,11 +221,15 @@ export async function planRollback(
    * `keepCaptures`: each repo's capture is kept for the run of this plan (keptCaptures.ts), which
    * reuses it when nothing changed since; whoever asks releases what the run does not take.
    */
-  options: { keepCaptures?: boolean } = {},
+  options: {
+    keepCaptures?: boolean;
+    /** Called with the repos planned so far: the first repo at once, then at most every `partEveryMs`, the rest when all are planned. */
+    onPart?: (part: PlanPart) => void;
+  } = {},
 ): Promise<RollbackPlan> {
   const captures = options.keepCaptures ? new Map<string, KeptCapture>() : undefined;
   try {
-    const plan = await planWith(ctx, request, known, captures);
+    const plan = await planWith(ctx, request, known, captures, options.onPart);
     if (captures) await keepCaptures(plan, captures);
     return plan;
   } catch (e) {
@@ -219,6 +243,7 @@ async function planWith(
   request: RollbackRequest,
   known: readonly KnownStates[],
   captures: Map<string, KeptCapture> | undefined,
+  onPart?: (part: PlanPart) => void,
 ): Promise<RollbackPlan> {
   const mode = request.mode ?? (request.onlyStep !== undefined ? 'replay' : 'restore');
   if (mode !== 'restore' && mode !== 'replay') throw new EngineError('Usage', `--mode is restore or replay, not ${String(mode)}`);
@@ -266,24 +291,34 @@ async function planWith(
       captures,
     );
   };
-  const planned = await mapLimit(repoPaths, ctx.parallelism ?? defaultParallelism, async (repo) => {
-    const plan = await planOne(repo);
-    counted(repo);
-    return plan;
-  });
-  // A submodule that is a repo of this plan moves its HEAD in its own rollback, and git records
-  // that HEAD as its parent's gitlink: a parent is planned again, expecting the heads its
-  // submodules' plans leave (a campaign that bumped a submodule rolls back both).
-  const repos = await mapLimit(planned, ctx.parallelism ?? defaultParallelism, async (first) => {
-    const repo = first.path;
-    const inside = planned.filter((n) => n.path.startsWith(repo + path.sep) && n.goal.head !== null);
-    const plan = inside.length ? await planOne(repo, new Map(inside.map((n) => [n.path, n.goal.head!]))) : first;
+  const placed = (plan: RepoPlan): RepoPlan => {
+    const repo = plan.path;
     plan.wave = waveOf.get(repo) ?? 0;
     plan.dependsOn = (order.dependsOn[repo] ?? []).filter((d) => waveOf.has(d)).sort();
     // a circle goes as one: each of its repos waits for whatever depends on any of them
     const circle = order.cycles.find((c) => c.includes(repo)) ?? [repo];
     plan.after = [...new Set(circle.flatMap((m) => dependents.get(m) ?? []))].filter((d) => (waveOf.get(d) ?? 0) < plan.wave).sort();
     return plan;
+  };
+  // planned in wave order, so the parts a preview draws while the rest is planned start with the first wave
+  const byWave = onPart ? [...repoPaths].sort((a, b) => (waveOf.get(a) ?? 0) - (waveOf.get(b) ?? 0)) : repoPaths;
+  const parts = onPart && partsOf(onPart, byWave, { total: repoPaths.length, mode, target: targetOf(target), waves: order.waves, cycles: order.cycles });
+  const planOf = new Map<string, RepoPlan>();
+  await mapLimit(byWave, ctx.parallelism ?? defaultParallelism, async (repo) => {
+    const plan = await planOne(repo);
+    planOf.set(repo, plan);
+    counted(repo);
+    parts?.add(placed(plan));
+  });
+  parts?.flush();
+  const planned = repoPaths.map((r) => planOf.get(r)!);
+  // A submodule that is a repo of this plan moves its HEAD in its own rollback, and git records
+  // that HEAD as its parent's gitlink: a parent is planned again, expecting the heads its
+  // submodules' plans leave (a campaign that bumped a submodule rolls back both).
+  const repos = await mapLimit(planned, ctx.parallelism ?? defaultParallelism, async (first) => {
+    const repo = first.path;
+    const inside = planned.filter((n) => n.path.startsWith(repo + path.sep) && n.goal.head !== null);
+    return placed(inside.length ? await planOne(repo, new Map(inside.map((n) => [n.path, n.goal.head!]))) : first);
   });
   await attributeDrift(ctx, target, repos);
   // after the local plan: a repo that stops the plan stops it before anything is fetched
@@ -319,17 +354,7 @@ async function planWith(
       .map((r): LeftOut => ({ repo: r, reason: excluded.has(r) ? 'blocked' : why(r) })),
     ...repos.flatMap((r) => (r.leftOut ?? []).map((p): LeftOut => ({ repo: r.path, path: p, reason: why(r.path, p) }))),
   ];
-  const body = {
-    mode,
-    target: {
-      snapshot: target.snapshot.id,
-      campaign: target.campaign?.id,
-      checkpoint: target.checkpoint,
-      ...(target.onlyStep ? { onlyStep: target.onlyStep.n } : {}),
-      label: target.label,
-    },
-    repos,
-  };
+  const body = { mode, target: targetOf(target), repos };
   return {
     format: 1,
     hash: planHash(body.mode, body.target.snapshot, repos),
@@ -350,6 +375,47 @@ async function planWith(
       pushes: repos.reduce((n, r) => n + (r.pushes ?? []).reduce((m, p) => m + p.updates.length, 0), 0),
     },
     ...(leftOut.length ? { leftOut } : {}),
+  };
+}
+
+function targetOf(target: ResolvedTarget): RollbackPlan['target'] {
+  return {
+    snapshot: target.snapshot.id,
+    campaign: target.campaign?.id,
+    checkpoint: target.checkpoint,
+    ...(target.onlyStep ? { onlyStep: target.onlyStep.n } : {}),
+    label: target.label,
+  };
+}
+
+/**
+ * Gathers planned repos into parts, in `order` (a repo planned before one ahead of it waits for it,
+ * so the parts go wave by wave): the first repo goes out at once (something to draw soon), then a
+ * part at most every `partEveryMs`; `flush` sends what is left.
+ */
+function partsOf(
+  onPart: (part: PlanPart) => void,
+  order: readonly string[],
+  fixed: Omit<PlanPart, 'planned' | 'repos'>,
+): { add(plan: RepoPlan): void; flush(): void } {
+  const done = new Map<string, RepoPlan>();
+  let next = 0;
+  let sent = 0;
+  let last = 0;
+  const send = () => {
+    if (next === sent) return;
+    const repos = order.slice(sent, next).map((r) => done.get(r)!);
+    sent = next;
+    last = Date.now();
+    onPart({ ...fixed, planned: sent, repos });
+  };
+  return {
+    add(plan) {
+      done.set(plan.path, plan);
+      while (next < order.length && done.has(order[next])) next++;
+      if (Date.now() - last >= partEveryMs) send();
+    },
+    flush: send,
   };
 }
 
