@@ -36,7 +36,11 @@ import { PreviewTarget } from './target';
 
 /** Files sent to the page at most; a bigger plan is still run whole, the page says how many it hides. */
 const maxFilesShown = 20_000;
-/** While a plan is made, the repos planned so far go to the page at most this often (each post redraws the plan). */
+/**
+ * While a plan is made, the repos planned so far go to the page at most this often, and no more
+ * often than a millisecond per repo drawn: each post redraws the plan, so thousands of repos are
+ * redrawn every few seconds rather than keeping the page busy.
+ */
 const partEveryMs = 400;
 
 /**
@@ -366,7 +370,7 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
       filesLeft += part.filesLeft + Math.max(0, part.files.length - (maxFilesShown - files.length));
       // the first part is drawn as it arrives, before the response it precedes can end the planning
       if (postedAt === 0) draw();
-      else if (!timer) timer = setTimeout(draw, Math.max(0, postedAt + partEveryMs - Date.now()));
+      else if (!timer) timer = setTimeout(draw, Math.max(0, postedAt + Math.max(partEveryMs, repos.length) - Date.now()));
     });
     return {
       token,
