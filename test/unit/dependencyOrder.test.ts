@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { JournalEntry, readJournal } from '../../server/src/engine/rollback/tx/journal';
-import { orderRepos } from '../../server/src/engine/repo/dependencyOrder';
+import { layer, orderRepos } from '../../server/src/engine/repo/dependencyOrder';
 import { planRollback } from '../../server/src/engine/rollback/plan/plan';
 import { Store } from '../../server/src/engine/store/store';
 import { executeRollback } from '../../server/src/engine/rollback/tx/transaction';
@@ -103,5 +103,46 @@ describe('rollback dependency order', function () {
     ]) {
       assert.ok(pos(a) < pos(b), `${a} before ${b}: ${committed.join(' ')}`);
     }
+  });
+});
+
+describe('dependency order: the waves of a graph', () => {
+  /** The waves by their definition: peel the components no remaining component depends on, again and again. */
+  function peeled(nodes: string[], dependsOn: Record<string, string[]>): string[][] {
+    const { cycles } = layer(nodes, dependsOn);
+    const compOf = new Map<string, string>(nodes.map((n) => [n, n]));
+    for (const c of cycles) for (const n of c) compOf.set(n, c[0]);
+    const comps = [...new Set(nodes.map((n) => compOf.get(n)!))];
+    const members = (c: string) => nodes.filter((n) => compOf.get(n) === c);
+    const dependents = (c: string) =>
+      new Set(nodes.filter((n) => compOf.get(n) !== c && (dependsOn[n] ?? []).some((d) => compOf.get(d) === c)).map((n) => compOf.get(n)!));
+    const done = new Set<string>();
+    const waves: string[][] = [];
+    while (done.size < comps.length) {
+      const ready = comps.filter((c) => !done.has(c) && [...dependents(c)].every((d) => done.has(d)));
+      waves.push(ready.flatMap(members).sort());
+      ready.forEach((c) => done.add(c));
+    }
+    return waves;
+  }
+
+  it('puts each component one wave after its last dependent, on random graphs with cycles', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let g = 0; g < 200; g++) {
+      const nodes = Array.from({ length: 1 + Math.floor(random() * 25) }, (_, i) => `r${i}`);
+      const dependsOn: Record<string, string[]> = {};
+      for (const n of nodes) dependsOn[n] = nodes.filter((m) => m !== n && random() < 0.12);
+      assert.deepStrictEqual(layer(nodes, dependsOn).waves, peeled(nodes, dependsOn), JSON.stringify(dependsOn));
+    }
+  });
+
+  it('orders a chain of 1,000 waves over 5,000 repos', () => {
+    const nodes = Array.from({ length: 5000 }, (_, i) => `r${String(i).padStart(4, '0')}`);
+    const dependsOn: Record<string, string[]> = Object.fromEntries(nodes.map((n, i) => [n, i % 5 === 0 && i + 5 < nodes.length ? [nodes[i + 5]] : []]));
+    const { waves } = layer(nodes, dependsOn);
+    assert.strictEqual(waves.length, 1000);
+    assert.strictEqual(waves.flat().length, 5000);
+    assert.deepStrictEqual(waves[999], ['r4995']);
   });
 });

@@ -73,11 +73,20 @@ describe('the repo watcher (lsp/repoWatcher.ts)', () => {
     const w = watching(3);
     const state = await w.watcher.watch([r.dir]);
     assert.deepStrictEqual([state.folders, state.limited], [3, [r.dir]]);
-    assert.match(w.errors.join('\n'), /watching 3 folders of .*, the most allowed \(3 in all\): edits in the others are seen on Refresh/);
+    assert.match(w.errors.join('\n'), /watching only some folders of .*, the most allowed \(3 in all\): edits in the others are seen on Refresh/);
     r.git('add', 'src/a/one.ts');
     r.write('src/a/one.ts', 'staged then edited\n').git('add', 'src/a/one.ts');
     assert.deepStrictEqual(await w.next(3000), [r.dir], 'the index is always watched');
     assert.deepStrictEqual((await w.watcher.watch([])).folders, 0, 'stopping gives the budget back');
+  });
+
+  it('says in one line which repos the budget cut, however many', async () => {
+    const repos = [repoWithClutter(), repoWithClutter(), repoWithClutter(), repoWithClutter()];
+    const w = watching(6);
+    const state = await w.watcher.watch(repos.map((r) => r.dir));
+    assert.ok(state.limited.length >= 2, `cut: ${state.limited.length}`);
+    assert.strictEqual(w.errors.length, 1, w.errors.join('\n'));
+    assert.match(w.errors[0], new RegExp(`^watching only some folders of ${state.limited.length} repos \\(.*\\), the most allowed \\(6 in all\\)`));
   });
 
   // hearsAll vouches that no tracked file of the repo can change unheard (the auto-checkpoint then skips its capture)

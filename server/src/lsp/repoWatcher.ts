@@ -3,6 +3,7 @@ import * as path from 'path';
 import { ignoredFolders } from '../engine/repo/discovery';
 import { repoLayout } from '../engine/git/repoLayout';
 import { mapLimit } from '../engine/util/pool';
+import { plural } from '../engine/util/words';
 import { Settle } from './settle';
 
 const quietMs = 300;
@@ -117,6 +118,12 @@ export class RepoWatcher {
       .filter(([, w]) => w.limited)
       .map(([r]) => r)
       .sort();
+    // one line for all the repos the budget cut, however many (5,000 repos made 5,000 lines)
+    const cut = limited.filter((r) => fresh.includes(r));
+    if (cut.length) {
+      const named = cut.length === 1 ? cut[0] : `${plural(cut.length, 'repo')} (${cut.slice(0, 3).join(', ')}${cut.length > 3 ? ', …' : ''})`;
+      this.onError(`watching only some folders of ${named}, the most allowed (${this.maxFolders} in all): edits in the others are seen on Refresh`);
+    }
     return { watching: this.repos.size, folders: this.used, limited };
   }
 
@@ -149,9 +156,6 @@ export class RepoWatcher {
     await this.walk(repo, w, repo, '', false);
     w.walking--; // the first walk, counted from startGit: only now is every folder of the repo watched
     w.walkedAt = performance.now();
-    if (w.limited) {
-      this.onError(`watching ${w.folders.size} folders of ${repo}, the most allowed (${this.maxFolders} in all): edits in the others are seen on Refresh`);
-    }
   }
 
   /** Watches `folder` and every folder below it that is not left out, breadth first, within the budget. */

@@ -122,17 +122,22 @@ export function layer(nodes: readonly string[], dependsOn: Record<string, string
   for (const n of nodes) if (!index.has(n)) strong(n);
   const compOf = new Map<string, number>();
   components.forEach((c, i) => c.forEach((n) => compOf.set(n, i)));
-  // dependents of each component: how many other components still depend on it
-  const dependents = components.map(() => new Set<number>());
+  // per component, the components it depends on, and how many components depend on it: a component's wave
+  // is the one after its last dependent's, worked out in one pass over the edges (at 5,000 repos in a
+  // chain of 1,000 waves, peeling by looking at every component again for each wave took most of a second)
+  const dependencies = components.map(() => new Set<number>());
   components.forEach((c, i) => {
-    for (const n of c) for (const d of dependsOn[n] ?? []) if (compOf.get(d) !== i) dependents[compOf.get(d)!].add(i);
+    for (const n of c) for (const d of dependsOn[n] ?? []) if (compOf.get(d) !== i) dependencies[i].add(compOf.get(d)!);
   });
-  const done = new Set<number>();
+  const waiting = components.map(() => 0);
+  for (const deps of dependencies) for (const d of deps) waiting[d]++;
   const waves: string[][] = [];
-  while (done.size < components.length) {
-    const ready = components.map((_, i) => i).filter((i) => !done.has(i) && [...dependents[i]].every((d) => done.has(d)));
+  let ready = components.map((_, i) => i).filter((i) => waiting[i] === 0);
+  while (ready.length) {
     waves.push(ready.flatMap((i) => components[i]).sort());
-    ready.forEach((i) => done.add(i));
+    const next: number[] = [];
+    for (const i of ready) for (const d of dependencies[i]) if (--waiting[d] === 0) next.push(d);
+    ready = next;
   }
   return { waves, cycles: components.filter((c) => c.length > 1) };
 }
