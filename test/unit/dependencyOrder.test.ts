@@ -128,7 +128,7 @@ describe('dependency order: the waves of a graph', () => {
 
   it('puts each component one wave after its last dependent, on random graphs with cycles', () => {
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
     for (let g = 0; g < 200; g++) {
       const nodes = Array.from({ length: 1 + Math.floor(random() * 25) }, (_, i) => `r${i}`);
       const dependsOn: Record<string, string[]> = {};
