@@ -253,16 +253,16 @@ async function planWith(
   const excluded = new Set((request.exclude ?? []).map((r) => path.resolve(r)));
   const repoPaths = chooseTargetRepos(target.snapshot, request.repos).filter((r) => !excluded.has(r));
   if (repoPaths.length === 0) throw new EngineError('NoRepositories', `every repo of ${target.label} is left out: nothing to plan`);
-  for (const r of repoPaths) {
-    if (
-      !(await fs.promises.stat(path.join(r, '.git')).then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      throw new EngineError('RepoMissing', 'repository not found (deleted or moved since the snapshot?)', r);
+  // one stat each, without a round trip through the thread pool: awaited one by one, 5,000 repos took a second
+  const there = (r: string) => {
+    try {
+      return !!fs.statSync(path.join(r, '.git'), { throwIfNoEntry: false });
+    } catch {
+      return false; // not readable (EACCES, a loop): as good as gone
     }
-  }
+  };
+  const missing = repoPaths.find((r) => !there(r));
+  if (missing) throw new EngineError('RepoMissing', 'repository not found (deleted or moved since the snapshot?)', missing);
   const order = await orderRepos(repoPaths);
   const waveOf = new Map(order.waves.flatMap((w, i) => w.map((r) => [r, i] as const)));
   const dependents = new Map<string, string[]>();
