@@ -4,7 +4,8 @@ import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { setGitLogger } from '../../server/src/engine/git/gitRunner';
 import { RollbackPlan, planRollback } from '../../server/src/engine/rollback/plan/plan';
-import { releaseCaptures } from '../../server/src/engine/rollback/plan/keptCaptures';
+import { keepable, releaseCaptures } from '../../server/src/engine/rollback/plan/keptCaptures';
+import { captureWithIndex } from '../../server/src/engine/repo/repoState';
 import { RollbackFailed, executeRollback } from '../../server/src/engine/rollback/tx/transaction';
 import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
 import { Store } from '../../server/src/engine/store/store';
@@ -119,5 +120,30 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     fs.utimesSync(repos[1].file('notes.txt'), later, later);
     const record = await executeRollback(ctx(), plan);
     assert.strictEqual(record.outcome, 'committed');
+  });
+});
+
+describe('a plan’s kept captures: a large repo is captured afresh at its run', () => {
+  const kit = RepoKit.forSuite();
+
+  // proving 10,000 files unchanged from Node costs more than git's capture of them (keptMaxEntries)
+  it('keeps the capture of a small repo, not of one of 10,000 files or more', async () => {
+    const small = kit.repo(kit.tempDir(), { 'a.txt': 'a\n' });
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 10_000; i++) files[`src/m${Math.floor(i / 100)}/f${i}.ts`] = `export const n = ${i};\n`;
+    const large = kit.repo(kit.tempDir(), {});
+    large.commitFiles(files, 'ten thousand');
+    large.git('reset', '-q', '--hard');
+    for (const [repo, kept] of [
+      [small, true],
+      [large, false],
+    ] as const) {
+      const capture = await captureWithIndex(repo.dir);
+      try {
+        assert.strictEqual(await keepable(capture), kept, repo.dir);
+      } finally {
+        await capture.release();
+      }
+    }
   });
 });
