@@ -366,8 +366,9 @@ export class PreviewPanel extends PanelHost<PreviewToWebview, PreviewFromWebview
     const listening = requireClient().onProgress(RollbackPreviewPartType, token, (part) => {
       last = part;
       repos.push(...part.repos);
-      files.push(...part.files.slice(0, Math.max(0, maxFilesShown - files.length)));
-      filesLeft += part.filesLeft + Math.max(0, part.files.length - (maxFilesShown - files.length));
+      const room = Math.max(0, maxFilesShown - files.length);
+      files.push(...part.files.slice(0, room));
+      filesLeft += part.filesLeft + Math.max(0, part.files.length - room);
       // the first part is drawn as it arrives, before the response it precedes can end the planning
       if (postedAt === 0) draw();
       else if (!timer) timer = setTimeout(draw, Math.max(0, postedAt + Math.max(partEveryMs, repos.length) - Date.now()));
