@@ -126,17 +126,17 @@ export function registerRollbackHandlers(s: Services): void {
     };
     const work = await s.progress.begin('Planning rollback', ['plan'], p.workDoneToken, token);
     try {
-      const token = p.partialResultToken;
+      const partToken = p.partialResultToken;
       let filesSent = 0;
       const onPart =
-        token === undefined
+        partToken === undefined
           ? undefined
           : (part: PlanPart) => {
               const files = part.repos.flatMap((r) => r.files.map(({ patch: _patch, driftLines: _lines, ...f }) => ({ ...f, repo: r.path })));
               const sent = files.slice(0, Math.max(0, maxPartFiles - filesSent));
               filesSent += sent.length;
               const repos = part.repos.map((r) => repoSummary(part.mode, r));
-              void s.connection.sendProgress(RollbackPreviewPartType, token, { ...part, repos, files: sent, filesLeft: files.length - sent.length });
+              void s.connection.sendProgress(RollbackPreviewPartType, partToken, { ...part, repos, files: sent, filesLeft: files.length - sent.length });
             };
       const known = await rollbackEndStates(s.workspace.store());
       const plan = await planRollback({ ...ctx(), progress: work.progress }, request, known, { keepCaptures: true, onPart });
