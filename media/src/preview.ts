@@ -1111,6 +1111,7 @@ function probeExtras(): Partial<RenderedSnapshot> {
   const name = (e: Element | null) => (e ? (e.getAttribute('aria-label') ?? e.textContent ?? '').trim() : '');
   const focusable = shown('input, button, select, summary, [tabindex]').filter((e) => e.tabIndex >= 0 && !(e as HTMLInputElement).disabled);
   return {
+    planning: !!plan?.planning,
     driftLines: app.querySelectorAll('table.diff tr.drift:not(.hunk)').length,
     driftMarks: shown('[data-probe="drift"]').map((e) => e.textContent ?? ''),
     waveNotes: shown('[data-probe="why"]').map((e) => e.textContent ?? ''),

@@ -35,6 +35,8 @@ export interface RenderedSnapshot {
   checked: string[];
   /** The status line (`role=status`). */
   status: string;
+  /** Preview only: the page shows the repos planned so far, not yet a plan (`waitFor` never settles on it). */
+  planning?: boolean;
   /** `data-action` of every enabled button. */
   actions: string[];
   /** Diffs drawn inline (tables, not "Loading…"). */

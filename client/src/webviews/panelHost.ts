@@ -16,7 +16,7 @@ export interface PanelHandle {
   press(action: string, key?: string): Promise<void>;
   /** Resolves when the page's status line contains `text`; rejects after `timeoutMs`. */
   waitForStatus(text: string | RegExp, timeoutMs?: number): Promise<RenderedSnapshot>;
-  /** Resolves when what the page draws passes `test`; rejects after `timeoutMs`. */
+  /** Resolves when what the page draws passes `test`, never on a preview showing only the repos planned so far; rejects after `timeoutMs`. */
   waitFor(test: (s: RenderedSnapshot) => boolean, what?: string, timeoutMs?: number): Promise<RenderedSnapshot>;
 }
 
@@ -97,7 +97,8 @@ export abstract class PanelHost<ToWebview extends Outgoing, FromWebview extends 
       const timer = setTimeout(wake, Math.max(0, deadline - Date.now()));
       this.statusWaiters.add(wake);
       const snapshot = await this.rendered();
-      if (test(snapshot)) {
+      // the repos planned so far are no plan: what a caller waits for is on a page that is not provisional
+      if (!snapshot.planning && test(snapshot)) {
         this.statusWaiters.delete(wake);
         clearTimeout(timer);
         return snapshot;
