@@ -21,7 +21,7 @@ import type { WorkDoneProgressReport } from 'vscode-languageserver-protocol';
 import type { Campaign, CampaignOverlap, CampaignStep, InvalidRecord, RepoRunResult, StoredChangeRecord } from './engine/campaign/campaign';
 import type { ReviewComment } from './engine/campaign/reviewComments';
 import type { EvidenceCheck, EvidencePack } from './engine/rollback/evidence/pack';
-import type { FileChange, PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan/plan';
+import type { FileChange, PlanPart, PlannedFile, RepoPlan, RollbackMode, RollbackPlan } from './engine/rollback/plan/plan';
 import type { RecoveryReport } from './engine/rollback/tx/recover';
 import type { KeepEdits } from './engine/rollback/plan/keepEdits';
 import type { RepoDifference, SnapshotDifference } from './engine/rollback/plan/drift';
@@ -634,14 +634,7 @@ export interface RepoPlanSummary extends Omit<RepoPlan, 'files'> {
  * replaces every part (a repo may be planned again, its drift attributed, its remotes added), and
  * no request can name the plan before it.
  */
-export interface RollbackPreviewPart {
-  /** Repos of the plan, and how many are planned with this part. */
-  total: number;
-  planned: number;
-  mode: RollbackMode;
-  target: RollbackPlan['target'];
-  waves: string[][];
-  cycles: string[][];
+export interface RollbackPreviewPart extends Omit<PlanPart, 'repos'> {
   repos: RepoPlanSummary[];
   files: PlannedFileSummary[];
   /** Files of these repos not sent, the parts' budget spent. */
