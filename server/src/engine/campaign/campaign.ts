@@ -316,6 +316,7 @@ async function checkpoint(
       cancel: ctx.cancel,
     };
     let snapshot: SnapshotManifest;
+    let stepped: ReturnType<typeof stepChanges>;
     if (ifChanged) {
       // captured once: compared with the last checkpoint, then saved as this one when a writer changed something
       const vouched = reachable.flatMap((r) => {
@@ -332,15 +333,20 @@ async function checkpoint(
         return (!!before && sameState(before, r)) || (!!mine && sameState(mine, r));
       };
       if (unreachable.length === 0 && states.length === parent.repos.length && states.every(unchanged)) return undefined;
+      // the step's change records (a tree diff per changed repo, git's for a large one) are worked out
+      // from the states while they are pinned and saved: an automatic checkpoint's latency (issue 23)
+      stepped = stepChanges(parent.repos, states, ctx.parallelism);
+      stepped.catch(() => undefined); // thrown where it is awaited, after the save
       snapshot = await saveSnapshot(ctx.store, states, snapshotOptions);
     } else {
       snapshot = await createSnapshot(ctx.store, reachable, snapshotOptions);
+      stepped = stepChanges(parent.repos, snapshot.repos, ctx.parallelism);
     }
     const n = campaign.steps.length + 1;
     const at = new Date().toISOString();
     const leftOut = snapshot.repos.flatMap((r) => (r.leftOut ?? []).map((f) => ({ repo: r.path, ...f })));
     const slow = [...timings].filter(([, ms]) => ms > repoBudgetMs).map(([repo, ms]) => ({ repo, ms }));
-    const { records, refChanges } = await stepChanges(parent, snapshot, ctx.parallelism);
+    const { records, refChanges } = await stepped;
     const changes: StoredChangeRecord[] = records.map((r) => ({ ...r, step: n, at, command: options.command, toolVersion }));
     const step: CampaignStep = {
       n,
@@ -370,17 +376,17 @@ async function checkpoint(
 }
 
 async function stepChanges(
-  from: SnapshotManifest,
-  to: SnapshotManifest,
+  from: readonly RepoSnapshot[],
+  to: readonly RepoSnapshot[],
   parallelism = defaultParallelism,
 ): Promise<{ records: ChangeRecord[]; refChanges: RefChange[] }> {
-  const before = new Map(from.repos.map((r) => [r.path, r]));
-  const perRepo = await mapLimit(to.repos, parallelism, async (r) => {
+  const before = new Map(from.map((r) => [r.path, r]));
+  const perRepo = await mapLimit(to, parallelism, async (r) => {
     const b = before.get(r.path);
     return b ? changeRecords(r.path, b.worktree, r.worktree) : [];
   });
   const refChanges: RefChange[] = [];
-  for (const r of to.repos) {
+  for (const r of to) {
     const b = before.get(r.path);
     if (b && (b.head !== r.head || b.ref !== r.ref)) {
       refChanges.push({ repo: r.path, headBefore: b.head, headAfter: r.head, refBefore: b.ref, refAfter: r.ref });

@@ -110,6 +110,8 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     if (capture.staged) emptyStage(layout);
   };
   const capture: Capture = { state: { head, ref, index: '', worktree: '' }, layout, tempIndex, scratch, release };
+  // a git still writing the temporary index when a failure releases it would leave its lock behind
+  let updated: Promise<boolean> | undefined;
   try {
     const objects = path.join(layout.commonDir, 'objects');
     const realIndex = readIndexFile(path.join(layout.gitDir, 'index'));
@@ -128,6 +130,23 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const treeOf = async (parsed: ReturnType<typeof parseIndex>): Promise<string> =>
       parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
     const real = realIndex ? parseIndex(realIndex.bytes) : emptyIndex;
+    // assume-unchanged and skip-worktree entries are promises not to look: a capture looks anyway
+    if (realIndex && (!real || real.flagged)) await distrustFlags(root, env);
+    // A large repo's tracked files are brought up to date while git lists the untracked ones, and
+    // only the untracked files under the cap are added after: the worktree is walked once, not twice
+    // (issue 23's latency). Started before Node builds the index tree and looks for attributes
+    // files, which then cost nothing on the capture's critical path. A small repo's walk costs less
+    // than the extra git process: one `add -A`.
+    updated =
+      real && real.entries.length >= splitAddEntries
+        ? git(root, ['add', '-u'], { env }).then(
+            () => true,
+            (e: unknown) => (e instanceof GitError ? false : Promise.reject(e)),
+          )
+        : undefined;
+    updated?.catch(() => undefined); // thrown where it is awaited below, never unhandled
+    // the real index's tree, from its entries in Node; `add -u` runs only on an index Node parsed, so a
+    // `write-tree` here still reads the untouched copy
     const index = await treeOf(real);
     const config = await configEntries(root);
     const ignoreRules = recordIgnoreRules(layout, config);
@@ -143,18 +162,6 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     // tracked path (a superset of what `add` will keep, so never a folder too few), and then of the
     // untracked ones: the look is off the capture's critical path (issue 24, item 4)
     const trackedMayConvert = real && realIndex ? bytesMayConvert(layout, pathsOf(real.entries), config) : undefined;
-    // assume-unchanged and skip-worktree entries are promises not to look: a capture looks anyway
-    if (realIndex && (!real || real.flagged)) await distrustFlags(root, env);
-    // A large repo's tracked files are brought up to date while git lists the untracked ones, and
-    // only the untracked files under the cap are added after: the worktree is walked once, not twice
-    // (issue 23's latency). A small repo's walk costs less than the extra git process: one `add -A`.
-    const updated =
-      real && real.entries.length >= splitAddEntries
-        ? git(root, ['add', '-u'], { env }).then(
-            () => true,
-            (e: unknown) => (e instanceof GitError ? false : Promise.reject(e)),
-          )
-        : undefined;
     // both settled before anything else, so no git is left writing the temporary index when a failure releases it
     const [listing, updating] = await Promise.allSettled([overCapped, updated]);
     if (listing.status === 'rejected') throw listing.reason;
@@ -184,6 +191,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     capture.state = { head, ref, index, worktree, ...(ignoreRules ? { ignoreRules } : {}), ...(leftOut.length ? { leftOut } : {}) };
     return capture;
   } catch (e) {
+    await updated?.catch(() => undefined);
     await release();
     // a full disk stays IoFailed naming its call, a bug stays Internal: neither is git's failure
     throw asEngineError(e, root);
