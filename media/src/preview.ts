@@ -11,7 +11,7 @@ import type {
   RenderedSnapshot,
   RunResultView,
 } from '../../client/src/webviews/messages';
-import { OpenDiffs, button, channel, cssId, drawDiffHost, h, lineCounts, plural, pressAction, renderDiff, snapshotOf, toggleOpenDiff } from './ui';
+import { OpenDiffs, button, channel, count, cssId, drawDiffHost, h, lineCounts, plural, pressAction, renderDiff, snapshotOf, toggleOpenDiff } from './ui';
 
 const post = channel<PreviewFromWebview>();
 const app = document.getElementById('app')!;
@@ -236,7 +236,7 @@ function setPlan(state: PreviewState): void {
   const t = state.totals;
   setStatus(
     state.planning
-      ? `Planning: ${state.planning.planned} of ${plural(state.planning.total, 'repo')} so far, the first wave first. ` +
+      ? `Planning: ${count(state.planning.planned)} of ${plural(state.planning.total, 'repo')} so far, the first wave first. ` +
           `${plural(t.files, 'file')} in ${plural(t.reposChanged, 'repo')} so far; nothing can run until the whole plan is ready.`
       : t.files === 0 && t.reposChanged === 0
         ? `Nothing to roll back: every repo is already at ${state.targetLabel}.`
@@ -282,7 +282,7 @@ function summaryLine(plan: PreviewState): HTMLElement {
       : null,
     t.conflicts ? h('span', { class: 'badge error' }, plural(t.conflicts, 'conflict')) : null,
     plan.planning
-      ? h('span', { class: 'muted', 'data-probe': 'planning' }, ` · planning: ${plan.planning.planned} of ${plural(plan.planning.total, 'repo')}`)
+      ? h('span', { class: 'muted', 'data-probe': 'planning' }, ` · planning: ${count(plan.planning.planned)} of ${plural(plan.planning.total, 'repo')}`)
       : h('span', { class: 'muted' }, ` · plan ${plan.planHash.slice(0, 12)}`),
   );
 }
@@ -435,7 +435,7 @@ function renderPlan(plan: PreviewState): void {
   plan.waves.forEach((wave, i) => {
     const repos = wave.map((p) => byPath.get(p)).filter((r): r is PreviewRepoView => !!r && !unchanged(r) && repoVisible(r));
     if (!repos.length) return;
-    const waveLabel = plan.waves.length > 1 ? `Wave ${i + 1} of ${plan.waves.length}` : 'Repos';
+    const waveLabel = plan.waves.length > 1 ? `Wave ${count(i + 1)} of ${count(plan.waves.length)}` : 'Repos';
     const first = 'Repos that depend on others go first, before what they depend on.';
     const why = plan.waves.length > 1 ? (i === 0 ? first : 'After the repos that depend on these.') : undefined;
     parts.push(
@@ -464,7 +464,11 @@ function renderPlan(plan: PreviewState): void {
   if (!parts.length) parts.push(h('p', { class: 'muted' }, plan.files.length ? 'No file matches the filter.' : 'No file changes.'));
   if (plan.filesTruncated)
     parts.push(
-      h('p', { class: 'muted' }, `Only the first ${plan.files.length} of ${plural(plan.totals.files, 'file')} are listed; the rollback covers all of them.`),
+      h(
+        'p',
+        { class: 'muted' },
+        `Only the first ${count(plan.files.length)} of ${plural(plan.totals.files, 'file')} are listed; the rollback covers all of them.`,
+      ),
     );
   planSection.replaceChildren(...parts);
   applyRoving();
@@ -1024,7 +1028,7 @@ function renderFooter(plan: PreviewState): void {
       .reduce((n, r) => n + (r.remoteChoices ?? []).filter((x) => x.chosen).length, 0);
     const remotesToo = pushedTo ? ` and ${plural(pushedTo, 'Remote')}` : '';
     const label = plan.planning
-      ? `Planning… (${plan.planning.planned} of ${plural(plan.planning.total, 'Repo')})`
+      ? `Planning… (${count(plan.planning.planned)} of ${plural(plan.planning.total, 'Repo')})`
       : `Roll Back ${everything ? '' : 'the Chosen '}${plural(c.fileCount, 'File')} in ${plural(changes, 'Repo')}${remotesToo}${over}`;
     const check = checkCommand.trim() ? { check: checkCommand.trim() } : {};
     const done = (!!result && result.kind === 'rollback' && result.outcome === 'committed') || !!(result && result.kind === 'undo');

@@ -99,8 +99,13 @@ export function showError(app: HTMLElement, statusLine: HTMLElement, heading: st
   return drawn;
 }
 
+/** "50,000": a large plan's counts read at a glance (one fixed locale, as the page's words are English). */
+export function count(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
 export function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${count(n)} ${n === 1 ? one : many}`;
 }
 
 /** "+12 −3", coloured by the theme's git decorations. */
@@ -108,10 +113,10 @@ export function lineCounts(added: number, removed: number, binary = false): HTML
   if (binary) return h('span', { class: 'counts muted' }, 'binary');
   return h(
     'span',
-    { class: 'counts', 'aria-label': `${added} lines added, ${removed} removed` },
-    h('span', { class: 'added' }, `+${added}`),
+    { class: 'counts', 'aria-label': `${count(added)} lines added, ${count(removed)} removed` },
+    h('span', { class: 'added' }, `+${count(added)}`),
     ' ',
-    h('span', { class: 'removed' }, `−${removed}`),
+    h('span', { class: 'removed' }, `−${count(removed)}`),
   );
 }
 
