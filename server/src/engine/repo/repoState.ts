@@ -49,8 +49,8 @@ export const maxFileBytes: number = (() => {
  * to a temporary one (keeping its stat cache, so unchanged files are not re-hashed) and only that
  * copy is written. Ignored files never enter the worktree tree because `add -A` skips them.
  */
-export async function captureRepoState(root: string): Promise<RepoState> {
-  const captured = await captureWithIndex(root);
+export async function captureRepoState(root: string, options: CaptureOptions = {}): Promise<RepoState> {
+  const captured = await captureWithIndex(root, options);
   await captured.release();
   return captured.state;
 }
@@ -94,8 +94,18 @@ function tempIndexFolder(gitDir: string): string {
   return tempFolder || gitDir;
 }
 
+export interface CaptureOptions {
+  /**
+   * The untracked files over the size cap are known: those a goal state left out, which a verify
+   * compares the repo with. No listing of the untracked files is made; these are left out by name
+   * and every other file is captured, so one that appeared meanwhile, of any size, makes the state
+   * differ from the goal's, as a small one always did. One git process instead of two (issue 24).
+   */
+  leftOut?: readonly { path: string; size: number }[];
+}
+
 /** Like captureRepoState, but hands over the temporary index, which a restore reuses as its base. */
-export async function captureWithIndex(root: string): Promise<Capture> {
+export async function captureWithIndex(root: string, options: CaptureOptions = {}): Promise<Capture> {
   const layout = await repoLayout(root);
   assertQuiet(layout);
   removeDeadLeftovers(layout.gitDir);
@@ -125,7 +135,8 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const env = { GIT_INDEX_FILE: tempIndex };
     // the size cap's listing of untracked files runs while Node builds the index tree (it reads the
     // temporary index's entries, which nothing before the add changes); awaited before the add
-    const overCapped = maxFileBytes > 0 ? overCap(root, env, maxFileBytes) : Promise.resolve(undefined);
+    const lists = maxFileBytes > 0 && !options.leftOut;
+    const overCapped = lists ? overCap(root, env, maxFileBytes) : Promise.resolve(undefined);
     overCapped.catch(() => undefined); // a failure is thrown where it is awaited, never unhandled (a step before may throw first)
     const treeOf = async (parsed: ReturnType<typeof parseIndex>): Promise<string> =>
       parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
@@ -138,7 +149,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     // files, which then cost nothing on the capture's critical path. A small repo's walk costs less
     // than the extra git process: one `add -A`.
     updated =
-      real && real.entries.length >= splitAddEntries
+      lists && real && real.entries.length >= splitAddEntries
         ? git(root, ['add', '-u'], { env }).then(
             () => true,
             (e: unknown) => (e instanceof GitError ? false : Promise.reject(e)),
@@ -161,7 +172,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     // While git lists the untracked files, Node looks for attributes files in the folders of every
     // tracked path (a superset of what `add` will keep, so never a folder too few), and then of the
     // untracked ones: the look is off the capture's critical path (issue 24, item 4)
-    const trackedMayConvert = real && realIndex ? bytesMayConvert(layout, pathsOf(real.entries), config) : undefined;
+    const trackedMayConvert = lists && real && realIndex ? bytesMayConvert(layout, pathsOf(real.entries), config) : undefined;
     // both settled before anything else, so no git is left writing the temporary index when a failure releases it
     const [listing, updating] = await Promise.allSettled([overCapped, updated]);
     if (listing.status === 'rejected') throw listing.reason;
@@ -169,7 +180,7 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     const listed = listing.value;
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
     // repo's business and are captured as a repo of their own.
-    const leftOut = listed?.over ?? [];
+    const leftOut = listed?.over ?? knownLeftOut(root, options.leftOut);
     const mayConvert =
       trackedMayConvert === undefined || listed === undefined ? undefined : trackedMayConvert || bytesMayConvert(layout, listed.untracked, config);
     if (!(updating.value && listed && (await addListed(root, env, listed.kept))))
@@ -196,6 +207,16 @@ export async function captureWithIndex(root: string): Promise<Capture> {
     // a full disk stays IoFailed naming its call, a bug stays Internal: neither is git's failure
     throw asEngineError(e, root);
   }
+}
+
+/** Those of `known` still on disk over the cap, with their size now: what a capture given them leaves out. */
+function knownLeftOut(root: string, known: CaptureOptions['leftOut']): { path: string; size: number }[] {
+  if (!known?.length) return [];
+  const names = [...new Set(known.map((f) => f.path))];
+  return names.flatMap((name) => {
+    const st = fs.lstatSync(path.join(root, name), { throwIfNoEntry: false });
+    return st?.isFile() && st.size > maxFileBytes ? [{ path: name, size: st.size }] : [];
+  });
 }
 
 /** Tracked entries from which a capture splits its `add -A` in two (`add -u` beside the untracked listing, then the listed files). */

@@ -133,7 +133,10 @@ export class RepoStep implements TxStep {
   }
 
   async verify(): Promise<RepoState> {
-    const state = await captureRepoState(this.key);
+    // the files over the size cap are known: those the goal left out and those the prepare's capture
+    // did (a rollback never touches them); no listing of the untracked files is needed to leave them out
+    const leftOut = [...(this.goal.leftOut ?? []), ...((this.restore?.capture.state ?? this.before).leftOut ?? [])];
+    const state = await captureRepoState(this.key, { leftOut });
     if (!sameState(state, this.goal)) {
       const diff = await describeDifference(this.key, state, this.goal);
       throw new EngineError('VerifyFailed', `after commit the repo is not in the target state: ${diff.message}`, this.key, diff.path);
