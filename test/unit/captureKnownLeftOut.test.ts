@@ -42,11 +42,7 @@ describe('capture: the files over the size cap given, no listing', function () {
 
   function scene(files: Record<string, string>): TestRepo {
     const repo = kit.repo(path.join(kit.tempDir(), 'r'), { ...files, '.gitignore': '*.log\n' });
-    repo
-      .write('a.txt', 'edited\n')
-      .write('new.txt', 'new\n')
-      .write('data/big.bin', Buffer.alloc(2048, 7))
-      .write('debug.log', Buffer.alloc(4096, 1));
+    repo.write('a.txt', 'edited\n').write('new.txt', 'new\n').write('data/big.bin', Buffer.alloc(2048, 7)).write('debug.log', Buffer.alloc(4096, 1));
     return repo;
   }
 
