@@ -46,6 +46,40 @@ describe('capture: the files over the size cap given, no listing', function () {
     return repo;
   }
 
+  it('a run whose plan found no file over the cap, and one was written since: refused as a changed plan, nothing changed', function () {
+    const repo = kit.repo(path.join(kit.tempDir(), 'r'), { 'a.txt': 'a\n' });
+    const engine = path.resolve(__dirname, '../../server/src/engine');
+    const store = path.join(kit.tempDir(), 'store');
+    const script = `
+      const { Store } = require(${JSON.stringify(`${engine}/store/store.js`)});
+      const { createSnapshot } = require(${JSON.stringify(`${engine}/snapshot/snapshot.js`)});
+      const { planRollback } = require(${JSON.stringify(`${engine}/rollback/plan/plan.js`)});
+      const { executeRollback } = require(${JSON.stringify(`${engine}/rollback/tx/transaction.js`)});
+      const fs = require('fs');
+      const [repo, storeDir] = process.argv.slice(1);
+      (async () => {
+        const ctx = { store: new Store(storeDir), parallelism: 2 };
+        const snap = await createSnapshot(ctx.store, [repo]);
+        fs.writeFileSync(repo + '/a.txt', 'edited\\n');
+        const plan = await planRollback(ctx, { snapshot: snap.id });
+        fs.writeFileSync(repo + '/late.bin', Buffer.alloc(2048, 3));
+        try {
+          await executeRollback(ctx, plan);
+          process.stdout.write(JSON.stringify({ ran: true }));
+        } catch (e) {
+          process.stdout.write(JSON.stringify({ code: e.code, message: e.message }));
+        }
+        process.exit(0);
+      })();`;
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['-e', script, repo.dir, store], { env: { ...gitEnv, CODECONTEXT_MAX_FILE_BYTES: '1024' } }).toString(),
+    ) as { ran?: boolean; code?: string; message?: string };
+    assert.strictEqual(out.code, 'PlanStale', JSON.stringify(out));
+    assert.match(out.message!, /changed since the plan was made .*nothing was changed/);
+    assert.strictEqual(repo.read('a.txt').toString(), 'edited\n');
+    assert.deepStrictEqual(repo.read('late.bin'), Buffer.alloc(2048, 3));
+  });
+
   for (const size of ['a small repo', 'a repo of 10,000 files or more']) {
     it(`${size}: the state a full capture finds, with one git process; a file over the cap nobody knew of is captured`, function () {
       const files: Record<string, string> = { 'a.txt': 'a\n' };

@@ -92,7 +92,9 @@ export class RepoStep implements TxStep {
       this.key,
       this.files.map((f) => f.path),
     );
-    const capture = (await this.reuseKept()) ?? (await captureWithIndex(this.key));
+    // a fresh capture leaves out by name the files over the size cap the plan found (no listing of the
+    // untracked files first); one written since, of any size, makes it differ from the plan's: refused below
+    const capture = (await this.reuseKept()) ?? (await captureWithIndex(this.key, { leftOut: this.before.leftOut ?? [] }));
     if (!sameState(capture.state, this.before)) {
       await capture.release();
       const diff = await describeDifference(this.key, capture.state, this.before);
