@@ -96,10 +96,11 @@ function tempIndexFolder(gitDir: string): string {
 
 export interface CaptureOptions {
   /**
-   * The untracked files over the size cap are known: those a goal state left out, which a verify
-   * compares the repo with. No listing of the untracked files is made; these are left out by name
-   * and every other file is captured, so one that appeared meanwhile, of any size, makes the state
-   * differ from the goal's, as a small one always did. One git process instead of two (issue 24).
+   * The untracked files over the size cap are known: those left out of the states the capture will
+   * be compared with (a run's prepare: its plan's; its verify: its goal's and its prepare's). No
+   * listing of the untracked files is made; these are left out by name and every other file is
+   * captured, so one that appeared meanwhile, of any size, makes the state differ from the expected
+   * one, as a small one always did. One git process instead of two (issue 24).
    */
   leftOut?: readonly { path: string; size: number }[];
 }
@@ -211,7 +212,7 @@ export async function captureWithIndex(root: string, options: CaptureOptions = {
 
 /** Those of `known` still on disk over the cap, with their size now: what a capture given them leaves out. */
 function knownLeftOut(root: string, known: CaptureOptions['leftOut']): { path: string; size: number }[] {
-  if (!known?.length) return [];
+  if (!known?.length || maxFileBytes === 0) return []; // no cap in this process: nothing is left out
   const names = [...new Set(known.map((f) => f.path))];
   return names.flatMap((name) => {
     const st = fs.lstatSync(path.join(root, name), { throwIfNoEntry: false });
