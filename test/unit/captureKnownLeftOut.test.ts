@@ -24,7 +24,7 @@ describe('capture: the files over the size cap given, no listing', function () {
   }
 
   /** One capture in a process of its own with a 1 KiB cap; `leftOut` as a verify gives it, or none: a full capture. */
-  function capture(repo: TestRepo, leftOut?: { path: string; size: number }[]): Captured {
+  function capture(repo: TestRepo, leftOut?: { path: string; size: number }[], cap = '1024'): Captured {
     const script = `
       const { setGitLogger } = require(${JSON.stringify(gitRunner)});
       const { captureRepoState } = require(${JSON.stringify(repoState)});
@@ -35,7 +35,7 @@ describe('capture: the files over the size cap given, no listing', function () {
         process.exit(0);
       });`;
     const out = execFileSync(process.execPath, ['-e', script, repo.dir, leftOut ? JSON.stringify(leftOut) : ''], {
-      env: { ...gitEnv, CODECONTEXT_MAX_FILE_BYTES: '1024' },
+      env: { ...gitEnv, CODECONTEXT_MAX_FILE_BYTES: cap },
     });
     return JSON.parse(out.toString()) as Captured;
   }
@@ -78,6 +78,14 @@ describe('capture: the files over the size cap given, no listing', function () {
     assert.match(out.message!, /changed since the plan was made .*nothing was changed/);
     assert.strictEqual(repo.read('a.txt').toString(), 'edited\n');
     assert.deepStrictEqual(repo.read('late.bin'), Buffer.alloc(2048, 3));
+  });
+
+  it('no cap in this process ($CODECONTEXT_MAX_FILE_BYTES=0): a file a goal left out elsewhere is captured, as a listing capture takes it', function () {
+    const repo = scene({ 'a.txt': 'a\n' });
+    const given = capture(repo, [{ path: 'data/big.bin', size: 2048 }], '0');
+    assert.strictEqual(given.state.leftOut, undefined);
+    assert.ok(repo.filesOf(given.state.worktree)['data/big.bin']);
+    assert.strictEqual(given.state.worktree, capture(repo, undefined, '0').state.worktree);
   });
 
   for (const size of ['a small repo', 'a repo of 10,000 files or more']) {
