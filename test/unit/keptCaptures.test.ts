@@ -4,7 +4,7 @@ import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { setGitLogger } from '../../server/src/engine/git/gitRunner';
 import { RollbackPlan, planRollback } from '../../server/src/engine/rollback/plan/plan';
-import { keepable, releaseCaptures } from '../../server/src/engine/rollback/plan/keptCaptures';
+import { keepable, keptCaptureOf, releaseCaptures } from '../../server/src/engine/rollback/plan/keptCaptures';
 import { captureWithIndex } from '../../server/src/engine/repo/repoState';
 import { RollbackFailed, executeRollback } from '../../server/src/engine/rollback/tx/transaction';
 import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
@@ -69,21 +69,122 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     ['a file staged', (r) => r.write('notes.txt', 'staged after the preview\n').git('add', 'notes.txt')],
     ['a commit made', (r) => r.git('commit', '-q', '--allow-empty', '-m', 'after the preview')],
   ];
-  for (const [what, change, setup] of cases) {
-    it(`${what}: refused as a fresh capture refuses it, nothing changed`, async function () {
+  // Each case twice: as the plan follows the campaign's writes (its folders changed moments ago, so
+  // the run lists the untracked files with git), and with every folder last changed a minute ago (the
+  // run proves them by the folders' census, no process; cases whose setup leaves a folder the census
+  // cannot account for fall back to the listing, and say so)
+  for (const aged of [false, true]) {
+    for (const [what, change, setup] of cases) {
+      it(`${what}${aged ? ', the folders a minute old' : ''}: refused as a fresh capture refuses it, nothing changed`, async function () {
+        const { repos, campaign } = await campaignOf(2);
+        setup?.(repos[1]);
+        if (aged) repos.forEach(ageFolders);
+        const kept = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+        if (aged) assert.strictEqual(censusOf(kept, repos[1].dir), !setup, 'the census is taken where it can be');
+        const fresh = await planRollback(ctx(), { campaign });
+        change(repos[1]);
+        const before = fingerprints(repos);
+        const [a, b] = [await refusal(kept), await refusal(fresh)];
+        assert.deepStrictEqual(a, b, 'the kept capture’s run is refused exactly as a fresh capture’s');
+        assert.strictEqual(a.code, 'PlanStale', a.message);
+        assert.strictEqual(a.repo, repos[1].dir);
+        assert.deepStrictEqual(fingerprints(repos), before, 'nothing changed');
+        await releaseCaptures(kept);
+      });
+    }
+  }
+
+  // what only the census could miss: a name that came while its folder's mtime was put back, a new
+  // folder, a file where the plan creates one, an ignored folder beside the others
+  const censusCases: [string, (r: TestRepo) => void][] = [
+    [
+      'a new untracked file, its folder’s mtime put back',
+      (r) => {
+        const st = fs.statSync(r.file('dir'));
+        r.write('dir/later.txt', 'written after the preview\n');
+        fs.utimesSync(r.file('dir'), st.atime, st.mtime);
+      },
+    ],
+    [
+      'a new empty folder, and a file in it, the mtimes put back',
+      (r) => {
+        const st = fs.statSync(r.dir);
+        fs.mkdirSync(r.file('empty'));
+        r.write('empty/later.txt', 'x\n');
+        fs.utimesSync(r.file('empty'), st.atime, st.mtime);
+        fs.utimesSync(r.dir, st.atime, st.mtime);
+      },
+    ],
+    ['a file renamed within its folder', (r) => fs.renameSync(r.file('scratch.txt'), r.file('scratch2.txt'))],
+    [
+      'a config change naming an excludes file that ignores an untracked file',
+      (r) => {
+        const rules = `${r.dir}.rules`;
+        fs.writeFileSync(rules, 'scratch.txt\n');
+        r.git('config', 'core.excludesFile', rules);
+      },
+    ],
+  ];
+  for (const [what, change] of censusCases) {
+    it(`census: ${what}: refused as a fresh capture refuses it, nothing changed`, async function () {
       const { repos, campaign } = await campaignOf(2);
-      setup?.(repos[1]);
+      repos.forEach(ageFolders);
       const kept = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+      assert.ok(censusOf(kept, repos[1].dir), 'the census was taken');
       const fresh = await planRollback(ctx(), { campaign });
       change(repos[1]);
       const before = fingerprints(repos);
       const [a, b] = [await refusal(kept), await refusal(fresh)];
       assert.deepStrictEqual(a, b, 'the kept capture’s run is refused exactly as a fresh capture’s');
       assert.strictEqual(a.code, 'PlanStale', a.message);
-      assert.strictEqual(a.repo, repos[1].dir);
       assert.deepStrictEqual(fingerprints(repos), before, 'nothing changed');
       await releaseCaptures(kept);
     });
+  }
+
+  it('census: nothing changed and every folder a minute old: the run lists no untracked files, and ends at the target', async function () {
+    const { repos, campaign } = await campaignOf(3);
+    repos.forEach(ageFolders);
+    const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+    const lines: string[] = [];
+    setGitLogger((line) => lines.push(line));
+    let record;
+    try {
+      record = await executeRollback(ctx(), plan);
+    } finally {
+      setGitLogger(undefined);
+    }
+    assert.strictEqual(record.outcome, 'committed');
+    assert.deepStrictEqual(lines.filter((l) => / ls-files /.test(l)), [], 'no listing: the census proved it');
+    assert.strictEqual(lines.filter((l) => / add -A /.test(l)).length, repos.length, 'one capture per repo, the verify’s');
+  });
+
+  it('census: not taken beside an ignored folder, nor in a folder changed moments before the plan', async function () {
+    const { repos, campaign } = await campaignOf(3);
+    repos[0].write('node_modules/x/index.js', 'ignored\n').write('.git/info/exclude', 'node_modules/\n');
+    repos.forEach(ageFolders);
+    repos[2].write('dir/fresh.txt', 'moments ago\n');
+    const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+    assert.deepStrictEqual(
+      repos.map((r) => censusOf(plan, r.dir)),
+      [false, true, false],
+    );
+    await releaseCaptures(plan);
+  });
+
+  /** Every folder of the repo's worktree (its .git aside) last changed a minute ago. */
+  function ageFolders(r: TestRepo): void {
+    const then = new Date(Date.now() - 60_000);
+    const walk = (dir: string) => {
+      for (const e of fs.readdirSync(dir, { withFileTypes: true })) if (e.isDirectory() && e.name !== '.git') walk(path.join(dir, e.name));
+      fs.utimesSync(dir, then, then);
+    };
+    walk(r.dir);
+  }
+
+  /** Whether the plan kept the repo's capture with a census of its folders. */
+  function censusOf(plan: RollbackPlan, repo: string): boolean {
+    return keptCaptureOf(plan, repo)?.folders !== undefined;
   }
 
   it('nothing changed since the plan: the run starts from the plan’s captures (no capture before commit), and ends at the target', async function () {

@@ -4,7 +4,10 @@ import { gitRaw } from '../../git/gitRunner';
 import { blobId } from '../../git/looseObjects';
 import { emptyIndex, parseIndex, readIndexFile, writeIndexTree } from '../../git/indexFile';
 import { assertQuiet, readHead } from '../../git/repoLayout';
+import { configEntries } from '../../git/conversion';
+import { presentIgnoreRules } from '../../repo/ignoreSources';
 import { Capture, maxFileBytes } from '../../repo/repoState';
+import { sha256 } from '../../util/canonical';
 import type { RollbackPlan } from './plan';
 
 /**
@@ -22,6 +25,27 @@ export interface KeptCapture {
    * the same clock tick as the capture read it (racily clean), so its bytes are read again.
    */
   racyFromNs: bigint;
+  /**
+   * The folders the capture's files are in, as they were just after it, when they prove what a
+   * listing of the untracked files would say (`folderCensus`); absent, the run lists them.
+   */
+  folders?: FolderCensus;
+}
+
+/**
+ * Every folder holding a file the capture took or left out (its ancestors too), with its inode,
+ * mtime and link count, and the ignore rules and config git listed the untracked files under.
+ * A folder's mtime changes whenever a name in it is added, removed or renamed, and its link count
+ * is two plus its subfolders on the filesystems that keep it (ext4, xfs, tmpfs). So while every
+ * folder is as recorded and the rules are the same, the untracked files git would list are the
+ * ones the capture listed, and proving a kept capture current takes no git process (issue 24,
+ * item 1: a third of the execute's prepare was that one process per repo).
+ */
+export interface FolderCensus {
+  /** Path (latin1 of its bytes; '' the root), inode, mtime and ctime in ns (ctime: an mtime put back is still caught), link count. */
+  folders: [string, bigint, bigint, bigint, bigint][];
+  /** Hash of the repo's config entries and of the ignore rules outside its worktree. */
+  rules: string;
 }
 
 /** Two seconds: the coarsest timestamps a filesystem keeps (FAT), and any coarse-clock lag well inside it. */
@@ -49,6 +73,70 @@ export async function keepable(capture: Capture): Promise<boolean> {
 }
 
 /**
+ * The capture kept for its plan's run, with its folder census when one can be taken; undefined
+ * when the capture cannot be kept (`keepable`).
+ */
+export async function keptCapture(capture: Capture, racyFromNs: bigint): Promise<KeptCapture | undefined> {
+  if (!(await keepable(capture))) return undefined;
+  const folders = await folderCensus(capture, racyFromNs).catch(() => undefined);
+  return { capture, racyFromNs, ...(folders ? { folders } : {}) };
+}
+
+/**
+ * The census of a capture's folders, taken after it: usable only when no folder changed from
+ * shortly before the capture began (racyFromNs: a name added in the clock tick of the census would
+ * leave the mtime as recorded) and every folder's subfolders are all folders of the census (none
+ * empty, ignored, holding only ignored files, or a nested repo, which git lists on its own terms;
+ * a filesystem that does not count them fails this too). Otherwise undefined: the run lists.
+ */
+async function folderCensus(capture: Capture, racyFromNs: bigint): Promise<FolderCensus | undefined> {
+  const temp = readIndexFile(capture.tempIndex);
+  const parsed = temp ? parseIndex(temp.bytes) : emptyIndex;
+  if (!parsed) return undefined;
+  const names = [...parsed.entries.map((e) => e.path), ...(capture.state.leftOut ?? []).map((l) => Buffer.from(l.path, 'utf8').toString('latin1'))];
+  const subfolders = new Map<string, number>([['', 0]]);
+  for (const p of names) {
+    for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) {
+      const folder = p.slice(0, i);
+      if (subfolders.has(folder)) continue;
+      subfolders.set(folder, 0);
+      const up = folder.lastIndexOf('/');
+      const parent = up < 0 ? '' : folder.slice(0, up);
+      subfolders.set(parent, (subfolders.get(parent) ?? 0) + 1);
+    }
+  }
+  const root = capture.layout.root;
+  const rootBytes = Buffer.from(root + path.sep);
+  const dotGit = fs.lstatSync(path.join(root, '.git'), { throwIfNoEntry: false });
+  if (dotGit?.isDirectory()) subfolders.set('', subfolders.get('')! + 1);
+  const folders: FolderCensus['folders'] = [];
+  for (const [folder, count] of subfolders) {
+    const st = fs.lstatSync(folder === '' ? root : Buffer.concat([rootBytes, Buffer.from(folder, 'latin1')]), { bigint: true, throwIfNoEntry: false });
+    if (!st?.isDirectory() || st.nlink !== BigInt(2 + count) || st.mtimeNs >= racyFromNs) return undefined;
+    folders.push([folder, st.ino, st.mtimeNs, st.ctimeNs, st.nlink]);
+  }
+  return { folders, rules: await ignoreRulesHash(capture) };
+}
+
+/** What chooses which files git lists as untracked, outside the worktree's own files: config and the rules files it names. */
+async function ignoreRulesHash(capture: Capture): Promise<string> {
+  const config = await configEntries(capture.layout.root);
+  const rules = presentIgnoreRules(capture.layout, config);
+  return sha256(Buffer.concat([Buffer.from(JSON.stringify(config)), ...rules.flatMap(([name, bytes]) => [Buffer.from(`\0${name}\0${bytes.length}\0`), bytes])]));
+}
+
+/** Whether every folder of the census is as it was, and the rules too: then no name came or went in any of them. */
+async function foldersAsRecorded(capture: Capture, census: FolderCensus): Promise<boolean> {
+  const root = capture.layout.root;
+  const rootBytes = Buffer.from(root + path.sep);
+  for (const [folder, ino, mtimeNs, ctimeNs, nlink] of census.folders) {
+    const st = fs.lstatSync(folder === '' ? root : Buffer.concat([rootBytes, Buffer.from(folder, 'latin1')]), { bigint: true, throwIfNoEntry: false });
+    if (!st?.isDirectory() || st.ino !== ino || st.mtimeNs !== mtimeNs || st.ctimeNs !== ctimeNs || st.nlink !== nlink) return false;
+  }
+  return (await ignoreRulesHash(capture)) === census.rules;
+}
+
+/**
  * Entries from which a capture is not kept. Proving it still current lstats every file from Node, one
  * call at a time, which at 100,000 files costs more than git's own capture does (1.6 s against
  * 0.65 s, `profile.js big`): such a repo's run captures afresh.
@@ -67,6 +155,11 @@ export function takeCapture(plan: RollbackPlan, repo: string): KeptCapture | und
   const k = m?.get(repo);
   m?.delete(repo);
   return k;
+}
+
+/** The repo's kept capture, left in place (for tests and diagnostics). */
+export function keptCaptureOf(plan: RollbackPlan, repo: string): KeptCapture | undefined {
+  return kept.get(plan)?.get(repo);
 }
 
 /** Releases every capture of `plan` no run took: its temporary indexes go. */
@@ -98,22 +191,30 @@ export async function stillCurrent(k: KeptCapture): Promise<boolean> {
   const temp = readIndexFile(capture.tempIndex);
   const captured = temp ? parseIndex(temp.bytes) : emptyIndex;
   if (!captured) return false;
-  // the untracked files by the index as it is now, from a private copy of it: the real one may change meanwhile
-  const copy = `${capture.tempIndex}.check`;
-  let untracked: Buffer;
-  try {
-    if (real) fs.writeFileSync(copy, real.bytes); // none: git reads a missing index file as an empty one
-    untracked = (await gitRaw(root, ['ls-files', '-o', '--exclude-standard', '-z'], { env: { GIT_INDEX_FILE: copy }, readOnly: true })).stdout;
-  } finally {
-    fs.rmSync(copy, { force: true });
-  }
   // paths as latin1 strings of their bytes, as the index parser gives them
   const expected = new Set(index.entries.map((e) => e.path));
   const fresh = new Set<string>();
-  for (const name of untracked.toString('latin1').split('\0')) {
-    if (name === '') continue;
-    if (name.endsWith('/')) return false; // a nested repo: a capture makes it a gitlink
-    fresh.add(name);
+  if (k.folders && (await foldersAsRecorded(capture, k.folders))) {
+    // no name came or went in any folder, under the same rules: git would list what the capture
+    // listed, the files it took that the index does not hold and those it left out (the index's
+    // tree is the capture's, so it holds the same paths as then)
+    for (const e of captured.entries) if (!expected.has(e.path)) fresh.add(e.path);
+    for (const left of state.leftOut ?? []) fresh.add(Buffer.from(left.path, 'utf8').toString('latin1'));
+  } else {
+    // the untracked files by the index as it is now, from a private copy of it: the real one may change meanwhile
+    const copy = `${capture.tempIndex}.check`;
+    let untracked: Buffer;
+    try {
+      if (real) fs.writeFileSync(copy, real.bytes); // none: git reads a missing index file as an empty one
+      untracked = (await gitRaw(root, ['ls-files', '-o', '--exclude-standard', '-z'], { env: { GIT_INDEX_FILE: copy }, readOnly: true })).stdout;
+    } finally {
+      fs.rmSync(copy, { force: true });
+    }
+    for (const name of untracked.toString('latin1').split('\0')) {
+      if (name === '') continue;
+      if (name.endsWith('/')) return false; // a nested repo: a capture makes it a gitlink
+      fresh.add(name);
+    }
   }
   // files over the size cap a capture leaves out: still over it, or a capture would take them now
   const rootBytes = Buffer.from(root + path.sep);

@@ -25,7 +25,7 @@ import { RemotePush, planRemotePushes, undoPushes } from './remotePlan';
 
 import { KeepEdits, driftedFiles, keepEdits } from './keepEdits';
 import { KnownStates, newestStates } from './driftBase';
-import { KeptCapture, captureStartNs, keepCaptures, keepable } from './keptCaptures';
+import { KeptCapture, captureStartNs, keepCaptures, keptCapture } from './keptCaptures';
 
 export type RollbackMode = 'restore' | 'replay';
 
@@ -633,10 +633,11 @@ async function planRepo(
       ...(leftOut.length ? { leftOut } : {}),
     };
   } finally {
-    if (planned && captures && (await keepable(capture).catch(() => false))) {
+    const kept = planned && captures ? await keptCapture(capture, racyFromNs).catch(() => undefined) : undefined;
+    if (kept && captures) {
       // a repo planned again (a parent of submodules) keeps its newest capture
       await captures.get(repo)?.capture.release();
-      captures.set(repo, { capture, racyFromNs });
+      captures.set(repo, kept);
     } else {
       await capture.release();
     }

@@ -118,7 +118,9 @@ export class RepoStep implements TxStep {
     this.kept = undefined;
     if (!kept) return undefined;
     const current = await stillCurrent(kept).catch(() => false);
-    if (current && sameState(kept.capture.state, this.before)) return kept.capture;
+    // beside the proof, from the guards just taken: every path the plan creates still holds nothing
+    const nothingInTheWay = () => [...this.files].every((f) => f.fromBlob || this.guards?.get(f.path) === null);
+    if (current && sameState(kept.capture.state, this.before) && nothingInTheWay()) return kept.capture;
     await kept.capture.release();
     return undefined;
   }
