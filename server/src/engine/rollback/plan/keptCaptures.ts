@@ -33,8 +33,8 @@ export interface KeptCapture {
 }
 
 /**
- * Every folder holding a file the capture took or left out (its ancestors too), with its inode,
- * mtime and link count, and the ignore rules and config git listed the untracked files under.
+ * Every folder of the worktree but the git dir, with its inode, mtime, ctime and link count, and the
+ * ignore rules and config git listed the untracked files under.
  * A folder's mtime changes whenever a name in it is added, removed or renamed, and its link count
  * is two plus its subfolders on the filesystems that keep it (ext4, xfs, tmpfs). So while every
  * folder is as recorded and the rules are the same, the untracked files git would list are the
@@ -83,46 +83,50 @@ export async function keptCapture(capture: Capture, racyFromNs: bigint): Promise
 }
 
 /**
- * The census of a capture's folders, taken after it: usable only when no folder changed from
- * shortly before the capture began (racyFromNs: a name added in the clock tick of the census would
- * leave the mtime as recorded) and every folder's subfolders are all folders of the census (none
- * empty, ignored, holding only ignored files, or a nested repo, which git lists on its own terms;
- * a filesystem that does not count them fails this too). Otherwise undefined: the run lists.
+ * The census of the worktree's folders (every folder but the git dir, ignored ones too: git's
+ * listing reads a folder to learn it is ignored, and a census takes no view on that), taken after
+ * the capture. Usable only when no folder changed from shortly before the capture began
+ * (racyFromNs: a name added in the clock tick of the census would leave the mtime as recorded),
+ * each folder's link count is two plus the subfolders read in it (a filesystem that does not count
+ * them, or a listing that did not say what is a folder, fails this), no folder holds a repo of its
+ * own, and there are at most `censusMaxFolders`. Otherwise undefined: the run lists.
  */
 async function folderCensus(capture: Capture, racyFromNs: bigint): Promise<FolderCensus | undefined> {
-  const temp = readIndexFile(capture.tempIndex);
-  const parsed = temp ? parseIndex(temp.bytes) : emptyIndex;
-  if (!parsed) return undefined;
-  const names = [...parsed.entries.map((e) => e.path), ...(capture.state.leftOut ?? []).map((l) => Buffer.from(l.path, 'utf8').toString('latin1'))];
-  const subfolders = new Map<string, number>([['', 0]]);
-  for (const p of names) {
-    for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) {
-      const folder = p.slice(0, i);
-      if (subfolders.has(folder)) continue;
-      subfolders.set(folder, 0);
-      const up = folder.lastIndexOf('/');
-      const parent = up < 0 ? '' : folder.slice(0, up);
-      subfolders.set(parent, (subfolders.get(parent) ?? 0) + 1);
-    }
-  }
   const root = capture.layout.root;
   const rootBytes = Buffer.from(root + path.sep);
-  const dotGit = fs.lstatSync(path.join(root, '.git'), { throwIfNoEntry: false });
-  if (dotGit?.isDirectory()) subfolders.set('', subfolders.get('')! + 1);
   const folders: FolderCensus['folders'] = [];
-  for (const [folder, count] of subfolders) {
-    const st = fs.lstatSync(folder === '' ? root : Buffer.concat([rootBytes, Buffer.from(folder, 'latin1')]), { bigint: true, throwIfNoEntry: false });
-    if (!st?.isDirectory() || st.nlink !== BigInt(2 + count) || st.mtimeNs >= racyFromNs) return undefined;
-    folders.push([folder, st.ino, st.mtimeNs, st.ctimeNs, st.nlink]);
+  const pending: Buffer[] = [Buffer.alloc(0)];
+  for (let rel = pending.pop(); rel !== undefined; rel = pending.pop()) {
+    const abs = rel.length ? Buffer.concat([rootBytes, rel]) : Buffer.from(root);
+    const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
+    if (!st?.isDirectory() || st.mtimeNs >= racyFromNs || folders.length >= censusMaxFolders) return undefined;
+    let subfolders = 0;
+    for (const e of fs.readdirSync(abs, { withFileTypes: true, encoding: 'buffer' })) {
+      const name = e.name.toString('latin1');
+      if (name === '.git') {
+        if (rel.length) return undefined; // a nested repo (or worktree): git lists it as one
+        if (e.isDirectory()) subfolders++;
+        continue;
+      }
+      if (!e.isDirectory()) continue;
+      subfolders++;
+      pending.push(rel.length ? Buffer.concat([rel, Buffer.from('/'), e.name]) : e.name);
+    }
+    if (st.nlink !== BigInt(2 + subfolders)) return undefined;
+    folders.push([rel.toString('latin1'), st.ino, st.mtimeNs, st.ctimeNs, st.nlink]);
   }
   return { folders, rules: await ignoreRulesHash(capture) };
 }
+
+/** Folders beyond which a census is not taken (a worktree with a large node_modules): the run lists instead. */
+const censusMaxFolders = 2_000;
 
 /** What chooses which files git lists as untracked, outside the worktree's own files: config and the rules files it names. */
 async function ignoreRulesHash(capture: Capture): Promise<string> {
   const config = await configEntries(capture.layout.root);
   const rules = presentIgnoreRules(capture.layout, config);
-  return sha256(Buffer.concat([Buffer.from(JSON.stringify(config)), ...rules.flatMap(([name, bytes]) => [Buffer.from(`\0${name}\0${bytes.length}\0`), bytes])]));
+  const parts = rules.flatMap(([name, bytes]) => [Buffer.from(`\0${name}\0${bytes.length}\0`), bytes]);
+  return sha256(Buffer.concat([Buffer.from(JSON.stringify(config)), ...parts]));
 }
 
 /** Whether every folder of the census is as it was, and the rules too: then no name came or went in any of them. */
