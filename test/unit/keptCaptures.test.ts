@@ -162,18 +162,22 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     assert.strictEqual(lines.filter((l) => / add -A /.test(l)).length, repos.length, 'one capture per repo, the verify’s');
   });
 
-  it('census: taken beside an ignored folder; not in a repo holding another, nor where a folder changed moments before the plan', async function () {
-    const { repos, campaign } = await campaignOf(3);
+  it('census: taken beside an ignored folder, and a second after a fine timestamp; not in a repo holding another, nor a second after a whole one', async function () {
+    const { repos, campaign } = await campaignOf(4);
     repos[0].write('node_modules/x/index.js', 'ignored\n').write('.git/info/exclude', 'node_modules/\n');
     // in an ignored folder, so the capture itself is kept (a nested repo git lists would be a gitlink, never kept)
     repos[1].write('.git/info/exclude', 'vendor/\n');
     kit.repo(repos[1].file('vendor/inner')).write('a.txt', 'a repo of its own\n').commitAll('inner');
     repos.forEach(ageFolders);
-    repos[2].write('dir/fresh.txt', 'moments ago\n');
+    // a whole second between one and two seconds ago: a filesystem keeping seconds (or two) may not
+    // have moved it since; a fraction of a second proves fine timestamps, and a second is plenty
+    const second = Math.floor(Date.now() / 1000) - 1;
+    fs.utimesSync(repos[2].file('dir'), second, second);
+    fs.utimesSync(repos[3].file('dir'), second + 0.5, second + 0.5);
     const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
     assert.deepStrictEqual(
       repos.map((r) => censusOf(plan, r.dir)),
-      [true, false, false],
+      [true, false, false, true],
     );
     await releaseCaptures(plan);
   });
@@ -239,6 +243,54 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     assert.strictEqual(undo.outcome, 'committed');
     assert.strictEqual(adds.length, 2 * repos.length, adds.join('\n'));
   });
+
+  it('an undo in the process of its rollback starts from the verify’s captures: one capture per repo, its own verify’s', async function () {
+    const { repos, campaign } = await campaignOf(3);
+    const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+    const record = await executeRollback(ctx(), plan, { keepVerifiedCaptures: true });
+    assert.strictEqual(record.outcome, 'committed');
+    const adds: string[] = [];
+    setGitLogger((line) => / add -A /.test(line) && adds.push(line));
+    let undo;
+    try {
+      undo = await undoRollback(ctx(), record.id);
+    } finally {
+      setGitLogger(undefined);
+    }
+    assert.strictEqual(undo.outcome, 'committed');
+    assert.strictEqual(adds.length, repos.length, adds.join('\n'));
+  });
+
+  const sinceRollback: [string, (r: TestRepo) => void, string][] = [
+    ['a tracked file edited', (r) => r.write('a.txt', 'edited after the rollback\n'), 'a.txt'],
+    ['an untracked file written', (r) => r.write('dir/later.txt', 'written after the rollback\n'), 'dir/later.txt'],
+    [
+      'a tracked file touched, its mtime put back',
+      (r) => {
+        const st = fs.statSync(r.file('notes.txt'));
+        r.write('notes.txt', 'NOTES\n');
+        fs.utimesSync(r.file('notes.txt'), st.atime, st.mtime);
+      },
+      'notes.txt',
+    ],
+  ];
+  for (const [what, change, file] of sinceRollback) {
+    it(`an undo starting from the verify’s captures: ${what} since the rollback is drift, as a fresh plan finds it`, async function () {
+      const { repos, campaign } = await campaignOf(2);
+      const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+      const record = await executeRollback(ctx(), plan, { keepVerifiedCaptures: true });
+      change(repos[1]);
+      const before = fingerprints(repos);
+      await assert.rejects(undoRollback(ctx(), record.id), (e: unknown) => {
+        assert.ok(e instanceof EngineError, String(e));
+        assert.strictEqual(e.code, 'Drift', e.message);
+        assert.strictEqual(e.repo, repos[1].dir);
+        assert.strictEqual(e.path, file);
+        return true;
+      });
+      assert.deepStrictEqual(fingerprints(repos), before, 'nothing changed');
+    });
+  }
 
   it('a file touched (stat changed, bytes the same): captured afresh, and the run goes on', async function () {
     const { repos, campaign } = await campaignOf(2);

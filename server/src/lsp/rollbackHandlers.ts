@@ -3,7 +3,7 @@ import { EngineError } from '../engine/util/errors';
 import { locateEvidence, readEvidence, readEvidencePatch, verifyEvidence } from '../engine/rollback/evidence/pack';
 import { renderEvidenceBody, titleOf } from '../engine/rollback/evidence/report';
 import { PlanPart, RepoPlan, RollbackMode, RollbackPlan, assertPlanChanges, planRollback } from '../engine/rollback/plan/plan';
-import { releaseCaptures } from '../engine/rollback/plan/keptCaptures';
+import { releaseAfterRollbacks, releaseCaptures } from '../engine/rollback/plan/keptCaptures';
 import { recoverAll } from '../engine/rollback/tx/recover';
 import { RollbackRecord as StoredRollbackRecord, listRollbackFiles, loadRollback, rollbackEndStates } from '../engine/rollback/records';
 import { Drift, driftLabel, lostWith, recordedChange } from '../engine/rollback/plan/changes';
@@ -89,11 +89,11 @@ async function keep(plan: RollbackPlan): Promise<void> {
   );
 }
 
-/** At shutdown: the previews' kept captures go (their temporary indexes), so a stopped server leaves none behind. */
+/** At shutdown: the previews' kept captures go (their temporary indexes), and the rollbacks' kept for an undo, so a stopped server leaves none behind. */
 export async function forgetPlans(): Promise<void> {
   const all = [...plans.values()];
   plans.clear();
-  await Promise.all(all.map(releaseCaptures));
+  await Promise.all([...all.map(releaseCaptures), releaseAfterRollbacks()]);
 }
 
 function previewed(hash: string): RollbackPlan {
@@ -212,6 +212,8 @@ export function registerRollbackHandlers(s: Services): void {
         checks: checks.run,
         cancel: work.cancel,
         argv: ['(vscode)', 'rollback', '--plan', plan.hash, ...(check ? ['--check', check] : [])],
+        // its undo, a click away in this window, starts from the verify's captures
+        keepVerifiedCaptures: true,
       });
       plans.delete(plan.hash); // the repos moved on: this plan can never run again
       await releaseCaptures(plan);

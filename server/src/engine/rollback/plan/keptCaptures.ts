@@ -78,20 +78,20 @@ export async function keepable(capture: Capture): Promise<boolean> {
  */
 export async function keptCapture(capture: Capture, racyFromNs: bigint): Promise<KeptCapture | undefined> {
   if (!(await keepable(capture))) return undefined;
-  const folders = await folderCensus(capture, racyFromNs).catch(() => undefined);
+  const folders = await folderCensus(capture, racyFromNs + racyMarginNs).catch(() => undefined);
   return { capture, racyFromNs, ...(folders ? { folders } : {}) };
 }
 
 /**
  * The census of the worktree's folders (every folder but the git dir, ignored ones too: git's
  * listing reads a folder to learn it is ignored, and a census takes no view on that), taken after
- * the capture. Usable only when no folder changed from shortly before the capture began
- * (racyFromNs: a name added in the clock tick of the census would leave the mtime as recorded),
- * each folder's link count is two plus the subfolders read in it (a filesystem that does not count
+ * the capture that began at `startNs`. Usable only when no folder changed from shortly before then
+ * (`folderRacyMarginNs`: a name added in the clock tick of the census would leave the mtime as
+ * recorded), each folder's link count is two plus the subfolders read in it (a filesystem that does not count
  * them, or a listing that did not say what is a folder, fails this), no folder holds a repo of its
  * own, and there are at most `censusMaxFolders`. Otherwise undefined: the run lists.
  */
-async function folderCensus(capture: Capture, racyFromNs: bigint): Promise<FolderCensus | undefined> {
+async function folderCensus(capture: Capture, startNs: bigint): Promise<FolderCensus | undefined> {
   const root = capture.layout.root;
   const rootBytes = Buffer.from(root + path.sep);
   const folders: FolderCensus['folders'] = [];
@@ -99,7 +99,7 @@ async function folderCensus(capture: Capture, racyFromNs: bigint): Promise<Folde
   for (let rel = pending.pop(); rel !== undefined; rel = pending.pop()) {
     const abs = rel.length ? Buffer.concat([rootBytes, rel]) : Buffer.from(root);
     const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (!st?.isDirectory() || st.mtimeNs >= racyFromNs || folders.length >= censusMaxFolders) return undefined;
+    if (!st?.isDirectory() || st.mtimeNs >= startNs - folderRacyMarginNs(st.mtimeNs) || folders.length >= censusMaxFolders) return undefined;
     let subfolders = 0;
     for (const e of fs.readdirSync(abs, { withFileTypes: true, encoding: 'buffer' })) {
       const name = e.name.toString('latin1');
@@ -116,6 +116,18 @@ async function folderCensus(capture: Capture, racyFromNs: bigint): Promise<Folde
     folders.push([rel.toString('latin1'), st.ino, st.mtimeNs, st.ctimeNs, st.nlink]);
   }
   return { folders, rules: await ignoreRulesHash(capture) };
+}
+
+/**
+ * How long before a capture a folder must have last changed for its mtime to vouch for it. A
+ * timestamp with a fraction of a second comes from a filesystem that keeps fine ones (ext4, xfs,
+ * tmpfs, btrfs: ns; NTFS: 100 ns), whose clock ticks in a jiffy (at most 10 ms) and lags real time by
+ * at most one: 50 ms is well beyond both. A whole second may come from one that keeps seconds or two
+ * (FAT): the margin every kept file has (`racyMarginNs`). So a folder a rollback wrote a second ago
+ * vouches for itself when an undo is planned, as on a slow filesystem it does not.
+ */
+function folderRacyMarginNs(mtimeNs: bigint): bigint {
+  return mtimeNs % 1_000_000_000n === 0n ? racyMarginNs : 50_000_000n;
 }
 
 /** Folders beyond which a census is not taken (a worktree with a large node_modules): the run lists instead. */
@@ -159,6 +171,40 @@ export function takeCapture(plan: RollbackPlan, repo: string): KeptCapture | und
   const k = m?.get(repo);
   m?.delete(repo);
   return k;
+}
+
+/**
+ * The captures a committed rollback's verify made, kept in this process for an undo of it (issue 24,
+ * item 2): its plan starts from each when `stillCurrent` proves it, instead of capturing again. Only
+ * the newest rollbacks keep theirs; a process that exits leaves the temporary indexes to the next
+ * capture's sweep of a dead process's leftovers.
+ */
+const afterRollbacks = new Map<string, Map<string, KeptCapture>>();
+const keptRollbacks = 2;
+
+/** Keeps a rollback's verify captures (repo → capture); the oldest kept beyond `keptRollbacks` are released. */
+export async function keepAfterRollback(rb: string, captures: ReadonlyMap<string, KeptCapture>): Promise<void> {
+  if (captures.size === 0) return;
+  afterRollbacks.set(rb, new Map(captures));
+  while (afterRollbacks.size > keptRollbacks) {
+    const [oldest, m] = afterRollbacks.entries().next().value as [string, Map<string, KeptCapture>];
+    afterRollbacks.delete(oldest);
+    await Promise.all([...m.values()].map((k) => k.capture.release()));
+  }
+}
+
+/** Hands a rollback's verify captures to its undo's plan (which releases what it does not keep), or undefined. */
+export function takeAfterRollback(rb: string): Map<string, KeptCapture> | undefined {
+  const m = afterRollbacks.get(rb);
+  afterRollbacks.delete(rb);
+  return m;
+}
+
+/** Releases every rollback's kept verify captures (a server shutting down). */
+export async function releaseAfterRollbacks(): Promise<void> {
+  const all = [...afterRollbacks.values()];
+  afterRollbacks.clear();
+  await Promise.all(all.flatMap((m) => [...m.values()].map((k) => k.capture.release())));
 }
 
 /** The repo's kept capture, left in place (for tests and diagnostics). */

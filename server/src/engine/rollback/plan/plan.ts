@@ -25,7 +25,7 @@ import { RemotePush, planRemotePushes, undoPushes } from './remotePlan';
 
 import { KeepEdits, driftedFiles, keepEdits } from './keepEdits';
 import { KnownStates, newestStates } from './driftBase';
-import { KeptCapture, captureStartNs, keepCaptures, keptCapture } from './keptCaptures';
+import { KeptCapture, captureStartNs, keepCaptures, keptCapture, stillCurrent } from './keptCaptures';
 
 export type RollbackMode = 'restore' | 'replay';
 
@@ -223,18 +223,29 @@ export async function planRollback(
    */
   options: {
     keepCaptures?: boolean;
+    /**
+     * Captures to start from (an undo's plan: its rollback's verify, keptCaptures.ts `takeAfterRollback`):
+     * a repo's is used when it can be kept and `stillCurrent` proves it, else the repo is captured; all
+     * are taken over (released or kept).
+     */
+    startFrom?: Map<string, KeptCapture>;
     /** Called with the repos planned so far: the first repo at once, then at most every `partEveryMs`, the rest when all are planned. */
     onPart?: (part: PlanPart) => void;
   } = {},
 ): Promise<RollbackPlan> {
   const captures = options.keepCaptures ? new Map<string, KeptCapture>() : undefined;
+  const startFrom = options.startFrom;
   try {
-    const plan = await planWith(ctx, request, known, captures, options.onPart);
+    const plan = await planWith(ctx, request, known, captures, options.onPart, startFrom);
     if (captures) await keepCaptures(plan, captures);
     return plan;
   } catch (e) {
     if (captures) await Promise.all([...captures.values()].map((k) => k.capture.release()));
     throw e;
+  } finally {
+    // those no repo took (a repo left out of the plan)
+    if (startFrom) await Promise.all([...startFrom.values()].map((k) => k.capture.release()));
+    startFrom?.clear();
   }
 }
 
@@ -244,6 +255,7 @@ async function planWith(
   known: readonly KnownStates[],
   captures: Map<string, KeptCapture> | undefined,
   onPart?: (part: PlanPart) => void,
+  startFrom?: Map<string, KeptCapture>,
 ): Promise<RollbackPlan> {
   const mode = request.mode ?? (request.onlyStep !== undefined ? 'replay' : 'restore');
   if (mode !== 'restore' && mode !== 'replay') throw new EngineError('Usage', `--mode is restore or replay, not ${String(mode)}`);
@@ -289,6 +301,7 @@ async function planWith(
       request.keepEdits,
       newest?.get(repo),
       captures,
+      startFrom,
     );
   };
   const placed = (plan: RepoPlan): RepoPlan => {
@@ -514,9 +527,10 @@ async function planRepo(
   newest?: RepoState,
   /** Where to keep the repo's capture for the plan's run, when it can be kept. */
   captures?: Map<string, KeptCapture>,
+  /** A capture to start from, when it proves still current (taken out of the map: released or kept here). */
+  startFrom?: Map<string, KeptCapture>,
 ): Promise<RepoPlan> {
-  const racyFromNs = captureStartNs();
-  const capture = await captureWithIndex(repo);
+  const { capture, racyFromNs } = (await startingCapture(repo, startFrom)) ?? { racyFromNs: captureStartNs(), capture: await captureWithIndex(repo) };
   let planned = false;
   try {
     const current = capture.state;
@@ -642,6 +656,17 @@ async function planRepo(
       await capture.release();
     }
   }
+}
+
+/** The repo's capture in `startFrom` (taken out of it) when it can be kept and is still current; else it is released. */
+async function startingCapture(repo: string, startFrom: Map<string, KeptCapture> | undefined): Promise<KeptCapture | undefined> {
+  const given = startFrom?.get(repo);
+  startFrom?.delete(repo);
+  if (!given) return undefined;
+  const k = await keptCapture(given.capture, given.racyFromNs).catch(() => undefined);
+  if (k && (await stillCurrent(k).catch(() => false))) return k;
+  await given.capture.release();
+  return undefined;
 }
 
 /**

@@ -167,10 +167,10 @@ export class TxCore {
   }
 
   /** Releases every lock and staged file; a stuck step keeps its lock for recover. */
-  async release(options: { keepLocks?: boolean } = {}): Promise<void> {
+  async release(options: { keepLocks?: boolean; keepVerified?: boolean } = {}): Promise<void> {
     this.checkGuard?.close();
     this.checkGuard = undefined;
-    await Promise.all(this.steps.map((s) => s.release({ keepLock: options.keepLocks })));
+    await Promise.all(this.steps.map((s) => s.release({ keepLock: options.keepLocks, keepVerified: options.keepVerified })));
   }
 
   /** The decided outcome's effects and the journal's end; the journal is closed whatever happens. */

@@ -4,7 +4,7 @@ import { RepoLock, acquireRepoLock, adoptRepoLock, readOwner, releaseDeadLock } 
 import { repoLayout } from '../../git/repoLayout';
 import { Capture, RepoState, captureRepoState, captureWithIndex, emptyStage, removeDeadLeftovers, sameState } from '../../repo/repoState';
 import type { PlannedFile } from '../plan/plan';
-import { KeptCapture, stillCurrent } from '../plan/keptCaptures';
+import { KeptCapture, captureStartNs, stillCurrent } from '../plan/keptCaptures';
 import { CompensationOutcome, compensateRepo, compensationOps } from './compensation';
 import { FileGuards, guardCheck, takeGuards } from './fileGuard';
 import { PreparedRestore, commitRestore, describeDifference, prepareRestore } from './restore';
@@ -42,7 +42,7 @@ export interface TxStep {
   verify(): Promise<RepoState | undefined>;
   /** Back to where it was before the transaction, keeping what others wrote meanwhile. */
   compensate(onRetry: () => void): Promise<CompensationOutcome>;
-  release(options?: { keepLock?: boolean }): Promise<void>;
+  release(options?: { keepLock?: boolean; keepVerified?: boolean }): Promise<void>;
   /** Recovery: takes over what a killed process held for this step, before compensating it. */
   adopt(handedOver: boolean): Promise<void>;
   /** Recovery of a decided transaction: lets go of what a dead process still held for this step. */
@@ -56,6 +56,8 @@ export class RepoStep implements TxStep {
   private lock?: RepoLock;
   private restore?: PreparedRestore;
   private guards?: FileGuards;
+  /** The verify's capture of the repo at its goal, until released or handed over (`takeVerified`). */
+  private verified?: KeptCapture;
   /** Recovery: the repo did not hold this transaction's lock (it was released, or the journal is not ours). */
   private unlockedAtRecovery = false;
 
@@ -140,11 +142,17 @@ export class RepoStep implements TxStep {
     // the files over the size cap are known: those the goal left out and those the prepare's capture
     // did (a rollback never touches them); no listing of the untracked files is needed to leave them out
     const leftOut = [...(this.goal.leftOut ?? []), ...((this.restore?.capture.state ?? this.before).leftOut ?? [])];
-    const state = await captureRepoState(this.key, { leftOut });
+    const racyFromNs = captureStartNs();
+    const capture = await captureWithIndex(this.key, { leftOut });
+    const state = capture.state;
     if (!sameState(state, this.goal)) {
+      await capture.release();
       const diff = await describeDifference(this.key, state, this.goal);
       throw new EngineError('VerifyFailed', `after commit the repo is not in the target state: ${diff.message}`, this.key, diff.path);
     }
+    // the repo as the rollback left it: an undo in this process may start from it (keptCaptures.ts)
+    await this.verified?.capture.release();
+    this.verified = { capture, racyFromNs };
     return state;
   }
 
@@ -194,6 +202,13 @@ export class RepoStep implements TxStep {
   }
 
   /** Recovery of a transaction whose outcome was decided: a lock its dead process still held goes. */
+  /** The verify's capture, handed over (the caller releases or keeps it), or undefined. */
+  takeVerified(): KeptCapture | undefined {
+    const v = this.verified;
+    this.verified = undefined;
+    return v;
+  }
+
   async releaseDead(): Promise<void> {
     const layout = await repoLayout(this.key);
     // a process killed between its outcome and its release left its captures: temporary indexes
@@ -203,9 +218,10 @@ export class RepoStep implements TxStep {
     await releaseDeadLock(layout, this.rb);
   }
 
-  async release(options: { keepLock?: boolean } = {}): Promise<void> {
+  async release(options: { keepLock?: boolean; keepVerified?: boolean } = {}): Promise<void> {
     await this.kept?.capture.release(); // a step that never prepared
     this.kept = undefined;
+    if (!options.keepVerified) await this.takeVerified()?.capture.release();
     await this.restore?.capture.release();
     this.restore = undefined;
     if (options.keepLock || this.phase === 'stuck') return;

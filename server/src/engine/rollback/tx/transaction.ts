@@ -8,7 +8,7 @@ import { CancelToken, phaseCounter } from '../../util/progress';
 import { saveSnapshot } from '../../snapshot/snapshot';
 import { RollbackRecord } from '../records';
 import { RollbackPlan, planHash } from '../plan/plan';
-import { takeCapture } from '../plan/keptCaptures';
+import { KeptCapture, keepAfterRollback, takeCapture } from '../plan/keptCaptures';
 import { driftLabel } from '../plan/changes';
 import { checkWords } from './checks';
 import { CampaignMark, JournalEntry, PushBegin, openJournal, pushKey } from './journal';
@@ -33,6 +33,11 @@ export interface ExecuteOptions {
   checks?: Readonly<Record<string, string>>;
   /** How long a check may run; default 120 s. */
   checkTimeoutMs?: number;
+  /**
+   * Keep the verify's captures of a committed run in this process for an undo of it (keptCaptures.ts
+   * `keepAfterRollback`): the server, whose user may undo from the same window. The CLI exits instead.
+   */
+  keepVerifiedCaptures?: boolean;
 }
 
 /** A rollback that did not commit: the engine error that stopped it, and the record and evidence it left. */
@@ -299,12 +304,19 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
     }
   }
   await core.decide(core.failure ? 'aborted' : 'committed', core.failure);
-  await core.release();
+  const keepVerified = !core.failure && !!options.keepVerifiedCaptures;
+  await core.release({ keepVerified });
+  const verified = new Map<string, KeptCapture>();
+  for (const s of keepVerified ? core.steps : []) {
+    const v = s instanceof RepoStep ? s.takeVerified() : undefined;
+    if (v) verified.set(s.key, v);
+  }
   const detail: FinishDetail = { files: new Map(plan.repos.map((r) => [r.path, r.files])), spans: core.spans };
   let record: RollbackRecord;
   try {
     record = await core.finish(detail);
   } catch (e) {
+    await Promise.all([...verified.values()].map((v) => v.capture.release()));
     const failure = core.failure;
     const state = !failure
       ? 'every repo was rolled back and verified'
@@ -313,6 +325,8 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
         : `the rollback failed (${failure.oneLine()}) and nothing was changed`;
     throw recoveryNeeded(core.id, state, e);
   }
+  // whether each can vouch for the repo is worked out by the undo that wants it, not here (keptCaptures.ts)
+  if (verified.size) await keepAfterRollback(core.id, verified).catch(() => undefined);
   const failure = core.failure;
   if (failure && core.stuck) {
     throw new RollbackFailed(failure, `${failure.message} — and then ${core.stuck.message} (rollback ${core.id}, evidence ${record.evidence})`, record);

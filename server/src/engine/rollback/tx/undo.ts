@@ -3,7 +3,7 @@ import { EngineError } from '../../util/errors';
 import { plural } from '../../util/words';
 import { driftLabel } from '../plan/changes';
 import { planRollback } from '../plan/plan';
-import { releaseCaptures } from '../plan/keptCaptures';
+import { releaseCaptures, takeAfterRollback } from '../plan/keptCaptures';
 import { CancelToken } from '../../util/progress';
 import { RollbackRecord, loadRollback } from '../records';
 import { executeRollback } from './transaction';
@@ -50,7 +50,8 @@ export async function planUndo(
       ...(keepEdits ? { keepEdits } : {}),
     },
     [],
-    { keepCaptures },
+    // the undo's run (not its preview) starts from what its rollback's verify captured in this process, where nothing changed since
+    { keepCaptures, ...(keepCaptures ? { startFrom: takeAfterRollback(rb.id) } : {}) },
   );
   return { rb, plan };
 }
