@@ -162,7 +162,7 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     assert.strictEqual(lines.filter((l) => / add -A /.test(l)).length, repos.length, 'one capture per repo, the verify’s');
   });
 
-  it('census: taken beside an ignored folder, and a second after a fine timestamp; not in a repo holding another, nor a second after a whole one', async function () {
+  it('census: beside an ignored folder, a second after a fine timestamp; not in a repo holding another, nor a second after a whole one', async function () {
     const { repos, campaign } = await campaignOf(4);
     repos[0].write('node_modules/x/index.js', 'ignored\n').write('.git/info/exclude', 'node_modules/\n');
     // in an ignored folder, so the capture itself is kept (a nested repo git lists would be a gitlink, never kept)
