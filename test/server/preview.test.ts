@@ -10,6 +10,7 @@ import {
   RollbackFileDiffRequest,
   RollbackPlanFilesRequest,
   RollbackPreviewRequest,
+  RollbackUndoRequest,
 } from '../../server/src/protocol';
 import * as fs from 'fs';
 import { decodePath } from '../../server/src/engine/util/pathBytes';
@@ -108,10 +109,14 @@ describe('server: the preview’s plan (exact files, drift lines, leaving a repo
     // forced over (the safety snapshot keeps them): the drifted README and the new file are the target's again
     assert.strictEqual(repo.read('README.md').toString(), '# repo\n');
     assert.strictEqual(other.exists('later.txt'), false);
-    // each run took its plan's captures and released them: no temporary index of the server is left
+    // each run took its plan's captures and released them; the verify's are kept for an undo, one a repo,
+    // and the undo takes them: then no temporary index of the server is left
     const pid = f.server.child.pid;
-    const left = fs.existsSync('/dev/shm') ? fs.readdirSync('/dev/shm').filter((n) => n.startsWith(`codecontext-${pid}-`)) : [];
-    assert.deepStrictEqual(left, []);
+    const left = () => (fs.existsSync('/dev/shm') ? fs.readdirSync('/dev/shm').filter((n) => n.startsWith(`codecontext-${pid}-`)) : []);
+    if (fs.existsSync('/dev/shm')) assert.strictEqual(left().length, record.repos.length, left().join(', '));
+    const undo = await f.server.request(RollbackUndoRequest, { rollback: record.id });
+    assert.strictEqual(undo.record.outcome, 'committed');
+    assert.deepStrictEqual(left(), []);
   });
 
   it('refuses a malformed files param with InvalidParams', async () => {
