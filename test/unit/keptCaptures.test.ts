@@ -4,7 +4,7 @@ import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { setGitLogger } from '../../server/src/engine/git/gitRunner';
 import { RollbackPlan, planRollback } from '../../server/src/engine/rollback/plan/plan';
-import { keepable, keptCaptureOf, releaseCaptures } from '../../server/src/engine/rollback/plan/keptCaptures';
+import { captureStartNs, keepable, keptCapture, keptCaptureOf, releaseCaptures, stillCurrent } from '../../server/src/engine/rollback/plan/keptCaptures';
 import { captureWithIndex } from '../../server/src/engine/repo/repoState';
 import { RollbackFailed, executeRollback } from '../../server/src/engine/rollback/tx/transaction';
 import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
@@ -24,8 +24,8 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
   const ctx = () => ({ store });
   beforeEach(() => (store = new Store(kit.tempDir('cc-store-'))));
 
-  async function campaignOf(count: number): Promise<{ repos: TestRepo[]; campaign: string }> {
-    const { root, repos } = kit.copies(seedEveryKind(kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template'))), count);
+  async function campaignOf(count: number, seed: (r: TestRepo) => TestRepo = (r) => r): Promise<{ repos: TestRepo[]; campaign: string }> {
+    const { root, repos } = kit.copies(seed(seedEveryKind(kit.repo(path.join(kit.tempDir('cc-tpl-'), 'template')))), count);
     const campaign = await startCampaign(ctx(), 'kept captures', [root]);
     repos.forEach((r, i) => changeEveryKind(r, i % 2 === 0));
     await checkpointCampaign(ctx(), campaign.id);
@@ -77,7 +77,10 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
       it(`${what}${aged ? ', the folders a minute old' : ''}: refused as a fresh capture refuses it, nothing changed`, async function () {
         const { repos, campaign } = await campaignOf(2);
         setup?.(repos[1]);
-        if (aged) repos.forEach(ageFolders);
+        if (aged) {
+          repos.forEach(ageFolders);
+          await ctimesSettle();
+        }
         const kept = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
         if (aged) assert.ok(censusOf(kept, repos[1].dir), 'the census was taken');
         const fresh = await planRollback(ctx(), { campaign });
@@ -128,6 +131,7 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     it(`census: ${what}: refused as a fresh capture refuses it, nothing changed`, async function () {
       const { repos, campaign } = await campaignOf(2);
       repos.forEach(ageFolders);
+      await ctimesSettle();
       const kept = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
       assert.ok(censusOf(kept, repos[1].dir), 'the census was taken');
       const fresh = await planRollback(ctx(), { campaign });
@@ -144,6 +148,7 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
   it('census: nothing changed and every folder a minute old: the run lists no untracked files, and ends at the target', async function () {
     const { repos, campaign } = await campaignOf(3);
     repos.forEach(ageFolders);
+    await ctimesSettle();
     const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
     const lines: string[] = [];
     setGitLogger((line) => lines.push(line));
@@ -169,11 +174,12 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     repos[1].write('.git/info/exclude', 'vendor/\n');
     kit.repo(repos[1].file('vendor/inner')).write('a.txt', 'a repo of its own\n').commitAll('inner');
     repos.forEach(ageFolders);
-    // a whole second between one and two seconds ago: a filesystem keeping seconds (or two) may not
-    // have moved it since; a fraction of a second proves fine timestamps, and a second is plenty
-    const second = Math.floor(Date.now() / 1000) - 1;
+    // a whole second under a second ago (then the ctimes settle): a filesystem keeping seconds (or two)
+    // may not have moved it since; a fraction of a second proves fine timestamps, and that is plenty
+    const second = Math.floor(Date.now() / 1000);
     fs.utimesSync(repos[2].file('dir'), second, second);
-    fs.utimesSync(repos[3].file('dir'), second + 0.5, second + 0.5);
+    fs.utimesSync(repos[3].file('dir'), second - 0.5, second - 0.5);
+    await ctimesSettle();
     const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
     assert.deepStrictEqual(
       repos.map((r) => censusOf(plan, r.dir)),
@@ -186,6 +192,7 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     const { repos, campaign } = await campaignOf(2);
     repos[1].write('node_modules/x/index.js', 'ignored\n').write('.git/info/exclude', 'node_modules/\n');
     repos.forEach(ageFolders);
+    await ctimesSettle();
     const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
     assert.ok(censusOf(plan, repos[1].dir));
     repos[1].write('node_modules/x/later.js', 'written after the preview\n');
@@ -202,7 +209,11 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     assert.strictEqual(repos[1].read('node_modules/x/later.js').toString(), 'written after the preview\n');
   });
 
-  /** Every folder of the repo's worktree (its .git aside) last changed a minute ago. */
+  /**
+   * Every folder of the repo's worktree (its .git aside) last changed a minute ago. Their ctime is
+   * now: a census vouches only for a folder whose ctime is older than 50 ms before the capture, so
+   * a caller waits that out (`ctimesSettle`) before planning.
+   */
   function ageFolders(r: TestRepo): void {
     const then = new Date(Date.now() - 60_000);
     const walk = (dir: string) => {
@@ -211,6 +222,7 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     };
     walk(r.dir);
   }
+  const ctimesSettle = () => new Promise((resolve) => setTimeout(resolve, 150));
 
   /** Whether the plan kept the repo's capture with a census of its folders. */
   function censusOf(plan: RollbackPlan, repo: string): boolean {
@@ -291,6 +303,45 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
       assert.deepStrictEqual(fingerprints(repos), before, 'nothing changed');
     });
   }
+
+  it('an undo from the verify’s captures: a file added to a folder the rollback left alone, its mtime put back (as tar does), is drift', async function () {
+    const { repos, campaign } = await campaignOf(2, (r) => (r.write('quiet/q.txt', 'q\n').commitAll('a folder no one changes'), r));
+    const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+    const record = await executeRollback(ctx(), plan, { keepVerifiedCaptures: true });
+    const st = fs.statSync(repos[1].file('quiet'));
+    repos[1].write('quiet/later.txt', 'extracted after the rollback\n');
+    fs.utimesSync(repos[1].file('quiet'), st.atime, st.mtime);
+    const before = fingerprints(repos);
+    await assert.rejects(undoRollback(ctx(), record.id), (e: unknown) => {
+      assert.ok(e instanceof EngineError, String(e));
+      assert.strictEqual(e.code, 'Drift', e.message);
+      assert.strictEqual(e.path, 'quiet/later.txt');
+      return true;
+    });
+    assert.deepStrictEqual(fingerprints(repos), before, 'nothing changed');
+  });
+
+  it('a census taken after its capture (an undo’s, of its rollback’s verify) does not vouch for a folder changed since, its mtime put back', async function () {
+    const { repos } = await campaignOf(2);
+    repos.forEach(ageFolders);
+    await ctimesSettle();
+    const racyFromNs = captureStartNs();
+    const captures = await Promise.all(repos.map((r) => captureWithIndex(r.dir)));
+    try {
+      const st = fs.statSync(repos[1].file('dir'));
+      repos[1].write('dir/later.txt', 'extracted after the capture\n');
+      fs.utimesSync(repos[1].file('dir'), st.atime, st.mtime);
+      const kept = await Promise.all(captures.map((c) => keptCapture(c, racyFromNs)));
+      assert.deepStrictEqual(
+        kept.map((k) => k?.folders !== undefined),
+        [true, false],
+        'the census vouches for the quiet repo only',
+      );
+      assert.deepStrictEqual(await Promise.all(kept.map((k) => stillCurrent(k!))), [true, false]);
+    } finally {
+      await Promise.all(captures.map((c) => c.release()));
+    }
+  });
 
   it('a file touched (stat changed, bytes the same): captured afresh, and the run goes on', async function () {
     const { repos, campaign } = await campaignOf(2);

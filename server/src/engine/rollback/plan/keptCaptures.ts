@@ -85,11 +85,12 @@ export async function keptCapture(capture: Capture, racyFromNs: bigint): Promise
 /**
  * The census of the worktree's folders (every folder but the git dir, ignored ones too: git's
  * listing reads a folder to learn it is ignored, and a census takes no view on that), taken after
- * the capture that began at `startNs`. Usable only when no folder changed from shortly before then
- * (`folderRacyMarginNs`: a name added in the clock tick of the census would leave the mtime as
- * recorded), each folder's link count is two plus the subfolders read in it (a filesystem that does not count
- * them, or a listing that did not say what is a folder, fails this), no folder holds a repo of its
- * own, and there are at most `censusMaxFolders`. Otherwise undefined: the run lists.
+ * the capture that began at `startNs`, at once or later (an undo's, of its rollback's verify). Usable
+ * only when no folder's mtime or ctime moved from shortly before then (`folderRacyMarginNs`: a name
+ * added in the clock tick of the census would leave the mtime as recorded), each folder's link
+ * count is two plus the subfolders read in it (a filesystem that does not count them, or a listing
+ * that did not say what is a folder, fails this), no folder holds a repo of its own, and there are
+ * at most `censusMaxFolders`. Otherwise undefined: the run lists.
  */
 async function folderCensus(capture: Capture, startNs: bigint): Promise<FolderCensus | undefined> {
   const root = capture.layout.root;
@@ -99,7 +100,10 @@ async function folderCensus(capture: Capture, startNs: bigint): Promise<FolderCe
   for (let rel = pending.pop(); rel !== undefined; rel = pending.pop()) {
     const abs = rel.length ? Buffer.concat([rootBytes, rel]) : Buffer.from(root);
     const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
-    if (!st?.isDirectory() || st.mtimeNs >= startNs - folderRacyMarginNs(st.mtimeNs) || folders.length >= censusMaxFolders) return undefined;
+    // its ctime too: a name added and the mtime put back (tar, rsync and cp -p restore a folder's
+    // mtime) leaves a ctime no one can set back, and a census taken after that must not vouch for it
+    const old = (ns: bigint) => ns < startNs - folderRacyMarginNs(ns);
+    if (!st?.isDirectory() || !old(st.mtimeNs) || !old(st.ctimeNs) || folders.length >= censusMaxFolders) return undefined;
     let subfolders = 0;
     for (const e of fs.readdirSync(abs, { withFileTypes: true, encoding: 'buffer' })) {
       const name = e.name.toString('latin1');
