@@ -6,6 +6,7 @@ import { parseArgs, promisify } from 'util';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { gitProcessCount, gitRaw } from '../../server/src/engine/git/gitRunner';
 import { planRollback } from '../../server/src/engine/rollback/plan/plan';
+import { releaseCaptures } from '../../server/src/engine/rollback/plan/keptCaptures';
 import { defaultParallelism } from '../../server/src/engine/util/pool';
 import { SnapshotManifest, createSnapshot, loadSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
@@ -228,12 +229,14 @@ async function benchOne(repoCount: number): Promise<Record<string, unknown>> {
     procs.snapshot = (gitProcessCount() - before) / repoCount;
     settle();
     before = gitProcessCount();
-    const [planS, plan] = await timed(() => planRollback(ctx, { campaign: campaign.id }));
+    // as `codecontext rollback` plans: its run starts from these captures where they prove current
+    const [planS, plan] = await timed(() => planRollback(ctx, { campaign: campaign.id }, [], { keepCaptures: true }));
     t.plan.push(planS);
     procs.plan = (gitProcessCount() - before) / repoCount;
     settle();
     before = gitProcessCount();
     const [rbS, record] = await timed(() => executeRollback(ctx, plan));
+    await releaseCaptures(plan);
     procs.rollback = (gitProcessCount() - before) / repoCount;
     t.rollback.push(rbS);
     const phase = (n: string) => (record.phases.find((p) => p.name === n)?.ms ?? 0) / 1000;

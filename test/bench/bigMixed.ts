@@ -3,6 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { planRollback } from '../../server/src/engine/rollback/plan/plan';
+import { releaseCaptures } from '../../server/src/engine/rollback/plan/keptCaptures';
 import { executeRollback } from '../../server/src/engine/rollback/tx/transaction';
 import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
 import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
@@ -117,9 +118,11 @@ export async function benchMixed(
       'checkpoint',
       'floorCheckpoint',
     );
-    const [planS, plan] = await timed(() => planRollback(ctx, { campaign: campaign.id }));
+    // as `codecontext rollback` plans: its run starts from these captures where they prove current
+    const [planS, plan] = await timed(() => planRollback(ctx, { campaign: campaign.id }, [], { keepCaptures: true }));
     sync();
     const [execS, record] = await timed(() => executeRollback(ctx, plan));
+    await releaseCaptures(plan);
     t.plan.push(planS);
     t.execute.push(execS);
     t.rollback.push(planS + execS);

@@ -6,6 +6,7 @@ import * as path from 'path';
 import { checkpointCampaign, startCampaign } from '../../server/src/engine/campaign/campaign';
 import { setGitLogger } from '../../server/src/engine/git/gitRunner';
 import { planRollback } from '../../server/src/engine/rollback/plan/plan';
+import { releaseCaptures } from '../../server/src/engine/rollback/plan/keptCaptures';
 import { defaultParallelism } from '../../server/src/engine/util/pool';
 import { createSnapshot } from '../../server/src/engine/snapshot/snapshot';
 import { Store } from '../../server/src/engine/store/store';
@@ -122,7 +123,8 @@ async function main() {
       continue;
     }
     const tp = performance.now();
-    const plan = await planRollback(ctx, { campaign: campaign.id });
+    // as `codecontext rollback` plans: its run starts from these captures where they prove current
+    const plan = await planRollback(ctx, { campaign: campaign.id }, [], { keepCaptures: true });
     keep('plan', performance.now() - tp);
     if (process.env.COOL) {
       // a quiet start: written back, and the inodes freed by the runs before are older than COOL seconds
@@ -140,6 +142,7 @@ async function main() {
       last = now;
     };
     const rec = await executeRollback({ ...ctx, progress: (e) => e.done === 0 && mark(e.phase) }, plan);
+    await releaseCaptures(plan);
     mark('end');
     if (k === runs - 1) console.log(cpuLog.join('\n'));
     keep('rollback', performance.now() - tr);

@@ -68,8 +68,10 @@ describe('codecontext rollback (CLI)', function () {
   });
 
   it('rolls back, printing the id, outcome, time and evidence path; list and show know it', function () {
-    const r = cli('rollback', '--campaign', campaign);
+    const r = cli('--verbose', 'rollback', '--campaign', campaign);
     assert.strictEqual(r.status, 0, r.stderr);
+    // the run starts from its plan's captures: a capture per repo to plan, one to verify, none to prepare
+    assert.strictEqual(r.stderr.split('\n').filter((l) => /^git .* add -A /.test(l)).length, 2 * repos.length, r.stderr);
     const m = /^(rb_[0-9a-f]+): committed — 3 of 3 repos back to every kind baseline, 27 files, in [0-9.]+ s$/m.exec(r.stdout);
     assert.ok(m, r.stdout);
     rb = m[1];

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { releaseCaptures } from '../engine/rollback/plan/keptCaptures';
 import { EngineError } from '../engine/util/errors';
 import { chainedRollbacks, inversePatchText, locateEvidence, readEvidence, verifyEvidence, verifyEvidenceChain } from '../engine/rollback/evidence/pack';
 import { commandLine, commentsOf } from '../engine/rollback/evidence/report';
@@ -14,7 +15,7 @@ import { finishInterruptedRuns } from '../engine/campaign/campaignRun';
 import { RollbackRecord, listRollbackFiles, loadRollback, rollbackEndStates } from '../engine/rollback/records';
 import { executeRollback } from '../engine/rollback/tx/transaction';
 import { planUndo, undoRollback } from '../engine/rollback/tx/undo';
-import { CliContext, Command, UsageError, stringList } from './command';
+import { CliContext, Command, CommandOutput, UsageError, stringList } from './command';
 import { branchName, displayPath, plural, shortId, table, when } from './format';
 
 /** Ctrl-C cancels until the commit phase begins; after that the transaction finishes or compensates. */
@@ -122,7 +123,56 @@ function limitToRoots(plan: RollbackRequest, roots: string[], all: string[]): Ro
   return { ...plan, repos: plan.repos?.length ? plan.repos.filter((p) => inside.includes(path.resolve(p))) : inside };
 }
 
-async function runPlan(ctx: CliContext, values: Record<string, unknown>): Promise<RollbackPlan> {
+/** `codecontext rollback` once its plan is made: the dry run's text, or the run and what it says. */
+async function rollbackWith(
+  ctx: CliContext,
+  values: Record<string, unknown>,
+  plan: RollbackPlan,
+  check: string | undefined,
+  timeout: number | undefined,
+): Promise<CommandOutput> {
+  if (values['dry-run']) {
+    // the text the evidence pack's inverse.patch will hold
+    const diffs = values.diff ? inversePatchText(plan.repos) : '';
+    const text = [planText(plan, await checksToShow(ctx, plan, check)), ...(diffs ? ['', diffs.replace(/\n$/, '')] : [])].join('\n');
+    return { text, json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
+  }
+  // decided (and consent asked) before anything is locked or journaled
+  const checks = await checksForRollback(ctx, plan, { check, trust: !!values['trust-repo-checks'], skip: !!values['skip-repo-checks'] });
+  reportSkipped(checks.skipped, '--skip-repo-checks');
+  // said before it runs, as the extension's confirmation says it; the lines themselves follow the result
+  const remotes = remoteLines(plan);
+  const onRemotes = leftOnRemotes(plan);
+  if (onRemotes)
+    process.stderr.write(
+      `codecontext: the campaign reached the remotes of ${plural(onRemotes, 'repo')}; this rollback is local and does not change them ` +
+        '(--remote rolls them back too)\n',
+    );
+  const interrupt = interruptToken();
+  try {
+    const record = await executeRollback(ctx, plan, {
+      force: !!values.force,
+      cancel: interrupt.cancel,
+      argv: process.argv.slice(2),
+      checks: checks.run,
+      checkTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
+    });
+    const text = [
+      `${record.id}: committed — ${plan.totals.reposChanged} of ${plural(plan.totals.repos, 'repo')} back to ${plan.target.label}, ` +
+        `${plural(plan.totals.files, 'file')}, in ${(record.durationMs / 1000).toFixed(2)} s`,
+      `safety snapshot: ${record.safetySnapshot} (undo with: codecontext rollback undo ${record.id})`,
+      `evidence: ${record.evidence}`,
+      ...remotes,
+    ].join('\n');
+    warnUnsigned(record);
+    const reached = plan.repos.filter((r) => r.remotes).map((r) => ({ repo: r.path, ...r.remotes! }));
+    return { text, json: reached.length ? { ...record, remotes: reached } : record };
+  } finally {
+    interrupt.dispose();
+  }
+}
+
+async function runPlan(ctx: CliContext, values: Record<string, unknown>, keepCaptures = false): Promise<RollbackPlan> {
   let request = requestFrom(values);
   const roots = stringList(values.root);
   const ended = await rollbackEndStates(ctx.store);
@@ -135,7 +185,7 @@ async function runPlan(ctx: CliContext, values: Record<string, unknown>): Promis
     );
     if (!request.repos?.length) throw new EngineError('NoRepositories', `no repo of the target is under ${roots.join(', ')}`);
   }
-  return planRollback(ctx, request, ended);
+  return planRollback(ctx, request, ended, { keepCaptures });
 }
 
 export const rollbackCommands: Command[] = [
@@ -236,45 +286,13 @@ export const rollbackCommands: Command[] = [
       // a repo's own check runs only with consent: the timeout bounds what --check or --trust-repo-checks runs
       if (timeout !== undefined && check === undefined && !values['trust-repo-checks'])
         throw new UsageError('--check-timeout goes with --check or --trust-repo-checks: it bounds the checks they run');
-      const plan = await runPlan(ctx, values);
-      if (values['dry-run']) {
-        // the text the evidence pack's inverse.patch will hold
-        const diffs = values.diff ? inversePatchText(plan.repos) : '';
-        const text = [planText(plan, await checksToShow(ctx, plan, check)), ...(diffs ? ['', diffs.replace(/\n$/, '')] : [])].join('\n');
-        return { text, json: plan, exitCode: plan.totals.conflicts ? 1 : 0 };
-      }
-      // decided (and consent asked) before anything is locked or journaled
-      const checks = await checksForRollback(ctx, plan, { check, trust: !!values['trust-repo-checks'], skip: !!values['skip-repo-checks'] });
-      reportSkipped(checks.skipped, '--skip-repo-checks');
-      // said before it runs, as the extension's confirmation says it; the lines themselves follow the result
-      const remotes = remoteLines(plan);
-      const onRemotes = leftOnRemotes(plan);
-      if (onRemotes)
-        process.stderr.write(
-          `codecontext: the campaign reached the remotes of ${plural(onRemotes, 'repo')}; this rollback is local and does not change them ` +
-            '(--remote rolls them back too)\n',
-        );
-      const interrupt = interruptToken();
+      // a run starts from the plan's captures where nothing changed since (plan/keptCaptures.ts): its
+      // prepare proves them, by a census of the folders where it can, instead of capturing again
+      const plan = await runPlan(ctx, values, !values['dry-run']);
       try {
-        const record = await executeRollback(ctx, plan, {
-          force: !!values.force,
-          cancel: interrupt.cancel,
-          argv: process.argv.slice(2),
-          checks: checks.run,
-          checkTimeoutMs: timeout === undefined ? undefined : timeout * 1000,
-        });
-        const text = [
-          `${record.id}: committed — ${plan.totals.reposChanged} of ${plural(plan.totals.repos, 'repo')} back to ${plan.target.label}, ` +
-            `${plural(plan.totals.files, 'file')}, in ${(record.durationMs / 1000).toFixed(2)} s`,
-          `safety snapshot: ${record.safetySnapshot} (undo with: codecontext rollback undo ${record.id})`,
-          `evidence: ${record.evidence}`,
-          ...remotes,
-        ].join('\n');
-        warnUnsigned(record);
-        const reached = plan.repos.filter((r) => r.remotes).map((r) => ({ repo: r.path, ...r.remotes! }));
-        return { text, json: reached.length ? { ...record, remotes: reached } : record };
+        return await rollbackWith(ctx, values, plan, check, timeout);
       } finally {
-        interrupt.dispose();
+        await releaseCaptures(plan);
       }
     },
   },
