@@ -167,9 +167,11 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     assert.strictEqual(lines.filter((l) => / add -A /.test(l)).length, repos.length, 'one capture per repo, the verify’s');
   });
 
-  it('census: beside an ignored folder, a second after a fine timestamp; not in a repo holding another, nor a second after a whole one', async function () {
-    const { repos, campaign } = await campaignOf(4);
-    repos[0].write('node_modules/x/index.js', 'ignored\n').write('.git/info/exclude', 'node_modules/\n');
+  it('census: beside a flat ignored folder, after a fine time; not beside a deep one, in a repo holding another, after a whole second', async function () {
+    const { repos, campaign } = await campaignOf(5);
+    repos[0].write('build/out.js', 'ignored\n').write('.git/info/exclude', 'build/\n');
+    // a folder outside the capture's, with folders of its own: git would read it to learn what it ignores
+    repos[4].write('node_modules/x/index.js', 'ignored\n').write('.git/info/exclude', 'node_modules/\n');
     // in an ignored folder, so the capture itself is kept (a nested repo git lists would be a gitlink, never kept)
     repos[1].write('.git/info/exclude', 'vendor/\n');
     kit.repo(repos[1].file('vendor/inner')).write('a.txt', 'a repo of its own\n').commitAll('inner');
@@ -183,19 +185,19 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
     assert.deepStrictEqual(
       repos.map((r) => censusOf(plan, r.dir)),
-      [true, false, false, true],
+      [true, false, false, true, false],
     );
     await releaseCaptures(plan);
   });
 
   it('census: a file written in an ignored folder since the plan: the run lists the untracked files, and goes on, the file kept', async function () {
     const { repos, campaign } = await campaignOf(2);
-    repos[1].write('node_modules/x/index.js', 'ignored\n').write('.git/info/exclude', 'node_modules/\n');
+    repos[1].write('build/out.js', 'ignored\n').write('.git/info/exclude', 'build/\n');
     repos.forEach(ageFolders);
     await ctimesSettle();
     const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
     assert.ok(censusOf(plan, repos[1].dir));
-    repos[1].write('node_modules/x/later.js', 'written after the preview\n');
+    repos[1].write('build/later.js', 'written after the preview\n');
     const lines: string[] = [];
     setGitLogger((line) => lines.push(line));
     let record;
@@ -206,7 +208,7 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     }
     assert.strictEqual(record.outcome, 'committed');
     assert.strictEqual(lines.filter((l) => / ls-files -o /.test(l)).length, 1, 'the one repo whose census failed was listed');
-    assert.strictEqual(repos[1].read('node_modules/x/later.js').toString(), 'written after the preview\n');
+    assert.strictEqual(repos[1].read('build/later.js').toString(), 'written after the preview\n');
   });
 
   /**

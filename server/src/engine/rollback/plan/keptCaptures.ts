@@ -83,43 +83,68 @@ export async function keptCapture(capture: Capture, racyFromNs: bigint): Promise
 }
 
 /**
- * The census of the worktree's folders (every folder but the git dir, ignored ones too: git's
- * listing reads a folder to learn it is ignored, and a census takes no view on that), taken after
- * the capture that began at `startNs`, at once or later (an undo's, of its rollback's verify). Usable
- * only when no folder's mtime or ctime moved from shortly before then (`folderRacyMarginNs`: a name
- * added in the clock tick of the census would leave the mtime as recorded), each folder's link
+ * The census of the worktree's folders, taken after the capture that began at `startNs`, at once or
+ * later (an undo's, of its rollback's verify): every folder holding a file the capture took or left
+ * out, read whole, and every other folder beside them (ignored, empty, holding only ignored files)
+ * when it has no subfolder, so that its own mtime tells of any name that comes into it. Usable only
+ * when no folder's mtime or ctime moved from shortly before the capture (`folderRacyMarginNs`: a
+ * name added in the clock tick of the census would leave the mtime as recorded), each folder's link
  * count is two plus the subfolders read in it (a filesystem that does not count them, or a listing
- * that did not say what is a folder, fails this), no folder holds a repo of its own, and there are
- * at most `censusMaxFolders`. Otherwise undefined: the run lists.
+ * that did not say what is a folder, fails this), and no folder holds a repo of its own. A folder
+ * outside the capture's that has subfolders (node_modules) is not walked: the run lists instead, as
+ * git would have to read that folder to learn what is ignored in it. So the census costs about as
+ * many reads as the capture has folders. Otherwise undefined: the run lists.
  */
 async function folderCensus(capture: Capture, startNs: bigint): Promise<FolderCensus | undefined> {
+  const temp = readIndexFile(capture.tempIndex);
+  const parsed = temp ? parseIndex(temp.bytes) : emptyIndex;
+  if (!parsed) return undefined;
+  // the folders of the capture's files (latin1 of their bytes, '' the root)
+  const lit = new Set<string>(['']);
+  const names = [...parsed.entries.map((e) => e.path), ...(capture.state.leftOut ?? []).map((l) => Buffer.from(l.path, 'utf8').toString('latin1'))];
+  for (const p of names) for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) lit.add(p.slice(0, i));
   const root = capture.layout.root;
   const rootBytes = Buffer.from(root + path.sep);
+  const absOf = (rel: string) => (rel === '' ? Buffer.from(root) : Buffer.concat([rootBytes, Buffer.from(rel, 'latin1')]));
+  const old = (ns: bigint) => ns < startNs - folderRacyMarginNs(ns);
   const folders: FolderCensus['folders'] = [];
-  const pending: Buffer[] = [Buffer.alloc(0)];
-  for (let rel = pending.pop(); rel !== undefined; rel = pending.pop()) {
-    const abs = rel.length ? Buffer.concat([rootBytes, rel]) : Buffer.from(root);
+  /** The folder's stat and subfolders read, recorded; false when it cannot vouch. */
+  const take = (rel: string, walk: (sub: string) => void): boolean => {
+    const abs = absOf(rel);
     const st = fs.lstatSync(abs, { bigint: true, throwIfNoEntry: false });
     // its ctime too: a name added and the mtime put back (tar, rsync and cp -p restore a folder's
     // mtime) leaves a ctime no one can set back, and a census taken after that must not vouch for it
-    const old = (ns: bigint) => ns < startNs - folderRacyMarginNs(ns);
-    if (!st?.isDirectory() || !old(st.mtimeNs) || !old(st.ctimeNs) || folders.length >= censusMaxFolders) return undefined;
+    if (!st?.isDirectory() || !old(st.mtimeNs) || !old(st.ctimeNs)) return false;
     let subfolders = 0;
     for (const e of fs.readdirSync(abs, { withFileTypes: true, encoding: 'buffer' })) {
       const name = e.name.toString('latin1');
       if (name === '.git') {
-        if (rel.length) return undefined; // a nested repo (or worktree): git lists it as one
+        if (rel !== '') return false; // a nested repo (or worktree): git lists it as one
         if (e.isDirectory()) subfolders++;
         continue;
       }
       if (!e.isDirectory()) continue;
       subfolders++;
-      pending.push(rel.length ? Buffer.concat([rel, Buffer.from('/'), e.name]) : e.name);
+      walk(rel === '' ? name : `${rel}/${name}`);
     }
-    if (st.nlink !== BigInt(2 + subfolders)) return undefined;
-    folders.push([rel.toString('latin1'), st.ino, st.mtimeNs, st.ctimeNs, st.nlink]);
+    if (st.nlink !== BigInt(2 + subfolders)) return false;
+    folders.push([rel, st.ino, st.mtimeNs, st.ctimeNs, st.nlink]);
+    return true;
+  };
+  const pending = [''];
+  let failed = false;
+  for (let rel = pending.pop(); rel !== undefined && !failed; rel = pending.pop()) {
+    const took = take(rel, (sub) => {
+      if (lit.has(sub)) pending.push(sub);
+      else if (!failed) {
+        // a folder outside the capture's: it vouches only when it has no subfolder of its own
+        let flat = true;
+        if (!take(sub, () => (flat = false)) || !flat) failed = true;
+      }
+    });
+    if (!took) failed = true;
   }
-  return { folders, rules: await ignoreRulesHash(capture) };
+  return failed ? undefined : { folders, rules: await ignoreRulesHash(capture) };
 }
 
 /**
@@ -133,9 +158,6 @@ async function folderCensus(capture: Capture, startNs: bigint): Promise<FolderCe
 function folderRacyMarginNs(mtimeNs: bigint): bigint {
   return mtimeNs % 1_000_000_000n === 0n ? racyMarginNs : 50_000_000n;
 }
-
-/** Folders beyond which a census is not taken (a worktree with a large node_modules): the run lists instead. */
-const censusMaxFolders = 2_000;
 
 /** What chooses which files git lists as untracked, outside the worktree's own files: config and the rules files it names. */
 async function ignoreRulesHash(capture: Capture): Promise<string> {
