@@ -145,6 +145,24 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     });
   }
 
+  it('census: a .gitignore that ignores itself, edited since the plan so its folder’s files show: refused as a fresh capture refuses it', async function () {
+    const { repos, campaign } = await campaignOf(2);
+    // a tool's cache folder: its own .gitignore says `*`, so git captures nothing in it, yet reads that file
+    for (const r of repos) r.write('cache/.gitignore', '*\n').write('cache/data.txt', 'cached\n');
+    repos.forEach(ageFolders);
+    await ctimesSettle();
+    const kept = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+    assert.ok(censusOf(kept, repos[1].dir), 'the census was taken');
+    const fresh = await planRollback(ctx(), { campaign });
+    repos[1].write('cache/.gitignore', '# nothing ignored now\n');
+    const before = fingerprints(repos);
+    const [a, b] = [await refusal(kept), await refusal(fresh)];
+    assert.deepStrictEqual(a, b, 'the kept capture’s run is refused exactly as a fresh capture’s');
+    assert.strictEqual(a.code, 'PlanStale', a.message);
+    assert.deepStrictEqual(fingerprints(repos), before, 'nothing changed');
+    await releaseCaptures(kept);
+  });
+
   it('census: nothing changed and every folder a minute old: the run lists no untracked files, and ends at the target', async function () {
     const { repos, campaign } = await campaignOf(3);
     repos.forEach(ageFolders);

@@ -44,6 +44,12 @@ export interface KeptCapture {
 export interface FolderCensus {
   /** Path (latin1 of its bytes; '' the root), inode, mtime and ctime in ns (ctime: an mtime put back is still caught), link count. */
   folders: [string, bigint, bigint, bigint, bigint][];
+  /**
+   * Every `.gitignore` in those folders, the same way (the last number its size): git reads one
+   * whether or not it ignores itself (a cache folder's `*`), and an edit of it, which leaves its
+   * folder's mtime alone, can make files git skipped its to list.
+   */
+  rulesFiles: [string, bigint, bigint, bigint, bigint][];
   /** Hash of the repo's config entries and of the ignore rules outside its worktree. */
   rules: string;
 }
@@ -108,6 +114,7 @@ async function folderCensus(capture: Capture, startNs: bigint): Promise<FolderCe
   const absOf = (rel: string) => (rel === '' ? Buffer.from(root) : Buffer.concat([rootBytes, Buffer.from(rel, 'latin1')]));
   const old = (ns: bigint) => ns < startNs - folderRacyMarginNs(ns);
   const folders: FolderCensus['folders'] = [];
+  const rulesFiles: FolderCensus['rulesFiles'] = [];
   /** The folder's stat and subfolders read, recorded; false when it cannot vouch. */
   const take = (rel: string, walk: (sub: string) => void): boolean => {
     const abs = absOf(rel);
@@ -122,6 +129,12 @@ async function folderCensus(capture: Capture, startNs: bigint): Promise<FolderCe
         if (rel !== '') return false; // a nested repo (or worktree): git lists it as one
         if (e.isDirectory()) subfolders++;
         continue;
+      }
+      if (name === '.gitignore') {
+        const at = rel === '' ? name : `${rel}/${name}`;
+        const f = fs.lstatSync(absOf(at), { bigint: true, throwIfNoEntry: false });
+        if (!f || !old(f.mtimeNs) || !old(f.ctimeNs)) return false;
+        rulesFiles.push([at, f.ino, f.mtimeNs, f.ctimeNs, f.size]);
       }
       if (!e.isDirectory()) continue;
       subfolders++;
@@ -144,7 +157,7 @@ async function folderCensus(capture: Capture, startNs: bigint): Promise<FolderCe
     });
     if (!took) failed = true;
   }
-  return failed ? undefined : { folders, rules: await ignoreRulesHash(capture) };
+  return failed ? undefined : { folders, rulesFiles, rules: await ignoreRulesHash(capture) };
 }
 
 /**
@@ -167,13 +180,17 @@ async function ignoreRulesHash(capture: Capture): Promise<string> {
   return sha256(Buffer.concat([Buffer.from(JSON.stringify(config)), ...parts]));
 }
 
-/** Whether every folder of the census is as it was, and the rules too: then no name came or went in any of them. */
+/** Whether every folder of the census is as it was, and the rules too: then no name came or went in any of them, and none is ignored otherwise. */
 async function foldersAsRecorded(capture: Capture, census: FolderCensus): Promise<boolean> {
   const root = capture.layout.root;
   const rootBytes = Buffer.from(root + path.sep);
   for (const [folder, ino, mtimeNs, ctimeNs, nlink] of census.folders) {
     const st = fs.lstatSync(folder === '' ? root : Buffer.concat([rootBytes, Buffer.from(folder, 'latin1')]), { bigint: true, throwIfNoEntry: false });
     if (!st?.isDirectory() || st.ino !== ino || st.mtimeNs !== mtimeNs || st.ctimeNs !== ctimeNs || st.nlink !== nlink) return false;
+  }
+  for (const [file, ino, mtimeNs, ctimeNs, size] of census.rulesFiles) {
+    const st = fs.lstatSync(Buffer.concat([rootBytes, Buffer.from(file, 'latin1')]), { bigint: true, throwIfNoEntry: false });
+    if (!st || st.ino !== ino || st.mtimeNs !== mtimeNs || st.ctimeNs !== ctimeNs || st.size !== size) return false;
   }
   return (await ignoreRulesHash(capture)) === census.rules;
 }
