@@ -2,7 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { gitRaw } from '../../git/gitRunner';
 import { blobId } from '../../git/looseObjects';
-import { emptyIndex, parseIndex, readIndexFile, writeIndexTree } from '../../git/indexFile';
+import { ParsedIndex, emptyIndex, parseIndex, readIndexFile, writeIndexTree } from '../../git/indexFile';
 import { assertQuiet, readHead } from '../../git/repoLayout';
 import { configEntries } from '../../git/conversion';
 import { presentIgnoreRules } from '../../repo/ignoreSources';
@@ -70,12 +70,17 @@ export function captureStartNs(): bigint {
  * Otherwise it is released, and the run captures afresh.
  */
 export async function keepable(capture: Capture): Promise<boolean> {
+  return keepableIndex(capture) !== undefined;
+}
+
+/** The capture's temporary index, parsed, when the capture can be kept (`keepable`); else undefined. */
+function keepableIndex(capture: Capture): ParsedIndex | undefined {
   const t = readIndexFile(capture.tempIndex);
   // the entry count, from the index's header: no parse for a capture that is not kept
-  if (t && t.bytes.length >= 12 && t.bytes.readUInt32BE(8) >= keptMaxEntries) return false;
+  if (t && t.bytes.length >= 12 && t.bytes.readUInt32BE(8) >= keptMaxEntries) return undefined;
   const parsed = t ? parseIndex(t.bytes) : emptyIndex;
-  if (!parsed || parsed.flagged || parsed.entries.some((e) => e.mode === '160000')) return false;
-  return writeIndexTree(path.join(capture.layout.commonDir, 'objects'), parsed) === capture.state.worktree;
+  if (!parsed || parsed.flagged || parsed.entries.some((e) => e.mode === '160000')) return undefined;
+  return writeIndexTree(path.join(capture.layout.commonDir, 'objects'), parsed) === capture.state.worktree ? parsed : undefined;
 }
 
 /**
@@ -83,8 +88,9 @@ export async function keepable(capture: Capture): Promise<boolean> {
  * when the capture cannot be kept (`keepable`).
  */
 export async function keptCapture(capture: Capture, racyFromNs: bigint): Promise<KeptCapture | undefined> {
-  if (!(await keepable(capture))) return undefined;
-  const folders = await folderCensus(capture, racyFromNs + racyMarginNs).catch(() => undefined);
+  const parsed = keepableIndex(capture);
+  if (!parsed) return undefined;
+  const folders = await folderCensus(capture, parsed, racyFromNs + racyMarginNs).catch(() => undefined);
   return { capture, racyFromNs, ...(folders ? { folders } : {}) };
 }
 
@@ -101,10 +107,7 @@ export async function keptCapture(capture: Capture, racyFromNs: bigint): Promise
  * git would have to read that folder to learn what is ignored in it. So the census costs about as
  * many reads as the capture has folders. Otherwise undefined: the run lists.
  */
-async function folderCensus(capture: Capture, startNs: bigint): Promise<FolderCensus | undefined> {
-  const temp = readIndexFile(capture.tempIndex);
-  const parsed = temp ? parseIndex(temp.bytes) : emptyIndex;
-  if (!parsed) return undefined;
+async function folderCensus(capture: Capture, parsed: ParsedIndex, startNs: bigint): Promise<FolderCensus | undefined> {
   // the folders of the capture's files (latin1 of their bytes, '' the root)
   const lit = new Set<string>(['']);
   const names = [...parsed.entries.map((e) => e.path), ...(capture.state.leftOut ?? []).map((l) => Buffer.from(l.path, 'utf8').toString('latin1'))];
