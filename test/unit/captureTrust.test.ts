@@ -1,6 +1,6 @@
 import * as assert from 'assert';
 import * as path from 'path';
-import { captureRepoState } from '../../server/src/engine/repo/repoState';
+import { captureRepoState, captureWithIndex } from '../../server/src/engine/repo/repoState';
 import { RepoKit } from '../helpers/repoKit';
 
 /**
@@ -27,4 +27,52 @@ describe('capture: index flags are not taken on trust', function () {
     assert.deepStrictEqual(repo.indexBytes(), index);
     assert.match(repo.git('ls-files', '-v', 'a.txt', 'b.txt'), /^h a\.txt\nS b\.txt$/);
   });
+
+  // A run's prepare and verify know the files over the cap, list nothing, and start their `add -A`
+  // before Node reads the real index (issue 24, item 4): an index that add must not take as it is
+  // (flags to clear, or one only git can read) is copied afresh and added again after.
+  const capturers: [string, (dir: string) => Promise<{ index: string; worktree: string }>][] = [
+    ['listing first', (dir) => captureRepoState(dir)],
+    [
+      'add at once',
+      async (dir) => {
+        const c = await captureWithIndex(dir, { leftOut: [] });
+        await c.release();
+        return c.state;
+      },
+    ],
+  ];
+  for (const [how, capture] of capturers) {
+    it(`${how}: flagged files edited on disk are captured with their new bytes, and the index tree is the real index's`, async function () {
+      const repo = kit.repo(path.join(kit.tempDir(), 'r'), { 'a.txt': 'a\n', 'b.txt': 'b\n', 'c.txt': 'c\n' });
+      repo.write('c.txt', 'c staged\n').git('add', 'c.txt');
+      repo.git('update-index', '--assume-unchanged', 'a.txt');
+      repo.git('update-index', '--skip-worktree', 'b.txt');
+      repo.write('a.txt', 'a edited\n').write('b.txt', 'b edited\n').write('c.txt', 'c on disk\n');
+      const state = await capture(repo.dir);
+      const files = repo.filesOf(state.worktree);
+      for (const [f, bytes] of [
+        ['a.txt', 'a edited\n'],
+        ['b.txt', 'b edited\n'],
+        ['c.txt', 'c on disk\n'],
+      ])
+        assert.strictEqual(Buffer.from(files[f].slice(2), 'base64').toString(), bytes, f);
+      assert.strictEqual(state.index, repo.indexTree());
+    });
+
+    it(`${how}: a split index (git reads it, not Node): the index tree is the real index's, the worktree's has every change`, async function () {
+      const repo = kit.repo(path.join(kit.tempDir(), 'r'), { 'a.txt': 'a\n', 'b.txt': 'b\n' });
+      repo.git('update-index', '--split-index');
+      repo.write('a.txt', 'a staged\n').git('add', 'a.txt');
+      repo.write('a.txt', 'a on disk\n').write('new.txt', 'new\n');
+      const index = repo.indexBytes();
+      const state = await capture(repo.dir);
+      const files = repo.filesOf(state.worktree);
+      assert.strictEqual(Buffer.from(files['a.txt'].slice(2), 'base64').toString(), 'a on disk\n');
+      assert.strictEqual(Buffer.from(files['new.txt'].slice(2), 'base64').toString(), 'new\n');
+      assert.strictEqual(state.index, repo.indexTree());
+      assert.notStrictEqual(state.index, state.worktree);
+      assert.deepStrictEqual(repo.indexBytes(), index);
+    });
+  }
 });

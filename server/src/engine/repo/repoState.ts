@@ -123,27 +123,54 @@ export async function captureWithIndex(root: string, options: CaptureOptions = {
   const capture: Capture = { state: { head, ref, index: '', worktree: '' }, layout, tempIndex, scratch, release };
   // a git still writing the temporary index when a failure releases it would leave its lock behind
   let updated: Promise<boolean> | undefined;
+  let early: Promise<void> | undefined;
   try {
     const objects = path.join(layout.commonDir, 'objects');
     const realIndex = readIndexFile(path.join(layout.gitDir, 'index'));
-    if (realIndex) {
+    const copyIndex = () => {
+      if (!realIndex) return;
       fs.writeFileSync(tempIndex, realIndex.bytes);
       // Git trusts an entry's stat data only when the file is older than the index file; the copy
       // must keep the original's timestamp, or a same-size edit made in the second the index was
       // written (a "racily clean" entry) would be taken as unchanged and lost from the worktree tree.
       fs.utimesSync(tempIndex, realIndex.atime, realIndex.mtime);
-    }
+    };
+    copyIndex();
     const env = { GIT_INDEX_FILE: tempIndex };
     // the size cap's listing of untracked files runs while Node builds the index tree (it reads the
     // temporary index's entries, which nothing before the add changes); awaited before the add
     const lists = maxFileBytes > 0 && !options.leftOut;
     const overCapped = lists ? overCap(root, env, maxFileBytes) : Promise.resolve(undefined);
     overCapped.catch(() => undefined); // a failure is thrown where it is awaited, never unhandled (a step before may throw first)
+    // No listing (a run's prepare and its verify, which know the files over the cap): the one `add -A`
+    // starts now, and Node reads the real index, builds its tree and looks for attributes files while
+    // git walks the worktree. At 100,000 files that Node work was a third of the capture, after or
+    // before git's instead of beside it (issue 24, item 4). An index with assume-unchanged or
+    // skip-worktree entries is added again once they are cleared (`distrustFlags`).
+    const known = lists ? undefined : knownLeftOut(root, options.leftOut);
+    early = known
+      ? addAll(
+          root,
+          env,
+          known.map((f) => f.path),
+        )
+      : undefined;
+    early?.catch(() => undefined); // thrown where it is awaited, never unhandled
     const treeOf = async (parsed: ReturnType<typeof parseIndex>): Promise<string> =>
       parsed ? writeIndexTree(objects, parsed) : git(root, ['write-tree'], { env });
     const real = realIndex ? parseIndex(realIndex.bytes) : emptyIndex;
     // assume-unchanged and skip-worktree entries are promises not to look: a capture looks anyway
-    if (realIndex && (!real || real.flagged)) await distrustFlags(root, env);
+    if (realIndex && (!real || real.flagged)) {
+      // an add that began saw the flags (and an index git must read is read by git below): it is
+      // undone with a fresh copy, and the add runs after the flags are cleared, as it always did
+      if (early) {
+        const begun = early.catch(() => undefined);
+        early = undefined;
+        await begun;
+        copyIndex();
+      }
+      await distrustFlags(root, env);
+    }
     // A large repo's tracked files are brought up to date while git lists the untracked ones, and
     // only the untracked files under the cap are added after: the worktree is walked once, not twice
     // (issue 23's latency). Started before Node builds the index tree and looks for attributes
@@ -170,10 +197,10 @@ export async function captureWithIndex(root: string, options: CaptureOptions = {
       if (real && real.version < 4 && !realIndex.bytes.includes('.gitattributes')) return false;
       return (real ?? { entries: await listIndexEntries(root, path.join(layout.gitDir, 'index')) }).entries.some((e) => isAttributesFile(e.path));
     };
-    // While git lists the untracked files, Node looks for attributes files in the folders of every
-    // tracked path (a superset of what `add` will keep, so never a folder too few), and then of the
-    // untracked ones: the look is off the capture's critical path (issue 24, item 4)
-    const trackedMayConvert = lists && real && realIndex ? bytesMayConvert(layout, pathsOf(real.entries), config) : undefined;
+    // While git lists the untracked files (or adds), Node looks for attributes files in the folders of
+    // every tracked path (a superset of what `add` will keep, so never a folder too few), and then of
+    // the new ones: the look is off the capture's critical path (issue 24, item 4)
+    const trackedMayConvert = real && realIndex ? bytesMayConvert(layout, pathsOf(real.entries), config) : undefined;
     // both settled before anything else, so no git is left writing the temporary index when a failure releases it
     const [listing, updating] = await Promise.allSettled([overCapped, updated]);
     if (listing.status === 'rejected') throw listing.reason;
@@ -181,10 +208,9 @@ export async function captureWithIndex(root: string, options: CaptureOptions = {
     const listed = listing.value;
     // Embedded repos become gitlinks, as they would in a commit; their own files are the nested
     // repo's business and are captured as a repo of their own.
-    const leftOut = listed?.over ?? knownLeftOut(root, options.leftOut);
-    const mayConvert =
-      trackedMayConvert === undefined || listed === undefined ? undefined : trackedMayConvert || bytesMayConvert(layout, listed.untracked, config);
-    if (!(updating.value && listed && (await addListed(root, env, listed.kept))))
+    const leftOut = listed?.over ?? known ?? [];
+    if (early) await early;
+    else if (!(updating.value && listed && (await addListed(root, env, listed.kept))))
       await addAll(
         root,
         env,
@@ -194,6 +220,10 @@ export async function captureWithIndex(root: string, options: CaptureOptions = {
     const added = readIndexFile(tempIndex)?.bytes;
     // parsed once for both: at 100,000 files each parse is tens of MB (issue 21, item 12)
     const parsedAdded = added ? parseIndex(added) : emptyIndex;
+    // the folders of the files the add took that the real index does not have: the listed untracked
+    // files, or (no listing) those the two indexes' entries, both in name order, say
+    const newPaths = listed ? listed.untracked : real && parsedAdded ? pathsAdded(real.entries, parsedAdded.entries) : undefined;
+    const mayConvert = trackedMayConvert === undefined || newPaths === undefined ? undefined : trackedMayConvert || bytesMayConvert(layout, newPaths, config);
     // an attributes file `add` took that neither list had (written meanwhile) is looked for by name
     // (one search of the bytes; version 4 shares names' prefixes, so there the folders are looked in again)
     const addedNoAttributes = !!added && !!parsedAdded && parsedAdded.version < 4 && !added.includes('.gitattributes');
@@ -204,6 +234,7 @@ export async function captureWithIndex(root: string, options: CaptureOptions = {
     return capture;
   } catch (e) {
     await updated?.catch(() => undefined);
+    await early?.catch(() => undefined);
     await release();
     // a full disk stays IoFailed naming its call, a bug stays Internal: neither is git's failure
     throw asEngineError(e, root);
@@ -393,6 +424,15 @@ async function diskBytesTree(
     return await git(root, ['write-tree'], { env: { GIT_INDEX_FILE: copy } });
   } finally {
     fs.rmSync(copy, { force: true });
+  }
+}
+
+/** The paths of `after` that `before` does not have; both lists in index order, in which latin1 strings compare as their bytes. */
+function* pathsAdded(before: readonly { path: string }[], after: readonly { path: string }[]): Iterable<string> {
+  let i = 0;
+  for (const e of after) {
+    while (i < before.length && before[i].path < e.path) i++;
+    if (i >= before.length || before[i].path !== e.path) yield e.path;
   }
 }
 

@@ -530,7 +530,8 @@ async function planRepo(
   /** A capture to start from, when it proves still current (taken out of the map: released or kept here). */
   startFrom?: Map<string, KeptCapture>,
 ): Promise<RepoPlan> {
-  const { capture, racyFromNs } = (await startingCapture(repo, startFrom)) ?? { racyFromNs: captureStartNs(), capture: await captureWithIndex(repo) };
+  const started = await startingCapture(repo, startFrom);
+  const { capture, racyFromNs } = started ?? { racyFromNs: captureStartNs(), capture: await captureWithIndex(repo) };
   let planned = false;
   try {
     const current = capture.state;
@@ -647,7 +648,9 @@ async function planRepo(
       ...(leftOut.length ? { leftOut } : {}),
     };
   } finally {
-    const kept = planned && captures ? await keptCapture(capture, racyFromNs).catch(() => undefined) : undefined;
+    // a capture proved current at the start is kept with the census that proved it: a second census
+    // of the same folders, moments later, could only say the same or refuse (issue 24, item 2)
+    const kept = planned && captures ? (started ?? (await keptCapture(capture, racyFromNs).catch(() => undefined))) : undefined;
     if (kept && captures) {
       // a repo planned again (a parent of submodules) keeps its newest capture
       await captures.get(repo)?.capture.release();
