@@ -7,7 +7,8 @@ import { RollbackPlan, planRollback } from '../../server/src/engine/rollback/pla
 import { captureStartNs, keepable, keptCapture, keptCaptureOf, releaseCaptures, stillCurrent } from '../../server/src/engine/rollback/plan/keptCaptures';
 import { captureWithIndex } from '../../server/src/engine/repo/repoState';
 import { RollbackFailed, executeRollback } from '../../server/src/engine/rollback/tx/transaction';
-import { undoRollback } from '../../server/src/engine/rollback/tx/undo';
+import { planUndo, undoRollback } from '../../server/src/engine/rollback/tx/undo';
+import { treePatches } from '../../server/src/engine/git/patches';
 import { Store } from '../../server/src/engine/store/store';
 import { EngineError } from '../../server/src/engine/util/errors';
 import { RepoKit, TestRepo, changeEveryKind, fingerprints, seedEveryKind } from '../helpers/repoKit';
@@ -281,6 +282,32 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
     }
     assert.strictEqual(undo.outcome, 'committed');
     assert.strictEqual(adds.length, repos.length, adds.join('\n'));
+  });
+
+  it('an undo from the verify’s captures turns its rollback’s diffs around: no git diff in its plan, the text git prints for those trees', async function () {
+    const { repos, campaign } = await campaignOf(2);
+    const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+    const record = await executeRollback(ctx(), plan, { keepVerifiedCaptures: true });
+    const diffs: string[] = [];
+    setGitLogger((line) => / diff-tree /.test(line) && diffs.push(line));
+    let undo: RollbackPlan;
+    try {
+      undo = (await planUndo(ctx(), record.id, undefined, true)).plan;
+    } finally {
+      setGitLogger(undefined);
+    }
+    await releaseCaptures(undo);
+    assert.deepStrictEqual(diffs, [], 'the undo’s plan asked git for no diff');
+    assert.strictEqual(undo.repos.length, repos.length);
+    for (const r of undo.repos) {
+      // every kind of change (modify, add, delete, mode, symlink, binary) turned around reads as git writes it
+      const git = await treePatches(r.path, r.current.worktree, r.goal.worktree);
+      assert.ok(git.length >= 8, `${r.path}: ${git.length} files`);
+      assert.deepStrictEqual(
+        r.files.map((f) => [f.path, f.patch, f.added, f.removed, f.binary]),
+        git.map((p) => [p.change.path, p.text, p.change.added, p.change.removed, p.change.binary]),
+      );
+    }
   });
 
   // each with how the repos are seeded before the campaign, when it matters

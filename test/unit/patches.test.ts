@@ -4,9 +4,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { emptyTree } from '../../server/src/engine/git/gitRunner';
 import { zeroId } from '../../server/src/engine/git/looseObjects';
-import { treePatches } from '../../server/src/engine/git/patches';
+import { reversePatch, treePatches } from '../../server/src/engine/git/patches';
 import { diffTrees } from '../../server/src/engine/git/trees';
-import { decodePath } from '../../server/src/engine/util/pathBytes';
+import { decodePath, encodePath } from '../../server/src/engine/util/pathBytes';
 import { RepoKit, gitEnv } from '../helpers/repoKit';
 
 /**
@@ -139,5 +139,55 @@ describe('the diff producer', () => {
         [['added', 'old name.txt', 5]],
       );
     }
+  });
+  // an undo's inverse diffs are its rollback's turned around (issue 24, item 2): no git process for them
+  it("turns a file's part around without git: what git prints the other way, or a type change left to git", async () => {
+    const { r, from, to } = twoTrees();
+    const back = new Map((await treePatches(r.dir, to, from)).map((p) => [p.change.path, p.text]));
+    const turned = (await treePatches(r.dir, from, to)).map((p) => [p.change.path, reversePatch(p.text)] as const);
+    assert.deepStrictEqual(
+      turned.filter(([, t]) => t === undefined).map(([p]) => p),
+      ['becomes link.txt'],
+      'only the type change (two parts in one) is left to git',
+    );
+    for (const [p, t] of turned) if (t !== undefined) assert.strictEqual(t, back.get(p), `${p}: what git prints from the other side`);
+    // what it does not know is git's: a rename, a binary file made or removed, a hunk that does not add up
+    assert.strictEqual(reversePatch('diff --git a/x b/y\nsimilarity index 100%\nrename from x\nrename to y\n'), undefined);
+    assert.strictEqual(reversePatch('diff --git a/x b/x\nnew file mode 100644\nindex 0000000..e69de29\nBinary files /dev/null and b/x differ\n'), undefined);
+    assert.strictEqual(reversePatch('diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-a\n+b\n'), undefined);
+  });
+
+  it('turned around, applies exactly, wherever lines could pair several ways (a seeded mix of edits over few distinct lines)', async () => {
+    let seed = 7;
+    const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+    const line = () => ['x', 'y', '}', '', 'x y', '\r'][rand(6)] + '\n';
+    const files: Record<string, string> = {};
+    for (let f = 0; f < 60; f++) files[`f${f}.txt`] = Array.from({ length: 5 + rand(30) }, line).join('') + (f % 7 === 0 ? 'no end' : '');
+    const r = kit.repo(kit.tempDir(), files);
+    const from = r.git('rev-parse', 'HEAD^{tree}');
+    for (let f = 0; f < 60; f++) {
+      const lines = r
+        .read(`f${f}.txt`)
+        .toString()
+        .split(/(?<=\n)/);
+      for (let k = 0; k < 1 + rand(6); k++) {
+        const at = rand(lines.length + 1);
+        if (rand(2)) lines.splice(at, 1 + rand(3));
+        else lines.splice(at, 0, ...Array.from({ length: 1 + rand(3) }, line));
+      }
+      r.write(`f${f}.txt`, lines.join('') + (f % 5 === 0 ? 'a new end' : ''));
+    }
+    r.write('made.txt', 'new\n').remove('f59.txt');
+    r.commitAll('mixed');
+    const to = r.git('rev-parse', 'HEAD^{tree}');
+    const forward = await treePatches(r.dir, from, to);
+    const text = forward.map((p) => reversePatch(p.text)!);
+    assert.ok(text.every((t) => t !== undefined));
+    const patchFile = path.join(kit.tempDir(), 'turned.patch');
+    fs.writeFileSync(patchFile, encodePath(text.join('')));
+    const env = { ...gitEnv, GIT_INDEX_FILE: path.join(r.dir, '.git', 'cc-turned-test') };
+    execFileSync('git', ['read-tree', to], { cwd: r.dir, env });
+    execFileSync('git', ['apply', '--cached', patchFile], { cwd: r.dir, env });
+    assert.strictEqual(execFileSync('git', ['write-tree'], { cwd: r.dir, env, encoding: 'utf8' }).trim(), from, 'the other tree, exactly');
   });
 });

@@ -12,6 +12,10 @@ import { decodePath } from '../util/pathBytes';
  * The same process prints the raw records (`--raw -z`) before the patches, in the same order: a
  * file's section is found by its place, and its name is the raw record's exact bytes
  * (util/pathBytes.ts), never read back from git's quoted patch header.
+ *
+ * One text is not git's own: an undo that starts from its rollback's verify captures, and undoes
+ * exactly that rollback's files, turns the rollback's diffs around (`reversePatch`) instead of
+ * asking git for the same blobs the other way.
  */
 export interface FilePatch {
   /** What changed, line counts and binary filled in from the text. */
@@ -135,10 +139,11 @@ function typeChanged(c: TreeChange): boolean {
 }
 
 /**
- * Added and removed lines of a file's text: those of its hunks, not its `---`/`+++` header lines.
- * Read in place, line by line: splitting a hundred thousand files' text made a string per line.
+ * Added and removed lines of a file's text: those of its hunks, not its `---`/`+++` header lines,
+ * and whether git called it binary. Read in place, line by line: splitting a hundred thousand
+ * files' text made a string per line.
  */
-function lineCounts(text: string, into: { added: number; removed: number; binary: boolean }): void {
+export function lineCounts(text: string, into: { added: number; removed: number; binary: boolean }): void {
   let added = 0;
   let removed = 0;
   let binary = false;
@@ -167,4 +172,101 @@ function lineCounts(text: string, into: { added: number; removed: number; binary
  */
 function prefixRenameLines(diff: string, under: string): string {
   return diff.replace(/^((?:rename|copy) (?:from|to) )("?)(.*)$/gm, (_, head: string, quote: string, p: string) => `${head}${quote}${under}/${p}`);
+}
+
+/**
+ * One file's part of `treePatches` (a → b, a/ and b/ prefixes, no renames) turned into b → a without
+ * git: for an undo, whose rollback diffed the same two blobs the other way (issue 24, item 2). The
+ * header's sides swap (modes, a file made ↔ removed, the index line), each hunk's ranges swap, and
+ * removed and added lines trade places, the removed first as git writes them. The hunks are counted
+ * against their ranges as they are read. A part this does not know how to turn (a type change's two
+ * parts, a binary file made or removed, a rename, a header line it does not know) gives undefined, and
+ * the caller asks git. The text applies exactly; where several pairings of lines are equally short it
+ * may pair them otherwise than git's own b → a would.
+ */
+export function reversePatch(text: string): string | undefined {
+  if (!text.startsWith('diff --git ') || !text.endsWith('\n')) return undefined;
+  const lines = text.slice(0, -1).split('\n');
+  const out = [lines[0]];
+  let made = false;
+  let removed = false;
+  let i = 1;
+  for (; i < lines.length && !lines[i].startsWith('@@ '); i++) {
+    const l = lines[i];
+    let m: RegExpExecArray | null;
+    if ((m = /^old mode (\d+)$/.exec(l))) {
+      const to = /^new mode (\d+)$/.exec(lines[i + 1] ?? '');
+      if (!to) return undefined;
+      out.push(`old mode ${to[1]}`, `new mode ${m[1]}`);
+      i++;
+    } else if ((m = /^new file mode (\d+)$/.exec(l))) {
+      out.push(`deleted file mode ${m[1]}`);
+      made = true;
+    } else if ((m = /^deleted file mode (\d+)$/.exec(l))) {
+      out.push(`new file mode ${m[1]}`);
+      removed = true;
+    } else if ((m = /^index ([0-9a-f]+)\.\.([0-9a-f]+)( \d+)?$/.exec(l))) {
+      out.push(`index ${m[2]}..${m[1]}${m[3] ?? ''}`);
+    } else if (l.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ')) {
+      const [from, to] = [l.slice(4), lines[i + 1].slice(4)];
+      if (made || removed) {
+        // the file's name moves to the other side: a/x ↔ b/x, quoted or not
+        const named = made ? (from === '/dev/null' ? otherSide(to, 'b', 'a') : undefined) : to === '/dev/null' ? otherSide(from, 'a', 'b') : undefined;
+        if (named === undefined) return undefined;
+        out.push(...(made ? [`--- ${named}`, '+++ /dev/null'] : ['--- /dev/null', `+++ ${named}`]));
+      } else out.push(l, lines[i + 1]);
+      i++;
+    } else if (l.startsWith('Binary files ') && !made && !removed) {
+      out.push(l);
+    } else return undefined; // a second part (a type change), rename or copy lines, a binary patch: git's to write
+  }
+  while (i < lines.length) {
+    const h = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)$/.exec(lines[i]);
+    if (!h) return undefined;
+    const [oldCount, newCount] = [h[2] === undefined ? 1 : Number(h[2]), h[4] === undefined ? 1 : Number(h[4])];
+    out.push(`@@ -${h[3]}${h[4] === undefined ? '' : `,${h[4]}`} +${h[1]}${h[2] === undefined ? '' : `,${h[2]}`} @@${h[5]}`);
+    let [olds, news] = [0, 0];
+    // a change's lines: what it removes now (git's added) and what it adds (git's removed), each
+    // line with the "\ No newline at end of file" that may follow it
+    let take: string[] = [];
+    let give: string[] = [];
+    let last: string[] = out;
+    const flush = () => {
+      out.push(...take, ...give);
+      take = [];
+      give = [];
+    };
+    for (i++; i < lines.length && !lines[i].startsWith('@@ '); i++) {
+      const l = lines[i];
+      const c = l.charCodeAt(0);
+      if (c === 0x2b /* + */) {
+        take.push(`-${l.slice(1)}`);
+        last = take;
+        news++;
+      } else if (c === 0x2d /* - */) {
+        give.push(`+${l.slice(1)}`);
+        last = give;
+        olds++;
+      } else if (c === 0x5c /* \ */) {
+        last.push(l);
+      } else if (c === 0x20 /* space */ || l === '') {
+        // a context line (empty where diff.suppressBlankEmpty is set)
+        flush();
+        out.push(l);
+        last = out;
+        olds++;
+        news++;
+      } else return undefined;
+    }
+    flush();
+    if (olds !== oldCount || news !== newCount) return undefined;
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** `b/x` as `a/x` (or `"b/x"` as `"a/x"`): the same name on the other side of a diff. */
+function otherSide(name: string, from: string, to: string): string | undefined {
+  if (name.startsWith(`${from}/`)) return `${to}${name.slice(1)}`;
+  if (name.startsWith(`"${from}/`)) return `"${to}${name.slice(2)}`;
+  return undefined;
 }

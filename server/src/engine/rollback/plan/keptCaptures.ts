@@ -8,7 +8,7 @@ import { configEntries } from '../../git/conversion';
 import { presentIgnoreRules } from '../../repo/ignoreSources';
 import { Capture, maxFileBytes } from '../../repo/repoState';
 import { sha256 } from '../../util/canonical';
-import type { RollbackPlan } from './plan';
+import type { PlannedFile, RollbackPlan } from './plan';
 
 /**
  * A plan's captures, kept for the run of that very plan (issue 24, item 1): the server's preview
@@ -30,6 +30,12 @@ export interface KeptCapture {
    * listing of the untracked files would say (`folderCensus`); absent, the run lists them.
    */
   folders?: FolderCensus;
+  /**
+   * A rollback's verify capture: the files that rollback changed in the repo, with their inverse
+   * diffs. Its undo's plan turns those diffs around where it undoes exactly them (plan.ts
+   * `reversedFiles`), rather than asking git to diff the same blobs the other way.
+   */
+  undoes?: readonly PlannedFile[];
 }
 
 /**

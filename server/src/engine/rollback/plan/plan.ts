@@ -10,7 +10,7 @@ import { encodePath } from '../../util/pathBytes';
 import { FileOp, checkOps, treeOps } from './fileOps';
 import { globMatcher } from '../../util/glob';
 import { editedLines } from './editedLines';
-import { treePatches } from '../../git/patches';
+import { lineCounts, reversePatch, treePatches } from '../../git/patches';
 import { readObjects } from '../../git/objectReader';
 import { orderRepos } from '../../repo/dependencyOrder';
 import { defaultParallelism, mapLimit } from '../../util/pool';
@@ -613,7 +613,8 @@ async function planRepo(
       if (!(e instanceof EngineError)) throw e;
       conflicts.push({ path: e.path, reason: e.message });
     }
-    const files = await withInverseDiffs(repo, ops, current.worktree, goal.worktree);
+    // an undo starting from its rollback's verify capture turns that rollback's diffs around, where it undoes exactly them
+    const files = (started?.undoes && reversedFiles(ops, started.undoes)) || (await withInverseDiffs(repo, ops, current.worktree, goal.worktree));
     // one tree diff since the checkpoint serves both: which paths drifted, and which lines of them
     const since = base ? await treeOps(repo, base.worktree, current.worktree) : [];
     const notKept = edited.size ? (p: string) => matches(p) && !edited.has(p) : matches;
@@ -667,7 +668,7 @@ async function startingCapture(repo: string, startFrom: Map<string, KeptCapture>
   startFrom?.delete(repo);
   if (!given) return undefined;
   const k = await keptCapture(given.capture, given.racyFromNs).catch(() => undefined);
-  if (k && (await stillCurrent(k).catch(() => false))) return k;
+  if (k && (await stillCurrent(k).catch(() => false))) return given.undoes ? { ...k, undoes: given.undoes } : k;
   await given.capture.release();
   return undefined;
 }
@@ -702,6 +703,32 @@ async function withInverseDiffs(repo: string, ops: readonly FileOp[], current: s
       patch: p.text,
     };
   });
+}
+
+/**
+ * The inverse diffs of an undo's ops from its rollback's files, without git (issue 24, item 2): when
+ * every op is one of those files the other way (the same path, its blobs and modes swapped) and
+ * `reversePatch` turns each file's diff. A patch is git's text for its two blobs and modes, so the
+ * turned one is the same change. Anything else gives undefined, and git diffs the trees as for any
+ * plan: a gitlink (a nested repo's pointer may follow its own rollback), and a `.gitattributes` the
+ * rollback changed (git read the file's diff attributes, binary or not, under the other rules).
+ */
+function reversedFiles(ops: readonly FileOp[], undoes: readonly PlannedFile[]): PlannedFile[] | undefined {
+  if (ops.length !== undoes.length) return undefined;
+  const by = new Map(undoes.map((f) => [f.path, f]));
+  const files: PlannedFile[] = [];
+  for (const op of ops) {
+    const f = by.get(op.path);
+    if (!f || f.blob !== op.fromBlob || f.fromBlob !== op.blob || f.mode !== op.fromMode || f.fromMode !== op.mode) return undefined;
+    if (op.fromMode === '160000' || op.mode === '160000' || /(^|\/)\.gitattributes$/.test(op.path)) return undefined;
+    const patch = reversePatch(f.patch);
+    if (patch === undefined) return undefined;
+    const { path: at, action, fromBlob, fromMode, blob, mode } = op;
+    const change = { added: 0, removed: 0, binary: false };
+    lineCounts(patch, change);
+    files.push({ path: at, action, fromBlob, fromMode, blob, mode, change: changeOf(op), ...change, diffHash: sha256(encodePath(patch)), patch });
+  }
+  return files;
 }
 
 /**

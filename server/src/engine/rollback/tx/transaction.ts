@@ -308,8 +308,10 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
   await core.release({ keepVerified });
   const verified = new Map<string, KeptCapture>();
   for (const s of keepVerified ? core.steps : []) {
-    const v = s instanceof RepoStep ? s.takeVerified() : undefined;
-    if (v) verified.set(s.key, v);
+    if (!(s instanceof RepoStep)) continue;
+    const v = s.takeVerified();
+    // with the files it changed: its undo turns their diffs around rather than diffing again
+    if (v) verified.set(s.key, { ...v, undoes: s.files });
   }
   const detail: FinishDetail = { files: new Map(plan.repos.map((r) => [r.path, r.files])), spans: core.spans };
   let record: RollbackRecord;
