@@ -40,6 +40,9 @@ export interface ExecuteOptions {
   keepVerifiedCaptures?: boolean;
 }
 
+/** The most diff text (characters, over all repos) a committed run keeps beside its verify captures for its undo. */
+const undoesMaxChars = 32 * 1024 * 1024;
+
 /** A rollback that did not commit: the engine error that stopped it, and the record and evidence it left. */
 export class RollbackFailed extends EngineError {
   constructor(
@@ -307,11 +310,13 @@ export async function executeRollback(ctx: EngineContext, plan: RollbackPlan, op
   const keepVerified = !core.failure && !!options.keepVerifiedCaptures;
   await core.release({ keepVerified });
   const verified = new Map<string, KeptCapture>();
-  for (const s of keepVerified ? core.steps : []) {
-    if (!(s instanceof RepoStep)) continue;
+  const steps = core.steps.flatMap((s) => (keepVerified && s instanceof RepoStep ? [s] : []));
+  // with the files each changed, whose diffs its undo turns around rather than diffing again; not
+  // where they are many megabytes of text, which the server would hold until the undo
+  const undoes = steps.reduce((n, s) => s.files.reduce((m, f) => m + f.patch.length, n), 0) <= undoesMaxChars;
+  for (const s of steps) {
     const v = s.takeVerified();
-    // with the files it changed: its undo turns their diffs around rather than diffing again
-    if (v) verified.set(s.key, { ...v, undoes: s.files });
+    if (v) verified.set(s.key, undoes ? { ...v, undoes: s.files } : v);
   }
   const detail: FinishDetail = { files: new Map(plan.repos.map((r) => [r.path, r.files])), spans: core.spans };
   let record: RollbackRecord;
