@@ -9,6 +9,7 @@ import { captureWithIndex } from '../../server/src/engine/repo/repoState';
 import { RollbackFailed, executeRollback } from '../../server/src/engine/rollback/tx/transaction';
 import { planUndo, undoRollback } from '../../server/src/engine/rollback/tx/undo';
 import { treePatches } from '../../server/src/engine/git/patches';
+import { sha256 } from '../../server/src/engine/util/canonical';
 import { Store } from '../../server/src/engine/store/store';
 import { EngineError } from '../../server/src/engine/util/errors';
 import { RepoKit, TestRepo, changeEveryKind, fingerprints, seedEveryKind } from '../helpers/repoKit';
@@ -308,6 +309,52 @@ describe('a plan’s kept captures: what changed since the plan is still caught'
         git.map((p) => [p.change.path, p.text, p.change.added, p.change.removed, p.change.binary]),
       );
     }
+  });
+
+  it('an undo in a new process proves its rollback’s diffs from its evidence: no git diff; a pack edited to fit its hashes is not trusted', async function () {
+    const { repos, campaign } = await campaignOf(2);
+    const plan = await planRollback(ctx(), { campaign }, [], { keepCaptures: true });
+    const record = await executeRollback(ctx(), plan); // no verify captures kept: as the CLI's rollback
+    const undoPlan = async () => {
+      const diffs: string[] = [];
+      setGitLogger((line) => / diff-tree /.test(line) && diffs.push(line));
+      try {
+        return { undo: (await planUndo(ctx(), record.id)).plan, diffs };
+      } finally {
+        setGitLogger(undefined);
+      }
+    };
+    const readsAsGit = async (undo: RollbackPlan) => {
+      assert.strictEqual(undo.repos.length, repos.length);
+      for (const r of undo.repos) {
+        const git = await treePatches(r.path, r.current.worktree, r.goal.worktree);
+        assert.deepStrictEqual(
+          r.files.map((f) => [f.path, f.patch, f.added, f.removed, f.binary]),
+          git.map((p) => [p.change.path, p.text, p.change.added, p.change.removed, p.change.binary]),
+        );
+      }
+    };
+    const first = await undoPlan();
+    assert.deepStrictEqual(first.diffs, [], 'the undo’s plan asked git for no diff');
+    await readsAsGit(first.undo);
+
+    // one added line of one repo's a.txt diff edited, and its diffHash made to match: the text does not prove, so git diffs that repo
+    const patchFile = path.join(path.dirname(record.evidence), 'inverse.patch');
+    const text = fs.readFileSync(patchFile, 'utf8');
+    const at = text.indexOf('\n+line 2\n');
+    const header = text.lastIndexOf('# repo: ', at);
+    const repo = text.slice(header + '# repo: '.length, text.indexOf('\n', header));
+    const start = text.indexOf('\n', header) + 1;
+    const end = text.indexOf('\n# repo: ', at) + 1 || text.length;
+    const edited = text.slice(start, end).replace('\n+line 2\n', '\n+line 2, says the pack\n');
+    fs.writeFileSync(patchFile, text.slice(0, start) + edited + text.slice(end));
+    const pack = JSON.parse(fs.readFileSync(record.evidence, 'utf8')) as { repos: { path: string; files: { path: string; diffHash: string }[] }[] };
+    pack.repos.find((r) => r.path === repo)!.files.find((f) => f.path === 'a.txt')!.diffHash = sha256(Buffer.from(edited));
+    fs.writeFileSync(record.evidence, JSON.stringify(pack));
+    const second = await undoPlan();
+    assert.strictEqual(second.diffs.length, 1, second.diffs.join('\n'));
+    assert.ok(second.diffs[0].includes(second.undo.repos.find((r) => r.path === repo)!.current.worktree), 'git diffed the edited pack’s repo');
+    await readsAsGit(second.undo);
   });
 
   // each with how the repos are seeded before the campaign, when it matters

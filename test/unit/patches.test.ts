@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { emptyTree } from '../../server/src/engine/git/gitRunner';
 import { zeroId } from '../../server/src/engine/git/looseObjects';
-import { reversePatch, treePatches } from '../../server/src/engine/git/patches';
+import { patchMakes, reversePatch, treePatches } from '../../server/src/engine/git/patches';
 import { diffTrees } from '../../server/src/engine/git/trees';
 import { decodePath, encodePath } from '../../server/src/engine/util/pathBytes';
 import { RepoKit, gitEnv } from '../helpers/repoKit';
@@ -157,6 +157,28 @@ describe('the diff producer', () => {
     assert.strictEqual(reversePatch('diff --git a/x b/x\nindex 1..2 100644\n--- a/x\n+++ b/x\n@@ -1,2 +1 @@\n-a\n+b\n'), undefined);
   });
 
+  it('proves a part on its blobs: its index line names them and its hunks make the one from the other; an edited part fails', async () => {
+    const { r, from, to } = twoTrees();
+    const blob = (id: string | null) => (id ? execFileSync('git', ['cat-file', 'blob', id], { cwd: r.dir, env: gitEnv }) : undefined);
+    const parts = (await treePatches(r.dir, from, to)).filter((p) => p.change.path !== 'becomes link.txt');
+    for (const p of parts) {
+      const { oldBlob, newBlob } = p.change;
+      const contents = () => ({ from: blob(newBlob), to: blob(oldBlob) });
+      assert.ok(patchMakes(reversePatch(p.text)!, newBlob, oldBlob, contents), `${p.change.path}: turned around`);
+      assert.ok(
+        patchMakes(p.text, oldBlob, newBlob, () => ({ from: blob(oldBlob), to: blob(newBlob) })),
+        `${p.change.path}: as git wrote it`,
+      );
+      if (oldBlob && newBlob && oldBlob !== newBlob) assert.ok(!patchMakes(p.text, newBlob, oldBlob, contents), `${p.change.path}: the other way`);
+    }
+    const a = parts.find((p) => p.change.path === 'a.txt')!;
+    const proves = (text: string) => patchMakes(text, a.change.oldBlob, a.change.newBlob, () => ({ from: blob(a.change.oldBlob), to: blob(a.change.newBlob) }));
+    assert.ok(proves(a.text));
+    assert.ok(!proves(a.text.replace('+diff --git a/x b/x', '+diff --git a/y b/y')), 'an added line edited');
+    assert.ok(!proves(a.text.replace(' line 4\n', ' line four\n')), 'a context line edited');
+    assert.ok(!proves(a.text.replace(/^@@ -(\d+)/m, (_, n: string) => `@@ -${Number(n) + 1}`)), 'a hunk moved');
+  });
+
   it('turned around, applies exactly, wherever lines could pair several ways (a seeded mix of edits over few distinct lines)', async () => {
     let seed = 7;
     const rand = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
@@ -183,6 +205,15 @@ describe('the diff producer', () => {
     const forward = await treePatches(r.dir, from, to);
     const text = forward.map((p) => reversePatch(p.text)!);
     assert.ok(text.every((t) => t !== undefined));
+    // and each proves on its blobs, as an undo proves text read from an evidence pack
+    const blob = (id: string | null) => (id ? execFileSync('git', ['cat-file', 'blob', id], { cwd: r.dir, env: gitEnv }) : undefined);
+    for (const [i, p] of forward.entries()) {
+      const { oldBlob, newBlob } = p.change;
+      assert.ok(
+        patchMakes(text[i], newBlob, oldBlob, () => ({ from: blob(newBlob), to: blob(oldBlob) })),
+        p.change.path,
+      );
+    }
     const patchFile = path.join(kit.tempDir(), 'turned.patch');
     fs.writeFileSync(patchFile, encodePath(text.join('')));
     const env = { ...gitEnv, GIT_INDEX_FILE: path.join(r.dir, '.git', 'cc-turned-test') };

@@ -1,7 +1,7 @@
 import { EngineError } from '../util/errors';
 import { GitError, emptyTree, gitStream, splitZ } from './gitRunner';
 import { TreeChange, isEmptyTree, parseRaw } from './trees';
-import { decodePath } from '../util/pathBytes';
+import { decodePath, encodePath } from '../util/pathBytes';
 
 /**
  * The one diff producer: the unified diff text of every file that differs between two trees, as
@@ -13,9 +13,9 @@ import { decodePath } from '../util/pathBytes';
  * file's section is found by its place, and its name is the raw record's exact bytes
  * (util/pathBytes.ts), never read back from git's quoted patch header.
  *
- * One text is not git's own: an undo that starts from its rollback's verify captures, and undoes
- * exactly that rollback's files, turns the rollback's diffs around (`reversePatch`) instead of
- * asking git for the same blobs the other way.
+ * One text is not git's own: an undo that undoes exactly its rollback's files turns the rollback's
+ * diffs around (`reversePatch`) instead of asking git for the same blobs the other way: those kept
+ * with its verify captures in this process, or those of its evidence pack once `patchMakes` proves them.
  */
 export interface FilePatch {
   /** What changed, line counts and binary filled in from the text. */
@@ -269,4 +269,56 @@ function otherSide(name: string, from: string, to: string): string | undefined {
   if (name.startsWith(`${from}/`)) return `${to}${name.slice(1)}`;
   if (name.startsWith(`"${from}/`)) return `"${to}${name.slice(2)}`;
   return undefined;
+}
+
+/**
+ * Whether `text` (one file's part, as `treePatches` writes it) is exactly the change from the blob
+ * `fromId` to the blob `toId` (null: no file), their contents given where the text has hunks: its
+ * index line names both, and its hunks, applied to the one's bytes, give the other's, byte for byte.
+ * A binary part ("Binary files … differ") claims nothing but its index line. What turned around text
+ * read from a store file (an evidence pack) must pass before an undo shows it as its own.
+ */
+export function patchMakes(text: string, fromId: string | null, toId: string | null, contents: () => { from?: Buffer; to?: Buffer } | undefined): boolean {
+  const lines = encodePath(text).toString('latin1').split('\n');
+  if (lines.pop() !== '') return false;
+  const first = lines.findIndex((l) => l.startsWith('@@ '));
+  // the same blob: a mode change, which has no index line and no hunks
+  if (fromId === toId) return first < 0 && !lines.some((l) => l.startsWith('index '));
+  const zero = '0'.repeat(40);
+  const index = lines.find((l) => l.startsWith('index '));
+  const ids = index && /^index ([0-9a-f]{40})\.\.([0-9a-f]{40})(?: \d+)?$/.exec(index);
+  if (!ids || ids[1] !== (fromId ?? zero) || ids[2] !== (toId ?? zero)) return false;
+  if (lines.some((l) => l.startsWith('Binary files '))) return first < 0;
+  const given = contents();
+  if (!given || (fromId !== null && !given.from) || (toId !== null && !given.to)) return false;
+  const from = given.from?.toString('latin1') ?? '';
+  const to = given.to?.toString('latin1') ?? '';
+  if (first < 0) return from === to;
+  // the source's lines, each with its newline (the last may have none)
+  const source = from.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+  const out: string[] = [];
+  let at = 0;
+  for (let i = first; i < lines.length;) {
+    const h = /^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@/.exec(lines[i]);
+    if (!h) return false;
+    // a hunk that removes nothing names the line it comes after
+    const start = h[2] === '0' ? Number(h[1]) : Number(h[1]) - 1;
+    if (start < at || start > source.length) return false;
+    out.push(...source.slice(at, start));
+    at = start;
+    for (i++; i < lines.length && !lines[i].startsWith('@@ '); i++) {
+      const l = lines[i];
+      if (l.startsWith('\\')) continue;
+      const whole = lines[i + 1]?.startsWith('\\') ? l.slice(1) : `${l.slice(1)}\n`;
+      if (l === '' || l.startsWith(' ')) {
+        if (source[at++] !== (l === '' ? '\n' : whole)) return false;
+        out.push(l === '' ? '\n' : whole);
+      } else if (l.startsWith('-')) {
+        if (source[at++] !== whole) return false;
+      } else if (l.startsWith('+')) out.push(whole);
+      else return false;
+    }
+  }
+  out.push(...source.slice(at));
+  return out.join('') === to;
 }

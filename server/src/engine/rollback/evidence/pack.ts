@@ -228,6 +228,24 @@ export async function readEvidencePatch(file: string, pack: EvidencePack): Promi
   return readBounded(patchFile, patchLimit('patch file')).then(decodePath, () => '');
 }
 
+/**
+ * Each repo's files of a pack with their diffs, cut from its patch file as the report cuts it
+ * (`splitPatches`), each text matching its file's `diffHash`; undefined when the two do not add up.
+ * What a store file says: a caller proves each text before it trusts it (an undo: plan.ts `reversedFiles`).
+ */
+export async function packedFiles(file: string): Promise<Map<string, PlannedFile[]> | undefined> {
+  const pack = await readEvidence(file);
+  const cut = splitPatches(pack, await readEvidencePatch(file, pack));
+  const files = new Map<string, PlannedFile[]>();
+  for (const [i, r] of pack.repos.entries()) {
+    const texts = cut[i];
+    const withText = r.files.map((f, k) => ({ ...f, patch: texts[k] ?? '' }));
+    if (withText.some((f) => sha256(encodePath(f.patch)) !== f.diffHash)) return undefined;
+    files.set(r.path, withText);
+  }
+  return files;
+}
+
 /** Every pack of the store checked as a chain (chain.ts). */
 export async function verifyEvidenceChain(store: Store): Promise<ChainCheck> {
   return verifyChain(store, await chainPacks(store, true));

@@ -10,8 +10,9 @@ import { encodePath } from '../../util/pathBytes';
 import { FileOp, checkOps, treeOps } from './fileOps';
 import { globMatcher } from '../../util/glob';
 import { editedLines } from './editedLines';
-import { lineCounts, reversePatch, treePatches } from '../../git/patches';
+import { lineCounts, patchMakes, reversePatch, treePatches } from '../../git/patches';
 import { readObjects } from '../../git/objectReader';
+import { readLooseObject } from '../../git/looseObjects';
 import { orderRepos } from '../../repo/dependencyOrder';
 import { defaultParallelism, mapLimit } from '../../util/pool';
 import { phaseCounter } from '../../util/progress';
@@ -229,6 +230,11 @@ export async function planRollback(
      * are taken over (released or kept).
      */
     startFrom?: Map<string, KeptCapture>;
+    /**
+     * An undo's rollback's files per repo, read from its evidence pack: where the undo undoes exactly
+     * them, their diffs turned around are its own once each is proved on the blobs (`reversedFiles`).
+     */
+    undoes?: ReadonlyMap<string, readonly PlannedFile[]>;
     /** Called with the repos planned so far: the first repo at once, then at most every `partEveryMs`, the rest when all are planned. */
     onPart?: (part: PlanPart) => void;
   } = {},
@@ -236,7 +242,7 @@ export async function planRollback(
   const captures = options.keepCaptures ? new Map<string, KeptCapture>() : undefined;
   const startFrom = options.startFrom;
   try {
-    const plan = await planWith(ctx, request, known, captures, options.onPart, startFrom);
+    const plan = await planWith(ctx, request, known, captures, options.onPart, startFrom, options.undoes);
     if (captures) await keepCaptures(plan, captures);
     return plan;
   } catch (e) {
@@ -256,6 +262,7 @@ async function planWith(
   captures: Map<string, KeptCapture> | undefined,
   onPart?: (part: PlanPart) => void,
   startFrom?: Map<string, KeptCapture>,
+  undoes?: ReadonlyMap<string, readonly PlannedFile[]>,
 ): Promise<RollbackPlan> {
   const mode = request.mode ?? (request.onlyStep !== undefined ? 'replay' : 'restore');
   if (mode !== 'restore' && mode !== 'replay') throw new EngineError('Usage', `--mode is restore or replay, not ${String(mode)}`);
@@ -302,6 +309,7 @@ async function planWith(
       newest?.get(repo),
       captures,
       startFrom,
+      undoes?.get(repo),
     );
   };
   const placed = (plan: RepoPlan): RepoPlan => {
@@ -529,6 +537,8 @@ async function planRepo(
   captures?: Map<string, KeptCapture>,
   /** A capture to start from, when it proves still current (taken out of the map: released or kept here). */
   startFrom?: Map<string, KeptCapture>,
+  /** An undo's rollback's files in this repo, from its evidence pack: turned around only once proved. */
+  undoes?: readonly PlannedFile[],
 ): Promise<RepoPlan> {
   const started = await startingCapture(repo, startFrom);
   const { capture, racyFromNs } = started ?? { racyFromNs: captureStartNs(), capture: await captureWithIndex(repo) };
@@ -613,8 +623,11 @@ async function planRepo(
       if (!(e instanceof EngineError)) throw e;
       conflicts.push({ path: e.path, reason: e.message });
     }
-    // an undo starting from its rollback's verify capture turns that rollback's diffs around, where it undoes exactly them
-    const files = (started?.undoes && reversedFiles(ops, started.undoes)) || (await withInverseDiffs(repo, ops, current.worktree, goal.worktree));
+    // an undo turns its rollback's diffs around where it undoes exactly them: kept in this process
+    // with the verify's capture, or read from the evidence pack and proved on the blobs
+    const objects = path.join(capture.layout.commonDir, 'objects');
+    const turned = started?.undoes ? reversedFiles(ops, started.undoes) : undoes && reversedFiles(ops, undoes, objects);
+    const files = turned || (await withInverseDiffs(repo, ops, current.worktree, goal.worktree));
     // one tree diff since the checkpoint serves both: which paths drifted, and which lines of them
     const since = base ? await treeOps(repo, base.worktree, current.worktree) : [];
     const notKept = edited.size ? (p: string) => matches(p) && !edited.has(p) : matches;
@@ -713,7 +726,7 @@ async function withInverseDiffs(repo: string, ops: readonly FileOp[], current: s
  * plan: a gitlink (a nested repo's pointer may follow its own rollback), and a `.gitattributes` the
  * rollback changed (git read the file's diff attributes, binary or not, under the other rules).
  */
-function reversedFiles(ops: readonly FileOp[], undoes: readonly PlannedFile[]): PlannedFile[] | undefined {
+function reversedFiles(ops: readonly FileOp[], undoes: readonly PlannedFile[], proveIn?: string): PlannedFile[] | undefined {
   if (ops.length !== undoes.length) return undefined;
   const by = new Map(undoes.map((f) => [f.path, f]));
   const files: PlannedFile[] = [];
@@ -724,6 +737,10 @@ function reversedFiles(ops: readonly FileOp[], undoes: readonly PlannedFile[]): 
     const patch = reversePatch(f.patch);
     if (patch === undefined) return undefined;
     const { path: at, action, fromBlob, fromMode, blob, mode } = op;
+    // text from a store file is the undo's only once it is the change of these very blobs (loose objects
+    // read here; one packed since, and git diffs the trees)
+    const read = (id: string | null) => (id ? readLooseObject(proveIn!, id)?.content : undefined);
+    if (proveIn !== undefined && !patchMakes(patch, fromBlob, blob, () => ({ from: read(fromBlob), to: read(blob) }))) return undefined;
     const change = { added: 0, removed: 0, binary: false };
     lineCounts(patch, change);
     files.push({ path: at, action, fromBlob, fromMode, blob, mode, change: changeOf(op), ...change, diffHash: sha256(encodePath(patch)), patch });

@@ -7,11 +7,15 @@ import { releaseCaptures, takeAfterRollback } from '../plan/keptCaptures';
 import { CancelToken } from '../../util/progress';
 import { RollbackRecord, loadRollback } from '../records';
 import { executeRollback } from './transaction';
+import { packedFiles } from '../evidence/pack';
 import { readJournal, unfinishedTransactions } from './journal';
 import { undoChecks } from './consent';
 import type { RepoCheck } from '../plan/repoChecks';
 import type { KeepEdits } from '../plan/keepEdits';
 import type { RollbackPlan } from '../plan/plan';
+
+/** The most files a rollback may have changed for its undo to read their diffs from its evidence pack. */
+const packedFilesMax = 20_000;
 
 /**
  * What an undo of `given` would do, changing nothing: the plan back to its safety snapshot, with
@@ -38,6 +42,12 @@ export async function planUndo(
     }
   }
   const driftBase = Object.fromEntries(rb.repos.filter((r) => r.after).map((r) => [r.path, r.after!]));
+  // the undo's run (not its preview) starts from what its rollback's verify captured in this process, where nothing changed since
+  const startFrom = keepCaptures ? takeAfterRollback(rb.id) : undefined;
+  // elsewhere (the CLI's undo, a preview) its rollback's diffs come from the evidence pack, each proved before it is used;
+  // not from a pack of very many files, whose parse costs more than git's diffs
+  const small = rb.repos.reduce((n, r) => n + r.files, 0) <= packedFilesMax;
+  const undoes = !startFrom && small ? await packedFiles(rb.evidence).catch(() => undefined) : undefined;
   // what the rollback pushed goes back too, leased on what it left there
   const undoPushes = (rb.pushes ?? []).filter((p) => p.pushed);
   const plan = await planRollback(
@@ -50,8 +60,7 @@ export async function planUndo(
       ...(keepEdits ? { keepEdits } : {}),
     },
     [],
-    // the undo's run (not its preview) starts from what its rollback's verify captured in this process, where nothing changed since
-    { keepCaptures, ...(keepCaptures ? { startFrom: takeAfterRollback(rb.id) } : {}) },
+    { keepCaptures, ...(startFrom ? { startFrom } : {}), ...(undoes ? { undoes } : {}) },
   );
   return { rb, plan };
 }
