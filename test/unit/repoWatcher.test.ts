@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as path from 'path';
 import { RepoWatcher } from '../../server/src/lsp/repoWatcher';
 import { RepoKit } from '../helpers/repoKit';
+import { collectBatches } from '../helpers/batches';
 
 /**
  * The preview's repo watcher on real repos and the real file system: folder by folder, leaving
@@ -15,26 +16,9 @@ describe('the repo watcher (lsp/repoWatcher.ts)', () => {
 
   /** A watcher whose changes are collected; `next(ms)` resolves with the next batch, or [] if none came. */
   function watching(maxFolders?: number) {
-    const batches: string[][] = [];
     const errors: string[] = [];
-    let wake: (() => void) | undefined;
-    watcher = new RepoWatcher(
-      (repos) => {
-        batches.push(repos);
-        wake?.();
-      },
-      (m) => errors.push(m),
-      maxFolders,
-    );
-    const next = (ms: number) =>
-      new Promise<string[]>((resolve) => {
-        const timer = setTimeout(() => resolve([]), ms);
-        wake = () => {
-          clearTimeout(timer);
-          wake = undefined;
-          resolve(batches.shift()!);
-        };
-      });
+    const { onChange, next } = collectBatches<string>();
+    watcher = new RepoWatcher(onChange, (m) => errors.push(m), maxFolders);
     return { watcher, errors, next };
   }
 

@@ -5,6 +5,7 @@ import { StoreWatcher } from '../../server/src/lsp/storeWatcher';
 import { StoreKind } from '../../server/src/protocol';
 import { writeFileAtomic } from '../../server/src/engine/store/store';
 import { RepoKit } from '../helpers/repoKit';
+import { collectBatches } from '../helpers/batches';
 
 /**
  * The store watcher on the real file system, written to as the store is: every file replaced by a
@@ -19,28 +20,10 @@ describe('the store watcher (lsp/storeWatcher.ts)', () => {
 
   /** A started watcher whose batches are collected; `next(ms)` resolves with the next batch, or [] if none came. */
   async function watching(dir: string) {
-    const batches: StoreKind[][] = [];
     const errors: string[] = [];
-    let wake: (() => void) | undefined;
-    watcher = new StoreWatcher(
-      dir,
-      (kinds) => {
-        batches.push(kinds);
-        wake?.();
-      },
-      (m) => errors.push(m),
-    );
+    const { onChange, next } = collectBatches<StoreKind>();
+    watcher = new StoreWatcher(dir, onChange, (m) => errors.push(m));
     await watcher.start();
-    const next = (ms: number) =>
-      new Promise<StoreKind[]>((resolve) => {
-        if (batches.length) return resolve(batches.shift()!);
-        const timer = setTimeout(() => resolve([]), ms);
-        wake = () => {
-          clearTimeout(timer);
-          wake = undefined;
-          resolve(batches.shift()!);
-        };
-      });
     return { watcher, errors, next };
   }
 
