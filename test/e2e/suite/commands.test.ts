@@ -3,7 +3,7 @@ import { createHash } from 'crypto';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Api, Confirmation, EXTENSION_ID, atCampaignEnd, description, fixture, git, label, readyInView, walk, waitForTree } from './fixture';
+import { Api, Confirmation, EXTENSION_ID, atCampaignEnd, description, fixture, git, label, readyInView, revealFound, walk, waitForTree } from './fixture';
 import { screenshot } from './screenshot';
 
 const f = fixture();
@@ -154,8 +154,10 @@ describe('Commands', function () {
     await evidence.whenReady();
     await evidence.waitFor((s) => s.title.startsWith('Rollback to '));
     evidence.panel.dispose();
-    await api.views.rollbacks.reveal(facts[2], { expand: true, select: false });
-    await api.views.rollbacks.reveal(node, { expand: true, select: true });
+    // the rollback's writes refresh the tree when the server hears them, maybe mid-reveal: each found again then
+    const rolledBack = async () => (await t.getChildren()).find((n) => n.rollback === result.record.id)!;
+    await revealFound(api.views.rollbacks, async () => (await t.getChildren(await rolledBack()))[2], { expand: true, select: false });
+    await revealFound(api.views.rollbacks, rolledBack, { expand: true, select: true });
     await screenshot('tree-rollbacks', { waitForText: 'Evidence pack' });
 
     const undone = (await vscode.commands.executeCommand('codecontext.undoLastRollback', undefined, { confirm: false })) as ExecuteResult;

@@ -111,6 +111,29 @@ export async function walk(tree: Tree, ...names: (string | RegExp)[]): Promise<N
 }
 
 /**
+ * Reveals the node `find` gives, found again if the tree refreshed meanwhile. The trees follow the
+ * store: a write the server hears (a rollback, a checkpoint, a note on a snapshot) refreshes them a
+ * moment later, and VS Code cannot reveal a node of the tree as it was before that ("Cannot resolve
+ * tree item"), as a user's click on a row that just redrew lands on the new row.
+ */
+export async function revealFound(
+  view: vscode.TreeView<Node>,
+  find: () => Promise<Node>,
+  options: Parameters<vscode.TreeView<Node>['reveal']>[1],
+): Promise<Node> {
+  for (let tries = 1; ; tries++) {
+    const node = await find();
+    try {
+      await view.reveal(node, options);
+      return node;
+    } catch (e) {
+      if (tries >= 5 || !/Cannot resolve tree item/.test(String(e))) throw e;
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  }
+}
+
+/**
  * Resolves once `check` returns a value, re-checking on every change event of `tree` (the real event
  * a user's view would redraw on), or rejects after `timeoutMs`.
  */

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs
 import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
-import { Api, atCampaignEnd, Confirmation, description, fixture, label, Node, readyInView, walk, waitForTree } from './fixture';
+import { Api, atCampaignEnd, Confirmation, description, fixture, label, Node, readyInView, revealFound, walk, waitForTree } from './fixture';
 import { screenshot } from './screenshot';
 
 const f = fixture();
@@ -233,7 +233,7 @@ describe('palette and trees (issue 15)', function () {
     const campaignNode = async (): Promise<Node> => walk(t, 'palette-status');
     await t.getChildren(await campaignNode()); // expanding measures drift
     await waitForTree(t, async () => (/⚠ 1 drifted file/.test(description(t, await campaignNode())) ? true : undefined));
-    await api.views.campaigns.reveal(await campaignNode(), { select: true });
+    await revealFound(api.views.campaigns, campaignNode, { select: true });
     await screenshot('palette-campaign-drift-before-rollback', { waitForText: '1 drifted file' });
 
     const rolled = await run<Executed>('rollbackToSnapshot', { campaign: started.id }, { confirm: false, force: true });
@@ -245,7 +245,7 @@ describe('palette and trees (issue 15)', function () {
     const after = description(t, await campaignNode());
     assert.match(after, /^rolled back · /);
     assert.doesNotMatch(after, /drifted/);
-    await api.views.campaigns.reveal(await campaignNode(), { select: true });
+    await revealFound(api.views.campaigns, campaignNode, { select: true });
     await screenshot('palette-campaign-after-rollback', { waitForText: 'rolled back' });
     assert.ok(!existsSync(status));
     assert.strictEqual(readFileSync(readme, 'utf8'), before, 'the rollback (forced) put beta/README.md back');
@@ -262,12 +262,13 @@ describe('palette and trees (issue 15)', function () {
     await screenshot('palette-snapshot-unchanged', { waitForText: 'no new snapshot was needed' });
     const t = api.trees.snapshots;
     // in your own snapshots, by your words: its own label when it was a checkpoint, "also …" beside the name it had
-    const node = await waitForTree(t, async () =>
+    const noted = async () =>
       (await t.getChildren(await walk(t, 'Your snapshots'))).find(
         (n) => n.snapshot === made.id && (label(t, n) === 'before lunch' || description(t, n).includes('also "before lunch"')),
-      ),
-    );
-    await api.views.snapshots.reveal(node, { select: true });
+      );
+    await waitForTree(t, noted);
+    // the note rewrote the snapshot's file: the tree refreshes when the server hears it, maybe mid-reveal
+    await revealFound(api.views.snapshots, async () => (await noted())!, { select: true });
     await screenshot('palette-snapshot-note-in-tree', { waitForText: 'before lunch' });
   });
 
